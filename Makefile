@@ -1,0 +1,37 @@
+# skyseg: `make demo` sets up and runs the main job; `make test` sets up and runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export QT_QPA_PLATFORM ?= offscreen
+
+.PHONY: demo test bench fuzz lint screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Base install: what segmenting and editing needs (no torch).
+$(VENV)/.installed-base: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+# Everything: GUI, training and test tools.
+$(VENV)/.installed-all: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[gui,train,eval,dev]"
+	touch $@ $(VENV)/.installed-base
+
+demo: $(VENV)/.installed-base
+	mkdir -p out
+	$(BIN)/skyseg mask assets/samples --out-dir out --overwrite
+
+test: $(VENV)/.installed-all
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-all
+	$(BIN)/python -m benchmarks.run
+
+lint: $(VENV)/.installed-all
+	$(BIN)/ruff check skyseg_core effects_gui plugins tests benchmarks scripts
+
+clean:
+	rm -rf out .pytest_cache

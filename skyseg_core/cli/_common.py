@@ -1,0 +1,86 @@
+"""What the sub-commands share: method and output options, and the per-input batch loop."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import OutputError, SkysegError
+from ..io import expand_inputs
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+
+
+def add_method_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--method", default="auto", metavar="NAME",
+                        help="sky method (see `skyseg methods`; default: auto, the best shipped one)")
+    parser.add_argument("--no-refine", dest="refine", action="store_false",
+                        help="skip edge-aware refinement; write the method's raw matte")
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-o", "--output", metavar="FILE", help="output file (one input only)")
+    group.add_argument("--out-dir", metavar="DIR", help="folder for outputs, named after each input")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument("--max-pixels", type=int, default=None, metavar="N",
+                        help="refuse images with more pixels (default: SKYSEG_MAX_PIXELS or 200 MP)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per input on stdout")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def output_path_for(source: Path, args: argparse.Namespace, suffix: str, n_inputs: int) -> Path:
+    """Where the output for ``source`` goes: ``-o``, else ``--out-dir/<stem><suffix>``, else beside it."""
+    if args.output:
+        if n_inputs != 1:
+            raise OutputError("-o/--output takes one input; use --out-dir for several")
+        target = Path(args.output)
+    else:
+        folder = Path(args.out_dir) if args.out_dir else source.parent
+        target = folder / f"{source.stem}{suffix}"
+    try:
+        same = target.resolve() == source.resolve()
+    except OSError:
+        same = False
+    if same:
+        raise OutputError("output would overwrite the input; choose another name or folder", target)
+    return target
+
+
+def run_batch(inputs: list[str], process: Callable[[Path], dict], args: argparse.Namespace, what: str = "images") -> int:
+    """Run ``process`` on each input (files, or folders of images) with a progress bar.
+
+    A :class:`SkysegError` on one input prints one line on stderr and the batch goes on.
+    Returns the exit status: 0 if all succeeded, else the worst failure's code.
+    """
+    from tqdm import tqdm
+
+    paths = expand_inputs(inputs)
+    if not paths:
+        print("skyseg: error: no input images found", file=sys.stderr)
+        return EXIT_USAGE
+    if args.out_dir:
+        out_dir = Path(args.out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            print(f"skyseg: error: {out_dir}: --out-dir is a file, not a folder", file=sys.stderr)
+            return EXIT_USAGE
+        out_dir.mkdir(parents=True, exist_ok=True)
+    status = EXIT_OK
+    show = not args.quiet and len(paths) > 1 and sys.stderr.isatty()
+    for path in tqdm(paths, desc=what, unit="img", disable=not show):
+        try:
+            result = process(path)
+            if args.json:
+                print(json.dumps({"input": str(path), "ok": True, **result}), flush=True)
+        except SkysegError as exc:
+            status = max(status, exc.exit_code)
+            print(f"skyseg: error: {exc}", file=sys.stderr, flush=True)
+            if args.json:
+                print(json.dumps({"input": str(path), "ok": False, "error": str(exc)}), flush=True)
+        except MemoryError:
+            status = max(status, EXIT_INTERNAL)
+            print(f"skyseg: error: {path}: out of memory", file=sys.stderr, flush=True)
+    return status

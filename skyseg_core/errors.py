@@ -1,0 +1,63 @@
+"""Typed errors. The library raises these; only the CLI turns them into messages and exit codes."""
+
+from __future__ import annotations
+
+
+class SkysegError(Exception):
+    """Base class of every error skyseg raises on purpose.
+
+    ``exit_code`` is what the CLI exits with: 2 for bad input or usage, 1 for internal errors.
+    """
+
+    exit_code = 2
+
+
+class InputError(SkysegError):
+    """An input path or image that cannot be used (missing, unreadable, corrupt, unsupported)."""
+
+    def __init__(self, message: str, path: object = None):
+        self.path = None if path is None else str(path)
+        super().__init__(f"{self.path}: {message}" if self.path else message)
+
+
+class ImageTooLargeError(InputError):
+    """The image has more pixels than the configured limit (decompression-bomb guard)."""
+
+    def __init__(self, path: object, width: int, height: int, max_pixels: int):
+        self.width, self.height, self.max_pixels = width, height, max_pixels
+        super().__init__(
+            f"image is {width}x{height} = {width * height:,} pixels, more than the limit of "
+            f"{max_pixels:,} (raise it with --max-pixels or SKYSEG_MAX_PIXELS)",
+            path,
+        )
+
+
+class OutputError(SkysegError):
+    """An output that cannot be written (exists without overwrite, unwritable folder, same as input)."""
+
+    def __init__(self, message: str, path: object = None):
+        self.path = None if path is None else str(path)
+        super().__init__(f"{self.path}: {message}" if self.path else message)
+
+
+class MatteError(SkysegError):
+    """An array that is not a valid sky matte (wrong shape, dtype or range)."""
+
+    exit_code = 1
+
+
+class UnknownMethodError(SkysegError):
+    """A method name that is not registered; the message lists the valid names."""
+
+    def __init__(self, name: str, valid: list[str]):
+        self.name, self.valid = name, valid
+        super().__init__(f"unknown method {name!r}; choose one of: {', '.join(valid)}")
+
+
+class ModelFileError(SkysegError):
+    """A model file that is missing, truncated or does not match its recorded SHA-256."""
+
+    def __init__(self, message: str, path: object = None, tried: list[str] | None = None):
+        self.path = None if path is None else str(path)
+        self.tried = tried or []
+        super().__init__(f"{self.path}: {message}" if self.path else message)

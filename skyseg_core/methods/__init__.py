@@ -1,0 +1,87 @@
+"""Registry of sky methods.
+
+Each method lives in its own module here and registers its class with :func:`register`.
+Adding a method is one module plus one entry in ``_METHOD_MODULES``. The CLI choices, the
+editor's method list and the plug-in menus all read :func:`list_methods`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ..errors import UnknownMethodError
+from ._base import SkyMethod
+
+_METHOD_MODULES = ("color", "contour", "gradient", "classifier", "unet", "ade20k")
+"""Modules imported to fill the registry; each must import without torch."""
+
+AUTO_PREFERENCE = ("unet", "classifier", "color")
+"""What ``auto`` resolves to: the first of these that is available (best first)."""
+
+_REGISTRY: dict[str, type[SkyMethod]] = {}
+_instances: dict[str, SkyMethod] = {}
+_loaded = False
+
+
+def register(cls: type[SkyMethod]) -> type[SkyMethod]:
+    """Class decorator that adds a method to the registry under ``cls.name``."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} has no name")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def _load_all() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for module in _METHOD_MODULES:
+        try:
+            importlib.import_module(f"{__name__}.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{module}":
+                raise
+    _loaded = True
+
+
+def method_names() -> list[str]:
+    """Registered method names, plus ``auto``."""
+    _load_all()
+    return ["auto", *_REGISTRY]
+
+
+def resolve_name(name: str) -> str:
+    """Map ``auto`` to the best available method; validate any other name."""
+    _load_all()
+    if name == "auto":
+        for candidate in AUTO_PREFERENCE:
+            cls = _REGISTRY.get(candidate)
+            if cls is not None and cls.available():
+                return candidate
+        raise UnknownMethodError(name, method_names())
+    if name not in _REGISTRY:
+        raise UnknownMethodError(name, method_names())
+    return name
+
+
+def get_method(name: str = "auto", **params) -> SkyMethod:
+    """A method by name (``auto`` for the best shipped one).
+
+    Without ``params`` the same instance is returned each time, so models load once.
+    """
+    resolved = resolve_name(name)
+    if params:
+        return _REGISTRY[resolved](**params)
+    if resolved not in _instances:
+        _instances[resolved] = _REGISTRY[resolved]()
+    return _instances[resolved]
+
+
+def list_methods() -> list[tuple[str, str]]:
+    """(name, one-line description) for ``auto`` and every registered method."""
+    _load_all()
+    auto = f"the best shipped method (now: {resolve_name('auto')})"
+    return [("auto", auto)] + [(name, cls.description) for name, cls in _REGISTRY.items()]
+
+
+__all__ = ["SkyMethod", "register", "get_method", "list_methods", "method_names", "resolve_name"]

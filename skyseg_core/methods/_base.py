@@ -1,0 +1,53 @@
+"""The base class every sky method derives from."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..matte import as_matte, check_image, check_matte, resize_matte, to_float_rgb
+
+
+def resize_long_side(image: np.ndarray, long_side: int) -> np.ndarray:
+    """Shrink ``image`` (area interpolation) so its longer side is at most ``long_side``."""
+    h, w = image.shape[:2]
+    scale = long_side / max(h, w)
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+class SkyMethod:
+    """A registered sky method: stores parameters and calls the algorithm.
+
+    Subclasses set ``name``, ``description`` and implement :meth:`predict`, which receives a
+    float32 RGB image in [0, 1] already shrunk to ``working_size`` (longer side) and returns a
+    matte of the same height and width. Calling the method returns a matte at the input's size.
+    """
+
+    name: str = ""
+    description: str = ""
+    working_size: int = 512
+
+    @classmethod
+    def available(cls) -> bool:
+        """Whether the method can run here (its model file is present, for example)."""
+        return True
+
+    def predict(self, image: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def coarse(self, image: np.ndarray) -> np.ndarray:
+        """The method's matte at its working size (for refinement to upsample)."""
+        check_image(image)
+        small = resize_long_side(to_float_rgb(image), self.working_size)
+        matte = as_matte(self.predict(small))
+        return check_matte(matte, small.shape[:2])
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        """Raw matte at the input's full size: float32 (H, W) in [0, 1], 1 = sky."""
+        return resize_matte(self.coarse(image), image.shape[:2])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

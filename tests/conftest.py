@@ -1,0 +1,45 @@
+"""Shared fixtures: synthetic photos and paths to the shared data (read-only)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+SKYSEG_DATA = SHARED_DATA / "skyseg"
+SAMPLE_PHOTO = ROOT / "assets" / "samples" / "rocket.jpg"
+
+
+def synthetic_landscape(height: int = 120, width: int = 160, dtype=np.uint8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A blue-gradient sky over a dark green hill with a wavy horizon; returns (image, truth)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    horizon = height * (0.55 + 0.08 * np.sin(xx[0] / width * 2 * np.pi * 1.5))
+    sky = yy < horizon[None, :]
+    t = yy / height
+    image = np.empty((height, width, 3), np.float32)
+    image[..., 0] = 0.35 + 0.3 * t
+    image[..., 1] = 0.55 + 0.25 * t
+    image[..., 2] = 0.95 - 0.1 * t
+    ground = np.stack([0.15 + 0.05 * t, 0.3 + 0.05 * t, 0.1 + 0.0 * t], axis=-1)
+    image = np.where(sky[..., None], image, ground)
+    image = np.clip(image + rng.normal(0, 0.01, image.shape), 0, 1)
+    scale = np.iinfo(dtype).max if np.issubdtype(dtype, np.integer) else 1.0
+    return (image * scale).round().astype(dtype) if scale != 1.0 else image.astype(dtype), sky
+
+
+@pytest.fixture
+def landscape():
+    return synthetic_landscape()
+
+
+def require_shared_data() -> Path:
+    """The shared data folder; CI has it beside the checkout, so its absence is a failure."""
+    assert SKYSEG_DATA.is_dir(), f"shared data not found at {SKYSEG_DATA}"
+    return SKYSEG_DATA
