@@ -157,6 +157,7 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
         raise InputError("not an image file, or a format skyseg cannot read", path) from None
     except Exception as exc:
         raise InputError(f"cannot open image ({exc})", path) from None
+    sixteen_bit_colour = _is_16bit_colour(img)  # before anything decodes (decoding clears img.tile)
     width, height = img.size
     if width < 1 or height < 1:
         raise InputError(f"image has no pixels ({width}x{height})", path)
@@ -168,7 +169,7 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
         orientation = 1
     try:
         img.seek(0)
-        if _is_16bit_colour(img):
+        if sixteen_bit_colour:
             pixels = _decode_16bit_colour(data, path)
         else:
             img.load()

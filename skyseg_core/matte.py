@@ -61,11 +61,10 @@ def check_matte(matte: np.ndarray, shape: tuple[int, int] | None = None) -> np.n
         raise MatteError(f"expected a 2-D (H, W) matte, got shape {matte.shape}")
     if shape is not None and matte.shape != tuple(shape):
         raise MatteError(f"expected a matte of shape {tuple(shape)}, got {matte.shape}")
-    if matte.size and not (np.isfinite(matte).all() and matte.min() >= 0.0 and matte.max() <= 1.0):
-        raise MatteError(
-            f"matte values must be finite and in [0, 1], got range "
-            f"[{np.nanmin(matte):.3g}, {np.nanmax(matte):.3g}]"
-        )
+    if matte.size and not np.isfinite(matte).all():
+        raise MatteError("matte values must be finite and in [0, 1], got NaN or infinity")
+    if matte.size and not (matte.min() >= 0.0 and matte.max() <= 1.0):
+        raise MatteError(f"matte values must be in [0, 1], got range [{matte.min():.3g}, {matte.max():.3g}]")
     return matte
 
 
