@@ -1,0 +1,86 @@
+"""Checked model files: lookup order, SHA-256 pinning, errors that say how to restore."""
+
+from __future__ import annotations
+
+import pytest
+
+from skyseg_core import models
+from skyseg_core.errors import ModelFileError
+
+
+@pytest.fixture
+def bundled(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    monkeypatch.setenv(models.MODELS_DIR_ENV, str(folder))
+    model = folder / "m.bin"
+    model.write_bytes(b"weights")
+    models.write_sha256_sidecar(model)
+    return model
+
+
+def test_bundled_file_verifies(bundled):
+    assert models.checked_model_file("m.bin") == bundled
+    assert models.is_model_available("m.bin")
+
+
+def test_explicit_beats_env_beats_bundled(bundled, tmp_path, monkeypatch):
+    env_file = tmp_path / "env.bin"
+    env_file.write_bytes(b"env")
+    explicit = tmp_path / "explicit.bin"
+    explicit.write_bytes(b"explicit")
+    monkeypatch.setenv("MY_MODEL", str(env_file))
+    assert models.resolve_model_file("m.bin", env_var="MY_MODEL") == env_file
+    assert models.resolve_model_file("m.bin", explicit=explicit, env_var="MY_MODEL") == explicit
+    monkeypatch.delenv("MY_MODEL")
+    assert models.resolve_model_file("m.bin", env_var="MY_MODEL") == bundled
+
+
+def test_missing_file_lists_what_was_tried(bundled):
+    with pytest.raises(ModelFileError) as info:
+        models.resolve_model_file("absent.onnx", env_var="SKYSEG_TEST_UNSET_VAR")
+    assert "absent.onnx" in str(info.value) and "git checkout" in str(info.value)
+    assert any("SKYSEG_TEST_UNSET_VAR" in t for t in info.value.tried)
+    with pytest.raises(ModelFileError):
+        models.resolve_model_file("m.bin", explicit=bundled.parent / "nope.bin")
+
+
+def test_damaged_file_is_refused_with_restore_hint(bundled):
+    bundled.write_bytes(b"weightz")
+    with pytest.raises(ModelFileError) as info:
+        models.checked_model_file("m.bin")
+    assert "SHA-256" in str(info.value) and "git checkout -- assets/models/m.bin" in str(info.value)
+    assert not models.is_model_available("m.bin")
+
+
+def test_verify_sha256_direct(tmp_path):
+    f = tmp_path / "x"
+    f.write_bytes(b"abc")
+    digest = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert models.verify_sha256(f, digest.upper()) == f
+    with pytest.raises(ModelFileError):
+        models.verify_sha256(f, "0" * 64)
+
+
+def test_bundled_file_without_sidecar_is_refused(bundled):
+    models.sidecar_path(bundled).unlink()
+    with pytest.raises(ModelFileError, match="no recorded SHA-256"):
+        models.checked_model_file("m.bin")
+
+
+def test_explicit_file_without_sidecar_is_trusted(tmp_path):
+    own = tmp_path / "own.onnx"
+    own.write_bytes(b"mine")
+    assert models.checked_model_file("classifier.onnx", explicit=own) == own
+    assert (
+        models.checked_model_file(
+            "classifier.onnx", explicit=own, expected_sha256=models.sha256_of(own)
+        )
+        == own
+    )
+
+
+def test_malformed_sidecar(bundled):
+    models.sidecar_path(bundled).write_text("garbage\n")
+    with pytest.raises(ModelFileError, match="malformed"):
+        models.checked_model_file("m.bin")
