@@ -1,0 +1,94 @@
+"""``skyseg eval``: measure a method on labelled data (``<dataset>/images`` + ``masks``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ._common import EXIT_OK, EXIT_USAGE
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "eval",
+        help="measure a method on labelled data (IoU, false positives, matte MAE, boundary F)",
+        description=(
+            "Run a method over a data folder laid out as <dataset>/images/<id>.jpg + masks/<id>.png "
+            "(255 sky, 0 not, 128 ignore) + optional mattes/<id>.png, and report per dataset and "
+            "overall: micro IoU, mean per-image IoU, false-positive rate on sky-free images, matte "
+            "MAE, boundary F-score."
+        ),
+    )
+    parser.add_argument("--data", required=True, metavar="DIR", help="a dataset folder or a folder of them")
+    parser.add_argument("--method", default="auto", metavar="NAME", help="sky method (default: auto)")
+    parser.add_argument("--no-refine", dest="refine", action="store_false", help="evaluate the raw matte")
+    parser.add_argument("--split", choices=("val", "train", "all"), default="val",
+                        help="which part of the fixed split (default: val)")
+    parser.add_argument("--dataset", action="append", metavar="NAME", help="only this dataset (repeatable)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="at most N images (evenly spread)")
+    parser.add_argument("--threshold", type=float, default=0.5, help="matte threshold for sky (default 0.5)")
+    parser.add_argument("--tolerance", type=float, default=3.0, metavar="PX",
+                        help="boundary F-score tolerance in pixels (default 3)")
+    parser.add_argument("--report", metavar="DIR", help="write report.md with plots and the worst ten here")
+    parser.add_argument("--json", action="store_true", help="print the summaries as JSON on stdout")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def _spread(items: list, limit: int | None) -> list:
+    if limit is None or limit >= len(items):
+        return items
+    if limit <= 0:
+        return []
+    step = len(items) / limit
+    return [items[int(i * step)] for i in range(limit)]
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from ..datasets import find_samples
+    from ..errors import InputError
+    from ..evaluate import WorstKeeper, evaluate_dataset, summarize, summary_table, write_report
+    from ..methods import resolve_name
+    from ..segment import segment
+
+    method = resolve_name(args.method)
+    data = Path(args.data)
+    if not data.is_dir():
+        raise InputError("no such data folder", data)
+    if args.limit is not None and args.limit < 1:
+        print("skyseg: error: --limit must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    samples = find_samples(data, split=None if args.split == "all" else args.split, datasets=args.dataset)
+    samples = _spread(samples, args.limit)
+    if not samples:
+        raise InputError(f"no labelled samples (images/ + masks/) for split {args.split!r}", data)
+
+    keeper = WorstKeeper(10, threshold=args.threshold) if args.report else None
+    records = evaluate_dataset(
+        samples,
+        lambda image: segment(image, method=method, refine=args.refine),
+        threshold=args.threshold,
+        tolerance=args.tolerance,
+        progress=not args.quiet and sys.stderr.isatty(),
+        keep=keeper,
+    )
+    summaries = summarize(records)
+    settings = {"method": method, "refine": args.refine, "split": args.split, "data": str(data),
+                "threshold": args.threshold, "tolerance_px": args.tolerance}
+    report_path = None
+    if args.report:
+        report_path = write_report(args.report, summaries, records, keeper.worst,
+                                   title=f"skyseg eval: {method}{'' if args.refine else ' (no refinement)'}",
+                                   settings=settings)
+    if args.json:
+        payload = {**settings, "summaries": {k: v.as_dict() for k, v in summaries.items()}}
+        if report_path is not None:
+            payload["report"] = str(report_path)
+        print(json.dumps(payload))
+    else:
+        print(summary_table(summaries))
+        if report_path is not None:
+            print(f"\nreport: {report_path}")
+    return EXIT_OK

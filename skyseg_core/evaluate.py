@@ -1,0 +1,560 @@
+"""Evaluation of sky mattes against labelled masks.
+
+Metric functions are plain functions over arrays; :func:`image_metrics` bundles them for one
+image, :func:`summarize` pools a list of those per dataset and overall, and
+:func:`evaluate_predictions` does both for a list of ``(pred, truth, matte)`` triples (what a
+training loop needs for its validation each epoch). :func:`evaluate_dataset` runs a method over
+the shared data layout (see :mod:`skyseg_core.datasets`).
+
+Truth masks are uint8 with 255 = sky, 0 = not sky and 128 = ignore (:data:`IGNORE_LABEL`);
+boolean masks (True = sky, nothing ignored) are accepted too. Predictions are mattes (float32
+(H, W) in [0, 1]) at the truth's size, binarised at ``threshold`` (sky where ``pred >= threshold``).
+
+Definitions
+-----------
+micro IoU
+    Sky intersection over union with the pixels of all images pooled (ignored pixels excluded).
+mean per-image IoU
+    The mean of per-image IoU over images whose truth contains sky. Sky-free images have no
+    meaningful IoU; they are measured by the false-positive rate instead.
+false-positive rate
+    On images whose truth has no sky: the share of (non-ignored) pixels predicted sky, pooled
+    over those images (``fp_rate``) and averaged per image (``fp_rate_mean``).
+matte MAE
+    Mean absolute difference between the predicted matte and a soft truth matte, where one exists.
+boundary F-score
+    F1 of the sky boundary pixels of prediction and truth, each matched when the other's boundary
+    lies within ``tolerance`` pixels (after Martin et al. 2004 / DAVIS); averaged over images where
+    either has a boundary. Boundaries on ignored pixels or the image frame are not counted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .datasets import IGNORE_LABEL, Sample
+from .errors import InputError
+from .matte import check_matte
+
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_TOLERANCE = 3
+"""Boundary F-score tolerance in pixels at the truth's resolution (the shared data is <= 640 px)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Metric functions over arrays
+
+
+def truth_labels(truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split a truth mask into (sky, valid) boolean arrays.
+
+    ``truth`` is uint8 (255 sky, 0 not sky, 128 ignore; values above 128 count as sky) or bool.
+    """
+    truth = np.asarray(truth)
+    if truth.ndim != 2:
+        raise InputError(f"expected a 2-D truth mask, got shape {truth.shape}")
+    if truth.dtype == np.bool_:
+        return truth, np.ones(truth.shape, bool)
+    if truth.dtype != np.uint8:
+        raise InputError(f"expected a uint8 (0/128/255) or bool truth mask, got dtype {truth.dtype}")
+    return truth > IGNORE_LABEL, truth != IGNORE_LABEL
+
+
+def _binary(pred: np.ndarray, shape: tuple[int, int], threshold: float) -> np.ndarray:
+    check_matte(pred, shape)
+    return pred >= np.float32(threshold)
+
+
+def confusion(pred: np.ndarray, truth: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> tuple[int, int, int, int]:
+    """Pixel counts ``(tp, fp, fn, tn)`` of sky, ignored truth pixels excluded.
+
+    Parameters
+    ----------
+    pred : ndarray, shape (H, W), float32 in [0, 1]
+        Predicted matte.
+    truth : ndarray, shape (H, W), uint8 (0/128/255) or bool
+        Truth mask.
+    threshold : float
+        A pixel is predicted sky where ``pred >= threshold``.
+    """
+    sky, valid = truth_labels(truth)
+    hit = _binary(pred, sky.shape, threshold)
+    tp = int(np.count_nonzero(hit & sky & valid))
+    fp = int(np.count_nonzero(hit & ~sky & valid))
+    fn = int(np.count_nonzero(~hit & sky & valid))
+    tn = int(np.count_nonzero(valid)) - tp - fp - fn
+    return tp, fp, fn, tn
+
+
+def iou_from_counts(tp: int, fp: int, fn: int) -> float:
+    """``tp / (tp + fp + fn)``; NaN when the union is empty."""
+    union = tp + fp + fn
+    return tp / union if union else math.nan
+
+
+def iou(pred: np.ndarray, truth: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> float:
+    """Sky IoU of one image (NaN when neither truth nor prediction has sky)."""
+    tp, fp, fn, _ = confusion(pred, truth, threshold)
+    return iou_from_counts(tp, fp, fn)
+
+
+def false_positive_rate(pred: np.ndarray, truth: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> float:
+    """Share of the non-sky (non-ignored) truth pixels predicted sky; NaN if there are none."""
+    tp, fp, fn, tn = confusion(pred, truth, threshold)
+    return fp / (fp + tn) if fp + tn else math.nan
+
+
+def matte_mae(pred: np.ndarray, matte: np.ndarray, valid: np.ndarray | None = None) -> float:
+    """Mean absolute error between a predicted matte and a soft truth matte (both float in [0, 1]).
+
+    ``valid`` (bool, optional) restricts the mean to those pixels; NaN when none are valid.
+    """
+    check_matte(pred)
+    matte = np.asarray(matte, dtype=np.float32)
+    if matte.shape != pred.shape:
+        raise InputError(f"truth matte has shape {matte.shape}, prediction {pred.shape}")
+    error = np.abs(pred - matte)
+    if valid is not None:
+        error = error[valid]
+    return float(error.mean(dtype=np.float64)) if error.size else math.nan
+
+
+def boundary(mask: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+    """Boundary pixels of a boolean mask: pixels whose 4-neighbourhood holds both labels.
+
+    Both sides of the edge are marked. Pixels next to an invalid pixel are not boundaries,
+    and the image frame is not a boundary.
+    """
+    m = mask.astype(np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    grown = cv2.dilate(m, kernel, borderType=cv2.BORDER_REPLICATE)
+    shrunk = cv2.erode(m, kernel, borderType=cv2.BORDER_REPLICATE)
+    edge = grown != shrunk
+    if valid is not None and not valid.all():
+        edge &= cv2.erode(valid.astype(np.uint8), kernel, borderType=cv2.BORDER_REPLICATE) > 0
+    return edge
+
+
+def _within(edge: np.ndarray, other: np.ndarray, tolerance: float) -> int:
+    """How many ``edge`` pixels lie within ``tolerance`` px (Euclidean) of an ``other`` pixel."""
+    if not edge.any() or not other.any():
+        return 0
+    distance = cv2.distanceTransform((~other).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return int(np.count_nonzero(distance[edge] <= tolerance))
+
+
+def boundary_counts(
+    pred: np.ndarray, truth: np.ndarray, threshold: float = DEFAULT_THRESHOLD, tolerance: float = DEFAULT_TOLERANCE
+) -> tuple[int, int, int, int]:
+    """``(pred_matched, pred_total, truth_matched, truth_total)`` boundary pixel counts."""
+    sky, valid = truth_labels(truth)
+    hit = _binary(pred, sky.shape, threshold)
+    pred_edge = boundary(hit, valid)
+    truth_edge = boundary(sky, valid)
+    return (
+        _within(pred_edge, truth_edge, tolerance),
+        int(np.count_nonzero(pred_edge)),
+        _within(truth_edge, pred_edge, tolerance),
+        int(np.count_nonzero(truth_edge)),
+    )
+
+
+def f_score_from_counts(pred_matched: int, pred_total: int, truth_matched: int, truth_total: int) -> float:
+    """Boundary F1 from :func:`boundary_counts`; 1 when neither has a boundary, 0 when one lacks it."""
+    if pred_total == 0 and truth_total == 0:
+        return 1.0
+    if pred_total == 0 or truth_total == 0:
+        return 0.0
+    precision, recall = pred_matched / pred_total, truth_matched / truth_total
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def boundary_f_score(
+    pred: np.ndarray, truth: np.ndarray, threshold: float = DEFAULT_THRESHOLD, tolerance: float = DEFAULT_TOLERANCE
+) -> float:
+    """Boundary F1 of one image (see the module docstring)."""
+    return f_score_from_counts(*boundary_counts(pred, truth, threshold, tolerance))
+
+
+# --------------------------------------------------------------------------------------------
+# Per image and pooled
+
+
+@dataclass
+class ImageMetrics:
+    """Everything measured on one image; counts are kept so summaries pool exactly."""
+
+    dataset: str = ""
+    id: str = ""
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+    has_sky: bool = False
+    iou: float = math.nan
+    fp_rate: float = math.nan
+    mae: float | None = None
+    boundary_f: float = math.nan
+    has_boundary: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def image_metrics(
+    pred: np.ndarray,
+    truth: np.ndarray,
+    matte: np.ndarray | None = None,
+    *,
+    dataset: str = "",
+    id: str = "",
+    threshold: float = DEFAULT_THRESHOLD,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> ImageMetrics:
+    """All metrics of one prediction.
+
+    Parameters
+    ----------
+    pred : ndarray, shape (H, W), float32 in [0, 1]
+        Predicted matte at the truth's size.
+    truth : ndarray, shape (H, W), uint8 (0/128/255) or bool
+        Truth mask.
+    matte : ndarray, shape (H, W), float in [0, 1], optional
+        Soft truth matte, for the matte MAE (ignored pixels of ``truth`` excluded).
+    """
+    sky, valid = truth_labels(truth)
+    tp, fp, fn, tn = confusion(pred, truth, threshold)
+    has_sky = tp + fn > 0
+    counts = boundary_counts(pred, truth, threshold, tolerance)
+    return ImageMetrics(
+        dataset=dataset,
+        id=id,
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        tn=tn,
+        has_sky=has_sky,
+        iou=iou_from_counts(tp, fp, fn) if has_sky else math.nan,
+        fp_rate=(fp / (fp + tn) if fp + tn else 0.0) if not has_sky else math.nan,
+        mae=None if matte is None else matte_mae(pred, matte, valid),
+        boundary_f=f_score_from_counts(*counts),
+        has_boundary=counts[1] + counts[3] > 0,
+    )
+
+
+@dataclass
+class Summary:
+    """Pooled metrics of a group of images (one dataset, or all)."""
+
+    images: int
+    images_with_sky: int
+    images_without_sky: int
+    micro_iou: float
+    mean_iou: float
+    fp_rate: float
+    fp_rate_mean: float
+    matte_mae: float
+    mattes: int
+    boundary_f: float
+
+    def as_dict(self) -> dict:
+        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
+
+
+def _nanmean(values: Sequence[float]) -> float:
+    values = [v for v in values if v is not None and not math.isnan(v)]
+    return float(np.mean(values)) if values else math.nan
+
+
+def summarize_group(records: Sequence[ImageMetrics]) -> Summary:
+    """Pool the metrics of ``records`` (see the module docstring for each definition)."""
+    tp = sum(r.tp for r in records)
+    fp = sum(r.fp for r in records)
+    fn = sum(r.fn for r in records)
+    skyless = [r for r in records if not r.has_sky]
+    fp_skyless = sum(r.fp for r in skyless)
+    valid_skyless = sum(r.fp + r.tn for r in skyless)
+    maes = [r.mae for r in records if r.mae is not None]
+    return Summary(
+        images=len(records),
+        images_with_sky=len(records) - len(skyless),
+        images_without_sky=len(skyless),
+        micro_iou=iou_from_counts(tp, fp, fn),
+        mean_iou=_nanmean([r.iou for r in records if r.has_sky]),
+        fp_rate=fp_skyless / valid_skyless if valid_skyless else math.nan,
+        fp_rate_mean=_nanmean([r.fp_rate for r in skyless]),
+        matte_mae=_nanmean(maes),
+        mattes=len(maes),
+        boundary_f=_nanmean([r.boundary_f for r in records if r.has_boundary]),
+    )
+
+
+OVERALL = "overall"
+
+
+def summarize(records: Sequence[ImageMetrics]) -> dict[str, Summary]:
+    """Summaries per dataset (sorted by name) and ``"overall"`` (all records pooled)."""
+    out: dict[str, Summary] = {}
+    for name in sorted({r.dataset for r in records}):
+        out[name] = summarize_group([r for r in records if r.dataset == name])
+    out[OVERALL] = summarize_group(list(records))
+    return out
+
+
+def evaluate_predictions(
+    items: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray | None]],
+    *,
+    datasets: Sequence[str] | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> dict[str, Summary]:
+    """Metrics of a list of ``(pred, truth, matte_or_None)`` triples, per dataset and overall.
+
+    This is the helper a training loop calls for its validation: predictions are mattes (float32
+    (H, W) in [0, 1]) at the truth's size, truths uint8 0/128/255 or bool masks.
+
+    Parameters
+    ----------
+    items : iterable of (pred, truth, matte or None)
+    datasets : sequence of str, optional
+        Dataset name of each item, for per-dataset summaries; all ``""`` when omitted.
+
+    Returns
+    -------
+    dict
+        ``{dataset: Summary, ..., "overall": Summary}``; ``summary.micro_iou`` etc.,
+        ``summary.as_dict()`` for JSON.
+    """
+    records = []
+    for index, (pred, truth, matte) in enumerate(items):
+        name = datasets[index] if datasets is not None else ""
+        records.append(image_metrics(pred, truth, matte, dataset=name, id=str(index), threshold=threshold, tolerance=tolerance))
+    return summarize(records)
+
+
+# --------------------------------------------------------------------------------------------
+# Over a dataset folder
+
+
+def load_truth(sample: Sample) -> tuple[np.ndarray, np.ndarray | None]:
+    """A sample's truth mask (uint8 0/128/255) and soft matte (float32, or None)."""
+    from .io import load_image, load_matte
+
+    mask = load_image(sample.mask)[..., 0]
+    if mask.dtype != np.uint8:
+        raise InputError("expected an 8-bit truth mask", sample.mask)
+    matte = load_matte(sample.matte) if sample.matte is not None else None
+    return mask, matte
+
+
+def evaluate_dataset(
+    samples: Sequence[Sample],
+    predict: Callable[[np.ndarray], np.ndarray],
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    tolerance: float = DEFAULT_TOLERANCE,
+    progress: bool = False,
+    keep: Callable[[Sample, np.ndarray, np.ndarray, ImageMetrics], None] | None = None,
+) -> list[ImageMetrics]:
+    """Run ``predict(image) -> matte`` over ``samples`` and measure each.
+
+    ``keep`` is called with (sample, image, pred, metrics) after each image, for reports that need
+    the pictures (the worst cases) without holding them all in memory.
+    """
+    from tqdm import tqdm
+
+    from .io import load_image
+
+    records = []
+    for sample in tqdm(samples, desc="eval", unit="img", disable=not progress):
+        image = load_image(sample.image)
+        truth, matte = load_truth(sample)
+        if truth.shape != image.shape[:2]:
+            raise InputError(f"mask is {truth.shape[1]}x{truth.shape[0]}, image {image.shape[1]}x{image.shape[0]}", sample.mask)
+        pred = predict(image)
+        record = image_metrics(pred, truth, matte, dataset=sample.dataset, id=sample.id, threshold=threshold, tolerance=tolerance)
+        records.append(record)
+        if keep is not None:
+            keep(sample, image, pred, record)
+    return records
+
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "DEFAULT_TOLERANCE",
+    "ImageMetrics",
+    "Summary",
+    "boundary",
+    "boundary_counts",
+    "boundary_f_score",
+    "confusion",
+    "evaluate_dataset",
+    "evaluate_predictions",
+    "false_positive_rate",
+    "image_metrics",
+    "iou",
+    "load_truth",
+    "matte_mae",
+    "summarize",
+    "summarize_group",
+    "truth_labels",
+    "WorstKeeper",
+    "overlay",
+    "summary_table",
+    "write_report",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+def image_score(record: ImageMetrics) -> float:
+    """One number per image for ranking: IoU with sky, ``1 - fp_rate`` without."""
+    return record.iou if record.has_sky else 1.0 - record.fp_rate
+
+
+def overlay(image: np.ndarray, truth: np.ndarray, pred: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> np.ndarray:
+    """uint8 RGB picture for a person: the photo, the predicted sky tinted magenta, the truth's
+    sky boundary in yellow and ignored pixels hatched grey."""
+    from .matte import to_uint8_rgb
+
+    out = to_uint8_rgb(image).astype(np.float32)
+    sky, valid = truth_labels(truth)
+    hit = _binary(pred, sky.shape, threshold)
+    tint = np.array([255, 0, 255], np.float32)
+    out[hit] = 0.55 * out[hit] + 0.45 * tint
+    ignored = ~valid
+    yy, xx = np.mgrid[0 : ignored.shape[0], 0 : ignored.shape[1]]
+    hatch = ignored & ((yy + xx) % 6 < 2)
+    out[hatch] = 128
+    edge = boundary(sky, valid)
+    edge = cv2.dilate(edge.astype(np.uint8), np.ones((2, 2), np.uint8)) > 0
+    out[edge] = (255, 230, 0)
+    return out.astype(np.uint8)
+
+
+def _format(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def summary_table(summaries: dict[str, Summary]) -> str:
+    """The summaries as a Markdown table."""
+    lines = [
+        "| dataset | images (sky / none) | micro IoU | mean IoU | FP rate (sky-free) | matte MAE | boundary F |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, s in summaries.items():
+        label = f"**{name}**" if name == OVERALL else name
+        lines.append(
+            f"| {label} | {s.images} ({s.images_with_sky} / {s.images_without_sky}) | {_format(s.micro_iou)} | "
+            f"{_format(s.mean_iou)} | {_format(s.fp_rate, 4)} | {_format(s.matte_mae, 4)} | {_format(s.boundary_f)} |"
+        )
+    return "\n".join(lines)
+
+
+def write_report(
+    folder,
+    summaries: dict[str, Summary],
+    records: Sequence[ImageMetrics],
+    worst: Sequence[tuple[ImageMetrics, np.ndarray]] = (),
+    title: str = "skyseg evaluation",
+    settings: dict | None = None,
+) -> Path:
+    """Write ``report.md`` with an IoU histogram and the worst cases as overlay pictures.
+
+    ``worst`` holds (metrics, overlay picture) pairs, worst first. Needs matplotlib (extra ``eval``).
+    Returns the path of the Markdown file.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover - depends on the install
+        raise InputError("the report needs matplotlib: pip install 'skyseg[eval]'") from None
+    from .io import save_image, write_bytes_atomic
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [f"# {title}", ""]
+    if settings:
+        lines += [", ".join(f"{k}: `{v}`" for k, v in settings.items()), ""]
+    lines += [summary_table(summaries), ""]
+
+    ious = [r.iou for r in records if r.has_sky and not math.isnan(r.iou)]
+    if ious:
+        fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
+        ax.hist(ious, bins=np.linspace(0, 1, 21), color="#4477aa", edgecolor="white")
+        ax.set_xlabel("per-image IoU (images with sky)")
+        ax.set_ylabel("images")
+        ax.set_xlim(0, 1)
+        fig.tight_layout()
+        buffer = _io_bytes(fig)
+        plt.close(fig)
+        write_bytes_atomic(folder / "iou_histogram.png", lambda f: f.write(buffer), overwrite=True)
+        lines += ["## Per-image IoU", "", "![per-image IoU histogram](iou_histogram.png)", ""]
+
+    if worst:
+        lines += [
+            "## Worst images",
+            "",
+            "Magenta tint: predicted sky. Yellow line: the truth's sky boundary. Grey hatching: ignored.",
+            "",
+            "| # | dataset | id | IoU | FP rate | boundary F | picture |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for rank, (record, picture) in enumerate(worst, 1):
+            name = f"worst_{rank:02d}.jpg"
+            save_image(folder / name, picture, overwrite=True, quality=88)
+            lines.append(
+                f"| {rank} | {record.dataset} | {record.id} | {_format(record.iou)} | "
+                f"{_format(record.fp_rate, 4)} | {_format(record.boundary_f)} | ![{record.id}]({name}) |"
+            )
+        lines.append("")
+    text = "\n".join(lines)
+    target = folder / "report.md"
+    write_bytes_atomic(target, lambda f: f.write(text.encode()), overwrite=True)
+    return target
+
+
+def _io_bytes(fig) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+class WorstKeeper:
+    """Keeps the ``n`` worst images (by :func:`image_score`) as small overlay pictures."""
+
+    def __init__(self, n: int = 10, long_side: int = 480, threshold: float = DEFAULT_THRESHOLD):
+        self.n, self.long_side, self.threshold = n, long_side, threshold
+        self._items: list[tuple[float, ImageMetrics, np.ndarray]] = []
+
+    def __call__(self, sample: Sample, image: np.ndarray, pred: np.ndarray, record: ImageMetrics) -> None:
+        score = image_score(record)
+        if math.isnan(score):
+            return
+        if len(self._items) >= self.n and score >= self._items[-1][0]:
+            return
+        truth, _ = load_truth(sample)
+        picture = overlay(image, truth, pred, self.threshold)
+        h, w = picture.shape[:2]
+        scale = self.long_side / max(h, w)
+        if scale < 1:
+            picture = cv2.resize(picture, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        self._items.append((score, record, picture))
+        self._items.sort(key=lambda item: item[0])
+        del self._items[self.n :]
+
+    @property
+    def worst(self) -> list[tuple[ImageMetrics, np.ndarray]]:
+        return [(record, picture) for _, record, picture in self._items]
