@@ -1,0 +1,298 @@
+"""The photo view: zoom, pan, matte overlay, brush strokes, sky dragging and file drops.
+
+The canvas shows what the model says and forwards gestures as signals in preview-pixel
+coordinates; it changes no state itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap
+from PyQt6.QtWidgets import (
+    QGraphicsEllipseItem,
+    QGraphicsPathItem,
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGraphicsView,
+)
+
+from .qimage import grey_to_qimage, overlay_qimage, rgb_to_qimage
+
+ZOOM_STEP = 1.25
+MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
+
+
+def local_paths(mime) -> list[Path]:
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()] if mime.hasUrls() else []
+
+
+class Canvas(QGraphicsView):
+    strokeFinished = pyqtSignal(list)  # [(x, y), ...] in preview pixels
+    skyDragged = pyqtSignal(float, float, bool)  # dx, dy as fractions of the preview; True on release
+    filesDropped = pyqtSignal(list, bool)  # paths, "open as photo" (Shift held or nothing open)
+    zoomChanged = pyqtSignal(float)
+
+    def __init__(self, model, parent=None):
+        super().__init__(parent)
+        self.model = model
+        self.setObjectName("canvas")
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setBackgroundBrush(QColor(38, 38, 40))
+        self.setAcceptDrops(True)
+        self.viewport().setMouseTracking(True)
+        self.photo_item = QGraphicsPixmapItem()
+        self.photo_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.overlay_item = QGraphicsPixmapItem()
+        self.stroke_item = QGraphicsPathItem()
+        self.cursor_item = QGraphicsEllipseItem()
+        self.cursor_item.setPen(QPen(QColor(255, 255, 255, 220), 0))
+        self.cursor_item.setVisible(False)
+        for z, item in enumerate((self.photo_item, self.overlay_item, self.stroke_item, self.cursor_item)):
+            item.setZValue(z)
+            self.scene().addItem(item)
+        self._fit = True
+        self._stroke: list[tuple[float, float]] = []
+        self._drag_origin: QPointF | None = None
+        self._pan_origin = None
+        self._drop_hint = ""
+        self._pixmaps: dict[str, QPixmap | None] = {"photo": None, "matte": None, "result": None, "overlay": None}
+        model.photoChanged.connect(self._on_photo)
+        model.matteChanged.connect(self._on_matte)
+        model.resultChanged.connect(self._on_result)
+        model.viewChanged.connect(self.refresh)
+        model.brushChanged.connect(self._on_brush)
+        self._on_brush()
+
+    # ----------------------------------------------------------------- model -> pixmaps
+    def _on_photo(self) -> None:
+        proxy = self.model.proxy
+        self._pixmaps = dict.fromkeys(self._pixmaps)
+        if proxy is not None:
+            self._pixmaps["photo"] = QPixmap.fromImage(rgb_to_qimage(proxy))
+            self.scene().setSceneRect(QRectF(0, 0, proxy.shape[1], proxy.shape[0]))
+        self._fit = True
+        self.refresh()
+        self.fit()
+
+    def _on_matte(self) -> None:
+        matte = self.model.matte
+        self._pixmaps["matte"] = None if matte is None else QPixmap.fromImage(grey_to_qimage(matte))
+        self._pixmaps["overlay"] = None if matte is None else QPixmap.fromImage(overlay_qimage(matte))
+        self.refresh()
+
+    def _on_result(self) -> None:
+        self.set_result_image(None if self.model.result is None else rgb_to_qimage(self.model.result))
+
+    def set_result_image(self, qimage) -> None:
+        """Show a rendered result (the render job already made the QImage off the GUI thread)."""
+        self._pixmaps["result"] = None if qimage is None else QPixmap.fromImage(qimage)
+        self.refresh()
+
+    def shown(self) -> str:
+        """What the canvas shows now: "empty", "before", "photo", "matte" or "result"."""
+        view = self.model.view
+        if self._pixmaps["photo"] is None:
+            return "empty"
+        if view.before:
+            return "before"
+        if view.mode == "matte" and self._pixmaps["matte"] is not None:
+            return "matte"
+        if view.mode == "result" and self._pixmaps["result"] is not None:
+            return "result"
+        return "photo"
+
+    def refresh(self) -> None:
+        view, state = self.model.view, self.shown()
+        base = {"empty": None, "before": "photo", "photo": "photo", "matte": "matte", "result": "result"}[state]
+        self.photo_item.setPixmap(self._pixmaps[base] if base else QPixmap())
+        overlay = self._pixmaps["overlay"]
+        show_overlay = overlay is not None and view.overlay and state in ("photo", "result")
+        self.overlay_item.setPixmap(overlay if show_overlay else QPixmap())
+        self.overlay_item.setOpacity(view.opacity)
+        self.viewport().update()
+
+    # ----------------------------------------------------------------- zoom
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def fit(self) -> None:
+        rect = self.scene().sceneRect()
+        if rect.isEmpty():
+            return
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        self._fit = True
+        self.zoomChanged.emit(self.zoom())
+
+    def zoom_by(self, factor: float) -> None:
+        factor = max(MIN_ZOOM, min(MAX_ZOOM, self.zoom() * factor)) / self.zoom()
+        self.scale(factor, factor)
+        self._fit = False
+        self.zoomChanged.emit(self.zoom())
+        self._on_brush()
+
+    def actual_pixels(self) -> None:
+        """100 % of the full-size photo (the preview is enlarged accordingly)."""
+        self.resetTransform()
+        target = 1.0 / max(self.model.scale, 1e-6)
+        self.scale(target, target)
+        self._fit = False
+        self.zoomChanged.emit(self.zoom())
+
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(ZOOM_STEP**steps)
+        event.accept()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fit:
+            self.fit()
+
+    # ----------------------------------------------------------------- tools
+    def _on_brush(self) -> None:
+        tool = self.model.brush.tool
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag if tool == "pan" else QGraphicsView.DragMode.NoDrag)
+        cursor = {"pan": Qt.CursorShape.OpenHandCursor, "brush": Qt.CursorShape.CrossCursor,
+                  "move_sky": Qt.CursorShape.SizeAllCursor}[tool]
+        self.viewport().setCursor(cursor)
+        r = self.model.brush.radius
+        self.cursor_item.setRect(-r, -r, 2 * r, 2 * r)
+        self.cursor_item.setVisible(tool == "brush" and self.cursor_item.isVisible())
+        colour = QColor(80, 200, 255) if self.model.brush.add else QColor(255, 90, 60)
+        pen = QPen(colour, 0)
+        self.cursor_item.setPen(pen)
+
+    def _scene_point(self, event) -> QPointF:
+        return self.mapToScene(event.position().toPoint())
+
+    def mousePressEvent(self, event) -> None:
+        tool, button = self.model.brush.tool, event.button()
+        if button == Qt.MouseButton.MiddleButton:
+            self._pan_origin = (event.position(), self.horizontalScrollBar().value(), self.verticalScrollBar().value())
+            event.accept()
+            return
+        if button == Qt.MouseButton.LeftButton and self.model.has_photo:
+            p = self._scene_point(event)
+            if tool == "brush" and self.model.matte is not None:
+                self._stroke = [(p.x(), p.y())]
+                self._update_stroke_item()
+                event.accept()
+                return
+            if tool == "move_sky" and self.model.sky is not None:
+                self._drag_origin = p
+                event.accept()
+                return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        p = self._scene_point(event)
+        if self._pan_origin is not None:
+            origin, h, v = self._pan_origin
+            delta = event.position() - origin
+            self.horizontalScrollBar().setValue(int(h - delta.x()))
+            self.verticalScrollBar().setValue(int(v - delta.y()))
+            return
+        if self.model.brush.tool == "brush" and self.model.has_photo:
+            self.cursor_item.setPos(p)
+            self.cursor_item.setVisible(True)
+        if self._stroke:
+            last = self._stroke[-1]
+            if (p.x() - last[0]) ** 2 + (p.y() - last[1]) ** 2 >= 1.0:
+                self._stroke.append((p.x(), p.y()))
+                self._update_stroke_item()
+            return
+        if self._drag_origin is not None:
+            self._emit_sky_drag(p, False)
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._pan_origin is not None and event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_origin = None
+            return
+        if self._stroke and event.button() == Qt.MouseButton.LeftButton:
+            points, self._stroke = self._stroke, []
+            self.stroke_item.setPath(QPainterPath())
+            self.strokeFinished.emit(points)
+            return
+        if self._drag_origin is not None and event.button() == Qt.MouseButton.LeftButton:
+            self._emit_sky_drag(self._scene_point(event), True)
+            self._drag_origin = None
+            return
+        super().mouseReleaseEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        self.cursor_item.setVisible(False)
+        super().leaveEvent(event)
+
+    def _emit_sky_drag(self, p: QPointF, done: bool) -> None:
+        rect = self.scene().sceneRect()
+        delta = p - self._drag_origin
+        self.skyDragged.emit(delta.x() / rect.width(), delta.y() / rect.height(), done)
+
+    def _update_stroke_item(self) -> None:
+        path = QPainterPath(QPointF(*self._stroke[0]))
+        for x, y in self._stroke[1:]:
+            path.lineTo(x, y)
+        if len(self._stroke) == 1:
+            path.lineTo(self._stroke[0][0] + 0.01, self._stroke[0][1])
+        colour = QColor(80, 200, 255, 110) if self.model.brush.add else QColor(255, 90, 60, 110)
+        pen = QPen(colour, 2 * self.model.brush.radius, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                   Qt.PenJoinStyle.RoundJoin)
+        self.stroke_item.setPen(pen)
+        self.stroke_item.setPath(path)
+
+    # ----------------------------------------------------------------- drops
+    def dragEnterEvent(self, event) -> None:
+        if local_paths(event.mimeData()):
+            self._drop_hint = ("Drop to open this photo" if not self.model.has_photo
+                               else "Drop to use as the new sky  (Shift: open as photo)")
+            self.viewport().update()
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event) -> None:
+        self._drop_hint = ""
+        self.viewport().update()
+        event.accept()
+
+    def dropEvent(self, event) -> None:
+        self._drop_hint = ""
+        self.viewport().update()
+        paths = local_paths(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        as_photo = (not self.model.has_photo) or bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        self.filesDropped.emit(paths, as_photo)
+
+    # ----------------------------------------------------------------- painting hints
+    def drawForeground(self, painter: QPainter, rect) -> None:
+        text = self._drop_hint or ("" if self.model.has_photo else
+                                   "Open a photo (Ctrl+O) or drop one here")
+        if not text:
+            return
+        painter.save()
+        painter.resetTransform()
+        area = self.viewport().rect()
+        if self._drop_hint:
+            painter.fillRect(area, QBrush(QColor(20, 120, 200, 70)))
+        font = painter.font()
+        font.setPointSizeF(max(font.pointSizeF(), 10) * 1.4)
+        painter.setFont(font)
+        painter.setPen(QColor(220, 220, 225))
+        painter.drawText(area, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()

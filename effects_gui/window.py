@@ -1,0 +1,615 @@
+"""The main window: wires the model, the canvas, the panels and the jobs together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6 import sip
+from PyQt6.QtCore import QSettings, Qt
+from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QToolBar,
+)
+
+from skyseg_core.errors import SkysegError
+from skyseg_core.methods import list_methods
+
+from . import _effects, jobs, pipeline
+from .brush import Stroke
+from .canvas import Canvas
+from .model import DEFAULT_PROXY_LONG_SIDE, EditorModel
+from .panels import BrushPanel, RelightPanel, SkyPanel, TintPanel
+
+APP_NAME = "skyseg editor"
+MAX_RECENT = 10
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
+SKY_PREVIEW_FACTOR = 1.5  # the preview's sky is kept a little larger than the preview
+
+
+def settings() -> QSettings:
+    return QSettings("skyseg", "skyseg-editor")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, proxy_long_side: int = DEFAULT_PROXY_LONG_SIDE, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(APP_NAME)
+        self.model = EditorModel(proxy_long_side, self)
+        self.runner = jobs.JobRunner(self)
+        self.canvas = Canvas(self.model)
+        self.setCentralWidget(self.canvas)
+        self.setAcceptDrops(True)
+        self._segment_job: jobs.Job | None = None
+        self._render_job: jobs.Job | None = None
+        self._render_pending = False
+        self._after_segment: list = []
+        self._close_after_export = False
+        self.renders_done = 0
+        self._build_panels()
+        self._build_actions()
+        self._build_status()
+        self._connect()
+        self._load_palette()
+        self._update_enabled()
+        self.resize(1280, 820)
+
+    # ================================================================= construction
+    def _build_panels(self) -> None:
+        self.brush_panel = BrushPanel(self.model)
+        self.sky_panel = SkyPanel(self.model)
+        self.tint_panel = TintPanel(self.model)
+        self.relight_panel = RelightPanel(self.model)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.sky_panel, "Sky")
+        self.tabs.addTab(self.brush_panel, "Refine")
+        self.tabs.addTab(self.tint_panel, "Tint")
+        self.tabs.addTab(self.relight_panel, "Relight")
+        dock = QDockWidget("Adjust", self)
+        dock.setObjectName("adjustDock")
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        dock.setWidget(self.tabs)
+        dock.setMinimumWidth(320)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+
+    def _action(self, text, slot, shortcut=None, checkable=False, tip="") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        if tip:
+            action.setToolTip(f"{tip} ({action.shortcut().toString()})" if shortcut else tip)
+            action.setStatusTip(tip)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        m = self.model
+        K = QKeySequence.StandardKey
+        self.open_action = self._action("&Open…", self.choose_photo, K.Open, tip="Open a photo")
+        self.export_action = self._action("&Export result…", self.export_result, K.Save,
+                                          tip="Save the result at full size (JPEG, PNG, 16-bit TIFF)")
+        self.export_matte_action = self._action("Export &matte…", self.export_matte, "Ctrl+Shift+M",
+                                                tip="Save the sky matte as a PNG")
+        self.export_layers_action = self._action("Export &layers…", self.export_layers, "Ctrl+Shift+S",
+                                                 tip="Save a layered OpenRaster file (GIMP, Krita)")
+        self.quit_action = self._action("&Quit", self.close, K.Quit)
+        self.undo_action = m.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence(K.Undo))
+        self.redo_action = m.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence(K.Redo), QKeySequence("Ctrl+Y")])
+        self.addActions([self.undo_action, self.redo_action])
+        self.segment_action = self._action("Find sky", self.segment, "Ctrl+R",
+                                           tip="Find the sky with the chosen method")
+        self.cancel_action = self._action("Cancel", self.cancel_jobs, "Esc", tip="Stop the running job")
+        # tools
+        self.tool_group = QActionGroup(self)
+        self.pan_action = self._action("Pan", lambda on: on and m.set_brush(tool="pan"), "H", True,
+                                       "Pan and zoom (wheel)")
+        self.add_action = self._action("Add sky", lambda on: on and m.set_brush(tool="brush", add=True),
+                                       "B", True, "Brush sky in")
+        self.remove_action = self._action("Remove sky", lambda on: on and m.set_brush(tool="brush", add=False),
+                                          "E", True, "Brush sky out")
+        self.move_action = self._action("Move sky", lambda on: on and m.set_brush(tool="move_sky"), "V", True,
+                                        "Drag the new sky into place")
+        for action in (self.pan_action, self.add_action, self.remove_action, self.move_action):
+            self.tool_group.addAction(action)
+        self.smaller_action = self._action("Smaller brush", lambda: m.set_brush(radius=m.brush.radius / 1.2), "[")
+        self.larger_action = self._action("Larger brush", lambda: m.set_brush(radius=m.brush.radius * 1.2), "]")
+        # view
+        self.view_group = QActionGroup(self)
+        self.photo_view_action = self._action("Photo", lambda on: on and m.set_view(mode="photo"), "P", True,
+                                              "The photo (with the matte overlay)")
+        self.matte_view_action = self._action("Matte", lambda on: on and m.set_view(mode="matte"), "M", True,
+                                              "The matte alone (white = sky)")
+        self.result_view_action = self._action("Result", lambda on: on and m.set_view(mode="result"), "R", True,
+                                               "The edited result")
+        for action in (self.photo_view_action, self.matte_view_action, self.result_view_action):
+            self.view_group.addAction(action)
+        self.overlay_action = self._action("Overlay", lambda on: m.set_view(overlay=on), "O", True,
+                                           "Show the matte as a coloured overlay")
+        self.before_action = self._action("Before", lambda on: m.set_view(before=on), "\\", True,
+                                          "Show the original photo (before/after)")
+        self.fit_action = self._action("Fit", self.canvas.fit, "Ctrl+0", tip="Fit the photo in the window")
+        self.actual_action = self._action("100 %", self.canvas.actual_pixels, "Ctrl+1", tip="Actual pixels")
+        self.zoom_in_action = self._action("Zoom in", lambda: self.canvas.zoom_by(1.25), K.ZoomIn)
+        self.zoom_out_action = self._action("Zoom out", lambda: self.canvas.zoom_by(0.8), K.ZoomOut)
+
+        menu = self.menuBar().addMenu("&File")
+        menu.addAction(self.open_action)
+        self.recent_menu = menu.addMenu("Open &recent")
+        menu.addSeparator()
+        for action in (self.export_action, self.export_matte_action, self.export_layers_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
+        menu = self.menuBar().addMenu("&Edit")
+        menu.addActions([self.undo_action, self.redo_action])
+        menu.addSeparator()
+        menu.addActions([self.segment_action, self.cancel_action])
+        menu = self.menuBar().addMenu("&Tools")
+        menu.addActions(self.tool_group.actions())
+        menu.addActions([self.smaller_action, self.larger_action])
+        menu = self.menuBar().addMenu("&View")
+        menu.addActions(self.view_group.actions())
+        menu.addActions([self.overlay_action, self.before_action])
+        menu.addSeparator()
+        menu.addActions([self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action])
+        self._rebuild_recent()
+
+        bar = QToolBar("Main")
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(bar)
+        bar.addAction(self.open_action)
+        bar.addAction(self.export_action)
+        bar.addSeparator()
+        self.method_combo = QComboBox()
+        self.method_combo.setObjectName("methodCombo")
+        for name, description in list_methods():
+            self.method_combo.addItem(name, name)
+            self.method_combo.setItemData(self.method_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
+        self.method_combo.setToolTip("How to find the sky")
+        bar.addWidget(QLabel(" Method "))
+        bar.addWidget(self.method_combo)
+        self.segment_button = QPushButton("Find sky")
+        self.segment_button.setObjectName("segmentButton")
+        self.segment_button.clicked.connect(self.segment)
+        bar.addWidget(self.segment_button)
+        bar.addSeparator()
+        bar.addActions(self.tool_group.actions())
+        bar.addSeparator()
+        bar.addActions(self.view_group.actions())
+        bar.addAction(self.overlay_action)
+        bar.addAction(self.before_action)
+        bar.addSeparator()
+        self.undo_tool = QAction("Undo", self)
+        self.undo_tool.setToolTip("Undo (Ctrl+Z)")
+        self.undo_tool.triggered.connect(m.undo_stack.undo)
+        m.undo_stack.canUndoChanged.connect(self.undo_tool.setEnabled)
+        self.redo_tool = QAction("Redo", self)
+        self.redo_tool.setToolTip("Redo (Ctrl+Shift+Z)")
+        self.redo_tool.triggered.connect(m.undo_stack.redo)
+        m.undo_stack.canRedoChanged.connect(self.redo_tool.setEnabled)
+        self.undo_tool.setEnabled(False)
+        self.redo_tool.setEnabled(False)
+        bar.addActions([self.undo_tool, self.redo_tool])
+
+    def _build_status(self) -> None:
+        status = self.statusBar()
+        self.status_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setRange(0, 100)
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelButton")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.cancel_jobs)
+        self.zoom_label = QLabel("")
+        status.addWidget(self.status_label, 1)
+        status.addPermanentWidget(self.progress)
+        status.addPermanentWidget(self.cancel_button)
+        status.addPermanentWidget(self.zoom_label)
+
+    def _connect(self) -> None:
+        m = self.model
+        self.method_combo.currentIndexChanged.connect(lambda i: m.set_method(self.method_combo.itemData(i)))
+        m.methodChanged.connect(self._show_method)
+        m.renderNeeded.connect(self.schedule_render)
+        m.photoChanged.connect(self._on_photo)
+        m.viewChanged.connect(self._sync_view_actions)
+        m.brushChanged.connect(self._sync_tool_actions)
+        m.matteChanged.connect(self._update_enabled)
+        m.skyChanged.connect(self._on_sky_changed)
+        m.undo_stack.cleanChanged.connect(self._update_title)
+        m.undo_stack.indexChanged.connect(lambda _i: self._update_title())
+        self.canvas.strokeFinished.connect(self._on_stroke)
+        self.canvas.skyDragged.connect(self._on_sky_drag)
+        self.canvas.filesDropped.connect(self._on_files_dropped)
+        self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{100 * z * self.model.scale:.0f} %"))
+        self.sky_panel.skyRequested.connect(self.use_sky)
+        self.sky_panel.openSkyRequested.connect(self.choose_sky)
+        self._sync_view_actions()
+        self._sync_tool_actions()
+
+    def _load_palette(self) -> None:
+        sources = _effects.bundled_skies()
+        if sources:
+            self.runner.start(jobs.Job("thumbnails", jobs.thumbnails, sources, 128),
+                              on_result=lambda items: [self.sky_panel.add_thumbnail(p, q) for p, q in items])
+
+    # ================================================================= state -> widgets
+    def _show_method(self, name: str) -> None:
+        index = self.method_combo.findData(name)
+        if index >= 0 and index != self.method_combo.currentIndex():
+            self.method_combo.setCurrentIndex(index)
+
+    def _sync_view_actions(self) -> None:
+        view = self.model.view
+        {"photo": self.photo_view_action, "matte": self.matte_view_action,
+         "result": self.result_view_action}[view.mode].setChecked(True)
+        for action, value in ((self.overlay_action, view.overlay), (self.before_action, view.before)):
+            action.blockSignals(True)
+            action.setChecked(value)
+            action.blockSignals(False)
+
+    def _sync_tool_actions(self) -> None:
+        brush = self.model.brush
+        action = {"pan": self.pan_action, "move_sky": self.move_action}.get(
+            brush.tool, self.add_action if brush.add else self.remove_action)
+        action.setChecked(True)
+
+    def _update_enabled(self) -> None:
+        m = self.model
+        busy = self._segment_job is not None
+        for action in (self.export_action, self.export_matte_action, self.export_layers_action):
+            action.setEnabled(m.has_photo and m.matte is not None)
+        self.segment_action.setEnabled(m.has_photo and not busy)
+        self.segment_button.setEnabled(m.has_photo and not busy)
+
+    def _update_title(self) -> None:
+        if sip.isdeleted(self) or sip.isdeleted(self.model.undo_stack):  # during teardown
+            return
+        name = self.model.path.name if self.model.path else ""
+        self.setWindowTitle(f"{name}{'*' if self.model.modified else ''} — {APP_NAME}" if name else APP_NAME)
+
+    def _on_photo(self) -> None:
+        self._update_title()
+        self._update_enabled()
+        if self.model.image is not None:
+            h, w = self.model.image.shape[:2]
+            self.status_label.setText(f"{self.model.path.name if self.model.path else ''}  {w}×{h}")
+
+    def _on_sky_changed(self) -> None:
+        if self.model.sky is not None:
+            self.model.set_view(mode="result", overlay=False, before=False)
+
+    # ================================================================= progress and errors
+    def _busy(self, message: str, percent: int = 0, cancellable: bool = False) -> None:
+        self.progress.setVisible(True)
+        self.progress.setValue(percent)
+        self.progress.setFormat(message + "  %p%" if message else "%p%")
+        self.cancel_button.setVisible(cancellable)
+
+    def _idle(self, message: str = "") -> None:
+        self.progress.setVisible(False)
+        self.cancel_button.setVisible(False)
+        if message:
+            self.status_label.setText(message)
+
+    def show_error(self, title: str, exc: BaseException) -> None:
+        """Every failure ends here: a dialog, never a crash; the edit is kept."""
+        self._idle()
+        if isinstance(exc, SkysegError):
+            text = str(exc)
+        elif isinstance(exc, OSError):
+            text = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+        else:
+            text = f"Unexpected error ({type(exc).__name__}): {exc}\n\nYour edit is kept."
+        box_text = f"{title}\n\n{text}"
+        QMessageBox.critical(self, APP_NAME, box_text)
+
+    # ================================================================= opening
+    def choose_photo(self) -> None:
+        if not self.maybe_discard():
+            return
+        start = str(Path(self._recent()[0]).parent) if self._recent() else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open a photo", start, IMAGE_FILTER)
+        if path:
+            self.open_photo(path, ask=False)
+
+    def open_photo(self, path, ask: bool = True) -> None:
+        if ask and not self.maybe_discard():
+            return
+        self._busy(f"Opening {Path(path).name}", 0, False)
+        self.runner.start(jobs.Job("load", jobs.load_photo, Path(path), self.model.proxy_long_side),
+                          on_result=self._photo_loaded, on_progress=lambda p, t: self._busy(t, p),
+                          on_error=lambda exc: self.show_error(f"Could not open {Path(path).name}", exc))
+
+    def _photo_loaded(self, loaded) -> None:
+        path, image, proxy, scale = loaded
+        self.cancel_jobs()
+        self.model.set_photo(path, image, proxy, scale)
+        self.model.set_view(mode="photo", overlay=True, before=False)
+        self._add_recent(path)
+        self._idle(f"{path.name}  {image.shape[1]}×{image.shape[0]} — click Find sky (Ctrl+R)")
+
+    # ================================================================= recent files
+    def _recent(self) -> list[str]:
+        value = settings().value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: Path) -> None:
+        path = str(Path(path).resolve())
+        recent = [path] + [p for p in self._recent() if p != path]
+        settings().setValue("recent", recent[:MAX_RECENT])
+        self._rebuild_recent()
+
+    def _rebuild_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self._recent():
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_photo(p))
+        self.recent_menu.setEnabled(bool(self._recent()))
+
+    # ================================================================= segmentation
+    def segment(self) -> None:
+        m = self.model
+        if not m.has_photo or self._segment_job is not None:
+            return
+        self._busy("Finding the sky", 0, True)
+        job = jobs.Job("segment", jobs.segment, m.image, m.proxy.shape[:2], m.method)
+        self._segment_job = job
+        image = m.image
+
+        def done(result):
+            if self._segment_job is not job:
+                return
+            self._segment_job = None
+            if m.image is not image:  # another photo was opened meanwhile
+                return
+            matte, proxy_matte, resolved = result
+            m.set_segmentation(matte, proxy_matte, resolved)
+            self._idle(f"Sky found with {resolved}. Brush to refine, or pick a new sky.")
+            self._update_enabled()
+            for action in self._after_segment:
+                action()
+            self._after_segment.clear()
+
+        def failed(exc):
+            if self._segment_job is job:
+                self._segment_job = None
+                self._after_segment.clear()
+                self._update_enabled()
+                self.show_error("Could not find the sky", exc)
+
+        self.runner.start(job, on_result=done, on_error=failed,
+                          on_progress=lambda p, t: self._segment_job is job and self._busy(t, p, True))
+        self._update_enabled()
+
+    def cancel_jobs(self) -> None:
+        """Stop the segmentation (the UI is free at once; the thread stops at its next stage)."""
+        if self._segment_job is not None:
+            self._segment_job.cancel()
+            self._segment_job = None
+            self._after_segment.clear()
+            self._idle("Cancelled")
+            self._update_enabled()
+
+    # ================================================================= brushing and sky drag
+    def _on_stroke(self, points: list) -> None:
+        m = self.model
+        if m.matte is None or not points:
+            return
+        s = m.scale
+        stroke = Stroke(tuple((x / s, y / s) for x, y in points), m.brush.radius / s,
+                        m.brush.hardness, m.brush.add, m.brush.edge_aware)
+        m.paint(stroke)
+
+    def _on_sky_drag(self, dx: float, dy: float, done: bool) -> None:
+        m = self.model
+        if m.sky is None:
+            return
+        if not hasattr(self, "_drag_start") or self._drag_start is None:
+            self._drag_start = m.edit.sky_params["position"]
+        x0, y0 = self._drag_start
+        m.set_sky_param("position", (min(1.0, max(0.0, x0 - dx)), min(1.0, max(0.0, y0 - dy))))
+        if done:
+            self._drag_start = None
+
+    # ================================================================= skies
+    def _on_files_dropped(self, paths: list, as_photo: bool) -> None:
+        if as_photo:
+            self.open_photo(paths[0])
+        else:
+            self.use_sky(paths[0])
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # outside the canvas: always a photo
+        from .canvas import local_paths
+
+        paths = local_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.open_photo(paths[0])
+
+    def choose_sky(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a sky", "", IMAGE_FILTER)
+        if path:
+            self.use_sky(path)
+
+    def use_sky(self, source) -> None:
+        """Load a sky (file, bundled asset or preset) and put it in; find the sky first if needed."""
+        m = self.model
+        if not m.has_photo:
+            return
+        self._busy("Loading the sky", 0)
+        preview_side = int(m.proxy_long_side * SKY_PREVIEW_FACTOR)
+        name = Path(str(source)).name
+
+        def loaded(sky):
+            self._idle(f"Sky: {sky.label}")
+            m.set_sky(sky)
+            if m.matte is None:
+                self.segment()
+
+        self.runner.start(jobs.Job("sky", jobs.load_sky, source, preview_side), on_result=loaded,
+                          on_error=lambda exc: self.show_error(f"Could not use {name} as a sky", exc))
+
+    # ================================================================= preview rendering
+    def schedule_render(self) -> None:
+        """Render the preview on a worker; while one runs, the latest request waits for it."""
+        if self._render_job is not None:
+            self._render_pending = True
+            return
+        m = self.model
+        if m.matte is None or not m.has_effects:
+            return
+        self._render_pending = False
+        sky = m.sky.preview if m.sky is not None else None
+        job = jobs.Job("render", pipeline.render_preview, m.proxy, m.matte.copy(), sky, m.snapshot())
+        self._render_job = job
+        proxy = m.proxy
+
+        def done(result):
+            image, qimage = result
+            if m.proxy is proxy and m.has_effects:
+                m.result = image
+                self.canvas.set_result_image(qimage)
+                self.renders_done += 1
+
+        def finished():
+            self._render_job = None
+            if self._render_pending:
+                self.schedule_render()
+            elif not m.has_effects:
+                m.set_result(None)
+
+        def failed(exc):
+            self._render_pending = False
+            self.show_error("Could not render the preview", exc)
+
+        job.signals.finished.connect(finished)
+        self.runner.start(job, on_result=done, on_error=failed)
+
+    # ================================================================= export
+    def _ask_save(self, title: str, suffix: str, filters: str) -> Path | None:
+        m = self.model
+        stem = m.path.stem if m.path else "photo"
+        folder = m.path.parent if m.path else Path.home()
+        path, _ = QFileDialog.getSaveFileName(self, title, str(folder / f"{stem}{suffix}"), filters)
+        if not path:
+            return None
+        path = Path(path)
+        return path if path.suffix else path.with_suffix(Path(suffix).suffix)
+
+    def _export(self, kind: str, fn, path: Path, *args, marks_clean: bool = True) -> None:
+        self._busy(f"Exporting {path.name}", 0)
+        index = self.model.undo_stack.index()
+
+        def done(written):
+            self._idle(f"Saved {written}")
+            if marks_clean and self.model.undo_stack.index() == index:
+                self.model.undo_stack.setClean()
+            if self._close_after_export:
+                self.close()
+
+        def failed(exc):
+            self._close_after_export = False
+            self.show_error(f"Could not save {path.name}", exc)
+
+        self.runner.start(jobs.Job(kind, fn, path, *args), on_result=done, on_error=failed,
+                          on_progress=lambda p, t: self._busy(t, p))
+
+    def _can_export(self) -> bool:
+        if self.model.base_matte is None:
+            QMessageBox.information(self, APP_NAME, "Find the sky first (Ctrl+R).")
+            return False
+        return True
+
+    def export_result(self, path=None) -> None:
+        if not self._can_export():
+            self._close_after_export = False
+            return
+        path = path or self._ask_save("Export the result", "_sky.jpg",
+                                      "JPEG (*.jpg *.jpeg);;PNG (*.png);;16-bit TIFF (*.tif *.tiff)")
+        if not path:
+            self._close_after_export = False
+            return
+        m = self.model
+        sky = m.sky.full if m.sky is not None else None
+        self._export("export", pipeline.export_result, Path(path), m.image, m.base_matte,
+                     list(m.strokes), sky, m.snapshot())
+
+    def export_matte(self, path=None) -> None:
+        if not self._can_export():
+            return
+        path = path or self._ask_save("Export the sky matte", "_matte.png", "PNG (*.png)")
+        if path:
+            m = self.model
+            self._export("matte", pipeline.export_matte, Path(path), m.image, m.base_matte,
+                         list(m.strokes), marks_clean=False)
+
+    def export_layers(self, path=None) -> None:
+        if not self._can_export():
+            return
+        path = path or self._ask_save("Export layers", ".ora", "OpenRaster (*.ora)")
+        if path:
+            m = self.model
+            sky = m.sky.full if m.sky is not None else None
+            self._export("layers", pipeline.export_layers, Path(path), m.image, m.base_matte,
+                         list(m.strokes), sky, m.snapshot())
+
+    # ================================================================= closing
+    def maybe_discard(self) -> bool:
+        """Ask before an unsaved edit is thrown away; True when it may go."""
+        if not self.model.modified:
+            return True
+        answer = QMessageBox.question(
+            self, APP_NAME, "The edit has unsaved changes. Discard them?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
+
+    def closeEvent(self, event) -> None:
+        if self.model.modified and not self._close_after_export:
+            answer = QMessageBox.question(
+                self, APP_NAME, "Save the edited photo before closing?",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+            if answer == QMessageBox.StandardButton.Cancel:
+                event.ignore()
+                return
+            if answer == QMessageBox.StandardButton.Save:
+                self._close_after_export = True
+                event.ignore()
+                self.export_result()
+                return
+        if self._close_after_export and self.model.modified:
+            event.ignore()  # the export is still running; it closes the window when done
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop and wait for every job (called on close; tests call it too)."""
+        self.runner.cancel_all()
+        self._segment_job = None
+        self.runner.wait()
