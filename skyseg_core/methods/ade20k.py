@@ -1,0 +1,434 @@
+"""``ade20k``: the sky class of a scene parser trained on ADE20K (MIT Scene Parsing Benchmark).
+
+Wraps the pretrained models of MIT CSAIL's ``semantic-segmentation-pytorch`` (code BSD-3-Clause;
+weights trained on ADE20K, research terms), which the user downloads (see
+``scripts/download_ade20k_weights.sh`` and the README): a folder holding
+``encoder_epoch_<N>.pth`` and ``decoder_epoch_<N>.pth``, for example
+``ade20k-mobilenetv2dilated-c1_deepsup/`` or ``ade20k-resnet50dilated-ppm_deepsup/``. Nothing is
+downloaded and nothing ships with skyseg. The matte is the softmax probability of the "sky"
+class (channel 2 of 150), never an argmax mask.
+
+Where the weights are looked for (first that is given wins; no fallback past a given one):
+
+1. ``weights_dir=`` (a checkpoint folder, a folder of such folders, or an ``.onnx`` file),
+2. the environment variable ``SKYSEG_ADE20K_DIR`` (same forms),
+3. ``assets/models/ade20k/`` (or ``$SKYSEG_MODELS_DIR/ade20k``).
+
+Two back ends: the ``.pth`` checkpoints run with PyTorch (``torch.load(..., weights_only=True)``;
+torch is imported only then, never at import time), and an ONNX file written by
+``skyseg export-ade20k`` runs with ONNX Runtime without torch. A folder with both uses the
+checkpoints when torch is installed.
+
+Preprocessing (as upstream): the photo is resized so its shorter side is ``short_side`` (the
+upstream models were trained with shorter sides 300-600) and its longer side at most
+``max_long_side``, padded by edge replication to a multiple of 8 (the encoders' output stride),
+run, and the padding cropped off. Normalisation (ImageNet mean and std on RGB in [0, 1]),
+upsampling of the class logits to the working size and the softmax are part of the network
+(and of the exported ONNX graph).
+
+Failure modes: the parser knows 150 classes, and everything it has not learned as "sky"
+(bright haze, some window reflections) splits probability between classes, so sky
+probabilities below 1 are common along horizons; small models (MobileNetV2 + C1) blur thin
+structures at output stride 8.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import ModelFileError
+from ..matte import as_matte, check_image, check_matte, resize_matte, to_float_rgb
+from ..models import models_dir
+from . import register
+from ._base import SkyMethod
+
+ENV_VAR = "SKYSEG_ADE20K_DIR"
+"""Environment variable naming the weights folder (or ``.onnx`` file)."""
+
+DOWNLOAD_URL = "http://sceneparsing.csail.mit.edu/model/pytorch/"
+"""Where the CSAIL models are published: ``<DOWNLOAD_URL><name>/encoder_epoch_<N>.pth``."""
+
+MODEL_PREFERENCE = (
+    "ade20k-resnet50dilated-ppm_deepsup",
+    "ade20k-resnet101dilated-ppm_deepsup",
+    "ade20k-resnet18dilated-ppm_deepsup",
+    "ade20k-mobilenetv2dilated-c1_deepsup",
+)
+"""Which model folder to use when the folder given holds several (best first)."""
+
+SKY_CHANNEL = 2
+NUM_CLASSES = 150
+DEFAULT_SHORT_SIDE = 384
+DEFAULT_MAX_LONG_SIDE = 1000
+PAD_MULTIPLE = 8
+
+ONNX_KIND = "skyseg-ade20k-sky"
+"""Value of the ``kind`` metadata entry of exported ONNX files."""
+
+_CHECKPOINT = re.compile(r"^(encoder|decoder)_epoch_(\d+)\.pth$")
+
+
+def default_dir() -> Path:
+    """The bundled-models location of the ADE20K weights: ``<models dir>/ade20k``."""
+    return models_dir() / "ade20k"
+
+
+@dataclass(frozen=True)
+class Ade20kWeights:
+    """Weights found on disk: ``kind`` is ``"torch"`` (``paths`` = encoder, decoder) or ``"onnx"``."""
+
+    kind: str
+    paths: tuple[Path, ...]
+
+    @property
+    def folder(self) -> Path:
+        return self.paths[0].parent
+
+
+def _torch_installed() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+def _checkpoint_pair(folder: Path) -> tuple[Path, Path] | None:
+    """The encoder/decoder files of the highest epoch present in both, or None."""
+    epochs: dict[str, set[int]] = {"encoder": set(), "decoder": set()}
+    for entry in folder.iterdir():
+        match = _CHECKPOINT.match(entry.name)
+        if match and entry.is_file():
+            epochs[match.group(1)].add(int(match.group(2)))
+    common = epochs["encoder"] & epochs["decoder"]
+    if not common:
+        return None
+    n = max(common)
+    return folder / f"encoder_epoch_{n}.pth", folder / f"decoder_epoch_{n}.pth"
+
+
+def _onnx_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.onnx") if p.is_file())
+
+
+def _weights_in(place: Path) -> Ade20kWeights | None:
+    """Usable weights at ``place`` (file or folder, one level of model sub-folders), or None."""
+    if place.is_file():
+        if place.suffix.lower() == ".onnx":
+            return Ade20kWeights("onnx", (place,))
+        if _CHECKPOINT.match(place.name):
+            return _weights_in(place.parent)
+        return None
+    if not place.is_dir():
+        return None
+    pair = _checkpoint_pair(place)
+    onnx_files = _onnx_files(place)
+    if pair and (_torch_installed() or not onnx_files):
+        return Ade20kWeights("torch", pair)
+    if onnx_files:
+        return Ade20kWeights("onnx", (onnx_files[0],))
+    subfolders = sorted((p for p in place.iterdir() if p.is_dir()), key=lambda p: p.name)
+    rank = {name: i for i, name in enumerate(MODEL_PREFERENCE)}
+    subfolders.sort(key=lambda p: rank.get(p.name, rank.get(f"ade20k-{p.name}", len(rank))))
+    for sub in subfolders:
+        pair = _checkpoint_pair(sub)
+        if pair:
+            return Ade20kWeights("torch", pair)
+    return None
+
+
+def _expected_hint(tried: list[str]) -> str:
+    return (
+        f"tried: {'; '.join(tried)}. Expected a folder holding encoder_epoch_<N>.pth and "
+        f"decoder_epoch_<N>.pth (for example encoder_epoch_20.pth and decoder_epoch_20.pth of "
+        f"ade20k-mobilenetv2dilated-c1_deepsup or ade20k-resnet50dilated-ppm_deepsup from "
+        f"{DOWNLOAD_URL}<name>/; scripts/download_ade20k_weights.sh fetches them), a folder of "
+        f"such model folders, or an .onnx file written by `skyseg export-ade20k`. Point skyseg "
+        f"at it with weights_dir=, ${ENV_VAR}, or put it in {default_dir()}"
+    )
+
+
+def find_ade20k_weights(weights_dir: str | os.PathLike | None = None) -> Ade20kWeights:
+    """Locate ADE20K weights: ``weights_dir``, then ``$SKYSEG_ADE20K_DIR``, then the assets folder.
+
+    Raises
+    ------
+    ModelFileError
+        Nothing usable; the message names the folder(s) looked at and the files expected, and
+        ``tried`` lists them.
+    """
+    tried: list[str] = []
+    if weights_dir is not None:
+        place, origin = Path(weights_dir).expanduser(), "given explicitly"
+    elif os.environ.get(ENV_VAR):
+        place, origin = Path(os.environ[ENV_VAR]).expanduser(), f"from ${ENV_VAR}"
+    else:
+        tried.append(f"${ENV_VAR} (not set)")
+        place, origin = default_dir(), "the default folder"
+    tried.append(str(place))
+    found = _weights_in(place)
+    if found is not None:
+        return found
+    state = "does not exist" if not place.exists() else "holds no ADE20K weights"
+    raise ModelFileError(
+        f"no ADE20K weights: this path ({origin}) {state}; {_expected_hint(tried)}",
+        place,
+        tried=tried,
+    )
+
+
+def resize_short_side(image: np.ndarray, short_side: int, max_long_side: int) -> np.ndarray:
+    """Resize so the shorter side is ``short_side`` and the longer at most ``max_long_side``."""
+    h, w = image.shape[:2]
+    scale = min(short_side / min(h, w), max_long_side / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if size == (w, h):
+        return image
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(image, size, interpolation=interp)
+
+
+def sky_probability(image: np.ndarray, run, multiple: int = PAD_MULTIPLE) -> np.ndarray:
+    """Sky probability of a float32 RGB image at its own size.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3), float32 in [0, 1]
+        RGB photo at the network's working size.
+    run : callable
+        Maps a ``(1, 3, H', W')`` float32 array (H', W' multiples of ``multiple``) to the
+        ``(H', W')`` sky probability (see :class:`Ade20kMethod`'s back ends).
+    multiple : int
+        Pad height and width (edge replication) to a multiple of this; cropped off after.
+
+    Returns
+    -------
+    matte : ndarray, shape (H, W), float32 in [0, 1]
+    """
+    h, w = image.shape[:2]
+    pad_h, pad_w = -h % multiple, -w % multiple
+    padded = cv2.copyMakeBorder(
+        np.ascontiguousarray(image, np.float32), 0, pad_h, 0, pad_w, cv2.BORDER_REPLICATE
+    )
+    batch = np.ascontiguousarray(padded.transpose(2, 0, 1)[None])
+    prob = np.asarray(run(batch), dtype=np.float32).reshape(h + pad_h, w + pad_w)
+    return as_matte(prob[:h, :w])
+
+
+class _TorchBackend:
+    """Runs the upstream ``.pth`` checkpoints with PyTorch (imported here, not before)."""
+
+    def __init__(self, encoder: Path, decoder: Path, arch: str | None = None):
+        try:
+            import torch  # noqa: F401  (a clear error before the heavier import below)
+        except ImportError:
+            raise ModelFileError(
+                "ADE20K .pth checkpoints need PyTorch (pip install 'skyseg[train]'), or export "
+                "them once to ONNX with `skyseg export-ade20k` on a machine that has it",
+                encoder.parent,
+            ) from None
+        from .._ade20k_arch import load_sky_model
+
+        try:
+            self.model, self.arch = load_sky_model(encoder, decoder, arch)
+        except Exception as exc:  # corrupt, truncated, foreign or unsafe (non-tensor) pickles
+            raise ModelFileError(
+                f"cannot load the ADE20K checkpoints {encoder.name} / {decoder.name} "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'})",
+                encoder.parent,
+            ) from None
+        self.metadata: dict[str, str] = {}
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            return self.model(torch.from_numpy(batch))[0].numpy()
+
+
+class _OnnxBackend:
+    """Runs an ONNX file written by ``skyseg export-ade20k`` with ONNX Runtime."""
+
+    def __init__(self, path: Path):
+        import onnxruntime as ort
+
+        try:
+            self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelFileError(
+                f"cannot load the ONNX model ({str(exc).splitlines()[0]})", path
+            ) from None
+        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        if self.metadata.get("kind") != ONNX_KIND:
+            raise ModelFileError(
+                f"not an ADE20K sky model written by `skyseg export-ade20k` (metadata kind is "
+                f"{self.metadata.get('kind')!r}, expected {ONNX_KIND!r})",
+                path,
+            )
+        self.arch = self.metadata.get("arch", "unknown")
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: batch})[0][0]
+
+
+def load_backend(weights: Ade20kWeights, arch: str | None = None):
+    """The callable that runs ``weights`` (see :func:`sky_probability`)."""
+    if weights.kind == "onnx":
+        return _OnnxBackend(weights.paths[0])
+    return _TorchBackend(weights.paths[0], weights.paths[1], arch)
+
+
+@register
+class Ade20kMethod(SkyMethod):
+    """ADE20K scene parser's sky probability (see the module docstring).
+
+    Parameters
+    ----------
+    weights_dir : path, optional
+        Checkpoint folder, folder of model folders, or exported ``.onnx`` file; default
+        ``$SKYSEG_ADE20K_DIR``, else ``assets/models/ade20k/``.
+    short_side : int, optional
+        Shorter side of the working image (default 384, or the value recorded in an ONNX file).
+    max_long_side : int, optional
+        Cap on the working image's longer side (default 1000).
+    arch : str, optional
+        ``"<encoder>-<decoder>"``, e.g. ``"resnet50dilated-ppm_deepsup"``; by default read from
+        the checkpoints' parameter names.
+    """
+
+    name = "ade20k"
+    description = (
+        "ADE20K scene parser (CSAIL weights you download; SKYSEG_ADE20K_DIR): sky-class probability"
+    )
+
+    def __init__(
+        self,
+        weights_dir=None,
+        short_side: int | None = None,
+        max_long_side: int | None = None,
+        arch: str | None = None,
+    ):
+        self.weights_dir = weights_dir
+        self.short_side = short_side
+        self.max_long_side = max_long_side
+        self.arch = arch
+        self._backend = None
+
+    @classmethod
+    def available(cls) -> bool:
+        try:
+            weights = find_ade20k_weights()
+        except ModelFileError:
+            return False
+        return weights.kind == "onnx" or _torch_installed()
+
+    @property
+    def backend(self):
+        if self._backend is None:
+            self._backend = load_backend(find_ade20k_weights(self.weights_dir), self.arch)
+        return self._backend
+
+    def _sizes(self) -> tuple[int, int]:
+        meta = self.backend.metadata
+        short = self.short_side or int(meta.get("short_side", DEFAULT_SHORT_SIDE))
+        long = self.max_long_side or int(meta.get("max_long_side", DEFAULT_MAX_LONG_SIDE))
+        return short, max(long, short)
+
+    def predict(self, image: np.ndarray) -> np.ndarray:
+        multiple = int(self.backend.metadata.get("pad_multiple", PAD_MULTIPLE))
+        return sky_probability(image, self.backend, multiple)
+
+    def coarse(self, image: np.ndarray) -> np.ndarray:
+        """Sky probability at the working size (shorter side ``short_side``), or at the image's
+        size when that is smaller."""
+        check_image(image)
+        short, long = self._sizes()
+        work = resize_short_side(to_float_rgb(image), short, long)
+        matte = as_matte(self.predict(work))
+        if work.shape[0] * work.shape[1] > image.shape[0] * image.shape[1]:
+            matte = resize_matte(matte, image.shape[:2])
+        return check_matte(matte)
+
+    def __repr__(self) -> str:
+        return f"Ade20kMethod(weights_dir={self.weights_dir!r})"
+
+
+def export_ade20k_onnx(
+    weights_dir: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    arch: str | None = None,
+    short_side: int = DEFAULT_SHORT_SIDE,
+    max_long_side: int = DEFAULT_MAX_LONG_SIDE,
+    opset: int = 17,
+    tolerance: float = 1e-4,
+) -> dict:
+    """Export ADE20K checkpoints to one ONNX file that outputs the sky probability.
+
+    The graph takes ``image`` (N, 3, H, W) float32 RGB in [0, 1] (H, W multiples of 8, any
+    size) and returns ``sky`` (N, H, W): normalisation, network, bilinear upsampling of the
+    logits and softmax are inside. The metadata records the architecture, preprocessing
+    (``short_side``, ``max_long_side``, ``pad_multiple``, mean, std), the output meaning and the
+    source checkpoints' SHA-256. Before writing (atomically) the export is checked against
+    PyTorch on a sample whose size differs from the traced one.
+
+    Returns
+    -------
+    info : dict
+        ``output``, ``arch``, ``bytes``, ``max_abs_diff`` (PyTorch vs ONNX Runtime on the check).
+    """
+    import onnxruntime as ort
+    import torch
+
+    from .. import __version__
+    from .. import _ade20k_arch as arch_module
+    from ..io import atomic_output
+    from ..models import sha256_of
+
+    weights = find_ade20k_weights(weights_dir)
+    if weights.kind != "torch":
+        raise ModelFileError(
+            "is already an ONNX file; export needs the .pth checkpoints", weights.paths[0]
+        )
+    backend = _TorchBackend(weights.paths[0], weights.paths[1], arch)
+    model = backend.model
+    metadata = {
+        "kind": ONNX_KIND,
+        "arch": backend.arch,
+        "source": "CSAILVision/semantic-segmentation-pytorch (BSD-3-Clause); weights trained on ADE20K (research terms)",
+        "checkpoints": ", ".join(f"{p.name} sha256={sha256_of(p)}" for p in weights.paths),
+        "input": "image: float32 (N, 3, H, W) RGB in [0, 1], H and W multiples of pad_multiple",
+        "output": f"sky: float32 (N, H, W) softmax probability of ADE20K class 'sky' (channel {SKY_CHANNEL} of {NUM_CLASSES}) at the input size",
+        "normalization": f"inside the graph: (x - mean) / std, mean={list(arch_module.MEAN)}, std={list(arch_module.STD)}",
+        "mean": ",".join(map(str, arch_module.MEAN)),
+        "std": ",".join(map(str, arch_module.STD)),
+        "short_side": str(short_side),
+        "max_long_side": str(max_long_side),
+        "pad_multiple": str(arch_module.OUTPUT_STRIDE),
+        "sky_channel": str(SKY_CHANNEL),
+        "skyseg_version": __version__,
+    }
+    out = Path(output)
+    with atomic_output(out, overwrite=overwrite) as tmp:
+        arch_module.export_onnx(model, tmp, metadata, opset=opset)
+        sample = np.random.default_rng(0).random((1, 3, 56, 40), dtype=np.float32)
+        session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+        got = session.run(None, {"image": sample})[0]
+        with torch.inference_mode():
+            want = model(torch.from_numpy(sample)).numpy()
+        diff = float(np.abs(got - want).max())
+        if not diff <= tolerance:
+            raise ModelFileError(
+                f"ONNX export disagrees with PyTorch (max |diff| {diff:.3g} > {tolerance})", out
+            )
+    return {
+        "output": str(out),
+        "arch": backend.arch,
+        "bytes": out.stat().st_size,
+        "max_abs_diff": diff,
+    }
