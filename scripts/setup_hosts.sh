@@ -1,0 +1,104 @@
+#!/bin/sh
+# Set up the real GIMP 3 and Krita hosts for the end-to-end plug-in tests (tests/test_hosts_*.py).
+#
+#   Krita 5 from Debian 12 on this machine:  apt-get install krita python3-pyqt5 xvfb xauth
+#   GIMP 3.0 from Debian 13 in a chroot:    debootstrap --variant=minbase trixie $CACHE/trixie
+#                                           + apt-get install gimp (gimp-console-3.0)
+#                                           + a Python venv with skyseg's base dependencies,
+#                                             so the plug-in starts the worker inside the chroot.
+#
+# Idempotent and cached: every step leaves a stamp file and is skipped when its stamp exists.
+# The chroot lives outside the repository, in $SKYSEG_HOSTS_CACHE (default /var/cache/skyseg-hosts
+# for root, ~/.cache/skyseg-hosts otherwise).  Needs root (apt-get, debootstrap, chroot).
+# Usage: scripts/setup_hosts.sh [--check]   (--check: exit 0 if everything is set up, 1 if not)
+set -eu
+
+if [ -z "${SKYSEG_HOSTS_CACHE:-}" ]; then
+    if [ "$(id -u)" = 0 ]; then SKYSEG_HOSTS_CACHE=/var/cache/skyseg-hosts
+    else SKYSEG_HOSTS_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/skyseg-hosts"; fi
+fi
+CACHE=$SKYSEG_HOSTS_CACHE
+CHROOT=$CACHE/trixie
+MIRROR=${SKYSEG_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+# Bump when the chroot recipe changes, so cached chroots are refreshed.
+RECIPE=3
+
+log() { echo "setup_hosts: $*" >&2; }
+
+host_ready() {
+    command -v kritarunner >/dev/null && command -v krita >/dev/null \
+        && command -v xvfb-run >/dev/null && command -v xauth >/dev/null \
+        && command -v debootstrap >/dev/null && /usr/bin/python3 -c "import PyQt5" 2>/dev/null
+}
+chroot_ready() { [ "$(cat "$CHROOT/.skyseg-ready" 2>/dev/null)" = "$RECIPE" ]; }
+
+if [ "${1:-}" = "--check" ]; then
+    host_ready && chroot_ready && exit 0
+    exit 1
+fi
+
+start=$(date +%s)
+if [ "$(id -u)" != 0 ]; then
+    host_ready && chroot_ready && exit 0
+    log "needs root to install packages and build the chroot (run it as root once)"; exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+# 1. Krita and the X tools on this machine.
+if ! host_ready; then
+    log "installing krita, python3-pyqt5, xvfb, xauth, debootstrap"
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends krita python3-pyqt5 xvfb xauth debootstrap >/dev/null
+fi
+
+# 2. The Debian 13 chroot with GIMP 3.
+if ! chroot_ready; then
+    mkdir -p "$CACHE"
+    if [ ! -f "$CHROOT/.debootstrap-done" ]; then
+        log "debootstrap --variant=minbase trixie $CHROOT"
+        rm -rf "$CHROOT"
+        debootstrap --variant=minbase trixie "$CHROOT" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 \
+            || { tail -20 "$CACHE/debootstrap.log" >&2; exit 1; }
+        touch "$CHROOT/.debootstrap-done"
+    fi
+    cp /etc/resolv.conf "$CHROOT/etc/resolv.conf"
+    # Trust what this machine trusts (site CAs, e.g. an egress proxy's) inside the chroot too.
+    if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+        mkdir -p "$CHROOT/usr/local/share/ca-certificates"
+        cp /usr/local/share/ca-certificates/*.crt "$CHROOT/usr/local/share/ca-certificates/"
+    fi
+    # Mounts live in a private mount namespace: they vanish when the command exits.
+    inchroot() {
+        unshare --mount --propagation private sh -c '
+            c=$1; shift
+            mount -t proc proc "$c/proc"; mount --rbind /dev "$c/dev"; mount --rbind /sys "$c/sys"
+            exec chroot "$c" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+                ${http_proxy:+http_proxy=$http_proxy} ${https_proxy:+https_proxy=$https_proxy} \
+                ${no_proxy:+no_proxy=$no_proxy} "$@"
+        ' inchroot "$CHROOT" "$@"
+    }
+    log "installing gimp 3 in the chroot"
+    inchroot apt-get update -qq
+    inchroot env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        gimp python3 python3-gi gir1.2-gimp-3.0 python3-venv ca-certificates >/dev/null
+    inchroot update-ca-certificates >/dev/null 2>&1 || true
+    log "creating the skyseg venv in the chroot (/opt/skyseg-venv)"
+    inchroot python3 -m venv /opt/skyseg-venv
+    # The base dependencies from pyproject.toml (no torch); the code itself comes from the repo,
+    # bind-mounted at /skyseg by scripts/in_chroot.sh, through a .pth file (like an editable install).
+    deps=$(python3 - "$REPO/pyproject.toml" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read()
+block = re.search(r"^dependencies = \[(.*?)\]", text, re.S | re.M).group(1)
+print(" ".join(re.findall(r'"([^"]+)"', block)))
+EOF
+)
+    # shellcheck disable=SC2086
+    inchroot /opt/skyseg-venv/bin/pip install -q --disable-pip-version-check $deps
+    site=$(inchroot /opt/skyseg-venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+    echo /skyseg >"$CHROOT$site/skyseg-repo.pth"
+    inchroot apt-get clean
+    echo "$RECIPE" >"$CHROOT/.skyseg-ready"
+fi
+log "ready in $(( $(date +%s) - start ))s (krita: $(command -v krita); gimp chroot: $CHROOT)"

@@ -1,0 +1,125 @@
+"""Driver run INSIDE GIMP 3 (gimp-console-3.0 --batch-interpreter=python-fu-eval) by tests/test_hosts_gimp.py.
+
+It calls the skyseg plug-in's registered PDB procedures like a script would, saves what a user
+would save (XCF and PNG), and writes everything the test checks into $SKYSEG_E2E_DIR/<scenario>.json.
+The scenario is $SKYSEG_E2E_SCENARIO: "main" (mask, selection, replace), "error" (the worker fails)
+or "ora" (open an OpenRaster file). Only GIMP's API and the standard library are used here.
+"""
+
+import json
+import os
+import traceback
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("Gegl", "0.4")
+gi.require_version("Babl", "0.1")
+from gi.repository import Babl, Gegl, Gimp, Gio  # noqa: E402
+
+DIR = os.environ["SKYSEG_E2E_DIR"]
+SCENARIO = os.environ.get("SKYSEG_E2E_SCENARIO", "main")
+result = {"scenario": SCENARIO}
+
+
+def path(name):
+    return os.path.join(DIR, name)
+
+
+def call(name, image, drawables, **args):
+    """Run a PDB procedure non-interactively; returns (status name, error message)."""
+    proc = Gimp.get_pdb().lookup_procedure(name)
+    if proc is None:
+        return "NOT-REGISTERED", name
+    config = proc.create_config()
+    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    config.set_property("image", image)
+    config.set_core_object_array("drawables", drawables)
+    for key, value in args.items():
+        config.set_property(key.replace("_", "-"), value)
+    values = proc.run(config)
+    status = values.index(0)
+    message = values.index(1) if values.length() > 1 and status != Gimp.PDBStatusType.SUCCESS else ""
+    return status.value_nick, str(message or "")
+
+
+def grey_bytes(drawable):
+    """The stored values (what GIMP uses as opacity) of a mask, channel or selection."""
+    fmt = "Y' u8" if Babl.get_name(drawable.get_format()).startswith("Y'") else "Y u8"
+    rect = Gegl.Rectangle.new(0, 0, drawable.get_width(), drawable.get_height())
+    return drawable.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.CLAMP)
+
+
+def write_pgm(name, drawable):
+    with open(path(name), "wb") as fh:
+        fh.write(b"P5\n%d %d\n255\n" % (drawable.get_width(), drawable.get_height()))
+        fh.write(grey_bytes(drawable))
+
+
+def stack(image):
+    return [{"name": layer.get_name(), "mask": layer.get_mask() is not None, "visible": layer.get_visible(),
+             "size": [layer.get_width(), layer.get_height()], "offsets": list(layer.get_offsets()[1:])}
+            for layer in image.get_layers()]
+
+
+def save(image, name):
+    Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(path(name)), None)
+
+
+def main():
+    if SCENARIO == "ora":
+        image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("layers.ora")))
+        result["ora_stack"] = stack(image)
+        result["ora_size"] = [image.get_width(), image.get_height()]
+        return
+    image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("photo.png")))
+    layer = image.get_layers()[0]
+    layer.set_name("photo")
+    names = ("create-mask", "select-sky", "replace-sky", "tint-sky", "relight")
+    result["registered"] = [n for n in names if Gimp.get_pdb().procedure_exists("plug-in-skyseg-" + n)]
+    if SCENARIO == "error":
+        result["mask_status"] = call("plug-in-skyseg-create-mask", image, [layer], method="color")
+        result["stack_after_error"] = stack(image)
+        # GIMP is still alive and serving: a core procedure and a second plug-in call both answer.
+        result["alive"] = image.get_width() > 0 and len(image.get_layers()) == 1
+        result["select_status"] = call("plug-in-skyseg-select-sky", image, [layer], method="color")
+        return
+    # 1. Create Sky Mask: a layer mask on the active layer.
+    result["mask_status"] = call("plug-in-skyseg-create-mask", image, [layer], method="color")
+    mask = layer.get_mask()
+    result["mask_format"] = Babl.get_name(mask.get_format()) if mask else None
+    if mask is not None:
+        write_pgm("gimp_mask.pgm", mask)
+    # 2. The same as a channel named "Sky".
+    result["channel_status"] = call("plug-in-skyseg-create-mask", image, [layer], method="color", as_channel=True)
+    channels = image.get_channels()
+    result["channels"] = [c.get_name() for c in channels]
+    sky = next((c for c in channels if c.get_name() == "Sky"), None)
+    if sky is not None:
+        write_pgm("gimp_channel.pgm", sky)
+    # 3. Select > Sky.
+    result["select_status"] = call("plug-in-skyseg-select-sky", image, [layer], method="color")
+    result["selection_empty"] = Gimp.Selection.is_empty(image)
+    write_pgm("gimp_selection.pgm", image.get_selection())
+    Gimp.Selection.none(image)
+    # 4. Replace Sky: a new layer above the photo.
+    result["replace_status"] = call("plug-in-skyseg-replace-sky", image, [layer], method="color",
+                                    sky=os.environ.get("SKYSEG_E2E_SKY", "golden_hour"))
+    result["stack"] = stack(image)
+    save(image, "gimp_result.xcf")
+    flat = image.duplicate()
+    flat.flatten()
+    save(flat, "gimp_result.png")
+    flat.delete()
+    # 5. The saved XCF reopens with the same stack.
+    reopened = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("gimp_result.xcf")))
+    result["xcf_stack"] = stack(reopened)
+    result["xcf_channels"] = [c.get_name() for c in reopened.get_channels()]
+
+
+try:
+    main()
+except Exception:  # noqa: BLE001 - the test reads the traceback
+    result["exception"] = traceback.format_exc()
+with open(path(SCENARIO + ".json"), "w") as fh:
+    json.dump(result, fh, indent=1, default=str)
