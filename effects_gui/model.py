@@ -78,7 +78,7 @@ class BrushSettings:
     add: bool = True
     radius: float = 40.0  # in preview pixels
     hardness: float = 0.5
-    edge_aware: bool = True
+    edge_aware: bool = False
 
 
 @dataclass

@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         self.undo_action = m.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence(K.Undo))
         self.redo_action = m.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence(K.Redo), QKeySequence("Ctrl+Y")])
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.addActions([self.undo_action, self.redo_action])
         self.segment_action = self._action("Find sky", self.segment, "Ctrl+R",
                                            tip="Find the sky with the chosen method")

@@ -1,0 +1,375 @@
+"""The skyseg-editor, driven through its real widgets (pytest-qt, offscreen).
+
+Dialogs that would block a headless run (QMessageBox, QFileDialog, QColorDialog) are patched
+by the ``dialogs`` fixture, which records what was shown; settings go to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import threading
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SHARED_DATA, require_shared_data, synthetic_landscape
+from PyQt6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PyQt6.QtGui import QDragEnterEvent, QDropEvent
+from PyQt6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from skyseg_core.io import load_image, load_matte
+
+PHOTO = Path("ade20k_skyopt_cvprw2020/images/ADE_train_00000563.jpg")  # castle, trees, clouds
+SKY = SHARED_DATA / "skies" / "sunset.jpg"  # non-commercial: fine for a test, never an asset
+WAIT_MS = 30_000
+
+
+class Dialogs:
+    """Stand-ins for the modal dialogs: record each call, answer from queues."""
+
+    def __init__(self):
+        self.errors: list[str] = []
+        self.questions: list[str] = []
+        self.infos: list[str] = []
+        self.open_paths: list[str] = []
+        self.save_paths: list[str] = []
+        self.answer = QMessageBox.StandardButton.Discard
+
+    def critical(self, parent, title, text, *args, **kwargs):
+        self.errors.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    def question(self, parent, title, text, *args, **kwargs):
+        self.questions.append(text)
+        return self.answer
+
+    def information(self, parent, title, text, *args, **kwargs):
+        self.infos.append(text)
+        return QMessageBox.StandardButton.Ok
+
+    def get_open(self, *args, **kwargs):
+        return (self.open_paths.pop(0), "") if self.open_paths else ("", "")
+
+    def get_save(self, *args, **kwargs):
+        return (self.save_paths.pop(0), "") if self.save_paths else ("", "")
+
+
+@pytest.fixture
+def dialogs(monkeypatch, tmp_path):
+    d = Dialogs()
+    monkeypatch.setattr(QMessageBox, "critical", d.critical)
+    monkeypatch.setattr(QMessageBox, "question", d.question)
+    monkeypatch.setattr(QMessageBox, "information", d.information)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", d.get_open)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", d.get_save)
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    return d
+
+
+@pytest.fixture
+def editor(qtbot, dialogs):
+    from effects_gui.window import MainWindow
+
+    window = MainWindow(proxy_long_side=512)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window
+    window.model.undo_stack.setClean()
+    window.shutdown()
+
+
+def drop(widget, path: Path, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    """A file dragged onto ``widget`` and dropped, as the window system delivers it."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    centre = widget.rect().center()
+    enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, modifiers)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    event = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, modifiers)
+    QApplication.sendEvent(widget, event)
+
+
+def brush_stroke(qtbot, canvas, start: tuple[float, float], end: tuple[float, float], steps: int = 12) -> None:
+    """Press, drag and release the left button along a line given in preview pixels."""
+    viewport = canvas.viewport()
+    a = canvas.mapFromScene(QPointF(*start))
+    b = canvas.mapFromScene(QPointF(*end))
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=a)
+    for i in range(1, steps + 1):
+        t = i / steps
+        qtbot.mouseMove(viewport, QPoint(round(a.x() + (b.x() - a.x()) * t), round(a.y() + (b.y() - a.y()) * t)))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=b)
+
+
+def open_and_segment(qtbot, editor, dialogs, photo: Path) -> None:
+    dialogs.open_paths.append(str(photo))
+    editor.open_action.trigger()
+    qtbot.waitUntil(lambda: editor.model.has_photo, timeout=WAIT_MS)
+    combo = editor.method_combo
+    combo.setCurrentIndex(combo.findData("color"))  # fast; every registered method is listed
+    assert editor.model.method == "color"
+    qtbot.mouseClick(editor.segment_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: editor.model.matte is not None, timeout=WAIT_MS)
+
+
+@pytest.mark.slow
+def test_whole_edit_through_the_widgets(qtbot, editor, dialogs, tmp_path):
+    photo = require_shared_data() / PHOTO
+    m = editor.model
+    open_and_segment(qtbot, editor, dialogs, photo)
+    full = load_image(photo)
+    assert m.image.shape == full.shape and m.base_matte.shape == full.shape[:2]
+    assert max(m.proxy.shape[:2]) <= 512
+    assert 0.2 < float(m.matte.mean()) < 0.7, "the castle photo's sky is about 40 % of the frame"
+    assert settings_recent() == [str(photo.resolve())]
+
+    # brush: remove sky with the E shortcut, one stroke across the sky, then undo it (Ctrl+Z)
+    before = m.matte.copy()
+    qtbot.keyClick(editor, Qt.Key.Key_E)
+    assert m.brush.tool == "brush" and not m.brush.add
+    qtbot.keyClick(editor, Qt.Key.Key_BracketLeft)  # smaller brush
+    radius = m.brush.radius
+    assert radius < 40
+    brush_stroke(qtbot, editor.canvas, (100, 40), (250, 40))
+    assert len(m.strokes) == 1
+    changed = np.abs(m.matte - before) > 0.5
+    assert changed.sum() > 100 and changed[40, 100:250].all()
+    assert m.modified
+    qtbot.keyClick(editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert m.strokes == [] and np.array_equal(m.matte, before)
+    qtbot.keyClick(editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert len(m.strokes) == 1
+    qtbot.keyClick(editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+
+    # overlay toggle (O) and the matte view (M)
+    qtbot.keyClick(editor, Qt.Key.Key_O)
+    assert not m.view.overlay and editor.canvas.overlay_item.pixmap().isNull()
+    qtbot.keyClick(editor, Qt.Key.Key_M)
+    assert editor.canvas.shown() == "matte"
+
+    # drop a sky file on the canvas: the sky is replaced at once
+    renders = editor.renders_done
+    drop(editor.canvas.viewport(), SKY)
+    qtbot.waitUntil(lambda: m.sky is not None and editor.renders_done > renders, timeout=WAIT_MS)
+    assert editor.canvas.shown() == "result"
+    sky_region, ground = m.matte > 0.9, m.matte < 0.1
+    diff = np.abs(m.result.astype(int) - m.proxy.astype(int)).sum(axis=2)
+    assert diff[sky_region].mean() > 30, "the sky region shows the new sky"
+    assert diff[ground].mean() < 2, "the foreground is unchanged (colour match and halo are off)"
+
+    # move a slider with the keyboard: one undoable setting, a new preview
+    slider = editor.sky_panel.sliders["fade_edge"].slider
+    renders = editor.renders_done
+    qtbot.keyClick(slider, Qt.Key.Key_PageUp)
+    assert m.edit.sky_params["fade_edge"] > 0
+    assert m.undo_stack.undoText() == "Sky fade edge"
+    qtbot.waitUntil(lambda: editor.renders_done > renders, timeout=WAIT_MS)
+
+    # before/after toggle
+    qtbot.keyClick(editor, Qt.Key.Key_Backslash)
+    assert editor.canvas.shown() == "before"
+    qtbot.keyClick(editor, Qt.Key.Key_Backslash)
+    assert editor.canvas.shown() == "result"
+
+    # export the three outputs at full size
+    outputs = [tmp_path / "castle.jpg", tmp_path / "castle.tif", tmp_path / "castle_matte.png", tmp_path / "castle.ora"]
+    dialogs.save_paths.extend(str(p) for p in outputs)
+    editor.export_action.trigger()
+    editor.export_action.trigger()
+    editor.export_matte_action.trigger()
+    editor.export_layers_action.trigger()
+    qtbot.waitUntil(lambda: all(p.exists() for p in outputs) and not editor.runner.active, timeout=WAIT_MS)
+    assert dialogs.errors == []
+    jpeg, tiff = load_image(outputs[0]), load_image(outputs[1])
+    assert jpeg.shape == full.shape and jpeg.dtype == np.uint8
+    assert tiff.shape == full.shape and tiff.dtype == np.uint16
+    matte = load_matte(outputs[2])
+    assert matte.shape == full.shape[:2]
+    assert np.abs(matte - m.base_matte).mean() < 0.01
+    big_sky = m.base_matte > 0.99
+    assert np.abs(jpeg.astype(int) - full.astype(int)).sum(axis=2)[big_sky].mean() > 30
+    with zipfile.ZipFile(outputs[3]) as ora:
+        names = ora.namelist()
+        assert names[0] == "mimetype" and ora.read("mimetype") == b"image/openraster"
+        assert {"stack.xml", "mergedimage.png"} <= set(names)
+        stack = ora.read("stack.xml").decode()
+    assert "original photo" in stack and "new sky" in stack and "sky matte" in stack
+    assert not m.modified, "a full export marks the edit saved"
+
+
+def settings_recent() -> list[str]:
+    from effects_gui.window import settings
+
+    return [str(v) for v in settings().value("recent", [])]
+
+
+@pytest.mark.slow
+def test_bad_sky_file_shows_an_error_and_the_editor_stays_usable(qtbot, editor, dialogs, tmp_path):
+    photo = require_shared_data() / PHOTO
+    m = editor.model
+    open_and_segment(qtbot, editor, dialogs, photo)
+    bad = tmp_path / "not_a_sky.jpg"
+    bad.write_bytes(b"this is not a JPEG")
+    drop(editor.canvas.viewport(), bad)
+    qtbot.waitUntil(lambda: len(dialogs.errors) == 1, timeout=WAIT_MS)
+    assert "not_a_sky.jpg" in dialogs.errors[0]
+    assert m.sky is None and m.matte is not None and not editor.progress.isVisible()
+    # still usable: a stroke, then a good sky
+    qtbot.keyClick(editor, Qt.Key.Key_B)
+    brush_stroke(qtbot, editor.canvas, (300, 200), (320, 210))
+    assert len(m.strokes) == 1
+    drop(editor.canvas.viewport(), SKY)
+    qtbot.waitUntil(lambda: m.result is not None, timeout=WAIT_MS)
+    assert len(dialogs.errors) == 1
+
+
+def test_dropping_a_photo_on_an_empty_editor_opens_it(qtbot, editor, tmp_path):
+    from skyseg_core.io import save_image
+
+    image, _ = synthetic_landscape(90, 120)
+    path = tmp_path / "hill.png"
+    save_image(path, image)
+    drop(editor.canvas.viewport(), path)
+    qtbot.waitUntil(lambda: editor.model.has_photo, timeout=WAIT_MS)
+    assert editor.model.path == path and editor.canvas.shown() == "photo"
+
+
+def test_unreadable_photo_is_an_error_dialog(qtbot, editor, dialogs, tmp_path):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    editor.open_photo(bad)
+    qtbot.waitUntil(lambda: bool(dialogs.errors), timeout=WAIT_MS)
+    assert "broken.png" in dialogs.errors[0] and not editor.model.has_photo
+
+
+@pytest.fixture
+def slow_method(monkeypatch):
+    """A registered method that blocks until released: segmentation outlasts the test's clicks."""
+    from skyseg_core import methods
+    from skyseg_core.methods._base import SkyMethod
+
+    release = threading.Event()
+
+    class Blocking(SkyMethod):
+        name = "blocking"
+        description = "test method that waits"
+
+        def predict(self, image):
+            release.wait(10)
+            return np.ones(image.shape[:2], np.float32)
+
+    methods._load_all()
+    monkeypatch.setitem(methods._REGISTRY, "blocking", Blocking)
+    yield release
+    release.set()
+
+
+def test_segmentation_runs_off_the_ui_thread_and_cancels(qtbot, editor, slow_method, tmp_path):
+    from skyseg_core.io import save_image
+
+    image, _ = synthetic_landscape(90, 120)
+    path = tmp_path / "hill.png"
+    save_image(path, image)
+    editor.open_photo(path)
+    qtbot.waitUntil(lambda: editor.model.has_photo, timeout=WAIT_MS)
+    editor.model.set_method("blocking")
+    qtbot.mouseClick(editor.segment_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(editor.cancel_button.isVisible, timeout=WAIT_MS)
+    assert not editor.segment_button.isEnabled()
+    qtbot.wait(50)  # the event loop runs while the method blocks its worker thread
+    qtbot.mouseClick(editor.cancel_button, Qt.MouseButton.LeftButton)
+    assert editor.segment_button.isEnabled() and not editor.cancel_button.isVisible()
+    slow_method.set()
+    editor.runner.wait(10_000)
+    qtbot.wait(20)
+    assert editor.model.matte is None, "a cancelled result is dropped"
+
+
+def test_close_with_unsaved_edit_asks(qtbot, editor, dialogs, tmp_path):
+    from skyseg_core.io import save_image
+
+    image, _ = synthetic_landscape(90, 120)
+    path = tmp_path / "hill.png"
+    save_image(path, image)
+    editor.open_photo(path)
+    qtbot.waitUntil(lambda: editor.model.has_photo, timeout=WAIT_MS)
+    editor.model.set_method("color")
+    editor.segment()
+    qtbot.waitUntil(lambda: editor.model.matte is not None, timeout=WAIT_MS)
+    assert editor.model.modified
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    assert not editor.close()
+    assert editor.isVisible() and len(dialogs.questions) == 1
+    dialogs.answer = QMessageBox.StandardButton.Save
+    dialogs.save_paths.append(str(tmp_path / "saved.png"))
+    editor.close()
+    qtbot.waitUntil(lambda: not editor.isVisible(), timeout=WAIT_MS)
+    assert (tmp_path / "saved.png").exists() and not editor.model.modified
+
+
+def test_every_registered_method_is_offered(editor):
+    from skyseg_core.methods import list_methods
+
+    offered = [editor.method_combo.itemData(i) for i in range(editor.method_combo.count())]
+    assert offered == [name for name, _ in list_methods()]
+
+
+# --------------------------------------------------------------------------- model and brush
+def test_settings_are_undoable_and_a_drag_is_one_step(qtbot):
+    from effects_gui.model import EditorModel
+
+    model = EditorModel()
+    for value in (0.1, 0.2, 0.3):  # a slider being dragged
+        model.set_sky_param("halo", value)
+    assert model.undo_stack.count() == 1 and model.edit.sky_params["halo"] == 0.3
+    model.set_tint(enabled=True, angle=45.0)
+    assert model.undo_stack.count() == 3
+    model.undo_stack.undo()
+    model.undo_stack.undo()
+    assert model.edit.tint.enabled is False and model.edit.tint.angle == 90.0
+    model.undo_stack.undo()
+    assert model.edit.sky_params["halo"] == 0.0
+
+
+def test_edge_aware_stroke_follows_the_horizon():
+    """One rough add-sky stroke along a wavy horizon: edge-aware lands much closer to the truth."""
+    from effects_gui.brush import Stroke, apply_stroke, footprint
+
+    image, truth = synthetic_landscape(240, 320)
+    horizon = truth.sum(axis=0)
+    rows = np.arange(240)[:, None]
+    matte = (rows < (horizon - 14)[None, :]).astype(np.float32)  # sky stops 14 px too high
+    rng = np.random.default_rng(1)
+    points = tuple((float(x), float(horizon[x] - 7 + rng.uniform(-5, 5))) for x in range(0, 320, 16))
+    y0, x0, alpha = footprint(matte.shape, np.array(points), 16, 0.5)
+    inside = np.zeros(matte.shape, bool)
+    inside[y0 : y0 + alpha.shape[0], x0 : x0 + alpha.shape[1]] = alpha > 0.5
+    errors = {}
+    for edge_aware in (False, True):
+        painted = matte.copy()
+        patch = apply_stroke(painted, image, Stroke(points, 16, 0.5, True, edge_aware))
+        assert patch is not None
+        errors[edge_aware] = float(np.abs(painted - truth)[inside].mean())
+    before = float(np.abs(matte - truth)[inside].mean())
+    assert errors[True] < 0.5 * errors[False] < before
+    assert errors[True] < 0.12
+
+
+def test_stroke_replays_at_full_size_like_the_preview():
+    """The export replays strokes on the full matte; it matches the preview at its scale."""
+    import cv2
+
+    from effects_gui.brush import Stroke, apply_stroke, replay
+
+    image, truth = synthetic_landscape(240, 320)
+    matte = truth.astype(np.float32)
+    stroke = Stroke(((40.0, 60.0), (200.0, 70.0)), radius=12, hardness=0.7, add=False)
+    small_image = cv2.resize(image, (160, 120), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(matte, (160, 120), interpolation=cv2.INTER_AREA)
+    apply_stroke(small, small_image, stroke, scale=0.5)
+    full = replay(matte, image, [stroke], 1.0)
+    assert full[65, 120] == 0.0 and small[32, 60] == 0.0
+    shrunk = cv2.resize(full, (160, 120), interpolation=cv2.INTER_AREA)
+    assert np.abs(shrunk - small).mean() < 0.01
