@@ -1,0 +1,98 @@
+"""Relighting: bring the foreground's exposure, white balance and contrast to a target sky's light."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..errors import InputError
+from ..matte import check_image, check_matte, resize_matte
+from . import _color as C
+from . import _geometry as G
+from ._replace import STATS_SIZE, _mean_colour, check_unit
+
+FALLOFF_LENGTH = 0.35
+"""Distance below the sky border (fraction of the image height) over which relighting falls by 1/e."""
+
+FALLOFF_FLOOR = 0.25
+"""Share of the relighting that still reaches the bottom of the frame."""
+
+
+def light_of_target(target) -> dict:
+    """Colour (linear RGB), luminance and saturation of the light a target stands for.
+
+    ``target`` is a sky image (RGB array) or a colour temperature in kelvin (a number).
+    """
+    if isinstance(target, np.ndarray):
+        check_image(target)
+        small = G.resize_to(target, *G.small_size(target.shape[:2], 256))
+        mean = C.to_linear(small).reshape(-1, 3).mean(axis=0).astype(np.float64)
+        return {"colour": mean, "luminance": float(C.luminance(mean.astype(np.float32))), "saturation": _saturation(mean)}
+    try:
+        kelvin = float(target)
+    except (TypeError, ValueError):
+        raise InputError(f"relight target must be a sky image or a colour temperature in K, got {target!r}") from None
+    kelvin = check_unit("target colour temperature (K)", kelvin, 1000.0, 40000.0)
+    return {"colour": C.kelvin_to_rgb(kelvin).astype(np.float64), "luminance": None, "saturation": None}
+
+
+def _saturation(rgb: np.ndarray) -> float:
+    rgb = np.maximum(rgb, 1e-6)
+    return float((rgb.max() - rgb.min()) / rgb.max())
+
+
+def falloff(matte: np.ndarray, length: float = FALLOFF_LENGTH, floor: float = FALLOFF_FLOOR) -> np.ndarray:
+    """Depth-like weight in [floor, 1] (small size): 1 at and above the sky border, less below.
+
+    Per column, the border is the lowest sky row (columns without sky take the photo's border);
+    the weight decays as ``exp(-d / (length * H))`` with the distance d below it.
+    """
+    h, w = matte.shape
+    sky = matte >= 0.5
+    border = G.sky_border(matte, h)
+    rows = np.arange(h, dtype=np.float32)[:, None]
+    lowest = np.where(sky, rows, -1).max(axis=0).astype(np.float32) + 1.0
+    lowest[lowest <= 0] = border.horizon if border.has_sky else 0.0
+    lowest = cv2.GaussianBlur(lowest[None, :], (0, 0), max(1.0, w / 50.0), borderType=cv2.BORDER_REFLECT)[0]
+    d = np.maximum(rows - lowest[None, :], 0.0) / np.float32(h)
+    return (floor + (1.0 - floor) * np.exp(-d / np.float32(length))).astype(np.float32)
+
+
+def relight_engine(image, matte, target, strength=1.0):
+    """Engine of :func:`skyseg_core.effects.relight`: (result, fully adjusted foreground, weight)."""
+    check_image(image)
+    check_matte(matte, image.shape[:2])
+    strength = check_unit("strength", strength)
+    H, W = image.shape[:2]
+    sw, sh = G.small_size((H, W), STATS_SIZE)
+    small_lin = C.to_linear(G.resize_to(image, sw, sh))
+    m_small = resize_matte(matte, (sh, sw))
+    old_sky, old_frac = _mean_colour(small_lin, m_small)
+    fg_mean, _ = _mean_colour(small_lin, 1.0 - m_small)
+    has_sky = old_frac >= 0.005
+    reference = old_sky if has_sky else fg_mean
+    light = light_of_target(target)
+    gains = np.clip(C.chromaticity(light["colour"]) / C.chromaticity(reference), 0.4, 2.5)
+    gains = gains / float(C.luminance(gains.astype(np.float32)))
+    exposure, contrast = 1.0, 1.0
+    if light["luminance"] is not None and has_sky:
+        y_ref = float(C.luminance(old_sky.astype(np.float32)))
+        exposure = float(np.clip((max(light["luminance"], 1e-4) / max(y_ref, 1e-4)) ** 0.5, 0.35, 2.0))
+        contrast = float(np.clip(1.0 + 0.3 * (light["saturation"] - _saturation(old_sky)), 0.8, 1.25))
+    gains = gains ** strength
+    exposure = exposure ** strength
+    contrast = contrast ** strength
+    adjusted = C.apply_channel_curves(image, C.grade_curve(gains, exposure, contrast))
+
+    weight_small = falloff(m_small) * (1.0 - m_small) * np.float32(strength)
+    weight = G.upsample_rows(weight_small, (H, W), H)
+    weight *= 1.0 - matte
+    out = image.copy()
+    idx = np.flatnonzero(weight > 0)
+    if idx.size:
+        a = C.to_linear(image.reshape(-1, 3)[idx])
+        b = C.to_linear(adjusted.reshape(-1, 3)[idx])
+        w = weight.reshape(-1)[idx][:, None]
+        out.reshape(-1, 3)[idx] = C.from_linear(a + w * (b - a), image.dtype)
+    info = {"gains": [round(float(g), 4) for g in gains], "exposure": round(exposure, 4), "contrast": round(contrast, 4)}
+    return out, adjusted, weight, info

@@ -1,0 +1,242 @@
+"""Sky replacement: place a new sky behind the foreground and blend it in linear light."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ..errors import InputError
+from ..matte import check_image, check_matte, to_float_rgb
+from . import _color as C
+from . import _geometry as G
+
+STATS_SIZE = 384
+"""Longer side at which colour statistics and the edge light are computed (they are smooth)."""
+
+BLUR_SIZE = 1024
+"""Longer side at which the original sky's blur is estimated."""
+
+HALO_RADIUS = 4.0
+"""Reach of the edge light below the sky border, in percent of the longer side."""
+
+HALO_GAIN = 0.6
+"""Edge light at ``halo=1`` right at the border: this fraction of the sky's light is added."""
+
+_SHARP_BASELINE = 0.75
+"""What :func:`estimate_blur` reports for a perfectly sharp edge (pixel size and Sobel blur)."""
+
+
+def check_unit(name: str, value: float, low: float = 0.0, high: float = 1.0) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(value) or not low <= value <= high:
+        raise InputError(f"{name} must be in [{low:g}, {high:g}], got {value:g}")
+    return value
+
+
+@dataclass
+class Replacement:
+    """Everything a replacement produced: the result and the pieces the layered output needs."""
+
+    image: np.ndarray
+    """The result, same dtype and shape as the photo."""
+    alpha: np.ndarray
+    """The matte actually used (after shift and fade), float32 (H, W)."""
+    foreground: np.ndarray | None = None
+    """The colour-matched foreground (codes), when colour match is on."""
+    lit_foreground: np.ndarray | None = None
+    """The foreground with the edge light (codes, full frame) when the halo is on."""
+    sky: np.ndarray | None = None
+    """The placed new sky over the whole frame (codes), when asked for."""
+    info: dict = field(default_factory=dict)
+    """Measured quantities: sky border, estimated blur, colour-match gains."""
+
+
+def _mean_colour(linear: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, float]:
+    total = float(weight.sum())
+    if total <= 1e-6:
+        return linear.reshape(-1, 3).mean(axis=0).astype(np.float64), 0.0
+    return (linear * weight[..., None]).reshape(-1, 3).sum(axis=0) / total, total / weight.size
+
+
+def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_edge: float = 0.0,
+            fade_edge: float = 0.0, color_match: float = 0.0, halo: float = 0.0, defocus: float = 0.0,
+            flip: bool = False, position: tuple[float, float] = (0.5, 0.5), scale: float = 1.0,
+            full_sky: bool = False) -> Replacement:
+    """The engine behind :func:`skyseg_core.effects.replace_sky` (see there for the parameters)."""
+    check_image(image)
+    check_matte(matte, image.shape[:2])
+    check_image(sky)
+    shift_edge = check_unit("shift_edge", shift_edge, -20.0, 20.0)
+    fade_edge = check_unit("fade_edge", fade_edge, 0.0, 20.0)
+    color_match = check_unit("color_match", color_match)
+    halo = check_unit("halo", halo)
+    defocus = check_unit("defocus", defocus, 0.0, 4.0)
+    scale = check_unit("scale", scale, 0.1, 20.0)
+    try:
+        px, py = (float(v) for v in position)
+    except (TypeError, ValueError):
+        raise InputError(f"position must be a pair (x, y), got {position!r}") from None
+    px, py = check_unit("position x", px), check_unit("position y", py)
+
+    H, W = image.shape[:2]
+    dtype = image.dtype
+    info: dict = {}
+
+    # 1. the matte: shift edge, then fade edge
+    alpha = G.shift_edge(matte, G.percent_to_pixels(shift_edge, (H, W)))
+    alpha = G.feather(alpha, G.percent_to_pixels(fade_edge, (H, W)))
+
+    # 2. small copies for statistics, placement and edge light
+    small, k = G.shrink(image, STATS_SIZE)
+    sh, sw = small.shape[:2]
+    factor = 1.0 / k
+    small_lin = C.to_linear(small)
+    orig_small = G.shrink(matte, STATS_SIZE)[0]
+    alpha_small = orig_small if alpha is matte else G.shrink(alpha, STATS_SIZE)[0]
+
+    # 3. placement: the new sky's bottom edge on the photo's sky border
+    border = G.sky_border(orig_small, sh)
+    border = G.SkyBorder(border.top * k, min(float(H), border.horizon * k), border.has_sky)
+    info["sky_border"] = {"top": round(border.top, 1), "horizon": round(border.horizon, 1)}
+    sky_src = np.ascontiguousarray(sky[:, ::-1]) if flip else sky
+    place = G.place_sky(sky_src.shape[:2], (H, W), border, (px, py), scale)
+
+    # 4. sky defocus: blur the new sky to the original sky's estimated blur
+    if defocus > 0 and border.has_sky:
+        sigma = defocus * estimate_sky_blur(image, matte)
+        info["defocus_sigma_px"] = round(sigma, 2)
+        sigma_src = sigma / place.scale
+        if sigma_src >= 0.3:
+            sky_src = cv2.GaussianBlur(sky_src, (0, 0), sigma_src, borderType=cv2.BORDER_REFLECT_101)
+    sky_small_lin = None
+    if color_match > 0 or halo > 0:
+        sky_small_lin = C.to_linear(G.warp_rows(sky_src, place, sw, sh, factor))
+
+    # 5. foreground colour match (a per-channel curve: exact and cheap at full size)
+    foreground = image
+    if color_match > 0:
+        curve, gains = _color_match_curve(small_lin, orig_small, sky_small_lin, alpha_small, color_match)
+        info["color_match"] = gains
+        foreground = C.apply_channel_curves(image, curve)
+
+    # 6. edge light, at small size: the new sky's light spreading over the border
+    light_small = None
+    if halo > 0:
+        light_small = _edge_light(sky_small_lin, alpha_small, halo)
+
+    # 7. composite. Rows are sorted into all-sky (copy the new sky), all-foreground (keep) and
+    # mixed; only mixed rows are blended, densely, in linear light.
+    row_min, row_max = alpha.min(axis=1), alpha.max(axis=1)
+    has_alpha = np.flatnonzero(row_max > 0)
+    rows_alpha = int(has_alpha[-1]) + 1 if has_alpha.size else 0
+    lit = np.zeros(H, bool)
+    if light_small is not None:
+        lit_small = light_small.max(axis=2).max(axis=1) > 1.0 / 4096
+        lit_small = np.convolve(lit_small, np.ones(3), mode="same") > 0
+        lit = lit_small[np.minimum(np.arange(H) // k, sh - 1)]
+    sky_rows = row_min >= 1.0
+    dense = ~sky_rows & ((row_max > 0) | lit)
+
+    out = foreground.copy()
+    sky_codes = C.convert_codes(G.warp_rows(sky_src, place, W, H if full_sky else rows_alpha), dtype)
+    lit_foreground = foreground.copy() if light_small is not None and full_sky else None
+    for r0, r1 in _runs(sky_rows):
+        out[r0:r1] = sky_codes[r0:r1]
+    for r0, r1 in _runs(dense):
+        fg_lin = C.to_linear(foreground[r0:r1])
+        if light_small is not None:
+            light = G.upsample_block(light_small, k, (H, W), r0, r1)
+            fg_lin = cv2.subtract(cv2.add(fg_lin, light), cv2.multiply(fg_lin, light))  # screen
+            if lit_foreground is not None:
+                lit_foreground[r0:r1] = C.from_linear(fg_lin, dtype)
+        ra = min(r1, rows_alpha)
+        if r0 < ra:
+            a = alpha[r0:ra]
+            part = fg_lin[:ra - r0]
+            sky_lin = C.to_linear(sky_codes[r0:ra])
+            fg_lin[:ra - r0] = cv2.add(part, cv2.multiply(cv2.merge([a, a, a]), cv2.subtract(sky_lin, part)))
+        out[r0:r1] = C.from_linear(fg_lin, dtype)
+    if dtype.kind == "f":  # float codes do not survive decode/encode bit-exactly: restore them
+        keep = (alpha <= 0)[..., None]
+        if light_small is None:
+            np.copyto(out, foreground, where=keep)
+    result = Replacement(image=out, alpha=alpha, info=info)
+    if color_match > 0:
+        result.foreground = foreground
+    if halo > 0:
+        result.lit_foreground = lit_foreground
+    if full_sky:
+        result.sky = sky_codes
+    return result
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True in a 1-D boolean array."""
+    padded = np.concatenate([[False], flags, [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def estimate_sky_blur(image: np.ndarray, matte: np.ndarray) -> float:
+    """Estimated Gaussian blur (pixels at the photo's size) of the photo's sky and its border.
+
+    Edges inside the sky and along its border are measured at a working size of
+    :data:`BLUR_SIZE` (blur below about one working pixel reads as sharp). Returns 0 when the
+    sky has no edges to measure (a clear sky) or no sky.
+    """
+    check_image(image)
+    check_matte(matte, image.shape[:2])
+    H, W = image.shape[:2]
+    small, k = G.shrink(image, BLUR_SIZE)
+    grey = cv2.cvtColor(to_float_rgb(small), cv2.COLOR_RGB2GRAY)
+    m = G.shrink(matte, BLUR_SIZE)[0]
+    sky = (m >= 0.5).astype(np.uint8)
+    region = cv2.dilate(sky, np.ones((5, 5), np.uint8)) > 0
+    region &= cv2.erode(np.ones_like(sky), np.ones((7, 7), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    sigma = G.estimate_blur(grey, region)
+    if sigma is None:
+        return 0.0
+    sigma = float(np.sqrt(max(sigma**2 - _SHARP_BASELINE**2, 0.0)))
+    return sigma * k
+
+
+def _color_match_curve(fg_lin, orig_matte, sky_lin, alpha, strength):
+    """Per-channel gains and exposure that move the foreground's light toward the new sky's.
+
+    The old sky's colour stands for the light the photo was taken in, the new sky's for the light
+    it should have: the white balance changes by their chromaticity ratio and the exposure by the
+    square root of their luminance ratio, both raised to ``strength``. Without an old sky the
+    foreground's own average (grey world) is the reference.
+    """
+    old_sky, old_frac = _mean_colour(fg_lin, orig_matte)
+    new_sky, new_frac = _mean_colour(sky_lin, alpha)
+    if new_frac == 0.0:
+        new_sky = sky_lin.reshape(-1, 3).mean(axis=0)
+    fg_mean, _ = _mean_colour(fg_lin, 1.0 - orig_matte)
+    reference = old_sky if old_frac >= 0.005 else fg_mean
+    gains = np.clip((C.chromaticity(new_sky) / C.chromaticity(reference)) ** strength, 0.5, 2.0)
+    exposure = 1.0
+    if old_frac >= 0.005:
+        y_old, y_new = float(C.luminance(old_sky)), float(C.luminance(new_sky))
+        exposure = float(np.clip((max(y_new, 1e-4) / max(y_old, 1e-4)) ** (0.5 * strength), 0.5, 2.0))
+    gains = gains / float(C.luminance(gains.astype(np.float32)))  # white balance keeps luminance
+    info = {"gains": [round(float(g), 4) for g in gains], "exposure": round(exposure, 4)}
+    return C.grade_curve(gains, exposure), info
+
+
+def _edge_light(sky_lin: np.ndarray, alpha: np.ndarray, strength: float) -> np.ndarray:
+    """Light (linear, small size) that the new sky spills over the foreground near the border."""
+    sigma = G.percent_to_pixels(HALO_RADIUS, alpha.shape) / 2.0
+    a = alpha.astype(np.float32)
+    num = cv2.GaussianBlur(sky_lin * a[..., None], (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    den = cv2.GaussianBlur(a, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    colour = num / np.maximum(den, 1e-4)[..., None]
+    spill = np.clip(2.0 * den, 0.0, 1.0)  # 1 at the border (half the neighbourhood is sky)
+    spill[den < 1e-3] = 0.0
+    light = colour * (spill * np.float32(strength * HALO_GAIN))[..., None]
+    return np.clip(light, 0.0, 1.0).astype(np.float32)

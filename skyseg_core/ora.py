@@ -1,0 +1,245 @@
+"""OpenRaster (.ora) files: the layered format GIMP and Krita both open.
+
+An .ora file is a zip: ``mimetype`` first and stored (``image/openraster``), ``stack.xml``
+describing the layers (top first), one PNG per layer under ``data/``, ``mergedimage.png`` (the
+full composite) and ``Thumbnails/thumbnail.png`` (at most 256 x 256). Neither GIMP nor Krita
+reads layer masks from OpenRaster, so skyseg writes a masked layer as RGBA with the mask in
+alpha. Spec: https://www.openraster.org/
+
+Layers are given and returned bottom to top (the order they are painted in).
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import InputError, OutputError
+from .io import max_pixels_limit, write_bytes_atomic
+
+MIMETYPE = b"image/openraster"
+
+COMPOSITE_OPS = ("svg:src-over", "svg:multiply", "svg:screen", "svg:overlay", "svg:soft-light", "svg:color")
+"""The composite operations :func:`write_ora` can also render into ``mergedimage.png``."""
+
+
+@dataclass
+class Layer:
+    """One raster layer.
+
+    ``pixels`` is (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA, uint8 or uint16 (16-bit is kept).
+    ``x``, ``y`` place its top-left corner on the canvas.
+    """
+
+    name: str
+    pixels: np.ndarray
+    visible: bool = True
+    opacity: float = 1.0
+    composite_op: str = "svg:src-over"
+    x: int = 0
+    y: int = 0
+
+
+class OraLayers(list):
+    """The layers of an .ora file (bottom to top), with the canvas ``size`` (W, H) and ``merged``."""
+
+    size: tuple[int, int] = (0, 0)
+    merged: np.ndarray | None = None
+
+
+def _encode_png(pixels: np.ndarray) -> bytes:
+    if pixels.dtype not in (np.uint8, np.uint16):
+        raise OutputError(f"layers must be uint8 or uint16, got {pixels.dtype}")
+    if pixels.ndim == 3 and pixels.shape[2] == 4:
+        data = cv2.cvtColor(pixels, cv2.COLOR_RGBA2BGRA)
+    elif pixels.ndim == 3 and pixels.shape[2] == 3:
+        data = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
+    elif pixels.ndim == 2:
+        data = pixels
+    else:
+        raise OutputError(f"layers must be (H, W), (H, W, 3) or (H, W, 4), got shape {pixels.shape}")
+    ok, buf = cv2.imencode(".png", np.ascontiguousarray(data), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:
+        raise OutputError("could not encode a layer as PNG")
+    return buf.tobytes()
+
+
+def _decode_png(data: bytes, name: str) -> np.ndarray:
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if pixels is None:
+        raise InputError(f"layer {name!r} is not a readable PNG")
+    if pixels.ndim == 3 and pixels.shape[2] == 4:
+        return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGBA)
+    if pixels.ndim == 3:
+        return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+    return pixels
+
+
+def _rgba_float(pixels: np.ndarray) -> np.ndarray:
+    top = 65535.0 if pixels.dtype == np.uint16 else 255.0
+    p = pixels.astype(np.float32) / np.float32(top)
+    if p.ndim == 2:
+        p = np.repeat(p[..., None], 3, axis=2)
+    if p.shape[2] == 3:
+        p = np.concatenate([p, np.ones(p.shape[:2] + (1,), np.float32)], axis=2)
+    return p
+
+
+def composite(layers: list[Layer], size: tuple[int, int]) -> np.ndarray:
+    """Render the visible layers (bottom to top) into float RGBA (H, W, 4) in [0, 1].
+
+    Blending happens on the stored (sRGB) values, as GIMP and Krita do for OpenRaster.
+    """
+    from .effects._tint import blend
+
+    modes = {"svg:multiply": "multiply", "svg:screen": "screen", "svg:overlay": "overlay",
+             "svg:soft-light": "soft_light", "svg:color": "color"}
+    W, H = size
+    out = np.zeros((H, W, 4), np.float32)
+    for layer in layers:
+        if not layer.visible or layer.opacity <= 0:
+            continue
+        src = _rgba_float(layer.pixels)
+        x0, y0 = max(layer.x, 0), max(layer.y, 0)
+        x1, y1 = min(layer.x + src.shape[1], W), min(layer.y + src.shape[0], H)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        s = src[y0 - layer.y:y1 - layer.y, x0 - layer.x:x1 - layer.x]
+        b = out[y0:y1, x0:x1]
+        a_s = s[..., 3:4] * np.float32(layer.opacity)
+        a_b = b[..., 3:4]
+        cs, cb = s[..., :3], b[..., :3]
+        mode = modes.get(layer.composite_op)
+        mixed = cs if mode is None else (1 - a_b) * cs + a_b * blend(cb, cs, mode)
+        a_o = a_s + a_b * (1 - a_s)
+        premult = a_s * mixed + (1 - a_s) * a_b * cb
+        b[..., :3] = np.where(a_o > 0, premult / np.maximum(a_o, 1e-8), 0.0)
+        b[..., 3:4] = a_o
+    return out
+
+
+def _to_codes(rgba: np.ndarray, dtype) -> np.ndarray:
+    top = 65535 if dtype == np.uint16 else 255
+    codes = np.round(np.clip(rgba, 0, 1) * top).astype(dtype)
+    return codes[..., :3] if np.all(rgba[..., 3] >= 1.0) else codes
+
+
+def write_ora(path: str | os.PathLike, layers: list[Layer], size: tuple[int, int], overwrite: bool = False,
+              merged: np.ndarray | None = None) -> Path:
+    """Write an OpenRaster file atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.ora`` file to write.
+    layers : list of Layer
+        Bottom to top.
+    size : (width, height)
+        The canvas size.
+    overwrite : bool
+        Replace an existing file (otherwise :class:`OutputError`).
+    merged : ndarray, optional
+        The full composite (RGB or RGBA, uint8/uint16) for ``mergedimage.png``; by default the
+        visible layers are composited here (normal and the ``COMPOSITE_OPS`` modes).
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".ora":
+        raise OutputError("layered output is OpenRaster; give a .ora file name", path)
+    W, H = (int(v) for v in size)
+    if W < 1 or H < 1:
+        raise OutputError(f"canvas size must be positive, got {size}")
+    if not layers:
+        raise OutputError("an .ora file needs at least one layer")
+    for layer in layers:
+        if layer.pixels.dtype not in (np.uint8, np.uint16):
+            raise OutputError(f"layer {layer.name!r}: pixels must be uint8 or uint16, got {layer.pixels.dtype}")
+    if merged is None:
+        deep = any(layer.pixels.dtype == np.uint16 for layer in layers)
+        merged = _to_codes(composite(layers, (W, H)), np.uint16 if deep else np.uint8)
+    if merged.shape[:2] != (H, W):
+        raise OutputError(f"merged image is {merged.shape[1]}x{merged.shape[0]}, canvas is {W}x{H}")
+
+    root = ET.Element("image", {"version": "0.0.5", "w": str(W), "h": str(H), "xres": "72", "yres": "72"})
+    stack = ET.SubElement(root, "stack")
+    files: list[tuple[str, bytes]] = []
+    for i, layer in enumerate(layers):
+        src = f"data/layer{i:03d}.png"
+        files.append((src, _encode_png(layer.pixels)))
+    for i, layer in reversed(list(enumerate(layers))):  # stack.xml lists the top layer first
+        ET.SubElement(stack, "layer", {
+            "name": layer.name, "src": f"data/layer{i:03d}.png", "x": str(int(layer.x)), "y": str(int(layer.y)),
+            "opacity": f"{float(np.clip(layer.opacity, 0.0, 1.0)):.4f}",
+            "visibility": "visible" if layer.visible else "hidden",
+            "composite-op": layer.composite_op,
+        })
+    stack_xml = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+    merged8 = merged if merged.dtype == np.uint8 else ((merged.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    scale = min(1.0, 256 / max(W, H))
+    thumb = cv2.resize(merged8, (max(1, round(W * scale)), max(1, round(H * scale))), interpolation=cv2.INTER_AREA)
+
+    def write(fh) -> None:
+        with zipfile.ZipFile(fh, "w") as zf:
+            info = zipfile.ZipInfo("mimetype", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED
+            zf.writestr(info, MIMETYPE)
+            zf.writestr("stack.xml", stack_xml, compress_type=zipfile.ZIP_DEFLATED)
+            for name, data in files:
+                zf.writestr(name, data, compress_type=zipfile.ZIP_STORED)  # PNG is compressed already
+            zf.writestr("mergedimage.png", _encode_png(merged), compress_type=zipfile.ZIP_STORED)
+            zf.writestr("Thumbnails/thumbnail.png", _encode_png(thumb), compress_type=zipfile.ZIP_STORED)
+
+    return write_bytes_atomic(path, write, overwrite=overwrite)
+
+
+def read_ora(path: str | os.PathLike, max_pixels: int | None = None) -> OraLayers:
+    """Read an OpenRaster file's layers, bottom to top (with ``.size`` and ``.merged``).
+
+    Raises :class:`InputError` for a file that is not a valid OpenRaster zip, a missing layer
+    PNG, or a canvas larger than the pixel limit.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"not an OpenRaster file ({exc})", path) from None
+    with zf:
+        names = zf.namelist()
+        if not names or names[0] != "mimetype" or zf.read("mimetype").strip() != MIMETYPE:
+            raise InputError("not an OpenRaster file (mimetype entry missing or wrong)", path)
+        try:
+            root = ET.fromstring(zf.read("stack.xml"))
+        except (KeyError, ET.ParseError) as exc:
+            raise InputError(f"stack.xml missing or malformed ({exc})", path) from None
+        try:
+            W, H = int(root.get("w")), int(root.get("h"))
+        except (TypeError, ValueError):
+            raise InputError("stack.xml has no valid canvas size", path) from None
+        if W * H > max_pixels_limit(max_pixels):
+            raise InputError(f"canvas {W}x{H} is larger than the pixel limit", path)
+        layers = OraLayers()
+        for node in root.iter("layer"):
+            src = node.get("src", "")
+            try:
+                data = zf.read(src)
+            except KeyError:
+                raise InputError(f"layer file {src!r} missing", path) from None
+            layers.append(Layer(
+                name=node.get("name", ""), pixels=_decode_png(data, src),
+                visible=node.get("visibility", "visible") != "hidden",
+                opacity=float(node.get("opacity", "1")),
+                composite_op=node.get("composite-op", "svg:src-over"),
+                x=int(float(node.get("x", "0"))), y=int(float(node.get("y", "0"))),
+            ))
+        layers.reverse()  # stack.xml is top first
+        layers.size = (W, H)
+        if "mergedimage.png" in names:
+            layers.merged = _decode_png(zf.read("mergedimage.png"), "mergedimage.png")
+    return layers
