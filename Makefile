@@ -33,5 +33,8 @@ bench: $(VENV)/.installed-all
 lint: $(VENV)/.installed-all
 	$(BIN)/ruff check skyseg_core effects_gui plugins tests benchmarks scripts
 
+screenshots: $(VENV)/.installed-all
+	$(BIN)/python scripts/screenshots.py --out-dir docs
+
 clean:
 	rm -rf out .pytest_cache

@@ -145,12 +145,11 @@ def load_sky(job: Job, source, preview_long_side: int):
     return SkyChoice(label, full, preview)
 
 
-def thumbnails(job: Job, paths: list[Path], size: int):
-    """(path, QImage) thumbnails of sky images, for the palette."""
+def thumbnails(job: Job, paths: list, size: int):
+    """(source, QImage) thumbnails of sky files or preset names, for the palette."""
     from PyQt6.QtGui import QImage
 
-    from skyseg_core.io import load_image
-
+    from . import _effects
     from .model import proxy_of
     from .qimage import rgb_to_qimage
 
@@ -158,7 +157,7 @@ def thumbnails(job: Job, paths: list[Path], size: int):
     for i, path in enumerate(paths):
         job.report(int(100 * i / max(1, len(paths))), "Loading skies")
         try:
-            small, _ = proxy_of(load_image(path), size)
+            small, _ = proxy_of(_effects.load_sky(path), size)
         except Exception:  # a broken asset is left out of the palette, not fatal
             continue
         out.append((path, rgb_to_qimage(small)))

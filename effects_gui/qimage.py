@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
-from PyQt6.QtGui import QImage
+from PyQt6.QtGui import QColor, QImage, QPainter
 
 OVERLAY_RGB = (255, 40, 150)
 """The matte overlay's colour: a magenta that stands out against blue, grey and sunset skies."""
@@ -15,18 +16,29 @@ def rgb_to_qimage(image: np.ndarray) -> QImage:
     return QImage(image.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
+def _matte_bytes(matte: np.ndarray) -> np.ndarray:
+    """A [0, 1] matte as rounded uint8 in one fast pass (saturating)."""
+    return np.ascontiguousarray(cv2.convertScaleAbs(matte, alpha=255.0))
+
+
 def grey_to_qimage(matte: np.ndarray) -> QImage:
-    grey = np.ascontiguousarray(np.round(np.clip(matte, 0, 1) * 255).astype(np.uint8))
+    grey = _matte_bytes(matte)
     h, w = grey.shape
     return QImage(grey.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
 
 
 def overlay_qimage(matte: np.ndarray, rgb: tuple[int, int, int] = OVERLAY_RGB) -> QImage:
-    h, w = matte.shape
-    rgba = np.empty((h, w, 4), np.uint8)
-    rgba[..., :3] = rgb
-    rgba[..., 3] = np.round(np.clip(matte, 0, 1) * 255)
-    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+    """The matte as a coloured layer: ``rgb`` with the matte as alpha (composited by QPainter)."""
+    alpha = _matte_bytes(matte)
+    h, w = alpha.shape
+    mask = QImage(alpha.data, w, h, w, QImage.Format.Format_Alpha8)
+    out = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+    out.fill(QColor(*rgb))
+    painter = QPainter(out)
+    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationIn)
+    painter.drawImage(0, 0, mask)
+    painter.end()
+    return out
 
 
 def qimage_to_rgb(image: QImage) -> np.ndarray:

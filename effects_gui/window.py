@@ -237,19 +237,23 @@ class MainWindow(QMainWindow):
         self.canvas.strokeFinished.connect(self._on_stroke)
         self.canvas.skyDragged.connect(self._on_sky_drag)
         self.canvas.filesDropped.connect(self._on_files_dropped)
-        self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{100 * z * self.model.scale:.0f} %"))
+        self.canvas.zoomChanged.connect(self._show_zoom)
         self.sky_panel.skyRequested.connect(self.use_sky)
         self.sky_panel.openSkyRequested.connect(self.choose_sky)
         self._sync_view_actions()
         self._sync_tool_actions()
 
     def _load_palette(self) -> None:
-        sources = _effects.bundled_skies()
+        sources = _effects.bundled_skies() or list(_effects.sky_presets())
         if sources:
             self.runner.start(jobs.Job("thumbnails", jobs.thumbnails, sources, 128),
                               on_result=lambda items: [self.sky_panel.add_thumbnail(p, q) for p, q in items])
 
     # ================================================================= state -> widgets
+    def _show_zoom(self, zoom: float) -> None:
+        """Zoom relative to the full-size photo (the preview is smaller than the photo)."""
+        self.zoom_label.setText(f"{100 * zoom * self.model.scale:.0f} %" if self.model.has_photo else "")
+
     def _show_method(self, name: str) -> None:
         index = self.method_combo.findData(name)
         if index >= 0 and index != self.method_combo.currentIndex():
