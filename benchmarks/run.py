@@ -7,7 +7,8 @@ child process: set-up (not timed), one warm-up run, then ``repeat`` timed runs; 
 is reported. Peak memory is the child's peak resident set size (VmHWM, reset after set-up, so it
 counts the case's own work on top of its inputs; numpy and OpenCV allocations included, which
 tracemalloc would miss). Times are also given as a ratio to the baseline case of the same run,
-since a shared machine's speed drifts.
+since a shared machine's speed drifts, and as CPU time (all threads), which other processes'
+load inflates less than wall time.
 """
 
 from __future__ import annotations
@@ -83,17 +84,19 @@ def run_one(case_id: str, repeat: int) -> dict:
     before = _status_kib("VmRSS") or 0
     reset = _reset_peak()
     work()  # warm-up (caches, lazy imports, thread pools)
-    times = []
+    times, cpu = [], []
     for _ in range(case.repeat or repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         work()
         times.append((time.perf_counter() - start) * 1000.0)
+        cpu.append((time.process_time() - start_cpu) * 1000.0)
     peak = _peak_kib()
     return {
         "id": case_id,
         "name": case.name,
         "ms": statistics.median(times),
         "ms_min": min(times),
+        "cpu_ms": statistics.median(cpu),
         "runs": len(times),
         "rss_before_mb": before / 1024,
         "peak_mb": peak / 1024,
@@ -134,18 +137,18 @@ def _machine() -> str:
 def table(results: list[dict]) -> str:
     base = next((r for r in results if r.get("baseline") and "ms" in r), None)
     lines = [
-        "| case | ms (median) | ms (min) | x baseline | peak RSS MB | of which the case MB |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| case | ms (median) | ms (min) | x baseline | CPU ms | peak RSS MB | of which the case MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         if "error" in r:
             name = r.get("name", r["id"])
-            lines.append(f"| {name} | failed: {r['error']} | | | | |")
+            lines.append(f"| {name} | failed: {r['error']} | | | | | |")
             continue
         ratio = f"{r['ms'] / base['ms']:.2f}" if base else "-"
         extra = f"{r['extra_mb']:.0f}" if r["extra_mb"] is not None else "-"
         label = f"{r['name']} (baseline)" if r["baseline"] else r["name"]
-        lines.append(f"| {label} | {r['ms']:.1f} | {r['ms_min']:.1f} | {ratio} | {r['peak_mb']:.0f} | {extra} |")
+        lines.append(f"| {label} | {r['ms']:.1f} | {r['ms_min']:.1f} | {ratio} | {r['cpu_ms']:.0f} | {r['peak_mb']:.0f} | {extra} |")
     return "\n".join(lines)
 
 
@@ -155,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per case (default 7; median reported)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per case")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write results.md")
+    parser.add_argument("--write", action="store_true", help="write results.md even with --filter")
     parser.add_argument("--one", metavar="ID", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -177,14 +181,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {case.name}: {shown}", file=sys.stderr, flush=True)
     text = table(results)
     print(text)
-    if not args.no_write:
+    if not args.no_write and (args.write or not args.filter):
         command = "python -m benchmarks.run" + (" " + " ".join(argv or sys.argv[1:]) if (argv or sys.argv[1:]) else "")
         RESULTS.write_text(
             "# Benchmark results\n\n"
             f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} with `{command}` (`make bench`).\n\n"
             f"Machine: {machine}.\n\n"
             "Median of the timed runs after one warm-up, each case in its own process. "
-            "\"x baseline\" divides by the baseline row of the same run (the machine is shared and noisy). "
+            "\"x baseline\" divides by the baseline row of the same run (the machine is shared and noisy); "
+            "\"CPU ms\" is the process's CPU time per run (all threads), which load inflates less than wall time. "
             "Peak RSS is the whole process (Python, libraries, inputs); \"of which the case\" is the peak "
             "above the process's size after set-up, i.e. what the timed work itself allocated.\n\n"
             f"{text}\n"
