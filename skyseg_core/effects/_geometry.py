@@ -52,12 +52,12 @@ def shift_edge(matte: np.ndarray, pixels: float) -> np.ndarray:
         if not sky.any():
             return matte
         dist = cv2.distanceTransform(1 - sky, cv2.DIST_L2, 5)
-        out[r0:r1] = np.maximum(part, np.clip(r + np.float32(0.5) - dist, 0.0, 1.0))
+        out[r0:r1] = np.maximum(part, np.clip(r + np.float32(1.0) - dist, 0.0, 1.0))  # edge at dist - 0.5
     else:
         if not sky.any():
             return matte
         dist = cv2.distanceTransform(sky, cv2.DIST_L2, 5)
-        out[r0:r1] = np.minimum(part, np.clip(dist - r + np.float32(0.5), 0.0, 1.0))
+        out[r0:r1] = np.minimum(part, np.clip(dist - r, 0.0, 1.0))
     return out
 
 
