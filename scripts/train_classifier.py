@@ -1,0 +1,197 @@
+"""Train the ``classifier`` sky method and export it to ONNX.
+
+    .venv/bin/python scripts/train_classifier.py            # writes assets/models/classifier.onnx
+
+Reads the TRAIN split of ``../shared/data/skyseg`` (skyseg_core.datasets.find_samples), samples
+pixels from every image at the method's working size (ignore label 128 left out), weights
+datasets as the data README advises (ADE20K up, CamVid's correlated video frames down), fits a
+scikit-learn HistGradientBoostingClassifier on :func:`skyseg_core.methods.classifier.sky_features`,
+exports it with skl2onnx (feature names, working size, version and a hash of the training list
+in the ONNX metadata) and records the file's SHA-256 in ``classifier.onnx.sha256``.
+Needs the ``train`` extra (scikit-learn, skl2onnx, onnx).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from skyseg_core import load_image  # noqa: E402
+from skyseg_core.datasets import IGNORE_LABEL, find_samples  # noqa: E402
+from skyseg_core.matte import to_float_rgb  # noqa: E402
+from skyseg_core.methods._base import resize_long_side  # noqa: E402
+from skyseg_core.methods.classifier import FEATURE_NAMES, FEATURE_VERSION, MODEL_NAME, sky_features  # noqa: E402
+from skyseg_core.models import write_sha256_sidecar  # noqa: E402
+
+DATASET_WEIGHTS = {"ade20k": 3.0, "camvid": 0.25}
+"""Per-pixel sample weight by dataset-name prefix (others 1.0), after the data README."""
+
+
+def dataset_weight(name: str) -> float:
+    return next((w for prefix, w in DATASET_WEIGHTS.items() if name.startswith(prefix)), 1.0)
+
+
+def collect(samples, working_size: int, per_image: int, seed: int):
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    xs, ys, ws = [], [], []
+    for sample in samples:
+        image = resize_long_side(to_float_rgb(load_image(sample.image)), working_size)
+        truth = np.asarray(Image.open(sample.mask))
+        truth = cv2.resize(truth, image.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+        feats = sky_features(image).reshape(-1, len(FEATURE_NAMES))
+        labels = truth.reshape(-1)
+        valid = np.flatnonzero(labels != IGNORE_LABEL)
+        if valid.size == 0:
+            continue
+        pick = rng.choice(valid, size=min(per_image, valid.size), replace=False)
+        xs.append(feats[pick])
+        ys.append((labels[pick] > IGNORE_LABEL).astype(np.int64))
+        ws.append(np.full(pick.size, dataset_weight(sample.dataset), np.float32))
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
+
+
+def export_onnx(clf, out: Path, metadata: dict, probe: np.ndarray) -> None:
+    """Write ``clf`` (a fitted binary HistGradientBoostingClassifier) as an ONNX tree ensemble.
+
+    Built directly with onnx.helper (a TreeEnsembleRegressor summing the raw scores, then a
+    sigmoid) because skl2onnx 1.20 fails on scikit-learn 1.9's boolean tree fields. Output
+    ``probabilities``: (N, 2) float32, column 1 = P(sky). Features are always finite, so the
+    trees' missing-value branches are not needed.
+    """
+    import onnx
+    from onnx import TensorProto, helper
+
+    attrs: dict[str, list] = {k: [] for k in (
+        "nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_values", "nodes_modes",
+        "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true",
+        "target_treeids", "target_nodeids", "target_ids", "target_weights",
+    )}  # fmt: skip
+    for tree_id, (predictor,) in enumerate(clf._predictors):
+        for node_id, node in enumerate(predictor.nodes):
+            leaf = bool(node["is_leaf"])
+            attrs["nodes_treeids"].append(tree_id)
+            attrs["nodes_nodeids"].append(node_id)
+            attrs["nodes_featureids"].append(0 if leaf else int(node["feature_idx"]))
+            attrs["nodes_values"].append(0.0 if leaf else float(node["num_threshold"]))
+            attrs["nodes_modes"].append("LEAF" if leaf else "BRANCH_LEQ")
+            attrs["nodes_truenodeids"].append(0 if leaf else int(node["left"]))
+            attrs["nodes_falsenodeids"].append(0 if leaf else int(node["right"]))
+            attrs["nodes_missing_value_tracks_true"].append(int(node["missing_go_to_left"]))
+            if leaf:
+                attrs["target_treeids"].append(tree_id)
+                attrs["target_nodeids"].append(node_id)
+                attrs["target_ids"].append(0)
+                attrs["target_weights"].append(float(node["value"]))
+    n_features = len(FEATURE_NAMES)
+    trees = helper.make_node(
+        "TreeEnsembleRegressor", ["features"], ["raw"], domain="ai.onnx.ml", n_targets=1,
+        aggregate_function="SUM", base_values=[float(np.ravel(clf._baseline_prediction)[0])], **attrs,
+    )  # fmt: skip
+    nodes = [
+        trees,
+        helper.make_node("Sigmoid", ["raw"], ["p_sky"]),
+        helper.make_node("Sub", ["one", "p_sky"], ["p_ground"]),
+        helper.make_node("Concat", ["p_ground", "p_sky"], ["probabilities"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "skyseg_classifier",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, [None, n_features])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, 2])],
+        initializer=[helper.make_tensor("one", TensorProto.FLOAT, [1, 1], [1.0])],
+    )
+    onx = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 3)]
+    )
+    onx.ir_version = 8
+    onnx.checker.check_model(onx)
+    for key, value in metadata.items():
+        prop = onx.metadata_props.add()
+        prop.key, prop.value = key, value if isinstance(value, str) else json.dumps(value)
+    onx.doc_string = "skyseg classifier: per-pixel sky probability (output 'probabilities'[:, 1])"
+    tmp = out.with_suffix(".tmp")
+    tmp.write_bytes(onx.SerializeToString())
+    tmp.replace(out)
+    # the export must agree with scikit-learn
+    import onnxruntime as ort
+
+    got = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(
+        None, {"features": probe}
+    )[0]
+    want = clf.predict_proba(probe)
+    err = float(np.abs(got[:, 1] - want[:, 1]).max())
+    if err > 1e-3:
+        raise RuntimeError(f"ONNX export disagrees with scikit-learn by {err:.2g}")
+
+
+def main(argv=None) -> int:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "skyseg"))
+    parser.add_argument("--out", default=str(ROOT / "assets" / "models" / MODEL_NAME))
+    parser.add_argument("--working-size", type=int, default=320)
+    parser.add_argument("--per-image", type=int, default=800, help="pixels sampled per image")
+    parser.add_argument("--max-iter", type=int, default=200)
+    parser.add_argument("--max-leaf-nodes", type=int, default=31)
+    parser.add_argument("--learning-rate", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    samples = find_samples(args.data, split="train")
+    listing = "\n".join(f"{s.dataset}/{s.id}" for s in samples).encode()
+    start = time.perf_counter()
+    x, y, w = collect(samples, args.working_size, args.per_image, args.seed)
+    print(
+        f"{len(samples)} train images, {len(y):,} pixels ({y.mean():.1%} sky), features in {time.perf_counter() - start:.0f} s"
+    )
+    clf = HistGradientBoostingClassifier(
+        max_iter=args.max_iter,
+        max_leaf_nodes=args.max_leaf_nodes,
+        learning_rate=args.learning_rate,
+        min_samples_leaf=200,
+        l2_regularization=1.0,
+        early_stopping=False,
+        random_state=args.seed,
+    )
+    start = time.perf_counter()
+    clf.fit(x, y, sample_weight=w)
+    print(f"fitted in {time.perf_counter() - start:.0f} s; train accuracy {clf.score(x, y):.4f}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    export_onnx(
+        clf,
+        out,
+        {
+            "skyseg_method": "classifier",
+            "feature_names": list(FEATURE_NAMES),
+            "feature_version": str(FEATURE_VERSION),
+            "working_size": str(args.working_size),
+            "output": "probabilities[:, 1] = P(sky)",
+            "training_data": "train split of ../shared/data/skyseg, sha256 of sample list "
+            + hashlib.sha256(listing).hexdigest(),
+            "hyperparameters": {k: v for k, v in vars(args).items() if k not in ("data", "out")},
+            "dataset_weights": DATASET_WEIGHTS,
+            "licence": "inherits research-only / non-commercial terms of its training data",
+        },
+        probe=x[:: max(1, len(x) // 5000)],
+    )
+    side = write_sha256_sidecar(out)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB) and {side.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
