@@ -364,8 +364,8 @@ def test_loads_with_weights_only(tmp_path):
 
 def test_import_stays_torch_free():
     code = (
-        "import sys; import skyseg_core.methods.ade20k as m; from skyseg_core.methods import list_methods; "
-        "list_methods(); m.Ade20kMethod.available(); assert 'torch' not in sys.modules, 'torch imported'"
+        "import sys; import skyseg_core.methods.ade20k as m; m.Ade20kMethod.available(); "
+        "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
@@ -458,3 +458,18 @@ def test_cli_export_missing_weights(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "encoder_epoch_<N>.pth" in err and str(tmp_path) in err
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_cli_mask_with_onnx_from_env(exported, tmp_path, monkeypatch, capsys):
+    from skyseg_core.cli import main
+    from skyseg_core.io import load_matte, save_image
+
+    monkeypatch.setenv(ade20k.ENV_VAR, str(exported[0]))
+    photo = tmp_path / "p.png"
+    save_image(photo, _photo(36, 48))
+    out = tmp_path / "m.png"
+    assert main(["mask", str(photo), "-o", str(out), "--method", "ade20k", "--no-refine"]) == 0
+    matte = load_matte(out)
+    expected = ade20k.Ade20kMethod(weights_dir=exported[0])(_photo(36, 48))
+    assert matte.shape == (36, 48)
+    np.testing.assert_allclose(matte, expected, atol=1 / 255 + 1e-6)
