@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import io as _io
 import os
-import tempfile
+import secrets
+import stat
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,35 +29,161 @@ DEFAULT_MAX_PIXELS = 200_000_000
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
 """File suffixes collected when a folder is given as input."""
 
+READ_FORMATS = ("JPEG", "MPO", "PNG", "TIFF", "WEBP", "BMP", "DIB", "GIF", "PPM")
+"""Pillow decoders :func:`load_image` lets near a file. Others (EPS runs Ghostscript, PSD,
+ICO, ...) are refused: fewer parsers facing untrusted files, and no external programs."""
+
+_SUPPORTED = "JPEG, PNG, TIFF, WebP, BMP or GIF"
+
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"8BPS", 0, "a Photoshop PSD file"),
+    (b"ftypheic", 4, "a HEIC photo"),
+    (b"ftypheix", 4, "a HEIC photo"),
+    (b"ftyphevc", 4, "a HEIC photo"),
+    (b"ftypmif1", 4, "a HEIF/HEIC photo"),
+    (b"ftypmsf1", 4, "a HEIF/HEIC photo"),
+    (b"ftypavif", 4, "an AVIF image"),
+    (b"%PDF", 0, "a PDF document"),
+    (b"%!PS", 0, "a PostScript (EPS) file"),
+    (b"\xc5\xd0\xd3\xc6", 0, "a PostScript (EPS) file"),
+    (b"\x00\x00\x00\x0cjP  ", 0, "a JPEG 2000 image"),
+    (b"\xff\x4f\xff\x51", 0, "a JPEG 2000 image"),
+    (b"\xff\x0a", 0, "a JPEG XL image"),
+    (b"\x00\x00\x00\x0cJXL ", 0, "a JPEG XL image"),
+    (b"PK\x03\x04", 0, "a ZIP archive (OpenRaster, Krita or office file)"),
+    (b"gimp xcf", 0, "a GIMP XCF file"),
+    (b"\x00\x00\x01\x00", 0, "a Windows icon"),
+)
+"""Magic bytes of files people try that skyseg does not read, for a message that names them."""
+
 _EXIF_ORIENTATION = 0x0112
+_pillow_limit_lock = threading.Lock()
 
 
 def max_pixels_limit(max_pixels: int | None = None) -> int:
     """The pixel limit in force: the argument, else ``SKYSEG_MAX_PIXELS``, else the default."""
     if max_pixels is not None:
+        if int(max_pixels) < 1:
+            raise InputError(f"the pixel limit must be a positive number, got {max_pixels}")
         return int(max_pixels)
     env = os.environ.get("SKYSEG_MAX_PIXELS")
     if env:
         try:
-            return int(float(env))
-        except ValueError:
-            raise InputError(f"SKYSEG_MAX_PIXELS must be a number, got {env!r}") from None
+            value = int(float(env))
+        except (ValueError, OverflowError):
+            raise InputError(f"SKYSEG_MAX_PIXELS must be a number of pixels, got {env!r}") from None
+        if value < 1:
+            raise InputError(f"SKYSEG_MAX_PIXELS must be a positive number of pixels, got {env!r}")
+        return value
     return DEFAULT_MAX_PIXELS
 
 
 def _read_bytes(path: Path) -> bytes:
-    if not path.exists() and not path.is_symlink():
-        raise InputError("no such file", path)
+    """The bytes of a regular file, or an :class:`InputError` that says why not.
+
+    Opened non-blocking and checked with ``fstat`` before reading, so a FIFO or device named
+    like a photo is refused instead of hanging or reading forever.
+    """
     try:
-        if path.is_dir():
-            raise InputError("is a folder, not an image file", path)
-        return path.read_bytes()
-    except InputError:
-        raise
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise InputError("no such file (the link points to a missing file)", path) from None
+        raise InputError("no such file", path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not an image file", path) from None
     except PermissionError:
         raise InputError("permission denied", path) from None
-    except OSError as exc:  # symlink loops, I/O errors
+    except OSError as exc:  # symlink loops, name too long, I/O errors
         raise InputError(f"cannot read file ({exc.strerror or exc})", path) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError("is a folder, not an image file", path)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError("not a regular file (a pipe, socket or device)", path)
+        with os.fdopen(fd, "rb", closefd=True) as fh:
+            fd = -1
+            return fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror or exc})", path) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _describe_unreadable(data: bytes) -> str:
+    """Name what a file that no allowed decoder opens probably is, for the error message."""
+    for magic, offset, what in _SIGNATURES:
+        if data[offset : offset + len(magic)] == magic:
+            return f"{what}, which skyseg cannot read; convert it to {_SUPPORTED}"
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:200]:
+        return f"an HTML page, not an image (a download that went wrong?); skyseg reads {_SUPPORTED}"
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
+        return f"an SVG vector drawing, which skyseg cannot read; export it to {_SUPPORTED}"
+    if head.startswith(b"<?xml"):
+        return f"an XML file, not an image; skyseg reads {_SUPPORTED}"
+    try:
+        data[:512].decode("utf-8")
+        return f"a text file, not an image; skyseg reads {_SUPPORTED}"
+    except UnicodeDecodeError:
+        pass
+    return f"not an image file, or a format skyseg cannot read ({_SUPPORTED})"
+
+
+def _open_image(data: bytes, path: Path):
+    """Open (header only) with Pillow's allowed decoders and our own pixel limit, not Pillow's."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        # Pillow's own bomb check reads a process-wide setting; swap it under a lock so that
+        # threads (editor, worker) opening images at the same time never see it unset for long.
+        with _pillow_limit_lock:
+            old_limit = Image.MAX_IMAGE_PIXELS
+            Image.MAX_IMAGE_PIXELS = None
+            try:
+                return Image.open(_io.BytesIO(data), formats=_available_formats())
+            finally:
+                Image.MAX_IMAGE_PIXELS = old_limit
+    except UnidentifiedImageError:
+        if data[:4] in (b"II*\x00", b"MM\x00*"):
+            return None  # a TIFF Pillow cannot represent (float or odd samples): OpenCV decodes it
+        raise InputError(_describe_unreadable(data), path) from None
+    except Exception as exc:
+        raise InputError(f"cannot open image ({_reason(exc)})", path) from None
+
+
+def _tiff_size(data: bytes, path: Path) -> tuple[int, int]:
+    """(width, height) from the first IFD of a classic TIFF, without decoding pixels."""
+    import struct
+
+    order = "<" if data[:2] == b"II" else ">"
+    try:
+        (offset,) = struct.unpack_from(order + "I", data, 4)
+        (count,) = struct.unpack_from(order + "H", data, offset)
+        size = {}
+        for i in range(min(count, 4096)):
+            tag, kind, _, value = struct.unpack_from(order + "HHI4s", data, offset + 2 + 12 * i)
+            if tag in (256, 257):
+                size[tag] = struct.unpack_from(order + ("H" if kind == 3 else "I"), value)[0]
+        return size[256], size[257]
+    except (struct.error, KeyError):
+        raise InputError("TIFF header is corrupt or truncated", path) from None
+
+
+def _available_formats() -> list[str]:
+    """:data:`READ_FORMATS` this Pillow knows (MPO is part of JPEG in some versions)."""
+    from PIL import Image
+
+    Image.init()
+    return [name for name in READ_FORMATS if name in Image.ID]
+
+
+def _reason(exc: BaseException) -> str:
+    """A one-line reason from a decoder exception."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]
 
 
 def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
@@ -73,6 +201,16 @@ def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
     return pixels if op is None else np.ascontiguousarray(op(pixels))
 
 
+def _orientation_of(img) -> int:
+    """The EXIF orientation (1-8), 1 when absent or unreadable."""
+    try:
+        value = img.getexif().get(_EXIF_ORIENTATION, 1)
+        value = int(value[0] if isinstance(value, tuple | list) else value)
+    except Exception:  # a broken EXIF block must not cost the photo
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
 def _is_16bit_colour(img) -> bool:
     """Whether Pillow would truncate this image's 16-bit colour samples to 8 bits."""
     if img.format == "PNG":
@@ -84,17 +222,34 @@ def _is_16bit_colour(img) -> bool:
     return False
 
 
-def _decode_16bit_colour(data: bytes, path: Path) -> np.ndarray:
+def _cv2_decode(data: bytes, path: Path) -> np.ndarray:
+    """Decode with OpenCV (16-bit colour, float TIFF), to RGB; alpha dropped."""
     import cv2
 
     buf = np.frombuffer(data, np.uint8)
-    pixels = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
-    if pixels is None or pixels.ndim != 3:
-        raise InputError("cannot decode this 16-bit image", path)
-    pixels = pixels[..., :3][..., ::-1]  # BGR(A) -> RGB
-    if pixels.dtype == np.uint8:
-        return np.ascontiguousarray(pixels)
-    return np.ascontiguousarray(pixels.astype(np.uint16, copy=False))
+    try:
+        pixels = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
+    except cv2.error as exc:
+        raise InputError(f"image data is corrupt or truncated ({_reason(exc)})", path) from None
+    if pixels is None:
+        raise InputError("image data is corrupt or truncated", path)
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    if pixels.shape[2] >= 3:
+        pixels = pixels[..., 2::-1]  # BGR(A) -> RGB
+    else:
+        pixels = np.repeat(pixels[..., :1], 3, axis=2)
+    if pixels.dtype in (np.float32, np.float64):
+        pixels = _float_to_uint16(pixels)
+    elif pixels.dtype not in (np.uint8, np.uint16):
+        raise InputError(f"unsupported sample type {pixels.dtype}", path)
+    return np.ascontiguousarray(pixels)
+
+
+def _float_to_uint16(values: np.ndarray) -> np.ndarray:
+    """Float samples (taken as [0, 1], NaN as 0) to uint16, keeping more than 8 bits."""
+    values = np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=0.0)
+    return np.round(np.clip(values, 0.0, 1.0) * 65535.0).astype(np.uint16)
 
 
 def _pil_to_rgb(img) -> np.ndarray:
@@ -107,8 +262,7 @@ def _pil_to_rgb(img) -> np.ndarray:
         grey = np.clip(np.asarray(img), 0, 65535).astype(np.uint16)
         return np.repeat(grey[..., None], 3, axis=2)
     if mode == "F":
-        grey = np.clip(np.asarray(img), 0.0, 1.0)
-        return np.repeat(np.round(grey * 65535).astype(np.uint16)[..., None], 3, axis=2)
+        return np.repeat(_float_to_uint16(np.asarray(img))[..., None], 3, axis=2)
     if mode == "P" and "transparency" in img.info:
         img = img.convert("RGBA")
     return np.asarray(img.convert("RGB"))
@@ -120,7 +274,8 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
     Parameters
     ----------
     path : path-like
-        Any image file Pillow reads (JPEG, PNG, TIFF, WebP, BMP, GIF: first frame).
+        A JPEG, PNG, TIFF, WebP, BMP or GIF file (GIF: first frame). Other formats (HEIC,
+        PSD, SVG, PDF, EPS, ...) are refused with a message that names them.
     max_pixels : int, optional
         Refuse images with more pixels than this, checked from the header before decoding.
         Defaults to ``SKYSEG_MAX_PIXELS`` or :data:`DEFAULT_MAX_PIXELS`.
@@ -128,59 +283,80 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
     Returns
     -------
     image : ndarray, shape (H, W, 3), dtype uint8 or uint16
-        EXIF orientation applied; 16-bit files stay uint16, everything else is uint8.
+        EXIF orientation applied; 16-bit and float files become uint16 (floats taken as
+        [0, 1]), everything else is uint8. Alpha is dropped.
 
     Raises
     ------
     InputError
-        Missing path, folder, unreadable, not an image, corrupt or truncated.
+        Missing path, folder, pipe or device, unreadable, not an image, unsupported format,
+        corrupt or truncated data. The message starts with the path.
     ImageTooLargeError
         More pixels than ``max_pixels``.
     """
-    from PIL import Image, UnidentifiedImageError
-
     path = Path(path)
+    limit = max_pixels_limit(max_pixels)
     data = _read_bytes(path)
     if not data:
-        raise InputError("file is empty", path)
-    limit = max_pixels_limit(max_pixels)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            old_limit = Image.MAX_IMAGE_PIXELS
-            Image.MAX_IMAGE_PIXELS = None  # our own limit below, checked before decoding
-            try:
-                img = Image.open(_io.BytesIO(data))
-            finally:
-                Image.MAX_IMAGE_PIXELS = old_limit
-    except UnidentifiedImageError:
-        raise InputError("not an image file, or a format skyseg cannot read", path) from None
-    except Exception as exc:
-        raise InputError(f"cannot open image ({exc})", path) from None
-    sixteen_bit_colour = _is_16bit_colour(img)  # before anything decodes (decoding clears img.tile)
-    width, height = img.size
+        raise InputError("file is empty (0 bytes)", path)
+    with warnings.catch_warnings():
+        # Decoder warnings (corrupt EXIF, odd chunks) must neither print nor, under
+        # warnings-as-errors, abort a load that otherwise succeeds.
+        warnings.simplefilter("ignore")
+        img = _open_image(data, path)
+        if img is None:
+            width, height = _tiff_size(data, path)
+            _check_size(path, width, height, limit)
+            pixels = _cv2_decode(data, path)
+            if pixels.shape[:2] != (height, width):
+                raise InputError("decoded size does not match the header", path)
+            return pixels
+        try:
+            width, height = img.size
+            _check_size(path, width, height, limit)
+            deep_colour = _is_16bit_colour(img)  # before getexif(), which may load a PNG
+            orientation = _orientation_of(img)
+            img.seek(0)
+            if img.format == "PNG":
+                _verify_png(data, path)
+            if deep_colour:
+                pixels = _cv2_decode(data, path)
+            else:
+                img.load()
+                pixels = _pil_to_rgb(img)
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(f"image data is corrupt or truncated ({_reason(exc)})", path) from None
+        finally:
+            img.close()
+    if pixels.shape[:2] != (height, width):
+        raise InputError("decoded size does not match the header", path)
+    return _orient(pixels, orientation)
+
+
+def _check_size(path: Path, width: int, height: int, limit: int) -> None:
     if width < 1 or height < 1:
         raise InputError(f"image has no pixels ({width}x{height})", path)
     if width * height > limit:
         raise ImageTooLargeError(path, width, height, limit)
+
+
+def _verify_png(data: bytes, path: Path) -> None:
+    """Check every PNG chunk's CRC (Pillow's decoder skips those of the image data)."""
+    from PIL import Image
+
     try:
-        orientation = int(img.getexif().get(_EXIF_ORIENTATION, 1) or 1)
-    except Exception:
-        orientation = 1
-    try:
-        img.seek(0)
-        if sixteen_bit_colour:
-            pixels = _decode_16bit_colour(data, path)
-        else:
-            img.load()
-            pixels = _pil_to_rgb(img)
-    except InputError:
-        raise
+        with _pillow_limit_lock:
+            old_limit = Image.MAX_IMAGE_PIXELS
+            Image.MAX_IMAGE_PIXELS = None
+            try:
+                img = Image.open(_io.BytesIO(data), formats=("PNG",))
+            finally:
+                Image.MAX_IMAGE_PIXELS = old_limit
+        img.verify()
     except Exception as exc:
-        raise InputError(f"image data is corrupt or truncated ({exc})", path) from None
-    if pixels.shape[:2] != (height, width):
-        raise InputError("decoded size does not match the header", path)
-    return _orient(pixels, orientation)
+        raise InputError(f"image data is corrupt or truncated ({_reason(exc)})", path) from None
 
 
 def load_matte(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
@@ -190,42 +366,102 @@ def load_matte(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
     return (image[..., 0].astype(np.float32) / np.float32(scale)).astype(np.float32)
 
 
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds.
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name the same file (links and hard links included); False if either is missing."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
-    Refuses to replace an existing file unless ``overwrite``; the temporary file is removed on
-    any error, so no partial output is ever left behind.
+
+def _temporary_file(folder: Path, path: Path) -> Path:
+    """Create an empty hidden ``.<name>.<random>.part`` file in ``folder`` (mode from the umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = folder / f".{path.name}.{secrets.token_hex(4)}.part"
+        try:
+            os.close(os.open(tmp, flags, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise OutputError(f"cannot write in the folder {folder} ({exc.strerror or exc})", path) from None
+    raise OutputError(f"cannot create a temporary file in {folder}", path)
+
+
+def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
+    """Move the finished temporary file onto ``path``; without ``overwrite``, never replace a file.
+
+    The no-overwrite case uses a hard link, which fails atomically if ``path`` appeared in the
+    meantime; file systems without hard links fall back to check-then-rename.
+    """
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise OutputError("already exists (use --overwrite to replace it)", path) from None
+    except OSError:
+        if os.path.lexists(path):
+            raise OutputError("already exists (use --overwrite to replace it)", path) from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_output(
+    path: str | os.PathLike, overwrite: bool = False, source: str | os.PathLike | None = None
+) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it onto ``path`` if the block succeeds.
+
+    Refuses to replace an existing file unless ``overwrite``, and refuses to write over
+    ``source`` (the input the output was made from) even then. The temporary file is hidden
+    (``.<name>.<random>.part``) and removed on any error or interrupt, so no partial output is
+    ever left behind.
     """
     path = Path(path)
     if path.is_dir():
         raise OutputError("is a folder; give a file name", path)
-    if path.exists() and not overwrite:
+    if source is not None and same_file(path, source):
+        raise OutputError("output would overwrite the input; choose another name or folder", path)
+    if os.path.lexists(path) and not overwrite:
         raise OutputError("already exists (use --overwrite to replace it)", path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise OutputError("output folder does not exist", folder)
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix + ".part", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"cannot write in this folder ({exc.strerror or exc})", folder) from None
-    os.close(fd)
-    tmp = Path(tmp_name)
+        raise OutputError(f"the output folder {folder} does not exist", path)
+    tmp = _temporary_file(folder, path)
     try:
         yield tmp
-        os.replace(tmp, path)
+        _publish(tmp, path, overwrite)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise OutputError(f"cannot write file ({exc.strerror or exc})", path) from None
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
 
 
-def write_bytes_atomic(path: str | os.PathLike, write: Callable[[_io.BufferedWriter], None], overwrite: bool = False) -> Path:
-    """Write a file atomically: ``write`` receives an open binary file."""
-    with atomic_output(path, overwrite=overwrite) as tmp:
+def write_bytes_atomic(
+    path: str | os.PathLike,
+    write: Callable[[_io.BufferedWriter], None],
+    overwrite: bool = False,
+    source: str | os.PathLike | None = None,
+) -> Path:
+    """Write a file atomically: ``write`` receives an open binary file (see :func:`atomic_output`).
+
+    The data is flushed to disk before the rename, so a crash leaves the old file or the new
+    one, never a torn one.
+    """
+    with atomic_output(path, overwrite=overwrite, source=source) as tmp:
         try:
             with open(tmp, "wb") as fh:
                 write(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
         except OSError as exc:
             raise OutputError(f"cannot write file ({exc.strerror or exc})", path) from None
     return Path(path)
@@ -239,6 +475,10 @@ def _format_for(path: Path) -> str:
     return formats[suffix]
 
 
+_MAX_SIDE = {"JPEG": 65_535, "WEBP": 16_383, "PNG": 2**31 - 1, "TIFF": 2**31 - 1}
+"""Largest width or height each output format can store."""
+
+
 def encode_image(image: np.ndarray, fmt: str, quality: int = 95) -> bytes:
     """Encode an RGB (H, W, 3) or grey (H, W) uint8/uint16 array into PNG, JPEG, TIFF or WebP bytes.
 
@@ -247,6 +487,12 @@ def encode_image(image: np.ndarray, fmt: str, quality: int = 95) -> bytes:
     import cv2
 
     image = np.asarray(image)
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3)):
+        raise OutputError(f"cannot encode an array of shape {image.shape} as an image")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise OutputError(f"cannot encode an empty image (shape {image.shape})")
+    if max(image.shape[:2]) > _MAX_SIDE[fmt]:
+        raise OutputError(f"{fmt} cannot store an image of {image.shape[1]}x{image.shape[0]} pixels; use .png or .tif")
     if image.dtype == np.uint16 and fmt in ("JPEG", "WEBP"):
         image = to_uint8_rgb(image) if image.ndim == 3 else ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
     if image.dtype not in (np.uint8, np.uint16):
@@ -254,47 +500,76 @@ def encode_image(image: np.ndarray, fmt: str, quality: int = 95) -> bytes:
     bgr = image[..., ::-1] if image.ndim == 3 else image
     ext = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tif", "WEBP": ".webp"}[fmt]
     params = {"JPEG": [cv2.IMWRITE_JPEG_QUALITY, quality], "WEBP": [cv2.IMWRITE_WEBP_QUALITY, quality]}.get(fmt, [])
-    ok, buf = cv2.imencode(ext, np.ascontiguousarray(bgr), params)
+    try:
+        ok, buf = cv2.imencode(ext, np.ascontiguousarray(bgr), params)
+    except cv2.error as exc:
+        raise OutputError(f"could not encode the image as {fmt} ({_reason(exc)})") from None
     if not ok:
         raise OutputError(f"could not encode the image as {fmt}")
     return buf.tobytes()
 
 
-def save_image(path: str | os.PathLike, image: np.ndarray, overwrite: bool = False, quality: int = 95) -> Path:
-    """Write an RGB image atomically (format from the suffix; uint16 kept in PNG/TIFF)."""
+def save_image(
+    path: str | os.PathLike,
+    image: np.ndarray,
+    overwrite: bool = False,
+    quality: int = 95,
+    source: str | os.PathLike | None = None,
+) -> Path:
+    """Write an RGB image atomically (format from the suffix; uint16 kept in PNG/TIFF).
+
+    ``source``: the input it was made from, which is never overwritten (see :func:`atomic_output`).
+    """
     path = Path(path)
-    data = encode_image(image, _format_for(path), quality=quality)
-    return write_bytes_atomic(path, lambda fh: fh.write(data), overwrite=overwrite)
+    fmt = _format_for(path)
+    try:
+        data = encode_image(image, fmt, quality=quality)
+    except OutputError as exc:
+        raise OutputError(str(exc), path) from None
+    return write_bytes_atomic(path, lambda fh: fh.write(data), overwrite=overwrite, source=source)
 
 
 def matte_to_uint8(matte: np.ndarray) -> np.ndarray:
-    """Quantise a matte to uint8, 255 = sky."""
+    """Quantise a matte to uint8, 255 = sky (rounded to nearest; no full-size float temporaries)."""
+    import cv2
+
     check_matte(matte)
-    return np.round(matte * 255.0).astype(np.uint8)
+    if matte.size == 0:
+        return np.zeros(matte.shape, np.uint8)
+    return cv2.convertScaleAbs(matte, alpha=255.0)
 
 
-def save_matte(path: str | os.PathLike, matte: np.ndarray, overwrite: bool = False) -> Path:
+def save_matte(
+    path: str | os.PathLike, matte: np.ndarray, overwrite: bool = False, source: str | os.PathLike | None = None
+) -> Path:
     """Write a matte as an 8-bit single-channel PNG (255 = sky), atomically.
 
-    Raises :class:`OutputError` if ``path`` exists and ``overwrite`` is false.
+    Raises :class:`OutputError` if ``path`` exists and ``overwrite`` is false, if it is the
+    same file as ``source`` (the photo the matte was made from), or if it cannot be written.
     """
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise OutputError("mattes are written as PNG; give a .png file name", path)
-    data = encode_image(matte_to_uint8(matte), "PNG")
-    return write_bytes_atomic(path, lambda fh: fh.write(data), overwrite=overwrite)
+    try:
+        data = encode_image(matte_to_uint8(matte), "PNG")
+    except OutputError as exc:
+        raise OutputError(str(exc), path) from None
+    return write_bytes_atomic(path, lambda fh: fh.write(data), overwrite=overwrite, source=source)
 
 
 def expand_inputs(inputs: list[str | os.PathLike]) -> list[Path]:
     """Expand files and folders (their images, sorted, not recursive) into a list of paths.
 
-    A missing path is kept, so the caller reports it as a failed input in order.
+    A missing or unreadable path is kept, so the caller reports it as a failed input in order.
     """
     paths: list[Path] = []
     for item in inputs:
         item = Path(item)
-        if item.is_dir():
-            paths.extend(sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()))
-        else:
-            paths.append(item)
+        try:
+            if item.is_dir():
+                paths.extend(sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()))
+                continue
+        except OSError:
+            pass
+        paths.append(item)
     return paths

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import OutputError, SkysegError
-from ..io import expand_inputs
+from ..io import expand_inputs, same_file
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
@@ -42,7 +42,7 @@ def output_path_for(source: Path, args: argparse.Namespace, suffix: str, n_input
         folder = Path(args.out_dir) if args.out_dir else source.parent
         target = folder / f"{source.stem}{suffix}"
     try:
-        same = target.resolve() == source.resolve()
+        same = target.resolve() == source.resolve() or same_file(target, source)
     except OSError:
         same = False
     if same:

@@ -31,7 +31,7 @@ def run(args) -> int:
             raise OutputError("already exists (use --overwrite to replace it)", target)
         image = load_image(path, max_pixels=args.max_pixels)
         matte = segment(image, method=method, refine=args.refine)
-        save_matte(target, matte, overwrite=args.overwrite)
+        save_matte(target, matte, overwrite=args.overwrite, source=path)
         return {"output": str(target), "method": method, "sky_fraction": round(float(matte.mean()), 4)}
 
     return run_batch(args.inputs, process, args, what="masks")

@@ -1,0 +1,582 @@
+"""A generated corpus of bad and unusual inputs, shared by every surface's hardening test.
+
+Nothing here is a checked-in blob: each case writes its input (and, for output cases, the
+obstacle in the output's way) into a fresh folder. A case says what must happen: ``ok`` (a
+matte of ``shape`` is written; ``dtype`` is what :func:`skyseg_core.load_image` returns) or
+``error`` (one clear message naming ``mentions``: the input, the output or the model file; the
+CLI exits 2). Whatever happens, the input stays byte-identical and no partial or ``.part`` file
+is left behind (:func:`snapshot` and :meth:`Prepared.check_files`).
+
+A new surface (worker, editor) adds its hardening test in a few lines::
+
+    from tests.corpus import CASES, snapshot
+
+    @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+    def test_worker_survives(case, tmp_path, monkeypatch):
+        job = case.prepare(tmp_path, monkeypatch)   # input, output, env, options
+        before = snapshot(tmp_path)
+        ... run the surface on job.input -> job.output (job.max_pixels, job.method) ...
+        job.check_files(before, produced=case.ok)
+        # ok: check the matte has case.shape; error: one message naming job.mentioned
+
+``BATCHABLE`` are the cases that need no special option, for mixed good/bad batch tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+"""Root reads chmod-000 files and writes into read-only folders: those cases expect success."""
+
+PATTERN_H, PATTERN_W = 48, 64
+"""The asymmetric orientation pattern's displayed size (height, width)."""
+
+
+# --------------------------------------------------------------------------- pixel sources
+
+
+def photo(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
+    """A small sky-over-ground RGB uint8 photo (the shared synthetic landscape)."""
+    from tests.conftest import synthetic_landscape
+
+    return synthetic_landscape(height, width, seed=seed)[0]
+
+
+def orientation_pattern() -> np.ndarray:
+    """A displayed-orientation pattern no flip or rotation maps onto itself.
+
+    Four flat quadrants: top-left red, top-right green, bottom-left blue, bottom-right white;
+    wider than high. Flat 8x8-aligned blocks survive JPEG well enough to compare block means.
+    """
+    image = np.zeros((PATTERN_H, PATTERN_W, 3), np.uint8)
+    h2, w2 = PATTERN_H // 2, PATTERN_W // 2
+    image[:h2, :w2] = (255, 0, 0)
+    image[:h2, w2:] = (0, 255, 0)
+    image[h2:, :w2] = (0, 0, 255)
+    image[h2:, w2:] = (255, 255, 255)
+    return image
+
+
+def quadrant_means(image: np.ndarray) -> np.ndarray:
+    """Mean colour of each quadrant (TL, TR, BL, BR) of an (H, W, 3) image, as (4, 3) floats."""
+    h2, w2 = image.shape[0] // 2, image.shape[1] // 2
+    quads = (image[:h2, :w2], image[:h2, w2:], image[h2:, :w2], image[h2:, w2:])
+    # Trim a margin inside each quadrant: JPEG rings at the borders.
+    return np.array([q[2:-2, 2:-2].reshape(-1, 3).mean(axis=0) for q in quads])
+
+
+def matches_orientation_pattern(image: np.ndarray) -> bool:
+    """Whether ``image`` shows :func:`orientation_pattern` the right way up (within JPEG error)."""
+    if image.shape[:2] != (PATTERN_H, PATTERN_W):
+        return False
+    return bool(np.abs(quadrant_means(image) - quadrant_means(orientation_pattern())).max() < 24)
+
+
+# --------------------------------------------------------------------------- encoders
+
+
+def _pil_bytes(image, fmt: str, **params) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, fmt, **params)
+    return buf.getvalue()
+
+
+def _from_array(array: np.ndarray, mode: str | None = None):
+    from PIL import Image
+
+    return Image.fromarray(array) if mode is None else Image.fromarray(array).convert(mode)
+
+
+def _cv2_bytes(array: np.ndarray, ext: str) -> bytes:
+    import cv2
+
+    if array.ndim == 3:
+        array = array[..., [2, 1, 0, 3]] if array.shape[2] == 4 else array[..., ::-1]
+    bgr = array
+    ok, buf = cv2.imencode(ext, np.ascontiguousarray(bgr))
+    assert ok, ext
+    return buf.tobytes()
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk with a valid CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose IHDR (valid CRC) claims ``width`` x ``height`` 8-bit RGB pixels."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 16)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A small valid JPEG with its SOF0 frame header patched to claim ``width`` x ``height``."""
+    data = bytearray(_pil_bytes(_from_array(photo(16, 16)), "JPEG"))
+    at = data.find(b"\xff\xc0")
+    assert at > 0
+    data[at + 5 : at + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def jpeg_with_exif(array: np.ndarray, orientation: int) -> bytes:
+    """A JPEG of ``array`` whose EXIF Orientation tag is ``orientation``."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return _pil_bytes(_from_array(array), "JPEG", quality=95, exif=exif.tobytes())
+
+
+def stored_for_orientation(displayed: np.ndarray, orientation: int) -> np.ndarray:
+    """The pixels a camera stores so that EXIF ``orientation`` displays ``displayed``.
+
+    From the EXIF definition of the tag (where row 0 and column 0 of the stored image sit in
+    the displayed one), written independently of the loader's own table.
+    """
+    d = displayed
+    stored = {
+        1: d,
+        2: d[:, ::-1],  # mirrored horizontally
+        3: d[::-1, ::-1],  # rotated 180
+        4: d[::-1],  # mirrored vertically
+        5: d.transpose(1, 0, 2),  # transposed: stored row 0 = displayed column 0
+        6: np.rot90(d, 1),  # display rotates 90 clockwise, so stored is 90 counter-clockwise
+        7: d[::-1, ::-1].transpose(1, 0, 2),  # transverse
+        8: np.rot90(d, -1),  # display rotates 90 counter-clockwise
+    }[orientation]
+    return np.ascontiguousarray(stored)
+
+
+def cmyk_jpeg() -> bytes:
+    from PIL import Image
+
+    image = Image.new("CMYK", (64, 48), (0, 255, 255, 0))  # pure red in CMYK
+    return _pil_bytes(image, "JPEG", quality=95)
+
+
+def palette_png(transparency: bool) -> bytes:
+    image = _from_array(photo()).convert("P", palette=1, colors=16)  # 1 = Image.Palette.ADAPTIVE
+    params = {"transparency": 0} if transparency else {}
+    return _pil_bytes(image, "PNG", **params)
+
+
+def animated_gif() -> bytes:
+    from PIL import Image
+
+    frames = [Image.new("RGB", (40, 30), colour) for colour in ((255, 0, 0), (0, 0, 255), (0, 255, 0))]
+    return _pil_bytes(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+
+
+def float_tiff_grey() -> bytes:
+    from PIL import Image
+
+    values = np.linspace(0.0, 1.0, 48 * 64, dtype=np.float32).reshape(48, 64)
+    return _pil_bytes(Image.fromarray(values, mode="F"), "TIFF")
+
+
+def float_tiff_rgb() -> bytes:
+    values = photo().astype(np.float32) / 255.0
+    return _cv2_bytes(values, ".tiff")
+
+
+def tiff16_grey() -> bytes:
+    from PIL import Image
+
+    values = (np.arange(48 * 64, dtype=np.uint16).reshape(48, 64) * 13 + 1000).astype(np.uint16)
+    return _pil_bytes(Image.fromarray(values), "TIFF")
+
+
+PRECISE16 = (photo().astype(np.uint16) * 257 + np.uint16(77)).astype(np.uint16)
+"""A 16-bit photo whose values are not multiples of 257: 8-bit truncation would show."""
+
+
+def jpeg_bogus_exif() -> bytes:
+    """A valid JPEG with an APP1 Exif segment full of garbage (broken IFD offsets)."""
+    base = _pil_bytes(_from_array(photo()), "JPEG")
+    payload = b"Exif\x00\x00" + b"II*\x00" + struct.pack("<I", 0xFFFFFF00) + bytes(range(256)) * 2
+    segment = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    return base[:2] + segment + base[2:]
+
+
+def jpeg_bad_orientation_value() -> bytes:
+    return jpeg_with_exif(photo(), 9)
+
+
+def png_bad_crc() -> bytes:
+    data = bytearray(_pil_bytes(_from_array(photo()), "PNG"))
+    at = data.find(b"IDAT")
+    data[at + 8] ^= 0xFF  # a byte inside the compressed data: the CRC no longer matches
+    return bytes(data)
+
+
+def truncated(data: bytes, keep: float = 0.5) -> bytes:
+    return data[: max(1, int(len(data) * keep))]
+
+
+# --------------------------------------------------------------------------- cases
+
+
+@dataclass
+class Prepared:
+    """One case laid out in a folder: what to pass to a surface and what must be named."""
+
+    folder: Path
+    input: Path
+    output: Path
+    overwrite: bool = False
+    max_pixels: int | None = None
+    method: str = "color"
+    env: dict[str, str] = field(default_factory=dict)
+    mentioned: str = ""
+    """The path (as a string) an error message must contain."""
+
+    def check_files(self, before: dict[str, str], produced: bool) -> None:
+        """Assert: inputs unchanged, no partial/.part file, and only the output is new if ``produced``."""
+        after = snapshot(self.folder)
+        parts = [name for name in after if name.endswith(".part") or "/." in "/" + name]
+        assert not parts, f"temporary files left behind: {parts}"
+        changed = {name for name in before if before[name] != after.get(name)}
+        output = _rel(self.output, self.folder)
+        if produced:
+            changed.discard(output)
+            assert output in after, f"output {output} was not written"
+        assert not changed, f"files changed or removed: {sorted(changed)}"
+        new = set(after) - set(before) - ({output} if produced else set())
+        assert not new, f"unexpected new files: {sorted(new)}"
+
+
+@dataclass(frozen=True)
+class Case:
+    """A corpus entry: how to make it and what must happen.
+
+    ``make(folder)`` writes the input (returning its path, or a dict of Prepared fields).
+    ``expect`` is ``"ok"`` or ``"error"``; ``error`` the API's exception class name;
+    ``shape`` the (H, W) of the matte on success; ``dtype`` what load_image returns;
+    ``check`` an extra test on the loaded image; ``mentions`` which path the error names.
+    """
+
+    name: str
+    make: Callable[[Path], Path | dict]
+    expect: str = "ok"
+    shape: tuple[int, int] | None = None
+    dtype: str | None = "uint8"
+    error: str | None = None
+    match: str | None = None
+    mentions: str = "input"
+    check: Callable[[np.ndarray], bool] | None = None
+    batchable: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.expect == "ok"
+
+    def prepare(self, folder: Path, monkeypatch=None) -> Prepared:
+        """Lay the case out under ``folder`` (its ``in/`` and ``out/``); apply its env if given a monkeypatch."""
+        (folder / "in").mkdir(parents=True, exist_ok=True)
+        (folder / "out").mkdir(parents=True, exist_ok=True)
+        made = self.make(folder / "in")
+        spec = made if isinstance(made, dict) else {"input": made}
+        source = spec["input"]
+        job = Prepared(folder=folder, input=source, output=spec.get("output", folder / "out" / f"{source.stem}.png"))
+        for key in ("overwrite", "max_pixels", "method", "env"):
+            if key in spec:
+                setattr(job, key, spec[key])
+        job.mentioned = str(spec.get("mentioned") or {"input": job.input, "output": job.output}.get(self.mentions, ""))
+        if monkeypatch is not None:
+            for key, value in job.env.items():
+                monkeypatch.setenv(key, value)
+        return job
+
+
+def _rel(path: Path, folder: Path) -> str:
+    try:
+        return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(folder)))
+    except ValueError:
+        return str(path)
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """SHA-256 of every regular file under ``folder`` (relative names; links and specials named only)."""
+    result: dict[str, str] = {}
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = Path(root) / name
+            rel = _rel(path, folder)
+            if path.is_symlink():
+                result[rel] = "link:" + os.readlink(path)
+            elif name in files:
+                try:
+                    mode = path.stat().st_mode
+                    if not os.path.isfile(path):
+                        result[rel] = f"special:{mode:o}"
+                        continue
+                    result[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+                except PermissionError:
+                    result[rel] = f"unreadable:{path.stat().st_size}"
+    return result
+
+
+def _writer(name: str, data: bytes | Callable[[], bytes]) -> Callable[[Path], Path]:
+    def make(folder: Path) -> Path:
+        path = folder / name
+        path.write_bytes(data() if callable(data) else data)
+        return path
+
+    return make
+
+
+def _good_jpeg() -> bytes:
+    return _pil_bytes(_from_array(photo()), "JPEG", quality=90)
+
+
+def _good_png() -> bytes:
+    return _pil_bytes(_from_array(photo()), "PNG")
+
+
+def _ok(name, data, shape=(48, 64), dtype="uint8", check=None) -> Case:
+    return Case(name, _writer(name, data), "ok", shape=shape, dtype=dtype, check=check)
+
+
+def _bad(name, data, error="InputError", match=None) -> Case:
+    return Case(name, _writer(name, data), "error", error=error, match=match)
+
+
+def _orientation_case(orientation: int) -> Case:
+    name = f"exif_orientation_{orientation}.jpg"
+    data = lambda: jpeg_with_exif(stored_for_orientation(orientation_pattern(), orientation), orientation)  # noqa: E731
+    return _ok(name, data, shape=(PATTERN_H, PATTERN_W), check=matches_orientation_pattern)
+
+
+def _is_red(image: np.ndarray) -> bool:
+    r, g, b = image.reshape(-1, 3).astype(float).mean(axis=0)
+    return r > 150 and g < 90 and b < 90
+
+
+def _equals(expected: np.ndarray) -> Callable[[np.ndarray], bool]:
+    return lambda image: image.shape == expected.shape and bool(np.array_equal(image, expected))
+
+
+def _grey16_equals(image: np.ndarray) -> bool:
+    from PIL import Image
+
+    expected = np.asarray(Image.open(io.BytesIO(tiff16_grey())))
+    return image.dtype == np.uint16 and bool(np.array_equal(image[..., 0], expected)) and bool(
+        np.array_equal(image[..., 0], image[..., 2])
+    )
+
+
+def _symlink_to_good(folder: Path) -> Path:
+    target = folder / "real photo.jpg"
+    target.write_bytes(_good_jpeg())
+    link = folder / "link.jpg"
+    link.symlink_to(target)
+    return link
+
+
+def _symlink_loop(folder: Path) -> Path:
+    a, b = folder / "loop_a.jpg", folder / "loop_b.jpg"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    return a
+
+
+def _dangling(folder: Path) -> Path:
+    link = folder / "dangling.jpg"
+    link.symlink_to(folder / "gone.jpg")
+    return link
+
+
+def _directory(folder: Path) -> Path:
+    path = folder / "a folder.jpg"
+    path.mkdir()
+    return path
+
+
+def _fifo(folder: Path) -> Path:
+    path = folder / "pipe.jpg"
+    os.mkfifo(path)
+    return path
+
+
+def _unreadable(folder: Path) -> Path:
+    path = folder / "unreadable.jpg"
+    path.write_bytes(_good_jpeg())
+    path.chmod(0)
+    return path
+
+
+def _output_case(name: str, arrange: Callable[[Path, Path], dict]) -> Callable[[Path], dict]:
+    def make(folder: Path) -> dict:
+        source = folder / name
+        source.write_bytes(_good_jpeg())
+        return {"input": source, **arrange(folder, source)}
+
+    return make
+
+
+def _readonly_out(folder: Path, source: Path) -> dict:
+    out = folder.parent / "readonly"
+    out.mkdir()
+    out.chmod(0o555)
+    return {"output": out / "m.png"}
+
+
+def _out_missing_folder(folder: Path, source: Path) -> dict:
+    return {"output": folder.parent / "no such folder" / "m.png"}
+
+
+def _out_is_folder(folder: Path, source: Path) -> dict:
+    out = folder.parent / "out" / "taken.png"
+    out.mkdir()
+    return {"output": out}
+
+
+def _out_exists(folder: Path, source: Path) -> dict:
+    out = folder.parent / "out" / "exists.png"
+    out.write_bytes(b"an earlier result, keep it")
+    return {"output": out}
+
+
+def _out_is_input(folder: Path, source: Path) -> dict:
+    same = folder / "self.png"
+    same.write_bytes(_good_png())
+    source.unlink()
+    return {"input": same, "output": same, "overwrite": True}
+
+
+def _out_is_input_hardlink(folder: Path, source: Path) -> dict:
+    other = folder.parent / "out" / "hardlink.png"
+    same = folder / "original.png"
+    same.write_bytes(_good_png())
+    source.unlink()
+    os.link(same, other)
+    return {"input": same, "output": other, "overwrite": True}
+
+
+def _out_wrong_suffix(folder: Path, source: Path) -> dict:
+    return {"output": folder.parent / "out" / "m.jpg"}
+
+
+def _max_pixels_arg(folder: Path, source: Path) -> dict:
+    return {"max_pixels": 1000}
+
+
+def _max_pixels_env(folder: Path, source: Path) -> dict:
+    return {"env": {"SKYSEG_MAX_PIXELS": "1000"}}
+
+
+def _max_pixels_env_bogus(folder: Path, source: Path) -> dict:
+    return {"env": {"SKYSEG_MAX_PIXELS": "lots"}, "mentioned": "SKYSEG_MAX_PIXELS"}
+
+
+def _max_pixels_generous(folder: Path, source: Path) -> dict:
+    return {"max_pixels": 48 * 64}
+
+
+CASES: list[Case] = [
+    # --- ordinary and unusual images that must work
+    _ok("baseline.jpg", _good_jpeg),
+    _ok("baseline.png", _good_png),
+    _ok("progressive.jpg", lambda: _pil_bytes(_from_array(photo()), "JPEG", progressive=True)),
+    _ok("interlaced.png", lambda: _cv2_bytes(photo(), ".png")),
+    _ok("grey.jpg", lambda: _pil_bytes(_from_array(photo(), "L"), "JPEG")),
+    _ok("grey.png", lambda: _pil_bytes(_from_array(photo(), "L"), "PNG")),
+    _ok("bilevel.png", lambda: _pil_bytes(_from_array(photo(), "1"), "PNG")),
+    _ok("palette.png", lambda: palette_png(False)),
+    _ok("palette_transparency.png", lambda: palette_png(True)),
+    _ok("rgba.png", lambda: _pil_bytes(_from_array(photo(), "RGBA"), "PNG")),
+    _ok("la.png", lambda: _pil_bytes(_from_array(photo(), "LA"), "PNG")),
+    _ok("rgb16.png", lambda: _cv2_bytes(PRECISE16, ".png"), dtype="uint16", check=_equals(PRECISE16)),
+    _ok("rgba16.png", lambda: _cv2_bytes(np.dstack([PRECISE16, np.full((48, 64), 65535, np.uint16)]), ".png"),
+        dtype="uint16", check=_equals(PRECISE16)),
+    _ok("grey16.png", lambda: _cv2_bytes(PRECISE16[..., 1], ".png"), dtype="uint16",
+        check=_equals(np.repeat(PRECISE16[..., 1:2], 3, axis=2))),
+    _ok("rgb16.tif", lambda: _cv2_bytes(PRECISE16, ".tif"), dtype="uint16", check=_equals(PRECISE16)),
+    _ok("grey16.tif", tiff16_grey, dtype="uint16", check=_grey16_equals),
+    _ok("rgb8.tif", lambda: _pil_bytes(_from_array(photo()), "TIFF", compression="tiff_lzw")),
+    _ok("float_grey.tif", float_tiff_grey, dtype="uint16"),
+    _ok("float_rgb.tif", float_tiff_rgb, dtype="uint16"),
+    _ok("cmyk.jpg", cmyk_jpeg, check=_is_red),
+    _ok("cmyk.tif", lambda: _pil_bytes(_from_array(photo(), "CMYK"), "TIFF")),
+    *[_orientation_case(k) for k in range(1, 9)],
+    _ok("bad_orientation_value.jpg", jpeg_bad_orientation_value),
+    _ok("bogus_exif.jpg", jpeg_bogus_exif),
+    _ok("one_pixel.png", lambda: _pil_bytes(_from_array(photo(1, 1)), "PNG"), shape=(1, 1)),
+    _ok("thin_3x20000.png", lambda: _pil_bytes(_from_array(photo(3, 20000)), "PNG"), shape=(3, 20000)),
+    _ok("tall_20000x3.png", lambda: _pil_bytes(_from_array(photo(20000, 3)), "PNG"), shape=(20000, 3)),
+    _ok("animated.gif", animated_gif, shape=(30, 40), check=_is_red),
+    _ok("lossless.webp", lambda: _pil_bytes(_from_array(photo()), "WEBP", lossless=True), check=_equals(photo())),
+    _ok("lossy.webp", lambda: _pil_bytes(_from_array(photo()), "WEBP", quality=80)),
+    _ok("bitmap.bmp", lambda: _pil_bytes(_from_array(photo()), "BMP"), check=_equals(photo())),
+    _ok("png named.jpg", _good_png, check=_equals(photo())),
+    _ok("ciel bleu – été 空.jpg", _good_jpeg),
+    Case("symlink.jpg", _symlink_to_good, "ok", shape=(48, 64)),
+    Case("unreadable.jpg", _unreadable, "ok" if IS_ROOT else "error", shape=(48, 64), error="InputError",
+         match="permission denied"),
+    # --- inputs that must be refused with one clear message
+    _bad("empty.jpg", b"", match="empty"),
+    _bad("truncated.jpg", lambda: truncated(_good_jpeg()), match="truncated"),
+    _bad("truncated.png", lambda: truncated(_good_png()), match="truncated"),
+    _bad("truncated16.png", lambda: truncated(_cv2_bytes(PRECISE16, ".png")), match="truncated"),
+    _bad("truncated16.tif", lambda: truncated(_cv2_bytes(PRECISE16, ".tif"), 0.6)),
+    _bad("header_only.jpg", lambda: _good_jpeg()[:200]),
+    _bad("bad_crc.png", png_bad_crc),
+    _bad("text.jpg", b"This is not a photo, just some text.\n" * 3, match="not an image"),
+    _bad("page.jpg", b"<!DOCTYPE html>\n<html><body><img src='x.jpg'></body></html>\n", match="HTML"),
+    _bad("noise.png", lambda: np.random.default_rng(1).bytes(4096), match="not an image"),
+    _bad("bomb_100000x100000.png", lambda: png_claiming(100_000, 100_000), error="ImageTooLargeError",
+         match="100000x100000"),
+    _bad("bomb_65000x65000.jpg", lambda: jpeg_claiming(65_000, 65_000), error="ImageTooLargeError"),
+    _bad("zero_width.png", lambda: png_claiming(0, 10)),
+    _bad("vector.svg", b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'/>",
+         match="SVG"),
+    _bad("layers.psd", b"8BPS\x00\x01" + b"\x00" * 6 + struct.pack(">HIIHH", 3, 48, 64, 8, 3), match="PSD"),
+    _bad("phone.heic", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64, match="HEIC"),
+    _bad("document.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", match="PDF"),
+    _bad("postscript.eps", b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n", match="PostScript"),
+    Case("a folder.jpg", _directory, "error", error="InputError", match="folder", batchable=False),
+    Case("missing.jpg", lambda folder: folder / "missing.jpg", "error", error="InputError", match="no such file"),
+    Case("symlink_loop.jpg", _symlink_loop, "error", error="InputError"),
+    Case("dangling_link.jpg", _dangling, "error", error="InputError", match="no such file"),
+    Case("pipe.jpg", _fifo, "error", error="InputError", match="not a regular file"),
+    # --- outputs that cannot or must not be written
+    Case("out_readonly_folder", _output_case("ro.jpg", _readonly_out), "ok" if IS_ROOT else "error",
+         shape=(48, 64), error="OutputError", mentions="output", batchable=False),
+    Case("out_missing_folder", _output_case("mf.jpg", _out_missing_folder), "error", error="OutputError",
+         match="does not exist", mentions="output", batchable=False),
+    Case("out_is_folder", _output_case("of.jpg", _out_is_folder), "error", error="OutputError",
+         match="folder", mentions="output", batchable=False),
+    Case("out_exists", _output_case("oe.jpg", _out_exists), "error", error="OutputError",
+         match="already exists", mentions="output", batchable=False),
+    Case("out_is_input", _output_case("oi.jpg", _out_is_input), "error", error="OutputError",
+         match="overwrite the input", mentions="output", batchable=False),
+    Case("out_is_input_hardlink", _output_case("oh.jpg", _out_is_input_hardlink), "error", error="OutputError",
+         match="overwrite the input", mentions="output", batchable=False),
+    Case("out_wrong_suffix", _output_case("ow.jpg", _out_wrong_suffix), "error", error="OutputError",
+         match="PNG", mentions="output", batchable=False),
+    # --- the pixel limit, from the argument and from the environment
+    Case("max_pixels_arg", _output_case("mp.jpg", _max_pixels_arg), "error", error="ImageTooLargeError",
+         match="more than the limit of 1,000", batchable=False),
+    Case("max_pixels_env", _output_case("me.jpg", _max_pixels_env), "error", error="ImageTooLargeError",
+         match="more than the limit of 1,000", batchable=False),
+    Case("max_pixels_env_bogus", _output_case("mb.jpg", _max_pixels_env_bogus), "error", error="InputError",
+         match="SKYSEG_MAX_PIXELS", mentions="env", batchable=False),
+    Case("max_pixels_exactly_enough", _output_case("mx.jpg", _max_pixels_generous), "ok", shape=(48, 64),
+         batchable=False),
+]
+
+BATCHABLE = [case for case in CASES if case.batchable]
+"""Cases that need no option: mix them into one batch."""
+
+assert len({case.name for case in CASES}) == len(CASES), "corpus case names must be unique"
