@@ -1,0 +1,191 @@
+"""The adapter between the plug-in's logic and Krita's API (``krita`` module and PyQt).
+
+Everything that touches Krita objects or Qt is here, so ``logic.py`` stays plain Python and the
+tests can run it against a fake ``krita`` module.
+
+Pixels: an 8-bit RGBA Krita layer hands out its pixels as B, G, R, A bytes, which is exactly
+QImage's ``Format_ARGB32`` in memory on little-endian machines; masks and selections take one
+byte per pixel. Layers in other colour spaces are read through their 8-bit sRGB thumbnail at
+full size.
+"""
+
+import sys
+import threading
+
+from krita import Krita, Selection
+
+try:  # Krita 5 ships PyQt5; PyQt6 for Krita 6
+    from PyQt5.QtCore import QCoreApplication, QEventLoop
+    from PyQt5.QtGui import QImage
+except ImportError:  # pragma: no cover - depends on the host
+    from PyQt6.QtCore import QCoreApplication, QEventLoop
+    from PyQt6.QtGui import QImage
+
+from .logic import PluginError
+
+
+def _fmt(name):
+    return getattr(QImage, name, None) or getattr(QImage.Format, name)
+
+
+FORMAT_BGRA = _fmt("Format_ARGB32")
+FORMAT_GREY = _fmt("Format_Grayscale8")
+LAYER_TYPES = ("paintlayer", "grouplayer", "filelayer", "clonelayer", "filllayer", "vectorlayer")
+
+
+def _packed(image, bytes_per_pixel):
+    """The image's pixels without the scanline padding QImage may add."""
+    width, height, stride = image.width(), image.height(), image.bytesPerLine()
+    data = bytes(image.constBits().asstring(stride * height))
+    row = width * bytes_per_pixel
+    if stride == row:
+        return data
+    return b"".join(data[y * stride:y * stride + row] for y in range(height))
+
+
+class KritaHost:
+    """Krita, as the plug-in's logic sees it."""
+
+    def __init__(self, app=None, document=None):
+        self.app = app or Krita.instance()
+        self.document = document
+        """A document to work on instead of the active one (scripts, windowless kritarunner)."""
+
+    # -- where to work -------------------------------------------------------------------------
+
+    def active_layer(self):
+        doc = self.document or self.app.activeDocument()
+        if doc is None:
+            raise PluginError("open an image first")
+        node = doc.activeNode()
+        if node is None:  # no view (scripted): the top layer
+            layers = [n for n in doc.rootNode().childNodes() if n.type() in LAYER_TYPES]
+            node = layers[-1] if layers else None
+        while node is not None and node.type() not in LAYER_TYPES:
+            node = node.parentNode()  # a selected mask means its layer
+        if node is None or node.parentNode() is None:
+            raise PluginError("select a layer first")
+        return doc, node
+
+    # -- pixels out and in -----------------------------------------------------------------------
+
+    def export_layer(self, doc, node, path):
+        """Write the layer's pixels over the whole canvas to a PNG; returns (width, height)."""
+        width, height = doc.width(), doc.height()
+        if node.type() == "paintlayer" and node.colorModel() == "RGBA" and node.colorDepth() == "U8":
+            data = bytes(node.pixelData(0, 0, width, height))
+            image = QImage(data, width, height, width * 4, FORMAT_BGRA)
+        else:
+            image = node.thumbnail(width, height).convertToFormat(FORMAT_BGRA)
+        if image.isNull() or (image.width(), image.height()) != (width, height) or not image.save(path, "PNG"):
+            raise PluginError(f"could not export the layer {node.name()!r} to {path}")
+        return width, height
+
+    def _load(self, path, fmt, width, height):
+        image = QImage(path)
+        if image.isNull():
+            raise PluginError(f"the worker's output {path} is not a readable image")
+        if (image.width(), image.height()) != (width, height):
+            raise PluginError(f"the worker's output is {image.width()}x{image.height()}, expected {width}x{height}")
+        return image.convertToFormat(fmt)
+
+    def read_grey(self, path, width, height):
+        """A matte PNG as one byte per pixel (255 = sky)."""
+        return _packed(self._load(path, FORMAT_GREY, width, height), 1)
+
+    def read_bgra(self, path, width, height):
+        """An RGB(A) image file as B, G, R, A bytes."""
+        return _packed(self._load(path, FORMAT_BGRA, width, height), 4)
+
+    # -- new nodes -------------------------------------------------------------------------------
+
+    def add_transparency_mask(self, doc, node, name, grey, width, height):
+        """A transparency mask (255 = sky shows) on ``node``.
+
+        Krita >= 5.2 has ``createTransparencyMask``. Krita 5.1's scripting API cannot fill a
+        transparency mask, so the matte goes into a local selection mask, which Krita's own
+        "Convert to Transparency Mask" action turns into one when the document has a view;
+        without a window (kritarunner) the local selection mask named ``name`` is the result.
+        """
+        selection = Selection()
+        selection.setPixelData(grey, 0, 0, width, height)
+        create = getattr(doc, "createTransparencyMask", None)
+        if create is not None:
+            mask = create(name)
+            node.addChildNode(mask, None)
+            mask.setSelection(selection)
+            doc.refreshProjection()
+            return mask
+        local = doc.createSelectionMask(name)
+        node.addChildNode(local, None)
+        local.setSelection(selection)
+        convert = self.app.action("convert_to_transparency_mask")
+        if convert is None or not self._has_view(doc):
+            doc.refreshProjection()
+            return local
+        before = {child.uniqueId() for child in node.childNodes()}
+        doc.setActiveNode(local)
+        doc.waitForDone()
+        convert.trigger()
+        doc.waitForDone()
+        created = [child for child in node.childNodes()
+                   if child.type() == "transparencymask" and child.uniqueId() not in before]
+        if not created:
+            raise PluginError("Krita did not convert the sky selection into a transparency mask")
+        created[0].setName(name)
+        doc.refreshProjection()
+        return created[0]
+
+    def _has_view(self, doc):
+        window = self.app.activeWindow()
+        view = window.activeView() if window is not None else None
+        return view is not None and view.document() == doc
+
+    def set_selection(self, doc, grey, width, height):
+        selection = Selection()
+        selection.setPixelData(grey, 0, 0, width, height)
+        doc.setSelection(selection)
+
+    def add_paint_layer(self, doc, above, name, bgra, width, height):
+        layer = doc.createNode(name, "paintlayer")
+        above.parentNode().addChildNode(layer, above)
+        if (layer.colorModel(), layer.colorDepth()) != ("RGBA", "U8"):
+            layer.setColorSpace("RGBA", "U8", "sRGB-elle-V2-srgbtrc.icc")
+        layer.setPixelData(bgra, 0, 0, width, height)
+        doc.setActiveNode(layer)
+        doc.refreshProjection()
+        return layer
+
+    # -- running and reporting -------------------------------------------------------------------
+
+    def run_blocking(self, work, what=""):
+        """Run ``work()`` on a thread while Krita keeps processing events; return its result."""
+        outcome = {}
+
+        def target():
+            try:
+                outcome["value"] = work()
+            except BaseException as exc:  # re-raised on the GUI thread below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=target, name=what or "skyseg", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            QCoreApplication.processEvents(QEventLoop.AllEvents if hasattr(QEventLoop, "AllEvents")
+                                           else QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            thread.join(0.02)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    def notify(self, message, error=False):
+        """A floating message on the canvas (never a modal box: it would block scripted runs)."""
+        print(f"skyseg: {message}", file=sys.stderr)
+        window = self.app.activeWindow()
+        view = window.activeView() if window is not None else None
+        if view is not None:
+            try:
+                from PyQt5.QtGui import QIcon
+            except ImportError:  # pragma: no cover
+                from PyQt6.QtGui import QIcon
+            view.showFloatingMessage(f"skyseg: {message}", QIcon(), 8000 if error else 3000, 1)

@@ -1,0 +1,168 @@
+"""Driver run INSIDE Krita by tests/test_hosts_krita.py; only Krita's API, PyQt5 and the stdlib.
+
+Two ways in:
+* ``kritarunner -s skyseg_e2e -f main`` (no window; this file is installed as skyseg_e2e.py in the
+  test's pykrita folder): drives the loaded skyseg extension's actions on an opened document.
+* the GUI (``xvfb-run krita --nosplash``): installed as the pykrita plug-in ``skyseg_e2e_gui``,
+  it waits for the window, opens the photo in a view and triggers the registered menu actions
+  (``Krita.instance().action("skyseg_create_mask").trigger()``), then quits Krita.
+
+Settings come from environment variables; the results go to $SKYSEG_E2E_DIR/<scenario>.json.
+Scenarios: "main" (mask, selection, replace), "error" (the worker fails), "ora" (open an .ora).
+"""
+
+import json
+import os
+import traceback
+
+from krita import InfoObject, Krita
+
+DIR = os.environ.get("SKYSEG_E2E_DIR", "")
+SCENARIO = os.environ.get("SKYSEG_E2E_SCENARIO", "main")
+
+
+def path(name):
+    return os.path.join(DIR, name)
+
+
+def stack(node):
+    return [{"name": child.name(), "type": child.type(), "children": stack(child)} for child in node.childNodes()]
+
+
+def extension():
+    import skyseg_krita  # loaded by Krita when enabled; importing it again returns the same module
+
+    return skyseg_krita.extension
+
+
+def write_grey(name, data, width, height):
+    with open(path(name), "wb") as fh:
+        fh.write(b"P5\n%d %d\n255\n" % (width, height))
+        fh.write(bytes(data))
+
+
+def scenario(doc, run, result):
+    """The checks shared by both ways in; ``run(method)`` triggers one plug-in action."""
+    width, height = doc.width(), doc.height()
+    result["size"] = [width, height]
+    if SCENARIO == "ora":
+        result["ora_stack"] = stack(doc.rootNode())
+        return
+    if SCENARIO == "error":
+        result["ok"] = run("create_mask")
+        result["last_error"] = extension().last_error
+        result["stack_after_error"] = stack(doc.rootNode())
+        result["alive"] = doc.width() == width  # Krita still answers
+        return
+    result["mask_ok"] = run("create_mask")
+    result["mask_error"] = extension().last_error
+    layer = next(n for n in doc.rootNode().childNodes() if n.type() == "paintlayer")
+    masks = [n for n in layer.childNodes() if n.name() == "Sky"]
+    if masks:
+        write_grey("krita_mask.pgm", masks[0].pixelData(0, 0, width, height), width, height)
+    result["select_ok"] = run("select_sky")
+    selection = doc.selection()
+    if selection is not None:
+        write_grey("krita_selection.pgm", selection.pixelData(0, 0, width, height), width, height)
+    doc.setSelection(None) if hasattr(doc, "setSelection") else None
+    extension().settings.sky = os.environ.get("SKYSEG_E2E_SKY", "golden_hour")
+    result["replace_ok"] = run("replace_sky")
+    result["replace_error"] = extension().last_error
+    result["stack"] = stack(doc.rootNode())
+    result["paint_layer_unchanged"] = bytes(layer.pixelData(0, 0, width, height)) == result.pop("_original", None)
+    doc.setBatchmode(True)
+    doc.waitForDone()
+    doc.refreshProjection()
+    # exportImage, not saveAs: Krita 5.1's saveAs crashes without a main window (kritarunner).
+    result["saved_kra"] = doc.exportImage(path(result["prefix"] + ".kra"), InfoObject())
+    result["saved_png"] = doc.exportImage(path(result["prefix"] + ".png"), InfoObject())
+
+
+def write(result):
+    with open(path(SCENARIO + result.get("suffix", "") + ".json"), "w") as fh:
+        json.dump(result, fh, indent=1, default=str)
+
+
+def main(*args):
+    """kritarunner entry point (it passes the remaining command-line arguments)."""
+    result = {"scenario": SCENARIO, "way": "kritarunner", "prefix": "krita_result", "suffix": ""}
+    import faulthandler
+
+    fault = open(path("krita_faulthandler.txt"), "w")  # noqa: SIM115 - must outlive a crash
+    faulthandler.enable(fault)
+    try:
+        app = Krita.instance()
+        doc = app.openDocument(path("layers.ora" if SCENARIO == "ora" else "photo.png"))
+        ext = extension()
+        ext.host.document = doc
+        layer = next((n for n in doc.rootNode().childNodes() if n.type() == "paintlayer"), None)
+        if layer is not None:
+            layer.setName("photo")
+            result["_original"] = bytes(layer.pixelData(0, 0, doc.width(), doc.height()))
+        scenario(doc, ext.run, result)
+        result.pop("_original", None)
+        result["reopened_stack"] = None
+        if SCENARIO == "main" and result.get("saved_kra"):
+            again = app.openDocument(path("krita_result.kra"))
+            result["reopened_stack"] = stack(again.rootNode())
+            again.close()
+        doc.close()
+    except Exception:  # noqa: BLE001 - the test reads the traceback
+        result["exception"] = traceback.format_exc()
+    result.pop("_original", None)
+    write(result)
+
+
+# -- the GUI way: a pykrita plug-in that drives the real menu actions ------------------------------
+
+def gui_start():
+    from PyQt5.QtCore import QTimer
+
+    app = Krita.instance()
+    state = {"started": False}
+
+    def begin():
+        if state["started"]:
+            return
+        state["started"] = True
+        QTimer.singleShot(500, gui_run)
+
+    app.notifier().windowCreated.connect(begin)
+
+
+def gui_run():
+    from PyQt5.QtCore import QTimer
+
+    result = {"scenario": SCENARIO, "way": "gui", "prefix": "krita_gui_result", "suffix": "_gui"}
+    app = Krita.instance()
+    try:
+        window = app.activeWindow()
+        doc = app.openDocument(path("photo.png"))
+        window.addView(doc)
+        app.setActiveDocument(doc)
+        layer = next(n for n in doc.rootNode().childNodes() if n.type() == "paintlayer")
+        layer.setName("photo")
+        doc.setActiveNode(layer)
+        result["_original"] = bytes(layer.pixelData(0, 0, doc.width(), doc.height()))
+        result["actions_registered"] = [name for name in ("skyseg_create_mask", "skyseg_select_sky",
+                                                          "skyseg_replace_sky", "skyseg_tint_sky", "skyseg_relight")
+                                        if app.action(name) is not None]
+        result["menu_text"] = app.action("skyseg_create_mask").text() if app.action("skyseg_create_mask") else None
+
+        def trigger(method):
+            ext = extension()
+            before = (ext.last_error, ext.last_result)
+            ext.last_error = ext.last_result = None
+            app.action("skyseg_" + method).trigger()  # the registered action, as the menu does
+            result.setdefault("triggered", []).append(method)
+            del before
+            return ext.last_error is None
+
+        scenario(doc, trigger, result)
+    except Exception:  # noqa: BLE001
+        result["exception"] = traceback.format_exc()
+    result.pop("_original", None)
+    write(result)
+    for document in app.documents():
+        document.setModified(False)
+    QTimer.singleShot(200, app.quit)

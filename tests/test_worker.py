@@ -1,0 +1,200 @@
+"""The JSON-lines worker and the plug-ins' stdlib client (plugins/common/skyseg_client.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+
+import numpy as np
+import pytest
+from conftest import ROOT, synthetic_landscape
+
+from skyseg_core.errors import InputError
+from skyseg_core.io import load_image, load_matte, save_image
+from skyseg_core.segment import segment
+from skyseg_core.worker import (
+    MaskParams,
+    ReplaceParams,
+    TintParams,
+    Worker,
+    from_dict,
+    parse_request,
+    schema,
+    serve,
+    to_dict,
+)
+
+sys.path.insert(0, str(ROOT / "plugins" / "common"))
+import skyseg_client  # noqa: E402
+
+WORKER = [sys.executable, "-m", "skyseg_core", "worker"]
+
+
+@pytest.fixture
+def photo(tmp_path):
+    image, _ = synthetic_landscape(90, 120)
+    return save_image(tmp_path / "photo.png", image)
+
+
+@pytest.fixture
+def client():
+    with skyseg_client.SkysegClient(WORKER, start_timeout=60, request_timeout=60) as c:
+        yield c
+
+
+# -- request validation -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("{not json", "not JSON"),
+    ("[1, 2]", "expected a JSON object"),
+    ('{"id": 1, "op": "explode"}', "unknown op 'explode'"),
+    ('{"id": 1, "op": "mask", "output": "o.png"}', "needs 'input'"),
+    ('{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"method": 3}}', "params.method: expected a string"),
+    ('{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"refine": "yes"}}', "params.refine: expected true or false"),
+    ('{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"fade": 1}}', "unknown parameter 'fade'"),
+    ('{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"position": [0.5]}}', "expected a list of 2 items"),
+    ('{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"halo": NaN}}', "finite number"),
+    ('{"id": 1, "op": "ping", "extra": 1}', "unknown request field 'extra'"),
+])
+def test_bad_requests_are_refused_with_a_message(line, message):
+    with pytest.raises(InputError, match=message):
+        parse_request(line)
+
+
+def test_params_round_trip_through_json():
+    params = ReplaceParams(sky="storm", position=(0.25, 0.75), flip=True, fade_edge=4.0)
+    assert from_dict(ReplaceParams, json.loads(json.dumps(to_dict(params)))) == params
+    tint = from_dict(TintParams, {"stops": [[0, [10, 20, 30]], [1, [1, 2, 3]]], "angle": 45})
+    assert tint.stops == ((0.0, (10.0, 20.0, 30.0)), (1.0, (1.0, 2.0, 3.0))) and tint.angle == 45.0
+    relight = parse_request('{"op": "relight", "input": "a", "output": "b", "params": {"target": "storm"}}')
+    assert relight.params.target == "storm"
+    assert parse_request('{"op": "relight", "input": "a", "output": "b", "params": {"target": 3200}}').params.target == 3200.0
+    assert schema()["mask"] == to_dict(MaskParams())
+
+
+# -- the serve loop in-process ----------------------------------------------------------------
+
+def test_serve_answers_every_line_and_survives_bad_ones(photo, tmp_path):
+    out = tmp_path / "m.png"
+    lines = [
+        "this is not json",
+        json.dumps({"id": "a", "op": "nope"}),
+        json.dumps({"id": "b", "op": "mask", "input": str(tmp_path / "missing.png"), "output": str(out)}),
+        json.dumps({"id": "c", "op": "mask", "input": str(photo), "output": str(out), "params": {"method": "color"}}),
+        json.dumps({"id": "d", "op": "shutdown"}),
+        json.dumps({"id": "e", "op": "ping"}),  # after shutdown: not served
+    ]
+    stdout = io.StringIO()
+    served = serve(io.StringIO("\n".join(lines) + "\n"), stdout, Worker())
+    replies = [json.loads(x) for x in stdout.getvalue().splitlines()]
+    assert replies[0]["ready"] is True and replies[0]["protocol"] == 1
+    assert [r.get("id") for r in replies[1:]] == [None, "a", "b", "c", "d"]
+    assert [r["ok"] for r in replies[1:]] == [False, False, False, True, True]
+    assert "not JSON" in replies[1]["error"] and "unknown op" in replies[2]["error"]
+    assert "no such file" in replies[3]["error"] and replies[3]["kind"] == "InputError"
+    assert served == 5 and out.exists()
+
+
+def test_output_is_not_overwritten_unless_asked(photo, tmp_path):
+    out = tmp_path / "m.png"
+    out.write_bytes(b"keep")
+    worker = Worker()
+    with pytest.raises(Exception, match="already exists"):
+        worker.handle(parse_request(json.dumps({"op": "mask", "input": str(photo), "output": str(out)})))
+    assert out.read_bytes() == b"keep"
+
+
+# -- the real process through the plug-ins' client --------------------------------------------
+
+def test_mask_through_client_equals_core_matte(client, photo, tmp_path):
+    ready = client.start()
+    assert ready["ready"] and ready["pid"] == client.process.pid
+    out = tmp_path / "matte.png"
+    reply = client.request("mask", photo, out, {"method": "color"})
+    expected = segment(load_image(photo), method="color")
+    got = load_matte(out)
+    assert reply["output"] == str(out) and reply["size"] == [120, 90]
+    assert np.abs(got - expected).max() <= 0.5 / 255 + 1e-6
+    inverted = client.request("mask", photo, tmp_path / "inv.png", {"method": "color", "invert": True})
+    assert np.allclose(load_matte(inverted["output"]), 1 - got, atol=1.5 / 255)
+    assert client.process.pid == ready["pid"]  # one process served all requests
+
+
+def test_worker_process_survives_malformed_request(client, photo, tmp_path):
+    client.start()
+    client.process.stdin.write(b"{this is not json\n")
+    client.process.stdin.flush()
+    bad = client._wait_line(30, "test")
+    assert bad["ok"] is False and "not JSON" in bad["error"]
+    with pytest.raises(skyseg_client.RequestFailed, match="unknown parameter 'bogus'"):
+        client.request("mask", photo, tmp_path / "x.png", {"bogus": 1})
+    with pytest.raises(skyseg_client.RequestFailed, match="no such file"):
+        client.request("mask", tmp_path / "missing.jpg", tmp_path / "x.png")
+    assert client.request("ping")["output"] == "pong"
+    methods = client.request("methods")
+    assert {"name": "color"}.items() <= next(m for m in methods["output"] if m["name"] == "color").items()
+    assert methods["params"]["replace"]["sky"]
+
+
+def test_worker_killed_during_a_request_is_detected():
+    code = ("import os, signal, sys; from skyseg_core import worker; "
+            "worker.Worker._op_ping = lambda self, r: (sys.stderr.write('about to die\\n'), sys.stderr.flush(), "
+            "os.kill(os.getpid(), signal.SIGKILL)); sys.exit(worker.main())")
+    with skyseg_client.SkysegClient([sys.executable, "-c", code], env={"PYTHONPATH": str(ROOT)},
+                                    start_timeout=60, request_timeout=60) as c:
+        with pytest.raises(skyseg_client.WorkerDied, match=r"(?s)stopped during ping \(exit status -9\).*about to die"):
+            c.request("ping")
+        assert not c.running
+
+
+def test_dead_worker_is_restarted_on_the_next_request(client, photo, tmp_path):
+    first = client.start()["pid"]
+    client.process.kill()
+    client.process.wait()
+    reply = client.request("mask", photo, tmp_path / "m.png", {"method": "color"})
+    assert reply["ok"] and client.process.pid != first
+
+
+def test_crash_at_start_reports_stderr():
+    crashing = [sys.executable, "-c", "import sys; sys.stderr.write('boom: no numpy here\\n'); sys.exit(3)"]
+    with skyseg_client.SkysegClient(crashing, start_timeout=30) as c, \
+            pytest.raises(skyseg_client.WorkerDied, match=r"(?s)exit status 3.*boom: no numpy here"):
+        c.request("ping")
+
+
+def test_hanging_worker_times_out_and_is_stopped():
+    hanging = [sys.executable, "-c", "import time; print('{\"ready\": true, \"protocol\": 1}', flush=True); time.sleep(60)"]
+    with skyseg_client.SkysegClient(hanging, start_timeout=30, request_timeout=1.0) as c:
+        c.start()
+        process = c.process
+        with pytest.raises(skyseg_client.WorkerTimeout, match="did not answer within 1 s"):
+            c.request("ping")
+        assert process.poll() is not None and not c.running
+
+
+def test_missing_interpreter_and_missing_config(tmp_path, monkeypatch):
+    monkeypatch.delenv("SKYSEG_WORKER_PYTHON", raising=False)
+    with pytest.raises(skyseg_client.WorkerNotConfigured, match="install-plugin"):
+        skyseg_client.SkysegClient.from_folder(str(tmp_path))
+    (tmp_path / "skyseg_worker.json").write_text(json.dumps({"python": str(tmp_path / "no-python")}))
+    c = skyseg_client.SkysegClient.from_folder(str(tmp_path))
+    with pytest.raises(skyseg_client.WorkerDied, match="cannot start the skyseg worker"):
+        c.request("ping")
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    assert skyseg_client.SkysegClient.from_folder(str(tmp_path)).command[0] == sys.executable
+
+
+def test_stray_prints_go_to_stderr_not_the_protocol():
+    code = ("import sys; from skyseg_core import worker; orig = worker.Worker._op_ping; "
+            "worker.Worker._op_ping = lambda self, r: (print('noise from a library'), orig(self, r))[1]; "
+            "sys.exit(worker.main())")
+    with skyseg_client.SkysegClient([sys.executable, "-c", code], env={"PYTHONPATH": str(ROOT)},
+                                    start_timeout=60) as c:
+        assert c.request("ping")["output"] == "pong"
+        assert c.request("ping")["served"] == 1
+        deadline = time.monotonic() + 10
+        while "noise from a library" not in c.stderr_tail(20) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "noise from a library" in c.stderr_tail(20)
