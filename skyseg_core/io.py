@@ -410,16 +410,11 @@ def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
     os.unlink(tmp)
 
 
-@contextlib.contextmanager
-def atomic_output(
-    path: str | os.PathLike, overwrite: bool = False, source: str | os.PathLike | None = None
-) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; move it onto ``path`` if the block succeeds.
+def check_output(path: str | os.PathLike, overwrite: bool = False, source: str | os.PathLike | None = None) -> Path:
+    """Raise :class:`OutputError` now if ``path`` cannot take an output (before any work is done).
 
-    Refuses to replace an existing file unless ``overwrite``, and refuses to write over
-    ``source`` (the input the output was made from) even then. The temporary file is hidden
-    (``.<name>.<random>.part``) and removed on any error or interrupt, so no partial output is
-    ever left behind.
+    Checks: not a folder, not the same file as ``source``, not existing unless ``overwrite``,
+    and its folder exists. Writing can still fail later (full disk, permissions).
     """
     path = Path(path)
     if path.is_dir():
@@ -431,7 +426,22 @@ def atomic_output(
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"the output folder {folder} does not exist", path)
-    tmp = _temporary_file(folder, path)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_output(
+    path: str | os.PathLike, overwrite: bool = False, source: str | os.PathLike | None = None
+) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it onto ``path`` if the block succeeds.
+
+    Refuses to replace an existing file unless ``overwrite``, and refuses to write over
+    ``source`` (the input the output was made from) even then. The temporary file is hidden
+    (``.<name>.<random>.part``) and removed on any error or interrupt, so no partial output is
+    ever left behind.
+    """
+    path = check_output(path, overwrite=overwrite, source=source)
+    tmp = _temporary_file(path.parent if str(path.parent) else Path("."), path)
     try:
         yield tmp
         _publish(tmp, path, overwrite)
@@ -560,15 +570,18 @@ def save_matte(
 def expand_inputs(inputs: list[str | os.PathLike]) -> list[Path]:
     """Expand files and folders (their images, sorted, not recursive) into a list of paths.
 
-    A missing or unreadable path is kept, so the caller reports it as a failed input in order.
+    A missing or unreadable path, and a folder without images, is kept, so the caller reports
+    it as a failed input in order.
     """
     paths: list[Path] = []
     for item in inputs:
         item = Path(item)
         try:
             if item.is_dir():
-                paths.extend(sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()))
-                continue
+                found = sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+                if found:
+                    paths.extend(found)
+                    continue
         except OSError:
             pass
         paths.append(item)

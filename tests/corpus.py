@@ -35,6 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
+ROOT_DIR = Path(__file__).resolve().parents[1]
+"""The checkout (for ``PYTHONPATH`` of subprocesses)."""
+
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 """Root reads chmod-000 files and writes into read-only folders: those cases expect success."""
 
@@ -487,11 +490,11 @@ def _max_pixels_generous(folder: Path, source: Path) -> dict:
 CASES: list[Case] = [
     # --- ordinary and unusual images that must work
     _ok("baseline.jpg", _good_jpeg),
-    _ok("baseline.png", _good_png),
+    _ok("baseline_png.png", _good_png),
     _ok("progressive.jpg", lambda: _pil_bytes(_from_array(photo()), "JPEG", progressive=True)),
     _ok("interlaced.png", lambda: _cv2_bytes(photo(), ".png")),
     _ok("grey.jpg", lambda: _pil_bytes(_from_array(photo(), "L"), "JPEG")),
-    _ok("grey.png", lambda: _pil_bytes(_from_array(photo(), "L"), "PNG")),
+    _ok("grey_png.png", lambda: _pil_bytes(_from_array(photo(), "L"), "PNG")),
     _ok("bilevel.png", lambda: _pil_bytes(_from_array(photo(), "1"), "PNG")),
     _ok("palette.png", lambda: palette_png(False)),
     _ok("palette_transparency.png", lambda: palette_png(True)),
@@ -502,13 +505,13 @@ CASES: list[Case] = [
         dtype="uint16", check=_equals(PRECISE16)),
     _ok("grey16.png", lambda: _cv2_bytes(PRECISE16[..., 1], ".png"), dtype="uint16",
         check=_equals(np.repeat(PRECISE16[..., 1:2], 3, axis=2))),
-    _ok("rgb16.tif", lambda: _cv2_bytes(PRECISE16, ".tif"), dtype="uint16", check=_equals(PRECISE16)),
-    _ok("grey16.tif", tiff16_grey, dtype="uint16", check=_grey16_equals),
+    _ok("rgb16_tif.tif", lambda: _cv2_bytes(PRECISE16, ".tif"), dtype="uint16", check=_equals(PRECISE16)),
+    _ok("grey16_tif.tif", tiff16_grey, dtype="uint16", check=_grey16_equals),
     _ok("rgb8.tif", lambda: _pil_bytes(_from_array(photo()), "TIFF", compression="tiff_lzw")),
     _ok("float_grey.tif", float_tiff_grey, dtype="uint16"),
     _ok("float_rgb.tif", float_tiff_rgb, dtype="uint16"),
     _ok("cmyk.jpg", cmyk_jpeg, check=_is_red),
-    _ok("cmyk.tif", lambda: _pil_bytes(_from_array(photo(), "CMYK"), "TIFF")),
+    _ok("cmyk_tif.tif", lambda: _pil_bytes(_from_array(photo(), "CMYK"), "TIFF")),
     *[_orientation_case(k) for k in range(1, 9)],
     _ok("bad_orientation_value.jpg", jpeg_bad_orientation_value),
     _ok("bogus_exif.jpg", jpeg_bogus_exif),
@@ -527,9 +530,9 @@ CASES: list[Case] = [
     # --- inputs that must be refused with one clear message
     _bad("empty.jpg", b"", match="empty"),
     _bad("truncated.jpg", lambda: truncated(_good_jpeg()), match="truncated"),
-    _bad("truncated.png", lambda: truncated(_good_png()), match="truncated"),
+    _bad("truncated_png.png", lambda: truncated(_good_png()), match="truncated"),
     _bad("truncated16.png", lambda: truncated(_cv2_bytes(PRECISE16, ".png")), match="truncated"),
-    _bad("truncated16.tif", lambda: truncated(_cv2_bytes(PRECISE16, ".tif"), 0.6)),
+    _bad("truncated16_tif.tif", lambda: truncated(_cv2_bytes(PRECISE16, ".tif"), 0.6)),
     _bad("header_only.jpg", lambda: _good_jpeg()[:200]),
     _bad("bad_crc.png", png_bad_crc),
     _bad("text.jpg", b"This is not a photo, just some text.\n" * 3, match="not an image"),
@@ -580,3 +583,4 @@ BATCHABLE = [case for case in CASES if case.batchable]
 """Cases that need no option: mix them into one batch."""
 
 assert len({case.name for case in CASES}) == len(CASES), "corpus case names must be unique"
+assert len({Path(case.name).stem for case in BATCHABLE}) == len(BATCHABLE), "batch outputs are named by stem"

@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 import skyseg_core as sky
-from tests.corpus import CASES, snapshot
+from tests.corpus import (
+    CASES,
+    jpeg_with_exif,
+    matches_orientation_pattern,
+    orientation_pattern,
+    snapshot,
+    stored_for_orientation,
+)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
@@ -39,3 +46,18 @@ def test_api_survives(case, tmp_path, monkeypatch):
     back = sky.load_matte(job.output)
     assert back.shape == case.shape
     assert np.abs(back - matte).max() <= 0.5 / 255 + 1e-6
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_orientation_cases_are_not_vacuous(orientation):
+    """The stored pixels differ from the pattern (except for 1), and Pillow's own
+    exif_transpose agrees that the file displays the pattern: an independent reference."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    stored = stored_for_orientation(orientation_pattern(), orientation)
+    assert matches_orientation_pattern(stored) == (orientation == 1)
+    with Image.open(io.BytesIO(jpeg_with_exif(stored, orientation))) as img:
+        upright = np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
+    assert matches_orientation_pattern(upright)

@@ -43,7 +43,7 @@ def output_path_for(source: Path, args: argparse.Namespace, suffix: str, n_input
         target = folder / f"{source.stem}{suffix}"
     try:
         same = target.resolve() == source.resolve() or same_file(target, source)
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
         same = False
     if same:
         raise OutputError("output would overwrite the input; choose another name or folder", target)

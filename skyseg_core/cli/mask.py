@@ -17,7 +17,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..io import load_image, save_matte
+    from ..io import check_output, load_image, save_matte
     from ..methods import resolve_name
     from ..segment import segment
 
@@ -26,9 +26,7 @@ def run(args) -> int:
 
     def process(path: Path) -> dict:
         target = output_path_for(path, args, ".png", n_inputs)
-        if target.exists() and not args.overwrite:
-            from ..errors import OutputError
-            raise OutputError("already exists (use --overwrite to replace it)", target)
+        check_output(target, overwrite=args.overwrite, source=path)  # fail before the work
         image = load_image(path, max_pixels=args.max_pixels)
         matte = segment(image, method=method, refine=args.refine)
         save_matte(target, matte, overwrite=args.overwrite, source=path)
