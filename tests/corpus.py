@@ -299,6 +299,10 @@ class Case:
         if monkeypatch is not None:
             for key, value in job.env.items():
                 monkeypatch.setenv(key, value)
+            if job.method != "color":  # methods keep their loaded model: start from none
+                from skyseg_core import methods
+
+                monkeypatch.setattr(methods, "_instances", {})
         return job
 
 
@@ -487,6 +491,40 @@ def _max_pixels_generous(folder: Path, source: Path) -> dict:
     return {"max_pixels": 48 * 64}
 
 
+def _model_case(damage: str) -> Callable[[Path], dict]:
+    """A good photo, ``--method classifier``, and the bundled model folder replaced by a damaged copy."""
+
+    def make(folder: Path) -> dict:
+        from skyseg_core import models
+
+        source = folder / f"model_{damage}.jpg"
+        source.write_bytes(_good_jpeg())
+        bundled = models.ROOT / "assets" / "models" / "classifier.onnx"
+        store = folder / "models"
+        store.mkdir()
+        model = store / bundled.name
+        data = bundled.read_bytes()
+        sidecar = models.sidecar_path(bundled).read_bytes()
+        env = {models.MODELS_DIR_ENV: str(store)}
+        if damage == "missing":
+            return {"input": source, "method": "classifier", "env": env, "mentioned": str(model)}
+        if damage == "truncated":
+            data = data[: len(data) // 2]
+        elif damage == "tampered":
+            data = data[:100] + bytes([data[100] ^ 1]) + data[101:]
+        elif damage == "user_file_corrupt":  # the user's own model (no sidecar), not loadable
+            model = folder / "my model.onnx"
+            model.write_bytes(b"not an onnx graph" * 10)
+            return {"input": source, "method": "classifier", "mentioned": str(model),
+                    "env": {"SKYSEG_CLASSIFIER_MODEL": str(model)}}
+        model.write_bytes(data)
+        if damage != "no_checksum":
+            models.sidecar_path(model).write_bytes(sidecar)
+        return {"input": source, "method": "classifier", "env": env, "mentioned": str(model)}
+
+    return make
+
+
 CASES: list[Case] = [
     # --- ordinary and unusual images that must work
     _ok("baseline.jpg", _good_jpeg),
@@ -578,6 +616,14 @@ CASES: list[Case] = [
     Case("max_pixels_exactly_enough", _output_case("mx.jpg", _max_pixels_generous), "ok", shape=(48, 64),
          batchable=False),
 ]
+
+if (ROOT_DIR / "assets" / "models" / "classifier.onnx").is_file():
+    CASES += [
+        Case(f"model_{damage}", _model_case(damage), "error", error="ModelFileError", match=match,
+             mentions="model", batchable=False)
+        for damage, match in (("missing", "not found"), ("truncated", "SHA-256"), ("tampered", "SHA-256"),
+                              ("no_checksum", "no recorded SHA-256"), ("user_file_corrupt", "cannot load"))
+    ]
 
 BATCHABLE = [case for case in CASES if case.batchable]
 """Cases that need no option: mix them into one batch."""
