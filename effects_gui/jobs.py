@@ -22,11 +22,13 @@ class Cancelled(Exception):
 
 
 class JobSignals(QObject):
-    progress = pyqtSignal(int, str)
-    result = pyqtSignal(object)
-    error = pyqtSignal(object)  # the exception; its __traceback_text__ holds the formatted trace
-    cancelled = pyqtSignal()
-    finished = pyqtSignal()
+    """Each signal carries the job first, so one receiver serves every job."""
+
+    progress = pyqtSignal(object, int, str)
+    result = pyqtSignal(object, object)
+    error = pyqtSignal(object, object)  # the exception; its __traceback_text__ holds the trace
+    cancelled = pyqtSignal(object)
+    finished = pyqtSignal(object)
 
 
 class Job(QRunnable):
@@ -34,9 +36,11 @@ class Job(QRunnable):
 
     def __init__(self, name: str, fn: Callable, *args):
         super().__init__()
-        self.setAutoDelete(False)
+        # autoDelete (the default): the pool owns the runnable and deletes it after run()
+        # returns, so dropping our reference can never free it while a worker is inside it.
         self.name, self.fn, self.args = name, fn, args
         self.signals = JobSignals()
+        self.callbacks: dict[str, Callable] = {}
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
@@ -49,26 +53,32 @@ class Job(QRunnable):
     def report(self, percent: int, message: str = "") -> None:
         if self._cancel.is_set():
             raise Cancelled()
-        self.signals.progress.emit(int(percent), message)
+        self.signals.progress.emit(self, int(percent), message)
 
     def run(self) -> None:
+        signals = self.signals
         try:
             result = self.fn(self, *self.args)
             if self._cancel.is_set():
                 raise Cancelled()
         except Cancelled:
-            self.signals.cancelled.emit()
+            signals.cancelled.emit(self)
         except Exception as exc:  # reported to the GUI thread, shown as a dialog there
             exc.__traceback_text__ = traceback.format_exc()
-            self.signals.error.emit(exc)
+            signals.error.emit(self, exc)
         else:
-            self.signals.result.emit(result)
+            signals.result.emit(self, result)
         finally:
-            self.signals.finished.emit()
+            signals.finished.emit(self)
 
 
 class JobRunner(QObject):
-    """Starts jobs on its own thread pool and keeps them alive until they finish."""
+    """Starts jobs on its own thread pool and hands their reports to the callbacks.
+
+    The job signals are connected to this object's own methods, so when the window (and this
+    runner with it) is gone, Qt drops reports still in the queue instead of calling into
+    deleted widgets; after :meth:`close` no callback runs at all.
+    """
 
     busyChanged = pyqtSignal(bool)
 
@@ -77,22 +87,46 @@ class JobRunner(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(threads)
         self.active: list[Job] = []
+        self.closed = False
 
-    def start(self, job: Job, on_result=None, on_error=None, on_progress=None, on_cancelled=None) -> Job:
-        for signal, slot in ((job.signals.result, on_result), (job.signals.error, on_error),
-                             (job.signals.progress, on_progress), (job.signals.cancelled, on_cancelled)):
-            if slot is not None:
-                signal.connect(slot)
-        job.signals.finished.connect(lambda: self._finished(job))
+    def start(self, job: Job, on_result=None, on_error=None, on_progress=None, on_cancelled=None,
+              on_finished=None) -> Job:
+        job.callbacks = {k: v for k, v in (("result", on_result), ("error", on_error), ("progress", on_progress),
+                                           ("cancelled", on_cancelled), ("finished", on_finished)) if v}
+        job.signals.result.connect(self._on_result)
+        job.signals.error.connect(self._on_error)
+        job.signals.progress.connect(self._on_progress)
+        job.signals.cancelled.connect(self._on_cancelled)
+        job.signals.finished.connect(self._on_finished)
         self.active.append(job)
         self.busyChanged.emit(True)
         self.pool.start(job)
         return job
 
-    def _finished(self, job: Job) -> None:
+    def _call(self, job: Job, kind: str, *args) -> None:
+        callback = job.callbacks.get(kind)
+        if callback is not None and not self.closed:
+            callback(*args)
+
+    def _on_result(self, job, value) -> None:
+        self._call(job, "result", value)
+
+    def _on_error(self, job, exc) -> None:
+        self._call(job, "error", exc)
+
+    def _on_progress(self, job, percent, message) -> None:
+        self._call(job, "progress", percent, message)
+
+    def _on_cancelled(self, job) -> None:
+        self._call(job, "cancelled")
+
+    def _on_finished(self, job) -> None:
         if job in self.active:
             self.active.remove(job)
-        if not self.active:
+            job.signals.deleteLater()  # deleted by this (GUI) thread's event loop, not a worker
+        self._call(job, "finished")
+        job.callbacks = {}
+        if not self.active and not self.closed:
             self.busyChanged.emit(False)
 
     def cancel_all(self) -> None:
@@ -101,6 +135,12 @@ class JobRunner(QObject):
 
     def wait(self, msecs: int = -1) -> bool:
         return self.pool.waitForDone(msecs)
+
+    def close(self) -> None:
+        """Cancel every job, wait for the workers, and deliver nothing more."""
+        self.cancel_all()
+        self.closed = True
+        self.pool.waitForDone()
 
 
 # --------------------------------------------------------------------------- job functions

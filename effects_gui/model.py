@@ -119,7 +119,9 @@ class EditorModel(QObject):
     def __init__(self, proxy_long_side: int = DEFAULT_PROXY_LONG_SIDE, parent: QObject | None = None):
         super().__init__(parent)
         self.proxy_long_side = proxy_long_side
-        self.undo_stack = QUndoStack(self)
+        # No Qt parent: destroying the window must not destroy the stack mid-teardown (its
+        # destructor emits indexChanged into half-deleted widgets); Python frees it later.
+        self.undo_stack = QUndoStack()
         self.path: Path | None = None
         self.image: np.ndarray | None = None
         self.proxy: np.ndarray | None = None
@@ -235,7 +237,7 @@ class EditorModel(QObject):
         self._edited()
 
     def _edited(self) -> None:
-        if self.has_effects and self.matte is not None:
+        if self.has_effects:
             self.renderNeeded.emit()
         elif self.result is not None:
             self.set_result(None)

@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self._render_pending = False
         self._after_segment: list = []
         self._close_after_export = False
+        self._drag_start: tuple[float, float] | None = None
         self.renders_done = 0
         self._build_panels()
         self._build_actions()
@@ -238,6 +239,8 @@ class MainWindow(QMainWindow):
         self.canvas.skyDragged.connect(self._on_sky_drag)
         self.canvas.filesDropped.connect(self._on_files_dropped)
         self.canvas.zoomChanged.connect(self._show_zoom)
+        for checkbox in (self.tint_panel.enabled, self.relight_panel.enabled):
+            checkbox.toggled.connect(self._effect_requested)
         self.sky_panel.skyRequested.connect(self.use_sky)
         self.sky_panel.openSkyRequested.connect(self.choose_sky)
         self._sync_view_actions()
@@ -428,10 +431,11 @@ class MainWindow(QMainWindow):
         m = self.model
         if m.sky is None:
             return
-        if not hasattr(self, "_drag_start") or self._drag_start is None:
+        if self._drag_start is None:
             self._drag_start = m.edit.sky_params["position"]
         x0, y0 = self._drag_start
-        m.set_sky_param("position", (min(1.0, max(0.0, x0 - dx)), min(1.0, max(0.0, y0 - dy))))
+        # x pans across the sky (dragging right shows more of its left part); y > 0.5 lowers it
+        m.set_sky_param("position", (min(1.0, max(0.0, x0 - dx)), min(1.0, max(0.0, y0 + dy))))
         if done:
             self._drag_start = None
 
@@ -477,6 +481,11 @@ class MainWindow(QMainWindow):
         self.runner.start(jobs.Job("sky", jobs.load_sky, source, preview_side), on_result=loaded,
                           on_error=lambda exc: self.show_error(f"Could not use {name} as a sky", exc))
 
+    def _effect_requested(self, on: bool) -> None:
+        """An effect switched on before the sky was found: find it first (then it renders)."""
+        if on and self.model.has_photo and self.model.matte is None:
+            self.segment()
+
     # ================================================================= preview rendering
     def schedule_render(self) -> None:
         """Render the preview on a worker; while one runs, the latest request waits for it."""
@@ -484,7 +493,9 @@ class MainWindow(QMainWindow):
             self._render_pending = True
             return
         m = self.model
-        if m.matte is None or not m.has_effects:
+        if not m.has_effects:
+            return
+        if m.matte is None:
             return
         self._render_pending = False
         sky = m.sky.preview if m.sky is not None else None
@@ -510,8 +521,7 @@ class MainWindow(QMainWindow):
             self._render_pending = False
             self.show_error("Could not render the preview", exc)
 
-        job.signals.finished.connect(finished)
-        self.runner.start(job, on_result=done, on_error=failed)
+        self.runner.start(job, on_result=done, on_error=failed, on_finished=finished)
 
     # ================================================================= export
     def _ask_save(self, title: str, suffix: str, filters: str) -> Path | None:
@@ -614,6 +624,6 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop and wait for every job (called on close; tests call it too)."""
-        self.runner.cancel_all()
         self._segment_job = None
-        self.runner.wait()
+        self.runner.close()
+        self.model.undo_stack.blockSignals(True)  # nothing may call into the closing window

@@ -167,6 +167,17 @@ def test_whole_edit_through_the_widgets(qtbot, editor, dialogs, tmp_path):
     assert m.undo_stack.undoText() == "Sky fade edge"
     qtbot.waitUntil(lambda: editor.renders_done > renders, timeout=WAIT_MS)
 
+    # drag the new sky into place with the Move sky tool (V): one undo step
+    qtbot.keyClick(editor, Qt.Key.Key_V)
+    renders = editor.renders_done
+    brush_stroke(qtbot, editor.canvas, (200, 100), (260, 130), steps=6)
+    x, y = m.edit.sky_params["position"]
+    assert x < 0.5 < y, "dragging right and down shows more of the sky's left part and lowers it"
+    assert m.undo_stack.undoText() == "Sky sky position"
+    qtbot.waitUntil(lambda: editor.renders_done > renders, timeout=WAIT_MS)
+    m.undo_stack.undo()
+    assert m.edit.sky_params["position"] == (0.5, 0.5)
+
     # before/after toggle
     qtbot.keyClick(editor, Qt.Key.Key_Backslash)
     assert editor.canvas.shown() == "before"
@@ -314,6 +325,45 @@ def test_every_registered_method_is_offered(editor):
 
     offered = [editor.method_combo.itemData(i) for i in range(editor.method_combo.count())]
     assert offered == [name for name, _ in list_methods()]
+
+
+def test_tint_and_relight_panels_preview_live_and_undo(qtbot, editor, tmp_path):
+    from skyseg_core.io import save_image
+
+    image, truth = synthetic_landscape(120, 160)
+    path = tmp_path / "hill.png"
+    save_image(path, image)
+    editor.open_photo(path)
+    qtbot.waitUntil(lambda: editor.model.has_photo, timeout=WAIT_MS)
+    m = editor.model
+    m.set_method("color")
+    editor.tabs.setCurrentWidget(editor.tint_panel)
+    editor.tint_panel.enabled.click()  # asks for an effect before the sky is found: it is found first
+    qtbot.waitUntil(lambda: m.result is not None, timeout=WAIT_MS)
+    assert m.edit.tint.enabled
+    diff = np.abs(m.result.astype(int) - m.proxy.astype(int)).sum(axis=2)
+    assert diff[truth].mean() > 5 and diff[~truth].mean() < 1, "the tint colours the sky only"
+    # click the middle of the gradient bar: a third stop, one more undo step
+    gradient = editor.tint_panel.gradient
+    steps = m.undo_stack.count()
+    qtbot.mouseClick(gradient, Qt.MouseButton.LeftButton, pos=QPoint(gradient.width() // 2, 10))
+    assert len(m.edit.tint.stops) == 3 and m.undo_stack.count() == steps + 1
+    renders = editor.renders_done
+    editor.tabs.setCurrentWidget(editor.relight_panel)
+    editor.relight_panel.enabled.click()
+    qtbot.waitUntil(lambda: editor.renders_done > renders, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)
+    assert m.edit.relight.enabled and editor.relight_panel.use_kelvin.isChecked()  # no new sky: kelvin
+    relit = np.abs(m.result.astype(int) - m.proxy.astype(int)).sum(axis=2)
+    assert relit[~truth].mean() > 1, "relighting changes the foreground"
+    assert [m.undo_stack.text(i) for i in range(m.undo_stack.count())] == [
+        "Tint on/off", "Find sky (color)", "Tint gradient", "Relight on/off"]
+    for _ in range(4):
+        m.undo_stack.undo()
+    assert not m.edit.tint.enabled and not m.edit.relight.enabled and len(m.edit.tint.stops) == 2
+    assert m.matte is None and editor._segment_job is None, "undo never starts a segmentation"
+    qtbot.waitUntil(lambda: m.result is None, timeout=WAIT_MS)
+    assert editor.canvas.shown() == "photo"
 
 
 # --------------------------------------------------------------------------- model and brush
