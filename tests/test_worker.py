@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 from conftest import ROOT, synthetic_landscape
 
+from skyseg_core import effects
 from skyseg_core.errors import InputError
-from skyseg_core.io import load_image, load_matte, save_image
+from skyseg_core.io import load_image, load_matte, save_image, save_matte
 from skyseg_core.segment import segment
+from skyseg_core.skygen import load_sky
 from skyseg_core.worker import (
     MaskParams,
     ReplaceParams,
@@ -198,3 +200,39 @@ def test_stray_prints_go_to_stderr_not_the_protocol():
         while "noise from a library" not in c.stderr_tail(20) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "noise from a library" in c.stderr_tail(20)
+
+
+@pytest.mark.parametrize(("op", "params", "apply"), [
+    ("replace", {"sky": "storm", "fade_edge": 2.0, "flip": True},
+     lambda im, m: effects.replace_sky(im, m, load_sky("storm"), fade_edge=2.0, flip=True)),
+    ("tint", {"stops": [[0, [255, 0, 0]], [1, [0, 0, 255]]], "angle": 45, "mode": "multiply", "strength": 0.5},
+     lambda im, m: effects.tint_sky(im, m, stops=((0.0, (1.0, 0.0, 0.0)), (1.0, (0.0, 0.0, 1.0))), angle=45.0,
+                                    mode="multiply", strength=0.5)),
+    ("relight", {"target": 3200, "strength": 0.8}, lambda im, m: effects.relight(im, m, 3200.0, strength=0.8)),
+    ("relight", {"target": "sunset"}, lambda im, m: effects.relight(im, m, load_sky("sunset"))),
+])
+def test_each_effect_through_the_client_equals_the_library(client, photo, tmp_path, op, params, apply):
+    out, matte_out = tmp_path / f"{op}.png", tmp_path / f"{op}_matte.png"
+    reply = client.request(op, photo, out, dict(params, method="color", matte_output=str(matte_out)))
+    image = load_image(photo)
+    matte = segment(image, method="color")
+    expected = apply(image, matte)
+    assert reply["output"] == str(out) and reply["matte_output"] == str(matte_out)
+    assert np.array_equal(load_image(out), expected)
+    assert np.abs(load_matte(matte_out) - matte).max() <= 0.5 / 255 + 1e-6
+
+
+def test_effect_reuses_a_given_matte_and_checks_its_size(client, photo, tmp_path):
+    image = load_image(photo)
+    half = np.zeros(image.shape[:2], np.float32)
+    half[: image.shape[0] // 2] = 1.0
+    save_matte(tmp_path / "half.png", half)
+    reply = client.request("replace", photo, tmp_path / "r.png", {"matte": str(tmp_path / "half.png"), "sky": "night"})
+    assert reply["method"] == "file"
+    assert np.array_equal(load_image(tmp_path / "r.png"), effects.replace_sky(image, half, load_sky("night")))
+    save_matte(tmp_path / "small.png", np.zeros((3, 3), np.float32))
+    with pytest.raises(skyseg_client.RequestFailed, match="matte is 3x3 but the image is 120x90"):
+        client.request("tint", photo, tmp_path / "t.png", {"matte": str(tmp_path / "small.png")})
+    with pytest.raises(skyseg_client.RequestFailed, match="sky"):
+        client.request("replace", photo, tmp_path / "r2.png", {"sky": "no-such-sky-preset"})
+    assert client.request("ping")["ok"]

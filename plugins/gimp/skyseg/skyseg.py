@@ -305,16 +305,17 @@ class SkysegPlugIn(Gimp.PlugIn):
                                            False, RW)
         elif name == PROC_REPLACE:
             procedure.add_string_argument("sky", "_Sky", "Sky preset name or image file", "golden_hour", RW)
-            procedure.add_double_argument("shift-edge", "Shift _edge", "Grow (+) or shrink (-) the sky",
-                                          -100.0, 100.0, 0.0, RW)
-            procedure.add_double_argument("fade-edge", "_Fade edge", "Feather the sky border",
-                                          0.0, 100.0, 0.0, RW)
+            procedure.add_double_argument("shift-edge", "Shift _edge (%)",
+                                          "Grow (+) or shrink (-) the sky, % of the longer side", -20.0, 20.0, 0.0, RW)
+            procedure.add_double_argument("fade-edge", "_Fade edge (%)",
+                                          "Feather the sky border, % of the longer side", 0.0, 20.0, 0.0, RW)
             procedure.add_double_argument("color-match", "_Colour match", "Foreground toward the sky's light",
                                           0.0, 1.0, 0.0, RW)
             procedure.add_double_argument("halo", "_Halo", "Sky light over the horizon", 0.0, 1.0, 0.0, RW)
-            procedure.add_double_argument("defocus", "_Defocus", "Blur of the new sky", 0.0, 100.0, 0.0, RW)
+            procedure.add_double_argument("defocus", "_Defocus", "Blur the new sky like the old one (1 = match)",
+                                          0.0, 4.0, 0.0, RW)
             procedure.add_boolean_argument("flip", "F_lip sky", "Mirror the new sky", False, RW)
-            procedure.add_double_argument("scale", "Sca_le", "Scale of the new sky", 0.1, 10.0, 1.0, RW)
+            procedure.add_double_argument("scale", "Sca_le", "Extra zoom of the new sky", 0.1, 20.0, 1.0, RW)
         elif name == PROC_TINT:
             top, bottom = Gegl.Color.new("black"), Gegl.Color.new("black")
             top.set_rgba(1.0, 0.55, 0.24, 1.0)

@@ -175,9 +175,9 @@ class SkysegDocker(DockWidget):
 
         for title, rows, action in (
             ("Mask", [], ("Create sky mask", "create_mask")),
-            ("Replace", [("Sky", text("sky")), ("Shift edge", spin("shift_edge", -100, 100, 1)),
-                         ("Fade edge", spin("fade_edge", 0, 100, 1)), ("Colour match", spin("color_match", 0, 1, 0.05)),
-                         ("Halo", spin("halo", 0, 1, 0.05)), ("Defocus", spin("defocus", 0, 100, 1)),
+            ("Replace", [("Sky", text("sky")), ("Shift edge (%)", spin("shift_edge", -20, 20, 0.5)),
+                         ("Fade edge (%)", spin("fade_edge", 0, 20, 0.5)), ("Colour match", spin("color_match", 0, 1, 0.05)),
+                         ("Halo", spin("halo", 0, 1, 0.05)), ("Defocus", spin("defocus", 0, 4, 0.1)),
                          ("", check("flip", "Flip sky"))], ("Replace sky", "replace_sky")),
             ("Tint", [("Top colour", text("tint_top")), ("Bottom colour", text("tint_bottom")),
                       ("Angle", spin("tint_angle", -360, 360, 5)), ("Mode", text("tint_mode")),

@@ -1,0 +1,252 @@
+"""The Krita plug-in's logic and adapter against a fake ``krita`` module, and `skyseg install-plugin`.
+
+The real worker runs (this venv's Python); only Krita is replaced (tests/fake_krita/krita.py).
+The real hosts are driven by tests/test_hosts_*.py.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import stat
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT, synthetic_landscape
+
+from skyseg_core import effects
+from skyseg_core.cli import main as cli_main
+from skyseg_core.cli.install_plugin import enable_in_kritarc, install
+from skyseg_core.errors import InputError
+from skyseg_core.io import load_image, save_image
+from skyseg_core.segment import segment
+from skyseg_core.skygen import load_sky
+
+PLUGIN_DIRS = [ROOT / "tests" / "fake_krita", ROOT / "plugins" / "krita", ROOT / "plugins" / "common"]
+WORKER = [sys.executable, "-m", "skyseg_core", "worker"]
+
+
+@pytest.fixture
+def krita_plugin(monkeypatch):
+    """Import the plug-in with the fake ``krita`` module; yields (krita, skyseg_krita package)."""
+    for folder in PLUGIN_DIRS:
+        monkeypatch.syspath_prepend(str(folder))
+    for name in [m for m in sys.modules if m == "krita" or m.startswith("skyseg_krita")]:
+        monkeypatch.delitem(sys.modules, name)
+    krita = importlib.import_module("krita")
+    monkeypatch.setattr(krita.Krita, "_instance", None)
+    package = importlib.import_module("skyseg_krita")
+    yield krita, package
+    package.extension.stop_worker()
+    for name in [m for m in sys.modules if m == "krita" or m.startswith("skyseg_krita") or m == "skyseg_client"]:
+        sys.modules.pop(name, None)
+
+
+def rgb_to_bgra(rgb):
+    h, w, _ = rgb.shape
+    out = np.full((h, w, 4), 255, np.uint8)
+    out[..., :3] = rgb[..., ::-1]
+    return out.tobytes()
+
+
+def make_doc(krita, rgb, api_version="5.2", above_name=None):
+    """A document with one paint layer "photo" holding ``rgb`` (and optionally a layer above it)."""
+    h, w, _ = rgb.shape
+    doc = krita.Document(w, h, api_version)
+    photo = doc.createNode("photo", "paintlayer")
+    doc.rootNode().addChildNode(photo, None)
+    photo.setPixelData(rgb_to_bgra(rgb), 0, 0, w, h)
+    if above_name:
+        doc.rootNode().addChildNode(doc.createNode(above_name, "paintlayer"), photo)
+    doc.setActiveNode(photo)
+    krita.Krita.instance().document = doc
+    return doc, photo
+
+
+@pytest.fixture
+def landscape_rgb():
+    return synthetic_landscape(60, 80)[0]
+
+
+def core_matte_bytes(rgb, tmp_path):
+    path = save_image(tmp_path / "core.png", rgb, overwrite=True)
+    return np.round(segment(load_image(path), method="color") * 255).astype(np.uint8)
+
+
+def test_plugin_registers_extension_and_docker(krita_plugin):
+    krita, package = krita_plugin
+    app = krita.Krita.instance()
+    assert app.extensions == [package.extension]
+    assert [f.name for f in app.docker_factories] == ["skyseg_docker"]
+    names = [a[0] for a in importlib.import_module("skyseg_krita.extension").ACTIONS]
+    assert names == ["skyseg_create_mask", "skyseg_select_sky", "skyseg_replace_sky", "skyseg_tint_sky", "skyseg_relight"]
+
+
+def test_create_mask_adds_transparency_mask_equal_to_core_matte(krita_plugin, landscape_rgb, tmp_path, monkeypatch):
+    krita, package = krita_plugin
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    doc, photo = make_doc(krita, landscape_rgb)
+    before = photo.pixelData(0, 0, 80, 60)
+    ext = package.extension
+    ext.settings.method = "color"
+    assert ext.run("create_mask"), ext.last_error
+    (mask,) = photo.childNodes()
+    assert (mask.name(), mask.type()) == ("Sky", "transparencymask")
+    got = np.frombuffer(mask.pixelData(0, 0, 80, 60), np.uint8).reshape(60, 80)
+    assert np.array_equal(got, core_matte_bytes(landscape_rgb, tmp_path))
+    assert photo.pixelData(0, 0, 80, 60) == before  # the user's paint layer is untouched
+    assert ext.run("select_sky")
+    assert doc.selection().pixelData(0, 0, 80, 60) == got.tobytes()
+
+
+def test_krita_5_1_without_a_view_gets_a_local_selection_mask(krita_plugin, landscape_rgb, tmp_path, monkeypatch):
+    krita, package = krita_plugin
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    doc, photo = make_doc(krita, landscape_rgb, api_version="5.1")
+    package.extension.settings.method = "color"
+    assert package.extension.run("create_mask"), package.extension.last_error
+    (mask,) = photo.childNodes()
+    assert (mask.name(), mask.type()) == ("Sky", "selectionmask")
+    got = np.frombuffer(mask.pixelData(0, 0, 80, 60), np.uint8).reshape(60, 80)
+    assert np.array_equal(got, core_matte_bytes(landscape_rgb, tmp_path))
+
+
+def test_replace_adds_a_layer_directly_above_with_correct_channel_order(krita_plugin, landscape_rgb, tmp_path, monkeypatch):
+    krita, package = krita_plugin
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    doc, photo = make_doc(krita, landscape_rgb, above_name="notes")
+    before = photo.pixelData(0, 0, 80, 60)
+    ext = package.extension
+    ext.settings.method, ext.settings.sky = "color", "sunset"
+    assert ext.run("replace_sky"), ext.last_error
+    assert [n.name() for n in doc.rootNode().childNodes()] == ["photo", "Sky replaced", "notes"]
+    layer = doc.rootNode().childNodes()[1]
+    assert doc.activeNode() is layer and photo.pixelData(0, 0, 80, 60) == before
+    bgra = np.frombuffer(layer.pixelData(0, 0, 80, 60), np.uint8).reshape(60, 80, 4)
+    image = load_image(save_image(tmp_path / "in.png", landscape_rgb))
+    expected = effects.replace_sky(image, segment(image, method="color"), load_sky("sunset"))
+    assert np.array_equal(bgra[..., 2::-1], expected)  # B, G, R in memory -> R, G, B
+    assert (bgra[..., 3] == 255).all()
+
+
+def test_tint_and_relight_layers(krita_plugin, landscape_rgb, monkeypatch):
+    krita, package = krita_plugin
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    doc, photo = make_doc(krita, landscape_rgb)
+    ext = package.extension
+    ext.settings.method, ext.settings.tint_top, ext.settings.relight_target = "color", "#ff0000", "3200K"
+    assert ext.run("tint_sky") and ext.run("relight"), ext.last_error
+    # each result becomes the active layer, so relight worked on the tinted layer, above it
+    assert [n.name() for n in doc.rootNode().childNodes()] == ["photo", "Sky tinted", "Relit"]
+    assert ext.settings.relight_params()["target"] == 3200.0
+    assert ext.settings.tint_params()["stops"][0] == [0.0, [255.0, 0.0, 0.0]]
+
+
+def test_export_writes_rgb_from_bgra(krita_plugin, tmp_path):
+    krita, package = krita_plugin
+    host = importlib.import_module("skyseg_krita.host").KritaHost(krita.Krita.instance())
+    rgb = np.zeros((2, 3, 3), np.uint8)
+    rgb[0, 0] = (255, 0, 0)  # red
+    rgb[1, 2] = (0, 0, 255)  # blue
+    doc, photo = make_doc(krita, rgb)
+    assert host.export_layer(doc, photo, str(tmp_path / "x.png")) == (3, 2)
+    assert np.array_equal(load_image(tmp_path / "x.png"), rgb)
+    assert host.read_bgra(str(tmp_path / "x.png"), 3, 2) == rgb_to_bgra(rgb)
+    grey = np.arange(6 * 5, dtype=np.uint8).reshape(5, 6) * 8  # odd width: QImage pads rows to 4 bytes
+    save_image(tmp_path / "g.png", np.repeat(grey[..., None], 3, axis=2))
+    assert host.read_grey(str(tmp_path / "g.png"), 6, 5) == grey.tobytes()
+    with pytest.raises(Exception, match="expected 7x5"):
+        host.read_grey(str(tmp_path / "g.png"), 7, 5)
+
+
+def test_worker_crash_and_timeout_give_errors_and_nothing_changes(krita_plugin, landscape_rgb, tmp_path, monkeypatch):
+    krita, package = krita_plugin
+    doc, photo = make_doc(krita, landscape_rgb)
+    ext = package.extension
+    crash = tmp_path / "crash.sh"
+    crash.write_text("#!/bin/sh\necho 'simulated worker crash' >&2\nexit 7\n")
+    crash.chmod(0o755)
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", str(crash))
+    assert not ext.run("create_mask")
+    assert "exit status 7" in ext.last_error and "simulated worker crash" in ext.last_error
+    ext.stop_worker()
+    hang = tmp_path / "hang.sh"
+    hang.write_text("#!/bin/sh\necho '{\"ready\": true, \"protocol\": 1}'\nexec sleep 60\n")
+    hang.chmod(0o755)
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", str(hang))
+    monkeypatch.setenv("SKYSEG_WORKER_TIMEOUT", "1")
+    assert not ext.run("replace_sky")
+    assert "did not answer within 1 s" in ext.last_error
+    assert [n.name() for n in doc.rootNode().childNodes()] == ["photo"] and photo.childNodes() == []
+    ext.stop_worker()
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    monkeypatch.delenv("SKYSEG_WORKER_TIMEOUT")
+    ext.settings.method = "color"
+    assert ext.run("create_mask"), ext.last_error  # the next action works again
+
+
+def test_no_document_or_mask_selected(krita_plugin, landscape_rgb, monkeypatch):
+    krita, package = krita_plugin
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    ext = package.extension
+    assert not ext.run("create_mask") and ext.last_error == "open an image first"
+    doc, photo = make_doc(krita, landscape_rgb)
+    ext.settings.method = "color"
+    assert ext.run("create_mask")
+    doc.setActiveNode(photo.childNodes()[0])  # the mask is selected: work on its layer
+    assert ext.run("replace_sky") and [n.name() for n in doc.rootNode().childNodes()] == ["photo", "Sky replaced"]
+
+
+def test_settings_survive_bad_saved_values(krita_plugin):
+    _, package = krita_plugin
+    logic = importlib.import_module("skyseg_krita.logic")
+    s = logic.Settings.from_dict({"fade_edge": "3.5", "flip": "true", "halo": "oops", "unknown": 1, "method": "color"})
+    assert (s.fade_edge, s.flip, s.halo, s.method) == (3.5, True, 0.0, "color")
+    with pytest.raises(logic.PluginError, match="#rrggbb"):
+        logic.hex_to_rgb("red")
+
+
+# -- skyseg install-plugin ------------------------------------------------------------------------
+
+def test_install_gimp_records_this_interpreter(tmp_path):
+    (target,) = install("gimp", dest=tmp_path / "plug-ins")
+    assert target == tmp_path / "plug-ins" / "skyseg"
+    assert os.stat(target / "skyseg.py").st_mode & stat.S_IXUSR
+    assert (target / "skyseg_client.py").read_bytes() == (ROOT / "plugins" / "common" / "skyseg_client.py").read_bytes()
+    config = json.loads((target / "skyseg_worker.json").read_text())
+    assert config["python"] == sys.executable and config["args"] == ["-m", "skyseg_core", "worker"]
+
+
+def test_install_krita_enables_plugin_and_keeps_kritarc(tmp_path, monkeypatch):
+    kritarc = tmp_path / "kritarc"
+    kritarc.write_text("[General]\ntheme=Krita dark\n\n[python]\nenable_other=true\nenable_skyseg_krita=false\n\n[X]\na=1\n")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    (tmp_path / "data" / "krita").mkdir(parents=True)  # Krita has been run once
+    assert cli_main(["install-plugin", "krita"]) == 0
+    pykrita = tmp_path / "data" / "krita" / "pykrita"
+    assert (pykrita / "skyseg_krita.desktop").is_file() and (pykrita / "skyseg_krita" / "skyseg_client.py").is_file()
+    text = kritarc.read_text()
+    assert "enable_skyseg_krita=true" in text and "enable_skyseg_krita=false" not in text
+    assert "theme=Krita dark" in text and "enable_other=true" in text and "[X]\na=1" in text
+    enable_in_kritarc(kritarc)
+    assert kritarc.read_text() == text  # idempotent
+    fresh = tmp_path / "fresh" / "kritarc"
+    enable_in_kritarc(fresh)
+    assert fresh.read_text() == "[python]\nenable_skyseg_krita=true\n"
+
+
+def test_install_without_host_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    with pytest.raises(InputError, match="GIMP 3 .* was not found; install it, or give the plug-in folder with --dest"):
+        install("gimp")
+    assert cli_main(["install-plugin", "krita"]) == 2
+    assert "Krita (no krita on PATH" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()
