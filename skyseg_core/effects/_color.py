@@ -58,16 +58,37 @@ def to_linear(codes: np.ndarray) -> np.ndarray:
     return srgb_to_linear_formula(codes)
 
 
-def from_linear(linear: np.ndarray, dtype) -> np.ndarray:
-    """Encode linear light (clipped to [0, 1]) to sRGB codes of ``dtype`` (rounded)."""
+_DARK = 0.0031308
+"""Below this linear value sRGB is the straight line 12.92 x."""
+
+
+def from_linear(linear: np.ndarray, dtype, clip: bool = True) -> np.ndarray:
+    """Encode linear light to sRGB codes of ``dtype`` (rounded to nearest).
+
+    ``clip=False`` skips clipping to [0, 1] for callers whose values are in range by
+    construction (convex blends of decoded values); it saves two passes.
+    """
     dtype = np.dtype(dtype)
-    encoded = linear_to_srgb_formula(linear)
-    if dtype == np.uint8:
-        return cv2.convertScaleAbs(encoded, alpha=255.0)
-    if dtype == np.uint16:
-        encoded = cv2.addWeighted(encoded, 65535.0, encoded, 0.0, 0.5)
-        return encoded.astype(np.uint16)
-    return encoded.astype(dtype, copy=False)
+    if dtype != np.uint8 and dtype != np.uint16:
+        return linear_to_srgb_formula(linear).astype(dtype, copy=False)
+    x = np.asarray(linear, dtype=np.float32)
+    shape = x.shape
+    flat = np.ascontiguousarray(x).reshape(shape[0] if x.ndim > 1 else 1, -1)
+    if clip:
+        _, flat = cv2.threshold(flat, 1.0, 1.0, cv2.THRESH_TRUNC)
+        _, flat = cv2.threshold(flat, 0.0, 0.0, cv2.THRESH_TOZERO)
+    top = 255.0 if dtype == np.uint8 else 65535.0
+    powed = cv2.pow(flat, 1.0 / 2.4)
+    if dtype == np.uint8:  # saturate(|a x + b|): the dark pixels it gets wrong are fixed below
+        codes = cv2.convertScaleAbs(powed, alpha=1.055 * top, beta=-0.055 * top)
+    else:
+        codes = cv2.addWeighted(powed, 1.055 * top, powed, 0.0, -0.055 * top, dtype=cv2.CV_16U)
+    dark = cv2.compare(flat, _DARK, cv2.CMP_LE)
+    if cv2.countNonZero(dark):
+        idx = np.flatnonzero(dark)
+        vals = flat.reshape(-1)[idx] * np.float32(12.92 * top) + np.float32(0.5)
+        codes.reshape(-1)[idx] = vals.astype(dtype)
+    return codes.reshape(shape)
 
 
 def code_max(dtype) -> float:

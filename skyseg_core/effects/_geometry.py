@@ -11,8 +11,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..matte import as_matte
-
 
 def percent_to_pixels(percent: float, shape: tuple[int, int]) -> float:
     """A distance in percent of the longer side, in pixels of an image of ``shape``."""
@@ -31,6 +29,27 @@ def _changing_rows(matte: np.ndarray, margin: int) -> tuple[int, int] | None:
     return max(0, int(rows[0]) - margin), min(matte.shape[0], int(rows[-1]) + margin + 2)
 
 
+def _distance_to(part: np.ndarray, sky_side: bool, r: float) -> np.ndarray:
+    """Euclidean distance (pixels) of each pixel to the nearest pixel on the other side of 0.5.
+
+    ``sky_side``: distance of sky pixels to non-sky (else of non-sky pixels to sky). For a
+    large image and radius it is computed at half size and upsampled (error about a pixel,
+    invisible at a radius of several pixels).
+    """
+    half = r >= 6 and part.size >= 4_000_000
+    src = part
+    if half:
+        h, w = part.shape
+        src = cv2.resize(part[:h // 2 * 2, :w // 2 * 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    mask = cv2.compare(src, 0.5, cv2.CMP_GE if sky_side else cv2.CMP_LT)
+    dist = cv2.distanceTransform(mask, cv2.DIST_L2, 5)
+    if half:
+        dist = cv2.resize(dist, (w // 2 * 2, h // 2 * 2), interpolation=cv2.INTER_LINEAR)
+        dist = cv2.copyMakeBorder(dist, 0, h - dist.shape[0], 0, w - dist.shape[1], cv2.BORDER_REPLICATE)
+        dist *= np.float32(2.0)
+    return dist
+
+
 def shift_edge(matte: np.ndarray, pixels: float) -> np.ndarray:
     """Grow (``pixels`` > 0) or shrink (< 0) the sky by a disk of radius ``|pixels|``.
 
@@ -40,24 +59,26 @@ def shift_edge(matte: np.ndarray, pixels: float) -> np.ndarray:
     """
     if abs(pixels) < 1e-3:
         return matte
-    r = np.float32(abs(pixels))
+    r = float(abs(pixels))
     span = _changing_rows(matte, int(np.ceil(r)) + 2)
     if span is None:
         return matte
     r0, r1 = span
     part = matte[r0:r1]
-    sky = (part >= 0.5).astype(np.uint8)
+    has_sky = cv2.countNonZero(cv2.compare(part, 0.5, cv2.CMP_GE)) > 0
+    if not has_sky:
+        return matte
     out = matte.copy()
-    if pixels > 0:
-        if not sky.any():
-            return matte
-        dist = cv2.distanceTransform(1 - sky, cv2.DIST_L2, 5)
-        out[r0:r1] = np.maximum(part, np.clip(r + np.float32(1.0) - dist, 0.0, 1.0))  # edge at dist - 0.5
+    if pixels > 0:  # the edge lies half a pixel before the nearest sky pixel's centre
+        dist = _distance_to(part, sky_side=False, r=r)
+        moved = cv2.addWeighted(dist, -1.0, dist, 0.0, r + 1.0)
+        cv2.min(moved, 1.0, dst=moved)
+        out[r0:r1] = cv2.max(part, moved)
     else:
-        if not sky.any():
-            return matte
-        dist = cv2.distanceTransform(sky, cv2.DIST_L2, 5)
-        out[r0:r1] = np.minimum(part, np.clip(dist - r, 0.0, 1.0))
+        dist = _distance_to(part, sky_side=True, r=r)
+        moved = cv2.addWeighted(dist, 1.0, dist, 0.0, -r)
+        cv2.max(moved, 0.0, dst=moved)
+        out[r0:r1] = cv2.min(part, moved)
     return out
 
 
@@ -65,7 +86,8 @@ def feather(matte: np.ndarray, sigma: float) -> np.ndarray:
     """Soften the matte edge with a Gaussian-like blur of standard deviation ``sigma`` pixels.
 
     Small sigmas use an exact Gaussian; larger ones OpenCV's stack blur, whose cost does not
-    grow with the radius. Only the rows the blur can change are computed.
+    grow with the radius, at a reduced size (sigma stays >= 4 working pixels, so the result is
+    as smooth) and upsampled. Only the rows the blur can change are computed.
     """
     if sigma < 0.3:
         return matte
@@ -78,9 +100,15 @@ def feather(matte: np.ndarray, sigma: float) -> np.ndarray:
     if sigma < 3.0:
         blurred = cv2.GaussianBlur(part, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
     else:
-        blurred = cv2.stackBlur(part, (k, k))
+        f = int(min(8, max(1, sigma // 4)))
+        h, w = part.shape
+        small = part if f == 1 else cv2.resize(part, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+        ks = 2 * int(round(2.45 * sigma / f)) + 1
+        blurred = cv2.stackBlur(small, (ks, ks))
+        if f > 1:
+            blurred = cv2.resize(blurred, (w, h), interpolation=cv2.INTER_LINEAR)
     out = matte.copy()
-    out[r0:r1] = as_matte(blurred)
+    out[r0:r1] = blurred  # a blur of values in [0, 1] stays in [0, 1]
     return out
 
 

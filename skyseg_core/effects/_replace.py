@@ -24,6 +24,9 @@ HALO_RADIUS = 4.0
 HALO_GAIN = 0.6
 """Edge light at ``halo=1`` right at the border: this fraction of the sky's light is added."""
 
+CHUNK_ROWS = 128
+"""Rows blended at a time (keeps the temporaries small and reused)."""
+
 _SHARP_BASELINE = 0.75
 """What :func:`estimate_blur` reports for a perfectly sharp edge (pixel size and Sobel blur)."""
 
@@ -148,19 +151,13 @@ def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_edge
     for r0, r1 in _runs(sky_rows):
         out[r0:r1] = sky_codes[r0:r1]
     for r0, r1 in _runs(dense):
-        fg_lin = C.to_linear(foreground[r0:r1])
-        if light_small is not None:
-            light = G.upsample_block(light_small, k, (H, W), r0, r1)
-            fg_lin = cv2.subtract(cv2.add(fg_lin, light), cv2.multiply(fg_lin, light))  # screen
-            if lit_foreground is not None:
-                lit_foreground[r0:r1] = C.from_linear(fg_lin, dtype)
-        ra = min(r1, rows_alpha)
-        if r0 < ra:
-            a = alpha[r0:ra]
-            part = fg_lin[:ra - r0]
-            sky_lin = C.to_linear(sky_codes[r0:ra])
-            fg_lin[:ra - r0] = cv2.add(part, cv2.multiply(cv2.merge([a, a, a]), cv2.subtract(sky_lin, part)))
-        out[r0:r1] = C.from_linear(fg_lin, dtype)
+        for c0 in range(r0, r1, CHUNK_ROWS):
+            c1 = min(r1, c0 + CHUNK_ROWS)
+            light = None if light_small is None else G.upsample_block(light_small, k, (H, W), c0, c1)
+            out[c0:c1], lit = _blend_rows(foreground[c0:c1], sky_codes[c0:min(c1, rows_alpha)],
+                                          alpha[c0:min(c1, rows_alpha)], light, lit_foreground is not None)
+            if lit is not None:
+                lit_foreground[c0:c1] = lit
     if dtype.kind == "f":  # float codes do not survive decode/encode bit-exactly: restore them
         keep = (alpha <= 0)[..., None]
         if light_small is None:
@@ -173,6 +170,28 @@ def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_edge
     if full_sky:
         result.sky = sky_codes
     return result
+
+
+def _blend_rows(fg: np.ndarray, sky: np.ndarray, alpha: np.ndarray, light: np.ndarray | None,
+                want_lit: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Blend a block of rows in linear light: ``fg`` screened with ``light``, then the first
+    ``len(sky)`` rows mixed with ``sky`` by ``alpha``. Returns (codes, lit foreground codes)."""
+    dtype = fg.dtype
+    fg_lin = C.to_linear(fg)
+    lit = None
+    if light is not None:  # screen: adds light, never clips
+        product = cv2.multiply(fg_lin, light)
+        cv2.add(fg_lin, light, dst=fg_lin)
+        cv2.subtract(fg_lin, product, dst=fg_lin)
+        if want_lit:
+            lit = C.from_linear(fg_lin, dtype, clip=False)
+    n = sky.shape[0]
+    if n:
+        head = fg_lin[:n]
+        diff = cv2.subtract(C.to_linear(sky), head)
+        cv2.multiply(diff, cv2.merge([alpha, alpha, alpha]), dst=diff)
+        cv2.add(head, diff, dst=head)
+    return C.from_linear(fg_lin, dtype, clip=dtype.kind == "f"), lit
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
