@@ -59,6 +59,7 @@ class Canvas(QGraphicsView):
         self._drag_origin: QPointF | None = None
         self._pan_origin = None
         self._drop_hint = ""
+        self._prepared = None
         self._pixmaps: dict[str, QPixmap | None] = {"photo": None, "matte": None, "result": None, "overlay": None}
         model.photoChanged.connect(self._on_photo)
         model.matteChanged.connect(self._on_matte)
@@ -78,10 +79,20 @@ class Canvas(QGraphicsView):
         self.refresh()
         self.fit()
 
+    def prepared_matte_images(self, base_proxy_matte, overlay, grey) -> None:
+        """Overlay and matte images a job already made for this unbrushed matte."""
+        self._prepared = (base_proxy_matte, overlay, grey)
+
     def _on_matte(self) -> None:
-        matte = self.model.matte
-        self._pixmaps["matte"] = None if matte is None else QPixmap.fromImage(grey_to_qimage(matte))
-        self._pixmaps["overlay"] = None if matte is None else QPixmap.fromImage(overlay_qimage(matte))
+        m, prepared = self.model, self._prepared
+        if m.matte is None:
+            overlay = grey = None
+        elif prepared is not None and prepared[0] is m.base_proxy_matte and not m.strokes:
+            overlay, grey = prepared[1], prepared[2]
+        else:
+            overlay, grey = overlay_qimage(m.matte), grey_to_qimage(m.matte)
+        self._pixmaps["matte"] = None if grey is None else QPixmap.fromImage(grey)
+        self._pixmaps["overlay"] = None if overlay is None else QPixmap.fromImage(overlay)
         self.refresh()
 
     def _on_result(self) -> None:

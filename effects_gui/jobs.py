@@ -171,7 +171,10 @@ def segment(job: Job, image: np.ndarray, proxy_shape: tuple[int, int], method: s
     matte = check_matte(refine(image, coarse), image.shape[:2])
     job.report(90, "Preparing the preview")
     proxy_matte = resize_matte(matte, proxy_shape)
-    return matte, proxy_matte, resolved
+    from .qimage import grey_to_qimage, overlay_qimage
+
+    images = (overlay_qimage(proxy_matte), grey_to_qimage(proxy_matte))  # off the GUI thread
+    return matte, proxy_matte, resolved, images
 
 
 def load_sky(job: Job, source, preview_long_side: int):

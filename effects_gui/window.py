@@ -32,7 +32,7 @@ from .panels import BrushPanel, RelightPanel, SkyPanel, TintPanel
 APP_NAME = "skyseg editor"
 MAX_RECENT = 10
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
-SKY_PREVIEW_FACTOR = 1.5  # the preview's sky is kept a little larger than the preview
+SKY_PREVIEW_FACTOR = 1.0  # the preview's sky: as large as the preview (a larger one costs 3x per render)
 
 
 def settings() -> QSettings:
@@ -389,7 +389,8 @@ class MainWindow(QMainWindow):
             self._segment_job = None
             if m.image is not image:  # another photo was opened meanwhile
                 return
-            matte, proxy_matte, resolved = result
+            matte, proxy_matte, resolved, images = result
+            self.canvas.prepared_matte_images(proxy_matte, *images)
             m.set_segmentation(matte, proxy_matte, resolved)
             self._idle(f"Sky found with {resolved}. Brush to refine, or pick a new sky.")
             self._update_enabled()
