@@ -184,7 +184,7 @@ def load_sky(job: Job, source, preview_long_side: int):
     job.report(10, "Loading the sky")
     full = _effects.load_sky(source)
     preview, _ = proxy_of(full, preview_long_side)
-    label = Path(str(source)).stem if Path(str(source)).suffix else str(source)
+    label = (Path(str(source)).stem if Path(str(source)).suffix else str(source)).replace("_", " ")
     return SkyChoice(label, full, preview)
 
 

@@ -248,7 +248,7 @@ class SkyPanel(QWidget):
 
     skyRequested = pyqtSignal(object)  # a path or preset name
     openSkyRequested = pyqtSignal()
-    THUMB = QSize(96, 60)
+    THUMB = QSize(84, 52)
 
     def __init__(self, model, parent=None):
         super().__init__(parent)
@@ -258,7 +258,7 @@ class SkyPanel(QWidget):
         self.palette.setObjectName("skyPalette")
         self.palette.setViewMode(QListWidget.ViewMode.IconMode)
         self.palette.setIconSize(self.THUMB)
-        self.palette.setGridSize(QSize(self.THUMB.width() + 12, self.THUMB.height() + 26))
+        self.palette.setGridSize(QSize(self.THUMB.width() + 8, self.THUMB.height() + 24))
         self.palette.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.palette.setMovement(QListWidget.Movement.Static)
         self.palette.setMinimumHeight(2 * (self.THUMB.height() + 26) + 8)
