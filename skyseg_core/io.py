@@ -296,7 +296,16 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
     """
     path = Path(path)
     limit = max_pixels_limit(max_pixels)
-    data = _read_bytes(path)
+    return decode_image(_read_bytes(path), path, max_pixels=limit)
+
+
+def decode_image(data: bytes, name: object = None, max_pixels: int | None = None) -> np.ndarray:
+    """Decode image file bytes as :func:`load_image` does (``name`` labels error messages).
+
+    For images that arrive in memory (worker, clipboard) and for fuzzing the decoders.
+    """
+    path = name
+    limit = max_pixels_limit(max_pixels)
     if not data:
         raise InputError("file is empty (0 bytes)", path)
     with warnings.catch_warnings():

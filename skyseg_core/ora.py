@@ -12,8 +12,11 @@ Layers are given and returned bottom to top (the order they are painted in).
 from __future__ import annotations
 
 import os
+import re
+import struct
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +56,14 @@ class OraLayers(list):
     merged: np.ndarray | None = None
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold (control characters, lone surrogates)."""
+    return _NOT_XML.sub("", str(text))
+
+
 def _encode_png(pixels: np.ndarray) -> bytes:
     if pixels.dtype not in (np.uint8, np.uint16):
         raise OutputError(f"layers must be uint8 or uint16, got {pixels.dtype}")
@@ -71,7 +82,10 @@ def _encode_png(pixels: np.ndarray) -> bytes:
 
 
 def _decode_png(data: bytes, name: str) -> np.ndarray:
-    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    try:
+        pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        pixels = None
     if pixels is None:
         raise InputError(f"layer {name!r} is not a readable PNG")
     if pixels.ndim == 3 and pixels.shape[2] == 4:
@@ -173,7 +187,7 @@ def write_ora(path: str | os.PathLike, layers: list[Layer], size: tuple[int, int
         files.append((src, _encode_png(layer.pixels)))
     for i, layer in reversed(list(enumerate(layers))):  # stack.xml lists the top layer first
         ET.SubElement(stack, "layer", {
-            "name": layer.name, "src": f"data/layer{i:03d}.png", "x": str(int(layer.x)), "y": str(int(layer.y)),
+            "name": xml_safe(layer.name), "src": f"data/layer{i:03d}.png", "x": str(int(layer.x)), "y": str(int(layer.y)),
             "opacity": f"{float(np.clip(layer.opacity, 0.0, 1.0)):.4f}",
             "visibility": "visible" if layer.visible else "hidden",
             "composite-op": layer.composite_op,
@@ -197,49 +211,101 @@ def write_ora(path: str | os.PathLike, layers: list[Layer], size: tuple[int, int
     return write_bytes_atomic(path, write, overwrite=overwrite)
 
 
+_MAX_XML_BYTES = 16 << 20
+"""Largest stack.xml read (a zip entry can claim any size: a zip bomb)."""
+
+
+def _attr_float(node, key: str, default: float) -> float:
+    try:
+        value = float(node.get(key, default))
+    except (TypeError, ValueError):
+        return default
+    return value if np.isfinite(value) else default
+
+
+def _attr_int(node, key: str, default: int = 0) -> int:
+    value = _attr_float(node, key, default)
+    return int(np.clip(value, -(2**31), 2**31 - 1))
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR, or None if ``data`` does not start like a PNG."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR" or len(data) < 24:
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _read_entry(zf: zipfile.ZipFile, name: str, limit_bytes: int, path: Path) -> bytes:
+    info = zf.getinfo(name)
+    if info.file_size > limit_bytes:
+        raise InputError(f"{name} claims {info.file_size:,} bytes, more than skyseg reads", path)
+    return zf.read(info)
+
+
+def _layer_pixels(zf: zipfile.ZipFile, src: str, limit: int, path: Path) -> np.ndarray:
+    """A layer PNG, its size checked against the pixel limit before decoding."""
+    try:
+        data = _read_entry(zf, src, limit * 8 + (1 << 20), path)  # 16-bit RGBA + slack
+    except KeyError:
+        raise InputError(f"layer file {src!r} missing", path) from None
+    size = _png_size(data)
+    if size is None:
+        raise InputError(f"layer {src!r} is not a PNG", path)
+    if size[0] * size[1] > limit:
+        raise InputError(f"layer {src!r} is {size[0]}x{size[1]}, larger than the pixel limit", path)
+    return _decode_png(data, src)
+
+
 def read_ora(path: str | os.PathLike, max_pixels: int | None = None) -> OraLayers:
     """Read an OpenRaster file's layers, bottom to top (with ``.size`` and ``.merged``).
 
     Raises :class:`InputError` for a file that is not a valid OpenRaster zip, a missing layer
-    PNG, or a canvas larger than the pixel limit.
+    PNG, or a canvas or layer larger than the pixel limit. Hostile attribute values (NaN,
+    huge numbers, text) fall back to the defaults; opacity is clipped to [0, 1].
     """
     path = Path(path)
     if not path.is_file():
         raise InputError("no such file", path)
+    limit = max_pixels_limit(max_pixels)
     try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"not an OpenRaster file ({exc})", path) from None
-    with zf:
+        return _read_ora(path, limit)
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error, NotImplementedError,
+            RuntimeError, ValueError, struct.error, KeyError) as exc:
+        # zipfile raises all of these for damaged archives
+        raise InputError(f"not a readable OpenRaster file ({type(exc).__name__}: {exc})".replace("\n", " "),
+                         path) from None
+
+
+def _read_ora(path: Path, limit: int) -> OraLayers:
+    with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
-        if not names or names[0] != "mimetype" or zf.read("mimetype").strip() != MIMETYPE:
+        if not names or names[0] != "mimetype" or _read_entry(zf, "mimetype", 1024, path).strip() != MIMETYPE:
             raise InputError("not an OpenRaster file (mimetype entry missing or wrong)", path)
         try:
-            root = ET.fromstring(zf.read("stack.xml"))
+            root = ET.fromstring(_read_entry(zf, "stack.xml", _MAX_XML_BYTES, path))
         except (KeyError, ET.ParseError) as exc:
             raise InputError(f"stack.xml missing or malformed ({exc})", path) from None
         try:
             W, H = int(root.get("w")), int(root.get("h"))
         except (TypeError, ValueError):
             raise InputError("stack.xml has no valid canvas size", path) from None
-        if W * H > max_pixels_limit(max_pixels):
+        if W < 1 or H < 1:
+            raise InputError(f"canvas size {W}x{H} is not positive", path)
+        if W * H > limit:
             raise InputError(f"canvas {W}x{H} is larger than the pixel limit", path)
         layers = OraLayers()
         for node in root.iter("layer"):
-            src = node.get("src", "")
-            try:
-                data = zf.read(src)
-            except KeyError:
-                raise InputError(f"layer file {src!r} missing", path) from None
             layers.append(Layer(
-                name=node.get("name", ""), pixels=_decode_png(data, src),
+                name=node.get("name", ""), pixels=_layer_pixels(zf, node.get("src", ""), limit, path),
                 visible=node.get("visibility", "visible") != "hidden",
-                opacity=float(node.get("opacity", "1")),
+                opacity=float(np.clip(_attr_float(node, "opacity", 1.0), 0.0, 1.0)),
                 composite_op=node.get("composite-op", "svg:src-over"),
-                x=int(float(node.get("x", "0"))), y=int(float(node.get("y", "0"))),
+                x=_attr_int(node, "x"), y=_attr_int(node, "y"),
             ))
         layers.reverse()  # stack.xml is top first
         layers.size = (W, H)
         if "mergedimage.png" in names:
-            layers.merged = _decode_png(zf.read("mergedimage.png"), "mergedimage.png")
+            layers.merged = _layer_pixels(zf, "mergedimage.png", limit, path)
     return layers

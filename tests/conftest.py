@@ -7,8 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Hypothesis profiles. "ci" (default): tests/test_fuzz.py runs a multiple of max_examples per
+# target, 10,000 generated cases in all, deterministic. "long" (`make fuzz`): random and
+# 30 times more. A non-fuzz property test should set its own @settings(max_examples=...).
+settings.register_profile("ci", max_examples=1000, deadline=None, derandomize=True, print_blob=True)
+settings.register_profile("long", max_examples=30_000, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
