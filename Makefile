@@ -30,6 +30,10 @@ test: $(VENV)/.installed-all
 bench: $(VENV)/.installed-all
 	$(BIN)/python -m benchmarks.run
 
+# Long fuzzing run (tests/test_fuzz.py with the "long" hypothesis profile: about 300,000 cases).
+fuzz: $(VENV)/.installed-all
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest tests/test_fuzz.py -q --hypothesis-show-statistics
+
 lint: $(VENV)/.installed-all
 	$(BIN)/ruff check skyseg_core effects_gui plugins tests benchmarks scripts
 
