@@ -2,7 +2,8 @@
 
 Commands change the model only through its ``_put_*`` methods, so the model announces the
 change exactly as for a first edit. Consecutive changes of one setting within a short time
-(a slider being dragged) merge into one step.
+(a slider being dragged) merge into one step, unless :meth:`EditorModel.new_step` was called
+in between (a widget's discrete action: adding a gradient stop, picking its colour).
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ class SettingCommand(QUndoCommand):
         self.old = model._get_setting(group, key)
         self.new = value
         self.stamp = time.monotonic()
+        self.gesture = model.gesture
 
     def id(self) -> int:
         return _IDS.setdefault((self.group, self.key), 1000 + len(_IDS))
 
     def mergeWith(self, other) -> bool:
-        if other.id() != self.id() or other.stamp - self.stamp > _MERGE_SECONDS:
+        if (other.id() != self.id() or other.gesture != self.gesture
+                or other.stamp - self.stamp > _MERGE_SECONDS):
             return False
         self.new, self.stamp = other.new, other.stamp
         return True

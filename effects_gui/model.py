@@ -144,6 +144,7 @@ class EditorModel(QObject):
         self.view = ViewSettings()
         self.brush = BrushSettings()
         self.result: np.ndarray | None = None  # proxy-size preview of the result
+        self.gesture = 0  # settings changed within one gesture merge into one undo step
 
     # ----------------------------------------------------------------- queries
     @property
@@ -202,6 +203,10 @@ class EditorModel(QObject):
             raise KeyError(key)
         if self.edit.sky_params[key] != value:
             self.undo_stack.push(commands.SettingCommand(self, "sky", key, value))
+
+    def new_step(self) -> None:
+        """The next setting change starts a new undo step even if it follows quickly."""
+        self.gesture += 1
 
     def set_tint(self, **changes) -> None:
         self._push_settings("tint", changes)

@@ -82,6 +82,7 @@ class GradientEditor(QWidget):
     it, double-click it to change its colour, right-click it to remove it (two stay)."""
 
     stopsChanged = pyqtSignal(tuple)
+    stepStarted = pyqtSignal()  # a new action (add, remove, recolour, start of a drag)
     HANDLE = 7
 
     def __init__(self, parent=None):
@@ -147,6 +148,7 @@ class GradientEditor(QWidget):
     def mousePressEvent(self, event) -> None:
         x = event.position().x()
         index = self._stop_at(x)
+        self.stepStarted.emit()
         if event.button() == Qt.MouseButton.RightButton:
             if index is not None and len(self.stops) > 2:
                 del self.stops[index]
@@ -179,6 +181,7 @@ class GradientEditor(QWidget):
         pos, rgb = self.stops[index]
         colour = QColorDialog.getColor(QColor(*rgb), self, "Gradient stop colour")
         if colour.isValid():
+            self.stepStarted.emit()
             self.stops[index] = (pos, (colour.red(), colour.green(), colour.blue()))
             self.update()
             self._emit()
@@ -277,6 +280,7 @@ class SkyPanel(QWidget):
             slider.setObjectName(f"sky_{key}")
             slider.setToolTip(tip)
             slider.valueChanged.connect(lambda v, k=key: model.set_sky_param(k, v))
+            slider.slider.sliderPressed.connect(model.new_step)  # each drag is its own undo step
             form.addRow(label, slider)
             self.sliders[key] = slider
         self.flip = QCheckBox("Flip sky")
@@ -339,7 +343,10 @@ class TintPanel(QWidget):
         layout.addWidget(hint)
         layout.addStretch(1)
         self.enabled.toggled.connect(lambda on: model.set_tint(enabled=on))
+        self.gradient.stepStarted.connect(model.new_step)
         self.gradient.stopsChanged.connect(lambda stops: model.set_tint(stops=stops))
+        for slider in (self.angle, self.strength):
+            slider.slider.sliderPressed.connect(model.new_step)
         self.angle.valueChanged.connect(lambda v: model.set_tint(angle=v))
         self.mode.currentTextChanged.connect(lambda text: model.set_tint(mode=text))
         self.strength.valueChanged.connect(lambda v: model.set_tint(strength=v))
@@ -385,6 +392,8 @@ class RelightPanel(QWidget):
         layout.addWidget(hint)
         layout.addStretch(1)
         self.enabled.toggled.connect(lambda on: model.set_relight(enabled=on))
+        for slider in (self.strength, self.kelvin):
+            slider.slider.sliderPressed.connect(model.new_step)
         self.strength.valueChanged.connect(lambda v: model.set_relight(strength=v))
         self.use_sky.toggled.connect(lambda on: model.set_relight(use_sky=on))
         self.kelvin.valueChanged.connect(lambda v: model.set_relight(kelvin=v))

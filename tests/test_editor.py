@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from conftest import SHARED_DATA, require_shared_data, synthetic_landscape
 from PyQt6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
-from PyQt6.QtGui import QDragEnterEvent, QDropEvent
-from PyQt6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PyQt6.QtGui import QColor, QDragEnterEvent, QDropEvent
+from PyQt6.QtWidgets import QApplication, QColorDialog, QFileDialog, QMessageBox
 
 from skyseg_core.io import load_image, load_matte
 
@@ -34,6 +34,7 @@ class Dialogs:
         self.open_paths: list[str] = []
         self.save_paths: list[str] = []
         self.answer = QMessageBox.StandardButton.Discard
+        self.colour = QColor()  # invalid: the colour dialog was cancelled
 
     def critical(self, parent, title, text, *args, **kwargs):
         self.errors.append(text)
@@ -46,6 +47,9 @@ class Dialogs:
     def information(self, parent, title, text, *args, **kwargs):
         self.infos.append(text)
         return QMessageBox.StandardButton.Ok
+
+    def get_colour(self, *args, **kwargs):
+        return self.colour
 
     def get_open(self, *args, **kwargs):
         return (self.open_paths.pop(0), "") if self.open_paths else ("", "")
@@ -62,6 +66,7 @@ def dialogs(monkeypatch, tmp_path):
     monkeypatch.setattr(QMessageBox, "information", d.information)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", d.get_open)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", d.get_save)
+    monkeypatch.setattr(QColorDialog, "getColor", d.get_colour)
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     return d
 
@@ -327,7 +332,7 @@ def test_every_registered_method_is_offered(editor):
     assert offered == [name for name, _ in list_methods()]
 
 
-def test_tint_and_relight_panels_preview_live_and_undo(qtbot, editor, tmp_path):
+def test_tint_and_relight_panels_preview_live_and_undo(qtbot, editor, dialogs, tmp_path):
     from skyseg_core.io import save_image
 
     image, truth = synthetic_landscape(120, 160)
@@ -348,6 +353,13 @@ def test_tint_and_relight_panels_preview_live_and_undo(qtbot, editor, tmp_path):
     steps = m.undo_stack.count()
     qtbot.mouseClick(gradient, Qt.MouseButton.LeftButton, pos=QPoint(gradient.width() // 2, 10))
     assert len(m.edit.tint.stops) == 3 and m.undo_stack.count() == steps + 1
+    # double-click the first stop's handle: its colour from the (patched) colour dialog
+    dialogs.colour = QColor(10, 200, 30)
+    handle = QPoint(round(gradient._x(0.0)), gradient.height() - gradient.HANDLE)
+    qtbot.mouseDClick(gradient, Qt.MouseButton.LeftButton, pos=handle)
+    assert m.edit.tint.stops[0] == (0.0, (10, 200, 30))
+    m.undo_stack.undo()
+    assert len(m.edit.tint.stops) == 3 and m.edit.tint.stops[0][1] != (10, 200, 30)
     renders = editor.renders_done
     editor.tabs.setCurrentWidget(editor.relight_panel)
     editor.relight_panel.enabled.click()
@@ -374,6 +386,10 @@ def test_settings_are_undoable_and_a_drag_is_one_step(qtbot):
     for value in (0.1, 0.2, 0.3):  # a slider being dragged
         model.set_sky_param("halo", value)
     assert model.undo_stack.count() == 1 and model.edit.sky_params["halo"] == 0.3
+    model.new_step()  # a second drag of the same slider: its own step
+    model.set_sky_param("halo", 0.4)
+    assert model.undo_stack.count() == 2
+    model.undo_stack.undo()
     model.set_tint(enabled=True, angle=45.0)
     assert model.undo_stack.count() == 3
     model.undo_stack.undo()
