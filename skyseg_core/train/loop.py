@@ -14,7 +14,6 @@ import math
 import os
 import random
 import time
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +76,11 @@ def _merge(base: dict, override: dict) -> dict:
 
 def load_config(path: str | Path | None = None, overrides: dict | None = None) -> dict:
     """The defaults, updated by a TOML file and then by ``overrides`` (nested dicts)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
     config = copy.deepcopy(DEFAULT_CONFIG)
     if path is not None:
         with open(path, "rb") as f:
@@ -90,8 +94,7 @@ def seed_everything(seed: int) -> None:
     import torch
 
     random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
+    torch.manual_seed(seed)  # numpy draws come from Generators seeded per worker (TrainSet)
 
 
 def pick_device(name: str = "auto"):

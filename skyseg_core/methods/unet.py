@@ -1,0 +1,116 @@
+"""``unet``: the sky U-Net trained by ``skyseg train``, run with ONNX Runtime.
+
+The network (segmentation-models-pytorch U-Net with a MobileNetV3-small encoder, trained from
+scratch on the shared sky data with sky compositing; see ``assets/models/sky_unet.md``) ships as
+``assets/models/sky_unet.onnx``, pinned by SHA-256. Its preprocessing (mean, std, divisor,
+working size) is read from the model's metadata, never repeated here. The photo is shrunk to
+the working size, padded to the divisor, run, cropped back; the sigmoid probability is
+returned as is (never min-max stretched, never thresholded), so refinement can shape it.
+
+Failure modes
+-------------
+- Trained on a few thousand research photos: street scenes, webcams, fisheye shots and
+  everyday photos. Unusual photos (aerial views, underwater, heavy graphics, paintings)
+  are outside what it has seen.
+- Thin structures (wires, bare branches) are finer than its working size; refinement brings
+  part of them back.
+- Smooth blue or white surfaces at the top of the frame (walls, water reflecting the sky,
+  snow against an overcast sky) can score as sky.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelFileError
+from ..models import checked_model_file, is_model_available
+from . import register
+from ._base import SkyMethod
+
+MODEL_NAME = "sky_unet.onnx"
+MODEL_ENV = "SKYSEG_UNET_MODEL"
+FORMAT = "skyseg-sky-unet/1"
+
+
+class _UnetSession:
+    """An ONNX Runtime session plus the preprocessing recorded in the model's metadata."""
+
+    def __init__(self, path: Path, threads: int | None = None):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelFileError(f"cannot load the sky U-Net model ({exc})", path) from None
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if meta.get("format") != FORMAT:
+            raise ModelFileError(
+                f"not a skyseg sky U-Net model (metadata format {meta.get('format')!r}, expected {FORMAT!r}); "
+                "export one with `skyseg export CHECKPOINT`", path)
+        try:
+            self.mean = np.array(json.loads(meta["mean"]), np.float32)
+            self.std = np.array(json.loads(meta["std"]), np.float32)
+            self.divisor = int(meta["divisor"])
+            self.working_size = int(meta["working_size"])
+        except (KeyError, ValueError) as exc:
+            raise ModelFileError(f"sky U-Net model metadata is incomplete ({exc})", path) from None
+        self.metadata = dict(meta)
+        self.input = self.session.get_inputs()[0].name
+        self.output = self.session.get_outputs()[0].name
+
+    def probability(self, image: np.ndarray) -> np.ndarray:
+        """Sky probability of a float32 RGB image in [0, 1] at its own size (pad, run, crop)."""
+        h, w = image.shape[:2]
+        x = (image - self.mean) / self.std
+        ph, pw = (-h) % self.divisor, (-w) % self.divisor
+        if ph or pw:
+            mode = "reflect" if ph < h and pw < w else "edge"
+            x = np.pad(x, ((0, ph), (0, pw), (0, 0)), mode=mode)
+        x = np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32)
+        (prob,) = self.session.run([self.output], {self.input: x})
+        return np.asarray(prob[0, 0, :h, :w], np.float32)
+
+
+@register
+class UnetMethod(SkyMethod):
+    """The trained sky U-Net (ONNX); the default (``auto``) when its model file is present.
+
+    Parameters
+    ----------
+    model_path : path, optional
+        An exported model to use instead of the bundled one (else ``$SKYSEG_UNET_MODEL``,
+        else ``assets/models/sky_unet.onnx``).
+    working_size : int, optional
+        Longer side the photo is shrunk to before the network; default: the model's recorded size.
+    threads : int, optional
+        ONNX Runtime intra-op threads (default: up to 4).
+    """
+
+    name = "unet"
+    description = "sky U-Net (MobileNetV3 encoder) trained on the shared sky data, ONNX Runtime"
+    working_size = 320
+
+    def __init__(self, model_path: str | os.PathLike | None = None, working_size: int | None = None,
+                 threads: int | None = None):
+        path = checked_model_file(MODEL_NAME, explicit=model_path, env_var=MODEL_ENV)
+        self._session = _UnetSession(path, threads)
+        self.working_size = working_size or self._session.working_size
+
+    @property
+    def metadata(self) -> dict:
+        """The model file's metadata (preprocessing, versions, training-data hash, ...)."""
+        return dict(self._session.metadata)
+
+    @classmethod
+    def available(cls) -> bool:
+        return is_model_available(MODEL_NAME, env_var=MODEL_ENV)
+
+    def predict(self, image: np.ndarray) -> np.ndarray:
+        return self._session.probability(image)

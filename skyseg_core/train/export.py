@@ -1,0 +1,122 @@
+"""Export a training checkpoint to the ONNX file the ``unet`` method runs.
+
+The graph takes ``image``: float32 (N, 3, H, W), RGB scaled to [0, 1] then normalised with the
+recorded mean/std, H and W multiples of the recorded divisor; it returns ``sky``: float32
+(N, 1, H, W), the sigmoid sky probability. The metadata travels with the weights (STYLE.md
+point 5): preprocessing, working size, divisor, output meaning, versions, training-data hash.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import warnings
+from pathlib import Path
+
+from .model import DIVISOR, IMAGENET_MEAN, IMAGENET_STD, build_model
+
+FORMAT = "skyseg-sky-unet/1"
+"""The metadata format the ``unet`` method understands."""
+
+OUTPUT_MEANING = "sigmoid sky probability, (N, 1, H, W), 1 = sky; not stretched, not thresholded"
+
+
+def _probability_model(model):
+    import torch
+
+    class SkyProbability(torch.nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, image):
+            return torch.sigmoid(self.net(image))
+
+    return SkyProbability(model).eval()
+
+
+def model_from_checkpoint(checkpoint: str | os.PathLike | dict):
+    """(model in eval mode, checkpoint dict) from a path or an already loaded checkpoint."""
+    from .loop import load_checkpoint
+
+    state = load_checkpoint(checkpoint) if not isinstance(checkpoint, dict) else checkpoint
+    params = dict(state["config"]["model"])
+    params["encoder_weights"] = None
+    model = build_model(**params)
+    model.load_state_dict(state["model"])
+    return model.eval(), state
+
+
+def export_onnx(
+    checkpoint: str | os.PathLike | dict,
+    output: str | os.PathLike,
+    *,
+    working_size: int | None = None,
+    opset: int = 17,
+    overwrite: bool = False,
+    extra_metadata: dict | None = None,
+) -> dict:
+    """Write the checkpoint's network as ONNX with metadata; returns the metadata written.
+
+    Parameters
+    ----------
+    checkpoint : path or dict
+        A checkpoint from ``skyseg train`` (``last.pt`` / ``best.pt``).
+    output : path
+        The ``.onnx`` file (written atomically) plus its ``.sha256`` sidecar.
+    working_size : int, optional
+        Longer side the ``unet`` method shrinks photos to; default: the training cache's
+        ``long_side`` (the scale the network saw).
+    """
+    import onnx
+    import torch
+
+    from .. import __version__
+    from ..io import atomic_output
+    from ..models import sha256_of, write_sha256_sidecar
+
+    model, state = model_from_checkpoint(checkpoint)
+    net = _probability_model(model)
+    config = state["config"]
+    last = state["history"][-1] if state.get("history") else {}
+    metadata = {
+        "format": FORMAT,
+        "skyseg_version": __version__,
+        "arch": config["model"].get("arch", "Unet"),
+        "encoder": config["model"].get("encoder", ""),
+        "input": "image: float32 (N, 3, H, W), RGB / 255, then (x - mean) / std; H, W multiples of divisor",
+        "mean": json.dumps(list(IMAGENET_MEAN)),
+        "std": json.dumps(list(IMAGENET_STD)),
+        "divisor": str(DIVISOR),
+        "working_size": str(working_size or config["data"].get("long_side", 320)),
+        "output": OUTPUT_MEANING,
+        "training_data_sha256": state.get("data_hash", ""),
+        "epochs": str(state.get("epoch", 0)),
+        "validation": json.dumps(last.get("val", {}).get("overall", {})),
+        "exported": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if extra_metadata:
+        metadata.update({k: str(v) for k, v in extra_metadata.items()})
+    dummy = torch.zeros(1, 3, 2 * DIVISOR, 3 * DIVISOR)
+    with atomic_output(output, overwrite=overwrite) as tmp:
+        with warnings.catch_warnings():
+            # The TorchScript exporter: needs no onnxscript and gives a plain, small graph.
+            warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export", category=DeprecationWarning)
+            torch.onnx.export(
+                net, (dummy,), str(tmp), input_names=["image"], output_names=["sky"], opset_version=opset,
+                dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}, "sky": {0: "batch", 2: "height", 3: "width"}},
+                dynamo=False,
+            )
+        proto = onnx.load(str(tmp))
+        for key, value in metadata.items():
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = key, value
+        proto.producer_name = "skyseg"
+        proto.doc_string = f"skyseg sky U-Net ({metadata['arch']} / {metadata['encoder']}): {OUTPUT_MEANING}"
+        onnx.checker.check_model(proto)
+        onnx.save(proto, str(tmp))
+    write_sha256_sidecar(output)
+    metadata["sha256"] = sha256_of(output)
+    metadata["bytes"] = Path(output).stat().st_size
+    return metadata

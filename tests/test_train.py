@@ -1,0 +1,251 @@
+"""Training package: readers on tiny trees, the masked loss, augmentation, a one-step run,
+resume, and export to ONNX with torch/ONNX agreement."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import synthetic_landscape
+
+from skyseg_core.errors import InputError, ModelFileError, OutputError
+from skyseg_core.train import (
+    ade20k_samples,
+    build_cache,
+    collect_samples,
+    data_hash,
+    folder_pair_samples,
+    load_checkpoint,
+    load_config,
+    read_truth,
+    shared_layout_samples,
+    train,
+)
+from skyseg_core.train.augment import SkyCompositor, build_transform, composite_sky, procedural_sky, sky_strip
+from skyseg_core.train.data import load_cached
+
+
+def _write_pair(folder: Path, stem: str, seed: int, size=(60, 80), ignore_rows: int = 0, matte: bool = False) -> None:
+    image, sky = synthetic_landscape(*size, seed=seed)
+    mask = np.where(sky, 255, 0).astype(np.uint8)
+    mask[:ignore_rows] = 128
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    (folder / "masks").mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(folder / "images" / f"{stem}.jpg"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(folder / "masks" / f"{stem}.png"), mask)
+    if matte:
+        (folder / "mattes").mkdir(exist_ok=True)
+        soft = cv2.GaussianBlur(sky.astype(np.float32), (5, 5), 0)
+        cv2.imwrite(str(folder / "mattes" / f"{stem}.png"), np.round(soft * 255).astype(np.uint8))
+
+
+@pytest.fixture
+def shared_tree(tmp_path):
+    root = tmp_path / "skyseg"
+    for i in range(8):
+        _write_pair(root / "ade20k_skyopt_cvprw2020", f"ADE_train_{i:08d}", i, ignore_rows=2, matte=True)
+    for i in range(6):
+        _write_pair(root / "camvid_segnet", f"test_0006R0_{i:06d}", 10 + i)
+        _write_pair(root / "camvid_segnet", f"train_0016E5_{i:06d}", 20 + i)
+    return root
+
+
+def test_shared_layout_reader_keeps_the_fixed_split(shared_tree):
+    train_s = shared_layout_samples(shared_tree, split="train")
+    val_s = shared_layout_samples(shared_tree, split="val")
+    assert len(train_s) + len(val_s) == 20
+    assert not {(s.dataset, s.id) for s in train_s} & {(s.dataset, s.id) for s in val_s}
+    camvid_val = {s.id.split("_")[1] for s in val_s if s.dataset == "camvid_segnet"}
+    assert camvid_val == {"0006R0"}, "the held-out CamVid sequence goes to validation whole"
+    ade = [s for s in train_s + val_s if s.dataset.startswith("ade20k")]
+    assert all(s.matte for s in ade)
+
+
+def test_read_truth_uses_soft_matte_and_ignore(shared_tree):
+    sample = shared_layout_samples(shared_tree, datasets=["ade20k_skyopt_cvprw2020"])[0]
+    target, valid = read_truth(sample)
+    assert target.dtype == np.float32 and valid.dtype == bool
+    assert not valid[:2].any() and valid[2:].all()
+    assert ((target > 0) & (target < 1)).any(), "the soft matte, not the binary mask, is the target"
+
+
+def test_folder_pair_reader(tmp_path):
+    for i in range(3):
+        _write_pair(tmp_path / "mine", f"p{i}", i)
+    (tmp_path / "mine" / "images" / "orphan.jpg").write_bytes(b"no mask for this one")
+    samples = folder_pair_samples(tmp_path / "mine" / "images", tmp_path / "mine" / "masks", name="mine")
+    assert sorted(s.id for s in samples) == ["p0", "p1", "p2"]
+    assert {s.split for s in samples} <= {"train", "val"}
+    with pytest.raises(InputError):
+        folder_pair_samples(tmp_path / "nothing", tmp_path / "mine" / "masks")
+
+
+def test_ade20k_reader_maps_class_3_to_sky_and_0_to_ignore(tmp_path):
+    root = tmp_path / "ADEChallengeData2016"
+    for folder, n in (("training", 3), ("validation", 2)):
+        (root / "images" / folder).mkdir(parents=True)
+        (root / "annotations" / folder).mkdir(parents=True)
+        for i in range(n):
+            stem = f"ADE_{folder[:5]}_{i:08d}"
+            cv2.imwrite(str(root / "images" / folder / f"{stem}.jpg"), np.full((20, 30, 3), 100, np.uint8))
+            ann = np.full((20, 30), 5, np.uint8)  # some other class
+            ann[:8] = 3  # sky
+            ann[:, :4] = 0  # unlabelled
+            cv2.imwrite(str(root / "annotations" / folder / f"{stem}.png"), ann)
+    samples = ade20k_samples(tmp_path)  # the parent folder works too
+    assert sum(s.split == "train" for s in samples) == 3 and sum(s.split == "val" for s in samples) == 2
+    target, valid = read_truth(samples[0])
+    assert target[:8, 4:].min() == 1.0 and target[8:].max() == 0.0
+    assert not valid[:, :4].any() and valid[:, 4:].all()
+    assert len(collect_samples({"ade20k_root": str(root)}, split="val")) == 2
+    with pytest.raises(InputError):
+        ade20k_samples(tmp_path / "missing")
+
+
+def test_cache_shrinks_once_and_hash_follows_the_data(shared_tree, tmp_path):
+    samples = shared_layout_samples(shared_tree)[:3]
+    paths = build_cache(samples, tmp_path / "cache", long_side=40, progress=False)
+    item = load_cached(paths[0])
+    assert max(item["image"].shape[:2]) == 40 and item["image"].dtype == np.uint8
+    assert item["target"].shape == item["valid"].shape == item["image"].shape[:2]
+    mtime = paths[0].stat().st_mtime_ns
+    assert build_cache(samples, tmp_path / "cache", long_side=40, progress=False) == paths
+    assert paths[0].stat().st_mtime_ns == mtime, "a cached sample is not rebuilt"
+    before = data_hash(samples)
+    cv2.imwrite(samples[0].mask, np.zeros((60, 80), np.uint8))
+    assert data_hash(samples) != before
+
+
+def test_loss_ignores_masked_pixels_and_accepts_soft_targets():
+    import torch
+
+    from skyseg_core.train.losses import masked_bce_dice
+
+    torch.manual_seed(0)
+    target = (torch.rand(2, 1, 8, 8) > 0.5).float()
+    valid = torch.ones_like(target)
+    valid[:, :, :3] = 0
+    logits = torch.randn(2, 1, 8, 8, requires_grad=True)
+    loss = masked_bce_dice(logits, target, valid)
+    loss.backward()
+    assert torch.all(logits.grad[:, :, :3] == 0), "ignored pixels get no gradient"
+    changed = logits.detach().clone()
+    changed[:, :, :3] = 50.0
+    assert torch.isclose(masked_bce_dice(changed, target, valid), loss.detach())
+    soft = torch.full((1, 1, 4, 4), 0.3)
+    logit_soft = torch.logit(soft)
+    ones = torch.ones_like(soft)
+    at_target = masked_bce_dice(logit_soft, soft, ones, dice_weight=0.0)
+    assert at_target < masked_bce_dice(logit_soft + 1.0, soft, ones, dice_weight=0.0)
+    assert at_target < masked_bce_dice(logit_soft - 1.0, soft, ones, dice_weight=0.0)
+    assert torch.isfinite(masked_bce_dice(logits, target, torch.zeros_like(valid)))
+
+
+def test_composite_replaces_only_the_sky():
+    rng = np.random.default_rng(0)
+    image, sky = synthetic_landscape(40, 50)
+    target = np.where(sky, 255, 0).astype(np.uint8)
+    valid = np.ones_like(target)
+    valid[:3] = 0
+    new_sky = procedural_sky(40, 50, rng)
+    out = composite_sky(image, target, valid, new_sky)
+    assert np.array_equal(out[~sky], image[~sky]), "ground pixels untouched"
+    assert np.array_equal(out[:3], image[:3]), "ignored pixels untouched"
+    inside = sky.copy()
+    inside[:3] = False
+    assert np.abs(out[inside].astype(int) - new_sky[inside]).max() <= 1
+    strip = sky_strip(image, target, np.ones_like(target))
+    assert strip is not None and strip.shape[0] >= 8
+    compositor = SkyCompositor([strip], [], p=1.0)
+    assert not np.array_equal(compositor(image, target, np.ones_like(target), rng), image)
+    no_sky = np.zeros_like(target)
+    assert np.array_equal(compositor(image, no_sky, np.ones_like(target), rng), image)
+
+
+def test_transform_moves_truth_with_the_photo():
+    transform = build_transform(32, strength=0.0)
+    transform.set_random_seed(3)
+    image, sky = synthetic_landscape(48, 64)
+    target = np.where(sky, 255, 0).astype(np.uint8)
+    for _ in range(5):
+        out = transform(image=image, masks=[target, np.ones_like(target)])
+        assert out["image"].shape == (32, 32, 3)
+        t = out["masks"][0] > 127
+        blue = out["image"][..., 2] > 128  # sky blue >= 0.85, ground blue <= 0.1
+        assert (t == blue).mean() > 0.97, "geometry applied to photo and truth alike"
+
+
+def _tiny_config(shared_tree: Path, out_dir: Path, epochs: int = 1) -> dict:
+    return load_config(None, {
+        "data": {"root": str(shared_tree), "skies_dir": "", "cache_dir": str(out_dir / "cache"), "long_side": 64},
+        "model": {"decoder_channels": [16, 16, 8, 8, 8]},
+        "augment": {"crop": 64, "composite_p": 1.0},
+        "train": {"out_dir": str(out_dir / "run"), "epochs": epochs, "epoch_size": 4, "batch_size": 2,
+                  "warmup_steps": 1, "num_workers": 0, "threads": 1, "device": "cpu"},
+    })
+
+
+@pytest.fixture
+def tiny_checkpoint(shared_tree, tmp_path):
+    entry = train(_tiny_config(shared_tree, tmp_path), progress=False)
+    assert np.isfinite(entry["train_loss"])
+    return tmp_path / "run" / "last.pt"
+
+
+def test_one_step_training_run_writes_checkpoints_curves_and_resumes(shared_tree, tmp_path, tiny_checkpoint):
+    run = tmp_path / "run"
+    for name in ("last.pt", "best.pt", "history.json", "curves.png"):
+        assert (run / name).is_file(), name
+    state = load_checkpoint(tiny_checkpoint)  # weights_only=True
+    assert state["epoch"] == 1 and len(state["data_hash"]) == 64
+    val = state["history"][0]["val"]
+    assert {"overall", "ordinary", "camvid_segnet"} <= set(val)
+    assert 0.0 <= val["overall"]["micro_iou"] <= 1.0
+    before = {k: v.clone() for k, v in state["model"].items()}
+    train(_tiny_config(shared_tree, tmp_path, epochs=2), resume="auto", progress=False)
+    resumed = load_checkpoint(run / "last.pt")
+    assert [h["epoch"] for h in resumed["history"]] == [1, 2]
+    assert any(not np.allclose(before[k].numpy(), v.numpy()) for k, v in resumed["model"].items() if v.is_floating_point())
+    assert json.loads((run / "history.json").read_text())[-1]["epoch"] == 2
+
+
+def test_export_agrees_with_torch_and_runs_as_the_unet_method(tiny_checkpoint, tmp_path):
+    import onnxruntime as ort
+    import torch
+
+    from skyseg_core import segment
+    from skyseg_core.methods.unet import UnetMethod
+    from skyseg_core.train.export import export_onnx, model_from_checkpoint
+
+    out = tmp_path / "model.onnx"
+    meta = export_onnx(tiny_checkpoint, out)
+    assert (tmp_path / "model.onnx.sha256").read_text().split()[0] == meta["sha256"]
+    model, _ = model_from_checkpoint(tiny_checkpoint)
+    x = torch.from_numpy(np.random.default_rng(0).normal(size=(1, 3, 64, 96)).astype(np.float32))
+    with torch.no_grad():
+        expected = torch.sigmoid(model(x)).numpy()
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"image": x.numpy()})
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    stored = session.get_modelmeta().custom_metadata_map
+    assert json.loads(stored["mean"]) == pytest.approx([0.485, 0.456, 0.406])
+    assert stored["divisor"] == "32" and "sigmoid sky probability" in stored["output"]
+    assert stored["training_data_sha256"] == load_checkpoint(tiny_checkpoint)["data_hash"]
+
+    method = UnetMethod(model_path=out)
+    image, _ = synthetic_landscape(37, 101)
+    matte = method(image)
+    assert matte.shape == (37, 101) and matte.dtype == np.float32
+    assert 0.0 <= matte.min() and matte.max() <= 1.0
+    tall = segment(np.repeat(image[:1], 5, axis=0)[:, :3], method="color")  # odd sizes are fine too
+    assert tall.shape == (5, 3)
+    assert UnetMethod(model_path=out).coarse(np.zeros((1, 7, 3), np.uint8)).shape == (1, 7)
+
+    with pytest.raises(OutputError):
+        export_onnx(tiny_checkpoint, out)  # exists, no overwrite
+    (tmp_path / "model.onnx.sha256").write_text("0" * 64 + "  model.onnx\n")
+    with pytest.raises(ModelFileError, match="SHA-256"):
+        UnetMethod(model_path=out)
