@@ -24,7 +24,13 @@ from skyseg_core.train import (
     shared_layout_samples,
     train,
 )
-from skyseg_core.train.augment import SkyCompositor, build_transform, composite_sky, procedural_sky, sky_strip
+from skyseg_core.train.augment import (
+    SkyCompositor,
+    build_transform,
+    composite_sky,
+    procedural_sky,
+    sky_strip,
+)
 from skyseg_core.train.data import load_cached
 
 
