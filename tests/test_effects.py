@@ -124,11 +124,43 @@ def test_no_nan_or_out_of_range_with_everything_on(dtype, sky):
 
 
 def test_blend_is_in_linear_light():
-    """Half sky white, half ground black at matte 0.5 gives linear 0.5 (sRGB 188), not 128."""
-    image = np.zeros((4, 4, 3), np.uint8)
-    matte = np.full((4, 4), 0.5, np.float32)
+    """A black foreground pixel at matte 0.5 under a white new sky gives linear 0.5 (sRGB 188),
+    not the sRGB average 128 (the dark fringe of blending in gamma space)."""
+    image = np.zeros((8, 4, 3), np.uint8)
+    image[:4] = 255  # old sky: white
+    matte = np.zeros((8, 4), np.float32)
+    matte[:4] = 1.0
+    matte[4] = 0.5
     out = replace_sky(image, matte, uniform_sky((255, 255, 255)))
-    assert abs(int(out[2, 2, 0]) - 188) <= 1
+    assert abs(int(out[4, 2, 0]) - 188) <= 1
+
+
+def test_edge_pixels_lose_the_old_sky():
+    """Decontamination: an edge pixel that is half bright old sky, half dark foreground, under a
+    dark new sky becomes half new sky, half foreground: no bright rim."""
+    lin = C.to_linear(np.array([[240, 20, 10]], np.uint8))[0]  # old sky, foreground, new sky
+    mixed = C.from_linear(np.array([[0.5 * lin[0] + 0.5 * lin[1]]]), np.uint8)[0, 0]
+    image = np.full((40, 40, 3), 20, np.uint8)
+    image[:20] = 240
+    image[20] = mixed
+    matte = np.zeros((40, 40), np.float32)
+    matte[:20] = 1.0
+    matte[20] = 0.5
+    out = replace_sky(image, matte, uniform_sky((10, 10, 10)))
+    expected = C.from_linear(np.array([[0.5 * lin[2] + 0.5 * lin[1]]]), np.uint8)[0, 0]
+    plain = C.from_linear(np.array([[0.5 * lin[2] + 0.5 * C.to_linear(np.array([[mixed]], np.uint8))[0, 0]]]), np.uint8)[0, 0]
+    assert abs(int(out[20, 20, 0]) - int(expected)) <= 2 < int(plain) - int(expected)
+
+
+def test_soft_matte_over_plain_old_sky_becomes_sky():
+    """A too-soft matte (0.5) over pixels that are plainly the old sky still gets the new sky."""
+    image = np.full((40, 40, 3), 30, np.uint8)
+    image[:24] = 200
+    matte = np.zeros((40, 40), np.float32)
+    matte[:20] = 1.0
+    matte[20:24] = 0.5  # these rows are old sky, but the matte is unsure
+    out = replace_sky(image, matte, uniform_sky((10, 40, 160)))
+    assert np.abs(out[21:24].astype(int) - (10, 40, 160)).max() <= 3
 
 
 def _band_width(out: np.ndarray) -> int:

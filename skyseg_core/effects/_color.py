@@ -26,6 +26,9 @@ def srgb_to_linear_formula(x: np.ndarray) -> np.ndarray:
 def linear_to_srgb_formula(x: np.ndarray) -> np.ndarray:
     """IEC 61966-2-1 encoding of linear values (clipped to [0, 1]) to float sRGB (float32 out)."""
     x = np.asarray(x, dtype=np.float32)
+    if x.size < 64:  # OpenCV reads tiny arrays as scalars: use numpy
+        x = np.clip(x, 0.0, 1.0)
+        return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055).astype(np.float32)
     shape = x.shape
     flat = np.ascontiguousarray(x).reshape(shape[0] if x.ndim > 1 else 1, -1)
     _, flat = cv2.threshold(flat, 1.0, 1.0, cv2.THRESH_TRUNC)
@@ -69,9 +72,12 @@ def from_linear(linear: np.ndarray, dtype, clip: bool = True) -> np.ndarray:
     construction (convex blends of decoded values); it saves two passes.
     """
     dtype = np.dtype(dtype)
+    x = np.asarray(linear, dtype=np.float32)
+    if x.size < 64 and dtype.kind in "ui":  # OpenCV reads tiny arrays as scalars: use numpy
+        top = np.float32(np.iinfo(dtype).max)
+        return (linear_to_srgb_formula(x) * top + np.float32(0.5)).astype(dtype)
     if dtype != np.uint8 and dtype != np.uint16:
         return linear_to_srgb_formula(linear).astype(dtype, copy=False)
-    x = np.asarray(linear, dtype=np.float32)
     shape = x.shape
     flat = np.ascontiguousarray(x).reshape(shape[0] if x.ndim > 1 else 1, -1)
     if clip:

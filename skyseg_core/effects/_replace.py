@@ -132,6 +132,15 @@ def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_edge
     if halo > 0:
         light_small = _edge_light(sky_small_lin, alpha_small, halo)
 
+    # 6b. the old sky's colour around the border, to take it out of semi-transparent edge
+    # pixels (otherwise a bright old sky leaves a light rim around the foreground)
+    old_sky_small = None
+    if border.has_sky:
+        fg_small = small_lin
+        if color_match > 0:
+            fg_small = curve(small_lin.reshape(-1, 3)).reshape(small_lin.shape)
+        old_sky_small = _old_sky_colour(fg_small, orig_small)
+
     # 7. composite. Rows are sorted into all-sky (copy the new sky), all-foreground (keep) and
     # mixed; only mixed rows are blended, densely, in linear light.
     row_min, row_max = alpha.min(axis=1), alpha.max(axis=1)
@@ -146,6 +155,7 @@ def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_edge
     dense = ~sky_rows & ((row_max > 0) | lit)
 
     out = foreground.copy()
+    alpha_used = alpha.copy() if full_sky else alpha
     sky_codes = C.convert_codes(G.warp_rows(sky_src, place, W, H if full_sky else rows_alpha), dtype)
     lit_foreground = foreground.copy() if light_small is not None and full_sky else None
     for r0, r1 in _runs(sky_rows):
@@ -154,15 +164,21 @@ def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_edge
         for c0 in range(r0, r1, CHUNK_ROWS):
             c1 = min(r1, c0 + CHUNK_ROWS)
             light = None if light_small is None else G.upsample_block(light_small, k, (H, W), c0, c1)
-            out[c0:c1], lit = _blend_rows(foreground[c0:c1], sky_codes[c0:min(c1, rows_alpha)],
-                                          alpha[c0:min(c1, rows_alpha)], light, lit_foreground is not None)
+            ca = min(c1, rows_alpha)
+            old = None
+            if old_sky_small is not None and ca > c0:
+                old = tuple(G.upsample_block(x, k, (H, W), c0, ca) for x in old_sky_small)
+            out[c0:c1], lit, used = _blend_rows(foreground[c0:c1], sky_codes[c0:ca], alpha[c0:ca], light,
+                                                lit_foreground is not None, old)
+            if full_sky and ca > c0 and used is not alpha_used[c0:ca]:
+                alpha_used[c0:ca] = used
             if lit is not None:
                 lit_foreground[c0:c1] = lit
     if dtype.kind == "f":  # float codes do not survive decode/encode bit-exactly: restore them
         keep = (alpha <= 0)[..., None]
         if light_small is None:
             np.copyto(out, foreground, where=keep)
-    result = Replacement(image=out, alpha=alpha, info=info)
+    result = Replacement(image=out, alpha=alpha_used, info=info)
     if color_match > 0:
         result.foreground = foreground
     if halo > 0:
@@ -172,12 +188,48 @@ def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_edge
     return result
 
 
+SKY_MATCH_TOLERANCE = 0.25
+"""An edge pixel whose colour is within this fraction of the local old sky's brightness (plus a
+floor) counts as sky: its alpha is raised toward 1 (a too-soft matte leaves no old-sky rim)."""
+
+DECONTAMINATION_CAP = 0.9
+"""Alpha above which edge pixels are not decontaminated further (the division grows noise)."""
+
+
 def _blend_rows(fg: np.ndarray, sky: np.ndarray, alpha: np.ndarray, light: np.ndarray | None,
-                want_lit: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Blend a block of rows in linear light: ``fg`` screened with ``light``, then the first
-    ``len(sky)`` rows mixed with ``sky`` by ``alpha``. Returns (codes, lit foreground codes)."""
+                want_lit: bool, old_sky: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Blend a block of rows in linear light.
+
+    In the first ``len(sky)`` rows, edge pixels (0 < alpha) whose colour matches the old sky
+    around them get their alpha raised toward 1 (see :data:`SKY_MATCH_TOLERANCE`). They are then
+    decontaminated: an edge pixel is
+    ``alpha * old_sky + (1 - alpha) * F``, so its foreground colour is
+    ``F = (I - a old_sky) / (1 - a)`` with ``a = min(alpha, DECONTAMINATION_CAP)``. Then ``fg`` is
+    screened with ``light`` and mixed with ``sky`` by ``alpha``. Where alpha is 0, F is I exactly.
+    Returns (codes, lit foreground codes, the alpha used).
+    """
     dtype = fg.dtype
     fg_lin = C.to_linear(fg)
+    n = sky.shape[0]
+    if old_sky is not None and n:
+        old_sky, confidence = old_sky
+        head = fg_lin[:n]
+        # edge pixels that look like the old sky are sky: raise their alpha toward 1
+        distance = cv2.cvtColor(cv2.absdiff(head, old_sky), cv2.COLOR_RGB2GRAY)
+        scale = cv2.cvtColor(old_sky, cv2.COLOR_RGB2GRAY)
+        scale = cv2.addWeighted(scale, SKY_MATCH_TOLERANCE, scale, 0.0, SKY_MATCH_TOLERANCE * 0.05)
+        likeness = np.float32(1.0) - distance / scale
+        cv2.threshold(likeness, 0.0, 0.0, cv2.THRESH_TOZERO, dst=likeness)
+        likeness *= confidence
+        inside = cv2.threshold(alpha, 0.0, 1.0, cv2.THRESH_BINARY)[1]  # only where the matte has sky
+        alpha = alpha + (1.0 - alpha) * likeness * inside
+        capped = cv2.min(alpha, DECONTAMINATION_CAP)
+        gain = np.float32(1.0) / (np.float32(1.0) - capped)
+        contamination = cv2.multiply(cv2.merge([capped, capped, capped]), old_sky)
+        cv2.subtract(head, contamination, dst=head)
+        cv2.multiply(head, cv2.merge([gain, gain, gain]), dst=head)
+        cv2.threshold(head.reshape(n, -1), 1.0, 1.0, cv2.THRESH_TRUNC, dst=head.reshape(n, -1))
+        cv2.threshold(head.reshape(n, -1), 0.0, 0.0, cv2.THRESH_TOZERO, dst=head.reshape(n, -1))
     lit = None
     if light is not None:  # screen: adds light, never clips
         product = cv2.multiply(fg_lin, light)
@@ -185,13 +237,12 @@ def _blend_rows(fg: np.ndarray, sky: np.ndarray, alpha: np.ndarray, light: np.nd
         cv2.subtract(fg_lin, product, dst=fg_lin)
         if want_lit:
             lit = C.from_linear(fg_lin, dtype, clip=False)
-    n = sky.shape[0]
     if n:
         head = fg_lin[:n]
         diff = cv2.subtract(C.to_linear(sky), head)
         cv2.multiply(diff, cv2.merge([alpha, alpha, alpha]), dst=diff)
         cv2.add(head, diff, dst=head)
-    return C.from_linear(fg_lin, dtype, clip=dtype.kind == "f"), lit
+    return C.from_linear(fg_lin, dtype, clip=dtype.kind == "f"), lit, alpha
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -246,6 +297,20 @@ def _color_match_curve(fg_lin, orig_matte, sky_lin, alpha, strength):
     gains = gains / float(C.luminance(gains.astype(np.float32)))  # white balance keeps luminance
     info = {"gains": [round(float(g), 4) for g in gains], "exposure": round(exposure, 4)}
     return C.grade_curve(gains, exposure), info
+
+
+def _old_sky_colour(lin: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The photo's own sky colour near each pixel (small size, linear): a matte-weighted blur,
+    and its confidence (0 where there is little sky nearby)."""
+    sigma = max(2.0, G.percent_to_pixels(2.0, matte.shape))
+    m = np.clip((matte - np.float32(0.8)) * np.float32(5.0), 0.0, 1.0)  # confident sky only
+    num = cv2.GaussianBlur(lin * m[..., None], (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    den = cv2.GaussianBlur(m, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    colour = num / np.maximum(den, 1e-4)[..., None]
+    far = den < 1e-3  # no sky nearby: no estimate, and decontamination leaves the pixel as it is
+    colour[far] = lin[far]
+    confidence = np.clip(den / 0.01, 0.0, 1.0).astype(np.float32)  # is there sky near at all
+    return np.clip(colour, 0.0, 1.0).astype(np.float32), confidence
 
 
 def _edge_light(sky_lin: np.ndarray, alpha: np.ndarray, strength: float) -> np.ndarray:
