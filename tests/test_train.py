@@ -255,3 +255,41 @@ def test_export_agrees_with_torch_and_runs_as_the_unet_method(tiny_checkpoint, t
     (tmp_path / "model.onnx.sha256").write_text("0" * 64 + "  model.onnx\n")
     with pytest.raises(ModelFileError, match="SHA-256"):
         UnetMethod(model_path=out)
+
+
+@pytest.mark.slow
+def test_torchrun_ddp_two_cpu_processes(shared_tree, tmp_path):
+    """The scale-out path: two gloo processes under torchrun train one epoch together."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "ddp.toml"
+    config.write_text(f"""
+[data]
+root = "{shared_tree}"
+skies_dir = ""
+cache_dir = "{tmp_path / 'cache'}"
+long_side = 64
+[model]
+decoder_channels = [16, 16, 8, 8, 8]
+[augment]
+crop = 64
+[train]
+out_dir = "{tmp_path / 'run'}"
+epochs = 1
+epoch_size = 8
+batch_size = 2
+warmup_steps = 1
+num_workers = 0
+threads = 1
+device = "cpu"
+""")
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+         "-m", "skyseg_core", "train", "--config", str(config), "--quiet"],
+        capture_output=True, text=True, timeout=600, env={**__import__("os").environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    state = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert state["epoch"] == 1
+    assert state["history"][0]["val"]["overall"]["images"] == len(shared_layout_samples(shared_tree, split="val"))
