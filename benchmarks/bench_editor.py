@@ -1,4 +1,4 @@
-"""Editor responsiveness on a 12 MP photo: "drop a sky" to updated preview, and UI-thread stalls.
+"""Editor responsiveness on a 12 MP (or any size) photo: "drop a sky" to updated preview, and UI-thread stalls.
 
 As harness cases (``python -m benchmarks.run --filter editor``): the time from dropping a sky
 file on the canvas to the new preview on screen, and from moving a slider to the new preview.
@@ -28,7 +28,8 @@ PROXY_LONG_SIDE = 2048
 class Session:
     """A real editor window, offscreen, with a 12 MP photo open and its sky found."""
 
-    def __init__(self, method: str = "color", proxy: int = PROXY_LONG_SIDE, segment: bool = True):
+    def __init__(self, method: str = "color", proxy: int = PROXY_LONG_SIDE, segment: bool = True,
+                 size: tuple[int, int] = SIZE_12MP):
         from PyQt6.QtCore import QSettings
         from PyQt6.QtWidgets import QApplication
 
@@ -40,7 +41,7 @@ class Session:
         tmp = Path(self.tmp.name)
         QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp))
         self.photo_path = tmp / "photo_12mp.jpg"
-        save_image(self.photo_path, photo(*SIZE_12MP))
+        save_image(self.photo_path, photo(*size))
         self.skies = []
         for preset in ("golden_hour", "sunset"):  # two skies, dropped in turn
             path = tmp / f"{preset}.jpg"
@@ -151,14 +152,20 @@ def slider_case():
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(description="Editor latency and UI-thread stalls on a 12 MP photo.")
+    parser = argparse.ArgumentParser(description="Editor latency and UI-thread stalls on a large photo.")
     parser.add_argument("--method", default="color", help="segmentation method for the stall measurement")
     parser.add_argument("--proxy", type=int, default=PROXY_LONG_SIDE, help="preview's longer side")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--size", default="4000x3000", help="photo size WxH (6000x4000 for 24 MP)")
     args = parser.parse_args(argv)
+    size = tuple(int(v) for v in args.size.lower().split("x"))
 
-    session = Session(args.method, args.proxy, segment=False)
+    session = Session(args.method, args.proxy, segment=False, size=size)
     window, beat = session.window, Heartbeat()
+    # control: the same heartbeat with nothing running shows what the machine's load alone costs
+    beat.start()
+    session.wait(lambda: time.perf_counter() - beat.last > 0 and len(beat.gaps) * 0.005 >= 2.0, timeout=30)
+    idle_stall = beat.stop()
     stalls, seg_times = [], []
     for _ in range(max(1, args.repeat // 2)):
         beat.start()
@@ -187,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     session.close()
     ms = lambda xs: f"median {1000 * statistics.median(xs):.0f} ms (min {1000 * min(xs):.0f}, max {1000 * max(xs):.0f})"  # noqa: E731
     print(f"photo {w}x{h} ({w * h / 1e6:.1f} MP), preview {pw}x{ph}, method {args.method}, {os.cpu_count()} CPUs")
+    print(f"idle control (2 s, nothing running): longest heartbeat gap {1000 * idle_stall:.0f} ms")
     print(f"segmentation, click to matte shown: {ms(seg_times)}")
     print(f"  longest UI-thread stall during segmentation: {ms(stalls)}")
     print(f"drop a sky -> new preview: {ms(drops)}")
