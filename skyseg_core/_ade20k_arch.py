@@ -420,8 +420,20 @@ def _clean(state: object, what: str) -> dict:
     return out
 
 
+_SYNC_BN_EXTRAS = ("_tmp_running_mean", "_tmp_running_var", "_running_iter")
+"""Bookkeeping buffers of upstream's ``SynchronizedBatchNorm2d`` (the ``mit_semseg`` package
+registers them); ``running_mean`` / ``running_var`` already hold the statistics they track."""
+
+
 def _load_into(module: nn.Module, state: dict, what: str) -> None:
-    """Load with strict names, tolerating only BatchNorm counters absent from old checkpoints."""
+    """Load with every parameter name checked. Tolerated: BatchNorm counters absent from
+    checkpoints of old torch versions, and the synchronised BatchNorm's own extra buffers."""
+    norms = {name for name, m in module.named_modules() if isinstance(m, nn.BatchNorm2d)}
+    state = {
+        k: v
+        for k, v in state.items()
+        if not (k.rpartition(".")[2] in _SYNC_BN_EXTRAS and k.rpartition(".")[0] in norms)
+    }
     result = module.load_state_dict(state, strict=False)
     missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
     if missing or result.unexpected_keys:

@@ -23,9 +23,12 @@ from skyseg_core import _ade20k_arch as arch  # noqa: E402
 from skyseg_core.methods import ade20k  # noqa: E402
 
 # Parameter names and shapes of the upstream modules (mit_semseg/models/{models,mobilenet,resnet}.py,
-# CSAILVision/semantic-segmentation-pytorch), read off the upstream definitions; the entry counts
-# were obtained by building the upstream classes (with nn.BatchNorm2d for SynchronizedBatchNorm2d)
-# under torch 2.14 and counting ``len(module.state_dict())``.
+# CSAILVision/semantic-segmentation-pytorch), read off the upstream definitions. The entry counts
+# were obtained by building the upstream classes of the PyPI package mit-semseg 1.0.0 under
+# torch 2.14 and counting ``len(module.state_dict())`` without the SynchronizedBatchNorm2d
+# bookkeeping buffers (``_tmp_running_mean``, ``_tmp_running_var``, ``_running_iter``); checkpoints
+# saved from those classes loaded into these modules and gave the same sky probability as
+# upstream's own ``segSize``/``use_softmax`` inference path (max |diff| 6.5e-9).
 UPSTREAM_KEYS = {
     "mobilenetv2dilated": {
         "features.0.0.weight": (32, 3, 3, 3),
@@ -96,7 +99,21 @@ def _randomise(module, seed: int) -> dict:
     return module.state_dict()
 
 
-def _write_checkpoints(folder, encoder_name, decoder_name, seed=0, epoch=20, drop_counters=False):
+def _with_sync_bn_buffers(state):
+    """Add the extra buffers upstream's SynchronizedBatchNorm2d (mit_semseg 1.0.0) saves per BN."""
+    out = dict(state)
+    for key in state:
+        if key.endswith(".running_mean"):
+            prefix = key[: -len("running_mean")]
+            out[prefix + "_tmp_running_mean"] = state[key] * 3.0
+            out[prefix + "_tmp_running_var"] = state[prefix + "running_var"] * 3.0
+            out[prefix + "_running_iter"] = torch.tensor([3.0])
+    return out
+
+
+def _write_checkpoints(
+    folder, encoder_name, decoder_name, seed=0, epoch=20, drop_counters=False, sync_bn=False
+):
     folder.mkdir(parents=True, exist_ok=True)
     enc = _randomise(arch.build_encoder(encoder_name), seed)
     dec = _randomise(
@@ -107,6 +124,8 @@ def _write_checkpoints(folder, encoder_name, decoder_name, seed=0, epoch=20, dro
     if drop_counters:  # checkpoints written by torch < 0.4.1 have no BatchNorm counters
         enc = {k: v for k, v in enc.items() if not k.endswith("num_batches_tracked")}
         dec = {k: v for k, v in dec.items() if not k.endswith("num_batches_tracked")}
+    if sync_bn:
+        enc, dec = _with_sync_bn_buffers(enc), _with_sync_bn_buffers(dec)
     torch.save(enc, folder / f"encoder_epoch_{epoch}.pth")
     torch.save(dec, folder / f"decoder_epoch_{epoch}.pth")
     return folder
@@ -121,6 +140,7 @@ def weights(tmp_path_factory):
             "mobilenetv2dilated",
             "c1_deepsup",
             seed=1,
+            sync_bn=True,
         ),
         "resnet18": _write_checkpoints(
             root / "ade20k-resnet18dilated-ppm_deepsup",
@@ -338,6 +358,15 @@ def test_mismatched_checkpoint_is_model_file_error(tmp_path):
     state["conv_last.weight"] = state["conv_last.weight"][:100]  # a 100-class model
     torch.save(state, folder / "decoder_epoch_20.pth")
     with pytest.raises(ModelFileError, match="decoder_epoch_20.pth"):
+        ade20k.Ade20kMethod(weights_dir=folder).coarse(_photo())
+
+
+def test_foreign_key_is_model_file_error(tmp_path):
+    folder = _write_checkpoints(tmp_path / "m", "resnet18dilated", "c1_deepsup")
+    state = torch.load(folder / "encoder_epoch_20.pth", weights_only=True)
+    state["fc.weight"] = torch.zeros(1000, 512)  # a classifier head the encoder does not have
+    torch.save(state, folder / "encoder_epoch_20.pth")
+    with pytest.raises(ModelFileError, match="unexpected 1 keys .*fc.weight"):
         ade20k.Ade20kMethod(weights_dir=folder).coarse(_photo())
 
 
