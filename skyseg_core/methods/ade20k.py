@@ -169,7 +169,12 @@ def find_ade20k_weights(weights_dir: str | os.PathLike | None = None) -> Ade20kW
         tried.append(f"${ENV_VAR} (not set)")
         place, origin = default_dir(), "the default folder"
     tried.append(str(place))
-    found = _weights_in(place)
+    try:
+        found = _weights_in(place)
+    except OSError as exc:  # an unreadable folder
+        raise ModelFileError(
+            f"cannot read this path ({origin}): {exc.strerror or exc}", place, tried=tried
+        ) from None
     if found is not None:
         return found
     state = "does not exist" if not place.exists() else "holds no ADE20K weights"
