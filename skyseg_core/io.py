@@ -265,7 +265,9 @@ def _pil_to_rgb(img) -> np.ndarray:
         return np.repeat(_float_to_uint16(np.asarray(img))[..., None], 3, axis=2)
     if mode == "P" and "transparency" in img.info:
         img = img.convert("RGBA")
-    return np.asarray(img.convert("RGB"))
+    if img.mode != "RGB":  # convert() of an RGB image is a full copy: skip it
+        img = img.convert("RGB")
+    return np.asarray(img)
 
 
 def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:

@@ -11,12 +11,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import skyseg_core as sky
 from skyseg_core.cli import main
-from tests.corpus import BATCHABLE, CASES, ROOT_DIR, snapshot
+from tests.corpus import BATCHABLE, CASES, IS_ROOT, ROOT_DIR, _good_jpeg, snapshot
 
 
 def mask_args(job) -> list[str]:
@@ -79,3 +80,45 @@ def test_batch_of_good_and_bad_inputs_goes_on(tmp_path):
 def test_corpus_is_big_enough():
     assert len(CASES) >= 40
     assert sum(case.ok for case in CASES) >= 20 and sum(not case.ok for case in CASES) >= 20
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="not root: the corpus cases unreadable.jpg and out_readonly_folder cover this")
+def test_permission_errors_as_an_unprivileged_user():
+    """Root reads chmod-000 files and writes into read-only folders, so the corpus expects
+    success there; here the same two cases run as user nobody, where permissions hold."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="skyseg-perm-"))
+    try:
+        folder.chmod(0o755)
+        good = folder / "good.jpg"
+        good.write_bytes(_good_jpeg())
+        good.chmod(0o644)
+        locked = folder / "locked.jpg"
+        locked.write_bytes(_good_jpeg())
+        locked.chmod(0)
+        readonly = folder / "readonly"
+        readonly.mkdir(mode=0o755)
+        before = snapshot(folder)
+        env = {**os.environ, "PYTHONPATH": str(ROOT_DIR), "HOME": str(folder)}
+        # The interpreter lives where nobody may not look, so the child starts as root, imports
+        # what it needs (one warm-up run) and only then drops to nobody and runs the command.
+        drop = ("import os, sys\nfrom skyseg_core.cli import main\n"
+                f"main(['mask', {str(good)!r}, '-o', {str(folder / 'warm.png')!r}, '--method', 'color', '--quiet'])\n"
+                f"os.remove({str(folder / 'warm.png')!r})\n"
+                "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
+                "sys.exit(main(sys.argv[1:]))\n")
+        run = lambda *args: subprocess.run(  # noqa: E731
+            [sys.executable, "-c", drop, "mask", *args, "--method", "color", "--quiet"],
+            capture_output=True, text=True, timeout=120, env=env, cwd=folder)
+        unreadable = run(str(locked), "-o", str(readonly / "a.png"))
+        unwritable = run(str(good), "-o", str(readonly / "b.png"))
+        assert unreadable.returncode == 2 and unreadable.stderr.strip().splitlines() == [
+            f"skyseg: error: {locked}: permission denied"]
+        assert unwritable.returncode == 2, unwritable.stderr
+        (line,) = unwritable.stderr.strip().splitlines()
+        assert str(readonly / "b.png") in line and "Permission denied" in line
+        assert snapshot(folder) == before  # nothing written, inputs untouched
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
