@@ -53,23 +53,30 @@ class Job(QRunnable):
     def report(self, percent: int, message: str = "") -> None:
         if self._cancel.is_set():
             raise Cancelled()
-        self.signals.progress.emit(self, int(percent), message)
+        self._emit("progress", int(percent), message)
+
+    def _emit(self, name: str, *args) -> None:
+        try:
+            getattr(self.signals, name).emit(self, *args)
+        except RuntimeError:  # the receiving window is gone (application teardown): stop quietly
+            self._cancel.set()
+            if name == "progress":
+                raise Cancelled() from None
 
     def run(self) -> None:
-        signals = self.signals
         try:
             result = self.fn(self, *self.args)
             if self._cancel.is_set():
                 raise Cancelled()
         except Cancelled:
-            signals.cancelled.emit(self)
+            self._emit("cancelled")
         except Exception as exc:  # reported to the GUI thread, shown as a dialog there
             exc.__traceback_text__ = traceback.format_exc()
-            signals.error.emit(self, exc)
+            self._emit("error", exc)
         else:
-            signals.result.emit(self, result)
+            self._emit("result", result)
         finally:
-            signals.finished.emit(self)
+            self._emit("finished")
 
 
 class JobRunner(QObject):

@@ -439,3 +439,33 @@ def test_stroke_replays_at_full_size_like_the_preview():
     assert full[65, 120] == 0.0 and small[32, 60] == 0.0
     shrunk = cv2.resize(full, (160, 120), interpolation=cv2.INTER_AREA)
     assert np.abs(shrunk - small).mean() < 0.01
+
+
+def test_command_line_opens_the_photo_and_method(qtbot, dialogs, monkeypatch, tmp_path):
+    """``skyseg-editor PHOTO --method color``: the window opens with the photo and method."""
+    import sys
+
+    from effects_gui import app
+    from effects_gui.window import MainWindow
+    from skyseg_core.io import save_image
+
+    image, _ = synthetic_landscape(90, 120)
+    path = tmp_path / "hill.png"
+    save_image(path, image)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # main() installs its own; restore it
+    seen = {}
+    before = set(QApplication.topLevelWidgets())
+
+    def fake_exec():  # stands in for the event loop: wait for the photo, then close
+        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w not in before)
+        qtbot.waitUntil(lambda: window.model.has_photo, timeout=WAIT_MS)
+        seen.update(path=window.model.path, method=window.model.method,
+                    proxy=window.model.proxy_long_side, visible=window.isVisible())
+        window.close()
+        window.deleteLater()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", staticmethod(fake_exec))
+    assert app.main([str(path), "--method", "color"]) == 0
+    assert seen == {"path": path, "method": "color", "proxy": seen["proxy"], "visible": True}
+    assert 1280 <= seen["proxy"] <= 2560
