@@ -275,6 +275,21 @@ def test_matte_is_sky_softmax_channel(weights, model):
     assert 0.0 <= full.min() and full.max() <= 1.0
 
 
+def test_multi_scale_is_mean_of_scales(weights):
+    from skyseg_core.matte import resize_matte
+
+    image = _photo(60, 90, seed=4)
+    folder = weights["mobilenet"]
+    single = [ade20k.Ade20kMethod(weights_dir=folder, short_side=s).coarse(image) for s in (32, 48)]
+    multi = ade20k.Ade20kMethod(weights_dir=folder, short_side=(32, 48)).coarse(image)
+    assert multi.shape == single[0].shape == (32, 48)
+    expected = (single[0] + resize_matte(single[1], single[0].shape)) / 2
+    np.testing.assert_allclose(multi, expected, atol=1e-6)
+    assert np.abs(multi - single[0]).max() > 1e-3  # the second scale did contribute
+    with pytest.raises(ValueError, match="short_side"):
+        ade20k.Ade20kMethod(weights_dir=folder, short_side=()).coarse(image)
+
+
 def test_odd_sizes_and_16_bit(weights):
     method = ade20k.Ade20kMethod(weights_dir=weights["mobilenet"], short_side=24, max_long_side=64)
     for shape in [(1, 9), (7, 3), (200, 5)]:

@@ -296,8 +296,10 @@ class Ade20kMethod(SkyMethod):
     weights_dir : path, optional
         Checkpoint folder, folder of model folders, or exported ``.onnx`` file; default
         ``$SKYSEG_ADE20K_DIR``, else ``assets/models/ade20k/``.
-    short_side : int, optional
+    short_side : int or sequence of int, optional
         Shorter side of the working image (default 384, or the value recorded in an ONNX file).
+        Several sizes (upstream tests with 300, 375, 450, 525, 600) average the probabilities
+        over those scales, at the cost of one network run each.
     max_long_side : int, optional
         Cap on the working image's longer side (default 1000).
     arch : str, optional
@@ -313,7 +315,7 @@ class Ade20kMethod(SkyMethod):
     def __init__(
         self,
         weights_dir=None,
-        short_side: int | None = None,
+        short_side: int | tuple[int, ...] | None = None,
         max_long_side: int | None = None,
         arch: str | None = None,
     ):
@@ -337,23 +339,35 @@ class Ade20kMethod(SkyMethod):
             self._backend = load_backend(find_ade20k_weights(self.weights_dir), self.arch)
         return self._backend
 
-    def _sizes(self) -> tuple[int, int]:
+    def _sizes(self) -> tuple[tuple[int, ...], int]:
         meta = self.backend.metadata
-        short = self.short_side or int(meta.get("short_side", DEFAULT_SHORT_SIDE))
+        short = self.short_side
+        if short is None:
+            short = int(meta.get("short_side", DEFAULT_SHORT_SIDE))
+        shorts = (int(short),) if np.isscalar(short) else tuple(int(v) for v in short)
+        if not shorts or min(shorts) < 1:
+            raise ValueError(f"short_side must be a positive size or a list of them, got {short!r}")
         long = self.max_long_side or int(meta.get("max_long_side", DEFAULT_MAX_LONG_SIDE))
-        return short, max(long, short)
+        return shorts, max(long, *shorts)
 
     def predict(self, image: np.ndarray) -> np.ndarray:
         multiple = int(self.backend.metadata.get("pad_multiple", PAD_MULTIPLE))
         return sky_probability(image, self.backend, multiple)
 
     def coarse(self, image: np.ndarray) -> np.ndarray:
-        """Sky probability at the working size (shorter side ``short_side``), or at the image's
-        size when that is smaller."""
+        """Sky probability at the working size (shorter side ``short_side``, the first one when
+        several are given), or at the image's size when that is smaller."""
         check_image(image)
-        short, long = self._sizes()
-        work = resize_short_side(to_float_rgb(image), short, long)
+        shorts, long = self._sizes()
+        rgb = to_float_rgb(image)
+        work = resize_short_side(rgb, shorts[0], long)
         matte = as_matte(self.predict(work))
+        for short in shorts[1:]:  # upstream's multi-scale testing: mean probability over scales
+            matte += resize_matte(
+                as_matte(self.predict(resize_short_side(rgb, short, long))), matte.shape
+            )
+        if len(shorts) > 1:
+            matte = as_matte(matte / np.float32(len(shorts)))
         if work.shape[0] * work.shape[1] > image.shape[0] * image.shape[1]:
             matte = resize_matte(matte, image.shape[:2])
         return check_matte(matte)
