@@ -60,6 +60,8 @@ GRIDS = {
                  confidence_power=(2.0,), iterations=(1,)),
     "focus": dict(guide=("color", "luma"), radius=(0.01, 0.02), eps=(1e-4, 1e-3), confidence_power=(2.0,),
                   iterations=(1, 3)),
+    "final": dict(guide=("color",), radius=(0.02, 0.03), eps=(1e-4,), confidence_power=(1.0, 2.0, 4.0),
+                  iterations=(1, 2)),
     "power": dict(guide=("color",), radius=(0.01,), eps=(1e-3,), confidence_power=(1.0, 2.0, 4.0), iterations=(1,)),
 }
 
