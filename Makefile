@@ -23,6 +23,7 @@ $(VENV)/.installed-all: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-base
 	mkdir -p out
 	$(BIN)/skyseg mask assets/samples --out-dir out --overwrite
+	$(BIN)/skyseg replace assets/samples --sky golden_hour --out-dir out --overwrite --color-match 0.5 --halo 0.3
 
 test: $(VENV)/.installed-all
 	$(BIN)/python -m pytest

@@ -219,7 +219,7 @@ def relight(image: np.ndarray, matte: np.ndarray, target, strength: float = 1.0)
 def relight_layers(image: np.ndarray, matte: np.ndarray, target, strength: float = 1.0) -> tuple[np.ndarray, list[Layer]]:
     """:func:`relight`, also as layers: the photo, the relit foreground with the falloff weight
     as alpha, and the hidden matte. Returns ``(result, layers)``."""
-    result, adjusted, weight, _ = relight_engine(image, matte, target, strength)
+    result, adjusted, weight, _ = relight_engine(image, matte, target, strength, want_weight=True)
     base = _layer_codes(image)
     w = _float_to_codes(np.clip(weight, 0, 1), base.dtype)
     _, matte_layer = _matte_layers(base, matte)

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
-from ..matte import check_image, check_matte, resize_matte
+from ..matte import check_image, check_matte
 from . import _color as C
 from . import _geometry as G
 from ._replace import STATS_SIZE, _mean_colour, check_unit
@@ -16,6 +16,8 @@ FALLOFF_LENGTH = 0.35
 
 FALLOFF_FLOOR = 0.25
 """Share of the relighting that still reaches the bottom of the frame."""
+
+CHUNK_ROWS = 128
 
 
 def light_of_target(target) -> dict:
@@ -58,15 +60,15 @@ def falloff(matte: np.ndarray, length: float = FALLOFF_LENGTH, floor: float = FA
     return (floor + (1.0 - floor) * np.exp(-d / np.float32(length))).astype(np.float32)
 
 
-def relight_engine(image, matte, target, strength=1.0):
+def relight_engine(image, matte, target, strength=1.0, want_weight=False):
     """Engine of :func:`skyseg_core.effects.relight`: (result, fully adjusted foreground, weight)."""
     check_image(image)
     check_matte(matte, image.shape[:2])
     strength = check_unit("strength", strength)
     H, W = image.shape[:2]
-    sw, sh = G.small_size((H, W), STATS_SIZE)
-    small_lin = C.to_linear(G.resize_to(image, sw, sh))
-    m_small = resize_matte(matte, (sh, sw))
+    small, k = G.shrink(image, STATS_SIZE)
+    small_lin = C.to_linear(small)
+    m_small = G.shrink(matte, STATS_SIZE)[0]
     old_sky, old_frac = _mean_colour(small_lin, m_small)
     fg_mean, _ = _mean_colour(small_lin, 1.0 - m_small)
     has_sky = old_frac >= 0.005
@@ -84,15 +86,23 @@ def relight_engine(image, matte, target, strength=1.0):
     contrast = contrast ** strength
     adjusted = C.apply_channel_curves(image, C.grade_curve(gains, exposure, contrast))
 
-    weight_small = falloff(m_small) * (1.0 - m_small) * np.float32(strength)
-    weight = G.upsample_rows(weight_small, (H, W), H)
-    weight *= 1.0 - matte
+    weight_small = falloff(m_small) * np.float32(strength)
+    dtype = image.dtype
     out = image.copy()
-    idx = np.flatnonzero(weight > 0)
-    if idx.size:
-        a = C.to_linear(image.reshape(-1, 3)[idx])
-        b = C.to_linear(adjusted.reshape(-1, 3)[idx])
-        w = weight.reshape(-1)[idx][:, None]
-        out.reshape(-1, 3)[idx] = C.from_linear(a + w * (b - a), image.dtype)
+    weight = np.empty((H, W), np.float32) if want_weight else None
+    for c0 in range(0, H, CHUNK_ROWS):
+        c1 = min(H, c0 + CHUNK_ROWS)
+        w = G.upsample_block(weight_small, k, (H, W), c0, c1)
+        w *= np.float32(1.0) - matte[c0:c1]  # the sky is not relit
+        if weight is not None:
+            weight[c0:c1] = w
+        lin_a = C.to_linear(image[c0:c1])
+        lin_b = C.to_linear(adjusted[c0:c1])
+        cv2.subtract(lin_b, lin_a, dst=lin_b)
+        cv2.multiply(lin_b, cv2.merge([w, w, w]), dst=lin_b)
+        cv2.add(lin_a, lin_b, dst=lin_a)
+        out[c0:c1] = C.from_linear(lin_a, dtype, clip=dtype.kind == "f")
+    if dtype.kind == "f":  # float codes do not survive decode/encode bit-exactly: restore them
+        np.copyto(out, image, where=(matte >= 1)[..., None])
     info = {"gains": [round(float(g), 4) for g in gains], "exposure": round(exposure, 4), "contrast": round(contrast, 4)}
     return out, adjusted, weight, info

@@ -24,7 +24,7 @@ HALO_RADIUS = 4.0
 HALO_GAIN = 0.6
 """Edge light at ``halo=1`` right at the border: this fraction of the sky's light is added."""
 
-CHUNK_ROWS = 128
+CHUNK_ROWS = 256
 """Rows blended at a time (keeps the temporaries small and reused)."""
 
 _SHARP_BASELINE = 0.75
@@ -169,7 +169,7 @@ def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_edge
             if old_sky_small is not None and ca > c0:
                 old = tuple(G.upsample_block(x, k, (H, W), c0, ca) for x in old_sky_small)
             out[c0:c1], lit, used = _blend_rows(foreground[c0:c1], sky_codes[c0:ca], alpha[c0:ca], light,
-                                                lit_foreground is not None, old)
+                                                lit_foreground is not None, old, matte[c0:ca])
             if full_sky and ca > c0 and used is not alpha_used[c0:ca]:
                 alpha_used[c0:ca] = used
             if lit is not None:
@@ -197,10 +197,12 @@ DECONTAMINATION_CAP = 0.9
 
 
 def _blend_rows(fg: np.ndarray, sky: np.ndarray, alpha: np.ndarray, light: np.ndarray | None,
-                want_lit: bool, old_sky: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+                want_lit: bool, old_sky: tuple[np.ndarray, np.ndarray] | None = None,
+                soft: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Blend a block of rows in linear light.
 
-    In the first ``len(sky)`` rows, edge pixels (0 < alpha) whose colour matches the old sky
+    In the first ``len(sky)`` rows, edge pixels (0 < ``soft`` < 1, the given matte) whose colour
+    matches the old sky
     around them get their alpha raised toward 1 (see :data:`SKY_MATCH_TOLERANCE`). They are then
     decontaminated: an edge pixel is
     ``alpha * old_sky + (1 - alpha) * F``, so its foreground colour is
@@ -212,17 +214,20 @@ def _blend_rows(fg: np.ndarray, sky: np.ndarray, alpha: np.ndarray, light: np.nd
     fg_lin = C.to_linear(fg)
     n = sky.shape[0]
     if old_sky is not None and n:
-        old_sky, confidence = old_sky
+        old_sky, gate = old_sky
+        tolerance, confidence = cv2.split(gate)
         head = fg_lin[:n]
         # edge pixels that look like the old sky are sky: raise their alpha toward 1
         distance = cv2.cvtColor(cv2.absdiff(head, old_sky), cv2.COLOR_RGB2GRAY)
-        scale = cv2.cvtColor(old_sky, cv2.COLOR_RGB2GRAY)
-        scale = cv2.addWeighted(scale, SKY_MATCH_TOLERANCE, scale, 0.0, SKY_MATCH_TOLERANCE * 0.05)
-        likeness = np.float32(1.0) - distance / scale
+        likeness = cv2.divide(distance, tolerance)
+        np.subtract(np.float32(1.0), likeness, out=likeness)
         cv2.threshold(likeness, 0.0, 0.0, cv2.THRESH_TOZERO, dst=likeness)
         likeness *= confidence
-        inside = cv2.threshold(alpha, 0.0, 1.0, cv2.THRESH_BINARY)[1]  # only where the matte has sky
-        alpha = alpha + (1.0 - alpha) * likeness * inside
+        # only where the given matte is unsure (a fade or shift the user asked for is kept)
+        likeness *= cv2.threshold(soft, 0.0, 1.0, cv2.THRESH_BINARY)[1]
+        likeness *= cv2.threshold(soft, 1.0 - 1e-6, 1.0, cv2.THRESH_BINARY_INV)[1]
+        likeness *= np.float32(1.0) - alpha
+        alpha = alpha + likeness
         capped = cv2.min(alpha, DECONTAMINATION_CAP)
         gain = np.float32(1.0) / (np.float32(1.0) - capped)
         contamination = cv2.multiply(cv2.merge([capped, capped, capped]), old_sky)
@@ -300,8 +305,10 @@ def _color_match_curve(fg_lin, orig_matte, sky_lin, alpha, strength):
 
 
 def _old_sky_colour(lin: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The photo's own sky colour near each pixel (small size, linear): a matte-weighted blur,
-    and its confidence (0 where there is little sky nearby)."""
+    """The photo's own sky colour near each pixel (small size, linear; a blur weighted by
+    confident sky), and a 2-channel gate: the colour distance within which a pixel counts as
+    that sky (:data:`SKY_MATCH_TOLERANCE` of its brightness) and the confidence that there is
+    sky near at all (0 far from it, where the colour is the pixel's own)."""
     sigma = max(2.0, G.percent_to_pixels(2.0, matte.shape))
     m = np.clip((matte - np.float32(0.8)) * np.float32(5.0), 0.0, 1.0)  # confident sky only
     num = cv2.GaussianBlur(lin * m[..., None], (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
@@ -309,8 +316,11 @@ def _old_sky_colour(lin: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, np.
     colour = num / np.maximum(den, 1e-4)[..., None]
     far = den < 1e-3  # no sky nearby: no estimate, and decontamination leaves the pixel as it is
     colour[far] = lin[far]
-    confidence = np.clip(den / 0.01, 0.0, 1.0).astype(np.float32)  # is there sky near at all
-    return np.clip(colour, 0.0, 1.0).astype(np.float32), confidence
+    colour = np.clip(colour, 0.0, 1.0).astype(np.float32)
+    confidence = np.clip(den / 0.01, 0.0, 1.0)  # is there sky near at all
+    grey = cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY)
+    tolerance = np.float32(SKY_MATCH_TOLERANCE) * (grey + np.float32(0.05))
+    return colour, np.dstack([tolerance, confidence]).astype(np.float32)
 
 
 def _edge_light(sky_lin: np.ndarray, alpha: np.ndarray, strength: float) -> np.ndarray:

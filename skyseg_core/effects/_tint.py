@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import cv2
 import numpy as np
 
 from ..errors import InputError
@@ -109,8 +110,14 @@ def gradient_field(shape: tuple[int, int], matte: np.ndarray | None, angle: floa
     sky (t = 0) to its top (t = 1), like Photoshop's gradient angle. The gradient spans the sky's
     bounding box (the whole frame when there is no sky).
     """
+    xs, ys = _gradient_axes(shape, matte, angle)
+    rows = shape[0] if rows is None else rows
+    return np.clip(ys[:rows, None] + xs[None, :], 0.0, 1.0)
+
+
+def _gradient_axes(shape: tuple[int, int], matte: np.ndarray | None, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """t = xs[x] + ys[y] (before clipping) for the gradient of :func:`gradient_field`."""
     H, W = shape
-    rows = H if rows is None else rows
     y0, y1, x0, x1 = 0.0, float(H), 0.0, float(W)
     if matte is not None:
         sky = matte >= 0.5
@@ -123,13 +130,19 @@ def gradient_field(shape: tuple[int, int], matte: np.ndarray | None, angle: floa
     lo, hi = min(corners), max(corners)
     span = max(hi - lo, 1e-6)
     xs = ((np.arange(W, dtype=np.float32) + 0.5) * np.float32(dx) - np.float32(lo)) / np.float32(span)
-    ys = (np.arange(rows, dtype=np.float32) + 0.5) * np.float32(dy / span)
-    return np.clip(ys[:, None] + xs[None, :], 0.0, 1.0)
+    ys = (np.arange(H, dtype=np.float32) + 0.5) * np.float32(dy / span)
+    return xs, ys
 
 
 def gradient_colours(t: np.ndarray, positions: np.ndarray, colours: np.ndarray) -> np.ndarray:
     """Colours (float sRGB, (..., 3)) of the gradient at positions ``t``."""
     return np.stack([np.interp(t, positions, colours[:, c]).astype(np.float32) for c in range(3)], axis=-1)
+
+
+GRADIENT_STEPS = 1024
+"""Samples of the gradient table the tint looks colours up in."""
+
+CHUNK_ROWS = 128
 
 
 def tint(image, matte, stops, angle, mode, strength, with_layer=False):
@@ -142,24 +155,33 @@ def tint(image, matte, stops, angle, mode, strength, with_layer=False):
     angle = check_unit("angle", angle, -3600.0, 3600.0)
     positions, colours = parse_stops(stops)
     H, W = image.shape[:2]
-    weight = matte * np.float32(strength)
-    has = np.flatnonzero(weight.max(axis=1) > 0)
-    rows = int(has[-1]) + 1 if has.size else 0
+    dtype = image.dtype
     out = image.copy()
     layer = None
     if with_layer:
         layer = gradient_colours(gradient_field((H, W), matte, angle), positions, colours)
-    if rows == 0:
+    row_max = matte.max(axis=1)
+    if strength <= 0 or not np.any(row_max > 0):
         return out, layer
-    t = gradient_field((H, W), matte, angle, rows)
-    w = weight[:rows]
-    idx = np.flatnonzero(w > 0)
-    grad = gradient_colours(t.reshape(-1)[idx], positions, colours)
-    src = image[:rows].reshape(-1, 3)[idx]
-    base = src.astype(np.float32) / np.float32(C.code_max(image.dtype))
-    tinted = blend(base, grad, mode)
-    lin_a = C.to_linear(src)
-    lin_b = C.srgb_to_linear_formula(tinted)
-    mixed = lin_a + w.reshape(-1)[idx][:, None] * (lin_b - lin_a)
-    out[:rows].reshape(-1, 3)[idx] = C.from_linear(mixed, image.dtype)
+    table = gradient_colours(np.linspace(0.0, 1.0, GRADIENT_STEPS, dtype=np.float32), positions, colours)
+    xs, ys = _gradient_axes((H, W), matte, angle)
+    top = np.float32(C.code_max(dtype))
+    from ._replace import _runs
+
+    for r0, r1 in _runs(row_max > 0):
+        for c0 in range(r0, r1, CHUNK_ROWS):
+            c1 = min(r1, c0 + CHUNK_ROWS)
+            t = np.clip(ys[c0:c1, None] + xs[None, :], 0.0, 1.0)
+            grad = table[(t * np.float32(GRADIENT_STEPS - 1) + np.float32(0.5)).astype(np.int32)]
+            codes = image[c0:c1]
+            tinted = blend(codes.astype(np.float32) / top, grad, mode)
+            lin_a = C.to_linear(codes)
+            lin_b = C.to_linear((tinted * np.float32(65535.0) + np.float32(0.5)).astype(np.uint16))
+            w = matte[c0:c1] * np.float32(strength)
+            cv2.subtract(lin_b, lin_a, dst=lin_b)
+            cv2.multiply(lin_b, cv2.merge([w, w, w]), dst=lin_b)
+            cv2.add(lin_a, lin_b, dst=lin_a)
+            out[c0:c1] = C.from_linear(lin_a, dtype, clip=dtype.kind == "f")
+    if dtype.kind == "f":  # float codes do not survive decode/encode bit-exactly: restore them
+        np.copyto(out, image, where=(matte <= 0)[..., None])
     return out, layer
