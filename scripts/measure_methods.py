@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from skyseg_core import get_method, load_image, segment  # noqa: E402
-from skyseg_core.datasets import IGNORE_LABEL, find_samples  # noqa: E402
+from skyseg_core.datasets import find_samples  # noqa: E402
+from skyseg_core.evaluate import confusion  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -47,17 +48,14 @@ def main(argv=None) -> int:
     for sample in samples:
         image = load_image(sample.image)
         truth = np.asarray(Image.open(sample.mask))
-        valid = truth != IGNORE_LABEL
-        sky = truth > IGNORE_LABEL
         for name in args.methods:
             get_method(name)
             for refined in modes:
                 start = time.perf_counter()
                 matte = segment(image, method=name, refine=refined)
                 seconds[(name, refined)] += time.perf_counter() - start
-                pred = matte >= 0.5
-                inter = np.count_nonzero(pred & sky & valid)
-                union = np.count_nonzero((pred | sky) & valid)
+                tp, fp, fn, _ = confusion(matte, truth)
+                inter, union = tp, tp + fp + fn
                 counts[(name, refined)][sample.dataset] += (inter, union)
     rows = []
     for (name, refined), per in counts.items():

@@ -142,7 +142,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "skyseg"))
     parser.add_argument("--out", default=str(ROOT / "assets" / "models" / MODEL_NAME))
-    parser.add_argument("--working-size", type=int, default=320)
+    parser.add_argument("--working-size", type=int, default=256)
     parser.add_argument("--per-image", type=int, default=800, help="pixels sampled per image")
     parser.add_argument("--max-iter", type=int, default=200)
     parser.add_argument("--max-leaf-nodes", type=int, default=31)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import synthetic_landscape
 
-from skyseg_core import segment
+from skyseg_core import InputError, segment
 from skyseg_core.methods import _REGISTRY, _load_all, get_method
 
 _load_all()
@@ -102,6 +102,16 @@ class TestMethodContract:
         image = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
         _check(get_method(name)(image), shape)
         _check(segment(image, method=name), shape)
+
+    def test_rgba_and_grey_arrays_are_refused_clearly(self, name):
+        # files with alpha or one channel are brought to RGB by load_image; arrays must be RGB
+        for bad in (
+            np.zeros((8, 8, 4), np.uint8),
+            np.zeros((8, 8), np.uint8),
+            np.zeros((0, 5, 3), np.uint8),
+        ):
+            with pytest.raises(InputError, match="shape"):
+                get_method(name)(bad)
 
     def test_all_sky(self, name):
         matte = get_method(name)(_uniform_sky(96, 128))

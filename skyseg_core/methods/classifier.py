@@ -112,7 +112,8 @@ class _OnnxModel:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = min(4, os.cpu_count() or 1)
+        options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         try:
             self.session = ort.InferenceSession(
@@ -128,7 +129,7 @@ class _OnnxModel:
                 "re-run scripts/train_classifier.py",
                 path,
             )
-        self.working_size = int(meta.get("working_size", 320))
+        self.working_size = int(meta.get("working_size", 256))
         self.input = self.session.get_inputs()[0].name
         outputs = [o.name for o in self.session.get_outputs()]
         self.output = "probabilities" if "probabilities" in outputs else outputs[-1]
@@ -154,7 +155,7 @@ class ClassifierMethod(SkyMethod):
 
     name = "classifier"
     description = "gradient-boosted per-pixel sky classifier on colour, position and texture (ONNX)"
-    working_size = 320
+    working_size = 256
 
     def __init__(
         self, model_path: str | os.PathLike | None = None, working_size: int | None = None

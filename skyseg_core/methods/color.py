@@ -57,6 +57,8 @@ def color_sky_matte(
     overcast_min_val: tuple[float, float] = (0.45, 0.65),
     warm_hue: tuple[float, float] = (55.0, 300.0),
     warm_min_val: tuple[float, float] = (0.30, 0.50),
+    warm_top_min_val: float = 0.55,
+    row_prior: tuple[float, float, float] = (0.5, 1.0, 0.5),
     smooth_grad: tuple[float, float] = (0.16, 0.05),
     smooth_sigma: float = 1.0,
     adapt_distance: float = 3.0,
@@ -85,6 +87,13 @@ def color_sky_matte(
         Warm hues are those below the first or above the second (reds, oranges, pinks).
     warm_min_val : 2 floats
         Brightness ramp of the sunset branch.
+    warm_top_min_val : float
+        The sunset branch is used only when the smooth, saturated pixels of the top band are
+        mostly warm and their median brightness is above this (a red brick wall is darker).
+    row_prior : 3 floats
+        ``(start, end, weight)``: scores are multiplied by a weight falling linearly from 1 at
+        row fraction ``start`` to ``weight`` at ``end`` (sky is rarely low in the frame; water
+        and walls there need a stronger colour match). Not applied to fisheye frames.
     smooth_grad : 2 floats
         Smoothness gate on the local gradient magnitude (grey levels per pixel): 0 above the
         first value, 1 below the second.
@@ -141,11 +150,18 @@ def color_sky_matte(
         upper = r < 0.6
 
     warm_top = (hue < warm_hue[0]) | (hue > warm_hue[1])
-    top_pixels = seed & (sat > 0.15) & (val > warm_min_val[0])
-    if top_pixels.sum() > 0.3 * max(seed.sum(), 1) and warm_top[top_pixels].mean() > 0.5:
+    top_pixels = seed & (sat > 0.15) & (val > warm_min_val[0]) & (smooth > 0.5)
+    if (
+        top_pixels.sum() > 0.3 * max(seed.sum(), 1)
+        and warm_top[top_pixels].mean() > 0.5
+        and float(np.median(val[top_pixels])) > warm_top_min_val
+    ):
         warm = warm_top.astype(np.float32) * _ramp(val, *warm_min_val)
         score = np.maximum(score, warm)
     score *= smooth
+    if outside is None and row_prior[2] < 1.0:
+        row = yy / max(h - 1, 1)
+        score *= 1.0 - (1.0 - row_prior[2]) * _ramp(row, row_prior[0], row_prior[1])
 
     # adaptive colour model from the confident sky in the upper part of the frame
     confident = upper & (score > 0.7)
