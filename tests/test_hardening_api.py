@@ -61,3 +61,47 @@ def test_orientation_cases_are_not_vacuous(orientation):
     with Image.open(io.BytesIO(jpeg_with_exif(stored, orientation))) as img:
         upright = np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
     assert matches_orientation_pattern(upright)
+
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_failed_or_interrupted_write_leaves_nothing(tmp_path, monkeypatch, failure):
+    """A full disk (OutputError) or Ctrl-C (passes through) while writing: no file, no .part."""
+    import os
+
+    from skyseg_core import io as skyio
+
+    existing = tmp_path / "kept.png"
+    sky.save_matte(existing, np.zeros((4, 5), np.float32))
+    before = existing.read_bytes()
+
+    def broken_fsync(fd):
+        raise failure
+
+    monkeypatch.setattr(skyio.os, "fsync", broken_fsync)
+    expected = sky.OutputError if isinstance(failure, OSError) else KeyboardInterrupt
+    for target, overwrite in ((tmp_path / "new.png", False), (existing, True)):
+        with pytest.raises(expected) as info:
+            sky.save_matte(target, np.ones((4, 5), np.float32), overwrite=overwrite)
+        if expected is sky.OutputError:
+            assert str(target) in str(info.value) and "No space left" in str(info.value)
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path)) == ["kept.png"]
+    assert existing.read_bytes() == before
+
+
+def test_no_overwrite_never_replaces_a_file_that_appears_during_the_write(tmp_path, monkeypatch):
+    """Without overwrite, a file created by someone else while we encode is kept (hard-link publish)."""
+    from skyseg_core import io as skyio
+
+    target = tmp_path / "race.png"
+    real_fsync = skyio.os.fsync
+
+    def fsync_then_race(fd):
+        real_fsync(fd)
+        target.write_bytes(b"theirs")
+
+    monkeypatch.setattr(skyio.os, "fsync", fsync_then_race)
+    with pytest.raises(sky.OutputError, match="already exists"):
+        sky.save_matte(target, np.ones((4, 5), np.float32))
+    assert target.read_bytes() == b"theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["race.png"]
