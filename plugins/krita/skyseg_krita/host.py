@@ -11,6 +11,7 @@ full size.
 
 import sys
 import threading
+import time
 
 from krita import Krita, Selection
 
@@ -103,9 +104,9 @@ class KritaHost:
         """A transparency mask (255 = sky shows) on ``node``.
 
         Krita >= 5.2 has ``createTransparencyMask``. Krita 5.1's scripting API cannot fill a
-        transparency mask, so the matte goes into a local selection mask, which Krita's own
-        "Convert to Transparency Mask" action turns into one when the document has a view;
-        without a window (kritarunner) the local selection mask named ``name`` is the result.
+        transparency mask, so with a view the matte becomes the selection for a moment and
+        Krita's own "Add Transparency Mask" action makes the mask from it (the user's selection
+        is restored); without a window (kritarunner) the result is a local selection mask.
         """
         selection = Selection()
         selection.setPixelData(grey, 0, 0, width, height)
@@ -116,22 +117,37 @@ class KritaHost:
             mask.setSelection(selection)
             doc.refreshProjection()
             return mask
-        local = doc.createSelectionMask(name)
-        node.addChildNode(local, None)
-        local.setSelection(selection)
-        convert = self.app.action("convert_to_transparency_mask")
-        if convert is None or not self._has_view(doc):
+        add = self.app.action("add_new_transparency_mask")
+        if add is None or not self._has_view(doc):
+            local = doc.createSelectionMask(name)
+            node.addChildNode(local, None)
+            local.setSelection(selection)
             doc.refreshProjection()
             return local
         before = {child.uniqueId() for child in node.childNodes()}
-        doc.setActiveNode(local)
+        previous = doc.selection()
+        doc.setActiveNode(node)
+        doc.setSelection(selection)
         doc.waitForDone()
-        convert.trigger()
-        doc.waitForDone()
-        created = [child for child in node.childNodes()
-                   if child.type() == "transparencymask" and child.uniqueId() not in before]
+        created = []
+        try:
+            add.trigger()
+            deadline = time.monotonic() + 20.0
+            while not created and time.monotonic() < deadline:  # the mask appears asynchronously
+                doc.waitForDone()
+                created = [child for child in node.childNodes()
+                           if child.type() == "transparencymask" and child.uniqueId() not in before]
+                if not created:
+                    self._process_events(50)
+            if created:
+                # Krita filled the mask from the selection; write the matte itself so the
+                # result never depends on when that copy ran.
+                created[0].setPixelData(grey, 0, 0, width, height)
+                doc.waitForDone()
+        finally:
+            doc.setSelection(previous)
         if not created:
-            raise PluginError("Krita did not convert the sky selection into a transparency mask")
+            raise PluginError("Krita did not add the transparency mask (is the layer locked?)")
         created[0].setName(name)
         doc.refreshProjection()
         return created[0]
@@ -145,6 +161,7 @@ class KritaHost:
         selection = Selection()
         selection.setPixelData(grey, 0, 0, width, height)
         doc.setSelection(selection)
+        doc.waitForDone()
 
     def add_paint_layer(self, doc, above, name, bgra, width, height):
         layer = doc.createNode(name, "paintlayer")
@@ -171,12 +188,16 @@ class KritaHost:
         thread = threading.Thread(target=target, name=what or "skyseg", daemon=True)
         thread.start()
         while thread.is_alive():
-            QCoreApplication.processEvents(QEventLoop.AllEvents if hasattr(QEventLoop, "AllEvents")
-                                           else QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            self._process_events(50)
             thread.join(0.02)
         if "error" in outcome:
             raise outcome["error"]
         return outcome.get("value")
+
+    @staticmethod
+    def _process_events(milliseconds):
+        flags = QEventLoop.AllEvents if hasattr(QEventLoop, "AllEvents") else QEventLoop.ProcessEventsFlag.AllEvents
+        QCoreApplication.processEvents(flags, milliseconds)
 
     def notify(self, message, error=False):
         """A floating message on the canvas (never a modal box: it would block scripted runs)."""

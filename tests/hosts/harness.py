@@ -1,0 +1,163 @@
+"""Running the real GIMP 3 and Krita for tests/test_hosts_*.py.
+
+GIMP 3.0 runs in the Debian 13 chroot made by scripts/setup_hosts.sh (through
+scripts/in_chroot.sh: the repository is mounted at /skyseg, the test's folder at /e2e, and the
+plug-in is installed with the chroot's own skyseg venv, as a user of that system would).
+Krita 5 runs on this machine with a throw-away HOME, so the user's settings are never touched.
+Each run writes <scenario>.json (see gimp_e2e.py, krita_e2e.py) which the tests read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+PHOTO = ROOT.parent / "shared" / "data" / "skyseg" / "ade20k_skyopt_cvprw2020" / "images" / "ADE_train_00000004.jpg"
+METHOD = "color"  # deterministic and fast; the hosts and the core run the same method
+SKY = "golden_hour"
+TIMINGS: dict[str, float] = {}
+
+
+def require_hosts() -> None:
+    """Fail (not skip) when the hosts are missing: `make test` sets them up."""
+    check = subprocess.run([str(ROOT / "scripts" / "setup_hosts.sh"), "--check"], capture_output=True)
+    if check.returncode != 0:
+        pytest.fail("GIMP/Krita hosts are not set up: run scripts/setup_hosts.sh as root (`make test` does), "
+                    "or deselect these tests with -m 'not hosts'")
+
+
+def read_pgm(path: Path) -> np.ndarray:
+    magic, size, _maxval, data = path.read_bytes().split(b"\n", 3)
+    width, height = map(int, size.split())
+    return np.frombuffer(data, np.uint8).reshape(height, width)
+
+
+def prepare(folder: Path) -> Path:
+    """The shared photo as PNG, and an .ora written by `skyseg replace --layers`, in ``folder``."""
+    from skyseg_core.io import load_image, save_image
+
+    assert PHOTO.is_file(), f"shared photo missing: {PHOTO}"
+    folder.mkdir(parents=True, exist_ok=True)
+    save_image(folder / "photo.png", load_image(PHOTO), overwrite=True)
+    subprocess.run([sys.executable, "-m", "skyseg_core", "replace", str(folder / "photo.png"), "--sky", SKY,
+                    "--method", METHOD, "-o", str(folder / "ora_composite.png"), "--layers",
+                    str(folder / "layers.ora"), "--overwrite", "--quiet"], check=True)
+    for name, body in (("crash_worker.sh", "echo 'fake worker: simulated crash' >&2\nexit 7\n"),
+                       ("hang_worker.sh", "echo '{\"ready\": true, \"protocol\": 1}'\nexec sleep 600\n")):
+        script = folder / name
+        script.write_text("#!/bin/sh\n" + body)
+        script.chmod(0o755)
+    return folder
+
+
+def _run(cmd: list[str], env: dict, timeout: float, log: Path, what: str) -> None:
+    start = time.monotonic()
+    with open(log, "wb") as fh:
+        try:
+            subprocess.run(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            pass  # the result file (or its absence) tells the test what happened
+    TIMINGS[what] = round(time.monotonic() - start, 1)
+
+
+def load_result(folder: Path, name: str, log: Path) -> dict:
+    path = folder / name
+    if not path.is_file():
+        tail = log.read_text(errors="replace")[-3000:] if log.is_file() else ""
+        pytest.fail(f"the host wrote no {name}; its log ends with:\n{tail}")
+    result = json.loads(path.read_text())
+    assert "exception" not in result, result["exception"]
+    return result
+
+
+# -- GIMP ------------------------------------------------------------------------------------------
+
+def run_gimp(folder: Path, scenario: str, env: dict | None = None, timeout: float = 600) -> dict:
+    """Install the plug-in in the chroot (fresh HOME) and run gimp_e2e.py in gimp-console-3.0."""
+    home = folder / f"gimp-home-{scenario}"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir()
+    chroot_home = f"/e2e/{home.name}"
+    in_chroot = [str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e"]
+    install = subprocess.run([*in_chroot, "env", f"HOME={chroot_home}", "/opt/skyseg-venv/bin/python", "-m",
+                              "skyseg_core", "install-plugin", "gimp"], capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr
+    assert (home / ".config" / "GIMP" / "3.0" / "plug-ins" / "skyseg" / "skyseg.py").is_file()
+    variables = {"HOME": chroot_home, "SKYSEG_E2E_DIR": "/e2e", "SKYSEG_E2E_SCENARIO": scenario,
+                 "SKYSEG_E2E_METHOD": METHOD, "SKYSEG_E2E_SKY": SKY, **(env or {})}
+    cmd = [*in_chroot, "env", *[f"{k}={v}" for k, v in variables.items()], "gimp-console-3.0", "-i",
+           "--batch-interpreter=python-fu-eval", "-b", 'exec(open("/skyseg/tests/hosts/gimp_e2e.py").read())',
+           "--quit"]
+    log = folder / f"gimp-{scenario}.log"
+    _run(cmd, dict(os.environ), timeout, log, f"gimp {scenario}")
+    return load_result(folder, f"{scenario}.json", log)
+
+
+def gimp_core_replace(folder: Path) -> np.ndarray:
+    """The core's replacement of photo.png computed by the chroot's skyseg (the plug-in's environment)."""
+    code = ("import sys; from skyseg_core.io import load_image, save_image; from skyseg_core.segment import segment; "
+            "from skyseg_core.effects import replace_sky; from skyseg_core.skygen import load_sky; "
+            "im = load_image('/e2e/photo.png'); "
+            f"save_image('/e2e/gimp_expected.png', replace_sky(im, segment(im, method='{METHOD}'), load_sky('{SKY}')), overwrite=True)")
+    subprocess.run([str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e", "/opt/skyseg-venv/bin/python",
+                    "-c", code], check=True, capture_output=True)
+    from skyseg_core.io import load_image
+
+    return load_image(folder / "gimp_expected.png")
+
+
+# -- Krita -----------------------------------------------------------------------------------------
+
+def _krita_home(folder: Path, name: str) -> tuple[Path, dict]:
+    home = folder / name
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "PYTHON", "QT_"))}
+    env.update(HOME=str(home), SKYSEG_E2E_DIR=str(folder), SKYSEG_E2E_METHOD=METHOD, SKYSEG_E2E_SKY=SKY,
+               XDG_RUNTIME_DIR=str(home / "run"))
+    (home / "run").mkdir(mode=0o700)
+    install = subprocess.run([sys.executable, "-m", "skyseg_core", "install-plugin", "krita"], env=env,
+                             capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr
+    assert "enable_skyseg_krita=true" in (home / ".config" / "kritarc").read_text()
+    return home, env
+
+
+def run_kritarunner(folder: Path, scenario: str, timeout: float = 600) -> dict:
+    """kritarunner -s skyseg_e2e -f main, offscreen (it always exits 0: the result file decides)."""
+    home, env = _krita_home(folder, f"krita-home-{scenario}")
+    pykrita = home / ".local" / "share" / "krita" / "pykrita"
+    shutil.copy(HERE / "krita_e2e.py", pykrita / "skyseg_e2e.py")
+    env.update(PYTHONPATH=str(pykrita), QT_QPA_PLATFORM="offscreen", SKYSEG_E2E_SCENARIO=scenario)
+    log = folder / f"krita-{scenario}.log"
+    _run(["kritarunner", "-s", "skyseg_e2e", "-f", "main"], env, timeout, log, f"kritarunner {scenario}")
+    return load_result(folder, f"{scenario}.json", log)
+
+
+def run_krita_gui(folder: Path, timeout: float = 600) -> dict:
+    """The Krita GUI under Xvfb; a driver plug-in triggers the registered skyseg menu actions."""
+    from skyseg_core.cli.install_plugin import enable_in_kritarc
+
+    home, env = _krita_home(folder, "krita-home-gui")
+    driver = home / ".local" / "share" / "krita" / "pykrita" / "skyseg_e2e_gui"
+    driver.mkdir()
+    shutil.copy(HERE / "krita_e2e.py", driver / "driver.py")
+    (driver / "__init__.py").write_text("from . import driver\n\ndriver.gui_start()\n")
+    (driver.parent / "skyseg_e2e_gui.desktop").write_text(
+        "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library=skyseg_e2e_gui\n"
+        "X-Python-2-Compatible=false\nName=skyseg e2e driver\n")
+    enable_in_kritarc(home / ".config" / "kritarc", "skyseg_e2e_gui")
+    env.update(QT_QPA_PLATFORM="xcb", SKYSEG_E2E_SCENARIO="main")
+    log = folder / "krita-gui.log"
+    _run(["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", "krita", "--nosplash"], env, timeout, log, "krita gui")
+    return load_result(folder, "main_gui.json", log)
