@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: demo test bench fuzz lint screenshots clean
+.PHONY: demo test hosts bench fuzz lint screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ demo: $(VENV)/.installed-base
 	$(BIN)/skyseg mask assets/samples --out-dir out --overwrite
 	$(BIN)/skyseg replace assets/samples --sky golden_hour --out-dir out --overwrite --color-match 0.5 --halo 0.3
 
-test: $(VENV)/.installed-all
+# Real GIMP 3 (Debian 13 chroot) and Krita for the plug-in tests; cached outside the repo, quick when set up.
+hosts:
+	scripts/setup_hosts.sh
+
+test: $(VENV)/.installed-all hosts
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-all

@@ -25,13 +25,17 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 RECIPE=3
 
 log() { echo "setup_hosts: $*" >&2; }
+# skyseg's base dependencies (pyproject.toml), installed in the chroot's venv; part of the stamp,
+# so the venv follows dependency changes.
+deps=$(sed -n '/^dependencies = \[/,/^\]/p' "$REPO/pyproject.toml" | grep -o '"[^"]*"' | tr -d '"' | tr '\n' ' ')
+STAMP="$RECIPE $deps"
 
 host_ready() {
     command -v kritarunner >/dev/null && command -v krita >/dev/null \
         && command -v xvfb-run >/dev/null && command -v xauth >/dev/null \
         && command -v debootstrap >/dev/null && /usr/bin/python3 -c "import PyQt5" 2>/dev/null
 }
-chroot_ready() { [ "$(cat "$CHROOT/.skyseg-ready" 2>/dev/null)" = "$RECIPE" ]; }
+chroot_ready() { [ "$(cat "$CHROOT/.skyseg-ready" 2>/dev/null)" = "$STAMP" ]; }
 
 if [ "${1:-}" = "--check" ]; then
     host_ready && chroot_ready && exit 0
@@ -87,18 +91,11 @@ if ! chroot_ready; then
     inchroot python3 -m venv /opt/skyseg-venv
     # The base dependencies from pyproject.toml (no torch); the code itself comes from the repo,
     # bind-mounted at /skyseg by scripts/in_chroot.sh, through a .pth file (like an editable install).
-    deps=$(python3 - "$REPO/pyproject.toml" <<'EOF'
-import re, sys
-text = open(sys.argv[1]).read()
-block = re.search(r"^dependencies = \[(.*?)\]", text, re.S | re.M).group(1)
-print(" ".join(re.findall(r'"([^"]+)"', block)))
-EOF
-)
     # shellcheck disable=SC2086
     inchroot /opt/skyseg-venv/bin/pip install -q --disable-pip-version-check $deps
     site=$(inchroot /opt/skyseg-venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
     echo /skyseg >"$CHROOT$site/skyseg-repo.pth"
     inchroot apt-get clean
-    echo "$RECIPE" >"$CHROOT/.skyseg-ready"
+    echo "$STAMP" >"$CHROOT/.skyseg-ready"
 fi
 log "ready in $(( $(date +%s) - start ))s (krita: $(command -v krita); gimp chroot: $CHROOT)"
