@@ -435,3 +435,16 @@ def test_golden_images(name):
     golden = load_image(path).astype(float)
     rmse = float(np.sqrt(((out.astype(float) - golden) ** 2).mean()))
     assert rmse <= 1.5, f"{name}: RMSE {rmse:.2f} against {path}"
+
+
+@pytest.mark.parametrize("shape", [(1, 7), (6, 1), (2, 3)])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float64])
+def test_tiny_and_odd_sizes(shape, dtype, sky):
+    rng = np.random.default_rng(1)
+    image = rng.random(shape + (3,))
+    image = (image * 255).astype(np.uint8) if dtype == np.uint8 else image
+    matte = np.zeros(shape, np.float32)
+    matte.flat[::2] = 1.0
+    for out in (replace_sky(image, matte, sky, **ALL_ON), tint_sky(image, matte), relight(image, matte, 4500)):
+        assert out.shape == image.shape and out.dtype == image.dtype
+        assert np.isfinite(out.astype(float)).all()

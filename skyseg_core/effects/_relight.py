@@ -65,6 +65,11 @@ def relight_engine(image, matte, target, strength=1.0, want_weight=False):
     check_image(image)
     check_matte(matte, image.shape[:2])
     strength = check_unit("strength", strength)
+    if image.shape[1] == 1:  # OpenCV reads (H, 1, 3) arrays as scalars: run on two columns
+        out, adjusted, weight, info = relight_engine(np.repeat(image, 2, axis=1), np.repeat(matte, 2, axis=1),
+                                                     target, strength, want_weight)
+        one = (np.ascontiguousarray(a[:, :1]) if a is not None else None for a in (out, adjusted, weight))
+        return (*one, info)
     H, W = image.shape[:2]
     small, k = G.shrink(image, STATS_SIZE)
     small_lin = C.to_linear(small)

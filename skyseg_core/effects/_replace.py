@@ -86,6 +86,15 @@ def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_edge
         raise InputError(f"position must be a pair (x, y), got {position!r}") from None
     px, py = check_unit("position x", px), check_unit("position y", py)
 
+    if image.shape[1] == 1:  # OpenCV reads (H, 1, 3) arrays as scalars: run on two columns
+        rep = replace(np.repeat(image, 2, axis=1), np.repeat(matte, 2, axis=1), sky, shift_edge=shift_edge,
+                      fade_edge=fade_edge, color_match=color_match, halo=halo, defocus=defocus, flip=flip,
+                      position=(px, py), scale=scale, full_sky=full_sky)
+        for name in ("image", "alpha", "foreground", "lit_foreground", "sky"):
+            value = getattr(rep, name)
+            if value is not None:
+                setattr(rep, name, np.ascontiguousarray(value[:, :1]))
+        return rep
     H, W = image.shape[:2]
     dtype = image.dtype
     info: dict = {}

@@ -154,6 +154,10 @@ def tint(image, matte, stops, angle, mode, strength, with_layer=False):
     strength = check_unit("strength", strength)
     angle = check_unit("angle", angle, -3600.0, 3600.0)
     positions, colours = parse_stops(stops)
+    if image.shape[1] == 1:  # OpenCV reads (H, 1, 3) arrays as scalars: run on two columns
+        out, layer = tint(np.repeat(image, 2, axis=1), np.repeat(matte, 2, axis=1), stops, angle, mode, strength,
+                          with_layer)
+        return np.ascontiguousarray(out[:, :1]), None if layer is None else np.ascontiguousarray(layer[:, :1])
     H, W = image.shape[:2]
     dtype = image.dtype
     out = image.copy()
