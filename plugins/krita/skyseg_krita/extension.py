@@ -170,6 +170,10 @@ class SkysegDocker(DockWidget):
         method.currentTextChanged.connect(lambda value: self._set("method", value))
         self.fields["method"] = method
         general.addRow("Method", method)
+        refresh = QPushButton("List methods")
+        refresh.setToolTip("Ask the skyseg worker for its methods (starts it if needed)")
+        refresh.clicked.connect(self._list_methods)
+        general.addRow(refresh)
         general.addRow(check("refine", "Refine edges"))
         layout.addLayout(general)
 
@@ -205,6 +209,20 @@ class SkysegDocker(DockWidget):
         if ext is not None:
             setattr(ext.settings, name, value)
             ext.save_settings()
+
+    def _list_methods(self):
+        ext, combo = instance(), self.fields["method"]
+        if ext is None:
+            return
+        try:
+            reply = ext.host.run_blocking(lambda: ext.client().request("methods"), "skyseg: methods")
+        except skyseg_client.WorkerError as exc:
+            ext.host.notify(str(exc), error=True)
+            return
+        current = combo.currentText()
+        combo.clear()
+        combo.addItems([m["name"] for m in reply["output"] if m.get("available", True)])
+        combo.setCurrentText(current)
 
     def _run(self, method):
         ext = instance()
