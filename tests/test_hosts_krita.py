@@ -76,6 +76,7 @@ def test_gui_menu_actions(gui, folder, core):
     assert gui["actions_registered"] == ["skyseg_create_mask", "skyseg_select_sky", "skyseg_replace_sky",
                                          "skyseg_tint_sky", "skyseg_relight"]
     assert gui["menu_text"] == "skyseg: Create sky mask"
+    assert gui["dockers"] == ["skyseg"]  # the docker was built by Krita
     assert gui["triggered"] == ["create_mask", "select_sky", "replace_sky"]
     _check_main(gui, folder, core, "transparencymask", "krita_gui_result")
 

@@ -199,6 +199,26 @@ def test_no_document_or_mask_selected(krita_plugin, landscape_rgb, monkeypatch):
     assert ext.run("replace_sky") and [n.name() for n in doc.rootNode().childNodes()] == ["photo", "Sky replaced"]
 
 
+def test_docker_edits_settings_and_runs_actions(krita_plugin, qtbot, landscape_rgb, monkeypatch):
+    krita, package = krita_plugin
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    doc, photo = make_doc(krita, landscape_rgb)
+    docker = importlib.import_module("skyseg_krita.extension").SkysegDocker()
+    qtbot.addWidget(docker)
+    ext = package.extension
+    docker.fields["fade_edge"].setValue(3.5)
+    docker.fields["flip"].setChecked(True)
+    docker.fields["method"].setCurrentText("color")
+    assert (ext.settings.fade_edge, ext.settings.flip, ext.settings.method) == (3.5, True, "color")
+    saved = json.loads(krita.Krita.instance().readSetting("skyseg", "settings", ""))
+    assert saved["fade_edge"] == 3.5 and saved["method"] == "color"
+    docker._list_methods()
+    methods = [docker.fields["method"].itemText(i) for i in range(docker.fields["method"].count())]
+    assert "color" in methods and "auto" in methods and docker.fields["method"].currentText() == "color"
+    docker._run("create_mask")
+    assert ext.last_error is None and photo.childNodes()[0].name() == "Sky"
+
+
 def test_settings_survive_bad_saved_values(krita_plugin):
     _, package = krita_plugin
     logic = importlib.import_module("skyseg_krita.logic")

@@ -231,8 +231,14 @@ class Extension:
         self.parent = parent
 
 
-class DockWidget:
-    def __init__(self):
+try:  # Krita's DockWidget is a QDockWidget
+    from PyQt6.QtWidgets import QDockWidget as _DockBase
+except ImportError:  # pragma: no cover
+    from PyQt5.QtWidgets import QDockWidget as _DockBase
+
+
+class DockWidget(_DockBase):
+    def canvasChanged(self, canvas):  # pragma: no cover - Krita calls it
         pass
 
 

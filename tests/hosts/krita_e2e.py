@@ -159,6 +159,7 @@ def gui_run():
                                                           "skyseg_replace_sky", "skyseg_tint_sky", "skyseg_relight")
                                         if app.action(name) is not None]
         result["menu_text"] = app.action("skyseg_create_mask").text() if app.action("skyseg_create_mask") else None
+        result["dockers"] = [d.windowTitle() for d in window.dockers() if d.windowTitle() == "skyseg"]
 
         def trigger(method):
             ext = extension()
