@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """skyseg for GIMP 3: sky masks, sky selection, sky replacement, tint and relighting.
 
-Menus: Filters > Sky > Create Sky Mask / Replace Sky... / Tint Sky... / Relight...,
-and Select > Sky. The heavy work runs in a ``skyseg worker`` process started from the skyseg
+Menus: Filters > Sky > Create Sky Mask... / Replace Sky... / Tint Sky... / Relight...,
+and Select > Sky (no dialog: it uses the last method chosen). The heavy work runs in a ``skyseg worker`` process started from the skyseg
 environment recorded by ``skyseg install-plugin gimp`` (``skyseg_worker.json`` beside this file);
 pixels travel through temporary PNG files. This file imports only GIMP's API and the standard
 library: GIMP runs it with the system Python, which has no numpy.
@@ -157,7 +157,7 @@ def _failure(procedure, message):
 
 def _dialog(procedure, config, title):
     GimpUi.init("skyseg")
-    dialog = GimpUi.ProcedureDialog.new(procedure, config, title)
+    dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config, title=title)
     dialog.fill(None)
     ok = dialog.run()
     dialog.destroy()
@@ -269,7 +269,7 @@ def _relight_params(config):
 
 PROCEDURES = {
     # name: (menu label, menu path, title, run body, needs a dialog)
-    PROC_MASK: ("Create Sky _Mask", "<Image>/Filters/Sky", "Create Sky Mask", create_mask),
+    PROC_MASK: ("Create Sky _Mask...", "<Image>/Filters/Sky", "Create Sky Mask", create_mask),
     PROC_SELECT: ("_Sky", "<Image>/Select", "Select Sky", select_sky),
     PROC_REPLACE: ("_Replace Sky...", "<Image>/Filters/Sky", "Replace Sky",
                    _effect("replace", "Sky replaced", _replace_params)),
