@@ -250,6 +250,10 @@ def test_export_agrees_with_torch_and_runs_as_the_unet_method(tiny_checkpoint, t
     assert tall.shape == (5, 3)
     assert UnetMethod(model_path=out).coarse(np.zeros((1, 7, 3), np.uint8)).shape == (1, 7)
 
+    averaged = UnetMethod(model_path=out, flip_average=True)
+    small = np.ascontiguousarray(image[:32, :64])
+    np.testing.assert_allclose(averaged(small[:, ::-1].copy()), averaged(small)[:, ::-1], atol=1e-5)
+
     with pytest.raises(OutputError):
         export_onnx(tiny_checkpoint, out)  # exists, no overwrite
     (tmp_path / "model.onnx.sha256").write_text("0" * 64 + "  model.onnx\n")
