@@ -332,10 +332,10 @@ class Worker:
             reply["matte_output"] = request.params.matte_output
         return reply
 
-    def _sky(self, name: str, image: np.ndarray) -> np.ndarray:
+    def _sky(self, name: str) -> np.ndarray:
         from .skygen import load_sky
 
-        return load_sky(name)
+        return load_sky(name, max_pixels=self.max_pixels)
 
     def _op_replace(self, request: Request) -> dict:
         from .effects import replace_sky
@@ -343,7 +343,7 @@ class Worker:
         p: ReplaceParams = request.params
 
         def apply(image, matte):
-            return replace_sky(image, matte, self._sky(p.sky, image), shift_edge=p.shift_edge, fade_edge=p.fade_edge,
+            return replace_sky(image, matte, self._sky(p.sky), shift_edge=p.shift_edge, fade_edge=p.fade_edge,
                                color_match=p.color_match, halo=p.halo, defocus=p.defocus, flip=p.flip,
                                position=p.position, scale=p.scale)
 
@@ -363,7 +363,7 @@ class Worker:
         p: RelightParams = request.params
 
         def apply(image, matte):
-            target = p.target if isinstance(p.target, float) else self._sky(p.target, image)
+            target = p.target if isinstance(p.target, float) else self._sky(p.target)
             return relight(image, matte, target, strength=p.strength)
 
         return self._effect(request, apply)
