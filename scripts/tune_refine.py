@@ -62,6 +62,8 @@ GRIDS = {
                   iterations=(1, 3)),
     "final": dict(guide=("color",), radius=(0.02, 0.03), eps=(1e-4,), confidence_power=(1.0, 2.0, 4.0),
                   iterations=(1, 2)),
+    "working": dict(guide=("color",), radius=(0.02,), eps=(1e-4,), confidence_power=(2.0,), iterations=(1,),
+                    working_size=(256, 512, 768)),
     "power": dict(guide=("color",), radius=(0.01,), eps=(1e-3,), confidence_power=(1.0, 2.0, 4.0), iterations=(1,)),
 }
 
@@ -91,8 +93,9 @@ def main() -> None:
             params = dict(zip(grid, values, strict=True))
             t = time.perf_counter()
             iou, bf, mae, abf = score(items, coarse, **params)
-            guide, radius, eps, power, iterations = values
-            print(f"| {name} | {guide} | {radius} | {eps:g} | {power:g} | {iterations} | {iou:.4f} | {bf:.4f} | {mae:.4f} | {abf:.4f} |"
+            guide, radius, eps, power, iterations = values[:5]
+            more = "".join(f" {k}={v}" for k, v in list(params.items())[5:])
+            print(f"| {name} | {guide}{more} | {radius} | {eps:g} | {power:g} | {iterations} | {iou:.4f} | {bf:.4f} | {mae:.4f} | {abf:.4f} |"
                   f" <!-- {time.perf_counter() - t:.1f}s -->", flush=True)
 
 

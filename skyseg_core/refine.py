@@ -125,7 +125,7 @@ def refine(
     eps: float = 1e-4,
     confidence_power: float = 2.0,
     min_confidence: float = 0.01,
-    working_size: int = 768,
+    working_size: int = 512,
     guide: str = "color",
     detail_tolerance: float = 1.0 / 1024,
     iterations: int = 1,
