@@ -29,6 +29,15 @@ def _changing_rows(matte: np.ndarray, margin: int) -> tuple[int, int] | None:
     return max(0, int(rows[0]) - margin), min(matte.shape[0], int(rows[-1]) + margin + 2)
 
 
+def _with_rows(matte: np.ndarray, rows: np.ndarray, r0: int, r1: int) -> np.ndarray:
+    """``matte`` with rows [r0, r1) replaced (no copy when that is all of it)."""
+    if r0 == 0 and r1 == matte.shape[0]:
+        return np.ascontiguousarray(rows, dtype=np.float32)
+    out = matte.copy()
+    out[r0:r1] = rows
+    return out
+
+
 def _distance_to(part: np.ndarray, sky_side: bool, r: float) -> np.ndarray:
     """Euclidean distance (pixels) of each pixel to the nearest pixel on the other side of 0.5.
 
@@ -44,8 +53,7 @@ def _distance_to(part: np.ndarray, sky_side: bool, r: float) -> np.ndarray:
     mask = cv2.compare(src, 0.5, cv2.CMP_GE if sky_side else cv2.CMP_LT)
     dist = cv2.distanceTransform(mask, cv2.DIST_L2, 5)
     if half:
-        dist = cv2.resize(dist, (w // 2 * 2, h // 2 * 2), interpolation=cv2.INTER_LINEAR)
-        dist = cv2.copyMakeBorder(dist, 0, h - dist.shape[0], 0, w - dist.shape[1], cv2.BORDER_REPLICATE)
+        dist = cv2.resize(dist, (w, h), interpolation=cv2.INTER_LINEAR)
         dist *= np.float32(2.0)
     return dist
 
@@ -68,18 +76,17 @@ def shift_edge(matte: np.ndarray, pixels: float) -> np.ndarray:
     has_sky = cv2.countNonZero(cv2.compare(part, 0.5, cv2.CMP_GE)) > 0
     if not has_sky:
         return matte
-    out = matte.copy()
     if pixels > 0:  # the edge lies half a pixel before the nearest sky pixel's centre
         dist = _distance_to(part, sky_side=False, r=r)
         moved = cv2.addWeighted(dist, -1.0, dist, 0.0, r + 1.0)
         cv2.min(moved, 1.0, dst=moved)
-        out[r0:r1] = cv2.max(part, moved)
+        cv2.max(part, moved, dst=moved)
     else:
         dist = _distance_to(part, sky_side=True, r=r)
         moved = cv2.addWeighted(dist, 1.0, dist, 0.0, -r)
         cv2.max(moved, 0.0, dst=moved)
-        out[r0:r1] = cv2.min(part, moved)
-    return out
+        cv2.min(part, moved, dst=moved)
+    return _with_rows(matte, moved, r0, r1)
 
 
 def feather(matte: np.ndarray, sigma: float) -> np.ndarray:
@@ -107,9 +114,7 @@ def feather(matte: np.ndarray, sigma: float) -> np.ndarray:
         blurred = cv2.stackBlur(small, (ks, ks))
         if f > 1:
             blurred = cv2.resize(blurred, (w, h), interpolation=cv2.INTER_LINEAR)
-    out = matte.copy()
-    out[r0:r1] = blurred  # a blur of values in [0, 1] stays in [0, 1]
-    return out
+    return _with_rows(matte, blurred, r0, r1)  # a blur of values in [0, 1] stays in [0, 1]
 
 
 def shrink(image: np.ndarray, long_side: int) -> tuple[np.ndarray, int]:

@@ -15,7 +15,7 @@ from . import _geometry as G
 STATS_SIZE = 384
 """Longer side at which colour statistics and the edge light are computed (they are smooth)."""
 
-BLUR_SIZE = 1024
+BLUR_SIZE = 800
 """Longer side at which the original sky's blur is estimated."""
 
 HALO_RADIUS = 4.0
