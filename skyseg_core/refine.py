@@ -28,7 +28,7 @@ from .matte import check_image, check_matte
 
 GUIDES = ("color", "luma")
 
-_TILE = 16
+_TILE = 8
 """Tile side, in working-resolution pixels, of the full-resolution detail pass."""
 
 
