@@ -222,7 +222,7 @@ def _blend_rows(fg: np.ndarray, sky: np.ndarray, alpha: np.ndarray, light: np.nd
     dtype = fg.dtype
     fg_lin = C.to_linear(fg)
     n = sky.shape[0]
-    if old_sky is not None and n:
+    if old_sky is not None and n and soft is not None and _has_soft(soft):
         old_sky, gate = old_sky
         tolerance, confidence = cv2.split(gate)
         head = fg_lin[:n]
@@ -257,6 +257,12 @@ def _blend_rows(fg: np.ndarray, sky: np.ndarray, alpha: np.ndarray, light: np.nd
         cv2.multiply(diff, cv2.merge([alpha, alpha, alpha]), dst=diff)
         cv2.add(head, diff, dst=head)
     return C.from_linear(fg_lin, dtype, clip=dtype.kind == "f"), lit, alpha
+
+
+def _has_soft(matte: np.ndarray) -> bool:
+    """Whether any value is strictly between 0 and 1."""
+    below_one = cv2.threshold(matte, 1.0 - 1e-6, 0.0, cv2.THRESH_TOZERO_INV)[1]  # values near 1 -> 0
+    return cv2.minMaxLoc(below_one)[1] > 0.0
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
