@@ -159,7 +159,10 @@ def gui_run():
                                                           "skyseg_replace_sky", "skyseg_tint_sky", "skyseg_relight")
                                         if app.action(name) is not None]
         result["menu_text"] = app.action("skyseg_create_mask").text() if app.action("skyseg_create_mask") else None
-        result["dockers"] = [d.windowTitle() for d in window.dockers() if d.windowTitle() == "skyseg"]
+        from PyQt5.QtWidgets import QDockWidget
+
+        result["dockers"] = [d.windowTitle() for d in window.qwindow().findChildren(QDockWidget)
+                             if d.windowTitle() == "skyseg"]
 
         def trigger(method):
             ext = extension()
