@@ -103,10 +103,8 @@ def relight_engine(image, matte, target, strength=1.0, want_weight=False):
             weight[c0:c1] = w
         lin_a = C.to_linear(image[c0:c1])
         lin_b = C.to_linear(adjusted[c0:c1])
-        cv2.subtract(lin_b, lin_a, dst=lin_b)
-        cv2.multiply(lin_b, cv2.merge([w, w, w]), dst=lin_b)
-        cv2.add(lin_a, lin_b, dst=lin_a)
-        out[c0:c1] = C.from_linear(lin_a, dtype, clip=dtype.kind == "f")
+        mixed = cv2.blendLinear(lin_a, lin_b, np.float32(1.0) - w, w)
+        out[c0:c1] = C.from_linear(mixed, dtype, clip=dtype.kind == "f")
     if dtype.kind == "f":  # float codes do not survive decode/encode bit-exactly: restore them
         np.copyto(out, image, where=(matte >= 1)[..., None])
     info = {"gains": [round(float(g), 4) for g in gains], "exposure": round(exposure, 4), "contrast": round(contrast, 4)}

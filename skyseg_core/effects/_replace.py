@@ -239,11 +239,11 @@ def _blend_rows(fg: np.ndarray, sky: np.ndarray, alpha: np.ndarray, light: np.nd
         alpha = alpha + likeness
         capped = cv2.min(alpha, DECONTAMINATION_CAP)
         gain = np.float32(1.0) / (np.float32(1.0) - capped)
-        contamination = cv2.multiply(cv2.merge([capped, capped, capped]), old_sky)
-        cv2.subtract(head, contamination, dst=head)
-        cv2.multiply(head, cv2.merge([gain, gain, gain]), dst=head)
-        cv2.threshold(head.reshape(n, -1), 1.0, 1.0, cv2.THRESH_TRUNC, dst=head.reshape(n, -1))
-        cv2.threshold(head.reshape(n, -1), 0.0, 0.0, cv2.THRESH_TOZERO, dst=head.reshape(n, -1))
+        # F = gain I - capped gain B; blendLinear divides by the weights' sum, which is 1 here
+        clean = cv2.blendLinear(head, old_sky, gain, -capped * gain).reshape(n, -1)
+        cv2.threshold(clean, 1.0, 1.0, cv2.THRESH_TRUNC, dst=clean)
+        cv2.threshold(clean, 0.0, 0.0, cv2.THRESH_TOZERO, dst=clean)
+        head[...] = clean.reshape(head.shape)
     lit = None
     if light is not None:  # screen: adds light, never clips
         product = cv2.multiply(fg_lin, light)
@@ -252,10 +252,11 @@ def _blend_rows(fg: np.ndarray, sky: np.ndarray, alpha: np.ndarray, light: np.nd
         if want_lit:
             lit = C.from_linear(fg_lin, dtype, clip=False)
     if n:
-        head = fg_lin[:n]
-        diff = cv2.subtract(C.to_linear(sky), head)
-        cv2.multiply(diff, cv2.merge([alpha, alpha, alpha]), dst=diff)
-        cv2.add(head, diff, dst=head)
+        mixed = cv2.blendLinear(fg_lin[:n], C.to_linear(sky), np.float32(1.0) - alpha, alpha)
+        if n == fg_lin.shape[0]:
+            fg_lin = mixed
+        else:
+            fg_lin[:n] = mixed
     return C.from_linear(fg_lin, dtype, clip=dtype.kind == "f"), lit, alpha
 
 

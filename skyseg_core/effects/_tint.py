@@ -182,10 +182,8 @@ def tint(image, matte, stops, angle, mode, strength, with_layer=False):
             lin_a = C.to_linear(codes)
             lin_b = C.to_linear((tinted * np.float32(65535.0) + np.float32(0.5)).astype(np.uint16))
             w = matte[c0:c1] * np.float32(strength)
-            cv2.subtract(lin_b, lin_a, dst=lin_b)
-            cv2.multiply(lin_b, cv2.merge([w, w, w]), dst=lin_b)
-            cv2.add(lin_a, lin_b, dst=lin_a)
-            out[c0:c1] = C.from_linear(lin_a, dtype, clip=dtype.kind == "f")
+            mixed = cv2.blendLinear(lin_a, lin_b, np.float32(1.0) - w, w)
+            out[c0:c1] = C.from_linear(mixed, dtype, clip=dtype.kind == "f")
     if dtype.kind == "f":  # float codes do not survive decode/encode bit-exactly: restore them
         np.copyto(out, image, where=(matte <= 0)[..., None])
     return out, layer
