@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 
 from .datasets import IGNORE_LABEL, Sample
-from .errors import InputError
+from .errors import InputError, SkysegError
 from .matte import check_matte
 
 DEFAULT_THRESHOLD = 0.5
@@ -359,11 +359,14 @@ def evaluate_dataset(
     tolerance: float = DEFAULT_TOLERANCE,
     progress: bool = False,
     keep: Callable[[Sample, np.ndarray, np.ndarray, ImageMetrics], None] | None = None,
+    on_error: Callable[[Sample, SkysegError], None] | None = None,
 ) -> list[ImageMetrics]:
     """Run ``predict(image) -> matte`` over ``samples`` and measure each.
 
     ``keep`` is called with (sample, image, pred, metrics) after each image, for reports that need
-    the pictures (the worst cases) without holding them all in memory.
+    the pictures (the worst cases) without holding them all in memory. A sample that fails with
+    a :class:`SkysegError` (unreadable image, mismatched mask) raises, unless ``on_error`` is
+    given: then it is called and the sample left out.
     """
     from tqdm import tqdm
 
@@ -371,11 +374,17 @@ def evaluate_dataset(
 
     records = []
     for sample in tqdm(samples, desc="eval", unit="img", disable=not progress):
-        image = load_image(sample.image)
-        truth, matte = load_truth(sample)
-        if truth.shape != image.shape[:2]:
-            raise InputError(f"mask is {truth.shape[1]}x{truth.shape[0]}, image {image.shape[1]}x{image.shape[0]}", sample.mask)
-        pred = predict(image)
+        try:
+            image = load_image(sample.image)
+            truth, matte = load_truth(sample)
+            if truth.shape != image.shape[:2]:
+                raise InputError(f"mask is {truth.shape[1]}x{truth.shape[0]}, image {image.shape[1]}x{image.shape[0]}", sample.mask)
+            pred = predict(image)
+        except SkysegError as exc:
+            if on_error is None:
+                raise
+            on_error(sample, exc)
+            continue
         record = image_metrics(pred, truth, matte, dataset=sample.dataset, id=sample.id, threshold=threshold, tolerance=tolerance)
         records.append(record)
         if keep is not None:

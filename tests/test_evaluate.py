@@ -236,3 +236,14 @@ def test_cli_eval_bad_usage_exits_2_with_one_line(argv, tiny_data, tmp_path, cap
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "error" in captured.err.strip().splitlines()[-1]
+
+
+def test_cli_eval_reports_a_broken_image_and_measures_the_rest(tiny_data, capsys):
+    (tiny_data / "alpha" / "images" / "img1.jpg").write_bytes(b"not a jpeg")
+    code = main(["eval", "--data", str(tiny_data), "--method", "color", "--split", "all", "--json", "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 2
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == 1 and "img1.jpg" in errors[0]
+    payload = json.loads(captured.out)
+    assert payload["failed"] == 1 and payload["summaries"]["overall"]["images"] == 4

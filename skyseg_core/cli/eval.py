@@ -66,6 +66,12 @@ def run(args) -> int:
         raise InputError(f"no labelled samples (images/ + masks/) for split {args.split!r}", data)
 
     keeper = WorstKeeper(10, threshold=args.threshold) if args.report else None
+    failures = []
+
+    def on_error(sample, exc) -> None:  # one line per failed image; the rest are still measured
+        failures.append(exc)
+        print(f"skyseg: error: {exc}", file=sys.stderr, flush=True)
+
     records = evaluate_dataset(
         samples,
         lambda image: segment(image, method=method, refine=args.refine),
@@ -73,9 +79,12 @@ def run(args) -> int:
         tolerance=args.tolerance,
         progress=not args.quiet and sys.stderr.isatty(),
         keep=keeper,
+        on_error=on_error,
     )
+    if not records:
+        raise InputError("no image could be evaluated", data)
     summaries = summarize(records)
-    settings = {"method": method, "refine": args.refine, "split": args.split, "data": str(data),
+    settings = {"method": method, "failed": len(failures), "refine": args.refine, "split": args.split, "data": str(data),
                 "threshold": args.threshold, "tolerance_px": args.tolerance}
     report_path = None
     if args.report:
@@ -91,4 +100,4 @@ def run(args) -> int:
         print(summary_table(summaries))
         if report_path is not None:
             print(f"\nreport: {report_path}")
-    return EXIT_OK
+    return max([EXIT_OK] + [exc.exit_code for exc in failures])
