@@ -17,7 +17,7 @@ FALLOFF_LENGTH = 0.35
 FALLOFF_FLOOR = 0.25
 """Share of the relighting that still reaches the bottom of the frame."""
 
-CHUNK_ROWS = 128
+CHUNK_ROWS = 32
 
 
 def light_of_target(target) -> dict:

@@ -24,7 +24,7 @@ HALO_RADIUS = 4.0
 HALO_GAIN = 0.6
 """Edge light at ``halo=1`` right at the border: this fraction of the sky's light is added."""
 
-CHUNK_ROWS = 256
+CHUNK_ROWS = 32
 """Rows blended at a time (keeps the temporaries small and reused)."""
 
 _SHARP_BASELINE = 0.75

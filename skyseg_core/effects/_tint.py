@@ -142,7 +142,7 @@ def gradient_colours(t: np.ndarray, positions: np.ndarray, colours: np.ndarray) 
 GRADIENT_STEPS = 1024
 """Samples of the gradient table the tint looks colours up in."""
 
-CHUNK_ROWS = 128
+CHUNK_ROWS = 32
 
 
 def tint(image, matte, stops, angle, mode, strength, with_layer=False):
