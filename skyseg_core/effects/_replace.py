@@ -216,7 +216,7 @@ DECONTAMINATION_CAP = 0.9
 
 
 def _blend_rows(fg: np.ndarray, sky: np.ndarray, alpha: np.ndarray, light: np.ndarray | None,
-                want_lit: bool, old_sky: tuple[np.ndarray, np.ndarray] | None = None,
+                want_lit: bool, old_sky: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
                 soft: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Blend a block of rows in linear light.
 
@@ -233,8 +233,7 @@ def _blend_rows(fg: np.ndarray, sky: np.ndarray, alpha: np.ndarray, light: np.nd
     fg_lin = C.to_linear(fg)
     n = sky.shape[0]
     if old_sky is not None and n and soft is not None and _has_soft(soft):
-        old_sky, gate = old_sky
-        tolerance, confidence = cv2.split(gate)
+        old_sky, tolerance, confidence = old_sky
         head = fg_lin[:n]
         # edge pixels that look like the old sky are sky: raise their alpha toward 1
         distance = cv2.cvtColor(cv2.absdiff(head, old_sky), cv2.COLOR_RGB2GRAY)
@@ -330,11 +329,11 @@ def _color_match_curve(fg_lin, orig_matte, sky_lin, alpha, strength):
     return C.grade_curve(gains, exposure), info
 
 
-def _old_sky_colour(lin: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _old_sky_colour(lin: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The photo's own sky colour near each pixel (small size, linear; a blur weighted by
-    confident sky), and a 2-channel gate: the colour distance within which a pixel counts as
-    that sky (:data:`SKY_MATCH_TOLERANCE` of its brightness) and the confidence that there is
-    sky near at all (0 far from it, where the colour is the pixel's own)."""
+    confident sky), the colour distance within which a pixel counts as that sky
+    (:data:`SKY_MATCH_TOLERANCE` of its brightness) and the confidence that there is sky near at
+    all (0 far from it, where the colour is the pixel's own)."""
     sigma = max(2.0, G.percent_to_pixels(2.0, matte.shape))
     m = np.clip((matte - np.float32(0.8)) * np.float32(5.0), 0.0, 1.0)  # confident sky only
     num = cv2.GaussianBlur(lin * m[..., None], (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
@@ -346,7 +345,7 @@ def _old_sky_colour(lin: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, np.
     confidence = np.clip(den / 0.01, 0.0, 1.0)  # is there sky near at all
     grey = cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY)
     tolerance = np.float32(SKY_MATCH_TOLERANCE) * (grey + np.float32(0.05))
-    return colour, np.dstack([tolerance, confidence]).astype(np.float32)
+    return colour, tolerance.astype(np.float32), confidence.astype(np.float32)
 
 
 def _edge_light(sky_lin: np.ndarray, alpha: np.ndarray, strength: float) -> np.ndarray:
