@@ -48,7 +48,10 @@ def replace_sky(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_
 
     The new sky is scaled to cover the photo's sky region (never stretched: aspect kept), and
     placed so its bottom edge, its horizon, lies on the photo's sky border; it is then blended
-    in linear light with the (adjusted) matte as alpha.
+    in linear light with the (adjusted) matte as alpha. Edge pixels are cleaned first: where the
+    given matte is soft, pixels whose colour matches the old sky around them count as sky, and
+    the old sky's share is taken out of the rest (decontamination), so a bright old sky leaves
+    no light rim around the foreground.
 
     Parameters
     ----------

@@ -51,7 +51,8 @@ class Replacement:
     image: np.ndarray
     """The result, same dtype and shape as the photo."""
     alpha: np.ndarray
-    """The matte actually used (after shift and fade), float32 (H, W)."""
+    """The matte actually used (after shift, fade and the edge clean-up when the layers are
+    asked for; after shift and fade otherwise), float32 (H, W)."""
     foreground: np.ndarray | None = None
     """The colour-matched foreground (codes), when colour match is on."""
     lit_foreground: np.ndarray | None = None
