@@ -67,22 +67,21 @@ def _covariance(n: float, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
 def border_energy(border: np.ndarray, s1: np.ndarray, s2: np.ndarray, gamma: float = 2.0) -> float:
     """Shen & Wang's energy ``J`` of a sky border (rows per column) from running sums.
 
-    Returns 0 when the sky, or a non-empty ground, has fewer than 4 pixels.
+    Returns 0 when either side has fewer than 4 pixels (the paper assumes both exist; frames
+    without any structure are handled before the search).
     """
     cols = np.arange(border.size)
     h = s1.shape[0] - 1
     n_sky = float(border.sum())
     n_ground = float(h * border.size - n_sky)
-    if n_sky < 4 or 0 < n_ground < 4:
+    if n_sky < 4 or n_ground < 4:
         return 0.0
     sky1 = s1[border, cols].sum(axis=0)
     sky2 = s2[border, cols].sum(axis=0)
     all1 = s1[h].sum(axis=0)
     all2 = s2[h].sum(axis=0)
     cov_s = _covariance(n_sky, sky1, sky2)
-    # an all-sky border has no ground: its ground terms are zero (an extension of the paper,
-    # which assumes both regions exist)
-    cov_g = _covariance(n_ground, all1 - sky1, all2 - sky2) if n_ground else np.zeros((3, 3))
+    cov_g = _covariance(n_ground, all1 - sky1, all2 - sky2)
     det_s, det_g = abs(np.linalg.det(cov_s)), abs(np.linalg.det(cov_g))
     eig_s, eig_g = np.linalg.eigvalsh(cov_s)[-1], np.linalg.eigvalsh(cov_g)[-1]
     return float(1.0 / (gamma * det_s + det_g + gamma * abs(eig_s) + abs(eig_g) + 1e-12))
