@@ -41,7 +41,8 @@ class SkyMethod:
     def coarse(self, image: np.ndarray) -> np.ndarray:
         """The method's matte at its working size (for refinement to upsample)."""
         check_image(image)
-        small = resize_long_side(to_float_rgb(image), self.working_size)
+        # shrink first (in the stored dtype), then convert: a 12 MP photo never becomes float32
+        small = to_float_rgb(resize_long_side(image, self.working_size))
         matte = as_matte(self.predict(small))
         return check_matte(matte, small.shape[:2])
 
