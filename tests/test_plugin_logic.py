@@ -270,3 +270,21 @@ def test_install_without_host_says_so(tmp_path, monkeypatch, capsys):
     assert cli_main(["install-plugin", "krita"]) == 2
     assert "Krita (no krita on PATH" in capsys.readouterr().err
     assert not (tmp_path / "data").exists()
+
+
+def test_plugins_import_only_host_api_and_stdlib():
+    import ast
+
+    allowed = set(sys.stdlib_module_names) | {"gi", "krita", "PyQt5", "PyQt6", "skyseg_client"}
+    files = sorted((ROOT / "plugins").rglob("*.py"))
+    assert len(files) >= 6
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{path.relative_to(ROOT)} imports {name}"
