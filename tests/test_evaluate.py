@@ -199,6 +199,12 @@ def test_cli_eval_json_and_report(tiny_data, tmp_path, capsys):
     assert (report / "iou_histogram.png").stat().st_size > 1000
     worst = sorted(report.glob("worst_*.jpg"))
     assert len(worst) == 5 and all(f"]({p.name})" in text for p in worst)
+    # an existing report is kept unless --overwrite
+    argv = ["eval", "--data", str(tiny_data), "--method", "color", "--split", "all", "--report", str(report), "--quiet"]
+    assert main(argv) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (report / "report.md").read_text() == text
+    assert main([*argv, "--overwrite"]) == 0
 
 
 def test_cli_eval_limit_split_and_no_refine(tiny_data, capsys):

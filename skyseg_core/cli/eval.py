@@ -30,6 +30,7 @@ def register(subparsers) -> None:
     parser.add_argument("--tolerance", type=float, default=3.0, metavar="PX",
                         help="boundary F-score tolerance in pixels (default 3)")
     parser.add_argument("--report", metavar="DIR", help="write report.md with plots and the worst ten here")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing report in --report DIR")
     parser.add_argument("--json", action="store_true", help="print the summaries as JSON on stdout")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -48,7 +49,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..datasets import find_samples
-    from ..errors import InputError
+    from ..errors import InputError, OutputError
     from ..evaluate import WorstKeeper, evaluate_dataset, summarize, summary_table, write_report
     from ..methods import resolve_name
     from ..segment import segment
@@ -57,6 +58,10 @@ def run(args) -> int:
     data = Path(args.data)
     if not data.is_dir():
         raise InputError("no such data folder", data)
+    if args.report and (Path(args.report) / "report.md").exists() and not args.overwrite:
+        raise OutputError("already holds a report.md (use --overwrite to replace it)", args.report)
+    if args.report and Path(args.report).exists() and not Path(args.report).is_dir():
+        raise OutputError("--report must be a folder", args.report)
     if args.limit is not None and args.limit < 1:
         print("skyseg: error: --limit must be at least 1", file=sys.stderr)
         return EXIT_USAGE
