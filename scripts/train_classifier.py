@@ -6,9 +6,9 @@ Reads the TRAIN split of ``../shared/data/skyseg`` (skyseg_core.datasets.find_sa
 pixels from every image at the method's working size (ignore label 128 left out), weights
 datasets as the data README advises (ADE20K up, CamVid's correlated video frames down), fits a
 scikit-learn HistGradientBoostingClassifier on :func:`skyseg_core.methods.classifier.sky_features`,
-exports it with skl2onnx (feature names, working size, version and a hash of the training list
+exports it to ONNX with onnx.helper (feature names, working size, version and a hash of the training list
 in the ONNX metadata) and records the file's SHA-256 in ``classifier.onnx.sha256``.
-Needs the ``train`` extra (scikit-learn, skl2onnx, onnx).
+Needs the ``train`` extra (scikit-learn, onnx; onnxruntime checks the export).
 """
 
 from __future__ import annotations
