@@ -11,9 +11,9 @@ at full resolution (He & Sun 2015, "Fast Guided Filter").
 
 Speed: the working image is an exact k x k block average of the photo (an integer factor, which
 OpenCV shrinks fast), and the full-resolution pass ``q = a . I + b`` is evaluated exactly only in
-tiles where the coefficients ``a`` are not negligible (near matte transitions); elsewhere the
-working-resolution result is upsampled, which differs from the exact pass by less than
-``detail_tolerance``.
+tiles where the coefficients ``a`` times the photo's local contrast are not negligible (near
+matte transitions); elsewhere the working-resolution result is upsampled, which differs from the
+exact pass by about ``detail_tolerance`` at most.
 """
 
 from __future__ import annotations
@@ -158,7 +158,6 @@ def refine(
         shortcut used where it is flat (upsampling the working-resolution result). The test
         uses the photo's contrast at working resolution, so strong pixel noise can exceed it
         slightly; 0 computes every pixel near a matte transition exactly.
-
     iterations : int
         Passes at working resolution, each refining the previous result (the full-resolution
         pass runs once): more passes let sure pixels claim more of a wide uncertain band.
