@@ -25,7 +25,8 @@ matte MAE
 boundary F-score
     F1 of the sky boundary pixels of prediction and truth, each matched when the other's boundary
     lies within ``tolerance`` pixels (after Martin et al. 2004 / DAVIS); averaged over images where
-    either has a boundary. Boundaries on ignored pixels or the image frame are not counted.
+    either has a boundary. The image frame is not a boundary, and boundary pixels within
+    ``tolerance`` of an ignored pixel are not counted (void bands along edges are common).
 """
 
 from __future__ import annotations
@@ -157,6 +158,10 @@ def boundary_counts(
     hit = _binary(pred, sky.shape, threshold)
     pred_edge = boundary(hit, valid)
     truth_edge = boundary(sky, valid)
+    if not valid.all():  # edges within the tolerance of ignored pixels cannot be judged
+        judged = cv2.distanceTransform(valid.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > tolerance
+        pred_edge &= judged
+        truth_edge &= judged
     return (
         _within(pred_edge, truth_edge, tolerance),
         int(np.count_nonzero(pred_edge)),

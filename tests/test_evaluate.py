@@ -91,6 +91,23 @@ def test_boundary_f_score_tolerance():
     assert boundary_f_score(np.zeros((20, 20), np.float32), truth) == 0.0
 
 
+def test_boundary_f_score_does_not_judge_edges_next_to_an_ignored_band():
+    truth = np.zeros((30, 20), np.uint8)
+    truth[:10] = S
+    truth[10] = X  # a void band between sky and ground, as in CamVid and Stanford
+    shifted = np.zeros((30, 20), np.float32)
+    shifted[:13] = 1.0  # predicted edge 2-3 px below the band: cannot be judged
+    assert boundary_f_score(shifted, truth, tolerance=3) == 1.0
+    far = np.zeros((30, 20), np.float32)
+    far[:20] = 1.0  # far from the band: a wrong boundary
+    assert boundary_f_score(far, truth, tolerance=3) == 0.0
+    # a truth edge away from the band still has to be found
+    truth[:, 15:] = N
+    truth[10, 15:] = N
+    assert boundary_f_score(shifted, truth, tolerance=3) < 0.5
+    assert boundary_f_score((truth == S).astype(np.float32), truth, tolerance=3) == 1.0
+
+
 def test_metrics_reject_a_prediction_of_the_wrong_shape_or_type():
     with pytest.raises(MatteError):
         iou(np.zeros((3, 3), np.float32), np.zeros((3, 4), np.uint8))
