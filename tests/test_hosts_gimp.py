@@ -40,7 +40,7 @@ def core_matte(folder):
 
 def test_procedures_are_registered_and_succeed(main_run):
     assert main_run["registered"] == ["create-mask", "select-sky", "replace-sky", "tint-sky", "relight"]
-    for key in ("mask_status", "channel_status", "select_status", "replace_status"):
+    for key in ("mask_status", "channel_status", "select_status", "replace_status", "tint_status", "relight_status"):
         assert main_run[key] == ["success", ""], key
 
 
@@ -58,6 +58,8 @@ def test_layer_stack_xcf_and_png(main_run, folder):
     replaced = dict(photo, name="Sky replaced", mask=False)
     assert main_run["stack"] == [replaced, photo]  # top first; the original is kept under the result
     assert main_run["xcf_stack"] == main_run["stack"] and main_run["xcf_channels"] == ["Sky"]
+    # each result goes directly above the layer it came from (here always the photo)
+    assert main_run["stack_after_effects"] == ["Sky replaced", "Sky tinted", "Relit", "photo"]
     assert not main_run["selection_empty"]
     png = load_image(folder / "gimp_result.png").astype(np.int16)
     expected = harness.gimp_core_replace(folder).astype(np.int16)

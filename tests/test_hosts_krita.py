@@ -63,6 +63,9 @@ def _check_main(result, folder, core, mask_type, prefix):
     assert result["saved_kra"] and result["saved_png"] and (folder / f"{prefix}.kra").stat().st_size > 0
     png = load_image(folder / f"{prefix}.png").astype(np.int16)
     assert np.abs(png - replaced.astype(np.int16)).max() <= 2
+    assert result["tint_ok"] and result["relight_ok"], result["effects_error"]
+    names = result["names_after_effects"]  # the photo stays at the bottom, each result a new layer
+    assert names[0] == "photo" and sorted(names[1:]) == ["Relit", "Sky replaced", "Sky tinted"]
     return expected
 
 
@@ -77,7 +80,7 @@ def test_gui_menu_actions(gui, folder, core):
                                          "skyseg_tint_sky", "skyseg_relight"]
     assert gui["menu_text"] == "skyseg: Create sky mask"
     assert gui["dockers"] == ["skyseg"]  # the docker was built by Krita
-    assert gui["triggered"] == ["create_mask", "select_sky", "replace_sky"]
+    assert gui["triggered"] == ["create_mask", "select_sky", "replace_sky", "tint_sky", "relight"]
     _check_main(gui, folder, core, "transparencymask", "krita_gui_result")
 
 

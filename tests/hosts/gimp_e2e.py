@@ -114,7 +114,11 @@ def main():
     flat.flatten()
     save(flat, "gimp_result.png")
     flat.delete()
-    # 5. The saved XCF reopens with the same stack.
+    # 5. Tint and relight on the photo: two more layers, each directly above it.
+    result["tint_status"] = call("plug-in-skyseg-tint-sky", image, [layer], method=METHOD, mode="multiply")
+    result["relight_status"] = call("plug-in-skyseg-relight", image, [layer], method=METHOD, target="3200")
+    result["stack_after_effects"] = [item["name"] for item in stack(image)]
+    # 6. The saved XCF reopens with the same stack.
     reopened = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("gimp_result.xcf")))
     result["xcf_stack"] = stack(reopened)
     result["xcf_channels"] = [c.get_name() for c in reopened.get_channels()]

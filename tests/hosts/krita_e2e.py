@@ -89,6 +89,12 @@ def scenario(doc, run, result):
     # exportImage, not saveAs: Krita 5.1's saveAs crashes without a main window (kritarunner).
     result["saved_kra"] = doc.exportImage(path(result["prefix"] + ".kra"), InfoObject())
     result["saved_png"] = doc.exportImage(path(result["prefix"] + ".png"), InfoObject())
+    # Tint and relight: each result lands above the active layer and becomes the active one.
+    ext = extension()
+    ext.settings.tint_mode, ext.settings.relight_target = "multiply", "3200"
+    result["tint_ok"], result["relight_ok"] = run("tint_sky"), run("relight")
+    result["effects_error"] = ext.last_error
+    result["names_after_effects"] = [n.name() for n in doc.rootNode().childNodes()]
 
 
 def write(result):
