@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .harness import case, coarse_matte, photo
+from .harness import case, coarse_matte, landscape, photo
 
 
 def guided_filter_full_res(image: np.ndarray, p: np.ndarray, radius: int = 16, eps: float = 1e-3) -> np.ndarray:
@@ -34,6 +34,14 @@ def refine_color():
     from skyseg_core.refine import refine
 
     image, matte = photo(), coarse_matte()
+    return lambda: refine(image, matte)
+
+
+@case("refine, colour guide, plain horizon (synthetic landscape)")
+def refine_color_landscape():
+    from skyseg_core.refine import refine
+
+    image, matte = landscape()
     return lambda: refine(image, matte)
 
 

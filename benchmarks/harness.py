@@ -94,3 +94,27 @@ def coarse_matte(long_side: int = 512) -> np.ndarray:
     matte = np.clip(cv2.GaussianBlur(sky, (0, 0), 2.0), 0, 1).astype(np.float32)
     matte.setflags(write=False)
     return matte
+
+
+@functools.lru_cache(maxsize=2)
+def landscape(width: int = SIZE_12MP[0], height: int = SIZE_12MP[1]) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic photo with a plain horizon (sky gradient over wavy hills, mild noise) and its
+    coarse soft matte at 512 px: the common case, where few pixels lie near a matte edge."""
+    import cv2
+
+    rng = np.random.default_rng(0)
+    x = np.arange(width, dtype=np.float32)
+    horizon = height * (0.55 + 0.06 * np.sin(x / width * 2 * np.pi * 1.5) + 0.02 * np.sin(x / width * 40))
+    t = (np.arange(height, dtype=np.float32) / height)[:, None]
+    sky = (np.arange(height)[:, None] < horizon[None, :])
+    image = np.empty((height, width, 3), np.uint8)
+    for channel, (top, bottom, ground) in enumerate(((90, 170, 40), (140, 200, 80), (235, 240, 30))):
+        image[..., channel] = np.where(sky, top + (bottom - top) * t, ground * (1.2 - 0.4 * t)).astype(np.uint8)
+    noise = rng.integers(-3, 4, size=(height, width, 1), dtype=np.int16)
+    image = np.clip(image.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+    scale = 512 / max(width, height)
+    small = cv2.resize(sky.astype(np.float32), (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+    matte = np.clip(cv2.GaussianBlur(small, (0, 0), 2.0), 0, 1).astype(np.float32)
+    image.setflags(write=False)
+    matte.setflags(write=False)
+    return image, matte
