@@ -12,8 +12,9 @@ from pathlib import Path
 from types import ModuleType
 
 from skyseg_core.errors import SkysegError
+from skyseg_core.resources import assets_dir
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
+ASSETS = assets_dir()
 SKY_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
 
 

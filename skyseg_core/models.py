@@ -20,9 +20,7 @@ import os
 from pathlib import Path
 
 from .errors import ModelFileError
-
-ROOT = Path(__file__).resolve().parents[1]
-"""The checkout (or install prefix) that holds ``assets/``."""
+from .resources import assets_dir
 
 MODELS_DIR_ENV = "SKYSEG_MODELS_DIR"
 """Environment variable overriding the bundled models folder."""
@@ -33,7 +31,7 @@ _verified: dict[tuple[str, int, int, str], bool] = {}
 def models_dir() -> Path:
     """The folder bundled models are read from: ``$SKYSEG_MODELS_DIR`` or ``assets/models``."""
     env = os.environ.get(MODELS_DIR_ENV)
-    return Path(env) if env else ROOT / "assets" / "models"
+    return Path(env) if env else assets_dir() / "models"
 
 
 def resolve_model_file(

@@ -15,8 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import InputError, OutputError
+from ..resources import plugins_dir
 
-PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
+PLUGINS = plugins_dir()
 CONFIG_NAME = "skyseg_worker.json"
 HOSTS = ("gimp", "krita")
 
