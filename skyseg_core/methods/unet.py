@@ -27,9 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelFileError
+from ..matte import as_matte, check_image, check_matte, to_float_rgb
 from ..models import checked_model_file, is_model_available
 from . import register
-from ._base import SkyMethod
+from ._base import SkyMethod, resize_long_side
 
 MODEL_NAME = "sky_unet.onnx"
 MODEL_ENV = "SKYSEG_UNET_MODEL"
@@ -117,6 +118,16 @@ class UnetMethod(SkyMethod):
     @classmethod
     def available(cls) -> bool:
         return is_model_available(MODEL_NAME, env_var=MODEL_ENV)
+
+    def coarse(self, image: np.ndarray) -> np.ndarray:
+        """The sky probability at the working size.
+
+        Shrinks the stored integers first and converts only the small image to float (a 12 MP
+        photo's float copy alone costs more than the network).
+        """
+        check_image(image)
+        small = to_float_rgb(resize_long_side(image, self.working_size))
+        return check_matte(as_matte(self.predict(small)), small.shape[:2])
 
     def predict(self, image: np.ndarray) -> np.ndarray:
         prob = self._session.probability(image)
