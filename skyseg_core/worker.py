@@ -282,13 +282,12 @@ class Worker:
 
     def _check_output(self, request: Request, suffixes: tuple[str, ...]) -> Path:
         from .errors import OutputError
+        from .io import check_output
 
         path = Path(request.output)
         if path.suffix.lower() not in suffixes:
             raise OutputError(f"output must end in {' or '.join(suffixes)}", path)
-        if path.exists() and not request.overwrite:
-            raise OutputError("already exists (send \"overwrite\": true to replace it)", path)
-        return path
+        return check_output(path, overwrite=request.overwrite, source=request.input)
 
     def _matte(self, image: np.ndarray, params) -> tuple[np.ndarray, dict]:
         from .matte import check_matte
@@ -314,7 +313,7 @@ class Worker:
         matte, info = self._matte(image, request.params)
         if request.params.invert:
             matte = (np.float32(1.0) - matte).astype(np.float32)
-        save_matte(target, matte, overwrite=request.overwrite)
+        save_matte(target, matte, overwrite=request.overwrite, source=request.input)
         return {"output": str(target), "size": [image.shape[1], image.shape[0]],
                 "sky_fraction": round(float(matte.mean()), 4), **info}
 
@@ -325,10 +324,10 @@ class Worker:
         image = self._load(request)
         matte, info = self._matte(image, request.params)
         result = apply(image, matte)
-        save_image(target, result, overwrite=request.overwrite)
+        save_image(target, result, overwrite=request.overwrite, source=request.input)
         reply = {"output": str(target), "size": [image.shape[1], image.shape[0]], **info}
         if request.params.matte_output:
-            save_matte(request.params.matte_output, matte, overwrite=request.overwrite)
+            save_matte(request.params.matte_output, matte, overwrite=request.overwrite, source=request.input)
             reply["matte_output"] = request.params.matte_output
         return reply
 

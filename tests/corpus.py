@@ -499,7 +499,7 @@ def _model_case(damage: str) -> Callable[[Path], dict]:
 
         source = folder / f"model_{damage}.jpg"
         source.write_bytes(_good_jpeg())
-        bundled = models.ROOT / "assets" / "models" / "classifier.onnx"
+        bundled = models.models_dir() / "classifier.onnx"
         store = folder / "models"
         store.mkdir()
         model = store / bundled.name

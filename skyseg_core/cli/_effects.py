@@ -51,7 +51,7 @@ def run_effect(args: argparse.Namespace, tag: str,
 
     ``apply(image, matte, want_layers)`` returns ``(result, layers or None, info)``.
     """
-    from ..io import load_image, load_matte, save_image, save_matte
+    from ..io import check_output, load_image, load_matte, save_image, save_matte
     from ..methods import resolve_name
     from ..ora import write_ora
     from ..segment import segment
@@ -67,8 +67,8 @@ def run_effect(args: argparse.Namespace, tag: str,
         layers_path = side_path(args.layers, path, ".ora", n_inputs)
         matte_out = side_path(args.matte_out, path, ".png", n_inputs)
         for out in (target, layers_path, matte_out):
-            if out is not None and out.exists() and not args.overwrite:
-                raise OutputError("already exists (use --overwrite to replace it)", out)
+            if out is not None:
+                check_output(out, overwrite=args.overwrite, source=path)  # fail before the work
         if layers_path is not None and layers_path.suffix.lower() != ".ora":
             raise OutputError("--layers writes OpenRaster; give a .ora file name", layers_path)
         image = load_image(path, max_pixels=args.max_pixels)
@@ -81,13 +81,13 @@ def run_effect(args: argparse.Namespace, tag: str,
         else:
             matte = segment(image, method=method, refine=args.refine)
         result, layers, info = apply(image, matte, layers_path is not None)
-        save_image(target, result, overwrite=args.overwrite)
+        save_image(target, result, overwrite=args.overwrite, source=path)
         report = {"output": str(target), "method": method or "matte file", **info}
         if layers_path is not None:
             write_ora(layers_path, layers, (image.shape[1], image.shape[0]), overwrite=args.overwrite, merged=result)
             report["layers"] = str(layers_path)
         if matte_out is not None:
-            save_matte(matte_out, matte, overwrite=args.overwrite)
+            save_matte(matte_out, matte, overwrite=args.overwrite, source=path)
             report["matte"] = str(matte_out)
         return report
 
