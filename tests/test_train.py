@@ -297,3 +297,27 @@ device = "cpu"
     state = load_checkpoint(tmp_path / "run" / "last.pt")
     assert state["epoch"] == 1
     assert state["history"][0]["val"]["overall"]["images"] == len(shared_layout_samples(shared_tree, split="val"))
+
+
+def test_cli_train_and_export_refuse_bad_input(tmp_path, capsys):
+    from skyseg_core.cli import main
+
+    assert main(["train", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert "config file not found" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "missing.pt"), "-o", str(tmp_path / "m.onnx")]) == 2
+    assert "checkpoint not found" in capsys.readouterr().err
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    assert main(["export", str(junk), "-o", str(tmp_path / "m.onnx")]) == 2
+    assert "checkpoint" in capsys.readouterr().err
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_cli_export_writes_model_and_sidecar(tiny_checkpoint, tmp_path, capsys):
+    from skyseg_core.cli import main
+
+    out = tmp_path / "cli.onnx"
+    assert main(["export", str(tiny_checkpoint), "-o", str(out), "--json"]) == 0
+    meta = json.loads(capsys.readouterr().out)
+    assert meta["format"] == "skyseg-sky-unet/1" and meta["bytes"] == out.stat().st_size
+    assert (tmp_path / "cli.onnx.sha256").is_file()
