@@ -21,22 +21,30 @@ def resize_long_side(image: np.ndarray, long_side: int) -> np.ndarray:
 class SkyMethod:
     """A registered sky method: stores parameters and calls the algorithm.
 
-    Subclasses set ``name``, ``description`` and implement :meth:`predict`, which receives a
-    float32 RGB image in [0, 1] already shrunk to ``working_size`` (longer side) and returns a
-    matte of the same height and width. Calling the method returns a matte at the input's size.
+    Subclasses set ``name``, ``description`` and either ``algorithm`` (a function
+    ``f(image, **params) -> matte``; keyword arguments given to the method are passed on) or
+    their own :meth:`predict`. ``predict`` receives a float32 RGB image in [0, 1] already shrunk
+    to ``working_size`` (longer side) and returns a matte of the same height and width. Calling
+    the method returns a matte at the input's size.
     """
 
     name: str = ""
     description: str = ""
     working_size: int = 512
+    algorithm = None
+
+    def __init__(self, **params):
+        self.params = params
 
     @classmethod
     def available(cls) -> bool:
         """Whether the method can run here (its model file is present, for example)."""
         return True
 
-    def predict(self, image: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def predict(self, image: np.ndarray) -> np.ndarray:
+        if self.algorithm is None:  # pragma: no cover - a subclass without either
+            raise NotImplementedError(f"{type(self).__name__} sets neither algorithm nor predict")
+        return self.algorithm(image, **self.params)
 
     def coarse(self, image: np.ndarray) -> np.ndarray:
         """The method's matte at its working size (for refinement to upsample)."""

@@ -225,9 +225,4 @@ class ColorMethod(SkyMethod):
     name = "color"
     description = "sky colour model (blue, overcast, sunset) connected to the top of the frame"
     working_size = 384
-
-    def __init__(self, **params):
-        self.params = params
-
-    def predict(self, image: np.ndarray) -> np.ndarray:
-        return color_sky_matte(image, **self.params)
+    algorithm = staticmethod(color_sky_matte)

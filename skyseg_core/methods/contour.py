@@ -184,9 +184,4 @@ class ContourMethod(SkyMethod):
     name = "contour"
     description = "Otsu threshold and largest foreground contour, keeping sky seen through holes"
     working_size = 384
-
-    def __init__(self, **params):
-        self.params = params
-
-    def predict(self, image: np.ndarray) -> np.ndarray:
-        return contour_sky_matte(image, **self.params)
+    algorithm = staticmethod(contour_sky_matte)

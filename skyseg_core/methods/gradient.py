@@ -244,9 +244,4 @@ class GradientMethod(SkyMethod):
     name = "gradient"
     description = "per-column sky border from a gradient threshold (Shen & Wang 2013)"
     working_size = 320
-
-    def __init__(self, **params):
-        self.params = params
-
-    def predict(self, image: np.ndarray) -> np.ndarray:
-        return gradient_sky_matte(image, **self.params)
+    algorithm = staticmethod(gradient_sky_matte)
