@@ -12,7 +12,7 @@ import importlib
 from ..errors import UnknownMethodError
 from ._base import SkyMethod
 
-_METHOD_MODULES = ("color", "contour", "gradient", "classifier", "unet", "ade20k")
+_METHOD_MODULES = ("color", "contour", "gradient", "classifier", "unet", "ade20k", "blend")
 """Modules imported to fill the registry; each must import without torch."""
 
 AUTO_PREFERENCE = ("unet", "classifier", "color")
