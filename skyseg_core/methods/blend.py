@@ -4,6 +4,11 @@ The two fail differently: the U-Net, trained from scratch on a small set, judges
 shape but misreads unfamiliar scenes (indoor rooms, fisheye frames); the classifier judges each
 pixel by colour and texture and misreads bright walls and water. Their mean is an equal-weight
 average, not tuned on any split.
+
+Failure modes: where both members are wrong together (night skies, haze, snow under a white
+sky) the blend is too; where one is confidently wrong the blend sits near 0.5 and the
+refinement decides from the photo's edges, which can go either way; it costs both members'
+run time.
 """
 
 from __future__ import annotations
@@ -19,12 +24,7 @@ MEMBERS = ("unet", "classifier")
 
 @register
 class BlendMethod(SkyMethod):
-    """Equal-weight mean of the ``unet`` and ``classifier`` probabilities.
-
-    Failure modes: where both members are wrong together (night skies, haze, snow under a white
-    sky) the blend is too; where one is confidently wrong, the blend sits near 0.5 and the
-    refinement decides from the photo's edges.
-    """
+    """Equal-weight mean of the ``unet`` and ``classifier`` probabilities (see the module docstring)."""
 
     name = "blend"
     description = "mean of the unet and classifier sky probabilities"
