@@ -68,3 +68,13 @@ def keep_connected(mask: np.ndarray, seed: np.ndarray, min_area: int = 0) -> np.
     if min_area:
         keep &= stats[:, cv2.CC_STAT_AREA] >= min_area
     return keep[labels]
+
+
+def soften(values: np.ndarray, sigma_fraction: float) -> np.ndarray:
+    """Gaussian blur with sigma as a fraction of the longer side (skipped below half a pixel),
+    clipped to a float32 matte; used to give hard masks a soft edge for the refinement."""
+    values = values.astype(np.float32, copy=False)
+    sigma = sigma_fraction * max(values.shape[:2])
+    if sigma >= 0.5:
+        values = cv2.GaussianBlur(values, (0, 0), sigma)
+    return np.clip(values, 0.0, 1.0)

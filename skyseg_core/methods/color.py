@@ -34,7 +34,7 @@ import numpy as np
 
 from . import register
 from ._base import SkyMethod
-from ._common import fisheye_outside, gradient_magnitude, grey, keep_connected
+from ._common import fisheye_outside, gradient_magnitude, grey, keep_connected, soften
 
 
 def _ramp(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -209,10 +209,7 @@ def color_sky_matte(
         kept |= small[labels]
 
     prob = np.where(kept, 0.5 + 0.5 * np.maximum(score, 0.6), 0.45 * np.minimum(score, 1.0))
-    sigma = soften_sigma * long_side
-    if sigma >= 0.5:
-        prob = cv2.GaussianBlur(prob.astype(np.float32), (0, 0), sigma)
-    return np.clip(prob, 0.0, 1.0).astype(np.float32)
+    return soften(prob, soften_sigma)
 
 
 @register

@@ -35,7 +35,7 @@ import numpy as np
 
 from . import register
 from ._base import SkyMethod
-from ._common import fisheye_outside, gradient_magnitude, grey, keep_connected
+from ._common import fisheye_outside, gradient_magnitude, grey, keep_connected, soften
 
 
 def contour_sky_matte(
@@ -167,11 +167,7 @@ def contour_sky_matte(
             ):
                 hole_sky |= hole
     sky = main_sky | hole_sky
-    matte = sky.astype(np.float32)
-    sigma = soften_sigma * long_side
-    if sigma >= 0.5:
-        matte = cv2.GaussianBlur(matte, (0, 0), sigma)
-    return np.clip(matte, 0.0, 1.0)
+    return soften(sky, soften_sigma)
 
 
 @register

@@ -38,7 +38,7 @@ import numpy as np
 
 from . import register
 from ._base import SkyMethod
-from ._common import fisheye_outside, gradient_magnitude, grey
+from ._common import fisheye_outside, gradient_magnitude, grey, soften
 
 
 def _running_moments(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -228,10 +228,7 @@ def gradient_sky_matte(
     outside = fisheye_outside(image)
     if outside is not None:  # not the paper's geometry; at least the corners are not sky
         matte[outside] = 0.0
-    sigma = soften_sigma * max(h, w)
-    if sigma >= 0.5:
-        matte = cv2.GaussianBlur(matte, (0, 0), sigma)
-    return np.clip(matte, 0.0, 1.0)
+    return soften(matte, soften_sigma)
 
 
 @register
