@@ -52,3 +52,17 @@ def require_shared_data() -> Path:
     """The shared data folder; CI has it beside the checkout, so its absence is a failure."""
     assert SKYSEG_DATA.is_dir(), f"shared data not found at {SKYSEG_DATA}"
     return SKYSEG_DATA
+
+
+def validation_subset(per_dataset: dict[str, int]) -> list:
+    """A fixed subset of the validation split: ``per_dataset[name]`` evenly spaced samples each."""
+    from skyseg_core.datasets import find_samples
+
+    samples = find_samples(require_shared_data(), split="val")
+    chosen = []
+    for dataset, count in per_dataset.items():
+        pool = [s for s in samples if s.dataset == dataset]
+        assert len(pool) >= count, f"{dataset}: only {len(pool)} validation images"
+        step = len(pool) / count
+        chosen += [pool[int(i * step)] for i in range(count)]
+    return chosen

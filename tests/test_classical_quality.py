@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import require_shared_data
+from conftest import validation_subset
 
 from skyseg_core import get_method, load_image
-from skyseg_core.datasets import find_samples
 from skyseg_core.evaluate import confusion, iou_from_counts
 
 PER_DATASET = {
@@ -35,17 +34,9 @@ BEST_CLASSICAL_FLOOR = 0.85
 
 @pytest.fixture(scope="module")
 def subset():
-    root = require_shared_data()
-    samples = find_samples(root, split="val")
-    chosen = []
-    for dataset, count in PER_DATASET.items():
-        pool = [s for s in samples if s.dataset == dataset]
-        assert len(pool) >= count, f"{dataset}: only {len(pool)} validation images"
-        step = len(pool) / count
-        chosen += [pool[int(i * step)] for i in range(count)]
     from PIL import Image
 
-    return [(load_image(s.image), np.asarray(Image.open(s.mask))) for s in chosen]
+    return [(load_image(s.image), np.asarray(Image.open(s.mask))) for s in validation_subset(PER_DATASET)]
 
 
 def micro_iou(name: str, subset) -> float:

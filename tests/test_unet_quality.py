@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import require_shared_data
+from conftest import validation_subset
 
 from skyseg_core import load_image, segment
-from skyseg_core.datasets import find_samples
 from skyseg_core.evaluate import confusion, iou_from_counts
 from skyseg_core.methods import resolve_name
 from skyseg_core.methods.unet import UnetMethod
@@ -40,16 +39,8 @@ ORDINARY = ("ade20k_skyopt_cvprw2020", "stanford_background_iccv09")
 
 def subset_results(method: str = "unet") -> list:
     """(dataset, (tp, fp, fn, tn)) of the product path on each subset photo."""
-    root = require_shared_data()
-    samples = find_samples(root, split="val")
-    chosen = []
-    for dataset, count in PER_DATASET.items():
-        pool = [s for s in samples if s.dataset == dataset]
-        assert len(pool) >= count, f"{dataset}: only {len(pool)} validation images"
-        step = len(pool) / count
-        chosen += [pool[int(i * step)] for i in range(count)]
     out = []
-    for s in chosen:
+    for s in validation_subset(PER_DATASET):
         truth = load_image(s.mask)[..., 0]
         out.append((s.dataset, confusion(segment(load_image(s.image), method=method), truth)))
     return out
