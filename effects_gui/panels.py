@@ -194,6 +194,14 @@ def _form() -> tuple[QWidget, QFormLayout]:
     return widget, form
 
 
+def _hint(text: str) -> QLabel:
+    """A grey, wrapped line of help under a panel's controls."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: gray")
+    return label
+
+
 class BrushPanel(QWidget):
     """Brush mode, size, hardness, edge-aware; overlay opacity."""
 
@@ -219,9 +227,7 @@ class BrushPanel(QWidget):
         form.addRow("", self.edge_aware)
         form.addRow("Overlay", self.opacity)
         layout.addWidget(form_widget)
-        hint = QLabel("B: add sky   E: remove sky   [ ]: size   O: overlay   \\: before/after")
-        hint.setWordWrap(True)
-        hint.setStyleSheet("color: gray")
+        hint = _hint("B: add sky   E: remove sky   [ ]: size   O: overlay   \\: before/after")
         layout.addWidget(hint)
         layout.addStretch(1)
         self.add_button.toggled.connect(lambda on: on and model.set_brush(add=True, tool="brush"))
@@ -287,8 +293,7 @@ class SkyPanel(QWidget):
         self.flip.toggled.connect(lambda on: model.set_sky_param("flip", on))
         form.addRow("", self.flip)
         layout.addWidget(form_widget)
-        hint = QLabel("V: drag the sky into place")
-        hint.setStyleSheet("color: gray")
+        hint = _hint("V: drag the sky into place")
         layout.addWidget(hint)
         layout.addStretch(1)
         self.palette.itemClicked.connect(lambda item: self.skyRequested.emit(item.data(Qt.ItemDataRole.UserRole)))
@@ -336,10 +341,8 @@ class TintPanel(QWidget):
         form.addRow("Blend", self.mode)
         form.addRow("Strength", self.strength)
         layout.addWidget(form_widget)
-        hint = QLabel("At 90° the left stop colours the horizon and the right stop the top "
+        hint = _hint("At 90° the left stop colours the horizon and the right stop the top "
                       "of the sky.")
-        hint.setWordWrap(True)
-        hint.setStyleSheet("color: gray")
         layout.addWidget(hint)
         layout.addStretch(1)
         self.enabled.toggled.connect(lambda on: model.set_tint(enabled=on))
@@ -385,10 +388,8 @@ class RelightPanel(QWidget):
         form.addRow("", self.use_kelvin)
         form.addRow("", self.kelvin)
         layout.addWidget(form_widget)
-        hint = QLabel("Matches the foreground's exposure, white balance and contrast to the "
+        hint = _hint("Matches the foreground's exposure, white balance and contrast to the "
                       "light of the sky, strongest near the horizon.")
-        hint.setWordWrap(True)
-        hint.setStyleSheet("color: gray")
         layout.addWidget(hint)
         layout.addStretch(1)
         self.enabled.toggled.connect(lambda on: model.set_relight(enabled=on))
