@@ -21,45 +21,19 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from skyseg_core import load_image  # noqa: E402
-from skyseg_core.datasets import IGNORE_LABEL, find_samples  # noqa: E402
-from skyseg_core.matte import to_float_rgb  # noqa: E402
-from skyseg_core.methods._base import resize_long_side  # noqa: E402
-from skyseg_core.methods.classifier import FEATURE_NAMES, FEATURE_VERSION, MODEL_NAME, sky_features  # noqa: E402
+from skyseg_core.methods.classifier import FEATURE_NAMES, FEATURE_VERSION, MODEL_NAME  # noqa: E402
 from skyseg_core.models import write_sha256_sidecar  # noqa: E402
-
-DATASET_WEIGHTS = {"ade20k": 3.0, "camvid": 0.25}
-"""Per-pixel sample weight by dataset-name prefix (others 1.0), after the data README."""
-
-
-def dataset_weight(name: str) -> float:
-    return next((w for prefix, w in DATASET_WEIGHTS.items() if name.startswith(prefix)), 1.0)
-
-
-def collect(samples, working_size: int, per_image: int, seed: int):
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    xs, ys, ws = [], [], []
-    for sample in samples:
-        image = resize_long_side(to_float_rgb(load_image(sample.image)), working_size)
-        truth = np.asarray(Image.open(sample.mask))
-        truth = cv2.resize(truth, image.shape[1::-1], interpolation=cv2.INTER_NEAREST)
-        feats = sky_features(image).reshape(-1, len(FEATURE_NAMES))
-        labels = truth.reshape(-1)
-        valid = np.flatnonzero(labels != IGNORE_LABEL)
-        if valid.size == 0:
-            continue
-        pick = rng.choice(valid, size=min(per_image, valid.size), replace=False)
-        xs.append(feats[pick])
-        ys.append((labels[pick] > IGNORE_LABEL).astype(np.int64))
-        ws.append(np.full(pick.size, dataset_weight(sample.dataset), np.float32))
-    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
+from skyseg_core.train.classifier import (  # noqa: E402
+    DATASET_WEIGHTS,
+    HYPERPARAMETERS,
+    fit_classifier,
+    pixel_table,
+)
+from skyseg_core.train.data import load_pair, shared_layout_samples  # noqa: E402
 
 
 def export_onnx(clf, out: Path, metadata: dict, probe: np.ndarray) -> None:
@@ -137,37 +111,28 @@ def export_onnx(clf, out: Path, metadata: dict, probe: np.ndarray) -> None:
 
 
 def main(argv=None) -> int:
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "skyseg"))
     parser.add_argument("--out", default=str(ROOT / "assets" / "models" / MODEL_NAME))
     parser.add_argument("--working-size", type=int, default=256)
     parser.add_argument("--per-image", type=int, default=800, help="pixels sampled per image")
-    parser.add_argument("--max-iter", type=int, default=200)
-    parser.add_argument("--max-leaf-nodes", type=int, default=31)
-    parser.add_argument("--learning-rate", type=float, default=0.1)
+    parser.add_argument("--max-iter", type=int, default=HYPERPARAMETERS["max_iter"])
+    parser.add_argument("--max-leaf-nodes", type=int, default=HYPERPARAMETERS["max_leaf_nodes"])
+    parser.add_argument("--learning-rate", type=float, default=HYPERPARAMETERS["learning_rate"])
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    samples = find_samples(args.data, split="train")
+    samples = shared_layout_samples(args.data, split="train")
     listing = "\n".join(f"{s.dataset}/{s.id}" for s in samples).encode()
     start = time.perf_counter()
-    x, y, w = collect(samples, args.working_size, args.per_image, args.seed)
+    pairs = ((s.dataset, *load_pair(s).values()) for s in samples)
+    x, y, w = pixel_table(pairs, args.working_size, args.per_image, args.seed)
     print(
         f"{len(samples)} train images, {len(y):,} pixels ({y.mean():.1%} sky), features in {time.perf_counter() - start:.0f} s"
     )
-    clf = HistGradientBoostingClassifier(
-        max_iter=args.max_iter,
-        max_leaf_nodes=args.max_leaf_nodes,
-        learning_rate=args.learning_rate,
-        min_samples_leaf=200,
-        l2_regularization=1.0,
-        early_stopping=False,
-        random_state=args.seed,
-    )
     start = time.perf_counter()
-    clf.fit(x, y, sample_weight=w)
+    clf = fit_classifier(x, y, w, seed=args.seed, max_iter=args.max_iter, max_leaf_nodes=args.max_leaf_nodes,
+                         learning_rate=args.learning_rate)
     print(f"fitted in {time.perf_counter() - start:.0f} s; train accuracy {clf.score(x, y):.4f}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -321,3 +321,85 @@ def test_cli_export_writes_model_and_sidecar(tiny_checkpoint, tmp_path, capsys):
     meta = json.loads(capsys.readouterr().out)
     assert meta["format"] == "skyseg-sky-unet/1" and meta["bytes"] == out.stat().st_size
     assert (tmp_path / "cli.onnx.sha256").is_file()
+
+
+def test_folds_keep_correlated_frames_together():
+    from skyseg_core.train.prior import FOLDS, fold_of
+
+    assert len({fold_of("camvid_segnet", f"train_0016E5_{i:06d}") for i in range(50)}) == 1
+    assert len({fold_of("skyfinder_subset_bakkopi", f"65_{i}") for i in range(20)}) == 1
+    spread = {fold_of("stanford_background_iccv09", str(i)) for i in range(50)}
+    assert spread == set(range(FOLDS))
+
+
+def test_prior_model_starts_from_the_prior():
+    import torch
+
+    from skyseg_core.train.model import PRIOR_CLAMP, build_model
+
+    model = build_model(decoder_channels=[16, 16, 8, 8, 8], prior="classifier").eval()
+    x = torch.zeros(2, 4, 64, 64)
+    x[:, 3] = torch.linspace(-1, 1, 64)  # prior 0 .. 1 across the columns
+    with torch.no_grad():
+        prob = torch.sigmoid(model(x))
+    expected = (x[:, 3:4] * 0.5 + 0.5).clamp(PRIOR_CLAMP, 1 - PRIOR_CLAMP)
+    torch.testing.assert_close(prob, expected, atol=1e-5, rtol=0)
+
+
+def test_prior_training_exports_a_four_channel_model_the_unet_method_feeds(shared_tree, tmp_path):
+    import onnxruntime as ort
+    import torch
+
+    from skyseg_core.matte import resize_matte
+    from skyseg_core.methods.classifier import MODEL_NAME as CLASSIFIER_MODEL
+    from skyseg_core.methods.classifier import ClassifierMethod
+    from skyseg_core.methods.unet import UnetMethod
+    from skyseg_core.models import checked_model_file, sha256_of
+    from skyseg_core.train.export import export_onnx, model_from_checkpoint
+    from skyseg_core.train.loop import normalize
+    from skyseg_core.train.prior import load_prior
+
+    config = _tiny_config(shared_tree, tmp_path)
+    config["model"]["prior"] = "classifier"
+    train(config, progress=False)
+    checkpoint = tmp_path / "run" / "last.pt"
+    state = load_checkpoint(checkpoint)
+    classifier_sha = sha256_of(checked_model_file(CLASSIFIER_MODEL))
+    assert state["prior_model_sha256"] == classifier_sha
+
+    # validation priors are the shipped classifier's answer on the cached photo
+    (prior_dir,) = (tmp_path / "cache").glob("prior-classifier-*")
+    val_samples = collect_samples(config["data"], split="val")
+    cached = build_cache(val_samples, config["data"]["cache_dir"], 64, progress=False)[0]
+    stored = load_prior(prior_dir / cached.parent.name / (cached.stem + ".npy")).astype(np.float32) / 255
+    photo = load_cached(cached)["image"]
+    classifier = ClassifierMethod()
+    expected = resize_matte(classifier.coarse(photo), photo.shape[:2])
+    assert np.abs(stored - expected).max() <= 1 / 255 + 1e-6
+    train_priors = list(prior_dir.glob("*/*.npy"))
+    assert len(train_priors) == len(collect_samples(config["data"])), "one prior per cached photo"
+
+    out = tmp_path / "prior.onnx"
+    meta = export_onnx(checkpoint, out)
+    assert meta["prior"] == "classifier" and meta["prior_model_sha256"] == classifier_sha
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    assert session.get_inputs()[0].shape[1] == 4
+    model, _ = model_from_checkpoint(checkpoint)
+    image, _ = synthetic_landscape(64, 96)
+    prior = np.round(classifier.coarse(image) * 255).astype(np.uint8)
+    prior = cv2.resize(prior, (96, 64), interpolation=cv2.INTER_LINEAR)
+    x = normalize(image, prior)[None]
+    with torch.no_grad():
+        torch_prob = torch.sigmoid(model(torch.from_numpy(x))).numpy()
+    (onnx_prob,) = session.run(None, {"image": x})
+    np.testing.assert_allclose(onnx_prob, torch_prob, atol=1e-4)
+
+    method = UnetMethod(model_path=out, working_size=96)
+    got = method.coarse(image)
+    assert got.shape == (64, 96)
+    assert np.abs(got - torch_prob[0, 0]).mean() < 0.02  # same inputs up to the prior's uint8 rounding
+
+    mismatched = tmp_path / "mismatched.onnx"
+    export_onnx(checkpoint, mismatched, extra_metadata={"prior_model_sha256": "0" * 64})
+    with pytest.raises(ModelFileError, match="trained on the priors of classifier model 000000000000"):
+        UnetMethod(model_path=mismatched)

@@ -27,10 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelFileError
-from ..matte import as_matte, check_image, check_matte, to_float_rgb
-from ..models import checked_model_file, is_model_available
+from ..matte import as_matte, check_image, check_matte, resize_matte, to_float_rgb
+from ..models import checked_model_file, is_model_available, resolve_model_file, sha256_of
 from . import register
 from ._base import SkyMethod, resize_long_side
+from .classifier import MODEL_ENV as CLASSIFIER_ENV
+from .classifier import MODEL_NAME as CLASSIFIER_MODEL
+from .classifier import ClassifierMethod
 
 MODEL_NAME = "sky_unet.onnx"
 MODEL_ENV = "SKYSEG_UNET_MODEL"
@@ -67,11 +70,15 @@ class _UnetSession:
         self.metadata = dict(meta)
         self.input = self.session.get_inputs()[0].name
         self.output = self.session.get_outputs()[0].name
+        self.prior = _prior_method(meta, path) if meta.get("prior") else None
 
     def probability(self, image: np.ndarray) -> np.ndarray:
         """Sky probability of a float32 RGB image in [0, 1] at its own size (pad, run, crop)."""
         h, w = image.shape[:2]
         x = (image - self.mean) / self.std
+        if self.prior is not None:
+            prior = resize_matte(self.prior.predict(resize_long_side(image, self.prior.working_size)), (h, w))
+            x = np.concatenate([x, (2 * prior - 1)[..., None]], axis=2)
         ph, pw = (-h) % self.divisor, (-w) % self.divisor
         if ph or pw:
             mode = "reflect" if ph < h and pw < w else "edge"
@@ -79,6 +86,22 @@ class _UnetSession:
         x = np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32)
         (prob,) = self.session.run([self.output], {self.input: x})
         return np.asarray(prob[0, 0, :h, :w], np.float32)
+
+
+def _prior_method(meta: dict, path: Path):
+    """The method that computes the model's fourth input channel, checked against the file the
+    model was trained with (another classifier would feed it inputs it never learned)."""
+    if meta["prior"] != "classifier":
+        raise ModelFileError(f"the sky U-Net model needs an unknown prior {meta['prior']!r}; update skyseg", path)
+    prior = ClassifierMethod()
+    expected = meta.get("prior_model_sha256", "")
+    actual = sha256_of(resolve_model_file(CLASSIFIER_MODEL, env_var=CLASSIFIER_ENV))
+    if expected and actual != expected:
+        raise ModelFileError(
+            f"the sky U-Net model was trained on the priors of classifier model {expected[:12]}..., but the "
+            f"classifier model in use is {actual[:12]}...; use the classifier it was trained with or retrain "
+            "(`skyseg train`)", path)
+    return prior
 
 
 @register

@@ -1,7 +1,9 @@
 """Export a training checkpoint to the ONNX file the ``unet`` method runs.
 
 The graph takes ``image``: float32 (N, 3, H, W), RGB scaled to [0, 1] then normalised with the
-recorded mean/std, H and W multiples of the recorded divisor; it returns ``sky``: float32
+recorded mean/std, H and W multiples of the recorded divisor (a model trained with a prior
+takes a fourth channel: the classifier's sky probability scaled to [-1, 1], metadata
+``prior``); it returns ``sky``: float32
 (N, 1, H, W), the sigmoid sky probability. The metadata travels with the weights (STYLE.md
 point 5): preprocessing, working size, divisor, output meaning, versions, training-data hash.
 """
@@ -15,6 +17,7 @@ import warnings
 from pathlib import Path
 
 from .model import DIVISOR, IMAGENET_MEAN, IMAGENET_STD, build_model
+from .prior import prior_model_sha256
 
 FORMAT = "skyseg-sky-unet/1"
 """The metadata format the ``unet`` method understands."""
@@ -80,12 +83,15 @@ def export_onnx(
     net = _probability_model(model)
     config = state["config"]
     last = state["history"][-1] if state.get("history") else {}
+    prior = config["model"].get("prior", "")
+    channels = "RGB / 255, then (x - mean) / std" + (f"; channel 4: the {prior} method's sky probability * 2 - 1" if prior else "")
     metadata = {
         "format": FORMAT,
         "skyseg_version": __version__,
         "arch": config["model"].get("arch", "Unet"),
         "encoder": config["model"].get("encoder", ""),
-        "input": "image: float32 (N, 3, H, W), RGB / 255, then (x - mean) / std; H, W multiples of divisor",
+        "input": f"image: float32 (N, {4 if prior else 3}, H, W), {channels}; H, W multiples of divisor",
+        "prior": prior,
         "mean": json.dumps(list(IMAGENET_MEAN)),
         "std": json.dumps(list(IMAGENET_STD)),
         "divisor": str(DIVISOR),
@@ -96,9 +102,11 @@ def export_onnx(
         "validation": json.dumps(last.get("val", {}).get("overall", {})),
         "exported": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    if prior:
+        metadata["prior_model_sha256"] = state.get("prior_model_sha256") or prior_model_sha256(prior)
     if extra_metadata:
         metadata.update({k: str(v) for k, v in extra_metadata.items()})
-    dummy = torch.zeros(1, 3, 2 * DIVISOR, 3 * DIVISOR)
+    dummy = torch.zeros(1, 4 if prior else 3, 2 * DIVISOR, 3 * DIVISOR)
     with atomic_output(output, overwrite=overwrite) as tmp:
         with warnings.catch_warnings():
             # The TorchScript exporter: needs no onnxscript and gives a plain, small graph.

@@ -24,6 +24,7 @@ from .augment import SkyCompositor, build_transform, load_sky_folder, sky_strip
 from .data import build_cache, collect_samples, data_hash, load_cached
 from .losses import masked_bce_dice
 from .model import DEFAULT_MODEL, DIVISOR, IMAGENET_MEAN, IMAGENET_STD, build_model
+from .prior import build_priors, load_prior, prior_model_sha256
 
 log = logging.getLogger("skyseg.train")
 
@@ -105,10 +106,13 @@ def pick_device(name: str = "auto"):
     return torch.device(name)
 
 
-def normalize(image_uint8: np.ndarray) -> np.ndarray:
-    """uint8 HWC RGB -> float32 CHW normalised with the ImageNet mean/std (the shipped preprocessing)."""
+def normalize(image_uint8: np.ndarray, prior_uint8: np.ndarray | None = None) -> np.ndarray:
+    """uint8 HWC RGB -> float32 CHW normalised with the ImageNet mean/std (the shipped preprocessing);
+    a uint8 prior (255 = sky) becomes a fourth channel in [-1, 1]."""
     x = image_uint8.astype(np.float32) / 255.0
     x = (x - np.array(IMAGENET_MEAN, np.float32)) / np.array(IMAGENET_STD, np.float32)
+    if prior_uint8 is not None:
+        x = np.concatenate([x, (prior_uint8.astype(np.float32) / 127.5 - 1.0)[..., None]], axis=2)
     return np.ascontiguousarray(x.transpose(2, 0, 1))
 
 
@@ -125,8 +129,9 @@ def pad_to_divisor(x: np.ndarray, divisor: int = DIVISOR) -> tuple[np.ndarray, t
 class TrainSet:
     """Weighted, augmented training crops from the cache (a torch ``Dataset`` by duck typing)."""
 
-    def __init__(self, paths, config: dict, strips, folder_skies, seed: int):
+    def __init__(self, paths, config: dict, strips, folder_skies, seed: int, prior_paths=None):
         self.paths = paths
+        self.prior_paths = prior_paths
         aug = config["augment"]
         self.transform = build_transform(aug["crop"], aug["strength"])
         self.compositor = SkyCompositor(strips, folder_skies, aug["composite_p"], tuple(aug["composite_weights"]))
@@ -156,10 +161,13 @@ class TrainSet:
         rng = self._generator()
         item = load_cached(self.paths[index])
         image = self.compositor(item["image"], item["target"], item["valid"], rng)
-        out = self.transform(image=image, masks=[item["target"], item["valid"]])
-        target, valid = out["masks"]
+        masks = [item["target"], item["valid"]]
+        if self.prior_paths:
+            masks.append(load_prior(self.prior_paths[index]))
+        out = self.transform(image=image, masks=masks)
+        target, valid, *prior = out["masks"]
         return (
-            torch.from_numpy(normalize(out["image"])),
+            torch.from_numpy(normalize(out["image"], prior[0] if prior else None)),
             torch.from_numpy(target.astype(np.float32)[None] / 255.0),
             torch.from_numpy(valid.astype(np.float32)[None]),
         )
@@ -189,7 +197,7 @@ class _WeightedShardSampler:
         return self.num_samples
 
 
-def validate(model, paths, names, device, indices=None) -> list:
+def validate(model, paths, names, device, indices=None, prior_paths=None) -> list:
     """Per-image pixel counts on cached validation images at cache resolution (threshold 0.5).
 
     Only the counts (micro IoU, false positives) are measured here, to keep epochs short; the
@@ -203,7 +211,8 @@ def validate(model, paths, names, device, indices=None) -> list:
     with torch.no_grad():
         for i in indices:
             item = load_cached(paths[i])
-            x, (h, w) = pad_to_divisor(normalize(item["image"]))
+            prior = load_prior(prior_paths[i]) if prior_paths else None
+            x, (h, w) = pad_to_divisor(normalize(item["image"], prior))
             logits = model(torch.from_numpy(x)[None].to(device))
             prob = torch.sigmoid(logits)[0, 0, :h, :w].float().cpu().numpy()
             truth = np.where(item["valid"] > 0, np.where(item["target"] >= 128, 255, 0), 128).astype(np.uint8)
@@ -330,6 +339,15 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
     train_paths = build_cache(train_samples, dc["cache_dir"], dc["long_side"], progress=False)
     val_paths = build_cache(val_samples, dc["cache_dir"], dc["long_side"], progress=False)
     digest = data_hash(train_samples)
+    train_priors = val_priors = None
+    prior_sha = prior_model_sha256(config["model"]["prior"]) if config["model"].get("prior") else ""
+    if prior_sha:
+        if main:
+            train_priors, val_priors = build_priors(train_samples, train_paths, val_paths, dc["cache_dir"], progress=progress)
+        if distributed:
+            dist.barrier()
+        if not main:
+            train_priors, val_priors = build_priors(train_samples, train_paths, val_paths, dc["cache_dir"], progress=False)
     log.info("train %d, val %d samples on %s (world %d); data sha256 %s", len(train_samples), len(val_samples), device, world, digest[:16])
 
     strips = []
@@ -339,7 +357,7 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
         if strip is not None:
             strips.append(strip)
     folder_skies = load_sky_folder(dc.get("skies_dir"))
-    dataset = TrainSet(train_paths, config, strips, folder_skies, tc["seed"] + 1000 * rank)
+    dataset = TrainSet(train_paths, config, strips, folder_skies, tc["seed"] + 1000 * rank, train_priors)
     weights = sample_weights(train_samples, dc["weights"])
     epoch_size = tc["epoch_size"] or len(train_samples)
     sampler = _WeightedShardSampler(weights, epoch_size, tc["seed"], rank, world)
@@ -402,7 +420,7 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
         if (epoch + 1) % tc["val_every"] == 0 or last:
             t0 = time.time()
             indices = val_indices[rank::world]
-            records = validate(model, val_paths, val_names, device, indices)
+            records = validate(model, val_paths, val_names, device, indices, val_priors)
             if distributed:
                 gathered = [None] * world
                 dist.all_gather_object(gathered, records)
@@ -414,7 +432,7 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
             score = entry.get("val", {}).get("overall", {}).get("micro_iou") or -1.0
             state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
                      "step": step, "elapsed": elapsed, "best": max(best, score), "history": history, "config": config,
-                     "data_hash": digest, "version": __version__}
+                     "data_hash": digest, "version": __version__, "prior_model_sha256": prior_sha}
             save_checkpoint(out_dir / "last.pt", **state)
             if score > best:
                 best = score
