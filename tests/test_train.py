@@ -313,6 +313,22 @@ def test_cli_train_and_export_refuse_bad_input(tmp_path, capsys):
     assert not (tmp_path / "m.onnx").exists()
 
 
+@pytest.mark.parametrize("command", [["train", "--config", "x.toml"], ["export", "x.pt", "-o", "m.onnx"],
+                                     ["export-ade20k", "weights", "-o", "m.onnx"]])
+def test_cli_names_the_train_extra_when_a_module_is_missing(command, monkeypatch, tmp_path, capsys):
+    import importlib.util
+
+    from skyseg_core.cli import main
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else real_find_spec(name, *a))
+    monkeypatch.chdir(tmp_path)
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert "needs the train extra" in err and "missing: onnx" in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_cli_export_writes_model_and_sidecar(tiny_checkpoint, tmp_path, capsys):
     from skyseg_core.cli import main
 

@@ -8,10 +8,22 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import OutputError, SkysegError
+from ..errors import InputError, OutputError, SkysegError
 from ..io import expand_inputs, same_file
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+
+TRAIN_EXTRA = ("torch", "torchvision", "segmentation_models_pytorch", "albumentations", "onnx", "sklearn", "matplotlib")
+"""Modules of the ``train`` extra (pyproject.toml) that training needs."""
+
+
+def require_modules(command: str, modules=TRAIN_EXTRA) -> None:
+    """One clear error naming the extra when ``command`` would fail later on a missing import."""
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise InputError(f"{command} needs the train extra (pip install 'skyseg[train]'); missing: {', '.join(missing)}")
 
 
 def add_method_argument(parser: argparse.ArgumentParser) -> None:

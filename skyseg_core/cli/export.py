@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ._common import require_modules
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -24,10 +26,9 @@ def run(args) -> int:
 
     from ..errors import InputError
 
-    try:
-        from ..train.export import export_onnx
-    except ImportError as exc:
-        raise InputError(f"export needs the train extra (pip install 'skyseg[train]'): {exc}") from exc
+    require_modules("skyseg export", ("torch", "segmentation_models_pytorch", "onnx"))
+    from ..train.export import export_onnx
+
     if not Path(args.checkpoint).is_file():
         raise InputError("checkpoint not found", args.checkpoint)
     try:

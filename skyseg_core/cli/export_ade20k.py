@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ._common import require_modules
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -55,10 +57,7 @@ def run(args) -> int:
 
     if args.short_side < 8 or args.max_long_side < 8:
         raise InputError("--short-side and --max-long-side must be at least 8")
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise InputError("export-ade20k needs PyTorch: pip install 'skyseg[train]'") from None
+    require_modules("skyseg export-ade20k", ("torch", "onnx"))
     info = export_ade20k_onnx(
         args.weights_dir,
         args.output,

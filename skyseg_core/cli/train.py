@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ._common import require_modules
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -27,10 +29,9 @@ def run(args) -> int:
 
     from ..errors import InputError
 
-    try:
-        from ..train import load_config, train
-    except ImportError as exc:
-        raise InputError(f"training needs the train extra (pip install 'skyseg[train]'): {exc}") from exc
+    require_modules("skyseg train")
+    from ..train import load_config, train
+
     if not Path(args.config).is_file():
         raise InputError("config file not found", args.config)
     overrides: dict = {"train": {}}
