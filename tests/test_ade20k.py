@@ -1,8 +1,6 @@
-"""The ``ade20k`` method: CSAIL ADE20K checkpoints (built here with random weights) -> sky probability.
+"""The ``ade20k`` method: CSAIL ADE20K checkpoints (built with random weights) -> sky probability.
 
-The checkpoints are written the way upstream's ``train.py`` writes them
-(``torch.save(net.state_dict(), "encoder_epoch_20.pth")``), with random weights and BatchNorm
-statistics, and the sky logit biased so the probability spans (0, 1) instead of sitting at 1/150.
+The checkpoints are written as upstream's ``train.py`` writes them (see tests/ade20k_weights.py).
 """
 
 from __future__ import annotations
@@ -21,6 +19,7 @@ F = torch.nn.functional
 
 from skyseg_core import _ade20k_arch as arch  # noqa: E402
 from skyseg_core.methods import ade20k  # noqa: E402
+from tests.ade20k_weights import write_checkpoints  # noqa: E402
 
 # Parameter names and shapes of the upstream modules (mit_semseg/models/{models,mobilenet,resnet}.py,
 # CSAILVision/semantic-segmentation-pytorch), read off the upstream definitions. The entry counts
@@ -82,67 +81,18 @@ UPSTREAM_COUNTS = {
 }
 
 
-def _randomise(module, seed: int) -> dict:
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in module.modules():
-            if isinstance(m, torch.nn.Conv2d):
-                fan_in = m.weight[0].numel()
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (1.0 / fan_in) ** 0.5)
-                if m.bias is not None:
-                    m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
-            elif isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.1)
-                m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
-                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
-                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
-    return module.state_dict()
-
-
-def _with_sync_bn_buffers(state):
-    """Add the extra buffers upstream's SynchronizedBatchNorm2d (mit_semseg 1.0.0) saves per BN."""
-    out = dict(state)
-    for key in state:
-        if key.endswith(".running_mean"):
-            prefix = key[: -len("running_mean")]
-            out[prefix + "_tmp_running_mean"] = state[key] * 3.0
-            out[prefix + "_tmp_running_var"] = state[prefix + "running_var"] * 3.0
-            out[prefix + "_running_iter"] = torch.tensor([3.0])
-    return out
-
-
-def _write_checkpoints(
-    folder, encoder_name, decoder_name, seed=0, epoch=20, drop_counters=False, sync_bn=False
-):
-    folder.mkdir(parents=True, exist_ok=True)
-    enc = _randomise(arch.build_encoder(encoder_name), seed)
-    dec = _randomise(
-        arch.build_decoder(decoder_name, arch.ENCODER_CHANNELS[encoder_name]), seed + 1
-    )
-    last = "conv_last.4.bias" if "conv_last.4.bias" in dec else "conv_last.bias"
-    dec[last][arch.SKY_CHANNEL] += 4.5  # sky probability around 0.5 instead of 1/150
-    if drop_counters:  # checkpoints written by torch < 0.4.1 have no BatchNorm counters
-        enc = {k: v for k, v in enc.items() if not k.endswith("num_batches_tracked")}
-        dec = {k: v for k, v in dec.items() if not k.endswith("num_batches_tracked")}
-    if sync_bn:
-        enc, dec = _with_sync_bn_buffers(enc), _with_sync_bn_buffers(dec)
-    torch.save(enc, folder / f"encoder_epoch_{epoch}.pth")
-    torch.save(dec, folder / f"decoder_epoch_{epoch}.pth")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def weights(tmp_path_factory):
     root = tmp_path_factory.mktemp("ade20k")
     return {
-        "mobilenet": _write_checkpoints(
+        "mobilenet": write_checkpoints(
             root / "ade20k-mobilenetv2dilated-c1_deepsup",
             "mobilenetv2dilated",
             "c1_deepsup",
             seed=1,
             sync_bn=True,
         ),
-        "resnet18": _write_checkpoints(
+        "resnet18": write_checkpoints(
             root / "ade20k-resnet18dilated-ppm_deepsup",
             "resnet18dilated",
             "ppm_deepsup",
@@ -316,7 +266,7 @@ def test_registered_and_found_through_env(weights, monkeypatch):
 
 def test_default_folder_is_assets_models_ade20k(weights, monkeypatch, tmp_path):
     models = tmp_path / "models"
-    _write_checkpoints(models / "ade20k", "mobilenetv2dilated", "c1_deepsup", epoch=5)
+    write_checkpoints(models / "ade20k", "mobilenetv2dilated", "c1_deepsup", epoch=5)
     monkeypatch.setenv("SKYSEG_MODELS_DIR", str(models))
     found = ade20k.find_ade20k_weights()
     assert [p.name for p in found.paths] == ["encoder_epoch_5.pth", "decoder_epoch_5.pth"]
@@ -347,28 +297,28 @@ def test_missing_weights_error_names_folder_and_files(tmp_path, monkeypatch):
 
 
 def test_only_one_half_of_the_pair_is_missing_weights(tmp_path):
-    folder = _write_checkpoints(tmp_path / "m", "mobilenetv2dilated", "c1_deepsup")
+    folder = write_checkpoints(tmp_path / "m", "mobilenetv2dilated", "c1_deepsup")
     (folder / "decoder_epoch_20.pth").rename(folder / "decoder_epoch_19.pth")
     with pytest.raises(ModelFileError, match="encoder_epoch_<N>.pth and decoder_epoch_<N>.pth"):
         ade20k.find_ade20k_weights(folder)
 
 
 def test_corrupt_checkpoint_is_model_file_error(tmp_path):
-    folder = _write_checkpoints(tmp_path / "m", "mobilenetv2dilated", "c1_deepsup")
+    folder = write_checkpoints(tmp_path / "m", "mobilenetv2dilated", "c1_deepsup")
     (folder / "encoder_epoch_20.pth").write_bytes(b"not a checkpoint" * 100)
     with pytest.raises(ModelFileError, match="encoder_epoch_20.pth") as info:
         ade20k.Ade20kMethod(weights_dir=folder)(_photo())
     assert str(folder) in str(info.value)
     # truncated file
     data = (tmp_path / "m" / "decoder_epoch_20.pth").read_bytes()
-    folder2 = _write_checkpoints(tmp_path / "m2", "mobilenetv2dilated", "c1_deepsup")
+    folder2 = write_checkpoints(tmp_path / "m2", "mobilenetv2dilated", "c1_deepsup")
     (folder2 / "decoder_epoch_20.pth").write_bytes(data[: len(data) // 2])
     with pytest.raises(ModelFileError, match="cannot load"):
         ade20k.Ade20kMethod(weights_dir=folder2).coarse(_photo())
 
 
 def test_mismatched_checkpoint_is_model_file_error(tmp_path):
-    folder = _write_checkpoints(tmp_path / "m", "mobilenetv2dilated", "c1_deepsup")
+    folder = write_checkpoints(tmp_path / "m", "mobilenetv2dilated", "c1_deepsup")
     state = torch.load(folder / "decoder_epoch_20.pth", weights_only=True)
     state["conv_last.weight"] = state["conv_last.weight"][:100]  # a 100-class model
     torch.save(state, folder / "decoder_epoch_20.pth")
@@ -377,7 +327,7 @@ def test_mismatched_checkpoint_is_model_file_error(tmp_path):
 
 
 def test_foreign_key_is_model_file_error(tmp_path):
-    folder = _write_checkpoints(tmp_path / "m", "resnet18dilated", "c1_deepsup")
+    folder = write_checkpoints(tmp_path / "m", "resnet18dilated", "c1_deepsup")
     state = torch.load(folder / "encoder_epoch_20.pth", weights_only=True)
     state["fc.weight"] = torch.zeros(1000, 512)  # a classifier head the encoder does not have
     torch.save(state, folder / "encoder_epoch_20.pth")
@@ -396,7 +346,7 @@ class _Payload:
 
 
 def test_loads_with_weights_only(tmp_path):
-    folder = _write_checkpoints(tmp_path / "m", "mobilenetv2dilated", "c1_deepsup")
+    folder = write_checkpoints(tmp_path / "m", "mobilenetv2dilated", "c1_deepsup")
     marker = tmp_path / "code-ran"
     state = torch.load(folder / "encoder_epoch_20.pth", weights_only=True)
     state["features.0.0.weight"] = _Payload(marker)
