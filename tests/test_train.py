@@ -13,6 +13,7 @@ from conftest import synthetic_landscape
 
 from skyseg_core.errors import InputError, ModelFileError, OutputError
 from skyseg_core.train import (
+    DEFAULT_CONFIG,
     ade20k_samples,
     build_cache,
     collect_samples,
@@ -419,3 +420,14 @@ def test_prior_training_exports_a_four_channel_model_the_unet_method_feeds(share
     export_onnx(checkpoint, mismatched, extra_metadata={"prior_model_sha256": "0" * 64})
     with pytest.raises(ModelFileError, match="trained on the priors of classifier model 000000000000"):
         UnetMethod(model_path=mismatched)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "configs").rglob("*.toml")), ids=lambda p: p.name)
+def test_shipped_configs_load_and_build_their_model(path):
+    from skyseg_core.train.model import build_model
+
+    config = load_config(path)
+    unknown = {section: set(config[section]) - set(DEFAULT_CONFIG[section]) for section in DEFAULT_CONFIG}
+    assert not any(unknown.values()), f"keys the loop never reads: {unknown}"
+    model = build_model(**config["model"])
+    assert sum(p.numel() for p in model.parameters()) > 1e6
