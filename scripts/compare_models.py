@@ -23,8 +23,6 @@ sys.path.insert(0, str(ROOT))
 
 from skyseg_core.datasets import find_samples  # noqa: E402
 from skyseg_core.evaluate import evaluate_dataset, summarize_group  # noqa: E402
-from skyseg_core.matte import resize_matte  # noqa: E402
-from skyseg_core.methods._base import resize_long_side  # noqa: E402
 from skyseg_core.methods.blend import BlendMethod  # noqa: E402
 from skyseg_core.methods.classifier import ClassifierMethod  # noqa: E402
 from skyseg_core.methods.unet import UnetMethod  # noqa: E402
@@ -41,18 +39,9 @@ GROUPS = {
 }
 
 
-def measure(samples, members) -> dict:
-    """Micro IoU per group and the false-positive rate of the refined mean of ``members``."""
-
-    def predict(image):
-        if len(members) == 1:  # exactly `--method unet`
-            return refine(image, members[0].coarse(image))
-        small = resize_long_side(image, BlendMethod.working_size)  # exactly `blend`
-        shape = small.shape[:2]
-        coarse = np.mean([resize_matte(m.coarse(small), shape) for m in members], axis=0).astype(np.float32)
-        return refine(image, coarse)
-
-    records = evaluate_dataset(samples, predict)
+def measure(samples, method) -> dict:
+    """Micro IoU per group and the false-positive rate of ``method`` with refinement (as ``segment``)."""
+    records = evaluate_dataset(samples, lambda image: refine(image, method.coarse(image)))
     out = {}
     for group, datasets in GROUPS.items():
         out[group] = summarize_group([r for r in records if datasets is None or r.dataset in datasets]).micro_iou
@@ -93,9 +82,9 @@ def main() -> int:
     for spec in args.models:
         name, _, path = spec.partition("=")
         unet = UnetMethod(model_path=path)
-        for label, members in ((name, [unet]), (f"{name} + classifier", [unet, classifier])):
+        for label, method in ((name, unet), (f"{name} + classifier", BlendMethod(members=[unet, classifier]))):
             t0 = time.perf_counter()
-            results[label] = measure(samples, members)
+            results[label] = measure(samples, method)
             print(f"{label}: {json.dumps({k: round(v, 3) for k, v in results[label].items()})} "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)
     columns = [*GROUPS, "FP sky-free"]

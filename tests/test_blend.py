@@ -17,5 +17,16 @@ def test_blend_is_the_mean_of_its_members():
     np.testing.assert_allclose(blend, np.mean(members, axis=0), atol=1e-6)
 
 
+def test_blend_of_given_members_is_their_mean():
+    from skyseg_core.methods.blend import BlendMethod
+
+    image, _ = synthetic_landscape(90, 150)
+    members = [get_method("color"), get_method("gradient"), get_method("classifier")]
+    blend = BlendMethod(members=members).predict(to_float_rgb(image))
+    expected = np.mean([resize_matte(m.coarse(image), image.shape[:2]) for m in members], axis=0)
+    np.testing.assert_allclose(blend, expected, atol=1e-6)
+    assert not np.allclose(blend, get_method("blend").predict(to_float_rgb(image)), atol=1e-3)
+
+
 def test_auto_is_blend_when_both_models_ship():
     assert resolve_name("auto") == "blend"

@@ -24,7 +24,14 @@ MEMBERS = ("unet", "classifier")
 
 @register
 class BlendMethod(SkyMethod):
-    """Equal-weight mean of the ``unet`` and ``classifier`` probabilities (see the module docstring)."""
+    """Equal-weight mean of the ``unet`` and ``classifier`` probabilities (see the module docstring).
+
+    Parameters
+    ----------
+    members : list of SkyMethod, optional
+        Other method instances to average instead (to compare model files, for example);
+        default: the registered ``unet`` and ``classifier``.
+    """
 
     name = "blend"
     description = "mean of the unet and classifier sky probabilities"
@@ -34,7 +41,11 @@ class BlendMethod(SkyMethod):
     def available(cls) -> bool:
         return all(member in _REGISTRY and _REGISTRY[member].available() for member in MEMBERS)
 
+    def __init__(self, members: list[SkyMethod] | None = None):
+        self.members = members
+
     def predict(self, image: np.ndarray) -> np.ndarray:
         shape = image.shape[:2]
-        mattes = [resize_matte(get_method(member).coarse(image), shape) for member in MEMBERS]
+        members = self.members or [get_method(member) for member in MEMBERS]
+        mattes = [resize_matte(member.coarse(image), shape) for member in members]
         return np.mean(mattes, axis=0).astype(np.float32)
