@@ -78,7 +78,7 @@ class _UnetSession:
         x = (image - self.mean) / self.std
         if self.prior is not None:
             prior = resize_matte(self.prior.predict(resize_long_side(image, self.prior.working_size)), (h, w))
-            x = np.concatenate([x, (2 * prior - 1)[..., None]], axis=2)
+            x = np.concatenate([x, prior_channel(prior)[..., None]], axis=2)
         ph, pw = (-h) % self.divisor, (-w) % self.divisor
         if ph or pw:
             mode = "reflect" if ph < h and pw < w else "edge"
@@ -86,6 +86,11 @@ class _UnetSession:
         x = np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32)
         (prob,) = self.session.run([self.output], {self.input: x})
         return np.asarray(prob[0, 0, :h, :w], np.float32)
+
+
+def prior_channel(probability: np.ndarray) -> np.ndarray:
+    """The network's fourth input from a prior sky probability in [0, 1]: scaled to [-1, 1]."""
+    return 2 * probability - 1
 
 
 def _prior_method(meta: dict, path: Path):

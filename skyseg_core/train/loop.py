@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import __version__
 from ..evaluate import ImageMetrics, confusion, iou_from_counts, summarize_group
+from ..methods.unet import prior_channel
 from .augment import SkyCompositor, build_transform, load_sky_folder, sky_strip
 from .data import build_cache, collect_samples, data_hash, load_cached
 from .losses import masked_bce_dice
@@ -112,7 +113,7 @@ def normalize(image_uint8: np.ndarray, prior_uint8: np.ndarray | None = None) ->
     x = image_uint8.astype(np.float32) / 255.0
     x = (x - np.array(IMAGENET_MEAN, np.float32)) / np.array(IMAGENET_STD, np.float32)
     if prior_uint8 is not None:
-        x = np.concatenate([x, (prior_uint8.astype(np.float32) / 127.5 - 1.0)[..., None]], axis=2)
+        x = np.concatenate([x, prior_channel(prior_uint8.astype(np.float32) / 255.0)[..., None]], axis=2)
     return np.ascontiguousarray(x.transpose(2, 0, 1))
 
 

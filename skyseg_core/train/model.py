@@ -66,7 +66,7 @@ def _prior_residual(net):
             torch.nn.init.zeros_(head.bias)
 
         def forward(self, x):
-            prior = (x[:, 3:4] * 0.5 + 0.5).clamp(PRIOR_CLAMP, 1 - PRIOR_CLAMP)
+            prior = (x[:, 3:4] * 0.5 + 0.5).clamp(PRIOR_CLAMP, 1 - PRIOR_CLAMP)  # inverse of methods.unet.prior_channel
             return torch.log(prior / (1 - prior)) + self.net(x)
 
     return PriorResidual(net)
