@@ -24,7 +24,7 @@ from ..methods.unet import prior_channel
 from .augment import SkyCompositor, build_transform, load_sky_folder, sky_strip
 from .data import build_cache, collect_samples, data_hash, load_cached
 from .losses import masked_bce_dice
-from .model import DEFAULT_MODEL, DIVISOR, IMAGENET_MEAN, IMAGENET_STD, build_model
+from .model import DEFAULT_MODEL, DIVISOR, IMAGENET_MEAN, IMAGENET_STD, build_model, parameter_groups, preprocessing
 from .prior import build_priors, load_prior, prior_model_sha256
 
 log = logging.getLogger("skyseg.train")
@@ -54,6 +54,7 @@ DEFAULT_CONFIG: dict = {
         "min_lr": 3e-5,
         "warmup_steps": 100,
         "weight_decay": 1e-4,
+        "lr_scales": {},
         "dice_weight": 1.0,
         "seed": 0,
         "num_workers": 1,
@@ -107,11 +108,13 @@ def pick_device(name: str = "auto"):
     return torch.device(name)
 
 
-def normalize(image_uint8: np.ndarray, prior_uint8: np.ndarray | None = None) -> np.ndarray:
-    """uint8 HWC RGB -> float32 CHW normalised with the ImageNet mean/std (the shipped preprocessing);
-    a uint8 prior (255 = sky) becomes a fourth channel in [-1, 1]."""
+def normalize(image_uint8: np.ndarray, prior_uint8: np.ndarray | None = None,
+              mean=IMAGENET_MEAN, std=IMAGENET_STD) -> np.ndarray:
+    """uint8 HWC RGB -> float32 CHW normalised with ``mean``/``std`` (the model's
+    :func:`~skyseg_core.train.model.preprocessing`); a uint8 prior (255 = sky) becomes a fourth
+    channel in [-1, 1]."""
     x = image_uint8.astype(np.float32) / 255.0
-    x = (x - np.array(IMAGENET_MEAN, np.float32)) / np.array(IMAGENET_STD, np.float32)
+    x = (x - np.array(mean, np.float32)) / np.array(std, np.float32)
     if prior_uint8 is not None:
         x = np.concatenate([x, prior_channel(prior_uint8.astype(np.float32) / 255.0)[..., None]], axis=2)
     return np.ascontiguousarray(x.transpose(2, 0, 1))
@@ -138,6 +141,8 @@ class TrainSet:
         self.compositor = SkyCompositor(strips, folder_skies, aug["composite_p"], tuple(aug["composite_weights"]))
         self.seed = seed
         self.threads = int(config["train"].get("threads") or 0)
+        prep = preprocessing(config["model"])
+        self.mean, self.std = prep["mean"], prep["std"]
         self._rng = None
 
     def __len__(self) -> int:
@@ -168,7 +173,7 @@ class TrainSet:
         out = self.transform(image=image, masks=masks)
         target, valid, *prior = out["masks"]
         return (
-            torch.from_numpy(normalize(out["image"], prior[0] if prior else None)),
+            torch.from_numpy(normalize(out["image"], prior[0] if prior else None, self.mean, self.std)),
             torch.from_numpy(target.astype(np.float32)[None] / 255.0),
             torch.from_numpy(valid.astype(np.float32)[None]),
         )
@@ -198,7 +203,7 @@ class _WeightedShardSampler:
         return self.num_samples
 
 
-def validate(model, paths, names, device, indices=None, prior_paths=None) -> list:
+def validate(model, paths, names, device, indices=None, prior_paths=None, prep=None) -> list:
     """Per-image pixel counts on cached validation images at cache resolution (threshold 0.5).
 
     Only the counts (micro IoU, false positives) are measured here, to keep epochs short; the
@@ -206,6 +211,7 @@ def validate(model, paths, names, device, indices=None, prior_paths=None) -> lis
     """
     import torch
 
+    prep = prep or {"mean": IMAGENET_MEAN, "std": IMAGENET_STD, "divisor": DIVISOR}
     model.eval()
     records = []
     indices = range(len(paths)) if indices is None else indices
@@ -213,7 +219,7 @@ def validate(model, paths, names, device, indices=None, prior_paths=None) -> lis
         for i in indices:
             item = load_cached(paths[i])
             prior = load_prior(prior_paths[i]) if prior_paths else None
-            x, (h, w) = pad_to_divisor(normalize(item["image"], prior))
+            x, (h, w) = pad_to_divisor(normalize(item["image"], prior, prep["mean"], prep["std"]), prep["divisor"])
             logits = model(torch.from_numpy(x)[None].to(device))
             prob = torch.sigmoid(logits)[0, 0, :h, :w].float().cpu().numpy()
             truth = np.where(item["valid"] > 0, np.where(item["target"] >= 128, 255, 0), 128).astype(np.uint8)
@@ -367,7 +373,7 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
                         pin_memory=device.type == "cuda")
 
     model = build_model(**config["model"]).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=tc["lr"], weight_decay=tc["weight_decay"])
+    optimizer = torch.optim.AdamW(parameter_groups(model, tc.get("lr_scales")), lr=tc["lr"], weight_decay=tc["weight_decay"])
     start_epoch, best, history, step, elapsed = 0, -1.0, [], 0, 0.0
     if resume == "auto":
         resume = out_dir / "last.pt" if (out_dir / "last.pt").exists() else None
@@ -388,6 +394,7 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
     budget = 60.0 * float(tc.get("max_minutes") or 0)
     val_indices = list(range(0, len(val_paths), max(1, int(tc["val_stride"]))))
     entry: dict = {}
+    lr = math.nan
     for epoch in range(start_epoch, tc["epochs"]):
         if budget and elapsed >= budget:
             log.info("time budget of %s minutes used; stopping after epoch %d", tc["max_minutes"], epoch)
@@ -400,8 +407,9 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
         for x, target, valid in bar:
             if budget and not distributed and elapsed + time.time() - started >= budget:
                 break  # the time budget ends the run mid-epoch (DDP ranks stop at epoch ends together)
+            lr = _lr_at(step, total, tc, (elapsed + time.time() - started) / budget if budget else 0.0)
             for group in optimizer.param_groups:
-                group["lr"] = _lr_at(step, total, tc, (elapsed + time.time() - started) / budget if budget else 0.0)
+                group["lr"] = lr * group.get("lr_scale", 1.0)
             x, target, valid = x.to(device), target.to(device), valid.to(device)
             loss = masked_bce_dice(net(x), target, valid, dice_weight=tc["dice_weight"])
             optimizer.zero_grad(set_to_none=True)
@@ -417,11 +425,11 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
             elapsed = float(clock.item())
         last = epoch + 1 == tc["epochs"] or bool(budget and elapsed >= budget)
         entry = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)) if losses else math.nan,
-                 "train_seconds": time.time() - started, "lr": optimizer.param_groups[0]["lr"]}
+                 "train_seconds": time.time() - started, "lr": lr if steps_per_epoch else math.nan}
         if (epoch + 1) % tc["val_every"] == 0 or last:
             t0 = time.time()
             indices = val_indices[rank::world]
-            records = validate(model, val_paths, val_names, device, indices, val_priors)
+            records = validate(model, val_paths, val_names, device, indices, val_priors, preprocessing(config["model"]))
             if distributed:
                 gathered = [None] * world
                 dist.all_gather_object(gathered, records)
