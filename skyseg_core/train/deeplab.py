@@ -214,7 +214,7 @@ def load_ade20k_deeplab(path, output_stride: int = 8) -> DeepLabV3Plus:
     from .tflite_reader import load_convolutions, read_convolutions
 
     model = DeepLabV3Plus(151, output_stride)
-    load_convolutions(model, read_convolutions(path), check_dilation=output_stride == 8)
+    load_convolutions(model, read_convolutions(path), check_strides=output_stride == 8)
     return model.eval()
 
 

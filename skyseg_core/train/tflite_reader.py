@@ -175,11 +175,13 @@ def read_convolutions(path: str | Path) -> list[Convolution]:
     return TFLiteGraph(path).convolutions()
 
 
-def load_convolutions(model, convs: list[Convolution], check_dilation: bool = True) -> None:
+def load_convolutions(model, convs: list[Convolution], check_strides: bool = True) -> None:
     """Copy ``convs`` into ``model.tf_convolutions()`` (same order), checking that they match.
 
     Each entry of ``tf_convolutions()`` is ``(conv, activation)``: a ``torch.nn.Conv2d`` with a
     bias and the activation that follows it (``None``, ``"relu"``, ``"relu6"``).
+    ``check_strides=False`` accepts other strides and dilations (the same weights at another
+    output stride).
     """
     import torch
 
@@ -190,11 +192,11 @@ def load_convolutions(model, convs: list[Convolution], check_dilation: bool = Tr
         where = f"convolution {src.name!r}"
         if tuple(conv.weight.shape) != src.weight.shape:
             raise ValueError(f"{where}: shape {src.weight.shape} in the file, {tuple(conv.weight.shape)} in the network")
-        if conv.stride[0] != src.stride or activation != src.activation:
-            raise ValueError(f"{where}: stride/activation {src.stride}/{src.activation} in the file, "
-                             f"{conv.stride[0]}/{activation} in the network")
-        if check_dilation and conv.dilation[0] != src.dilation:
-            raise ValueError(f"{where}: dilation {src.dilation} in the file, {conv.dilation[0]} in the network")
+        if activation != src.activation:
+            raise ValueError(f"{where}: activation {src.activation} in the file, {activation} in the network")
+        if check_strides and (conv.stride[0], conv.dilation[0]) != (src.stride, src.dilation):
+            raise ValueError(f"{where}: stride/dilation {src.stride}/{src.dilation} in the file, "
+                             f"{conv.stride[0]}/{conv.dilation[0]} in the network")
         with torch.no_grad():
             conv.weight.copy_(torch.from_numpy(src.weight))
             conv.bias.copy_(torch.from_numpy(src.bias))
