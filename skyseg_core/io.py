@@ -9,6 +9,7 @@ so a failed or interrupted write never leaves a partial file.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import io as _io
 import os
 import secrets
@@ -440,6 +441,10 @@ def check_output(path: str | os.PathLike, overwrite: bool = False, source: str |
     return path
 
 
+_pending_group: contextvars.ContextVar[list | None] = contextvars.ContextVar("skyseg_pending_outputs", default=None)
+"""The finished temporary files of an :func:`all_or_nothing` block, waiting to be published."""
+
+
 @contextlib.contextmanager
 def atomic_output(
     path: str | os.PathLike, overwrite: bool = False, source: str | os.PathLike | None = None
@@ -449,13 +454,17 @@ def atomic_output(
     Refuses to replace an existing file unless ``overwrite``, and refuses to write over
     ``source`` (the input the output was made from) even then. The temporary file is hidden
     (``.<name>.<random>.part``) and removed on any error or interrupt, so no partial output is
-    ever left behind.
+    ever left behind. Inside :func:`all_or_nothing` the finished file waits for the others.
     """
     path = check_output(path, overwrite=overwrite, source=source)
     tmp = _temporary_file(path.parent if str(path.parent) else Path("."), path)
     try:
         yield tmp
-        _publish(tmp, path, overwrite)
+        group = _pending_group.get()
+        if group is None:
+            _publish(tmp, path, overwrite)
+        else:
+            group.append((tmp, path, overwrite))
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -464,6 +473,49 @@ def atomic_output(
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+@contextlib.contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """Write several outputs together: all of them appear, or none does.
+
+    Atomic writes inside the block (:func:`save_image`, :func:`save_matte`, ``write_ora``,
+    ...) finish into their temporary files; only when the block succeeds are they moved into
+    place. If the block fails, or one move fails (a file appeared meanwhile), the temporary
+    files are removed and the outputs already moved that did not exist before are taken back.
+    """
+    pending: list[tuple[Path, Path, bool]] = []
+    token = _pending_group.set(pending)
+    try:
+        yield
+    except BaseException:
+        _discard(pending)
+        raise
+    finally:
+        _pending_group.reset(token)
+    published: list[Path] = []
+    try:
+        for i, (tmp, path, overwrite) in enumerate(pending):
+            existed = os.path.lexists(path)
+            try:
+                _publish(tmp, path, overwrite)
+            except OSError as exc:
+                raise OutputError(f"cannot write file ({exc.strerror or exc})", path) from None
+            if not existed:
+                published.append(path)
+            pending[i] = (tmp, path, False)
+    except BaseException:
+        _discard(pending)
+        for path in published:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
+
+
+def _discard(pending: list[tuple[Path, Path, bool]]) -> None:
+    for tmp, _, _ in pending:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def write_bytes_atomic(

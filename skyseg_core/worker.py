@@ -280,14 +280,31 @@ class Worker:
 
         return load_image(request.input, max_pixels=self.max_pixels)
 
-    def _check_output(self, request: Request, suffixes: tuple[str, ...]) -> Path:
+    def _check_output(self, request: Request, suffixes: tuple[str, ...], shared_reads: tuple[str, ...] = ()) -> Path:
+        """Check every output of the request before any work: the main one and ``matte_output``.
+
+        None may be the input, a side input (``params.matte``, a sky file) or another output.
+        """
         from .errors import OutputError
         from .io import check_output
+        from .outputs import Job, plan_one
 
         path = Path(request.output)
         if path.suffix.lower() not in suffixes:
             raise OutputError(f"output must end in {' or '.join(suffixes)}", path)
-        return check_output(path, overwrite=request.overwrite, source=request.input)
+        outputs = {"output": path}
+        matte_output = getattr(request.params, "matte_output", None)
+        if matte_output is not None:
+            if Path(matte_output).suffix.lower() != ".png":
+                raise OutputError("matte_output must end in .png", matte_output)
+            outputs["matte_output"] = Path(matte_output)
+        matte = getattr(request.params, "matte", None)
+        reads = (Path(matte),) if matte else ()
+        shared = tuple(Path(name) for name in shared_reads if name and Path(name).is_file())
+        plan_one(Job(Path(request.input), outputs, reads=reads), shared)
+        for out in outputs.values():
+            check_output(out, overwrite=request.overwrite, source=request.input)
+        return path
 
     def _matte(self, image: np.ndarray, params) -> tuple[np.ndarray, dict]:
         from .matte import check_matte
@@ -317,18 +334,20 @@ class Worker:
         return {"output": str(target), "size": [image.shape[1], image.shape[0]],
                 "sky_fraction": round(float(matte.mean()), 4), **info}
 
-    def _effect(self, request: Request, apply: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> dict:
-        from .io import save_image, save_matte
+    def _effect(self, request: Request, apply: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                shared_reads: tuple[str, ...] = ()) -> dict:
+        from .io import all_or_nothing, save_image, save_matte
 
-        target = self._check_output(request, (".png", ".tif", ".tiff"))
+        target = self._check_output(request, (".png", ".tif", ".tiff"), shared_reads)
         image = self._load(request)
         matte, info = self._matte(image, request.params)
         result = apply(image, matte)
-        save_image(target, result, overwrite=request.overwrite, source=request.input)
         reply = {"output": str(target), "size": [image.shape[1], image.shape[0]], **info}
-        if request.params.matte_output:
-            save_matte(request.params.matte_output, matte, overwrite=request.overwrite, source=request.input)
-            reply["matte_output"] = request.params.matte_output
+        with all_or_nothing():  # the output and matte_output are written both or neither
+            save_image(target, result, overwrite=request.overwrite, source=request.input)
+            if request.params.matte_output:
+                save_matte(request.params.matte_output, matte, overwrite=request.overwrite, source=request.input)
+                reply["matte_output"] = request.params.matte_output
         return reply
 
     def _sky(self, name: str) -> np.ndarray:
@@ -346,7 +365,7 @@ class Worker:
                                color_match=p.color_match, halo=p.halo, defocus=p.defocus, flip=p.flip,
                                position=p.position, scale=p.scale)
 
-        return self._effect(request, apply)
+        return self._effect(request, apply, shared_reads=(p.sky,))
 
     def _op_tint(self, request: Request) -> dict:
         from .effects import tint_sky
@@ -365,7 +384,7 @@ class Worker:
             target = p.target if isinstance(p.target, float) else self._sky(p.target)
             return relight(image, matte, target, strength=p.strength)
 
-        return self._effect(request, apply)
+        return self._effect(request, apply, shared_reads=(p.target,) if isinstance(p.target, str) else ())
 
 
 def _error_reply(request_id: Any, exc: BaseException) -> dict:

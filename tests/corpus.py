@@ -630,3 +630,104 @@ BATCHABLE = [case for case in CASES if case.batchable]
 
 assert len({case.name for case in CASES}) == len(CASES), "corpus case names must be unique"
 assert len({Path(case.name).stem for case in BATCHABLE}) == len(BATCHABLE), "batch outputs are named by stem"
+
+
+# --------------------------------------------------------------------------- output plan collisions
+
+
+@dataclass(frozen=True)
+class PlanCase:
+    """A run whose outputs collide with its inputs, side inputs or each other (class: output plan).
+
+    ``make(folder)`` lays the files out and returns the command (``argv`` for the CLI, run in
+    ``folder``), the inputs that must be refused (one stderr line each, nothing written for
+    them) and the outputs the rest of the run writes. Every file there before stays
+    byte-identical.
+    """
+
+    name: str
+    make: Callable[[Path], dict]
+
+
+def _plan_folder(folder: Path, files: dict[str, Callable[[], bytes]]) -> None:
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data())
+
+
+def _plan_same_stem_one_folder(folder: Path) -> dict:
+    _plan_folder(folder, {"d/a.jpg": _good_jpeg, "d/a.png": _good_png, "d/b.jpg": _good_jpeg})
+    return {"argv": ["mask", "d", "--overwrite"], "refused": ["d/a.jpg", "d/a.png"], "written": ["d/b.png"]}
+
+
+def _plan_same_stem_two_folders(folder: Path) -> dict:
+    _plan_folder(folder, {"d/a.jpg": _good_jpeg, "e/a.jpg": _good_jpeg, "e/c.jpg": _good_jpeg})
+    return {"argv": ["mask", "d/a.jpg", "e", "--out-dir", "out", "--overwrite"], "refused": ["d/a.jpg", "e/a.jpg"],
+            "written": ["out/c.png"]}
+
+
+def _plan_one_output_for_a_folder(folder: Path) -> dict:
+    _plan_folder(folder, {"d/a.jpg": _good_jpeg, "d/b.jpg": _good_jpeg})
+    return {"argv": ["mask", "d", "-o", "one.png", "--overwrite"], "refused": ["d/a.jpg", "d/b.jpg"], "written": []}
+
+
+def _plan_out_dir_link_to_inputs(folder: Path) -> dict:
+    _plan_folder(folder, {"d/x.jpg": _good_jpeg, "d/y.png": _good_png, "e/y.jpg": _good_jpeg})
+    (folder / "link").symlink_to(folder / "d")
+    return {"argv": ["mask", "d/x.jpg", "d/y.png", "e/y.jpg", "--out-dir", "link", "--overwrite"],
+            "refused": ["d/y.png", "e/y.jpg"], "written": ["d/x.png"]}
+
+
+def _plan_output_hard_link_to_other_input(folder: Path) -> dict:
+    _plan_folder(folder, {"d/a.jpg": _good_jpeg, "d/b.png": _good_png})
+    (folder / "out").mkdir()
+    os.link(folder / "d/b.png", folder / "out/a.png")
+    return {"argv": ["mask", "d/a.jpg", "d/b.png", "--out-dir", "out", "--overwrite"], "refused": ["d/a.jpg"],
+            "written": ["out/b.png"]}
+
+
+def _plan_matte_out_is_matte_in(folder: Path) -> dict:
+    _plan_folder(folder, {"a.jpg": _good_jpeg, "m.png": lambda: _pil_bytes(_from_array(photo()[..., 0]), "PNG")})
+    return {"argv": ["tint", "a.jpg", "--matte", "m.png", "--matte-out", "m.png", "--overwrite"],
+            "refused": ["a.jpg"], "written": []}
+
+
+def _plan_matte_folders_are_one(folder: Path) -> dict:
+    grey = lambda: _pil_bytes(_from_array(photo()[..., 0]), "PNG")  # noqa: E731
+    _plan_folder(folder, {"d/a.jpg": _good_jpeg, "d/b.jpg": _good_jpeg, "m/a.png": grey, "m/b.png": grey})
+    return {"argv": ["tint", "d", "--matte", "m/", "--matte-out", "m/", "--out-dir", "out", "--overwrite"],
+            "refused": ["d/a.jpg", "d/b.jpg"], "written": []}
+
+
+def _plan_output_is_sky(folder: Path) -> dict:
+    _plan_folder(folder, {"a.jpg": _good_jpeg, "sky.jpg": _good_jpeg})
+    return {"argv": ["replace", "a.jpg", "--sky", "sky.jpg", "-o", "sky.jpg", "--overwrite"],
+            "refused": ["a.jpg"], "written": []}
+
+
+def _plan_matte_out_is_output(folder: Path) -> dict:
+    _plan_folder(folder, {"a.jpg": _good_jpeg})
+    return {"argv": ["tint", "a.jpg", "-o", "r.png", "--matte-out", "r.png", "--overwrite"],
+            "refused": ["a.jpg"], "written": []}
+
+
+def _plan_layers_is_other_input(folder: Path) -> dict:
+    _plan_folder(folder, {"d/a.jpg": _good_jpeg, "d/b.jpg": _good_jpeg})
+    (folder / "d/a.ora").write_bytes(b"PK\x03\x04 an earlier layered file that is also an input")
+    return {"argv": ["tint", "d/a.jpg", "d/b.jpg", "d/a.ora", "--layers", "d/", "--out-dir", "out", "--overwrite"],
+            "refused": ["d/a.jpg", "d/a.ora"], "written": ["out/b_tinted.jpg", "d/b.ora"]}
+
+
+PLAN_CASES: list[PlanCase] = [
+    PlanCase("same_stem_one_folder", _plan_same_stem_one_folder),
+    PlanCase("same_stem_two_folders_one_out_dir", _plan_same_stem_two_folders),
+    PlanCase("one_output_for_a_folder", _plan_one_output_for_a_folder),
+    PlanCase("out_dir_is_a_link_to_the_inputs", _plan_out_dir_link_to_inputs),
+    PlanCase("output_hard_link_to_another_input", _plan_output_hard_link_to_other_input),
+    PlanCase("matte_out_is_the_matte_in", _plan_matte_out_is_matte_in),
+    PlanCase("matte_folders_are_one", _plan_matte_folders_are_one),
+    PlanCase("output_is_the_sky", _plan_output_is_sky),
+    PlanCase("matte_out_is_the_output", _plan_matte_out_is_output),
+    PlanCase("layers_are_another_input", _plan_layers_is_other_input),
+]
+"""Batches the output planner must refuse in part (``tests/test_hardening_cli.py``)."""

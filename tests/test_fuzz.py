@@ -375,6 +375,72 @@ def test_worker_request_parser_accepts_or_refuses(line):
     json.dumps(WORKER.to_dict(request.params))  # what was accepted serialises back
 
 
+# -- the output planner ----------------------------------------------------------------------
+
+_PLAN_FOLDERS = ("a", "b", "a/sub", "link_to_a", ".")
+_PLAN_STEMS = ("x", "y", "x.tar", "X")
+_PLAN_SUFFIXES = (".jpg", ".png", ".tif", ".PNG")
+
+
+@pytest.fixture(scope="module")
+def plan_tree(tmp_path_factory) -> Path:
+    """Folders with some of the names below present, a symlinked folder and a hard link."""
+    root = tmp_path_factory.mktemp("plan")
+    for folder in ("a", "b", "a/sub"):
+        (root / folder).mkdir(parents=True)
+        for stem in _PLAN_STEMS[:2]:
+            (root / folder / f"{stem}.png").write_bytes(b"png")
+            (root / folder / f"{stem}.jpg").write_bytes(b"jpg")
+    (root / "link_to_a").symlink_to(root / "a")
+    import os
+
+    os.link(root / "a" / "x.png", root / "b" / "hard.png")
+    return root
+
+
+@st.composite
+def batches(draw):
+    """A run as the CLI plans it: inputs, each with an output beside it or in an --out-dir, and
+    maybe a side matte in (``--matte DIR``) and out (``--matte-out DIR``)."""
+    names = st.builds(lambda f, s, x: f"{f}/{s}{x}", st.sampled_from(_PLAN_FOLDERS), st.sampled_from(_PLAN_STEMS),
+                      st.sampled_from(_PLAN_SUFFIXES + (".ora",)))
+    sources = draw(st.lists(st.one_of(names, st.just("b/hard.png")), min_size=1, max_size=8))
+    out_dir = draw(st.sampled_from((None, *_PLAN_FOLDERS)))
+    suffix = draw(st.sampled_from((".png", "_tinted.jpg", ".jpg")))
+    matte_in = draw(st.sampled_from((None, *_PLAN_FOLDERS)))
+    matte_out = draw(st.sampled_from((None, *_PLAN_FOLDERS)))
+    return sources, out_dir, suffix, matte_in, matte_out
+
+
+@budget(0.3)
+@given(batch=batches())
+def test_output_plan_never_maps_two_outputs_to_one_file_or_an_output_to_an_input(batch, plan_tree):
+    from skyseg_core.outputs import Job, file_keys, plan_outputs
+
+    sources, out_dir, suffix, matte_in, matte_out = batch
+    jobs = []
+    for name in sources:
+        source = plan_tree / name
+        folder = plan_tree / out_dir if out_dir else source.parent
+        outputs = {"output": folder / f"{Path(name).stem}{suffix}"}
+        if matte_out:
+            outputs["matte"] = plan_tree / matte_out / f"{Path(name).stem}.png"
+        reads = (plan_tree / matte_in / f"{Path(name).stem}.png",) if matte_in else ()
+        jobs.append(Job(source, outputs, reads))
+    plan_outputs(jobs)
+    read = set().union(*(file_keys(p) for job in jobs for p in (job.source, *job.reads)))
+    written: set = set()
+    for job in jobs:
+        if job.error is not None:
+            assert "\n" not in str(job.error)
+            continue
+        keys = [file_keys(p) for p in job.outputs.values()]
+        for k in keys:
+            assert not k & read, f"{job.outputs} would overwrite an input"
+            assert not k & written, f"{job.outputs} collides with another output"
+            written |= k
+
+
 # -- regressions found by fuzzing ------------------------------------------------------------
 # (Decoder crashes found while building the corpus are corpus cases: pipe.jpg hung the loader,
 # symlink_loop.jpg crashed a whole CLI batch, bogus_exif.jpg failed under warnings-as-errors,

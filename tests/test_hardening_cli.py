@@ -17,7 +17,7 @@ import pytest
 
 import skyseg_core as sky
 from skyseg_core.cli import main
-from tests.corpus import BATCHABLE, CASES, IS_ROOT, ROOT_DIR, _good_jpeg, snapshot
+from tests.corpus import BATCHABLE, CASES, IS_ROOT, PLAN_CASES, ROOT_DIR, _good_jpeg, snapshot
 
 
 def mask_args(job) -> list[str]:
@@ -75,6 +75,47 @@ def test_batch_of_good_and_bad_inputs_goes_on(tmp_path):
         assert sky.load_matte(out_dir / f"{job.input.stem}.png").shape == case.shape
     after = snapshot(tmp_path)
     assert {k: v for k, v in after.items() if not k.startswith("mattes")} == before
+
+
+@pytest.mark.parametrize("case", PLAN_CASES, ids=lambda case: case.name)
+def test_batch_output_plan_refuses_collisions(case, tmp_path, monkeypatch, capfd):
+    """Every output is planned before any is written: one that is an input, a side input or
+    another output of the run costs its input one line and nothing is written for it; the
+    rest of the batch runs."""
+    spec = case.make(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path)
+    code = main([*spec["argv"], "--method", "color", "--quiet"])
+    out, err = capfd.readouterr()
+    lines = err.splitlines()
+    assert code == 2, err
+    assert len(lines) == len(spec["refused"]), err
+    for line, source in zip(lines, spec["refused"], strict=True):
+        assert line.startswith("skyseg: error: ") and source in line, line
+    after = snapshot(tmp_path)
+    assert {name: after.get(name) for name in before} == before, "a file there before was changed"
+    new = sorted(name for name in set(after) - set(before) if not (tmp_path / name).is_dir())
+    assert new == sorted(spec["written"]), new
+    assert not [name for name in after if name.endswith(".part")]
+
+
+def test_output_names_that_are_no_file(tmp_path, monkeypatch, capfd):
+    """``-o ''`` is not ignored and ``-o x.png/`` does not write ``x.png``."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.jpg").write_bytes(_good_jpeg())
+    for value, message in (("", "-o/--output is empty"), ("x.png/", "x.png/: names a folder")):
+        assert main(["mask", "a.jpg", "-o", value, "--method", "color"]) == 2
+        (line,) = capfd.readouterr().err.splitlines()
+        assert message in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg"]
+
+
+def test_out_dir_that_cannot_be_created(tmp_path, capfd):
+    (tmp_path / "a.jpg").write_bytes(_good_jpeg())
+    (tmp_path / "file").write_bytes(b"x")
+    code = main(["mask", str(tmp_path / "a.jpg"), "--out-dir", str(tmp_path / "file" / "sub"), "--method", "color"])
+    (line,) = capfd.readouterr().err.splitlines()
+    assert code == 2 and "cannot create the --out-dir folder" in line
 
 
 def test_corpus_is_big_enough():

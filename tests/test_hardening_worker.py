@@ -37,3 +37,61 @@ def test_worker_survives(case, tmp_path, monkeypatch):
         if case.match:
             assert case.match.lower() in reply["error"].lower()
         job.check_files(before, produced=False)
+
+
+def _grey_png() -> bytes:
+    from tests.corpus import _from_array, _pil_bytes, photo
+
+    return _pil_bytes(_from_array(photo()[..., 0]), "PNG")
+
+
+# (name, request fields given the folder, files laid out first, what must be written)
+_SIDE_CASES = [
+    ("output_is_params_matte", lambda d: {"op": "tint", "output": str(d / "m.png"), "params": {"matte": str(d / "m.png")}},
+     "would overwrite the side input", []),
+    ("output_is_sky_file", lambda d: {"op": "replace", "output": str(d / "sky.png"),
+                                      "params": {"sky": str(d / "sky.png"), "method": "color"}},
+     "would overwrite the side input", []),
+    ("matte_output_is_output", lambda d: {"op": "tint", "output": str(d / "r.png"),
+                                          "params": {"matte_output": str(d / "r.png"), "method": "color"}},
+     "same file", []),
+    ("matte_output_is_input", lambda d: {"op": "tint", "output": str(d / "r.png"),
+                                         "params": {"matte_output": str(d / "a.png"), "method": "color"}},
+     "overwrite the input", []),
+    ("matte_output_in_missing_folder", lambda d: {"op": "tint", "output": str(d / "r.png"),
+                                                  "params": {"matte_output": str(d / "no" / "m.png"), "method": "color"}},
+     "does not exist", []),
+    ("matte_output_exists", lambda d: {"op": "tint", "output": str(d / "r.png"), "overwrite": False,
+                                       "params": {"matte_output": str(d / "earlier.png"), "method": "color"}},
+     "already exists", []),
+    ("matte_output_not_png", lambda d: {"op": "tint", "output": str(d / "r.png"),
+                                        "params": {"matte_output": str(d / "m.jpg"), "method": "color"}},
+     ".png", []),
+    ("both_written", lambda d: {"op": "tint", "output": str(d / "r.png"),
+                                "params": {"matte_output": str(d / "new.png"), "method": "color"}},
+     None, ["r.png", "new.png"]),
+]
+
+
+@pytest.mark.parametrize(("name", "fields", "message", "written"), _SIDE_CASES, ids=[c[0] for c in _SIDE_CASES])
+def test_worker_side_files_both_or_neither(name, fields, message, written, tmp_path):
+    """Output plan of one request: output and matte_output are written both or neither, and
+    neither may be the input, params.matte, the sky file or the other one."""
+    from tests.corpus import _good_png
+
+    (tmp_path / "a.png").write_bytes(_good_png())
+    (tmp_path / "m.png").write_bytes(_grey_png())
+    (tmp_path / "sky.png").write_bytes(_good_png())
+    (tmp_path / "earlier.png").write_bytes(b"an earlier matte, keep it")
+    before = snapshot(tmp_path)
+    request = {"id": 1, "input": str(tmp_path / "a.png"), "overwrite": True, **fields(tmp_path)}
+    stdout = io.StringIO()
+    serve(io.StringIO(json.dumps(request) + "\n"), stdout, Worker(), log=io.StringIO())
+    reply = json.loads(stdout.getvalue().splitlines()[1])
+    after = snapshot(tmp_path)
+    assert {key: after.get(key) for key in before} == before
+    assert sorted(set(after) - set(before)) == sorted(written)
+    if message is None:
+        assert reply["ok"], reply
+    else:
+        assert not reply["ok"] and message in reply["error"], reply

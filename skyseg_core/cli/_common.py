@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import InputError, OutputError, SkysegError
-from ..io import expand_inputs, same_file
+from ..io import expand_inputs
+from ..outputs import Job
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
@@ -45,46 +46,77 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def output_path_for(source: Path, args: argparse.Namespace, suffix: str, n_inputs: int) -> Path:
-    """Where the output for ``source`` goes: ``-o``, else ``--out-dir/<stem><suffix>``, else beside it."""
-    if args.output:
+    """Where the output for ``source`` goes: ``-o``, else ``--out-dir/<stem><suffix>``, else beside it.
+
+    Whether it may be written is decided for the whole run by :func:`run_batch`'s plan.
+    """
+    if args.output is not None:
         if n_inputs != 1:
             raise OutputError("-o/--output takes one input; use --out-dir for several")
-        target = Path(args.output)
-    else:
-        folder = Path(args.out_dir) if args.out_dir else source.parent
-        target = folder / f"{source.stem}{suffix}"
+        return file_argument(args.output, "-o/--output")
+    folder = Path(args.out_dir) if args.out_dir else source.parent
+    return folder / f"{source.stem}{suffix}"
+
+
+def file_argument(value: str, option: str) -> Path:
+    """A file name given on the command line: not empty, not ending in a folder separator."""
+    if not value:
+        raise OutputError(f"{option} is empty; give a file name")
+    if value.endswith(("/", "\\")) or Path(value).name in ("", ".", ".."):
+        raise OutputError("names a folder; give a file name", value)
+    return Path(value)
+
+
+def make_folder(value: str, option: str) -> None:
+    """Create an output folder, or one :class:`OutputError` line saying why not."""
+    folder = Path(value)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{option} is a file, not a folder", folder)
     try:
-        same = target.resolve() == source.resolve() or same_file(target, source)
-    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
-        same = False
-    if same:
-        raise OutputError("output would overwrite the input; choose another name or folder", target)
-    return target
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the {option} folder ({exc.strerror or exc})", folder) from None
 
 
-def run_batch(inputs: list[str], process: Callable[[Path], dict], args: argparse.Namespace, what: str = "images") -> int:
+def run_batch(inputs: list[str], process: Callable[[Job], dict], args: argparse.Namespace, what: str = "images",
+              plan: Callable[[Path], Job] | None = None, shared_reads: tuple[Path, ...] = ()) -> int:
     """Run ``process`` on each input (files, or folders of images) with a progress bar.
 
-    A :class:`SkysegError` on one input prints one line on stderr and the batch goes on.
+    ``plan(path)`` says what each input reads and writes (default: nothing); every output of the
+    batch is planned before any is written (:func:`skyseg_core.outputs.plan_outputs`), and an
+    input whose output would destroy an input, a side input or another output is refused. A
+    :class:`SkysegError` on one input prints one line on stderr and the batch goes on.
     Returns the exit status: 0 if all succeeded, else the worst failure's code.
     """
     from tqdm import tqdm
+
+    from ..outputs import plan_outputs
 
     paths = expand_inputs(inputs)
     if not paths:
         print("skyseg: error: no input images found", file=sys.stderr)
         return EXIT_USAGE
     if args.out_dir:
-        out_dir = Path(args.out_dir)
-        if out_dir.exists() and not out_dir.is_dir():
-            print(f"skyseg: error: {out_dir}: --out-dir is a file, not a folder", file=sys.stderr)
+        try:
+            make_folder(args.out_dir, "--out-dir")
+        except OutputError as exc:
+            print(f"skyseg: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        out_dir.mkdir(parents=True, exist_ok=True)
+    jobs = []
+    for path in paths:
+        try:
+            jobs.append(plan(path) if plan is not None else Job(path))
+        except SkysegError as exc:
+            jobs.append(Job(path, error=exc))
+    plan_outputs(jobs, shared_reads)
     status = EXIT_OK
     show = not args.quiet and len(paths) > 1 and sys.stderr.isatty()
-    for path in tqdm(paths, desc=what, unit="img", disable=not show):
+    for job in tqdm(jobs, desc=what, unit="img", disable=not show):
+        path = job.source
         try:
-            result = process(path)
+            if job.error is not None:
+                raise job.error
+            result = process(job)
             if args.json:
                 print(json.dumps({"input": str(path), "ok": True, **result}), flush=True)
         except SkysegError as exc:

@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, OutputError
-from ._common import add_method_argument, add_output_arguments, output_path_for, run_batch
+from ..outputs import Job
+from ._common import (
+    add_method_argument,
+    add_output_arguments,
+    make_folder,
+    output_path_for,
+    run_batch,
+)
 
 _WRITABLE = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
 
@@ -29,8 +36,10 @@ def add_effect_arguments(parser: argparse.ArgumentParser) -> None:
 
 def side_path(value: str | None, source: Path, suffix: str, n_inputs: int) -> Path | None:
     """Where a side file (matte in or out, layers) for ``source`` is: the file, or a folder's <stem><suffix>."""
-    if not value:
+    if value is None:
         return None
+    if not value:
+        raise OutputError("an empty file or folder name was given")
     path = Path(value)
     if path.is_dir() or value.endswith(("/", "\\")):
         return path / f"{source.stem}{suffix}"
@@ -46,34 +55,46 @@ def result_suffix(source: Path, tag: str) -> str:
 
 
 def run_effect(args: argparse.Namespace, tag: str,
-               apply: Callable[[np.ndarray, np.ndarray, bool], tuple[np.ndarray, list | None, dict]]) -> int:
+               apply: Callable[[np.ndarray, np.ndarray, bool], tuple[np.ndarray, list | None, dict]],
+               shared_reads: tuple[Path, ...] = ()) -> int:
     """Run one effect over the inputs.
 
-    ``apply(image, matte, want_layers)`` returns ``(result, layers or None, info)``.
+    ``apply(image, matte, want_layers)`` returns ``(result, layers or None, info)``;
+    ``shared_reads`` are the files every input's effect reads (a sky image), never written.
+    An input's outputs (result, layers, matte) are written all together or not at all.
     """
-    from ..io import check_output, load_image, load_matte, save_image, save_matte
+    from ..io import all_or_nothing, check_output, load_image, load_matte, save_image, save_matte
     from ..methods import resolve_name
     from ..ora import write_ora
     from ..segment import segment
 
     method = None if args.matte else resolve_name(args.method)
-    for value in (args.layers, args.matte_out):
+    for value, option in ((args.layers, "--layers"), (args.matte_out, "--matte-out")):
         if value and (Path(value).is_dir() or value.endswith(("/", "\\"))):
-            Path(value).mkdir(parents=True, exist_ok=True)
+            make_folder(value, option)
     n_inputs = len(args.inputs)
 
-    def process(path: Path) -> dict:
-        target = output_path_for(path, args, result_suffix(path, tag), n_inputs)
+    def plan(path: Path) -> Job:
+        outputs = {"output": output_path_for(path, args, result_suffix(path, tag), n_inputs)}
         layers_path = side_path(args.layers, path, ".ora", n_inputs)
+        if layers_path is not None:
+            if layers_path.suffix.lower() != ".ora":
+                raise OutputError("--layers writes OpenRaster; give a .ora file name", layers_path)
+            outputs["layers"] = layers_path
         matte_out = side_path(args.matte_out, path, ".png", n_inputs)
-        for out in (target, layers_path, matte_out):
-            if out is not None:
-                check_output(out, overwrite=args.overwrite, source=path)  # fail before the work
-        if layers_path is not None and layers_path.suffix.lower() != ".ora":
-            raise OutputError("--layers writes OpenRaster; give a .ora file name", layers_path)
+        if matte_out is not None:
+            outputs["matte"] = matte_out
+        matte_in = side_path(args.matte, path, ".png", n_inputs)
+        return Job(path, outputs, reads=(matte_in,) if matte_in is not None else ())
+
+    def process(job: Job) -> dict:
+        path = job.source
+        target, layers_path, matte_out = (job.outputs.get(role) for role in ("output", "layers", "matte"))
+        for out in job.outputs.values():
+            check_output(out, overwrite=args.overwrite, source=path)  # fail before the work
         image = load_image(path, max_pixels=args.max_pixels)
-        if args.matte:
-            matte_path = side_path(args.matte, path, ".png", n_inputs)
+        if job.reads:
+            matte_path = job.reads[0]
             matte = load_matte(matte_path, max_pixels=args.max_pixels)
             if matte.shape != image.shape[:2]:
                 raise InputError(f"matte is {matte.shape[1]}x{matte.shape[0]}, the photo "
@@ -81,17 +102,24 @@ def run_effect(args: argparse.Namespace, tag: str,
         else:
             matte = segment(image, method=method, refine=args.refine)
         result, layers, info = apply(image, matte, layers_path is not None)
-        save_image(target, result, overwrite=args.overwrite, source=path)
         report = {"output": str(target), "method": method or "matte file", **info}
-        if layers_path is not None:
-            write_ora(layers_path, layers, (image.shape[1], image.shape[0]), overwrite=args.overwrite, merged=result)
-            report["layers"] = str(layers_path)
-        if matte_out is not None:
-            save_matte(matte_out, matte, overwrite=args.overwrite, source=path)
-            report["matte"] = str(matte_out)
+        with all_or_nothing():
+            save_image(target, result, overwrite=args.overwrite, source=path)
+            if layers_path is not None:
+                write_ora(layers_path, layers, (image.shape[1], image.shape[0]), overwrite=args.overwrite,
+                          merged=result)
+                report["layers"] = str(layers_path)
+            if matte_out is not None:
+                save_matte(matte_out, matte, overwrite=args.overwrite, source=path)
+                report["matte"] = str(matte_out)
         return report
 
-    return run_batch(args.inputs, process, args, what=tag)
+    return run_batch(args.inputs, process, args, what=tag, plan=plan, shared_reads=shared_reads)
+
+
+def shared_file(value: str | None) -> tuple[Path, ...]:
+    """``(Path(value),)`` when an option names an existing file (a sky image), else ``()``."""
+    return (Path(value),) if value and Path(value).is_file() else ()
 
 
 def percent(text: str) -> float:

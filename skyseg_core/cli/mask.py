@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..outputs import Job
 from ._common import add_method_argument, add_output_arguments, output_path_for, run_batch
 
 
@@ -24,12 +25,15 @@ def run(args) -> int:
     method = resolve_name(args.method)  # an unknown name fails once, before any input
     n_inputs = len(args.inputs)
 
-    def process(path: Path) -> dict:
-        target = output_path_for(path, args, ".png", n_inputs)
+    def plan(path: Path) -> Job:
+        return Job(path, {"output": output_path_for(path, args, ".png", n_inputs)})
+
+    def process(job: Job) -> dict:
+        path, target = job.source, job.outputs["output"]
         check_output(target, overwrite=args.overwrite, source=path)  # fail before the work
         image = load_image(path, max_pixels=args.max_pixels)
         matte = segment(image, method=method, refine=args.refine)
         save_matte(target, matte, overwrite=args.overwrite, source=path)
         return {"output": str(target), "method": method, "sky_fraction": round(float(matte.mean()), 4)}
 
-    return run_batch(args.inputs, process, args, what="masks")
+    return run_batch(args.inputs, process, args, what="masks", plan=plan)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ._effects import add_effect_arguments, percent, run_effect
+from ._effects import add_effect_arguments, percent, run_effect, shared_file
 
 
 def register(subparsers) -> None:
@@ -44,4 +44,4 @@ def run(args) -> int:
             result, layers = relight(image, matte, target, args.strength), None
         return result, layers, {"sky_fraction": round(float(matte.mean()), 4)}
 
-    return run_effect(args, "relit", apply)
+    return run_effect(args, "relit", apply, shared_reads=shared_file(args.target))

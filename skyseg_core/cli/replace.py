@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._effects import add_effect_arguments, pair, percent, run_effect
+from ._effects import add_effect_arguments, pair, percent, run_effect, shared_file
 
 
 def register(subparsers) -> None:
@@ -50,4 +50,4 @@ def run(args) -> int:
             result, layers = replace_sky(image, matte, sky, **params), None
         return result, layers, {"sky_fraction": round(float(matte.mean()), 4)}
 
-    return run_effect(args, "replaced", apply)
+    return run_effect(args, "replaced", apply, shared_reads=shared_file(args.sky))
