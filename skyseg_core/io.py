@@ -155,22 +155,28 @@ def _open_image(data: bytes, path: Path):
         raise InputError(f"cannot open image ({_reason(exc)})", path) from None
 
 
-def _tiff_size(data: bytes, path: Path) -> tuple[int, int]:
-    """(width, height) from the first IFD of a classic TIFF, without decoding pixels."""
+def _tiff_header(data: bytes, path: Path) -> tuple[int, int, int]:
+    """(width, height, orientation) from the first IFD of a classic TIFF, without decoding pixels."""
     import struct
 
     order = "<" if data[:2] == b"II" else ">"
     try:
         (offset,) = struct.unpack_from(order + "I", data, 4)
         (count,) = struct.unpack_from(order + "H", data, offset)
-        size = {}
+        tags = {}
         for i in range(min(count, 4096)):
             tag, kind, _, value = struct.unpack_from(order + "HHI4s", data, offset + 2 + 12 * i)
-            if tag in (256, 257):
-                size[tag] = struct.unpack_from(order + ("H" if kind == 3 else "I"), value)[0]
-        return size[256], size[257]
+            if tag in (256, 257, _EXIF_ORIENTATION):
+                tags[tag] = struct.unpack_from(order + ("H" if kind == 3 else "I"), value)[0]
+        orientation = tags.get(_EXIF_ORIENTATION, 1)
+        return tags[256], tags[257], orientation if 1 <= orientation <= 8 else 1
     except (struct.error, KeyError):
         raise InputError("TIFF header is corrupt or truncated", path) from None
+
+
+def _displayed_shape(height: int, width: int, orientation: int) -> tuple[int, int]:
+    """(H, W) of a stored height x width image once ``orientation`` is applied."""
+    return (width, height) if orientation >= 5 else (height, width)
 
 
 def _available_formats() -> list[str]:
@@ -317,10 +323,11 @@ def decode_image(data: bytes, name: object = None, max_pixels: int | None = None
         warnings.simplefilter("ignore")
         img = _open_image(data, path)
         if img is None:
-            width, height = _tiff_size(data, path)
+            # OpenCV's TIFF decoder applies the orientation tag itself (tests pin it).
+            width, height, orientation = _tiff_header(data, path)
             _check_size(path, width, height, limit)
             pixels = _cv2_decode(data, path)
-            if pixels.shape[:2] != (height, width):
+            if pixels.shape[:2] != _displayed_shape(height, width, orientation):
                 raise InputError("decoded size does not match the header", path)
             return pixels
         try:
@@ -333,18 +340,23 @@ def decode_image(data: bytes, name: object = None, max_pixels: int | None = None
                 _verify_png(data, path)
             if deep_colour:
                 pixels = _cv2_decode(data, path)
+                applied = orientation if img.format == "TIFF" else 1  # OpenCV orients TIFFs only
             else:
                 img.load()
                 pixels = _pil_to_rgb(img)
+                # Pillow's TIFF decoder applies (and then drops) the orientation tag on load.
+                tags = getattr(img, "tag_v2", None)
+                applied = orientation if img.format == "TIFF" and tags is not None and _EXIF_ORIENTATION not in tags else 1
         except InputError:
             raise
         except Exception as exc:
             raise InputError(f"image data is corrupt or truncated ({_reason(exc)})", path) from None
         finally:
             img.close()
-    if pixels.shape[:2] != (height, width):
+    # Pillow reports a TIFF's size already turned by its orientation: accept either.
+    if pixels.shape[:2] not in ((height, width), _displayed_shape(height, width, applied)):
         raise InputError("decoded size does not match the header", path)
-    return _orient(pixels, orientation)
+    return pixels if applied != 1 else _orient(pixels, orientation)
 
 
 def _check_size(path: Path, width: int, height: int, limit: int) -> None:

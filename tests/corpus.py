@@ -200,6 +200,40 @@ def tiff16_grey() -> bytes:
     return _pil_bytes(Image.fromarray(values), "TIFF")
 
 
+def tiff_bytes(array: np.ndarray, orientation: int = 1) -> bytes:
+    """An uncompressed little-endian TIFF of ``array`` (uint8/uint16/float32, grey or RGB) with
+    Orientation tag ``orientation``: written by hand, so no library decides what the tag means."""
+    a = np.ascontiguousarray(array)
+    height, width = a.shape[:2]
+    spp = 1 if a.ndim == 2 else a.shape[2]
+    pixels = a.astype(a.dtype.newbyteorder("<")).tobytes()
+    n_tags = 11
+    extra_at = 8 + 2 + 12 * n_tags + 4  # after the header and the one IFD
+    extra = b""
+
+    def shorts(values: list[int]) -> tuple[int, int, bytes]:
+        nonlocal extra
+        packed = struct.pack(f"<{len(values)}H", *values)
+        if len(packed) <= 4:
+            return 3, len(values), packed.ljust(4, b"\0")
+        offset = extra_at + len(extra)
+        extra += packed
+        return 3, len(values), struct.pack("<I", offset)
+
+    def one(tag: int, value: int, kind: int = 3) -> tuple[int, int, int, bytes]:
+        return tag, kind, 1, struct.pack("<H" if kind == 3 else "<I", value).ljust(4, b"\0")
+
+    bits = shorts([a.dtype.itemsize * 8] * spp)
+    sample_format = shorts([3 if a.dtype.kind == "f" else 1] * spp)
+    data_at = extra_at + len(extra)
+    tags = [one(256, width, 4), one(257, height, 4), (258, *bits), one(259, 1), one(262, 2 if spp >= 3 else 1),
+            one(273, data_at, 4), one(274, orientation), one(277, spp), one(278, height, 4),
+            one(279, len(pixels), 4), (339, *sample_format)]
+    assert len(tags) == n_tags
+    ifd = struct.pack("<H", n_tags) + b"".join(struct.pack("<HHI", t, k, c) + v for t, k, c, v in tags) + bytes(4)
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + extra + pixels
+
+
 PRECISE16 = (photo().astype(np.uint16) * 257 + np.uint16(77)).astype(np.uint16)
 """A 16-bit photo whose values are not multiples of 257: 8-bit truncation would show."""
 
@@ -363,6 +397,45 @@ def _orientation_case(orientation: int) -> Case:
     name = f"exif_orientation_{orientation}.jpg"
     data = lambda: jpeg_with_exif(stored_for_orientation(orientation_pattern(), orientation), orientation)  # noqa: E731
     return _ok(name, data, shape=(PATTERN_H, PATTERN_W), check=matches_orientation_pattern)
+
+
+_LUMA = np.array([0.299, 0.587, 0.114])
+_TIFF_KINDS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str]] = {
+    "rgb8": (lambda a: a, "uint8"),
+    "rgb16": (lambda a: a.astype(np.uint16) * 257, "uint16"),
+    "float_rgb": (lambda a: a.astype(np.float32) / 255, "uint16"),
+    "grey8": (lambda a: np.round(a @ _LUMA).astype(np.uint8), "uint8"),
+    "grey16": (lambda a: np.round(a @ _LUMA).astype(np.uint16) * 257, "uint16"),
+    "float_grey": (lambda a: (np.round(a @ _LUMA) / 255).astype(np.float32), "uint16"),
+}
+"""TIFF sample kinds: stored pixels from the 8-bit RGB pattern, and what load_image returns."""
+
+
+def _shows_pattern(grey: bool) -> Callable[[np.ndarray], bool]:
+    """Whether a loaded image (uint8 or uint16) shows the orientation pattern the right way up."""
+
+    def check(image: np.ndarray) -> bool:
+        image8 = (image // 257).astype(np.uint8) if image.dtype == np.uint16 else image
+        if not grey:
+            return matches_orientation_pattern(image8)
+        expected = np.round(orientation_pattern() @ _LUMA)
+        if image8.shape[:2] != expected.shape:
+            return False
+        h2, w2 = PATTERN_H // 2, PATTERN_W // 2
+        for rows in (slice(0, h2), slice(h2, None)):
+            for cols in (slice(0, w2), slice(w2, None)):
+                if abs(float(image8[rows, cols, 0].mean()) - float(expected[rows, cols].mean())) > 2:
+                    return False
+        return True
+
+    return check
+
+
+def _tiff_orientation_case(kind: str, orientation: int) -> Case:
+    convert, dtype = _TIFF_KINDS[kind]
+    stored = stored_for_orientation(orientation_pattern(), orientation)
+    return _ok(f"tiff_{kind}_orientation_{orientation}.tif", lambda: tiff_bytes(convert(stored), orientation),
+               shape=(PATTERN_H, PATTERN_W), dtype=dtype, check=_shows_pattern(kind.startswith(("grey", "float_grey"))))
 
 
 def _is_red(image: np.ndarray) -> bool:
@@ -551,6 +624,9 @@ CASES: list[Case] = [
     _ok("cmyk.jpg", cmyk_jpeg, check=_is_red),
     _ok("cmyk_tif.tif", lambda: _pil_bytes(_from_array(photo(), "CMYK"), "TIFF")),
     *[_orientation_case(k) for k in range(1, 9)],
+    # TIFF orientation: the decoders apply tag 274 themselves (applying it again mirrored photos)
+    *[_tiff_orientation_case(kind, k) for kind in ("rgb8", "rgb16", "float_rgb") for k in range(1, 9)],
+    *[_tiff_orientation_case(kind, k) for kind in ("grey8", "grey16", "float_grey") for k in (2, 5, 6)],
     _ok("bad_orientation_value.jpg", jpeg_bad_orientation_value),
     _ok("bogus_exif.jpg", jpeg_bogus_exif),
     _ok("one_pixel.png", lambda: _pil_bytes(_from_array(photo(1, 1)), "PNG"), shape=(1, 1)),
