@@ -55,9 +55,15 @@ class UnknownMethodError(SkysegError):
 
 
 class ModelFileError(SkysegError):
-    """A model file that is missing, truncated or does not match its recorded SHA-256."""
+    """A model file that is missing, truncated or does not match its recorded SHA-256.
 
-    def __init__(self, message: str, path: object = None, tried: list[str] | None = None):
+    ``absent`` is true when the file is simply not there and no place the user named was
+    looked at (``auto`` then picks another method); a damaged file, or a file missing from a
+    path or folder the user named, is not absent.
+    """
+
+    def __init__(self, message: str, path: object = None, tried: list[str] | None = None, absent: bool = False):
         self.path = None if path is None else str(path)
         self.tried = tried or []
+        self.absent = absent
         super().__init__(f"{self.path}: {message}" if self.path else message)

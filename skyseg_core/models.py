@@ -15,8 +15,11 @@ otherwise trusted (it is the user's own model).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import ModelFileError
@@ -78,10 +81,30 @@ def resolve_model_file(
     tried.append(str(path))
     if path.is_file():
         return path
+    named = os.environ.get(MODELS_DIR_ENV)
+    if named:  # a folder the user named must hold models: an empty or missing one is a mistake
+        folder = Path(named)
+        state = "does not exist" if not folder.is_dir() else None
+        if state is None and not any(_model_files(folder)):
+            state = "is empty"
+        if state is not None:
+            raise ModelFileError(
+                f"model file {name!r} not found; tried: {'; '.join(tried)}. ${MODELS_DIR_ENV}={folder} {state}",
+                tried=tried,
+            )
     raise ModelFileError(
         f"model file {name!r} not found; tried: {'; '.join(tried)}. {restore_hint(name)}",
         tried=tried,
+        absent=True,
     )
+
+
+def _model_files(folder: Path) -> list[Path]:
+    """What ``folder`` holds besides hidden files (an empty folder holds no models)."""
+    try:
+        return [p for p in folder.iterdir() if not p.name.startswith(".")]
+    except OSError:
+        return []
 
 
 def sha256_of(path: str | os.PathLike) -> str:
@@ -176,19 +199,47 @@ def checked_model_file(
     return verify_sha256(path, expected, hint)
 
 
+_problems: contextvars.ContextVar[list[ModelFileError] | None] = contextvars.ContextVar(
+    "skyseg_model_problems", default=None)
+
+
+@contextlib.contextmanager
+def collect_model_problems() -> Iterator[list[ModelFileError]]:
+    """Collect what :func:`is_model_available` finds wrong inside the block.
+
+    The list receives every :class:`ModelFileError` that is not plain absence: a damaged file,
+    a file missing from a path or folder the user named. ``auto`` raises the first instead of
+    quietly falling back to another method.
+    """
+    found: list[ModelFileError] = []
+    token = _problems.set(found)
+    try:
+        yield found
+    finally:
+        _problems.reset(token)
+
+
 def is_model_available(
     name: str, explicit: str | os.PathLike | None = None, env_var: str | None = None
 ) -> bool:
-    """Whether :func:`checked_model_file` would succeed (no exception escapes)."""
+    """Whether :func:`checked_model_file` would succeed (no exception escapes).
+
+    Inside :func:`collect_model_problems` a file that is there but damaged, or missing where
+    the user pointed, is also recorded.
+    """
     try:
         checked_model_file(name, explicit=explicit, env_var=env_var)
-    except ModelFileError:
+    except ModelFileError as exc:
+        problems = _problems.get()
+        if problems is not None and not exc.absent:
+            problems.append(exc)
         return False
     return True
 
 
 __all__ = [
     "checked_model_file",
+    "collect_model_problems",
     "is_model_available",
     "models_dir",
     "read_recorded_sha256",

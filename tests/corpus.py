@@ -598,6 +598,54 @@ def _model_case(damage: str) -> Callable[[Path], dict]:
     return make
 
 
+def _auto_case(situation: str) -> Callable[[Path], dict]:
+    """A good photo, ``--method auto``, and model files damaged or missing where the user pointed.
+
+    ``auto`` may skip a method whose file is simply absent; it must not skip one whose file is
+    there but damaged, or missing from a folder or path the user named (class: silent fallback).
+    """
+
+    def make(folder: Path) -> dict:
+        from skyseg_core import models
+
+        source = folder / f"auto_{situation}.jpg"
+        source.write_bytes(_good_jpeg())
+        store = folder / "models"
+        bundled = models.models_dir()
+
+        def copy(name: str, keep: float = 1.0, sidecar: bool = True, into: Path = store) -> Path:
+            into.mkdir(exist_ok=True)
+            data = (bundled / name).read_bytes()
+            (into / name).write_bytes(data[: int(len(data) * keep)])
+            if sidecar:
+                models.sidecar_path(into / name).write_bytes(models.sidecar_path(bundled / name).read_bytes())
+            return into / name
+
+        env_dir = {models.MODELS_DIR_ENV: str(store)}
+        if situation == "models_dir_empty":
+            store.mkdir()
+            return {"input": source, "method": "auto", "env": env_dir, "mentioned": str(store)}
+        if situation == "models_dir_missing":
+            return {"input": source, "method": "auto", "env": env_dir, "mentioned": str(store)}
+        if situation == "bundled_truncated":
+            copy("sky_unet.onnx")
+            bad = copy("classifier.onnx", keep=0.5)
+            return {"input": source, "method": "auto", "env": env_dir, "mentioned": str(bad)}
+        if situation == "env_truncated":
+            bad = copy("classifier.onnx", keep=0.5, into=folder / "mine")
+            return {"input": source, "method": "auto", "env": {"SKYSEG_CLASSIFIER_MODEL": str(bad)},
+                    "mentioned": str(bad)}
+        if situation == "env_missing":
+            gone = folder / "gone" / "sky_unet.onnx"
+            return {"input": source, "method": "auto", "env": {"SKYSEG_UNET_MODEL": str(gone)}, "mentioned": str(gone)}
+        if situation == "only_classifier":  # the U-Net is just not there: auto may pick the classifier
+            copy("classifier.onnx")
+            return {"input": source, "method": "auto", "env": env_dir}
+        raise ValueError(situation)
+
+    return make
+
+
 CASES: list[Case] = [
     # --- ordinary and unusual images that must work
     _ok("baseline.jpg", _good_jpeg),
@@ -700,6 +748,16 @@ if (ROOT_DIR / "assets" / "models" / "classifier.onnx").is_file():
         for damage, match in (("missing", "not found"), ("truncated", "SHA-256"), ("tampered", "SHA-256"),
                               ("no_checksum", "no recorded SHA-256"), ("user_file_corrupt", "cannot load"))
     ]
+    if (ROOT_DIR / "assets" / "models" / "sky_unet.onnx").is_file():
+        CASES += [
+            Case(f"auto_{situation}", _auto_case(situation), "error", error="ModelFileError", match=match,
+                 mentions="model", batchable=False)
+            for situation, match in (("models_dir_empty", "is empty"),
+                                     ("models_dir_missing", "does not exist"), ("bundled_truncated", "SHA-256"),
+                                     ("env_truncated", "SHA-256"), ("env_missing", "not found"))
+        ]
+        CASES.append(Case("auto_only_classifier", _auto_case("only_classifier"), "ok", shape=(48, 64),
+                          batchable=False))
 
 BATCHABLE = [case for case in CASES if case.batchable]
 """Cases that need no option: mix them into one batch."""

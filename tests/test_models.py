@@ -84,3 +84,24 @@ def test_malformed_sidecar(bundled):
     models.sidecar_path(bundled).write_text("garbage\n")
     with pytest.raises(ModelFileError, match="malformed"):
         models.checked_model_file("m.bin")
+
+
+def test_auto_is_an_error_not_a_fallback_when_a_named_folder_is_empty(tmp_path, monkeypatch):
+    """``auto`` raises the model error (no quiet fallback to a classical method); listing still works."""
+    from skyseg_core.methods import list_methods, resolve_name
+
+    monkeypatch.setenv(models.MODELS_DIR_ENV, str(tmp_path))
+    with pytest.raises(ModelFileError, match="is empty") as info:
+        resolve_name("auto")
+    assert str(tmp_path) in str(info.value)
+    assert "now unusable" in dict(list_methods())["auto"]
+
+
+def test_absent_files_are_skipped_quietly_damaged_ones_are_reported(bundled):
+    with models.collect_model_problems() as problems:
+        assert not models.is_model_available("absent.onnx")
+    assert problems == []
+    bundled.write_bytes(b"weightz")
+    with models.collect_model_problems() as problems:
+        assert not models.is_model_available("m.bin")
+    assert len(problems) == 1 and "SHA-256" in str(problems[0])

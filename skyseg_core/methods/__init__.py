@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from ..errors import UnknownMethodError
+from ..errors import SkysegError, UnknownMethodError
 from ._base import SkyMethod
 
 _METHOD_MODULES = ("color", "contour", "gradient", "classifier", "unet", "ade20k", "blend")
@@ -56,13 +56,25 @@ def method_names() -> list[str]:
 
 
 def resolve_name(name: str) -> str:
-    """Map ``auto`` to the best available method; validate any other name."""
+    """Map ``auto`` to the best available method; validate any other name.
+
+    ``auto`` skips a method whose model file is simply absent, but raises the
+    :class:`~skyseg_core.errors.ModelFileError` of one that is damaged, or missing from a path
+    or folder the user named (``$SKYSEG_MODELS_DIR``, a model environment variable).
+    """
     _load_all()
     if name == "auto":
+        from ..models import collect_model_problems
+
         for candidate in AUTO_PREFERENCE:
             cls = _REGISTRY.get(candidate)
-            if cls is not None and cls.available():
-                return candidate
+            if cls is None:
+                continue
+            with collect_model_problems() as problems:
+                if cls.available():
+                    return candidate
+            if problems:  # present but damaged, or missing where the user pointed: no quiet fallback
+                raise problems[0]
         raise UnknownMethodError(name, method_names())
     if name not in _REGISTRY:
         raise UnknownMethodError(name, method_names())
@@ -85,7 +97,10 @@ def get_method(name: str = "auto", **params) -> SkyMethod:
 def list_methods() -> list[tuple[str, str]]:
     """(name, one-line description) for ``auto`` and every registered method."""
     _load_all()
-    auto = f"the best shipped method (now: {resolve_name('auto')})"
+    try:
+        auto = f"the best shipped method (now: {resolve_name('auto')})"
+    except SkysegError as exc:  # listing must work even when auto cannot
+        auto = f"the best shipped method (now unusable: {exc})"
     return [("auto", auto)] + [(name, cls.description) for name, cls in _REGISTRY.items()]
 
 
