@@ -58,6 +58,24 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
 """Magic bytes of files people try that skyseg does not read, for a message that names them."""
 
 _EXIF_ORIENTATION = 0x0112
+
+MAX_JPEG_SCANS = 256
+"""Most scans a JPEG may have. Each scan of a progressive JPEG is one more pass over the whole
+image, so a small file with thousands of scans takes minutes to decode; encoders write about
+10 (mozjpeg's most careful settings stay under 70)."""
+
+JPEG_SCAN_PIXELS = 5_000_000_000
+"""Decoding work allowed for a JPEG, in scans times pixels: a 4 MP photo may have
+:data:`MAX_JPEG_SCANS` scans, a 200 MP one 64 (never fewer)."""
+
+BYTES_PER_PIXEL_MAX = 12
+"""The most bytes one pixel of a photo file takes (uncompressed 32-bit float RGB TIFF)."""
+
+METADATA_SLACK = 64 << 20
+"""Room for metadata (EXIF, ICC, XMP, thumbnails) on top of the pixels, in bytes."""
+
+_HEADER_BYTES = 1 << 20
+"""What is read first to learn the declared size (the rest is read only as far as needed)."""
 _pillow_limit_lock = threading.Lock()
 
 
@@ -79,11 +97,18 @@ def max_pixels_limit(max_pixels: int | None = None) -> int:
     return DEFAULT_MAX_PIXELS
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The bytes of a regular file, or an :class:`InputError` that says why not.
+def max_file_bytes(pixels: int) -> int:
+    """The largest file a photo of ``pixels`` pixels can need (uncompressed samples plus metadata)."""
+    return int(pixels) * BYTES_PER_PIXEL_MAX + METADATA_SLACK
+
+
+def _read_bytes(path: Path, limit: int = DEFAULT_MAX_PIXELS) -> bytes:
+    """The bytes of a regular file a decoder needs, or an :class:`InputError` that says why not.
 
     Opened non-blocking and checked with ``fstat`` before reading, so a FIFO or device named
-    like a photo is refused instead of hanging or reading forever.
+    like a photo is refused instead of hanging or reading forever. A file larger than any photo
+    of ``limit`` pixels is refused unread; of the rest only as much is read as a photo of the
+    size its header declares can use (trailing junk stays on disk).
     """
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
@@ -95,6 +120,8 @@ def _read_bytes(path: Path) -> bytes:
         raise InputError("is a folder, not an image file", path) from None
     except PermissionError:
         raise InputError("permission denied", path) from None
+    except ValueError:  # a NUL byte, or a name the file system encoding cannot hold
+        raise InputError("not a valid file name", path) from None
     except OSError as exc:  # symlink loops, name too long, I/O errors
         raise InputError(f"cannot read file ({exc.strerror or exc})", path) from None
     try:
@@ -103,14 +130,42 @@ def _read_bytes(path: Path) -> bytes:
             raise InputError("is a folder, not an image file", path)
         if not stat.S_ISREG(info.st_mode):
             raise InputError("not a regular file (a pipe, socket or device)", path)
+        if info.st_size > max_file_bytes(limit):
+            raise InputError(f"file is {info.st_size:,} bytes, far larger than any photo of up to {limit:,} "
+                             "pixels (raise the limit with --max-pixels or SKYSEG_MAX_PIXELS)", path)
         with os.fdopen(fd, "rb", closefd=True) as fh:
             fd = -1
-            return fh.read()
+            head = fh.read(_HEADER_BYTES)
+            if len(head) < _HEADER_BYTES:
+                return head
+            need = _bytes_needed(head, info.st_size)
+            return head + fh.read(max(0, need - len(head)))
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror or exc})", path) from None
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def _bytes_needed(head: bytes, size: int) -> int:
+    """How much of a ``size``-byte file to read, from its first bytes: all of it, unless its
+    header declares a size whose photo could not use that much."""
+    from PIL import Image
+
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return size  # a TIFF may keep its directory at the end
+    try:
+        with _pillow_limit_lock:
+            old_limit = Image.MAX_IMAGE_PIXELS
+            Image.MAX_IMAGE_PIXELS = None
+            try:
+                with Image.open(_io.BytesIO(head), formats=_available_formats()) as img:
+                    width, height = img.size
+            finally:
+                Image.MAX_IMAGE_PIXELS = old_limit
+    except Exception:  # not a header we understand from its start: the decoder will say why
+        return size
+    return min(size, max_file_bytes(width * height))
 
 
 def _describe_unreadable(data: bytes) -> str:
@@ -305,7 +360,7 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
     """
     path = Path(path)
     limit = max_pixels_limit(max_pixels)
-    return decode_image(_read_bytes(path), path, max_pixels=limit)
+    return decode_image(_read_bytes(path, limit), path, max_pixels=limit)
 
 
 def decode_image(data: bytes, name: object = None, max_pixels: int | None = None) -> np.ndarray:
@@ -326,6 +381,7 @@ def decode_image(data: bytes, name: object = None, max_pixels: int | None = None
             # OpenCV's TIFF decoder applies the orientation tag itself (tests pin it).
             width, height, orientation = _tiff_header(data, path)
             _check_size(path, width, height, limit)
+            _check_work(data, "TIFF", width, height, path)
             pixels = _cv2_decode(data, path)
             if pixels.shape[:2] != _displayed_shape(height, width, orientation):
                 raise InputError("decoded size does not match the header", path)
@@ -333,6 +389,7 @@ def decode_image(data: bytes, name: object = None, max_pixels: int | None = None
         try:
             width, height = img.size
             _check_size(path, width, height, limit)
+            _check_work(data, img.format, width, height, path)
             deep_colour = _is_16bit_colour(img)  # before getexif(), which may load a PNG
             orientation = _orientation_of(img)
             img.seek(0)
@@ -364,6 +421,101 @@ def _check_size(path: Path, width: int, height: int, limit: int) -> None:
         raise InputError(f"image has no pixels ({width}x{height})", path)
     if width * height > limit:
         raise ImageTooLargeError(path, width, height, limit)
+
+
+_PIXELS_PER_BYTE = {"PNG": None, "GIF": 3_000, "TIFF": 4_096, "JPEG": 4_096, "MPO": 4_096}
+"""How many declared pixels one byte of each format can hold at the very most (for the
+truncation check): GIF's LZW tops out near 2,730 pixels a byte, deflate (TIFF) near 1,032
+bytes a byte, and a Huffman-coded JPEG needs at least one bit per 8x8 block (512 pixels a
+byte). PNG is computed from its bit depth. WebP and BMP are left to their decoders, which
+refuse short data themselves."""
+
+
+def _check_work(data: bytes, fmt: str | None, width: int, height: int, path: Path) -> None:
+    """Refuse, before any pixel is allocated, files whose decoding would be out of all
+    proportion to their size: far too few bytes for the pixels the header declares (a
+    truncated or forged file that decoders would fill with grey), or a JPEG with more scans
+    than :data:`MAX_JPEG_SCANS` and :data:`JPEG_SCAN_PIXELS` allow."""
+    pixels = width * height
+    if fmt == "PNG":
+        minimum = _png_raw_bytes(data, width, height) // 1_100  # deflate: at most ~1032:1
+    elif fmt in ("JPEG", "MPO") and _jpeg_is_arithmetic(data):
+        minimum = pixels // 2**16
+    elif fmt in _PIXELS_PER_BYTE:
+        minimum = pixels // _PIXELS_PER_BYTE[fmt]
+    else:
+        minimum = 0
+    if len(data) < minimum:
+        raise InputError(f"file is truncated or forged: {len(data):,} bytes cannot hold the {width}x{height} "
+                         f"pixels its header declares (at least {minimum:,} bytes)", path)
+    if fmt in ("JPEG", "MPO"):
+        allowed = max(64, min(MAX_JPEG_SCANS, JPEG_SCAN_PIXELS // max(1, pixels)))
+        scans = _jpeg_scan_count(data, allowed + 1)
+        if scans > allowed:
+            raise InputError(f"JPEG has more than {allowed} scans (each one more decoding pass over all "
+                             f"{width}x{height} pixels): refused as hostile", path)
+
+
+def _png_raw_bytes(data: bytes, width: int, height: int) -> int:
+    """Size of a PNG's filtered, uncompressed image data, from its IHDR."""
+    depth, colour = (data[24], data[25]) if len(data) > 25 else (8, 2)
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 1)
+    return height * (1 + (width * channels * max(1, depth) + 7) // 8)
+
+
+def _jpeg_segments(data: bytes):
+    """(marker, start, end) of each marker segment of a JPEG, up to EOI; entropy-coded data skipped."""
+    pos, n = 2, len(data)
+    while pos + 1 < n:
+        if data[pos] != 0xFF:
+            return
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:
+            return
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            pos += 2
+            continue
+        if pos + 4 > n:
+            return
+        end = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        yield marker, pos, end
+        if marker == 0xDA:  # entropy-coded data runs to the next marker other than RSTn / stuffed FF00
+            i = end
+            while True:
+                i = data.find(b"\xff", i)
+                if i < 0 or i + 1 >= n:
+                    return
+                following = data[i + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7:
+                    i += 2
+                elif following == 0xFF:
+                    i += 1
+                else:
+                    break
+            end = i
+        pos = end
+
+
+def _jpeg_scan_count(data: bytes, stop: int) -> int:
+    """Number of scans (SOS segments) of a JPEG, counting no further than ``stop``."""
+    scans = 0
+    for marker, _, _ in _jpeg_segments(data):
+        if marker == 0xDA:
+            scans += 1
+            if scans >= stop:
+                break
+    return scans
+
+
+def _jpeg_is_arithmetic(data: bytes) -> bool:
+    """Whether the JPEG's frame is arithmetic-coded (SOF9-11, SOF13-15), which needs far fewer bits."""
+    for marker, _, _ in _jpeg_segments(data):
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return marker >= 0xC9
+    return False
 
 
 def _verify_png(data: bytes, path: Path) -> None:

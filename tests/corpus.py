@@ -132,6 +132,71 @@ def jpeg_claiming(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def gif_claiming(width: int, height: int) -> bytes:
+    """A 35-byte GIF whose logical screen claims ``width`` x ``height`` (one 1x1 frame inside)."""
+    header = b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+    frame = b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00"
+    return header + frame + b"\x3b"
+
+
+def tiff_claiming(width: int, height: int) -> bytes:
+    """A tiny uncompressed TIFF whose header claims ``width`` x ``height`` grey pixels (16 stored)."""
+    data = bytearray(tiff_bytes(np.full((4, 4), 128, np.uint8)))
+    for tag, value in ((256, width), (257, height), (278, height)):
+        at = data.find(struct.pack("<HHI", tag, 4, 1), 8)
+        data[at + 8 : at + 12] = struct.pack("<I", value)
+    return bytes(data)
+
+
+def jpeg_with_scans(scans: int, size: int = 2048) -> bytes:
+    """A progressive grey JPEG whose smallest scan (16 bytes) is repeated to make ``scans`` scans.
+
+    At 2048x2048, 20,000 scans are about 345 KB and took 148 s to decode: each scan is one more
+    pass over every block. libjpeg decodes the repeats (with a warning), so it is a valid file.
+    """
+    from skyseg_core.io import _jpeg_segments
+
+    data = _pil_bytes(_from_image_mode("L", size), "JPEG", progressive=True, quality=90)
+    starts = [start for marker, start, _ in _jpeg_segments(data) if marker == 0xDA]
+    eoi = data.rfind(b"\xff\xd9")
+    bounds = [*starts, eoi]
+    pieces = [data[bounds[i] : bounds[i + 1]] for i in range(len(starts))]
+    smallest = min(pieces[1:], key=len)
+    return data[:eoi] + smallest * max(0, scans - len(pieces)) + b"\xff\xd9"
+
+
+def _from_image_mode(mode: str, size: int):
+    from PIL import Image
+
+    return Image.new(mode, (size, size), 128)
+
+
+def trailing_zeros(data: bytes, size: int) -> Callable[[Path], Path]:
+    """A writer of ``data`` followed by zeros up to ``size`` bytes (sparse: costs no disk)."""
+
+    def make(folder: Path) -> Path:
+        path = folder / f"trailing_zeros_{size >> 20}MB.jpg"
+        with open(path, "wb") as fh:
+            fh.write(data)
+            fh.truncate(size)
+        return path
+
+    return make
+
+
+def huge_file(size: int) -> Callable[[Path], Path]:
+    """A sparse file of ``size`` bytes that starts like a JPEG."""
+
+    def make(folder: Path) -> Path:
+        path = folder / f"huge_{size >> 30}GB.jpg"
+        with open(path, "wb") as fh:
+            fh.write(b"\xff\xd8\xff")
+            fh.truncate(size)
+        return path
+
+    return make
+
+
 def jpeg_with_exif(array: np.ndarray, orientation: int) -> bytes:
     """A JPEG of ``array`` whose EXIF Orientation tag is ``orientation``."""
     from PIL import Image
@@ -361,6 +426,10 @@ def snapshot(folder: Path) -> dict[str, str]:
                     mode = path.stat().st_mode
                     if not os.path.isfile(path):
                         result[rel] = f"special:{mode:o}"
+                        continue
+                    info = path.stat()
+                    if info.st_size > 64 << 20:  # the sparse multi-GB cases: size and time, not 3 GB of hashing
+                        result[rel] = f"large:{info.st_size}:{info.st_mtime_ns}"
                         continue
                     result[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
                 except PermissionError:
@@ -704,6 +773,17 @@ CASES: list[Case] = [
          match="100000x100000"),
     _bad("bomb_65000x65000.jpg", lambda: jpeg_claiming(65_000, 65_000), error="ImageTooLargeError"),
     _bad("zero_width.png", lambda: png_claiming(0, 10)),
+    # --- header vs data size: far too few bytes for the declared pixels, refused before allocating
+    _bad("jpeg_659_bytes_14000x14000.jpg", lambda: jpeg_claiming(14_000, 14_000), match="truncated or forged"),
+    _bad("gif_35_bytes_14000x14000.gif", lambda: gif_claiming(14_000, 14_000), match="truncated or forged"),
+    _bad("png_tiny_14000x14000.png", lambda: png_claiming(14_000, 14_000), match="truncated or forged"),
+    _bad("tiff_tiny_14000x14000.tif", lambda: tiff_claiming(14_000, 14_000), match="truncated or forged"),
+    # --- file size: larger than any photo of the pixel limit, refused unread; trailing junk not read
+    Case("huge_3GB.jpg", huge_file(3 << 30), "error", error="InputError", match="far larger than any photo"),
+    Case("trailing_zeros.jpg", trailing_zeros(_good_jpeg(), 2 << 30), "ok", shape=(48, 64)),
+    # --- decode work: scans of a progressive JPEG
+    _bad("progressive_20000_scans.jpg", lambda: jpeg_with_scans(20_000), match="scans"),
+    _ok("progressive_200_scans.jpg", lambda: jpeg_with_scans(200, size=64), shape=(64, 64)),
     _bad("vector.svg", b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'/>",
          match="SVG"),
     _bad("layers.psd", b"8BPS\x00\x01" + b"\x00" * 6 + struct.pack(">HIIHH", 3, 48, 64, 8, 3), match="PSD"),
