@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import sys
 import time
@@ -127,6 +128,47 @@ class Request:
 
 # -- generic (de)serialisation of the dataclasses --------------------------------------------
 
+QUOTE_CHARS = 80
+"""Longest prefix of a bad value an error reply quotes (a 50 MB value must not come back whole)."""
+
+MAX_ERROR_CHARS = 2000
+"""Longest error message a reply carries."""
+
+MAX_PATH_CHARS = 4096
+"""Longest file path a request may give (PATH_MAX on Linux)."""
+
+
+def _quote(value: Any) -> str:
+    """``value`` as JSON, cut to :data:`QUOTE_CHARS` characters for an error message."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= QUOTE_CHARS else f"{text[:QUOTE_CHARS]}... ({len(text):,} characters)"
+
+
+def _name(value: Any) -> str:
+    """A name from a request (op, field, parameter) for an error message: quoted, cut short."""
+    if not isinstance(value, str):
+        return _quote(value)
+    if len(value) <= QUOTE_CHARS:
+        return repr(value)
+    return f"{value[:QUOTE_CHARS]!r}... ({len(value):,} characters)"
+
+
+def _check_text(value: str, where: str) -> str:
+    """Refuse strings no file name or option can hold: NUL bytes, lone surrogates, huge sizes."""
+    if len(value) > MAX_PATH_CHARS:
+        raise InputError(f"{where}: longer than {MAX_PATH_CHARS} characters, got {_quote(value)}")
+    if "\x00" in value:
+        raise InputError(f"{where}: contains a NUL character, got {_quote(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{where}: contains a lone surrogate (not valid text), got {_quote(value)}") from None
+    return value
+
+
 
 def _convert(value: Any, hint: Any, where: str) -> Any:
     """Check ``value`` (decoded JSON) against the type ``hint``; return it in that type."""
@@ -140,35 +182,40 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
             except InputError:
                 continue
         names = " or ".join(_type_name(a) for a in typing.get_args(hint))
-        raise InputError(f"{where}: expected {names}, got {json.dumps(value)}")
+        raise InputError(f"{where}: expected {names}, got {_quote(value)}")
     if hint is type(None):
         if value is None:
             return None
-        raise InputError(f"{where}: expected null, got {json.dumps(value)}")
+        raise InputError(f"{where}: expected null, got {_quote(value)}")
     if hint is bool:
         if isinstance(value, bool):
             return value
-        raise InputError(f"{where}: expected true or false, got {json.dumps(value)}")
+        raise InputError(f"{where}: expected true or false, got {_quote(value)}")
     if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value):
-            return float(value)
-        raise InputError(f"{where}: expected a finite number, got {json.dumps(value)}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                number = float(value)
+            except OverflowError:  # a JSON integer with hundreds of digits
+                number = float("inf")
+            if math.isfinite(number):
+                return number
+        raise InputError(f"{where}: expected a finite number, got {_quote(value)}")
     if hint is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        raise InputError(f"{where}: expected an integer, got {json.dumps(value)}")
+        raise InputError(f"{where}: expected an integer, got {_quote(value)}")
     if hint is str:
         if isinstance(value, str):
-            return value
-        raise InputError(f"{where}: expected a string, got {json.dumps(value)}")
+            return _check_text(value, where)
+        raise InputError(f"{where}: expected a string, got {_quote(value)}")
     if origin is tuple:
         args = typing.get_args(hint)
         if not isinstance(value, (list, tuple)):
-            raise InputError(f"{where}: expected a list, got {json.dumps(value)}")
+            raise InputError(f"{where}: expected a list, got {_quote(value)}")
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_convert(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
         if len(value) != len(args):
-            raise InputError(f"{where}: expected a list of {len(args)} items, got {json.dumps(value)}")
+            raise InputError(f"{where}: expected a list of {len(args)} items, got {_quote(value)}")
         return tuple(_convert(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args, strict=True)))
     raise TypeError(f"unsupported type hint {hint!r}")  # a bug in the dataclasses above
 
@@ -187,13 +234,13 @@ def from_dict(cls: type, data: Any, where: str = "params"):
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise InputError(f"{where}: expected an object, got {json.dumps(data)}")
+        raise InputError(f"{where}: expected an object, got {_quote(data)}")
     hints = typing.get_type_hints(cls)
     fields = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - fields)
     if unknown:
         valid = ", ".join(sorted(fields)) or "none"
-        raise InputError(f"{where}: unknown parameter {unknown[0]!r}; valid: {valid}")
+        raise InputError(f"{where}: unknown parameter {_name(unknown[0])}; valid: {valid}")
     return cls(**{key: _convert(value, hints[key], f"{where}.{key}") for key, value in data.items()})
 
 
@@ -206,17 +253,19 @@ def parse_request(line: str | bytes) -> Request:
     """Decode and validate one request line; raises :class:`InputError` on any problem."""
     try:
         data = json.loads(line)
+    except RecursionError:
+        raise InputError("malformed request: nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"malformed request: not JSON ({exc})") from None
+        raise InputError(f"malformed request: not JSON ({_reason(exc)})") from None
     if not isinstance(data, dict):
         raise InputError("malformed request: expected a JSON object")
     known = {"id", "op", "input", "output", "overwrite", "params"}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise InputError(f"unknown request field {unknown[0]!r}; valid: {', '.join(sorted(known))}")
+        raise InputError(f"unknown request field {_name(unknown[0])}; valid: {', '.join(sorted(known))}")
     op = data.get("op")
-    if op not in OPS:
-        raise InputError(f"unknown op {op!r}; choose one of: {', '.join(OPS)}")
+    if not isinstance(op, str) or op not in OPS:
+        raise InputError(f"unknown op {_name(op)}; choose one of: {', '.join(OPS)}")
     params = from_dict(OPS[op], data.get("params"))
     fields = {}
     for key in ("input", "output"):
@@ -224,12 +273,34 @@ def parse_request(line: str | bytes) -> Request:
         if op in _FILE_OPS and not (isinstance(value, str) and value):
             raise InputError(f"op {op!r} needs {key!r}: a file path")
         if value is not None and not isinstance(value, str):
-            raise InputError(f"{key!r} must be a file path string")
-        fields[key] = value
+            raise InputError(f"{key!r} must be a file path string, got {_quote(value)}")
+        fields[key] = None if value is None else _check_text(value, key)
     overwrite = data.get("overwrite", False)
     if not isinstance(overwrite, bool):
-        raise InputError("'overwrite' must be true or false")
-    return Request(id=data.get("id"), op=op, params=params, overwrite=overwrite, **fields)
+        raise InputError(f"'overwrite' must be true or false, got {_quote(overwrite)}")
+    return Request(id=_plain_id(data.get("id")), op=op, params=params, overwrite=overwrite, **fields)
+
+
+def _plain_id(value: Any) -> str | int | None:
+    """A request id the reply can echo: a short string or an integer, else none."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    if isinstance(value, str) and (len(value) > QUOTE_CHARS * 4 or not _encodable(value)):
+        return None
+    return value
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def schema() -> dict:
@@ -389,20 +460,23 @@ class Worker:
 
 def _error_reply(request_id: Any, exc: BaseException) -> dict:
     if isinstance(exc, SkysegError):
-        return {"id": request_id, "ok": False, "error": str(exc), "kind": type(exc).__name__}
-    if isinstance(exc, MemoryError):
-        return {"id": request_id, "ok": False, "error": "out of memory", "kind": "MemoryError"}
-    return {"id": request_id, "ok": False, "error": f"internal error: {type(exc).__name__}: {exc}",
-            "kind": "InternalError"}
+        reply = {"id": request_id, "ok": False, "error": str(exc), "kind": type(exc).__name__}
+    elif isinstance(exc, MemoryError):
+        reply = {"id": request_id, "ok": False, "error": "out of memory", "kind": "MemoryError"}
+    else:
+        reply = {"id": request_id, "ok": False, "error": f"internal error: {type(exc).__name__}: {exc}",
+                 "kind": "InternalError"}
+    if len(reply["error"]) > MAX_ERROR_CHARS:
+        reply["error"] = reply["error"][:MAX_ERROR_CHARS] + f"... ({len(reply['error']):,} characters)"
+    return reply
 
 
 def _request_id(line: str) -> Any:
     """The id of a request that failed validation, if it can be read at all."""
     try:
         data = json.loads(line)
-        value = data.get("id") if isinstance(data, dict) else None
-        return value if isinstance(value, (str, int)) and not isinstance(value, bool) else None
-    except ValueError:
+        return _plain_id(data.get("id")) if isinstance(data, dict) else None
+    except (ValueError, RecursionError, UnicodeDecodeError):
         return None
 
 

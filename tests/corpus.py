@@ -945,3 +945,44 @@ PLAN_CASES: list[PlanCase] = [
     PlanCase("layers_are_another_input", _plan_layers_is_other_input),
 ]
 """Batches the output planner must refuse in part (``tests/test_hardening_cli.py``)."""
+
+
+# --------------------------------------------------------------------------- worker request shapes
+
+
+def _request_cases() -> list[tuple[str, Callable[[], str]]]:
+    """Request lines that must get an ``InputError`` reply (short, one line) and leave the
+    worker serving (class: worker request shapes: nesting, sizes, types, text)."""
+    big = 5_000_000
+    return [
+        ("nested_lists_100000", lambda: '{"op": "ping", "params": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+        ("nested_objects_in_id_5000", lambda: '{"id": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + ', "op": "ping"}'),
+        ("nested_params_value_900", lambda: '{"op": "tint", "input": "a.png", "output": "b.png", "params": '
+                                           '{"angle": ' + "[" * 900 + "]" * 900 + "}}"),
+        ("op_as_list", lambda: '{"op": ["mask"]}'),
+        ("op_as_object", lambda: '{"op": {"mask": true}}'),
+        ("op_huge", lambda: '{"op": "' + "x" * big + '"}'),
+        ("params_as_list", lambda: '{"op": "mask", "input": "a.png", "output": "b.png", "params": [1, 2]}'),
+        ("param_value_huge", lambda: '{"op": "mask", "input": "a.png", "output": "b.png", "params": {"method": "'
+                                    + "m" * big + '"}}'),
+        ("param_name_huge", lambda: '{"op": "mask", "input": "a.png", "output": "b.png", "params": {"'
+                                   + "k" * big + '": 1}}'),
+        ("field_name_huge", lambda: '{"op": "ping", "' + "f" * big + '": 1}'),
+        ("input_lone_surrogate", lambda: '{"op": "mask", "input": "\\ud800.png", "output": "b.png"}'),
+        ("output_lone_surrogate", lambda: '{"op": "mask", "input": "a.png", "output": "b\\udfff.png"}'),
+        ("matte_lone_surrogate", lambda: '{"op": "tint", "input": "a.png", "output": "b.png", '
+                                        '"params": {"matte": "\\ud83d.png"}}'),
+        ("input_nul", lambda: '{"op": "mask", "input": "a\\u0000.png", "output": "b.png"}'),
+        ("input_path_huge", lambda: '{"op": "mask", "input": "' + "p/" * big + '", "output": "b.png"}'),
+        ("number_huge_integer", lambda: '{"op": "tint", "input": "a.png", "output": "b.png", "params": {"angle": '
+                                       + "9" * 400 + "}}"),
+        ("number_overflowing_float", lambda: '{"op": "tint", "input": "a.png", "output": "b.png", '
+                                            '"params": {"angle": 1e400}}'),
+        ("overwrite_as_text", lambda: '{"op": "mask", "input": "a.png", "output": "b.png", "overwrite": "yes"}'),
+        ("id_huge_and_bad_op", lambda: '{"id": "' + "i" * big + '", "op": 7}'),
+        ("not_json_huge", lambda: "{" + "x" * big),
+    ]
+
+
+REQUEST_CASES = _request_cases()
+"""Hostile request lines for the worker (``tests/test_hardening_worker.py``)."""

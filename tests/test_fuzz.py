@@ -1,4 +1,4 @@
-"""Fuzzing with hypothesis: decoders, matte and OpenRaster round trips, the worker's request parser.
+"""Fuzzing with hypothesis: decoders, matte and OpenRaster round trips, the worker's request line, the output planner.
 
 The property everywhere: hostile bytes give a typed :class:`~skyseg_core.errors.SkysegError`
 or a valid result, never another exception, a hang or a crash. Example counts come from the
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.timeout(600)
 def budget(multiple: float) -> settings:
     """This target's examples: a multiple of the active profile's (profiles: tests/conftest.py).
 
-    The multiples below add up to 10, so the ``ci`` profile's 1,000 make 10,000 cases in all.
+    The multiples below add up to 10.6, so the ``ci`` profile's 1,000 make 10,600 cases in all.
     """
     return settings(
         max_examples=max(10, round(settings.default.max_examples * multiple)),
@@ -328,21 +328,39 @@ def _worker_module():
 WORKER = _worker_module()
 needs_worker = pytest.mark.skipif(WORKER is None, reason="skyseg_core.worker not present")
 
+hostile_text = st.one_of(
+    st.text(max_size=12),
+    st.builds(lambda t, s: t + s, st.text(max_size=6), st.sampled_from(("\ud800", "\udfff", "\x00", "\x1b[31m", "\n"))),
+    st.builds(lambda n, c: c * n, st.integers(4_000, 100_000), st.sampled_from("xé/")),
+)
+"""Strings as they arrive from a hostile client: lone surrogates, NUL, escapes, huge sizes."""
+
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=10**300) | st.floats(allow_nan=True)
+    | hostile_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(hostile_text, inner, max_size=5),
     max_leaves=12,
 )
+
+
+def nested(depth: int, leaf: str = "1") -> str:
+    """A JSON value nested ``depth`` deep in lists and objects."""
+    return "".join("[" if i % 2 else '{"a": ' for i in range(depth)) + leaf + "".join(
+        "]" if i % 2 else "}" for i in reversed(range(depth)))
 
 
 @st.composite
 def requests(draw):
     """Request lines from near-valid to garbage."""
-    choice = draw(st.integers(0, 3))
+    choice = draw(st.integers(0, 4))
     if choice == 0:
         return draw(st.text(max_size=200))
     if choice == 1:
         return json.dumps(draw(json_values))
+    if choice == 4:  # deep nesting in one field of an otherwise plausible request
+        field = draw(st.sampled_from(("id", "op", "params", "input", "overwrite")))
+        depth = draw(st.integers(1, 20_000))
+        return '{"op": "mask", "input": "a.png", "output": "b.png", "' + field + '": ' + nested(depth) + "}"
     op = draw(st.sampled_from((*WORKER.OPS, "bogus")))
     params_cls = WORKER.OPS.get(op)
     params = {}
@@ -373,6 +391,26 @@ def test_worker_request_parser_accepts_or_refuses(line):
     assert request.op in WORKER.OPS
     assert isinstance(request.params, WORKER.OPS[request.op])
     json.dumps(WORKER.to_dict(request.params))  # what was accepted serialises back
+
+
+@needs_worker
+@budget(0.3)
+@given(requests())
+def test_worker_answers_every_line_and_goes_on(line):
+    """The whole loop: one short reply per line, and the next request is served."""
+    stdout = io.StringIO()
+    served = WORKER.serve(io.StringIO(line.replace("\n", " ") + "\n" + '{"id": "next", "op": "ping"}\n'), stdout,
+                          WORKER.Worker(), log=io.StringIO())
+    replies = [json.loads(text) for text in stdout.getvalue().splitlines()[1:]]
+    if not line.strip():
+        assert served == 1 and replies[-1]["id"] == "next"
+        return
+    if replies[0].get("output") == "bye":  # a valid shutdown ends the loop, as it should
+        assert len(replies) == 1
+        return
+    assert len(replies) == 2 and replies[1]["id"] == "next" and replies[1]["ok"], replies
+    assert replies[0]["ok"] or replies[0]["kind"] != "InternalError", replies[0]
+    assert len(json.dumps(replies[0])) < 3 * WORKER.MAX_ERROR_CHARS
 
 
 # -- the output planner ----------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 import skyseg_core as sky
 from skyseg_core.worker import Worker, serve
-from tests.corpus import CASES, snapshot
+from tests.corpus import CASES, REQUEST_CASES, snapshot
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
@@ -95,3 +95,19 @@ def test_worker_side_files_both_or_neither(name, fields, message, written, tmp_p
         assert reply["ok"], reply
     else:
         assert not reply["ok"] and message in reply["error"], reply
+
+
+@pytest.mark.parametrize(("name", "make"), REQUEST_CASES, ids=[name for name, _ in REQUEST_CASES])
+def test_no_request_ends_the_worker(name, make, tmp_path, monkeypatch):
+    """Deep nesting, wrong types, lone surrogates, NUL bytes and huge values: an InputError
+    reply that quotes only a short prefix, and the next request is served."""
+    monkeypatch.chdir(tmp_path)
+    stdout = io.StringIO()
+    serve(io.StringIO(make() + "\n" + json.dumps({"id": "next", "op": "ping"}) + "\n"), stdout, Worker(),
+          log=io.StringIO())
+    lines = stdout.getvalue().splitlines()
+    assert len(lines) == 3, lines[1:]
+    reply, after = json.loads(lines[1]), json.loads(lines[2])
+    assert not reply["ok"] and reply["kind"] == "InputError", reply
+    assert len(lines[1]) < 1000, f"reply is {len(lines[1]):,} characters"
+    assert after == {**after, "id": "next", "ok": True}
