@@ -524,8 +524,11 @@ def main(max_pixels: int | None = None) -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints (C libraries too) go to stderr
     sys.stdout = sys.stderr
     stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)
+    from ._signals import signals_as_interrupt
+
     try:
-        serve(stdin, protocol_out, Worker(max_pixels=max_pixels), log=sys.stderr)
+        with signals_as_interrupt():  # SIGTERM/SIGHUP mid-write: the .part file is removed on the way out
+            serve(stdin, protocol_out, Worker(max_pixels=max_pixels), log=sys.stderr)
     finally:
         protocol_out.close()
     return 0

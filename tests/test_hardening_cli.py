@@ -163,3 +163,47 @@ def test_permission_errors_as_an_unprivileged_user():
         assert snapshot(folder) == before  # nothing written, inputs untouched
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+_KILL_MID_WRITE = """
+import os, signal, sys
+from skyseg_core import io as skyseg_io
+
+publish = skyseg_io._publish
+
+
+def publish_after_signal(tmp, path, overwrite):  # the .part file is complete: now the signal comes
+    os.kill(os.getpid(), signal.{signal})
+    publish(tmp, path, overwrite)
+
+
+skyseg_io._publish = publish_after_signal
+from skyseg_core.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("command", ["mask", "worker"])
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
+def test_termination_signal_mid_write_leaves_no_part_file(signal_name, command, tmp_path):
+    """What ``timeout``, ``kill`` and a closed terminal send unwinds like Ctrl-C (class: signals)."""
+    import signal
+
+    source = tmp_path / "a.jpg"
+    source.write_bytes(_good_jpeg())
+    output = tmp_path / "out" / "a.png"
+    output.parent.mkdir()
+    before = snapshot(tmp_path)
+    code = _KILL_MID_WRITE.replace("{signal}", signal_name)
+    env = {**os.environ, "PYTHONPATH": str(ROOT_DIR)}
+    if command == "mask":
+        argv, stdin = ["mask", str(source), "-o", str(output), "--method", "color", "--quiet"], ""
+    else:
+        argv = ["worker"]
+        stdin = json.dumps({"id": 1, "op": "mask", "input": str(source), "output": str(output),
+                            "params": {"method": "color"}}) + "\n"
+    result = subprocess.run([sys.executable, "-c", code, *argv], input=stdin, capture_output=True, text=True,
+                            timeout=120, env=env)
+    assert result.returncode == 128 + getattr(signal, signal_name), result.stderr
+    assert f"terminated ({signal_name})" in result.stderr
+    assert snapshot(tmp_path) == before, "a .part file or a partial output was left"

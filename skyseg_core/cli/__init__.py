@@ -43,10 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    from .._signals import Terminated, signals_as_interrupt
+
     try:
-        return int(args.func(args) or 0)
+        with signals_as_interrupt():  # SIGTERM/SIGHUP unwind like Ctrl-C: no .part file is left
+            return int(args.func(args) or 0)
     except SkysegError as exc:
         print(f"skyseg: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except Terminated as exc:
+        print(f"skyseg: terminated ({exc})", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("skyseg: interrupted", file=sys.stderr)
