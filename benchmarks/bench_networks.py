@@ -1,48 +1,60 @@
-"""Sky U-Net (``unet``, the default method): full-resolution soft matte of the 12 MP photo.
+"""The trained sky networks (``deeplab``, what ``auto`` runs; ``unet``; ``blend``): full-resolution
+soft matte of the 12 MP photo.
 
-Target (issue 3): model + refinement <= 250 ms on the 2-core machine. Cases: the whole path
-(`segment(photo, "unet")`: shrink, network, refinement to 4000x3000), the network alone at its
-working size, and the path without refinement (bilinear upsampling only). Skipped when the
-model file is not present.
+Targets (issue 11): ``auto`` + refinement <= 250 ms on the 2-core machine and at most 0.7 x
+``blend`` in the same run. Cases per method: the whole path (``segment(photo, name)``: shrink,
+network, refinement to 4000x3000), the network alone at its working size, and (for the
+networks) the path without refinement (bilinear upsampling only). A method whose model file is
+not present is left out.
 """
 
 from __future__ import annotations
 
 from .harness import case, photo
 
-
-def _method():
-    from skyseg_core.methods import get_method
-
-    return get_method("unet")
+NETWORKS = ("deeplab", "unet")
 
 
-def _available() -> bool:
-    from skyseg_core.methods.unet import UnetMethod
+def _available(name: str) -> bool:
+    from skyseg_core.methods import _REGISTRY, _load_all
 
-    return UnetMethod.available()
+    _load_all()
+    return name in _REGISTRY and _REGISTRY[name].available()
 
 
-if _available():
-
-    @case("unet + refine: 12 MP soft matte (segment)")
-    def unet_segment_12mp():
+def _register(name: str, *, network: bool) -> None:
+    @case(f"{name} + refine: 12 MP soft matte (segment)")
+    def segment_12mp():
         from skyseg_core import segment
+        from skyseg_core.methods import get_method
 
         image = photo()
-        _method()  # load the session outside the timing
-        return lambda: segment(image, method="unet")
+        get_method(name)  # load the session outside the timing
+        return lambda: segment(image, method=name)
 
-    @case("unet, no refine: 12 MP matte (bilinear upsampling)")
-    def unet_raw_12mp():
-        image, method = photo(), _method()
+    if not network:
+        return
+
+    @case(f"{name}, no refine: 12 MP matte (bilinear upsampling)")
+    def raw_12mp():
+        from skyseg_core.methods import get_method
+
+        image, method = photo(), get_method(name)
         return lambda: method(image)
 
-    @case("unet network alone at its working size")
-    def unet_network_only():
+    @case(f"{name} network alone at its working size")
+    def network_only():
         from skyseg_core.matte import to_float_rgb
+        from skyseg_core.methods import get_method
         from skyseg_core.methods._base import resize_long_side
 
-        method = _method()
-        small = resize_long_side(to_float_rgb(photo()), method.working_size)
+        method = get_method(name)
+        small = to_float_rgb(resize_long_side(photo(), method.working_size))
         return lambda: method.predict(small)
+
+
+for _name in NETWORKS:
+    if _available(_name):
+        _register(_name, network=True)
+if _available("blend"):
+    _register("blend", network=False)

@@ -22,6 +22,12 @@ false-positive rate
     over those images (``fp_rate``) and averaged per image (``fp_rate_mean``).
 matte MAE
     Mean absolute difference between the predicted matte and a soft truth matte, where one exists.
+confidence
+    How decided the matte is, from its values pooled over pixels: ``skyfree_p99``, the 99th
+    percentile of the matte over the (non-ignored) pixels of sky-free images (near 0 for a
+    method that does not half-see sky in a room), and ``sky_median``, the median of the matte
+    over true-sky pixels (near 1 for a method that does not hedge). Both are read off pooled
+    histograms of :data:`HISTOGRAM_BINS` bins, so they are exact to 1 / bins.
 boundary F-score
     F1 of the sky boundary pixels of prediction and truth, each matched when the other's boundary
     lies within ``tolerance`` pixels (after Martin et al. 2004 / DAVIS); averaged over images where
@@ -46,6 +52,8 @@ from .matte import check_matte
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_TOLERANCE = 3
 """Boundary F-score tolerance in pixels at the truth's resolution (the shared data is <= 640 px)."""
+HISTOGRAM_BINS = 1000
+"""Bins of the matte histograms behind the confidence figures."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -91,6 +99,21 @@ def confusion(pred: np.ndarray, truth: np.ndarray, threshold: float = DEFAULT_TH
     fn = int(np.count_nonzero(~hit & sky & valid))
     tn = int(np.count_nonzero(valid)) - tp - fp - fn
     return tp, fp, fn, tn
+
+
+def matte_histogram(values: np.ndarray, bins: int = HISTOGRAM_BINS) -> np.ndarray:
+    """Counts of matte values in ``bins`` equal bins over [0, 1] (int64)."""
+    index = np.minimum((np.asarray(values, np.float32) * bins).astype(np.int64), bins - 1)
+    return np.bincount(index.ravel(), minlength=bins)
+
+
+def histogram_quantile(histogram: np.ndarray, q: float) -> float:
+    """The ``q`` quantile (0..1) of the values a :func:`matte_histogram` counts (bin centre)."""
+    total = int(histogram.sum())
+    if total == 0:
+        return math.nan
+    index = int(np.searchsorted(np.cumsum(histogram), q * total, side="left"))
+    return (min(index, histogram.size - 1) + 0.5) / histogram.size
 
 
 def iou_from_counts(tp: int, fp: int, fn: int) -> float:
@@ -207,6 +230,8 @@ class ImageMetrics:
     mae: float | None = None
     boundary_f: float = math.nan
     has_boundary: bool = False
+    histogram: np.ndarray | None = None
+    """:func:`matte_histogram` over true-sky pixels (images with sky) or all valid pixels (sky-free)."""
     extra: dict = field(default_factory=dict)
 
 
@@ -234,6 +259,7 @@ def image_metrics(
     sky, valid = truth_labels(truth)
     tp, fp, fn, tn = confusion(pred, truth, threshold)
     has_sky = tp + fn > 0
+    pred_values = np.asarray(pred).reshape(sky.shape)
     counts = boundary_counts(pred, truth, threshold, tolerance)
     return ImageMetrics(
         dataset=dataset,
@@ -248,6 +274,7 @@ def image_metrics(
         mae=None if matte is None else matte_mae(pred, matte, valid),
         boundary_f=f_score_from_counts(*counts),
         has_boundary=counts[1] + counts[3] > 0,
+        histogram=matte_histogram(pred_values[sky & valid] if has_sky else pred_values[valid]),
     )
 
 
@@ -265,6 +292,8 @@ class Summary:
     matte_mae: float
     mattes: int
     boundary_f: float
+    skyfree_p99: float = math.nan
+    sky_median: float = math.nan
 
     def as_dict(self) -> dict:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
@@ -295,7 +324,14 @@ def summarize_group(records: Sequence[ImageMetrics]) -> Summary:
         matte_mae=_nanmean(maes),
         mattes=len(maes),
         boundary_f=_nanmean([r.boundary_f for r in records if r.has_boundary]),
+        skyfree_p99=histogram_quantile(_pooled_histogram(skyless), 0.99),
+        sky_median=histogram_quantile(_pooled_histogram([r for r in records if r.has_sky]), 0.5),
     )
+
+
+def _pooled_histogram(records: Sequence[ImageMetrics]) -> np.ndarray:
+    histograms = [r.histogram for r in records if r.histogram is not None]
+    return np.sum(histograms, axis=0) if histograms else np.zeros(HISTOGRAM_BINS, np.int64)
 
 
 OVERALL = "overall"
@@ -461,14 +497,16 @@ def _format(value: float | None, digits: int = 3) -> str:
 def summary_table(summaries: dict[str, Summary]) -> str:
     """The summaries as a Markdown table."""
     lines = [
-        "| dataset | images (sky / none) | micro IoU | mean IoU | FP rate (sky-free) | matte MAE | boundary F |",
-        "|---|---|---|---|---|---|---|",
+        "| dataset | images (sky / none) | micro IoU | mean IoU | FP rate (sky-free) | matte MAE | boundary F "
+        "| sky-free p99 | sky median |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in summaries.items():
         label = f"**{name}**" if name == OVERALL else name
         lines.append(
             f"| {label} | {s.images} ({s.images_with_sky} / {s.images_without_sky}) | {_format(s.micro_iou)} | "
-            f"{_format(s.mean_iou)} | {_format(s.fp_rate, 4)} | {_format(s.matte_mae, 4)} | {_format(s.boundary_f)} |"
+            f"{_format(s.mean_iou)} | {_format(s.fp_rate, 4)} | {_format(s.matte_mae, 4)} | {_format(s.boundary_f)} "
+            f"| {_format(s.skyfree_p99)} | {_format(s.sky_median)} |"
         )
     return "\n".join(lines)
 

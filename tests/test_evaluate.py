@@ -270,3 +270,24 @@ def test_cli_eval_reports_a_broken_image_and_measures_the_rest(tiny_data, capsys
     assert len(errors) == 1 and "img1.jpg" in errors[0]
     payload = json.loads(captured.out)
     assert payload["failed"] == 1 and payload["summaries"]["overall"]["images"] == 4
+
+
+def test_confidence_figures_pool_pixels_over_images():
+    """sky-free p99 and sky median come from the pixels of all images of a group together."""
+    from skyseg_core.evaluate import image_metrics, summarize_group
+
+    room = np.zeros((10, 10), np.uint8)  # sky-free truth
+    hedging = np.zeros((10, 10), np.float32)
+    hedging[0, :5] = 0.3  # 5 % of the room's pixels half-seen as sky
+    clear = np.zeros((10, 10), np.float32)
+    outdoor = np.full((10, 10), 255, np.uint8)
+    outdoor[5:] = 0
+    pred = np.zeros((10, 10), np.float32)
+    pred[:5] = np.linspace(0.6, 1.0, 50, dtype=np.float32).reshape(5, 10)
+    records = [image_metrics(hedging, room), image_metrics(clear, room), image_metrics(pred, outdoor)]
+    summary = summarize_group(records)
+    # 5 of 200 sky-free pixels are 0.3: 2.5 % > 1 %, so the 99th percentile is 0.3
+    assert summary.skyfree_p99 == pytest.approx(0.3, abs=1e-3)
+    assert summarize_group(records[1:]).skyfree_p99 == pytest.approx(0.0, abs=1e-3)
+    assert summary.sky_median == pytest.approx(0.8, abs=0.01)
+    assert summarize_group(records[:2]).as_dict()["sky_median"] is None  # no sky pixels: no figure

@@ -1,4 +1,5 @@
-"""``skyseg export-ade20k``: turn CSAIL ADE20K checkpoints into one ONNX sky-probability model."""
+"""``skyseg export-ade20k``: turn ADE20K parser weights (CSAIL checkpoints or TF DeepLab's .tflite)
+into one ONNX sky-probability model."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from ._common import require_modules
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "export-ade20k",
-        help="export ADE20K scene-parser checkpoints to an ONNX sky model (needs torch)",
+        help="export ADE20K scene-parser weights to an ONNX sky model (needs torch)",
         description=(
             "Export the CSAIL semantic-segmentation-pytorch checkpoints in WEIGHTS_DIR "
-            "(encoder_epoch_<N>.pth, decoder_epoch_<N>.pth) to one ONNX file whose output is the "
+            "(encoder_epoch_<N>.pth, decoder_epoch_<N>.pth), or TF DeepLab's ADE20K .tflite "
+            "file, to one ONNX file whose output is the "
             "sky probability at the input size; the `ade20k` method then runs it with ONNX Runtime "
             "(weights_dir=FILE.onnx or SKYSEG_ADE20K_DIR=FILE.onnx), without torch."
         ),
@@ -21,7 +23,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "weights_dir",
         metavar="WEIGHTS_DIR",
-        help="checkpoint folder (or a folder of model folders)",
+        help="checkpoint folder (or a folder of model folders), or a TF DeepLab .tflite file",
     )
     parser.add_argument(
         "-o", "--output", required=True, metavar="FILE.onnx", help="ONNX file to write"

@@ -1,23 +1,34 @@
 """``ade20k``: the sky class of a scene parser trained on ADE20K (MIT Scene Parsing Benchmark).
 
-Wraps the pretrained models of MIT CSAIL's ``semantic-segmentation-pytorch`` (code BSD-3-Clause;
-weights trained on ADE20K, research terms), which the user downloads (see
-``scripts/download_ade20k_weights.sh`` and the README): a folder holding
-``encoder_epoch_<N>.pth`` and ``decoder_epoch_<N>.pth``, for example
-``ade20k-mobilenetv2dilated-c1_deepsup/`` or ``ade20k-resnet50dilated-ppm_deepsup/``. Nothing is
-downloaded and nothing ships with skyseg. The matte is the softmax probability of the "sky"
-class (channel 2 of 150), never an argmax mask.
+Wraps two families of published ADE20K parsers, which the user downloads (nothing is
+downloaded by skyseg and nothing ships with it); the matte is the softmax probability of the
+"sky" class, never an argmax mask:
+
+- MIT CSAIL's ``semantic-segmentation-pytorch`` (code BSD-3-Clause; weights trained on
+  ADE20K, research terms; ``scripts/download_ade20k_weights.sh``): a folder holding
+  ``encoder_epoch_<N>.pth`` and ``decoder_epoch_<N>.pth``, for example
+  ``ade20k-mobilenetv2dilated-c1_deepsup/`` or ``ade20k-resnet50dilated-ppm_deepsup/``; sky is
+  channel 2 of 150.
+- TF DeepLab's DeepLabV3+ MobileNetV2 (weights Apache-2.0, trained on ADE20K) as its TFLite
+  file (``deeplabv3-mobilenetv2-ade20k``, for example
+  ``../shared/pretrained/deeplabv3plus_mnv2_ade20k/deeplabv3plus_mnv2_ade20k.tflite``), read
+  without TensorFlow (:mod:`skyseg_core.train.tflite_reader`); sky is channel 3 of 151.
 
 Where the weights are looked for (first that is given wins; no fallback past a given one):
 
-1. ``weights_dir=`` (a checkpoint folder, a folder of such folders, or an ``.onnx`` file),
+1. ``weights_dir=`` (a checkpoint folder, a folder of such folders, a ``.tflite`` file or a
+   folder holding one, or an ``.onnx`` file),
 2. the environment variable ``SKYSEG_ADE20K_DIR`` (same forms),
 3. ``assets/models/ade20k/`` (or ``$SKYSEG_MODELS_DIR/ade20k``).
 
-Two back ends: the ``.pth`` checkpoints run with PyTorch (``torch.load(..., weights_only=True)``;
-torch is imported only then, never at import time), and an ONNX file written by
-``skyseg export-ade20k`` runs with ONNX Runtime without torch. A folder with both uses the
-checkpoints when torch is installed.
+Two back ends: the ``.pth`` checkpoints and the ``.tflite`` file run with PyTorch
+(``torch.load(..., weights_only=True)``; torch is imported only then, never at import time),
+and an ONNX file written by ``skyseg export-ade20k`` (from either) runs with ONNX Runtime
+without torch. A folder with both uses the checkpoints when torch is installed.
+
+TF DeepLab preprocessing (as TF DeepLab evaluates): the photo's longer side is scaled to 513,
+the image padded at the bottom and right to 513 x 513 with the mean grey, run at output
+stride 8, and the padding cropped off the probability.
 
 Preprocessing (as upstream): the photo is resized so its shorter side is ``short_side`` (the
 upstream models were trained with shorter sides 300-600) and its longer side at most
@@ -47,7 +58,7 @@ from ..errors import ModelFileError
 from ..matte import as_matte, check_image, check_matte, resize_matte, to_float_rgb
 from ..models import models_dir
 from . import register
-from ._base import SkyMethod
+from ._base import SkyMethod, resize_long_side
 
 ENV_VAR = "SKYSEG_ADE20K_DIR"
 """Environment variable naming the weights folder (or ``.onnx`` file)."""
@@ -72,6 +83,11 @@ PAD_MULTIPLE = 8
 ONNX_KIND = "skyseg-ade20k-sky"
 """Value of the ``kind`` metadata entry of exported ONNX files."""
 
+TF_DEEPLAB = "tf-deeplab"
+"""``preprocess`` metadata of the TF DeepLab back ends (see the module docstring)."""
+TF_DEEPLAB_SIZE = 513
+TF_DEEPLAB_SKY_CHANNEL = 3
+
 _CHECKPOINT = re.compile(r"^(encoder|decoder)_epoch_(\d+)\.pth$")
 
 
@@ -86,6 +102,7 @@ class Ade20kWeights:
 
     kind: str
     paths: tuple[Path, ...]
+    """``"torch"`` (CSAIL encoder, decoder), ``"tflite"`` (TF DeepLab file) or ``"onnx"``."""
 
     @property
     def folder(self) -> Path:
@@ -119,6 +136,8 @@ def _weights_in(place: Path) -> Ade20kWeights | None:
     if place.is_file():
         if place.suffix.lower() == ".onnx":
             return Ade20kWeights("onnx", (place,))
+        if place.suffix.lower() == ".tflite":
+            return Ade20kWeights("tflite", (place,))
         if _CHECKPOINT.match(place.name):
             return _weights_in(place.parent)
         return None
@@ -128,6 +147,9 @@ def _weights_in(place: Path) -> Ade20kWeights | None:
     onnx_files = _onnx_files(place)
     if pair and (_torch_installed() or not onnx_files):
         return Ade20kWeights("torch", pair)
+    tflite_files = sorted(p for p in place.glob("*.tflite") if p.is_file())
+    if tflite_files and (_torch_installed() or not onnx_files):
+        return Ade20kWeights("tflite", (tflite_files[0],))
     if onnx_files:
         return Ade20kWeights("onnx", (onnx_files[0],))
     subfolders = sorted((p for p in place.iterdir() if p.is_dir()), key=lambda p: p.name)
@@ -146,7 +168,8 @@ def _expected_hint(tried: list[str]) -> str:
         f"decoder_epoch_<N>.pth (for example encoder_epoch_20.pth and decoder_epoch_20.pth of "
         f"ade20k-mobilenetv2dilated-c1_deepsup or ade20k-resnet50dilated-ppm_deepsup from "
         f"{DOWNLOAD_URL}<name>/; scripts/download_ade20k_weights.sh fetches them), a folder of "
-        f"such model folders, or an .onnx file written by `skyseg export-ade20k`. Point skyseg "
+        f"such model folders, TF DeepLab's deeplabv3-mobilenetv2-ade20k .tflite file, or an "
+        f".onnx file written by `skyseg export-ade20k`. Point skyseg "
         f"at it with weights_dir=, ${ENV_VAR}, or put it in {default_dir()}"
     )
 
@@ -254,6 +277,38 @@ class _TorchBackend:
             return self.model(torch.from_numpy(batch))[0].numpy()
 
 
+class _TFLiteBackend:
+    """Runs TF DeepLab's ADE20K ``.tflite`` file, rebuilt in PyTorch (needs the ``train`` extra)."""
+
+    metadata = {"preprocess": TF_DEEPLAB, "input_size": str(TF_DEEPLAB_SIZE)}
+
+    def __init__(self, path: Path):
+        try:
+            import tflite  # noqa: F401  (clear errors before the heavier imports below)
+            import torch  # noqa: F401
+        except ImportError:
+            raise ModelFileError(
+                "TF DeepLab .tflite files need PyTorch and the tflite package (pip install "
+                "'skyseg[train]'), or export them once to ONNX with `skyseg export-ade20k`",
+                path,
+            ) from None
+        from ..train.deeplab import ZeroShotSky, load_ade20k_deeplab
+
+        try:
+            self.model = ZeroShotSky(load_ade20k_deeplab(path)).eval()
+        except Exception as exc:  # a damaged or foreign flatbuffer
+            raise ModelFileError(
+                f"cannot read the TF DeepLab ADE20K file ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})", path) from None
+        self.arch = "tf-deeplabv3plus-mobilenetv2"
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            return self.model(torch.from_numpy(batch))[0].numpy()
+
+
 class _OnnxBackend:
     """Runs an ONNX file written by ``skyseg export-ade20k`` with ONNX Runtime."""
 
@@ -284,7 +339,27 @@ def load_backend(weights: Ade20kWeights, arch: str | None = None):
     """The callable that runs ``weights`` (see :func:`sky_probability`)."""
     if weights.kind == "onnx":
         return _OnnxBackend(weights.paths[0])
+    if weights.kind == "tflite":
+        return _TFLiteBackend(weights.paths[0])
     return _TorchBackend(weights.paths[0], weights.paths[1], arch)
+
+
+def tf_deeplab_probability(image: np.ndarray, run, size: int = TF_DEEPLAB_SIZE) -> np.ndarray:
+    """Sky probability of a float32 RGB image in [0, 1] with TF DeepLab's preprocessing.
+
+    The longer side is scaled to ``size``, the image padded (bottom, right) to ``size`` x
+    ``size`` with the mean grey (0 after TF's scaling), ``run`` (see :func:`sky_probability`)
+    applied, the padding cropped off; the probability comes back at the scaled size.
+    """
+    h, w = image.shape[:2]
+    scale = size / max(h, w)
+    sh, sw = min(size, max(1, round(h * scale))), min(size, max(1, round(w * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    work = cv2.resize(np.ascontiguousarray(image, np.float32), (sw, sh), interpolation=interp)
+    padded = np.full((size, size, 3), 0.5, np.float32)
+    padded[:sh, :sw] = work.reshape(sh, sw, 3)
+    prob = np.asarray(run(np.ascontiguousarray(padded.transpose(2, 0, 1)[None])), np.float32)
+    return as_matte(prob.reshape(size, size)[:sh, :sw])
 
 
 @register
@@ -309,7 +384,8 @@ class Ade20kMethod(SkyMethod):
 
     name = "ade20k"
     description = (
-        "ADE20K scene parser (CSAIL weights you download; SKYSEG_ADE20K_DIR): sky-class probability"
+        "ADE20K scene parser (CSAIL or TF DeepLab weights you download; SKYSEG_ADE20K_DIR): "
+        "sky-class probability"
     )
 
     def __init__(
@@ -356,8 +432,16 @@ class Ade20kMethod(SkyMethod):
 
     def coarse(self, image: np.ndarray) -> np.ndarray:
         """Sky probability at the working size (shorter side ``short_side``, the first one when
-        several are given), or at the image's size when that is smaller."""
+        several are given; TF DeepLab: longer side 513), or at the image's size when that is
+        smaller."""
         check_image(image)
+        if self.backend.metadata.get("preprocess") == TF_DEEPLAB:
+            size = int(self.backend.metadata.get("input_size", TF_DEEPLAB_SIZE))
+            # shrink in the stored dtype first: a 12 MP photo never becomes float32
+            matte = tf_deeplab_probability(to_float_rgb(resize_long_side(image, size)), self.backend, size)
+            if matte.size > image.shape[0] * image.shape[1]:
+                matte = resize_matte(matte, image.shape[:2])
+            return check_matte(matte)
         shorts, long = self._sizes()
         rgb = to_float_rgb(image)
         work = resize_short_side(rgb, shorts[0], long)
@@ -410,10 +494,14 @@ def export_ade20k_onnx(
     from ..models import sha256_of
 
     weights = find_ade20k_weights(weights_dir)
-    if weights.kind != "torch":
+    if weights.kind == "onnx":
         raise ModelFileError(
-            "is already an ONNX file; export needs the .pth checkpoints", weights.paths[0]
+            "is already an ONNX file; export needs the .pth checkpoints or the .tflite file",
+            weights.paths[0],
         )
+    if weights.kind == "tflite":
+        return _export_tf_deeplab(weights.paths[0], output, overwrite=overwrite, opset=opset,
+                                  tolerance=tolerance)
     backend = _TorchBackend(weights.paths[0], weights.paths[1], arch)
     model = backend.model
     metadata = {
@@ -451,3 +539,44 @@ def export_ade20k_onnx(
         "bytes": out.stat().st_size,
         "max_abs_diff": diff,
     }
+
+
+def _export_tf_deeplab(path: Path, output, *, overwrite: bool, opset: int, tolerance: float) -> dict:
+    """:func:`export_ade20k_onnx` for TF DeepLab's ``.tflite`` file (fixed 513 x 513 input, as
+    the file itself)."""
+    import onnxruntime as ort
+    import torch
+
+    from .. import __version__
+    from .. import _ade20k_arch as arch_module
+    from ..io import atomic_output
+    from ..models import sha256_of
+
+    backend = _TFLiteBackend(path)
+    size = TF_DEEPLAB_SIZE
+    metadata = {
+        "kind": ONNX_KIND,
+        "arch": backend.arch,
+        "source": "TF DeepLab model zoo (tensorflow/models) mobilenetv2_ade20k_train, TFLite "
+                  "deeplabv3-mobilenetv2-ade20k; weights Apache-2.0, trained on ADE20K (research terms)",
+        "checkpoints": f"{path.name} sha256={sha256_of(path)}",
+        "input": f"image: float32 (N, 3, {size}, {size}) RGB in [0, 1], the photo's longer side scaled to {size}, padded bottom/right with 0.5",
+        "output": f"sky: float32 (N, H, W) softmax probability of class 'sky' (channel {TF_DEEPLAB_SKY_CHANNEL} of 151) at the input size",
+        "normalization": "inside the graph: x * 2 - 1",
+        "preprocess": TF_DEEPLAB,
+        "input_size": str(size),
+        "sky_channel": str(TF_DEEPLAB_SKY_CHANNEL),
+        "skyseg_version": __version__,
+    }
+    out = Path(output)
+    with atomic_output(out, overwrite=overwrite) as tmp:
+        arch_module.export_onnx(backend.model, tmp, metadata, opset=opset, sample_size=(size, size))
+        sample = np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)
+        session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+        got = session.run(None, {"image": sample})[0]
+        with torch.inference_mode():
+            want = backend.model(torch.from_numpy(sample)).numpy()
+        diff = float(np.abs(got - want).max())
+        if not diff <= tolerance:
+            raise ModelFileError(f"ONNX export disagrees with PyTorch (max |diff| {diff:.3g} > {tolerance})", out)
+    return {"output": str(out), "arch": backend.arch, "bytes": out.stat().st_size, "max_abs_diff": diff}

@@ -130,10 +130,12 @@ class UnetMethod(SkyMethod):
     name = "unet"
     description = "sky U-Net (MobileNetV3 encoder) trained on the shared sky data, ONNX Runtime"
     working_size = 320
+    model_name = MODEL_NAME
+    model_env = MODEL_ENV
 
     def __init__(self, model_path: str | os.PathLike | None = None, working_size: int | None = None,
                  threads: int | None = None, flip_average: bool = FLIP_AVERAGE):
-        path = checked_model_file(MODEL_NAME, explicit=model_path, env_var=MODEL_ENV)
+        path = checked_model_file(self.model_name, explicit=model_path, env_var=self.model_env)
         self._session = _UnetSession(path, threads)
         self.working_size = working_size or self._session.working_size
         self.flip_average = flip_average
@@ -145,7 +147,7 @@ class UnetMethod(SkyMethod):
 
     @classmethod
     def available(cls) -> bool:
-        return is_model_available(MODEL_NAME, env_var=MODEL_ENV)
+        return is_model_available(cls.model_name, env_var=cls.model_env)
 
     def coarse(self, image: np.ndarray) -> np.ndarray:
         """The sky probability at the working size.

@@ -233,8 +233,22 @@ __all__ = [
     "MobileNetV2",
     "MobileNetV2Classifier",
     "SkyDeepLab",
+    "ZeroShotSky",
     "load_ade20k_deeplab",
     "load_imagenet_mobilenet_v2",
     "sky_log_odds",
     "tf_same_padding",
 ]
+
+
+class ZeroShotSky(nn.Module):
+    """The ADE20K network kept to its sky class: RGB in [0, 1] (N, 3, H, W) -> (N, H, W) sky
+    softmax probability, normalisation inside (what the ``ade20k`` method runs)."""
+
+    def __init__(self, deeplab: DeepLabV3Plus):
+        super().__init__()
+        self.deeplab = deeplab
+
+    def forward(self, image):
+        logits = self.deeplab(image * 2.0 - 1.0)
+        return torch.softmax(logits, 1)[:, ADE20K_SKY_CHANNEL]

@@ -16,7 +16,7 @@ import os
 import warnings
 from pathlib import Path
 
-from .model import DIVISOR, IMAGENET_MEAN, IMAGENET_STD, build_model
+from .model import SKY_DEEPLAB, build_model, preprocessing
 from .prior import prior_model_sha256
 
 FORMAT = "skyseg-sky-unet/1"
@@ -46,6 +46,7 @@ def model_from_checkpoint(checkpoint: str | os.PathLike | dict):
     state = load_checkpoint(checkpoint) if not isinstance(checkpoint, dict) else checkpoint
     params = dict(state["config"]["model"])
     params["encoder_weights"] = None
+    params["init"] = ""  # the checkpoint holds every weight; the published file is not needed
     model = build_model(**params)
     model.load_state_dict(state["model"])
     return model.eval(), state
@@ -84,17 +85,18 @@ def export_onnx(
     config = state["config"]
     last = state["history"][-1] if state.get("history") else {}
     prior = config["model"].get("prior", "")
+    prep = preprocessing(config["model"])
     channels = "RGB / 255, then (x - mean) / std" + (f"; channel 4: the {prior} method's sky probability * 2 - 1" if prior else "")
     metadata = {
         "format": FORMAT,
         "skyseg_version": __version__,
         "arch": config["model"].get("arch", "Unet"),
-        "encoder": config["model"].get("encoder", ""),
+        "encoder": "mobilenet_v2" if config["model"].get("arch") == SKY_DEEPLAB else config["model"].get("encoder", ""),
         "input": f"image: float32 (N, {4 if prior else 3}, H, W), {channels}; H, W multiples of divisor",
         "prior": prior,
-        "mean": json.dumps(list(IMAGENET_MEAN)),
-        "std": json.dumps(list(IMAGENET_STD)),
-        "divisor": str(DIVISOR),
+        "mean": json.dumps(list(prep["mean"])),
+        "std": json.dumps(list(prep["std"])),
+        "divisor": str(prep["divisor"]),
         "working_size": str(working_size or config["data"].get("long_side", 320)),
         "output": OUTPUT_MEANING,
         "training_data_sha256": state.get("data_hash", ""),
@@ -106,7 +108,9 @@ def export_onnx(
         metadata["prior_model_sha256"] = state.get("prior_model_sha256") or prior_model_sha256(prior)
     if extra_metadata:
         metadata.update({k: str(v) for k, v in extra_metadata.items()})
-    dummy = torch.zeros(1, 4 if prior else 3, 2 * DIVISOR, 3 * DIVISOR)
+    if config["model"].get("init"):
+        metadata["initial_weights"] = Path(config["model"]["init"]).name
+    dummy = torch.zeros(1, 4 if prior else 3, 2 * prep["divisor"], 3 * prep["divisor"])
     with atomic_output(output, overwrite=overwrite) as tmp:
         with warnings.catch_warnings():
             # The TorchScript exporter: needs no onnxscript and gives a plain, small graph.

@@ -24,7 +24,15 @@ from ..methods.unet import prior_channel
 from .augment import SkyCompositor, build_transform, load_sky_folder, sky_strip
 from .data import build_cache, collect_samples, data_hash, load_cached
 from .losses import masked_bce_dice
-from .model import DEFAULT_MODEL, DIVISOR, IMAGENET_MEAN, IMAGENET_STD, build_model, parameter_groups, preprocessing
+from .model import (
+    DEFAULT_MODEL,
+    DIVISOR,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    build_model,
+    parameter_groups,
+    preprocessing,
+)
 from .prior import build_priors, load_prior, prior_model_sha256
 
 log = logging.getLogger("skyseg.train")

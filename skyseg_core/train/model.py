@@ -150,7 +150,7 @@ def load_imagenet_encoder(encoder, path) -> None:
         raise ValueError(f"{path}: {len(convs)} convolutions in the file, {len(pairs)} in the encoder "
                          "(the ImageNet file fits encoder='mobilenet_v2' only)")
     with torch.no_grad():
-        for (conv, norm), src in zip(pairs, convs):
+        for (conv, norm), src in zip(pairs, convs, strict=True):
             if tuple(conv.weight.shape) != src.weight.shape:
                 raise ValueError(f"{src.name}: shape {src.weight.shape} in the file, {tuple(conv.weight.shape)} in the encoder")
             conv.weight.copy_(torch.from_numpy(src.weight))

@@ -188,7 +188,7 @@ def load_convolutions(model, convs: list[Convolution], check_strides: bool = Tru
     targets = model.tf_convolutions()
     if len(targets) != len(convs):
         raise ValueError(f"the network has {len(targets)} convolutions, the file {len(convs)}")
-    for (conv, activation), src in zip(targets, convs):
+    for (conv, activation), src in zip(targets, convs, strict=True):
         where = f"convolution {src.name!r}"
         if tuple(conv.weight.shape) != src.weight.shape:
             raise ValueError(f"{where}: shape {src.weight.shape} in the file, {tuple(conv.weight.shape)} in the network")
