@@ -77,6 +77,74 @@ METADATA_SLACK = 64 << 20
 _HEADER_BYTES = 1 << 20
 """What is read first to learn the declared size (the rest is read only as far as needed)."""
 _pillow_limit_lock = threading.Lock()
+_pillow_limit_users = 0
+_pillow_limit_saved: object = None
+
+
+@contextlib.contextmanager
+def _without_pillow_limit() -> Iterator[None]:
+    """Switch Pillow's own decompression-bomb limit off while skyseg decodes (ours applies).
+
+    Pillow checks it in ``open`` and again while loading some formats (TIFF tiles, GIF frames),
+    and its limit (about 179 MP) is below skyseg's. The setting is process-wide, so it stays off
+    while any skyseg decode is running in any thread and comes back when the last one ends.
+    """
+    from PIL import Image
+
+    global _pillow_limit_users, _pillow_limit_saved
+    with _pillow_limit_lock:
+        if _pillow_limit_users == 0:
+            _pillow_limit_saved = Image.MAX_IMAGE_PIXELS
+            Image.MAX_IMAGE_PIXELS = None
+        _pillow_limit_users += 1
+    try:
+        yield
+    finally:
+        with _pillow_limit_lock:
+            _pillow_limit_users -= 1
+            if _pillow_limit_users == 0:
+                Image.MAX_IMAGE_PIXELS = _pillow_limit_saved
+
+
+_stderr_lock = threading.Lock()
+_stderr_users = 0
+_stderr_saved = -1
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Send the C-level stderr (file descriptor 2) to the null device while decoders run.
+
+    OpenCV, libtiff and libpng print warnings and errors of their own (2-8 lines for one bad
+    file), which would break "one line per failed input": what they found is in the exception
+    skyseg raises. Process-wide, like the descriptor: other threads' C-level stderr output is
+    lost while any decode runs; Python-level output is flushed first.
+    """
+    global _stderr_users, _stderr_saved
+    import sys
+
+    with _stderr_lock:
+        if _stderr_users == 0:
+            try:
+                sys.stderr.flush()
+                null = os.open(os.devnull, os.O_WRONLY)
+                try:
+                    _stderr_saved = os.dup(2)
+                    os.dup2(null, 2)
+                finally:
+                    os.close(null)
+            except (OSError, ValueError, AttributeError):  # no descriptor 2 (embedded, pythonw)
+                _stderr_saved = -1
+        _stderr_users += 1
+    try:
+        yield
+    finally:
+        with _stderr_lock:
+            _stderr_users -= 1
+            if _stderr_users == 0 and _stderr_saved >= 0:
+                os.dup2(_stderr_saved, 2)
+                os.close(_stderr_saved)
+                _stderr_saved = -1
 
 
 def max_pixels_limit(max_pixels: int | None = None) -> int:
@@ -155,14 +223,9 @@ def _bytes_needed(head: bytes, size: int) -> int:
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return size  # a TIFF may keep its directory at the end
     try:
-        with _pillow_limit_lock:
-            old_limit = Image.MAX_IMAGE_PIXELS
-            Image.MAX_IMAGE_PIXELS = None
-            try:
-                with Image.open(_io.BytesIO(head), formats=_available_formats()) as img:
-                    width, height = img.size
-            finally:
-                Image.MAX_IMAGE_PIXELS = old_limit
+        with _without_pillow_limit():
+            with Image.open(_io.BytesIO(head), formats=_available_formats()) as img:
+                width, height = img.size
     except Exception:  # not a header we understand from its start: the decoder will say why
         return size
     return min(size, max_file_bytes(width * height))
@@ -180,12 +243,22 @@ def _describe_unreadable(data: bytes) -> str:
         return f"an SVG vector drawing, which skyseg cannot read; export it to {_SUPPORTED}"
     if head.startswith(b"<?xml"):
         return f"an XML file, not an image; skyseg reads {_SUPPORTED}"
-    try:
-        data[:512].decode("utf-8")
+    if _looks_like_text(data[:512]):
         return f"a text file, not an image; skyseg reads {_SUPPORTED}"
-    except UnicodeDecodeError:
-        pass
     return f"not an image file, or a format skyseg cannot read ({_SUPPORTED})"
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """UTF-8 without control characters other than tab, newline, carriage return and form feed
+    (a binary file of ASCII bytes and zeros is valid UTF-8, but not text). A multi-byte
+    character cut at the end of ``head`` still counts as text."""
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:
+            return False
+        text = head[: exc.start].decode("utf-8")
+    return bool(text) and not any((ord(c) < 0x20 and c not in "\t\n\r\f") or ord(c) == 0x7F for c in text)
 
 
 def _open_image(data: bytes, path: Path):
@@ -193,15 +266,8 @@ def _open_image(data: bytes, path: Path):
     from PIL import Image, UnidentifiedImageError
 
     try:
-        # Pillow's own bomb check reads a process-wide setting; swap it under a lock so that
-        # threads (editor, worker) opening images at the same time never see it unset for long.
-        with _pillow_limit_lock:
-            old_limit = Image.MAX_IMAGE_PIXELS
-            Image.MAX_IMAGE_PIXELS = None
-            try:
-                return Image.open(_io.BytesIO(data), formats=_available_formats())
-            finally:
-                Image.MAX_IMAGE_PIXELS = old_limit
+        with _without_pillow_limit():  # our limit was checked instead (see decode_image)
+            return Image.open(_io.BytesIO(data), formats=_available_formats())
     except UnidentifiedImageError:
         if data[:4] in (b"II*\x00", b"MM\x00*"):
             return None  # a TIFF Pillow cannot represent (float or odd samples): OpenCV decodes it
@@ -227,6 +293,35 @@ def _tiff_header(data: bytes, path: Path) -> tuple[int, int, int]:
         return tags[256], tags[257], orientation if 1 <= orientation <= 8 else 1
     except (struct.error, KeyError):
         raise InputError("TIFF header is corrupt or truncated", path) from None
+
+
+def _unsupported_tiff(data: bytes) -> str | None:
+    """Name a kind of TIFF that neither Pillow nor OpenCV decodes (so it is not called corrupt)."""
+    import struct
+
+    order = "<" if data[:2] == b"II" else ">"
+    try:
+        (offset,) = struct.unpack_from(order + "I", data, 4)
+        (count,) = struct.unpack_from(order + "H", data, offset)
+        tags = {}
+        for i in range(min(count, 4096)):
+            tag, kind, n, value = struct.unpack_from(order + "HHI4s", data, offset + 2 + 12 * i)
+            if tag in (258, 262, 277, 339):
+                if tag == 258 and kind == 3 and n > 2:  # one BitsPerSample per sample, stored elsewhere
+                    (at,) = struct.unpack_from(order + "I", value)
+                    tags[tag] = struct.unpack_from(order + "H", data, at)[0]
+                else:
+                    tags[tag] = struct.unpack_from(order + ("H" if kind == 3 else "I"), value)[0]
+    except struct.error:
+        return None
+    bits, photometric = tags.get(258, 1), tags.get(262, 1)
+    if photometric == 5 and bits != 8:
+        return f"a {bits}-bit CMYK TIFF"
+    if photometric in (6, 8, 9, 10) and bits != 8:
+        return f"a {bits}-bit {'YCbCr' if photometric == 6 else 'Lab'} TIFF"
+    if photometric == 32844 or photometric == 32845:
+        return "a LogLuv TIFF"
+    return None
 
 
 def _displayed_shape(height: int, width: int, orientation: int) -> tuple[int, int]:
@@ -280,7 +375,8 @@ def _is_16bit_colour(img) -> bool:
     if img.format == "TIFF":
         bits = img.tag_v2.get(258)
         bits = bits if isinstance(bits, tuple) else (bits,)
-        return bits[0] == 16 and len(bits) >= 3
+        # 16-bit CMYK: OpenCV cannot read it; Pillow reads it (as 8-bit CMYK, fine for a photo to segment)
+        return bits[0] == 16 and len(bits) >= 3 and img.mode != "CMYK"
     return False
 
 
@@ -372,7 +468,7 @@ def decode_image(data: bytes, name: object = None, max_pixels: int | None = None
     limit = max_pixels_limit(max_pixels)
     if not data:
         raise InputError("file is empty (0 bytes)", path)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _without_pillow_limit(), _quiet_stderr():
         # Decoder warnings (corrupt EXIF, odd chunks) must neither print nor, under
         # warnings-as-errors, abort a load that otherwise succeeds.
         warnings.simplefilter("ignore")
@@ -382,6 +478,9 @@ def decode_image(data: bytes, name: object = None, max_pixels: int | None = None
             width, height, orientation = _tiff_header(data, path)
             _check_size(path, width, height, limit)
             _check_work(data, "TIFF", width, height, path)
+            unsupported = _unsupported_tiff(data)
+            if unsupported:
+                raise InputError(f"{unsupported}, which skyseg cannot read; convert it to 8- or 16-bit RGB", path)
             pixels = _cv2_decode(data, path)
             if pixels.shape[:2] != _displayed_shape(height, width, orientation):
                 raise InputError("decoded size does not match the header", path)
@@ -523,13 +622,8 @@ def _verify_png(data: bytes, path: Path) -> None:
     from PIL import Image
 
     try:
-        with _pillow_limit_lock:
-            old_limit = Image.MAX_IMAGE_PIXELS
-            Image.MAX_IMAGE_PIXELS = None
-            try:
-                img = Image.open(_io.BytesIO(data), formats=("PNG",))
-            finally:
-                Image.MAX_IMAGE_PIXELS = old_limit
+        with _without_pillow_limit():
+            img = Image.open(_io.BytesIO(data), formats=("PNG",))
         img.verify()
     except Exception as exc:
         raise InputError(f"image data is corrupt or truncated ({_reason(exc)})", path) from None
@@ -554,7 +648,7 @@ def _temporary_file(folder: Path, path: Path) -> Path:
     """Create an empty hidden ``.<name>.<random>.part`` file in ``folder`` (mode from the umask)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
-        tmp = folder / f".{path.name}.{secrets.token_hex(4)}.part"
+        tmp = folder / _temporary_name(path.name)
         try:
             os.close(os.open(tmp, flags, 0o666))
             return tmp
@@ -562,7 +656,23 @@ def _temporary_file(folder: Path, path: Path) -> Path:
             continue
         except OSError as exc:
             raise OutputError(f"cannot write in the folder {folder} ({exc.strerror or exc})", path) from None
+        except ValueError:  # a NUL byte in the name
+            raise OutputError("not a valid file name", path) from None
     raise OutputError(f"cannot create a temporary file in {folder}", path)
+
+
+NAME_MAX = 255
+"""Longest file name (bytes) most file systems take."""
+
+
+def _temporary_name(name: str) -> str:
+    """``.<name>.<random>.part``, with ``name`` shortened so the whole fits in :data:`NAME_MAX` bytes
+    (an output named with 241-255 bytes is fine; its temporary name must be too)."""
+    token = secrets.token_hex(4)
+    room = NAME_MAX - len(f"..{token}.part")
+    while name and len(os.fsencode(name)) > room:
+        name = name[:-1]
+    return f".{name}.{token}.part"
 
 
 def _publish(tmp: Path, path: Path, overwrite: bool) -> None:

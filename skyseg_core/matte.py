@@ -15,7 +15,8 @@ from .errors import InputError, MatteError
 def check_image(image: np.ndarray) -> np.ndarray:
     """Validate an RGB image array and return it unchanged.
 
-    Accepts (H, W, 3) arrays of uint8, uint16 or float32/float64 in [0, 1].
+    Accepts (H, W, 3) arrays of uint8, uint16 or float32/float64 in [0, 1] (finite: NaN and
+    infinity are refused here, for every method and effect alike).
     """
     if not isinstance(image, np.ndarray):
         raise InputError(f"expected a numpy array image, got {type(image).__name__}")
@@ -25,6 +26,8 @@ def check_image(image: np.ndarray) -> np.ndarray:
         raise InputError(f"image has no pixels (shape {image.shape})")
     if image.dtype not in (np.uint8, np.uint16, np.float32, np.float64):
         raise InputError(f"expected uint8, uint16 or float image, got dtype {image.dtype}")
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        raise InputError("image holds NaN or infinite values; expected floats in [0, 1]")
     return image
 
 

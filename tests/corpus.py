@@ -265,7 +265,7 @@ def tiff16_grey() -> bytes:
     return _pil_bytes(Image.fromarray(values), "TIFF")
 
 
-def tiff_bytes(array: np.ndarray, orientation: int = 1) -> bytes:
+def tiff_bytes(array: np.ndarray, orientation: int = 1, photometric: int | None = None) -> bytes:
     """An uncompressed little-endian TIFF of ``array`` (uint8/uint16/float32, grey or RGB) with
     Orientation tag ``orientation``: written by hand, so no library decides what the tag means."""
     a = np.ascontiguousarray(array)
@@ -291,7 +291,7 @@ def tiff_bytes(array: np.ndarray, orientation: int = 1) -> bytes:
     bits = shorts([a.dtype.itemsize * 8] * spp)
     sample_format = shorts([3 if a.dtype.kind == "f" else 1] * spp)
     data_at = extra_at + len(extra)
-    tags = [one(256, width, 4), one(257, height, 4), (258, *bits), one(259, 1), one(262, 2 if spp >= 3 else 1),
+    tags = [one(256, width, 4), one(257, height, 4), (258, *bits), one(259, 1), one(262, photometric or (2 if spp >= 3 else 1)),
             one(273, data_at, 4), one(274, orientation), one(277, spp), one(278, height, 4),
             one(279, len(pixels), 4), (339, *sample_format)]
     assert len(tags) == n_tags
@@ -507,6 +507,19 @@ def _tiff_orientation_case(kind: str, orientation: int) -> Case:
                shape=(PATTERN_H, PATTERN_W), dtype=dtype, check=_shows_pattern(kind.startswith(("grey", "float_grey"))))
 
 
+def _cmyk16_red() -> np.ndarray:
+    cmyk = np.zeros((48, 64, 4), np.uint16)
+    cmyk[..., 1:3] = 65535  # magenta + yellow = red
+    return cmyk
+
+
+def _tiff_bad_compression() -> bytes:
+    data = bytearray(tiff_bytes(photo().astype(np.float32) / 255))
+    at = data.find(struct.pack("<HHIH", 259, 3, 1, 1))
+    data[at + 8] = 99  # compression 99: no such scheme
+    return bytes(data)
+
+
 def _is_red(image: np.ndarray) -> bool:
     r, g, b = image.reshape(-1, 3).astype(float).mean(axis=0)
     return r > 150 and g < 90 and b < 90
@@ -611,6 +624,16 @@ def _out_is_input_hardlink(folder: Path, source: Path) -> dict:
     source.unlink()
     os.link(same, other)
     return {"input": same, "output": other, "overwrite": True}
+
+
+def _out_long_name(length: int, char: str = "m") -> Callable[[Path, Path], dict]:
+    """An output whose name is ``length`` bytes (the temporary name must still fit in 255)."""
+
+    def arrange(folder: Path, source: Path) -> dict:
+        stem = char * ((length - 4) // len(char.encode()))
+        return {"output": folder.parent / "out" / f"{stem}{'x' * (length - 4 - len(stem.encode()))}.png"}
+
+    return arrange
 
 
 def _out_wrong_suffix(folder: Path, source: Path) -> dict:
@@ -740,6 +763,7 @@ CASES: list[Case] = [
     _ok("float_rgb.tif", float_tiff_rgb, dtype="uint16"),
     _ok("cmyk.jpg", cmyk_jpeg, check=_is_red),
     _ok("cmyk_tif.tif", lambda: _pil_bytes(_from_array(photo(), "CMYK"), "TIFF")),
+    _ok("cmyk16_tif.tif", lambda: tiff_bytes(_cmyk16_red(), photometric=5), check=_is_red),
     *[_orientation_case(k) for k in range(1, 9)],
     # TIFF orientation: the decoders apply tag 274 themselves (applying it again mirrored photos)
     *[_tiff_orientation_case(kind, k) for kind in ("rgb8", "rgb16", "float_rgb") for k in range(1, 9)],
@@ -755,6 +779,9 @@ CASES: list[Case] = [
     _ok("bitmap.bmp", lambda: _pil_bytes(_from_array(photo()), "BMP"), check=_equals(photo())),
     _ok("png named.jpg", _good_png, check=_equals(photo())),
     _ok("ciel bleu – été 空.jpg", _good_jpeg),
+    # --- names that must not reach a terminal raw (the CLI shows control characters as escapes)
+    _ok("ansi \x1b[31mred\x1b[0m.jpg", _good_jpeg),
+    _bad("new\nline.jpg", b"This is not a photo, just some text.\n", match="not an image"),
     Case("symlink.jpg", _symlink_to_good, "ok", shape=(48, 64)),
     Case("unreadable.jpg", _unreadable, "ok" if IS_ROOT else "error", shape=(48, 64), error="InputError",
          match="permission denied"),
@@ -765,6 +792,12 @@ CASES: list[Case] = [
     _bad("truncated16.png", lambda: truncated(_cv2_bytes(PRECISE16, ".png")), match="truncated"),
     _bad("truncated16_tif.tif", lambda: truncated(_cv2_bytes(PRECISE16, ".tif"), 0.6)),
     _bad("header_only.jpg", lambda: _good_jpeg()[:200]),
+    # --- decoder noise: OpenCV and libtiff print lines of their own on these (silenced: one line)
+    _bad("noisy_float_tiff_truncated.tif", lambda: truncated(tiff_bytes(photo().astype(np.float32) / 255), 0.6)),
+    _bad("noisy_rgb16_tiff_truncated.tif", lambda: truncated(tiff_bytes(PRECISE16), 0.7)),
+    _bad("noisy_float_tiff_bad_compression.tif", lambda: _tiff_bad_compression()),
+    _bad("noisy_float_tiff_two_samples.tif", lambda: tiff_bytes(np.zeros((8, 8, 2), np.float32))),
+    _bad("float_cmyk.tif", lambda: tiff_bytes(np.zeros((8, 8, 4), np.float32), photometric=5), match="CMYK TIFF"),
     _bad("bad_crc.png", png_bad_crc),
     _bad("text.jpg", b"This is not a photo, just some text.\n" * 3, match="not an image"),
     _bad("page.jpg", b"<!DOCTYPE html>\n<html><body><img src='x.jpg'></body></html>\n", match="HTML"),
@@ -808,6 +841,10 @@ CASES: list[Case] = [
          match="overwrite the input", mentions="output", batchable=False),
     Case("out_is_input_hardlink", _output_case("oh.jpg", _out_is_input_hardlink), "error", error="OutputError",
          match="overwrite the input", mentions="output", batchable=False),
+    Case("out_name_241_bytes", _output_case("o241.jpg", _out_long_name(241)), "ok", shape=(48, 64), batchable=False),
+    Case("out_name_255_bytes", _output_case("o255.jpg", _out_long_name(255)), "ok", shape=(48, 64), batchable=False),
+    Case("out_name_255_bytes_utf8", _output_case("o255u.jpg", _out_long_name(255, "é")), "ok", shape=(48, 64),
+         batchable=False),
     Case("out_wrong_suffix", _output_case("ow.jpg", _out_wrong_suffix), "error", error="OutputError",
          match="PNG", mentions="output", batchable=False),
     # --- the pixel limit, from the argument and from the environment

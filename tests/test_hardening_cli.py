@@ -17,6 +17,7 @@ import pytest
 
 import skyseg_core as sky
 from skyseg_core.cli import main
+from skyseg_core.cli._common import printable
 from tests.corpus import BATCHABLE, CASES, IS_ROOT, PLAN_CASES, ROOT_DIR, _good_jpeg, snapshot
 
 
@@ -43,7 +44,8 @@ def test_cli_survives(case, tmp_path, monkeypatch, capfd):
     else:
         assert code == 2, err
         assert len(lines) == 1, f"expected one error line, got:\n{err}"
-        assert lines[0].startswith("skyseg: error: ") and job.mentioned in lines[0]
+        assert lines[0].startswith("skyseg: error: ") and printable(job.mentioned) in lines[0]
+        assert not any(ord(c) < 0x20 for c in lines[0]), "control characters reached the terminal"
         if case.match:
             assert case.match in lines[0]
         job.check_files(before, produced=False)
@@ -67,7 +69,7 @@ def test_batch_of_good_and_bad_inputs_goes_on(tmp_path):
     lines = result.stderr.splitlines()
     assert len(lines) == len(bad), result.stderr
     for line, job in zip(lines, bad, strict=True):
-        assert line.startswith("skyseg: error: ") and str(job.input) in line
+        assert line.startswith("skyseg: error: ") and printable(job.input) in line
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["input"] for r in records] == [str(job.input) for _, job in jobs]
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(f"{job.input.stem}.png" for _, job in good)
@@ -179,6 +181,7 @@ def publish_after_signal(tmp, path, overwrite):  # the .part file is complete: n
 
 skyseg_io._publish = publish_after_signal
 from skyseg_core.cli import main
+from skyseg_core.cli._common import printable
 sys.exit(main(sys.argv[1:]))
 """
 

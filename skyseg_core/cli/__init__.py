@@ -44,12 +44,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     from .._signals import Terminated, signals_as_interrupt
+    from ._common import error_line, printable
 
     try:
         with signals_as_interrupt():  # SIGTERM/SIGHUP unwind like Ctrl-C: no .part file is left
             return int(args.func(args) or 0)
     except SkysegError as exc:
-        print(f"skyseg: error: {exc}", file=sys.stderr)
+        error_line(exc)
         return exc.exit_code
     except Terminated as exc:
         print(f"skyseg: terminated ({exc})", file=sys.stderr)
@@ -60,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line, and the traceback only when asked
         if "SKYSEG_DEBUG" in __import__("os").environ:
             raise
-        print(f"skyseg: internal error: {type(exc).__name__}: {exc} (set SKYSEG_DEBUG=1 for a traceback)", file=sys.stderr)
+        print(f"skyseg: internal error: {type(exc).__name__}: {printable(exc)} (set SKYSEG_DEBUG=1 for a traceback)",
+              file=sys.stderr)
         return EXIT_INTERNAL
 
 

@@ -18,6 +18,28 @@ TRAIN_EXTRA = ("torch", "torchvision", "segmentation_models_pytorch", "albumenta
 """Modules of the ``train`` extra (pyproject.toml) that training needs."""
 
 
+def printable(text: object) -> str:
+    """``text`` safe for a terminal line: control characters (newline, ESC of ANSI sequences,
+    C1 codes) and undecodable bytes of file names shown as escapes, never sent raw."""
+    out = []
+    for char in str(text):
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name (surrogateescape)
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code < 0x20 or 0x7F <= code < 0xA0:
+            out.append(f"\\x{code:02x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def error_line(message: object) -> None:
+    """Print one ``skyseg: error:`` line on stderr (see :func:`printable`)."""
+    print(f"skyseg: error: {printable(message)}", file=sys.stderr, flush=True)
+
+
 def require_modules(command: str, modules=TRAIN_EXTRA) -> None:
     """One clear error naming the extra when ``command`` would fail later on a missing import."""
     import importlib.util
@@ -100,7 +122,7 @@ def run_batch(inputs: list[str], process: Callable[[Job], dict], args: argparse.
         try:
             make_folder(args.out_dir, "--out-dir")
         except OutputError as exc:
-            print(f"skyseg: error: {exc}", file=sys.stderr)
+            error_line(exc)
             return EXIT_USAGE
     jobs = []
     for path in paths:
@@ -121,10 +143,10 @@ def run_batch(inputs: list[str], process: Callable[[Job], dict], args: argparse.
                 print(json.dumps({"input": str(path), "ok": True, **result}), flush=True)
         except SkysegError as exc:
             status = max(status, exc.exit_code)
-            print(f"skyseg: error: {exc}", file=sys.stderr, flush=True)
+            error_line(exc)
             if args.json:
                 print(json.dumps({"input": str(path), "ok": False, "error": str(exc)}), flush=True)
         except MemoryError:
             status = max(status, EXIT_INTERNAL)
-            print(f"skyseg: error: {path}: out of memory", file=sys.stderr, flush=True)
+            error_line(f"{path}: out of memory")
     return status
