@@ -71,7 +71,7 @@ JPEG_SCAN_PIXELS = 5_000_000_000
 BYTES_PER_PIXEL_MAX = 12
 """The most bytes one pixel of a photo file takes (uncompressed 32-bit float RGB TIFF)."""
 
-METADATA_SLACK = 64 << 20
+METADATA_SLACK = 16 << 20
 """Room for metadata (EXIF, ICC, XMP, thumbnails) on top of the pixels, in bytes."""
 
 _HEADER_BYTES = 1 << 20
@@ -207,7 +207,11 @@ def _read_bytes(path: Path, limit: int = DEFAULT_MAX_PIXELS) -> bytes:
             if len(head) < _HEADER_BYTES:
                 return head
             need = _bytes_needed(head, info.st_size)
-            return head + fh.read(max(0, need - len(head)))
+            if need <= len(head):
+                return head
+            del head
+            fh.seek(0)
+            return fh.read(need)  # one buffer of the needed size, not head + rest copied together
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror or exc})", path) from None
     finally:

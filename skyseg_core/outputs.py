@@ -115,10 +115,11 @@ def plan_outputs(jobs: list[Job], shared_reads: Iterable[str | os.PathLike] = ()
                     path)
             continue
         sources = list(dict.fromkeys(_label(jobs[index].source) for index, _, _ in claims))
+        whose = " and ".join(sources) if len(sources) > 1 else f"{sources[0]} (given more than once)"
         for index, _, path in claims:
             if jobs[index].error is None:
                 jobs[index].error = OutputError(
-                    f"outputs of {' and '.join(sources)} would all be written to this file; nothing is written "
+                    f"outputs of {whose} would all be written to this file; nothing is written "
                     "for them: give them different names or folders", path)
     return jobs
 

@@ -969,7 +969,14 @@ def _plan_layers_is_other_input(folder: Path) -> dict:
             "refused": ["d/a.jpg", "d/a.ora"], "written": ["out/b_tinted.jpg", "d/b.ora"]}
 
 
+def _plan_same_input_twice(folder: Path) -> dict:
+    _plan_folder(folder, {"a.jpg": _good_jpeg, "b.jpg": _good_jpeg})
+    return {"argv": ["mask", "a.jpg", "b.jpg", "./a.jpg", "--overwrite"], "refused": ["a.jpg", "a.jpg"],
+            "written": ["b.png"]}
+
+
 PLAN_CASES: list[PlanCase] = [
+    PlanCase("same_input_twice", _plan_same_input_twice),
     PlanCase("same_stem_one_folder", _plan_same_stem_one_folder),
     PlanCase("same_stem_two_folders_one_out_dir", _plan_same_stem_two_folders),
     PlanCase("one_output_for_a_folder", _plan_one_output_for_a_folder),

@@ -109,6 +109,10 @@ def test_output_names_that_are_no_file(tmp_path, monkeypatch, capfd):
         assert main(["mask", "a.jpg", "-o", value, "--method", "color"]) == 2
         (line,) = capfd.readouterr().err.splitlines()
         assert message in line
+    for value, message in (("", "-o/--output is empty"), ("sky.png/", "sky.png/: names a folder")):
+        assert main(["make-sky", "clear_day", "--size", "8x4", "-o", value]) == 2
+        (line,) = capfd.readouterr().err.splitlines()
+        assert message in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg"]
 
 

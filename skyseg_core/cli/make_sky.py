@@ -34,10 +34,12 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from ..io import save_image
     from ..skygen import make_sky
+    from ._common import file_argument
 
+    output = file_argument(args.output, "-o/--output")  # '' or 'x.png/' is not a file name
     width, height = args.size
     sky = make_sky(args.preset, width, height, seed=args.seed)
-    path = save_image(args.output, sky, overwrite=args.overwrite, quality=args.quality)
+    path = save_image(output, sky, overwrite=args.overwrite, quality=args.quality)
     if args.json:
         print(json.dumps({"output": str(path), "preset": args.preset, "size": [width, height], "seed": args.seed}))
     return 0
