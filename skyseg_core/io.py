@@ -64,9 +64,10 @@ MAX_JPEG_SCANS = 256
 image, so a small file with thousands of scans takes minutes to decode; encoders write about
 10 (mozjpeg's most careful settings stay under 70)."""
 
-JPEG_SCAN_PIXELS = 5_000_000_000
-"""Decoding work allowed for a JPEG, in scans times pixels: a 4 MP photo may have
-:data:`MAX_JPEG_SCANS` scans, a 200 MP one 64 (never fewer)."""
+JPEG_SCAN_PIXELS = 2_000_000_000
+"""Decoding work allowed for a JPEG, in scans times pixels: up to 8 MP a photo may have
+:data:`MAX_JPEG_SCANS` scans, a 16 MP one 119, from 62 MP up 32 (never fewer; the worst a
+200 MP file can then ask for is about 5 s on one core)."""
 
 BYTES_PER_PIXEL_MAX = 12
 """The most bytes one pixel of a photo file takes (uncompressed 32-bit float RGB TIFF)."""
@@ -552,7 +553,7 @@ def _check_work(data: bytes, fmt: str | None, width: int, height: int, path: Pat
         raise InputError(f"file is truncated or forged: {len(data):,} bytes cannot hold the {width}x{height} "
                          f"pixels its header declares (at least {minimum:,} bytes)", path)
     if fmt in ("JPEG", "MPO"):
-        allowed = max(64, min(MAX_JPEG_SCANS, JPEG_SCAN_PIXELS // max(1, pixels)))
+        allowed = max(32, min(MAX_JPEG_SCANS, JPEG_SCAN_PIXELS // max(1, pixels)))
         scans = _jpeg_scan_count(data, allowed + 1)
         if scans > allowed:
             raise InputError(f"JPEG has more than {allowed} scans (each one more decoding pass over all "

@@ -816,7 +816,8 @@ CASES: list[Case] = [
     Case("trailing_zeros.jpg", trailing_zeros(_good_jpeg(), 2 << 30), "ok", shape=(48, 64)),
     # --- decode work: scans of a progressive JPEG
     _bad("progressive_20000_scans.jpg", lambda: jpeg_with_scans(20_000), match="scans"),
-    _ok("progressive_200_scans.jpg", lambda: jpeg_with_scans(200, size=64), shape=(64, 64)),
+    _ok("progressive_256_scans.jpg", lambda: jpeg_with_scans(256, size=64), shape=(64, 64)),  # the most allowed
+    _bad("progressive_257_scans.jpg", lambda: jpeg_with_scans(257, size=64), match="more than 256 scans"),
     _bad("vector.svg", b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'/>",
          match="SVG"),
     _bad("layers.psd", b"8BPS\x00\x01" + b"\x00" * 6 + struct.pack(">HIIHH", 3, 48, 64, 8, 3), match="PSD"),
