@@ -214,3 +214,16 @@ def test_termination_signal_mid_write_leaves_no_part_file(signal_name, command, 
     assert result.returncode == 128 + getattr(signal, signal_name), result.stderr
     assert f"terminated ({signal_name})" in result.stderr
     assert snapshot(tmp_path) == before, "a .part file or a partial output was left"
+
+
+def test_export_never_writes_over_its_checkpoint(tmp_path, capfd):
+    """The output plan holds for single-output commands too: -o onto the input is refused."""
+    checkpoint = tmp_path / "model.pt"
+    checkpoint.write_bytes(b"a checkpoint, keep it")
+    link = tmp_path / "link.onnx"
+    link.symlink_to(checkpoint)
+    for output in (checkpoint, link):
+        assert main(["export", str(checkpoint), "-o", str(output), "--overwrite"]) == 2
+        (line,) = capfd.readouterr().err.splitlines()
+        assert "overwrite the input" in line
+    assert checkpoint.read_bytes() == b"a checkpoint, keep it"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ._common import require_modules
+from ._common import file_argument, require_modules
 
 
 def register(subparsers) -> None:
@@ -25,7 +25,10 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..errors import InputError
+    from ..outputs import Job, plan_one
 
+    # -o onto the checkpoint itself (or a link to it) would destroy it, --overwrite or not
+    plan_one(Job(Path(args.checkpoint), {"output": file_argument(args.output, "-o/--output")}))
     require_modules("skyseg export", ("torch", "segmentation_models_pytorch", "onnx"))
     from ..train.export import export_onnx
 
