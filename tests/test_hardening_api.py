@@ -154,3 +154,27 @@ def test_nan_images_are_refused_by_every_entry_point():
 def test_binary_files_are_not_called_text(data, called):
     with pytest.raises(sky.InputError, match=called):
         sky.io.decode_image(data, "x.bin")
+
+
+def test_all_or_nothing_writes_every_output_or_none(tmp_path):
+    """An input's outputs (result, layers, matte) appear together: a failure after the first
+    was written, or a file appearing in the way of the second, leaves none and no .part file."""
+    from skyseg_core.io import all_or_nothing
+
+    image = np.zeros((4, 4, 3), np.uint8)
+    matte = np.zeros((4, 4), np.float32)
+    with pytest.raises(RuntimeError), all_or_nothing():
+        sky.save_image(tmp_path / "a.png", image)
+        raise RuntimeError("the second output failed")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(sky.OutputError, match="already exists"), all_or_nothing():
+        sky.save_image(tmp_path / "a.png", image)
+        sky.save_matte(tmp_path / "b.png", matte)
+        (tmp_path / "b.png").write_bytes(b"appeared meanwhile")  # after the checks, before publishing
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.png"]
+    assert (tmp_path / "b.png").read_bytes() == b"appeared meanwhile"
+    with all_or_nothing():
+        sky.save_image(tmp_path / "c.png", image)
+        sky.save_matte(tmp_path / "d.png", matte)
+        assert not (tmp_path / "c.png").exists()  # held back until the block ends
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.png", "c.png", "d.png"]
