@@ -531,8 +531,9 @@ _PIXELS_PER_BYTE = {"PNG": None, "GIF": 3_000, "TIFF": 4_096, "JPEG": 4_096, "MP
 """How many declared pixels one byte of each format can hold at the very most (for the
 truncation check): GIF's LZW tops out near 2,730 pixels a byte, deflate (TIFF) near 1,032
 bytes a byte, and a Huffman-coded JPEG needs at least one bit per 8x8 block (512 pixels a
-byte). PNG is computed from its bit depth. WebP and BMP are left to their decoders, which
-refuse short data themselves."""
+byte). PNG is computed from its bit depth, lossy WebP allows a bit per macroblock with an 8x
+margin. Lossless WebP (a one-colour image may take a few bytes at any size) and BMP (its
+decoder refuses short data before touching the pixels) have no floor."""
 
 
 def _check_work(data: bytes, fmt: str | None, width: int, height: int, path: Path) -> None:
@@ -545,6 +546,9 @@ def _check_work(data: bytes, fmt: str | None, width: int, height: int, path: Pat
         minimum = _png_raw_bytes(data, width, height) // 1_100  # deflate: at most ~1032:1
     elif fmt in ("JPEG", "MPO") and _jpeg_is_arithmetic(data):
         minimum = pixels // 2**16
+    elif fmt == "WEBP":  # lossy VP8 codes each 16x16 macroblock's modes with fixed odds: about a bit
+        lossy = data.find(b"VP8 ", 12, 1 << 16) >= 0 and data.find(b"VP8L", 12, 1 << 16) < 0
+        minimum = pixels // 16_384 if lossy else 0
     elif fmt in _PIXELS_PER_BYTE:
         minimum = pixels // _PIXELS_PER_BYTE[fmt]
     else:

@@ -139,6 +139,20 @@ def gif_claiming(width: int, height: int) -> bytes:
     return header + frame + b"\x3b"
 
 
+def webp_claiming(width: int, height: int) -> bytes:
+    """A 54-byte lossy WebP whose VP8 frame header claims ``width`` x ``height`` (it cost 816 MB)."""
+    data = bytearray(_pil_bytes(_from_array(photo(16, 16)), "WEBP", quality=80))
+    at = data.find(b"\x9d\x01\x2a")  # the VP8 key frame start code, then width and height
+    data[at + 3 : at + 7] = struct.pack("<HH", width, height)
+    return bytes(data)
+
+
+def bmp_claiming(width: int, height: int) -> bytes:
+    """An uncompressed 24-bit BMP header claiming ``width`` x ``height`` with 64 bytes of pixels."""
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, 0, 2835, 2835, 0, 0)
+    return b"BM" + struct.pack("<IHHI", 54 + 64, 0, 0, 54) + info + bytes(64)
+
+
 def tiff_claiming(width: int, height: int) -> bytes:
     """A tiny uncompressed TIFF whose header claims ``width`` x ``height`` grey pixels (16 stored)."""
     data = bytearray(tiff_bytes(np.full((4, 4), 128, np.uint8)))
@@ -811,6 +825,8 @@ CASES: list[Case] = [
     _bad("gif_35_bytes_14000x14000.gif", lambda: gif_claiming(14_000, 14_000), match="truncated or forged"),
     _bad("png_tiny_14000x14000.png", lambda: png_claiming(14_000, 14_000), match="truncated or forged"),
     _bad("tiff_tiny_14000x14000.tif", lambda: tiff_claiming(14_000, 14_000), match="truncated or forged"),
+    _bad("webp_tiny_14000x14000.webp", lambda: webp_claiming(14_000, 14_000), match="truncated or forged"),
+    _bad("bmp_tiny_14000x14000.bmp", lambda: bmp_claiming(14_000, 14_000), match="truncated"),
     # --- file size: larger than any photo of the pixel limit, refused unread; trailing junk not read
     Case("huge_3GB.jpg", huge_file(3 << 30), "error", error="InputError", match="far larger than any photo"),
     Case("trailing_zeros.jpg", trailing_zeros(_good_jpeg(), 2 << 30), "ok", shape=(48, 64)),
