@@ -69,6 +69,14 @@ JPEG_SCAN_PIXELS = 2_000_000_000
 :data:`MAX_JPEG_SCANS` scans, a 16 MP one 119, from 62 MP up 32 (never fewer; the worst a
 200 MP file can then ask for is about 5 s on one core)."""
 
+MAX_PNG_CHUNKS = 100_000
+"""Most chunks a PNG may have. Decoders handle each chunk in Python (about 8 us apiece), so 12 MB
+of empty chunks took 8 s; a 200 MP photo written in libpng's 8 KB IDAT chunks has about 45,000."""
+
+MAX_JPEG_SEGMENTS = 4_096
+"""Most marker segments besides scans a JPEG may have (each handled in Python while opening);
+a 256-scan progressive file has about 300."""
+
 BYTES_PER_PIXEL_MAX = 12
 """The most bytes one pixel of a photo file takes (uncompressed 32-bit float RGB TIFF)."""
 
@@ -227,6 +235,10 @@ def _bytes_needed(head: bytes, size: int) -> int:
 
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return size  # a TIFF may keep its directory at the end
+    try:
+        _check_structure(head, None)
+    except InputError:
+        return len(head)  # refused from its start alone: read no more
     try:
         with _without_pillow_limit():
             with Image.open(_io.BytesIO(head), formats=_available_formats()) as img:
@@ -473,6 +485,7 @@ def decode_image(data: bytes, name: object = None, max_pixels: int | None = None
     limit = max_pixels_limit(max_pixels)
     if not data:
         raise InputError("file is empty (0 bytes)", path)
+    _check_structure(data, path)
     with warnings.catch_warnings(), _without_pillow_limit(), _quiet_stderr():
         # Decoder warnings (corrupt EXIF, odd chunks) must neither print nor, under
         # warnings-as-errors, abort a load that otherwise succeeds.
@@ -539,8 +552,9 @@ decoder refuses short data before touching the pixels) have no floor."""
 def _check_work(data: bytes, fmt: str | None, width: int, height: int, path: Path) -> None:
     """Refuse, before any pixel is allocated, files whose decoding would be out of all
     proportion to their size: far too few bytes for the pixels the header declares (a
-    truncated or forged file that decoders would fill with grey), or a JPEG with more scans
-    than :data:`MAX_JPEG_SCANS` and :data:`JPEG_SCAN_PIXELS` allow."""
+    truncated or forged file that decoders would fill with grey), a JPEG with more scans
+    than :data:`MAX_JPEG_SCANS` and :data:`JPEG_SCAN_PIXELS` allow, a PNG with more than
+    :data:`MAX_PNG_CHUNKS` chunks."""
     pixels = width * height
     if fmt == "PNG":
         minimum = _png_raw_bytes(data, width, height) // 1_100  # deflate: at most ~1032:1
@@ -562,6 +576,31 @@ def _check_work(data: bytes, fmt: str | None, width: int, height: int, path: Pat
         if scans > allowed:
             raise InputError(f"JPEG has more than {allowed} scans (each one more decoding pass over all "
                              f"{width}x{height} pixels): refused as hostile", path)
+
+
+def _check_structure(data: bytes, path: object) -> None:
+    """Refuse, before any decoder parses it, a PNG or JPEG made of more chunks or marker
+    segments than :data:`MAX_PNG_CHUNKS` / :data:`MAX_JPEG_SEGMENTS` (each costs Python time)."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and _png_chunk_count(data, MAX_PNG_CHUNKS + 1) > MAX_PNG_CHUNKS:
+        raise InputError(f"PNG has more than {MAX_PNG_CHUNKS:,} chunks: refused as hostile", path)
+    if data[:2] == b"\xff\xd8":
+        count = 0
+        for marker, _, _ in _jpeg_segments(data):
+            count += marker != 0xDA  # scans are bounded on their own (see _check_work)
+            if count > MAX_JPEG_SEGMENTS:
+                raise InputError(f"JPEG has more than {MAX_JPEG_SEGMENTS:,} marker segments: refused as hostile",
+                                 path)
+
+
+def _png_chunk_count(data: bytes, stop: int) -> int:
+    """Number of chunks of a PNG up to IEND (or the end of the data), counting no further than ``stop``."""
+    pos, n, count = 8, len(data), 0
+    while pos + 8 <= n and count < stop:
+        count += 1
+        if data[pos + 4 : pos + 8] == b"IEND":
+            break
+        pos += 12 + int.from_bytes(data[pos : pos + 4], "big")
+    return count
 
 
 def _png_raw_bytes(data: bytes, width: int, height: int) -> int:

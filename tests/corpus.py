@@ -162,6 +162,18 @@ def tiff_claiming(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def png_with_chunks(count: int) -> bytes:
+    """A good PNG with ``count`` empty private chunks after its header (1,000,000: 12 MB, 8 s)."""
+    good = _good_png()
+    return good[:33] + png_chunk(b"prVt", b"") * count + good[33:]
+
+
+def jpeg_with_segments(count: int) -> bytes:
+    """A good JPEG with ``count`` empty comment segments after SOI (1,000,000: 4 MB)."""
+    good = _good_jpeg()
+    return good[:2] + b"\xff\xfe\x00\x02" * count + good[2:]
+
+
 def jpeg_with_scans(scans: int, size: int = 2048) -> bytes:
     """A progressive grey JPEG whose smallest scan (16 bytes) is repeated to make ``scans`` scans.
 
@@ -832,6 +844,10 @@ CASES: list[Case] = [
     Case("trailing_zeros.jpg", trailing_zeros(_good_jpeg(), 2 << 30), "ok", shape=(48, 64)),
     # --- decode work: scans of a progressive JPEG
     _bad("progressive_20000_scans.jpg", lambda: jpeg_with_scans(20_000), match="scans"),
+    _bad("png_1000000_empty_chunks.png", lambda: png_with_chunks(1_000_000), match="chunks"),
+    _ok("png_20000_chunks.png", lambda: png_with_chunks(20_000)),
+    _bad("jpeg_1000000_comments.jpg", lambda: jpeg_with_segments(1_000_000), match="marker segments"),
+    _ok("jpeg_4000_comments.jpg", lambda: jpeg_with_segments(4_000)),
     _ok("progressive_256_scans.jpg", lambda: jpeg_with_scans(256, size=64), shape=(64, 64)),  # the most allowed
     _bad("progressive_257_scans.jpg", lambda: jpeg_with_scans(257, size=64), match="more than 256 scans"),
     _bad("vector.svg", b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'/>",
