@@ -235,6 +235,9 @@ def _bytes_needed(head: bytes, size: int) -> int:
 
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return size  # a TIFF may keep its directory at the end
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":  # its size, without walking its chunks
+        width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+        return min(size, max_file_bytes(width * height))
     try:
         _check_structure(head, None)
     except InputError:
