@@ -533,6 +533,12 @@ def _tiff_orientation_case(kind: str, orientation: int) -> Case:
                shape=(PATTERN_H, PATTERN_W), dtype=dtype, check=_shows_pattern(kind.startswith(("grey", "float_grey"))))
 
 
+def _png16_with(chunk: bytes) -> bytes:
+    """The 16-bit PNG of :data:`PRECISE16` with ``chunk`` inserted after IHDR."""
+    good = _cv2_bytes(PRECISE16, ".png")
+    return good[:33] + chunk + good[33:]
+
+
 def _cmyk16_red() -> np.ndarray:
     cmyk = np.zeros((48, 64, 4), np.uint16)
     cmyk[..., 1:3] = 65535  # magenta + yellow = red
@@ -782,6 +788,11 @@ CASES: list[Case] = [
         dtype="uint16", check=_equals(PRECISE16)),
     _ok("grey16.png", lambda: _cv2_bytes(PRECISE16[..., 1], ".png"), dtype="uint16",
         check=_equals(np.repeat(PRECISE16[..., 1:2], 3, axis=2))),
+    # libpng warns on stderr about these while OpenCV decodes them (silenced: a good file prints nothing)
+    _ok("noisy_png16_bad_iccp.png", lambda: _png16_with(png_chunk(b"iCCP", b"bogus\x00\x00" + zlib.compress(b"no"))),
+        dtype="uint16", check=_equals(PRECISE16)),
+    _ok("noisy_png16_bad_time.png", lambda: _png16_with(png_chunk(b"tIME", bytes(7))), dtype="uint16",
+        check=_equals(PRECISE16)),
     _ok("rgb16_tif.tif", lambda: _cv2_bytes(PRECISE16, ".tif"), dtype="uint16", check=_equals(PRECISE16)),
     _ok("grey16_tif.tif", tiff16_grey, dtype="uint16", check=_grey16_equals),
     _ok("rgb8.tif", lambda: _pil_bytes(_from_array(photo()), "TIFF", compression="tiff_lzw")),
