@@ -25,6 +25,11 @@ Failure modes
 - Sky that does not reach the upper part of the frame and is small (through a window, under a
   bridge) is dropped by the connectivity prior.
 - Fine structure against the sky (bare branches, wires) is partly filled in by the clean-up.
+
+Seen in the worst overlays of ``scripts/lodo_classical.py --overlays`` (2026-12): most are
+indoor rooms, whose white or pastel ceilings and walls touching the top pass as overcast sky;
+then sky-free outdoor frames with a pale smooth band at the top (a hazy field, a far shore);
+violet dusk skies fall outside every colour branch and are missed.
 """
 
 from __future__ import annotations

@@ -2,30 +2,41 @@
 
 The algorithm (:func:`contour_sky_matte`):
 
-1. Grey image, Gaussian blur, Otsu threshold into two classes. The class that dominates the
-   top band of the frame is the sky class (bright by day, dark at night or against a bright
-   foreground).
-2. The other class is the foreground. Its largest outer contour (and any other contour larger
-   than ``min_extra_area``) is filled: that is the foreground silhouette.
-3. Smoothing: the silhouette is closed and opened with an elliptic kernel, which removes
+1. A blue-weighted grey image (``channel_weights``: blue sky and white clouds both come out
+   bright, foliage and most ground dark), Gaussian blur, Otsu threshold into two classes.
+2. The bright class is the sky class. Only when the dark class fills the top band and is
+   smooth there (a night sky) is the dark class the sky class instead. (Taking the class that
+   merely dominates the top band, as this method did before, swapped the classes in every
+   street canyon and under every overhanging roof or tree: the whole frame became sky.)
+   Textured pixels (blurred gradient above ``max_pixel_texture``: facades, foliage, grass)
+   leave the sky class.
+3. The other class is the foreground. Its largest outer contour (and any other contour larger
+   than ``min_extra_area``) is filled: that is the foreground silhouette. The ground is taken
+   to continue below the frame, so foreground pieces that reach the bottom edge join into one
+   silhouette.
+4. Smoothing: the silhouette is closed and opened with an elliptic kernel, which removes
    specks, small gaps and thin spurs.
-   The ground is taken to continue below the frame, so foreground pieces that reach the
-   bottom edge join into one silhouette.
-4. Holes: the silhouette's inner contours (hierarchy from ``cv2.RETR_CCOMP``) that belong to
+5. Holes: the silhouette's inner contours (hierarchy from ``cv2.RETR_CCOMP``) that belong to
    the sky class, are large enough and have the colour of the main sky are cut out again, so
    sky seen through an arch, between branches or under a bridge stays sky.
-5. The sky is what remains of the sky class outside the foreground, kept only where it
-   touches the top band or lies in a hole of the foreground; edges are softened.
+6. The sky is what remains of the sky class outside the foreground, kept only where it
+   touches the top band or lies in a hole of the foreground. A "sky" whose median colour is
+   yellowish (Lab b above ``max_sky_b``: a lit wall or ceiling) is dropped; edges are softened.
 
 Failure modes
 -------------
-- Two grey levels only: a bright foreground (white buildings, snow, sunlit sand) falls into
-  the sky class and, if it touches the sky, stays sky; a dark sky part (storm clouds, the blue
-  of a polarised sky) falls into the foreground class.
+From the worst overlays of ``scripts/lodo_classical.py --overlays`` over all shared data:
+
+- Indoor rooms and sky-free frames with a bright, smooth, neutral or cool top (white walls,
+  ceilings, a pale field) are taken as sky: nothing in two grey levels tells a wall from an
+  overcast sky.
+- A deep blue sky under bright clouds falls into the dark class with the ground: only the
+  clouds are kept, or the blue parts are lost between them.
+- A sky with a warm cast (hazy, evening light) is dropped whole by the yellowness test.
+- Night frames: when the dark class fills the top, everything dark is sky, including the
+  dark ground; lit windows and lamps are the only foreground.
 - A foreground made of several separate objects smaller than ``min_extra_area`` (a row of
   distant trees) is not filled and their gaps are kept as sky.
-- The top band decides which class is sky: a frame whose top is mostly foreground (a ceiling,
-  a tree canopy) has its classes swapped.
 """
 
 from __future__ import annotations
@@ -48,6 +59,12 @@ def contour_sky_matte(
     smooth_size: float = 0.012,
     min_hole_area: float = 0.0005,
     hole_colour_distance: float = 15.0,
+    channel_weights: tuple[float, float, float] = (0.2, 0.3, 0.5),
+    max_sky_b: float = 5.0,
+    dark_sky_top: float = 0.9,
+    night_max_texture: float = 0.02,
+    max_pixel_texture: float = 0.1,
+    texture_sigma: float = 0.005,
     soften_sigma: float = 0.004,
 ) -> np.ndarray:
     """Sky matte from Otsu's two classes and the largest foreground contour.
@@ -59,8 +76,8 @@ def contour_sky_matte(
     blur_sigma : float
         Gaussian blur before the threshold, as a fraction of the longer side.
     top_band : float
-        Height of the top band (fraction of the height) that decides which class is sky and
-        seeds the sky region.
+        Height of the top band (fraction of the height) that seeds the sky region (and decides
+        whether the dark class is a night sky).
     min_class_edge : float
         If the median Sobel magnitude along the border between Otsu's two classes is below
         this, the split is a smooth ramp rather than an edge and the frame is one class: all
@@ -77,6 +94,23 @@ def contour_sky_matte(
         A hole is kept as sky only if its median colour is within this Lab distance (Delta E)
         of the median colour of the sky connected to the top (a bright road between two
         buildings is a hole too, but not sky-coloured).
+    channel_weights : 3 floats
+        Weights of R, G and B in the grey image that is thresholded (normalised to sum 1).
+    max_sky_b : float
+        The sky is dropped whole if its median Lab b (yellowness, OpenCV float Lab) is above
+        this: a bright yellowish-white region is a lit wall or ceiling, not sky.
+    dark_sky_top : float
+        The dark class is the sky class only if it covers at least this fraction of the top
+        band (the centre disc of a fisheye frame)...
+    night_max_texture : float
+        ...and the median gradient magnitude of its pixels there is below this (grey levels
+        per pixel in [0, 1]).
+    max_pixel_texture : float
+        Pixels whose gradient magnitude, blurred by ``texture_sigma``, is above this are not
+        sky (facades, foliage, grass).
+    texture_sigma : float
+        Blur of the gradient magnitude for ``max_pixel_texture``, as a fraction of the longer
+        side.
     soften_sigma : float
         Gaussian blur of the result, as a fraction of the longer side.
 
@@ -87,7 +121,8 @@ def contour_sky_matte(
     image = np.ascontiguousarray(image, dtype=np.float32)
     h, w = image.shape[:2]
     long_side = max(h, w)
-    gray = grey(image)
+    weights = np.asarray(channel_weights, np.float32) / np.float32(sum(channel_weights))
+    gray = np.ascontiguousarray(image @ weights)
     sigma = blur_sigma * long_side
     if sigma >= 0.5:
         gray = cv2.GaussianBlur(gray, (0, 0), sigma)
@@ -116,7 +151,15 @@ def contour_sky_matte(
     else:
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
         seed = np.hypot((yy - (h - 1) / 2) / (h / 2), (xx - (w - 1) / 2) / (w / 2)) < 0.35
-    sky_class = bright if bright[seed].mean() >= 0.5 else ~bright
+    # sky is the bright class, unless the dark class fills the top and is smooth (a night sky)
+    dark_top = ~bright & seed
+    night = (
+        dark_top.mean() / seed.mean() >= dark_sky_top
+        and float(np.median(edges[dark_top])) < night_max_texture
+    )
+    sky_class = ~bright if night else bright
+    texture = cv2.GaussianBlur(edges, (0, 0), max(0.5, texture_sigma * long_side))
+    sky_class &= texture < max_pixel_texture
     foreground = ~sky_class
     if outside is not None:
         foreground |= outside
@@ -167,6 +210,8 @@ def contour_sky_matte(
             ):
                 hole_sky |= hole
     sky = main_sky | hole_sky
+    if sky.any() and float(np.median(cv2.cvtColor(image, cv2.COLOR_RGB2Lab)[..., 2][sky])) > max_sky_b:
+        sky[:] = False  # a yellowish-white "sky": a lit wall or ceiling
     return soften(sky, soften_sigma)
 
 

@@ -28,7 +28,12 @@ Failure modes
 - Strong texture in the sky (sharp cloud edges, the sun, contrails, JPEG blocks) stops the
   border early; a foreground with a soft edge into a hazy sky lets it run too deep.
 - Built for a forward-looking, roughly level camera; upward fisheye frames and tilted horizons
-  with sky touching the sides are outside its model.
+  with sky touching the sides are outside its model: on the fisheye photos it finds no sky at
+  all (0.00 leave-one-dataset-out).
+- Seen in the worst overlays of ``scripts/lodo_classical.py --overlays`` (2026-12): dusk and
+  night webcam frames and hazy skies whose border is faint lose all their sky to the no-sky
+  test; masts and wires reaching the top stop the border at row 0 in their columns; a
+  sky-free frame with a smooth top (a lawn, a wall) is taken as sky down to its first edge.
 """
 
 from __future__ import annotations
