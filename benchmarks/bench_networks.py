@@ -22,8 +22,18 @@ def _available(name: str) -> bool:
     return name in _REGISTRY and _REGISTRY[name].available()
 
 
+def _case(title: str, function_name: str):
+    """:func:`case` for a set-up made in a loop: the id (``module:function``) must be unique."""
+
+    def decorate(setup):
+        setup.__name__ = setup.__qualname__ = function_name
+        return case(title)(setup)
+
+    return decorate
+
+
 def _register(name: str, *, network: bool) -> None:
-    @case(f"{name} + refine: 12 MP soft matte (segment)")
+    @_case(f"{name} + refine: 12 MP soft matte (segment)", f"{name}_segment_12mp")
     def segment_12mp():
         from skyseg_core import segment
         from skyseg_core.methods import get_method
@@ -35,14 +45,14 @@ def _register(name: str, *, network: bool) -> None:
     if not network:
         return
 
-    @case(f"{name}, no refine: 12 MP matte (bilinear upsampling)")
+    @_case(f"{name}, no refine: 12 MP matte (bilinear upsampling)", f"{name}_raw_12mp")
     def raw_12mp():
         from skyseg_core.methods import get_method
 
         image, method = photo(), get_method(name)
         return lambda: method(image)
 
-    @case(f"{name} network alone at its working size")
+    @_case(f"{name} network alone at its working size", f"{name}_network_only")
     def network_only():
         from skyseg_core.matte import to_float_rgb
         from skyseg_core.methods import get_method
