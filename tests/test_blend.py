@@ -1,4 +1,4 @@
-"""`blend` is the mean of its members, and is what `auto` runs while it scores best."""
+"""`blend` is the mean of its members; `auto` runs `deeplab`, and `blend` where that model is absent."""
 
 from __future__ import annotations
 
@@ -28,5 +28,14 @@ def test_blend_of_given_members_is_their_mean():
     assert not np.allclose(blend, get_method("blend").predict(to_float_rgb(image)), atol=1e-3)
 
 
-def test_auto_is_blend_when_both_models_ship():
+def test_auto_is_deeplab_and_blend_without_it(tmp_path, monkeypatch):
+    import shutil
+
+    from skyseg_core.models import MODELS_DIR_ENV, models_dir
+
+    assert resolve_name("auto") == "deeplab"
+    for name in ("classifier.onnx", "sky_unet.onnx"):  # a models folder without the DeepLab
+        for suffix in ("", ".sha256"):
+            shutil.copy(models_dir() / f"{name}{suffix}", tmp_path / f"{name}{suffix}")
+    monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path))
     assert resolve_name("auto") == "blend"

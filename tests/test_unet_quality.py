@@ -1,9 +1,9 @@
-"""Quality floors of the shipped sky U-Net (``unet``) and of ``blend`` (the default, ``auto``).
+"""Quality floors of the shipped networks: ``deeplab`` (the default, ``auto``), ``unet`` and ``blend``.
 
 The product path (``segment(image, method)``: network + refinement, full resolution) on a fixed
 subset of the validation split (evenly spaced per dataset, never trained on). The floors sit a
-little under what the shipped model measures on this subset; the full-split figures are in
-``assets/models/sky_unet.md``.
+little under what the shipped models measure on this subset; the full-split figures are in
+``assets/models/sky_deeplab.md`` and ``assets/models/sky_unet.md``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from conftest import validation_subset
 from skyseg_core import load_image, segment
 from skyseg_core.evaluate import confusion, iou_from_counts
 from skyseg_core.methods import resolve_name
+from skyseg_core.methods.deeplab import DeepLabMethod
 from skyseg_core.methods.unet import UnetMethod
 
 PER_DATASET = {
@@ -28,21 +29,26 @@ PER_DATASET = {
 """How many validation images each dataset gives to the subset (evenly spaced, fixed)."""
 
 FLOORS = {
+    "deeplab": {"overall": 0.91, "ordinary": 0.94, "max_fp_rate": 0.01},
     "unet": {"overall": 0.73, "ordinary": 0.69, "max_fp_rate": 0.17},
     "blend": {"overall": 0.86, "ordinary": 0.81, "max_fp_rate": 0.07},
 }
 """Per method: micro IoU floors and the false-positive ceiling on the subset's sky-free photos.
-Measured with the shipped models: unet 0.759 / 0.723 / 0.142, blend 0.885 / 0.840 / 0.041."""
+Measured with the shipped models: deeplab 0.927 / 0.952 / 0.0001, unet 0.759 / 0.723 / 0.142, blend 0.885 / 0.840 / 0.041."""
 
 ORDINARY = ("ade20k_skyopt_cvprw2020", "stanford_background_iccv09")
 
 
-def subset_results(method: str = "unet") -> list:
-    """(dataset, (tp, fp, fn, tn)) of the product path on each subset photo."""
+def subset_results(method: str = "unet", mattes: list | None = None) -> list:
+    """(dataset, (tp, fp, fn, tn)) of the product path on each subset photo; with ``mattes``,
+    (truth, matte) pairs are appended to it too."""
     out = []
     for s in validation_subset(PER_DATASET):
         truth = load_image(s.mask)[..., 0]
-        out.append((s.dataset, confusion(segment(load_image(s.image), method=method), truth)))
+        matte = segment(load_image(s.image), method=method)
+        out.append((s.dataset, confusion(matte, truth)))
+        if mattes is not None:
+            mattes.append((truth, matte))
     return out
 
 
@@ -61,9 +67,21 @@ def _micro(results, datasets=None) -> float:
     return iou_from_counts(*counts[:3])
 
 
-def test_shipped_model_is_available():
+def test_shipped_models_are_available():
     assert UnetMethod.available(), "assets/models/sky_unet.onnx missing or not matching its SHA-256"
+    assert DeepLabMethod.available(), "assets/models/sky_deeplab.onnx missing or not matching its SHA-256"
     assert resolve_name("unet") == "unet"
+    assert resolve_name("auto") == "deeplab"
+
+
+def test_default_model_is_confident():
+    """No hedging: sky-free photos stay near 0 and true sky near 1 (99th percentile / median)."""
+    mattes: list = []
+    subset_results("deeplab", mattes)
+    skyfree = np.concatenate([m[t != 128].ravel() for t, m in mattes if not (t == 255).any()])
+    sky = np.concatenate([m[t == 255].ravel() for t, m in mattes])
+    assert np.percentile(skyfree, 99) < 0.1
+    assert np.median(sky) > 0.95
 
 
 def test_overall_floor(results, method):

@@ -12,16 +12,15 @@ import importlib
 from ..errors import SkysegError, UnknownMethodError
 from ._base import SkyMethod
 
-_METHOD_MODULES = ("color", "contour", "gradient", "classifier", "unet", "ade20k", "blend")
+_METHOD_MODULES = ("color", "contour", "gradient", "classifier", "unet", "deeplab", "ade20k", "blend")
 """Modules imported to fill the registry; each must import without torch."""
 
-AUTO_PREFERENCE = ("blend", "classifier", "unet", "color")
+AUTO_PREFERENCE = ("deeplab", "blend", "classifier", "unet", "color")
 """What ``auto`` resolves to: the first of these that is available (best first).
 
 Measured on the validation split (micro IoU, refined; ``skyseg eval --data ../shared/data/skyseg
---method NAME``): ``blend`` 0.874, ``classifier`` 0.869, ``unet`` 0.776 (the shipped U-Net was
-trained from scratch for 85 minutes on a shared 2-core CPU; see ``assets/models/sky_unet.md``).
-Put ``unet`` first once a U-Net that beats the blend ships."""
+--method NAME``): ``deeplab`` 0.898 (TF DeepLab's ADE20K network fine-tuned here; see
+``assets/models/sky_deeplab.md``), ``blend`` 0.874, ``classifier`` 0.869, ``unet`` 0.776."""
 
 _REGISTRY: dict[str, type[SkyMethod]] = {}
 _instances: dict[str, SkyMethod] = {}
