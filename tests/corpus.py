@@ -755,13 +755,22 @@ def _auto_case(situation: str) -> Callable[[Path], dict]:
             copy("sky_unet.onnx")
             bad = copy("classifier.onnx", keep=0.5)
             return {"input": source, "method": "auto", "env": env_dir, "mentioned": str(bad)}
+        # the environment cases damage the model of the method auto picks first (the DeepLab
+        # where it ships, else the blend's two): a damaged file auto would not run is no fallback
+        first = (("sky_deeplab.onnx", "SKYSEG_DEEPLAB_MODEL"),) if (bundled / "sky_deeplab.onnx").is_file() else ()
+        truncated, truncated_env = (*first, ("classifier.onnx", "SKYSEG_CLASSIFIER_MODEL"))[0]
+        missing, missing_env = (*first, ("sky_unet.onnx", "SKYSEG_UNET_MODEL"))[0]
         if situation == "env_truncated":
-            bad = copy("classifier.onnx", keep=0.5, into=folder / "mine")
-            return {"input": source, "method": "auto", "env": {"SKYSEG_CLASSIFIER_MODEL": str(bad)},
-                    "mentioned": str(bad)}
+            bad = copy(truncated, keep=0.5, into=folder / "mine")
+            return {"input": source, "method": "auto", "env": {truncated_env: str(bad)}, "mentioned": str(bad)}
         if situation == "env_missing":
-            gone = folder / "gone" / "sky_unet.onnx"
-            return {"input": source, "method": "auto", "env": {"SKYSEG_UNET_MODEL": str(gone)}, "mentioned": str(gone)}
+            gone = folder / "gone" / missing
+            return {"input": source, "method": "auto", "env": {missing_env: str(gone)}, "mentioned": str(gone)}
+        if situation == "default_truncated":  # the first choice damaged: no quiet step down to blend
+            copy("sky_unet.onnx")
+            copy("classifier.onnx")
+            bad = copy("sky_deeplab.onnx", keep=0.5)
+            return {"input": source, "method": "auto", "env": env_dir, "mentioned": str(bad)}
         if situation == "only_classifier":  # the U-Net is just not there: auto may pick the classifier
             copy("classifier.onnx")
             return {"input": source, "method": "auto", "env": env_dir}
@@ -919,6 +928,9 @@ if (ROOT_DIR / "assets" / "models" / "classifier.onnx").is_file():
         ]
         CASES.append(Case("auto_only_classifier", _auto_case("only_classifier"), "ok", shape=(48, 64),
                           batchable=False))
+    if (ROOT_DIR / "assets" / "models" / "sky_deeplab.onnx").is_file():
+        CASES.append(Case("auto_default_truncated", _auto_case("default_truncated"), "error",
+                          error="ModelFileError", match="SHA-256", mentions="model", batchable=False))
 
 BATCHABLE = [case for case in CASES if case.batchable]
 """Cases that need no option: mix them into one batch."""
