@@ -296,19 +296,33 @@ def _open_image(data: bytes, path: Path):
         raise InputError(f"cannot open image ({_reason(exc)})", path) from None
 
 
+def _first_ifd_tags(data: bytes, wanted: tuple[int, ...]) -> dict[int, int]:
+    """The first value of each ``wanted`` tag in a classic TIFF's first IFD, without decoding
+    pixels; raises ``struct.error`` when the header is cut short."""
+    import struct
+
+    order = "<" if data[:2] == b"II" else ">"
+    (offset,) = struct.unpack_from(order + "I", data, 4)
+    (count,) = struct.unpack_from(order + "H", data, offset)
+    tags = {}
+    for i in range(min(count, 4096)):
+        tag, kind, n, value = struct.unpack_from(order + "HHI4s", data, offset + 2 + 12 * i)
+        if tag not in wanted:
+            continue
+        if tag == 258 and kind == 3 and n > 2:  # one BitsPerSample per sample, stored elsewhere
+            (at,) = struct.unpack_from(order + "I", value)
+            tags[tag] = struct.unpack_from(order + "H", data, at)[0]
+        else:
+            tags[tag] = struct.unpack_from(order + ("H" if kind == 3 else "I"), value)[0]
+    return tags
+
+
 def _tiff_header(data: bytes, path: Path) -> tuple[int, int, int]:
     """(width, height, orientation) from the first IFD of a classic TIFF, without decoding pixels."""
     import struct
 
-    order = "<" if data[:2] == b"II" else ">"
     try:
-        (offset,) = struct.unpack_from(order + "I", data, 4)
-        (count,) = struct.unpack_from(order + "H", data, offset)
-        tags = {}
-        for i in range(min(count, 4096)):
-            tag, kind, _, value = struct.unpack_from(order + "HHI4s", data, offset + 2 + 12 * i)
-            if tag in (256, 257, _EXIF_ORIENTATION):
-                tags[tag] = struct.unpack_from(order + ("H" if kind == 3 else "I"), value)[0]
+        tags = _first_ifd_tags(data, (256, 257, _EXIF_ORIENTATION))
         orientation = tags.get(_EXIF_ORIENTATION, 1)
         return tags[256], tags[257], orientation if 1 <= orientation <= 8 else 1
     except (struct.error, KeyError):
@@ -319,19 +333,8 @@ def _unsupported_tiff(data: bytes) -> str | None:
     """Name a kind of TIFF that neither Pillow nor OpenCV decodes (so it is not called corrupt)."""
     import struct
 
-    order = "<" if data[:2] == b"II" else ">"
     try:
-        (offset,) = struct.unpack_from(order + "I", data, 4)
-        (count,) = struct.unpack_from(order + "H", data, offset)
-        tags = {}
-        for i in range(min(count, 4096)):
-            tag, kind, n, value = struct.unpack_from(order + "HHI4s", data, offset + 2 + 12 * i)
-            if tag in (258, 262, 277, 339):
-                if tag == 258 and kind == 3 and n > 2:  # one BitsPerSample per sample, stored elsewhere
-                    (at,) = struct.unpack_from(order + "I", value)
-                    tags[tag] = struct.unpack_from(order + "H", data, at)[0]
-                else:
-                    tags[tag] = struct.unpack_from(order + ("H" if kind == 3 else "I"), value)[0]
+        tags = _first_ifd_tags(data, (258, 262, 277, 339))
     except struct.error:
         return None
     bits, photometric = tags.get(258, 1), tags.get(262, 1)
