@@ -485,12 +485,9 @@ def export_ade20k_onnx(
     info : dict
         ``output``, ``arch``, ``bytes``, ``max_abs_diff`` (PyTorch vs ONNX Runtime on the check).
     """
-    import onnxruntime as ort
-    import torch
 
     from .. import __version__
     from .. import _ade20k_arch as arch_module
-    from ..io import atomic_output
     from ..models import sha256_of
 
     weights = find_ade20k_weights(weights_dir)
@@ -520,10 +517,28 @@ def export_ade20k_onnx(
         "sky_channel": str(SKY_CHANNEL),
         "skyseg_version": __version__,
     }
+    # traced at the exporter's default size, checked at another (the graph takes any size)
+    return _write_checked_onnx(model, backend.arch, output, metadata, (56, 40), overwrite=overwrite,
+                               opset=opset, tolerance=tolerance)
+
+
+def _write_checked_onnx(model, arch: str, output, metadata: dict, check_size: tuple[int, int], *,
+                        overwrite: bool, opset: int, tolerance: float,
+                        trace_size: tuple[int, int] | None = None) -> dict:
+    """Export ``model`` to ``output`` (atomically; traced at ``trace_size``, default the
+    exporter's) once ONNX Runtime agrees with PyTorch on a random ``check_size`` image; the
+    ``export_ade20k_onnx`` result dict."""
+    import onnxruntime as ort
+    import torch
+
+    from .. import _ade20k_arch as arch_module
+    from ..io import atomic_output
+
     out = Path(output)
     with atomic_output(out, overwrite=overwrite) as tmp:
-        arch_module.export_onnx(model, tmp, metadata, opset=opset)
-        sample = np.random.default_rng(0).random((1, 3, 56, 40), dtype=np.float32)
+        trace = {"sample_size": trace_size} if trace_size else {}
+        arch_module.export_onnx(model, tmp, metadata, opset=opset, **trace)
+        sample = np.random.default_rng(0).random((1, 3, *check_size), dtype=np.float32)
         session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
         got = session.run(None, {"image": sample})[0]
         with torch.inference_mode():
@@ -533,23 +548,14 @@ def export_ade20k_onnx(
             raise ModelFileError(
                 f"ONNX export disagrees with PyTorch (max |diff| {diff:.3g} > {tolerance})", out
             )
-    return {
-        "output": str(out),
-        "arch": backend.arch,
-        "bytes": out.stat().st_size,
-        "max_abs_diff": diff,
-    }
+    return {"output": str(out), "arch": arch, "bytes": out.stat().st_size, "max_abs_diff": diff}
 
 
 def _export_tf_deeplab(path: Path, output, *, overwrite: bool, opset: int, tolerance: float) -> dict:
     """:func:`export_ade20k_onnx` for TF DeepLab's ``.tflite`` file (fixed 513 x 513 input, as
     the file itself)."""
-    import onnxruntime as ort
-    import torch
 
     from .. import __version__
-    from .. import _ade20k_arch as arch_module
-    from ..io import atomic_output
     from ..models import sha256_of
 
     backend = _TFLiteBackend(path)
@@ -568,15 +574,5 @@ def _export_tf_deeplab(path: Path, output, *, overwrite: bool, opset: int, toler
         "sky_channel": str(TF_DEEPLAB_SKY_CHANNEL),
         "skyseg_version": __version__,
     }
-    out = Path(output)
-    with atomic_output(out, overwrite=overwrite) as tmp:
-        arch_module.export_onnx(backend.model, tmp, metadata, opset=opset, sample_size=(size, size))
-        sample = np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)
-        session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
-        got = session.run(None, {"image": sample})[0]
-        with torch.inference_mode():
-            want = backend.model(torch.from_numpy(sample)).numpy()
-        diff = float(np.abs(got - want).max())
-        if not diff <= tolerance:
-            raise ModelFileError(f"ONNX export disagrees with PyTorch (max |diff| {diff:.3g} > {tolerance})", out)
-    return {"output": str(out), "arch": backend.arch, "bytes": out.stat().st_size, "max_abs_diff": diff}
+    return _write_checked_onnx(backend.model, backend.arch, output, metadata, (size, size),
+                               overwrite=overwrite, opset=opset, tolerance=tolerance, trace_size=(size, size))
