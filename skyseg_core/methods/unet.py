@@ -111,7 +111,7 @@ def _prior_method(meta: dict, path: Path):
 
 @register
 class UnetMethod(SkyMethod):
-    """The trained sky U-Net (ONNX); the default (``auto``) when its model file is present.
+    """The trained sky U-Net (ONNX); half of ``blend``.
 
     Parameters
     ----------
