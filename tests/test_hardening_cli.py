@@ -190,6 +190,22 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+def test_sighup_ignored_under_nohup_keeps_being_ignored(tmp_path):
+    """Started under nohup (SIGHUP ignored), a closed terminal does not stop the batch."""
+    import signal
+
+    source = tmp_path / "a.jpg"
+    source.write_bytes(_good_jpeg())
+    output = tmp_path / "a_sky.png"
+    code = _KILL_MID_WRITE.replace("{signal}", "SIGHUP")
+    result = subprocess.run([sys.executable, "-c", code, "mask", str(source), "-o", str(output), "--method", "color",
+                             "--quiet"], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT_DIR)},
+                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    assert result.returncode == 0, result.stderr
+    assert output.is_file() and not list(tmp_path.glob("*.part"))
+
+
 @pytest.mark.parametrize("command", ["mask", "worker"])
 @pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
 def test_termination_signal_mid_write_leaves_no_part_file(signal_name, command, tmp_path):
@@ -209,9 +225,11 @@ def test_termination_signal_mid_write_leaves_no_part_file(signal_name, command, 
         argv = ["worker"]
         stdin = json.dumps({"id": 1, "op": "mask", "input": str(source), "output": str(output),
                             "params": {"method": "color"}}) + "\n"
+    signum = getattr(signal, signal_name)
+    # as from a terminal: the signal's default disposition (a test run under nohup ignores SIGHUP)
     result = subprocess.run([sys.executable, "-c", code, *argv], input=stdin, capture_output=True, text=True,
-                            timeout=120, env=env)
-    assert result.returncode == 128 + getattr(signal, signal_name), result.stderr
+                            timeout=120, env=env, preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL))
+    assert result.returncode == 128 + signum, result.stderr
     assert f"terminated ({signal_name})" in result.stderr
     assert snapshot(tmp_path) == before, "a .part file or a partial output was left"
 
