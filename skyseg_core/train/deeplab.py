@@ -37,10 +37,6 @@ LOW_LEVEL_UNIT = 2
 ADE20K_SKY_CHANNEL = 3
 """Sky in the TF DeepLab ADE20K file's 151 logits (0 = other, then ADE20K classes 1..150)."""
 
-MEAN = (0.5, 0.5, 0.5)
-STD = (0.5, 0.5, 0.5)
-"""Preprocessing as (x - mean) / std on RGB in [0, 1]: TF's x / 127.5 - 1."""
-
 
 class TFConv(nn.Conv2d):
     """A convolution with bias and its activation, padded as TF pads (see the module docstring)."""

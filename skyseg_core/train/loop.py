@@ -219,7 +219,7 @@ def validate(model, paths, names, device, indices=None, prior_paths=None, prep=N
     """
     import torch
 
-    prep = prep or {"mean": IMAGENET_MEAN, "std": IMAGENET_STD, "divisor": DIVISOR}
+    prep = prep or preprocessing(DEFAULT_MODEL)
     model.eval()
     records = []
     indices = range(len(paths)) if indices is None else indices
@@ -433,7 +433,7 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
             elapsed = float(clock.item())
         last = epoch + 1 == tc["epochs"] or bool(budget and elapsed >= budget)
         entry = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)) if losses else math.nan,
-                 "train_seconds": time.time() - started, "lr": lr if steps_per_epoch else math.nan}
+                 "train_seconds": time.time() - started, "lr": lr}
         if (epoch + 1) % tc["val_every"] == 0 or last:
             t0 = time.time()
             indices = val_indices[rank::world]

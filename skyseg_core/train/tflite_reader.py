@@ -127,6 +127,17 @@ class TFLiteGraph:
             return users[0]
         return None
 
+    def _chain(self, tensor: int, kinds: tuple[str, ...]) -> list[int] | None:
+        """The ops of ``kinds``, each the only consumer of the one before, from ``tensor`` on."""
+        chain = []
+        for kind in kinds:
+            op = self._only_consumer(tensor, kind)
+            if op is None:
+                return None
+            chain.append(op)
+            tensor = self.ops[op][2][0]
+        return chain
+
     def convolutions(self) -> list[Convolution]:
         """Every ``CONV_2D`` and ``DEPTHWISE_CONV_2D`` in graph order (see the module docstring)."""
         convs = []
@@ -155,11 +166,10 @@ class TFLiteGraph:
             # Lowered dilated convolution: rate from the block shape; batch norm after the crop.
             dilation = int(self.integers(self.ops[source][1][1])[0])
             padding = "same"
-            b2s = self._only_consumer(outs[0], "BATCH_TO_SPACE_ND")
-            mul = b2s is not None and self._only_consumer(self.ops[b2s][2][0], "MUL")
-            add = mul is not None and mul is not False and self._only_consumer(self.ops[mul][2][0], "ADD")
-            if not (b2s is not None and mul and add):
+            chain = self._chain(outs[0], ("BATCH_TO_SPACE_ND", "MUL", "ADD"))
+            if chain is None:
                 raise ValueError(f"unexpected ops after the dilated convolution {self.tensor_name(outs[0])!r}")
+            _, mul, add = chain
             scale = self.constant(self.ops[mul][1][1])
             shift = self.constant(self.ops[add][1][1])
             weight = weight * scale[:, None, None, None]
