@@ -355,7 +355,9 @@ def tf_deeplab_probability(image: np.ndarray, run, size: int = TF_DEEPLAB_SIZE) 
     scale = size / max(h, w)
     sh, sw = min(size, max(1, round(h * scale))), min(size, max(1, round(w * scale)))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    work = cv2.resize(np.ascontiguousarray(image, np.float32), (sw, sh), interpolation=interp)
+    work = np.ascontiguousarray(image, np.float32)
+    if (sw, sh) != (w, h):  # the method hands over photos already shrunk to ``size``
+        work = cv2.resize(work, (sw, sh), interpolation=interp)
     padded = np.full((size, size, 3), 0.5, np.float32)
     padded[:sh, :sw] = work.reshape(sh, sw, 3)
     prob = np.asarray(run(np.ascontiguousarray(padded.transpose(2, 0, 1)[None])), np.float32)
