@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ImageTooLargeError, InputError, OutputError
-from .matte import check_matte, to_uint8_rgb
+from .matte import check_matte
+from .metadata import PhotoMetadata, read_metadata  # noqa: F401  (part of the io API)
 
 DEFAULT_MAX_PIXELS = 200_000_000
 """Default pixel limit: a 200 MP photo loads, a forged 100000x100000 header does not."""
@@ -879,26 +880,49 @@ def _format_for(path: Path) -> str:
 _MAX_SIDE = {"JPEG": 65_535, "WEBP": 16_383, "PNG": 2**31 - 1, "TIFF": 2**31 - 1}
 """Largest width or height each output format can store."""
 
+DEFAULT_QUALITY = 95
+"""JPEG and WebP quality when none is given."""
 
-def encode_image(image: np.ndarray, fmt: str, quality: int = 95) -> bytes:
-    """Encode an RGB (H, W, 3) or grey (H, W) uint8/uint16 array into PNG, JPEG, TIFF or WebP bytes.
 
-    16-bit arrays stay 16-bit in PNG and TIFF; JPEG and WebP are 8-bit.
+def _check_quality(quality: int | None) -> int:
+    if quality is None:
+        return DEFAULT_QUALITY
+    if isinstance(quality, bool) or not isinstance(quality, int | np.integer) or not 1 <= int(quality) <= 100:
+        raise OutputError(f"quality must be a whole number from 1 to 100, got {quality!r}")
+    return int(quality)
+
+
+def encode_image(image: np.ndarray, fmt: str, quality: int | None = None, metadata=None) -> bytes:
+    """Encode an RGB (H, W, 3), RGBA (H, W, 4) or grey (H, W) uint8/uint16 array as PNG, JPEG,
+    TIFF or WebP bytes.
+
+    16-bit arrays stay 16-bit in PNG and TIFF; JPEG and WebP are 8-bit, and JPEG has no alpha.
+    ``quality`` (1-100, default :data:`DEFAULT_QUALITY`) applies to JPEG and WebP.
+    ``metadata`` (a :class:`~skyseg_core.metadata.PhotoMetadata`) is written into the file:
+    EXIF, XMP and ICC profile, for every format and bit depth.
     """
     import cv2
 
+    quality = _check_quality(quality)
     image = np.asarray(image)
-    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3)):
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
         raise OutputError(f"cannot encode an array of shape {image.shape} as an image")
     if image.shape[0] < 1 or image.shape[1] < 1:
         raise OutputError(f"cannot encode an empty image (shape {image.shape})")
     if max(image.shape[:2]) > _MAX_SIDE[fmt]:
         raise OutputError(f"{fmt} cannot store an image of {image.shape[1]}x{image.shape[0]} pixels; use .png or .tif")
+    alpha = image.ndim == 3 and image.shape[2] == 4
+    if alpha and fmt == "JPEG":
+        raise OutputError("JPEG cannot store transparency; use .png, .tif or .webp")
     if image.dtype == np.uint16 and fmt in ("JPEG", "WEBP"):
-        image = to_uint8_rgb(image) if image.ndim == 3 else ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
+        image = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
     if image.dtype not in (np.uint8, np.uint16):
         raise OutputError(f"cannot encode an image of dtype {image.dtype}")
-    bgr = image[..., ::-1] if image.ndim == 3 else image
+    if metadata and fmt in ("JPEG", "WEBP"):
+        return _pillow_encode(image, fmt, quality, metadata)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    bgr = image[..., [2, 1, 0, 3]] if alpha else image[..., ::-1] if image.ndim == 3 else image
     ext = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tif", "WEBP": ".webp"}[fmt]
     params = {"JPEG": [cv2.IMWRITE_JPEG_QUALITY, quality], "WEBP": [cv2.IMWRITE_WEBP_QUALITY, quality]}.get(fmt, [])
     try:
@@ -907,24 +931,55 @@ def encode_image(image: np.ndarray, fmt: str, quality: int = 95) -> bytes:
         raise OutputError(f"could not encode the image as {fmt} ({_reason(exc)})") from None
     if not ok:
         raise OutputError(f"could not encode the image as {fmt}")
-    return buf.tobytes()
+    data = buf.tobytes()
+    if metadata:
+        from .metadata import png_with_metadata, tiff_with_metadata
+
+        data = png_with_metadata(data, metadata) if fmt == "PNG" else tiff_with_metadata(data, metadata)
+    return data
+
+
+def _pillow_encode(image: np.ndarray, fmt: str, quality: int, metadata) -> bytes:
+    """8-bit JPEG or WebP with EXIF, XMP and ICC profile, through Pillow (OpenCV writes none)."""
+    from PIL import Image
+
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    picture = Image.fromarray(image, "L" if image.ndim == 2 else "RGB" if image.shape[2] == 3 else "RGBA")
+    options: dict = {"quality": quality}
+    if metadata.exif:
+        options["exif"] = metadata.exif
+    if metadata.icc_profile:
+        options["icc_profile"] = metadata.icc_profile
+    if metadata.xmp:
+        options["xmp"] = metadata.xmp
+    buffer = _io.BytesIO()
+    try:
+        picture.save(buffer, fmt, **options)
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"could not encode the image as {fmt} ({_reason(exc)})") from None
+    return buffer.getvalue()
 
 
 def save_image(
     path: str | os.PathLike,
     image: np.ndarray,
     overwrite: bool = False,
-    quality: int = 95,
+    quality: int | None = None,
     source: str | os.PathLike | None = None,
+    metadata=None,
 ) -> Path:
-    """Write an RGB image atomically (format from the suffix; uint16 kept in PNG/TIFF).
+    """Write an RGB or RGBA image atomically (format from the suffix; uint16 kept in PNG/TIFF).
 
-    ``source``: the input it was made from, which is never overwritten (see :func:`atomic_output`).
+    ``quality``: JPEG/WebP quality 1-100 (default :data:`DEFAULT_QUALITY`). ``metadata``: the
+    :class:`~skyseg_core.metadata.PhotoMetadata` to write (EXIF, XMP, ICC profile; from
+    :func:`read_metadata` of the input). ``source``: the input it was made from, which is never
+    overwritten (see :func:`atomic_output`).
     """
     path = Path(path)
     fmt = _format_for(path)
     try:
-        data = encode_image(image, fmt, quality=quality)
+        data = encode_image(image, fmt, quality=quality, metadata=metadata)
     except OutputError as exc:
         raise OutputError(str(exc), path) from None
     return write_bytes_atomic(path, lambda fh: fh.write(data), overwrite=overwrite, source=source)

@@ -1,0 +1,541 @@
+"""Photo metadata (EXIF, XMP, ICC profile) carried from an input to the images made from it.
+
+:func:`read_metadata` takes what a photo says about itself; :func:`skyseg_core.io.save_image`
+writes it back (``metadata=``). What changes on the way, and why:
+
+- EXIF orientation becomes 1: skyseg stores pixels upright (:func:`~skyseg_core.io.load_image`
+  applies the orientation), so keeping the old value would turn the photo a second time.
+- The EXIF thumbnail (IFD1) is dropped: it shows the photo before the edit.
+- From a TIFF, only the photo's own tags are kept (camera, lens, dates, author, GPS), not
+  the tags that describe the old file's pixel layout (size, strips, compression).
+- Everything else (camera, lens, exposure, dates, copyright, GPS, maker note bytes, XMP, the
+  ICC profile) is kept as it was. A maker note whose vendor format uses offsets from the start
+  of the file can lose its meaning when its block moves, as with other tools that rewrite EXIF.
+
+:func:`to_profile` and :func:`to_srgb` move pixels between sRGB and a photo's ICC profile
+(a replacement sky, a preset colour, into the photo's space), exactly for matrix/TRC profiles
+(Adobe RGB, Display P3, ProPhoto, camera RGB) and through Pillow's ImageCms otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import io as _io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["PhotoMetadata", "clean_exif", "read_metadata", "profile_name", "to_profile", "to_srgb"]
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoMetadata:
+    """What a photo says about itself, ready to be written into an output.
+
+    ``exif``: an EXIF block as Pillow reads and writes it (``b"Exif\\0\\0"`` and a TIFF
+    structure), orientation 1, no thumbnail; ``xmp``: the XMP packet (UTF-8 XML);
+    ``icc_profile``: the ICC profile. Each is ``b""`` when the photo has none.
+    """
+
+    exif: bytes = b""
+    xmp: bytes = b""
+    icc_profile: bytes = b""
+
+    def __bool__(self) -> bool:
+        return bool(self.exif or self.xmp or self.icc_profile)
+
+
+EMPTY = PhotoMetadata()
+
+_ORIENTATION = 0x0112
+_EXIF_IFD, _GPS_IFD, _INTEROP_IFD = 0x8769, 0x8825, 0xA005
+_XMP_TAG, _ICC_TAG, _IPTC_TAG, _PHOTOSHOP_TAG = 700, 34675, 33723, 34377
+
+_TIFF_LAYOUT_TAGS = frozenset({
+    254, 255, 256, 257, 258, 259, 262, 263, 264, 265, 266, 273, 277, 278, 279, 280, 281, 282, 283, 284, 290, 291,
+    292, 293, 296, 317, 320, 321, 322, 323, 324, 325, 330, 332, 338, 339, 340, 341, 342, 347, 512, 513,
+    514, 515, 517, 518, 519, 520, 521, 529, 530, 531, 532, _XMP_TAG, _IPTC_TAG, _PHOTOSHOP_TAG, _ICC_TAG,
+    37724, 50838, 50839,
+})
+"""TIFF tags that describe a file's pixel storage (or carry XMP/ICC/Photoshop blocks, kept apart),
+not the photo: left out when a TIFF's first directory becomes an EXIF block, and when an
+EXIF block's first directory is merged into a new TIFF (whose encoder wrote its own)."""
+
+
+def clean_exif(exif) -> bytes:
+    """An EXIF block ready for an upright, new image: orientation 1, no thumbnail.
+
+    ``exif`` is raw EXIF bytes (with or without the ``Exif\\0\\0`` header) or a Pillow
+    ``Image.Exif``. Returns ``b""`` for an empty or unreadable block (a broken EXIF block
+    costs the EXIF, never the photo).
+    """
+    from PIL import Image
+
+    try:
+        if not isinstance(exif, Image.Exif):
+            if not exif:
+                return b""
+            loaded = Image.Exif()
+            loaded.load(bytes(exif))
+            exif = loaded
+        for tag in (_EXIF_IFD, _GPS_IFD):
+            if tag in exif:
+                exif.get_ifd(tag)  # loaded, so tobytes() writes it
+        if len(exif) == 0:
+            return b""
+        if _ORIENTATION in exif:
+            exif[_ORIENTATION] = 1
+        data = exif.tobytes()  # IFD0 with its Exif, GPS and Interop directories; no IFD1
+    except Exception:  # a corrupt block: drop it, keep the photo
+        return b""
+    return data if data.startswith(b"Exif\x00\x00") else b"Exif\x00\x00" + data
+
+
+def _tiff_exif(img) -> bytes:
+    """A TIFF's photo tags (first directory less its layout tags, with its Exif and GPS
+    directories) as an EXIF block."""
+    from PIL import Image
+
+    source = img.getexif()
+    exif = Image.Exif()
+    for tag, value in source.items():
+        if tag in _TIFF_LAYOUT_TAGS or tag in (_EXIF_IFD, _GPS_IFD):
+            continue
+        exif[tag] = value
+    for tag in (_EXIF_IFD, _GPS_IFD):
+        if tag in source:
+            sub = source.get_ifd(tag)
+            if sub:
+                target = exif.get_ifd(tag)
+                target.update(sub)
+    return clean_exif(exif)
+
+
+def _png_metadata(data: bytes) -> PhotoMetadata:
+    """EXIF (eXIf), ICC (iCCP) and XMP (iTXt ``XML:com.adobe.xmp``) from a PNG's chunks, without
+    decoding pixels."""
+    exif = xmp = icc = b""
+    pos, n = 8, len(data)
+    while pos + 8 <= n:
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+        try:
+            if kind == b"iCCP" and not icc:
+                name_end = body.index(b"\x00")
+                icc = _inflate(body[name_end + 2 :], 64 << 20)
+            elif kind == b"eXIf" and not exif:
+                exif = clean_exif(body)
+            elif kind == b"iTXt" and body.startswith(b"XML:com.adobe.xmp\x00") and not xmp:
+                rest = body[len(b"XML:com.adobe.xmp\x00") :]
+                compressed = rest[0] == 1
+                rest = rest[2:]
+                rest = rest[rest.index(b"\x00") + 1 :]  # language tag
+                rest = rest[rest.index(b"\x00") + 1 :]  # translated keyword
+                xmp = _inflate(rest, 16 << 20) if compressed else bytes(rest)
+            elif kind == b"IEND":
+                break
+        except (ValueError, IndexError, zlib.error):
+            continue  # a damaged chunk costs that chunk's metadata only
+    return PhotoMetadata(exif, xmp, icc)
+
+
+def _inflate(data: bytes, limit: int) -> bytes:
+    """zlib-decompress at most ``limit`` bytes (a metadata chunk may be a bomb)."""
+    out = zlib.decompressobj().decompress(data, limit)
+    return bytes(out)
+
+
+def read_metadata(source, max_pixels: int | None = None) -> PhotoMetadata:
+    """Read the EXIF, XMP and ICC profile of a photo, ready to write into its outputs.
+
+    Parameters
+    ----------
+    source : path-like or bytes
+        A JPEG, PNG, TIFF or WebP file (others give empty metadata), or its bytes.
+    max_pixels : int, optional
+        As for :func:`skyseg_core.io.load_image` (a path is read with the same safety checks).
+
+    Returns
+    -------
+    metadata : PhotoMetadata
+        EXIF with orientation reset to 1 and the thumbnail dropped, XMP, ICC profile bytes;
+        each ``b""`` when absent or unreadable. Never raises for broken metadata.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read at all (missing, a folder, a pipe; see ``load_image``).
+    """
+    from PIL import Image
+
+    from .io import _available_formats, _read_bytes, _without_pillow_limit, max_pixels_limit
+
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+    else:
+        data = _read_bytes(Path(source), max_pixels_limit(max_pixels))
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return _png_metadata(data)
+    try:
+        with _without_pillow_limit(), Image.open(_io.BytesIO(data), formats=_available_formats()) as img:
+            if img.format not in ("JPEG", "MPO", "TIFF", "WEBP"):
+                return EMPTY
+            icc = img.info.get("icc_profile") or b""
+            if img.format == "TIFF":
+                exif = _tiff_exif(img)
+                xmp = img.tag_v2.get(_XMP_TAG, b"")
+            else:
+                exif = clean_exif(img.info.get("exif") or b"")
+                xmp = img.info.get("xmp", b"")
+    except Exception:  # not an image Pillow opens: nothing to carry over
+        return EMPTY
+    if isinstance(xmp, str):
+        xmp = xmp.encode("utf-8")
+    elif isinstance(xmp, tuple):  # some TIFF writers store XMP as BYTE values
+        xmp = bytes(xmp)
+    return PhotoMetadata(exif, bytes(xmp or b""), bytes(icc))
+
+
+# -- writing: PNG chunks and TIFF directories ------------------------------------------------
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def png_with_metadata(png: bytes, metadata: PhotoMetadata) -> bytes:
+    """Put ``metadata`` into encoded PNG bytes (iCCP, eXIf and iTXt chunks after IHDR).
+
+    Chunks that would contradict an ICC profile (sRGB, gAMA, cHRM, iCCP) and any old eXIf or
+    XMP chunk are removed. Any bit depth; the pixels are untouched.
+    """
+    if not metadata:
+        return png
+    ihdr_end = 8 + 12 + int.from_bytes(png[8:12], "big")
+    extra = []
+    if metadata.icc_profile:
+        extra.append(_png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(metadata.icc_profile, 9)))
+    if metadata.exif:
+        extra.append(_png_chunk(b"eXIf", metadata.exif.removeprefix(b"Exif\x00\x00")))
+    if metadata.xmp:
+        extra.append(_png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + metadata.xmp))
+    drop = {b"eXIf"} | ({b"sRGB", b"gAMA", b"cHRM", b"iCCP"} if metadata.icc_profile else set())
+    kept, pos = [], ihdr_end
+    while pos + 8 <= len(png):
+        length = int.from_bytes(png[pos : pos + 4], "big")
+        kind = png[pos + 4 : pos + 8]
+        end = pos + 12 + length
+        is_xmp = kind == b"iTXt" and png[pos + 8 : pos + 26] == b"XML:com.adobe.xmp\x00"
+        if kind not in drop and not (is_xmp and metadata.xmp):
+            kept.append(png[pos:end])
+        pos = end
+    return png[:ihdr_end] + b"".join(extra) + b"".join(kept)
+
+
+_TYPE_UNIT = {1: 1, 2: 1, 3: 2, 4: 4, 5: 4, 6: 1, 7: 1, 8: 2, 9: 4, 10: 4, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
+"""Byte size of one number of each TIFF field type (rationals are two numbers)."""
+_TYPE_COUNT = {5: 2, 10: 2}
+"""Numbers per value of each field type (1 unless listed)."""
+
+
+def _ifd_entries(data: bytes, offset: int, order: str) -> list[tuple[int, int, int, bytes]]:
+    """The entries of one TIFF directory as (tag, type, count, value bytes in ``order``)."""
+    (count,) = struct.unpack_from(order + "H", data, offset)
+    entries = []
+    for i in range(min(count, 4096)):
+        tag, kind, n, field = struct.unpack_from(order + "HHI4s", data, offset + 2 + 12 * i)
+        if kind not in _TYPE_UNIT:
+            continue
+        size = _TYPE_UNIT[kind] * _TYPE_COUNT.get(kind, 1) * n
+        if size <= 4:
+            value = field[:size]
+        else:
+            (at,) = struct.unpack(order + "I", field)
+            value = data[at : at + size]
+            if len(value) != size:
+                continue
+        entries.append((tag, kind, n, value))
+    return entries
+
+
+def _swap(value: bytes, kind: int) -> bytes:
+    unit = _TYPE_UNIT[kind]
+    if unit == 1:
+        return value
+    return np.frombuffer(value, f">u{unit}").byteswap().tobytes()
+
+
+def _exif_directories(exif: bytes, order: str) -> dict[str, list[tuple[int, int, int, bytes]]]:
+    """IFD0, Exif, GPS and Interop entries of an EXIF block, values converted to ``order``."""
+    tiff = exif.removeprefix(b"Exif\x00\x00")
+    own = "<" if tiff[:2] == b"II" else ">"
+    convert = (lambda v, k: v) if own == order else _swap  # noqa: E731
+
+    def read(offset: int) -> list[tuple[int, int, int, bytes]]:
+        return [(tag, kind, n, convert(value, kind)) for tag, kind, n, value in _ifd_entries(tiff, offset, own)]
+
+    def pointer(entries, tag) -> int | None:
+        for t, kind, _, value in entries:
+            if t == tag and kind in (4, 13) and len(value) == 4:
+                return struct.unpack(order + "I", value)[0]
+        return None
+
+    dirs = {"ifd0": read(struct.unpack_from(own + "I", tiff, 4)[0])}
+    for name, parent, tag in (("exif", "ifd0", _EXIF_IFD), ("gps", "ifd0", _GPS_IFD), ("interop", "exif", _INTEROP_IFD)):
+        at = pointer(dirs.get(parent, []), tag)
+        if at:
+            dirs[name] = read(at)
+    return dirs
+
+
+def _layout(entries: list[tuple[int, int, int, bytes]], at: int, order: str) -> bytes:
+    """One TIFF directory placed at file offset ``at`` (even), its long values after it."""
+    entries = sorted(entries, key=lambda e: e[0])
+    table_end = at + 2 + 12 * len(entries) + 4
+    table, extra = [struct.pack(order + "H", len(entries))], bytearray()
+    for tag, kind, n, value in entries:
+        if len(value) <= 4:
+            field = value.ljust(4, b"\x00")
+        else:
+            field = struct.pack(order + "I", table_end + len(extra))
+            extra += value + (b"\x00" if len(value) % 2 else b"")
+        table.append(struct.pack(order + "HHI", tag, kind, n) + field)
+    table.append(struct.pack(order + "I", 0))
+    return b"".join(table) + bytes(extra)
+
+
+def tiff_with_metadata(tiff: bytes, metadata: PhotoMetadata) -> bytes:
+    """Put ``metadata`` into an encoded single-image classic TIFF (any bit depth).
+
+    A new first directory is appended holding the old one's entries, the EXIF block's photo
+    tags (camera, dates, author), ExifIFD and GPS directories, XMP (tag 700) and the ICC profile
+    (tag 34675); the header then points to it. The pixel data does not move.
+    """
+    if not metadata:
+        return tiff
+    order = "<" if tiff[:2] == b"II" else ">"
+    (first,) = struct.unpack_from(order + "I", tiff, 4)
+    replaced = {_XMP_TAG, _ICC_TAG, _EXIF_IFD, _GPS_IFD}
+    base = [e for e in _ifd_entries(tiff, first, order) if e[0] not in replaced]
+    have = {e[0] for e in base}
+    out = bytearray(tiff)
+    if len(out) % 2:
+        out += b"\x00"
+    ifd0 = list(base)
+    if metadata.exif:
+        dirs = _exif_directories(metadata.exif, order)
+        ifd0 += [e for e in dirs["ifd0"] if e[0] not in have and e[0] not in _TIFF_LAYOUT_TAGS
+                 and e[0] not in (_EXIF_IFD, _GPS_IFD)]
+        exif_entries = [e for e in dirs.get("exif", []) if e[0] != _INTEROP_IFD]
+        if "interop" in dirs:
+            at = len(out)
+            out += _layout(dirs["interop"], at, order)
+            exif_entries.append((_INTEROP_IFD, 4, 1, struct.pack(order + "I", at)))
+        for name, tag, entries in (("exif", _EXIF_IFD, exif_entries), ("gps", _GPS_IFD, dirs.get("gps", []))):
+            if name in dirs and entries:
+                at = len(out)
+                out += _layout(entries, at, order)
+                ifd0.append((tag, 4, 1, struct.pack(order + "I", at)))
+    if metadata.xmp:
+        ifd0.append((_XMP_TAG, 1, len(metadata.xmp), metadata.xmp))
+    if metadata.icc_profile:
+        ifd0.append((_ICC_TAG, 7, len(metadata.icc_profile), metadata.icc_profile))
+    at = len(out)
+    out += _layout(ifd0, at, order)
+    struct.pack_into(order + "I", out, 4, at)
+    return bytes(out)
+
+
+# -- colour profiles ------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _srgb_icc() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def profile_name(icc: bytes) -> str:
+    """The profile's description ("Adobe RGB (1998)", "Display P3"), or "" if it has none."""
+    from PIL import ImageCms
+
+    try:
+        return ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(_io.BytesIO(icc))).strip()
+    except Exception:
+        return ""
+
+
+def _tags(icc: bytes) -> dict[bytes, bytes]:
+    (count,) = struct.unpack_from(">I", icc, 128)
+    tags = {}
+    for i in range(min(count, 200)):
+        sig, offset, size = struct.unpack_from(">4sII", icc, 132 + 12 * i)
+        tags[sig] = icc[offset : offset + size]
+    return tags
+
+
+def _s15(data: bytes, at: int) -> float:
+    return struct.unpack_from(">i", data, at)[0] / 65536.0
+
+
+class _Curve:
+    """A tone curve from an ICC ``curv`` or ``para`` tag: encoded [0, 1] -> linear [0, 1]."""
+
+    def __init__(self, tag: bytes):
+        kind = tag[:4]
+        self.gamma: float | None = None
+        self.table: np.ndarray | None = None
+        self.params: tuple[int, list[float]] | None = None
+        if kind == b"curv":
+            (n,) = struct.unpack_from(">I", tag, 8)
+            if n == 0:
+                self.gamma = 1.0
+            elif n == 1:
+                self.gamma = struct.unpack_from(">H", tag, 12)[0] / 256.0
+            else:
+                self.table = np.frombuffer(tag, ">u2", n, 12).astype(np.float64) / 65535.0
+        elif kind == b"para":
+            (fn,) = struct.unpack_from(">H", tag, 8)
+            count = {0: 1, 1: 3, 2: 4, 3: 5, 4: 7}[fn]
+            self.params = (fn, [_s15(tag, 12 + 4 * i) for i in range(count)])
+        else:
+            raise ValueError(f"unsupported curve type {kind!r}")
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.clip(x, 0.0, 1.0)
+        if self.gamma is not None:
+            return x**self.gamma
+        if self.table is not None:
+            return np.interp(x, np.linspace(0.0, 1.0, len(self.table)), self.table)
+        fn, p = self.params
+        g = p[0]
+        if fn == 0:
+            return x**g
+        if fn == 1:
+            a, b = p[1], p[2]
+            return np.where(x >= -b / a, np.maximum(a * x + b, 0) ** g, 0.0)
+        if fn == 2:
+            a, b, c = p[1], p[2], p[3]
+            return np.where(x >= -b / a, np.maximum(a * x + b, 0) ** g + c, c)
+        if fn == 3:
+            a, b, c, d = p[1], p[2], p[3], p[4]
+            return np.where(x >= d, np.maximum(a * x + b, 0) ** g, c * x)
+        a, b, c, d, e, f = p[1:7]
+        return np.where(x >= d, np.maximum(a * x + b, 0) ** g + e, c * x + f)
+
+    @functools.cached_property
+    def _inverse_table(self) -> tuple[np.ndarray, np.ndarray]:
+        x = np.linspace(0.0, 1.0, 65536)
+        y = np.maximum.accumulate(self.forward(x))  # monotonic for interpolation
+        return y, x
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        y = np.clip(y, 0.0, 1.0)
+        if self.gamma is not None:
+            return y ** (1.0 / self.gamma)
+        table_y, table_x = self._inverse_table
+        return np.interp(y, table_y, table_x)
+
+
+@functools.lru_cache(maxsize=16)
+def _matrix_shaper(icc: bytes) -> tuple[np.ndarray, tuple[_Curve, _Curve, _Curve]] | None:
+    """(RGB->XYZ D50 matrix, tone curves) of a matrix/TRC RGB profile; None for LUT-based ones."""
+    try:
+        if icc[16:20] != b"RGB " or icc[20:24] != b"XYZ ":
+            return None
+        tags = _tags(icc)
+        if b"A2B0" in tags or b"B2A0" in tags:
+            return None  # LittleCMS would use the LUTs: so does to_profile (through ImageCms)
+        columns = [[_s15(tags[sig], 8 + 4 * i) for i in range(3)] for sig in (b"rXYZ", b"gXYZ", b"bXYZ")]
+        curves = tuple(_Curve(tags[sig]) for sig in (b"rTRC", b"gTRC", b"bTRC"))
+    except (KeyError, ValueError, struct.error, IndexError):
+        return None
+    return np.array(columns, np.float64).T, curves
+
+
+def _as_float(rgb: np.ndarray) -> tuple[np.ndarray, object]:
+    rgb = np.asarray(rgb)
+    if rgb.dtype == np.uint8:
+        return rgb.astype(np.float64) / 255.0, np.uint8
+    if rgb.dtype == np.uint16:
+        return rgb.astype(np.float64) / 65535.0, np.uint16
+    return rgb.astype(np.float64), rgb.dtype
+
+
+def _back(values: np.ndarray, dtype) -> np.ndarray:
+    if dtype == np.uint8:
+        return np.round(np.clip(values, 0, 1) * 255.0).astype(np.uint8)
+    if dtype == np.uint16:
+        return np.round(np.clip(values, 0, 1) * 65535.0).astype(np.uint16)
+    return np.clip(values, 0, 1).astype(dtype)
+
+
+_CHUNK = 1 << 20
+"""Pixels converted at a time (bounds the float64 temporaries of a 50 MP photo)."""
+
+
+def convert_profile(rgb: np.ndarray, source_icc: bytes, target_icc: bytes) -> np.ndarray:
+    """Convert RGB pixels from one ICC profile's colour space to another's (relative colorimetric).
+
+    Parameters
+    ----------
+    rgb : ndarray, shape (..., 3), uint8, uint16 or float in [0, 1]
+    source_icc, target_icc : bytes
+        ICC profiles (``b""`` means sRGB).
+
+    Returns
+    -------
+    ndarray, same shape and dtype as ``rgb``
+        Out-of-gamut colours are clipped. Matrix/TRC profiles are converted exactly in float
+        (16-bit precision kept); LUT-based profiles go through Pillow's ImageCms at 8 bits.
+    """
+    rgb = np.asarray(rgb)
+    source_icc, target_icc = source_icc or _srgb_icc(), target_icc or _srgb_icc()
+    if source_icc == target_icc:
+        return rgb.copy()
+    src, dst = _matrix_shaper(source_icc), _matrix_shaper(target_icc)
+    if src is None or dst is None:
+        return _convert_imagecms(rgb, source_icc, target_icc)
+    values, dtype = _as_float(rgb)
+    flat = values.reshape(-1, 3)
+    out = np.empty_like(flat)
+    matrix = np.linalg.inv(dst[0]) @ src[0]
+    for start in range(0, len(flat), _CHUNK):
+        part = flat[start : start + _CHUNK]
+        linear = np.stack([curve.forward(part[:, i]) for i, curve in enumerate(src[1])], axis=1)
+        mapped = np.clip(linear @ matrix.T, 0.0, 1.0)
+        out[start : start + _CHUNK] = np.stack([curve.inverse(mapped[:, i]) for i, curve in enumerate(dst[1])], axis=1)
+    return _back(out.reshape(values.shape), dtype)
+
+
+def _convert_imagecms(rgb: np.ndarray, source_icc: bytes, target_icc: bytes) -> np.ndarray:
+    from PIL import Image, ImageCms
+
+    values, dtype = _as_float(rgb)
+    codes = np.round(np.clip(values, 0, 1) * 255).astype(np.uint8).reshape(-1, 1, 3)
+    transform = ImageCms.buildTransform(ImageCms.ImageCmsProfile(_io.BytesIO(source_icc)),
+                                        ImageCms.ImageCmsProfile(_io.BytesIO(target_icc)), "RGB", "RGB",
+                                        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
+    out = np.asarray(ImageCms.applyTransform(Image.fromarray(codes, "RGB"), transform))
+    return _back(out.reshape(values.shape).astype(np.float64) / 255.0, dtype)
+
+
+def to_profile(rgb: np.ndarray, icc: bytes) -> np.ndarray:
+    """Bring sRGB pixels (a replacement sky, a preset colour) into the colour space of ``icc``.
+
+    Same shape and dtype back; ``b""`` (a photo without a profile, taken as sRGB) returns a
+    copy. See :func:`convert_profile`.
+    """
+    return convert_profile(rgb, b"", icc)
+
+
+def to_srgb(rgb: np.ndarray, icc: bytes) -> np.ndarray:
+    """Convert pixels in the colour space of ``icc`` to sRGB (the inverse of :func:`to_profile`)."""
+    return convert_profile(rgb, icc, b"")
+
