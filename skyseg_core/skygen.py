@@ -212,9 +212,57 @@ def bundled_sky_path(name: str) -> Path | None:
     return None
 
 
+SKY_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
+"""Image files a folder of skies is searched for."""
+
+
+def sky_files(folder: str | os.PathLike) -> list[Path]:
+    """The sky images in a folder (not its sub-folders), sorted by name."""
+    folder = Path(folder)
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in SKY_SUFFIXES and p.is_file())
+
+
+def _named_in_folder(path: Path) -> Path | None:
+    """``FOLDER/NAME`` without a suffix: the sky file of that name in FOLDER, if one exists."""
+    if path.suffix or not path.parent.is_dir() or str(path.parent) in ("", "."):
+        return None
+    matches = [p for p in sky_files(path.parent) if p.stem == path.name]
+    return matches[0] if matches else None
+
+
+def sky_choices(text: str, every: bool = False) -> list[tuple[str, str]]:
+    """What ``--sky TEXT`` names: ``[(short name, what load_sky takes)]``.
+
+    A preset or bundled name, an image file, ``FOLDER/NAME`` (the file NAME.* in FOLDER), or
+    with ``every`` a folder (each of its skies). Raises :class:`InputError` for anything else,
+    listing the presets, or the skies of a folder given without ``every``.
+    """
+    path = Path(text)
+    if path.is_dir():
+        found = sky_files(path)
+        if not found:
+            raise InputError("folder has no sky images (.jpg, .png, .tif, .webp)", text)
+        if not every:
+            raise InputError(f"is a folder of skies: add --all for each, or pick one as FOLDER/NAME "
+                             f"(here: {', '.join(p.stem for p in found[:12])}{', ...' if len(found) > 12 else ''})",
+                             text)
+        return [(p.stem, str(p)) for p in found]
+    if every:
+        raise InputError("--all needs --sky FOLDER, a folder of skies", text)
+    if path.is_file():
+        return [(path.stem, text)]
+    named = _named_in_folder(path)
+    if named is not None:
+        return [(named.stem, str(named))]
+    if text in PRESETS or (os.sep not in text and "/" not in text and bundled_sky_path(text) is not None):
+        return [(text, text)]
+    raise InputError(f"no such sky file or preset; presets are: {', '.join(SKY_PRESETS)}", text)
+
+
 def load_sky(name_or_path: str | os.PathLike, size: tuple[int, int] | None = None, seed: int = 0,
              max_pixels: int | None = None) -> np.ndarray:
-    """A replacement sky by file path, bundled asset name or preset name (tried in that order).
+    """A replacement sky by file path, ``FOLDER/NAME``, bundled asset name or preset name (tried
+    in that order).
 
     A preset without a bundled file is generated at ``size`` (width, height; default
     :data:`DEFAULT_SIZE`) with ``seed``. Returns an RGB array (uint8, or uint16 for a 16-bit file).
@@ -225,6 +273,9 @@ def load_sky(name_or_path: str | os.PathLike, size: tuple[int, int] | None = Non
     path = Path(text)
     if path.is_file():
         return load_image(path, max_pixels=max_pixels)
+    named = _named_in_folder(path)
+    if named is not None:
+        return load_image(named, max_pixels=max_pixels)
     if os.sep not in text and "/" not in text:
         bundled = bundled_sky_path(text)
         if bundled is not None and size is None:

@@ -5,10 +5,13 @@ so the plug-ins start ``skyseg worker`` from the user's skyseg environment and e
 through temporary image files. The protocol, one JSON object per line:
 
 * On start the worker writes ``{"ready": true, "protocol": 1, "version": ..., "pid": ...}``.
-* Request: ``{"id": ..., "op": "mask"|"replace"|"tint"|"relight"|"ping"|"methods"|"shutdown",
-  "input": path, "output": path, "overwrite": bool, "params": {...}}``. The parameters of each
-  operation are a dataclass below (:class:`MaskParams`, :class:`ReplaceParams`, ...); unknown
-  keys and wrong types are refused with a message that names them.
+* Request: ``{"id": ..., "op": "mask"|"replace"|"tint"|"relight"|"render"|"ping"|"methods"|
+  "schema"|"shutdown", "input": path, "output": path, "overwrite": bool, "params": {...}}``.
+  ``mask`` takes :class:`MaskParams`; the effects take the matte source (:class:`SourceParams`)
+  and the effect's fields as declared in :mod:`skyseg_core.effects.params`, and ``render`` a
+  chain of them (:class:`EffectRequest`); ``schema`` returns those declarations, which the
+  plug-ins build their dialogs from. Unknown keys, wrong types and values out of range are
+  refused with a message that names them.
 * Reply: ``{"id": ..., "ok": true, "output": ..., ...}`` or ``{"id": ..., "ok": false,
   "error": "...", "kind": "InputError"}``.
 
@@ -48,8 +51,8 @@ class MaskParams:
 
 
 @dataclasses.dataclass(frozen=True)
-class _EffectParams:
-    """What every effect shares: where the matte comes from, and an optional matte output."""
+class SourceParams:
+    """What every effect request shares: where the matte comes from, and an optional matte output."""
 
     method: str = "auto"
     refine: bool = True
@@ -60,58 +63,37 @@ class _EffectParams:
 
 
 @dataclasses.dataclass(frozen=True)
-class ReplaceParams(_EffectParams):
-    """Parameters of ``replace`` (see :func:`skyseg_core.effects.replace_sky` for units)."""
+class EffectRequest:
+    """Parameters of ``replace``, ``tint``, ``relight`` (one effect: the source fields above and
+    the effect's own, flat, as declared in :mod:`skyseg_core.effects.params`) and ``render`` (a
+    chain: ``steps``, each ``{"effect": name, ...its fields}``; ``layers``, a .ora file to write)."""
 
-    sky: str = "golden_hour"
-    shift_edge: float = 0.0
-    fade_edge: float = 0.0
-    color_match: float = 0.0
-    halo: float = 0.0
-    defocus: float = 0.0
-    flip: bool = False
-    position: tuple[float, float] = (0.5, 0.5)
-    scale: float = 1.0
-
-
-@dataclasses.dataclass(frozen=True)
-class TintParams(_EffectParams):
-    """Parameters of ``tint`` (see :func:`skyseg_core.effects.tint_sky`); colours are 0-255 RGB."""
-
-    stops: tuple[tuple[float, tuple[float, float, float]], ...] = (
-        (0.0, (255.0, 140.0, 60.0)),
-        (1.0, (70.0, 90.0, 170.0)),
-    )
-    angle: float = 90.0
-    mode: str = "soft_light"
-    strength: float = 1.0
-
-
-@dataclasses.dataclass(frozen=True)
-class RelightParams(_EffectParams):
-    """Parameters of ``relight``: ``target`` is a sky (preset name or file) or a temperature in K."""
-
-    target: str | float = 5500.0
-    strength: float = 1.0
+    source: SourceParams
+    steps: tuple
+    layers: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class NoParams:
-    """Operations without parameters (``ping``, ``methods``, ``shutdown``)."""
+    """Operations without parameters (``ping``, ``methods``, ``schema``, ``shutdown``)."""
 
+
+EFFECT_OPS = ("replace", "tint", "relight", "render")
 
 OPS: dict[str, type] = {
     "mask": MaskParams,
-    "replace": ReplaceParams,
-    "tint": TintParams,
-    "relight": RelightParams,
+    "replace": EffectRequest,
+    "tint": EffectRequest,
+    "relight": EffectRequest,
+    "render": EffectRequest,
     "ping": NoParams,
     "methods": NoParams,
+    "schema": NoParams,
     "shutdown": NoParams,
 }
 """Operation name -> its parameter dataclass."""
 
-_FILE_OPS = ("mask", "replace", "tint", "relight")
+_FILE_OPS = ("mask", *EFFECT_OPS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -266,7 +248,7 @@ def parse_request(line: str | bytes) -> Request:
     op = data.get("op")
     if not isinstance(op, str) or op not in OPS:
         raise InputError(f"unknown op {_name(op)}; choose one of: {', '.join(OPS)}")
-    params = from_dict(OPS[op], data.get("params"))
+    params = _effect_request(op, data.get("params")) if op in EFFECT_OPS else from_dict(OPS[op], data.get("params"))
     fields = {}
     for key in ("input", "output"):
         value = data.get(key)
@@ -279,6 +261,49 @@ def parse_request(line: str | bytes) -> Request:
     if not isinstance(overwrite, bool):
         raise InputError(f"'overwrite' must be true or false, got {_quote(overwrite)}")
     return Request(id=_plain_id(data.get("id")), op=op, params=params, overwrite=overwrite, **fields)
+
+
+def _effect_request(op: str, data: Any) -> EffectRequest:
+    """Split an effect request's params into the matte source and the effect's own fields
+    (checked against the declaration, which names the field, its range and the value)."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(f"params: expected an object, got {_quote(data)}")
+    source_keys = {f.name for f in dataclasses.fields(SourceParams)}
+    source = from_dict(SourceParams, {k: v for k, v in data.items() if k in source_keys})
+    rest = {k: v for k, v in data.items() if k not in source_keys}
+    if op != "render":
+        return EffectRequest(source, (_effect_step(op, rest, "params"),))
+    unknown = sorted(set(rest) - {"steps", "layers"})
+    if unknown:
+        raise InputError(f"params: unknown parameter {_name(unknown[0])}; valid: "
+                         f"{', '.join(sorted(source_keys | {'steps', 'layers'}))}")
+    steps = rest.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise InputError(f"params.steps: expected a list of one or more effects, got {_quote(steps)}")
+    chain = []
+    for i, step in enumerate(steps):
+        if not isinstance(step, dict) or not isinstance(step.get("effect"), str):
+            raise InputError(f"params.steps[{i}]: expected an object with \"effect\", got {_quote(step)}")
+        chain.append(_effect_step(step["effect"], {k: v for k, v in step.items() if k != "effect"},
+                                  f"params.steps[{i}]"))
+    layers = rest.get("layers")
+    if layers is not None and not isinstance(layers, str):
+        raise InputError(f"params.layers: expected a file path, got {_quote(layers)}")
+    return EffectRequest(source, tuple(chain), None if layers is None else _check_text(layers, "params.layers"))
+
+
+def _effect_step(effect: str, values: dict, where: str):
+    from .effects.params import effect_params
+
+    for key, value in values.items():
+        if isinstance(value, str):
+            _check_text(value, f"{where}.{key}")
+    try:
+        return effect_params(effect, values)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def _plain_id(value: Any) -> str | int | None:
@@ -304,8 +329,12 @@ def _reason(exc: BaseException) -> str:
 
 
 def schema() -> dict:
-    """Every operation's parameters with their defaults (what ``methods`` also reports)."""
-    return {op: to_dict(cls()) for op, cls in OPS.items() if cls is not NoParams}
+    """What the plug-ins build their dialogs from: every effect's declared fields, the looks,
+    sky presets and methods (:func:`skyseg_core.effects.params.schema`), and ``mask``'s fields."""
+    from .effects.params import schema as effect_schema
+
+    return {**effect_schema(), "protocol": PROTOCOL_VERSION, "mask": to_dict(MaskParams()),
+            "source": to_dict(SourceParams())}
 
 
 # -- the worker ------------------------------------------------------------------------------
@@ -315,8 +344,11 @@ class Worker:
     """Serves requests; methods stay loaded between them (see :func:`skyseg_core.methods.get_method`)."""
 
     def __init__(self, max_pixels: int | None = None):
+        from .pipeline import SkyCache
+
         self.max_pixels = max_pixels
         self.served = 0
+        self.skies = SkyCache(max_pixels)
 
     # Each handler returns the reply fields besides id/ok.
     def handle(self, request: Request) -> dict:
@@ -329,19 +361,13 @@ class Worker:
         return {"output": "pong", "version": __version__, "protocol": PROTOCOL_VERSION, "served": self.served}
 
     def _op_methods(self, request: Request) -> dict:
-        from .methods import _REGISTRY, list_methods
+        from .methods import list_methods, method_available
 
-        methods = [{"name": n, "description": d, "available": n == "auto" or _REGISTRY[n].available()}
-                   for n, d in list_methods()]
-        extra: dict[str, Any] = {}
-        try:
-            from .effects import BLEND_MODES
-            from .skygen import SKY_PRESETS
+        return {"output": [{"name": n, "description": d, "available": method_available(n)}
+                           for n, d in list_methods()]}
 
-            extra = {"skies": list(SKY_PRESETS), "blend_modes": list(BLEND_MODES)}
-        except ImportError:  # the effects are optional for mask-only use
-            pass
-        return {"output": methods, "params": schema(), **extra}
+    def _op_schema(self, request: Request) -> dict:
+        return {"output": schema()}
 
     def _op_shutdown(self, request: Request) -> dict:
         return {"output": "bye"}
@@ -351,111 +377,67 @@ class Worker:
 
         return load_image(request.input, max_pixels=self.max_pixels)
 
-    def _check_output(self, request: Request, suffixes: tuple[str, ...], shared_reads: tuple[str, ...] = ()) -> Path:
-        """Check every output of the request before any work: the main one and ``matte_output``.
+    def _check_outputs(self, request: Request, outputs: dict[str, Path], suffixes: tuple[str, ...],
+                       reads: tuple[Path, ...] = (), shared_reads: tuple[Path, ...] = ()) -> None:
+        """Check every output of the request before any work: the main one and the side files.
 
-        None may be the input, a side input (``params.matte``, a sky file) or another output.
+        None may be the input, a side input (a matte file, a sky file) or another output.
         """
         from .errors import OutputError
         from .io import check_output
         from .outputs import Job, plan_one
 
-        path = Path(request.output)
-        if path.suffix.lower() not in suffixes:
-            raise OutputError(f"output must end in {' or '.join(suffixes)}", path)
-        outputs = {"output": path}
-        matte_output = getattr(request.params, "matte_output", None)
-        if matte_output is not None:
-            if Path(matte_output).suffix.lower() != ".png":
-                raise OutputError("matte_output must end in .png", matte_output)
-            outputs["matte_output"] = Path(matte_output)
-        matte = getattr(request.params, "matte", None)
-        reads = (Path(matte),) if matte else ()
-        shared = tuple(Path(name) for name in shared_reads if name and Path(name).is_file())
-        plan_one(Job(Path(request.input), outputs, reads=reads), shared)
+        if outputs["output"].suffix.lower() not in suffixes:
+            raise OutputError(f"output must end in {' or '.join(suffixes)}", outputs["output"])
+        for role, suffix in (("matte", ".png"), ("layers", ".ora")):
+            if role in outputs and outputs[role].suffix.lower() != suffix:
+                raise OutputError(f"{'matte_output' if role == 'matte' else role} must end in {suffix}",
+                                  outputs[role])
+        plan_one(Job(Path(request.input), outputs, reads=reads), shared_reads)
         for out in outputs.values():
             check_output(out, overwrite=request.overwrite, source=request.input)
-        return path
-
-    def _matte(self, image: np.ndarray, params) -> tuple[np.ndarray, dict]:
-        from .matte import check_matte
-        from .methods import resolve_name
-        from .segment import segment
-
-        if getattr(params, "matte", None):
-            from .io import load_matte
-
-            matte = load_matte(params.matte, max_pixels=self.max_pixels)
-            if matte.shape != image.shape[:2]:
-                raise InputError(f"matte is {matte.shape[1]}x{matte.shape[0]} but the image is "
-                                 f"{image.shape[1]}x{image.shape[0]}", params.matte)
-            return check_matte(matte), {"method": "file"}
-        method = resolve_name(params.method)
-        return segment(image, method=method, refine=params.refine), {"method": method}
 
     def _op_mask(self, request: Request) -> dict:
         from .io import save_matte
+        from .pipeline import MatteSource, find_matte
 
-        target = self._check_output(request, (".png",))
+        target = Path(request.output)
+        self._check_outputs(request, {"output": target}, (".png",))
         image = self._load(request)
-        matte, info = self._matte(image, request.params)
-        if request.params.invert:
+        p: MaskParams = request.params
+        matte, method = find_matte(image, MatteSource(p.method, p.refine), max_pixels=self.max_pixels)
+        if p.invert:
             matte = (np.float32(1.0) - matte).astype(np.float32)
         save_matte(target, matte, overwrite=request.overwrite, source=request.input)
         return {"output": str(target), "size": [image.shape[1], image.shape[0]],
-                "sky_fraction": round(float(matte.mean()), 4), **info}
+                "sky_fraction": round(float(matte.mean()), 4), "method": method}
 
-    def _effect(self, request: Request, apply: Callable[[np.ndarray, np.ndarray], np.ndarray],
-                shared_reads: tuple[str, ...] = ()) -> dict:
-        from .io import all_or_nothing, save_image, save_matte
+    def _render(self, request: Request) -> dict:
+        """``replace``, ``tint``, ``relight`` and ``render``: one chain through the pipeline."""
+        from .pipeline import MatteSource, load_photo, write_rendered
 
-        target = self._check_output(request, (".png", ".tif", ".tiff"), shared_reads)
-        image = self._load(request)
-        matte, info = self._matte(image, request.params)
-        result = apply(image, matte)
-        reply = {"output": str(target), "size": [image.shape[1], image.shape[0]], **info}
-        with all_or_nothing():  # the output and matte_output are written both or neither
-            save_image(target, result, overwrite=request.overwrite, source=request.input)
-            if request.params.matte_output:
-                save_matte(request.params.matte_output, matte, overwrite=request.overwrite, source=request.input)
-                reply["matte_output"] = request.params.matte_output
+        p: EffectRequest = request.params
+        src = p.source
+        outputs = {"output": Path(request.output)}
+        if src.matte_output:
+            outputs["matte"] = Path(src.matte_output)
+        if p.layers:
+            outputs["layers"] = Path(p.layers)
+        reads = (Path(src.matte),) if src.matte else ()
+        self._check_outputs(request, outputs, (".png", ".tif", ".tiff"), reads, self.skies.files(p.steps))
+        image, matte, method = load_photo(request.input, MatteSource(src.method, src.refine, src.matte),
+                                          overwrite=request.overwrite, max_pixels=self.max_pixels)
+        report = write_rendered(request.input, image, matte, "file" if src.matte else method, p.steps, outputs,
+                                overwrite=request.overwrite, skies=self.skies)
+        reply = {"output": report["output"], "size": [image.shape[1], image.shape[0]], "method": report["method"],
+                 "sky_fraction": report["sky_fraction"]}
+        if "matte" in report:
+            reply["matte_output"] = report["matte"]
+        if "layers" in report:
+            reply["layers"] = report["layers"]
         return reply
 
-    def _sky(self, name: str) -> np.ndarray:
-        from .skygen import load_sky
-
-        return load_sky(name, max_pixels=self.max_pixels)
-
-    def _op_replace(self, request: Request) -> dict:
-        from .effects import replace_sky
-
-        p: ReplaceParams = request.params
-
-        def apply(image, matte):
-            return replace_sky(image, matte, self._sky(p.sky), shift_edge=p.shift_edge, fade_edge=p.fade_edge,
-                               color_match=p.color_match, halo=p.halo, defocus=p.defocus, flip=p.flip,
-                               position=p.position, scale=p.scale)
-
-        return self._effect(request, apply, shared_reads=(p.sky,))
-
-    def _op_tint(self, request: Request) -> dict:
-        from .effects import tint_sky
-
-        p: TintParams = request.params
-        stops = tuple((pos, tuple(c / 255.0 for c in colour)) for pos, colour in p.stops)
-        return self._effect(request, lambda image, matte: tint_sky(
-            image, matte, stops=stops, angle=p.angle, mode=p.mode, strength=p.strength))
-
-    def _op_relight(self, request: Request) -> dict:
-        from .effects import relight
-
-        p: RelightParams = request.params
-
-        def apply(image, matte):
-            target = p.target if isinstance(p.target, float) else self._sky(p.target)
-            return relight(image, matte, target, strength=p.strength)
-
-        return self._effect(request, apply, shared_reads=(p.target,) if isinstance(p.target, str) else ())
+    _op_replace = _op_tint = _op_relight = _op_render = _render
 
 
 def _error_reply(request_id: Any, exc: BaseException) -> dict:
@@ -534,5 +516,5 @@ def main(max_pixels: int | None = None) -> int:
     return 0
 
 
-__all__ = ["OPS", "PROTOCOL_VERSION", "MaskParams", "ReplaceParams", "TintParams", "RelightParams", "Request",
+__all__ = ["OPS", "PROTOCOL_VERSION", "EffectRequest", "MaskParams", "SourceParams", "Request",
            "Worker", "from_dict", "to_dict", "parse_request", "schema", "serve", "main"]

@@ -44,7 +44,8 @@ def test_replace_reuses_a_given_matte_and_keeps_16_bit(tmp_path):
     matte = np.zeros(truth.shape, np.float32)
     matte[:10] = 1.0  # deliberately not the true sky: the file must be used as given
     save_matte(tmp_path / "hand.png", matte)
-    assert main(["replace", str(src), "--sky", "storm", "-o", str(tmp_path / "r.png"), "--matte", str(tmp_path / "hand.png")]) == 0
+    assert main(["replace", str(src), "--sky", "storm", "-o", str(tmp_path / "r.png"), "--matte", str(tmp_path / "hand.png"),
+                 "--look", "plain"]) == 0
     result = load_image(tmp_path / "r.png")
     assert result.dtype == np.uint16
     assert np.array_equal(result[10:], image[10:]) and not np.array_equal(result[:10], image[:10])
@@ -91,8 +92,11 @@ def test_batch_goes_on_after_a_bad_input(tmp_path, photo, capsys):
     ["replace", "--sky", "sunset", "--position", "left"],
     ["tint", "--stops", "0:#ff0000"],
     ["tint", "--mode", "dissolve"],
-    ["relight", "--target", "not_a_sky"],
-    ["relight", "--target", "3000K", "--strength", "5"],
+    ["relight", "--sky", "not_a_sky"],
+    ["relight", "--temperature", "3000", "--strength", "5"],
+    ["relight", "--temperature", "300"],
+    ["replace", "--sky", "sunset", "--look", "moody"],
+    ["replace", "--sky", "sunset", "--all"],
 ])
 def test_bad_options_exit_2(tmp_path, photo, args, capsys):
     path, _, _ = photo
@@ -107,8 +111,8 @@ def test_bad_options_exit_2(tmp_path, photo, args, capsys):
 
 def test_relight_by_temperature_and_by_sky(tmp_path, photo):
     path, image, truth = photo
-    assert main(["relight", str(path), "-o", str(tmp_path / "warm.png"), "--target", "3000K"]) == 0
-    assert main(["relight", str(path), "-o", str(tmp_path / "sunset.png"), "--target", "sunset", "--strength", "0.5"]) == 0
+    assert main(["relight", str(path), "-o", str(tmp_path / "warm.png"), "--temperature", "3000"]) == 0
+    assert main(["relight", str(path), "-o", str(tmp_path / "sunset.png"), "--sky", "sunset", "--strength", "0.5"]) == 0
     warm = load_image(tmp_path / "warm.png").astype(int)
     ground = ~truth
     assert (warm[ground][:, 0] - warm[ground][:, 2]).mean() > (image[ground][:, 0].astype(int) - image[ground][:, 2]).mean()

@@ -10,18 +10,39 @@ import numpy as np
 import pytest
 from conftest import synthetic_landscape
 
+from skyseg_core import effects
 from skyseg_core.effects import (
     BLEND_MODES,
+    NoSkyError,
+    RelightParams,
+    TintParams,
     blend,
     estimate_sky_blur,
     kelvin_to_rgb,
-    relight,
-    replace_sky,
-    tint_sky,
+    replace_preset,
 )
 from skyseg_core.effects import _color as C
 from skyseg_core.errors import InputError, MatteError
 from skyseg_core.skygen import SKY_PRESETS, load_sky, make_sky
+
+# The engine's properties are tested one control at a time: from a base with every control off
+# and no matte clean-up (the recipe's defaults and the clean-up are tested in test_recipe.py).
+RAW_REPLACE = replace_preset("plain", cleanup=0.0)
+RAW_TINT = TintParams(cleanup=0.0, strength=1.0)
+RAW_RELIGHT = RelightParams(cleanup=0.0, strength=1.0)
+
+
+def replace_sky(image, matte, sky, **changes):
+    return effects.replace_sky(image, matte, sky, RAW_REPLACE, **changes)
+
+
+def tint_sky(image, matte, **changes):
+    return effects.tint_sky(image, matte, RAW_TINT, **changes)
+
+
+def relight(image, matte, target, **changes):
+    return effects.relight(image, matte, target, RAW_RELIGHT, **changes)
+
 
 GOLDEN = Path(__file__).parent / "golden"
 REGEN = os.environ.get("SKYSEG_REGEN_GOLDEN") == "1"
@@ -173,7 +194,7 @@ def test_larger_fade_widens_the_transition_band():
     matte = np.zeros((120, 120), np.float32)
     matte[:60] = 1
     white = uniform_sky((255, 255, 255))
-    widths = [_band_width(replace_sky(image, matte, white, fade_edge=f)) for f in (0.0, 2.0, 6.0)]
+    widths = [_band_width(replace_sky(image, matte, white, fade_edge=f)) for f in (0.0, 2.0, 5.0)]
     assert widths[0] == 0 and widths[0] < widths[1] < widths[2]
 
 
@@ -254,10 +275,13 @@ def test_bad_matte_raises_matte_error(scene, sky):
         replace_sky(image, matte.astype(np.float64), sky)
 
 
-def test_image_without_sky_is_unchanged(sky):
+def test_image_without_sky_is_refused(sky):
     image, _ = synthetic_landscape(60, 80)
     matte = np.zeros((60, 80), np.float32)
-    assert np.array_equal(replace_sky(image, matte, sky, fade_edge=2, shift_edge=2, defocus=1), image)
+    with pytest.raises(NoSkyError, match="nothing replaced"):
+        replace_sky(image, matte, sky, fade_edge=2, shift_edge=2, defocus=1)
+    with pytest.raises(NoSkyError, match="nothing tinted"):
+        tint_sky(image, matte)
 
 
 # ------------------------------------------------------------------------------------ tint

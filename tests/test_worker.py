@@ -12,16 +12,14 @@ import pytest
 from conftest import ROOT, synthetic_landscape
 
 from skyseg_core import effects
+from skyseg_core.effects.params import ReplaceParams, TintParams
 from skyseg_core.errors import InputError
 from skyseg_core.io import load_image, load_matte, save_image, save_matte
 from skyseg_core.segment import segment
 from skyseg_core.skygen import load_sky
 from skyseg_core.worker import (
     MaskParams,
-    ReplaceParams,
-    TintParams,
     Worker,
-    from_dict,
     parse_request,
     schema,
     serve,
@@ -56,8 +54,16 @@ def client():
     ('{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"method": 3}}', "params.method: expected a string"),
     ('{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"refine": "yes"}}', "params.refine: expected true or false"),
     ('{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"fade": 1}}', "unknown parameter 'fade'"),
-    ('{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"position": [0.5]}}', "expected a list of 2 items"),
-    ('{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"halo": NaN}}', "finite number"),
+    ('{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"position": [0.5]}}', r"position must be a pair"),
+    ('{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"halo": NaN}}', r"halo must be in 0..1, got nan"),
+    ('{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"halo": 3}}', r"params: halo must be in 0..1, got 3"),
+    ('{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"target": 3}}', r"unknown replace parameter 'target'"),
+    ('{"id": 1, "op": "tint", "input": "a", "output": "b", "params": {"mode": "dissolve"}}', r"mode must be one of"),
+    ('{"id": 1, "op": "render", "input": "a", "output": "b", "params": {"steps": []}}', r"params.steps: expected a list"),
+    ('{"id": 1, "op": "render", "input": "a", "output": "b", "params": {"steps": [{"effect": "blur"}]}}',
+     r"params.steps\[0\]: unknown effect 'blur'"),
+    ('{"id": 1, "op": "render", "input": "a", "output": "b", "params": {"steps": [{"effect": "tint", "angle": 999}]}}',
+     r"params.steps\[0\]: angle must be in -360..360 deg, got 999"),
     ('{"id": 1, "op": "ping", "extra": 1}', "unknown request field 'extra'"),
 ])
 def test_bad_requests_are_refused_with_a_message(line, message):
@@ -67,12 +73,19 @@ def test_bad_requests_are_refused_with_a_message(line, message):
 
 def test_params_round_trip_through_json():
     params = ReplaceParams(sky="storm", position=(0.25, 0.75), flip=True, fade_edge=4.0)
-    assert from_dict(ReplaceParams, json.loads(json.dumps(to_dict(params)))) == params
-    tint = from_dict(TintParams, {"stops": [[0, [10, 20, 30]], [1, [1, 2, 3]]], "angle": 45})
-    assert tint.stops == ((0.0, (10.0, 20.0, 30.0)), (1.0, (1.0, 2.0, 3.0))) and tint.angle == 45.0
-    relight = parse_request('{"op": "relight", "input": "a", "output": "b", "params": {"target": "storm"}}')
-    assert relight.params.target == "storm"
-    assert parse_request('{"op": "relight", "input": "a", "output": "b", "params": {"target": 3200}}').params.target == 3200.0
+    line = json.dumps({"op": "replace", "input": "a", "output": "b", "params": params.to_dict()})
+    assert parse_request(line).params.steps == (params,)
+    tint = parse_request(json.dumps({"op": "tint", "input": "a", "output": "b",
+                                     "params": {"stops": [[0, [10, 20, 30]], [1, "#010203"]], "angle": 45}}))
+    assert tint.params.steps == (TintParams(stops=((0.0, "#0a141e"), (1.0, "#010203")), angle=45.0),)
+    relight = parse_request('{"op": "relight", "input": "a", "output": "b", "params": {"sky": "storm"}}')
+    assert relight.params.steps[0].sky == "storm"
+    warm = parse_request('{"op": "relight", "input": "a", "output": "b", "params": {"temperature": 3200, "method": "color"}}')
+    assert warm.params.steps[0].temperature == 3200.0 and warm.params.source.method == "color"
+    chain = parse_request(json.dumps({"op": "render", "input": "a", "output": "b", "params": {
+        "steps": [{"effect": "replace", "sky": "night"}, {"effect": "tint", "strength": 0.2}], "layers": "x.ora"}}))
+    assert [type(step).__name__ for step in chain.params.steps] == ["ReplaceParams", "TintParams"]
+    assert chain.params.layers == "x.ora"
     assert schema()["mask"] == to_dict(MaskParams())
 
 
@@ -137,7 +150,8 @@ def test_worker_process_survives_malformed_request(client, photo, tmp_path):
     assert client.request("ping")["output"] == "pong"
     methods = client.request("methods")
     assert {"name": "color"}.items() <= next(m for m in methods["output"] if m["name"] == "color").items()
-    assert methods["params"]["replace"]["sky"]
+    described = client.request("schema")["output"]
+    assert [f["name"] for f in described["effects"]["replace"]][0] == "sky"
 
 
 def test_worker_killed_during_a_request_is_detected():
@@ -205,11 +219,13 @@ def test_stray_prints_go_to_stderr_not_the_protocol():
 @pytest.mark.parametrize(("op", "params", "apply"), [
     ("replace", {"sky": "storm", "fade_edge": 2.0, "flip": True},
      lambda im, m: effects.replace_sky(im, m, load_sky("storm"), fade_edge=2.0, flip=True)),
-    ("tint", {"stops": [[0, [255, 0, 0]], [1, [0, 0, 255]]], "angle": 45, "mode": "multiply", "strength": 0.5},
+    ("tint", {"stops": [[0, "#ff0000"], [1, [0, 0, 255]]], "angle": 45, "mode": "multiply", "strength": 0.5},
      lambda im, m: effects.tint_sky(im, m, stops=((0.0, (1.0, 0.0, 0.0)), (1.0, (0.0, 0.0, 1.0))), angle=45.0,
                                     mode="multiply", strength=0.5)),
-    ("relight", {"target": 3200, "strength": 0.8}, lambda im, m: effects.relight(im, m, 3200.0, strength=0.8)),
-    ("relight", {"target": "sunset"}, lambda im, m: effects.relight(im, m, load_sky("sunset"))),
+    ("relight", {"temperature": 3200, "strength": 0.8}, lambda im, m: effects.relight(im, m, 3200.0, strength=0.8)),
+    ("relight", {"sky": "sunset"}, lambda im, m: effects.relight(im, m, load_sky("sunset"))),
+    ("render", {"steps": [{"effect": "replace", "sky": "night", "halo": 0.5}, {"effect": "tint", "strength": 0.3}]},
+     lambda im, m: effects.tint_sky(effects.replace_sky(im, m, load_sky("night"), halo=0.5), m, strength=0.3)),
 ])
 def test_each_effect_through_the_client_equals_the_library(client, photo, tmp_path, op, params, apply):
     out, matte_out = tmp_path / f"{op}.png", tmp_path / f"{op}_matte.png"
@@ -231,7 +247,7 @@ def test_effect_reuses_a_given_matte_and_checks_its_size(client, photo, tmp_path
     assert reply["method"] == "file"
     assert np.array_equal(load_image(tmp_path / "r.png"), effects.replace_sky(image, half, load_sky("night")))
     save_matte(tmp_path / "small.png", np.zeros((3, 3), np.float32))
-    with pytest.raises(skyseg_client.RequestFailed, match="matte is 3x3 but the image is 120x90"):
+    with pytest.raises(skyseg_client.RequestFailed, match="matte is 3x3, the photo 120x90"):
         client.request("tint", photo, tmp_path / "t.png", {"matte": str(tmp_path / "small.png")})
     with pytest.raises(skyseg_client.RequestFailed, match="sky"):
         client.request("replace", photo, tmp_path / "r2.png", {"sky": "no-such-sky-preset"})

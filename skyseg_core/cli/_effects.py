@@ -1,12 +1,15 @@
-"""What the effect commands (replace, tint, relight) share: matte source, side outputs, the loop."""
+"""What the effect commands (replace, tint, relight) share: options generated from the declared
+parameters (:mod:`skyseg_core.effects.params`), the matte source, side outputs and the loop.
+
+Each command only says which effect it runs; the work is :func:`skyseg_core.pipeline.render_file`.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import sys
+import typing
 from pathlib import Path
-
-import numpy as np
 
 from ..errors import InputError, OutputError
 from ..outputs import Job
@@ -15,10 +18,86 @@ from ._common import (
     add_output_arguments,
     make_folder,
     output_path_for,
+    printable,
     run_batch,
 )
 
 _WRITABLE = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
+
+
+def option_name(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _pair(text: str) -> tuple[float, float]:
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected X,Y (two numbers), got {text!r}") from None
+    return x, y
+
+
+def _stops(text: str):
+    from ..effects.params import parse_stops_text
+
+    try:
+        return parse_stops_text(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_param_options(parser: argparse.ArgumentParser, cls, title: str, skip: tuple[str, ...] = (),
+                      extra_help: dict[str, str] | None = None) -> None:
+    """One option per declared field of ``cls`` (name, range, unit, default and help from the
+    declaration). Options left out stay unset, so a look or another default can fill them."""
+    from ..effects.params import controls, stops_text
+
+    hints = typing.get_type_hints(cls)
+    group = parser.add_argument_group(title)
+    for name, (f, ctl) in controls(cls).items():
+        if name in skip:
+            continue
+        hint = hints[name]
+        default = f.default
+        shown = {tuple[tuple[float, str], ...]: lambda v: stops_text(v),
+                 tuple[float, float]: lambda v: ",".join(f"{x:g}" for x in v)}.get(hint, lambda v: f"{v:g}"
+                                                                                    if isinstance(v, float) else v)
+        text = ctl.help + (f" ({ctl.describe_range()})" if ctl.describe_range() and not ctl.choices else "")
+        text += (extra_help or {}).get(name, "")
+        if default is not None and hint is not bool:
+            text += f"; default {shown(default)}"
+        text = text.replace("%", "%%")
+        kwargs: dict = {"dest": name, "default": argparse.SUPPRESS, "help": text}
+        if hint is bool:
+            group.add_argument(option_name(name), action=argparse.BooleanOptionalAction, **kwargs)
+            continue
+        if hint is float:
+            kwargs.update(type=_number, metavar=ctl.unit.upper() if ctl.unit and ctl.unit != "%" else "N")
+            if ctl.unit == "%":
+                kwargs["metavar"] = "PCT"
+        elif hint == tuple[float, float]:
+            kwargs.update(type=_pair, metavar="X,Y")
+        elif hint == tuple[tuple[float, str], ...]:
+            kwargs.update(type=_stops, metavar="P:#RRGGBB,...")
+        elif ctl.choices is not None:
+            kwargs.update(choices=ctl.choices)
+        else:
+            kwargs.update(metavar=name.upper())
+        group.add_argument(option_name(name), **kwargs)
+
+
+def given_params(args: argparse.Namespace, cls) -> dict:
+    """The fields of ``cls`` the user set on the command line."""
+    from ..effects.params import controls
+
+    return {name: getattr(args, name) for name in controls(cls) if hasattr(args, name)}
 
 
 def add_effect_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +111,9 @@ def add_effect_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write a layered OpenRaster file (GIMP, Krita); with several inputs, a folder")
     parser.add_argument("--matte-out", metavar="FILE.png",
                         help="also write the matte used as a PNG; with several inputs, a folder")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="a photo without sky is reported and skipped, and the run still exits 0 "
+                             "(default: exit status 3)")
 
 
 def side_path(value: str | None, source: Path, suffix: str, n_inputs: int) -> Path | None:
@@ -54,84 +136,72 @@ def result_suffix(source: Path, tag: str) -> str:
     return f"_{tag}{ext if ext in _WRITABLE else '.png'}"
 
 
-def run_effect(args: argparse.Namespace, tag: str,
-               apply: Callable[[np.ndarray, np.ndarray, bool], tuple[np.ndarray, list | None, dict]],
-               shared_reads: tuple[Path, ...] = ()) -> int:
-    """Run one effect over the inputs.
+Variant = tuple[str, list]
+"""(name tag of the output, the chain of effect steps)."""
 
-    ``apply(image, matte, want_layers)`` returns ``(result, layers or None, info)``;
-    ``shared_reads`` are the files every input's effect reads (a sky image), never written.
-    An input's outputs (result, layers, matte) are written all together or not at all.
+
+def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> int:
+    """Run the effect chains ``variants`` over the inputs (one result per input and variant).
+
+    With one variant the result is ``<stem>_<tag>.<ext>``; with several (``--all`` skies) each
+    is ``<stem>_<tag>_<variant>.<ext>`` (layered files and side mattes likewise). An input's
+    outputs are written all together or not at all; a photo without sky is reported in one
+    line and skipped (exit status 3 unless ``--keep-going``).
     """
-    from ..io import all_or_nothing, check_output, load_image, load_matte, save_image, save_matte
+    from ..effects import NoSkyError
     from ..methods import resolve_name
-    from ..ora import write_ora
-    from ..segment import segment
+    from ..pipeline import MatteSource, SkyCache, load_photo, write_rendered
 
     method = None if args.matte else resolve_name(args.method)
     for value, option in ((args.layers, "--layers"), (args.matte_out, "--matte-out")):
         if value and (Path(value).is_dir() or value.endswith(("/", "\\"))):
             make_folder(value, option)
-    n_inputs = len(args.inputs)
+    n_inputs = len(args.inputs) * len(variants)
+    skies = SkyCache(args.max_pixels)
+
+    def named(suffix: str, variant: str) -> str:
+        if len(variants) == 1:
+            return suffix
+        stem, _, ext = suffix.rpartition(".")
+        return f"{stem}_{variant}.{ext}"
 
     def plan(path: Path) -> Job:
-        outputs = {"output": output_path_for(path, args, result_suffix(path, tag), n_inputs)}
-        layers_path = side_path(args.layers, path, ".ora", n_inputs)
-        if layers_path is not None:
-            if layers_path.suffix.lower() != ".ora":
-                raise OutputError("--layers writes OpenRaster; give a .ora file name", layers_path)
-            outputs["layers"] = layers_path
-        matte_out = side_path(args.matte_out, path, ".png", n_inputs)
+        outputs = {}
+        for variant, _ in variants:
+            key = "" if len(variants) == 1 else f":{variant}"
+            outputs["output" + key] = output_path_for(path, args, named(result_suffix(path, tag), variant), n_inputs)
+            layers_path = side_path(args.layers, path, named(".ora", variant), n_inputs)
+            if layers_path is not None:
+                if layers_path.suffix.lower() != ".ora":
+                    raise OutputError("--layers writes OpenRaster; give a .ora file name", layers_path)
+                outputs["layers" + key] = layers_path
+        matte_out = side_path(args.matte_out, path, ".png", len(args.inputs))
         if matte_out is not None:
             outputs["matte"] = matte_out
-        matte_in = side_path(args.matte, path, ".png", n_inputs)
+        matte_in = side_path(args.matte, path, ".png", len(args.inputs))
         return Job(path, outputs, reads=(matte_in,) if matte_in is not None else ())
 
     def process(job: Job) -> dict:
-        path = job.source
-        target, layers_path, matte_out = (job.outputs.get(role) for role in ("output", "layers", "matte"))
-        for out in job.outputs.values():
-            check_output(out, overwrite=args.overwrite, source=path)  # fail before the work
-        image = load_image(path, max_pixels=args.max_pixels)
-        if job.reads:
-            matte_path = job.reads[0]
-            matte = load_matte(matte_path, max_pixels=args.max_pixels)
-            if matte.shape != image.shape[:2]:
-                raise InputError(f"matte is {matte.shape[1]}x{matte.shape[0]}, the photo "
-                                 f"{image.shape[1]}x{image.shape[0]}; they must match", matte_path)
-        else:
-            matte = segment(image, method=method, refine=args.refine)
-        result, layers, info = apply(image, matte, layers_path is not None)
-        report = {"output": str(target), "method": method or "matte file", **info}
-        with all_or_nothing():
-            save_image(target, result, overwrite=args.overwrite, source=path)
-            if layers_path is not None:
-                write_ora(layers_path, layers, (image.shape[1], image.shape[0]), overwrite=args.overwrite,
-                          merged=result)
-                report["layers"] = str(layers_path)
-            if matte_out is not None:
-                save_matte(matte_out, matte, overwrite=args.overwrite, source=path)
-                report["matte"] = str(matte_out)
-        return report
+        matte_source = MatteSource(method=method or "auto", refine=args.refine,
+                                   file=job.reads[0] if job.reads else None)
+        image, matte, used = load_photo(job.source, matte_source, job.outputs.values(), overwrite=args.overwrite,
+                                        max_pixels=args.max_pixels)
+        reports = []
+        for variant, steps in variants:
+            key = "" if len(variants) == 1 else f":{variant}"
+            outputs = {role: job.outputs[role + key] for role in ("output", "layers") if role + key in job.outputs}
+            if "matte" in job.outputs and not reports:
+                outputs["matte"] = job.outputs["matte"]
+            try:
+                report = write_rendered(job.source, image, matte, used, steps, outputs, overwrite=args.overwrite,
+                                        skies=skies)
+            except NoSkyError as exc:
+                if not args.keep_going:
+                    raise
+                print(f"skyseg: {printable(exc)}", file=sys.stderr, flush=True)
+                return {"skipped": "no sky", "sky_share": round(exc.share, 5)}
+            reports.append(report if len(variants) == 1 else {"variant": variant, **report})
+        return reports[0] if len(reports) == 1 else {"outputs": reports}
 
-    return run_batch(args.inputs, process, args, what=tag, plan=plan, shared_reads=shared_reads)
-
-
-def shared_file(value: str | None) -> tuple[Path, ...]:
-    """``(Path(value),)`` when an option names an existing file (a sky image), else ``()``."""
-    return (Path(value),) if value and Path(value).is_file() else ()
-
-
-def percent(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-
-
-def pair(text: str) -> tuple[float, float]:
-    try:
-        x, y = (float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected X,Y (two numbers 0..1), got {text!r}") from None
-    return x, y
+    shared = skies.files([step for _, steps in variants for step in steps])
+    return run_batch(args.inputs, process, args, what=tag, plan=plan, shared_reads=shared)

@@ -2,52 +2,35 @@
 
 from __future__ import annotations
 
-from ._effects import add_effect_arguments, pair, percent, run_effect, shared_file
+from ._effects import add_effect_arguments, add_param_options, given_params, run_effect
 
 
 def register(subparsers) -> None:
+    from ..effects.params import REPLACE_PRESETS, ReplaceParams
+    from ..skygen import SKY_PRESETS
+
     parser = subparsers.add_parser(
         "replace", help="replace the sky with a preset, bundled or own sky image",
         description="Replace the sky of each photo. The new sky is scaled to cover the sky region with its "
-                    "horizon on the photo's sky border and blended in linear light. Writes <stem>_replaced.<ext>.")
+                    "horizon on the photo's sky border, the foreground is relit and colour matched toward its "
+                    "light, and it is blended in linear light. Writes <stem>_replaced.<ext>. "
+                    f"Skies: {', '.join(SKY_PRESETS)}, an image file, or a folder of your own skies "
+                    "(FOLDER/NAME picks one by name; FOLDER with --all uses each).")
     add_effect_arguments(parser)
-    parser.add_argument("--sky", required=True, metavar="FILE|PRESET",
-                        help="sky image file, or a preset (see `skyseg make-sky --help`), e.g. golden_hour")
-    controls = parser.add_argument_group("controls")
-    controls.add_argument("--shift-edge", type=percent, default=0.0, metavar="PCT",
-                          help="grow (+) or shrink (-) the sky, percent of the longer side (default 0)")
-    controls.add_argument("--fade-edge", type=percent, default=0.0, metavar="PCT",
-                          help="feather the edge, percent of the longer side (default 0)")
-    controls.add_argument("--color-match", type=percent, default=0.0, metavar="0..1",
-                          help="harmonise the foreground's light with the new sky (default 0)")
-    controls.add_argument("--halo", type=percent, default=0.0, metavar="0..1",
-                          help="edge light: the sky's light spilling over the horizon (default 0)")
-    controls.add_argument("--defocus", type=percent, default=0.0, metavar="0..1",
-                          help="blur the new sky to the original sky's estimated blur (1 = match; default 0)")
-    controls.add_argument("--flip", action="store_true", help="mirror the new sky left-right")
-    controls.add_argument("--position", type=pair, default=(0.5, 0.5), metavar="X,Y",
-                          help="pan the new sky: X 0..1 left-right, Y 0.5 = horizon on the border (default 0.5,0.5)")
-    controls.add_argument("--scale", type=percent, default=1.0, metavar="S",
-                          help="extra zoom of the new sky (default 1)")
+    parser.add_argument("--look", choices=tuple(REPLACE_PRESETS), default="natural",
+                        help="a set of control values to start from; options given override it (default natural)")
+    parser.add_argument("--all", action="store_true",
+                        help="with --sky FOLDER: one result per sky in it, <stem>_replaced_<sky>.<ext>")
+    add_param_options(parser, ReplaceParams, "controls",
+                      extra_help={"sky": f" ({', '.join(SKY_PRESETS)}; a file; FOLDER/NAME; FOLDER with --all)"})
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    import numpy as np
+    from ..effects.params import ReplaceParams, replace_preset
+    from ..skygen import sky_choices
 
-    from ..effects import replace_sky, replace_sky_layers
-    from ..skygen import load_sky
-
-    sky = load_sky(args.sky, max_pixels=args.max_pixels)
-    params = dict(shift_edge=args.shift_edge, fade_edge=args.fade_edge, color_match=args.color_match,
-                  halo=args.halo, defocus=args.defocus, flip=args.flip, position=args.position, scale=args.scale)
-    replace_sky(np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2), np.float32), sky[:2, :2], **params)  # bad values fail once
-
-    def apply(image, matte, want_layers):
-        if want_layers:
-            result, layers = replace_sky_layers(image, matte, sky, **params)
-        else:
-            result, layers = replace_sky(image, matte, sky, **params), None
-        return result, layers, {"sky_fraction": round(float(matte.mean()), 4)}
-
-    return run_effect(args, "replaced", apply, shared_reads=shared_file(args.sky))
+    params = replace_preset(args.look, **given_params(args, ReplaceParams))
+    skies = sky_choices(params.sky, every=args.all)
+    variants = [(name, [params.replace(sky=sky)]) for name, sky in skies]
+    return run_effect(args, "replaced", variants)

@@ -11,6 +11,8 @@ from ..errors import InputError
 from ..matte import check_image, check_matte, to_float_rgb
 from . import _color as C
 from . import _geometry as G
+from ._cleanup import clean_matte, require_sky
+from .params import ReplaceParams
 
 STATS_SIZE = 384
 """Longer side at which colour statistics and the edge light are computed (they are smooth)."""
@@ -54,7 +56,7 @@ class Replacement:
     """The matte actually used (after shift, fade and the edge clean-up when the layers are
     asked for; after shift and fade otherwise), float32 (H, W)."""
     foreground: np.ndarray | None = None
-    """The colour-matched foreground (codes), when colour match is on."""
+    """The relit and colour-matched foreground (codes), when lighting or colour match is on."""
     lit_foreground: np.ndarray | None = None
     """The foreground with the edge light (codes, full frame) when the halo is on."""
     sky: np.ndarray | None = None
@@ -70,30 +72,20 @@ def _mean_colour(linear: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, fl
     return (linear * weight[..., None]).reshape(-1, 3).sum(axis=0) / total, total / weight.size
 
 
-def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_edge: float = 0.0,
-            fade_edge: float = 0.0, color_match: float = 0.0, halo: float = 0.0, defocus: float = 0.0,
-            flip: bool = False, position: tuple[float, float] = (0.5, 0.5), scale: float = 1.0,
+def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, p: ReplaceParams,
             full_sky: bool = False) -> Replacement:
-    """The engine behind :func:`skyseg_core.effects.replace_sky` (see there for the parameters)."""
+    """The engine behind :func:`skyseg_core.effects.replace_sky` (see there; ``p`` is validated)."""
     check_image(image)
     check_matte(matte, image.shape[:2])
     check_image(sky)
-    shift_edge = check_unit("shift_edge", shift_edge, -20.0, 20.0)
-    fade_edge = check_unit("fade_edge", fade_edge, 0.0, 20.0)
-    color_match = check_unit("color_match", color_match)
-    halo = check_unit("halo", halo)
-    defocus = check_unit("defocus", defocus, 0.0, 4.0)
-    scale = check_unit("scale", scale, 0.1, 20.0)
-    try:
-        px, py = (float(v) for v in position)
-    except (TypeError, ValueError):
-        raise InputError(f"position must be a pair (x, y), got {position!r}") from None
-    px, py = check_unit("position x", px), check_unit("position y", py)
+    matte = clean_matte(matte, p.cleanup)
+    require_sky(matte, "nothing replaced")
+    return _replace(image, matte, sky, p, full_sky)
 
+
+def _replace(image, matte, sky, p: ReplaceParams, full_sky: bool) -> Replacement:
     if image.shape[1] == 1:  # OpenCV reads (H, 1, 3) arrays as scalars: run on two columns
-        rep = replace(np.repeat(image, 2, axis=1), np.repeat(matte, 2, axis=1), sky, shift_edge=shift_edge,
-                      fade_edge=fade_edge, color_match=color_match, halo=halo, defocus=defocus, flip=flip,
-                      position=(px, py), scale=scale, full_sky=full_sky)
+        rep = _replace(np.repeat(image, 2, axis=1), np.repeat(matte, 2, axis=1), sky, p, full_sky)
         for name in ("image", "alpha", "foreground", "lit_foreground", "sky"):
             value = getattr(rep, name)
             if value is not None:
@@ -104,8 +96,9 @@ def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_edge
     info: dict = {}
 
     # 1. the matte: shift edge, then fade edge
-    alpha = G.shift_edge(matte, G.percent_to_pixels(shift_edge, (H, W)))
-    alpha = G.feather(alpha, G.percent_to_pixels(fade_edge, (H, W)))
+    alpha = G.shift_edge(matte, G.percent_to_pixels(p.shift_edge, (H, W)))
+    alpha = G.feather(alpha, G.percent_to_pixels(p.fade_edge, (H, W)))
+    color_match, halo = p.color_match, p.halo
 
     # 2. small copies for statistics, placement and edge light
     small, k = G.shrink(image, STATS_SIZE)
@@ -119,12 +112,15 @@ def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_edge
     border = G.sky_border(orig_small, sh)
     border = G.SkyBorder(border.top * k, min(float(H), border.horizon * k), border.has_sky)
     info["sky_border"] = {"top": round(border.top, 1), "horizon": round(border.horizon, 1)}
-    sky_src = np.ascontiguousarray(sky[:, ::-1]) if flip else sky
-    place = G.place_sky(sky_src.shape[:2], (H, W), border, (px, py), scale)
+    sky_src = np.ascontiguousarray(sky[:, ::-1]) if p.flip else sky
+    if p.sky_brightness or p.sky_temperature:
+        sky_src = C.apply_channel_curves(sky_src, C.grade_curve(temperature_gains(p.sky_temperature),
+                                                                2.0 ** p.sky_brightness))
+    place = G.place_sky(sky_src.shape[:2], (H, W), border, p.position, p.scale)
 
     # 4. sky defocus: blur the new sky to the original sky's estimated blur
-    if defocus > 0 and border.has_sky:
-        sigma = defocus * estimate_sky_blur(image, matte)
+    if p.defocus > 0 and border.has_sky:
+        sigma = p.defocus * estimate_sky_blur(image, matte)
         info["defocus_sigma_px"] = round(sigma, 2)
         sigma_src = sigma / place.scale
         if sigma_src >= 0.3:
@@ -133,12 +129,17 @@ def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_edge
     if color_match > 0 or halo > 0:
         sky_small_lin = C.to_linear(G.warp_rows(sky_src, place, sw, sh, factor))
 
-    # 5. foreground colour match (a per-channel curve: exact and cheap at full size)
+    # 5. foreground light: relit toward the new sky (strongest at the border), then colour
+    # matched (a per-channel curve: exact and cheap at full size)
     foreground = image
+    if p.lighting > 0:
+        from ._relight import relight_engine
+
+        foreground, _, _, info["lighting"] = relight_engine(image, matte, sky_src, p.lighting)
     if color_match > 0:
         curve, gains = _color_match_curve(small_lin, orig_small, sky_small_lin, alpha_small, color_match)
         info["color_match"] = gains
-        foreground = C.apply_channel_curves(image, curve)
+        foreground = C.apply_channel_curves(foreground, curve)
 
     # 6. edge light, at small size: the new sky's light spreading over the border
     light_small = None
@@ -199,7 +200,7 @@ def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, *, shift_edge
         if light_small is None:
             np.copyto(out, foreground, where=keep)
     result = Replacement(image=out, alpha=alpha_used, info=info)
-    if color_match > 0:
+    if color_match > 0 or p.lighting > 0:
         result.foreground = foreground
     if halo > 0:
         result.lit_foreground = lit_foreground
@@ -320,14 +321,32 @@ def _color_match_curve(fg_lin, orig_matte, sky_lin, alpha, strength):
         new_sky = sky_lin.reshape(-1, 3).mean(axis=0)
     fg_mean, _ = _mean_colour(fg_lin, 1.0 - orig_matte)
     reference = old_sky if old_frac >= 0.005 else fg_mean
-    gains = np.clip((C.chromaticity(new_sky) / C.chromaticity(reference)) ** strength, 0.5, 2.0)
+    gains = (C.chromaticity(new_sky) / C.chromaticity(reference)) ** strength
+    gains = gains / float(C.luminance(gains.astype(np.float32)))  # white balance keeps luminance
+    gains = np.clip(gains, 1.0 / COLOR_MATCH_MAX_GAIN, COLOR_MATCH_MAX_GAIN)
     exposure = 1.0
     if old_frac >= 0.005:
         y_old, y_new = float(C.luminance(old_sky)), float(C.luminance(new_sky))
-        exposure = float(np.clip((max(y_new, 1e-4) / max(y_old, 1e-4)) ** (0.5 * strength), 0.5, 2.0))
-    gains = gains / float(C.luminance(gains.astype(np.float32)))  # white balance keeps luminance
+        exposure = float(np.clip((max(y_new, 1e-4) / max(y_old, 1e-4)) ** (0.5 * strength),
+                                 1.0 / COLOR_MATCH_MAX_EXPOSURE, COLOR_MATCH_MAX_EXPOSURE))
     info = {"gains": [round(float(g), 4) for g in gains], "exposure": round(exposure, 4)}
     return C.grade_curve(gains, exposure), info
+
+
+COLOR_MATCH_MAX_GAIN = 1.12
+"""Colour match moves no channel of the foreground by more than this factor (or its inverse),
+so a deep orange sunset warms a brick wall but does not paint it orange."""
+
+COLOR_MATCH_MAX_EXPOSURE = 1.3
+"""Colour match brightens or darkens the foreground by at most this factor."""
+
+
+def temperature_gains(mired_shift: float) -> np.ndarray:
+    """Linear per-channel gains (luminance kept) that move a daylight (D65) colour by
+    ``mired_shift`` mired: positive warmer (toward 4000 K at +100), negative cooler."""
+    kelvin = 1e6 / max(1e6 / 6504.0 + float(mired_shift), 20.0)
+    gains = C.kelvin_to_rgb(kelvin).astype(np.float32)
+    return gains / float(C.luminance(gains))
 
 
 def _old_sky_colour(lin: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

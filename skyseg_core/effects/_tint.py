@@ -11,9 +11,7 @@ from ..errors import InputError
 from ..matte import check_image, check_matte
 from . import _color as C
 from ._replace import check_unit
-
-BLEND_MODES = ("normal", "multiply", "screen", "overlay", "soft_light", "color")
-"""Blend modes of :func:`tint_sky` (the W3C compositing formulas, on sRGB values)."""
+from .params import BLEND_MODES
 
 ORA_COMPOSITE_OPS = {
     "normal": "svg:src-over",

@@ -103,4 +103,18 @@ def list_methods() -> list[tuple[str, str]]:
     return [("auto", auto)] + [(name, cls.description) for name, cls in _REGISTRY.items()]
 
 
-__all__ = ["SkyMethod", "register", "get_method", "list_methods", "method_names", "resolve_name"]
+def method_available(name: str) -> bool:
+    """Whether ``name`` can run here (its model files present and intact); ``auto`` when any can."""
+    _load_all()
+    if name == "auto":
+        try:
+            resolve_name("auto")
+        except SkysegError:
+            return False
+        return True
+    if name not in _REGISTRY:
+        raise UnknownMethodError(name, method_names())
+    return bool(_REGISTRY[name].available())
+
+
+__all__ = ["SkyMethod", "register", "get_method", "list_methods", "method_available", "method_names", "resolve_name"]

@@ -1,0 +1,209 @@
+"""The one path from a photo to a finished picture: photo -> matte -> a chain of effects -> result.
+
+The command line, the worker and the editor all call these functions; none of them repeats a
+step. :func:`find_matte` gives the matte (a matte file, checked against the photo, or a method
+with progress), :func:`render` runs a chain of effects (:mod:`skyseg_core.effects.params`) on
+the pixels and, on request, builds the layers, and :func:`render_file` does both for a file and
+writes the result, the layered file and the matte all together or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .effects.params import EffectParams, RelightParams, ReplaceParams, TintParams
+from .errors import InputError
+
+Progress = Callable[[float, str], None]
+"""``progress(fraction 0..1, message)``."""
+
+
+@dataclass(frozen=True)
+class MatteSource:
+    """Where a photo's matte comes from: a matte file (255 = sky) or a method."""
+
+    method: str = "auto"
+    refine: bool = True
+    file: str | os.PathLike | None = None
+
+
+def find_matte(image: np.ndarray, source: MatteSource = MatteSource(), max_pixels: int | None = None,
+               progress: Progress | None = None) -> tuple[np.ndarray, str]:
+    """The photo's sky matte and where it came from (the method's name, or ``"matte file"``).
+
+    A matte file must have the photo's size. Raises :class:`InputError` otherwise.
+    """
+    if source.file is not None:
+        from .io import load_matte
+
+        matte = load_matte(source.file, max_pixels=max_pixels)
+        if matte.shape != image.shape[:2]:
+            raise InputError(f"matte is {matte.shape[1]}x{matte.shape[0]}, the photo "
+                             f"{image.shape[1]}x{image.shape[0]}; they must match", source.file)
+        return matte, "matte file"
+    from .methods import resolve_name
+    from .segment import segment
+
+    method = resolve_name(source.method)
+    return segment(image, method=method, refine=source.refine, progress=progress), method
+
+
+class SkyCache:
+    """Skies by name or file (:func:`skyseg_core.skygen.load_sky`), each loaded once."""
+
+    def __init__(self, max_pixels: int | None = None):
+        self.max_pixels = max_pixels
+        self._skies: dict[str, np.ndarray] = {}
+
+    def __call__(self, name: str) -> np.ndarray:
+        if name not in self._skies:
+            from .skygen import load_sky
+
+            self._skies[name] = load_sky(name, max_pixels=self.max_pixels)
+        return self._skies[name]
+
+    def files(self, steps: Sequence[EffectParams]) -> tuple[Path, ...]:
+        """The sky files ``steps`` read (never to be written over)."""
+        names = [getattr(step, "sky", None) for step in steps]
+        return tuple(Path(n) for n in names if n and Path(n).is_file())
+
+
+@dataclass
+class Rendered:
+    """What :func:`render` made."""
+
+    image: np.ndarray
+    """The result, the photo's shape and dtype."""
+    layers: list | None = None
+    """Bottom to top (:class:`skyseg_core.ora.Layer`) when asked for."""
+    info: dict = field(default_factory=dict)
+
+
+def render(image: np.ndarray, matte: np.ndarray, steps: Sequence[EffectParams], skies: Callable[[str], np.ndarray]
+           | None = None, layers: bool = False) -> Rendered:
+    """Apply a chain of effects to a photo with its matte.
+
+    Parameters
+    ----------
+    image, matte
+        The photo and its sky matte (see :mod:`skyseg_core.effects`).
+    steps : sequence of ReplaceParams, TintParams, RelightParams
+        Applied in order, each on the previous one's result, all with the same matte.
+    skies : callable, optional
+        ``skies(name) -> RGB array`` for the skies the steps name (default: a :class:`SkyCache`).
+        The editor passes its preview-sized skies here.
+    layers : bool
+        Also build the layers: the original photo, each step's own layers, and the matte the
+        first step used (hidden).
+
+    Raises
+    ------
+    NoSkyError
+        A replace or tint step found (almost) no sky to work on.
+    """
+    skies = skies or SkyCache()
+    out = image
+    stack: list | None = None
+    matte_layer = None
+    for step in steps:
+        if not layers:
+            out = _apply(step, out, matte, skies, with_layers=False)
+            continue
+        out, step_layers = _apply(step, out, matte, skies, with_layers=True)
+        if stack is None:
+            stack = step_layers[:1]  # the original photo, once
+            matte_layer = step_layers[-1]
+        stack += step_layers[1:-1]
+    if layers:
+        if stack is None:  # no steps: the photo and its matte
+            from .effects import _layer_codes, _matte_layers
+            from .ora import Layer
+
+            base = _layer_codes(image)
+            stack, matte_layer = [Layer("original photo", base)], _matte_layers(base, matte)[1]
+        stack.append(matte_layer)
+    return Rendered(out, stack, {"sky_fraction": round(float(matte.mean()), 4)})
+
+
+def _apply(step: EffectParams, image: np.ndarray, matte: np.ndarray, skies, with_layers: bool):
+    from . import effects
+
+    if isinstance(step, ReplaceParams):
+        run = effects.replace_sky_layers if with_layers else effects.replace_sky
+        return run(image, matte, skies(step.sky), step)
+    if isinstance(step, TintParams):
+        run = effects.tint_sky_layers if with_layers else effects.tint_sky
+        return run(image, matte, step)
+    if isinstance(step, RelightParams):
+        run = effects.relight_layers if with_layers else effects.relight
+        return run(image, matte, skies(step.sky) if step.sky else None, step)
+    raise InputError(f"not an effect step: {step!r}")
+
+
+def load_photo(source: str | os.PathLike, matte_source: MatteSource = MatteSource(), outputs=(),
+               overwrite: bool = False, max_pixels: int | None = None,
+               progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+    """A photo file and its matte: ``(image, matte, where the matte came from)``.
+
+    ``outputs`` are checked first (:func:`skyseg_core.io.check_output`), so a run that could
+    not write its results fails before any work.
+    """
+    from .io import check_output, load_image
+
+    for out in outputs:
+        check_output(out, overwrite=overwrite, source=source)
+    image = load_image(source, max_pixels=max_pixels)
+    matte, method = find_matte(image, matte_source, max_pixels=max_pixels, progress=progress)
+    return image, matte, method
+
+
+def write_rendered(source: str | os.PathLike, image: np.ndarray, matte: np.ndarray, method: str,
+                   steps: Sequence[EffectParams], outputs: dict[str, Path], overwrite: bool = False,
+                   skies: SkyCache | None = None) -> dict:
+    """Render ``steps`` and write what ``outputs`` asks for, all together or not at all.
+
+    ``outputs``: ``"output"`` (the result image, required), ``"layers"`` (a layered file),
+    ``"matte"`` (the matte used, as a PNG). Returns a report (paths written, method, sky share).
+    A photo without sky raises :class:`NoSkyError` naming ``source``, and nothing is written.
+    """
+    from .effects import NoSkyError
+    from .io import all_or_nothing, save_image, save_matte
+    from .ora import write_ora
+
+    try:
+        rendered = render(image, matte, steps, skies, layers="layers" in outputs)
+    except NoSkyError as exc:
+        raise NoSkyError(exc.share, source, action=_nothing_done(steps)) from None
+    report = {"output": str(outputs["output"]), "method": method, **rendered.info}
+    with all_or_nothing():
+        save_image(outputs["output"], rendered.image, overwrite=overwrite, source=source)
+        if "layers" in outputs:
+            write_ora(outputs["layers"], rendered.layers, (image.shape[1], image.shape[0]), overwrite=overwrite,
+                      merged=rendered.image)
+            report["layers"] = str(outputs["layers"])
+        if "matte" in outputs:
+            save_matte(outputs["matte"], matte, overwrite=overwrite, source=source)
+            report["matte"] = str(outputs["matte"])
+    return report
+
+
+def render_file(source: str | os.PathLike, steps: Sequence[EffectParams], outputs: dict[str, Path],
+                matte_source: MatteSource = MatteSource(), overwrite: bool = False, max_pixels: int | None = None,
+                skies: SkyCache | None = None, progress: Progress | None = None) -> dict:
+    """:func:`load_photo` then :func:`write_rendered`: a photo file rendered and written."""
+    image, matte, method = load_photo(source, matte_source, outputs.values(), overwrite, max_pixels, progress)
+    return write_rendered(source, image, matte, method, steps, outputs, overwrite, skies or SkyCache(max_pixels))
+
+
+def _nothing_done(steps: Sequence[EffectParams]) -> str:
+    verbs = {"replace": "replaced", "tint": "tinted", "relight": "relit"}
+    return "nothing " + (verbs[steps[0].effect] if steps else "changed")
+
+
+__all__ = ["MatteSource", "Progress", "Rendered", "SkyCache", "find_matte", "load_photo", "render", "render_file",
+           "write_rendered"]
