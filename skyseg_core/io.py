@@ -797,7 +797,7 @@ def atomic_output(
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise OutputError(f"cannot write file ({exc.strerror or exc})", path) from None
+        raise OutputError(f"cannot write file ({write_failure(exc)})", path) from None
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -865,8 +865,19 @@ def write_bytes_atomic(
                 fh.flush()
                 os.fsync(fh.fileno())
         except OSError as exc:
-            raise OutputError(f"cannot write file ({exc.strerror or exc})", path) from None
+            raise OutputError(f"cannot write file ({write_failure(exc)})", path) from None
     return Path(path)
+
+
+def write_failure(exc: OSError) -> str:
+    """Why a write failed, in words: a full disk or quota, and a file-size limit, say so."""
+    import errno
+
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return f"{exc.strerror}: the disk is full; nothing was written"
+    if exc.errno == errno.EFBIG:
+        return f"{exc.strerror}: over the file size limit of this file system or process; nothing was written"
+    return str(exc.strerror or exc)
 
 
 def _format_for(path: Path) -> str:
@@ -1013,22 +1024,55 @@ def save_matte(
     return write_bytes_atomic(path, lambda fh: fh.write(data), overwrite=overwrite, source=source)
 
 
-def expand_inputs(inputs: list[str | os.PathLike]) -> list[Path]:
-    """Expand files and folders (their images, sorted, not recursive) into a list of paths.
+def expand_inputs(inputs: list[str | os.PathLike], recursive: bool = False) -> list[Path]:
+    """Expand files and folders (their images, sorted) into a list of paths.
 
-    A missing or unreadable path, and a folder without images, is kept, so the caller reports
-    it as a failed input in order.
+    With ``recursive``, sub-folders are read too (see :func:`walk_inputs`). A missing or
+    unreadable path, and a folder without images, is kept, so the caller reports it as a
+    failed input in order.
     """
-    paths: list[Path] = []
+    return [path for path, _ in walk_inputs(inputs, recursive)]
+
+
+def walk_inputs(inputs: list[str | os.PathLike], recursive: bool = False,
+                skip: tuple[str | os.PathLike, ...] = ()) -> list[tuple[Path, Path]]:
+    """Each input image as ``(path, sub-folder)``, the sub-folder relative to the folder given.
+
+    Files given directly have the sub-folder ``Path()``. Folders give their images sorted by
+    name, then (with ``recursive``) each sub-folder's, depth first in name order; hidden
+    folders (``.name``), folders in ``skip`` (an output folder inside the tree) and links to
+    folders are not entered, so a link loop cannot recur. A missing or unreadable path, and a
+    folder without images, is kept as one entry so the caller reports it in order.
+    """
+    skipped = {os.path.realpath(p) for p in skip}
+    entries: list[tuple[Path, Path]] = []
     for item in inputs:
         item = Path(item)
         try:
             if item.is_dir():
-                found = sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+                found: list[tuple[Path, Path]] = []
+                if recursive:
+                    for root, dirs, files in os.walk(item):
+                        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                                         and os.path.realpath(os.path.join(root, d)) not in skipped)
+                        rel = Path(root).relative_to(item)
+                        found.extend((Path(root) / name, rel) for name in sorted(files)
+                                     if Path(name).suffix.lower() in IMAGE_SUFFIXES and (Path(root) / name).is_file())
+                else:
+                    found = [(p, Path()) for p in sorted(item.iterdir())
+                             if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
                 if found:
-                    paths.extend(found)
+                    entries.extend(found)
                     continue
         except OSError:
             pass
-        paths.append(item)
-    return paths
+        entries.append((item, Path()))
+    return entries
+
+
+def subfolders(folder: str | os.PathLike) -> list[Path]:
+    """The visible sub-folders of ``folder`` (none if it is no readable folder)."""
+    try:
+        return sorted(p for p in Path(folder).iterdir() if not p.name.startswith(".") and p.is_dir())
+    except OSError:
+        return []

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import contextvars
+import dataclasses
 import json
+import os
+import shutil
 import sys
-from collections.abc import Callable
+import tempfile
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import InputError, OutputError, SkysegError
-from ..io import expand_inputs
+from ..io import subfolders, walk_inputs
 from ..outputs import Job
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
@@ -56,28 +63,143 @@ def add_method_argument(parser: argparse.ArgumentParser) -> None:
                         help="skip edge-aware refinement; write the method's raw matte")
 
 
-def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+OUTPUT_FORMATS = {"png": ".png", "jpg": ".jpg", "tif": ".tif", "webp": ".webp"}
+"""``--format`` names and the extension each writes."""
+
+NAME_FIELDS = ("stem", "ext", "tag", "method")
+"""The fields of a ``--name`` template: the input's file name without extension, the output's
+extension (without the dot), the command's tag (``sky``, ``cutout``, ``replaced``, ...) and
+the method name (``matte`` when a matte file is given)."""
+
+
+def quality_argument(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 100, got {text!r}") from None
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 100, got {value}")
+    return value
+
+
+def add_output_arguments(parser: argparse.ArgumentParser, formats: tuple[str, ...] = tuple(OUTPUT_FORMATS)) -> None:
+    """The options every image-writing command shares: where outputs go, how they are named, the
+    format and quality, and the batch switches. ``formats``: the ``--format`` choices."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("-o", "--output", metavar="FILE", help="output file (one input only)")
+    group.add_argument("-o", "--output", metavar="FILE",
+                       help="output file (one input only); - writes it to stdout (format from --format)")
     group.add_argument("--out-dir", metavar="DIR", help="folder for outputs, named after each input")
+    parser.add_argument("--name", metavar="TEMPLATE",
+                        help="output file name, with fields {stem} (input name), {ext} (output extension), "
+                             "{tag} (the command's tag) and {method}, e.g. '{stem}_{method}.png'")
+    parser.add_argument("-r", "--recursive", action="store_true",
+                        help="read the sub-folders of folder inputs too; outputs mirror them under --out-dir")
+    parser.add_argument("--format", choices=formats, default=None,
+                        help=f"output format ({', '.join(formats)}); needed with -o - unless the default fits")
+    parser.add_argument("--quality", type=quality_argument, default=None, metavar="1-100",
+                        help="JPEG/WebP quality (default 95; PNG and TIFF are lossless)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("--max-pixels", type=int, default=None, metavar="N",
                         help="refuse images with more pixels (default: SKYSEG_MAX_PIXELS or 200 MP)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per input on stdout")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar, notes or summary")
 
 
-def output_path_for(source: Path, args: argparse.Namespace, suffix: str, n_inputs: int) -> Path:
-    """Where the output for ``source`` goes: ``-o``, else ``--out-dir/<stem><suffix>``, else beside it.
+@dataclasses.dataclass
+class _Run:
+    """What :func:`output_path_for` needs to know about the batch being planned."""
 
-    Whether it may be written is decided for the whole run by :func:`run_batch`'s plan.
+    folders: dict[Path, Path] = dataclasses.field(default_factory=dict)  # input -> sub-folder of its folder
+    spool: Path | None = None  # temporary folder for stdin and stdout
+    stdin: Path | None = None
+    stdout: Path | None = None
+    method: str | None = None
+
+
+_current: contextvars.ContextVar[_Run | None] = contextvars.ContextVar("skyseg_cli_run", default=None)
+
+
+def _split_suffix(suffix: str) -> tuple[str, str]:
+    """``"_replaced.jpg"`` -> ``("_replaced", ".jpg")``; ``".png"`` -> ``("", ".png")``."""
+    dot = suffix.rfind(".")
+    return (suffix, "") if dot < 0 else (suffix[:dot], suffix[dot:])
+
+
+def _method_field(args: argparse.Namespace, run: _Run | None) -> str:
+    if getattr(args, "matte", None):
+        return "matte"
+    if run is not None and run.method is not None:
+        return run.method
+    from ..methods import resolve_name
+
+    method = resolve_name(getattr(args, "method", "auto"))
+    if run is not None:
+        run.method = method
+    return method
+
+
+def check_name_template(template: str) -> None:
+    """Raise :class:`OutputError` for a ``--name`` that cannot name files."""
+    import string
+
+    if not template:
+        raise OutputError("--name is empty; give a file name template such as '{stem}_sky.png'")
+    if "/" in template or "\\" in template or template in (".", ".."):
+        raise OutputError(f"--name {template!r} is a file name, not a path; use --out-dir for the folder")
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
+    except ValueError as exc:
+        raise OutputError(f"--name {template!r}: {exc}") from None
+    unknown = [field for field in fields if field not in NAME_FIELDS]
+    if unknown:
+        raise OutputError(f"--name {template!r}: unknown field {{{unknown[0]}}}; "
+                          f"use {', '.join('{' + f + '}' for f in NAME_FIELDS)}")
+
+
+def output_path_for(source: Path, args: argparse.Namespace, suffix: str, n_inputs: int, *,
+                    beside: str | None = None, tag: str | None = None) -> Path:
+    """Where the output for ``source`` goes.
+
+    ``-o FILE``; ``-o -`` (stdout, through a temporary file :func:`run_batch` streams out);
+    else a name in ``--out-dir`` (under the input's sub-folder with ``--recursive``) or beside
+    the input. The name is ``--name`` rendered (fields :data:`NAME_FIELDS`), else
+    ``<stem><suffix>`` in ``--out-dir`` and ``<stem><beside>`` beside the input (``beside``
+    defaults to ``suffix``). ``--format`` replaces the extension of ``suffix``. ``tag`` is the
+    ``{tag}`` field (default: ``suffix`` without its extension and leading ``_``). Whether the
+    output may be written is decided for the whole run by :func:`run_batch`'s plan.
     """
-    if args.output is not None:
+    run = _current.get()
+    label, ext = _split_suffix(suffix)
+    beside_label = _split_suffix(beside)[0] if beside is not None else label
+    fmt = getattr(args, "format", None)
+    if fmt:
+        ext = OUTPUT_FORMATS[fmt]
+    output = getattr(args, "output", None)
+    if output is not None:
         if n_inputs != 1:
             raise OutputError("-o/--output takes one input; use --out-dir for several")
-        return file_argument(args.output, "-o/--output")
-    folder = Path(args.out_dir) if args.out_dir else source.parent
-    return folder / f"{source.stem}{suffix}"
+        if output == "-":
+            if run is None or run.spool is None:
+                raise OutputError("-o - (stdout) works for a batch run through run_batch only")
+            run.stdout = run.spool / f"stdout{ext}"
+            return run.stdout
+        return file_argument(output, "-o/--output")
+    source = Path(source)
+    rel = run.folders.get(source, Path()) if run is not None else Path()
+    out_dir = getattr(args, "out_dir", None)
+    folder = Path(out_dir) / rel if out_dir else source.parent
+    template = getattr(args, "name", None)
+    if template:
+        check_name_template(template)
+        fields = {"stem": source.stem, "ext": ext.lstrip("."), "tag": tag if tag is not None else label.lstrip("_")}
+        if "{method" in template:
+            fields["method"] = _method_field(args, run)
+        try:
+            name = template.format(**fields)
+        except (KeyError, ValueError, IndexError) as exc:
+            raise OutputError(f"--name {template!r}: {exc}") from None
+        return folder / file_argument(name, "--name")
+    return folder / f"{source.stem}{label if out_dir else beside_label}{ext}"
 
 
 def file_argument(value: str, option: str) -> Path:
@@ -100,27 +222,159 @@ def make_folder(value: str, option: str) -> None:
         raise OutputError(f"cannot create the {option} folder ({exc.strerror or exc})", folder) from None
 
 
+_MAGIC = ((b"\xff\xd8", ".jpg"), (b"\x89PNG", ".png"), (b"II*\x00", ".tif"), (b"MM\x00*", ".tif"), (b"GIF8", ".gif"),
+          (b"BM", ".bmp"))
+
+
+def _stdin_suffix(head: bytes) -> str:
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return ".webp"
+    return next((ext for magic, ext in _MAGIC if head.startswith(magic)), ".img")
+
+
+def _read_stdin(spool: Path, max_pixels: int | None) -> Path:
+    """Copy the photo on standard input into ``spool`` (no larger than any photo may be)."""
+    from ..io import max_file_bytes, max_pixels_limit
+
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        raise InputError("standard input is a terminal, not a photo; pipe one in (skyseg mask - -o - < in.jpg > sky.png)",
+                         "-")
+    limit = max_file_bytes(max_pixels_limit(max_pixels))
+    data = stream.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"more than {limit:,} bytes on standard input, far larger than any photo of up to the "
+                         "pixel limit", "-")
+    path = spool / f"stdin{_stdin_suffix(data[:16])}"
+    path.write_bytes(data)
+    return path
+
+
+def _check_pipes(inputs: list[str], args: argparse.Namespace) -> None:
+    """Usage errors of ``-`` (stdin) and ``-o -`` (stdout), before anything is read."""
+    output = getattr(args, "output", None)
+    if inputs.count("-") > 1:
+        raise InputError("standard input (-) can be given once")
+    if output == "-":
+        if getattr(args, "json", False):
+            raise OutputError("-o - writes the image to stdout, so --json cannot print there; drop one of them")
+        if sys.stdout is None or sys.stdout.isatty():
+            raise OutputError("-o - would write an image to the terminal; redirect stdout (> out.png)")
+    if "-" in inputs and output is None and not getattr(args, "out_dir", None):
+        raise InputError("the input is standard input: give -o FILE, -o - (stdout) or --out-dir")
+    if getattr(args, "name", None):
+        if output is not None:
+            raise OutputError("--name names outputs beside the inputs or in --out-dir; with -o the name is given")
+        check_name_template(args.name)
+
+
+@contextlib.contextmanager
+def _spool(needed: bool) -> Iterator[Path | None]:
+    if not needed:
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="skyseg-pipe-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _shown(text: object, run: _Run) -> str:
+    """``text`` with the temporary stdin/stdout files named ``-``, as the user gave them."""
+    text = str(text)
+    for path in (run.stdin, run.stdout):
+        if path is not None:
+            text = text.replace(str(path), "-")
+    return text
+
+
+def _make_parents(job: Job, args: argparse.Namespace) -> None:
+    """Create the mirrored sub-folders of ``--out-dir`` the job's outputs go into."""
+    out_dir = getattr(args, "out_dir", None)
+    if not out_dir:
+        return
+    for path in job.outputs.values():
+        parent = path.parent
+        if not parent.is_dir() and Path(os.path.commonpath([os.path.abspath(parent), os.path.abspath(out_dir)])) \
+                == Path(os.path.abspath(out_dir)):
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(f"cannot create the folder {parent} ({exc.strerror or exc})", path) from None
+
+
+def _send_stdout(path: Path) -> None:
+    try:
+        with open(path, "rb") as fh:
+            shutil.copyfileobj(fh, sys.stdout.buffer, 1 << 20)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        raise OutputError("standard output was closed before the image was written", "-") from None
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def run_batch(inputs: list[str], process: Callable[[Job], dict], args: argparse.Namespace, what: str = "images",
               plan: Callable[[Path], Job] | None = None, shared_reads: tuple[Path, ...] = ()) -> int:
-    """Run ``process`` on each input (files, or folders of images) with a progress bar.
+    """Run ``process`` on each input (files, folders of images, ``-`` for stdin) with a progress bar.
 
     ``plan(path)`` says what each input reads and writes (default: nothing); every output of the
     batch is planned before any is written (:func:`skyseg_core.outputs.plan_outputs`), and an
     input whose output would destroy an input, a side input or another output is refused. A
     :class:`SkysegError` on one input prints one line on stderr and the batch goes on.
+    ``--recursive`` reads sub-folders (outputs mirrored under ``--out-dir``); an output planned
+    at ``-o -`` is streamed to stdout once ``process`` has written it. Messages, notes and the
+    progress bar go to stderr only.
     Returns the exit status: 0 if all succeeded, else the worst failure's code.
     """
+    started = time.monotonic()
+    try:
+        _check_pipes(list(inputs), args)
+    except SkysegError as exc:
+        error_line(exc)
+        return EXIT_USAGE
+    pipes = "-" in inputs or getattr(args, "output", None) == "-"
+    with _spool(pipes) as spool:
+        run = _Run(spool=spool)
+        token = _current.set(run)
+        try:
+            return _run_jobs(inputs, process, args, what, plan, shared_reads, run, started)
+        finally:
+            _current.reset(token)
+
+
+def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, started: float) -> int:
     from tqdm import tqdm
 
     from ..outputs import plan_outputs
 
-    paths = expand_inputs(inputs)
-    if not paths:
+    quiet = getattr(args, "quiet", False)
+    recursive = getattr(args, "recursive", False)
+    given = list(inputs)
+    if "-" in given:
+        try:
+            run.stdin = _read_stdin(run.spool, getattr(args, "max_pixels", None))
+        except SkysegError as exc:
+            error_line(exc)
+            return EXIT_USAGE
+        given = [str(run.stdin) if item == "-" else item for item in given]
+    out_dir = getattr(args, "out_dir", None)
+    entries = walk_inputs(given, recursive, skip=(out_dir,) if out_dir else ())
+    if not entries:
         print("skyseg: error: no input images found", file=sys.stderr)
         return EXIT_USAGE
-    if args.out_dir:
+    if not recursive and not quiet:
+        for item in given:
+            nested = subfolders(item) if Path(item).is_dir() else []
+            if nested:
+                print(f"skyseg: note: {printable(item)}: {len(nested)} sub-folder(s) not read (add --recursive)",
+                      file=sys.stderr)
+    run.folders = {path: rel for path, rel in reversed(entries)}  # the first mention wins
+    paths = [path for path, _ in entries]
+    if out_dir:
         try:
-            make_folder(args.out_dir, "--out-dir")
+            make_folder(out_dir, "--out-dir")
         except OutputError as exc:
             error_line(exc)
             return EXIT_USAGE
@@ -132,21 +386,32 @@ def run_batch(inputs: list[str], process: Callable[[Job], dict], args: argparse.
             jobs.append(Job(path, error=exc))
     plan_outputs(jobs, shared_reads)
     status = EXIT_OK
-    show = not args.quiet and len(paths) > 1 and sys.stderr.isatty()
+    done = failed = 0
+    show = not quiet and len(paths) > 1 and sys.stderr.isatty()
     for job in tqdm(jobs, desc=what, unit="img", disable=not show):
         path = job.source
         try:
             if job.error is not None:
                 raise job.error
+            _make_parents(job, args)
             result = process(job)
+            if run.stdout is not None and run.stdout in job.outputs.values():
+                _send_stdout(run.stdout)
+            done += 1
             if args.json:
-                print(json.dumps({"input": str(path), "ok": True, **result}), flush=True)
+                record = {"input": _shown(path, run), "ok": True,
+                          **{k: _shown(v, run) if isinstance(v, str) else v for k, v in result.items()}}
+                print(json.dumps(record), flush=True)
         except SkysegError as exc:
+            failed += 1
             status = max(status, exc.exit_code)
-            error_line(exc)
+            error_line(_shown(exc, run))
             if args.json:
-                print(json.dumps({"input": str(path), "ok": False, "error": str(exc)}), flush=True)
+                print(json.dumps({"input": _shown(path, run), "ok": False, "error": _shown(exc, run)}), flush=True)
         except MemoryError:
+            failed += 1
             status = max(status, EXIT_INTERNAL)
-            error_line(f"{path}: out of memory")
+            error_line(f"{_shown(path, run)}: out of memory")
+    if show:
+        print(f"skyseg: {what}: {done} done, {failed} failed, {time.monotonic() - started:.1f} s", file=sys.stderr)
     return status

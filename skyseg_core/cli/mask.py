@@ -7,13 +7,20 @@ from pathlib import Path
 from ..outputs import Job
 from ._common import add_method_argument, add_output_arguments, output_path_for, run_batch
 
+DEFAULT_NAMES = "<stem>_sky.png beside the input, <stem>.png in --out-dir"
+"""Where mattes go by default: never onto the input (a PNG photo's matte beside it is
+``<stem>_sky.png``), and in an output folder the names ``--matte DIR`` of the effect commands
+reads back."""
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("mask", help="write a sky matte (8-bit PNG, 255 = sky) per photo",
-                                   description="Write one 8-bit single-channel PNG per input, named <input stem>.png, 255 = sky.")
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="photos or folders of photos")
+    parser = subparsers.add_parser(
+        "mask", help="write a sky matte (8-bit PNG, 255 = sky) per photo",
+        description=f"Write one 8-bit single-channel PNG per input, 255 = sky: {DEFAULT_NAMES} "
+                    "(or --name). - reads the photo from stdin; -o - writes the matte to stdout.")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="photos or folders of photos; - for stdin")
     add_method_argument(parser)
-    add_output_arguments(parser)
+    add_output_arguments(parser, formats=("png",))
     parser.set_defaults(func=run)
 
 
@@ -26,7 +33,7 @@ def run(args) -> int:
     n_inputs = len(args.inputs)
 
     def plan(path: Path) -> Job:
-        return Job(path, {"output": output_path_for(path, args, ".png", n_inputs)})
+        return Job(path, {"output": output_path_for(path, args, ".png", n_inputs, beside="_sky.png", tag="sky")})
 
     def process(job: Job) -> dict:
         path, target = job.source, job.outputs["output"]
