@@ -18,9 +18,41 @@ EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # usage errors: one line, exit 2
+    """Usage errors: the usage of the command that failed, one error line (with a close match
+    when an option or choice was mistyped), exit 2."""
+
+    def error(self, message: str):
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"skyseg: error: {message}\n")
+        self.exit(EXIT_USAGE, f"skyseg: error: {message}{self._suggestion(message)}\n")
+
+    def _suggestion(self, message: str) -> str:
+        import difflib
+        import re
+
+        choice = re.search(r"invalid choice: '?([^'(]*?)'? \(choose from (.*)\)", message)
+        if choice:
+            names = [name.strip(" '\"") for name in choice.group(2).split(",")]
+            close = difflib.get_close_matches(choice.group(1), names, n=1, cutoff=0.6)
+            return f" (did you mean {close[0]}?)" if close else ""
+        if message.startswith("unrecognized arguments:"):
+            options = [o for o in self._option_string_actions if o.startswith("--")]
+            for word in message.split(":", 1)[1].split():
+                if word.startswith("-"):
+                    close = difflib.get_close_matches(word.split("=", 1)[0], options, n=1, cutoff=0.6)
+                    if close:
+                        return f" (did you mean {close[0]}?)"
+        return ""
+
+
+class _CommandParser(_Parser):
+    """A sub-command's parser: an unknown option is its error (its usage, its options), not
+    passed up to the top level."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="skyseg", description="Find the sky in photographs and use it.")
     parser.add_argument("--version", action="version", version=f"skyseg {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
