@@ -23,6 +23,7 @@ import dataclasses
 import functools
 import io as _io
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -181,24 +182,33 @@ def read_metadata(source, max_pixels: int | None = None) -> PhotoMetadata:
         data = _read_bytes(Path(source), max_pixels_limit(max_pixels))
     if data[:8] == b"\x89PNG\r\n\x1a\n":
         return _png_metadata(data)
-    try:
-        with _without_pillow_limit(), Image.open(_io.BytesIO(data), formats=_available_formats()) as img:
+    with warnings.catch_warnings():  # Pillow warns of corrupt EXIF: that block is dropped, quietly
+        warnings.simplefilter("ignore")
+        try:
+            img = Image.open(_io.BytesIO(data), formats=_available_formats())
+        except Exception:  # not an image Pillow opens: nothing to carry over
+            return EMPTY
+        with _without_pillow_limit(), img:
             if img.format not in ("JPEG", "MPO", "TIFF", "WEBP"):
                 return EMPTY
-            icc = img.info.get("icc_profile") or b""
-            if img.format == "TIFF":
-                exif = _tiff_exif(img)
-                xmp = img.tag_v2.get(_XMP_TAG, b"")
-            else:
-                exif = clean_exif(img.info.get("exif") or b"")
-                xmp = img.info.get("xmp", b"")
-    except Exception:  # not an image Pillow opens: nothing to carry over
-        return EMPTY
-    if isinstance(xmp, str):
-        xmp = xmp.encode("utf-8")
-    elif isinstance(xmp, tuple):  # some TIFF writers store XMP as BYTE values
-        xmp = bytes(xmp)
-    return PhotoMetadata(exif, bytes(xmp or b""), bytes(icc))
+            tiff = img.format == "TIFF"
+            icc = _field(lambda: img.info.get("icc_profile"))
+            xmp = _field(lambda: img.tag_v2.get(_XMP_TAG) if tiff else img.info.get("xmp"))
+            exif = _field(lambda: _tiff_exif(img) if tiff else clean_exif(img.info.get("exif") or b""))
+    return PhotoMetadata(exif, xmp, icc)
+
+
+def _field(read) -> bytes:
+    """One metadata field as bytes; ``b""`` when absent or unreadable (it costs that field only)."""
+    try:
+        value = read()
+    except Exception:
+        return b""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, tuple):  # some TIFF writers store XMP as BYTE values
+        return bytes(value)
+    return bytes(value or b"")
 
 
 # -- writing: PNG chunks and TIFF directories ------------------------------------------------
