@@ -23,7 +23,7 @@ $(VENV)/.installed-all: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-base
 	mkdir -p out
 	$(BIN)/skyseg mask assets/samples --out-dir out --overwrite
-	$(BIN)/skyseg replace assets/samples --sky golden_hour --out-dir out --overwrite --color-match 0.5 --halo 0.3
+	$(BIN)/skyseg replace assets/samples --sky golden_hour --out-dir out --overwrite
 
 # Real GIMP 3 (Debian 13 chroot) and Krita for the plug-in tests; cached outside the repo, quick when set up.
 hosts:

@@ -12,8 +12,8 @@ import sys
 
 from .harness import case, coarse_matte, photo
 
-ALL_CONTROLS = dict(shift_edge=0.3, fade_edge=0.4, color_match=0.7, halo=0.6, defocus=1.0, flip=True,
-                    position=(0.4, 0.5), scale=1.1)
+ALL_CONTROLS = dict(shift_edge=0.3, fade_edge=0.4, sky_brightness=0.3, sky_temperature=20.0, lighting=0.6,
+                    color_match=0.7, halo=0.6, defocus=1.0, flip=True, position=(0.4, 0.5), scale=1.1)
 """Every control of :func:`skyseg_core.effects.replace_sky` switched on."""
 
 
@@ -26,7 +26,7 @@ def _inputs(dtype: str = "uint8"):
     return image, matte, load_sky("golden_hour")
 
 
-@case("effects: replace_sky, 12 MP, defaults")
+@case("effects: replace_sky, 12 MP, defaults (lighting, colour match, halo on)")
 def replace_plain():
     from skyseg_core.effects import replace_sky
 

@@ -1,10 +1,12 @@
-"""Before/after contact sheet of the sky effects on shared photos -> docs/effects_contact_sheet.jpg.
+"""Before/after contact sheets of sky replacement on shared photos -> docs/contact_sheet_<look>.jpg.
 
-    python scripts/make_contact_sheet.py [--data ../shared/data/skyseg] [--method auto] [-o FILE]
+    python scripts/make_contact_sheet.py [--look natural|plain|soft|dramatic|all] [--data ../shared/data/skyseg]
 
 Each pair is a photo from the shared data set (read-only, development use) and the same photo after
-`skyseg replace` / `tint` / `relight` with the settings written under it. The sky matte comes from
-the method given (default `auto`, the best shipped one), so the sheet also shows its mistakes.
+`skyseg replace PHOTO --sky SKY --look LOOK`, nothing else set: the sheet shows what the declared
+defaults (skyseg_core/effects/params.py) and each look give, with the settings under each pair.
+The matte comes from `auto`, so the sheet also shows its mistakes; a photo the effects refuse
+(no sky found) is shown with that message.
 """
 
 from __future__ import annotations
@@ -19,31 +21,22 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from skyseg_core import load_image, segment  # noqa: E402
-from skyseg_core.effects import relight, replace_sky, tint_sky  # noqa: E402
+from skyseg_core import load_image  # noqa: E402
+from skyseg_core.effects import REPLACE_PRESETS, NoSkyError, replace_preset  # noqa: E402
 from skyseg_core.io import save_image  # noqa: E402
-from skyseg_core.skygen import load_sky  # noqa: E402
+from skyseg_core.pipeline import MatteSource, SkyCache, find_matte, render  # noqa: E402
 
 TILE = (360, 270)
 
-# (dataset/image, label, effect)
-PAIRS = [
-    ("stanford_background_iccv09/6000257", "sunset over a noon street; colour match .7, edge light .5",
-     lambda im, m: replace_sky(im, m, load_sky("sunset"), color_match=0.7, halo=0.5, fade_edge=0.2)),
-    ("stanford_background_iccv09/5000190", "grey sky over a tree -> clouds; colour match .5",
-     lambda im, m: replace_sky(im, m, load_sky("clouds"), color_match=0.5, fade_edge=0.2)),
-    ("stanford_background_iccv09/6000213", "hard case: bare branches (matte misses sky) -> golden hour",
-     lambda im, m: replace_sky(im, m, load_sky("golden_hour"), shift_edge=-0.2, color_match=0.6, halo=0.4)),
-    ("camvid_segnet/test_Seq05VD_f00240", "dashcam, white sky -> clear day; defocus 1",
-     lambda im, m: replace_sky(im, m, load_sky("clear_day"), defocus=1.0, color_match=0.4)),
-    ("stanford_background_iccv09/0100855", "blue sky -> storm; colour match .8",
-     lambda im, m: replace_sky(im, m, load_sky("storm"), color_match=0.8, fade_edge=0.2)),
-    ("stanford_background_iccv09/0104958", "sailing -> blue hour; colour match 1, flipped",
-     lambda im, m: replace_sky(im, m, load_sky("blue_hour"), color_match=1.0, flip=True)),
-    ("stanford_background_iccv09/0102534", "white sky -> evening tint (multiply, 3 stops)",
-     lambda im, m: tint_sky(im, m, stops=((0, "#ffb070"), (0.45, "#e08890"), (1, "#5a6fb0")), mode="multiply")),
-    ("stanford_background_iccv09/0000051", "relight to a sunset sky (depth falloff)",
-     lambda im, m: relight(im, m, load_sky("sunset"))),
+PAIRS = [  # (dataset/image, sky, what the photo is)
+    ("stanford_background_iccv09/6000257", "sunset", "noon street"),
+    ("stanford_background_iccv09/5000190", "clouds", "grey sky over a tree"),
+    ("stanford_background_iccv09/6000213", "golden_hour", "bare branches"),
+    ("camvid_segnet/test_Seq05VD_f00240", "clear_day", "dashcam, white sky"),
+    ("stanford_background_iccv09/0100855", "storm", "blue sky, buildings"),
+    ("stanford_background_iccv09/0104958", "blue_hour", "sailing"),
+    ("stanford_background_iccv09/0102534", "golden_hour", "white sky, open road"),
+    ("stanford_background_iccv09/0000051", "sunset", "field and trees"),
 ]
 
 
@@ -63,18 +56,23 @@ def _label(text: str, width: int) -> np.ndarray:
     return bar
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "skyseg"))
-    parser.add_argument("--method", default="auto")
-    parser.add_argument("-o", "--output", default=str(ROOT / "docs" / "effects_contact_sheet.jpg"))
-    args = parser.parse_args(argv)
+def settings_text(look: str) -> str:
+    changes = REPLACE_PRESETS[look]
+    return "defaults" if not changes else ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in changes.items())
+
+
+def sheet(look: str, data: Path, method: str) -> np.ndarray:
+    skies = SkyCache()
     cells = []
-    for name, label, effect in PAIRS:
+    for name, sky, what in PAIRS:
         dataset, stem = name.split("/")
-        image = load_image(Path(args.data) / dataset / "images" / f"{stem}.jpg")
-        matte = segment(image, method=args.method)
-        after = effect(image, matte)
+        image = load_image(data / dataset / "images" / f"{stem}.jpg")
+        matte, _ = find_matte(image, MatteSource(method))
+        try:
+            after = render(image, matte, [replace_preset(look, sky=sky)], skies).image
+            label = f"{what} -> {sky}"
+        except NoSkyError:
+            after, label = image, f"{what}: no sky found, nothing replaced"
         pair = np.hstack([_tile(image), np.full((TILE[1], 4, 3), 255, np.uint8), _tile(after)])
         cells.append(np.vstack([pair, _label(label, pair.shape[1])]))
     rows = []
@@ -83,10 +81,22 @@ def main(argv: list[str] | None = None) -> int:
         if len(row) == 1:
             row.append(np.full_like(row[0], 255))
         rows.append(np.hstack([row[0], np.full((row[0].shape[0], 12, 3), 255, np.uint8), row[1]]))
-    sheet = np.vstack([np.vstack([r, np.full((10, r.shape[1], 3), 255, np.uint8)]) for r in rows])
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    save_image(args.output, sheet, overwrite=True, quality=88)
-    print(args.output)
+    title = _label(f"skyseg replace PHOTO --sky SKY --look {look}   ({settings_text(look)})", rows[0].shape[1])
+    return np.vstack([title] + [np.vstack([r, np.full((10, r.shape[1], 3), 255, np.uint8)]) for r in rows])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "skyseg"))
+    parser.add_argument("--method", default="auto")
+    parser.add_argument("--look", default="all", choices=(*REPLACE_PRESETS, "all"))
+    parser.add_argument("--out-dir", default=str(ROOT / "docs"))
+    args = parser.parse_args(argv)
+    for look in REPLACE_PRESETS if args.look == "all" else (args.look,):
+        path = Path(args.out_dir) / f"contact_sheet_{look}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_image(path, sheet(look, Path(args.data), args.method), overwrite=True, quality=88)
+        print(path)
     return 0
 
 

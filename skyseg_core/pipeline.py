@@ -145,59 +145,95 @@ def _apply(step: EffectParams, image: np.ndarray, matte: np.ndarray, skies, with
     raise InputError(f"not an effect step: {step!r}")
 
 
+@dataclass
+class Photo:
+    """A photo file loaded for an effect: its pixels, matte and what it says about itself."""
+
+    path: Path
+    image: np.ndarray
+    matte: np.ndarray
+    method: str
+    """Where the matte came from: the method's name or ``"matte file"``."""
+    metadata: object = None
+    """Its :class:`~skyseg_core.metadata.PhotoMetadata` (EXIF, XMP, ICC), written back with the result."""
+
+
 def load_photo(source: str | os.PathLike, matte_source: MatteSource = MatteSource(), outputs=(),
-               overwrite: bool = False, max_pixels: int | None = None,
-               progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray, str]:
-    """A photo file and its matte: ``(image, matte, where the matte came from)``.
+               overwrite: bool = False, max_pixels: int | None = None, progress: Progress | None = None) -> Photo:
+    """A photo file, its metadata and its matte.
 
     ``outputs`` are checked first (:func:`skyseg_core.io.check_output`), so a run that could
     not write its results fails before any work.
     """
     from .io import check_output, load_image
+    from .metadata import read_metadata
 
+    source = Path(source)
     for out in outputs:
         check_output(out, overwrite=overwrite, source=source)
     image = load_image(source, max_pixels=max_pixels)
+    metadata = read_metadata(source, max_pixels=max_pixels)
     matte, method = find_matte(image, matte_source, max_pixels=max_pixels, progress=progress)
-    return image, matte, method
+    return Photo(source, image, matte, method, metadata)
 
 
-def write_rendered(source: str | os.PathLike, image: np.ndarray, matte: np.ndarray, method: str,
-                   steps: Sequence[EffectParams], outputs: dict[str, Path], overwrite: bool = False,
-                   skies: SkyCache | None = None) -> dict:
-    """Render ``steps`` and write what ``outputs`` asks for, all together or not at all.
+def _skies_in_profile(skies: Callable[[str], np.ndarray], icc: bytes) -> Callable[[str], np.ndarray]:
+    """``skies`` with each sky brought from sRGB into the photo's colour space (its ICC profile),
+    so effects mix the photo's own values with a sky in the same space."""
+    if not icc:
+        return skies
+    from .metadata import to_profile
 
-    ``outputs``: ``"output"`` (the result image, required), ``"layers"`` (a layered file),
-    ``"matte"`` (the matte used, as a PNG). Returns a report (paths written, method, sky share).
-    A photo without sky raises :class:`NoSkyError` naming ``source``, and nothing is written.
+    converted: dict[str, np.ndarray] = {}
+
+    def sky(name: str) -> np.ndarray:
+        if name not in converted:
+            converted[name] = to_profile(skies(name), icc)
+        return converted[name]
+
+    return sky
+
+
+def write_rendered(photo: Photo, steps: Sequence[EffectParams], outputs: dict[str, Path], overwrite: bool = False,
+                   skies: SkyCache | None = None, quality: int | None = None) -> dict:
+    """Render ``steps`` on a loaded photo and write what ``outputs`` asks for, all together or
+    not at all.
+
+    ``outputs``: ``"output"`` (the result image, required; the photo's EXIF, XMP and ICC profile
+    kept), ``"layers"`` (a layered .ora or .psd file), ``"matte"`` (the matte used, as a PNG).
+    ``quality``: JPEG/WebP quality. Returns a report (paths written, method, sky share). A photo
+    without sky raises :class:`NoSkyError` naming it, and nothing is written.
     """
     from .effects import NoSkyError
     from .io import all_or_nothing, save_image, save_matte
-    from .ora import write_ora
+    from .layered import write_layers
 
+    icc = getattr(photo.metadata, "icc_profile", b"")
+    image, matte = photo.image, photo.matte
     try:
-        rendered = render(image, matte, steps, skies, layers="layers" in outputs)
+        rendered = render(image, matte, steps, _skies_in_profile(skies or SkyCache(), icc), layers="layers" in outputs)
     except NoSkyError as exc:
-        raise NoSkyError(exc.share, source, action=_nothing_done(steps)) from None
-    report = {"output": str(outputs["output"]), "method": method, **rendered.info}
+        raise NoSkyError(exc.share, photo.path, action=_nothing_done(steps)) from None
+    report = {"output": str(outputs["output"]), "method": photo.method, **rendered.info}
     with all_or_nothing():
-        save_image(outputs["output"], rendered.image, overwrite=overwrite, source=source)
+        save_image(outputs["output"], rendered.image, overwrite=overwrite, source=photo.path, quality=quality,
+                   metadata=photo.metadata)
         if "layers" in outputs:
-            write_ora(outputs["layers"], rendered.layers, (image.shape[1], image.shape[0]), overwrite=overwrite,
-                      merged=rendered.image)
+            write_layers(outputs["layers"], rendered.layers, (image.shape[1], image.shape[0]), overwrite=overwrite,
+                         merged=rendered.image, icc_profile=icc)
             report["layers"] = str(outputs["layers"])
         if "matte" in outputs:
-            save_matte(outputs["matte"], matte, overwrite=overwrite, source=source)
+            save_matte(outputs["matte"], matte, overwrite=overwrite, source=photo.path)
             report["matte"] = str(outputs["matte"])
     return report
 
 
 def render_file(source: str | os.PathLike, steps: Sequence[EffectParams], outputs: dict[str, Path],
                 matte_source: MatteSource = MatteSource(), overwrite: bool = False, max_pixels: int | None = None,
-                skies: SkyCache | None = None, progress: Progress | None = None) -> dict:
+                skies: SkyCache | None = None, quality: int | None = None, progress: Progress | None = None) -> dict:
     """:func:`load_photo` then :func:`write_rendered`: a photo file rendered and written."""
-    image, matte, method = load_photo(source, matte_source, outputs.values(), overwrite, max_pixels, progress)
-    return write_rendered(source, image, matte, method, steps, outputs, overwrite, skies or SkyCache(max_pixels))
+    photo = load_photo(source, matte_source, outputs.values(), overwrite, max_pixels, progress)
+    return write_rendered(photo, steps, outputs, overwrite, skies or SkyCache(max_pixels), quality)
 
 
 def _nothing_done(steps: Sequence[EffectParams]) -> str:
@@ -205,5 +241,5 @@ def _nothing_done(steps: Sequence[EffectParams]) -> str:
     return "nothing " + (verbs[steps[0].effect] if steps else "changed")
 
 
-__all__ = ["MatteSource", "Progress", "Rendered", "SkyCache", "find_matte", "load_photo", "render", "render_file",
+__all__ = ["MatteSource", "Photo", "Progress", "Rendered", "SkyCache", "find_matte", "load_photo", "render", "render_file",
            "write_rendered"]

@@ -389,10 +389,10 @@ class Worker:
 
         if outputs["output"].suffix.lower() not in suffixes:
             raise OutputError(f"output must end in {' or '.join(suffixes)}", outputs["output"])
-        for role, suffix in (("matte", ".png"), ("layers", ".ora")):
-            if role in outputs and outputs[role].suffix.lower() != suffix:
-                raise OutputError(f"{'matte_output' if role == 'matte' else role} must end in {suffix}",
-                                  outputs[role])
+        for role, suffixes in (("matte", (".png",)), ("layers", (".ora", ".psd"))):
+            if role in outputs and outputs[role].suffix.lower() not in suffixes:
+                raise OutputError(f"{'matte_output' if role == 'matte' else role} must end in "
+                                  f"{' or '.join(suffixes)}", outputs[role])
         plan_one(Job(Path(request.input), outputs, reads=reads), shared_reads)
         for out in outputs.values():
             check_output(out, overwrite=request.overwrite, source=request.input)
@@ -425,12 +425,11 @@ class Worker:
             outputs["layers"] = Path(p.layers)
         reads = (Path(src.matte),) if src.matte else ()
         self._check_outputs(request, outputs, (".png", ".tif", ".tiff"), reads, self.skies.files(p.steps))
-        image, matte, method = load_photo(request.input, MatteSource(src.method, src.refine, src.matte),
-                                          overwrite=request.overwrite, max_pixels=self.max_pixels)
-        report = write_rendered(request.input, image, matte, "file" if src.matte else method, p.steps, outputs,
-                                overwrite=request.overwrite, skies=self.skies)
-        reply = {"output": report["output"], "size": [image.shape[1], image.shape[0]], "method": report["method"],
-                 "sky_fraction": report["sky_fraction"]}
+        photo = load_photo(request.input, MatteSource(src.method, src.refine, src.matte),
+                           overwrite=request.overwrite, max_pixels=self.max_pixels)
+        report = write_rendered(photo, p.steps, outputs, overwrite=request.overwrite, skies=self.skies)
+        reply = {"output": report["output"], "size": [photo.image.shape[1], photo.image.shape[0]],
+                 "method": "file" if src.matte else report["method"], "sky_fraction": report["sky_fraction"]}
         if "matte" in report:
             reply["matte_output"] = report["matte"]
         if "layers" in report:

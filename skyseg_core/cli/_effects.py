@@ -107,8 +107,12 @@ def add_effect_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--matte", metavar="FILE",
                         help="use this matte PNG (255 = sky) instead of segmenting, e.g. one refined by hand; "
                              "with several inputs, a folder of <stem>.png mattes")
-    parser.add_argument("--layers", metavar="FILE.ora",
-                        help="also write a layered OpenRaster file (GIMP, Krita); with several inputs, a folder")
+    parser.add_argument("--layers", metavar="FILE.ora|FILE.psd",
+                        help="also write a layered file: OpenRaster (.ora: GIMP, Krita) or Photoshop (.psd: also "
+                             "Photoshop, Affinity Photo, Photopea); with several inputs, a folder (.ora files, or "
+                             "add --layers-format psd)")
+    parser.add_argument("--layers-format", choices=("ora", "psd"), default="ora",
+                        help="format of the layered files written into a --layers folder (default ora)")
     parser.add_argument("--matte-out", metavar="FILE.png",
                         help="also write the matte used as a PNG; with several inputs, a folder")
     parser.add_argument("--keep-going", action="store_true",
@@ -170,10 +174,11 @@ def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> i
         for variant, _ in variants:
             key = "" if len(variants) == 1 else f":{variant}"
             outputs["output" + key] = output_path_for(path, args, named(result_suffix(path, tag), variant), n_inputs)
-            layers_path = side_path(args.layers, path, named(".ora", variant), n_inputs)
+            layers_path = side_path(args.layers, path, named(f".{args.layers_format}", variant), n_inputs)
             if layers_path is not None:
-                if layers_path.suffix.lower() != ".ora":
-                    raise OutputError("--layers writes OpenRaster; give a .ora file name", layers_path)
+                if layers_path.suffix.lower() not in (".ora", ".psd"):
+                    raise OutputError("--layers writes OpenRaster or Photoshop; give a .ora or .psd file name",
+                                      layers_path)
                 outputs["layers" + key] = layers_path
         matte_out = side_path(args.matte_out, path, ".png", len(args.inputs))
         if matte_out is not None:
@@ -184,8 +189,8 @@ def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> i
     def process(job: Job) -> dict:
         matte_source = MatteSource(method=method or "auto", refine=args.refine,
                                    file=job.reads[0] if job.reads else None)
-        image, matte, used = load_photo(job.source, matte_source, job.outputs.values(), overwrite=args.overwrite,
-                                        max_pixels=args.max_pixels)
+        photo = load_photo(job.source, matte_source, job.outputs.values(), overwrite=args.overwrite,
+                           max_pixels=args.max_pixels)
         reports = []
         for variant, steps in variants:
             key = "" if len(variants) == 1 else f":{variant}"
@@ -193,8 +198,8 @@ def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> i
             if "matte" in job.outputs and not reports:
                 outputs["matte"] = job.outputs["matte"]
             try:
-                report = write_rendered(job.source, image, matte, used, steps, outputs, overwrite=args.overwrite,
-                                        skies=skies)
+                report = write_rendered(photo, steps, outputs, overwrite=args.overwrite, skies=skies,
+                                        quality=getattr(args, "quality", None))
             except NoSkyError as exc:
                 if not args.keep_going:
                     raise
