@@ -189,7 +189,7 @@ def output_path_for(source: Path, args: argparse.Namespace, suffix: str, n_input
     out_dir = getattr(args, "out_dir", None)
     folder = Path(out_dir) / rel if out_dir else source.parent
     template = getattr(args, "name", None)
-    if template:
+    if template is not None:
         check_name_template(template)
         fields = {"stem": source.stem, "ext": ext.lstrip("."), "tag": tag if tag is not None else label.lstrip("_")}
         if "{method" in template:
@@ -262,7 +262,7 @@ def _check_pipes(inputs: list[str], args: argparse.Namespace) -> None:
             raise OutputError("-o - would write an image to the terminal; redirect stdout (> out.png)")
     if "-" in inputs and output is None and not getattr(args, "out_dir", None):
         raise InputError("the input is standard input: give -o FILE, -o - (stdout) or --out-dir")
-    if getattr(args, "name", None):
+    if getattr(args, "name", None) is not None:
         if output is not None:
             raise OutputError("--name names outputs beside the inputs or in --out-dir; with -o the name is given")
         check_name_template(args.name)
