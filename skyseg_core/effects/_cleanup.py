@@ -39,17 +39,20 @@ def clean_matte(matte: np.ndarray, cleanup: float) -> np.ndarray:
     check_matte(matte)
     if cleanup <= 0:
         return matte
-    low, high = np.float32(cleanup), np.float32(1.0 - cleanup)
-    alpha = (matte - low) * (np.float32(1.0) / (high - low))
-    np.clip(alpha, 0.0, 1.0, out=alpha)
-    some = (alpha > 0).view(np.uint8)
-    if not some.any():
-        return alpha
+    scale = 1.0 / (1.0 - 2.0 * cleanup)
+    alpha = cv2.addWeighted(matte, scale, matte, 0.0, -cleanup * scale)  # (m - c) / (1 - 2c), in OpenCV's threads
+    cv2.threshold(alpha, 1.0, 1.0, cv2.THRESH_TRUNC, dst=alpha)
+    cv2.threshold(alpha, 0.0, 0.0, cv2.THRESH_TOZERO, dst=alpha)
+    some = cv2.compare(alpha, 0.0, cv2.CMP_GT)
     count, labels = cv2.connectedComponents(some, connectivity=8, ltype=cv2.CV_32S)
+    if count <= 2:  # no sky, or one region (the usual case): kept if it holds confident sky
+        if count == 2 and cv2.minMaxLoc(alpha)[1] < 1.0:
+            alpha[...] = 0.0
+        return alpha
     confident = np.zeros(count, bool)
-    confident[np.unique(labels[alpha >= 1.0])] = True
-    confident[0] = False
-    if not confident[1:].all():
+    confident[labels[cv2.compare(alpha, 1.0, cv2.CMP_GE) > 0]] = True
+    confident[0] = True  # the background is 0 already
+    if not confident.all():
         alpha[~confident[labels]] = 0.0
     return alpha
 
