@@ -89,14 +89,14 @@ _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 def parse_stops_text(text: str) -> tuple[tuple[float, str], ...]:
-    """``"0:#ff9a50,1:#3a4f9a"`` -> ((0.0, "#ff9a50"), (1.0, "#3a4f9a"))."""
+    """``"0:#ff8040,1:#203060"`` -> ((0.0, "#ff8040"), (1.0, "#203060"))."""
     stops = []
     for item in str(text).split(","):
         try:
             pos, colour = item.split(":")
             stops.append((float(pos), colour.strip()))
         except ValueError:
-            raise InputError(f"stops look like 0:#ff9a50,1:#3a4f9a, got {text!r}") from None
+            raise InputError(f"stops look like 0:#ff8040,1:#203060, got {text!r}") from None
     return tuple(stops)
 
 
