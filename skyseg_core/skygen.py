@@ -256,7 +256,7 @@ def sky_choices(text: str, every: bool = False) -> list[tuple[str, str]]:
         return [(named.stem, str(named))]
     if text in PRESETS or (os.sep not in text and "/" not in text and bundled_sky_path(text) is not None):
         return [(text, text)]
-    raise InputError(f"no such sky file or preset; presets are: {', '.join(SKY_PRESETS)}", text)
+    raise _no_such_sky(text)
 
 
 def load_sky(name_or_path: str | os.PathLike, size: tuple[int, int] | None = None, seed: int = 0,
@@ -283,4 +283,12 @@ def load_sky(name_or_path: str | os.PathLike, size: tuple[int, int] | None = Non
         if text in PRESETS:
             width, height = size or DEFAULT_SIZE
             return make_sky(text, width, height, seed=seed)
-    raise InputError(f"no such sky file or preset; presets are: {', '.join(SKY_PRESETS)}", text)
+    raise _no_such_sky(text)
+
+
+def _no_such_sky(text: str) -> InputError:
+    import difflib
+
+    close = difflib.get_close_matches(text, SKY_PRESETS, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return InputError(f"no such sky file or preset; {hint}presets are: {', '.join(SKY_PRESETS)}", text)

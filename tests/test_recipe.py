@@ -352,3 +352,10 @@ def test_real_photos_get_no_faint_sky():
         changed = np.any(out != image, axis=2)
         assert not (changed & (matte < 0.5) & ~cv2.dilate((matte >= 1 - cleanup).astype(np.uint8),
                                                            np.ones((61, 61), np.uint8)).astype(bool)).any()
+
+
+def test_a_mistyped_sky_gets_a_suggestion(tmp_path, capsys):
+    image, _ = synthetic_landscape(40, 50, seed=6)
+    photo = save_image(tmp_path / "p.png", image)
+    assert main(["replace", str(photo), "--sky", "sunst", "-o", str(tmp_path / "o.png")]) == 2
+    assert "did you mean sunset?" in capsys.readouterr().err and not (tmp_path / "o.png").exists()
