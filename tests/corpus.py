@@ -964,7 +964,7 @@ def _plan_folder(folder: Path, files: dict[str, Callable[[], bytes]]) -> None:
 
 def _plan_same_stem_one_folder(folder: Path) -> dict:
     _plan_folder(folder, {"d/a.jpg": _good_jpeg, "d/a.png": _good_png, "d/b.jpg": _good_jpeg})
-    return {"argv": ["mask", "d", "--overwrite"], "refused": ["d/a.jpg", "d/a.png"], "written": ["d/b.png"]}
+    return {"argv": ["mask", "d", "--overwrite"], "refused": ["d/a.jpg", "d/a.png"], "written": ["d/b_sky.png"]}
 
 
 def _plan_same_stem_two_folders(folder: Path) -> dict:
@@ -1028,7 +1028,7 @@ def _plan_layers_is_other_input(folder: Path) -> dict:
 def _plan_same_input_twice(folder: Path) -> dict:
     _plan_folder(folder, {"a.jpg": _good_jpeg, "b.jpg": _good_jpeg})
     return {"argv": ["mask", "a.jpg", "b.jpg", "./a.jpg", "--overwrite"], "refused": ["a.jpg", "a.jpg"],
-            "written": ["b.png"]}
+            "written": ["b_sky.png"]}
 
 
 PLAN_CASES: list[PlanCase] = [

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import synthetic_landscape
 
-from skyseg_core.effects import relight_layers, replace_sky_layers, tint_sky_layers
+from skyseg_core.effects import relight_layers, replace_preset, replace_sky_layers, tint_sky_layers
 from skyseg_core.errors import InputError, OutputError
 from skyseg_core.ora import Layer, composite, read_ora, write_ora
 from skyseg_core.skygen import make_sky
@@ -106,12 +106,14 @@ def _rmse(a, b):
 
 
 def test_replacement_layers_rebuild_the_result(tmp_path):
-    """Original, colour match, edge light (screen), new sky (matte in alpha), hidden matte:
+    """Original, foreground light, edge light (screen), new sky (matte in alpha), hidden matte:
     compositing the layers as a viewer does gives the result (up to sRGB vs linear mixing)."""
     image, truth = synthetic_landscape(60, 80, seed=2)
     matte = cv2.GaussianBlur(truth.astype(np.float32), (0, 0), 1.0)
-    result, layers = replace_sky_layers(image, matte, make_sky("sunset", 120, 68), color_match=0.7, halo=0.7)
-    assert [lay.name for lay in layers] == ["original photo", "colour match", "edge light", "new sky", "sky matte"]
+    raw = replace_preset("plain", cleanup=0.0)  # the engine's alpha against the given matte
+    result, layers = replace_sky_layers(image, matte, make_sky("sunset", 120, 68), raw, color_match=0.7, halo=0.7)
+    assert [lay.name for lay in layers] == ["original photo", "foreground light", "edge light", "new sky",
+                                            "sky matte"]
     assert np.array_equal(layers[0].pixels, image)
     sky = layers[3].pixels
     assert sky.shape == (60, 80, 4)
@@ -129,7 +131,8 @@ def test_tint_and_relight_layers(tmp_path):
     image, truth = synthetic_landscape(60, 80, seed=2)
     matte = truth.astype(np.float32)
     for mode in ("soft_light", "multiply", "color"):
-        result, layers = tint_sky_layers(image, matte, mode=mode)
+        # full strength: a viewer mixes a layer's opacity in sRGB, the effect in linear light
+        result, layers = tint_sky_layers(image, matte, mode=mode, strength=1.0)
         rebuilt = np.round(composite(layers, (80, 60))[..., :3] * 255)
         assert _rmse(rebuilt, result) < 3.0, mode
     result, layers = relight_layers(image, matte, 3000)
