@@ -50,8 +50,12 @@ class UnknownMethodError(SkysegError):
     """A method name that is not registered; the message lists the valid names."""
 
     def __init__(self, name: str, valid: list[str]):
+        import difflib
+
         self.name, self.valid = name, valid
-        super().__init__(f"unknown method {name!r}; choose one of: {', '.join(valid)}")
+        close = difflib.get_close_matches(str(name), valid, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        super().__init__(f"unknown method {name!r}; {hint}choose one of: {', '.join(valid)}")
 
 
 class ModelFileError(SkysegError):

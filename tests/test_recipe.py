@@ -359,3 +359,10 @@ def test_a_mistyped_sky_gets_a_suggestion(tmp_path, capsys):
     photo = save_image(tmp_path / "p.png", image)
     assert main(["replace", str(photo), "--sky", "sunst", "-o", str(tmp_path / "o.png")]) == 2
     assert "did you mean sunset?" in capsys.readouterr().err and not (tmp_path / "o.png").exists()
+
+
+def test_a_mistyped_method_gets_a_suggestion():
+    from skyseg_core.methods import resolve_name
+
+    with pytest.raises(Exception, match="did you mean deeplab"):
+        resolve_name("deeplb")
