@@ -83,9 +83,47 @@ def test_worker_failure_is_an_error_and_gimp_stays_alive(folder, kind, env, mess
     assert [layer["name"] for layer in result["stack_after_error"]] == ["photo"]
 
 
+def test_registered_arguments_are_the_declared_ones(main_run):
+    """What GIMP registered (read back from the PDB) is the recipe's declarations."""
+    from test_recipe_sync import PLUGIN_EFFECTS, _expected_arguments
+
+    for proc, effect in PLUGIN_EFFECTS.items():
+        args = main_run["arguments"][proc.removeprefix("plug-in-skyseg-")]
+        got = {a["name"].replace("-", "_"): a for a in args}
+        assert list(got)[:2] == ["method", "refine"]
+        assert got.pop("method")["kind"] == "choice" and got.pop("refine")["default"] is True
+        expected = _expected_arguments(effect)
+        assert list(got) == list(expected), proc
+        for key, (kind, default, low, high, choices) in expected.items():
+            a = got[key]
+            if kind == "colour" and a["default"] is None:  # GIMP 3.0 keeps colour defaults in the plug-in
+                a["default"] = default  # (checked by test_tint_with_colours_unset_is_the_declared_gradient)
+            assert (a["kind"], a.get("default"), a.get("low"), a.get("high"), a.get("choices")) == \
+                (kind, default, low, high, choices), (proc, key)
+    labels = {a["name"]: a["label"] for a in main_run["arguments"]["tint-sky"]}
+    assert (labels["stops-0"], labels["stops-1"]) == ("Horizon colour", "Top colour")
+
+
+def test_tint_with_colours_unset_is_the_declared_gradient(main_run, folder):
+    got = harness.read_ppm(folder / "gimp_tint.ppm").astype(np.int16)
+    expected = harness.gimp_core_replace(folder, "tint").astype(np.int16)
+    assert np.abs(got - expected).max() <= 2
+
+
+def test_photo_without_sky_is_one_readable_error(folder):
+    result = harness.run_gimp(folder, "nosky")
+    for name, action in (("replace-sky", "replaced"), ("tint-sky", "tinted")):
+        status, message = result[name]
+        assert status == "execution-error", result[name]
+        assert message.startswith("skyseg: no sky found in layer 'ground' (") and f"nothing {action}" in message
+        assert "\n" not in message and "/tmp" not in message
+    assert [layer["name"] for layer in result["stack_after"]] == ["ground"]
+
+
 def test_opens_ora_from_skyseg_replace(folder):
     result = harness.run_gimp(folder, "ora")
     layers = read_ora(folder / "layers.ora")
     assert result["ora_size"] == list(layers.size)
     assert [layer["name"] for layer in result["ora_stack"]] == [layer.name for layer in reversed(list(layers))]
-    assert [layer["visible"] for layer in result["ora_stack"]] == [False, True, True]
+    assert [layer["visible"] for layer in result["ora_stack"]] == [layer.visible for layer in reversed(list(layers))]
+    assert not result["ora_stack"][0]["visible"]  # the matte, on top, hidden

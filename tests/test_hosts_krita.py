@@ -84,6 +84,35 @@ def test_gui_menu_actions(gui, folder, core):
     _check_main(gui, folder, core, "transparencymask", "krita_gui_result")
 
 
+def test_gui_docker_controls_are_the_declared_ones(gui):
+    """The docker Krita built: every declared field, with its default, range and menu; it scrolls."""
+    from test_recipe_sync import PLUGIN_EFFECTS, _expected_arguments
+
+    controls = gui["docker_controls"]
+    for effect in PLUGIN_EFFECTS.values():
+        expected = _expected_arguments(effect)
+        assert [k.split(".", 1)[1] for k in controls if k.startswith(effect + ".")] == list(expected), effect
+        for key, (kind, default, low, high, choices) in expected.items():
+            got = controls[f"{effect}.{key}"]
+            if kind == "float":
+                assert got[0] == kind and got[1:4] == pytest.approx([default, low, high]), (effect, key)
+            elif kind in ("bool", "choice"):
+                assert got == [kind, default, low, high, choices], (effect, key)
+            else:
+                assert got[1] == (default or ""), (effect, key)
+    assert gui["docker_scrolls"] == "QScrollArea" and gui["docker_min_height"] < 300
+
+
+def test_photo_without_sky_is_one_readable_error(folder):
+    result = harness.run_kritarunner(folder, "nosky")
+    for action, done in (("replace_sky", "replaced"), ("tint_sky", "tinted")):
+        ok, message = result[action]
+        assert not ok and message.startswith("no sky found in layer ") and f"nothing {done}" in message, message
+        assert "\n" not in message and "/tmp" not in message
+    (layer,) = result["stack_after"]  # nothing added: the opened photo alone, without a mask
+    assert layer["type"] == "paintlayer" and layer["children"] == []
+
+
 def test_worker_crash_and_hang_are_errors_and_krita_recovers(folder):
     result = harness.run_kritarunner(folder, "error")
     assert not result["crash_ok"] and "exit status 7" in result["crash_error"]

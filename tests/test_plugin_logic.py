@@ -19,19 +19,28 @@ from conftest import ROOT, synthetic_landscape
 from skyseg_core import effects
 from skyseg_core.cli import main as cli_main
 from skyseg_core.cli.install_plugin import enable_in_kritarc, install
+from skyseg_core.effects.params import REPLACE_PRESETS, ReplaceParams, TintParams, replace_preset
 from skyseg_core.errors import InputError
 from skyseg_core.io import load_image, save_image
 from skyseg_core.segment import segment
 from skyseg_core.skygen import load_sky
+from skyseg_core.worker import schema as worker_schema
 
-PLUGIN_DIRS = [ROOT / "tests" / "fake_krita", ROOT / "plugins" / "krita", ROOT / "plugins" / "common"]
 WORKER = [sys.executable, "-m", "skyseg_core", "worker"]
 
 
+@pytest.fixture(scope="module")
+def pykrita(tmp_path_factory):
+    """The plug-in as `skyseg install-plugin krita` installs it (client, worker config, schema)."""
+    dest = tmp_path_factory.mktemp("pykrita")
+    install("krita", dest=dest, kritarc=dest / "kritarc")
+    return dest
+
+
 @pytest.fixture
-def krita_plugin(monkeypatch):
-    """Import the plug-in with the fake ``krita`` module; yields (krita, skyseg_krita package)."""
-    for folder in PLUGIN_DIRS:
+def krita_plugin(monkeypatch, pykrita):
+    """Import the installed plug-in with the fake ``krita`` module; yields (krita, skyseg_krita package)."""
+    for folder in (ROOT / "tests" / "fake_krita", pykrita):
         monkeypatch.syspath_prepend(str(folder))
     for name in [m for m in sys.modules if m == "krita" or m.startswith("skyseg_krita")]:
         monkeypatch.delitem(sys.modules, name)
@@ -119,14 +128,17 @@ def test_replace_adds_a_layer_directly_above_with_correct_channel_order(krita_pl
     doc, photo = make_doc(krita, landscape_rgb, above_name="notes")
     before = photo.pixelData(0, 0, 80, 60)
     ext = package.extension
-    ext.settings.method, ext.settings.sky = "color", "sunset"
+    ext.settings.method = "color"
+    ext.settings.set("replace", "sky", "sunset")
+    ext.settings.apply_look("plain")
     assert ext.run("replace_sky"), ext.last_error
     assert [n.name() for n in doc.rootNode().childNodes()] == ["photo", "Sky replaced", "notes"]
     layer = doc.rootNode().childNodes()[1]
     assert doc.activeNode() is layer and photo.pixelData(0, 0, 80, 60) == before
     bgra = np.frombuffer(layer.pixelData(0, 0, 80, 60), np.uint8).reshape(60, 80, 4)
     image = load_image(save_image(tmp_path / "in.png", landscape_rgb))
-    expected = effects.replace_sky(image, segment(image, method="color"), load_sky("sunset"))
+    expected = effects.replace_sky(image, segment(image, method="color"), load_sky("sunset"),
+                                   replace_preset("plain"))
     assert np.array_equal(bgra[..., 2::-1], expected)  # B, G, R in memory -> R, G, B
     assert (bgra[..., 3] == 255).all()
 
@@ -136,12 +148,34 @@ def test_tint_and_relight_layers(krita_plugin, landscape_rgb, monkeypatch):
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
     doc, photo = make_doc(krita, landscape_rgb)
     ext = package.extension
-    ext.settings.method, ext.settings.tint_top, ext.settings.relight_target = "color", "#ff0000", "3200K"
+    ext.settings.method = "color"
+    ext.settings.set("tint", "stops_0", "#ff0000")
+    ext.settings.set("relight", "temperature", 3200.0)
     assert ext.run("tint_sky") and ext.run("relight"), ext.last_error
     # each result becomes the active layer, so relight worked on the tinted layer, above it
     assert [n.name() for n in doc.rootNode().childNodes()] == ["photo", "Sky tinted", "Relit"]
-    assert ext.settings.relight_params()["target"] == 3200.0
-    assert ext.settings.tint_params()["stops"][0] == [0.0, [255.0, 0.0, 0.0]]
+    relight = ext.settings.params("relight")
+    assert (relight["temperature"], relight["sky"], relight["method"]) == (3200.0, None, "color")
+    assert ext.settings.params("tint")["stops"] == [[0.0, "#ff0000"], [1.0, TintParams().stops[1][1]]]
+    ext.settings.set("relight", "sky", "file")
+    assert not ext.run("relight") and "choose an image file" in ext.last_error
+    ext.settings.set("relight", "sky_file", str(ROOT / "nowhere.png"))
+    assert not ext.run("relight") and "nowhere.png" in ext.last_error
+
+
+def test_photo_without_sky_is_one_readable_error(krita_plugin, monkeypatch):
+    krita, package = krita_plugin
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    ground = np.zeros((60, 80, 3), np.uint8)
+    ground[...] = (70, 95, 40)  # grass, no sky anywhere
+    doc, photo = make_doc(krita, ground)
+    ext = package.extension
+    ext.settings.method = "color"
+    for action in ("replace_sky", "tint_sky"):
+        assert not ext.run(action)
+        assert ext.last_error.startswith("no sky found in layer 'photo' ("), ext.last_error
+        assert "nothing" in ext.last_error and "/tmp" not in ext.last_error and "\n" not in ext.last_error
+    assert [n.name() for n in doc.rootNode().childNodes()] == ["photo"]
 
 
 def test_export_writes_rgb_from_bgra(krita_plugin, tmp_path):
@@ -206,26 +240,61 @@ def test_docker_edits_settings_and_runs_actions(krita_plugin, qtbot, landscape_r
     docker = importlib.import_module("skyseg_krita.extension").SkysegDocker()
     qtbot.addWidget(docker)
     ext = package.extension
-    docker.fields["fade_edge"].setValue(3.5)
-    docker.fields["flip"].setChecked(True)
-    docker.fields["method"].setCurrentText("color")
-    assert (ext.settings.fade_edge, ext.settings.flip, ext.settings.method) == (3.5, True, "color")
+    docker.fields["replace.fade_edge"].setValue(3.5)
+    docker.fields["replace.flip"].setChecked(True)
+    method = docker.fields["source.method"]
+    method.setCurrentIndex(method.findData("color"))
+    values = ext.settings.values["replace"]
+    assert (values["fade_edge"], values["flip"], ext.settings.method) == (3.5, True, "color")
     saved = json.loads(krita.Krita.instance().readSetting("skyseg", "settings", ""))
-    assert saved["fade_edge"] == 3.5 and saved["method"] == "color"
+    assert saved["replace"]["fade_edge"] == 3.5 and saved["source"]["method"] == "color"
+    look = docker.fields["replace.look"]
+    look.setCurrentIndex(look.findData("dramatic"))  # a look sets replace's controls
+    for key, value in REPLACE_PRESETS["dramatic"].items():
+        assert docker.fields[f"replace.{key}"].value() == pytest.approx(value) == values[key]
+    assert values["fade_edge"] == ReplaceParams().fade_edge and not docker.fields["replace.flip"].isChecked()
+    sky, sky_file = docker.fields["replace.sky"], docker.fields["replace.sky_file"]
+    assert not sky_file.isEnabled()
+    sky.setCurrentIndex(sky.findData("file"))
+    assert sky_file.isEnabled() and values["sky"] == "file"
     docker._list_methods()
-    methods = [docker.fields["method"].itemText(i) for i in range(docker.fields["method"].count())]
-    assert "color" in methods and "auto" in methods and docker.fields["method"].currentText() == "color"
+    methods = [method.itemData(i) for i in range(method.count())]
+    assert "color" in methods and "auto" in methods and method.currentData() == "color"
     docker._run("create_mask")
     assert ext.last_error is None and photo.childNodes()[0].name() == "Sky"
 
 
-def test_settings_survive_bad_saved_values(krita_plugin):
+def test_docker_fits_a_1080_screen_in_a_scroll_area(krita_plugin, qtbot, monkeypatch):
+    from PyQt6.QtWidgets import QScrollArea
+
     _, package = krita_plugin
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    docker = importlib.import_module("skyseg_krita.extension").SkysegDocker()
+    qtbot.addWidget(docker)
+    assert isinstance(docker.widget(), QScrollArea)
+    assert docker.minimumSizeHint().height() < 300  # Krita's window leaves ~900 px for dockers
+    assert list(docker.sections) == ["Find the sky", "Replace sky", "Tint sky", "Relight"]
+    tint = docker.sections["Tint sky"]
+    assert not tint.header.isChecked() and tint.body.isHidden()
+    tint.header.click()
+    assert not tint.body.isHidden()
+    assert docker.fields["tint.stops_0"].toolTip() == TintParams.__dataclass_fields__["stops"].metadata["control"].help
+
+
+def test_settings_survive_bad_saved_values(krita_plugin, monkeypatch):
+    _, package = krita_plugin
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
     logic = importlib.import_module("skyseg_krita.logic")
-    s = logic.Settings.from_dict({"fade_edge": "3.5", "flip": "true", "halo": "oops", "unknown": 1, "method": "color"})
-    assert (s.fade_edge, s.flip, s.halo, s.method) == (3.5, True, 0.0, "color")
-    with pytest.raises(logic.PluginError, match="#rrggbb"):
-        logic.hex_to_rgb("red")
+    schema = package.extension.settings.schema
+    s = logic.Settings.from_dict(schema, {"replace": {"fade_edge": 3.5, "flip": "true", "halo": 7.0, "unknown": 1,
+                                                      "sky": "sunset", "look": "nope"},
+                                          "tint": {"stops_0": "red", "mode": "multiply"},
+                                          "source": {"method": "color"}, "fade_edge": 1.0})
+    values, defaults = s.values["replace"], ReplaceParams()
+    assert (values["fade_edge"], values["flip"], values["halo"]) == (3.5, defaults.flip, defaults.halo)
+    assert (values["sky"], values["look"], s.method) == ("sunset", "natural", "color")
+    assert (s.values["tint"]["stops_0"], s.values["tint"]["mode"]) == (TintParams().stops[0][1], "multiply")
+    assert logic.Settings.from_dict(schema, "garbage").to_dict() == logic.Settings(schema).to_dict()
 
 
 # -- skyseg install-plugin ------------------------------------------------------------------------
@@ -237,6 +306,22 @@ def test_install_gimp_records_this_interpreter(tmp_path):
     assert (target / "skyseg_client.py").read_bytes() == (ROOT / "plugins" / "common" / "skyseg_client.py").read_bytes()
     config = json.loads((target / "skyseg_worker.json").read_text())
     assert config["python"] == sys.executable and config["args"] == ["-m", "skyseg_core", "worker"]
+    assert json.loads((target / "skyseg_schema.json").read_text()) == json.loads(json.dumps(worker_schema()))
+
+
+def test_schema_comes_from_the_file_else_from_the_worker(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "plugins" / "common"))
+    skyseg_client = importlib.import_module("skyseg_client")
+    (target,) = install("gimp", dest=tmp_path)
+    expected = json.loads((target / "skyseg_schema.json").read_text())
+    (target / "skyseg_worker.json").unlink()  # the file is enough: no worker is started
+    assert skyseg_client.load_schema(str(target)) == expected
+    (target / "skyseg_schema.json").write_text("{not json")
+    with pytest.raises(skyseg_client.WorkerNotConfigured, match="cannot read .*skyseg_schema.json"):
+        skyseg_client.load_schema(str(target))
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    (target / "skyseg_schema.json").unlink()
+    assert skyseg_client.load_schema(str(target)) == expected  # asked the worker's schema op
 
 
 def test_install_krita_enables_plugin_and_keeps_kritarc(tmp_path, monkeypatch):

@@ -1,8 +1,10 @@
 """``skyseg install-plugin gimp|krita``: copy a host plug-in into the user's folder.
 
-The plug-in gets the shared client (``plugins/common/skyseg_client.py``) beside it and a
-``skyseg_worker.json`` that records how to start the worker: this interpreter
-(``sys.executable``, or ``--python``) running ``-m skyseg_core worker``.
+The plug-in gets the shared client (``plugins/common/skyseg_client.py``) beside it, a
+``skyseg_worker.json`` that records how to start the worker (this interpreter,
+``sys.executable`` or ``--python``, running ``-m skyseg_core worker``) and ``skyseg_schema.json``:
+the effect recipe's declarations (:func:`skyseg_core.worker.schema`), which the plug-ins build
+their dialogs and docker from, since they cannot import skyseg themselves.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ..resources import plugins_dir
 
 PLUGINS = plugins_dir()
 CONFIG_NAME = "skyseg_worker.json"
+SCHEMA_NAME = "skyseg_schema.json"
 HOSTS = ("gimp", "krita")
 
 
@@ -71,6 +74,13 @@ def worker_config(python: str) -> dict:
 
     return {"python": python, "args": ["-m", "skyseg_core", "worker"], "skyseg_version": __version__,
             "installed": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def plugin_schema() -> dict:
+    """What the plug-ins build their controls from (the worker's ``schema`` reply)."""
+    from ..worker import schema
+
+    return schema()
 
 
 def _copy_tree(source: Path, target: Path) -> None:
@@ -135,6 +145,7 @@ def install(host: str, dest: Path | None = None, python: str | None = None, krit
         _copy_tree(source, target)
         shutil.copy2(client, target / client.name)
         _write_json(target / CONFIG_NAME, worker_config(python))
+        _write_json(target / SCHEMA_NAME, plugin_schema())
         written = [target]
         if host == "gimp":
             os.chmod(target / "skyseg.py", 0o755)

@@ -2,8 +2,9 @@
 
 It calls the skyseg plug-in's registered PDB procedures like a script would, saves what a user
 would save (XCF and PNG), and writes everything the test checks into $SKYSEG_E2E_DIR/<scenario>.json.
-The scenario is $SKYSEG_E2E_SCENARIO: "main" (mask, selection, replace), "error" (the worker fails)
-or "ora" (open an OpenRaster file). Only GIMP's API and the standard library are used here.
+The scenario is $SKYSEG_E2E_SCENARIO: "main" (mask, selection, replace, and the registered
+arguments), "error" (the worker fails), "nosky" (a photo without sky) or "ora" (open an OpenRaster
+file). Only GIMP's API and the standard library are used here.
 """
 
 import json
@@ -15,7 +16,7 @@ import gi
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
 gi.require_version("Babl", "0.1")
-from gi.repository import Babl, Gegl, Gimp, Gio  # noqa: E402
+from gi.repository import Babl, Gegl, Gimp, Gio, GObject  # noqa: E402
 
 DIR = os.environ["SKYSEG_E2E_DIR"]
 SCENARIO = os.environ.get("SKYSEG_E2E_SCENARIO", "main")
@@ -67,7 +68,41 @@ def save(image, name):
     Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(path(name)), None)
 
 
+def argument(pspec, config):
+    """A registered argument as plain values: kind, default, low, high, choices, label, help
+    (``config``: a fresh config of its procedure, holding the defaults)."""
+    kind = GObject.type_name(pspec.value_type)
+    out = {"name": pspec.get_name(), "type": kind, "pspec": GObject.type_name(pspec.__gtype__),
+           "label": pspec.get_nick(), "help": pspec.get_blurb()}
+    if out["pspec"] == "GimpParamChoice":
+        out["kind"] = "choice"
+        out["choices"] = list(Gimp.param_spec_choice_get_choice(pspec).list_nicks())
+        out["default"] = Gimp.param_spec_choice_get_default(pspec)
+    elif kind == "gdouble":
+        out.update(kind="float", default=pspec.get_default_value(), low=pspec.minimum, high=pspec.maximum)
+    elif kind == "gboolean":
+        out.update(kind="bool", default=pspec.get_default_value())
+    elif kind == "GeglColor":
+        color = config.get_property(pspec.get_name())
+        data = color.get_bytes(Babl.format("R'G'B'A u8")).get_data()
+        # GIMP 3.0 loses a colour argument's default over the PDB (transparent black arrives)
+        out.update(kind="colour", default="#" + "".join(f"{b:02x}" for b in data[:3]) if data[3] else None)
+    elif kind == "GFile":
+        out.update(kind="file", default=None)
+    else:
+        out.update(kind=kind, default=str(pspec.get_default_value()))
+    return out
+
+
 def main():
+    if SCENARIO == "nosky":  # a photo without sky: each effect is one readable error, nothing added
+        image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("no_sky.png")))
+        layer = image.get_layers()[0]
+        layer.set_name("ground")
+        for name in ("replace-sky", "tint-sky"):
+            result[name] = call("plug-in-skyseg-" + name, image, [layer], method=METHOD)
+        result["stack_after"] = stack(image)
+        return
     if SCENARIO == "ora":
         image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("layers.ora")))
         result["ora_stack"] = stack(image)
@@ -78,6 +113,13 @@ def main():
     layer.set_name("photo")
     names = ("create-mask", "select-sky", "replace-sky", "tint-sky", "relight")
     result["registered"] = [n for n in names if Gimp.get_pdb().procedure_exists("plug-in-skyseg-" + n)]
+    if SCENARIO == "main":
+        result["arguments"] = {}
+        for n in result["registered"]:
+            proc = Gimp.get_pdb().lookup_procedure("plug-in-skyseg-" + n)
+            config = proc.create_config()
+            result["arguments"][n] = [argument(a, config) for a in proc.get_arguments()
+                                      if a.get_name() not in ("run-mode", "image", "drawables")]
     if SCENARIO.startswith("error"):  # the worker is made to crash or hang by the test's environment
         result["mask_status"] = call("plug-in-skyseg-create-mask", image, [layer], method=METHOD)
         result["replace_status"] = call("plug-in-skyseg-replace-sky", image, [layer], method=METHOD)
@@ -116,8 +158,14 @@ def main():
     flat.delete()
     # 5. Tint and relight on the photo: two more layers, each directly above it.
     result["tint_status"] = call("plug-in-skyseg-tint-sky", image, [layer], method=METHOD, mode="multiply")
-    result["relight_status"] = call("plug-in-skyseg-relight", image, [layer], method=METHOD, target="3200")
+    result["relight_status"] = call("plug-in-skyseg-relight", image, [layer], method=METHOD, temperature=3200.0)
     result["stack_after_effects"] = [item["name"] for item in stack(image)]
+    tinted = next((lay for lay in image.get_layers() if lay.get_name() == "Sky tinted"), None)
+    if tinted is not None:  # colours left unset: the declared gradient
+        rect = Gegl.Rectangle.new(0, 0, tinted.get_width(), tinted.get_height())
+        with open(path("gimp_tint.ppm"), "wb") as fh:
+            fh.write(b"P6\n%d %d\n255\n" % (tinted.get_width(), tinted.get_height()))
+            fh.write(tinted.get_buffer().get(rect, 1.0, "R'G'B' u8", Gegl.AbyssPolicy.CLAMP))
     # 6. The saved XCF reopens with the same stack.
     reopened = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("gimp_result.xcf")))
     result["xcf_stack"] = stack(reopened)

@@ -52,6 +52,10 @@ def prepare(folder: Path) -> Path:
     subprocess.run([sys.executable, "-m", "skyseg_core", "replace", str(folder / "photo.png"), "--sky", SKY,
                     "--method", METHOD, "-o", str(folder / "ora_composite.png"), "--layers",
                     str(folder / "layers.ora"), "--overwrite", "--quiet"], check=True)
+    ground = np.zeros((120, 160, 3), np.uint8)
+    ground[..., :] = (72, 96, 44)  # grass and nothing else: no sky to find
+    ground[60:, :, :] = (96, 84, 60)
+    save_image(folder / "no_sky.png", ground, overwrite=True)
     for name, body in (("crash_worker.sh", "echo 'fake worker: simulated crash' >&2\nexit 7\n"),
                        ("hang_worker.sh", "echo '{\"ready\": true, \"protocol\": 1}'\nexec sleep 600\n")):
         script = folder / name
@@ -103,17 +107,25 @@ def run_gimp(folder: Path, scenario: str, env: dict | None = None, timeout: floa
     return load_result(folder, f"{scenario}.json", log)
 
 
-def gimp_core_replace(folder: Path) -> np.ndarray:
-    """The core's replacement of photo.png computed by the chroot's skyseg (the plug-in's environment)."""
+def gimp_core_replace(folder: Path, effect: str = "replace") -> np.ndarray:
+    """The core's replacement (or multiply tint) of photo.png at the declared defaults, computed by
+    the chroot's skyseg (the plug-in's environment)."""
+    call = {"replace": f"replace_sky(im, m, load_sky('{SKY}'))", "tint": "tint_sky(im, m, mode='multiply')"}[effect]
     code = ("import sys; from skyseg_core.io import load_image, save_image; from skyseg_core.segment import segment; "
-            "from skyseg_core.effects import replace_sky; from skyseg_core.skygen import load_sky; "
-            "im = load_image('/e2e/photo.png'); "
-            f"save_image('/e2e/gimp_expected.png', replace_sky(im, segment(im, method='{METHOD}'), load_sky('{SKY}')), overwrite=True)")
+            "from skyseg_core.effects import replace_sky, tint_sky; from skyseg_core.skygen import load_sky; "
+            f"im = load_image('/e2e/photo.png'); m = segment(im, method='{METHOD}'); "
+            f"save_image('/e2e/gimp_expected_{effect}.png', {call}, overwrite=True)")
     subprocess.run([str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e", "/opt/skyseg-venv/bin/python",
                     "-c", code], check=True, capture_output=True)
     from skyseg_core.io import load_image
 
-    return load_image(folder / "gimp_expected.png")
+    return load_image(folder / f"gimp_expected_{effect}.png")
+
+
+def read_ppm(path: Path) -> np.ndarray:
+    magic, size, _maxval, data = path.read_bytes().split(b"\n", 3)
+    width, height = map(int, size.split())
+    return np.frombuffer(data, np.uint8).reshape(height, width, 3)
 
 
 # -- Krita -----------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ Two ways in:
   (``Krita.instance().action("skyseg_create_mask").trigger()``), then quits Krita.
 
 Settings come from environment variables; the results go to $SKYSEG_E2E_DIR/<scenario>.json.
-Scenarios: "main" (mask, selection, replace), "error" (the worker fails), "ora" (open an .ora).
+Scenarios: "main" (mask, selection, replace; the GUI also reads the docker's controls), "error"
+(the worker fails), "nosky" (a photo without sky), "ora" (open an .ora).
 """
 
 import json
@@ -50,6 +51,11 @@ def scenario(doc, run, result):
     if SCENARIO == "ora":
         result["ora_stack"] = stack(doc.rootNode())
         return
+    if SCENARIO == "nosky":
+        for action in ("replace_sky", "tint_sky"):
+            result[action] = [run(action), extension().last_error]
+        result["stack_after"] = stack(doc.rootNode())
+        return
     if SCENARIO == "error":
         ext = extension()
         os.environ["SKYSEG_WORKER_PYTHON"] = path("crash_worker.sh")
@@ -78,7 +84,7 @@ def scenario(doc, run, result):
     if selection is not None:
         write_grey("krita_selection.pgm", selection.pixelData(0, 0, width, height), width, height)
     doc.setSelection(None) if hasattr(doc, "setSelection") else None
-    extension().settings.sky = os.environ.get("SKYSEG_E2E_SKY", "golden_hour")
+    extension().settings.set("replace", "sky", os.environ.get("SKYSEG_E2E_SKY", "golden_hour"))
     result["replace_ok"] = run("replace_sky")
     result["replace_error"] = extension().last_error
     result["stack"] = stack(doc.rootNode())
@@ -91,7 +97,8 @@ def scenario(doc, run, result):
     result["saved_png"] = doc.exportImage(path(result["prefix"] + ".png"), InfoObject())
     # Tint and relight: each result lands above the active layer and becomes the active one.
     ext = extension()
-    ext.settings.tint_mode, ext.settings.relight_target = "multiply", "3200"
+    ext.settings.set("tint", "mode", "multiply")
+    ext.settings.set("relight", "temperature", 3200.0)
     result["tint_ok"], result["relight_ok"] = run("tint_sky"), run("relight")
     result["effects_error"] = ext.last_error
     result["names_after_effects"] = [n.name() for n in doc.rootNode().childNodes()]
@@ -111,7 +118,7 @@ def main(*args):
     faulthandler.enable(fault)
     try:
         app = Krita.instance()
-        doc = app.openDocument(path("layers.ora" if SCENARIO == "ora" else "photo.png"))
+        doc = app.openDocument(path({"ora": "layers.ora", "nosky": "no_sky.png"}.get(SCENARIO, "photo.png")))
         ext = extension()
         ext.host.document = doc
         layer = next((n for n in doc.rootNode().childNodes() if n.type() == "paintlayer"), None)
@@ -133,6 +140,23 @@ def main(*args):
 
 
 # -- the GUI way: a pykrita plug-in that drives the real menu actions ------------------------------
+
+def docker_controls(docker):
+    """The docker's widgets as plain values: key -> [kind, value, low, high, choices]."""
+    out = {}
+    for key, widget in getattr(docker, "fields", {}).items():
+        kind = type(widget).__name__
+        if kind == "QDoubleSpinBox":
+            out[key] = ["float", widget.value(), widget.minimum(), widget.maximum(), None]
+        elif kind == "QCheckBox":
+            out[key] = ["bool", widget.isChecked(), None, None, None]
+        elif kind == "QComboBox":
+            out[key] = ["choice", widget.currentData(), None, None,
+                        [widget.itemData(i) for i in range(widget.count())]]
+        else:
+            out[key] = [kind, widget.text(), None, None, None]
+    return out
+
 
 def gui_start():
     from PyQt5.QtCore import QTimer
@@ -167,8 +191,12 @@ def gui_run():
         result["menu_text"] = app.action("skyseg_create_mask").text() if app.action("skyseg_create_mask") else None
         from PyQt5.QtWidgets import QDockWidget
 
-        result["dockers"] = [d.windowTitle() for d in window.qwindow().findChildren(QDockWidget)
-                             if d.windowTitle() == "skyseg"]
+        dockers = [d for d in window.qwindow().findChildren(QDockWidget) if d.windowTitle() == "skyseg"]
+        result["dockers"] = [d.windowTitle() for d in dockers]
+        if dockers:
+            result["docker_controls"] = docker_controls(dockers[0])
+            result["docker_min_height"] = dockers[0].minimumSizeHint().height()
+            result["docker_scrolls"] = type(dockers[0].widget()).__name__
 
         def trigger(method):
             ext = extension()

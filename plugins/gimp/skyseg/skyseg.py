@@ -8,8 +8,12 @@ pixels travel through temporary PNG files. This file imports only GIMP's API and
 library: GIMP runs it with the system Python, which has no numpy.
 
 Every procedure can be called from the PDB (scripts, batch mode) with the same arguments the
-dialog shows. Results are new layers above the active one (the original is kept), a layer mask,
-a channel named "Sky" or the selection, each inside one undo group.
+dialog shows. The arguments are generated from the effect recipe's schema (``skyseg_schema.json``,
+written beside this file by ``skyseg install-plugin gimp``; the worker's ``schema`` operation when
+it is missing): names, labels, help, ranges, defaults and menus are the declared ones, none is
+restated here. Results are new layers above the active one (the original is kept), a layer mask,
+a channel named "Sky" or the selection, each inside one undo group. A failure is one error
+message (the procedure's return value, which GIMP shows).
 """
 
 import os
@@ -48,7 +52,22 @@ def _client():
     return skyseg_client.SkysegClient.from_folder(HERE)
 
 
-def _run_worker(op, input_path, output_path, params, what):
+_SCHEMA = {}
+
+
+def schema():
+    """The parameter schema (read once per plug-in process); raises WorkerError without one."""
+    if "value" not in _SCHEMA:
+        try:
+            _SCHEMA["value"] = skyseg_client.load_schema(HERE, timeout=30.0)
+        except skyseg_client.WorkerError as exc:
+            _SCHEMA["value"], _SCHEMA["error"] = None, exc
+    if _SCHEMA["value"] is None:
+        raise _SCHEMA["error"]
+    return _SCHEMA["value"]
+
+
+def _run_worker(op, input_path, output_path, params, what, aliases=None):
     """One worker request with GIMP's progress bar pulsing while it runs; returns the reply."""
     Gimp.progress_init(what)
     result = {}
@@ -56,7 +75,7 @@ def _run_worker(op, input_path, output_path, params, what):
     def work():
         try:
             with _client() as client:
-                result["reply"] = client.request(op, input_path, output_path, params)
+                result["reply"] = client.request(op, input_path, output_path, params, aliases=aliases)
         except skyseg_client.WorkerError as exc:
             result["error"] = exc
         except Exception as exc:  # noqa: BLE001 - reported to the user, never crashes GIMP
@@ -132,16 +151,77 @@ def _source_layer(image, drawables):
     return drawable
 
 
+def _aliases(layer, *paths):
+    return {path: f"layer {layer.get_name()!r}" for path in paths}
+
+
 def _matte_for_layer(image, layer, params, tmp):
     """Run ``mask`` on the layer; returns its matte as grey bytes of the layer's size."""
     source, matte = os.path.join(tmp, "layer.png"), os.path.join(tmp, "matte.png")
     _export_drawable(layer, source)
-    _run_worker("mask", source, matte, params, "Finding the sky")
+    _run_worker("mask", source, matte, params, "Finding the sky", _aliases(layer, source))
     return _read_grey(image, matte, layer.get_width(), layer.get_height())
 
 
+# -- arguments from the schema ---------------------------------------------------------------------
+
+def _arg_name(key):
+    return key.replace("_", "-")
+
+
+def _label(control):
+    unit = control.get("unit")
+    return f"{control['label']} ({unit})" if unit else control["label"]
+
+
+def _add_argument(procedure, control):
+    """One PDB argument for one control of the schema (see skyseg_client.effect_controls)."""
+    name, label, help_text, default = _arg_name(control["key"]), _label(control), control["help"], control["default"]
+    kind = control["kind"]
+    if kind == "float":
+        procedure.add_double_argument(name, label, help_text, control["low"], control["high"], default, RW)
+    elif kind == "bool":
+        procedure.add_boolean_argument(name, label, help_text, default, RW)
+    elif kind == "choice":
+        choice = Gimp.Choice.new()
+        for i, (nick, text) in enumerate(control["choices"]):
+            choice.add(nick, i, text, "")
+        procedure.add_choice_argument(name, label, help_text, choice, default, RW)
+    elif kind == "colour":
+        procedure.add_color_argument(name, label, help_text, False, Gegl.Color.new(default), RW)
+    elif kind == "file":
+        procedure.add_file_argument(name, label, help_text, Gimp.FileChooserAction.OPEN, True, None, RW)
+    else:  # pragma: no cover - effect_controls makes only the kinds above
+        raise skyseg_client.WorkerError(f"no GIMP argument for a {kind} control")
+
+
+def _hex(color, default):
+    """``#rrggbb`` of a colour argument. GIMP 3.0 does not carry a colour argument's default
+    to PDB callers: one that leaves it unset sends transparent black. The arguments have no
+    alpha, so a user's colour is opaque and a transparent one means "the declared default"."""
+    if color is None:
+        return default
+    data = color.get_bytes(Babl.format("R'G'B'A u8")).get_data()
+    if data[3] == 0:
+        return default
+    return "#" + "".join(f"{b:02x}" for b in data[:3])
+
+
+def _values(config, controls):
+    """key -> the argument's value, as effect_params takes it."""
+    values = {}
+    for control in controls:
+        value = config.get_property(_arg_name(control["key"]))
+        if control["kind"] == "colour":
+            value = _hex(value, control["default"])
+        elif control["kind"] == "file":
+            value = (value.get_path() or "") if value is not None else ""
+        values[control["key"]] = value
+    return values
+
+
 def _mask_params(config):
-    return {"method": config.get_property("method") or "auto", "refine": config.get_property("refine")}
+    return _values(config, skyseg_client.source_controls(schema()))
 
 
 # -- the procedures ------------------------------------------------------------------------------
@@ -151,7 +231,8 @@ def _success(procedure):
 
 
 def _failure(procedure, message):
-    Gimp.message(f"skyseg: {message}")
+    """The one error message of a failed call: GIMP shows the returned error (a Gimp.message as
+    well would show it twice)."""
     return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(f"skyseg: {message}"))
 
 
@@ -168,6 +249,10 @@ def _guarded(title, body):
     """A procedure's run function: dialog when interactive, one undo group, errors as messages."""
 
     def run(procedure, run_mode, image, drawables, config, data):
+        try:
+            schema()
+        except skyseg_client.WorkerError as exc:
+            return _failure(procedure, str(exc))
         if run_mode == Gimp.RunMode.INTERACTIVE and procedure.get_name() != PROC_SELECT:
             if not _dialog(procedure, config, title):
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
@@ -223,12 +308,13 @@ def select_sky(image, layer, config, tmp):
         image.remove_channel(channel)
 
 
-def _effect(op, name, params_of):
+def _effect(op, name):
     def body(image, layer, config, tmp):
         source, result = os.path.join(tmp, "layer.png"), os.path.join(tmp, "result.png")
+        values = _values(config, skyseg_client.effect_controls(schema(), op))
+        params = dict(_mask_params(config), **skyseg_client.effect_params(schema(), op, values))
         _export_drawable(layer, source)
-        params = dict(_mask_params(config), **params_of(config))
-        _run_worker(op, source, result, params, name)
+        _run_worker(op, source, result, params, name, _aliases(layer, source))
         new = Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(result))
         new.set_name(name)
         _, x, y = layer.get_offsets()
@@ -239,43 +325,24 @@ def _effect(op, name, params_of):
     return body
 
 
-def _replace_params(config):
-    return {"sky": config.get_property("sky"), "shift_edge": config.get_property("shift-edge"),
-            "fade_edge": config.get_property("fade-edge"), "color_match": config.get_property("color-match"),
-            "halo": config.get_property("halo"), "defocus": config.get_property("defocus"),
-            "flip": config.get_property("flip"), "scale": config.get_property("scale")}
-
-
-def _rgb255(color):
-    r, g, b, _a = color.get_rgba()
-    return [round(max(0.0, min(1.0, c)) * 255.0, 3) for c in (r, g, b)]
-
-
-def _tint_params(config):
-    return {"stops": [[0.0, _rgb255(config.get_property("color-top"))],
-                      [1.0, _rgb255(config.get_property("color-bottom"))]],
-            "angle": config.get_property("angle"), "mode": config.get_property("mode"),
-            "strength": config.get_property("strength")}
-
-
-def _relight_params(config):
-    target = (config.get_property("target") or "").strip()
-    try:
-        value = float(target.lower().rstrip("k"))
-    except ValueError:
-        value = target
-    return {"target": value, "strength": config.get_property("strength")}
-
-
 PROCEDURES = {
-    # name: (menu label, menu path, title, run body, needs a dialog)
-    PROC_MASK: ("Create Sky _Mask...", "<Image>/Filters/Sky", "Create Sky Mask", create_mask),
-    PROC_SELECT: ("_Sky", "<Image>/Select", "Select Sky", select_sky),
-    PROC_REPLACE: ("_Replace Sky...", "<Image>/Filters/Sky", "Replace Sky",
-                   _effect("replace", "Sky replaced", _replace_params)),
-    PROC_TINT: ("_Tint Sky...", "<Image>/Filters/Sky", "Tint Sky", _effect("tint", "Sky tinted", _tint_params)),
-    PROC_RELIGHT: ("Re_light...", "<Image>/Filters/Sky", "Relight", _effect("relight", "Relit", _relight_params)),
+    # name: (menu label, menu path, title, run body, effect whose controls it takes)
+    PROC_MASK: ("Create Sky _Mask...", "<Image>/Filters/Sky", "Create Sky Mask", create_mask, None),
+    PROC_SELECT: ("_Sky", "<Image>/Select", "Select Sky", select_sky, None),
+    PROC_REPLACE: ("_Replace Sky...", "<Image>/Filters/Sky", "Replace Sky", _effect("replace", "Sky replaced"),
+                   "replace"),
+    PROC_TINT: ("_Tint Sky...", "<Image>/Filters/Sky", "Tint Sky", _effect("tint", "Sky tinted"), "tint"),
+    PROC_RELIGHT: ("Re_light...", "<Image>/Filters/Sky", "Relight", _effect("relight", "Relit"), "relight"),
 }
+
+
+def procedure_controls(name):
+    """The schema's controls that become procedure ``name``'s arguments, in order."""
+    effect = PROCEDURES[name][4]
+    controls = skyseg_client.source_controls(schema())
+    if effect is not None:
+        controls += skyseg_client.effect_controls(schema(), effect)
+    return controls
 
 
 class SkysegPlugIn(Gimp.PlugIn):
@@ -287,7 +354,7 @@ class SkysegPlugIn(Gimp.PlugIn):
 
     def do_create_procedure(self, name):
         Gegl.init(None)
-        label, menu, title, body = PROCEDURES[name]
+        label, menu, title, body, _effect_name = PROCEDURES[name]
         procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, _guarded(title, body), None)
         procedure.set_image_types("RGB*, GRAY*")
         procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
@@ -297,39 +364,16 @@ class SkysegPlugIn(Gimp.PlugIn):
                                     "Finds the sky with skyseg (a worker process from the skyseg environment "
                                     "recorded by `skyseg install-plugin gimp`).", name)
         procedure.set_attribution("skyseg developers", "skyseg developers", "2025")
-        procedure.add_string_argument("method", "_Method", "Sky method (see `skyseg methods`)", "auto", RW)
-        procedure.add_boolean_argument("refine", "Re_fine edges", "Edge-aware refinement of the matte", True, RW)
+        try:
+            controls = procedure_controls(name)
+        except skyseg_client.WorkerError:
+            return procedure  # no schema: no arguments; running it says how to install skyseg
+        for control in controls:
+            _add_argument(procedure, control)
         if name == PROC_MASK:
             procedure.add_boolean_argument("as-channel", "As _channel",
                                            "Add the matte as a channel named \"Sky\" instead of a layer mask",
                                            False, RW)
-        elif name == PROC_REPLACE:
-            procedure.add_string_argument("sky", "_Sky", "Sky preset name or image file", "golden_hour", RW)
-            procedure.add_double_argument("shift-edge", "Shift _edge (%)",
-                                          "Grow (+) or shrink (-) the sky, % of the longer side", -20.0, 20.0, 0.0, RW)
-            procedure.add_double_argument("fade-edge", "_Fade edge (%)",
-                                          "Feather the sky border, % of the longer side", 0.0, 20.0, 0.0, RW)
-            procedure.add_double_argument("color-match", "_Colour match", "Foreground toward the sky's light",
-                                          0.0, 1.0, 0.0, RW)
-            procedure.add_double_argument("halo", "_Halo", "Sky light over the horizon", 0.0, 1.0, 0.0, RW)
-            procedure.add_double_argument("defocus", "_Defocus", "Blur the new sky like the old one (1 = match)",
-                                          0.0, 4.0, 0.0, RW)
-            procedure.add_boolean_argument("flip", "F_lip sky", "Mirror the new sky", False, RW)
-            procedure.add_double_argument("scale", "Sca_le", "Extra zoom of the new sky", 0.1, 20.0, 1.0, RW)
-        elif name == PROC_TINT:
-            top, bottom = Gegl.Color.new("black"), Gegl.Color.new("black")
-            top.set_rgba(1.0, 0.55, 0.24, 1.0)
-            bottom.set_rgba(0.27, 0.35, 0.67, 1.0)
-            procedure.add_color_argument("color-top", "_Top colour", "Gradient start", True, top, RW)
-            procedure.add_color_argument("color-bottom", "_Bottom colour", "Gradient end", True, bottom, RW)
-            procedure.add_double_argument("angle", "_Angle", "Gradient angle in degrees", -360.0, 360.0, 90.0, RW)
-            procedure.add_string_argument("mode", "_Blend mode",
-                                          "normal, multiply, screen, overlay, soft_light or color", "soft_light", RW)
-            procedure.add_double_argument("strength", "_Strength", "Tint strength", 0.0, 1.0, 1.0, RW)
-        elif name == PROC_RELIGHT:
-            procedure.add_string_argument("target", "_Target",
-                                          "Colour temperature in K (e.g. 3200) or a sky preset/file", "5500", RW)
-            procedure.add_double_argument("strength", "_Strength", "Relighting strength", 0.0, 1.0, 1.0, RW)
         return procedure
 
 

@@ -1,32 +1,53 @@
-"""Krita's side of the plug-in: the menu actions (Tools > Scripts) and the skyseg docker."""
+"""Krita's side of the plug-in: the menu actions (Tools > Scripts) and the skyseg docker.
+
+The docker's controls are built from the effect recipe's schema (``skyseg_schema.json`` beside
+this package, written by ``skyseg install-plugin krita``; the worker's ``schema`` operation when
+it is missing): labels, help, ranges, defaults and menus are the declared ones. It sits in a
+scroll area with one collapsible section per action, so it fits any screen height.
+"""
 
 import json
+import math
 import os
 import sys
 
 from krita import DockWidget, Extension, Krita
 
 try:  # Krita 5 ships PyQt5; PyQt6 for Krita 6
+    from PyQt5.QtCore import Qt
+    from PyQt5.QtGui import QColor
     from PyQt5.QtWidgets import (
         QCheckBox,
+        QColorDialog,
         QComboBox,
         QDoubleSpinBox,
+        QFileDialog,
         QFormLayout,
-        QGroupBox,
+        QHBoxLayout,
+        QLabel,
         QLineEdit,
         QPushButton,
+        QScrollArea,
+        QToolButton,
         QVBoxLayout,
         QWidget,
     )
 except ImportError:  # pragma: no cover - depends on the host
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtGui import QColor
     from PyQt6.QtWidgets import (
         QCheckBox,
+        QColorDialog,
         QComboBox,
         QDoubleSpinBox,
+        QFileDialog,
         QFormLayout,
-        QGroupBox,
+        QHBoxLayout,
+        QLabel,
         QLineEdit,
         QPushButton,
+        QScrollArea,
+        QToolButton,
         QVBoxLayout,
         QWidget,
     )
@@ -68,13 +89,13 @@ class SkysegExtension(Extension):
         global _instance
         _instance = self
         self.host = KritaHost(Krita.instance())
-        self.settings = self._load_settings()
+        self._settings = None
         self.actions = SkysegActions(self.host, self.client)
         self._client = None
         self.last_error = None
         self.last_result = None
 
-    # -- worker ------------------------------------------------------------------------------
+    # -- worker and schema -------------------------------------------------------------------
 
     def client(self):
         if self._client is None:
@@ -85,6 +106,22 @@ class SkysegExtension(Extension):
         if self._client is not None:
             self._client.stop()
             self._client = None
+
+    @property
+    def settings(self):
+        """The docker's values (read on first use: the schema, then the saved values)."""
+        if self._settings is None:
+            schema = skyseg_client.load_schema(HERE, client=self.client)
+            raw = Krita.instance().readSetting(SETTINGS_GROUP, "settings", "")
+            try:
+                saved = json.loads(raw) if raw else {}
+            except ValueError:
+                saved = {}
+            self._settings = Settings.from_dict(schema, saved)
+        return self._settings
+
+    def save_settings(self):
+        Krita.instance().writeSetting(SETTINGS_GROUP, "settings", json.dumps(self.settings.to_dict()))
 
     # -- Krita hooks -------------------------------------------------------------------------
 
@@ -100,7 +137,7 @@ class SkysegExtension(Extension):
     # -- actions -------------------------------------------------------------------------------
 
     def run(self, method):
-        """Run one action; errors become a message, never an exception in Krita."""
+        """Run one action; errors become one message, never an exception in Krita."""
         self.last_error = None
         try:
             if method == "select_sky":
@@ -117,112 +154,237 @@ class SkysegExtension(Extension):
             self.host.notify(self.last_error, error=True)
         return self.last_error is None
 
-    def _load_settings(self):
-        raw = Krita.instance().readSetting(SETTINGS_GROUP, "settings", "")
-        try:
-            return Settings.from_dict(json.loads(raw) if raw else {})
-        except ValueError:
-            return Settings()
 
-    def save_settings(self):
-        Krita.instance().writeSetting(SETTINGS_GROUP, "settings", json.dumps(self.settings.to_dict()))
+SECTIONS = (
+    # title, effect whose controls it shows (None: the method), buttons (text, action), open at start
+    ("Find the sky", None, (("Create sky mask", "create_mask"), ("Select sky", "select_sky")), True),
+    ("Replace sky", "replace", (("Replace sky", "replace_sky"),), True),
+    ("Tint sky", "tint", (("Tint sky", "tint_sky"),), False),
+    ("Relight", "relight", (("Relight", "relight"),), False),
+)
+
+
+def _step(control):
+    """A spin box step: about 1/50 of the range, rounded up to 1, 2 or 5 times a power of ten."""
+    least = 10.0 ** -control["decimals"]
+    span = (control["high"] - control["low"]) / 50.0
+    if span <= 0:
+        return least
+    scale = 10.0 ** math.floor(math.log10(span))
+    step = next(f * scale for f in (1, 2, 5, 10) if span <= f * scale * (1 + 1e-9))
+    return max(step, least)
+
+
+class Section(QWidget):
+    """A collapsible section: a header button that shows or hides the body."""
+
+    def __init__(self, title, expanded):
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.header = QToolButton()
+        self.header.setText(title)
+        self.header.setCheckable(True)
+        self.header.setChecked(expanded)
+        style = getattr(Qt, "ToolButtonTextBesideIcon", None) or Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        self.header.setToolButtonStyle(style)
+        self.header.setAutoRaise(True)
+        self.body = QWidget()
+        self.form = QFormLayout(self.body)
+        self.form.setContentsMargins(8, 0, 0, 4)
+        layout.addWidget(self.header)
+        layout.addWidget(self.body)
+        self.header.toggled.connect(self.expand)
+        self.expand(expanded)
+
+    def expand(self, expanded):
+        arrow = getattr(Qt, "DownArrow" if expanded else "RightArrow", None) or \
+            getattr(Qt.ArrowType, "DownArrow" if expanded else "RightArrow")
+        self.header.setArrowType(arrow)
+        self.body.setVisible(expanded)
 
 
 class SkysegDocker(DockWidget):
-    """Method and controls for the actions, and a button per action."""
+    """One collapsible section per action, its controls built from the schema, in a scroll area."""
 
     def __init__(self):
         super().__init__()
         self.setWindowTitle("skyseg")
-        root = QWidget(self)
+        self.fields = {}
+        """"<effect>.<key>" (effect "source" for the method and refine) -> the widget."""
+        self.sections = {}
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        root = QWidget()
         layout = QVBoxLayout(root)
         ext = instance()
-        settings = ext.settings if ext is not None else Settings()
-        self.fields = {}
-
-        def spin(name, low, high, step):
-            box = QDoubleSpinBox()
-            box.setRange(low, high)
-            box.setSingleStep(step)
-            box.setValue(getattr(settings, name))
-            box.valueChanged.connect(lambda value, n=name: self._set(n, float(value)))
-            self.fields[name] = box
-            return box
-
-        def text(name):
-            edit = QLineEdit(str(getattr(settings, name)))
-            edit.editingFinished.connect(lambda n=name, e=edit: self._set(n, e.text()))
-            self.fields[name] = edit
-            return edit
-
-        def check(name, label):
-            box = QCheckBox(label)
-            box.setChecked(getattr(settings, name))
-            box.toggled.connect(lambda value, n=name: self._set(n, bool(value)))
-            self.fields[name] = box
-            return box
-
-        general = QFormLayout()
-        method = QComboBox()
-        method.setEditable(True)
-        method.addItems(["auto"])
-        method.setCurrentText(settings.method)
-        method.currentTextChanged.connect(lambda value: self._set("method", value))
-        self.fields["method"] = method
-        general.addRow("Method", method)
-        refresh = QPushButton("List methods")
-        refresh.setToolTip("Ask the skyseg worker for its methods (starts it if needed)")
-        refresh.clicked.connect(self._list_methods)
-        general.addRow(refresh)
-        general.addRow(check("refine", "Refine edges"))
-        layout.addLayout(general)
-
-        for title, rows, action in (
-            ("Mask", [], ("Create sky mask", "create_mask")),
-            ("Replace", [("Sky", text("sky")), ("Shift edge (%)", spin("shift_edge", -20, 20, 0.5)),
-                         ("Fade edge (%)", spin("fade_edge", 0, 20, 0.5)), ("Colour match", spin("color_match", 0, 1, 0.05)),
-                         ("Halo", spin("halo", 0, 1, 0.05)), ("Defocus", spin("defocus", 0, 4, 0.1)),
-                         ("", check("flip", "Flip sky"))], ("Replace sky", "replace_sky")),
-            ("Tint", [("Top colour", text("tint_top")), ("Bottom colour", text("tint_bottom")),
-                      ("Angle", spin("tint_angle", -360, 360, 5)), ("Mode", text("tint_mode")),
-                      ("Strength", spin("tint_strength", 0, 1, 0.05))], ("Tint sky", "tint_sky")),
-            ("Relight", [("Target (K or sky)", text("relight_target")),
-                         ("Strength", spin("relight_strength", 0, 1, 0.05))], ("Relight", "relight")),
-        ):
-            group = QGroupBox(title)
-            form = QFormLayout(group)
-            for label, widget in rows:
-                form.addRow(label, widget) if label else form.addRow(widget)
-            button = QPushButton(action[0])
-            button.clicked.connect(lambda checked=False, m=action[1]: self._run(m))
-            form.addRow(button)
-            if action[1] == "create_mask":
-                selection = QPushButton("Select sky")
-                selection.clicked.connect(lambda checked=False: self._run("select_sky"))
-                form.addRow(selection)
-            layout.addWidget(group)
+        try:
+            settings = ext.settings if ext is not None else None
+        except skyseg_client.WorkerError as exc:
+            settings = None
+            layout.addWidget(QLabel(f"skyseg: {exc}"))
+        if settings is not None:
+            for title, effect, buttons, expanded in SECTIONS:
+                section = Section(title, expanded)
+                self.sections[title] = section
+                if effect is None:
+                    self._add_controls(section.form, "source", settings.source_controls, settings)
+                    refresh = QPushButton("Refresh methods")
+                    refresh.setToolTip("Ask the skyseg worker for its methods (starts it if needed)")
+                    refresh.clicked.connect(self._list_methods)
+                    section.form.addRow(refresh)
+                else:
+                    self._add_controls(section.form, effect, settings.controls[effect], settings)
+                row = QHBoxLayout()
+                for text, action in buttons:
+                    button = QPushButton(text)
+                    button.clicked.connect(lambda checked=False, m=action: self._run(m))
+                    row.addWidget(button)
+                section.form.addRow(row)
+                layout.addWidget(section)
         layout.addStretch(1)
-        self.setWidget(root)
+        scroll.setWidget(root)
+        self.setWidget(scroll)
 
-    def _set(self, name, value):
+    # -- controls from the schema ---------------------------------------------------------------
+
+    def _add_controls(self, form, effect, controls, settings):
+        values = settings.source if effect == "source" else settings.values[effect]
+        for control in controls:
+            widget = self._widget(effect, control, values[control["key"]])
+            widget.setToolTip(control["help"])
+            self.fields[f"{effect}.{control['key']}"] = widget
+            if control["kind"] == "bool":
+                form.addRow(widget)
+            elif control["kind"] in ("colour", "file"):
+                row = QHBoxLayout()
+                row.addWidget(widget)
+                pick = QToolButton()
+                pick.setText("...")
+                pick.clicked.connect(lambda checked=False, e=effect, c=control: self._pick(e, c))
+                row.addWidget(pick)
+                form.addRow(control["label"], row)
+            else:
+                form.addRow(control["label"], widget)
+        for control in controls:
+            if control["kind"] == "file":
+                self._enable_file(effect, control["field"])
+
+    def _widget(self, effect, control, value):
+        kind, key = control["kind"], control["key"]
+        if kind == "float":
+            box = QDoubleSpinBox()
+            box.setDecimals(control["decimals"])
+            box.setRange(control["low"], control["high"])
+            box.setSingleStep(_step(control))
+            if control["unit"]:
+                box.setSuffix(" " + control["unit"] if control["unit"] != "%" else "%")
+            box.setValue(value)
+            box.valueChanged.connect(lambda v, e=effect, k=key: self._set(e, k, float(v)))
+            return box
+        if kind == "bool":
+            box = QCheckBox(control["label"])
+            box.setChecked(bool(value))
+            box.toggled.connect(lambda v, e=effect, k=key: self._set(e, k, bool(v)))
+            return box
+        if kind == "choice":
+            combo = QComboBox()
+            for nick, text in control["choices"]:
+                combo.addItem(text, nick)
+            combo.setCurrentIndex(max(combo.findData(value), 0))
+            combo.currentIndexChanged.connect(lambda i, e=effect, k=key, c=combo: self._chose(e, k, c.itemData(i)))
+            return combo
+        edit = QLineEdit(str(value or ""))
+        if kind == "colour":
+            edit.setInputMask("\\#HHHHHH")
+            self._swatch(edit, value)
+        edit.editingFinished.connect(lambda e=effect, c=control, w=edit: self._edited(e, c, w))
+        return edit
+
+    @staticmethod
+    def _swatch(edit, colour):
+        edit.setStyleSheet(f"QLineEdit {{ border-left: 14px solid {colour}; }}")
+
+    def _set(self, effect, key, value):
         ext = instance()
         if ext is not None:
-            setattr(ext.settings, name, value)
+            ext.settings.set(effect, key, value)
             ext.save_settings()
 
+    def _chose(self, effect, key, nick):
+        self._set(effect, key, nick)
+        if effect == "replace" and key == "look":
+            instance().settings.apply_look(nick)
+            instance().save_settings()
+            self.show_values("replace")
+        elif f"{effect}.{key}_file" in self.fields:
+            self._enable_file(effect, key)
+
+    def _enable_file(self, effect, field):
+        combo = self.fields[f"{effect}.{field}"]
+        self.fields[f"{effect}.{field}_file"].setEnabled(combo.currentData() == skyseg_client.SKY_FILE)
+
+    def _edited(self, effect, control, edit):
+        text = edit.text().strip()
+        if control["kind"] == "colour":
+            if len(text) != 7:  # incomplete: back to the value kept
+                edit.setText(instance().settings.values[effect][control["key"]])
+                return
+            text = text.lower()
+            self._swatch(edit, text)
+        self._set(effect, control["key"], text)
+
+    def _pick(self, effect, control):
+        edit = self.fields[f"{effect}.{control['key']}"]
+        if control["kind"] == "colour":
+            colour = QColorDialog.getColor(QColor(edit.text()), self, control["label"])
+            if colour.isValid():
+                edit.setText(colour.name())
+                self._edited(effect, control, edit)
+            return
+        path, _ = QFileDialog.getOpenFileName(self, control["label"], edit.text(),
+                                              "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)")
+        if path:
+            edit.setText(path)
+            self._edited(effect, control, edit)
+
+    def show_values(self, effect):
+        """Show the settings' values of ``effect`` in its widgets."""
+        settings = instance().settings
+        values = settings.source if effect == "source" else settings.values[effect]
+        controls = settings.source_controls if effect == "source" else settings.controls[effect]
+        for control in controls:
+            widget, value = self.fields[f"{effect}.{control['key']}"], values[control["key"]]
+            blocked = widget.blockSignals(True)
+            if control["kind"] == "float":
+                widget.setValue(value)
+            elif control["kind"] == "bool":
+                widget.setChecked(bool(value))
+            elif control["kind"] == "choice":
+                widget.setCurrentIndex(max(widget.findData(value), 0))
+            else:
+                widget.setText(str(value or ""))
+            widget.blockSignals(blocked)
+
+    # -- buttons -------------------------------------------------------------------------------
+
     def _list_methods(self):
-        ext, combo = instance(), self.fields["method"]
-        if ext is None:
+        ext, combo = instance(), self.fields.get("source.method")
+        if ext is None or combo is None:
             return
         try:
             reply = ext.host.run_blocking(lambda: ext.client().request("methods"), "skyseg: methods")
         except skyseg_client.WorkerError as exc:
             ext.host.notify(str(exc), error=True)
             return
-        current = combo.currentText()
+        current = combo.currentData()
+        blocked = combo.blockSignals(True)
         combo.clear()
-        combo.addItems([m["name"] for m in reply["output"] if m.get("available", True)])
-        combo.setCurrentText(current)
+        for m in reply["output"]:
+            combo.addItem(m["name"] if m.get("available", True) else f"{m['name']} (model missing)", m["name"])
+        combo.setCurrentIndex(max(combo.findData(current), 0))
+        combo.blockSignals(blocked)
 
     def _run(self, method):
         ext = instance()

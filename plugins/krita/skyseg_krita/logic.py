@@ -6,7 +6,6 @@ action adds something new (a transparency mask, a selection, a paint layer above
 one) and never changes the user's paint layer.
 """
 
-import dataclasses
 import os
 import shutil
 import tempfile
@@ -16,80 +15,109 @@ class PluginError(Exception):
     """A problem to show to the user (no layer selected, the worker failed...)."""
 
 
-@dataclasses.dataclass
-class Settings:
-    """The docker's controls; also what ``Application.writeSetting`` keeps between sessions."""
+EFFECTS = ("replace", "tint", "relight")
 
-    method: str = "auto"
-    refine: bool = True
-    sky: str = "golden_hour"
-    shift_edge: float = 0.0
-    fade_edge: float = 0.0
-    color_match: float = 0.0
-    halo: float = 0.0
-    defocus: float = 0.0
-    flip: bool = False
-    tint_top: str = "#ff8c3c"
-    tint_bottom: str = "#465aaa"
-    tint_angle: float = 90.0
-    tint_mode: str = "soft_light"
-    tint_strength: float = 1.0
-    relight_target: str = "5500"
-    relight_strength: float = 1.0
+
+def _valid(control, value):
+    """``value`` if it suits ``control`` (as saved JSON brings it back), else None."""
+    kind = control["kind"]
+    if kind == "bool":
+        return value if isinstance(value, bool) else None
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        return float(value) if control["low"] <= value <= control["high"] else None
+    if kind == "choice":
+        return value if value in [nick for nick, _ in control["choices"]] else None
+    if kind == "colour":
+        return value if isinstance(value, str) and _is_hex(value) else None
+    return value if isinstance(value, str) else None
+
+
+def _is_hex(text):
+    text = text.strip()
+    return len(text) == 7 and text[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in text[1:])
+
+
+class Settings:
+    """The docker's values: one per control of the schema (``skyseg_client.effect_controls``).
+
+    ``source`` holds the method and refine; ``values[effect]`` the controls of each effect, by
+    key. Defaults, ranges and menus are the schema's. What ``Application.writeSetting`` keeps
+    between sessions is :meth:`to_dict`.
+    """
+
+    def __init__(self, schema):
+        import skyseg_client
+
+        self.schema = schema
+        self.source_controls = skyseg_client.source_controls(schema)
+        self.controls = {effect: skyseg_client.effect_controls(schema, effect) for effect in EFFECTS}
+        self.source = skyseg_client.control_defaults(self.source_controls)
+        self.values = {effect: skyseg_client.control_defaults(c) for effect, c in self.controls.items()}
+
+    @property
+    def method(self):
+        return self.source["method"]
+
+    @method.setter
+    def method(self, value):
+        self.source["method"] = value
+
+    def control(self, effect, key):
+        controls = self.source_controls if effect == "source" else self.controls[effect]
+        return next(c for c in controls if c["key"] == key)
+
+    def set(self, effect, key, value):
+        """Set one control (``effect`` "source" for the method and refine)."""
+        (self.source if effect == "source" else self.values[effect])[key] = value
+
+    def apply_look(self, name):
+        """Replace's controls at the look ``name``: the declared defaults with the look's changes
+        (the sky is kept)."""
+        values = self.values["replace"]
+        for control in self.controls["replace"]:
+            if control["key"] not in ("look", "sky", "sky_file"):
+                values[control["key"]] = control["default"]
+        for key, value in self.schema.get("looks", {}).get(name, {}).items():
+            if key in values:
+                values[key] = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+                    else value
+        values["look"] = name
 
     def to_dict(self):
-        return dataclasses.asdict(self)
+        return {"source": dict(self.source), **{effect: dict(v) for effect, v in self.values.items()}}
 
     @classmethod
-    def from_dict(cls, data):
-        """Settings from saved values; unknown keys and values of the wrong type are dropped."""
-        defaults = cls()
-        values = {}
-        for field in dataclasses.fields(cls):
-            if field.name in (data or {}):
-                default = getattr(defaults, field.name)
-                try:
-                    value = data[field.name]
-                    if isinstance(default, bool):
-                        value = value if isinstance(value, bool) else str(value).lower() == "true"
-                    else:
-                        value = type(default)(value)
-                    values[field.name] = value
-                except (TypeError, ValueError):
-                    pass
-        return cls(**values)
+    def from_dict(cls, schema, data):
+        """Settings from saved values; unknown keys and values that do not suit the control (the
+        wrong type, out of the declared range, not in the menu) are dropped."""
+        settings = cls(schema)
+        data = data if isinstance(data, dict) else {}
+        for effect, controls in [("source", settings.source_controls), *settings.controls.items()]:
+            saved = data.get(effect)
+            if not isinstance(saved, dict):
+                continue
+            for control in controls:
+                value = _valid(control, saved.get(control["key"]))
+                if value is not None:
+                    settings.set(effect, control["key"], value)
+        return settings
 
-    # -- worker parameters (names and units of skyseg_core.worker's dataclasses) --------------
+    # -- worker parameters ----------------------------------------------------------------------
 
     def mask_params(self):
-        return {"method": self.method or "auto", "refine": bool(self.refine)}
+        return {"method": self.source["method"], "refine": bool(self.source["refine"])}
 
-    def replace_params(self):
-        return dict(self.mask_params(), sky=self.sky, shift_edge=self.shift_edge, fade_edge=self.fade_edge,
-                    color_match=self.color_match, halo=self.halo, defocus=self.defocus, flip=self.flip)
+    def params(self, effect):
+        """The worker's parameters of ``effect``: the matte source and the effect's fields."""
+        import skyseg_client
 
-    def tint_params(self):
-        return dict(self.mask_params(), stops=[[0.0, hex_to_rgb(self.tint_top)], [1.0, hex_to_rgb(self.tint_bottom)]],
-                    angle=self.tint_angle, mode=self.tint_mode, strength=self.tint_strength)
-
-    def relight_params(self):
-        target = self.relight_target.strip()
         try:
-            value = float(target.lower().rstrip("k"))
-        except ValueError:
-            value = target
-        return dict(self.mask_params(), target=value, strength=self.relight_strength)
-
-
-def hex_to_rgb(text):
-    """'#rrggbb' -> [r, g, b] in 0..255."""
-    text = text.strip().lstrip("#")
-    if len(text) != 6:
-        raise PluginError(f"colour must look like #rrggbb, got {text!r}")
-    try:
-        return [float(int(text[i:i + 2], 16)) for i in (0, 2, 4)]
-    except ValueError:
-        raise PluginError(f"colour must look like #rrggbb, got {text!r}") from None
+            fields = skyseg_client.effect_params(self.schema, effect, self.values[effect], apply_look=False)
+        except skyseg_client.WorkerError as exc:
+            raise PluginError(str(exc)) from None
+        return dict(self.mask_params(), **fields)
 
 
 class SkysegActions:
@@ -110,11 +138,13 @@ class SkysegActions:
         self.host = host
         self._client = client
 
-    def _request(self, op, source, output, params):
+    def _request(self, op, source, output, params, layer_name=""):
         import skyseg_client
 
+        aliases = {source: f"layer {layer_name!r}"} if layer_name else None
+
         def work():
-            return self._client().request(op, source, output, params)
+            return self._client().request(op, source, output, params, aliases=aliases)
 
         try:
             return self.host.run_blocking(work, f"skyseg: {op}")
@@ -124,7 +154,7 @@ class SkysegActions:
     def _matte(self, doc, node, settings, tmp):
         source, matte = os.path.join(tmp, "layer.png"), os.path.join(tmp, "matte.png")
         width, height = self.host.export_layer(doc, node, source)
-        self._request("mask", source, matte, settings.mask_params())
+        self._request("mask", source, matte, settings.mask_params(), node.name())
         return self.host.read_grey(matte, width, height), width, height
 
     def create_mask(self, settings, as_selection=False):
@@ -140,23 +170,24 @@ class SkysegActions:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def _effect(self, op, params, settings):
+    def _effect(self, op, settings):
+        params = settings.params(op)
         doc, node = self.host.active_layer()
         tmp = tempfile.mkdtemp(prefix="skyseg-krita-")
         try:
             source, result = os.path.join(tmp, "layer.png"), os.path.join(tmp, "result.png")
             width, height = self.host.export_layer(doc, node, source)
-            self._request(op, source, result, params)
+            self._request(op, source, result, params, node.name())
             pixels = self.host.read_bgra(result, width, height)
             return self.host.add_paint_layer(doc, node, self.LAYER_NAMES[op], pixels, width, height)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
     def replace_sky(self, settings):
-        return self._effect("replace", settings.replace_params(), settings)
+        return self._effect("replace", settings)
 
     def tint_sky(self, settings):
-        return self._effect("tint", settings.tint_params(), settings)
+        return self._effect("tint", settings)
 
     def relight(self, settings):
-        return self._effect("relight", settings.relight_params(), settings)
+        return self._effect("relight", settings)
