@@ -77,8 +77,11 @@ def test_worker_failure_is_an_error_and_gimp_stays_alive(folder, kind, env, mess
     for key in ("mask_status", "replace_status"):
         status, text = result[key]
         assert status == "execution-error" and message in text, result[key]
+        assert "\n" not in text, text  # one line; the worker's own lines are in its log
     if kind == "crash":
-        assert "fake worker: simulated crash" in result["mask_status"][1]
+        log = folder / f"gimp-home-error-{kind}" / ".cache" / "skyseg" / "worker.log"
+        assert "the worker's messages are in /e2e/gimp-home-error-crash/.cache/skyseg/worker.log" in result["mask_status"][1]
+        assert "fake worker: simulated crash" in log.read_text()
     assert result["alive"] and not result["mask_after_error"]
     assert [layer["name"] for layer in result["stack_after_error"]] == ["photo"]
 

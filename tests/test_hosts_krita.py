@@ -116,7 +116,9 @@ def test_photo_without_sky_is_one_readable_error(folder):
 def test_worker_crash_and_hang_are_errors_and_krita_recovers(folder):
     result = harness.run_kritarunner(folder, "error")
     assert not result["crash_ok"] and "exit status 7" in result["crash_error"]
-    assert "fake worker: simulated crash" in result["crash_error"]
+    log = folder / "krita-home-error" / ".cache" / "skyseg" / "worker.log"
+    assert result["crash_error"].endswith(f"(the worker's messages are in {log})") and "\n" not in result["crash_error"]
+    assert "fake worker: simulated crash" in log.read_text()
     assert not result["hang_ok"] and "did not answer within 3 s" in result["hang_error"]
     assert result["stack_after_error"] == [{"name": "photo", "type": "paintlayer", "children": []}]
     assert result["recovered_ok"], result["recovered_error"]

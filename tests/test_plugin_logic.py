@@ -40,6 +40,7 @@ def pykrita(tmp_path_factory):
 @pytest.fixture
 def krita_plugin(monkeypatch, pykrita):
     """Import the installed plug-in with the fake ``krita`` module; yields (krita, skyseg_krita package)."""
+    monkeypatch.setenv("SKYSEG_WORKER_LOG", str(pykrita / "worker.log"))
     for folder in (ROOT / "tests" / "fake_krita", pykrita):
         monkeypatch.syspath_prepend(str(folder))
     for name in [m for m in sys.modules if m == "krita" or m.startswith("skyseg_krita")]:
@@ -204,7 +205,11 @@ def test_worker_crash_and_timeout_give_errors_and_nothing_changes(krita_plugin, 
     crash.chmod(0o755)
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", str(crash))
     assert not ext.run("create_mask")
-    assert "exit status 7" in ext.last_error and "simulated worker crash" in ext.last_error
+    log = os.environ["SKYSEG_WORKER_LOG"]
+    # one line for the user: what happened and where the worker's messages are, not the messages
+    assert ext.last_error == f"the skyseg worker stopped during start (exit status 7) (the worker's messages are in {log})"
+    with open(log, encoding="utf-8") as fh:
+        assert f"{crash} -m skyseg_core worker\nsimulated worker crash\n" in fh.read()
     ext.stop_worker()
     hang = tmp_path / "hang.sh"
     hang.write_text("#!/bin/sh\necho '{\"ready\": true, \"protocol\": 1}'\nexec sleep 60\n")

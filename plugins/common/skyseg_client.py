@@ -36,7 +36,21 @@ PROTOCOL_VERSION = 1
 
 
 class WorkerError(Exception):
-    """Anything that went wrong talking to the worker; ``str()`` is a message for the user."""
+    """Anything that went wrong talking to the worker.
+
+    ``str()`` is the whole story (with the worker's last stderr lines, when there are any);
+    :meth:`for_user` is the one line a host shows: the message, and the log file that holds
+    the worker's stderr instead of its lines.
+    """
+
+    def __init__(self, message: str, details: str = "", log_path: str | None = None):
+        self.message, self.details, self.log_path = message, details, log_path
+        super().__init__(message + (f":\n{details}" if details else ""))
+
+    def for_user(self) -> str:
+        if self.details and self.log_path:
+            return f"{self.message} (the worker's messages are in {self.log_path})"
+        return self.message
 
 
 class WorkerNotConfigured(WorkerError):
@@ -82,6 +96,22 @@ def load_config(folder: str) -> dict:
     return config
 
 
+def default_log_path() -> str:
+    """Where a plug-in's client keeps the worker's stderr: ``SKYSEG_WORKER_LOG``, else
+    ``skyseg/worker.log`` in the user's cache folder."""
+    if os.environ.get("SKYSEG_WORKER_LOG"):
+        return os.environ["SKYSEG_WORKER_LOG"]
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "skyseg", "worker.log")
+
+
+LOG_MAX_BYTES = 1 << 20
+"""A worker log larger than this is started afresh when the next worker starts."""
+
+
 def worker_command(config: dict) -> list:
     """The command line that starts the worker."""
     return [config["python"], *config.get("args", ["-m", "skyseg_core", "worker"])]
@@ -98,10 +128,15 @@ class SkysegClient:
         Seconds to wait for the ready line and for each reply.
     env : dict, optional
         Extra environment variables for the worker.
+    log_path : str, optional
+        A file the worker's stderr is appended to (error messages for users name it instead of
+        quoting the lines; see :meth:`WorkerError.for_user`).
     """
 
-    def __init__(self, command, start_timeout=120.0, request_timeout=600.0, env=None):
+    def __init__(self, command, start_timeout=120.0, request_timeout=600.0, env=None, log_path=None):
         self.command = list(command)
+        self.log_path = log_path
+        self._log = None
         self.start_timeout = start_timeout
         self.request_timeout = request_timeout
         self.env = dict(env or {})
@@ -122,6 +157,7 @@ class SkysegClient:
                 kwargs.setdefault(key, float(config[key]))
         if os.environ.get("SKYSEG_WORKER_TIMEOUT"):
             kwargs["request_timeout"] = float(os.environ["SKYSEG_WORKER_TIMEOUT"])
+        kwargs.setdefault("log_path", default_log_path())
         return cls(worker_command(config), **kwargs)
 
     # -- process management ----------------------------------------------------------------
@@ -155,6 +191,7 @@ class SkysegClient:
         except OSError as exc:
             self.process = None
             raise WorkerDied(f"cannot start the skyseg worker ({' '.join(self.command)}): {exc}") from None
+        self._open_log()
         self._lines = queue.Queue()
         threading.Thread(target=self._read_stdout, args=(self.process, self._lines), daemon=True).start()
         threading.Thread(target=self._read_stderr, args=(self.process,), daemon=True).start()
@@ -199,39 +236,71 @@ class SkysegClient:
             pass
         lines.put(None)  # EOF: the process is gone
 
+    def _open_log(self):
+        """Open the log for this worker's stderr (a line says when and which process)."""
+        self._log = None
+        if not self.log_path:
+            return
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(self.log_path)), exist_ok=True)
+            too_big = os.path.isfile(self.log_path) and os.path.getsize(self.log_path) > LOG_MAX_BYTES
+            self._log = open(self.log_path, "w" if too_big else "a", encoding="utf-8")  # noqa: SIM115
+            self._log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} worker {self.process.pid}: "
+                            f"{' '.join(self.command)}\n")
+            self._log.flush()
+        except OSError:
+            self._log = None  # no log is no reason to fail: the lines stay in the message
+
     def _read_stderr(self, process):
+        log = self._log
         try:
             for raw in process.stderr:
-                self._stderr.append(raw.decode("utf-8", "replace").rstrip())
+                line = raw.decode("utf-8", "replace").rstrip()
+                self._stderr.append(line)
+                if log is not None:
+                    try:
+                        log.write(line + "\n")
+                        log.flush()
+                    except (OSError, ValueError):
+                        log = None
         except (OSError, ValueError):
             pass
+        if log is not None:
+            try:
+                log.close()
+            except OSError:
+                pass
 
-    def _died_message(self, what: str) -> str:
+    def _error(self, cls, message: str):
+        """``cls(message)`` with the worker's last stderr lines and the log that keeps them."""
+        logged = self.log_path if self._log is not None else None
+        return cls(message, self.stderr_tail(), logged)
+
+    def _died(self, what: str) -> WorkerDied:
         code = self.process.wait(5) if self.process is not None else None
-        tail = self.stderr_tail()
         message = f"the skyseg worker stopped during {what}"
         if code is not None:
             message += f" (exit status {code})"
-        return message + (f":\n{tail}" if tail else "")
+        return self._error(WorkerDied, message)
 
     def _wait_line(self, timeout: float, what: str) -> dict:
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                tail = self.stderr_tail()
+                error = self._error(WorkerTimeout, f"the skyseg worker did not answer within {timeout:g} s "
+                                                   f"during {what}; it was stopped")
                 self.stop(timeout=1.0)
-                raise WorkerTimeout(f"the skyseg worker did not answer within {timeout:g} s during {what}; "
-                                    "it was stopped" + (f":\n{tail}" if tail else ""))
+                raise error
             try:
                 raw = self._lines.get(timeout=min(left, 0.5))
             except queue.Empty:
                 continue
             if raw is None:
                 time.sleep(0.05)  # let the stderr reader catch the last lines
-                message = self._died_message(what)
+                error = self._died(what)
                 self.stop()
-                raise WorkerDied(message)
+                raise error
             try:
                 return json.loads(raw)
             except ValueError:
@@ -263,9 +332,9 @@ class SkysegClient:
                 self.process.stdin.flush()
             except OSError:
                 time.sleep(0.1)
-                message_text = self._died_message(op)
+                error = self._died(op)
                 self.stop()
-                raise WorkerDied(message_text) from None
+                raise error from None
             while True:
                 reply = self._wait_line(self.request_timeout if timeout is None else timeout, op)
                 if reply.get("id") == request_id:
@@ -323,7 +392,7 @@ def load_schema(folder: str, client=None, timeout: float = 60.0) -> dict:
     except RequestFailed as exc:
         raise RequestFailed(f"{exc}" + (f" ({problem})" if problem else ""), exc.kind) from None
     except WorkerError as exc:
-        raise type(exc)(f"{exc}" + (f" ({problem})" if problem else "")) from None
+        raise type(exc)(exc.message + (f" ({problem})" if problem else ""), exc.details, exc.log_path) from None
     finally:
         if own and client is not None:
             client.stop()

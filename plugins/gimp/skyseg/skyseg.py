@@ -252,7 +252,7 @@ def _guarded(title, body):
         try:
             schema()
         except skyseg_client.WorkerError as exc:
-            return _failure(procedure, str(exc))
+            return _failure(procedure, exc.for_user())
         if run_mode == Gimp.RunMode.INTERACTIVE and procedure.get_name() != PROC_SELECT:
             if not _dialog(procedure, config, title):
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
@@ -262,7 +262,7 @@ def _guarded(title, body):
             layer = _source_layer(image, drawables)
             body(image, layer, config, tmp)
         except skyseg_client.WorkerError as exc:
-            return _failure(procedure, str(exc))
+            return _failure(procedure, exc.for_user())
         except Exception as exc:  # noqa: BLE001 - GIMP must get an answer, not a dead plug-in
             return _failure(procedure, f"internal error: {type(exc).__name__}: {exc}")
         finally:

@@ -147,8 +147,8 @@ class SkysegExtension(Extension):
             self.last_result = result.name() if hasattr(result, "name") else result
             self.host.notify(f"{method.replace('_', ' ')}: done")
         except (PluginError, skyseg_client.WorkerError) as exc:
-            self.last_error = str(exc)
-            self.host.notify(str(exc), error=True)
+            self.last_error = exc.for_user() if isinstance(exc, skyseg_client.WorkerError) else str(exc)
+            self.host.notify(self.last_error, error=True)
         except Exception as exc:  # noqa: BLE001 - a bug must not take Krita down
             self.last_error = f"internal error: {type(exc).__name__}: {exc}"
             self.host.notify(self.last_error, error=True)
@@ -223,7 +223,7 @@ class SkysegDocker(DockWidget):
             settings = ext.settings if ext is not None else None
         except skyseg_client.WorkerError as exc:
             settings = None
-            layout.addWidget(QLabel(f"skyseg: {exc}"))
+            layout.addWidget(QLabel(f"skyseg: {exc.for_user()}"))
         if settings is not None:
             for title, effect, buttons, expanded in SECTIONS:
                 section = Section(title, expanded)
@@ -376,7 +376,7 @@ class SkysegDocker(DockWidget):
         try:
             reply = ext.host.run_blocking(lambda: ext.client().request("methods"), "skyseg: methods")
         except skyseg_client.WorkerError as exc:
-            ext.host.notify(str(exc), error=True)
+            ext.host.notify(exc.for_user(), error=True)
             return
         current = combo.currentData()
         blocked = combo.blockSignals(True)

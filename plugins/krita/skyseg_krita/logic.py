@@ -116,7 +116,7 @@ class Settings:
         try:
             fields = skyseg_client.effect_params(self.schema, effect, self.values[effect], apply_look=False)
         except skyseg_client.WorkerError as exc:
-            raise PluginError(str(exc)) from None
+            raise PluginError(exc.for_user()) from None
         return dict(self.mask_params(), **fields)
 
 
@@ -149,7 +149,7 @@ class SkysegActions:
         try:
             return self.host.run_blocking(work, f"skyseg: {op}")
         except skyseg_client.WorkerError as exc:
-            raise PluginError(str(exc)) from None
+            raise PluginError(exc.for_user()) from None
 
     def _matte(self, doc, node, settings, tmp):
         source, matte = os.path.join(tmp, "layer.png"), os.path.join(tmp, "matte.png")
