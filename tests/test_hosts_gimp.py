@@ -113,6 +113,17 @@ def test_tint_with_colours_unset_is_the_declared_gradient(main_run, folder):
     assert np.abs(got - expected).max() <= 2
 
 
+def test_16_bit_layer_is_replaced_at_16_bits(main_run, folder):
+    assert main_run["replace16_status"] == ["success", ""]
+    assert main_run["replace16"]["name"] == "Sky replaced" and main_run["replace16"]["precision"] == "u16-non-linear"
+    width, height = main_run["replace16"]["size"]
+    got = np.frombuffer((folder / "gimp_replace16.raw").read_bytes(), np.uint16).reshape(height, width, 3)
+    expected = harness.gimp_core_replace(folder, "replace16")
+    assert expected.dtype == np.uint16
+    assert np.abs(got.astype(np.int32) - expected.astype(np.int32)).max() <= 2 * 257
+    assert np.count_nonzero(got % 257) > got.size // 4  # 16-bit values, not 8-bit ones widened
+
+
 def test_photo_without_sky_is_one_readable_error(folder):
     result = harness.run_gimp(folder, "nosky")
     for name, action in (("replace-sky", "replaced"), ("tint-sky", "tinted")):

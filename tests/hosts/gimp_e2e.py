@@ -166,6 +166,18 @@ def main():
         with open(path("gimp_tint.ppm"), "wb") as fh:
             fh.write(b"P6\n%d %d\n255\n" % (tinted.get_width(), tinted.get_height()))
             fh.write(tinted.get_buffer().get(rect, 1.0, "R'G'B' u8", Gegl.AbyssPolicy.CLAMP))
+    # 7. A 16-bit image: the layer goes to the worker at 16 bits and the result comes back at 16 bits.
+    deep = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("photo.png")))
+    deep.convert_precision(Gimp.Precision.U16_NON_LINEAR)
+    result["replace16_status"] = call("plug-in-skyseg-replace-sky", deep, [deep.get_layers()[0]], method=METHOD,
+                                      sky=os.environ.get("SKYSEG_E2E_SKY", "golden_hour"))
+    top = deep.get_layers()[0]
+    result["replace16"] = {"name": top.get_name(), "precision": deep.get_precision().value_nick,
+                           "size": [top.get_width(), top.get_height()]}
+    rect = Gegl.Rectangle.new(0, 0, top.get_width(), top.get_height())
+    with open(path("gimp_replace16.raw"), "wb") as fh:
+        fh.write(top.get_buffer().get(rect, 1.0, "R'G'B' u16", Gegl.AbyssPolicy.CLAMP))
+    deep.delete()
     # 6. The saved XCF reopens with the same stack.
     reopened = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("gimp_result.xcf")))
     result["xcf_stack"] = stack(reopened)

@@ -108,12 +108,14 @@ def run_gimp(folder: Path, scenario: str, env: dict | None = None, timeout: floa
 
 
 def gimp_core_replace(folder: Path, effect: str = "replace") -> np.ndarray:
-    """The core's replacement (or multiply tint) of photo.png at the declared defaults, computed by
-    the chroot's skyseg (the plug-in's environment)."""
-    call = {"replace": f"replace_sky(im, m, load_sky('{SKY}'))", "tint": "tint_sky(im, m, mode='multiply')"}[effect]
+    """The core's replacement (or multiply tint, or replacement of photo.png at 16 bits) at the
+    declared defaults, computed by the chroot's skyseg (the plug-in's environment)."""
+    call = {"replace": f"replace_sky(im, m, load_sky('{SKY}'))", "tint": "tint_sky(im, m, mode='multiply')",
+            "replace16": f"replace_sky(im, m, load_sky('{SKY}'))"}[effect]
+    deep = ".astype('uint16') * 257" if effect.endswith("16") else ""
     code = ("import sys; from skyseg_core.io import load_image, save_image; from skyseg_core.segment import segment; "
             "from skyseg_core.effects import replace_sky, tint_sky; from skyseg_core.skygen import load_sky; "
-            f"im = load_image('/e2e/photo.png'); m = segment(im, method='{METHOD}'); "
+            f"im = load_image('/e2e/photo.png'){deep}; m = segment(im, method='{METHOD}'); "
             f"save_image('/e2e/gimp_expected_{effect}.png', {call}, overwrite=True)")
     subprocess.run([str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e", "/opt/skyseg-venv/bin/python",
                     "-c", code], check=True, capture_output=True)
