@@ -124,6 +124,17 @@ def test_clean_matte_levels_and_keeps_only_connected_sky():
     assert clean_matte(matte, 0.0) is matte
 
 
+def test_clean_matte_on_a_large_matte_decides_connectivity_on_blocks():
+    matte = np.zeros((1500, 2100), np.float32)
+    matte[:400] = 1.0
+    matte[400:430] = 0.5  # edge band, connected
+    matte[1000:1100, 200:400] = 0.5  # a faint island far from the sky
+    matte[1200:1210, 1500:1510] = 0.6  # a small one
+    alpha = clean_matte(matte, 0.2)
+    assert alpha[:400].min() == 1.0 and np.allclose(alpha[400:430], 0.5)
+    assert not alpha[900:].any()
+
+
 def test_confident_sky_seen_through_a_gap_is_kept():
     matte = np.zeros((50, 50), np.float32)
     matte[:10] = 1.0
