@@ -77,8 +77,8 @@ def clean_matte(matte: np.ndarray, cleanup: float) -> np.ndarray:
         return alpha
     confident = np.zeros(count, bool)
     confident[labels[sure_small > 0]] = True
-    confident[0] = True  # the background is 0 already
-    if confident.all():
+    confident[0] = False  # the background is 0 already; kept regions grow into it below
+    if confident[1:].all():
         return alpha
     keep = confident[labels].view(np.uint8)
     if k > 1:
