@@ -15,9 +15,10 @@ matte >= 0.5 is sky, ignore label 128 excluded) of ``method.coarse`` followed by
   :func:`plain_contour_matte` (Otsu on grey, the largest dark contour filled as the foreground,
   opening and closing).
 - ``classifier`` is retrained for every fold on the other groups only (pixels subsampled,
-  ``--per-image``; the shipped hyper-parameters and weighting of
+  ``--per-image``; the shipped hyper-parameters, sampling and group balance of
   :mod:`skyseg_core.train.classifier`), with this checkout's :func:`sky_features`,
-  and run exactly as the method runs (a scikit-learn model in place of the ONNX file).
+  and run exactly as the method runs, connectivity clean-up included (a scikit-learn model
+  in place of the ONNX file).
 
 Every image of every dataset is used (``--step N`` scores every N-th image of each held-out
 group, for quick experiments; training always uses every image of the other groups).
@@ -110,6 +111,7 @@ def fold_classifier(clf, working_size: int) -> ClassifierMethod:
     method = ClassifierMethod.__new__(ClassifierMethod)
     method._model = _SklearnModel(clf, working_size)
     method.working_size = working_size
+    method.clean_up = True
     return method
 
 
@@ -123,7 +125,13 @@ def score(method: SkyMethod, image: np.ndarray, truth: np.ndarray) -> tuple[np.n
 
 
 def main(argv=None) -> int:
-    from skyseg_core.train.classifier import HYPERPARAMETERS, fit_classifier, pixel_table
+    from skyseg_core.train.classifier import (
+        HYPERPARAMETERS,
+        balanced_weights,
+        fit_classifier,
+        group_of_dataset,
+        image_pixels,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "skyseg"))
@@ -160,15 +168,18 @@ def main(argv=None) -> int:
     folds = {}
     if "classifier" in args.methods:
         tables = {}
-        for i, s in enumerate(samples):
+        rng = np.random.default_rng(args.seed)
+        for s in samples:
             image, truth = load(s)
             valid = (truth != IGNORE_LABEL).astype(np.uint8)
-            tables[s] = pixel_table([(s.dataset, image, truth, valid)], args.working_size, args.per_image,
-                                    args.seed + i)
+            table = image_pixels(s.dataset, image, truth, valid, args.working_size, args.per_image, rng)
+            if table is not None:
+                tables[s] = (*table, np.full(table[1].size, group_of_dataset(s.dataset)))
         print(f"pixel tables in {time.perf_counter() - start:.0f} s", file=sys.stderr)
         for g in GROUPS:
-            fold = [s for s in samples if group_of(s.dataset) != g]
-            x, y, w = (np.concatenate(parts) for parts in zip(*(tables[s] for s in fold), strict=True))
+            fold = [s for s in samples if group_of(s.dataset) != g and s in tables]
+            x, y, w, groups = (np.concatenate(parts) for parts in zip(*(tables[s] for s in fold), strict=True))
+            w = w * balanced_weights(groups, w)
             clf = fit_classifier(x, y, w, seed=args.seed, max_iter=args.max_iter)
             folds[g] = method = fold_classifier(clf, args.working_size)
             for s in scored[g]:

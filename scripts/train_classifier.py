@@ -3,8 +3,9 @@
     .venv/bin/python scripts/train_classifier.py            # writes assets/models/classifier.onnx
 
 Reads the TRAIN split of ``../shared/data/skyseg`` (skyseg_core.datasets.find_samples), samples
-pixels from every image at the method's working size (ignore label 128 left out), weights
-datasets as the data README advises (ADE20K up, CamVid's correlated video frames down), fits a
+pixels from every image at the method's working size (ignore label 128 left out; half sky,
+half not, weighted back to their true shares), gives every dataset group the same total weight
+(CamVid's 600 correlated frames count as much as 37 fisheye shots), fits a
 scikit-learn HistGradientBoostingClassifier on :func:`skyseg_core.methods.classifier.sky_features`,
 exports it to ONNX with onnx.helper (feature names, working size, version and a hash of the training list
 in the ONNX metadata) and records the file's SHA-256 in ``classifier.onnx.sha256``.
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from skyseg_core.methods.classifier import FEATURE_NAMES, FEATURE_VERSION, MODEL_NAME  # noqa: E402
 from skyseg_core.models import write_sha256_sidecar  # noqa: E402
 from skyseg_core.train.classifier import (  # noqa: E402
-    DATASET_WEIGHTS,
+    DATASET_GROUPS,
     HYPERPARAMETERS,
     fit_classifier,
     pixel_table,
@@ -115,7 +116,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "skyseg"))
     parser.add_argument("--out", default=str(ROOT / "assets" / "models" / MODEL_NAME))
     parser.add_argument("--working-size", type=int, default=256)
-    parser.add_argument("--per-image", type=int, default=800, help="pixels sampled per image")
+    parser.add_argument("--per-image", type=int, default=400, help="pixels sampled per image")
     parser.add_argument("--max-iter", type=int, default=HYPERPARAMETERS["max_iter"])
     parser.add_argument("--max-leaf-nodes", type=int, default=HYPERPARAMETERS["max_leaf_nodes"])
     parser.add_argument("--learning-rate", type=float, default=HYPERPARAMETERS["learning_rate"])
@@ -148,7 +149,8 @@ def main(argv=None) -> int:
             "training_data": "train split of ../shared/data/skyseg, sha256 of sample list "
             + hashlib.sha256(listing).hexdigest(),
             "hyperparameters": {k: v for k, v in vars(args).items() if k not in ("data", "out")},
-            "dataset_weights": DATASET_WEIGHTS,
+            "balance": "per photo half sky / half not, weighted back to true shares; equal total "
+            "weight per dataset group " + json.dumps(DATASET_GROUPS),
             "licence": "inherits research-only / non-commercial terms of its training data",
         },
         probe=x[:: max(1, len(x) // 5000)],
