@@ -59,6 +59,7 @@ class Canvas(QGraphicsView):
         self._drag_origin: QPointF | None = None
         self._pan_origin = None
         self._drop_hint = ""
+        self.notice = ""
         self._prepared = None
         self._pixmaps: dict[str, QPixmap | None] = {"photo": None, "matte": None, "result": None, "overlay": None}
         model.photoChanged.connect(self._on_photo)
@@ -291,7 +292,25 @@ class Canvas(QGraphicsView):
         self.filesDropped.emit(paths, as_photo)
 
     # ----------------------------------------------------------------- painting hints
+    def set_notice(self, text: str) -> None:
+        """A message shown over the top of the photo until cleared (``""``)."""
+        self.notice = text
+        self.viewport().update()
+
+    def _draw_notice(self, painter: QPainter) -> None:
+        painter.save()
+        painter.resetTransform()
+        area = self.viewport().rect()
+        height = painter.fontMetrics().height() * 2
+        banner = QRectF(0, 0, area.width(), height)
+        painter.fillRect(banner, QBrush(QColor(20, 20, 22, 200)))
+        painter.setPen(QColor(255, 200, 90))
+        painter.drawText(banner, Qt.AlignmentFlag.AlignCenter, self.notice)
+        painter.restore()
+
     def drawForeground(self, painter: QPainter, rect) -> None:
+        if self.notice and self.model.has_photo:
+            self._draw_notice(painter)
         text = self._drop_hint or ("" if self.model.has_photo else
                                    "Open a photo (Ctrl+O) or drop one here")
         if not text:

@@ -13,18 +13,22 @@ import time
 from PyQt6.QtGui import QUndoCommand
 
 _MERGE_SECONDS = 1.0
-_LABELS = {
-    "shift_edge": "shift edge", "fade_edge": "fade edge", "color_match": "colour match",
-    "halo": "halo", "defocus": "defocus", "flip": "flip sky", "position": "sky position",
-    "scale": "sky scale", "enabled": "on/off", "stops": "gradient", "angle": "angle",
-    "mode": "blend mode", "strength": "strength", "use_sky": "target", "kelvin": "temperature",
-}
 _IDS: dict[tuple[str, str], int] = {}
+
+
+def setting_text(group: str, key: str) -> str:
+    """``"Sky: Fade edge"``: the group's title and the field's declared label."""
+    from skyseg_core.effects.params import EFFECTS, controls
+
+    from .model import GROUPS
+
+    label = "on/off" if key == "enabled" else controls(EFFECTS[group])[key][1].label
+    return f"{GROUPS[group]}: {label}"
 
 
 class SettingCommand(QUndoCommand):
     def __init__(self, model, group: str, key: str, value):
-        super().__init__(f"{group.capitalize()} {_LABELS.get(key, key)}")
+        super().__init__(setting_text(group, key))
         self.model, self.group, self.key = model, group, key
         self.old = model._get_setting(group, key)
         self.new = value

@@ -164,18 +164,13 @@ def load_photo(job: Job, path: Path, proxy_long_side: int):
 
 
 def segment(job: Job, image: np.ndarray, proxy_shape: tuple[int, int], method: str):
-    """The method's coarse matte, refined at full size, and its preview-sized copy."""
-    from skyseg_core.matte import check_matte, resize_matte
-    from skyseg_core.methods import get_method, resolve_name
-    from skyseg_core.refine import refine
+    """The photo's matte by :func:`skyseg_core.pipeline.find_matte` (the method, refined, with
+    its progress shown), and its preview-sized copy."""
+    from skyseg_core.matte import resize_matte
+    from skyseg_core.pipeline import MatteSource, find_matte
 
-    job.report(2, "Loading the method")
-    resolved = resolve_name(method)
-    sky_method = get_method(resolved)
-    job.report(10, f"Finding the sky ({resolved})")
-    coarse = sky_method.coarse(image)
-    job.report(60, "Refining the edges")
-    matte = check_matte(refine(image, coarse), image.shape[:2])
+    matte, resolved = find_matte(image, MatteSource(method=method, refine=True),
+                                 progress=lambda fraction, message: job.report(int(2 + 86 * fraction), message))
     job.report(90, "Preparing the preview")
     proxy_matte = resize_matte(matte, proxy_shape)
     from .qimage import grey_to_qimage, overlay_qimage
@@ -192,7 +187,7 @@ def load_sky(job: Job, source, preview_long_side: int):
     full = _effects.load_sky(source)
     preview, _ = proxy_of(full, preview_long_side)
     label = (Path(str(source)).stem if Path(str(source)).suffix else str(source)).replace("_", " ")
-    return SkyChoice(label, full, preview)
+    return SkyChoice(str(source), label, full, preview)
 
 
 def thumbnails(job: Job, paths: list, size: int):

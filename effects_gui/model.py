@@ -12,53 +12,40 @@ responsive.
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field, replace
+import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtGui import QUndoStack
 
+from skyseg_core.effects.params import (
+    REPLACE_PRESETS,
+    RelightParams,
+    ReplaceParams,
+    TintParams,
+    controls,
+)
+
 from . import brush as _brush
 from . import commands
 
 DEFAULT_PROXY_LONG_SIDE = 2048
 
-SKY_DEFAULTS = {
-    "shift_edge": 0.0,
-    "fade_edge": 0.0,
-    "color_match": 0.0,
-    "halo": 0.0,
-    "defocus": 0.0,
-    "flip": False,
-    "position": (0.5, 0.5),
-    "scale": 1.0,
-}
-"""Keyword arguments of ``skyseg_core.effects.replace_sky`` the editor controls."""
+GROUPS = {"replace": "Sky", "tint": "Tint", "relight": "Relight"}
+"""The edit's effect groups (the effect names of :mod:`skyseg_core.effects.params`) and their titles."""
 
-
-@dataclass(frozen=True)
-class TintSettings:
-    enabled: bool = False
-    stops: tuple = ((0.0, (255, 140, 60)), (1.0, (70, 90, 200)))
-    angle: float = 90.0
-    mode: str = "soft_light"
-    strength: float = 0.7
-
-
-@dataclass(frozen=True)
-class RelightSettings:
-    enabled: bool = False
-    strength: float = 0.6
-    use_sky: bool = True  # target is the new sky; otherwise the colour temperature below
-    kelvin: float = 4500.0
+PLACEMENT = ("sky", "position", "scale", "flip")
+"""Replacement fields a look leaves as they are: which sky and where it sits."""
 
 
 @dataclass
 class SkyChoice:
-    """A replacement sky: its label, the full image (export) and a preview-sized copy."""
+    """A replacement sky: its source (a file path or a preset/bundled name, what
+    ``ReplaceParams.sky`` holds), its label, the full image (export) and a preview-sized copy."""
 
+    source: str
     label: str
     full: np.ndarray
     preview: np.ndarray
@@ -81,13 +68,30 @@ class BrushSettings:
     edge_aware: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class EditState:
-    """Everything the effects depend on, copied for a render or an export job."""
+    """Everything the effects depend on: the declared parameters of each effect
+    (:mod:`skyseg_core.effects.params`, so their defaults are the library's) and whether tint
+    and relight are on. Frozen, so a render or export job can take it as it is."""
 
-    sky_params: dict = field(default_factory=lambda: dict(SKY_DEFAULTS))
-    tint: TintSettings = TintSettings()
-    relight: RelightSettings = RelightSettings()
+    replace: ReplaceParams = field(default_factory=ReplaceParams)
+    tint: TintParams = field(default_factory=TintParams)
+    relight: RelightParams = field(default_factory=RelightParams)
+    tint_enabled: bool = False
+    relight_enabled: bool = False
+
+    def steps(self, sky: str | None) -> list:
+        """The effect chain for :func:`skyseg_core.pipeline.render`: the replacement when a sky
+        (its source) is chosen, then the tint and the relight when they are on. A relight
+        whose ``sky`` is set takes the light of the chosen sky (without one, its temperature)."""
+        out: list = []
+        if sky is not None:
+            out.append(self.replace.replace(sky=sky))
+        if self.tint_enabled:
+            out.append(self.tint)
+        if self.relight_enabled:
+            out.append(self.relight.replace(sky=sky if self.relight.sky is not None else None))
+        return out
 
 
 def proxy_of(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
@@ -117,7 +121,7 @@ class EditorModel(QObject):
     photoChanged = pyqtSignal()
     matteChanged = pyqtSignal()
     skyChanged = pyqtSignal()
-    settingsChanged = pyqtSignal(str)  # "sky", "tint" or "relight"
+    settingsChanged = pyqtSignal(str)  # a group of GROUPS: "replace", "tint" or "relight"
     viewChanged = pyqtSignal()
     brushChanged = pyqtSignal()
     methodChanged = pyqtSignal(str)
@@ -153,14 +157,25 @@ class EditorModel(QObject):
 
     @property
     def has_effects(self) -> bool:
-        return self.sky is not None or self.edit.tint.enabled or self.edit.relight.enabled
+        return bool(self.steps())
 
     @property
     def modified(self) -> bool:
         return not self.undo_stack.isClean()
 
     def snapshot(self) -> EditState:
-        return copy.deepcopy(self.edit)
+        return self.edit  # frozen: changes replace it
+
+    def steps(self) -> list:
+        """The effect chain of the edit now (see :meth:`EditState.steps`)."""
+        return self.edit.steps(None if self.sky is None else self.sky.source)
+
+    def skies(self, full: bool = False) -> dict:
+        """Sky source -> image for :func:`skyseg_core.pipeline.render`: the preview-sized
+        copy, or with ``full`` the full image (export)."""
+        if self.sky is None:
+            return {}
+        return {self.sky.source: self.sky.full if full else self.sky.preview}
 
     # ----------------------------------------------------------------- photo
     def set_photo(self, path: Path | None, image: np.ndarray, proxy: np.ndarray, scale: float) -> None:
@@ -176,7 +191,7 @@ class EditorModel(QObject):
         self.photoChanged.emit()
         self.matteChanged.emit()
         self.skyChanged.emit()
-        for group in ("sky", "tint", "relight"):
+        for group in GROUPS:
             self.settingsChanged.emit(group)
         self.resultChanged.emit()
 
@@ -198,39 +213,76 @@ class EditorModel(QObject):
         text = "Remove sky" if sky is None else f"Sky: {sky.label}"
         self.undo_stack.push(commands.SkyCommand(self, sky, text))
 
+    def set_params(self, group: str, **changes) -> None:
+        """Change fields of one effect's parameters (``enabled`` switches tint or relight);
+        each changed field is one undo step. Values are validated by the declaration
+        (:class:`~skyseg_core.errors.InputError` names the field, its range and the value)."""
+        if group not in GROUPS:
+            raise KeyError(group)
+        params = {k: v for k, v in changes.items() if k != "enabled"}
+        getattr(self.edit, group).replace(**params)  # validate all before pushing any
+        for key, value in changes.items():
+            if self._get_setting(group, key) != value:
+                self.undo_stack.push(commands.SettingCommand(self, group, key, value))
+
     def set_sky_param(self, key: str, value) -> None:
-        if key not in SKY_DEFAULTS:
-            raise KeyError(key)
-        if self.edit.sky_params[key] != value:
-            self.undo_stack.push(commands.SettingCommand(self, "sky", key, value))
+        self.set_params("replace", **{key: value})
+
+    def set_tint(self, **changes) -> None:
+        self.set_params("tint", **changes)
+
+    def set_relight(self, **changes) -> None:
+        self.set_params("relight", **changes)
+
+    def reset_params(self, group: str, names=None, text: str | None = None) -> None:
+        """Set ``names`` (default: every control; the chosen sky stays) to their declared
+        defaults, as one undo step."""
+        fields = controls(type(getattr(self.edit, group)))
+        names = [n for n in fields if (group, n) != ("replace", "sky")] if names is None else names
+        self._push_many(group, {n: fields[n][0].default for n in names}, text or f"{GROUPS[group]}: reset")
+
+    def apply_look(self, name: str) -> None:
+        """The :data:`REPLACE_PRESETS` look ``name`` (every replacement control but the sky's
+        placement), as one undo step."""
+        look = ReplaceParams(**REPLACE_PRESETS[name])
+        values = {n: getattr(look, n) for n in controls(ReplaceParams) if n not in PLACEMENT}
+        self._push_many("replace", values, f"Sky look: {name}")
+
+    def look(self) -> str | None:
+        """The name of the look the replacement controls now match, if any."""
+        for name, changes in REPLACE_PRESETS.items():
+            look = ReplaceParams(**changes)
+            if all(getattr(look, n) == getattr(self.edit.replace, n) for n in controls(ReplaceParams)
+                   if n not in PLACEMENT):
+                return name
+        return None
+
+    def _push_many(self, group: str, values: dict, text: str) -> None:
+        changed = {k: v for k, v in values.items() if self._get_setting(group, k) != v}
+        if not changed:
+            return
+        self.new_step()
+        self.undo_stack.beginMacro(text)
+        for key, value in changed.items():
+            self.undo_stack.push(commands.SettingCommand(self, group, key, value))
+        self.undo_stack.endMacro()
+        self.new_step()
 
     def new_step(self) -> None:
         """The next setting change starts a new undo step even if it follows quickly."""
         self.gesture += 1
 
-    def set_tint(self, **changes) -> None:
-        self._push_settings("tint", changes)
-
-    def set_relight(self, **changes) -> None:
-        self._push_settings("relight", changes)
-
-    def _push_settings(self, group: str, changes: dict) -> None:
-        current = getattr(self.edit, group)
-        for key, value in changes.items():
-            if getattr(current, key) != value:
-                self.undo_stack.push(commands.SettingCommand(self, group, key, value))
-
     # ----------------------------------------------------------------- applied by commands
     def _get_setting(self, group: str, key: str):
-        if group == "sky":
-            return self.edit.sky_params[key]
+        if key == "enabled":
+            return getattr(self.edit, f"{group}_enabled")
         return getattr(getattr(self.edit, group), key)
 
     def _put_setting(self, group: str, key: str, value) -> None:
-        if group == "sky":
-            self.edit.sky_params[key] = value
+        if key == "enabled":
+            self.edit = dataclasses.replace(self.edit, **{f"{group}_enabled": value})
         else:
-            setattr(self.edit, group, replace(getattr(self.edit, group), **{key: value}))
+            self.edit = dataclasses.replace(self.edit, **{group: getattr(self.edit, group).replace(**{key: value})})
         self.settingsChanged.emit(group)
         self._edited()
 

@@ -1,7 +1,17 @@
-"""Side panels: brush, sky, tint and relight controls. They show the model and forward edits."""
+"""Side panels: brush, sky, tint and relight controls. They show the model and forward edits.
+
+The effect controls are generated from the declared parameters
+(:mod:`skyseg_core.effects.params`): each field's label, range, unit, decimals and help (the
+tooltip) come from its :class:`~skyseg_core.effects.params.Control`, its default from the
+dataclass, so the editor shows what the library, the command line and the plug-ins use. Each
+control has its value shown and a reset button; each panel a reset-all.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import typing
+from collections.abc import Callable
 from pathlib import Path
 
 from PyQt6.QtCore import QPointF, QRectF, QSize, Qt, pyqtSignal
@@ -11,6 +21,7 @@ from PyQt6.QtWidgets import (
     QColorDialog,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -18,38 +29,44 @@ from PyQt6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSlider,
+    QStyle,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from . import _effects
+from skyseg_core.effects.params import REPLACE_PRESETS, Control, controls
 
-SKY_SLIDERS = (
-    # key, label, minimum, maximum, tooltip
-    ("shift_edge", "Shift edge", -3.0, 3.0, "Grow (+) or shrink (−) the sky region, in % of the photo's longer side"),
-    ("fade_edge", "Fade edge", 0.0, 3.0, "Feather the border between the new sky and the photo, in % of the longer side"),
-    ("color_match", "Colour match", 0.0, 1.0, "Harmonise the foreground's colour and tone with the new sky"),
-    ("halo", "Halo", 0.0, 1.0, "Let the new sky's light spill over the horizon"),
-    ("defocus", "Defocus", 0.0, 2.0, "Blur the new sky: 1 matches the original sky's blur"),
-    ("scale", "Sky scale", 1.0, 3.0, "Enlarge the new sky"),
-)
+UNIT_SUFFIX = {"deg": "°", "%": " %", "": ""}
+
+
+def format_value(value: float, decimals: int, unit: str = "") -> str:
+    """``1.50 %``, ``-0.40 EV``, ``45°``: a value as a control shows it."""
+    suffix = UNIT_SUFFIX.get(unit, f" {unit}")
+    return f"{value:.{decimals}f}{suffix}"
 
 
 class LabeledSlider(QWidget):
-    """A horizontal slider over a float range with its value shown; emits ``valueChanged(float)``."""
+    """A horizontal slider over a float range with its value shown; emits ``valueChanged(float)``.
+
+    The slider moves in steps of the shown precision (``decimals``; at most 1000 steps), so
+    the value shown is the value set.
+    """
 
     valueChanged = pyqtSignal(float)
-    STEPS = 200
+    MAX_STEPS = 1000
 
     def __init__(self, minimum: float, maximum: float, value: float = 0.0, decimals: int = 2,
-                 suffix: str = "", parent=None):
+                 unit: str = "", parent=None):
         super().__init__(parent)
-        self.minimum, self.maximum, self.decimals, self.suffix = minimum, maximum, decimals, suffix
+        self.minimum, self.maximum, self.decimals, self.unit = float(minimum), float(maximum), decimals, unit
+        span = self.maximum - self.minimum
+        self.steps = max(1, min(self.MAX_STEPS, round(span * 10**decimals)))
         self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, self.STEPS)
-        self.slider.setPageStep(self.STEPS // 10)
+        self.slider.setRange(0, self.steps)
+        self.slider.setPageStep(max(1, self.steps // 10))
         self.label = QLabel()
-        self.label.setMinimumWidth(48)
+        self.label.setMinimumWidth(56)
         self.label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -58,21 +75,24 @@ class LabeledSlider(QWidget):
         self.slider.valueChanged.connect(self._changed)
         self.setValue(value)
 
+    def _at(self, steps: int) -> float:
+        return round(self.minimum + (self.maximum - self.minimum) * steps / self.steps, self.decimals)
+
     def value(self) -> float:
-        return self.minimum + (self.maximum - self.minimum) * self.slider.value() / self.STEPS
+        return self._at(self.slider.value())
 
     def setValue(self, value: float) -> None:
         span = (self.maximum - self.minimum) or 1.0
         self.slider.blockSignals(True)
-        self.slider.setValue(round((float(value) - self.minimum) / span * self.STEPS))
+        self.slider.setValue(round((float(value) - self.minimum) / span * self.steps))
         self.slider.blockSignals(False)
         self._show(float(value))
 
     def _show(self, value: float) -> None:
-        self.label.setText(f"{value:.{self.decimals}f}{self.suffix}")
+        self.label.setText(format_value(value, self.decimals, self.unit))
 
-    def _changed(self, _steps: int) -> None:
-        value = round(self.value(), 6)
+    def _changed(self, steps: int) -> None:
+        value = self._at(steps)
         self._show(value)
         self.valueChanged.emit(value)
 
@@ -187,6 +207,207 @@ class GradientEditor(QWidget):
             self._emit()
 
 
+def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def _rgb_to_hex(rgb) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _tooltip(ctl: Control, default_text: str) -> str:
+    span = ctl.describe_range()
+    return f"{ctl.help[:1].upper()}{ctl.help[1:]}" + (f" ({span}; default {default_text})" if span else
+                                                       f" (default {default_text})")
+
+
+class ParamControl(QWidget):
+    """The control of one declared parameter: a slider (number), a pair of sliders (x, y), a
+    check box (on/off or "the chosen sky"), a menu (choices) or a gradient editor (stops).
+
+    ``edited(value)`` is emitted for a user change, ``stepStarted`` when a new gesture begins
+    (a slider pressed, a gradient stop added), so each drag is its own undo step.
+    """
+
+    edited = pyqtSignal(object)
+    stepStarted = pyqtSignal()
+
+    def __init__(self, name: str, field: dataclasses.Field, ctl: Control, hint, parent=None):
+        super().__init__(parent)
+        self.name, self.control, self.default, self.hint = name, ctl, field.default, hint
+        self.minimum, self.maximum = ctl.low, ctl.high
+        self.label = ctl.label
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.sliders: list[LabeledSlider] = []
+        if hint is float or hint == tuple[float, float]:
+            axes = ("",) if hint is float else ("x", "y")
+            for axis in axes:
+                if axis:
+                    layout.addWidget(QLabel(axis))
+                slider = LabeledSlider(ctl.low, ctl.high, ctl.low, ctl.decimals, ctl.unit)
+                slider.setObjectName(f"{name}{'_' + axis if axis else ''}")
+                slider.valueChanged.connect(self._slid)
+                slider.slider.sliderPressed.connect(self.stepStarted.emit)
+                layout.addWidget(slider, 1)
+                self.sliders.append(slider)
+            self.slider = self.sliders[0]
+            self.kind = "number" if hint is float else "pair"
+        elif hint is bool or hint == (str | None):
+            self.kind = "check" if hint is bool else "sky"
+            self.check = QCheckBox("the chosen sky" if self.kind == "sky" else "")
+            self.check.toggled.connect(self._checked)
+            layout.addWidget(self.check)
+            layout.addStretch(1)
+        elif ctl.choices is not None:
+            self.kind = "choice"
+            self.combo = QComboBox()
+            self.combo.addItems(ctl.choices)
+            self.combo.currentTextChanged.connect(self.edited.emit)
+            layout.addWidget(self.combo, 1)
+        elif hint == tuple[tuple[float, str], ...]:
+            self.kind = "stops"
+            self.gradient = GradientEditor()
+            self.gradient.setObjectName("gradientEditor")
+            self.gradient.stepStarted.connect(self.stepStarted.emit)
+            self.gradient.stopsChanged.connect(
+                lambda stops: self.edited.emit(tuple((p, _rgb_to_hex(rgb)) for p, rgb in stops)))
+            layout.addWidget(self.gradient, 1)
+        else:
+            raise TypeError(f"{name}: no editor control for {hint!r}")
+        self.sky_source: Callable[[], str | None] = lambda: None
+        self.set_value(self.default)
+        self.setToolTip(_tooltip(ctl, self.text(self.default)))
+
+    def text(self, value) -> str:
+        """A value as this control shows it."""
+        if self.kind == "number":
+            return format_value(value, self.control.decimals, self.control.unit)
+        if self.kind == "pair":
+            return ", ".join(format_value(v, self.control.decimals, self.control.unit) for v in value)
+        if self.kind == "check":
+            return "on" if value else "off"
+        if self.kind == "sky":
+            return "the chosen sky" if value else "off"
+        if self.kind == "stops":
+            return ", ".join(f"{p:g} {c}" for p, c in value)
+        return str(value)
+
+    def value(self):
+        if self.kind == "number":
+            return self.slider.value()
+        if self.kind == "pair":
+            return tuple(s.value() for s in self.sliders)
+        if self.kind == "check":
+            return self.check.isChecked()
+        if self.kind == "sky":
+            return self._sky_value
+        if self.kind == "choice":
+            return self.combo.currentText()
+        return tuple((p, _rgb_to_hex(rgb)) for p, rgb in sorted(self.gradient.stops))
+
+    def set_value(self, value) -> None:
+        """Show ``value`` (from the model) without emitting ``edited``."""
+        self.blockSignals(True)
+        try:
+            if self.kind == "number":
+                self.slider.setValue(value)
+            elif self.kind == "pair":
+                for slider, v in zip(self.sliders, value, strict=True):
+                    slider.setValue(v)
+            elif self.kind in ("check", "sky"):
+                if self.kind == "sky":
+                    self._sky_value = value
+                self.check.blockSignals(True)
+                self.check.setChecked(bool(value) if self.kind == "check" else value is not None)
+                self.check.blockSignals(False)
+            elif self.kind == "choice":
+                self.combo.blockSignals(True)
+                self.combo.setCurrentText(value)
+                self.combo.blockSignals(False)
+            else:
+                self.gradient.set_stops((p, _hex_to_rgb(c)) for p, c in value)
+        finally:
+            self.blockSignals(False)
+
+    def _slid(self, _value: float) -> None:
+        self.edited.emit(self.value())
+
+    def _checked(self, on: bool) -> None:
+        if self.kind == "sky":
+            self._sky_value = self.sky_source() if on else None
+            self.edited.emit(self._sky_value)
+        else:
+            self.edited.emit(on)
+
+
+class ParamForm(QWidget):
+    """One effect's declared parameters as rows: label, control (with its value), reset."""
+
+    def __init__(self, model, group: str, skip: tuple[str, ...] = (), parent=None):
+        super().__init__(parent)
+        self.model, self.group = model, group
+        cls = type(getattr(model.edit, group))
+        hints = typing.get_type_hints(cls)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setColumnStretch(1, 1)
+        self.controls: dict[str, ParamControl] = {}
+        self.titles: dict[str, QLabel] = {}
+        self.resets: dict[str, QToolButton] = {}
+        reset_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DialogResetButton)
+        for row, (name, (field, ctl)) in enumerate(
+                (n, fc) for n, fc in controls(cls).items() if n not in skip):
+            widget = ParamControl(name, field, ctl, hints[name])
+            widget.setObjectName(f"{group}_{name}")
+            title = QLabel(ctl.label)
+            title.setToolTip(widget.toolTip())
+            title.setBuddy(widget)
+            reset = QToolButton()
+            reset.setObjectName(f"reset_{group}_{name}")
+            reset.setIcon(reset_icon)
+            reset.setAutoRaise(True)
+            reset.setToolTip(f"Reset {ctl.label} to {widget.text(field.default)}")
+            widget.edited.connect(lambda v, n=name: model.set_params(group, **{n: v}))
+            widget.stepStarted.connect(model.new_step)
+            reset.clicked.connect(lambda _c=False, n=name: model.reset_params(
+                group, [n], f"{model_title(group)}: reset {controls(cls)[n][1].label}"))
+            grid.addWidget(title, row, 0)
+            grid.addWidget(widget, row, 1)
+            grid.addWidget(reset, row, 2)
+            self.controls[name], self.titles[name], self.resets[name] = widget, title, reset
+        model.settingsChanged.connect(lambda g: g == group and self.refresh())
+        self.refresh()
+
+    def refresh(self) -> None:
+        params = getattr(self.model.edit, self.group)
+        for name, widget in self.controls.items():
+            value = getattr(params, name)
+            widget.set_value(value)
+            self.resets[name].setEnabled(widget.isEnabled() and value != widget.default)
+
+    def set_enabled(self, on: bool, names=None) -> None:
+        for name in names or self.controls:
+            for widget in (self.controls[name], self.titles[name]):
+                widget.setEnabled(on)
+        self.refresh()
+
+
+def model_title(group: str) -> str:
+    from .model import GROUPS
+
+    return GROUPS[group]
+
+
+def _reset_all_button(model, group: str) -> QPushButton:
+    button = QPushButton("Reset all")
+    button.setObjectName(f"reset_all_{group}")
+    button.setIcon(button.style().standardIcon(QStyle.StandardPixmap.SP_DialogResetButton))
+    button.setToolTip("Every control of this panel back to its default")
+    button.clicked.connect(lambda: model.reset_params(group))
+    return button
+
+
 def _form() -> tuple[QWidget, QFormLayout]:
     widget = QWidget()
     form = QFormLayout(widget)
@@ -216,7 +437,7 @@ class BrushPanel(QWidget):
         modes.addWidget(self.remove_button)
         layout.addLayout(modes)
         form_widget, form = _form()
-        self.size = LabeledSlider(1, 300, model.brush.radius, 0, " px")
+        self.size = LabeledSlider(1, 300, model.brush.radius, 0, "px")
         self.hardness = LabeledSlider(0, 1, model.brush.hardness)
         self.edge_aware = QCheckBox("Follow edges")
         self.edge_aware.setToolTip("Re-run the edge-aware refinement under each stroke, so a rough "
@@ -253,7 +474,7 @@ class BrushPanel(QWidget):
 
 
 class SkyPanel(QWidget):
-    """Palette of bundled skies, open/remove, and the replacement sliders."""
+    """Palette of bundled skies, open/remove, the looks and every replacement control."""
 
     skyRequested = pyqtSignal(object)  # a path or preset name
     openSkyRequested = pyqtSignal()
@@ -279,27 +500,34 @@ class SkyPanel(QWidget):
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.none_button)
         layout.addLayout(buttons)
-        form_widget, form = _form()
-        self.sliders: dict[str, LabeledSlider] = {}
-        for key, label, lo, hi, tip in SKY_SLIDERS:
-            slider = LabeledSlider(lo, hi, model.edit.sky_params[key])
-            slider.setObjectName(f"sky_{key}")
-            slider.setToolTip(tip)
-            slider.valueChanged.connect(lambda v, k=key: model.set_sky_param(k, v))
-            slider.slider.sliderPressed.connect(model.new_step)  # each drag is its own undo step
-            form.addRow(label, slider)
-            self.sliders[key] = slider
-        self.flip = QCheckBox("Flip sky")
-        self.flip.toggled.connect(lambda on: model.set_sky_param("flip", on))
-        form.addRow("", self.flip)
-        layout.addWidget(form_widget)
-        hint = _hint("V: drag the sky into place")
-        layout.addWidget(hint)
+        looks = QHBoxLayout()
+        looks.addWidget(QLabel("Look"))
+        self.looks: dict[str, QPushButton] = {}
+        for name, changes in REPLACE_PRESETS.items():
+            button = QPushButton(name)
+            button.setObjectName(f"look_{name}")
+            button.setCheckable(True)
+            button.setToolTip("The defaults" if not changes else
+                              "From the defaults: " + ", ".join(f"{controls(type(model.edit.replace))[k][1].label} "
+                                                                f"{v:g}" for k, v in changes.items()))
+            button.clicked.connect(lambda _c=False, n=name: model.apply_look(n))
+            looks.addWidget(button)
+            self.looks[name] = button
+        layout.addLayout(looks)
+        self.form = ParamForm(model, "replace", skip=("sky",))
+        self.controls = self.form.controls
+        self.sliders = {name: c.slider for name, c in self.controls.items() if c.kind == "number"}
+        layout.addWidget(self.form)
+        reset_row = QHBoxLayout()
+        reset_row.addWidget(_hint("V: drag the sky into place"), 1)
+        self.reset_all = _reset_all_button(model, "replace")
+        reset_row.addWidget(self.reset_all)
+        layout.addLayout(reset_row)
         layout.addStretch(1)
         self.palette.itemClicked.connect(lambda item: self.skyRequested.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.open_button.clicked.connect(self.openSkyRequested.emit)
         self.none_button.clicked.connect(lambda: model.set_sky(None))
-        model.settingsChanged.connect(lambda group: group == "sky" and self.refresh())
+        model.settingsChanged.connect(lambda group: group == "replace" and self.refresh())
         model.skyChanged.connect(self.refresh)
         self.refresh()
 
@@ -311,15 +539,14 @@ class SkyPanel(QWidget):
         self.palette.addItem(item)
 
     def refresh(self) -> None:
-        params = self.model.edit.sky_params
-        for key, slider in self.sliders.items():
-            slider.setValue(params[key])
-            slider.setEnabled(self.model.sky is not None)
-        self.flip.blockSignals(True)
-        self.flip.setChecked(bool(params["flip"]))
-        self.flip.blockSignals(False)
-        self.flip.setEnabled(self.model.sky is not None)
-        self.none_button.setEnabled(self.model.sky is not None)
+        on = self.model.sky is not None
+        self.form.set_enabled(on)
+        look = self.model.look()
+        for name, button in self.looks.items():
+            button.setChecked(name == look)
+            button.setEnabled(on)
+        self.reset_all.setEnabled(on)
+        self.none_button.setEnabled(on)
 
 
 class TintPanel(QWidget):
@@ -329,46 +556,26 @@ class TintPanel(QWidget):
         layout = QVBoxLayout(self)
         self.enabled = QCheckBox("Tint the sky")
         layout.addWidget(self.enabled)
-        self.gradient = GradientEditor()
-        self.gradient.setObjectName("gradientEditor")
-        layout.addWidget(self.gradient)
-        form_widget, form = _form()
-        self.angle = LabeledSlider(0, 360, 90, 0, "°")
-        self.mode = QComboBox()
-        self.mode.addItems(_effects.blend_modes())
-        self.strength = LabeledSlider(0, 1, 0.7)
-        form.addRow("Angle", self.angle)
-        form.addRow("Blend", self.mode)
-        form.addRow("Strength", self.strength)
-        layout.addWidget(form_widget)
-        hint = _hint("At 90° the left stop colours the horizon and the right stop the top "
-                      "of the sky.")
+        self.form = ParamForm(model, "tint")
+        self.controls = self.form.controls
+        self.gradient = self.controls["stops"].gradient
+        layout.addWidget(self.form)
+        hint = _hint("At 90° the left stop colours the horizon and the right stop the top of the sky.")
         layout.addWidget(hint)
+        self.reset_all = _reset_all_button(model, "tint")
+        layout.addWidget(self.reset_all, 0, Qt.AlignmentFlag.AlignRight)
         layout.addStretch(1)
         self.enabled.toggled.connect(lambda on: model.set_tint(enabled=on))
-        self.gradient.stepStarted.connect(model.new_step)
-        self.gradient.stopsChanged.connect(lambda stops: model.set_tint(stops=stops))
-        for slider in (self.angle, self.strength):
-            slider.slider.sliderPressed.connect(model.new_step)
-        self.angle.valueChanged.connect(lambda v: model.set_tint(angle=v))
-        self.mode.currentTextChanged.connect(lambda text: model.set_tint(mode=text))
-        self.strength.valueChanged.connect(lambda v: model.set_tint(strength=v))
         model.settingsChanged.connect(lambda group: group == "tint" and self.refresh())
         self.refresh()
 
     def refresh(self) -> None:
-        tint = self.model.edit.tint
+        on = self.model.edit.tint_enabled
         self.enabled.blockSignals(True)
-        self.enabled.setChecked(tint.enabled)
+        self.enabled.setChecked(on)
         self.enabled.blockSignals(False)
-        self.gradient.set_stops(tint.stops)
-        self.angle.setValue(tint.angle)
-        self.mode.blockSignals(True)
-        self.mode.setCurrentText(tint.mode)
-        self.mode.blockSignals(False)
-        self.strength.setValue(tint.strength)
-        for widget in (self.gradient, self.angle, self.mode, self.strength):
-            widget.setEnabled(tint.enabled)
+        self.form.set_enabled(on)
+        self.reset_all.setEnabled(on)
 
 
 class RelightPanel(QWidget):
@@ -378,41 +585,29 @@ class RelightPanel(QWidget):
         layout = QVBoxLayout(self)
         self.enabled = QCheckBox("Relight the foreground")
         layout.addWidget(self.enabled)
-        form_widget, form = _form()
-        self.strength = LabeledSlider(0, 1, 0.6)
-        self.use_sky = QRadioButton("The new sky")
-        self.use_kelvin = QRadioButton("Colour temperature")
-        self.kelvin = LabeledSlider(2000, 12000, 4500, 0, " K")
-        form.addRow("Strength", self.strength)
-        form.addRow("Light of", self.use_sky)
-        form.addRow("", self.use_kelvin)
-        form.addRow("", self.kelvin)
-        layout.addWidget(form_widget)
+        self.form = ParamForm(model, "relight")
+        self.controls = self.form.controls
+        self.controls["sky"].sky_source = lambda: None if model.sky is None else model.sky.source
+        layout.addWidget(self.form)
         hint = _hint("Matches the foreground's exposure, white balance and contrast to the "
-                      "light of the sky, strongest near the horizon.")
+                     "light of the sky, strongest near the horizon.")
         layout.addWidget(hint)
+        self.reset_all = _reset_all_button(model, "relight")
+        layout.addWidget(self.reset_all, 0, Qt.AlignmentFlag.AlignRight)
         layout.addStretch(1)
         self.enabled.toggled.connect(lambda on: model.set_relight(enabled=on))
-        for slider in (self.strength, self.kelvin):
-            slider.slider.sliderPressed.connect(model.new_step)
-        self.strength.valueChanged.connect(lambda v: model.set_relight(strength=v))
-        self.use_sky.toggled.connect(lambda on: model.set_relight(use_sky=on))
-        self.kelvin.valueChanged.connect(lambda v: model.set_relight(kelvin=v))
         model.settingsChanged.connect(lambda group: group == "relight" and self.refresh())
         model.skyChanged.connect(self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
-        relight = self.model.edit.relight
-        use_sky = relight.use_sky and self.model.sky is not None
-        for widget, value in ((self.enabled, relight.enabled), (self.use_sky, use_sky),
-                              (self.use_kelvin, not use_sky)):
-            widget.blockSignals(True)
-            widget.setChecked(value)
-            widget.blockSignals(False)
-        self.strength.setValue(relight.strength)
-        self.kelvin.setValue(relight.kelvin)
-        self.use_sky.setEnabled(relight.enabled and self.model.sky is not None)
-        for widget in (self.strength, self.use_kelvin):
-            widget.setEnabled(relight.enabled)
-        self.kelvin.setEnabled(relight.enabled and not use_sky)
+        m = self.model
+        on = m.edit.relight_enabled
+        self.enabled.blockSignals(True)
+        self.enabled.setChecked(on)
+        self.enabled.blockSignals(False)
+        uses_sky = m.edit.relight.sky is not None and m.sky is not None
+        self.form.set_enabled(on)
+        self.form.set_enabled(on and (m.sky is not None or m.edit.relight.sky is not None), ["sky"])
+        self.form.set_enabled(on and not uses_sky, ["temperature"])
+        self.reset_all.setEnabled(on)

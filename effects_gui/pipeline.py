@@ -1,92 +1,75 @@
-"""From photo, matte and edit settings to the result, the same at preview and full size.
+"""The editor's render and export jobs: the core pipeline (:mod:`skyseg_core.pipeline`) on the
+preview or the full photo.
 
-The editor only chains the effects API (:mod:`._effects`); it implements no effect itself.
+Nothing here implements a step: the effect chain comes from the edit
+(:meth:`~effects_gui.model.EditState.steps`), :func:`skyseg_core.pipeline.render` applies it
+(result, and layers on request) with the editor's own skies (preview-sized while editing, full
+size on export), and the files are written by :mod:`skyseg_core.io` and
+:mod:`skyseg_core.layered`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from . import _effects
+NOTHING_DONE = {"replace": "nothing replaced", "tint": "nothing tinted", "relight": "nothing relit"}
 
 
-def _tint_kwargs(tint) -> dict:
-    stops = tuple((float(p), "#{:02x}{:02x}{:02x}".format(*rgb)) for p, rgb in tint.stops)
-    return {"stops": stops, "angle": float(tint.angle), "mode": tint.mode, "strength": float(tint.strength)}
+def no_sky_message(steps: Sequence) -> str:
+    """What the editor says when the chain's first effect found no sky to work on."""
+    return f"No sky found in this photo; {NOTHING_DONE[steps[0].effect] if steps else 'nothing changed'}"
 
 
-def _relight_target(relight, sky):
-    return sky if (relight.use_sky and sky is not None) else float(relight.kelvin)
+def render(image: np.ndarray, matte: np.ndarray, steps: Sequence, skies: dict, layers: bool = False):
+    """:func:`skyseg_core.pipeline.render` with the skies the editor loaded (source -> image)."""
+    from skyseg_core.pipeline import render as core_render
+
+    return core_render(image, matte, steps, skies=skies.__getitem__, layers=layers)
 
 
-def render(image: np.ndarray, matte: np.ndarray, sky: np.ndarray | None, edit) -> np.ndarray:
-    """Apply the replacement sky, the tint and the relight of ``edit`` (an ``EditState``).
+def render_preview(job, proxy, matte, steps, skies):
+    """``(result, QImage, None)``, or ``(None, None, message)`` when there is no sky to work on."""
+    from skyseg_core.effects import NoSkyError
 
-    Returns an image of ``image``'s shape and dtype; ``image`` itself when nothing is on.
-    """
-    out = image
-    if sky is not None:
-        out = _effects.replace_sky(out, matte, sky, **edit.sky_params)
-    if edit.tint.enabled and len(edit.tint.stops) >= 2:
-        out = _effects.tint_sky(out, matte, **_tint_kwargs(edit.tint))
-    if edit.relight.enabled:
-        out = _effects.relight(out, matte, _relight_target(edit.relight, sky),
-                               strength=float(edit.relight.strength))
-    return out
-
-
-def render_layers(image: np.ndarray, matte: np.ndarray, sky: np.ndarray | None, edit):
-    """:func:`render`, also as OpenRaster layers (bottom to top): the original photo, the
-    replacement's layers (adjusted foreground, edge light, new sky with the matte as alpha),
-    the tint, the relight, and the matte (hidden). Returns ``(result, layers)``."""
-    from skyseg_core.io import matte_to_uint8
-
-    out = image
-    stack = [_effects.ora_layer("original photo", image)]
-    if sky is not None:
-        out, layers = _effects.replace_sky_layers(out, matte, sky, **edit.sky_params)
-        stack += layers[1:-1]  # without the photo (already there) and the hidden matte (added last)
-    if edit.tint.enabled and len(edit.tint.stops) >= 2:
-        out, layers = _effects.tint_sky_layers(out, matte, **_tint_kwargs(edit.tint))
-        stack += layers[1:-1]
-    if edit.relight.enabled:
-        out, layers = _effects.relight_layers(out, matte, _relight_target(edit.relight, sky),
-                                              strength=float(edit.relight.strength))
-        stack += layers[1:-1]
-    grey = matte_to_uint8(matte)
-    if image.dtype == np.uint16:
-        grey = grey.astype(np.uint16) * np.uint16(257)
-    stack.append(_effects.ora_layer("sky matte", np.repeat(grey[..., None], 3, axis=2), visible=False))
-    return out, stack
-
-
-def render_preview(job, proxy, matte, sky_preview, edit):
     from .qimage import rgb_to_qimage
 
-    result = render(proxy, matte, sky_preview, edit)
+    try:
+        result = render(proxy, matte, steps, skies).image
+    except NoSkyError:
+        return None, None, no_sky_message(steps)
     job.report(90, "")
-    return result, rgb_to_qimage(result)  # the QImage is made here, off the GUI thread
+    return result, rgb_to_qimage(result), None  # the QImage is made here, off the GUI thread
 
 
-def _full_matte_and_result(job, image, base_matte, strokes, sky_full, edit, sixteen_bit: bool):
+def _full_matte(job, image, base_matte, strokes):
     from . import brush
 
     job.report(5, "Applying the brush strokes at full size")
-    matte = brush.replay(base_matte, image, strokes, 1.0)
-    if sixteen_bit and image.dtype == np.uint8:
-        image = image.astype(np.uint16) * np.uint16(257)  # blend at 16 bits, not 8 padded
-    job.report(30, "Rendering at full size")
-    return matte, render(image, matte, sky_full, edit)
+    return brush.replay(base_matte, image, strokes, 1.0)
 
 
-def export_result(job, path: Path, image, base_matte, strokes, sky_full, edit):
+def _rendered(job, image, matte, steps, skies, layers: bool = False):
+    from skyseg_core.effects import NoSkyError
+    from skyseg_core.errors import SkysegError
+
+    job.report(30, "Rendering the layers at full size" if layers else "Rendering at full size")
+    try:
+        return render(image, matte, steps, skies, layers=layers)
+    except NoSkyError:
+        raise SkysegError(no_sky_message(steps)) from None
+
+
+def export_result(job, path: Path, image, base_matte, strokes, steps, skies):
     from skyseg_core.io import save_image
 
     path = Path(path)
-    sixteen = path.suffix.lower() in (".tif", ".tiff")
-    _, result = _full_matte_and_result(job, image, base_matte, strokes, sky_full, edit, sixteen)
+    matte = _full_matte(job, image, base_matte, strokes)
+    if path.suffix.lower() in (".tif", ".tiff") and image.dtype == np.uint8:
+        image = image.astype(np.uint16) * np.uint16(257)  # blend at 16 bits, not 8 padded
+    result = _rendered(job, image, matte, steps, skies).image
     job.report(85, f"Writing {path.name}")
     return save_image(path, result, overwrite=True)
 
@@ -94,23 +77,18 @@ def export_result(job, path: Path, image, base_matte, strokes, sky_full, edit):
 def export_matte(job, path: Path, image, base_matte, strokes):
     from skyseg_core.io import save_matte
 
-    from . import brush
-
-    job.report(10, "Applying the brush strokes at full size")
-    matte = brush.replay(base_matte, image, strokes, 1.0)
+    matte = _full_matte(job, image, base_matte, strokes)
     job.report(80, f"Writing {Path(path).name}")
     return save_matte(path, matte, overwrite=True)
 
 
-def export_layers(job, path: Path, image, base_matte, strokes, sky_full, edit):
-    """The layered OpenRaster file: photo, new sky masked by the matte, adjustments, matte."""
-    from . import brush
+def export_layers(job, path: Path, image, base_matte, strokes, steps, skies):
+    """The layered file (.ora or .psd by suffix): photo, each effect's layers, hidden matte."""
+    from skyseg_core.layered import write_layers
 
     path = Path(path)
-    job.report(5, "Applying the brush strokes at full size")
-    matte = brush.replay(base_matte, image, strokes, 1.0)
-    job.report(30, "Rendering the layers at full size")
-    result, layers = render_layers(image, matte, sky_full, edit)
+    matte = _full_matte(job, image, base_matte, strokes)
+    rendered = _rendered(job, image, matte, steps, skies, layers=True)
     job.report(70, f"Writing {path.name}")
-    _effects.write_ora(path, layers, (image.shape[1], image.shape[0]), overwrite=True, merged=result)
-    return path
+    return write_layers(path, rendered.layers, (image.shape[1], image.shape[0]), overwrite=True,
+                        merged=rendered.image)

@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import (
     QToolBar,
 )
 
+from skyseg_core.effects.params import ReplaceParams, controls
 from skyseg_core.errors import SkysegError
 from skyseg_core.methods import list_methods
 
@@ -233,6 +234,8 @@ class MainWindow(QMainWindow):
         m.brushChanged.connect(self._sync_tool_actions)
         m.matteChanged.connect(self._update_enabled)
         m.skyChanged.connect(self._on_sky_changed)
+        for signal in (m.skyChanged, m.settingsChanged):
+            signal.connect(lambda *_: m.has_effects or self.canvas.set_notice(""))
         m.undo_stack.cleanChanged.connect(self._update_title)
         m.undo_stack.indexChanged.connect(lambda _i: self._update_title())
         self.canvas.strokeFinished.connect(self._on_stroke)
@@ -327,6 +330,12 @@ class MainWindow(QMainWindow):
         box_text = f"{title}\n\n{text}"
         QMessageBox.critical(self, APP_NAME, box_text)
 
+    def show_no_sky(self, message: str) -> None:
+        """The edit found no sky to work on: said on the photo and in the status bar (the
+        photo is shown as it is, not as an unchanged "result")."""
+        self._idle(message)
+        self.canvas.set_notice(message)
+
     # ================================================================= opening
     def choose_photo(self) -> None:
         if not self.maybe_discard():
@@ -347,6 +356,7 @@ class MainWindow(QMainWindow):
     def _photo_loaded(self, loaded) -> None:
         path, image, proxy, scale = loaded
         self.cancel_jobs()
+        self.canvas.set_notice("")
         self.model.set_photo(path, image, proxy, scale)
         self.model.set_view(mode="photo", overlay=True, before=False)
         self._add_recent(path)
@@ -433,10 +443,12 @@ class MainWindow(QMainWindow):
         if m.sky is None:
             return
         if self._drag_start is None:
-            self._drag_start = m.edit.sky_params["position"]
+            self._drag_start = m.edit.replace.position
         x0, y0 = self._drag_start
         # x pans across the sky (dragging right shows more of its left part); y > 0.5 lowers it
-        m.set_sky_param("position", (min(1.0, max(0.0, x0 - dx)), min(1.0, max(0.0, y0 + dy))))
+        ctl = controls(ReplaceParams)["position"][1]  # in the declared range, at the shown precision
+        x, y = (round(min(ctl.high, max(ctl.low, v)), ctl.decimals) for v in (x0 - dx, y0 + dy))
+        m.set_sky_param("position", (x, y))
         if done:
             self._drag_start = None
 
@@ -499,17 +511,24 @@ class MainWindow(QMainWindow):
         if m.matte is None:
             return
         self._render_pending = False
-        sky = m.sky.preview if m.sky is not None else None
-        job = jobs.Job("render", pipeline.render_preview, m.proxy, m.matte.copy(), sky, m.snapshot())
+        job = jobs.Job("render", pipeline.render_preview, m.proxy, m.matte.copy(), m.steps(), m.skies())
         self._render_job = job
         proxy = m.proxy
 
         def done(result):
-            image, qimage = result
-            if m.proxy is proxy and m.has_effects:
-                m.result = image
-                self.canvas.set_result_image(qimage)
-                self.renders_done += 1
+            image, qimage, no_sky = result
+            if m.proxy is not proxy or not m.has_effects:
+                return
+            self.renders_done += 1
+            if no_sky:
+                self.show_no_sky(no_sky)
+                m.set_result(None)
+                return
+            if self.canvas.notice:
+                self.canvas.set_notice("")
+                self._idle(" ")
+            m.result = image
+            self.canvas.set_result_image(qimage)
 
         def finished():
             self._render_job = None
@@ -517,6 +536,7 @@ class MainWindow(QMainWindow):
                 self.schedule_render()
             elif not m.has_effects:
                 m.set_result(None)
+                self.canvas.set_notice("")
 
         def failed(exc):
             self._render_pending = False
@@ -569,9 +589,8 @@ class MainWindow(QMainWindow):
             self._close_after_export = False
             return
         m = self.model
-        sky = m.sky.full if m.sky is not None else None
         self._export("export", pipeline.export_result, Path(path), m.image, m.base_matte,
-                     list(m.strokes), sky, m.snapshot())
+                     list(m.strokes), m.steps(), m.skies(full=True))
 
     def export_matte(self, path=None) -> None:
         if not self._can_export():
@@ -585,12 +604,11 @@ class MainWindow(QMainWindow):
     def export_layers(self, path=None) -> None:
         if not self._can_export():
             return
-        path = path or self._ask_save("Export layers", ".ora", "OpenRaster (*.ora)")
+        path = path or self._ask_save("Export layers", ".ora", "OpenRaster (*.ora);;Photoshop (*.psd)")
         if path:
             m = self.model
-            sky = m.sky.full if m.sky is not None else None
             self._export("layers", pipeline.export_layers, Path(path), m.image, m.base_matte,
-                         list(m.strokes), sky, m.snapshot())
+                         list(m.strokes), m.steps(), m.skies(full=True))
 
     # ================================================================= closing
     def maybe_discard(self) -> bool:

@@ -17,6 +17,8 @@ from PyQt6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PyQt6.QtGui import QColor, QDragEnterEvent, QDropEvent
 from PyQt6.QtWidgets import QApplication, QColorDialog, QFileDialog, QMessageBox
 
+from skyseg_core.effects.params import RelightParams, ReplaceParams, TintParams, replace_preset
+from skyseg_core.errors import InputError
 from skyseg_core.io import load_image, load_matte
 
 PHOTO = Path("ade20k_skyopt_cvprw2020/images/ADE_train_00000563.jpg")  # castle, trees, clouds
@@ -154,34 +156,44 @@ def test_whole_edit_through_the_widgets(qtbot, editor, dialogs, tmp_path):
     qtbot.keyClick(editor, Qt.Key.Key_M)
     assert editor.canvas.shown() == "matte"
 
-    # drop a sky file on the canvas: the sky is replaced at once
+    # drop a sky file on the canvas: the sky is replaced at once, with the declared defaults
     renders = editor.renders_done
     drop(editor.canvas.viewport(), SKY)
     qtbot.waitUntil(lambda: m.sky is not None and editor.renders_done > renders, timeout=WAIT_MS)
-    assert editor.canvas.shown() == "result"
+    assert editor.canvas.shown() == "result" and m.edit.replace == ReplaceParams()
+    assert editor.sky_panel.looks["natural"].isChecked()
     sky_region, ground = m.matte > 0.9, m.matte < 0.01
     diff = np.abs(m.result.astype(int) - m.proxy.astype(int)).sum(axis=2)
     assert diff[sky_region].mean() > 30, "the sky region shows the new sky"
-    assert diff[ground].mean() < 1, "the foreground is unchanged (colour match and halo are off)"
+    assert 0 < diff[ground].mean() < 40, "the foreground is relit toward the new sky, within bounds"
+
+    # the "plain" look, one click: the new sky goes in and the foreground stays as it was
+    renders = editor.renders_done
+    qtbot.mouseClick(editor.sky_panel.looks["plain"], Qt.MouseButton.LeftButton)
+    assert m.look() == "plain" and m.undo_stack.undoText() == "Sky look: plain"
+    qtbot.waitUntil(lambda: editor.renders_done > renders and editor._render_job is None, timeout=WAIT_MS)
+    diff = np.abs(m.result.astype(int) - m.proxy.astype(int)).sum(axis=2)
+    assert diff[ground].mean() < 1 and diff[sky_region].mean() > 30
 
     # move a slider with the keyboard: one undoable setting, a new preview
     slider = editor.sky_panel.sliders["fade_edge"].slider
     renders = editor.renders_done
     qtbot.keyClick(slider, Qt.Key.Key_PageUp)
-    assert m.edit.sky_params["fade_edge"] > 0
-    assert m.undo_stack.undoText() == "Sky fade edge"
+    assert m.edit.replace.fade_edge > 0
+    assert m.undo_stack.undoText() == "Sky: Fade edge"
     qtbot.waitUntil(lambda: editor.renders_done > renders, timeout=WAIT_MS)
 
     # drag the new sky into place with the Move sky tool (V): one undo step
     qtbot.keyClick(editor, Qt.Key.Key_V)
     renders = editor.renders_done
     brush_stroke(qtbot, editor.canvas, (200, 100), (260, 130), steps=6)
-    x, y = m.edit.sky_params["position"]
+    x, y = m.edit.replace.position
     assert x < 0.5 < y, "dragging right and down shows more of the sky's left part and lowers it"
-    assert m.undo_stack.undoText() == "Sky sky position"
+    assert m.undo_stack.undoText() == "Sky: Position"
+    assert editor.sky_panel.controls["position"].value() == (x, y)
     qtbot.waitUntil(lambda: editor.renders_done > renders, timeout=WAIT_MS)
     m.undo_stack.undo()
-    assert m.edit.sky_params["position"] == (0.5, 0.5)
+    assert m.edit.replace.position == ReplaceParams().position
 
     # before/after toggle
     qtbot.keyClick(editor, Qt.Key.Key_Backslash)
@@ -196,7 +208,8 @@ def test_whole_edit_through_the_widgets(qtbot, editor, dialogs, tmp_path):
     editor.export_action.trigger()
     editor.export_matte_action.trigger()
     editor.export_layers_action.trigger()
-    qtbot.waitUntil(lambda: all(p.exists() for p in outputs) and not editor.runner.active, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: dialogs.errors or (all(p.exists() for p in outputs) and not editor.runner.active),
+                    timeout=WAIT_MS)
     assert dialogs.errors == []
     jpeg, tiff = load_image(outputs[0]), load_image(outputs[1])
     assert jpeg.shape == full.shape and jpeg.dtype == np.uint8
@@ -345,7 +358,7 @@ def test_tint_and_relight_panels_preview_live_and_undo(qtbot, editor, dialogs, t
     editor.tabs.setCurrentWidget(editor.tint_panel)
     editor.tint_panel.enabled.click()  # asks for an effect before the sky is found: it is found first
     qtbot.waitUntil(lambda: m.result is not None, timeout=WAIT_MS)
-    assert m.edit.tint.enabled
+    assert m.edit.tint_enabled and m.edit.tint == TintParams()
     diff = np.abs(m.result.astype(int) - m.proxy.astype(int)).sum(axis=2)
     assert diff[truth].mean() > 5 and diff[~truth].mean() < 1, "the tint colours the sky only"
     # click the middle of the gradient bar: a third stop, one more undo step
@@ -357,22 +370,25 @@ def test_tint_and_relight_panels_preview_live_and_undo(qtbot, editor, dialogs, t
     dialogs.colour = QColor(10, 200, 30)
     handle = QPoint(round(gradient._x(0.0)), gradient.height() - gradient.HANDLE)
     qtbot.mouseDClick(gradient, Qt.MouseButton.LeftButton, pos=handle)
-    assert m.edit.tint.stops[0] == (0.0, (10, 200, 30))
+    assert m.edit.tint.stops[0] == (0.0, "#0ac81e")
     m.undo_stack.undo()
-    assert len(m.edit.tint.stops) == 3 and m.edit.tint.stops[0][1] != (10, 200, 30)
+    assert len(m.edit.tint.stops) == 3 and m.edit.tint.stops[0][1] != "#0ac81e"
     renders = editor.renders_done
     editor.tabs.setCurrentWidget(editor.relight_panel)
     editor.relight_panel.enabled.click()
     qtbot.waitUntil(lambda: editor.renders_done > renders, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)
-    assert m.edit.relight.enabled and editor.relight_panel.use_kelvin.isChecked()  # no new sky: kelvin
+    assert m.edit.relight_enabled and m.edit.relight == RelightParams()
+    light_of_sky = editor.relight_panel.controls["sky"]
+    assert light_of_sky.value() is None and not light_of_sky.isEnabled(), "no new sky: its temperature"
+    assert editor.relight_panel.controls["temperature"].isEnabled()
     relit = np.abs(m.result.astype(int) - m.proxy.astype(int)).sum(axis=2)
     assert relit[~truth].mean() > 1, "relighting changes the foreground"
     assert [m.undo_stack.text(i) for i in range(m.undo_stack.count())] == [
-        "Tint on/off", "Find sky (color)", "Tint gradient", "Relight on/off"]
+        "Tint: on/off", "Find sky (color)", "Tint: Gradient", "Relight: on/off"]
     for _ in range(4):
         m.undo_stack.undo()
-    assert not m.edit.tint.enabled and not m.edit.relight.enabled and len(m.edit.tint.stops) == 2
+    assert not m.edit.tint_enabled and not m.edit.relight_enabled and m.edit.tint == TintParams()
     assert m.matte is None and editor._segment_job is None, "undo never starts a segmentation"
     qtbot.waitUntil(lambda: m.result is None, timeout=WAIT_MS)
     assert editor.canvas.shown() == "photo"
@@ -380,12 +396,12 @@ def test_tint_and_relight_panels_preview_live_and_undo(qtbot, editor, dialogs, t
 
 # --------------------------------------------------------------------------- model and brush
 def test_settings_are_undoable_and_a_drag_is_one_step(qtbot):
-    from effects_gui.model import EditorModel
+    from effects_gui.model import EditorModel, EditState
 
     model = EditorModel()
     for value in (0.1, 0.2, 0.3):  # a slider being dragged
         model.set_sky_param("halo", value)
-    assert model.undo_stack.count() == 1 and model.edit.sky_params["halo"] == 0.3
+    assert model.undo_stack.count() == 1 and model.edit.replace.halo == 0.3
     model.new_step()  # a second drag of the same slider: its own step
     model.set_sky_param("halo", 0.4)
     assert model.undo_stack.count() == 2
@@ -394,9 +410,14 @@ def test_settings_are_undoable_and_a_drag_is_one_step(qtbot):
     assert model.undo_stack.count() == 3
     model.undo_stack.undo()
     model.undo_stack.undo()
-    assert model.edit.tint.enabled is False and model.edit.tint.angle == 90.0
+    assert model.edit.tint_enabled is False and model.edit.tint == TintParams()
     model.undo_stack.undo()
-    assert model.edit.sky_params["halo"] == 0.0
+    assert model.edit == EditState()
+    with pytest.raises(InputError, match=r"halo must be in 0..1, got 1.5"):
+        model.set_sky_param("halo", 1.5)  # the declaration checks every value
+    with pytest.raises(InputError, match="unknown tint parameter"):
+        model.set_tint(kelvin=4500.0)
+    assert model.undo_stack.index() == 0 and model.edit == EditState()
 
 
 def test_edge_aware_stroke_follows_the_horizon():
@@ -469,3 +490,90 @@ def test_command_line_opens_the_photo_and_method(qtbot, dialogs, monkeypatch, tm
     assert app.main([str(path), "--method", "color"]) == 0
     assert seen == {"path": path, "method": "color", "proxy": seen["proxy"], "visible": True}
     assert 1280 <= seen["proxy"] <= 2560
+
+
+# --------------------------------------------------------------------------- the declared recipe
+def open_synthetic(qtbot, editor, tmp_path, matte=None):
+    """A synthetic hill photo opened, with ``matte`` (default: its true sky) as the found sky."""
+    from skyseg_core.io import save_image
+    from skyseg_core.matte import resize_matte
+
+    image, truth = synthetic_landscape(120, 160)
+    path = tmp_path / "hill.png"
+    save_image(path, image)
+    editor.open_photo(path)
+    qtbot.waitUntil(lambda: editor.model.has_photo, timeout=WAIT_MS)
+    m = editor.model
+    full = truth.astype(np.float32) if matte is None else matte
+    m.set_segmentation(full, resize_matte(full, m.proxy.shape[:2]), "test")
+    return m, truth
+
+
+def put_sky(qtbot, editor, name: str = "clouds") -> None:
+    renders = editor.renders_done
+    editor.use_sky(name)
+    qtbot.waitUntil(lambda: editor.model.sky is not None and editor.renders_done > renders
+                    and editor._render_job is None, timeout=WAIT_MS)
+
+
+def test_a_photo_without_sky_says_so_instead_of_an_unchanged_result(qtbot, editor, dialogs, tmp_path):
+    m, _ = open_synthetic(qtbot, editor, tmp_path, matte=np.zeros((120, 160), np.float32))
+    put_sky(qtbot, editor)
+    message = "No sky found in this photo; nothing replaced"
+    assert editor.status_label.text() == message and editor.canvas.notice == message
+    assert m.result is None and editor.canvas.shown() == "photo"
+    dialogs.save_paths.append(str(tmp_path / "out.jpg"))
+    editor.export_action.trigger()
+    qtbot.waitUntil(lambda: bool(dialogs.errors), timeout=WAIT_MS)
+    assert message in dialogs.errors[0] and not (tmp_path / "out.jpg").exists()
+    m.set_sky(None)  # nothing asked of the sky any more: the notice goes
+    assert editor.canvas.notice == ""
+
+
+def test_reset_buttons_and_looks_drive_the_declared_values(qtbot, editor, tmp_path):
+    m, _ = open_synthetic(qtbot, editor, tmp_path)
+    put_sky(qtbot, editor)
+    panel = editor.sky_panel
+    halo = panel.controls["halo"]
+    reset = panel.form.resets["halo"]
+    assert not reset.isEnabled(), "at its default: nothing to reset"
+    qtbot.keyClick(halo.slider.slider, Qt.Key.Key_PageUp)
+    changed = m.edit.replace.halo
+    assert changed > ReplaceParams().halo and halo.slider.label.text() == f"{changed:.2f}"
+    assert reset.isEnabled() and panel.looks["natural"].isChecked() is False
+    qtbot.mouseClick(reset, Qt.MouseButton.LeftButton)
+    assert m.edit.replace.halo == ReplaceParams().halo and not reset.isEnabled()
+    assert m.undo_stack.undoText() == "Sky: reset Halo"
+    m.undo_stack.undo()
+    assert m.edit.replace.halo == changed
+
+    # a look keeps where the sky sits, sets the rest, as one undo step
+    m.set_sky_param("position", (0.3, 0.6))
+    steps = m.undo_stack.count()
+    qtbot.mouseClick(panel.looks["dramatic"], Qt.MouseButton.LeftButton)
+    assert m.edit.replace == replace_preset("dramatic", position=(0.3, 0.6))
+    assert m.undo_stack.count() == steps + 1 and panel.looks["dramatic"].isChecked()
+    assert [b.isChecked() for b in panel.looks.values()].count(True) == 1
+    assert panel.controls["sky_brightness"].value() == replace_preset("dramatic").sky_brightness
+    qtbot.mouseClick(panel.reset_all, Qt.MouseButton.LeftButton)
+    assert m.edit.replace == ReplaceParams() and m.undo_stack.count() == steps + 2
+    m.undo_stack.undo()
+    assert m.edit.replace == replace_preset("dramatic", position=(0.3, 0.6))
+    qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)
+
+
+def test_relight_can_take_the_light_of_the_chosen_sky(qtbot, editor, tmp_path):
+    m, truth = open_synthetic(qtbot, editor, tmp_path)
+    put_sky(qtbot, editor, "golden_hour")
+    panel = editor.relight_panel
+    panel.enabled.click()
+    light = panel.controls["sky"]
+    assert light.isEnabled() and light.value() is None
+    light.check.click()
+    assert m.edit.relight.sky == "golden_hour" and not panel.controls["temperature"].isEnabled()
+    steps = m.steps()
+    assert [s.effect for s in steps] == ["replace", "relight"] and steps[1].sky == "golden_hour"
+    qtbot.waitUntil(lambda: editor._render_job is None and m.result is not None, timeout=WAIT_MS)
+    m.set_sky(None)  # without a new sky the relight falls back to its temperature
+    assert m.steps()[0] == m.edit.relight.replace(sky=None)
+    qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)

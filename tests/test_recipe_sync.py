@@ -11,9 +11,95 @@ from pathlib import Path
 
 import pytest
 
-from skyseg_core.effects.params import EFFECTS, REPLACE_PRESETS, describe
+from skyseg_core.effects.params import EFFECTS, REPLACE_PRESETS, controls, describe
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# --------------------------------------------------------------------------- the editor
+EDITOR_PANELS = {"replace": "sky_panel", "tint": "tint_panel", "relight": "relight_panel"}
+CHOSEN_ELSEWHERE = {("replace", "sky")}
+"""Fields with no control in their panel: the replacement's sky is chosen in the sky palette."""
+
+
+@pytest.fixture
+def editor(qtbot, tmp_path, monkeypatch):
+    from PyQt6.QtCore import QSettings
+    from PyQt6.QtWidgets import QMessageBox
+
+    # pytest-qt closes the window before this fixture's teardown: never a modal "save?" question
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    from effects_gui.window import MainWindow
+
+    window = MainWindow(proxy_long_side=256)
+    qtbot.addWidget(window)
+    yield window
+    window.shutdown()
+
+
+@pytest.mark.parametrize("effect", list(EDITOR_PANELS))
+def test_editor_controls_are_the_declared_ones(editor, effect):
+    """Each declared field has one control with the declared default, range, label and help."""
+    panel = getattr(editor, EDITOR_PANELS[effect])
+    declared = [f for f in describe(EFFECTS[effect]) if (effect, f["name"]) not in CHOSEN_ELSEWHERE]
+    assert list(panel.controls) == [f["name"] for f in declared], "every field, in declaration order"
+    for field in declared:
+        name = field["name"]
+        control = panel.controls[name]
+        default = control.value()
+        if isinstance(default, tuple):
+            default = [list(v) if isinstance(v, tuple) else v for v in default]
+        assert default == field["default"], name
+        assert control.default == EFFECTS[effect]().__getattribute__(name), name
+        assert (control.minimum, control.maximum) == (field["low"], field["high"]), name
+        assert panel.form.titles[name].text() == field["label"], name
+        assert field["help"][1:] in control.toolTip(), name
+        if field["choices"] is not None:
+            combo = control.combo
+            assert [combo.itemText(i) for i in range(combo.count())] == field["choices"], name
+        for slider in control.sliders:  # the slider's ends are the declared range, shown in its decimals
+            slider.slider.setValue(slider.slider.minimum())
+            assert slider.value() == field["low"], name
+            slider.slider.setValue(slider.slider.maximum())
+            assert slider.value() == field["high"], name
+            assert slider.decimals == field["decimals"] and slider.unit == field["unit"], name
+
+
+def test_editor_edit_state_starts_at_the_declared_defaults(editor):
+    for effect, cls in EFFECTS.items():
+        assert getattr(editor.model.edit, effect) == cls()
+
+
+def test_editor_offers_every_look(editor):
+    assert list(editor.sky_panel.looks) == list(REPLACE_PRESETS)
+
+
+def _distinctive(value) -> list[str]:
+    """Literal spellings of a default that would betray a second copy of it."""
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, float):
+        if value in (0.0, 0.5, 1.0):
+            return []
+        small_whole = value.is_integer() and abs(value) < 1000  # 90: also a colour channel; 90.0 is not
+        return [f"{value:.1f}" if small_whole else f"{value:g}"]
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, tuple):
+        return [s for v in value for s in _distinctive(v)]
+    return []
+
+
+def test_editor_sources_hold_no_effect_default():
+    """No effect default is written out in effects_gui (they all come from params.py)."""
+    sources = {p: p.read_text() for p in sorted((ROOT / "effects_gui").glob("*.py"))}
+    for cls in EFFECTS.values():
+        for name, (field, _) in controls(cls).items():
+            for literal in _distinctive(field.default):
+                pattern = re.compile(rf"(?<![\w.#]){re.escape(literal)}(?![\w.])")
+                for path, text in sources.items():
+                    assert not pattern.search(text), f"{cls.__name__}.{name} default {literal} in {path.name}"
+
 
 # --------------------------------------------------------------------------- the plug-ins
 # GIMP's procedure arguments and Krita's docker controls, generated from the schema that

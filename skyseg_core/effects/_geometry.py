@@ -114,7 +114,8 @@ def feather(matte: np.ndarray, sigma: float) -> np.ndarray:
         blurred = cv2.stackBlur(small, (ks, ks))
         if f > 1:
             blurred = cv2.resize(blurred, (w, h), interpolation=cv2.INTER_LINEAR)
-    return _with_rows(matte, blurred, r0, r1)  # a blur of values in [0, 1] stays in [0, 1]
+    np.clip(blurred, 0.0, 1.0, out=blurred)  # float32 rounding of the blur leaves values like -6e-06
+    return _with_rows(matte, blurred, r0, r1)
 
 
 def shrink(image: np.ndarray, long_side: int) -> tuple[np.ndarray, int]:
