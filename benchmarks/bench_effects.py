@@ -27,11 +27,19 @@ def _inputs(dtype: str = "uint8"):
 
 
 @case("effects: replace_sky, 12 MP, defaults (lighting, colour match, halo on)")
-def replace_plain():
+def replace_defaults():
     from skyseg_core.effects import replace_sky
 
     image, matte, sky = _inputs()
     return lambda: replace_sky(image, matte, sky)
+
+
+@case("effects: replace_sky, 12 MP, look plain (the new sky only)")
+def replace_plain():
+    from skyseg_core.effects import replace_preset, replace_sky
+
+    image, matte, sky = _inputs()
+    return lambda: replace_sky(image, matte, sky, replace_preset("plain"))
 
 
 @case("effects: replace_sky, 12 MP, all controls on")
