@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("skyseg-editor")
     app.setOrganizationName("skyseg")
+    from .theme import apply_dark_theme
+
+    apply_dark_theme(app)
     window = MainWindow(proxy_long_side=proxy_long_side_for_screen(app))
     _install_excepthook(window)
     if args.method:

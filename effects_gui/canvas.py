@@ -12,9 +12,12 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap
 from PyQt6.QtWidgets import (
     QGraphicsEllipseItem,
+    QGraphicsItem,
+    QGraphicsLineItem,
     QGraphicsPathItem,
     QGraphicsPixmapItem,
     QGraphicsScene,
+    QGraphicsSimpleTextItem,
     QGraphicsView,
 )
 
@@ -33,6 +36,8 @@ class Canvas(QGraphicsView):
     skyDragged = pyqtSignal(float, float, bool)  # dx, dy as fractions of the preview; True on release
     filesDropped = pyqtSignal(list, bool)  # paths, "open as photo" (Shift held or nothing open)
     zoomChanged = pyqtSignal(float)
+    dividerMoved = pyqtSignal(float)  # the split view's divider, 0 left .. 1 right
+    DIVIDER_GRAB = 8  # view pixels either side of the divider that grab it
 
     def __init__(self, model, parent=None):
         super().__init__(parent)
@@ -51,9 +56,26 @@ class Canvas(QGraphicsView):
         self.cursor_item = QGraphicsEllipseItem()
         self.cursor_item.setPen(QPen(QColor(255, 255, 255, 220), 0))
         self.cursor_item.setVisible(False)
-        for z, item in enumerate((self.photo_item, self.overlay_item, self.stroke_item, self.cursor_item)):
+        self.before_item = QGraphicsPixmapItem()  # the photo left of the split divider
+        self.before_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.divider_item = QGraphicsLineItem()
+        self.divider_item.setPen(QPen(QColor(255, 255, 255, 230), 2))
+        self.divider_handle = QGraphicsEllipseItem(-9, -9, 18, 18)
+        self.divider_handle.setBrush(QColor(255, 255, 255, 230))
+        self.divider_handle.setPen(QPen(QColor(40, 40, 40), 1))
+        self.divider_handle.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.split_labels = (QGraphicsSimpleTextItem("Before"), QGraphicsSimpleTextItem("After"))
+        for label in self.split_labels:
+            label.setBrush(QColor(255, 255, 255))
+            label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        items = (self.photo_item, self.before_item, self.overlay_item, self.divider_item, self.divider_handle,
+                 *self.split_labels, self.stroke_item, self.cursor_item)
+        for z, item in enumerate(items):
             item.setZValue(z)
             self.scene().addItem(item)
+        self._show_split(False)
+        self._divider_drag = False
+        self.zoomChanged.connect(lambda _zoom: self._show_split(self.shown() == "split"))
         self._fit = True
         self._stroke: list[tuple[float, float]] = []
         self._drag_origin: QPointF | None = None
@@ -105,7 +127,8 @@ class Canvas(QGraphicsView):
         self.refresh()
 
     def shown(self) -> str:
-        """What the canvas shows now: "empty", "before", "photo", "matte" or "result"."""
+        """What the canvas shows now: "empty", "before", "photo", "matte", "result" or "split"
+        (the photo left of the divider, the result right of it)."""
         view = self.model.view
         if self._pixmaps["photo"] is None:
             return "empty"
@@ -114,18 +137,46 @@ class Canvas(QGraphicsView):
         if view.mode == "matte" and self._pixmaps["matte"] is not None:
             return "matte"
         if view.mode == "result" and self._pixmaps["result"] is not None:
-            return "result"
+            return "split" if view.split else "result"
         return "photo"
 
     def refresh(self) -> None:
         view, state = self.model.view, self.shown()
-        base = {"empty": None, "before": "photo", "photo": "photo", "matte": "matte", "result": "result"}[state]
+        base = {"empty": None, "before": "photo", "photo": "photo", "matte": "matte", "result": "result",
+                "split": "result"}[state]
         self.photo_item.setPixmap(self._pixmaps[base] if base else QPixmap())
         overlay = self._pixmaps["overlay"]
         show_overlay = overlay is not None and view.overlay and state in ("photo", "result")
         self.overlay_item.setPixmap(overlay if show_overlay else QPixmap())
         self.overlay_item.setOpacity(view.opacity)
+        self._show_split(state == "split")
         self.viewport().update()
+
+    def _divider_x(self) -> float:
+        return self.scene().sceneRect().width() * self.model.view.divider
+
+    def _show_split(self, on: bool) -> None:
+        for item in (self.before_item, self.divider_item, self.divider_handle, *self.split_labels):
+            item.setVisible(on)
+        if not on:
+            return
+        rect = self.scene().sceneRect()
+        x = self._divider_x()
+        photo = self._pixmaps["photo"]
+        self.before_item.setPixmap(photo.copy(0, 0, max(1, round(x)), photo.height()) if x >= 1 else QPixmap())
+        self.divider_item.setLine(x, 0, x, rect.height())
+        self.divider_handle.setPos(x, rect.height() / 2)
+        scale = max(self.zoom(), 1e-6)
+        before, after = self.split_labels
+        before.setPos(x - (before.boundingRect().width() + 8) / scale, 6 / scale)
+        after.setPos(x + 8 / scale, 6 / scale)
+
+    def near_divider(self, view_pos) -> bool:
+        """Whether a point of the viewport grabs the split view's divider."""
+        if self.shown() != "split":
+            return False
+        x = self.mapFromScene(QPointF(self._divider_x(), 0)).x()
+        return abs(view_pos.x() - x) <= self.DIVIDER_GRAB
 
     # ----------------------------------------------------------------- zoom
     def zoom(self) -> float:
@@ -188,6 +239,10 @@ class Canvas(QGraphicsView):
             self._pan_origin = (event.position(), self.horizontalScrollBar().value(), self.verticalScrollBar().value())
             event.accept()
             return
+        if button == Qt.MouseButton.LeftButton and self.near_divider(event.position()):
+            self._divider_drag = True
+            event.accept()
+            return
         if button == Qt.MouseButton.LeftButton and self.model.has_photo:
             p = self._scene_point(event)
             if tool == "brush" and self.model.matte is not None:
@@ -203,6 +258,13 @@ class Canvas(QGraphicsView):
 
     def mouseMoveEvent(self, event) -> None:
         p = self._scene_point(event)
+        if self._divider_drag:
+            self.dividerMoved.emit(p.x() / max(self.scene().sceneRect().width(), 1.0))
+            return
+        if self.near_divider(event.position()):
+            self.viewport().setCursor(Qt.CursorShape.SplitHCursor)
+        elif self.viewport().cursor().shape() == Qt.CursorShape.SplitHCursor:
+            self._on_brush()  # back to the tool's cursor
         if self._pan_origin is not None:
             origin, h, v = self._pan_origin
             delta = event.position() - origin
@@ -224,6 +286,9 @@ class Canvas(QGraphicsView):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
+        if self._divider_drag and event.button() == Qt.MouseButton.LeftButton:
+            self._divider_drag = False
+            return
         if self._pan_origin is not None and event.button() == Qt.MouseButton.MiddleButton:
             self._pan_origin = None
             return

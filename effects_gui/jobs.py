@@ -190,20 +190,27 @@ def load_sky(job: Job, source, preview_long_side: int):
     return SkyChoice(str(source), label, full, preview)
 
 
-def thumbnails(job: Job, paths: list, size: int):
-    """(source, QImage) thumbnails of sky files or preset names, for the palette."""
+def thumbnails(job: Job, entries: list, size: int, cached):
+    """``(entry, QImage)`` thumbnails of sky library entries: from the cache (``cached(source)``
+    gives a thumbnail's PNG path) or made once and written there."""
     from PyQt6.QtGui import QImage
 
     from . import _effects
     from .model import proxy_of
     from .qimage import rgb_to_qimage
 
-    out: list[tuple[Path, QImage]] = []
-    for i, path in enumerate(paths):
-        job.report(int(100 * i / max(1, len(paths))), "Loading skies")
-        try:
-            small, _ = proxy_of(_effects.load_sky(path), size)
-        except Exception:  # a broken asset is left out of the palette, not fatal
-            continue
-        out.append((path, rgb_to_qimage(small)))
+    out: list[tuple[object, QImage]] = []
+    for i, entry in enumerate(entries):
+        job.report(int(100 * i / max(1, len(entries))), "Loading skies")
+        path = cached(entry.source)
+        image = QImage(str(path)) if path.is_file() else QImage()
+        if image.isNull():
+            try:
+                small, _ = proxy_of(_effects.load_sky(entry.source), size)
+            except Exception:  # a broken or vanished file is left out of the library, not fatal
+                continue
+            image = rgb_to_qimage(small)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            image.save(str(path))  # a cache: a failed write only means it is made again
+        out.append((entry, image))
     return out

@@ -56,7 +56,9 @@ class ViewSettings:
     mode: str = "result"  # "overlay" (photo + matte overlay), "matte", "result"
     overlay: bool = True
     opacity: float = 0.5
-    before: bool = False
+    before: bool = False  # the whole photo as it was (the backslash key)
+    split: bool = False  # before on the left of the divider, the result on its right
+    divider: float = 0.5  # the divider's place, 0 left .. 1 right of the photo
 
 
 @dataclass
@@ -65,7 +67,7 @@ class BrushSettings:
     add: bool = True
     radius: float = 40.0  # in preview pixels
     hardness: float = 0.5
-    edge_aware: bool = False
+    edge_aware: bool = True  # a rough stroke snaps to the photo's edges
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,9 @@ class EditorModel(QObject):
 
     @property
     def modified(self) -> bool:
-        return not self.undo_stack.isClean()
+        """Unsaved work worth asking about: changes since the last export that leave strokes or
+        effects (finding the sky alone is not an edit of the photo)."""
+        return not self.undo_stack.isClean() and (bool(self.strokes) or self.has_effects)
 
     def snapshot(self) -> EditState:
         return self.edit  # frozen: changes replace it
@@ -320,6 +324,8 @@ class EditorModel(QObject):
     def set_view(self, **changes) -> None:
         changed = False
         for key, value in changes.items():
+            if key == "divider":
+                value = float(np.clip(value, 0.0, 1.0))
             if getattr(self.view, key) != value:
                 setattr(self.view, key, value)
                 changed = True
@@ -331,6 +337,8 @@ class EditorModel(QObject):
         for key, value in changes.items():
             if key == "radius":
                 value = float(np.clip(value, 1.0, 500.0))
+            if key == "hardness":
+                value = float(np.clip(value, 0.0, 1.0))
             if getattr(self.brush, key) != value:
                 setattr(self.brush, key, value)
                 changed = True

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections.abc import Callable
-from pathlib import Path
 
 from PyQt6.QtCore import QPointF, QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QIcon, QLinearGradient, QPainter, QPen, QPixmap, QPolygonF
@@ -473,43 +472,118 @@ class BrushPanel(QWidget):
         self.opacity.setValue(self.model.view.opacity)
 
 
-class SkyPanel(QWidget):
-    """Palette of bundled skies, open/remove, the looks and every replacement control."""
+class SkyLibraryView(QListWidget):
+    """The sky library as a grid of thumbnails; files or folders dropped on it are added."""
 
-    skyRequested = pyqtSignal(object)  # a path or preset name
+    filesDropped = pyqtSignal(list)
+    removeRequested = pyqtSignal(str)
+    THUMB = QSize(96, 60)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("skyLibrary")
+        self.setViewMode(QListWidget.ViewMode.IconMode)
+        self.setIconSize(self.THUMB)
+        self.setGridSize(QSize(self.THUMB.width() + 10, self.THUMB.height() + 26))
+        self.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setMovement(QListWidget.Movement.Static)
+        self.setUniformItemSizes(True)
+        self.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
+        self.setMinimumHeight(self.THUMB.height() + 40)
+        self.setDragEnabled(False)
+        self.setDragDropMode(QListWidget.DragDropMode.DropOnly)
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
+        self.setToolTip("Click a sky to put it in. Drop sky files or folders here to add them "
+                        "to your library (kept for next time); right-click one of yours to remove it")
+
+    def sources(self) -> list[str]:
+        return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
+
+    def _menu(self, pos) -> None:
+        from PyQt6.QtWidgets import QMenu
+
+        item = self.itemAt(pos)
+        if item is None or not item.data(Qt.ItemDataRole.UserRole + 1):
+            return
+        menu = QMenu(self)
+        action = menu.addAction("Remove from the library")
+        if menu.exec(self.viewport().mapToGlobal(pos)) is action:
+            self.removeRequested.emit(item.data(Qt.ItemDataRole.UserRole))
+
+    def dragEnterEvent(self, event) -> None:
+        from .canvas import local_paths
+
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:
+        from .canvas import local_paths
+
+        paths = local_paths(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.filesDropped.emit(paths)
+
+
+class SkyPanel(QWidget):
+    """The one "Sky" panel: the sky library on top (as tall as the panel lets it be), then
+    the looks and every replacement control of the recipe, in a scroll area."""
+
+    skyRequested = pyqtSignal(object)  # a library source: a path or a bundled/preset name
     openSkyRequested = pyqtSignal()
-    THUMB = QSize(84, 52)
+    addFolderRequested = pyqtSignal()
 
     def __init__(self, model, parent=None):
+        from PyQt6.QtWidgets import QScrollArea, QSplitter
+
         super().__init__(parent)
         self.model = model
-        layout = QVBoxLayout(self)
-        self.palette = QListWidget()
-        self.palette.setObjectName("skyPalette")
-        self.palette.setViewMode(QListWidget.ViewMode.IconMode)
-        self.palette.setIconSize(self.THUMB)
-        self.palette.setGridSize(QSize(self.THUMB.width() + 8, self.THUMB.height() + 24))
-        self.palette.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.palette.setMovement(QListWidget.Movement.Static)
-        self.palette.setMinimumHeight(2 * (self.THUMB.height() + 26) + 8)
-        self.palette.setToolTip("Click a sky to put it in; or drop any image file on the photo")
-        layout.addWidget(self.palette)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        outer.addWidget(self.splitter)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        self.palette = self.library = SkyLibraryView()
+        top_layout.addWidget(self.library, 1)
         buttons = QHBoxLayout()
-        self.open_button = QPushButton("Sky from file…")
+        style = self.style()
+        self.open_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_FileIcon), "Add skies…")
+        self.open_button.setToolTip("Add sky images to your library and put the first in")
+        self.folder_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_DirIcon), "Add folder…")
+        self.folder_button.setToolTip("Add a folder of your own skies to the library (kept for next time)")
         self.none_button = QPushButton("Original sky")
-        buttons.addWidget(self.open_button)
-        buttons.addWidget(self.none_button)
-        layout.addLayout(buttons)
+        self.none_button.setToolTip("Take the new sky out")
+        for button in (self.open_button, self.folder_button, self.none_button):
+            buttons.addWidget(button)
+        top_layout.addLayout(buttons)
+        self.splitter.addWidget(top)
+
+        controls_widget = QWidget()
+        layout = QVBoxLayout(controls_widget)
+        layout.setContentsMargins(0, 0, 0, 0)
         looks = QHBoxLayout()
         looks.addWidget(QLabel("Look"))
         self.looks: dict[str, QPushButton] = {}
+        fields = controls(type(model.edit.replace))
         for name, changes in REPLACE_PRESETS.items():
             button = QPushButton(name)
             button.setObjectName(f"look_{name}")
             button.setCheckable(True)
             button.setToolTip("The defaults" if not changes else
-                              "From the defaults: " + ", ".join(f"{controls(type(model.edit.replace))[k][1].label} "
-                                                                f"{v:g}" for k, v in changes.items()))
+                              "From the defaults: " + ", ".join(f"{fields[k][1].label} {v:g}" for k, v in changes.items()))
             button.clicked.connect(lambda _c=False, n=name: model.apply_look(n))
             looks.addWidget(button)
             self.looks[name] = button
@@ -524,19 +598,45 @@ class SkyPanel(QWidget):
         reset_row.addWidget(self.reset_all)
         layout.addLayout(reset_row)
         layout.addStretch(1)
-        self.palette.itemClicked.connect(lambda item: self.skyRequested.emit(item.data(Qt.ItemDataRole.UserRole)))
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(controls_widget)
+        self.splitter.addWidget(scroll)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+
+        self.library.itemClicked.connect(lambda item: self.skyRequested.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.open_button.clicked.connect(self.openSkyRequested.emit)
+        self.folder_button.clicked.connect(self.addFolderRequested.emit)
         self.none_button.clicked.connect(lambda: model.set_sky(None))
         model.settingsChanged.connect(lambda group: group == "replace" and self.refresh())
         model.skyChanged.connect(self.refresh)
         self.refresh()
 
-    def add_thumbnail(self, source, qimage) -> None:
-        label = Path(str(source)).stem.replace("_", " ")
-        item = QListWidgetItem(QIcon(QPixmap.fromImage(qimage)), label)
-        item.setData(Qt.ItemDataRole.UserRole, str(source))
-        item.setToolTip(str(source))
-        self.palette.addItem(item)
+    def set_library(self, items) -> None:
+        """Show ``(SkyEntry, QImage)`` thumbnails, in order."""
+        self.library.clear()
+        for entry, qimage in items:
+            item = QListWidgetItem(QIcon(QPixmap.fromImage(qimage)), entry.label)
+            item.setData(Qt.ItemDataRole.UserRole, entry.source)
+            item.setData(Qt.ItemDataRole.UserRole + 1, entry.own)
+            item.setToolTip(entry.source if entry.own else f"{entry.label} (bundled)")
+            self.library.addItem(item)
+        self._highlight()
+
+    def _highlight(self) -> None:
+        from .library import same_source
+
+        chosen = None if self.model.sky is None else self.model.sky.source
+        self.library.clearSelection()
+        for i in range(self.library.count()):
+            item = self.library.item(i)
+            if same_source(item.data(Qt.ItemDataRole.UserRole), chosen):
+                item.setSelected(True)
+                self.library.setCurrentItem(item)
+                self.library.scrollToItem(item)
+                break
 
     def refresh(self) -> None:
         on = self.model.sky is not None
@@ -547,6 +647,7 @@ class SkyPanel(QWidget):
             button.setEnabled(on)
         self.reset_all.setEnabled(on)
         self.none_button.setEnabled(on)
+        self._highlight()
 
 
 class TintPanel(QWidget):

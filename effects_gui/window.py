@@ -16,6 +16,8 @@ from PyQt6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
+    QStyle,
     QTabWidget,
     QToolBar,
 )
@@ -24,9 +26,10 @@ from skyseg_core.effects.params import ReplaceParams, controls
 from skyseg_core.errors import SkysegError
 from skyseg_core.methods import list_methods
 
-from . import _effects, jobs, pipeline
+from . import jobs, pipeline
 from .brush import Stroke
 from .canvas import Canvas
+from .library import SkyLibrary, is_sky_file
 from .model import DEFAULT_PROXY_LONG_SIDE, EditorModel
 from .panels import BrushPanel, RelightPanel, SkyPanel, TintPanel
 
@@ -56,11 +59,15 @@ class MainWindow(QMainWindow):
         self._close_after_export = False
         self._drag_start: tuple[float, float] | None = None
         self.renders_done = 0
+        self.library_loads = 0
+        self._saved_at: int | None = None
+        self.library = SkyLibrary(parent=self)
         self._build_panels()
         self._build_actions()
         self._build_status()
         self._connect()
-        self._load_palette()
+        self.library.changed.connect(self.refresh_library)
+        self.refresh_library()
         self._update_enabled()
         self.resize(1280, 820)
 
@@ -72,9 +79,14 @@ class MainWindow(QMainWindow):
         self.relight_panel = RelightPanel(self.model)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.sky_panel, "Sky")
-        self.tabs.addTab(self.brush_panel, "Refine")
-        self.tabs.addTab(self.tint_panel, "Tint")
-        self.tabs.addTab(self.relight_panel, "Relight")
+        self._tab_of = {self.sky_panel: self.sky_panel}
+        for panel, title in ((self.brush_panel, "Refine"), (self.tint_panel, "Tint"), (self.relight_panel, "Relight")):
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setWidget(panel)
+            self.tabs.addTab(scroll, title)
+            self._tab_of[panel] = scroll
         dock = QDockWidget("Adjust", self)
         dock.setObjectName("adjustDock")
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
@@ -82,14 +94,19 @@ class MainWindow(QMainWindow):
         dock.setMinimumWidth(320)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
-    def _action(self, text, slot, shortcut=None, checkable=False, tip="") -> QAction:
+    def _action(self, text, slot, shortcut=None, checkable=False, tip="", icon=None) -> QAction:
         action = QAction(text, self)
-        if shortcut is not None:
+        if isinstance(shortcut, (list, tuple)):
+            action.setShortcuts([QKeySequence(k) for k in shortcut])
+        elif shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         action.setCheckable(checkable)
-        if tip:
-            action.setToolTip(f"{tip} ({action.shortcut().toString()})" if shortcut else tip)
-            action.setStatusTip(tip)
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        tip = tip or text.replace("&", "").rstrip("…")
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip} ({keys})" if keys else tip)
+        action.setStatusTip(tip)
         (action.toggled if checkable else action.triggered).connect(slot)
         self.addAction(action)
         return action
@@ -97,9 +114,12 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         m = self.model
         K = QKeySequence.StandardKey
-        self.open_action = self._action("&Open…", self.choose_photo, K.Open, tip="Open a photo")
+        icons = QStyle.StandardPixmap
+        self.open_action = self._action("&Open…", self.choose_photo, K.Open, tip="Open a photo",
+                                        icon=icons.SP_DialogOpenButton)
         self.export_action = self._action("&Export result…", self.export_result, K.Save,
-                                          tip="Save the result at full size (JPEG, PNG, 16-bit TIFF)")
+                                          tip="Save the result at full size (JPEG, PNG, 16-bit TIFF)",
+                                          icon=icons.SP_DialogSaveButton)
         self.export_matte_action = self._action("Export &matte…", self.export_matte, "Ctrl+Shift+M",
                                                 tip="Save the sky matte as a PNG")
         self.export_layers_action = self._action("Export &layers…", self.export_layers, "Ctrl+Shift+S",
@@ -111,36 +131,44 @@ class MainWindow(QMainWindow):
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.addActions([self.undo_action, self.redo_action])
         self.segment_action = self._action("Find sky", self.segment, "Ctrl+R",
-                                           tip="Find the sky with the chosen method")
-        self.cancel_action = self._action("Cancel", self.cancel_jobs, "Esc", tip="Stop the running job")
+                                           tip="Find the sky with the chosen method", icon=icons.SP_BrowserReload)
+        self.cancel_action = self._action("Cancel", self.cancel_jobs, "Esc", tip="Stop the running job",
+                                          icon=icons.SP_BrowserStop)
         # tools
         self.tool_group = QActionGroup(self)
         self.pan_action = self._action("Pan", lambda on: on and m.set_brush(tool="pan"), "H", True,
-                                       "Pan and zoom (wheel)")
-        self.add_action = self._action("Add sky", lambda on: on and m.set_brush(tool="brush", add=True),
-                                       "B", True, "Brush sky in")
-        self.remove_action = self._action("Remove sky", lambda on: on and m.set_brush(tool="brush", add=False),
-                                          "E", True, "Brush sky out")
+                                       "Pan and zoom (wheel)", icons.SP_ArrowUp)
+        self.add_action = self._action("Add sky", lambda on: on and self._brush_tool(True),
+                                       "B", True, "Brush sky in", icons.SP_DialogYesButton)
+        self.remove_action = self._action("Remove sky", lambda on: on and self._brush_tool(False),
+                                          "E", True, "Brush sky out", icons.SP_DialogNoButton)
         self.move_action = self._action("Move sky", lambda on: on and m.set_brush(tool="move_sky"), "V", True,
-                                        "Drag the new sky into place")
+                                        "Drag the new sky into place", icons.SP_TitleBarNormalButton)
         for action in (self.pan_action, self.add_action, self.remove_action, self.move_action):
             self.tool_group.addAction(action)
         self.smaller_action = self._action("Smaller brush", lambda: m.set_brush(radius=m.brush.radius / 1.2), "[")
         self.larger_action = self._action("Larger brush", lambda: m.set_brush(radius=m.brush.radius * 1.2), "]")
+        # Shift+[ arrives as "{" on most layouts: both spellings
+        self.softer_action = self._action("Softer brush", lambda: m.set_brush(hardness=m.brush.hardness - 0.1),
+                                          ["Shift+[", "{", "Shift+{"])
+        self.harder_action = self._action("Harder brush", lambda: m.set_brush(hardness=m.brush.hardness + 0.1),
+                                          ["Shift+]", "}", "Shift+}"])
         # view
         self.view_group = QActionGroup(self)
         self.photo_view_action = self._action("Photo", lambda on: on and m.set_view(mode="photo"), "P", True,
-                                              "The photo (with the matte overlay)")
+                                              "The photo (with the matte overlay)", icons.SP_FileDialogContentsView)
         self.matte_view_action = self._action("Matte", lambda on: on and m.set_view(mode="matte"), "M", True,
-                                              "The matte alone (white = sky)")
+                                              "The matte alone (white = sky)", icons.SP_FileDialogDetailedView)
         self.result_view_action = self._action("Result", lambda on: on and m.set_view(mode="result"), "R", True,
-                                               "The edited result")
+                                               "The edited result", icons.SP_DialogApplyButton)
         for action in (self.photo_view_action, self.matte_view_action, self.result_view_action):
             self.view_group.addAction(action)
         self.overlay_action = self._action("Overlay", lambda on: m.set_view(overlay=on), "O", True,
-                                           "Show the matte as a coloured overlay")
+                                           "Show the matte as a coloured overlay", icons.SP_FileDialogInfoView)
+        self.split_action = self._action("Split", lambda on: m.set_view(split=on, mode="result"), "Y", True,
+                                         "Before and after side by side: drag the divider", icons.SP_ToolBarHorizontalExtensionButton)
         self.before_action = self._action("Before", lambda on: m.set_view(before=on), "\\", True,
-                                          "Show the original photo (before/after)")
+                                          "Show the whole original photo (before/after)", icons.SP_MediaSeekBackward)
         self.fit_action = self._action("Fit", self.canvas.fit, "Ctrl+0", tip="Fit the photo in the window")
         self.actual_action = self._action("100 %", self.canvas.actual_pixels, "Ctrl+1", tip="Actual pixels")
         self.zoom_in_action = self._action("Zoom in", lambda: self.canvas.zoom_by(1.25), K.ZoomIn)
@@ -160,10 +188,10 @@ class MainWindow(QMainWindow):
         menu.addActions([self.segment_action, self.cancel_action])
         menu = self.menuBar().addMenu("&Tools")
         menu.addActions(self.tool_group.actions())
-        menu.addActions([self.smaller_action, self.larger_action])
+        menu.addActions([self.smaller_action, self.larger_action, self.softer_action, self.harder_action])
         menu = self.menuBar().addMenu("&View")
         menu.addActions(self.view_group.actions())
-        menu.addActions([self.overlay_action, self.before_action])
+        menu.addActions([self.overlay_action, self.split_action, self.before_action])
         menu.addSeparator()
         menu.addActions([self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action])
         self._rebuild_recent()
@@ -171,7 +199,7 @@ class MainWindow(QMainWindow):
         bar = QToolBar("Main")
         bar.setObjectName("mainToolbar")
         bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(bar)
         bar.addAction(self.open_action)
         bar.addAction(self.export_action)
@@ -184,7 +212,8 @@ class MainWindow(QMainWindow):
         self.method_combo.setToolTip("How to find the sky")
         bar.addWidget(QLabel(" Method "))
         bar.addWidget(self.method_combo)
-        self.segment_button = QPushButton("Find sky")
+        self.segment_button = QPushButton(self.style().standardIcon(icons.SP_BrowserReload), "Find sky")
+        self.segment_button.setToolTip("Find the sky with the chosen method (Ctrl+R)")
         self.segment_button.setObjectName("segmentButton")
         self.segment_button.clicked.connect(self.segment)
         bar.addWidget(self.segment_button)
@@ -193,13 +222,14 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         bar.addActions(self.view_group.actions())
         bar.addAction(self.overlay_action)
+        bar.addAction(self.split_action)
         bar.addAction(self.before_action)
         bar.addSeparator()
-        self.undo_tool = QAction("Undo", self)
+        self.undo_tool = QAction(self.style().standardIcon(icons.SP_ArrowBack), "Undo", self)
         self.undo_tool.setToolTip("Undo (Ctrl+Z)")
         self.undo_tool.triggered.connect(m.undo_stack.undo)
         m.undo_stack.canUndoChanged.connect(self.undo_tool.setEnabled)
-        self.redo_tool = QAction("Redo", self)
+        self.redo_tool = QAction(self.style().standardIcon(icons.SP_ArrowForward), "Redo", self)
         self.redo_tool.setToolTip("Redo (Ctrl+Shift+Z)")
         self.redo_tool.triggered.connect(m.undo_stack.redo)
         m.undo_stack.canRedoChanged.connect(self.redo_tool.setEnabled)
@@ -237,23 +267,30 @@ class MainWindow(QMainWindow):
         for signal in (m.skyChanged, m.settingsChanged):
             signal.connect(lambda *_: m.has_effects or self.canvas.set_notice(""))
         m.undo_stack.cleanChanged.connect(self._update_title)
-        m.undo_stack.indexChanged.connect(lambda _i: self._update_title())
+        m.undo_stack.indexChanged.connect(self._on_undo_index)
         self.canvas.strokeFinished.connect(self._on_stroke)
         self.canvas.skyDragged.connect(self._on_sky_drag)
         self.canvas.filesDropped.connect(self._on_files_dropped)
         self.canvas.zoomChanged.connect(self._show_zoom)
+        self.canvas.dividerMoved.connect(lambda x: m.set_view(divider=x))
         for checkbox in (self.tint_panel.enabled, self.relight_panel.enabled):
             checkbox.toggled.connect(self._effect_requested)
         self.sky_panel.skyRequested.connect(self.use_sky)
         self.sky_panel.openSkyRequested.connect(self.choose_sky)
+        self.sky_panel.addFolderRequested.connect(self.choose_sky_folder)
+        self.sky_panel.library.filesDropped.connect(self.add_skies)
+        self.sky_panel.library.removeRequested.connect(self.library.remove)
         self._sync_view_actions()
         self._sync_tool_actions()
 
-    def _load_palette(self) -> None:
-        sources = _effects.bundled_skies() or list(_effects.sky_presets())
-        if sources:
-            self.runner.start(jobs.Job("thumbnails", jobs.thumbnails, sources, 128),
-                              on_result=lambda items: [self.sky_panel.add_thumbnail(p, q) for p, q in items])
+    def refresh_library(self) -> None:
+        """(Re)load the sky library's thumbnails (cached after the first time) into the panel."""
+        def loaded(items):
+            self.sky_panel.set_library(items)
+            self.library_loads += 1
+
+        self.runner.start(jobs.Job("thumbnails", jobs.thumbnails, self.library.entries(), 128,
+                                   self.library.thumbnail_path), on_result=loaded)
 
     # ================================================================= state -> widgets
     def _show_zoom(self, zoom: float) -> None:
@@ -269,7 +306,8 @@ class MainWindow(QMainWindow):
         view = self.model.view
         {"photo": self.photo_view_action, "matte": self.matte_view_action,
          "result": self.result_view_action}[view.mode].setChecked(True)
-        for action, value in ((self.overlay_action, view.overlay), (self.before_action, view.before)):
+        for action, value in ((self.overlay_action, view.overlay), (self.before_action, view.before),
+                              (self.split_action, view.split)):
             action.blockSignals(True)
             action.setChecked(value)
             action.blockSignals(False)
@@ -287,6 +325,13 @@ class MainWindow(QMainWindow):
             action.setEnabled(m.has_photo and m.matte is not None)
         self.segment_action.setEnabled(m.has_photo and not busy)
         self.segment_button.setEnabled(m.has_photo and not busy)
+
+    def _on_undo_index(self, index: int) -> None:
+        self._update_title()
+        if self._saved_at is not None and index != self._saved_at:
+            self._saved_at = None
+            if self.status_label.text().startswith("Saved"):
+                self.status_label.setText("Edited since the last export")
 
     def _update_title(self) -> None:
         if sip.isdeleted(self) or sip.isdeleted(self.model.undo_stack):  # during teardown
@@ -438,6 +483,15 @@ class MainWindow(QMainWindow):
                         m.brush.hardness, m.brush.add, m.brush.edge_aware)
         m.paint(stroke)
 
+    def show_panel(self, panel) -> None:
+        """Bring a side panel (sky, brush, tint, relight) to the front."""
+        self.tabs.setCurrentWidget(self._tab_of[panel])
+
+    def _brush_tool(self, add: bool) -> None:
+        """B or E: the brush, with its options shown at once (the Refine panel)."""
+        self.model.set_brush(tool="brush", add=add)
+        self.show_panel(self.brush_panel)
+
     def _on_sky_drag(self, dx: float, dy: float, done: bool) -> None:
         m = self.model
         if m.sky is None:
@@ -457,7 +511,7 @@ class MainWindow(QMainWindow):
         if as_photo:
             self.open_photo(paths[0])
         else:
-            self.use_sky(paths[0])
+            self.add_skies(paths)
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
@@ -472,12 +526,36 @@ class MainWindow(QMainWindow):
             self.open_photo(paths[0])
 
     def choose_sky(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a sky", "", IMAGE_FILTER)
-        if path:
-            self.use_sky(path)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add skies to the library", "", IMAGE_FILTER)
+        if paths:
+            self.add_skies(paths)
+
+    def choose_sky_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of skies to the library")
+        if folder:
+            self.add_skies([folder], apply=False)
+
+    def add_skies(self, paths, apply: bool = True) -> None:
+        """Sky files or folders dropped or chosen: folders join the library at once; the first
+        sky is put in (with a photo open), and a file joins the library once it loaded as a sky."""
+        paths = [Path(p) for p in paths]
+        folders = [p for p in paths if p.is_dir()]
+        brought = self.library.add(folders) if folders else []
+        files = [str(p) for p in paths if not p.is_dir()]
+        if not self.model.has_photo or not apply:
+            self.library.add([f for f in files if is_sky_file(Path(f))])
+            return
+        first = (files or brought or [None])[0]
+        if first is not None:
+            self.use_sky(first)
+            for other in files[1:]:
+                self.library.add([other])
+        elif not brought:
+            self._idle("No sky images there (.jpg, .png, .tif, .webp)")
 
     def use_sky(self, source) -> None:
-        """Load a sky (file, bundled asset or preset) and put it in; find the sky first if needed."""
+        """Load a sky (file, bundled asset or preset) and put it in; find the sky first if needed.
+        A file that loads joins the library."""
         m = self.model
         if not m.has_photo:
             return
@@ -487,6 +565,8 @@ class MainWindow(QMainWindow):
 
         def loaded(sky):
             self._idle(f"Sky: {sky.label}")
+            if Path(sky.source).is_file() and sky.source not in self.library.sources():
+                self.library.add([sky.source])
             m.set_sky(sky)
             if m.matte is None:
                 self.segment()
@@ -563,6 +643,7 @@ class MainWindow(QMainWindow):
             self._idle(f"Saved {written}")
             if marks_clean and self.model.undo_stack.index() == index:
                 self.model.undo_stack.setClean()
+            self._saved_at = self.model.undo_stack.index()
             if self._close_after_export:
                 self.close()
 

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     window.model.set_method(args.method)
     window.segment()
     wait(lambda: window.model.matte is not None)
-    window.tabs.setCurrentWidget(window.brush_panel)
+    window.show_panel(window.brush_panel)
     shot("overlay")
 
     # a remove-sky stroke being painted over the smoke, the brush cursor at its end
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     QTest.keyClick(window, Qt.Key.Key_H)  # back to the hand tool: no brush cursor
 
     # a bundled sky from the palette
-    window.tabs.setCurrentWidget(window.sky_panel)
+    window.show_panel(window.sky_panel)
     palette = window.sky_panel.palette
     names = [palette.item(i).text() for i in range(palette.count())]
     pick = next((i for i, n in enumerate(names) if "golden" in n or "sunset" in n), 0)
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: window.renders_done > renders and window._render_job is None)
     shot("sky")
 
-    window.tabs.setCurrentWidget(window.tint_panel)
+    window.show_panel(window.tint_panel)
     renders = window.renders_done
     window.tint_panel.enabled.setChecked(True)
     window.model.set_tint(stops=((0.0, (255, 150, 70)), (0.55, (235, 110, 140)), (1.0, (60, 70, 160))))

@@ -70,6 +70,8 @@ def dialogs(monkeypatch, tmp_path):
     monkeypatch.setattr(QFileDialog, "getSaveFileName", d.get_save)
     monkeypatch.setattr(QColorDialog, "getColor", d.get_colour)
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):  # the sky library and its thumbnails
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
     return d
 
 
@@ -136,9 +138,18 @@ def test_whole_edit_through_the_widgets(qtbot, editor, dialogs, tmp_path):
     before = m.matte.copy()
     qtbot.keyClick(editor, Qt.Key.Key_E)
     assert m.brush.tool == "brush" and not m.brush.add
+    assert editor.tabs.currentWidget().widget() is editor.brush_panel, "E shows the brush's options"
+    assert m.brush.edge_aware and editor.brush_panel.edge_aware.isChecked(), "edge-aware by default"
+    editor.brush_panel.edge_aware.click()  # a plain stroke: it paints the sky out wherever it goes
+    assert not m.brush.edge_aware
     qtbot.keyClick(editor, Qt.Key.Key_BracketLeft)  # smaller brush
     radius = m.brush.radius
     assert radius < 40
+    hardness = m.brush.hardness
+    qtbot.keyClick(editor, Qt.Key.Key_BraceRight, Qt.KeyboardModifier.ShiftModifier)  # Shift+]: harder
+    assert m.brush.hardness == pytest.approx(hardness + 0.1)
+    qtbot.keyClick(editor, Qt.Key.Key_BraceLeft, Qt.KeyboardModifier.ShiftModifier)  # Shift+[: softer
+    assert m.brush.hardness == pytest.approx(hardness)
     brush_stroke(qtbot, editor.canvas, (100, 40), (250, 40))
     assert len(m.strokes) == 1
     changed = np.abs(m.matte - before) > 0.5
@@ -327,7 +338,11 @@ def test_close_with_unsaved_edit_asks(qtbot, editor, dialogs, tmp_path):
     editor.model.set_method("color")
     editor.segment()
     qtbot.waitUntil(lambda: editor.model.matte is not None, timeout=WAIT_MS)
-    assert editor.model.modified
+    assert not editor.model.modified and editor.maybe_discard(), "finding the sky alone is no edit"
+    assert dialogs.questions == [] and "*" not in editor.windowTitle()
+    qtbot.keyClick(editor, Qt.Key.Key_B)
+    brush_stroke(qtbot, editor.canvas, (20, 20), (60, 30))
+    assert editor.model.modified and editor.windowTitle().startswith("hill.png*")
     dialogs.answer = QMessageBox.StandardButton.Cancel
     assert not editor.close()
     assert editor.isVisible() and len(dialogs.questions) == 1
@@ -355,7 +370,7 @@ def test_tint_and_relight_panels_preview_live_and_undo(qtbot, editor, dialogs, t
     qtbot.waitUntil(lambda: editor.model.has_photo, timeout=WAIT_MS)
     m = editor.model
     m.set_method("color")
-    editor.tabs.setCurrentWidget(editor.tint_panel)
+    editor.show_panel(editor.tint_panel)
     editor.tint_panel.enabled.click()  # asks for an effect before the sky is found: it is found first
     qtbot.waitUntil(lambda: m.result is not None, timeout=WAIT_MS)
     assert m.edit.tint_enabled and m.edit.tint == TintParams()
@@ -374,7 +389,7 @@ def test_tint_and_relight_panels_preview_live_and_undo(qtbot, editor, dialogs, t
     m.undo_stack.undo()
     assert len(m.edit.tint.stops) == 3 and m.edit.tint.stops[0][1] != "#0ac81e"
     renders = editor.renders_done
-    editor.tabs.setCurrentWidget(editor.relight_panel)
+    editor.show_panel(editor.relight_panel)
     editor.relight_panel.enabled.click()
     qtbot.waitUntil(lambda: editor.renders_done > renders, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)
@@ -576,4 +591,114 @@ def test_relight_can_take_the_light_of_the_chosen_sky(qtbot, editor, tmp_path):
     qtbot.waitUntil(lambda: editor._render_job is None and m.result is not None, timeout=WAIT_MS)
     m.set_sky(None)  # without a new sky the relight falls back to its temperature
     assert m.steps()[0] == m.edit.relight.replace(sky=None)
+    qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)
+
+
+# --------------------------------------------------------------------------- library, split view, dirty
+def gradient_sky(path: Path, top=(40, 80, 200), bottom=(250, 170, 110)) -> Path:
+    from skyseg_core.io import save_image
+
+    t = np.linspace(0, 1, 60)[:, None, None]
+    sky = (np.array(top) * (1 - t) + np.array(bottom) * t) * np.ones((1, 90, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_image(path, sky.round().astype(np.uint8))
+    return path
+
+
+def library_window(qtbot):
+    from effects_gui.window import MainWindow
+
+    window = MainWindow(proxy_long_side=256)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.library_loads > 0, timeout=WAIT_MS)
+    return window
+
+
+def test_sky_library_takes_drops_and_survives_a_restart(qtbot, editor, dialogs, tmp_path):
+    from effects_gui.library import config_dir
+
+    m, _ = open_synthetic(qtbot, editor, tmp_path)
+    qtbot.waitUntil(lambda: editor.library_loads > 0, timeout=WAIT_MS)
+    view = editor.sky_panel.library
+    bundled = view.count()
+    assert bundled == 8, "the bundled skies, all in the grid"
+    own = gradient_sky(tmp_path / "mine" / "evening.png").resolve()
+
+    loads = editor.library_loads
+    drop(view.viewport(), own)  # onto the library: added and put in
+    qtbot.waitUntil(lambda: bool(dialogs.errors) or (m.sky is not None and editor.library_loads > loads),
+                    timeout=WAIT_MS)
+    assert dialogs.errors == []
+    assert m.sky.source == str(own) and str(own) in view.sources()
+    assert [i.data(Qt.ItemDataRole.UserRole) for i in view.selectedItems()] == [str(own)], "the chosen sky is highlighted"
+
+    folder = tmp_path / "collection"
+    gradient_sky(folder / "a_dawn.jpg", top=(90, 60, 160))
+    gradient_sky(folder / "b_noon.jpg", top=(30, 110, 230))
+    loads = editor.library_loads
+    drop(editor.canvas.viewport(), folder)  # a folder onto the photo: all its skies join, the first goes in
+    qtbot.waitUntil(lambda: m.sky.label == "a dawn" and editor.library_loads > loads, timeout=WAIT_MS)
+    assert view.sources()[-2:] == [str((folder / "a_dawn.jpg").resolve()), str((folder / "b_noon.jpg").resolve())]
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualItemRect(view.item(0)).center())
+    qtbot.waitUntil(lambda: m.sky.source == view.item(0).data(Qt.ItemDataRole.UserRole), timeout=WAIT_MS)
+    assert view.selectedItems() == [view.item(0)]
+    assert (config_dir() / "skies.json").is_file() and str(tmp_path) in str(config_dir())
+
+    cached = sorted(editor.library.cache.glob("*.png"))
+    assert len(cached) == bundled + 3, "one thumbnail per sky, made once"
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    again = library_window(qtbot)  # the next session
+    try:
+        assert again.sky_panel.library.sources() == view.sources()
+        assert [p.stat().st_mtime_ns for p in cached] == stamps, "thumbnails come from the cache"
+    finally:
+        again.shutdown()
+
+
+def test_split_view_has_a_draggable_divider(qtbot, editor, tmp_path):
+    m, _ = open_synthetic(qtbot, editor, tmp_path)
+    put_sky(qtbot, editor)
+    canvas = editor.canvas
+    qtbot.keyClick(editor, Qt.Key.Key_Y)
+    assert m.view.split and canvas.shown() == "split" and canvas.divider_item.isVisible()
+    width = m.proxy.shape[1]
+    assert canvas.before_item.pixmap().width() == round(width / 2)
+    start = canvas.mapFromScene(QPointF(width / 2, 40))
+    end = canvas.mapFromScene(QPointF(width / 4, 40))
+    viewport = canvas.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(viewport, QPoint((start.x() + end.x()) // 2, start.y()))
+    qtbot.mouseMove(viewport, end)
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+    assert m.view.divider == pytest.approx(0.25, abs=0.02) and m.strokes == [], "the divider moved, nothing painted"
+    assert canvas.before_item.pixmap().width() == pytest.approx(width / 4, abs=3)
+    qtbot.keyClick(editor, Qt.Key.Key_Backslash)  # the whole photo as it was
+    assert canvas.shown() == "before" and not canvas.divider_item.isVisible()
+    qtbot.keyClick(editor, Qt.Key.Key_Backslash)
+    assert canvas.shown() == "split"
+    qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)
+
+
+def test_brush_shows_its_size_as_an_outline(qtbot, editor, tmp_path):
+    m, _ = open_synthetic(qtbot, editor, tmp_path)
+    qtbot.keyClick(editor, Qt.Key.Key_B)
+    canvas = editor.canvas
+    qtbot.mouseMove(canvas.viewport(), canvas.mapFromScene(QPointF(50, 50)))
+    assert canvas.cursor_item.isVisible()
+    assert canvas.cursor_item.rect().width() == pytest.approx(2 * m.brush.radius)
+    qtbot.keyClick(editor, Qt.Key.Key_BracketRight)
+    assert canvas.cursor_item.rect().width() == pytest.approx(2 * m.brush.radius) and m.brush.radius > 40
+
+
+def test_saved_is_said_only_until_the_next_edit(qtbot, editor, dialogs, tmp_path):
+    m, _ = open_synthetic(qtbot, editor, tmp_path)
+    put_sky(qtbot, editor)
+    assert m.modified and editor.windowTitle().startswith("hill.png*")
+    dialogs.save_paths.append(str(tmp_path / "out.png"))
+    editor.export_action.trigger()
+    qtbot.waitUntil(lambda: editor.status_label.text().startswith("Saved"), timeout=WAIT_MS)
+    assert not m.modified and editor.windowTitle().startswith("hill.png —")
+    qtbot.keyClick(editor.sky_panel.sliders["halo"].slider, Qt.Key.Key_PageUp)
+    assert not editor.status_label.text().startswith("Saved") and m.modified
+    assert editor.windowTitle().startswith("hill.png*")
     qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)

@@ -29,6 +29,8 @@ def editor(qtbot, tmp_path, monkeypatch):
     # pytest-qt closes the window before this fixture's teardown: never a modal "save?" question
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):  # the sky library and its thumbnails
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
     from effects_gui.window import MainWindow
 
     window = MainWindow(proxy_long_side=256)

@@ -1,0 +1,146 @@
+"""The sky library: the bundled skies and the user's own, kept across sessions.
+
+The user's skies are files and folders (a folder lists the sky images in it, as
+``skyseg replace --sky DIR`` does). The list is kept in ``skies.json`` in the editor's config
+folder and the thumbnails are made once and cached as PNGs, both in the platform's folders
+(:class:`QStandardPaths`: ``~/.config/skyseg-editor`` and ``~/.cache/skyseg-editor`` on Linux,
+``XDG_CONFIG_HOME``/``XDG_CACHE_HOME`` honoured). No widget here: the sky panel shows it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from PyQt6.QtCore import QObject, QStandardPaths, pyqtSignal
+
+from skyseg_core.io import write_bytes_atomic
+from skyseg_core.skygen import SKIES_DIR, SKY_PRESETS, SKY_SUFFIXES, sky_files
+
+FOLDER_NAME = "skyseg-editor"
+
+
+def config_dir() -> Path:
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    return Path(base) / FOLDER_NAME
+
+
+def cache_dir() -> Path:
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericCacheLocation)
+    return Path(base) / FOLDER_NAME
+
+
+@dataclass(frozen=True)
+class SkyEntry:
+    """One sky of the library: ``source`` is what ``skyseg_core.skygen.load_sky`` and
+    ``ReplaceParams.sky`` take (a file path, or a bundled/preset name)."""
+
+    source: str
+    label: str
+    own: bool  # the user's (can be removed), not bundled
+
+
+def is_sky_file(path: Path) -> bool:
+    return path.suffix.lower() in SKY_SUFFIXES and path.is_file()
+
+
+class SkyLibrary(QObject):
+    """The skies offered: bundled ones first, then the user's files and folders."""
+
+    changed = pyqtSignal()
+
+    def __init__(self, config: Path | None = None, cache: Path | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.file = (config or config_dir()) / "skies.json"
+        self.cache = (cache or cache_dir()) / "thumbnails"
+        self.files: list[str] = []
+        self.folders: list[str] = []
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            data = json.loads(self.file.read_text())
+        except (OSError, ValueError):
+            return  # no library yet, or an unreadable one: start with the bundled skies
+        self.files = [str(p) for p in data.get("files", []) if isinstance(p, str)]
+        self.folders = [str(p) for p in data.get("folders", []) if isinstance(p, str)]
+
+    def save(self) -> None:
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"version": 1, "files": self.files, "folders": self.folders}, indent=1)
+        write_bytes_atomic(self.file, lambda fh: fh.write(text.encode()), overwrite=True)
+
+    def entries(self) -> list[SkyEntry]:
+        """Every sky, in order: bundled (or the presets where no files are bundled), the
+        user's files, then each folder's skies. Missing files and folders are left out."""
+        bundled = sky_files(SKIES_DIR) if Path(SKIES_DIR).is_dir() else []
+        out = [SkyEntry(p.stem, p.stem.replace("_", " "), False) for p in bundled] or [
+            SkyEntry(name, name.replace("_", " "), False) for name in SKY_PRESETS]
+        seen = {e.source for e in out}
+        own = [Path(f) for f in self.files if is_sky_file(Path(f))]
+        for folder in self.folders:
+            if Path(folder).is_dir():
+                own += sky_files(folder)
+        for path in own:
+            if str(path) not in seen:
+                seen.add(str(path))
+                out.append(SkyEntry(str(path), path.stem.replace("_", " "), True))
+        return out
+
+    def sources(self) -> list[str]:
+        return [e.source for e in self.entries()]
+
+    def add(self, paths) -> list[str]:
+        """Add sky files and folders; returns the sky sources they bring, in order (a folder:
+        its skies). Anything else is ignored."""
+        brought: list[str] = []
+        for path in map(Path, paths):
+            path = path.resolve()
+            if path.is_dir():
+                found = sky_files(path)
+                if found and str(path) not in self.folders:
+                    self.folders.append(str(path))
+                brought += [str(p) for p in found]
+            elif is_sky_file(path):
+                if str(path) not in self.files and not any(str(path.parent) == f for f in self.folders):
+                    self.files.append(str(path))
+                brought.append(str(path))
+        if brought:
+            self.save()
+            self.changed.emit()
+        return brought
+
+    def remove(self, source: str) -> None:
+        """Take a file (or the folder it came from) off the library; the file stays on disk."""
+        if source in self.files:
+            self.files.remove(source)
+        else:
+            parent = str(Path(source).parent)
+            if parent in self.folders:
+                self.folders.remove(parent)
+        self.save()
+        self.changed.emit()
+
+    def thumbnail_path(self, source: str) -> Path:
+        """Where the cached thumbnail of ``source`` lives (new when the file changes)."""
+        key = source
+        path = Path(source)
+        if path.is_file():
+            stat = path.stat()
+            key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        return self.cache / f"{hashlib.sha1(key.encode()).hexdigest()}.png"
+
+
+def same_source(a: str | None, b: str | None) -> bool:
+    """Whether two sky sources name the same sky (paths compared resolved)."""
+    if a is None or b is None:
+        return a is b
+    if a == b:
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
