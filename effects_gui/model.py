@@ -137,6 +137,7 @@ class EditorModel(QObject):
         # destructor emits indexChanged into half-deleted widgets); Python frees it later.
         self.undo_stack = QUndoStack()
         self.path: Path | None = None
+        self.metadata = None  # the photo's EXIF, XMP, ICC profile (skyseg_core.metadata.PhotoMetadata)
         self.image: np.ndarray | None = None
         self.proxy: np.ndarray | None = None
         self.scale = 1.0
@@ -182,9 +183,11 @@ class EditorModel(QObject):
         return {self.sky.source: self.sky.full if full else self.sky.preview}
 
     # ----------------------------------------------------------------- photo
-    def set_photo(self, path: Path | None, image: np.ndarray, proxy: np.ndarray, scale: float) -> None:
-        """Start a new edit on ``image`` (loaded by a job, with its proxy)."""
+    def set_photo(self, path: Path | None, image: np.ndarray, proxy: np.ndarray, scale: float,
+                  metadata=None) -> None:
+        """Start a new edit on ``image`` (loaded by a job, with its proxy and metadata)."""
         self.path = None if path is None else Path(path)
+        self.metadata = metadata
         self.image, self.proxy, self.scale = image, proxy, scale
         self.base_matte = self.base_proxy_matte = self.matte = None
         self.strokes = []

@@ -62,16 +62,25 @@ def _rendered(job, image, matte, steps, skies, layers: bool = False):
         raise SkysegError(no_sky_message(steps)) from None
 
 
-def export_result(job, path: Path, image, base_matte, strokes, steps, skies):
-    from skyseg_core.io import save_image
+def export_result(job, path: Path, image, base_matte, strokes, steps, skies, metadata=None, quality=None,
+                  source=None):
+    """The result at full size by :func:`skyseg_core.pipeline.write_rendered`: the photo's EXIF,
+    XMP and ICC profile kept (the skies brought into its profile), JPEG/WebP at ``quality``."""
+    from skyseg_core.effects import NoSkyError
+    from skyseg_core.errors import SkysegError
+    from skyseg_core.pipeline import Photo, write_rendered
 
     path = Path(path)
     matte = _full_matte(job, image, base_matte, strokes)
     if path.suffix.lower() in (".tif", ".tiff") and image.dtype == np.uint8:
         image = image.astype(np.uint16) * np.uint16(257)  # blend at 16 bits, not 8 padded
-    result = _rendered(job, image, matte, steps, skies).image
-    job.report(85, f"Writing {path.name}")
-    return save_image(path, result, overwrite=True)
+    job.report(30, "Rendering at full size")
+    photo = Photo(Path(source) if source else path, image, matte, "editor", metadata)
+    try:
+        write_rendered(photo, steps, {"output": path}, overwrite=True, skies=skies.__getitem__, quality=quality)
+    except NoSkyError:
+        raise SkysegError(no_sky_message(steps)) from None
+    return path
 
 
 def export_matte(job, path: Path, image, base_matte, strokes):
@@ -82,8 +91,9 @@ def export_matte(job, path: Path, image, base_matte, strokes):
     return save_matte(path, matte, overwrite=True)
 
 
-def export_layers(job, path: Path, image, base_matte, strokes, steps, skies):
-    """The layered file (.ora or .psd by suffix): photo, each effect's layers, hidden matte."""
+def export_layers(job, path: Path, image, base_matte, strokes, steps, skies, metadata=None):
+    """The layered file (.ora or .psd by suffix): photo, each effect's layers, hidden matte
+    (a PSD carries the photo's ICC profile)."""
     from skyseg_core.layered import write_layers
 
     path = Path(path)
@@ -91,4 +101,4 @@ def export_layers(job, path: Path, image, base_matte, strokes, steps, skies):
     rendered = _rendered(job, image, matte, steps, skies, layers=True)
     job.report(70, f"Writing {path.name}")
     return write_layers(path, rendered.layers, (image.shape[1], image.shape[0]), overwrite=True,
-                        merged=rendered.image)
+                        merged=rendered.image, icc_profile=getattr(metadata, "icc_profile", b""))

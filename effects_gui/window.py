@@ -29,6 +29,7 @@ from skyseg_core.methods import list_methods
 from . import jobs, pipeline
 from .brush import Stroke
 from .canvas import Canvas
+from .export import ExportDialog
 from .library import SkyLibrary, is_sky_file
 from .model import DEFAULT_PROXY_LONG_SIDE, EditorModel
 from .panels import BrushPanel, RelightPanel, SkyPanel, TintPanel
@@ -120,6 +121,9 @@ class MainWindow(QMainWindow):
         self.export_action = self._action("&Export result…", self.export_result, K.Save,
                                           tip="Save the result at full size (JPEG, PNG, 16-bit TIFF)",
                                           icon=icons.SP_DialogSaveButton)
+        self.export_dialog_action = self._action("Export…", self.export_dialog, "Ctrl+Shift+E",
+                                                 tip="Export with options: JPEG quality, 16-bit TIFF, PNG, "
+                                                     "layers (.ora, .psd), the matte", icon=icons.SP_DriveFDIcon)
         self.export_matte_action = self._action("Export &matte…", self.export_matte, "Ctrl+Shift+M",
                                                 tip="Save the sky matte as a PNG")
         self.export_layers_action = self._action("Export &layers…", self.export_layers, "Ctrl+Shift+S",
@@ -178,7 +182,8 @@ class MainWindow(QMainWindow):
         menu.addAction(self.open_action)
         self.recent_menu = menu.addMenu("Open &recent")
         menu.addSeparator()
-        for action in (self.export_action, self.export_matte_action, self.export_layers_action):
+        for action in (self.export_dialog_action, self.export_action, self.export_matte_action,
+                       self.export_layers_action):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.quit_action)
@@ -202,7 +207,7 @@ class MainWindow(QMainWindow):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(bar)
         bar.addAction(self.open_action)
-        bar.addAction(self.export_action)
+        bar.addAction(self.export_dialog_action)
         bar.addSeparator()
         self.method_combo = QComboBox()
         self.method_combo.setObjectName("methodCombo")
@@ -321,7 +326,8 @@ class MainWindow(QMainWindow):
     def _update_enabled(self) -> None:
         m = self.model
         busy = self._segment_job is not None
-        for action in (self.export_action, self.export_matte_action, self.export_layers_action):
+        for action in (self.export_action, self.export_matte_action, self.export_layers_action,
+                       self.export_dialog_action):
             action.setEnabled(m.has_photo and m.matte is not None)
         self.segment_action.setEnabled(m.has_photo and not busy)
         self.segment_button.setEnabled(m.has_photo and not busy)
@@ -399,10 +405,10 @@ class MainWindow(QMainWindow):
                           on_error=lambda exc: self.show_error(f"Could not open {Path(path).name}", exc))
 
     def _photo_loaded(self, loaded) -> None:
-        path, image, proxy, scale = loaded
+        path, image, proxy, scale, metadata = loaded
         self.cancel_jobs()
         self.canvas.set_notice("")
-        self.model.set_photo(path, image, proxy, scale)
+        self.model.set_photo(path, image, proxy, scale, metadata)
         self.model.set_view(mode="photo", overlay=True, before=False)
         self._add_recent(path)
         self._idle(f"{path.name}  {image.shape[1]}×{image.shape[0]} — click Find sky (Ctrl+R)")
@@ -660,7 +666,7 @@ class MainWindow(QMainWindow):
             return False
         return True
 
-    def export_result(self, path=None) -> None:
+    def export_result(self, path=None, quality: int | None = None) -> None:
         if not self._can_export():
             self._close_after_export = False
             return
@@ -671,7 +677,25 @@ class MainWindow(QMainWindow):
             return
         m = self.model
         self._export("export", pipeline.export_result, Path(path), m.image, m.base_matte,
-                     list(m.strokes), m.steps(), m.skies(full=True))
+                     list(m.strokes), m.steps(), m.skies(full=True), m.metadata, quality, m.path)
+
+    def export_dialog(self) -> None:
+        """The export dialog (format, JPEG quality, file), then that export."""
+        if not self._can_export():
+            return
+        m = self.model
+        self.export_box = box = ExportDialog(m.path.stem if m.path else "photo",
+                                             m.path.parent if m.path else Path.home(), self)
+        box.accepted.connect(lambda: self._export_chosen(*box.choice()))
+        box.open()
+
+    def _export_chosen(self, kind: str, path: Path, quality: int | None) -> None:
+        if kind == "matte":
+            self.export_matte(path)
+        elif kind in ("ora", "psd"):
+            self.export_layers(path)
+        else:
+            self.export_result(path, quality)
 
     def export_matte(self, path=None) -> None:
         if not self._can_export():
@@ -689,7 +713,7 @@ class MainWindow(QMainWindow):
         if path:
             m = self.model
             self._export("layers", pipeline.export_layers, Path(path), m.image, m.base_matte,
-                         list(m.strokes), m.steps(), m.skies(full=True))
+                         list(m.strokes), m.steps(), m.skies(full=True), m.metadata)
 
     # ================================================================= closing
     def maybe_discard(self) -> bool:

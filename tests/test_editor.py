@@ -15,7 +15,7 @@ import pytest
 from conftest import SHARED_DATA, require_shared_data, synthetic_landscape
 from PyQt6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PyQt6.QtGui import QColor, QDragEnterEvent, QDropEvent
-from PyQt6.QtWidgets import QApplication, QColorDialog, QFileDialog, QMessageBox
+from PyQt6.QtWidgets import QApplication, QColorDialog, QDialogButtonBox, QFileDialog, QMessageBox
 
 from skyseg_core.effects.params import RelightParams, ReplaceParams, TintParams, replace_preset
 from skyseg_core.errors import InputError
@@ -702,3 +702,42 @@ def test_saved_is_said_only_until_the_next_edit(qtbot, editor, dialogs, tmp_path
     assert not editor.status_label.text().startswith("Saved") and m.modified
     assert editor.windowTitle().startswith("hill.png*")
     qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)
+
+
+def test_export_dialog_writes_each_kind_with_the_photo_metadata(qtbot, editor, dialogs, tmp_path):
+    from PIL import Image
+
+    image, truth = synthetic_landscape(120, 160)
+    exif = Image.Exif()
+    exif[0x010F] = "skyseg test camera"  # Make
+    photo = tmp_path / "hill.jpg"
+    Image.fromarray(image).save(photo, quality=95, exif=exif.tobytes())
+    editor.open_photo(photo)
+    qtbot.waitUntil(lambda: editor.model.has_photo, timeout=WAIT_MS)
+    m = editor.model
+    from skyseg_core.matte import resize_matte
+
+    m.set_segmentation(truth.astype(np.float32), resize_matte(truth.astype(np.float32), m.proxy.shape[:2]), "test")
+    put_sky(qtbot, editor)
+    sizes = {}
+    for kind, name, quality in (("jpeg", "q30.jpg", 30), ("jpeg", "q95.jpg", 95), ("psd", "layers.psd", None),
+                                ("matte", "matte.png", None)):
+        editor.export_dialog_action.trigger()
+        box = editor.export_box
+        qtbot.waitUntil(box.isVisible, timeout=WAIT_MS)
+        box.kind.setCurrentIndex(box.kind.findData(kind))
+        assert box.quality.isEnabled() == (kind == "jpeg")
+        if quality:
+            box.quality.setValue(quality)
+        box.path.setText(str(tmp_path / name))
+        qtbot.mouseClick(box.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save),
+                         Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda n=name: dialogs.errors or ((tmp_path / n).exists() and not editor.runner.active),
+                        timeout=WAIT_MS)
+        assert dialogs.errors == []
+        sizes[name] = (tmp_path / name).stat().st_size
+    assert sizes["q30.jpg"] < 0.7 * sizes["q95.jpg"], "the JPEG quality is used"
+    with Image.open(tmp_path / "q95.jpg") as out:
+        assert out.getexif()[0x010F] == "skyseg test camera", "the photo's EXIF is kept"
+    assert (tmp_path / "layers.psd").read_bytes()[:4] == b"8BPS"
+    assert load_matte(tmp_path / "matte.png").shape == image.shape[:2]

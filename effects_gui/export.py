@@ -1,0 +1,97 @@
+"""The export dialog: every output the command line writes, with its options, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from skyseg_core.io import DEFAULT_QUALITY
+
+FORMATS = {
+    # key: (menu text, suffix, what it is)
+    "jpeg": ("JPEG", ".jpg", "the result, 8 bits; EXIF, XMP and colour profile kept"),
+    "png": ("PNG", ".png", "the result, lossless; metadata kept"),
+    "tiff": ("TIFF, 16 bits", ".tif", "the result blended and written at 16 bits; metadata kept"),
+    "ora": ("Layers: OpenRaster (.ora)", ".ora", "photo, each effect's layers, the matte hidden: GIMP, Krita"),
+    "psd": ("Layers: Photoshop (.psd)", ".psd", "the same layers, the matte as layer masks: Photoshop, Affinity, "
+                                                "Photopea; colour profile kept"),
+    "matte": ("Sky matte (PNG)", "_matte.png", "the edited matte at full size, white = sky"),
+}
+
+
+class ExportDialog(QDialog):
+    """Choose what to write and where; :meth:`choice` gives ``(kind, path, quality)``."""
+
+    def __init__(self, stem: str, folder: Path, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        self.stem, self.folder = stem, Path(folder)
+        form = QFormLayout(self)
+        self.kind = QComboBox()
+        self.kind.setObjectName("exportKind")
+        for key, (text, _suffix, tip) in FORMATS.items():
+            self.kind.addItem(text, key)
+            self.kind.setItemData(self.kind.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        form.addRow("Format", self.kind)
+        self.about = QLabel()
+        self.about.setWordWrap(True)
+        self.about.setStyleSheet("color: gray")
+        form.addRow("", self.about)
+        self.quality = QSpinBox()
+        self.quality.setObjectName("exportQuality")
+        self.quality.setRange(1, 100)
+        self.quality.setValue(DEFAULT_QUALITY)
+        self.quality.setToolTip("JPEG quality: 1 smallest file .. 100 best")
+        form.addRow("JPEG quality", self.quality)
+        row = QWidget()
+        row_layout = QHBoxLayout(row)
+        row_layout.setContentsMargins(0, 0, 0, 0)
+        self.path = QLineEdit()
+        self.path.setObjectName("exportPath")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row_layout.addWidget(self.path, 1)
+        row_layout.addWidget(browse)
+        form.addRow("File", row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self._kind_changed()
+        self.resize(520, self.sizeHint().height())
+
+    def _suffix(self) -> str:
+        return FORMATS[self.kind.currentData()][1]
+
+    def _kind_changed(self, *_args) -> None:
+        key = self.kind.currentData()
+        self.about.setText(FORMATS[key][2])
+        self.quality.setEnabled(key == "jpeg")
+        self.path.setText(str(self.folder / f"{self.stem}{'_sky' if key != 'matte' else ''}{self._suffix()}"))
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text())
+        if path:
+            self.path.setText(path)
+
+    def choice(self) -> tuple[str, Path, int | None]:
+        key = self.kind.currentData()
+        path = Path(self.path.text())
+        if not path.suffix:
+            path = path.with_suffix(Path(self._suffix()).suffix)
+        return key, path, self.quality.value() if key == "jpeg" else None
