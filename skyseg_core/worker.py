@@ -466,37 +466,49 @@ def serve(stdin: TextIO, stdout: TextIO, worker: Worker | None = None, log: Text
 
     Returns the number of requests served. Never raises for a bad request.
     """
-    from . import __version__
-
     worker = worker or Worker()
 
     def send(obj: dict) -> None:
         stdout.write(json.dumps(obj) + "\n")
         stdout.flush()
 
-    send({"ready": True, "protocol": PROTOCOL_VERSION, "version": __version__, "pid": os.getpid(),
-          "ops": list(OPS)})
+    send(ready_line())
     for line in stdin:
         if not line.strip():
             continue
-        request_id = None
-        start = time.perf_counter()
-        try:
-            request = parse_request(line)
-            request_id = request.id
-            reply = {"id": request_id, "ok": True, **worker.handle(request)}
-        except Exception as exc:  # every failure becomes a reply; the worker goes on
-            reply = _error_reply(request_id if request_id is not None else _request_id(line), exc)
-            request = None
-        reply["seconds"] = round(time.perf_counter() - start, 3)
-        worker.served += 1
-        if log is not None:
-            print(f"skyseg worker: {reply.get('id')!r} {'ok' if reply['ok'] else 'error: ' + reply['error']} "
-                  f"({reply['seconds']} s)", file=log, flush=True)
+        reply, shutdown = answer(worker, line, log)
         send(reply)
-        if request is not None and request.op == "shutdown":
+        if shutdown:
             break
     return worker.served
+
+
+def ready_line() -> dict:
+    """The first line a worker writes (on stdout, or on each socket connection)."""
+    from . import __version__
+
+    return {"ready": True, "protocol": PROTOCOL_VERSION, "version": __version__, "pid": os.getpid(),
+            "ops": list(OPS)}
+
+
+def answer(worker: Worker, line: str, log: TextIO | None = None) -> tuple[dict, bool]:
+    """The reply to one request line, and whether it was ``shutdown``. Never raises for a bad
+    request (every failure becomes an error reply)."""
+    request_id = None
+    start = time.perf_counter()
+    try:
+        request = parse_request(line)
+        request_id = request.id
+        reply = {"id": request_id, "ok": True, **worker.handle(request)}
+    except Exception as exc:  # every failure becomes a reply; the worker goes on
+        reply = _error_reply(request_id if request_id is not None else _request_id(line), exc)
+        request = None
+    reply["seconds"] = round(time.perf_counter() - start, 3)
+    worker.served += 1
+    if log is not None:
+        print(f"skyseg worker: {reply.get('id')!r} {'ok' if reply['ok'] else 'error: ' + reply['error']} "
+              f"({reply['seconds']} s)", file=log, flush=True)
+    return reply, request is not None and request.op == "shutdown"
 
 
 def main(max_pixels: int | None = None) -> int:
@@ -516,4 +528,4 @@ def main(max_pixels: int | None = None) -> int:
 
 
 __all__ = ["OPS", "PROTOCOL_VERSION", "EffectRequest", "MaskParams", "SourceParams", "Request",
-           "Worker", "from_dict", "to_dict", "parse_request", "schema", "serve", "main"]
+           "Worker", "answer", "from_dict", "to_dict", "parse_request", "ready_line", "schema", "serve", "main"]

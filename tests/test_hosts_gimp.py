@@ -86,6 +86,16 @@ def test_worker_failure_is_an_error_and_gimp_stays_alive(folder, kind, env, mess
     assert [layer["name"] for layer in result["stack_after_error"]] == ["photo"]
 
 
+def test_calls_share_one_worker(main_run, folder):
+    """GIMP runs each call in a new plug-in process; all of them used one shared worker."""
+    log = (folder / "gimp-home-main" / ".cache" / "skyseg" / "worker.log").read_text()
+    assert log.count("starts the shared worker") == 1 and "not using the shared worker" not in log, log
+    seconds = dict(main_run["seconds"][:2])  # create-mask twice: with the worker's start, then warm
+    first, second = (t for _, t in main_run["seconds"][:2])
+    harness.TIMINGS["gimp first call"], harness.TIMINGS["gimp second call"] = first, second
+    assert second < first, (seconds, main_run["seconds"])
+
+
 def test_registered_arguments_are_the_declared_ones(main_run):
     """What GIMP registered (read back from the PDB) is the recipe's declarations."""
     from test_recipe_sync import PLUGIN_EFFECTS, _expected_arguments

@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -378,3 +379,217 @@ def test_plugins_import_only_host_api_and_stdlib():
                 continue
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path.relative_to(ROOT)} imports {name}"
+
+
+# -- the shared worker on a per-user Unix socket (GIMP's plug-in processes) -----------------------
+
+@pytest.fixture
+def shared(monkeypatch):
+    """A socket path in a fresh private folder (short: Unix socket paths have ~100 bytes), the
+    client module, and a cleanup that stops every worker started on it."""
+    import shutil
+    import signal
+    import tempfile
+
+    monkeypatch.syspath_prepend(str(ROOT / "plugins" / "common"))
+    client_module = importlib.import_module("skyseg_client")
+    folder = tempfile.mkdtemp(prefix="skyseg-t-", dir="/tmp")
+    path = os.path.join(folder, "run", "worker.sock")
+    pids = []
+
+    def client(**kwargs):
+        kwargs.setdefault("socket_path", path)
+        kwargs.setdefault("idle_timeout", 60)
+        kwargs.setdefault("log_path", os.path.join(folder, "worker.log"))
+        kwargs.setdefault("start_timeout", 60)
+        c = client_module.SkysegClient(WORKER, **kwargs)
+        return c
+
+    yield types.SimpleNamespace(path=path, folder=folder, client=client, module=client_module, pids=pids)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def _log(shared):
+    return _read(os.path.join(shared.folder, "worker.log"))
+
+
+def _track(shared, c):
+    pid = c.ready_info["pid"]
+    if pid not in shared.pids:
+        shared.pids.append(pid)
+    return pid
+
+
+def _gone(pid, timeout=10.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return True
+        try:  # our own child (a worker started by the test itself): reap it
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return True
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def test_two_calls_in_a_row_reuse_one_shared_worker(shared, photo_png, tmp_path):
+    first = shared.client()
+    reply = first.request("mask", photo_png, tmp_path / "m1.png", {"method": "color"})
+    assert reply["ok"] and first.shared and first.shared_problem is None
+    pid = _track(shared, first)
+    first.stop()  # a plug-in process ends: the worker stays
+    assert not _gone(pid, timeout=0.5)
+    second = shared.client()
+    second.request("mask", photo_png, tmp_path / "m2.png", {"method": "color"})
+    assert second.ready_info["pid"] == pid and second.request("ping")["served"] >= 2
+    second.stop()
+    assert stat.S_IMODE(os.stat(shared.path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(shared.path + ".token").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.dirname(shared.path)).st_mode) == 0o700
+    assert _log(shared).count("starts the shared worker") == 1
+
+
+def test_stale_socket_is_replaced(shared):
+    import socket
+
+    os.makedirs(os.path.dirname(shared.path), mode=0o700)
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(shared.path)  # a socket file nobody listens on (its worker was killed)
+    dead.close()
+    c = shared.client()
+    assert c.request("ping")["ok"] and c.shared
+    _track(shared, c)
+    c.stop()
+    assert "removed the stale socket" in _log(shared)
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to give a file to another user")
+def test_another_users_socket_or_folder_is_not_used(shared):
+    import socket
+
+    folder = os.path.dirname(shared.path)
+    os.makedirs(folder, mode=0o700)
+    other = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    other.bind(shared.path)
+    other.listen(1)
+    try:
+        os.chown(shared.path, 4242, 4242)
+        c = shared.client()
+        assert c.request("ping")["ok"] and not c.shared  # a private worker instead
+        assert "belongs to another user (uid 4242)" in c.shared_problem
+        c.stop()
+        os.chown(shared.path, 0, 0)
+        os.chown(folder, 4242, 4242)
+        c = shared.client()
+        assert c.request("ping")["ok"] and not c.shared and "belongs to another user" in c.shared_problem
+        c.stop()
+    finally:
+        other.close()
+    assert os.path.exists(shared.path)  # never removed: it is not ours
+
+
+def test_folder_open_to_others_is_not_used(shared):
+    os.makedirs(os.path.dirname(shared.path), mode=0o700)
+    os.chmod(os.path.dirname(shared.path), 0o755)
+    c = shared.client()
+    assert c.request("ping")["ok"] and not c.shared and "open to other users (mode 755)" in c.shared_problem
+    c.stop()
+
+
+def test_worker_of_another_version_makes_way(shared):
+    import subprocess
+
+    code = ("import sys, skyseg_core; skyseg_core.__version__ = '0.0-old'; "
+            "from skyseg_core.worker_socket import main; main(sys.argv[1], 60)")
+    old = subprocess.Popen([sys.executable, "-c", code, shared.path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    shared.pids.append(old.pid)
+    assert b"listening" in old.stdout.readline()
+    old.stdout.close()
+    from skyseg_core import __version__
+
+    c = shared.client(expected_version=__version__)
+    assert c.request("ping")["version"] == __version__ and c.shared
+    assert c.ready_info["pid"] != old.pid and old.wait(10) == 0  # the old one exited
+    _track(shared, c)
+    c.stop()
+    log = _log(shared)
+    assert f"the shared worker (pid {old.pid}) refused: the client expects skyseg {__version__}, this worker 0.0-old" in log
+
+
+def test_shared_worker_checks_token_and_protocol_and_exits_when_idle(shared):
+    import json as json_module
+    import socket
+    import subprocess
+
+    server = subprocess.Popen([*WORKER, "--socket", shared.path, "--idle-timeout", "3"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL)
+    shared.pids.append(server.pid)
+    assert json_module.loads(server.stdout.readline())["listening"] == shared.path
+    server.stdout.close()
+    token = _read(shared.path + ".token")
+
+    def hello(**fields):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(shared.path)
+        s.sendall((json_module.dumps({"hello": True, **fields}) + "\n").encode())
+        answer = json_module.loads(s.makefile("rb").readline())
+        s.close()
+        return answer
+
+    assert hello(token="0" * 32, protocol=1) == {**hello(token="0" * 32, protocol=1), "ready": False,
+                                                  "error": "wrong token"}
+    assert hello(token=token, protocol=1)["ready"] and server.poll() is None
+    assert server.wait(15) == 0 and not os.path.exists(shared.path)  # idle for 3 s: gone, socket removed
+    server = subprocess.Popen([*WORKER, "--socket", shared.path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    shared.pids.append(server.pid)
+    server.stdout.readline()
+    server.stdout.close()
+    refused = hello(token=_read(shared.path + ".token"), protocol=99)
+    assert not refused["ready"] and "protocol 99, this worker 1" in refused["error"]
+    assert server.wait(15) == 0  # a client of another protocol: the worker makes way
+
+
+def test_hanging_shared_worker_is_stopped(shared):
+    c = shared.client()
+    c.start()
+    pid = _track(shared, c)
+    with pytest.raises(shared.module.WorkerTimeout, match="did not answer within 0 s"):
+        c.request("ping", timeout=0.0)  # no reply can come in time, as from a worker that hangs
+    assert _gone(pid)  # a shared worker that hangs is stopped, not left holding the socket
+    c2 = shared.client()
+    assert c2.request("ping")["ok"] and c2.ready_info["pid"] != pid  # a fresh one
+    _track(shared, c2)
+    c2.stop()
+
+
+@pytest.fixture
+def photo_png(tmp_path, landscape_rgb):
+    return save_image(tmp_path / "photo.png", landscape_rgb)
+
+
+def test_a_command_that_is_no_socket_worker_falls_back_to_a_private_one(shared, tmp_path):
+    hang = tmp_path / "hang.sh"
+    hang.write_text("#!/bin/sh\necho '{\"ready\": true, \"protocol\": 1}'\nexec sleep 60\n")
+    hang.chmod(0o755)
+    c = shared.module.SkysegClient([str(hang)], socket_path=shared.path, start_timeout=10, request_timeout=1,
+                                   log_path=os.path.join(shared.folder, "worker.log"))
+    with pytest.raises(shared.module.WorkerTimeout, match="did not answer within 1 s"):
+        c.request("ping")  # the private worker it fell back to (the same script) hangs: stopped
+    assert "the shared worker did not start (its first line: " in c.shared_problem
+    c.stop()

@@ -304,8 +304,8 @@ def test_plugin_sources_hold_no_effect_default():
                     values += [v for item in value for v in (item if isinstance(item, list) else [item])]
                 elif isinstance(value, str):
                     literals.add(value)
-                elif isinstance(value, float) and not (value.is_integer() and abs(value) < 10) and value != 0.5:
-                    literals.add(f"{value:g}")  # a small whole number or 0.5 says nothing
+                elif isinstance(value, float) and not (value.is_integer() and abs(value) < 1000) and value != 0.5:
+                    literals.add(f"{value:g}")  # a whole number below 1000 or 0.5 says nothing
     literals |= set(REPLACE_PRESETS)
     for literal in sorted(literals):
         if re.fullmatch(r"-?[\d.]+", literal):

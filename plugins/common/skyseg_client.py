@@ -25,8 +25,11 @@ import collections
 import json
 import os
 import queue
+import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -48,7 +51,7 @@ class WorkerError(Exception):
         super().__init__(message + (f":\n{details}" if details else ""))
 
     def for_user(self) -> str:
-        if self.details and self.log_path:
+        if self.log_path:
             return f"{self.message} (the worker's messages are in {self.log_path})"
         return self.message
 
@@ -59,6 +62,11 @@ class WorkerNotConfigured(WorkerError):
 
 class WorkerDied(WorkerError):
     """The worker process exited (crashed, killed, or could not start)."""
+
+
+class SharedUnavailable(WorkerError):
+    """The shared worker's socket cannot be used (another user's, refused...): a private worker
+    is started instead."""
 
 
 class WorkerTimeout(WorkerError):
@@ -108,6 +116,21 @@ def default_log_path() -> str:
     return os.path.join(base, "skyseg", "worker.log")
 
 
+def shared_socket_path():
+    """Where the shared worker listens: ``SKYSEG_WORKER_SOCKET``, else ``skyseg/worker.sock`` in
+    the user's runtime folder (``XDG_RUNTIME_DIR``) or ``<tmp>/skyseg-<uid>/worker.sock``; None
+    where there are no Unix sockets (Windows) or ``SKYSEG_WORKER_SHARED=0``."""
+    if os.environ.get("SKYSEG_WORKER_SHARED", "1") == "0" or not hasattr(socket, "AF_UNIX") \
+            or not hasattr(os, "getuid"):
+        return None
+    if os.environ.get("SKYSEG_WORKER_SOCKET"):
+        return os.environ["SKYSEG_WORKER_SOCKET"]
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isdir(runtime):
+        return os.path.join(runtime, "skyseg", "worker.sock")
+    return os.path.join(tempfile.gettempdir(), f"skyseg-{os.getuid()}", "worker.sock")
+
+
 LOG_MAX_BYTES = 1 << 20
 """A worker log larger than this is started afresh when the next worker starts."""
 
@@ -118,7 +141,7 @@ def worker_command(config: dict) -> list:
 
 
 class SkysegClient:
-    """A supervised ``skyseg worker`` process.
+    """A supervised ``skyseg worker`` process, private or shared.
 
     Parameters
     ----------
@@ -131,10 +154,29 @@ class SkysegClient:
     log_path : str, optional
         A file the worker's stderr is appended to (error messages for users name it instead of
         quoting the lines; see :meth:`WorkerError.for_user`).
+    socket_path : str, optional
+        Use the shared worker on this per-user Unix socket (``skyseg worker --socket``), starting
+        it when none listens, so that short-lived plug-in processes (GIMP's) find a warm one;
+        :meth:`stop` then only disconnects. A socket that cannot be used (another user's, a
+        worker of another skyseg that will not make way) means a private worker instead.
+    idle_timeout : float, optional
+        Seconds the shared worker stays without requests (default: the worker's, 600).
+    expected_version : str, optional
+        The skyseg version the shared worker must run (``skyseg_worker.json``'s); another one
+        exits and a fresh one is started.
     """
 
-    def __init__(self, command, start_timeout=120.0, request_timeout=600.0, env=None, log_path=None):
+    def __init__(self, command, start_timeout=120.0, request_timeout=600.0, env=None, log_path=None,
+                 socket_path=None, idle_timeout=None, expected_version=None):
         self.command = list(command)
+        self.socket_path = socket_path
+        self.idle_timeout = idle_timeout
+        self.expected_version = expected_version
+        self.shared_problem = None
+        """Why the shared worker was not used (None when it was, or was not asked for)."""
+        self._sock = None
+        self._sock_files = None
+        self._sock_eof = False
         self.log_path = log_path
         self._log = None
         self.start_timeout = start_timeout
@@ -148,9 +190,15 @@ class SkysegClient:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_folder(cls, folder, **kwargs):
-        """A client configured by the ``skyseg_worker.json`` in ``folder``."""
+    def from_folder(cls, folder, shared=False, **kwargs):
+        """A client configured by the ``skyseg_worker.json`` in ``folder``; ``shared``: use the
+        shared worker (:func:`shared_socket_path`; ``SKYSEG_WORKER_IDLE`` sets its idle timeout)."""
         config = load_config(folder)
+        if shared:
+            kwargs.setdefault("socket_path", shared_socket_path())
+            kwargs.setdefault("expected_version", config.get("skyseg_version"))
+            if os.environ.get("SKYSEG_WORKER_IDLE"):
+                kwargs.setdefault("idle_timeout", float(os.environ["SKYSEG_WORKER_IDLE"]))
         kwargs.setdefault("env", config.get("env"))
         for key in ("start_timeout", "request_timeout"):
             if key in config:
@@ -164,7 +212,14 @@ class SkysegClient:
 
     @property
     def running(self) -> bool:
+        if self._sock is not None:
+            return not self._sock_eof
         return self.process is not None and self.process.poll() is None
+
+    @property
+    def shared(self) -> bool:
+        """Whether the client is connected to the shared worker."""
+        return self._sock is not None
 
     def stderr_tail(self, lines: int = 8) -> str:
         return "\n".join(list(self._stderr)[-lines:])
@@ -175,12 +230,13 @@ class SkysegClient:
             return self.ready_info
         self.stop()
         self._stderr.clear()
-        env = dict(os.environ)
-        env.update(self.env)
-        env.setdefault("PYTHONUNBUFFERED", "1")
-        for var in ("PYTHONHOME", "PYTHONPATH"):  # the host's Python settings are not the worker's
-            if var not in self.env:
-                env.pop(var, None)
+        if self.socket_path:
+            try:
+                return self._start_shared()
+            except SharedUnavailable as exc:
+                self.shared_problem = exc.message
+                self._note(f"not using the shared worker ({exc.message}); starting a private one")
+        env = self._environment()
         kwargs = {}
         if sys.platform == "win32":
             kwargs["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0)
@@ -206,8 +262,223 @@ class SkysegClient:
         self.ready_info = ready
         return ready
 
+    def _environment(self) -> dict:
+        env = dict(os.environ)
+        env.update(self.env)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        for var in ("PYTHONHOME", "PYTHONPATH"):  # the host's Python settings are not the worker's
+            if var not in self.env:
+                env.pop(var, None)
+        return env
+
+    # -- the shared worker -------------------------------------------------------------------
+
+    def _note(self, text: str) -> None:
+        """A line in the log (what the client decided, for the user who reads it)."""
+        if not self.log_path:
+            return
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(self.log_path)), exist_ok=True)
+            with open(self.log_path, "a", encoding="utf-8") as fh:
+                fh.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} client {os.getpid()}: {text}\n")
+        except OSError:
+            pass
+
+    @staticmethod
+    def _own(path: str, what: str, kind, private: bool = True) -> os.stat_result:
+        """``path``'s lstat, if it is this user's ``kind`` (stat.S_ISDIR...) and (``private``)
+        closed to others."""
+        info = os.lstat(path)
+        if not kind(info.st_mode):
+            raise SharedUnavailable(f"{path} is not a {what}")
+        if info.st_uid != os.getuid():
+            raise SharedUnavailable(f"{path} belongs to another user (uid {info.st_uid})")
+        if private and info.st_mode & 0o077:
+            raise SharedUnavailable(f"{path} is open to other users (mode {stat.S_IMODE(info.st_mode):o})")
+        return info
+
+    def _start_shared(self) -> dict:
+        path = self.socket_path
+        folder = os.path.dirname(os.path.abspath(path))
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            self._own(folder, "folder", stat.S_ISDIR)
+        except OSError as exc:
+            raise SharedUnavailable(f"cannot use {folder}: {exc.strerror or exc}") from None
+        refusal = ""
+        for attempt in range(2):
+            sock = self._connect(path)
+            if sock is None:
+                self._spawn_shared(path)
+                sock = self._connect(path)
+                if sock is None:
+                    raise SharedUnavailable(f"the shared worker does not accept connections on {path}")
+            ready = self._hello(sock, strict=attempt == 0)
+            if ready.get("ready") and ready.get("protocol") == PROTOCOL_VERSION:
+                self.ready_info = ready
+                self._lines = queue.Queue()
+                threading.Thread(target=self._read_socket, args=(self._sock_files[0], self._lines),
+                                 daemon=True).start()
+                return ready
+            self._close_socket()
+            refusal = ready.get("error") or f"it answered {ready!r}"
+            self._note(f"the shared worker (pid {ready.get('pid')}) refused: {refusal}")
+            self._wait_gone(path, ready.get("pid"))
+        raise SharedUnavailable(f"the shared worker refused the connection: {refusal}")
+
+    def _connect(self, path: str):
+        """A connected socket, or None when no worker listens (a stale socket file is removed)."""
+        if not os.path.lexists(path):
+            return None
+        self._own(path, "socket", stat.S_ISSOCK, private=False)  # its folder is private (checked)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(10.0)
+        try:
+            sock.connect(path)
+        except (ConnectionRefusedError, FileNotFoundError):
+            sock.close()
+            self._note(f"removed the stale socket {path} (no worker listens)")
+            for stale in (path, path + ".token"):
+                try:
+                    os.unlink(stale)
+                except OSError:
+                    pass
+            return None
+        except OSError as exc:
+            sock.close()
+            raise SharedUnavailable(f"cannot connect to {path}: {exc.strerror or exc}") from None
+        self._sock = sock
+        self._sock_files = (sock.makefile("rb"), sock.makefile("wb"))
+        self._sock_eof = False
+        return sock
+
+    def _spawn_shared(self, path: str) -> None:
+        """Start ``skyseg worker --socket`` detached (it outlives this process) and wait for its
+        line saying the socket accepts connections."""
+        command = [*self.command, "--socket", path, "--detach"]
+        if self.idle_timeout is not None:
+            command += ["--idle-timeout", f"{self.idle_timeout:g}"]
+        self._open_log(f"client {os.getpid()} starts the shared worker: {' '.join(command)}")
+        log, self._log = self._log, None
+        try:
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=log if log is not None else subprocess.DEVNULL,
+                                       env=self._environment(), start_new_session=True)
+        except OSError as exc:
+            raise SharedUnavailable(f"cannot start the shared worker ({' '.join(command)}): {exc}") from None
+        finally:
+            if log is not None:
+                log.close()
+        lines = queue.Queue()
+
+        def read_first_line():
+            try:
+                lines.put(process.stdout.readline() or None)
+                process.stdout.read()  # to EOF (the worker closes its end at once), then close
+            except (OSError, ValueError):
+                lines.put(None)
+            finally:
+                process.stdout.close()
+
+        threading.Thread(target=read_first_line, daemon=True).start()
+        try:
+            raw = lines.get(timeout=self.start_timeout)
+        except queue.Empty:
+            raw = b""
+        try:
+            line = json.loads(raw or b"null")
+        except ValueError:
+            line = None
+        if isinstance(line, dict) and "listening" in line:
+            try:  # the started process exits as soon as its detached child serves
+                process.wait(self.start_timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        else:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            what = f"exit status {process.returncode}" if raw is None else f"its first line: {raw[:200]!r}"
+            raise SharedUnavailable(f"the shared worker did not start ({what})")
+
+    def _hello(self, sock, strict: bool) -> dict:
+        token_path = self.socket_path + ".token"
+        try:
+            self._own(token_path, "file", stat.S_ISREG)
+            with open(token_path, encoding="utf-8") as fh:
+                token = fh.read().strip()
+            hello = {"hello": True, "token": token, "protocol": PROTOCOL_VERSION, "python": self.command[0]}
+            if strict and self.expected_version:
+                hello["version"] = self.expected_version
+            rfile, wfile = self._sock_files
+            wfile.write((json.dumps(hello) + "\n").encode("utf-8"))
+            wfile.flush()
+            sock.settimeout(max(self.start_timeout, 1.0))
+            answer = json.loads(rfile.readline(65536) or b"null")
+            sock.settimeout(None)
+        except (OSError, ValueError) as exc:
+            self._close_socket()
+            raise SharedUnavailable(f"no hello from the shared worker ({exc})") from None
+        return answer if isinstance(answer, dict) else {}
+
+    def _wait_gone(self, path: str, pid, timeout: float = 5.0) -> None:
+        """Wait for a refusing worker (which exits) to remove its socket."""
+        deadline = time.monotonic() + timeout
+        while os.path.lexists(path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def _read_socket(self, rfile, lines):
+        try:
+            for raw in rfile:
+                lines.put(raw)
+        except (OSError, ValueError):
+            pass
+        self._sock_eof = True
+        lines.put(None)
+
+    def _close_socket(self) -> None:
+        sock, files = self._sock, self._sock_files
+        self._sock, self._sock_files = None, None
+        if sock is not None:
+            try:  # wakes the reader thread first (closing its file while it reads would wait for it)
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for item in (*(files or ())[::-1], sock):
+            if item is not None:
+                try:
+                    item.close()
+                except OSError:
+                    pass
+
+    def _kill_shared(self) -> None:
+        """Stop a shared worker that hangs (it is this user's: the socket's checks said so)."""
+        pid = (self.ready_info or {}).get("pid")
+        self._close_socket()
+        if not isinstance(pid, int) or pid <= 0:
+            return
+        import signal
+
+        for sig, wait in ((signal.SIGTERM, 1.0), (signal.SIGKILL, 0.0)):
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                return
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except OSError:
+                    return
+                time.sleep(0.05)
+
+    # -- stopping ------------------------------------------------------------------------------
+
     def stop(self, timeout: float = 5.0) -> None:
-        """Ask the worker to exit, and kill it if it does not."""
+        """Ask a private worker to exit (and kill it if it does not); leave a shared one."""
+        if self._sock is not None:
+            self._close_socket()
+            return
         process, self.process = self.process, None
         if process is None:
             return
@@ -236,8 +507,8 @@ class SkysegClient:
             pass
         lines.put(None)  # EOF: the process is gone
 
-    def _open_log(self):
-        """Open the log for this worker's stderr (a line says when and which process)."""
+    def _open_log(self, what=None):
+        """Open the log for a worker's stderr (a line says when and which process)."""
         self._log = None
         if not self.log_path:
             return
@@ -245,8 +516,8 @@ class SkysegClient:
             os.makedirs(os.path.dirname(os.path.abspath(self.log_path)), exist_ok=True)
             too_big = os.path.isfile(self.log_path) and os.path.getsize(self.log_path) > LOG_MAX_BYTES
             self._log = open(self.log_path, "w" if too_big else "a", encoding="utf-8")  # noqa: SIM115
-            self._log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} worker {self.process.pid}: "
-                            f"{' '.join(self.command)}\n")
+            what = what or f"worker {self.process.pid}: {' '.join(self.command)}"
+            self._log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {what}\n")
             self._log.flush()
         except OSError:
             self._log = None  # no log is no reason to fail: the lines stay in the message
@@ -273,12 +544,14 @@ class SkysegClient:
 
     def _error(self, cls, message: str):
         """``cls(message)`` with the worker's last stderr lines and the log that keeps them."""
-        logged = self.log_path if self._log is not None else None
+        logged = self.log_path if self._log is not None or (self._sock is not None and self.log_path) else None
         return cls(message, self.stderr_tail(), logged)
 
     def _died(self, what: str) -> WorkerDied:
         code = self.process.wait(5) if self.process is not None else None
         message = f"the skyseg worker stopped during {what}"
+        if self._sock is not None:
+            message = f"the shared skyseg worker (pid {(self.ready_info or {}).get('pid')}) stopped during {what}"
         if code is not None:
             message += f" (exit status {code})"
         return self._error(WorkerDied, message)
@@ -290,6 +563,8 @@ class SkysegClient:
             if left <= 0:
                 error = self._error(WorkerTimeout, f"the skyseg worker did not answer within {timeout:g} s "
                                                    f"during {what}; it was stopped")
+                if self._sock is not None:
+                    self._kill_shared()
                 self.stop(timeout=1.0)
                 raise error
             try:
@@ -328,8 +603,9 @@ class SkysegClient:
                 message["output"] = str(output)
                 message["overwrite"] = bool(overwrite)
             try:
-                self.process.stdin.write((json.dumps(message) + "\n").encode("utf-8"))
-                self.process.stdin.flush()
+                out = self._sock_files[1] if self._sock is not None else self.process.stdin
+                out.write((json.dumps(message) + "\n").encode("utf-8"))
+                out.flush()
             except OSError:
                 time.sleep(0.1)
                 error = self._died(op)

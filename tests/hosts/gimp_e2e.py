@@ -9,6 +9,7 @@ file). Only GIMP's API and the standard library are used here.
 
 import json
 import os
+import time
 import traceback
 
 import gi
@@ -39,7 +40,9 @@ def call(name, image, drawables, **args):
     config.set_core_object_array("drawables", drawables)
     for key, value in args.items():
         config.set_property(key.replace("_", "-"), value)
+    start = time.monotonic()
     values = proc.run(config)
+    result.setdefault("seconds", []).append([name.removeprefix("plug-in-skyseg-"), round(time.monotonic() - start, 3)])
     status = values.index(0)
     message = values.index(1) if values.length() > 1 and status != Gimp.PDBStatusType.SUCCESS else ""
     return status.value_nick, str(message or "")

@@ -97,8 +97,9 @@ def run_gimp(folder: Path, scenario: str, env: dict | None = None, timeout: floa
                               "skyseg_core", "install-plugin", "gimp"], capture_output=True, text=True)
     assert install.returncode == 0, install.stderr
     assert (home / ".config" / "GIMP" / "3.0" / "plug-ins" / "skyseg" / "skyseg.py").is_file()
+    # the shared worker the plug-in starts outlives GIMP: idle for 30 s, it goes
     variables = {"HOME": chroot_home, "SKYSEG_E2E_DIR": "/e2e", "SKYSEG_E2E_SCENARIO": scenario,
-                 "SKYSEG_E2E_METHOD": METHOD, "SKYSEG_E2E_SKY": SKY, **(env or {})}
+                 "SKYSEG_E2E_METHOD": METHOD, "SKYSEG_E2E_SKY": SKY, "SKYSEG_WORKER_IDLE": "30", **(env or {})}
     cmd = [*in_chroot, "env", *[f"{k}={v}" for k, v in variables.items()], "gimp-console-3.0", "-i",
            "--batch-interpreter=python-fu-eval", "-b", 'exec(open("/skyseg/tests/hosts/gimp_e2e.py").read())',
            "--quit"]

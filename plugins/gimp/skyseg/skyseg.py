@@ -3,7 +3,8 @@
 
 Menus: Filters > Sky > Create Sky Mask... / Replace Sky... / Tint Sky... / Relight...,
 and Select > Sky (no dialog: it uses the last method chosen). The heavy work runs in a ``skyseg worker`` process started from the skyseg
-environment recorded by ``skyseg install-plugin gimp`` (``skyseg_worker.json`` beside this file);
+environment recorded by ``skyseg install-plugin gimp`` (``skyseg_worker.json`` beside this file),
+shared by the plug-in's calls on a per-user Unix socket (it exits after 10 idle minutes);
 pixels travel through temporary files (the layer as an uncompressed TIFF at its own bit depth,
 the results as PNG written by the core at its fast setting). This file imports only GIMP's API and the standard
 library: GIMP runs it with the system Python, which has no numpy.
@@ -50,7 +51,9 @@ RW = GObject.ParamFlags.READWRITE
 # -- talking to the worker -----------------------------------------------------------------------
 
 def _client():
-    return skyseg_client.SkysegClient.from_folder(HERE)
+    """The shared worker (GIMP runs each call in a new plug-in process: a private worker would
+    start, load its models and stop every time); a private one where it cannot be used."""
+    return skyseg_client.SkysegClient.from_folder(HERE, shared=True)
 
 
 _SCHEMA = {}
