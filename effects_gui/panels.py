@@ -354,7 +354,6 @@ class ParamForm(QWidget):
         self.controls: dict[str, ParamControl] = {}
         self.titles: dict[str, QLabel] = {}
         self.resets: dict[str, QToolButton] = {}
-        reset_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DialogResetButton)
         for row, (name, (field, ctl)) in enumerate(
                 (n, fc) for n, fc in controls(cls).items() if n not in skip):
             widget = ParamControl(name, field, ctl, hints[name])
@@ -364,7 +363,7 @@ class ParamForm(QWidget):
             title.setBuddy(widget)
             reset = QToolButton()
             reset.setObjectName(f"reset_{group}_{name}")
-            reset.setIcon(reset_icon)
+            reset.setText("↺")
             reset.setAutoRaise(True)
             reset.setToolTip(f"Reset {ctl.label} to {widget.text(field.default)}")
             widget.edited.connect(lambda v, n=name: model.set_params(group, **{n: v}))
@@ -399,9 +398,8 @@ def model_title(group: str) -> str:
 
 
 def _reset_all_button(model, group: str) -> QPushButton:
-    button = QPushButton("Reset all")
+    button = QPushButton("↺ Reset all")
     button.setObjectName(f"reset_all_{group}")
-    button.setIcon(button.style().standardIcon(QStyle.StandardPixmap.SP_DialogResetButton))
     button.setToolTip("Every control of this panel back to its default")
     button.clicked.connect(lambda: model.reset_params(group))
     return button
@@ -582,6 +580,8 @@ class SkyPanel(QWidget):
             button = QPushButton(name)
             button.setObjectName(f"look_{name}")
             button.setCheckable(True)
+            button.setStyleSheet("QPushButton:checked { background-color: palette(highlight); "
+                                 "color: palette(highlighted-text); }")
             button.setToolTip("The defaults" if not changes else
                               "From the defaults: " + ", ".join(f"{fields[k][1].label} {v:g}" for k, v in changes.items()))
             button.clicked.connect(lambda _c=False, n=name: model.apply_look(n))

@@ -1,9 +1,11 @@
-"""Screenshots of the editor's main states, for the README: ``make screenshots``.
+"""Screenshots of the editor for the README: ``make screenshots``.
 
-Drives the real window offscreen (QT_QPA_PLATFORM=offscreen) on the bundled sample photo and
-a bundled sky, and writes docs/editor_<state>.png:
-empty, overlay (photo + matte overlay), brush (a stroke being painted), sky (replaced sky),
-tint (the gradient tint panel).
+Drives the real window offscreen (QT_QPA_PLATFORM=offscreen, the dark theme the editor starts
+with, a temporary config folder) on real photos of the shared data set, and writes
+docs/editor_<state>.png: empty, overlay (the found sky as an overlay), library (a bundled sky
+put in from the library), split (before/after with the divider), tint, brush and brush_done
+(an edge-aware "add sky" stroke fixing a tree line that the ``color`` method missed, while
+painted and after) and export (the dialog).
 """
 
 from __future__ import annotations
@@ -20,31 +22,57 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CHURCH = ROOT.parent / "shared" / "data" / "skyseg" / "ade20k_skyopt_cvprw2020" / "images" / "ADE_val_00000249.jpg"
-PHOTO = CHURCH if CHURCH.is_file() else ROOT / "assets" / "samples" / "rocket.jpg"
-"""A church under a flat pale sky (shared data, like the README's other figures); the bundled
-rocket photo where the shared data is absent."""
+ADE = ROOT.parent / "shared" / "data" / "skyseg" / "ade20k_skyopt_cvprw2020"
+CHURCH = ADE / "images" / "ADE_val_00000249.jpg"
+"""A church under a flat pale sky: the replacement pictures."""
+PARK = ADE / "images" / "ADE_val_00000572.jpg"
+"""A city park: ``color`` misses the sky just above its tree line, which the brush fixes."""
+
+
+def band_stroke(matte, truth, step: int = 12) -> tuple[list[tuple[float, float]], float]:
+    """The path along the sky the matte missed (found from the data set's mask, only to place
+    the demo stroke) and a brush radius that covers the band, in matte pixels."""
+    import numpy as np
+
+    missed = (matte < 0.5) & (truth > 0.5)
+    h, w = missed.shape
+    points, widths = [], []
+    for x in range(int(0.04 * w), int(0.96 * w), step):
+        rows = np.flatnonzero(missed[:, x])
+        if rows.size >= 3:
+            points.append((float(x), float(np.median(rows))))
+            widths.append(rows.size)
+    ys = np.convolve([p[1] for p in points], np.ones(5) / 5, mode="same")  # a steady hand
+    path = [(x, float(y)) for (x, _), y in zip(points[2:-2], ys[2:-2], strict=True)]
+    return path, float(np.clip(np.median(widths), 6, 0.06 * h))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=ROOT / "docs")
-    parser.add_argument("--photo", type=Path, default=PHOTO)
-    parser.add_argument("--method", default="color")
+    parser.add_argument("--method", default="auto", help="method for the replacement pictures")
     args = parser.parse_args(argv)
+    for photo in (CHURCH, PARK):
+        if not photo.is_file():
+            parser.error(f"the shared data set is needed: {photo} not found")
+
+    config = tempfile.TemporaryDirectory()
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):  # keep the user's sky library out of it
+        os.environ[name] = str(Path(config.name) / name.lower())
 
     from PyQt6.QtCore import QPoint, QPointF, QSettings, Qt
     from PyQt6.QtTest import QTest
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    # keep the user's recent-file list out of it
-    settings_dir = tempfile.TemporaryDirectory()
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, settings_dir.name)
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, config.name)
 
+    from effects_gui.theme import apply_dark_theme
     from effects_gui.window import MainWindow
 
-    def wait(condition, timeout: float = 60.0) -> None:
+    apply_dark_theme(app)
+
+    def wait(condition, timeout: float = 120.0) -> None:
         end = time.monotonic() + timeout
         while not condition():
             app.processEvents()
@@ -56,70 +84,87 @@ def main(argv: list[str] | None = None) -> int:
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     window = MainWindow(proxy_long_side=1280)
-    window.resize(1280, 800)
+    window.resize(1400, 880)
     window.show()
-    wait(lambda: window.sky_panel.palette.count() > 0)
+    wait(lambda: window.library_loads > 0)
 
-    def shot(name: str) -> None:
-        for _ in range(5):
+    def shot(name: str, widget=None) -> None:
+        for _ in range(10):
             app.processEvents()
         path = args.out_dir / f"editor_{name}.png"
-        window.grab().save(str(path))
+        (widget or window).grab().save(str(path))
         print(path)
+
+    def rendered() -> None:
+        wait(lambda: window._render_job is None and not window._render_pending)
 
     shot("empty")
 
-    window.open_photo(args.photo)
-    wait(lambda: window.model.has_photo)
-    window.model.set_method(args.method)
+    m = window.model
+    window.open_photo(CHURCH)
+    wait(lambda: m.has_photo)
+    m.set_method(args.method)
     window.segment()
-    wait(lambda: window.model.matte is not None)
-    window.show_panel(window.brush_panel)
+    wait(lambda: m.matte is not None)
+    window.show_panel(window.sky_panel)
     shot("overlay")
 
-    # a remove-sky stroke being painted over the smoke, the brush cursor at its end
-    QTest.keyClick(window, Qt.Key.Key_E)
-    window.model.set_brush(radius=14, edge_aware=True)
-    canvas, viewport = window.canvas, window.canvas.viewport()
-    h, w = window.model.proxy.shape[:2]
-    a = canvas.mapFromScene(QPointF(0.30 * w, 0.36 * h))
-    b = canvas.mapFromScene(QPointF(0.47 * w, 0.20 * h))
-    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
-    for i in range(1, 16):
-        t = i / 15
-        QTest.mouseMove(viewport, QPoint(round(a.x() + (b.x() - a.x()) * t), round(a.y() + (b.y() - a.y()) * t)))
-    shot("brush")
-    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
-    window.model.undo_stack.undo()  # the demo stroke is not part of the edit
-    QTest.keyClick(window, Qt.Key.Key_H)  # back to the hand tool: no brush cursor
+    # a bundled sky, clicked in the library: highlighted there, put in with the declared defaults
+    library = window.sky_panel.library
+    index = next(i for i, s in enumerate(library.sources()) if s == "golden_hour")
+    renders = window.renders_done
+    QTest.mouseClick(library.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     library.visualItemRect(library.item(index)).center())
+    wait(lambda: m.sky is not None and window.renders_done > renders)
+    rendered()
+    shot("library")
 
-    # a bundled sky from the palette
-    window.show_panel(window.sky_panel)
-    palette = window.sky_panel.palette
-    names = [palette.item(i).text() for i in range(palette.count())]
-    pick = next((i for i, n in enumerate(names) if "golden" in n or "sunset" in n), 0)
-    renders = window.renders_done
-    palette.setCurrentRow(pick)
-    window.sky_panel.skyRequested.emit(palette.item(pick).data(Qt.ItemDataRole.UserRole))
-    wait(lambda: window.renders_done > renders)
-    renders = window.renders_done
-    window.model.set_sky_param("fade_edge", 0.15)
-    window.model.set_sky_param("color_match", 0.4)
-    wait(lambda: window.renders_done > renders and window._render_job is None)
-    shot("sky")
+    m.set_view(split=True, divider=0.42)
+    shot("split")
+    m.set_view(split=False)
 
     window.show_panel(window.tint_panel)
-    renders = window.renders_done
-    window.tint_panel.enabled.setChecked(True)
-    window.model.set_tint(stops=((0.0, (255, 150, 70)), (0.55, (235, 110, 140)), (1.0, (60, 70, 160))))
-    wait(lambda: window.renders_done > renders and window._render_job is None)
+    window.tint_panel.enabled.click()
+    m.set_sky(None)
+    rendered()
     shot("tint")
 
-    window.model.undo_stack.setClean()
+    window.open_photo(PARK, ask=False)
+    wait(lambda: m.path == PARK and m.has_photo)
+    m.set_method("color")
+    window.segment()
+    wait(lambda: m.matte is not None)
+    path, radius = band_stroke(m.matte, _resized_truth(PARK, m.matte.shape))
+    QTest.keyClick(window, Qt.Key.Key_B)  # the brush, its options shown, edge-aware
+    m.set_brush(radius=radius)
+    canvas, viewport = window.canvas, window.canvas.viewport()
+    points = [canvas.mapFromScene(QPointF(x, y)) for x, y in path]
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
+    for p in points[1:]:
+        QTest.mouseMove(viewport, QPoint(p.x(), p.y()))
+    shot("brush")  # the stroke being painted over the band the method missed
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
+    wait(lambda: len(m.strokes) == 1)
+    QTest.mouseMove(viewport, points[-1])
+    shot("brush_done", window.canvas)  # released: the sky snapped to the tree line
+
+    window.export_dialog()
+    wait(lambda: window.export_box.isVisible())
+    shot("export", window.export_box)
+    window.export_box.reject()
+
+    m.undo_stack.setClean()
     window.shutdown()
     window.close()
-    settings_dir.cleanup()
+    config.cleanup()
     return 0
+
+
+def _resized_truth(photo: Path, shape):
+    from skyseg_core.io import load_matte
+    from skyseg_core.matte import resize_matte
+
+    return resize_matte(load_matte(ADE / "masks" / f"{photo.stem}.png"), shape)
 
 
 if __name__ == "__main__":
