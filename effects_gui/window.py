@@ -355,6 +355,8 @@ class MainWindow(QMainWindow):
     def _on_sky_changed(self) -> None:
         if self.model.sky is not None:
             self.model.set_view(mode="result", overlay=False, before=False)
+        elif self.status_label.text().startswith("Sky: "):
+            self.status_label.setText("Original sky")
 
     # ================================================================= progress and errors
     def _busy(self, message: str, percent: int = 0, cancellable: bool = False) -> None:

@@ -741,3 +741,26 @@ def test_export_dialog_writes_each_kind_with_the_photo_metadata(qtbot, editor, d
         assert out.getexif()[0x010F] == "skyseg test camera", "the photo's EXIF is kept"
     assert (tmp_path / "layers.psd").read_bytes()[:4] == b"8BPS"
     assert load_matte(tmp_path / "matte.png").shape == image.shape[:2]
+
+
+def test_sky_library_keeps_files_and_folders_and_survives_a_bad_file(qtbot, tmp_path):
+    from effects_gui.library import SkyLibrary
+
+    config, cache = tmp_path / "config", tmp_path / "cache"
+    own = gradient_sky(tmp_path / "own" / "dusk.png")
+    folder = tmp_path / "folder"
+    gradient_sky(folder / "one.jpg")
+    (folder / "notes.txt").write_text("not a sky")
+    library = SkyLibrary(config, cache)
+    bundled = len(library.entries())
+    assert library.add([own, folder, tmp_path / "missing.jpg"]) == [str(own.resolve()), str((folder / "one.jpg").resolve())]
+    again = SkyLibrary(config, cache)
+    assert [e.source for e in again.entries()][bundled:] == [str(own.resolve()), str((folder / "one.jpg").resolve())]
+    assert all(e.own for e in again.entries()[bundled:]) and not any(e.own for e in again.entries()[:bundled])
+    again.remove(str((folder / "one.jpg").resolve()))  # a folder's sky: the folder goes
+    own.unlink()  # a vanished file is left out, not an error
+    assert len(SkyLibrary(config, cache).entries()) == bundled
+    (config / "skies.json").write_text("{ not json")
+    assert len(SkyLibrary(config, cache).entries()) == bundled, "an unreadable library starts from the bundled skies"
+    thumb = again.thumbnail_path(str(own))
+    assert thumb.parent == cache / "thumbnails"
