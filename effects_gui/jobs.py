@@ -181,13 +181,19 @@ def segment(job: Job, image: np.ndarray, proxy_shape: tuple[int, int], method: s
     return matte, proxy_matte, resolved, images
 
 
-def load_sky(job: Job, source, preview_long_side: int):
+def load_sky(job: Job, source, preview_long_side: int, icc: bytes = b""):
+    """A sky and its preview-sized copy; the copy in the photo's colour space (its ICC
+    profile), as the export brings the full sky there (:func:`skyseg_core.pipeline.write_rendered`)."""
     from . import _effects
     from .model import SkyChoice, proxy_of
 
     job.report(10, "Loading the sky")
     full = _effects.load_sky(source)
     preview, _ = proxy_of(full, preview_long_side)
+    if icc:
+        from skyseg_core.metadata import to_profile
+
+        preview = to_profile(preview, icc)
     label = (Path(str(source)).stem if Path(str(source)).suffix else str(source)).replace("_", " ")
     return SkyChoice(str(source), label, full, preview)
 

@@ -579,7 +579,8 @@ class MainWindow(QMainWindow):
             if m.matte is None:
                 self.segment()
 
-        self.runner.start(jobs.Job("sky", jobs.load_sky, source, preview_side), on_result=loaded,
+        icc = getattr(m.metadata, "icc_profile", b"")
+        self.runner.start(jobs.Job("sky", jobs.load_sky, source, preview_side, icc), on_result=loaded,
                           on_error=lambda exc: self.show_error(f"Could not use {name} as a sky", exc))
 
     def _effect_requested(self, on: bool) -> None:

@@ -764,3 +764,32 @@ def test_sky_library_keeps_files_and_folders_and_survives_a_bad_file(qtbot, tmp_
     assert len(SkyLibrary(config, cache).entries()) == bundled, "an unreadable library starts from the bundled skies"
     thumb = again.thumbnail_path(str(own))
     assert thumb.parent == cache / "thumbnails"
+
+
+def test_preview_and_export_put_the_sky_in_the_photos_colour_space(qtbot, editor, dialogs, tmp_path):
+    """A photo with a wide-gamut profile: the preview's sky is converted as the export's is."""
+    from iccmake import ADOBE_RGB
+    from PIL import Image
+
+    from skyseg_core.matte import resize_matte
+
+    image, truth = synthetic_landscape(120, 160)
+    photo = tmp_path / "wide.png"
+    Image.fromarray(image).save(photo, icc_profile=ADOBE_RGB)
+    editor.open_photo(photo)
+    qtbot.waitUntil(lambda: editor.model.has_photo, timeout=WAIT_MS)
+    m = editor.model
+    assert m.metadata.icc_profile == ADOBE_RGB
+    m.set_segmentation(truth.astype(np.float32), resize_matte(truth.astype(np.float32), m.proxy.shape[:2]), "test")
+    put_sky(qtbot, editor, "clear_day")
+    m.apply_look("plain")
+    qtbot.waitUntil(lambda: editor._render_job is None and not editor._render_pending, timeout=WAIT_MS)
+    out = tmp_path / "wide_out.png"
+    editor.export_result(out)
+    qtbot.waitUntil(lambda: dialogs.errors or (out.exists() and not editor.runner.active), timeout=WAIT_MS)
+    assert dialogs.errors == []
+    exported = load_image(out)
+    sky = truth & np.roll(truth, 8, axis=0)  # away from the border
+    preview_sky = m.result[resize_matte(sky.astype(np.float32), m.proxy.shape[:2]) > 0.99].mean(axis=0)
+    assert np.abs(exported[sky].mean(axis=0) - preview_sky).max() < 4, "the preview shows what is exported"
+    assert np.abs(m.sky.preview.astype(int).mean(axis=(0, 1)) - m.sky.full.astype(int).mean(axis=(0, 1))).max() > 2
