@@ -31,7 +31,9 @@ PER_DATASET = {
 """How many validation images each dataset gives to the subset (evenly spaced, fixed)."""
 
 FLOORS = {"color": 0.65, "contour": 0.66, "gradient": 0.45, "classifier": 0.85}
-"""Micro IoU floors on the subset, a little under the measured 0.712 / 0.709 / 0.498 / 0.894.
+"""Micro IoU floors on the subset, a little under the measured 0.712 / 0.709 / 0.498 / 0.879
+(the classifier of issue 17, chosen by the leave-one-dataset-out figure; the one before it
+measured 0.894 here but 0.869 against 0.886 on the whole validation split, refined).
 The issue asks color >= 0.60 and the best classical method >= 0.80."""
 
 BEST_CLASSICAL_FLOOR = 0.85
