@@ -40,6 +40,8 @@ class Session:
         self.tmp = tempfile.TemporaryDirectory()
         tmp = Path(self.tmp.name)
         QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp))
+        for variable in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):  # the sky library and its thumbnails
+            os.environ[variable] = str(tmp / variable.lower())
         self.photo_path = tmp / "photo_12mp.jpg"
         save_image(self.photo_path, photo(*size))
         self.skies = []
