@@ -6,6 +6,7 @@ driver tests/hosts/gimp_e2e.py calls its registered PDB procedures, as a script 
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def core_matte(folder):
 
 
 def test_procedures_are_registered_and_succeed(main_run):
-    assert main_run["registered"] == ["create-mask", "select-sky", "replace-sky", "tint-sky", "relight"]
+    assert main_run["registered"] == ["create-mask", "select-sky", "replace-sky", "tint-sky", "relight", "save-mask"]
     for key in ("mask_status", "channel_status", "select_status", "replace_status", "tint_status", "relight_status"):
         assert main_run[key] == ["success", ""], key
 
@@ -51,6 +52,21 @@ def test_mask_channel_and_selection_equal_core_matte(main_run, folder, core_matt
     diff = np.abs(got - core_matte)
     assert diff.max() <= 2 and diff.mean() <= 0.25, (diff.max(), diff.mean())
     assert 0.2 < got.mean() / 255 < 0.9  # a real sky, not an empty or full matte
+
+
+def test_saved_sky_mask_is_what_skyseg_mask_writes(main_run, folder):
+    import subprocess
+
+    assert main_run["save_mask_status"] == ["success", ""]
+    status, message = main_run["save_mask_jpg"]
+    assert status == "execution-error" and "choose a name ending in .png" in message
+    subprocess.run([sys.executable, "-m", "skyseg_core", "mask", str(folder / "photo.png"), "--method", harness.METHOD,
+                    "-o", str(folder / "cli_mask.png"), "--overwrite", "--quiet"], check=True)
+    from PIL import Image
+
+    with Image.open(folder / "gimp_saved_mask.png") as saved, Image.open(folder / "cli_mask.png") as cli:
+        assert saved.mode == cli.mode == "L"  # 8-bit grey, values as computed (no gamma, no 16 bits)
+        assert np.array_equal(np.asarray(saved), np.asarray(cli))
 
 
 def test_layer_stack_xcf_and_png(main_run, folder):
@@ -151,3 +167,19 @@ def test_opens_ora_from_skyseg_replace(folder):
     assert [layer["name"] for layer in result["ora_stack"]] == [layer.name for layer in reversed(list(layers))]
     assert [layer["visible"] for layer in result["ora_stack"]] == [layer.visible for layer in reversed(list(layers))]
     assert not result["ora_stack"][0]["visible"]  # the matte, on top, hidden
+
+
+@pytest.mark.skipif(not os.environ.get("SKYSEG_HOST_BENCH"), reason="a benchmark: set SKYSEG_HOST_BENCH=1")
+def test_bench_12_mp(folder):
+    """Create Sky Mask and Replace Sky on a 12 MP photo in a real GIMP batch, each twice."""
+    import cv2
+
+    from skyseg_core.io import save_image
+
+    photo = load_image(folder / "photo.png")
+    save_image(folder / "photo12.png", cv2.resize(photo, (4000, 3000), interpolation=cv2.INTER_CUBIC), overwrite=True)
+    method = os.environ.get("SKYSEG_HOST_BENCH_METHOD", "auto")
+    result = harness.run_gimp(folder, "bench", {"SKYSEG_E2E_BENCH_METHOD": method})
+    assert result["size"] == [4000, 3000] and all(s == ["success", ""] for s in result["statuses"]), result
+    print(f"GIMP 12 MP ({method}):", result["seconds"])
+    (folder.parent / "bench_12mp.json").write_text(__import__("json").dumps(result["seconds"]))

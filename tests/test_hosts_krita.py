@@ -64,6 +64,10 @@ def _check_main(result, folder, core, mask_type, prefix):
     png = load_image(folder / f"{prefix}.png").astype(np.int16)
     assert np.abs(png - replaced.astype(np.int16)).max() <= 2
     assert result["tint_ok"] and result["relight_ok"], result["effects_error"]
+    assert result["save_mask_ok"], result["save_mask_error"]  # the worker's PNG: what `skyseg mask` writes
+    saved = load_image(folder / f"{prefix}_saved_mask.png")
+    saved = saved[..., 0] if saved.ndim == 3 else saved
+    assert np.abs(saved.astype(np.float64) - matte).max() <= 1  # within 1/255 of the core's matte
     names = result["names_after_effects"]  # the photo stays at the bottom, each result a new layer
     assert names[0] == "photo" and sorted(names[1:]) == ["Relit", "Sky replaced", "Sky tinted"]
     return expected

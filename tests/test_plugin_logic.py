@@ -92,7 +92,8 @@ def test_plugin_registers_extension_and_docker(krita_plugin):
     assert app.extensions == [package.extension]
     assert [f.name for f in app.docker_factories] == ["skyseg_docker"]
     names = [a[0] for a in importlib.import_module("skyseg_krita.extension").ACTIONS]
-    assert names == ["skyseg_create_mask", "skyseg_select_sky", "skyseg_replace_sky", "skyseg_tint_sky", "skyseg_relight"]
+    assert names == ["skyseg_create_mask", "skyseg_select_sky", "skyseg_replace_sky", "skyseg_tint_sky", "skyseg_relight",
+                     "skyseg_save_mask"]
 
 
 def test_create_mask_adds_transparency_mask_equal_to_core_matte(krita_plugin, landscape_rgb, tmp_path, monkeypatch):
@@ -110,6 +111,19 @@ def test_create_mask_adds_transparency_mask_equal_to_core_matte(krita_plugin, la
     assert photo.pixelData(0, 0, 80, 60) == before  # the user's paint layer is untouched
     assert ext.run("select_sky")
     assert doc.selection().pixelData(0, 0, 80, 60) == got.tobytes()
+
+
+def test_save_mask_writes_what_skyseg_mask_writes(krita_plugin, landscape_rgb, tmp_path, monkeypatch):
+    krita, package = krita_plugin
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    make_doc(krita, landscape_rgb)
+    ext = package.extension
+    ext.settings.method = "color"
+    assert ext.run("save_mask", str(tmp_path / "sky.png")), ext.last_error
+    assert not ext.run("save_mask", str(tmp_path / "sky.jpg")) and "ending in .png" in ext.last_error
+    save_image(tmp_path / "in.png", landscape_rgb)
+    assert cli_main(["mask", str(tmp_path / "in.png"), "--method", "color", "-o", str(tmp_path / "cli.png"), "--quiet"]) == 0
+    assert np.array_equal(load_image(tmp_path / "sky.png"), load_image(tmp_path / "cli.png"))
 
 
 def test_krita_5_1_without_a_view_gets_a_local_selection_mask(krita_plugin, landscape_rgb, tmp_path, monkeypatch):

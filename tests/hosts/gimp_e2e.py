@@ -98,6 +98,14 @@ def argument(pspec, config):
 
 
 def main():
+    if SCENARIO == "bench":  # a 12 MP photo: each call twice (the first starts the shared worker)
+        image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("photo12.png")))
+        layer = image.get_layers()[0]
+        method = os.environ.get("SKYSEG_E2E_BENCH_METHOD", METHOD)
+        for name in ("create-mask", "create-mask", "replace-sky", "replace-sky"):
+            result.setdefault("statuses", []).append(call("plug-in-skyseg-" + name, image, [layer], method=method))
+        result["size"] = [image.get_width(), image.get_height()]
+        return
     if SCENARIO == "nosky":  # a photo without sky: each effect is one readable error, nothing added
         image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("no_sky.png")))
         layer = image.get_layers()[0]
@@ -114,7 +122,7 @@ def main():
     image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("photo.png")))
     layer = image.get_layers()[0]
     layer.set_name("photo")
-    names = ("create-mask", "select-sky", "replace-sky", "tint-sky", "relight")
+    names = ("create-mask", "select-sky", "replace-sky", "tint-sky", "relight", "save-mask")
     result["registered"] = [n for n in names if Gimp.get_pdb().procedure_exists("plug-in-skyseg-" + n)]
     if SCENARIO == "main":
         result["arguments"] = {}
@@ -145,6 +153,11 @@ def main():
     sky = next((c for c in channels if c.get_name() == "Sky"), None)
     if sky is not None:
         write_pgm("gimp_channel.pgm", sky)
+    # 2b. Save Sky Mask: the worker writes the PNG itself (what `skyseg mask` writes).
+    result["save_mask_status"] = call("plug-in-skyseg-save-mask", image, [layer], method=METHOD,
+                                      file=Gio.File.new_for_path(path("gimp_saved_mask.png")))
+    result["save_mask_jpg"] = call("plug-in-skyseg-save-mask", image, [layer], method=METHOD,
+                                   file=Gio.File.new_for_path(path("gimp_saved_mask.jpg")))
     # 3. Select > Sky.
     result["select_status"] = call("plug-in-skyseg-select-sky", image, [layer], method=METHOD)
     result["selection_empty"] = Gimp.Selection.is_empty(image)

@@ -84,6 +84,8 @@ def scenario(doc, run, result):
     if selection is not None:
         write_grey("krita_selection.pgm", selection.pixelData(0, 0, width, height), width, height)
     doc.setSelection(None) if hasattr(doc, "setSelection") else None
+    result["save_mask_ok"] = extension().run("save_mask", path(result["prefix"] + "_saved_mask.png"))
+    result["save_mask_error"] = extension().last_error
     extension().settings.set("replace", "sky", os.environ.get("SKYSEG_E2E_SKY", "golden_hour"))
     result["replace_ok"] = run("replace_sky")
     result["replace_error"] = extension().last_error

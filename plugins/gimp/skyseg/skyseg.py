@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """skyseg for GIMP 3: sky masks, sky selection, sky replacement, tint and relighting.
 
-Menus: Filters > Sky > Create Sky Mask... / Replace Sky... / Tint Sky... / Relight...,
+Menus: Filters > Sky > Create Sky Mask... / Replace Sky... / Tint Sky... / Relight... / Save Sky Mask...,
 and Select > Sky (no dialog: it uses the last method chosen). The heavy work runs in a ``skyseg worker`` process started from the skyseg
 environment recorded by ``skyseg install-plugin gimp`` (``skyseg_worker.json`` beside this file),
 shared by the plug-in's calls on a per-user Unix socket (it exits after 10 idle minutes);
@@ -45,6 +45,7 @@ PROC_SELECT = "plug-in-skyseg-select-sky"
 PROC_REPLACE = "plug-in-skyseg-replace-sky"
 PROC_TINT = "plug-in-skyseg-tint-sky"
 PROC_RELIGHT = "plug-in-skyseg-relight"
+PROC_SAVE_MASK = "plug-in-skyseg-save-mask"
 RW = GObject.ParamFlags.READWRITE
 
 
@@ -321,6 +322,21 @@ def create_mask(image, layer, config, tmp):
     _write_grey(mask, data, 0, 0, width, height)
 
 
+def save_mask(image, layer, config, tmp):
+    """The matte written by the worker itself: 8-bit grey PNG, 255 = sky, the values `skyseg
+    mask` writes (an exported layer mask is converted by GIMP: a linear mask becomes a
+    gamma-encoded 16-bit PNG, 128 turning into about 188)."""
+    target = config.get_property("file")
+    path = target.get_path() if target is not None else None
+    if not path:
+        raise skyseg_client.WorkerError("choose the file to save the sky mask to")
+    if not path.lower().endswith(".png"):
+        raise skyseg_client.WorkerError(f"the sky mask is saved as PNG: choose a name ending in .png, not {path}")
+    source = os.path.join(tmp, "layer.tif")
+    _export_drawable(layer, source)
+    _run_worker("mask", source, path, _mask_params(config), "Saving the sky mask", _aliases(layer, source))
+
+
 def select_sky(image, layer, config, tmp):
     data = _matte_for_layer(image, layer, _mask_params(config), tmp)
     channel = Gimp.Channel.new(image, "skyseg selection", image.get_width(), image.get_height(), 50.0,
@@ -360,6 +376,7 @@ PROCEDURES = {
                    "replace"),
     PROC_TINT: ("_Tint Sky...", "<Image>/Filters/Sky", "Tint Sky", _effect("tint", "Sky tinted"), "tint"),
     PROC_RELIGHT: ("Re_light...", "<Image>/Filters/Sky", "Relight", _effect("relight", "Relit"), "relight"),
+    PROC_SAVE_MASK: ("Sa_ve Sky Mask...", "<Image>/Filters/Sky", "Save Sky Mask", save_mask, None),
 }
 
 
@@ -397,6 +414,10 @@ class SkysegPlugIn(Gimp.PlugIn):
             return procedure  # no schema: no arguments; running it says how to install skyseg
         for control in controls:
             _add_argument(procedure, control)
+        if name == PROC_SAVE_MASK:
+            procedure.add_file_argument("file", "_File", "The PNG to write the sky mask to (the layer's size, "
+                                        "255 = sky: what `skyseg mask` writes)", Gimp.FileChooserAction.SAVE,
+                                        True, None, RW)
         if name == PROC_MASK:
             procedure.add_boolean_argument("as-channel", "As _channel",
                                            "Add the matte as a channel named \"Sky\" instead of a layer mask",

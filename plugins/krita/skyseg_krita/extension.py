@@ -73,6 +73,7 @@ ACTIONS = (
     ("skyseg_replace_sky", "skyseg: Replace sky", "replace_sky"),
     ("skyseg_tint_sky", "skyseg: Tint sky", "tint_sky"),
     ("skyseg_relight", "skyseg: Relight", "relight"),
+    ("skyseg_save_mask", "skyseg: Save sky mask...", "save_mask"),
 )
 
 _instance = None
@@ -136,11 +137,17 @@ class SkysegExtension(Extension):
 
     # -- actions -------------------------------------------------------------------------------
 
-    def run(self, method):
-        """Run one action; errors become one message, never an exception in Krita."""
+    def run(self, method, path=None):
+        """Run one action; errors become one message, never an exception in Krita. ``path``:
+        where "save_mask" writes (asked for in a file dialog when not given)."""
         self.last_error = None
         try:
-            if method == "select_sky":
+            if method == "save_mask":
+                path = path or self._ask_mask_path()
+                if not path:
+                    return True  # cancelled
+                result = self.actions.save_mask(self.settings, path)
+            elif method == "select_sky":
                 result = self.actions.create_mask(self.settings, as_selection=True)
             else:
                 result = getattr(self.actions, method)(self.settings)
@@ -154,10 +161,19 @@ class SkysegExtension(Extension):
             self.host.notify(self.last_error, error=True)
         return self.last_error is None
 
+    def _ask_mask_path(self):
+        window = Krita.instance().activeWindow()
+        parent = window.qwindow() if window is not None else None
+        path, _ = QFileDialog.getSaveFileName(parent, "Save sky mask", "", "PNG (*.png)")
+        if path and not path.lower().endswith(".png"):
+            path += ".png"
+        return path
+
 
 SECTIONS = (
     # title, effect whose controls it shows (None: the method), buttons (text, action), open at start
-    ("Find the sky", None, (("Create sky mask", "create_mask"), ("Select sky", "select_sky")), True),
+    ("Find the sky", None, (("Create sky mask", "create_mask"), ("Select sky", "select_sky"),
+                            ("Save mask...", "save_mask")), True),
     ("Replace sky", "replace", (("Replace sky", "replace_sky"),), True),
     ("Tint sky", "tint", (("Tint sky", "tint_sky"),), False),
     ("Relight", "relight", (("Relight", "relight"),), False),

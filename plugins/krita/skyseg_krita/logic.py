@@ -170,6 +170,23 @@ class SkysegActions:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def save_mask(self, settings, path):
+        """Write the active layer's matte to ``path`` (8-bit grey PNG, 255 = sky, over the whole
+        canvas): the worker writes it, so it holds what `skyseg mask` writes."""
+        if not path:
+            raise PluginError("choose the file to save the sky mask to")
+        if not str(path).lower().endswith(".png"):
+            raise PluginError(f"the sky mask is saved as PNG: choose a name ending in .png, not {path}")
+        doc, node = self.host.active_layer()
+        tmp = tempfile.mkdtemp(prefix="skyseg-krita-")
+        try:
+            source = os.path.join(tmp, "layer.png")
+            self.host.export_layer(doc, node, source)
+            self._request("mask", source, str(path), settings.mask_params(), node.name())
+            return str(path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def _effect(self, op, settings):
         params = settings.params(op)
         doc, node = self.host.active_layer()
