@@ -35,7 +35,9 @@ host_ready() {
         && command -v xvfb-run >/dev/null && command -v xauth >/dev/null \
         && command -v debootstrap >/dev/null && /usr/bin/python3 -c "import PyQt5" 2>/dev/null
 }
-chroot_ready() { [ "$(cat "$CHROOT/.skyseg-ready" 2>/dev/null)" = "$STAMP" ]; }
+chroot_ready() {
+    [ "$(cat "$CHROOT/.skyseg-ready" 2>/dev/null)" = "$STAMP" ] && [ -x "$CHROOT/opt/skyseg-venv/bin/skyseg" ]
+}
 
 if [ "${1:-}" = "--check" ]; then
     host_ready && chroot_ready && exit 0
@@ -97,5 +99,20 @@ if ! chroot_ready; then
     echo /skyseg >"$CHROOT$site/skyseg-repo.pth"
     inchroot apt-get clean
     echo "$STAMP" >"$CHROOT/.skyseg-ready"
+fi
+# The `skyseg` command in the chroot's venv, as `pip install` makes it (the code is the .pth's), so
+# a user there runs `. /opt/skyseg-venv/bin/activate; skyseg install-plugin gimp` as the README says.
+if [ ! -x "$CHROOT/opt/skyseg-venv/bin/skyseg" ]; then
+    log "adding the skyseg command to the chroot's venv"
+    cat >"$CHROOT/opt/skyseg-venv/bin/skyseg" <<'SCRIPT'
+#!/opt/skyseg-venv/bin/python
+import sys
+
+from skyseg_core.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
+SCRIPT
+    chmod 755 "$CHROOT/opt/skyseg-venv/bin/skyseg"
 fi
 log "ready in $(( $(date +%s) - start ))s (krita: $(command -v krita); gimp chroot: $CHROOT)"

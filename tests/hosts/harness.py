@@ -93,9 +93,12 @@ def run_gimp(folder: Path, scenario: str, env: dict | None = None, timeout: floa
     home.mkdir()
     chroot_home = f"/e2e/{home.name}"
     in_chroot = [str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e"]
-    install = subprocess.run([*in_chroot, "env", f"HOME={chroot_home}", "/opt/skyseg-venv/bin/python", "-m",
-                              "skyseg_core", "install-plugin", "gimp"], capture_output=True, text=True)
-    assert install.returncode == 0, install.stderr
+    # as the README says: activate the environment, then `skyseg install-plugin gimp`
+    install = subprocess.run([*in_chroot, "env", f"HOME={chroot_home}", "sh", "-c",
+                              ". /opt/skyseg-venv/bin/activate && skyseg install-plugin gimp"],
+                             capture_output=True, text=True)
+    assert install.returncode == 0, install.stdout + install.stderr
+    assert "the worker runs with /opt/skyseg-venv/bin/python -m skyseg_core worker" in install.stdout
     assert (home / ".config" / "GIMP" / "3.0" / "plug-ins" / "skyseg" / "skyseg.py").is_file()
     # the shared worker the plug-in starts outlives GIMP: idle for 30 s, it goes
     variables = {"HOME": chroot_home, "SKYSEG_E2E_DIR": "/e2e", "SKYSEG_E2E_SCENARIO": scenario,
