@@ -4,8 +4,10 @@
 #   Krita 5 from Debian 12 on this machine:  apt-get install krita python3-pyqt5 xvfb xauth
 #   GIMP 3.0 from Debian 13 in a chroot:    debootstrap --variant=minbase trixie $CACHE/trixie
 #                                           + apt-get install gimp (gimp-console-3.0)
-#                                           + a Python venv with skyseg's base dependencies,
-#                                             so the plug-in starts the worker inside the chroot.
+#                                           + a Python venv with skyseg's base dependencies and
+#                                             the skyseg command, so the plug-in starts the worker
+#                                             inside the chroot
+#                                           + apt-get install krita (5.2) for the newer Krita API.
 #
 # Idempotent and cached: every step leaves a stamp file and is skipped when its stamp exists.
 # The chroot lives outside the repository, in $SKYSEG_HOSTS_CACHE (default /var/cache/skyseg-hosts
@@ -35,18 +37,17 @@ host_ready() {
         && command -v xvfb-run >/dev/null && command -v xauth >/dev/null \
         && command -v debootstrap >/dev/null && /usr/bin/python3 -c "import PyQt5" 2>/dev/null
 }
-chroot_ready() {
-    [ "$(cat "$CHROOT/.skyseg-ready" 2>/dev/null)" = "$STAMP" ] && [ -x "$CHROOT/opt/skyseg-venv/bin/skyseg" ]
-}
+chroot_ready() { [ "$(cat "$CHROOT/.skyseg-ready" 2>/dev/null)" = "$STAMP" ]; }
+extras_ready() { [ -x "$CHROOT/opt/skyseg-venv/bin/skyseg" ] && [ -x "$CHROOT/usr/bin/kritarunner" ]; }
 
 if [ "${1:-}" = "--check" ]; then
-    host_ready && chroot_ready && exit 0
+    host_ready && chroot_ready && extras_ready && exit 0
     exit 1
 fi
 
 start=$(date +%s)
 if [ "$(id -u)" != 0 ]; then
-    host_ready && chroot_ready && exit 0
+    host_ready && chroot_ready && extras_ready && exit 0
     log "needs root to install packages and build the chroot (run it as root once)"; exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -57,6 +58,17 @@ if ! host_ready; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends krita python3-pyqt5 xvfb xauth debootstrap >/dev/null
 fi
+
+# Mounts live in a private mount namespace: they vanish when the command exits.
+inchroot() {
+    unshare --mount --propagation private sh -c '
+        c=$1; shift
+        mount -t proc proc "$c/proc"; mount --rbind /dev "$c/dev"; mount --rbind /sys "$c/sys"
+        exec chroot "$c" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+            ${http_proxy:+http_proxy=$http_proxy} ${https_proxy:+https_proxy=$https_proxy} \
+            ${no_proxy:+no_proxy=$no_proxy} "$@"
+    ' inchroot "$CHROOT" "$@"
+}
 
 # 2. The Debian 13 chroot with GIMP 3.
 if ! chroot_ready; then
@@ -74,16 +86,6 @@ if ! chroot_ready; then
         mkdir -p "$CHROOT/usr/local/share/ca-certificates"
         cp /usr/local/share/ca-certificates/*.crt "$CHROOT/usr/local/share/ca-certificates/"
     fi
-    # Mounts live in a private mount namespace: they vanish when the command exits.
-    inchroot() {
-        unshare --mount --propagation private sh -c '
-            c=$1; shift
-            mount -t proc proc "$c/proc"; mount --rbind /dev "$c/dev"; mount --rbind /sys "$c/sys"
-            exec chroot "$c" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-                ${http_proxy:+http_proxy=$http_proxy} ${https_proxy:+https_proxy=$https_proxy} \
-                ${no_proxy:+no_proxy=$no_proxy} "$@"
-        ' inchroot "$CHROOT" "$@"
-    }
     log "installing gimp 3 in the chroot"
     inchroot apt-get update -qq
     inchroot env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
@@ -114,5 +116,14 @@ if __name__ == "__main__":
     sys.exit(main())
 SCRIPT
     chmod 755 "$CHROOT/opt/skyseg-venv/bin/skyseg"
+fi
+# 3. Krita 5.2 from Debian 13 in the same chroot: the newer scripting API (createTransparencyMask),
+#    tested beside this machine's Krita 5.1.
+if [ ! -x "$CHROOT/usr/bin/kritarunner" ]; then
+    log "installing krita 5.2 in the chroot"
+    inchroot apt-get update -qq
+    inchroot env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        krita python3-pyqt5 xvfb xauth >/dev/null
+    inchroot apt-get clean
 fi
 log "ready in $(( $(date +%s) - start ))s (krita: $(command -v krita); gimp chroot: $CHROOT)"

@@ -48,7 +48,7 @@ def gui(folder):
     return harness.run_krita_gui(folder)
 
 
-def _check_main(result, folder, core, mask_type, prefix):
+def _check_main(result, folder, core, mask_type, prefix, tag=""):
     matte, replaced = core
     assert result["mask_ok"] and result["select_ok"] and result["replace_ok"], result
     assert result["paint_layer_unchanged"]
@@ -57,7 +57,7 @@ def _check_main(result, folder, core, mask_type, prefix):
                 {"name": "Sky replaced", "type": "paintlayer", "children": []}]
     assert result["stack"] == expected
     for name in ("krita_mask", "krita_selection"):
-        got = harness.read_pgm(folder / f"{name}.pgm").astype(np.float64)
+        got = harness.read_pgm(folder / f"{name}{tag}.pgm").astype(np.float64)
         diff = np.abs(got - matte)
         assert diff.max() <= 2 and diff.mean() <= 0.25, (name, diff.max(), diff.mean())
     assert result["saved_kra"] and result["saved_png"] and (folder / f"{prefix}.kra").stat().st_size > 0
@@ -77,6 +77,27 @@ def test_kritarunner_mask_selection_replace(runner, folder, core):
     # Krita 5.1 without a window cannot fill a transparency mask from a script: a local selection mask
     expected = _check_main(runner, folder, core, "selectionmask", "krita_result")
     assert runner["reopened_stack"] == expected  # the saved .kra reopens with the same stack
+
+
+@pytest.fixture(scope="module")
+def runner52(folder):
+    assert harness.krita_in_chroot(), "no Krita in the GIMP chroot: run scripts/setup_hosts.sh as root"
+    return harness.run_kritarunner_chroot(folder, "main")
+
+
+def test_kritarunner_of_krita_5_2_makes_a_transparency_mask(runner52, folder, core):
+    """Debian 13's Krita (5.2) has createTransparencyMask: headless runs get the mask the README
+    promises, not 5.1's selection mask."""
+    assert runner52["krita_version"].startswith("5.2"), runner52["krita_version"]
+    expected = _check_main(runner52, folder, core, "transparencymask", "krita_result_52", tag="_52")
+    assert runner52["reopened_stack"] == expected
+
+
+def test_krita_5_2_photo_without_sky_is_one_readable_error(folder):
+    result = harness.run_kritarunner_chroot(folder, "nosky")
+    for action in ("replace_sky", "tint_sky"):
+        ok, message = result[action]
+        assert not ok and message.startswith("no sky found in layer ") and "\n" not in message, message
 
 
 def test_gui_menu_actions(gui, folder, core):

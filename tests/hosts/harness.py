@@ -162,6 +162,37 @@ def run_kritarunner(folder: Path, scenario: str, timeout: float = 600) -> dict:
     return load_result(folder, f"{scenario}.json", log)
 
 
+def run_kritarunner_chroot(folder: Path, scenario: str, timeout: float = 600) -> dict:
+    """kritarunner of the Debian 13 chroot's Krita (5.2: it has createTransparencyMask), offscreen,
+    with the plug-in installed by the chroot's own `skyseg install-plugin krita` (as for GIMP)."""
+    name = f"krita52-home-{scenario}"
+    home = folder / name
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir()
+    chroot_home = f"/e2e/{name}"
+    in_chroot = [str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e"]
+    install = subprocess.run([*in_chroot, "env", f"HOME={chroot_home}", "sh", "-c",
+                              ". /opt/skyseg-venv/bin/activate && skyseg install-plugin krita --dest "
+                              f"{chroot_home}/.local/share/krita/pykrita"], capture_output=True, text=True)
+    assert install.returncode == 0, install.stdout + install.stderr
+    pykrita = home / ".local" / "share" / "krita" / "pykrita"
+    shutil.copy(HERE / "krita_e2e.py", pykrita / "skyseg_e2e.py")
+    variables = {"HOME": chroot_home, "SKYSEG_E2E_DIR": "/e2e", "SKYSEG_E2E_SCENARIO": scenario,
+                 "SKYSEG_E2E_METHOD": METHOD, "SKYSEG_E2E_SKY": SKY, "SKYSEG_E2E_TAG": "_52",
+                 "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": f"{chroot_home}/.local/share/krita/pykrita"}
+    cmd = [*in_chroot, "env", *[f"{k}={v}" for k, v in variables.items()], "kritarunner", "-s", "skyseg_e2e",
+           "-f", "main"]
+    log = folder / f"krita52-{scenario}.log"
+    _run(cmd, dict(os.environ), timeout, log, f"kritarunner 5.2 {scenario}")
+    return load_result(folder, f"{scenario}_52.json", log)
+
+
+def krita_in_chroot() -> bool:
+    """Whether the chroot has its Krita (scripts/setup_hosts.sh installs it)."""
+    return subprocess.run([str(ROOT / "scripts" / "in_chroot.sh"), "sh", "-c", "command -v kritarunner"],
+                          capture_output=True).returncode == 0
+
+
 def run_krita_gui(folder: Path, timeout: float = 600) -> dict:
     """The Krita GUI under Xvfb; a driver plug-in triggers the registered skyseg menu actions."""
     from skyseg_core.cli.install_plugin import enable_in_kritarc

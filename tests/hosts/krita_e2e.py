@@ -20,6 +20,7 @@ from krita import InfoObject, Krita
 
 DIR = os.environ.get("SKYSEG_E2E_DIR", "")
 SCENARIO = os.environ.get("SKYSEG_E2E_SCENARIO", "main")
+TAG = os.environ.get("SKYSEG_E2E_TAG", "")  # "_52": the trixie chroot's Krita 5.2 (its own file names)
 
 
 def path(name):
@@ -77,12 +78,12 @@ def scenario(doc, run, result):
     layer = next(n for n in doc.rootNode().childNodes() if n.type() == "paintlayer")
     masks = [n for n in layer.childNodes() if n.name() == "Sky"]
     if masks:
-        write_grey("krita_mask.pgm", masks[0].pixelData(0, 0, width, height), width, height)
+        write_grey(f"krita_mask{TAG}.pgm", masks[0].pixelData(0, 0, width, height), width, height)
     result["select_ok"] = run("select_sky")
     doc.waitForDone()
     selection = doc.selection()
     if selection is not None:
-        write_grey("krita_selection.pgm", selection.pixelData(0, 0, width, height), width, height)
+        write_grey(f"krita_selection{TAG}.pgm", selection.pixelData(0, 0, width, height), width, height)
     doc.setSelection(None) if hasattr(doc, "setSelection") else None
     result["save_mask_ok"] = extension().run("save_mask", path(result["prefix"] + "_saved_mask.png"))
     result["save_mask_error"] = extension().last_error
@@ -113,7 +114,8 @@ def write(result):
 
 def main(*args):
     """kritarunner entry point (it passes the remaining command-line arguments)."""
-    result = {"scenario": SCENARIO, "way": "kritarunner", "prefix": "krita_result", "suffix": ""}
+    result = {"scenario": SCENARIO, "way": "kritarunner", "prefix": "krita_result" + TAG, "suffix": TAG,
+              "krita_version": Krita.instance().version()}
     import faulthandler
 
     fault = open(path("krita_faulthandler.txt"), "w")  # noqa: SIM115 - must outlive a crash
@@ -131,7 +133,7 @@ def main(*args):
         result.pop("_original", None)
         result["reopened_stack"] = None
         if SCENARIO == "main" and result.get("saved_kra"):
-            again = app.openDocument(path("krita_result.kra"))
+            again = app.openDocument(path(result["prefix"] + ".kra"))
             result["reopened_stack"] = stack(again.rootNode())
             again.close()
         doc.close()
