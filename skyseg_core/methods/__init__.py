@@ -20,7 +20,9 @@ AUTO_PREFERENCE = ("deeplab", "blend", "classifier", "unet", "color")
 
 Measured on the validation split (micro IoU, refined; ``skyseg eval --data ../shared/data/skyseg
 --method NAME``): ``deeplab`` 0.898 (TF DeepLab's ADE20K network fine-tuned here; see
-``assets/models/sky_deeplab.md``), ``blend`` 0.874, ``classifier`` 0.869, ``unet`` 0.776."""
+``assets/models/sky_deeplab.md``), ``blend`` 0.876, ``classifier`` 0.886, ``unet`` 0.776.
+Since the classifier of issue 17 (chosen by its leave-one-dataset-out figure) ``classifier``
+scores above ``blend`` on the validation split, which would put it before ``blend`` here."""
 
 _REGISTRY: dict[str, type[SkyMethod]] = {}
 _instances: dict[str, SkyMethod] = {}

@@ -20,17 +20,19 @@ features are mapped back, so they look like the ordinary photos the model learne
 
 Failure modes
 -------------
-From the worst overlays of ``scripts/lodo_classical.py --overlays`` (each model scored on the
-dataset it was not trained on):
+From the ten worst overlays of ``scripts/lodo_classical.py --overlays`` (each fold's model on
+the dataset it was not trained on):
 
-- Indoor rooms: smooth bright ceilings, white walls and windows at the top of the frame can
-  still score as sky (ADE20K's sky-free indoor photos are most of its worst cases).
-- Skies of a kind no training set shows (night, dusk, deep haze) score as ground.
-- Thin structures (wires, antennas, bare branches) vanish at the working size; refinement
-  brings only part of them back, and a canopy with sky between its leaves is judged leaf by
-  leaf (Stanford's labels call the whole canopy non-sky).
-- The connectivity clean-up removes a true patch of sky that is small and cut off from the
-  main sky (a window of sky under a bridge) unless the model is confident about it.
+- A smooth top of the frame that is not sky reads as sky: an out-of-focus field behind an
+  animal, white ceilings and upper walls of indoor rooms (ADE20K's sky-free photos).
+- Clouds the training data did not show in that light are missed while the blue around them is
+  kept: bright white and grey clouds of upward fisheye skies, a dull grey dashcam sky.
+- Thin structures (wires, masts, bare branches) vanish at the working size; refinement brings
+  only part of them back, and a canopy with sky between its leaves is judged leaf by leaf
+  (Stanford's labels call the whole canopy non-sky).
+- The connectivity clean-up drops a true patch of sky that is small, cut off from the main sky
+  and not confident (sky seen under a bridge or through a window).
+- Night skies and dense haze: too few such frames in any training set.
 """
 
 from __future__ import annotations
