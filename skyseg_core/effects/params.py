@@ -68,9 +68,21 @@ def controls(cls_or_params) -> dict[str, tuple[dataclasses.Field, Control]]:
 # -- validation --------------------------------------------------------------------------------
 
 
+QUOTE_CHARS = 80
+"""Longest prefix of a bad value an error message quotes (a request may carry megabytes)."""
+
+
+def _quoted(value: Any) -> str:
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = type(value).__name__
+    return text if len(text) <= QUOTE_CHARS else f"{text[:QUOTE_CHARS]}... ({len(text):,} characters)"
+
+
 def _fail(name: str, ctl: Control, value: Any, what: str | None = None) -> InputError:
     expected = what or f"in {ctl.describe_range()}"
-    return InputError(f"{name} must be {expected}, got {value!r}")
+    return InputError(f"{name} must be {expected}, got {_quoted(value)}")
 
 
 def _number(name: str, ctl: Control, value: Any) -> float:
@@ -96,7 +108,7 @@ def parse_stops_text(text: str) -> tuple[tuple[float, str], ...]:
             pos, colour = item.split(":")
             stops.append((float(pos), colour.strip()))
         except ValueError:
-            raise InputError(f"stops look like 0:#ff8040,1:#203060, got {text!r}") from None
+            raise InputError(f"stops look like 0:#ff8040,1:#203060, got {_quoted(text)}") from None
     return tuple(stops)
 
 
@@ -171,7 +183,7 @@ class _Validated:
         """A copy with ``changes`` (validated); unknown names raise :class:`InputError`."""
         unknown = sorted(set(changes) - set(controls(self)))
         if unknown:
-            raise InputError(f"unknown {self.effect} parameter {unknown[0]!r}; valid: {', '.join(controls(self))}")
+            raise InputError(f"unknown {self.effect} parameter {_quoted(unknown[0])}; valid: {', '.join(controls(self))}")
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -265,19 +277,19 @@ puts the new sky in and leaves every other pixel as it was)."""
 def replace_preset(name: str, **changes) -> ReplaceParams:
     """The :data:`REPLACE_PRESETS` look ``name``, with ``changes`` on top."""
     if name not in REPLACE_PRESETS:
-        raise InputError(f"unknown look {name!r}; choose one of: {', '.join(REPLACE_PRESETS)}")
+        raise InputError(f"unknown look {_quoted(name)}; choose one of: {', '.join(REPLACE_PRESETS)}")
     return ReplaceParams(**{**REPLACE_PRESETS[name], **changes})
 
 
 def effect_params(name: str, values: dict | None = None):
     """The parameters of effect ``name`` from a plain dict (e.g. decoded JSON)."""
     if name not in EFFECTS:
-        raise InputError(f"unknown effect {name!r}; choose one of: {', '.join(EFFECTS)}")
+        raise InputError(f"unknown effect {_quoted(name)}; choose one of: {', '.join(EFFECTS)}")
     cls = EFFECTS[name]
     values = dict(values or {})
     unknown = sorted(set(values) - set(controls(cls)))
     if unknown:
-        raise InputError(f"unknown {name} parameter {unknown[0]!r}; valid: {', '.join(controls(cls))}")
+        raise InputError(f"unknown {name} parameter {_quoted(unknown[0])}; valid: {', '.join(controls(cls))}")
     return cls(**{k: tuple(map(tuple, v)) if k == "stops" and isinstance(v, list) else
                   tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
