@@ -109,7 +109,7 @@ def test_gui_menu_actions(gui, folder, core):
     _check_main(gui, folder, core, "transparencymask", "krita_gui_result")
 
 
-def test_gui_docker_controls_are_the_declared_ones(gui):
+def test_gui_docker_controls_are_the_declared_ones(gui, folder):
     """The docker Krita built: every declared field, with its default, range and menu; it scrolls."""
     from test_recipe_sync import PLUGIN_EFFECTS, _expected_arguments
 
@@ -126,6 +126,9 @@ def test_gui_docker_controls_are_the_declared_ones(gui):
             else:
                 assert got[1] == (default or ""), (effect, key)
     assert gui["docker_scrolls"] == "QScrollArea" and gui["docker_min_height"] < 300
+    x, y, width, height = gui["docker_rect"]  # shown in the maximised window of a 1920 x 1080 screen
+    assert gui["screen"] == [1920, 1080] and x >= 0 and y >= 0 and x + width <= 1920 and y + height <= 1080, gui
+    assert (folder / "krita_window.png").stat().st_size > 0
 
 
 def test_photo_without_sky_is_one_readable_error(folder):

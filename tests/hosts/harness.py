@@ -208,5 +208,5 @@ def run_krita_gui(folder: Path, timeout: float = 600) -> dict:
     enable_in_kritarc(home / ".config" / "kritarc", "skyseg_e2e_gui")
     env.update(QT_QPA_PLATFORM="xcb", SKYSEG_E2E_SCENARIO="main")
     log = folder / "krita-gui.log"
-    _run(["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", "krita", "--nosplash"], env, timeout, log, "krita gui")
+    _run(["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", "krita", "--nosplash"], env, timeout, log, "krita gui")
     return load_result(folder, "main_gui.json", log)

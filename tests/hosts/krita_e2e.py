@@ -14,6 +14,7 @@ Scenarios: "main" (mask, selection, replace; the GUI also reads the docker's con
 
 import json
 import os
+import time
 import traceback
 
 from krita import InfoObject, Krita
@@ -145,6 +146,29 @@ def main(*args):
 
 # -- the GUI way: a pykrita plug-in that drives the real menu actions ------------------------------
 
+def screenshot(window, docker, result):
+    """The maximised window with the docker shown (on the Xvfb screen), and where the docker lies."""
+    from PyQt5.QtCore import QPoint
+    from PyQt5.QtWidgets import QApplication, QDockWidget
+
+    qwindow = window.qwindow()
+    qwindow.setGeometry(0, 0, 1920, 1080)  # Xvfb has no window manager to maximise it
+    for other in qwindow.findChildren(QDockWidget):  # the skyseg docker beside the layers, as a user sets it up
+        if other.windowTitle() in ("Advanced Color Selector", "Brush Presets", "Tool Options"):
+            other.close()
+    docker.setVisible(True)
+    docker.raise_()
+    for _ in range(40):
+        QApplication.processEvents()
+        time.sleep(0.05)
+    top_left = docker.mapToGlobal(QPoint(0, 0))
+    screen = QApplication.primaryScreen().geometry()
+    result["screen"] = [screen.width(), screen.height()]
+    result["docker_rect"] = [top_left.x(), top_left.y(), docker.width(), docker.height()]
+    qwindow.grab().save(path("krita_window.png"))
+    docker.grab().save(path("krita_docker.png"))
+
+
 def docker_controls(docker):
     """The docker's widgets as plain values: key -> [kind, value, low, high, choices]."""
     out = {}
@@ -201,6 +225,7 @@ def gui_run():
             result["docker_controls"] = docker_controls(dockers[0])
             result["docker_min_height"] = dockers[0].minimumSizeHint().height()
             result["docker_scrolls"] = type(dockers[0].widget()).__name__
+            screenshot(window, dockers[0], result)
 
         def trigger(method):
             ext = extension()

@@ -209,6 +209,8 @@ class Section(QWidget):
         self.body = QWidget()
         self.form = QFormLayout(self.body)
         self.form.setContentsMargins(8, 0, 0, 4)
+        wrap = getattr(QFormLayout, "WrapLongRows", None) or QFormLayout.RowWrapPolicy.WrapLongRows
+        self.form.setRowWrapPolicy(wrap)  # a long label goes above its control in a narrow docker
         layout.addWidget(self.header)
         layout.addWidget(self.body)
         self.header.toggled.connect(self.expand)
@@ -252,12 +254,13 @@ class SkysegDocker(DockWidget):
                     section.form.addRow(refresh)
                 else:
                     self._add_controls(section.form, effect, settings.controls[effect], settings)
-                row = QHBoxLayout()
-                for text, action in buttons:
-                    button = QPushButton(text)
-                    button.clicked.connect(lambda checked=False, m=action: self._run(m))
-                    row.addWidget(button)
-                section.form.addRow(row)
+                for start in range(0, len(buttons), 2):  # two buttons a row: the docker is narrow
+                    row = QHBoxLayout()
+                    for text, action in buttons[start:start + 2]:
+                        button = QPushButton(text)
+                        button.clicked.connect(lambda checked=False, m=action: self._run(m))
+                        row.addWidget(button)
+                    section.form.addRow(row)
                 layout.addWidget(section)
         layout.addStretch(1)
         scroll.setWidget(root)
