@@ -129,7 +129,7 @@ def test_registered_arguments_are_the_declared_ones(main_run):
                 a["default"] = default  # (checked by test_tint_with_colours_unset_is_the_declared_gradient)
             assert (a["kind"], a.get("default"), a.get("low"), a.get("high"), a.get("choices")) == \
                 (kind, default, low, high, choices), (proc, key)
-    labels = {a["name"]: a["label"] for a in main_run["arguments"]["tint-sky"]}
+    labels = {a["name"]: a["label"].replace("_", "", 1) for a in main_run["arguments"]["tint-sky"]}
     assert (labels["stops-0"], labels["stops-1"]) == ("Horizon colour", "Top colour")
 
 
@@ -183,3 +183,16 @@ def test_bench_12_mp(folder):
     assert result["size"] == [4000, 3000] and all(s == ["success", ""] for s in result["statuses"]), result
     print(f"GIMP 12 MP ({method}):", result["seconds"])
     (folder.parent / "bench_12mp.json").write_text(__import__("json").dumps(result["seconds"]))
+
+
+@pytest.mark.skipif(not os.environ.get("SKYSEG_HOST_SCREENSHOTS"), reason="writes docs/: set SKYSEG_HOST_SCREENSHOTS=1")
+def test_replace_dialog_screenshot(folder):
+    """docs/gimp_replace_dialog.png: GIMP's Replace Sky dialog (every control from the schema) on a
+    1920 x 1080 screen; the dialog's rows end well above the bottom of the screen."""
+    import cv2
+
+    shot = cv2.imread(str(harness.gimp_dialog_screenshot(folder)))
+    assert shot.shape[:2] == (1080, 1920)
+    dialog = shot[:800, :440]  # without a window manager the dialog sits at the top left
+    assert (shot[800:, :440] == 0).all()  # nothing below it: the whole dialog is on screen
+    cv2.imwrite(str(harness.ROOT / "docs" / "gimp_replace_dialog.png"), dialog, [cv2.IMWRITE_PNG_COMPRESSION, 9])

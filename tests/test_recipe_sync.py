@@ -214,7 +214,7 @@ def _gimp_arguments(procedure) -> dict:
             entry = ("file", None, None, None, None)
         else:
             raise AssertionError(f"unexpected GIMP argument {method}")
-        out[name.replace("-", "_")] = (*entry, label, help_text)
+        out[name.replace("-", "_")] = (*entry, label.replace("_", "", 1), help_text)  # without the mnemonic
     return out
 
 

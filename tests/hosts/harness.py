@@ -128,6 +128,25 @@ def gimp_core_replace(folder: Path, effect: str = "replace") -> np.ndarray:
     return load_image(folder / f"gimp_expected_{effect}.png")
 
 
+def gimp_dialog_screenshot(folder: Path, seconds: float = 70) -> Path:
+    """GIMP 3's window with the Replace Sky dialog open, on a 1920 x 1080 Xvfb screen in the
+    chroot (the plug-in installed by the chroot's skyseg); returns the screenshot."""
+    from skyseg_core.io import load_image, save_image
+
+    save_image(folder / "photo.png", load_image(PHOTO), overwrite=True)
+    for name in ("gimp_dialog.py", "grab_screen.py"):
+        shutil.copy(HERE / name, folder / name)
+    (folder / "shot.sh").write_text(
+        ". /opt/skyseg-venv/bin/activate && skyseg install-plugin gimp >/dev/null && deactivate\n"
+        "gimp-3.0 -n --no-splash --batch-interpreter=python-fu-eval "
+        "-b 'exec(open(\"/e2e/gimp_dialog.py\").read())' >/e2e/gimp_gui.log 2>&1 &\n"
+        f"python3 /e2e/grab_screen.py {seconds:g} /e2e/gimp_screen.png\nkill $!\n")
+    subprocess.run([str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e", "env", "HOME=/e2e/home",
+                    "xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", "sh", "/e2e/shot.sh"],
+                   check=True, capture_output=True, timeout=seconds + 120)
+    return folder / "gimp_screen.png"
+
+
 def read_ppm(path: Path) -> np.ndarray:
     magic, size, _maxval, data = path.read_bytes().split(b"\n", 3)
     width, height = map(int, size.split())

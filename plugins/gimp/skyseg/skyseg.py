@@ -197,14 +197,24 @@ def _arg_name(key):
     return key.replace("_", "-")
 
 
-def _label(control):
+def _label(control, used=None):
+    """The dialog label: the declared one, its unit, and a mnemonic (the first letter not yet taken
+    in this procedure, in ``used``)."""
     unit = control.get("unit")
-    return f"{control['label']} ({unit})" if unit else control["label"]
+    label = f"{control['label']} ({unit})" if unit else control["label"]
+    if used is None:
+        return label
+    for i, char in enumerate(label):
+        if char.isalpha() and char.lower() not in used:
+            used.add(char.lower())
+            return label[:i] + "_" + label[i:]
+    return label
 
 
-def _add_argument(procedure, control):
+def _add_argument(procedure, control, used=None):
     """One PDB argument for one control of the schema (see skyseg_client.effect_controls)."""
-    name, label, help_text, default = _arg_name(control["key"]), _label(control), control["help"], control["default"]
+    name, label, help_text, default = (_arg_name(control["key"]), _label(control, used), control["help"],
+                                       control["default"])
     kind = control["kind"]
     if kind == "float":
         procedure.add_double_argument(name, label, help_text, control["low"], control["high"], default, RW)
@@ -412,14 +422,15 @@ class SkysegPlugIn(Gimp.PlugIn):
             controls = procedure_controls(name)
         except skyseg_client.WorkerError:
             return procedure  # no schema: no arguments; running it says how to install skyseg
+        used = set("ohcl")  # the dialog's own buttons: OK, Help, Cancel, Load Saved Settings
         for control in controls:
-            _add_argument(procedure, control)
+            _add_argument(procedure, control, used)
         if name == PROC_SAVE_MASK:
-            procedure.add_file_argument("file", "_File", "The PNG to write the sky mask to (the layer's size, "
+            procedure.add_file_argument("file", _label({"label": "Mask file"}, used), "The PNG to write the sky mask to (the layer's size, "
                                         "255 = sky: what `skyseg mask` writes)", Gimp.FileChooserAction.SAVE,
                                         True, None, RW)
         if name == PROC_MASK:
-            procedure.add_boolean_argument("as-channel", "As _channel",
+            procedure.add_boolean_argument("as-channel", _label({"label": "As channel"}, used),
                                            "Add the matte as a channel named \"Sky\" instead of a layer mask",
                                            False, RW)
         return procedure
