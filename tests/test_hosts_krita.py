@@ -159,3 +159,21 @@ def test_opens_ora_from_skyseg_replace(folder):
     assert result["size"] == list(layers.size)
     assert [node["name"] for node in result["ora_stack"]] == [layer.name for layer in layers]
     assert all(node["type"] == "paintlayer" for node in result["ora_stack"])
+
+
+@pytest.mark.parametrize("krita", ["5.1", "5.2"])
+def test_16_bit_document_is_replaced_at_16_bits(folder, krita):
+    if krita == "5.2":
+        assert harness.krita_in_chroot()
+        result, tag = harness.run_kritarunner_chroot(folder, "deep"), "_52"
+    else:
+        result, tag = harness.run_kritarunner(folder, "deep"), ""
+    assert result["replace_ok"], result["replace_error"]
+    assert result["depth"] == "U16"
+    width, height = result["size"]
+    bgra = np.frombuffer((folder / f"krita_replace16{tag}.raw").read_bytes(), np.uint16).reshape(height, width, 4)
+    image = load_image(folder / "photo.png").astype(np.uint16) * 257
+    expected = effects.replace_sky(image, segment(image, method=harness.METHOD), load_sky(harness.SKY))
+    got = bgra[..., 2::-1]
+    assert expected.dtype == np.uint16 and np.abs(got.astype(np.int32) - expected.astype(np.int32)).max() <= 2 * 257
+    assert np.count_nonzero(got % 257) > got.size // 4  # 16-bit values, not 8-bit ones widened

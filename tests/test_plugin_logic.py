@@ -211,6 +211,23 @@ def test_export_writes_rgb_from_bgra(krita_plugin, tmp_path):
         host.read_grey(str(tmp_path / "g.png"), 7, 5)
 
 
+def test_16_bit_layer_goes_out_and_comes_back_at_16_bits(krita_plugin, tmp_path):
+    krita, _ = krita_plugin
+    host = importlib.import_module("skyseg_krita.host").KritaHost(krita.Krita.instance())
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 65536, (5, 7, 4), dtype=np.uint16)
+    rgba[..., 3] = 65535
+    bgra = rgba[..., [2, 1, 0, 3]].tobytes()
+    node = types.SimpleNamespace(type=lambda: "paintlayer", colorModel=lambda: "RGBA", colorDepth=lambda: "U16",
+                                 pixelData=lambda x, y, w, h: bgra, name=lambda: "deep")
+    doc = types.SimpleNamespace(width=lambda: 7, height=lambda: 5)
+    assert host.depth(node) == "U16" and host.export_layer(doc, node, str(tmp_path / "deep.png")) == (7, 5)
+    loaded = load_image(tmp_path / "deep.png")
+    assert loaded.dtype == np.uint16 and np.array_equal(loaded, rgba[..., :3])  # 16 bits reach the worker
+    save_image(tmp_path / "back.png", rgba)
+    assert host.read_bgra(str(tmp_path / "back.png"), 7, 5, "U16") == bgra  # and come back
+
+
 def test_worker_crash_and_timeout_give_errors_and_nothing_changes(krita_plugin, landscape_rgb, tmp_path, monkeypatch):
     krita, package = krita_plugin
     doc, photo = make_doc(krita, landscape_rgb)

@@ -53,6 +53,17 @@ def scenario(doc, run, result):
     if SCENARIO == "ora":
         result["ora_stack"] = stack(doc.rootNode())
         return
+    if SCENARIO == "deep":  # a 16-bit document: the replacement comes back as a 16-bit layer
+        doc.setColorSpace("RGBA", "U16", "sRGB-elle-V2-srgbtrc.icc")
+        doc.waitForDone()
+        extension().settings.set("replace", "sky", os.environ.get("SKYSEG_E2E_SKY", "golden_hour"))
+        result["replace_ok"], result["replace_error"] = run("replace_sky"), extension().last_error
+        layer = next((n for n in doc.rootNode().childNodes() if n.name() == "Sky replaced"), None)
+        if layer is not None:
+            result["depth"] = layer.colorDepth()
+            with open(path(f"krita_replace16{TAG}.raw"), "wb") as fh:
+                fh.write(bytes(layer.pixelData(0, 0, width, height)))
+        return
     if SCENARIO == "nosky":
         for action in ("replace_sky", "tint_sky"):
             result[action] = [run(action), extension().last_error]

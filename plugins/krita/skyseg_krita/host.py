@@ -4,14 +4,17 @@ Everything that touches Krita objects or Qt is here, so ``logic.py`` stays plain
 tests can run it against a fake ``krita`` module.
 
 Pixels: an 8-bit RGBA Krita layer hands out its pixels as B, G, R, A bytes, which is exactly
-QImage's ``Format_ARGB32`` in memory on little-endian machines; masks and selections take one
-byte per pixel. Layers in other colour spaces are read through their 8-bit sRGB thumbnail at
-full size.
+QImage's ``Format_ARGB32`` in memory on little-endian machines; a 16-bit RGBA layer as B, G, R,
+A 16-bit words, which go to the worker as a 16-bit PNG (QImage's ``Format_RGBA64``, channels
+swapped with array slices) and come back the same way, so the result layer is 16-bit too. Masks
+and selections take one byte per pixel. Layers in other colour spaces are read through their
+8-bit sRGB thumbnail at full size.
 """
 
 import sys
 import threading
 import time
+from array import array
 
 from krita import Krita, Selection
 
@@ -31,6 +34,8 @@ def _fmt(name):
 
 FORMAT_BGRA = _fmt("Format_ARGB32")
 FORMAT_GREY = _fmt("Format_Grayscale8")
+FORMAT_RGBA64 = getattr(QImage, "Format_RGBA64", None) or getattr(getattr(QImage, "Format", None), "Format_RGBA64", None)
+"""16 bits a channel (Qt >= 5.12); None on older Qt: 16-bit layers then go through the 8-bit path."""
 LAYER_TYPES = ("paintlayer", "grouplayer", "filelayer", "clonelayer", "filllayer", "vectorlayer")
 
 
@@ -42,6 +47,14 @@ def _packed(image, bytes_per_pixel):
     if stride == row:
         return data
     return b"".join(data[y * stride:y * stride + row] for y in range(height))
+
+
+def _swap_red_blue(data):
+    """16-bit B, G, R, A words <-> R, G, B, A (the same swap both ways)."""
+    words = array("H", data)
+    out = array("H", words)
+    out[0::4], out[2::4] = words[2::4], words[0::4]
+    return out.tobytes()
 
 
 class KritaHost:
@@ -70,10 +83,21 @@ class KritaHost:
 
     # -- pixels out and in -----------------------------------------------------------------------
 
+    def depth(self, node):
+        """"U16" for a 16-bit RGBA paint layer (kept 16-bit through the worker), else "U8"."""
+        if node.type() == "paintlayer" and node.colorModel() == "RGBA" and node.colorDepth() == "U16" \
+                and FORMAT_RGBA64 is not None:
+            return "U16"
+        return "U8"
+
     def export_layer(self, doc, node, path):
-        """Write the layer's pixels over the whole canvas to an uncompressed PNG; returns (width, height)."""
+        """Write the layer's pixels over the whole canvas to an uncompressed PNG (16-bit for a
+        16-bit layer); returns (width, height)."""
         width, height = doc.width(), doc.height()
-        if node.type() == "paintlayer" and node.colorModel() == "RGBA" and node.colorDepth() == "U8":
+        if self.depth(node) == "U16":
+            rgba = _swap_red_blue(bytes(node.pixelData(0, 0, width, height)))
+            image = QImage(rgba, width, height, width * 8, FORMAT_RGBA64)
+        elif node.type() == "paintlayer" and node.colorModel() == "RGBA" and node.colorDepth() == "U8":
             data = bytes(node.pixelData(0, 0, width, height))
             image = QImage(data, width, height, width * 4, FORMAT_BGRA)
         else:
@@ -95,8 +119,10 @@ class KritaHost:
         """A matte PNG as one byte per pixel (255 = sky)."""
         return _packed(self._load(path, FORMAT_GREY, width, height), 1)
 
-    def read_bgra(self, path, width, height):
-        """An RGB(A) image file as B, G, R, A bytes."""
+    def read_bgra(self, path, width, height, depth="U8"):
+        """An RGB(A) image file as B, G, R, A bytes (16-bit words for ``depth`` "U16")."""
+        if depth == "U16":
+            return _swap_red_blue(_packed(self._load(path, FORMAT_RGBA64, width, height), 8))
         return _packed(self._load(path, FORMAT_BGRA, width, height), 4)
 
     # -- new nodes -------------------------------------------------------------------------------
@@ -164,11 +190,12 @@ class KritaHost:
         doc.setSelection(selection)
         doc.waitForDone()
 
-    def add_paint_layer(self, doc, above, name, bgra, width, height):
+    def add_paint_layer(self, doc, above, name, bgra, width, height, depth="U8"):
         layer = doc.createNode(name, "paintlayer")
         above.parentNode().addChildNode(layer, above)
-        if (layer.colorModel(), layer.colorDepth()) != ("RGBA", "U8"):
-            layer.setColorSpace("RGBA", "U8", "sRGB-elle-V2-srgbtrc.icc")
+        if (layer.colorModel(), layer.colorDepth()) != ("RGBA", depth):
+            profile = above.colorProfile() if depth == "U16" and hasattr(above, "colorProfile") else ""
+            layer.setColorSpace("RGBA", depth, profile or "sRGB-elle-V2-srgbtrc.icc")
         layer.setPixelData(bgra, 0, 0, width, height)
         doc.setActiveNode(layer)
         doc.refreshProjection()

@@ -195,8 +195,9 @@ class SkysegActions:
             source, result = os.path.join(tmp, "layer.png"), os.path.join(tmp, "result.png")
             width, height = self.host.export_layer(doc, node, source)
             self._request(op, source, result, params, node.name())
-            pixels = self.host.read_bgra(result, width, height)
-            return self.host.add_paint_layer(doc, node, self.LAYER_NAMES[op], pixels, width, height)
+            depth = self.host.depth(node)  # a 16-bit layer's result is a 16-bit layer
+            pixels = self.host.read_bgra(result, width, height, depth)
+            return self.host.add_paint_layer(doc, node, self.LAYER_NAMES[op], pixels, width, height, depth)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
