@@ -7,6 +7,7 @@ tests/hosts/krita_e2e.py.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -177,3 +178,18 @@ def test_16_bit_document_is_replaced_at_16_bits(folder, krita):
     got = bgra[..., 2::-1]
     assert expected.dtype == np.uint16 and np.abs(got.astype(np.int32) - expected.astype(np.int32)).max() <= 2 * 257
     assert np.count_nonzero(got % 257) > got.size // 4  # 16-bit values, not 8-bit ones widened
+
+
+@pytest.mark.skipif(not os.environ.get("SKYSEG_HOST_BENCH"), reason="a benchmark: set SKYSEG_HOST_BENCH=1")
+def test_bench_12_mp(folder, monkeypatch):
+    """Create sky mask and Replace sky on a 12 MP photo in kritarunner (Krita 5.1), each twice."""
+    import cv2
+
+    from skyseg_core.io import save_image
+
+    photo = load_image(folder / "photo.png")
+    save_image(folder / "photo12.png", cv2.resize(photo, (4000, 3000), interpolation=cv2.INTER_CUBIC), overwrite=True)
+    monkeypatch.setenv("SKYSEG_E2E_BENCH_METHOD", os.environ.get("SKYSEG_HOST_BENCH_METHOD", "auto"))
+    result = harness.run_kritarunner(folder, "bench")
+    assert all(ok for _, _, ok, _ in result["seconds"]), result["seconds"]
+    print("Krita 12 MP:", [(a, t) for a, t, _, _ in result["seconds"]])
