@@ -15,14 +15,13 @@ from ._base import SkyMethod
 _METHOD_MODULES = ("color", "contour", "gradient", "classifier", "unet", "deeplab", "ade20k", "blend")
 """Modules imported to fill the registry; each must import without torch."""
 
-AUTO_PREFERENCE = ("deeplab", "blend", "classifier", "unet", "color")
+AUTO_PREFERENCE = ("deeplab", "classifier", "blend", "unet", "color")
 """What ``auto`` resolves to: the first of these that is available (best first).
 
 Measured on the validation split (micro IoU, refined; ``skyseg eval --data ../shared/data/skyseg
---method NAME``): ``deeplab`` 0.898 (TF DeepLab's ADE20K network fine-tuned here; see
-``assets/models/sky_deeplab.md``), ``blend`` 0.876, ``classifier`` 0.886, ``unet`` 0.776.
-Since the classifier of issue 17 (chosen by its leave-one-dataset-out figure) ``classifier``
-scores above ``blend`` on the validation split, which would put it before ``blend`` here."""
+--method NAME``): ``deeplab`` 0.897 (TF DeepLab's ADE20K network fine-tuned here, int8; see
+``assets/models/sky_deeplab.md``), ``classifier`` 0.886 (chosen by its leave-one-dataset-out
+figure; 1.8 % false positives on sky-free photos), ``blend`` 0.876 (2.2 %), ``unet`` 0.776."""
 
 _REGISTRY: dict[str, type[SkyMethod]] = {}
 _instances: dict[str, SkyMethod] = {}
