@@ -1,6 +1,6 @@
 """Layered Photoshop files: written by write_layers, read back with psd-tools and opened in GIMP 3.
 
-The layer stack is the one the effects build for OpenRaster (original photo, colour match,
+The layer stack is the one the effects build for OpenRaster (original photo, foreground light,
 edge light in screen mode, new sky with the matte, a hidden matte layer); in the PSD an RGBA
 layer's alpha is its layer mask.
 """
@@ -107,13 +107,7 @@ def test_gimp_opens_the_psd_with_its_layers_and_masks(tmp_path):
     harness.require_hosts()
     layers = stack()
     write_layers(tmp_path / "layers.psd", layers, (W, H))
-    cmd = [str(harness.ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{tmp_path}:/e2e", "env", "HOME=/e2e",
-           "SKYSEG_E2E_DIR=/e2e", "gimp-console-3.0", "-i", "--batch-interpreter=python-fu-eval", "-b",
-           'exec(open("/skyseg/tests/hosts/gimp_psd.py").read())', "--quit"]
-    log = tmp_path / "gimp.log"
-    with open(log, "wb") as fh:
-        subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, timeout=600, env=dict(os.environ), check=False)
-    result = harness.load_result(tmp_path, "psd.json", log)
+    result = _open_in_gimp(tmp_path)
     assert result["size"] == [W, H]
     got = result["stack"]
     assert [layer["name"] for layer in got] == [layer.name for layer in reversed(layers)]
@@ -127,6 +121,45 @@ def test_gimp_opens_the_psd_with_its_layers_and_masks(tmp_path):
     assert np.abs(sky.astype(int) - layers[3].pixels[..., :3]).max() <= 1
     photo = _read_ppm(tmp_path / got[4]["pixels"])
     assert np.array_equal(photo, layers[0].pixels)
+
+
+def _open_in_gimp(tmp_path: Path) -> dict:
+    """GIMP 3 opens tmp_path/layers.psd (tests/hosts/gimp_psd.py); what it read, as a dict."""
+    import harness
+
+    cmd = [str(harness.ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{tmp_path}:/e2e", "env", "HOME=/e2e",
+           "SKYSEG_E2E_DIR=/e2e", "gimp-console-3.0", "-i", "--batch-interpreter=python-fu-eval", "-b",
+           'exec(open("/skyseg/tests/hosts/gimp_psd.py").read())', "--quit"]
+    log = tmp_path / "gimp.log"
+    with open(log, "wb") as fh:
+        subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, timeout=600, env=dict(os.environ), check=False)
+    return harness.load_result(tmp_path, "psd.json", log)
+
+
+@pytest.mark.hosts
+@pytest.mark.slow
+def test_gimp_opens_the_psd_that_skyseg_replace_writes(tmp_path):
+    """The command a user runs: `skyseg replace photo --layers out.psd`, then open it in GIMP 3."""
+    import harness
+    from conftest import synthetic_landscape
+
+    from skyseg_core.cli import main
+    from skyseg_core.io import load_image, save_image
+
+    harness.require_hosts()
+    image, _ = synthetic_landscape(60, 80, seed=8)
+    photo = save_image(tmp_path / "photo.png", image)
+    assert main(["replace", str(photo), "--sky", "sunset", "--method", "color", "-o", str(tmp_path / "out.png"),
+                 "--layers", str(tmp_path / "layers.psd")]) == 0
+    names = [layer.name for layer in PSDImage.open(tmp_path / "layers.psd")]
+    assert names == ["original photo", "foreground light", "edge light", "new sky", "sky matte"]
+    result = _open_in_gimp(tmp_path)
+    assert result["size"] == [80, 60]
+    got = result["stack"]
+    assert [layer["name"] for layer in got] == names[::-1]
+    assert [layer["visible"] for layer in got] == [False, True, True, True, True]
+    assert [layer["mask"] for layer in got][1] is True  # the new sky's matte is its layer mask
+    assert np.array_equal(_read_ppm(tmp_path / got[-1]["pixels"]), load_image(photo))
 
 
 def _read_ppm(path: Path) -> np.ndarray:
