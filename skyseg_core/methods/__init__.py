@@ -49,10 +49,17 @@ def _load_all() -> None:
     _loaded = True
 
 
+def _ordered() -> list[str]:
+    """Registered names in ``_METHOD_MODULES`` order, then any others by name: the same order
+    in every process, whichever module happened to be imported first."""
+    rank = {name: i for i, name in enumerate(_METHOD_MODULES)}
+    return sorted(_REGISTRY, key=lambda name: (rank.get(name, len(rank)), name))
+
+
 def method_names() -> list[str]:
     """Registered method names, plus ``auto``."""
     _load_all()
-    return ["auto", *_REGISTRY]
+    return ["auto", *_ordered()]
 
 
 def resolve_name(name: str) -> str:
@@ -101,7 +108,7 @@ def list_methods() -> list[tuple[str, str]]:
         auto = f"the best shipped method (now: {resolve_name('auto')})"
     except SkysegError as exc:  # listing must work even when auto cannot
         auto = f"the best shipped method (now unusable: {exc})"
-    return [("auto", auto)] + [(name, cls.description) for name, cls in _REGISTRY.items()]
+    return [("auto", auto)] + [(name, _REGISTRY[name].description) for name in _ordered()]
 
 
 def method_available(name: str) -> bool:
