@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import OutputError
 from .io import write_bytes_atomic
-from .ora import Layer, composite, write_ora
+from .ora import Layer, check_layers, composite, write_ora
 
 __all__ = ["LAYERED_SUFFIXES", "PSD_BLEND_MODES", "write_layers", "write_psd"]
 
@@ -74,16 +74,10 @@ def write_psd(path: str | os.PathLike, layers: list[Layer], size: tuple[int, int
     path = Path(path)
     if path.suffix.lower() != ".psd":
         raise OutputError("give a .psd file name", path)
-    W, H = (int(v) for v in size)
-    if W < 1 or H < 1:
-        raise OutputError(f"canvas size must be positive, got {size}")
+    W, H = check_layers(layers, size, path)
     if max(W, H) > 30_000:
         raise OutputError(f"a PSD holds at most 30000x30000 pixels, the canvas is {W}x{H}", path)
-    if not layers:
-        raise OutputError("a layered file needs at least one layer", path)
     for layer in layers:
-        if layer.pixels.dtype not in (np.uint8, np.uint16):
-            raise OutputError(f"layer {layer.name!r}: pixels must be uint8 or uint16, got {layer.pixels.dtype}")
         if layer.composite_op not in PSD_BLEND_MODES:
             raise OutputError(f"layer {layer.name!r}: no Photoshop blend mode for {layer.composite_op!r}")
     deep = any(layer.pixels.dtype == np.uint16 for layer in layers) or (merged is not None and merged.dtype == np.uint16)

@@ -144,6 +144,20 @@ def _to_codes(rgba: np.ndarray, dtype) -> np.ndarray:
     return codes[..., :3] if np.all(rgba[..., 3] >= 1.0) else codes
 
 
+def check_layers(layers: list[Layer], size: tuple[int, int], path: Path) -> tuple[int, int]:
+    """What every layered file needs: a positive canvas and one or more 8/16-bit layers.
+    Returns the canvas (width, height); raises :class:`OutputError` naming the problem."""
+    W, H = (int(v) for v in size)
+    if W < 1 or H < 1:
+        raise OutputError(f"canvas size must be positive, got {size}")
+    if not layers:
+        raise OutputError("a layered file needs at least one layer", path)
+    for layer in layers:
+        if layer.pixels.dtype not in (np.uint8, np.uint16):
+            raise OutputError(f"layer {layer.name!r}: pixels must be uint8 or uint16, got {layer.pixels.dtype}")
+    return W, H
+
+
 def write_ora(path: str | os.PathLike, layers: list[Layer], size: tuple[int, int], overwrite: bool = False,
               merged: np.ndarray | None = None) -> Path:
     """Write an OpenRaster file atomically.
@@ -165,14 +179,7 @@ def write_ora(path: str | os.PathLike, layers: list[Layer], size: tuple[int, int
     path = Path(path)
     if path.suffix.lower() != ".ora":
         raise OutputError("layered output is OpenRaster; give a .ora file name", path)
-    W, H = (int(v) for v in size)
-    if W < 1 or H < 1:
-        raise OutputError(f"canvas size must be positive, got {size}")
-    if not layers:
-        raise OutputError("an .ora file needs at least one layer")
-    for layer in layers:
-        if layer.pixels.dtype not in (np.uint8, np.uint16):
-            raise OutputError(f"layer {layer.name!r}: pixels must be uint8 or uint16, got {layer.pixels.dtype}")
+    W, H = check_layers(layers, size, path)
     if merged is None:
         deep = any(layer.pixels.dtype == np.uint16 for layer in layers)
         merged = _to_codes(composite(layers, (W, H)), np.uint16 if deep else np.uint8)
