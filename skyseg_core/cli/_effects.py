@@ -53,44 +53,49 @@ def _stops(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def add_param_options(parser: argparse.ArgumentParser, cls, title: str, skip: tuple[str, ...] = (),
+def _shown(value) -> str:
+    """A declared default as the user would type it."""
+    from ..effects.params import stops_text
+
+    if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+        return stops_text(value)
+    if isinstance(value, tuple):
+        return ",".join(f"{x:g}" for x in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _option_kind(hint, ctl) -> dict:
+    """argparse ``type``/``metavar``/``choices`` for a declared field."""
+    if hint is float:
+        return {"type": _number, "metavar": "PCT" if ctl.unit == "%" else (ctl.unit.upper() or "N")}
+    if hint == tuple[float, float]:
+        return {"type": _pair, "metavar": "X,Y"}
+    if hint == tuple[tuple[float, str], ...]:
+        return {"type": _stops, "metavar": "P:#RRGGBB,..."}
+    if ctl.choices is not None:
+        return {"choices": ctl.choices}
+    return {"metavar": "NAME"}
+
+
+def add_param_options(parser: argparse.ArgumentParser, cls, title: str,
                       extra_help: dict[str, str] | None = None) -> None:
     """One option per declared field of ``cls`` (name, range, unit, default and help from the
     declaration). Options left out stay unset, so a look or another default can fill them."""
-    from ..effects.params import controls, stops_text
+    from ..effects.params import controls
 
     hints = typing.get_type_hints(cls)
     group = parser.add_argument_group(title)
     for name, (f, ctl) in controls(cls).items():
-        if name in skip:
-            continue
         hint = hints[name]
-        default = f.default
-        shown = {tuple[tuple[float, str], ...]: lambda v: stops_text(v),
-                 tuple[float, float]: lambda v: ",".join(f"{x:g}" for x in v)}.get(hint, lambda v: f"{v:g}"
-                                                                                    if isinstance(v, float) else v)
         text = ctl.help + (f" ({ctl.describe_range()})" if ctl.describe_range() and not ctl.choices else "")
         text += (extra_help or {}).get(name, "")
-        if default is not None and hint is not bool:
-            text += f"; default {shown(default)}"
-        text = text.replace("%", "%%")
-        kwargs: dict = {"dest": name, "default": argparse.SUPPRESS, "help": text}
+        if f.default is not None and hint is not bool:
+            text += f"; default {_shown(f.default)}"
+        kwargs = {"dest": name, "default": argparse.SUPPRESS, "help": text.replace("%", "%%")}
         if hint is bool:
             group.add_argument(option_name(name), action=argparse.BooleanOptionalAction, **kwargs)
-            continue
-        if hint is float:
-            kwargs.update(type=_number, metavar=ctl.unit.upper() if ctl.unit and ctl.unit != "%" else "N")
-            if ctl.unit == "%":
-                kwargs["metavar"] = "PCT"
-        elif hint == tuple[float, float]:
-            kwargs.update(type=_pair, metavar="X,Y")
-        elif hint == tuple[tuple[float, str], ...]:
-            kwargs.update(type=_stops, metavar="P:#RRGGBB,...")
-        elif ctl.choices is not None:
-            kwargs.update(choices=ctl.choices)
         else:
-            kwargs.update(metavar=name.upper())
-        group.add_argument(option_name(name), **kwargs)
+            group.add_argument(option_name(name), **kwargs, **_option_kind(hint, ctl))
 
 
 def given_params(args: argparse.Namespace, cls) -> dict:
