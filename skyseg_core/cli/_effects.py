@@ -153,7 +153,7 @@ def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> i
     """Run the effect chains ``variants`` over the inputs (one result per input and variant).
 
     With one variant the result is ``<stem>_<tag>.<ext>``; with several (``--all`` skies) each
-    is ``<stem>_<tag>_<variant>.<ext>`` (layered files and side mattes likewise). An input's
+    is ``<stem>_<tag>_<variant>.<ext>`` (layered files likewise; one side matte per photo). An input's
     outputs are written all together or not at all; a photo without sky is reported in one
     line and skipped (exit status 3 unless ``--keep-going``).
     """
