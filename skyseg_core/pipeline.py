@@ -3,8 +3,9 @@
 The command line, the worker and the editor all call these functions; none of them repeats a
 step. :func:`find_matte` gives the matte (a matte file, checked against the photo, or a method
 with progress), :func:`render` runs a chain of effects (:mod:`skyseg_core.effects.params`) on
-the pixels and, on request, builds the layers, and :func:`render_file` does both for a file and
-writes the result, the layered file and the matte all together or not at all.
+the pixels and, on request, builds the layers; :func:`load_photo` reads a photo file, its
+metadata and its matte, and :func:`write_rendered` renders it and writes the result, the
+layered file and the matte all together or not at all.
 """
 
 from __future__ import annotations
@@ -228,18 +229,10 @@ def write_rendered(photo: Photo, steps: Sequence[EffectParams], outputs: dict[st
     return report
 
 
-def render_file(source: str | os.PathLike, steps: Sequence[EffectParams], outputs: dict[str, Path],
-                matte_source: MatteSource = MatteSource(), overwrite: bool = False, max_pixels: int | None = None,
-                skies: SkyCache | None = None, quality: int | None = None, progress: Progress | None = None) -> dict:
-    """:func:`load_photo` then :func:`write_rendered`: a photo file rendered and written."""
-    photo = load_photo(source, matte_source, outputs.values(), overwrite, max_pixels, progress)
-    return write_rendered(photo, steps, outputs, overwrite, skies or SkyCache(max_pixels), quality)
-
-
 def _nothing_done(steps: Sequence[EffectParams]) -> str:
     verbs = {"replace": "replaced", "tint": "tinted", "relight": "relit"}
     return "nothing " + (verbs[steps[0].effect] if steps else "changed")
 
 
-__all__ = ["MatteSource", "Photo", "Progress", "Rendered", "SkyCache", "find_matte", "load_photo", "render", "render_file",
+__all__ = ["MatteSource", "Photo", "Progress", "Rendered", "SkyCache", "find_matte", "load_photo", "render",
            "write_rendered"]

@@ -1,7 +1,8 @@
 """What the effect commands (replace, tint, relight) share: options generated from the declared
 parameters (:mod:`skyseg_core.effects.params`), the matte source, side outputs and the loop.
 
-Each command only says which effect it runs; the work is :func:`skyseg_core.pipeline.render_file`.
+Each command only says which effect it runs; the work is :mod:`skyseg_core.pipeline`'s
+:func:`~skyseg_core.pipeline.load_photo` and :func:`~skyseg_core.pipeline.write_rendered`.
 """
 
 from __future__ import annotations
