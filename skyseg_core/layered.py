@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import OutputError
 from .io import write_bytes_atomic
-from .ora import Layer, check_layers, composite, write_ora
+from .ora import Layer, check_layers, composite, rgba_float, write_ora
 
 __all__ = ["LAYERED_SUFFIXES", "PSD_BLEND_MODES", "write_layers", "write_psd"]
 
@@ -86,12 +86,7 @@ def write_psd(path: str | os.PathLike, layers: list[Layer], size: tuple[int, int
     else:
         if merged.shape[:2] != (H, W):
             raise OutputError(f"merged image is {merged.shape[1]}x{merged.shape[0]}, canvas is {W}x{H}")
-        top = 65535.0 if merged.dtype == np.uint16 else 255.0
-        flat = merged.astype(np.float32) / np.float32(top)
-        if flat.ndim == 2:
-            flat = np.repeat(flat[..., None], 3, axis=2)
-        if flat.shape[2] == 3:
-            flat = np.concatenate([flat, np.ones(flat.shape[:2] + (1,), np.float32)], axis=2)
+        flat = rgba_float(merged)
 
     psd = PSDImage.new("RGB", (W, H), depth=16 if deep else 8)
     for layer in layers:

@@ -95,7 +95,8 @@ def _decode_png(data: bytes, name: str) -> np.ndarray:
     return pixels
 
 
-def _rgba_float(pixels: np.ndarray) -> np.ndarray:
+def rgba_float(pixels: np.ndarray) -> np.ndarray:
+    """8/16-bit grey, RGB or RGBA codes as float32 RGBA in [0, 1] (opaque where there is no alpha)."""
     top = 65535.0 if pixels.dtype == np.uint16 else 255.0
     p = pixels.astype(np.float32) / np.float32(top)
     if p.ndim == 2:
@@ -119,7 +120,7 @@ def composite(layers: list[Layer], size: tuple[int, int]) -> np.ndarray:
     for layer in layers:
         if not layer.visible or layer.opacity <= 0:
             continue
-        src = _rgba_float(layer.pixels)
+        src = rgba_float(layer.pixels)
         x0, y0 = max(layer.x, 0), max(layer.y, 0)
         x1, y1 = min(layer.x + src.shape[1], W), min(layer.y + src.shape[0], H)
         if x1 <= x0 or y1 <= y0:
