@@ -48,6 +48,13 @@ def landscape():
     return synthetic_landscape()
 
 
+@pytest.fixture
+def scene():
+    """The effects' test scene: (image, matte as float32, truth as bool), 90 x 120."""
+    image, truth = synthetic_landscape(90, 120, seed=3)
+    return image, truth.astype(np.float32), truth
+
+
 def require_shared_data() -> Path:
     """The shared data folder; CI has it beside the checkout, so its absence is a failure."""
     assert SKYSEG_DATA.is_dir(), f"shared data not found at {SKYSEG_DATA}"

@@ -52,12 +52,6 @@ ALL_ON = dict(shift_edge=1.0, fade_edge=1.0, color_match=0.8, halo=0.8, defocus=
 
 
 @pytest.fixture
-def scene():
-    image, truth = synthetic_landscape(90, 120, seed=3)
-    return image, truth.astype(np.float32), truth
-
-
-@pytest.fixture
 def sky():
     return make_sky("sunset", 160, 90, seed=1)
 

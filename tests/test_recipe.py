@@ -38,12 +38,6 @@ PLAIN = replace_preset("plain")
 
 
 @pytest.fixture
-def scene():
-    image, truth = synthetic_landscape(90, 120, seed=3)
-    return image, truth.astype(np.float32), truth
-
-
-@pytest.fixture
 def sunset():
     return make_sky("sunset", 160, 90, seed=1)
 
