@@ -28,14 +28,14 @@ from .metadata import PhotoMetadata, read_metadata  # noqa: F401  (part of the i
 DEFAULT_MAX_PIXELS = 200_000_000
 """Default pixel limit: a 200 MP photo loads, a forged 100000x100000 header does not."""
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".ppm", ".pgm", ".pnm")
 """File suffixes collected when a folder is given as input."""
 
 READ_FORMATS = ("JPEG", "MPO", "PNG", "TIFF", "WEBP", "BMP", "DIB", "GIF", "PPM")
 """Pillow decoders :func:`load_image` lets near a file. Others (EPS runs Ghostscript, PSD,
 ICO, ...) are refused: fewer parsers facing untrusted files, and no external programs."""
 
-_SUPPORTED = "JPEG, PNG, TIFF, WebP, BMP or GIF"
+_SUPPORTED = "JPEG, PNG, TIFF, WebP, BMP, GIF or PPM"
 
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"8BPS", 0, "a Photoshop PSD file"),
@@ -401,6 +401,8 @@ def _is_16bit_colour(img) -> bool:
         bits = bits if isinstance(bits, tuple) else (bits,)
         # 16-bit CMYK: OpenCV cannot read it; Pillow reads it (as 8-bit CMYK, fine for a photo to segment)
         return bits[0] == 16 and len(bits) >= 3 and img.mode != "CMYK"
+    if img.format == "PPM":  # Pillow scales 16-bit Netpbm samples to 8 bits; other maxvals it scales right
+        return any(isinstance(tile.args, tuple) and tile.args[-1] == 65535 for tile in img.tile)
     return False
 
 
@@ -882,14 +884,18 @@ def write_failure(exc: OSError) -> str:
 
 def _format_for(path: Path) -> str:
     suffix = path.suffix.lower()
-    formats = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+    formats = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
+               ".ppm": "PPM", ".pgm": "PPM", ".pnm": "PPM"}
     if suffix not in formats:
-        raise OutputError(f"unsupported output format {suffix or '(none)'}; use .png, .jpg, .tif or .webp", path)
+        raise OutputError(f"unsupported output format {suffix or '(none)'}; use .png, .jpg, .tif, .webp or .ppm", path)
     return formats[suffix]
 
 
-_MAX_SIDE = {"JPEG": 65_535, "WEBP": 16_383, "PNG": 2**31 - 1, "TIFF": 2**31 - 1}
+_MAX_SIDE = {"JPEG": 65_535, "WEBP": 16_383, "PNG": 2**31 - 1, "TIFF": 2**31 - 1, "PPM": 2**31 - 1}
 """Largest width or height each output format can store."""
+
+MATTE_SUFFIXES = (".png", ".pgm")
+"""What :func:`save_matte` writes: PNG, or PGM for the plug-ins' uncompressed exchange."""
 
 DEFAULT_QUALITY = 95
 """JPEG and WebP quality when none is given."""
@@ -905,9 +911,11 @@ def _check_quality(quality: int | None) -> int:
 
 def encode_image(image: np.ndarray, fmt: str, quality: int | None = None, metadata=None) -> bytes:
     """Encode an RGB (H, W, 3), RGBA (H, W, 4) or grey (H, W) uint8/uint16 array as PNG, JPEG,
-    TIFF or WebP bytes.
+    TIFF, WebP or PPM/PGM bytes.
 
-    16-bit arrays stay 16-bit in PNG and TIFF; JPEG and WebP are 8-bit, and JPEG has no alpha.
+    16-bit arrays stay 16-bit in PNG, TIFF and PPM/PGM; JPEG and WebP are 8-bit, and JPEG and PPM
+    have no alpha. PPM/PGM (binary Netpbm, no compression) is the fast exchange format of the
+    plug-ins; it stores no metadata.
     ``quality`` (1-100, default :data:`DEFAULT_QUALITY`) applies to JPEG and WebP.
     ``metadata`` (a :class:`~skyseg_core.metadata.PhotoMetadata`) is written into the file:
     EXIF, XMP and ICC profile, for every format and bit depth.
@@ -923,18 +931,20 @@ def encode_image(image: np.ndarray, fmt: str, quality: int | None = None, metada
     if max(image.shape[:2]) > _MAX_SIDE[fmt]:
         raise OutputError(f"{fmt} cannot store an image of {image.shape[1]}x{image.shape[0]} pixels; use .png or .tif")
     alpha = image.ndim == 3 and image.shape[2] == 4
-    if alpha and fmt == "JPEG":
-        raise OutputError("JPEG cannot store transparency; use .png, .tif or .webp")
+    if alpha and fmt in ("JPEG", "PPM"):
+        raise OutputError(f"{fmt} cannot store transparency; use .png, .tif or .webp")
     if image.dtype == np.uint16 and fmt in ("JPEG", "WEBP"):
         image = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
     if image.dtype not in (np.uint8, np.uint16):
         raise OutputError(f"cannot encode an image of dtype {image.dtype}")
+    if fmt == "PPM":
+        metadata = None  # Netpbm has nowhere to keep it
     if metadata and fmt in ("JPEG", "WEBP"):
         return _pillow_encode(image, fmt, quality, metadata)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
     bgr = image[..., [2, 1, 0, 3]] if alpha else image[..., ::-1] if image.ndim == 3 else image
-    ext = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tif", "WEBP": ".webp"}[fmt]
+    ext = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tif", "WEBP": ".webp", "PPM": ".pnm"}[fmt]
     params = {"JPEG": [cv2.IMWRITE_JPEG_QUALITY, quality], "WEBP": [cv2.IMWRITE_WEBP_QUALITY, quality]}.get(fmt, [])
     try:
         ok, buf = cv2.imencode(ext, np.ascontiguousarray(bgr), params)
@@ -1009,16 +1019,17 @@ def matte_to_uint8(matte: np.ndarray) -> np.ndarray:
 def save_matte(
     path: str | os.PathLike, matte: np.ndarray, overwrite: bool = False, source: str | os.PathLike | None = None
 ) -> Path:
-    """Write a matte as an 8-bit single-channel PNG (255 = sky), atomically.
+    """Write a matte as an 8-bit single-channel PNG (255 = sky), atomically; a ``.pgm`` name
+    writes the same values as binary PGM (uncompressed: the plug-ins' fast exchange).
 
     Raises :class:`OutputError` if ``path`` exists and ``overwrite`` is false, if it is the
     same file as ``source`` (the photo the matte was made from), or if it cannot be written.
     """
     path = Path(path)
-    if path.suffix.lower() != ".png":
+    if path.suffix.lower() not in MATTE_SUFFIXES:
         raise OutputError("mattes are written as PNG; give a .png file name", path)
     try:
-        data = encode_image(matte_to_uint8(matte), "PNG")
+        data = encode_image(matte_to_uint8(matte), "PNG" if path.suffix.lower() == ".png" else "PPM")
     except OutputError as exc:
         raise OutputError(str(exc), path) from None
     return write_bytes_atomic(path, lambda fh: fh.write(data), overwrite=overwrite, source=source)

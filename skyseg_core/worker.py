@@ -2,9 +2,9 @@
 
 GIMP and Krita run plug-ins in Pythons that cannot be relied on to have numpy or onnxruntime,
 so the plug-ins start ``skyseg worker`` from the user's skyseg environment and exchange pixels
-through temporary image files. The protocol, one JSON object per line:
+through temporary image files (binary PPM/PGM: no compression to spend seconds on at 12 MP). The protocol, one JSON object per line:
 
-* On start the worker writes ``{"ready": true, "protocol": 1, "version": ..., "pid": ...}``.
+* On start the worker writes ``{"ready": true, "protocol": 2, "version": ..., "pid": ...}``.
 * Request: ``{"id": ..., "op": "mask"|"replace"|"tint"|"relight"|"render"|"ping"|"methods"|
   "schema"|"shutdown", "input": path, "output": path, "overwrite": bool, "params": {...}}``.
   ``mask`` takes :class:`MaskParams`; the effects take the matte source (:class:`SourceParams`)
@@ -37,13 +37,14 @@ from typing import Any, TextIO
 import numpy as np
 
 from .errors import InputError, SkysegError
+from .io import MATTE_SUFFIXES
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
 class MaskParams:
-    """Parameters of ``mask``: the matte of ``input`` written to ``output`` (8-bit PNG, 255 = sky)."""
+    """Parameters of ``mask``: the matte of ``input`` written to ``output`` (8-bit PNG or PGM, 255 = sky)."""
 
     method: str = "auto"
     refine: bool = True
@@ -389,7 +390,7 @@ class Worker:
 
         if outputs["output"].suffix.lower() not in suffixes:
             raise OutputError(f"output must end in {' or '.join(suffixes)}", outputs["output"])
-        for role, suffixes in (("matte", (".png",)), ("layers", (".ora", ".psd"))):
+        for role, suffixes in (("matte", MATTE_SUFFIXES), ("layers", (".ora", ".psd"))):
             if role in outputs and outputs[role].suffix.lower() not in suffixes:
                 raise OutputError(f"{'matte_output' if role == 'matte' else role} must end in "
                                   f"{' or '.join(suffixes)}", outputs[role])
@@ -402,7 +403,7 @@ class Worker:
         from .pipeline import MatteSource, find_matte
 
         target = Path(request.output)
-        self._check_outputs(request, {"output": target}, (".png",))
+        self._check_outputs(request, {"output": target}, MATTE_SUFFIXES)
         image = self._load(request)
         p: MaskParams = request.params
         matte, method = find_matte(image, MatteSource(p.method, p.refine), max_pixels=self.max_pixels)
@@ -424,7 +425,7 @@ class Worker:
         if p.layers:
             outputs["layers"] = Path(p.layers)
         reads = (Path(src.matte),) if src.matte else ()
-        self._check_outputs(request, outputs, (".png", ".tif", ".tiff"), reads, self.skies.files(p.steps))
+        self._check_outputs(request, outputs, (".png", ".tif", ".tiff", ".ppm"), reads, self.skies.files(p.steps))
         photo = load_photo(request.input, MatteSource(src.method, src.refine, src.matte),
                            overwrite=request.overwrite, max_pixels=self.max_pixels)
         report = write_rendered(photo, p.steps, outputs, overwrite=request.overwrite, skies=self.skies)

@@ -10,7 +10,7 @@ Who may use it:
 * the socket's folder must belong to this user and be closed to everyone else (mode 0700), and
   the socket itself is created with mode 0600;
 * a connecting process must belong to this user (``SO_PEERCRED`` where the system has it);
-* its first line is a hello, ``{"hello": true, "token": ..., "protocol": 1, "python": ...,
+* its first line is a hello, ``{"hello": true, "token": ..., "protocol": 2, "python": ...,
   "version": ...}``, whose token must equal the one in ``PATH.token`` (mode 0600, written by
   this process before it listens). ``python`` and ``version`` (optional) say which environment
   the client expects.

@@ -25,6 +25,7 @@ from skyseg_core.errors import InputError
 from skyseg_core.io import load_image, save_image
 from skyseg_core.segment import segment
 from skyseg_core.skygen import load_sky
+from skyseg_core.worker import PROTOCOL_VERSION
 from skyseg_core.worker import schema as worker_schema
 
 WORKER = [sys.executable, "-m", "skyseg_core", "worker"]
@@ -244,7 +245,7 @@ def test_worker_crash_and_timeout_give_errors_and_nothing_changes(krita_plugin, 
         assert f"{crash} -m skyseg_core worker\nsimulated worker crash\n" in fh.read()
     ext.stop_worker()
     hang = tmp_path / "hang.sh"
-    hang.write_text("#!/bin/sh\necho '{\"ready\": true, \"protocol\": 1}'\nexec sleep 60\n")
+    hang.write_text(f"#!/bin/sh\necho '{{\"ready\": true, \"protocol\": {PROTOCOL_VERSION}}}'\nexec sleep 60\n")
     hang.chmod(0o755)
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", str(hang))
     monkeypatch.setenv("SKYSEG_WORKER_TIMEOUT", "1")
@@ -583,16 +584,16 @@ def test_shared_worker_checks_token_and_protocol_and_exits_when_idle(shared):
         s.close()
         return answer
 
-    assert hello(token="0" * 32, protocol=1) == {**hello(token="0" * 32, protocol=1), "ready": False,
+    assert hello(token="0" * 32, protocol=PROTOCOL_VERSION) == {**hello(token="0" * 32, protocol=PROTOCOL_VERSION), "ready": False,
                                                   "error": "wrong token"}
-    assert hello(token=token, protocol=1)["ready"] and server.poll() is None
+    assert hello(token=token, protocol=PROTOCOL_VERSION)["ready"] and server.poll() is None
     assert server.wait(15) == 0 and not os.path.exists(shared.path)  # idle for 3 s: gone, socket removed
     server = subprocess.Popen([*WORKER, "--socket", shared.path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     shared.pids.append(server.pid)
     server.stdout.readline()
     server.stdout.close()
     refused = hello(token=_read(shared.path + ".token"), protocol=99)
-    assert not refused["ready"] and "protocol 99, this worker 1" in refused["error"]
+    assert not refused["ready"] and f"protocol 99, this worker {PROTOCOL_VERSION}" in refused["error"]
     assert server.wait(15) == 0  # a client of another protocol: the worker makes way
 
 
@@ -616,7 +617,7 @@ def photo_png(tmp_path, landscape_rgb):
 
 def test_a_command_that_is_no_socket_worker_falls_back_to_a_private_one(shared, tmp_path):
     hang = tmp_path / "hang.sh"
-    hang.write_text("#!/bin/sh\necho '{\"ready\": true, \"protocol\": 1}'\nexec sleep 60\n")
+    hang.write_text(f"#!/bin/sh\necho '{{\"ready\": true, \"protocol\": {PROTOCOL_VERSION}}}'\nexec sleep 60\n")
     hang.chmod(0o755)
     c = shared.module.SkysegClient([str(hang)], socket_path=shared.path, start_timeout=10, request_timeout=1,
                                    log_path=os.path.join(shared.folder, "worker.log"))

@@ -18,6 +18,7 @@ from skyseg_core.io import load_image, load_matte, save_image, save_matte
 from skyseg_core.segment import segment
 from skyseg_core.skygen import load_sky
 from skyseg_core.worker import (
+    PROTOCOL_VERSION,
     MaskParams,
     Worker,
     parse_request,
@@ -104,7 +105,7 @@ def test_serve_answers_every_line_and_survives_bad_ones(photo, tmp_path):
     stdout = io.StringIO()
     served = serve(io.StringIO("\n".join(lines) + "\n"), stdout, Worker())
     replies = [json.loads(x) for x in stdout.getvalue().splitlines()]
-    assert replies[0]["ready"] is True and replies[0]["protocol"] == 1
+    assert replies[0]["ready"] is True and replies[0]["protocol"] == PROTOCOL_VERSION
     assert [r.get("id") for r in replies[1:]] == [None, "a", "b", "c", "d"]
     assert [r["ok"] for r in replies[1:]] == [False, False, False, True, True]
     assert "not JSON" in replies[1]["error"] and "unknown op" in replies[2]["error"]
@@ -181,7 +182,8 @@ def test_crash_at_start_reports_stderr():
 
 
 def test_hanging_worker_times_out_and_is_stopped():
-    hanging = [sys.executable, "-c", "import time; print('{\"ready\": true, \"protocol\": 1}', flush=True); time.sleep(60)"]
+    ready = json.dumps({"ready": True, "protocol": PROTOCOL_VERSION})
+    hanging = [sys.executable, "-c", f"import time; print({ready!r}, flush=True); time.sleep(60)"]
     with skyseg_client.SkysegClient(hanging, start_timeout=30, request_timeout=1.0) as c:
         c.start()
         process = c.process
@@ -252,3 +254,42 @@ def test_effect_reuses_a_given_matte_and_checks_its_size(client, photo, tmp_path
     with pytest.raises(skyseg_client.RequestFailed, match="sky"):
         client.request("replace", photo, tmp_path / "r2.png", {"sky": "no-such-sky-preset"})
     assert client.request("ping")["ok"]
+
+
+# -- raw Netpbm exchange: what the GIMP plug-in writes from a layer's buffer and reads back --------
+
+@pytest.mark.parametrize("sixteen", [False, True])
+def test_netpbm_exchange_through_the_worker_keeps_every_sample(client, tmp_path, sixteen):
+    image, _ = synthetic_landscape(90, 120)
+    if sixteen:
+        image = image.astype(np.uint16) * 257 + np.arange(120, dtype=np.uint16)[None, :, None]  # low bits matter
+    height, width = image.shape[:2]
+    source = tmp_path / "layer.ppm"
+    skyseg_client.write_netpbm(str(source), width, height, 3, image.tobytes(), sixteen=sixteen)
+    assert np.array_equal(load_image(source), image)  # 16-bit samples stay 16-bit (Pillow alone keeps 8)
+
+    reply = client.request("mask", source, tmp_path / "matte.pgm", {"method": "color"})
+    got_width, got_height, channels, deep, data = skyseg_client.read_netpbm(reply["output"])
+    assert (got_width, got_height, channels, deep) == (width, height, 1, False)
+    expected = segment(image, method="color")
+    assert np.abs(np.frombuffer(data, np.uint8).reshape(height, width) / 255.0 - expected).max() <= 0.5 / 255 + 1e-6
+
+    reply = client.request("replace", source, tmp_path / "result.ppm", {"method": "color", "sky": "storm"})
+    got_width, got_height, channels, deep, data = skyseg_client.read_netpbm(reply["output"])
+    assert (got_width, got_height, channels, deep) == (width, height, 3, sixteen)
+    result = np.frombuffer(data, np.uint16 if sixteen else np.uint8).reshape(height, width, 3)
+    assert np.array_equal(result, effects.replace_sky(image, expected, load_sky("storm")))
+
+
+def test_netpbm_reader_refuses_what_the_worker_never_writes(tmp_path):
+    for name, blob, message in (("text.pgm", b"hello", "not a PPM/PGM"),
+                                ("ascii.pgm", b"P2\n2 1\n255\n0 255\n", "binary PPM/PGM"),
+                                ("short.pgm", b"P5\n4 4\n255\n" + bytes(10), "truncated")):
+        (tmp_path / name).write_bytes(blob)
+        with pytest.raises(skyseg_client.WorkerError, match=message):
+            skyseg_client.read_netpbm(str(tmp_path / name))
+    with open(tmp_path / "commented.pgm", "wb") as fh:
+        fh.write(b"P5\n# made by hand\n2 1\n255\n\x00\xff")
+    assert skyseg_client.read_netpbm(str(tmp_path / "commented.pgm")) == (2, 1, 1, False, b"\x00\xff")
+    with pytest.raises(ValueError, match="expected 6"):
+        skyseg_client.write_netpbm(str(tmp_path / "x.ppm"), 2, 1, 3, bytes(5))

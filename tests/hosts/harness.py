@@ -45,6 +45,7 @@ def read_pgm(path: Path) -> np.ndarray:
 def prepare(folder: Path) -> Path:
     """The shared photo as PNG, and an .ora written by `skyseg replace --layers`, in ``folder``."""
     from skyseg_core.io import load_image, save_image
+    from skyseg_core.worker import PROTOCOL_VERSION
 
     assert PHOTO.is_file(), f"shared photo missing: {PHOTO}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -57,7 +58,7 @@ def prepare(folder: Path) -> Path:
     ground[60:, :, :] = (96, 84, 60)
     save_image(folder / "no_sky.png", ground, overwrite=True)
     for name, body in (("crash_worker.sh", "echo 'fake worker: simulated crash' >&2\nexit 7\n"),
-                       ("hang_worker.sh", "echo '{\"ready\": true, \"protocol\": 1}'\nexec sleep 600\n")):
+                       ("hang_worker.sh", f"echo '{{\"ready\": true, \"protocol\": {PROTOCOL_VERSION}}}'\nexec sleep 600\n")):
         script = folder / name
         script.write_text("#!/bin/sh\n" + body)
         script.chmod(0o755)
