@@ -76,6 +76,19 @@ def relight_12mp():
     return lambda: relight(image, matte, target)
 
 
+@case("effects: 12 MP sRGB image into Adobe RGB (to_profile: what a sky costs in a photo with a profile)")
+def to_adobe_rgb_12mp():
+    from pathlib import Path
+
+    from skyseg_core.metadata import to_profile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from iccmake import ADOBE_RGB  # a real matrix/TRC profile, written from the published primaries
+
+    image = photo()
+    return lambda: to_profile(image, ADOBE_RGB)
+
+
 if __name__ == "__main__":  # the harness, limited to these cases (ids must name this module)
     import subprocess
 

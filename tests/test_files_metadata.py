@@ -17,7 +17,7 @@ from PIL import ExifTags, Image, ImageCms
 
 from skyseg_core.io import encode_image, load_image, read_metadata, save_image
 from skyseg_core.metadata import PhotoMetadata, clean_exif, profile_name, to_profile, to_srgb
-from tests.iccmake import ADOBE_RGB, DISPLAY_P3
+from tests.iccmake import ADOBE_RGB, DISPLAY_P3, make_profile
 
 XMP = (b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
@@ -233,3 +233,15 @@ def test_to_profile_matches_littlecms(icc):
     assert delta_e(lab(mine, icc), target).mean() < 2.0
     assert delta_e(lab(rgb, icc), target).mean() > 4.0
     assert np.array_equal(to_profile(rgb, b""), rgb)
+
+
+def test_an_embedded_srgb_profile_is_srgb():
+    """The sRGB profile a camera or editor embeds is not byte-equal to LittleCMS's own, but it is
+    the same space: the sky is left as it is (LittleCMS agrees to within rounding)."""
+    embedded = make_profile("sRGB IEC61966-2.1", ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06)), srgb_curve=True)
+    rgb = np.random.default_rng(2).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    transform = ImageCms.buildTransform(srgb, ImageCms.ImageCmsProfile(io.BytesIO(embedded)), "RGB", "RGB")
+    assert np.abs(np.asarray(ImageCms.applyTransform(Image.fromarray(rgb), transform)).astype(int) - rgb).max() <= 1
+    assert np.array_equal(to_profile(rgb, embedded), rgb)
+    assert not np.array_equal(to_profile(rgb, DISPLAY_P3), rgb)  # same curve, other primaries: converted
