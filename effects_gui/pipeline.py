@@ -23,11 +23,13 @@ def no_sky_message(steps: Sequence) -> str:
     return f"No sky found in this photo; {NOTHING_DONE[steps[0].effect] if steps else 'nothing changed'}"
 
 
-def render(image: np.ndarray, matte: np.ndarray, steps: Sequence, skies: dict, layers: bool = False):
-    """:func:`skyseg_core.pipeline.render` with the skies the editor loaded (source -> image)."""
+def render(image: np.ndarray, matte: np.ndarray, steps: Sequence, skies: dict, layers: bool = False, icc: bytes = b""):
+    """:func:`skyseg_core.pipeline.render` with the skies the editor loaded (source -> image),
+    brought into the colour space of ``icc`` (the photo's profile) when given."""
     from skyseg_core.pipeline import render as core_render
+    from skyseg_core.pipeline import skies_in_profile
 
-    return core_render(image, matte, steps, skies=skies.__getitem__, layers=layers)
+    return core_render(image, matte, steps, skies=skies_in_profile(skies.__getitem__, icc), layers=layers)
 
 
 def render_preview(job, proxy, matte, steps, skies):
@@ -51,13 +53,13 @@ def _full_matte(job, image, base_matte, strokes):
     return brush.replay(base_matte, image, strokes, 1.0)
 
 
-def _rendered(job, image, matte, steps, skies, layers: bool = False):
+def _rendered(job, image, matte, steps, skies, layers: bool = False, icc: bytes = b""):
     from skyseg_core.effects import NoSkyError
     from skyseg_core.errors import SkysegError
 
     job.report(30, "Rendering the layers at full size" if layers else "Rendering at full size")
     try:
-        return render(image, matte, steps, skies, layers=layers)
+        return render(image, matte, steps, skies, layers=layers, icc=icc)
     except NoSkyError:
         raise SkysegError(no_sky_message(steps)) from None
 
@@ -92,13 +94,14 @@ def export_matte(job, path: Path, image, base_matte, strokes):
 
 
 def export_layers(job, path: Path, image, base_matte, strokes, steps, skies, metadata=None):
-    """The layered file (.ora or .psd by suffix): photo, each effect's layers, hidden matte
-    (a PSD carries the photo's ICC profile)."""
+    """The layered file (.ora or .psd by suffix): photo, each effect's layers, hidden matte; the
+    skies brought into the photo's profile, as in the flat export (a PSD carries the profile)."""
     from skyseg_core.layered import write_layers
 
     path = Path(path)
+    icc = getattr(metadata, "icc_profile", b"") or b""
     matte = _full_matte(job, image, base_matte, strokes)
-    rendered = _rendered(job, image, matte, steps, skies, layers=True)
+    rendered = _rendered(job, image, matte, steps, skies, layers=True, icc=icc)
     job.report(70, f"Writing {path.name}")
     return write_layers(path, rendered.layers, (image.shape[1], image.shape[0]), overwrite=True,
-                        merged=rendered.image, icc_profile=getattr(metadata, "icc_profile", b""))
+                        merged=rendered.image, icc_profile=icc)

@@ -178,7 +178,7 @@ def load_photo(source: str | os.PathLike, matte_source: MatteSource = MatteSourc
     return Photo(source, image, matte, method, metadata)
 
 
-def _skies_in_profile(skies: Callable[[str], np.ndarray], icc: bytes) -> Callable[[str], np.ndarray]:
+def skies_in_profile(skies: Callable[[str], np.ndarray], icc: bytes) -> Callable[[str], np.ndarray]:
     """``skies`` with each sky brought from sRGB into the photo's colour space (its ICC profile),
     so effects mix the photo's own values with a sky in the same space."""
     if not icc:
@@ -212,7 +212,7 @@ def write_rendered(photo: Photo, steps: Sequence[EffectParams], outputs: dict[st
     icc = getattr(photo.metadata, "icc_profile", b"")
     image, matte = photo.image, photo.matte
     try:
-        rendered = render(image, matte, steps, _skies_in_profile(skies or SkyCache(), icc), layers="layers" in outputs)
+        rendered = render(image, matte, steps, skies_in_profile(skies or SkyCache(), icc), layers="layers" in outputs)
     except NoSkyError as exc:
         raise NoSkyError(exc.share, photo.path, action=_nothing_done(steps)) from None
     report = {"output": str(outputs["output"]), "method": photo.method, **rendered.info}
