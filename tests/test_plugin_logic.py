@@ -22,7 +22,7 @@ from skyseg_core.cli import main as cli_main
 from skyseg_core.cli.install_plugin import enable_in_kritarc, install
 from skyseg_core.effects.params import REPLACE_PRESETS, ReplaceParams, TintParams, replace_preset
 from skyseg_core.errors import InputError
-from skyseg_core.io import load_image, save_image
+from skyseg_core.io import load_image, save_image, save_matte
 from skyseg_core.segment import segment
 from skyseg_core.skygen import load_sky
 from skyseg_core.worker import PROTOCOL_VERSION
@@ -201,32 +201,110 @@ def test_export_writes_rgb_from_bgra(krita_plugin, tmp_path):
     rgb = np.zeros((2, 3, 3), np.uint8)
     rgb[0, 0] = (255, 0, 0)  # red
     rgb[1, 2] = (0, 0, 255)  # blue
+    rgb[0, 2] = (10, 20, 30)
     doc, photo = make_doc(krita, rgb)
-    assert host.export_layer(doc, photo, str(tmp_path / "x.png")) == (3, 2)
-    assert np.array_equal(load_image(tmp_path / "x.png"), rgb)
-    assert host.read_bgra(str(tmp_path / "x.png"), 3, 2) == rgb_to_bgra(rgb)
-    grey = np.arange(6 * 5, dtype=np.uint8).reshape(5, 6) * 8  # odd width: QImage pads rows to 4 bytes
-    save_image(tmp_path / "g.png", np.repeat(grey[..., None], 3, axis=2))
-    assert host.read_grey(str(tmp_path / "g.png"), 6, 5) == grey.tobytes()
-    with pytest.raises(Exception, match="expected 7x5"):
-        host.read_grey(str(tmp_path / "g.png"), 7, 5)
+    bgra = bytearray(rgb_to_bgra(rgb))
+    bgra[3::4] = bytes(range(0, 60, 10))  # alpha does not reach the worker (the core ignores it)
+    photo.setPixelData(bytes(bgra), 0, 0, 3, 2)
+    assert host.export_layer(doc, photo, str(tmp_path / "x.ppm")) == (3, 2)
+    assert (tmp_path / "x.ppm").read_bytes() == b"P6\n3 2\n255\n" + rgb.tobytes()
+    assert np.array_equal(load_image(tmp_path / "x.ppm"), rgb)
+    save_image(tmp_path / "back.ppm", rgb)  # what the worker writes
+    assert host.read_bgra(str(tmp_path / "back.ppm"), 3, 2) == rgb_to_bgra(rgb)  # opaque B, G, R, A
+    grey = np.arange(6 * 5, dtype=np.uint8).reshape(5, 6) * 8
+    save_matte(tmp_path / "g.pgm", (grey / 255.0).astype(np.float32))
+    assert host.read_grey(str(tmp_path / "g.pgm"), 6, 5) == grey.tobytes()
+    with pytest.raises(package.logic.PluginError, match="is 6x5x1 at 8 bits, expected 7x5x1 at 8 bits"):
+        host.read_grey(str(tmp_path / "g.pgm"), 7, 5)
+    with pytest.raises(package.logic.PluginError, match="expected 6x5x3"):
+        host.read_bgra(str(tmp_path / "g.pgm"), 6, 5)
+
+
+def test_other_layers_go_out_through_their_thumbnail(krita_plugin, qapp, tmp_path):
+    krita, _ = krita_plugin
+    adapter = importlib.import_module("skyseg_krita.host")
+    QColor = importlib.import_module(adapter.QImage.__module__).QColor  # noqa: N806 - PyQt5 or PyQt6, as the host
+    host = adapter.KritaHost(krita.Krita.instance())
+    thumbnail = adapter.QImage(5, 2, adapter._fmt("Format_RGB888"))
+    thumbnail.fill(QColor(10, 20, 30))
+    thumbnail.setPixelColor(4, 1, QColor(200, 100, 0))
+    node = types.SimpleNamespace(type=lambda: "grouplayer", colorModel=lambda: "RGBA", colorDepth=lambda: "U8",
+                                 thumbnail=lambda w, h: thumbnail.scaled(w, h), name=lambda: "group")
+    doc = types.SimpleNamespace(width=lambda: 5, height=lambda: 2)
+    assert host.depth(node) == "U8" and host.export_layer(doc, node, str(tmp_path / "t.ppm")) == (5, 2)
+    expected = np.empty((2, 5, 3), np.uint8)
+    expected[...] = (10, 20, 30)
+    expected[1, 4] = (200, 100, 0)
+    assert np.array_equal(load_image(tmp_path / "t.ppm"), expected)
 
 
 def test_16_bit_layer_goes_out_and_comes_back_at_16_bits(krita_plugin, tmp_path):
-    krita, _ = krita_plugin
+    krita, package = krita_plugin
     host = importlib.import_module("skyseg_krita.host").KritaHost(krita.Krita.instance())
     rng = np.random.default_rng(0)
     rgba = rng.integers(0, 65536, (5, 7, 4), dtype=np.uint16)
-    rgba[..., 3] = 65535
     bgra = rgba[..., [2, 1, 0, 3]].tobytes()
     node = types.SimpleNamespace(type=lambda: "paintlayer", colorModel=lambda: "RGBA", colorDepth=lambda: "U16",
                                  pixelData=lambda x, y, w, h: bgra, name=lambda: "deep")
     doc = types.SimpleNamespace(width=lambda: 7, height=lambda: 5)
-    assert host.depth(node) == "U16" and host.export_layer(doc, node, str(tmp_path / "deep.png")) == (7, 5)
-    loaded = load_image(tmp_path / "deep.png")
+    assert host.depth(node) == "U16" and host.export_layer(doc, node, str(tmp_path / "deep.ppm")) == (7, 5)
+    assert (tmp_path / "deep.ppm").read_bytes() == b"P6\n7 5\n65535\n" + rgba[..., :3].astype(">u2").tobytes()
+    loaded = load_image(tmp_path / "deep.ppm")
     assert loaded.dtype == np.uint16 and np.array_equal(loaded, rgba[..., :3])  # 16 bits reach the worker
-    save_image(tmp_path / "back.png", rgba)
-    assert host.read_bgra(str(tmp_path / "back.png"), 7, 5, "U16") == bgra  # and come back
+    save_image(tmp_path / "back.ppm", rgba[..., :3])
+    opaque = rgba.copy()
+    opaque[..., 3] = 65535
+    assert host.read_bgra(str(tmp_path / "back.ppm"), 7, 5, "U16") == opaque[..., [2, 1, 0, 3]].tobytes()
+    with pytest.raises(package.logic.PluginError, match="at 16 bits, expected 7x5x3 at 8 bits"):
+        host.read_bgra(str(tmp_path / "back.ppm"), 7, 5)
+
+
+def make_doc_16(krita, rgb, monkeypatch):
+    """A document whose paint layer "photo" is 16-bit RGBA holding ``rgb`` (uint16), as B, G, R, A
+    words; the fake's paint layers get 16-bit pixels when set to U16."""
+    def set_color_space(node, model, depth, profile):
+        node._space = (model, depth)
+        node._pixels = krita._Pixels(node._doc.width(), node._doc.height(), 8 if depth == "U16" else 4)
+        return True
+
+    monkeypatch.setattr(krita.Node, "setColorSpace", set_color_space)
+    h, w, _ = rgb.shape
+    doc = krita.Document(w, h)
+    photo = doc.createNode("photo", "paintlayer")
+    photo.setColorSpace("RGBA", "U16", "")
+    doc.rootNode().addChildNode(photo, None)
+    bgra = np.full((h, w, 4), 65535, np.uint16)
+    bgra[..., :3] = rgb[..., ::-1]
+    photo.setPixelData(bgra.tobytes(), 0, 0, w, h)
+    doc.setActiveNode(photo)
+    krita.Krita.instance().document = doc
+    return doc, photo
+
+
+def test_16_bit_layer_through_the_worker(krita_plugin, tmp_path, monkeypatch):
+    """Mask and replace on a 16-bit layer: the worker sees the 16-bit values in R, G, B order and
+    the result layer holds its 16-bit output as B, G, R, A words."""
+    krita, package = krita_plugin
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    image = synthetic_landscape(60, 80, dtype=np.uint16)[0]
+    assert np.count_nonzero(image % 257) > image.size // 2  # 16-bit values, not 8-bit ones widened
+    doc, photo = make_doc_16(krita, image, monkeypatch)
+    ext = package.extension
+    ext.settings.method = "color"
+    matte = segment(image, method="color")
+    assert ext.run("create_mask"), ext.last_error
+    (mask,) = photo.childNodes()
+    got = np.frombuffer(mask.pixelData(0, 0, 80, 60), np.uint8).reshape(60, 80)
+    assert np.array_equal(got, np.round(matte * 255).astype(np.uint8))
+    ext.settings.set("replace", "sky", "sunset")
+    ext.settings.apply_look("plain")
+    assert ext.run("replace_sky"), ext.last_error
+    layer = doc.rootNode().childNodes()[1]
+    assert (layer.name(), layer.colorDepth()) == ("Sky replaced", "U16")
+    bgra = np.frombuffer(layer.pixelData(0, 0, 80, 60), np.uint16).reshape(60, 80, 4)
+    expected = effects.replace_sky(image, matte, load_sky("sunset"), replace_preset("plain"))
+    assert expected.dtype == np.uint16 and np.array_equal(bgra[..., 2::-1], expected)
+    assert (bgra[..., 3] == 65535).all()
 
 
 def test_worker_crash_and_timeout_give_errors_and_nothing_changes(krita_plugin, landscape_rgb, tmp_path, monkeypatch):

@@ -311,6 +311,9 @@ def _dialog(procedure, config, title):
 
     GimpUi.init("skyseg")
     dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config, title=title)
+    for control in procedure_controls(procedure.get_name()):
+        if control["kind"] == "float" and "decimals" in control:  # GIMP's own guess shows 4 decimals
+            dialog.get_spin_scale(_arg_name(control["key"]), 1.0).set_digits(control["decimals"])
     dialog.fill(None)
     ok = dialog.run()
     dialog.destroy()
@@ -454,7 +457,7 @@ class SkysegPlugIn(Gimp.PlugIn):
             controls = procedure_controls(name)
         except skyseg_client.WorkerError:
             return procedure  # no schema: no arguments; running it says how to install skyseg
-        used = set("ohcl")  # the dialog's own buttons: OK, Help, Cancel, Load Saved Settings
+        used = set("ohclrs")  # the dialog's own buttons: OK, Help, Cancel, Load Saved Settings, Reset, Save Settings
         for control in controls:
             _add_argument(procedure, control, used)
         if name == PROC_SAVE_MASK:

@@ -152,7 +152,7 @@ class SkysegActions:
             raise PluginError(exc.for_user()) from None
 
     def _matte(self, doc, node, settings, tmp):
-        source, matte = os.path.join(tmp, "layer.png"), os.path.join(tmp, "matte.png")
+        source, matte = os.path.join(tmp, "layer.ppm"), os.path.join(tmp, "matte.pgm")
         width, height = self.host.export_layer(doc, node, source)
         self._request("mask", source, matte, settings.mask_params(), node.name())
         return self.host.read_grey(matte, width, height), width, height
@@ -180,7 +180,7 @@ class SkysegActions:
         doc, node = self.host.active_layer()
         tmp = tempfile.mkdtemp(prefix="skyseg-krita-")
         try:
-            source = os.path.join(tmp, "layer.png")
+            source = os.path.join(tmp, "layer.ppm")
             self.host.export_layer(doc, node, source)
             self._request("mask", source, str(path), settings.mask_params(), node.name())
             return str(path)
@@ -192,7 +192,7 @@ class SkysegActions:
         doc, node = self.host.active_layer()
         tmp = tempfile.mkdtemp(prefix="skyseg-krita-")
         try:
-            source, result = os.path.join(tmp, "layer.png"), os.path.join(tmp, "result.png")
+            source, result = os.path.join(tmp, "layer.ppm"), os.path.join(tmp, "result.ppm")
             width, height = self.host.export_layer(doc, node, source)
             self._request(op, source, result, params, node.name())
             depth = self.host.depth(node)  # a 16-bit layer's result is a 16-bit layer
