@@ -15,13 +15,13 @@ from ._base import SkyMethod
 _METHOD_MODULES = ("color", "contour", "gradient", "classifier", "unet", "deeplab", "ade20k", "blend")
 """Modules imported to fill the registry; each must import without torch."""
 
-AUTO_PREFERENCE = ("deeplab", "classifier", "blend", "unet", "color")
+AUTO_PREFERENCE = ("deeplab", "blend", "classifier", "unet", "color")
 """What ``auto`` resolves to: the first of these that is available (best first).
 
 Measured on the validation split (micro IoU, refined; ``skyseg eval --data ../shared/data/skyseg
---method NAME``): ``deeplab`` 0.897 (TF DeepLab's ADE20K network fine-tuned here, int8; see
-``assets/models/sky_deeplab.md``), ``classifier`` 0.886 (chosen by its leave-one-dataset-out
-figure; 1.8 % false positives on sky-free photos), ``blend`` 0.876 (2.2 %), ``unet`` 0.776."""
+--method NAME``, onnxruntime 1.32): ``deeplab`` 0.903 (TF DeepLab's ADE20K network fine-tuned
+here, int8; see ``assets/models/sky_deeplab.md``), ``blend`` 0.896 (1.3 % false positives on
+sky-free photos), ``classifier`` 0.886 (1.8 %), ``unet`` 0.861 (3.5 %)."""
 
 _REGISTRY: dict[str, type[SkyMethod]] = {}
 _instances: dict[str, SkyMethod] = {}
