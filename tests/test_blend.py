@@ -28,7 +28,7 @@ def test_blend_of_given_members_is_their_mean():
     assert not np.allclose(blend, get_method("blend").predict(to_float_rgb(image)), atol=1e-3)
 
 
-def test_auto_is_deeplab_then_classifier_then_blend(tmp_path, monkeypatch):
+def test_auto_is_deeplab_then_blend_then_classifier(tmp_path, monkeypatch):
     import shutil
 
     from skyseg_core.models import MODELS_DIR_ENV, models_dir
@@ -38,7 +38,6 @@ def test_auto_is_deeplab_then_classifier_then_blend(tmp_path, monkeypatch):
         for suffix in ("", ".sha256"):
             shutil.copy(models_dir() / f"{name}{suffix}", tmp_path / f"{name}{suffix}")
     monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path))
-    assert resolve_name("auto") == "classifier"  # 0.886 on the validation split, blend 0.876
-    (tmp_path / "classifier.onnx").unlink()
-    (tmp_path / "classifier.onnx.sha256").unlink()
-    assert resolve_name("auto") == "unet"  # blend needs the classifier too
+    assert resolve_name("auto") == "blend"  # 0.896 on the validation split, classifier 0.886
+    (tmp_path / "sky_unet.onnx").unlink()
+    assert resolve_name("auto") == "classifier"  # blend needs the U-Net too
