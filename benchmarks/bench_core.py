@@ -8,7 +8,9 @@ import numpy as np
 from .harness import case, coarse_matte, landscape, photo
 
 
-def guided_filter_full_res(image: np.ndarray, p: np.ndarray, radius: int = 16, eps: float = 1e-3) -> np.ndarray:
+def guided_filter_full_res(
+    image: np.ndarray, p: np.ndarray, radius: int = 16, eps: float = 1e-3
+) -> np.ndarray:
     """He et al. 2013 guided filter, grey guide, computed at full resolution with box filters."""
     guide = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / np.float32(255)
     size = (2 * radius + 1, 2 * radius + 1)
@@ -17,7 +19,9 @@ def guided_filter_full_res(image: np.ndarray, p: np.ndarray, radius: int = 16, e
         return cv2.boxFilter(x, -1, size, borderType=cv2.BORDER_REFLECT)
 
     mean_i, mean_p = box(guide), box(p)
-    a = (box(guide * p) - mean_i * mean_p) / (box(guide * guide) - mean_i * mean_i + np.float32(eps))
+    a = (box(guide * p) - mean_i * mean_p) / (
+        box(guide * guide) - mean_i * mean_i + np.float32(eps)
+    )
     b = mean_p - a * mean_i
     return box(a) * guide + box(b)
 
@@ -68,6 +72,7 @@ def _method_cases() -> None:
         if name == "auto" or not _REGISTRY[name].available():
             continue
         for refined in (False, True):
+
             def setup(name=name, refined=refined):
                 from skyseg_core.segment import segment
 

@@ -28,8 +28,13 @@ PROXY_LONG_SIDE = 2048
 class Session:
     """A real editor window, offscreen, with a 12 MP photo open and its sky found."""
 
-    def __init__(self, method: str = "color", proxy: int = PROXY_LONG_SIDE, segment: bool = True,
-                 size: tuple[int, int] = SIZE_12MP):
+    def __init__(
+        self,
+        method: str = "color",
+        proxy: int = PROXY_LONG_SIDE,
+        segment: bool = True,
+        size: tuple[int, int] = SIZE_12MP,
+    ):
         from PyQt6.QtCore import QSettings
         from PyQt6.QtWidgets import QApplication
 
@@ -85,10 +90,26 @@ class Session:
         mime.setUrls([QUrl.fromLocalFile(str(path))])
         centre = viewport.rect().center()
         renders = self.window.renders_done
-        QApplication.sendEvent(viewport, QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime,
-                                                         Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
-        QApplication.sendEvent(viewport, QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime,
-                                                    Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+        QApplication.sendEvent(
+            viewport,
+            QDragEnterEvent(
+                centre,
+                Qt.DropAction.CopyAction,
+                mime,
+                Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier,
+            ),
+        )
+        QApplication.sendEvent(
+            viewport,
+            QDropEvent(
+                QPointF(centre),
+                Qt.DropAction.CopyAction,
+                mime,
+                Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier,
+            ),
+        )
         self.wait(lambda: self.window.renders_done > renders and self.idle())
 
     def move_slider(self) -> None:
@@ -154,8 +175,12 @@ def slider_case():
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(description="Editor latency and UI-thread stalls on a large photo.")
-    parser.add_argument("--method", default="color", help="segmentation method for the stall measurement")
+    parser = argparse.ArgumentParser(
+        description="Editor latency and UI-thread stalls on a large photo."
+    )
+    parser.add_argument(
+        "--method", default="color", help="segmentation method for the stall measurement"
+    )
     parser.add_argument("--proxy", type=int, default=PROXY_LONG_SIDE, help="preview's longer side")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--size", default="4000x3000", help="photo size WxH (6000x4000 for 24 MP)")
@@ -166,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     window, beat = session.window, Heartbeat()
     # control: the same heartbeat with nothing running shows what the machine's load alone costs
     beat.start()
-    session.wait(lambda: time.perf_counter() - beat.last > 0 and len(beat.gaps) * 0.005 >= 2.0, timeout=30)
+    session.wait(
+        lambda: time.perf_counter() - beat.last > 0 and len(beat.gaps) * 0.005 >= 2.0, timeout=30
+    )
     idle_stall = beat.stop()
     stalls, seg_times = [], []
     for _ in range(max(1, args.repeat // 2)):
@@ -194,8 +221,13 @@ def main(argv: list[str] | None = None) -> int:
     h, w = window.model.image.shape[:2]
     ph, pw = window.model.proxy.shape[:2]
     session.close()
-    ms = lambda xs: f"median {1000 * statistics.median(xs):.0f} ms (min {1000 * min(xs):.0f}, max {1000 * max(xs):.0f})"  # noqa: E731
-    print(f"photo {w}x{h} ({w * h / 1e6:.1f} MP), preview {pw}x{ph}, method {args.method}, {os.cpu_count()} CPUs")
+
+    def ms(xs):
+        return f"median {1000 * statistics.median(xs):.0f} ms (min {1000 * min(xs):.0f}, max {1000 * max(xs):.0f})"
+
+    print(
+        f"photo {w}x{h} ({w * h / 1e6:.1f} MP), preview {pw}x{ph}, method {args.method}, {os.cpu_count()} CPUs"
+    )
     print(f"idle control (2 s, nothing running): longest heartbeat gap {1000 * idle_stall:.0f} ms")
     print(f"segmentation, click to matte shown: {ms(seg_times)}")
     print(f"  longest UI-thread stall during segmentation: {ms(stalls)}")

@@ -12,8 +12,19 @@ import sys
 
 from .harness import case, coarse_matte, photo
 
-ALL_CONTROLS = dict(shift_edge=0.3, fade_edge=0.4, sky_brightness=0.3, sky_temperature=20.0, lighting=0.6,
-                    color_match=0.7, halo=0.6, defocus=1.0, flip=True, position=(0.4, 0.5), scale=1.1)
+ALL_CONTROLS = dict(
+    shift_edge=0.3,
+    fade_edge=0.4,
+    sky_brightness=0.3,
+    sky_temperature=20.0,
+    lighting=0.6,
+    color_match=0.7,
+    halo=0.6,
+    defocus=1.0,
+    flip=True,
+    position=(0.4, 0.5),
+    scale=1.1,
+)
 """Every control of :func:`skyseg_core.effects.replace_sky` switched on."""
 
 
@@ -76,7 +87,9 @@ def relight_12mp():
     return lambda: relight(image, matte, target)
 
 
-@case("effects: 12 MP sRGB image into Adobe RGB (to_profile: what a sky costs in a photo with a profile)")
+@case(
+    "effects: 12 MP sRGB image into Adobe RGB (to_profile: what a sky costs in a photo with a profile)"
+)
 def to_adobe_rgb_12mp():
     from pathlib import Path
 
@@ -92,4 +105,16 @@ def to_adobe_rgb_12mp():
 if __name__ == "__main__":  # the harness, limited to these cases (ids must name this module)
     import subprocess
 
-    sys.exit(subprocess.call([sys.executable, "-m", "benchmarks.run", "--filter", "effects:", "--no-write", *sys.argv[1:]]))
+    sys.exit(
+        subprocess.call(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.run",
+                "--filter",
+                "effects:",
+                "--no-write",
+                *sys.argv[1:],
+            ]
+        )
+    )

@@ -61,17 +61,28 @@ print(json.dumps({{"seconds": seconds, "peak_added": vm("VmHWM:") - before, "out
 def measure(name: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="skyseg-hostile-") as folder:
         code = _CHILD.format(root=str(ROOT))
-        result = subprocess.run([sys.executable, "-c", code, name, folder], capture_output=True, text=True,
-                                timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        result = subprocess.run(
+            [sys.executable, "-c", code, name, folder],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         if result.returncode != 0:
-            return {"seconds": float("nan"), "peak_added": 0, "outcome": f"crashed: {result.stderr[-200:]}"}
+            return {
+                "seconds": float("nan"),
+                "peak_added": 0,
+                "outcome": f"crashed: {result.stderr[-200:]}",
+            }
         return json.loads(result.stdout.splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--filter", default="", help="only cases whose name contains this")
-    parser.add_argument("--no-write", action="store_true", help="print, do not write benchmarks/hostile.md")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print, do not write benchmarks/hostile.md"
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from tests.corpus import CASES
@@ -81,8 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.filter in case.name and case.make is not None:
             row = {"name": case.name, "expect": case.expect, **measure(case.name)}
             rows.append(row)
-            print(f"{row['seconds'] * 1000:9.1f} ms {row['peak_added'] / 2**20:8.1f} MB  {row['outcome']:<20} "
-                  f"{case.name!r}", flush=True)
+            print(
+                f"{row['seconds'] * 1000:9.1f} ms {row['peak_added'] / 2**20:8.1f} MB  {row['outcome']:<20} "
+                f"{case.name!r}",
+                flush=True,
+            )
     refused = [r for r in rows if r["outcome"] != "loaded"]
     lines = [
         "# Hostile inputs (`python -m benchmarks.bench_hostile`)",
@@ -92,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         f"- longest call: {max(r['seconds'] for r in rows) * 1000:.0f} ms "
         f"({max(rows, key=lambda r: r['seconds'])['name']!r})",
         f"- largest peak added by a refusal: {max(r['peak_added'] for r in refused) / 2**20:.1f} MB "
-        f"({max(refused, key=lambda r: r['peak_added'])['name']!r})" if refused else "- no refusals",
+        f"({max(refused, key=lambda r: r['peak_added'])['name']!r})"
+        if refused
+        else "- no refusals",
         "",
         "| case | expected | outcome | ms | peak added MB |",
         "|---|---|---|---:|---:|",
@@ -100,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     shown = sorted(rows, key=lambda r: (-r["peak_added"], -r["seconds"]))
     for r in shown:
         name = r["name"].encode("unicode_escape").decode()
-        lines.append(f"| `{name}` | {r['expect']} | {r['outcome']} | {r['seconds'] * 1000:.1f} | "
-                     f"{r['peak_added'] / 2**20:.1f} |")
+        lines.append(
+            f"| `{name}` | {r['expect']} | {r['outcome']} | {r['seconds'] * 1000:.1f} | "
+            f"{r['peak_added'] / 2**20:.1f} |"
+        )
     text = "\n".join(lines) + "\n"
     print("\n".join(lines[:7]))
     if not args.no_write and not args.filter:

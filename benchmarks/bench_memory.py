@@ -74,7 +74,9 @@ def measure(command: list[str], count_in: Path | None = None, interval: float = 
     hwm_file = Path(tempfile.mkstemp(prefix="skyseg-hwm-")[1])
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SKYSEG_BENCH_HWM": str(hwm_file)}
     start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    child = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT
+    )
     samples: list[tuple[float, int, int]] = []  # (seconds, RSS KiB, outputs so far)
     last_count, last_scan = 0, 0.0
     while True:
@@ -136,8 +138,18 @@ def batch_growth(samples: list[tuple[float, int, int]], total: int) -> dict:
         return float(rss[min(index, len(rss) - 1)])
 
     steady = counts >= 0.1 * total
-    slope = float(np.polyfit(counts[steady], rss[steady], 1)[0] * 100) if steady.sum() > 2 else float("nan")
-    return {"at_10": at(0.1), "at_50": at(0.5), "at_100": float(rss[-1]), "max": float(rss.max()), "slope": slope}
+    slope = (
+        float(np.polyfit(counts[steady], rss[steady], 1)[0] * 100)
+        if steady.sum() > 2
+        else float("nan")
+    )
+    return {
+        "at_10": at(0.1),
+        "at_50": at(0.5),
+        "at_100": float(rss[-1]),
+        "max": float(rss.max()),
+        "slope": slope,
+    }
 
 
 def make_batch(folder: Path, n: int, size: tuple[int, int] = (200, 150)) -> Path:
@@ -153,15 +165,23 @@ def make_batch(folder: Path, n: int, size: tuple[int, int] = (200, 150)) -> Path
         scale = rng.uniform(0.4, 1.0)
         w, h = int(1600 * scale), int(1200 * scale)
         x, y = rng.integers(0, 1600 - w + 1), rng.integers(0, 1200 - h + 1)
-        crop = cv2.resize(np.ascontiguousarray(source[y : y + h, x : x + w]), size, interpolation=cv2.INTER_AREA)
+        crop = cv2.resize(
+            np.ascontiguousarray(source[y : y + h, x : x + w]), size, interpolation=cv2.INTER_AREA
+        )
         save_image(folder / f"photo{i:04d}.jpg", crop, quality=85)
     return folder
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_memory", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--photos", type=int, default=500, help="photos in the batch run (default 500)")
-    parser.add_argument("--no-write", action="store_true", help=f"print only; do not write {RESULTS.name}")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_memory", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--photos", type=int, default=500, help="photos in the batch run (default 500)"
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help=f"print only; do not write {RESULTS.name}"
+    )
     args = parser.parse_args(argv)
 
     rows: list[str] = []
@@ -170,15 +190,31 @@ def main(argv: list[str] | None = None) -> int:
         jpeg = _photo_50mp(folder)
         tiff16 = _photo_50mp(folder, ".tif", "uint16")
         runs = [
-            ("`skyseg mask` 50 MP JPEG (auto, refined)", skyseg("mask", str(jpeg), "-o", str(folder / "a.png"))),
-            ("`skyseg mask` 50 MP JPEG, `--method color`", skyseg("mask", str(jpeg), "-o", str(folder / "b.png"), "--method", "color")),
-            ("`skyseg mask` 50 MP JPEG, `--no-refine`", skyseg("mask", str(jpeg), "-o", str(folder / "c.png"), "--no-refine")),
-            ("`skyseg mask` 50 MP 16-bit TIFF (auto, refined)", skyseg("mask", str(tiff16), "-o", str(folder / "d.png"))),
+            (
+                "`skyseg mask` 50 MP JPEG (auto, refined)",
+                skyseg("mask", str(jpeg), "-o", str(folder / "a.png")),
+            ),
+            (
+                "`skyseg mask` 50 MP JPEG, `--method color`",
+                skyseg("mask", str(jpeg), "-o", str(folder / "b.png"), "--method", "color"),
+            ),
+            (
+                "`skyseg mask` 50 MP JPEG, `--no-refine`",
+                skyseg("mask", str(jpeg), "-o", str(folder / "c.png"), "--no-refine"),
+            ),
+            (
+                "`skyseg mask` 50 MP 16-bit TIFF (auto, refined)",
+                skyseg("mask", str(tiff16), "-o", str(folder / "d.png")),
+            ),
         ]
         for label, command in runs:
             result = measure(command)
-            status = "ok" if result["code"] == 0 else f"exit {result['code']}: {result['stderr'][-200:]}"
-            rows.append(f"| {label} | {result['peak_mb']:.0f} | {result['seconds']:.1f} | {status} |")
+            status = (
+                "ok" if result["code"] == 0 else f"exit {result['code']}: {result['stderr'][-200:]}"
+            )
+            rows.append(
+                f"| {label} | {result['peak_mb']:.0f} | {result['seconds']:.1f} | {status} |"
+            )
             print(rows[-1], file=sys.stderr, flush=True)
 
         batch = make_batch(folder / "batch", args.photos)
@@ -187,11 +223,13 @@ def main(argv: list[str] | None = None) -> int:
         result = measure(skyseg("mask", str(batch), "--out-dir", str(out), "--quiet"), count_in=out)
         written = sum(1 for _ in out.glob("*.png"))
         growth = batch_growth(result["samples"], args.photos)
-    table = "\n".join([
-        "| run | peak RSS MB | seconds | status |",
-        "|---|---:|---:|---|",
-        *rows,
-    ])
+    table = "\n".join(
+        [
+            "| run | peak RSS MB | seconds | status |",
+            "|---|---:|---:|---|",
+            *rows,
+        ]
+    )
     batch_text = (
         f"`skyseg mask` over {args.photos} photos of 200x150 (auto, refined): exit {result['code']}, "
         f"{written} mattes in {result['seconds']:.0f} s; peak RSS {result['peak_mb']:.0f} MB; "

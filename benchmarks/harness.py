@@ -47,7 +47,15 @@ def case(name: str, *, baseline: bool = False, repeat: int | None = None):
     """
 
     def decorate(setup: Callable[[], Callable[[], object]]):
-        _CASES.append(Case(f"{setup.__module__.rsplit('.', 1)[-1]}:{setup.__name__}", name, setup, baseline, repeat))
+        _CASES.append(
+            Case(
+                f"{setup.__module__.rsplit('.', 1)[-1]}:{setup.__name__}",
+                name,
+                setup,
+                baseline,
+                repeat,
+            )
+        )
         return setup
 
     return decorate
@@ -58,7 +66,9 @@ def registered_cases() -> list[Case]:
 
 
 @functools.lru_cache(maxsize=4)
-def photo(width: int = SIZE_12MP[0], height: int = SIZE_12MP[1], dtype: str = "uint8") -> np.ndarray:
+def photo(
+    width: int = SIZE_12MP[0], height: int = SIZE_12MP[1], dtype: str = "uint8"
+) -> np.ndarray:
     """The bundled sample photo upscaled (bicubic) to ``width`` x ``height``, RGB.
 
     ``dtype`` ``"uint16"`` gives a 16-bit version. Cached: do not modify the returned array.
@@ -97,23 +107,35 @@ def coarse_matte(long_side: int = 512) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=2)
-def landscape(width: int = SIZE_12MP[0], height: int = SIZE_12MP[1]) -> tuple[np.ndarray, np.ndarray]:
+def landscape(
+    width: int = SIZE_12MP[0], height: int = SIZE_12MP[1]
+) -> tuple[np.ndarray, np.ndarray]:
     """A synthetic photo with a plain horizon (sky gradient over wavy hills, mild noise) and its
     coarse soft matte at 512 px: the common case, where few pixels lie near a matte edge."""
     import cv2
 
     rng = np.random.default_rng(0)
     x = np.arange(width, dtype=np.float32)
-    horizon = height * (0.55 + 0.06 * np.sin(x / width * 2 * np.pi * 1.5) + 0.02 * np.sin(x / width * 40))
+    horizon = height * (
+        0.55 + 0.06 * np.sin(x / width * 2 * np.pi * 1.5) + 0.02 * np.sin(x / width * 40)
+    )
     t = (np.arange(height, dtype=np.float32) / height)[:, None]
-    sky = (np.arange(height)[:, None] < horizon[None, :])
+    sky = np.arange(height)[:, None] < horizon[None, :]
     image = np.empty((height, width, 3), np.uint8)
-    for channel, (top, bottom, ground) in enumerate(((90, 170, 40), (140, 200, 80), (235, 240, 30))):
-        image[..., channel] = np.where(sky, top + (bottom - top) * t, ground * (1.2 - 0.4 * t)).astype(np.uint8)
+    for channel, (top, bottom, ground) in enumerate(
+        ((90, 170, 40), (140, 200, 80), (235, 240, 30))
+    ):
+        image[..., channel] = np.where(
+            sky, top + (bottom - top) * t, ground * (1.2 - 0.4 * t)
+        ).astype(np.uint8)
     noise = rng.integers(-3, 4, size=(height, width, 1), dtype=np.int16)
     image = np.clip(image.astype(np.int16) + noise, 0, 255).astype(np.uint8)
     scale = 512 / max(width, height)
-    small = cv2.resize(sky.astype(np.float32), (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        sky.astype(np.float32),
+        (round(width * scale), round(height * scale)),
+        interpolation=cv2.INTER_AREA,
+    )
     matte = np.clip(cv2.GaussianBlur(small, (0, 0), 2.0), 0, 1).astype(np.float32)
     image.setflags(write=False)
     matte.setflags(write=False)

@@ -112,7 +112,9 @@ def run_one(case_id: str, repeat: int) -> dict:
 def run_case(case_id: str, repeat: int, timeout: float) -> dict:
     command = [sys.executable, "-m", "benchmarks.run", "--one", case_id, "--repeat", str(repeat)]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=HERE.parent)
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, cwd=HERE.parent
+        )
     except subprocess.TimeoutExpired:
         return {"id": case_id, "error": f"timed out after {timeout:.0f} s"}
     if done.returncode != 0:
@@ -129,9 +131,11 @@ def _machine() -> str:
     import cv2
     import numpy
 
-    return (f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-            f"numpy {numpy.__version__}, OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads); "
-            f"load average at start {load}")
+    return (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"numpy {numpy.__version__}, OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads); "
+        f"load average at start {load}"
+    )
 
 
 def table(results: list[dict]) -> str:
@@ -148,16 +152,28 @@ def table(results: list[dict]) -> str:
         ratio = f"{r['ms'] / base['ms']:.2f}" if base else "-"
         extra = f"{r['extra_mb']:.0f}" if r["extra_mb"] is not None else "-"
         label = f"{r['name']} (baseline)" if r["baseline"] else r["name"]
-        lines.append(f"| {label} | {r['ms']:.1f} | {r['ms_min']:.1f} | {ratio} | {r['cpu_ms']:.0f} | {r['peak_mb']:.0f} | {extra} |")
+        lines.append(
+            f"| {label} | {r['ms']:.1f} | {r['ms_min']:.1f} | {ratio} | {r['cpu_ms']:.0f} | {r['peak_mb']:.0f} | {extra} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--filter", metavar="TEXT", help="only cases whose name or id contains TEXT (the baseline always runs)")
-    parser.add_argument("--repeat", type=int, default=7, help="timed runs per case (default 7; median reported)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--filter",
+        metavar="TEXT",
+        help="only cases whose name or id contains TEXT (the baseline always runs)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=7, help="timed runs per case (default 7; median reported)"
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds per case")
-    parser.add_argument("--no-write", action="store_true", help="print only; do not write results.md")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print only; do not write results.md"
+    )
     parser.add_argument("--write", action="store_true", help="write results.md even with --filter")
     parser.add_argument("--one", metavar="ID", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -177,20 +193,26 @@ def main(argv: list[str] | None = None) -> int:
         result.setdefault("name", case.name)
         result.setdefault("baseline", case.baseline)
         results.append(result)
-        shown = f"{result['ms']:.1f} ms, peak {result['peak_mb']:.0f} MB" if "ms" in result else result["error"]
+        shown = (
+            f"{result['ms']:.1f} ms, peak {result['peak_mb']:.0f} MB"
+            if "ms" in result
+            else result["error"]
+        )
         print(f"  {case.name}: {shown}", file=sys.stderr, flush=True)
     text = table(results)
     print(text)
     if not args.no_write and (args.write or not args.filter):
-        command = "python -m benchmarks.run" + (" " + " ".join(argv or sys.argv[1:]) if (argv or sys.argv[1:]) else "")
+        command = "python -m benchmarks.run" + (
+            " " + " ".join(argv or sys.argv[1:]) if (argv or sys.argv[1:]) else ""
+        )
         RESULTS.write_text(
             "# Benchmark results\n\n"
             f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} with `{command}` (`make bench`).\n\n"
             f"Machine: {machine}.\n\n"
             "Median of the timed runs after one warm-up, each case in its own process. "
-            "\"x baseline\" divides by the baseline row of the same run (the machine is shared and noisy); "
-            "\"CPU ms\" is the process's CPU time per run (all threads), which load inflates less than wall time. "
-            "Peak RSS is the whole process (Python, libraries, inputs); \"of which the case\" is the peak "
+            '"x baseline" divides by the baseline row of the same run (the machine is shared and noisy); '
+            '"CPU ms" is the process\'s CPU time per run (all threads), which load inflates less than wall time. '
+            'Peak RSS is the whole process (Python, libraries, inputs); "of which the case" is the peak '
             "above the process's size after set-up, i.e. what the timed work itself allocated.\n\n"
             f"{text}\n"
         )

@@ -31,7 +31,9 @@ def _install_excepthook(window) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="skyseg-editor", description="Find, refine and replace the sky in a photo.")
+    parser = argparse.ArgumentParser(
+        prog="skyseg-editor", description="Find, refine and replace the sky in a photo."
+    )
     parser.add_argument("photo", nargs="?", help="photo to open")
     parser.add_argument("--method", default=None, help="sky method (see `skyseg methods`)")
     args = parser.parse_args(argv)

@@ -56,8 +56,9 @@ class Patch:
         matte[self.y0 : self.y0 + values.shape[0], self.x0 : self.x0 + values.shape[1]] = values
 
 
-def footprint(shape: tuple[int, int], points: np.ndarray, radius: float, hardness: float,
-              margin: float = 0.0) -> tuple[int, int, np.ndarray] | None:
+def footprint(
+    shape: tuple[int, int], points: np.ndarray, radius: float, hardness: float, margin: float = 0.0
+) -> tuple[int, int, np.ndarray] | None:
     """The brush's coverage (float32 in [0, 1]) in the stroke's bounding box plus ``margin``.
 
     Returns ``(y0, x0, alpha)`` or ``None`` when the stroke misses the matte.
@@ -83,7 +84,9 @@ def footprint(shape: tuple[int, int], points: np.ndarray, radius: float, hardnes
     return y0, x0, alpha.astype(np.float32)
 
 
-def apply_stroke(matte: np.ndarray, image: np.ndarray, stroke: Stroke, scale: float = 1.0) -> Patch | None:
+def apply_stroke(
+    matte: np.ndarray, image: np.ndarray, stroke: Stroke, scale: float = 1.0
+) -> Patch | None:
     """Paint ``stroke`` into ``matte`` in place and return the changed patch (for undo).
 
     Parameters
@@ -112,8 +115,13 @@ def apply_stroke(matte: np.ndarray, image: np.ndarray, stroke: Stroke, scale: fl
         # guided filter fills it from the sure pixels around it along the photo's edges.
         unknown = before * (1.0 - alpha) + 0.5 * alpha
         guide = image[y0 : y0 + h, x0 : x0 + w]
-        filled = refine(guide, as_matte(unknown), radius=2.5 * radius / max(h, w), eps=1e-4,
-                        working_size=max(h, w))
+        filled = refine(
+            guide,
+            as_matte(unknown),
+            radius=2.5 * radius / max(h, w),
+            eps=1e-4,
+            working_size=max(h, w),
+        )
         target = np.maximum(before, filled) if stroke.add else np.minimum(before, filled)
     else:
         target = np.ones_like(before) if stroke.add else np.zeros_like(before)

@@ -28,12 +28,18 @@ MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
 
 
 def local_paths(mime) -> list[Path]:
-    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()] if mime.hasUrls() else []
+    return (
+        [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+        if mime.hasUrls()
+        else []
+    )
 
 
 class Canvas(QGraphicsView):
     strokeFinished = pyqtSignal(list)  # [(x, y), ...] in preview pixels
-    skyDragged = pyqtSignal(float, float, bool)  # dx, dy as fractions of the preview; True on release
+    skyDragged = pyqtSignal(
+        float, float, bool
+    )  # dx, dy as fractions of the preview; True on release
     filesDropped = pyqtSignal(list, bool)  # paths, "open as photo" (Shift held or nothing open)
     zoomChanged = pyqtSignal(float)
     dividerMoved = pyqtSignal(float)  # the split view's divider, 0 left .. 1 right
@@ -68,8 +74,16 @@ class Canvas(QGraphicsView):
         for label in self.split_labels:
             label.setBrush(QColor(255, 255, 255))
             label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        items = (self.photo_item, self.before_item, self.overlay_item, self.divider_item, self.divider_handle,
-                 *self.split_labels, self.stroke_item, self.cursor_item)
+        items = (
+            self.photo_item,
+            self.before_item,
+            self.overlay_item,
+            self.divider_item,
+            self.divider_handle,
+            *self.split_labels,
+            self.stroke_item,
+            self.cursor_item,
+        )
         for z, item in enumerate(items):
             item.setZValue(z)
             self.scene().addItem(item)
@@ -83,7 +97,12 @@ class Canvas(QGraphicsView):
         self._drop_hint = ""
         self.notice = ""
         self._prepared = None
-        self._pixmaps: dict[str, QPixmap | None] = {"photo": None, "matte": None, "result": None, "overlay": None}
+        self._pixmaps: dict[str, QPixmap | None] = {
+            "photo": None,
+            "matte": None,
+            "result": None,
+            "overlay": None,
+        }
         model.photoChanged.connect(self._on_photo)
         model.matteChanged.connect(self._on_matte)
         model.resultChanged.connect(self._on_result)
@@ -119,7 +138,9 @@ class Canvas(QGraphicsView):
         self.refresh()
 
     def _on_result(self) -> None:
-        self.set_result_image(None if self.model.result is None else rgb_to_qimage(self.model.result))
+        self.set_result_image(
+            None if self.model.result is None else rgb_to_qimage(self.model.result)
+        )
 
     def set_result_image(self, qimage) -> None:
         """Show a rendered result (the render job already made the QImage off the GUI thread)."""
@@ -142,8 +163,14 @@ class Canvas(QGraphicsView):
 
     def refresh(self) -> None:
         view, state = self.model.view, self.shown()
-        base = {"empty": None, "before": "photo", "photo": "photo", "matte": "matte", "result": "result",
-                "split": "result"}[state]
+        base = {
+            "empty": None,
+            "before": "photo",
+            "photo": "photo",
+            "matte": "matte",
+            "result": "result",
+            "split": "result",
+        }[state]
         self.photo_item.setPixmap(self._pixmaps[base] if base else QPixmap())
         overlay = self._pixmaps["overlay"]
         show_overlay = overlay is not None and view.overlay and state in ("photo", "result")
@@ -163,7 +190,9 @@ class Canvas(QGraphicsView):
         rect = self.scene().sceneRect()
         x = self._divider_x()
         photo = self._pixmaps["photo"]
-        self.before_item.setPixmap(photo.copy(0, 0, max(1, round(x)), photo.height()) if x >= 1 else QPixmap())
+        self.before_item.setPixmap(
+            photo.copy(0, 0, max(1, round(x)), photo.height()) if x >= 1 else QPixmap()
+        )
         self.divider_item.setLine(x, 0, x, rect.height())
         self.divider_handle.setPos(x, rect.height() / 2)
         scale = max(self.zoom(), 1e-6)
@@ -219,9 +248,16 @@ class Canvas(QGraphicsView):
     # ----------------------------------------------------------------- tools
     def _on_brush(self) -> None:
         tool = self.model.brush.tool
-        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag if tool == "pan" else QGraphicsView.DragMode.NoDrag)
-        cursor = {"pan": Qt.CursorShape.OpenHandCursor, "brush": Qt.CursorShape.CrossCursor,
-                  "move_sky": Qt.CursorShape.SizeAllCursor}[tool]
+        self.setDragMode(
+            QGraphicsView.DragMode.ScrollHandDrag
+            if tool == "pan"
+            else QGraphicsView.DragMode.NoDrag
+        )
+        cursor = {
+            "pan": Qt.CursorShape.OpenHandCursor,
+            "brush": Qt.CursorShape.CrossCursor,
+            "move_sky": Qt.CursorShape.SizeAllCursor,
+        }[tool]
         self.viewport().setCursor(cursor)
         r = self.model.brush.radius
         self.cursor_item.setRect(-r, -r, 2 * r, 2 * r)
@@ -236,7 +272,11 @@ class Canvas(QGraphicsView):
     def mousePressEvent(self, event) -> None:
         tool, button = self.model.brush.tool, event.button()
         if button == Qt.MouseButton.MiddleButton:
-            self._pan_origin = (event.position(), self.horizontalScrollBar().value(), self.verticalScrollBar().value())
+            self._pan_origin = (
+                event.position(),
+                self.horizontalScrollBar().value(),
+                self.verticalScrollBar().value(),
+            )
             event.accept()
             return
         if button == Qt.MouseButton.LeftButton and self.near_divider(event.position()):
@@ -319,16 +359,24 @@ class Canvas(QGraphicsView):
         if len(self._stroke) == 1:
             path.lineTo(self._stroke[0][0] + 0.01, self._stroke[0][1])
         colour = QColor(80, 200, 255, 110) if self.model.brush.add else QColor(255, 90, 60, 110)
-        pen = QPen(colour, 2 * self.model.brush.radius, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                   Qt.PenJoinStyle.RoundJoin)
+        pen = QPen(
+            colour,
+            2 * self.model.brush.radius,
+            Qt.PenStyle.SolidLine,
+            Qt.PenCapStyle.RoundCap,
+            Qt.PenJoinStyle.RoundJoin,
+        )
         self.stroke_item.setPen(pen)
         self.stroke_item.setPath(path)
 
     # ----------------------------------------------------------------- drops
     def dragEnterEvent(self, event) -> None:
         if local_paths(event.mimeData()):
-            self._drop_hint = ("Drop to open this photo" if not self.model.has_photo
-                               else "Drop to use as the new sky  (Shift: open as photo)")
+            self._drop_hint = (
+                "Drop to open this photo"
+                if not self.model.has_photo
+                else "Drop to use as the new sky  (Shift: open as photo)"
+            )
             self.viewport().update()
             event.acceptProposedAction()
         else:
@@ -353,7 +401,9 @@ class Canvas(QGraphicsView):
             event.ignore()
             return
         event.acceptProposedAction()
-        as_photo = (not self.model.has_photo) or bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        as_photo = (not self.model.has_photo) or bool(
+            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        )
         self.filesDropped.emit(paths, as_photo)
 
     # ----------------------------------------------------------------- painting hints
@@ -376,8 +426,9 @@ class Canvas(QGraphicsView):
     def drawForeground(self, painter: QPainter, rect) -> None:
         if self.notice and self.model.has_photo:
             self._draw_notice(painter)
-        text = self._drop_hint or ("" if self.model.has_photo else
-                                   "Open a photo (Ctrl+O) or drop one here")
+        text = self._drop_hint or (
+            "" if self.model.has_photo else "Open a photo (Ctrl+O) or drop one here"
+        )
         if not text:
             return
         painter.save()

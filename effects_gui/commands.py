@@ -39,8 +39,11 @@ class SettingCommand(QUndoCommand):
         return _IDS.setdefault((self.group, self.key), 1000 + len(_IDS))
 
     def mergeWith(self, other) -> bool:
-        if (other.id() != self.id() or other.gesture != self.gesture
-                or other.stamp - self.stamp > _MERGE_SECONDS):
+        if (
+            other.id() != self.id()
+            or other.gesture != self.gesture
+            or other.stamp - self.stamp > _MERGE_SECONDS
+        ):
             return False
         self.new, self.stamp = other.new, other.stamp
         return True

@@ -26,9 +26,17 @@ FORMATS = {
     "jpeg": ("JPEG", ".jpg", "the result, 8 bits; EXIF, XMP and colour profile kept"),
     "png": ("PNG", ".png", "the result, lossless; metadata kept"),
     "tiff": ("TIFF, 16 bits", ".tif", "the result blended and written at 16 bits; metadata kept"),
-    "ora": ("Layers: OpenRaster (.ora)", ".ora", "photo, each effect's layers, the matte hidden: GIMP, Krita"),
-    "psd": ("Layers: Photoshop (.psd)", ".psd", "the same layers, the matte as layer masks: Photoshop, Affinity, "
-                                                "Photopea; colour profile kept"),
+    "ora": (
+        "Layers: OpenRaster (.ora)",
+        ".ora",
+        "photo, each effect's layers, the matte hidden: GIMP, Krita",
+    ),
+    "psd": (
+        "Layers: Photoshop (.psd)",
+        ".psd",
+        "the same layers, the matte as layer masks: Photoshop, Affinity, "
+        "Photopea; colour profile kept",
+    ),
     "matte": ("Sky matte (PNG)", "_matte.png", "the edited matte at full size, white = sky"),
 }
 
@@ -67,7 +75,9 @@ class ExportDialog(QDialog):
         row_layout.addWidget(self.path, 1)
         row_layout.addWidget(browse)
         form.addRow("File", row)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
@@ -82,7 +92,9 @@ class ExportDialog(QDialog):
         key = self.kind.currentData()
         self.about.setText(FORMATS[key][2])
         self.quality.setEnabled(key == "jpeg")
-        self.path.setText(str(self.folder / f"{self.stem}{'_sky' if key != 'matte' else ''}{self._suffix()}"))
+        self.path.setText(
+            str(self.folder / f"{self.stem}{'_sky' if key != 'matte' else ''}{self._suffix()}")
+        )
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text())

@@ -96,10 +96,26 @@ class JobRunner(QObject):
         self.active: list[Job] = []
         self.closed = False
 
-    def start(self, job: Job, on_result=None, on_error=None, on_progress=None, on_cancelled=None,
-              on_finished=None) -> Job:
-        job.callbacks = {k: v for k, v in (("result", on_result), ("error", on_error), ("progress", on_progress),
-                                           ("cancelled", on_cancelled), ("finished", on_finished)) if v}
+    def start(
+        self,
+        job: Job,
+        on_result=None,
+        on_error=None,
+        on_progress=None,
+        on_cancelled=None,
+        on_finished=None,
+    ) -> Job:
+        job.callbacks = {
+            k: v
+            for k, v in (
+                ("result", on_result),
+                ("error", on_error),
+                ("progress", on_progress),
+                ("cancelled", on_cancelled),
+                ("finished", on_finished),
+            )
+            if v
+        }
         job.signals.result.connect(self._on_result)
         job.signals.error.connect(self._on_error)
         job.signals.progress.connect(self._on_progress)
@@ -171,8 +187,11 @@ def segment(job: Job, image: np.ndarray, proxy_shape: tuple[int, int], method: s
     from skyseg_core.matte import resize_matte
     from skyseg_core.pipeline import MatteSource, find_matte
 
-    matte, resolved = find_matte(image, MatteSource(method=method, refine=True),
-                                 progress=lambda fraction, message: job.report(int(2 + 86 * fraction), message))
+    matte, resolved = find_matte(
+        image,
+        MatteSource(method=method, refine=True),
+        progress=lambda fraction, message: job.report(int(2 + 86 * fraction), message),
+    )
     job.report(90, "Preparing the preview")
     proxy_matte = resize_matte(matte, proxy_shape)
     from .qimage import grey_to_qimage, overlay_qimage

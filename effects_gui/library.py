@@ -52,7 +52,9 @@ class SkyLibrary(QObject):
 
     changed = pyqtSignal()
 
-    def __init__(self, config: Path | None = None, cache: Path | None = None, parent: QObject | None = None):
+    def __init__(
+        self, config: Path | None = None, cache: Path | None = None, parent: QObject | None = None
+    ):
         super().__init__(parent)
         self.file = (config or config_dir()) / "skies.json"
         self.cache = (cache or cache_dir()) / "thumbnails"
@@ -78,7 +80,8 @@ class SkyLibrary(QObject):
         user's files, then each folder's skies. Missing files and folders are left out."""
         bundled = sky_files(SKIES_DIR) if Path(SKIES_DIR).is_dir() else []
         out = [SkyEntry(p.stem, p.stem.replace("_", " "), False) for p in bundled] or [
-            SkyEntry(name, name.replace("_", " "), False) for name in SKY_PRESETS]
+            SkyEntry(name, name.replace("_", " "), False) for name in SKY_PRESETS
+        ]
         seen = {e.source for e in out}
         own = [Path(f) for f in self.files if is_sky_file(Path(f))]
         for folder in self.folders:
@@ -105,7 +108,9 @@ class SkyLibrary(QObject):
                     self.folders.append(str(path))
                 brought += [str(p) for p in found]
             elif is_sky_file(path):
-                if str(path) not in self.files and not any(str(path.parent) == f for f in self.folders):
+                if str(path) not in self.files and not any(
+                    str(path.parent) == f for f in self.folders
+                ):
                     self.files.append(str(path))
                 brought.append(str(path))
         if brought:

@@ -110,7 +110,9 @@ def proxy_of(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
         # first, then the remaining factor (0.5..1) bilinearly. 12 MP to 2048 px: ~20 ms, not ~160.
         factor = int(1.0 / scale)
         if factor >= 2:
-            small = cv2.resize(image, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
+            small = cv2.resize(
+                image, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA
+            )
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         if small.shape[1::-1] != size:
             small = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
@@ -130,14 +132,18 @@ class EditorModel(QObject):
     resultChanged = pyqtSignal()
     renderNeeded = pyqtSignal()
 
-    def __init__(self, proxy_long_side: int = DEFAULT_PROXY_LONG_SIDE, parent: QObject | None = None):
+    def __init__(
+        self, proxy_long_side: int = DEFAULT_PROXY_LONG_SIDE, parent: QObject | None = None
+    ):
         super().__init__(parent)
         self.proxy_long_side = proxy_long_side
         # No Qt parent: destroying the window must not destroy the stack mid-teardown (its
         # destructor emits indexChanged into half-deleted widgets); Python frees it later.
         self.undo_stack = QUndoStack()
         self.path: Path | None = None
-        self.metadata = None  # the photo's EXIF, XMP, ICC profile (skyseg_core.metadata.PhotoMetadata)
+        self.metadata = (
+            None  # the photo's EXIF, XMP, ICC profile (skyseg_core.metadata.PhotoMetadata)
+        )
         self.image: np.ndarray | None = None
         self.proxy: np.ndarray | None = None
         self.scale = 1.0
@@ -183,8 +189,9 @@ class EditorModel(QObject):
         return {self.sky.source: self.sky.full if full else self.sky.preview}
 
     # ----------------------------------------------------------------- photo
-    def set_photo(self, path: Path | None, image: np.ndarray, proxy: np.ndarray, scale: float,
-                  metadata=None) -> None:
+    def set_photo(
+        self, path: Path | None, image: np.ndarray, proxy: np.ndarray, scale: float, metadata=None
+    ) -> None:
         """Start a new edit on ``image`` (loaded by a job, with its proxy and metadata)."""
         self.path = None if path is None else Path(path)
         self.metadata = metadata
@@ -210,7 +217,9 @@ class EditorModel(QObject):
 
     # ----------------------------------------------------------------- edits (undoable)
     def set_segmentation(self, matte: np.ndarray, proxy_matte: np.ndarray, method: str) -> None:
-        self.undo_stack.push(commands.MatteCommand(self, matte, proxy_matte, f"Find sky ({method})"))
+        self.undo_stack.push(
+            commands.MatteCommand(self, matte, proxy_matte, f"Find sky ({method})")
+        )
 
     def paint(self, stroke: _brush.Stroke) -> None:
         if self.matte is not None:
@@ -246,7 +255,9 @@ class EditorModel(QObject):
         defaults, as one undo step."""
         fields = controls(type(getattr(self.edit, group)))
         names = [n for n in fields if (group, n) != ("replace", "sky")] if names is None else names
-        self._push_many(group, {n: fields[n][0].default for n in names}, text or f"{GROUPS[group]}: reset")
+        self._push_many(
+            group, {n: fields[n][0].default for n in names}, text or f"{GROUPS[group]}: reset"
+        )
 
     def apply_look(self, name: str) -> None:
         """The :data:`REPLACE_PRESETS` look ``name`` (every replacement control but the sky's
@@ -259,8 +270,11 @@ class EditorModel(QObject):
         """The name of the look the replacement controls now match, if any."""
         for name, changes in REPLACE_PRESETS.items():
             look = ReplaceParams(**changes)
-            if all(getattr(look, n) == getattr(self.edit.replace, n) for n in controls(ReplaceParams)
-                   if n not in PLACEMENT):
+            if all(
+                getattr(look, n) == getattr(self.edit.replace, n)
+                for n in controls(ReplaceParams)
+                if n not in PLACEMENT
+            ):
                 return name
         return None
 
@@ -289,7 +303,9 @@ class EditorModel(QObject):
         if key == "enabled":
             self.edit = dataclasses.replace(self.edit, **{f"{group}_enabled": value})
         else:
-            self.edit = dataclasses.replace(self.edit, **{group: getattr(self.edit, group).replace(**{key: value})})
+            self.edit = dataclasses.replace(
+                self.edit, **{group: getattr(self.edit, group).replace(**{key: value})}
+            )
         self.settingsChanged.emit(group)
         self._edited()
 

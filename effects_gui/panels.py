@@ -55,10 +55,22 @@ class LabeledSlider(QWidget):
     valueChanged = pyqtSignal(float)
     MAX_STEPS = 1000
 
-    def __init__(self, minimum: float, maximum: float, value: float = 0.0, decimals: int = 2,
-                 unit: str = "", parent=None):
+    def __init__(
+        self,
+        minimum: float,
+        maximum: float,
+        value: float = 0.0,
+        decimals: int = 2,
+        unit: str = "",
+        parent=None,
+    ):
         super().__init__(parent)
-        self.minimum, self.maximum, self.decimals, self.unit = float(minimum), float(maximum), decimals, unit
+        self.minimum, self.maximum, self.decimals, self.unit = (
+            float(minimum),
+            float(maximum),
+            decimals,
+            unit,
+        )
         span = self.maximum - self.minimum
         self.steps = max(1, min(self.MAX_STEPS, round(span * 10**decimals)))
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -75,7 +87,9 @@ class LabeledSlider(QWidget):
         self.setValue(value)
 
     def _at(self, steps: int) -> float:
-        return round(self.minimum + (self.maximum - self.minimum) * steps / self.steps, self.decimals)
+        return round(
+            self.minimum + (self.maximum - self.minimum) * steps / self.steps, self.decimals
+        )
 
     def value(self) -> float:
         return self._at(self.slider.value())
@@ -106,11 +120,16 @@ class GradientEditor(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.stops: list[tuple[float, tuple[int, int, int]]] = [(0.0, (0, 0, 0)), (1.0, (255, 255, 255))]
+        self.stops: list[tuple[float, tuple[int, int, int]]] = [
+            (0.0, (0, 0, 0)),
+            (1.0, (255, 255, 255)),
+        ]
         self._drag: int | None = None
         self.setMinimumSize(160, 44)
-        self.setToolTip("Click to add a stop, drag to move it, double-click to pick its colour, "
-                        "right-click to remove it")
+        self.setToolTip(
+            "Click to add a stop, drag to move it, double-click to pick its colour, "
+            "right-click to remove it"
+        )
 
     def sizeHint(self) -> QSize:
         return QSize(220, 44)
@@ -154,8 +173,13 @@ class GradientEditor(QWidget):
         painter.drawRect(bar)
         for pos, rgb in self.stops:
             x, top = self._x(pos), bar.bottom() + 2
-            tri = QPolygonF([QPointF(x, top), QPointF(x - self.HANDLE, top + 2 * self.HANDLE),
-                             QPointF(x + self.HANDLE, top + 2 * self.HANDLE)])
+            tri = QPolygonF(
+                [
+                    QPointF(x, top),
+                    QPointF(x - self.HANDLE, top + 2 * self.HANDLE),
+                    QPointF(x + self.HANDLE, top + 2 * self.HANDLE),
+                ]
+            )
             painter.setBrush(QColor(*rgb))
             painter.setPen(QPen(QColor(230, 230, 230), 1.2))
             painter.drawPolygon(tri)
@@ -216,8 +240,9 @@ def _rgb_to_hex(rgb) -> str:
 
 def _tooltip(ctl: Control, default_text: str) -> str:
     span = ctl.describe_range()
-    return f"{ctl.help[:1].upper()}{ctl.help[1:]}" + (f" ({span}; default {default_text})" if span else
-                                                       f" (default {default_text})")
+    return f"{ctl.help[:1].upper()}{ctl.help[1:]}" + (
+        f" ({span}; default {default_text})" if span else f" (default {default_text})"
+    )
 
 
 class ParamControl(QWidget):
@@ -270,7 +295,8 @@ class ParamControl(QWidget):
             self.gradient.setObjectName("gradientEditor")
             self.gradient.stepStarted.connect(self.stepStarted.emit)
             self.gradient.stopsChanged.connect(
-                lambda stops: self.edited.emit(tuple((p, _rgb_to_hex(rgb)) for p, rgb in stops)))
+                lambda stops: self.edited.emit(tuple((p, _rgb_to_hex(rgb)) for p, rgb in stops))
+            )
             layout.addWidget(self.gradient, 1)
         else:
             raise TypeError(f"{name}: no editor control for {hint!r}")
@@ -283,7 +309,9 @@ class ParamControl(QWidget):
         if self.kind == "number":
             return format_value(value, self.control.decimals, self.control.unit)
         if self.kind == "pair":
-            return ", ".join(format_value(v, self.control.decimals, self.control.unit) for v in value)
+            return ", ".join(
+                format_value(v, self.control.decimals, self.control.unit) for v in value
+            )
         if self.kind == "check":
             return "on" if value else "off"
         if self.kind == "sky":
@@ -355,7 +383,8 @@ class ParamForm(QWidget):
         self.titles: dict[str, QLabel] = {}
         self.resets: dict[str, QToolButton] = {}
         for row, (name, (field, ctl)) in enumerate(
-                (n, fc) for n, fc in controls(cls).items() if n not in skip):
+            (n, fc) for n, fc in controls(cls).items() if n not in skip
+        ):
             widget = ParamControl(name, field, ctl, hints[name])
             widget.setObjectName(f"{group}_{name}")
             title = QLabel(ctl.label)
@@ -368,8 +397,11 @@ class ParamForm(QWidget):
             reset.setToolTip(f"Reset {ctl.label} to {widget.text(field.default)}")
             widget.edited.connect(lambda v, n=name: model.set_params(group, **{n: v}))
             widget.stepStarted.connect(model.new_step)
-            reset.clicked.connect(lambda _c=False, n=name: model.reset_params(
-                group, [n], f"{model_title(group)}: reset {controls(cls)[n][1].label}"))
+            reset.clicked.connect(
+                lambda _c=False, n=name: model.reset_params(
+                    group, [n], f"{model_title(group)}: reset {controls(cls)[n][1].label}"
+                )
+            )
             grid.addWidget(title, row, 0)
             grid.addWidget(widget, row, 1)
             grid.addWidget(reset, row, 2)
@@ -437,8 +469,10 @@ class BrushPanel(QWidget):
         self.size = LabeledSlider(1, 300, model.brush.radius, 0, "px")
         self.hardness = LabeledSlider(0, 1, model.brush.hardness)
         self.edge_aware = QCheckBox("Follow edges")
-        self.edge_aware.setToolTip("Re-run the edge-aware refinement under each stroke, so a rough "
-                                   "stroke along a tree line snaps to it")
+        self.edge_aware.setToolTip(
+            "Re-run the edge-aware refinement under each stroke, so a rough "
+            "stroke along a tree line snaps to it"
+        )
         self.opacity = LabeledSlider(0, 1, model.view.opacity)
         form.addRow("Size", self.size)
         form.addRow("Hardness", self.hardness)
@@ -449,7 +483,9 @@ class BrushPanel(QWidget):
         layout.addWidget(hint)
         layout.addStretch(1)
         self.add_button.toggled.connect(lambda on: on and model.set_brush(add=True, tool="brush"))
-        self.remove_button.toggled.connect(lambda on: on and model.set_brush(add=False, tool="brush"))
+        self.remove_button.toggled.connect(
+            lambda on: on and model.set_brush(add=False, tool="brush")
+        )
         self.size.valueChanged.connect(lambda v: model.set_brush(radius=v))
         self.hardness.valueChanged.connect(lambda v: model.set_brush(hardness=v))
         self.edge_aware.toggled.connect(lambda on: model.set_brush(edge_aware=on))
@@ -460,8 +496,11 @@ class BrushPanel(QWidget):
 
     def refresh(self) -> None:
         brush = self.model.brush
-        for widget, value in ((self.add_button, brush.add), (self.remove_button, not brush.add),
-                              (self.edge_aware, brush.edge_aware)):
+        for widget, value in (
+            (self.add_button, brush.add),
+            (self.remove_button, not brush.add),
+            (self.edge_aware, brush.edge_aware),
+        ):
             widget.blockSignals(True)
             widget.setChecked(value)
             widget.blockSignals(False)
@@ -494,8 +533,10 @@ class SkyLibraryView(QListWidget):
         self.viewport().setAcceptDrops(True)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
-        self.setToolTip("Click a sky to put it in. Drop sky files or folders here to add them "
-                        "to your library (kept for next time); right-click one of yours to remove it")
+        self.setToolTip(
+            "Click a sky to put it in. Drop sky files or folders here to add them "
+            "to your library (kept for next time); right-click one of yours to remove it"
+        )
 
     def sources(self) -> list[str]:
         return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
@@ -558,10 +599,16 @@ class SkyPanel(QWidget):
         top_layout.addWidget(self.library, 1)
         buttons = QHBoxLayout()
         style = self.style()
-        self.open_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_FileIcon), "Add skies…")
+        self.open_button = QPushButton(
+            style.standardIcon(QStyle.StandardPixmap.SP_FileIcon), "Add skies…"
+        )
         self.open_button.setToolTip("Add sky images to your library and put the first in")
-        self.folder_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_DirIcon), "Add folder…")
-        self.folder_button.setToolTip("Add a folder of your own skies to the library (kept for next time)")
+        self.folder_button = QPushButton(
+            style.standardIcon(QStyle.StandardPixmap.SP_DirIcon), "Add folder…"
+        )
+        self.folder_button.setToolTip(
+            "Add a folder of your own skies to the library (kept for next time)"
+        )
         self.none_button = QPushButton("Original sky")
         self.none_button.setToolTip("Take the new sky out")
         for button in (self.open_button, self.folder_button, self.none_button):
@@ -580,10 +627,16 @@ class SkyPanel(QWidget):
             button = QPushButton(name)
             button.setObjectName(f"look_{name}")
             button.setCheckable(True)
-            button.setStyleSheet("QPushButton:checked { background-color: palette(highlight); "
-                                 "color: palette(highlighted-text); }")
-            button.setToolTip("The defaults" if not changes else
-                              "From the defaults: " + ", ".join(f"{fields[k][1].label} {v:g}" for k, v in changes.items()))
+            button.setStyleSheet(
+                "QPushButton:checked { background-color: palette(highlight); "
+                "color: palette(highlighted-text); }"
+            )
+            button.setToolTip(
+                "The defaults"
+                if not changes
+                else "From the defaults: "
+                + ", ".join(f"{fields[k][1].label} {v:g}" for k, v in changes.items())
+            )
             button.clicked.connect(lambda _c=False, n=name: model.apply_look(n))
             looks.addWidget(button)
             self.looks[name] = button
@@ -606,7 +659,9 @@ class SkyPanel(QWidget):
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
 
-        self.library.itemClicked.connect(lambda item: self.skyRequested.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.library.itemClicked.connect(
+            lambda item: self.skyRequested.emit(item.data(Qt.ItemDataRole.UserRole))
+        )
         self.open_button.clicked.connect(self.openSkyRequested.emit)
         self.folder_button.clicked.connect(self.addFolderRequested.emit)
         self.none_button.clicked.connect(lambda: model.set_sky(None))
@@ -661,7 +716,9 @@ class TintPanel(QWidget):
         self.controls = self.form.controls
         self.gradient = self.controls["stops"].gradient
         layout.addWidget(self.form)
-        hint = _hint("At 90° the left stop colours the horizon and the right stop the top of the sky.")
+        hint = _hint(
+            "At 90° the left stop colours the horizon and the right stop the top of the sky."
+        )
         layout.addWidget(hint)
         self.reset_all = _reset_all_button(model, "tint")
         layout.addWidget(self.reset_all, 0, Qt.AlignmentFlag.AlignRight)
@@ -690,8 +747,10 @@ class RelightPanel(QWidget):
         self.controls = self.form.controls
         self.controls["sky"].sky_source = lambda: None if model.sky is None else model.sky.source
         layout.addWidget(self.form)
-        hint = _hint("Matches the foreground's exposure, white balance and contrast to the "
-                     "light of the sky, strongest near the horizon.")
+        hint = _hint(
+            "Matches the foreground's exposure, white balance and contrast to the "
+            "light of the sky, strongest near the horizon."
+        )
         layout.addWidget(hint)
         self.reset_all = _reset_all_button(model, "relight")
         layout.addWidget(self.reset_all, 0, Qt.AlignmentFlag.AlignRight)

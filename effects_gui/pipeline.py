@@ -23,13 +23,22 @@ def no_sky_message(steps: Sequence) -> str:
     return f"No sky found in this photo; {NOTHING_DONE[steps[0].effect] if steps else 'nothing changed'}"
 
 
-def render(image: np.ndarray, matte: np.ndarray, steps: Sequence, skies: dict, layers: bool = False, icc: bytes = b""):
+def render(
+    image: np.ndarray,
+    matte: np.ndarray,
+    steps: Sequence,
+    skies: dict,
+    layers: bool = False,
+    icc: bytes = b"",
+):
     """:func:`skyseg_core.pipeline.render` with the skies the editor loaded (source -> image),
     brought into the colour space of ``icc`` (the photo's profile) when given."""
     from skyseg_core.pipeline import render as core_render
     from skyseg_core.pipeline import skies_in_profile
 
-    return core_render(image, matte, steps, skies=skies_in_profile(skies.__getitem__, icc), layers=layers)
+    return core_render(
+        image, matte, steps, skies=skies_in_profile(skies.__getitem__, icc), layers=layers
+    )
 
 
 def render_preview(job, proxy, matte, steps, skies):
@@ -64,8 +73,18 @@ def _rendered(job, image, matte, steps, skies, layers: bool = False, icc: bytes 
         raise SkysegError(no_sky_message(steps)) from None
 
 
-def export_result(job, path: Path, image, base_matte, strokes, steps, skies, metadata=None, quality=None,
-                  source=None):
+def export_result(
+    job,
+    path: Path,
+    image,
+    base_matte,
+    strokes,
+    steps,
+    skies,
+    metadata=None,
+    quality=None,
+    source=None,
+):
     """The result at full size by :func:`skyseg_core.pipeline.write_rendered`: the photo's EXIF,
     XMP and ICC profile kept (the skies brought into its profile), JPEG/WebP at ``quality``."""
     from skyseg_core.effects import NoSkyError
@@ -79,7 +98,9 @@ def export_result(job, path: Path, image, base_matte, strokes, steps, skies, met
     job.report(30, "Rendering at full size")
     photo = Photo(Path(source) if source else path, image, matte, "editor", metadata)
     try:
-        write_rendered(photo, steps, {"output": path}, overwrite=True, skies=skies.__getitem__, quality=quality)
+        write_rendered(
+            photo, steps, {"output": path}, overwrite=True, skies=skies.__getitem__, quality=quality
+        )
     except NoSkyError:
         raise SkysegError(no_sky_message(steps)) from None
     return path
@@ -103,5 +124,11 @@ def export_layers(job, path: Path, image, base_matte, strokes, steps, skies, met
     matte = _full_matte(job, image, base_matte, strokes)
     rendered = _rendered(job, image, matte, steps, skies, layers=True, icc=icc)
     job.report(70, f"Writing {path.name}")
-    return write_layers(path, rendered.layers, (image.shape[1], image.shape[0]), overwrite=True,
-                        merged=rendered.image, icc_profile=icc)
+    return write_layers(
+        path,
+        rendered.layers,
+        (image.shape[1], image.shape[0]),
+        overwrite=True,
+        merged=rendered.image,
+        icc_profile=icc,
+    )

@@ -6,15 +6,33 @@ from __future__ import annotations
 from PyQt6.QtGui import QColor, QPalette
 
 _ROLES = {
-    "Window": (45, 45, 48), "WindowText": (222, 222, 222), "Base": (32, 32, 34),
-    "AlternateBase": (50, 50, 53), "ToolTipBase": (58, 58, 62), "ToolTipText": (235, 235, 235),
-    "PlaceholderText": (130, 130, 130), "Text": (222, 222, 222), "Button": (56, 56, 60),
-    "ButtonText": (222, 222, 222), "BrightText": (255, 90, 80), "Link": (90, 160, 230),
-    "Highlight": (62, 120, 190), "HighlightedText": (255, 255, 255), "Light": (75, 75, 80),
-    "Midlight": (62, 62, 66), "Mid": (40, 40, 43), "Dark": (28, 28, 30), "Shadow": (15, 15, 16),
+    "Window": (45, 45, 48),
+    "WindowText": (222, 222, 222),
+    "Base": (32, 32, 34),
+    "AlternateBase": (50, 50, 53),
+    "ToolTipBase": (58, 58, 62),
+    "ToolTipText": (235, 235, 235),
+    "PlaceholderText": (130, 130, 130),
+    "Text": (222, 222, 222),
+    "Button": (56, 56, 60),
+    "ButtonText": (222, 222, 222),
+    "BrightText": (255, 90, 80),
+    "Link": (90, 160, 230),
+    "Highlight": (62, 120, 190),
+    "HighlightedText": (255, 255, 255),
+    "Light": (75, 75, 80),
+    "Midlight": (62, 62, 66),
+    "Mid": (40, 40, 43),
+    "Dark": (28, 28, 30),
+    "Shadow": (15, 15, 16),
 }
-_DISABLED = {"WindowText": (120, 120, 120), "Text": (120, 120, 120), "ButtonText": (120, 120, 120),
-             "Highlight": (70, 70, 74), "HighlightedText": (160, 160, 160)}
+_DISABLED = {
+    "WindowText": (120, 120, 120),
+    "Text": (120, 120, 120),
+    "ButtonText": (120, 120, 120),
+    "Highlight": (70, 70, 74),
+    "HighlightedText": (160, 160, 160),
+}
 
 
 def dark_palette() -> QPalette:
@@ -22,7 +40,9 @@ def dark_palette() -> QPalette:
     for name, rgb in _ROLES.items():
         palette.setColor(getattr(QPalette.ColorRole, name), QColor(*rgb))
     for name, rgb in _DISABLED.items():
-        palette.setColor(QPalette.ColorGroup.Disabled, getattr(QPalette.ColorRole, name), QColor(*rgb))
+        palette.setColor(
+            QPalette.ColorGroup.Disabled, getattr(QPalette.ColorRole, name), QColor(*rgb)
+        )
     return palette
 
 

@@ -37,7 +37,9 @@ from .panels import BrushPanel, RelightPanel, SkyPanel, TintPanel
 APP_NAME = "skyseg editor"
 MAX_RECENT = 10
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
-SKY_PREVIEW_FACTOR = 1.0  # the preview's sky: as large as the preview (a larger one costs 3x per render)
+SKY_PREVIEW_FACTOR = (
+    1.0  # the preview's sky: as large as the preview (a larger one costs 3x per render)
+)
 
 
 def settings() -> QSettings:
@@ -81,7 +83,11 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.sky_panel, "Sky")
         self._tab_of = {self.sky_panel: self.sky_panel}
-        for panel, title in ((self.brush_panel, "Refine"), (self.tint_panel, "Tint"), (self.relight_panel, "Relight")):
+        for panel, title in (
+            (self.brush_panel, "Refine"),
+            (self.tint_panel, "Tint"),
+            (self.relight_panel, "Relight"),
+        ):
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -116,65 +122,160 @@ class MainWindow(QMainWindow):
         m = self.model
         K = QKeySequence.StandardKey
         icons = QStyle.StandardPixmap
-        self.open_action = self._action("&Open…", self.choose_photo, K.Open, tip="Open a photo",
-                                        icon=icons.SP_DialogOpenButton)
-        self.export_action = self._action("&Export result…", self.export_result, K.Save,
-                                          tip="Save the result at full size (JPEG, PNG, 16-bit TIFF)",
-                                          icon=icons.SP_DialogSaveButton)
-        self.export_dialog_action = self._action("Export…", self.export_dialog, "Ctrl+Shift+E",
-                                                 tip="Export with options: JPEG quality, 16-bit TIFF, PNG, "
-                                                     "layers (.ora, .psd), the matte", icon=icons.SP_DriveFDIcon)
-        self.export_matte_action = self._action("Export &matte…", self.export_matte, "Ctrl+Shift+M",
-                                                tip="Save the sky matte as a PNG")
-        self.export_layers_action = self._action("Export &layers…", self.export_layers, "Ctrl+Shift+S",
-                                                 tip="Save a layered OpenRaster file (GIMP, Krita)")
+        self.open_action = self._action(
+            "&Open…", self.choose_photo, K.Open, tip="Open a photo", icon=icons.SP_DialogOpenButton
+        )
+        self.export_action = self._action(
+            "&Export result…",
+            self.export_result,
+            K.Save,
+            tip="Save the result at full size (JPEG, PNG, 16-bit TIFF)",
+            icon=icons.SP_DialogSaveButton,
+        )
+        self.export_dialog_action = self._action(
+            "Export…",
+            self.export_dialog,
+            "Ctrl+Shift+E",
+            tip="Export with options: JPEG quality, 16-bit TIFF, PNG, "
+            "layers (.ora, .psd), the matte",
+            icon=icons.SP_DriveFDIcon,
+        )
+        self.export_matte_action = self._action(
+            "Export &matte…", self.export_matte, "Ctrl+Shift+M", tip="Save the sky matte as a PNG"
+        )
+        self.export_layers_action = self._action(
+            "Export &layers…",
+            self.export_layers,
+            "Ctrl+Shift+S",
+            tip="Save a layered OpenRaster file (GIMP, Krita)",
+        )
         self.quit_action = self._action("&Quit", self.close, K.Quit)
         self.undo_action = m.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence(K.Undo))
         self.redo_action = m.undo_stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.addActions([self.undo_action, self.redo_action])
-        self.segment_action = self._action("Find sky", self.segment, "Ctrl+R",
-                                           tip="Find the sky with the chosen method", icon=icons.SP_BrowserReload)
-        self.cancel_action = self._action("Cancel", self.cancel_jobs, "Esc", tip="Stop the running job",
-                                          icon=icons.SP_BrowserStop)
+        self.segment_action = self._action(
+            "Find sky",
+            self.segment,
+            "Ctrl+R",
+            tip="Find the sky with the chosen method",
+            icon=icons.SP_BrowserReload,
+        )
+        self.cancel_action = self._action(
+            "Cancel", self.cancel_jobs, "Esc", tip="Stop the running job", icon=icons.SP_BrowserStop
+        )
         # tools
         self.tool_group = QActionGroup(self)
-        self.pan_action = self._action("Pan", lambda on: on and m.set_brush(tool="pan"), "H", True,
-                                       "Pan and zoom (wheel)", icons.SP_ArrowUp)
-        self.add_action = self._action("Add sky", lambda on: on and self._brush_tool(True),
-                                       "B", True, "Brush sky in", icons.SP_DialogYesButton)
-        self.remove_action = self._action("Remove sky", lambda on: on and self._brush_tool(False),
-                                          "E", True, "Brush sky out", icons.SP_DialogNoButton)
-        self.move_action = self._action("Move sky", lambda on: on and m.set_brush(tool="move_sky"), "V", True,
-                                        "Drag the new sky into place", icons.SP_TitleBarNormalButton)
+        self.pan_action = self._action(
+            "Pan",
+            lambda on: on and m.set_brush(tool="pan"),
+            "H",
+            True,
+            "Pan and zoom (wheel)",
+            icons.SP_ArrowUp,
+        )
+        self.add_action = self._action(
+            "Add sky",
+            lambda on: on and self._brush_tool(True),
+            "B",
+            True,
+            "Brush sky in",
+            icons.SP_DialogYesButton,
+        )
+        self.remove_action = self._action(
+            "Remove sky",
+            lambda on: on and self._brush_tool(False),
+            "E",
+            True,
+            "Brush sky out",
+            icons.SP_DialogNoButton,
+        )
+        self.move_action = self._action(
+            "Move sky",
+            lambda on: on and m.set_brush(tool="move_sky"),
+            "V",
+            True,
+            "Drag the new sky into place",
+            icons.SP_TitleBarNormalButton,
+        )
         for action in (self.pan_action, self.add_action, self.remove_action, self.move_action):
             self.tool_group.addAction(action)
-        self.smaller_action = self._action("Smaller brush", lambda: m.set_brush(radius=m.brush.radius / 1.2), "[")
-        self.larger_action = self._action("Larger brush", lambda: m.set_brush(radius=m.brush.radius * 1.2), "]")
+        self.smaller_action = self._action(
+            "Smaller brush", lambda: m.set_brush(radius=m.brush.radius / 1.2), "["
+        )
+        self.larger_action = self._action(
+            "Larger brush", lambda: m.set_brush(radius=m.brush.radius * 1.2), "]"
+        )
         # Shift+[ arrives as "{" on most layouts: both spellings
-        self.softer_action = self._action("Softer brush", lambda: m.set_brush(hardness=m.brush.hardness - 0.1),
-                                          ["Shift+[", "{", "Shift+{"])
-        self.harder_action = self._action("Harder brush", lambda: m.set_brush(hardness=m.brush.hardness + 0.1),
-                                          ["Shift+]", "}", "Shift+}"])
+        self.softer_action = self._action(
+            "Softer brush",
+            lambda: m.set_brush(hardness=m.brush.hardness - 0.1),
+            ["Shift+[", "{", "Shift+{"],
+        )
+        self.harder_action = self._action(
+            "Harder brush",
+            lambda: m.set_brush(hardness=m.brush.hardness + 0.1),
+            ["Shift+]", "}", "Shift+}"],
+        )
         # view
         self.view_group = QActionGroup(self)
-        self.photo_view_action = self._action("Photo", lambda on: on and m.set_view(mode="photo"), "P", True,
-                                              "The photo (with the matte overlay)", icons.SP_FileDialogContentsView)
-        self.matte_view_action = self._action("Matte", lambda on: on and m.set_view(mode="matte"), "M", True,
-                                              "The matte alone (white = sky)", icons.SP_FileDialogDetailedView)
-        self.result_view_action = self._action("Result", lambda on: on and m.set_view(mode="result"), "R", True,
-                                               "The edited result", icons.SP_DialogApplyButton)
+        self.photo_view_action = self._action(
+            "Photo",
+            lambda on: on and m.set_view(mode="photo"),
+            "P",
+            True,
+            "The photo (with the matte overlay)",
+            icons.SP_FileDialogContentsView,
+        )
+        self.matte_view_action = self._action(
+            "Matte",
+            lambda on: on and m.set_view(mode="matte"),
+            "M",
+            True,
+            "The matte alone (white = sky)",
+            icons.SP_FileDialogDetailedView,
+        )
+        self.result_view_action = self._action(
+            "Result",
+            lambda on: on and m.set_view(mode="result"),
+            "R",
+            True,
+            "The edited result",
+            icons.SP_DialogApplyButton,
+        )
         for action in (self.photo_view_action, self.matte_view_action, self.result_view_action):
             self.view_group.addAction(action)
-        self.overlay_action = self._action("Overlay", lambda on: m.set_view(overlay=on), "O", True,
-                                           "Show the matte as a coloured overlay", icons.SP_FileDialogInfoView)
-        self.split_action = self._action("Split", lambda on: m.set_view(split=on, mode="result"), "Y", True,
-                                         "Before and after side by side: drag the divider", icons.SP_ToolBarHorizontalExtensionButton)
-        self.before_action = self._action("Before", lambda on: m.set_view(before=on), "\\", True,
-                                          "Show the whole original photo (before/after)", icons.SP_MediaSeekBackward)
-        self.fit_action = self._action("Fit", self.canvas.fit, "Ctrl+0", tip="Fit the photo in the window")
-        self.actual_action = self._action("100 %", self.canvas.actual_pixels, "Ctrl+1", tip="Actual pixels")
+        self.overlay_action = self._action(
+            "Overlay",
+            lambda on: m.set_view(overlay=on),
+            "O",
+            True,
+            "Show the matte as a coloured overlay",
+            icons.SP_FileDialogInfoView,
+        )
+        self.split_action = self._action(
+            "Split",
+            lambda on: m.set_view(split=on, mode="result"),
+            "Y",
+            True,
+            "Before and after side by side: drag the divider",
+            icons.SP_ToolBarHorizontalExtensionButton,
+        )
+        self.before_action = self._action(
+            "Before",
+            lambda on: m.set_view(before=on),
+            "\\",
+            True,
+            "Show the whole original photo (before/after)",
+            icons.SP_MediaSeekBackward,
+        )
+        self.fit_action = self._action(
+            "Fit", self.canvas.fit, "Ctrl+0", tip="Fit the photo in the window"
+        )
+        self.actual_action = self._action(
+            "100 %", self.canvas.actual_pixels, "Ctrl+1", tip="Actual pixels"
+        )
         self.zoom_in_action = self._action("Zoom in", lambda: self.canvas.zoom_by(1.25), K.ZoomIn)
         self.zoom_out_action = self._action("Zoom out", lambda: self.canvas.zoom_by(0.8), K.ZoomOut)
 
@@ -182,8 +283,12 @@ class MainWindow(QMainWindow):
         menu.addAction(self.open_action)
         self.recent_menu = menu.addMenu("Open &recent")
         menu.addSeparator()
-        for action in (self.export_dialog_action, self.export_action, self.export_matte_action,
-                       self.export_layers_action):
+        for action in (
+            self.export_dialog_action,
+            self.export_action,
+            self.export_matte_action,
+            self.export_layers_action,
+        ):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.quit_action)
@@ -193,12 +298,16 @@ class MainWindow(QMainWindow):
         menu.addActions([self.segment_action, self.cancel_action])
         menu = self.menuBar().addMenu("&Tools")
         menu.addActions(self.tool_group.actions())
-        menu.addActions([self.smaller_action, self.larger_action, self.softer_action, self.harder_action])
+        menu.addActions(
+            [self.smaller_action, self.larger_action, self.softer_action, self.harder_action]
+        )
         menu = self.menuBar().addMenu("&View")
         menu.addActions(self.view_group.actions())
         menu.addActions([self.overlay_action, self.split_action, self.before_action])
         menu.addSeparator()
-        menu.addActions([self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action])
+        menu.addActions(
+            [self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action]
+        )
         self._rebuild_recent()
 
         bar = QToolBar("Main")
@@ -213,11 +322,15 @@ class MainWindow(QMainWindow):
         self.method_combo.setObjectName("methodCombo")
         for name, description in list_methods():
             self.method_combo.addItem(name, name)
-            self.method_combo.setItemData(self.method_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
+            self.method_combo.setItemData(
+                self.method_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole
+            )
         self.method_combo.setToolTip("How to find the sky")
         bar.addWidget(QLabel(" Method "))
         bar.addWidget(self.method_combo)
-        self.segment_button = QPushButton(self.style().standardIcon(icons.SP_BrowserReload), "Find sky")
+        self.segment_button = QPushButton(
+            self.style().standardIcon(icons.SP_BrowserReload), "Find sky"
+        )
         self.segment_button.setToolTip("Find the sky with the chosen method (Ctrl+R)")
         self.segment_button.setObjectName("segmentButton")
         self.segment_button.clicked.connect(self.segment)
@@ -261,7 +374,9 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         m = self.model
-        self.method_combo.currentIndexChanged.connect(lambda i: m.set_method(self.method_combo.itemData(i)))
+        self.method_combo.currentIndexChanged.connect(
+            lambda i: m.set_method(self.method_combo.itemData(i))
+        )
         m.methodChanged.connect(self._show_method)
         m.renderNeeded.connect(self.schedule_render)
         m.photoChanged.connect(self._on_photo)
@@ -290,17 +405,28 @@ class MainWindow(QMainWindow):
 
     def refresh_library(self) -> None:
         """(Re)load the sky library's thumbnails (cached after the first time) into the panel."""
+
         def loaded(items):
             self.sky_panel.set_library(items)
             self.library_loads += 1
 
-        self.runner.start(jobs.Job("thumbnails", jobs.thumbnails, self.library.entries(), 128,
-                                   self.library.thumbnail_path), on_result=loaded)
+        self.runner.start(
+            jobs.Job(
+                "thumbnails",
+                jobs.thumbnails,
+                self.library.entries(),
+                128,
+                self.library.thumbnail_path,
+            ),
+            on_result=loaded,
+        )
 
     # ================================================================= state -> widgets
     def _show_zoom(self, zoom: float) -> None:
         """Zoom relative to the full-size photo (the preview is smaller than the photo)."""
-        self.zoom_label.setText(f"{100 * zoom * self.model.scale:.0f} %" if self.model.has_photo else "")
+        self.zoom_label.setText(
+            f"{100 * zoom * self.model.scale:.0f} %" if self.model.has_photo else ""
+        )
 
     def _show_method(self, name: str) -> None:
         index = self.method_combo.findData(name)
@@ -309,10 +435,16 @@ class MainWindow(QMainWindow):
 
     def _sync_view_actions(self) -> None:
         view = self.model.view
-        {"photo": self.photo_view_action, "matte": self.matte_view_action,
-         "result": self.result_view_action}[view.mode].setChecked(True)
-        for action, value in ((self.overlay_action, view.overlay), (self.before_action, view.before),
-                              (self.split_action, view.split)):
+        {
+            "photo": self.photo_view_action,
+            "matte": self.matte_view_action,
+            "result": self.result_view_action,
+        }[view.mode].setChecked(True)
+        for action, value in (
+            (self.overlay_action, view.overlay),
+            (self.before_action, view.before),
+            (self.split_action, view.split),
+        ):
             action.blockSignals(True)
             action.setChecked(value)
             action.blockSignals(False)
@@ -320,14 +452,19 @@ class MainWindow(QMainWindow):
     def _sync_tool_actions(self) -> None:
         brush = self.model.brush
         action = {"pan": self.pan_action, "move_sky": self.move_action}.get(
-            brush.tool, self.add_action if brush.add else self.remove_action)
+            brush.tool, self.add_action if brush.add else self.remove_action
+        )
         action.setChecked(True)
 
     def _update_enabled(self) -> None:
         m = self.model
         busy = self._segment_job is not None
-        for action in (self.export_action, self.export_matte_action, self.export_layers_action,
-                       self.export_dialog_action):
+        for action in (
+            self.export_action,
+            self.export_matte_action,
+            self.export_layers_action,
+            self.export_dialog_action,
+        ):
             action.setEnabled(m.has_photo and m.matte is not None)
         self.segment_action.setEnabled(m.has_photo and not busy)
         self.segment_button.setEnabled(m.has_photo and not busy)
@@ -343,7 +480,9 @@ class MainWindow(QMainWindow):
         if sip.isdeleted(self) or sip.isdeleted(self.model.undo_stack):  # during teardown
             return
         name = self.model.path.name if self.model.path else ""
-        self.setWindowTitle(f"{name}{'*' if self.model.modified else ''} — {APP_NAME}" if name else APP_NAME)
+        self.setWindowTitle(
+            f"{name}{'*' if self.model.modified else ''} — {APP_NAME}" if name else APP_NAME
+        )
 
     def _on_photo(self) -> None:
         self._update_title()
@@ -402,9 +541,12 @@ class MainWindow(QMainWindow):
         if ask and not self.maybe_discard():
             return
         self._busy(f"Opening {Path(path).name}", 0, False)
-        self.runner.start(jobs.Job("load", jobs.load_photo, Path(path), self.model.proxy_long_side),
-                          on_result=self._photo_loaded, on_progress=lambda p, t: self._busy(t, p),
-                          on_error=lambda exc: self.show_error(f"Could not open {Path(path).name}", exc))
+        self.runner.start(
+            jobs.Job("load", jobs.load_photo, Path(path), self.model.proxy_long_side),
+            on_result=self._photo_loaded,
+            on_progress=lambda p, t: self._busy(t, p),
+            on_error=lambda exc: self.show_error(f"Could not open {Path(path).name}", exc),
+        )
 
     def _photo_loaded(self, loaded) -> None:
         path, image, proxy, scale, metadata = loaded
@@ -468,8 +610,12 @@ class MainWindow(QMainWindow):
                 self._update_enabled()
                 self.show_error("Could not find the sky", exc)
 
-        self.runner.start(job, on_result=done, on_error=failed,
-                          on_progress=lambda p, t: self._segment_job is job and self._busy(t, p, True))
+        self.runner.start(
+            job,
+            on_result=done,
+            on_error=failed,
+            on_progress=lambda p, t: self._segment_job is job and self._busy(t, p, True),
+        )
         self._update_enabled()
 
     def cancel_jobs(self) -> None:
@@ -487,8 +633,13 @@ class MainWindow(QMainWindow):
         if m.matte is None or not points:
             return
         s = m.scale
-        stroke = Stroke(tuple((x / s, y / s) for x, y in points), m.brush.radius / s,
-                        m.brush.hardness, m.brush.add, m.brush.edge_aware)
+        stroke = Stroke(
+            tuple((x / s, y / s) for x, y in points),
+            m.brush.radius / s,
+            m.brush.hardness,
+            m.brush.add,
+            m.brush.edge_aware,
+        )
         m.paint(stroke)
 
     def show_panel(self, panel) -> None:
@@ -508,7 +659,9 @@ class MainWindow(QMainWindow):
             self._drag_start = m.edit.replace.position
         x0, y0 = self._drag_start
         # x pans across the sky (dragging right shows more of its left part); y > 0.5 lowers it
-        ctl = controls(ReplaceParams)["position"][1]  # in the declared range, at the shown precision
+        ctl = controls(ReplaceParams)["position"][
+            1
+        ]  # in the declared range, at the shown precision
         x, y = (round(min(ctl.high, max(ctl.low, v)), ctl.decimals) for v in (x0 - dx, y0 + dy))
         m.set_sky_param("position", (x, y))
         if done:
@@ -580,8 +733,11 @@ class MainWindow(QMainWindow):
                 self.segment()
 
         icc = getattr(m.metadata, "icc_profile", b"")
-        self.runner.start(jobs.Job("sky", jobs.load_sky, source, preview_side, icc), on_result=loaded,
-                          on_error=lambda exc: self.show_error(f"Could not use {name} as a sky", exc))
+        self.runner.start(
+            jobs.Job("sky", jobs.load_sky, source, preview_side, icc),
+            on_result=loaded,
+            on_error=lambda exc: self.show_error(f"Could not use {name} as a sky", exc),
+        )
 
     def _effect_requested(self, on: bool) -> None:
         """An effect switched on before the sky was found: find it first (then it renders)."""
@@ -600,7 +756,9 @@ class MainWindow(QMainWindow):
         if m.matte is None:
             return
         self._render_pending = False
-        job = jobs.Job("render", pipeline.render_preview, m.proxy, m.matte.copy(), m.steps(), m.skies())
+        job = jobs.Job(
+            "render", pipeline.render_preview, m.proxy, m.matte.copy(), m.steps(), m.skies()
+        )
         self._render_job = job
         proxy = m.proxy
 
@@ -660,8 +818,12 @@ class MainWindow(QMainWindow):
             self._close_after_export = False
             self.show_error(f"Could not save {path.name}", exc)
 
-        self.runner.start(jobs.Job(kind, fn, path, *args), on_result=done, on_error=failed,
-                          on_progress=lambda p, t: self._busy(t, p))
+        self.runner.start(
+            jobs.Job(kind, fn, path, *args),
+            on_result=done,
+            on_error=failed,
+            on_progress=lambda p, t: self._busy(t, p),
+        )
 
     def _can_export(self) -> bool:
         if self.model.base_matte is None:
@@ -673,22 +835,37 @@ class MainWindow(QMainWindow):
         if not self._can_export():
             self._close_after_export = False
             return
-        path = path or self._ask_save("Export the result", "_sky.jpg",
-                                      "JPEG (*.jpg *.jpeg);;PNG (*.png);;16-bit TIFF (*.tif *.tiff)")
+        path = path or self._ask_save(
+            "Export the result",
+            "_sky.jpg",
+            "JPEG (*.jpg *.jpeg);;PNG (*.png);;16-bit TIFF (*.tif *.tiff)",
+        )
         if not path:
             self._close_after_export = False
             return
         m = self.model
-        self._export("export", pipeline.export_result, Path(path), m.image, m.base_matte,
-                     list(m.strokes), m.steps(), m.skies(full=True), m.metadata, quality, m.path)
+        self._export(
+            "export",
+            pipeline.export_result,
+            Path(path),
+            m.image,
+            m.base_matte,
+            list(m.strokes),
+            m.steps(),
+            m.skies(full=True),
+            m.metadata,
+            quality,
+            m.path,
+        )
 
     def export_dialog(self) -> None:
         """The export dialog (format, JPEG quality, file), then that export."""
         if not self._can_export():
             return
         m = self.model
-        self.export_box = box = ExportDialog(m.path.stem if m.path else "photo",
-                                             m.path.parent if m.path else Path.home(), self)
+        self.export_box = box = ExportDialog(
+            m.path.stem if m.path else "photo", m.path.parent if m.path else Path.home(), self
+        )
         box.accepted.connect(lambda: self._export_chosen(*box.choice()))
         box.open()
 
@@ -706,17 +883,35 @@ class MainWindow(QMainWindow):
         path = path or self._ask_save("Export the sky matte", "_matte.png", "PNG (*.png)")
         if path:
             m = self.model
-            self._export("matte", pipeline.export_matte, Path(path), m.image, m.base_matte,
-                         list(m.strokes), marks_clean=False)
+            self._export(
+                "matte",
+                pipeline.export_matte,
+                Path(path),
+                m.image,
+                m.base_matte,
+                list(m.strokes),
+                marks_clean=False,
+            )
 
     def export_layers(self, path=None) -> None:
         if not self._can_export():
             return
-        path = path or self._ask_save("Export layers", ".ora", "OpenRaster (*.ora);;Photoshop (*.psd)")
+        path = path or self._ask_save(
+            "Export layers", ".ora", "OpenRaster (*.ora);;Photoshop (*.psd)"
+        )
         if path:
             m = self.model
-            self._export("layers", pipeline.export_layers, Path(path), m.image, m.base_matte,
-                         list(m.strokes), m.steps(), m.skies(full=True), m.metadata)
+            self._export(
+                "layers",
+                pipeline.export_layers,
+                Path(path),
+                m.image,
+                m.base_matte,
+                list(m.strokes),
+                m.steps(),
+                m.skies(full=True),
+                m.metadata,
+            )
 
     # ================================================================= closing
     def maybe_discard(self) -> bool:
@@ -724,17 +919,25 @@ class MainWindow(QMainWindow):
         if not self.model.modified:
             return True
         answer = QMessageBox.question(
-            self, APP_NAME, "The edit has unsaved changes. Discard them?",
+            self,
+            APP_NAME,
+            "The edit has unsaved changes. Discard them?",
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
+            QMessageBox.StandardButton.Cancel,
+        )
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event) -> None:
         if self.model.modified and not self._close_after_export:
             answer = QMessageBox.question(
-                self, APP_NAME, "Save the edited photo before closing?",
-                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+                self,
+                APP_NAME,
+                "Save the edited photo before closing?",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Save,
+            )
             if answer == QMessageBox.StandardButton.Cancel:
                 event.ignore()
                 return

@@ -44,7 +44,9 @@ def measure(samples, method) -> dict:
     records = evaluate_dataset(samples, lambda image: refine(image, method.coarse(image)))
     out = {}
     for group, datasets in GROUPS.items():
-        out[group] = summarize_group([r for r in records if datasets is None or r.dataset in datasets]).micro_iou
+        out[group] = summarize_group(
+            [r for r in records if datasets is None or r.dataset in datasets]
+        ).micro_iou
     out["FP sky-free"] = summarize_group(records).fp_rate
     return out
 
@@ -61,7 +63,11 @@ def plot(results: dict, path: Path) -> None:
     for i, (name, row) in enumerate(results.items()):
         ax.bar(np.arange(len(groups)) + i * width, [row[g] for g in groups], width, label=name)
     ax.set_xticks(np.arange(len(groups)) + 0.4 - width / 2, groups)
-    ax.set(ylabel="micro IoU (refined)", ylim=(0.5, 1.0), title="validation split: sky U-Net files alone and blended with the classifier")
+    ax.set(
+        ylabel="micro IoU (refined)",
+        ylim=(0.5, 1.0),
+        title="validation split: sky U-Net files alone and blended with the classifier",
+    )
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
@@ -70,7 +76,9 @@ def plot(results: dict, path: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("models", nargs="+", metavar="NAME=MODEL.onnx")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "skyseg"))
     parser.add_argument("--out", default=str(ROOT / "docs" / "unet_experiments"))
@@ -82,14 +90,22 @@ def main() -> int:
     for spec in args.models:
         name, _, path = spec.partition("=")
         unet = UnetMethod(model_path=path)
-        for label, method in ((name, unet), (f"{name} + classifier", BlendMethod(members=[unet, classifier]))):
+        for label, method in (
+            (name, unet),
+            (f"{name} + classifier", BlendMethod(members=[unet, classifier])),
+        ):
             t0 = time.perf_counter()
             results[label] = measure(samples, method)
-            print(f"{label}: {json.dumps({k: round(v, 3) for k, v in results[label].items()})} "
-                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
+            print(
+                f"{label}: {json.dumps({k: round(v, 3) for k, v in results[label].items()})} "
+                f"({time.perf_counter() - t0:.0f} s)",
+                flush=True,
+            )
     columns = [*GROUPS, "FP sky-free"]
-    lines = [f"| model ({len(samples)} validation photos) | " + " | ".join(columns) + " |",
-             "|---" * (len(columns) + 1) + "|"]
+    lines = [
+        f"| model ({len(samples)} validation photos) | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+    ]
     for label, row in results.items():
         lines.append(f"| {label} | " + " | ".join(f"{row[c]:.3f}" for c in columns) + " |")
     out = Path(args.out)

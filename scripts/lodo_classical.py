@@ -154,7 +154,11 @@ def main(argv=None) -> int:
     errors = defaultdict(list)  # method -> [(wrong fraction, sample, group)]
     start = time.perf_counter()
 
-    fixed = {n: PlainContour() if n == "contour_plain" else get_method(n) for n in args.methods if n in FIXED}
+    fixed = {
+        n: PlainContour() if n == "contour_plain" else get_method(n)
+        for n in args.methods
+        if n in FIXED
+    }
     if fixed:
         for g in GROUPS:
             for s in scored[g]:
@@ -172,13 +176,17 @@ def main(argv=None) -> int:
         for s in samples:
             image, truth = load(s)
             valid = (truth != IGNORE_LABEL).astype(np.uint8)
-            table = image_pixels(s.dataset, image, truth, valid, args.working_size, args.per_image, rng)
+            table = image_pixels(
+                s.dataset, image, truth, valid, args.working_size, args.per_image, rng
+            )
             if table is not None:
                 tables[s] = (*table, np.full(table[1].size, group_of_dataset(s.dataset)))
         print(f"pixel tables in {time.perf_counter() - start:.0f} s", file=sys.stderr)
         for g in GROUPS:
             fold = [s for s in samples if group_of(s.dataset) != g and s in tables]
-            x, y, w, groups = (np.concatenate(parts) for parts in zip(*(tables[s] for s in fold), strict=True))
+            x, y, w, groups = (
+                np.concatenate(parts) for parts in zip(*(tables[s] for s in fold), strict=True)
+            )
             w = w * balanced_weights(groups, w)
             clf = fit_classifier(x, y, w, seed=args.seed, max_iter=args.max_iter)
             folds[g] = method = fold_classifier(clf, args.working_size)
@@ -187,7 +195,10 @@ def main(argv=None) -> int:
                 _, c = score(method, image, truth)
                 counts["classifier"][g] += c
                 errors["classifier"].append(((c[1] + c[2]) / max(c.sum(), 1), s, g))
-            print(f"classifier fold {g}: {len(y):,} pixels, {time.perf_counter() - start:.0f} s", file=sys.stderr)
+            print(
+                f"classifier fold {g}: {len(y):,} pixels, {time.perf_counter() - start:.0f} s",
+                file=sys.stderr,
+            )
 
     def micro(c):
         return c[0] / max(c[0] + c[1] + c[2], 1)
@@ -198,7 +209,9 @@ def main(argv=None) -> int:
         rows[name] = {g: micro(per[g]) for g in GROUPS}
         rows[name]["all"] = micro(sum(per.values()))
     n = sum(len(v) for v in scored.values())
-    print(f"LODO micro IoU, refined; {n} held-out images (step {args.step}); {time.perf_counter() - start:.0f} s")
+    print(
+        f"LODO micro IoU, refined; {n} held-out images (step {args.step}); {time.perf_counter() - start:.0f} s"
+    )
     print("| method | " + " | ".join(GROUPS) + " | all |")
     print("|---" * (len(GROUPS) + 2) + "|")
     for name, row in rows.items():

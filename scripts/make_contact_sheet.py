@@ -46,7 +46,7 @@ def _tile(image: np.ndarray) -> np.ndarray:
     small = cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
     canvas = np.full((TILE[1], TILE[0], 3), 24, np.uint8)
     y, x = (TILE[1] - small.shape[0]) // 2, (TILE[0] - small.shape[1]) // 2
-    canvas[y:y + small.shape[0], x:x + small.shape[1]] = small
+    canvas[y : y + small.shape[0], x : x + small.shape[1]] = small
     return canvas
 
 
@@ -58,7 +58,11 @@ def _label(text: str, width: int) -> np.ndarray:
 
 def settings_text(look: str) -> str:
     changes = REPLACE_PRESETS[look]
-    return "defaults" if not changes else ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in changes.items())
+    return (
+        "defaults"
+        if not changes
+        else ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in changes.items())
+    )
 
 
 def sheet(look: str, data: Path, method: str) -> np.ndarray:
@@ -77,12 +81,16 @@ def sheet(look: str, data: Path, method: str) -> np.ndarray:
         cells.append(np.vstack([pair, _label(label, pair.shape[1])]))
     rows = []
     for i in range(0, len(cells), 2):
-        row = cells[i:i + 2]
+        row = cells[i : i + 2]
         if len(row) == 1:
             row.append(np.full_like(row[0], 255))
         rows.append(np.hstack([row[0], np.full((row[0].shape[0], 12, 3), 255, np.uint8), row[1]]))
-    title = _label(f"skyseg replace PHOTO --sky SKY --look {look}   ({settings_text(look)})", rows[0].shape[1])
-    return np.vstack([title] + [np.vstack([r, np.full((10, r.shape[1], 3), 255, np.uint8)]) for r in rows])
+    title = _label(
+        f"skyseg replace PHOTO --sky SKY --look {look}   ({settings_text(look)})", rows[0].shape[1]
+    )
+    return np.vstack(
+        [title] + [np.vstack([r, np.full((10, r.shape[1], 3), 255, np.uint8)]) for r in rows]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,8 +22,21 @@ def run() -> int:
     folder.mkdir(parents=True, exist_ok=True)
     size = f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}"
     for preset in SKY_PRESETS:
-        status = main(["make-sky", preset, "-o", str(folder / f"{preset}.jpg"), "--size", size, "--seed", "0",
-                       "--quality", "90", "--overwrite"])
+        status = main(
+            [
+                "make-sky",
+                preset,
+                "-o",
+                str(folder / f"{preset}.jpg"),
+                "--size",
+                size,
+                "--seed",
+                "0",
+                "--quality",
+                "90",
+                "--overwrite",
+            ]
+        )
         if status:
             return status
     return 0

@@ -32,7 +32,9 @@ from skyseg_core.effects import MIN_SKY_SHARE, ReplaceParams, clean_matte, sky_s
 
 def cached_matte(sample, method: str, cache: Path) -> np.ndarray:
     path = cache / method / sample.dataset / f"{sample.id}.npz"
-    if path.is_file():  # float16 keeps the faint tail (down to 6e-8) that 16-bit codes would round away
+    if (
+        path.is_file()
+    ):  # float16 keeps the faint tail (down to 6e-8) that 16-bit codes would round away
         return np.load(path)["matte"].astype(np.float32)
     matte = segment(load_image(sample.image), method=method)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cleanup", type=float, default=ReplaceParams().cleanup)
     parser.add_argument("--cache", default=str(ROOT / "cache" / "recipe_mattes"))
     args = parser.parse_args(argv)
-    samples = find_samples(args.data, split="val")[::args.step]
+    samples = find_samples(args.data, split="val")[:: args.step]
     rows = {}
     skyfree = {"photos": 0, "refused": 0, "changed_px": []}
     with_sky = {"photos": 0, "refused": 0}
@@ -72,13 +74,16 @@ def main(argv: list[str] | None = None) -> int:
             skyfree["photos"] += 1
             skyfree["refused"] += refused
             if not refused:
-                skyfree["changed_px"].append(f"{sample.id}: {int((cleaned > 0).sum())} px, share {sky_share(cleaned):.4f}")
+                skyfree["changed_px"].append(
+                    f"{sample.id}: {int((cleaned > 0).sum())} px, share {sky_share(cleaned):.4f}"
+                )
         else:
             with_sky["photos"] += 1
             with_sky["refused"] += refused
             if refused:
-                with_sky.setdefault("which", []).append(f"{sample.id}: true sky {sky.mean():.4f}, "
-                                                        f"found {sky_share(cleaned):.4f}")
+                with_sky.setdefault("which", []).append(
+                    f"{sample.id}: true sky {sky.mean():.4f}, found {sky_share(cleaned):.4f}"
+                )
     print(f"method {args.method}, clean-up {args.cleanup}, {len(samples)} validation photos")
     print(f"{'dataset':32s} {'faint':>8s} {'leak raw':>9s} {'leak clean':>11s}")
     total = {"ground": 0, "raw": 0, "clean": 0, "faint": 0}
@@ -88,10 +93,16 @@ def main(argv: list[str] | None = None) -> int:
         g = max(row["ground"], 1)
         print(f"{name:32s} {row['faint'] / g:8.4%} {row['raw'] / g:9.4%} {row['clean'] / g:11.4%}")
     g = max(total["ground"], 1)
-    print(f"{'all':32s} {total['faint'] / g:8.4%} {total['raw'] / g:9.4%} {total['clean'] / g:11.4%}")
-    print(f"sky-free photos: {skyfree['photos']}, refused {skyfree['refused']}; "
-          f"pixels that would change in the others: {skyfree['changed_px']}")
-    print(f"photos with sky: {with_sky['photos']}, refused {with_sky['refused']}: {with_sky.get('which', [])}")
+    print(
+        f"{'all':32s} {total['faint'] / g:8.4%} {total['raw'] / g:9.4%} {total['clean'] / g:11.4%}"
+    )
+    print(
+        f"sky-free photos: {skyfree['photos']}, refused {skyfree['refused']}; "
+        f"pixels that would change in the others: {skyfree['changed_px']}"
+    )
+    print(
+        f"photos with sky: {with_sky['photos']}, refused {with_sky['refused']}: {with_sky.get('which', [])}"
+    )
     return 0
 
 

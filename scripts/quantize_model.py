@@ -57,8 +57,13 @@ def quantize_weights(model):
 
     graph = model.graph
     initializers = {init.name: init for init in graph.initializer}
-    weights = {node.input[1] for node in graph.node
-               if node.op_type in ("Conv", "ConvTranspose") and len(node.input) > 1 and node.input[1] in initializers}
+    weights = {
+        node.input[1]
+        for node in graph.node
+        if node.op_type in ("Conv", "ConvTranspose")
+        and len(node.input) > 1
+        and node.input[1] in initializers
+    }
     dequantize = []
     for name in sorted(weights):
         w = numpy_helper.to_array(initializers[name]).astype(np.float32)
@@ -66,13 +71,26 @@ def quantize_weights(model):
             continue
         scale = np.abs(w.reshape(w.shape[0], -1)).max(axis=1) / np.float32(127)
         scale[scale == 0] = 1.0
-        codes = np.clip(np.round(w / scale.reshape(-1, *[1] * (w.ndim - 1))), -127, 127).astype(np.int8)
+        codes = np.clip(np.round(w / scale.reshape(-1, *[1] * (w.ndim - 1))), -127, 127).astype(
+            np.int8
+        )
         graph.initializer.remove(initializers[name])
-        graph.initializer.extend([numpy_helper.from_array(codes, name + "_int8"),
-                                  numpy_helper.from_array(scale.astype(np.float32), name + "_scale"),
-                                  numpy_helper.from_array(np.zeros(w.shape[0], np.int8), name + "_zero")])
-        dequantize.append(helper.make_node("DequantizeLinear", [name + "_int8", name + "_scale", name + "_zero"],
-                                           [name], axis=0, name=name + "_dequantize"))
+        graph.initializer.extend(
+            [
+                numpy_helper.from_array(codes, name + "_int8"),
+                numpy_helper.from_array(scale.astype(np.float32), name + "_scale"),
+                numpy_helper.from_array(np.zeros(w.shape[0], np.int8), name + "_zero"),
+            ]
+        )
+        dequantize.append(
+            helper.make_node(
+                "DequantizeLinear",
+                [name + "_int8", name + "_scale", name + "_zero"],
+                [name],
+                axis=0,
+                name=name + "_dequantize",
+            )
+        )
     for node in reversed(dequantize):  # before their users: ONNX wants nodes in topological order
         graph.node.insert(0, node)
     return len(dequantize)
@@ -91,8 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model", type=Path)
     parser.add_argument("-o", "--output", type=Path, required=True)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "skyseg")
-    parser.add_argument("--images", type=int, default=64, help="calibration photos from the train split")
-    parser.add_argument("--weights-only", action="store_true", help="int8 convolution weights, float32 compute")
+    parser.add_argument(
+        "--images", type=int, default=64, help="calibration photos from the train split"
+    )
+    parser.add_argument(
+        "--weights-only", action="store_true", help="int8 convolution weights, float32 compute"
+    )
     args = parser.parse_args(argv)
 
     original = {p.key: p.value for p in onnx.load(str(args.model)).metadata_props}
@@ -100,8 +122,17 @@ def main(argv: list[str] | None = None) -> int:
         model = onnx.load(str(args.model))
         count = quantize_weights(model)
         onnx.checker.check_model(model)
-        _save(model, args.output, {**original, "quantization": f"int8 weights only ({count} convolutions), float32 compute"})
-        print(f"{args.output}: {args.output.stat().st_size / 1e6:.1f} MB (from {args.model.stat().st_size / 1e6:.1f} MB)")
+        _save(
+            model,
+            args.output,
+            {
+                **original,
+                "quantization": f"int8 weights only ({count} convolutions), float32 compute",
+            },
+        )
+        print(
+            f"{args.output}: {args.output.stat().st_size / 1e6:.1f} MB (from {args.model.stat().st_size / 1e6:.1f} MB)"
+        )
         return 0
 
     inputs = calibration_inputs(args.model, args.data, args.images)
@@ -115,11 +146,23 @@ def main(argv: list[str] | None = None) -> int:
             item = next(self._items, None)
             return None if item is None else {name: item}
 
-    quantize_static(str(args.model), str(args.output), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8)
-    _save(onnx.load(str(args.output)), args.output,
-          {**original, "quantization": f"int8 QDQ, {len(inputs)} calibration photos (train split)"})
-    print(f"{args.output}: {args.output.stat().st_size / 1e6:.1f} MB (from {args.model.stat().st_size / 1e6:.1f} MB)")
+    quantize_static(
+        str(args.model),
+        str(args.output),
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+        activation_type=QuantType.QUInt8,
+    )
+    _save(
+        onnx.load(str(args.output)),
+        args.output,
+        {**original, "quantization": f"int8 QDQ, {len(inputs)} calibration photos (train split)"},
+    )
+    print(
+        f"{args.output}: {args.output.stat().st_size / 1e6:.1f} MB (from {args.model.stat().st_size / 1e6:.1f} MB)"
+    )
     return 0
 
 

@@ -113,8 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     library = window.sky_panel.library
     index = next(i for i, s in enumerate(library.sources()) if s == "golden_hour")
     renders = window.renders_done
-    QTest.mouseClick(library.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                     library.visualItemRect(library.item(index)).center())
+    QTest.mouseClick(
+        library.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        library.visualItemRect(library.item(index)).center(),
+    )
     wait(lambda: m.sky is not None and window.renders_done > renders)
     rendered()
     shot("library")
@@ -143,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     for p in points[1:]:
         QTest.mouseMove(viewport, QPoint(p.x(), p.y()))
     shot("brush")  # the stroke being painted over the band the method missed
-    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
+    QTest.mouseRelease(
+        viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1]
+    )
     wait(lambda: len(m.strokes) == 1)
     QTest.mouseMove(viewport, points[-1])
     shot("brush_done", window.canvas)  # released: the sky snapped to the tree line

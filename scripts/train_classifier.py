@@ -132,8 +132,15 @@ def main(argv=None) -> int:
         f"{len(samples)} train images, {len(y):,} pixels ({y.mean():.1%} sky), features in {time.perf_counter() - start:.0f} s"
     )
     start = time.perf_counter()
-    clf = fit_classifier(x, y, w, seed=args.seed, max_iter=args.max_iter, max_leaf_nodes=args.max_leaf_nodes,
-                         learning_rate=args.learning_rate)
+    clf = fit_classifier(
+        x,
+        y,
+        w,
+        seed=args.seed,
+        max_iter=args.max_iter,
+        max_leaf_nodes=args.max_leaf_nodes,
+        learning_rate=args.learning_rate,
+    )
     print(f"fitted in {time.perf_counter() - start:.0f} s; train accuracy {clf.score(x, y):.4f}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -48,7 +48,11 @@ def lowres_coarse(truth: np.ndarray, factor: int = 8) -> np.ndarray:
 def score(items, coarse, **params):
     records = []
     for (s, image, truth, matte), c in zip(items, coarse, strict=True):
-        pred = refine(image, c, **params) if params.get("radius", 1) is not None else resize_matte(c, truth.shape)
+        pred = (
+            refine(image, c, **params)
+            if params.get("radius", 1) is not None
+            else resize_matte(c, truth.shape)
+        )
         records.append(image_metrics(pred, truth, matte, dataset=s.dataset, id=s.id))
     pooled = summarize_group(records)
     ade = summarize_group([r for r in records if r.dataset.startswith("ade20k")])
@@ -56,15 +60,42 @@ def score(items, coarse, **params):
 
 
 GRIDS = {
-    "wide": dict(guide=("color", "luma"), radius=(0.005, 0.01, 0.02, 0.04), eps=(1e-4, 1e-3, 1e-2),
-                 confidence_power=(2.0,), iterations=(1,)),
-    "focus": dict(guide=("color", "luma"), radius=(0.01, 0.02), eps=(1e-4, 1e-3), confidence_power=(2.0,),
-                  iterations=(1, 3)),
-    "final": dict(guide=("color",), radius=(0.02, 0.03), eps=(1e-4,), confidence_power=(1.0, 2.0, 4.0),
-                  iterations=(1, 2)),
-    "working": dict(guide=("color",), radius=(0.02,), eps=(1e-4,), confidence_power=(2.0,), iterations=(1,),
-                    working_size=(256, 512, 768)),
-    "power": dict(guide=("color",), radius=(0.01,), eps=(1e-3,), confidence_power=(1.0, 2.0, 4.0), iterations=(1,)),
+    "wide": dict(
+        guide=("color", "luma"),
+        radius=(0.005, 0.01, 0.02, 0.04),
+        eps=(1e-4, 1e-3, 1e-2),
+        confidence_power=(2.0,),
+        iterations=(1,),
+    ),
+    "focus": dict(
+        guide=("color", "luma"),
+        radius=(0.01, 0.02),
+        eps=(1e-4, 1e-3),
+        confidence_power=(2.0,),
+        iterations=(1, 3),
+    ),
+    "final": dict(
+        guide=("color",),
+        radius=(0.02, 0.03),
+        eps=(1e-4,),
+        confidence_power=(1.0, 2.0, 4.0),
+        iterations=(1, 2),
+    ),
+    "working": dict(
+        guide=("color",),
+        radius=(0.02,),
+        eps=(1e-4,),
+        confidence_power=(2.0,),
+        iterations=(1,),
+        working_size=(256, 512, 768),
+    ),
+    "power": dict(
+        guide=("color",),
+        radius=(0.01,),
+        eps=(1e-3,),
+        confidence_power=(1.0, 2.0, 4.0),
+        iterations=(1,),
+    ),
 }
 
 
@@ -84,19 +115,27 @@ def main() -> None:
     }
     sources = {name: makers[name]() for name in (args.source or ["lowres", "color"])}
     grid = GRIDS[args.grid]
-    print("| coarse | guide | radius | eps | power | iterations | micro IoU | boundary F | ADE matte MAE | ADE boundary F |")
+    print(
+        "| coarse | guide | radius | eps | power | iterations | micro IoU | boundary F | ADE matte MAE | ADE boundary F |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, coarse in sources.items():
         iou, bf, mae, abf = score(items, coarse, radius=None)
-        print(f"| {name} | none (bilinear) | | | | | {iou:.4f} | {bf:.4f} | {mae:.4f} | {abf:.4f} |", flush=True)
+        print(
+            f"| {name} | none (bilinear) | | | | | {iou:.4f} | {bf:.4f} | {mae:.4f} | {abf:.4f} |",
+            flush=True,
+        )
         for values in itertools.product(*grid.values()):
             params = dict(zip(grid, values, strict=True))
             t = time.perf_counter()
             iou, bf, mae, abf = score(items, coarse, **params)
             guide, radius, eps, power, iterations = values[:5]
             more = "".join(f" {k}={v}" for k, v in list(params.items())[5:])
-            print(f"| {name} | {guide}{more} | {radius} | {eps:g} | {power:g} | {iterations} | {iou:.4f} | {bf:.4f} | {mae:.4f} | {abf:.4f} |"
-                  f" <!-- {time.perf_counter() - t:.1f}s -->", flush=True)
+            print(
+                f"| {name} | {guide}{more} | {radius} | {eps:g} | {power:g} | {iterations} | {iou:.4f} | {bf:.4f} | {mae:.4f} | {abf:.4f} |"
+                f" <!-- {time.perf_counter() - t:.1f}s -->",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,9 @@ def _blur_fusion(image, fg, bg, alpha, radius: int):
     return np.clip(fg, 0.0, 1.0, out=fg), blurred_bg
 
 
-def estimate_foreground(image: np.ndarray, alpha: np.ndarray, radius: int | None = None,
-                        fine_radius: int = 6) -> np.ndarray:
+def estimate_foreground(
+    image: np.ndarray, alpha: np.ndarray, radius: int | None = None, fine_radius: int = 6
+) -> np.ndarray:
     """Foreground colours of a photo under a soft alpha (blur fusion, see the module docstring).
 
     Parameters
@@ -65,7 +66,9 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray, radius: int | None
     return fg
 
 
-def cutout(image: np.ndarray, matte: np.ndarray, decontaminate: bool = True, radius: int | None = None) -> np.ndarray:
+def cutout(
+    image: np.ndarray, matte: np.ndarray, decontaminate: bool = True, radius: int | None = None
+) -> np.ndarray:
     """The photo with its sky transparent.
 
     Parameters
@@ -93,7 +96,7 @@ def cutout(image: np.ndarray, matte: np.ndarray, decontaminate: bool = True, rad
     alpha_codes = np.round(alpha * top).astype(image.dtype)
     colour = image.copy()
     if decontaminate:
-        soft = (alpha_codes < top)
+        soft = alpha_codes < top
         if soft.any():
             fg = estimate_foreground(image, alpha, radius=radius)
             colour[soft] = np.round(fg[soft] * top).astype(image.dtype)

@@ -58,13 +58,19 @@ def split_of(dataset: str, group: str) -> str:
     return "val" if bucket < VALIDATION_FRACTION * 1000 else "train"
 
 
-def find_samples(root: str | Path, split: str | None = None, datasets: list[str] | None = None) -> list[Sample]:
+def find_samples(
+    root: str | Path, split: str | None = None, datasets: list[str] | None = None
+) -> list[Sample]:
     """List the samples under ``root`` (one dataset folder, or a folder of dataset folders).
 
     ``split`` is ``"train"``, ``"val"`` or ``None`` for all; ``datasets`` restricts by name.
     """
     root = Path(root)
-    folders = [root] if (root / "images").is_dir() else sorted(p for p in root.iterdir() if (p / "images").is_dir())
+    folders = (
+        [root]
+        if (root / "images").is_dir()
+        else sorted(p for p in root.iterdir() if (p / "images").is_dir())
+    )
     samples = []
     for folder in folders:
         name = folder.name
@@ -75,7 +81,14 @@ def find_samples(root: str | Path, split: str | None = None, datasets: list[str]
             if not mask.exists():
                 continue
             matte = folder / "mattes" / f"{image.stem}.png"
-            sample = Sample(name, image.stem, image, mask, matte if matte.exists() else None, group_of(name, image.stem))
+            sample = Sample(
+                name,
+                image.stem,
+                image,
+                mask,
+                matte if matte.exists() else None,
+                group_of(name, image.stem),
+            )
             if split is None or sample.split == split:
                 samples.append(sample)
     return samples

@@ -66,7 +66,13 @@ class ModelFileError(SkysegError):
     path or folder the user named, is not absent.
     """
 
-    def __init__(self, message: str, path: object = None, tried: list[str] | None = None, absent: bool = False):
+    def __init__(
+        self,
+        message: str,
+        path: object = None,
+        tried: list[str] | None = None,
+        absent: bool = False,
+    ):
         self.path = None if path is None else str(path)
         self.tried = tried or []
         self.absent = absent

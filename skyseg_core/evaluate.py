@@ -71,7 +71,9 @@ def truth_labels(truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if truth.dtype == np.bool_:
         return truth, np.ones(truth.shape, bool)
     if truth.dtype != np.uint8:
-        raise InputError(f"expected a uint8 (0/128/255) or bool truth mask, got dtype {truth.dtype}")
+        raise InputError(
+            f"expected a uint8 (0/128/255) or bool truth mask, got dtype {truth.dtype}"
+        )
     return truth > IGNORE_LABEL, truth != IGNORE_LABEL
 
 
@@ -80,7 +82,9 @@ def _binary(pred: np.ndarray, shape: tuple[int, int], threshold: float) -> np.nd
     return pred >= np.float32(threshold)
 
 
-def confusion(pred: np.ndarray, truth: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> tuple[int, int, int, int]:
+def confusion(
+    pred: np.ndarray, truth: np.ndarray, threshold: float = DEFAULT_THRESHOLD
+) -> tuple[int, int, int, int]:
     """Pixel counts ``(tp, fp, fn, tn)`` of sky, ignored truth pixels excluded.
 
     Parameters
@@ -128,7 +132,9 @@ def iou(pred: np.ndarray, truth: np.ndarray, threshold: float = DEFAULT_THRESHOL
     return iou_from_counts(tp, fp, fn)
 
 
-def false_positive_rate(pred: np.ndarray, truth: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> float:
+def false_positive_rate(
+    pred: np.ndarray, truth: np.ndarray, threshold: float = DEFAULT_THRESHOLD
+) -> float:
     """Share of the non-sky (non-ignored) truth pixels predicted sky; NaN if there are none."""
     tp, fp, fn, tn = confusion(pred, truth, threshold)
     return fp / (fp + tn) if fp + tn else math.nan
@@ -174,7 +180,10 @@ def _within(edge: np.ndarray, other: np.ndarray, tolerance: float) -> int:
 
 
 def boundary_counts(
-    pred: np.ndarray, truth: np.ndarray, threshold: float = DEFAULT_THRESHOLD, tolerance: float = DEFAULT_TOLERANCE
+    pred: np.ndarray,
+    truth: np.ndarray,
+    threshold: float = DEFAULT_THRESHOLD,
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> tuple[int, int, int, int]:
     """``(pred_matched, pred_total, truth_matched, truth_total)`` boundary pixel counts."""
     sky, valid = truth_labels(truth)
@@ -182,7 +191,10 @@ def boundary_counts(
     pred_edge = boundary(hit, valid)
     truth_edge = boundary(sky, valid)
     if not valid.all():  # edges within the tolerance of ignored pixels cannot be judged
-        judged = cv2.distanceTransform(valid.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) > tolerance
+        judged = (
+            cv2.distanceTransform(valid.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+            > tolerance
+        )
         pred_edge &= judged
         truth_edge &= judged
     return (
@@ -193,7 +205,9 @@ def boundary_counts(
     )
 
 
-def f_score_from_counts(pred_matched: int, pred_total: int, truth_matched: int, truth_total: int) -> float:
+def f_score_from_counts(
+    pred_matched: int, pred_total: int, truth_matched: int, truth_total: int
+) -> float:
     """Boundary F1 from :func:`boundary_counts`; 1 when neither has a boundary, 0 when one lacks it."""
     if pred_total == 0 and truth_total == 0:
         return 1.0
@@ -204,7 +218,10 @@ def f_score_from_counts(pred_matched: int, pred_total: int, truth_matched: int, 
 
 
 def boundary_f_score(
-    pred: np.ndarray, truth: np.ndarray, threshold: float = DEFAULT_THRESHOLD, tolerance: float = DEFAULT_TOLERANCE
+    pred: np.ndarray,
+    truth: np.ndarray,
+    threshold: float = DEFAULT_THRESHOLD,
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> float:
     """Boundary F1 of one image (see the module docstring)."""
     return f_score_from_counts(*boundary_counts(pred, truth, threshold, tolerance))
@@ -296,7 +313,10 @@ class Summary:
     sky_median: float = math.nan
 
     def as_dict(self) -> dict:
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
+        return {
+            k: (None if isinstance(v, float) and math.isnan(v) else v)
+            for k, v in asdict(self).items()
+        }
 
 
 def _nanmean(values: Sequence[float]) -> float:
@@ -373,7 +393,17 @@ def evaluate_predictions(
     records = []
     for index, (pred, truth, matte) in enumerate(items):
         name = datasets[index] if datasets is not None else ""
-        records.append(image_metrics(pred, truth, matte, dataset=name, id=str(index), threshold=threshold, tolerance=tolerance))
+        records.append(
+            image_metrics(
+                pred,
+                truth,
+                matte,
+                dataset=name,
+                id=str(index),
+                threshold=threshold,
+                tolerance=tolerance,
+            )
+        )
     return summarize(records)
 
 
@@ -419,14 +449,25 @@ def evaluate_dataset(
             image = load_image(sample.image)
             truth, matte = load_truth(sample)
             if truth.shape != image.shape[:2]:
-                raise InputError(f"mask is {truth.shape[1]}x{truth.shape[0]}, image {image.shape[1]}x{image.shape[0]}", sample.mask)
+                raise InputError(
+                    f"mask is {truth.shape[1]}x{truth.shape[0]}, image {image.shape[1]}x{image.shape[0]}",
+                    sample.mask,
+                )
             pred = predict(image)
         except SkysegError as exc:
             if on_error is None:
                 raise
             on_error(sample, exc)
             continue
-        record = image_metrics(pred, truth, matte, dataset=sample.dataset, id=sample.id, threshold=threshold, tolerance=tolerance)
+        record = image_metrics(
+            pred,
+            truth,
+            matte,
+            dataset=sample.dataset,
+            id=sample.id,
+            threshold=threshold,
+            tolerance=tolerance,
+        )
         records.append(record)
         if keep is not None:
             keep(sample, image, pred, record)
@@ -468,7 +509,9 @@ def image_score(record: ImageMetrics) -> float:
     return record.iou if record.has_sky else 1.0 - record.fp_rate
 
 
-def overlay(image: np.ndarray, truth: np.ndarray, pred: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> np.ndarray:
+def overlay(
+    image: np.ndarray, truth: np.ndarray, pred: np.ndarray, threshold: float = DEFAULT_THRESHOLD
+) -> np.ndarray:
     """uint8 RGB picture for a person: the photo, the predicted sky tinted magenta, the truth's
     sky boundary in yellow and ignored pixels hatched grey."""
     from .matte import to_uint8_rgb
@@ -591,7 +634,9 @@ class WorstKeeper:
         self.n, self.long_side, self.threshold = n, long_side, threshold
         self._items: list[tuple[float, ImageMetrics, np.ndarray]] = []
 
-    def __call__(self, sample: Sample, image: np.ndarray, pred: np.ndarray, record: ImageMetrics) -> None:
+    def __call__(
+        self, sample: Sample, image: np.ndarray, pred: np.ndarray, record: ImageMetrics
+    ) -> None:
         score = image_score(record)
         if math.isnan(score):
             return
@@ -602,7 +647,11 @@ class WorstKeeper:
         h, w = picture.shape[:2]
         scale = self.long_side / max(h, w)
         if scale < 1:
-            picture = cv2.resize(picture, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+            picture = cv2.resize(
+                picture,
+                (max(1, round(w * scale)), max(1, round(h * scale))),
+                interpolation=cv2.INTER_AREA,
+            )
         self._items.append((score, record, picture))
         self._items.sort(key=lambda item: item[0])
         del self._items[self.n :]

@@ -28,7 +28,19 @@ from .metadata import PhotoMetadata, read_metadata  # noqa: F401  (part of the i
 DEFAULT_MAX_PIXELS = 200_000_000
 """Default pixel limit: a 200 MP photo loads, a forged 100000x100000 header does not."""
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".ppm", ".pgm", ".pnm")
+IMAGE_SUFFIXES = (
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".bmp",
+    ".gif",
+    ".ppm",
+    ".pgm",
+    ".pnm",
+)
 """File suffixes collected when a folder is given as input."""
 
 READ_FORMATS = ("JPEG", "MPO", "PNG", "TIFF", "WEBP", "BMP", "DIB", "GIF", "PPM")
@@ -209,8 +221,11 @@ def _read_bytes(path: Path, limit: int = DEFAULT_MAX_PIXELS) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise InputError("not a regular file (a pipe, socket or device)", path)
         if info.st_size > max_file_bytes(limit):
-            raise InputError(f"file is {info.st_size:,} bytes, far larger than any photo of up to {limit:,} "
-                             "pixels (raise the limit with --max-pixels or SKYSEG_MAX_PIXELS)", path)
+            raise InputError(
+                f"file is {info.st_size:,} bytes, far larger than any photo of up to {limit:,} "
+                "pixels (raise the limit with --max-pixels or SKYSEG_MAX_PIXELS)",
+                path,
+            )
         with os.fdopen(fd, "rb", closefd=True) as fh:
             fd = -1
             head = fh.read(_HEADER_BYTES)
@@ -236,7 +251,9 @@ def _bytes_needed(head: bytes, size: int) -> int:
 
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return size  # a TIFF may keep its directory at the end
-    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":  # its size, without walking its chunks
+    if (
+        head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
+    ):  # its size, without walking its chunks
         width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
         return min(size, max_file_bytes(width * height))
     try:
@@ -259,7 +276,9 @@ def _describe_unreadable(data: bytes) -> str:
             return f"{what}, which skyseg cannot read; convert it to {_SUPPORTED}"
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:200]:
-        return f"an HTML page, not an image (a download that went wrong?); skyseg reads {_SUPPORTED}"
+        return (
+            f"an HTML page, not an image (a download that went wrong?); skyseg reads {_SUPPORTED}"
+        )
     if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
         return f"an SVG vector drawing, which skyseg cannot read; export it to {_SUPPORTED}"
     if head.startswith(b"<?xml"):
@@ -279,7 +298,9 @@ def _looks_like_text(head: bytes) -> bool:
         if exc.start < len(head) - 3:
             return False
         text = head[: exc.start].decode("utf-8")
-    return bool(text) and not any((ord(c) < 0x20 and c not in "\t\n\r\f") or ord(c) == 0x7F for c in text)
+    return bool(text) and not any(
+        (ord(c) < 0x20 and c not in "\t\n\r\f") or ord(c) == 0x7F for c in text
+    )
 
 
 def _open_image(data: bytes, path: Path):
@@ -401,7 +422,9 @@ def _is_16bit_colour(img) -> bool:
         bits = bits if isinstance(bits, tuple) else (bits,)
         # 16-bit CMYK: OpenCV cannot read it; Pillow reads it (as 8-bit CMYK, fine for a photo to segment)
         return bits[0] == 16 and len(bits) >= 3 and img.mode != "CMYK"
-    if img.format == "PPM":  # Pillow scales 16-bit Netpbm samples to 8 bits; other maxvals it scales right
+    if (
+        img.format == "PPM"
+    ):  # Pillow scales 16-bit Netpbm samples to 8 bits; other maxvals it scales right
         return any(isinstance(tile.args, tuple) and tile.args[-1] == 65535 for tile in img.tile)
     return False
 
@@ -507,7 +530,9 @@ def decode_image(data: bytes, name: object = None, max_pixels: int | None = None
             _check_work(data, "TIFF", width, height, path)
             unsupported = _unsupported_tiff(data)
             if unsupported:
-                raise InputError(f"{unsupported}, which skyseg cannot read; convert it to 8- or 16-bit RGB", path)
+                raise InputError(
+                    f"{unsupported}, which skyseg cannot read; convert it to 8- or 16-bit RGB", path
+                )
             pixels = _cv2_decode(data, path)
             if pixels.shape[:2] != _displayed_shape(height, width, orientation):
                 raise InputError("decoded size does not match the header", path)
@@ -529,7 +554,11 @@ def decode_image(data: bytes, name: object = None, max_pixels: int | None = None
                 pixels = _pil_to_rgb(img)
                 # Pillow's TIFF decoder applies (and then drops) the orientation tag on load.
                 tags = getattr(img, "tag_v2", None)
-                applied = orientation if img.format == "TIFF" and tags is not None and _EXIF_ORIENTATION not in tags else 1
+                applied = (
+                    orientation
+                    if img.format == "TIFF" and tags is not None and _EXIF_ORIENTATION not in tags
+                    else 1
+                )
         except InputError:
             raise
         except Exception as exc:
@@ -569,7 +598,9 @@ def _check_work(data: bytes, fmt: str | None, width: int, height: int, path: Pat
         minimum = _png_raw_bytes(data, width, height) // 1_100  # deflate: at most ~1032:1
     elif fmt in ("JPEG", "MPO") and _jpeg_is_arithmetic(data):
         minimum = pixels // 2**16
-    elif fmt == "WEBP":  # lossy VP8 codes each 16x16 macroblock's modes with fixed odds: about a bit
+    elif (
+        fmt == "WEBP"
+    ):  # lossy VP8 codes each 16x16 macroblock's modes with fixed odds: about a bit
         lossy = data.find(b"VP8 ", 12, 1 << 16) >= 0 and data.find(b"VP8L", 12, 1 << 16) < 0
         minimum = pixels // 16_384 if lossy else 0
     elif fmt in _PIXELS_PER_BYTE:
@@ -577,28 +608,39 @@ def _check_work(data: bytes, fmt: str | None, width: int, height: int, path: Pat
     else:
         minimum = 0
     if len(data) < minimum:
-        raise InputError(f"file is truncated or forged: {len(data):,} bytes cannot hold the {width}x{height} "
-                         f"pixels its header declares (at least {minimum:,} bytes)", path)
+        raise InputError(
+            f"file is truncated or forged: {len(data):,} bytes cannot hold the {width}x{height} "
+            f"pixels its header declares (at least {minimum:,} bytes)",
+            path,
+        )
     if fmt in ("JPEG", "MPO"):
         allowed = max(32, min(MAX_JPEG_SCANS, JPEG_SCAN_PIXELS // max(1, pixels)))
         scans = _jpeg_scan_count(data, allowed + 1)
         if scans > allowed:
-            raise InputError(f"JPEG has more than {allowed} scans (each one more decoding pass over all "
-                             f"{width}x{height} pixels): refused as hostile", path)
+            raise InputError(
+                f"JPEG has more than {allowed} scans (each one more decoding pass over all "
+                f"{width}x{height} pixels): refused as hostile",
+                path,
+            )
 
 
 def _check_structure(data: bytes, path: object) -> None:
     """Refuse, before any decoder parses it, a PNG or JPEG made of more chunks or marker
     segments than :data:`MAX_PNG_CHUNKS` / :data:`MAX_JPEG_SEGMENTS` (each costs Python time)."""
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and _png_chunk_count(data, MAX_PNG_CHUNKS + 1) > MAX_PNG_CHUNKS:
+    if (
+        data[:8] == b"\x89PNG\r\n\x1a\n"
+        and _png_chunk_count(data, MAX_PNG_CHUNKS + 1) > MAX_PNG_CHUNKS
+    ):
         raise InputError(f"PNG has more than {MAX_PNG_CHUNKS:,} chunks: refused as hostile", path)
     if data[:2] == b"\xff\xd8":
         count = 0
         for marker, _, _ in _jpeg_segments(data):
             count += marker != 0xDA  # scans are bounded on their own (see _check_work)
             if count > MAX_JPEG_SEGMENTS:
-                raise InputError(f"JPEG has more than {MAX_JPEG_SEGMENTS:,} marker segments: refused as hostile",
-                                 path)
+                raise InputError(
+                    f"JPEG has more than {MAX_JPEG_SEGMENTS:,} marker segments: refused as hostile",
+                    path,
+                )
 
 
 def _png_chunk_count(data: bytes, stop: int) -> int:
@@ -638,7 +680,9 @@ def _jpeg_segments(data: bytes):
             return
         end = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
         yield marker, pos, end
-        if marker == 0xDA:  # entropy-coded data runs to the next marker other than RSTn / stuffed FF00
+        if (
+            marker == 0xDA
+        ):  # entropy-coded data runs to the next marker other than RSTn / stuffed FF00
             i = end
             while True:
                 i = data.find(b"\xff", i)
@@ -712,7 +756,9 @@ def _temporary_file(folder: Path, path: Path) -> Path:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise OutputError(f"cannot write in the folder {folder} ({exc.strerror or exc})", path) from None
+            raise OutputError(
+                f"cannot write in the folder {folder} ({exc.strerror or exc})", path
+            ) from None
         except ValueError:  # a NUL byte in the name
             raise OutputError("not a valid file name", path) from None
     raise OutputError(f"cannot create a temporary file in {folder}", path)
@@ -753,7 +799,9 @@ def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
     os.unlink(tmp)
 
 
-def check_output(path: str | os.PathLike, overwrite: bool = False, source: str | os.PathLike | None = None) -> Path:
+def check_output(
+    path: str | os.PathLike, overwrite: bool = False, source: str | os.PathLike | None = None
+) -> Path:
     """Raise :class:`OutputError` now if ``path`` cannot take an output (before any work is done).
 
     Checks: not a folder, not the same file as ``source``, not existing unless ``overwrite``,
@@ -772,7 +820,9 @@ def check_output(path: str | os.PathLike, overwrite: bool = False, source: str |
     return path
 
 
-_pending_group: contextvars.ContextVar[list | None] = contextvars.ContextVar("skyseg_pending_outputs", default=None)
+_pending_group: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "skyseg_pending_outputs", default=None
+)
 """The finished temporary files of an :func:`all_or_nothing` block, waiting to be published."""
 
 
@@ -884,10 +934,22 @@ def write_failure(exc: OSError) -> str:
 
 def _format_for(path: Path) -> str:
     suffix = path.suffix.lower()
-    formats = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP",
-               ".ppm": "PPM", ".pgm": "PPM", ".pnm": "PPM"}
+    formats = {
+        ".png": "PNG",
+        ".jpg": "JPEG",
+        ".jpeg": "JPEG",
+        ".tif": "TIFF",
+        ".tiff": "TIFF",
+        ".webp": "WEBP",
+        ".ppm": "PPM",
+        ".pgm": "PPM",
+        ".pnm": "PPM",
+    }
     if suffix not in formats:
-        raise OutputError(f"unsupported output format {suffix or '(none)'}; use .png, .jpg, .tif, .webp or .ppm", path)
+        raise OutputError(
+            f"unsupported output format {suffix or '(none)'}; use .png, .jpg, .tif, .webp or .ppm",
+            path,
+        )
     return formats[suffix]
 
 
@@ -904,7 +966,11 @@ DEFAULT_QUALITY = 95
 def _check_quality(quality: int | None) -> int:
     if quality is None:
         return DEFAULT_QUALITY
-    if isinstance(quality, bool) or not isinstance(quality, int | np.integer) or not 1 <= int(quality) <= 100:
+    if (
+        isinstance(quality, bool)
+        or not isinstance(quality, int | np.integer)
+        or not 1 <= int(quality) <= 100
+    ):
         raise OutputError(f"quality must be a whole number from 1 to 100, got {quality!r}")
     return int(quality)
 
@@ -929,7 +995,9 @@ def encode_image(image: np.ndarray, fmt: str, quality: int | None = None, metada
     if image.shape[0] < 1 or image.shape[1] < 1:
         raise OutputError(f"cannot encode an empty image (shape {image.shape})")
     if max(image.shape[:2]) > _MAX_SIDE[fmt]:
-        raise OutputError(f"{fmt} cannot store an image of {image.shape[1]}x{image.shape[0]} pixels; use .png or .tif")
+        raise OutputError(
+            f"{fmt} cannot store an image of {image.shape[1]}x{image.shape[0]} pixels; use .png or .tif"
+        )
     alpha = image.ndim == 3 and image.shape[2] == 4
     if alpha and fmt in ("JPEG", "PPM"):
         raise OutputError(f"{fmt} cannot store transparency; use .png, .tif or .webp")
@@ -945,7 +1013,10 @@ def encode_image(image: np.ndarray, fmt: str, quality: int | None = None, metada
         image = image[..., 0]
     bgr = image[..., [2, 1, 0, 3]] if alpha else image[..., ::-1] if image.ndim == 3 else image
     ext = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tif", "WEBP": ".webp", "PPM": ".pnm"}[fmt]
-    params = {"JPEG": [cv2.IMWRITE_JPEG_QUALITY, quality], "WEBP": [cv2.IMWRITE_WEBP_QUALITY, quality]}.get(fmt, [])
+    params = {
+        "JPEG": [cv2.IMWRITE_JPEG_QUALITY, quality],
+        "WEBP": [cv2.IMWRITE_WEBP_QUALITY, quality],
+    }.get(fmt, [])
     try:
         ok, buf = cv2.imencode(ext, np.ascontiguousarray(bgr), params)
     except cv2.error as exc:
@@ -956,7 +1027,11 @@ def encode_image(image: np.ndarray, fmt: str, quality: int | None = None, metada
     if metadata:
         from .metadata import png_with_metadata, tiff_with_metadata
 
-        data = png_with_metadata(data, metadata) if fmt == "PNG" else tiff_with_metadata(data, metadata)
+        data = (
+            png_with_metadata(data, metadata)
+            if fmt == "PNG"
+            else tiff_with_metadata(data, metadata)
+        )
     return data
 
 
@@ -966,7 +1041,9 @@ def _pillow_encode(image: np.ndarray, fmt: str, quality: int, metadata) -> bytes
 
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
-    picture = Image.fromarray(image, "L" if image.ndim == 2 else "RGB" if image.shape[2] == 3 else "RGBA")
+    picture = Image.fromarray(
+        image, "L" if image.ndim == 2 else "RGB" if image.shape[2] == 3 else "RGBA"
+    )
     options: dict = {"quality": quality}
     if metadata.exif:
         options["exif"] = metadata.exif
@@ -1017,7 +1094,10 @@ def matte_to_uint8(matte: np.ndarray) -> np.ndarray:
 
 
 def save_matte(
-    path: str | os.PathLike, matte: np.ndarray, overwrite: bool = False, source: str | os.PathLike | None = None
+    path: str | os.PathLike,
+    matte: np.ndarray,
+    overwrite: bool = False,
+    source: str | os.PathLike | None = None,
 ) -> Path:
     """Write a matte as an 8-bit single-channel PNG (255 = sky), atomically; a ``.pgm`` name
     writes the same values as binary PGM (uncompressed: the plug-ins' fast exchange).
@@ -1029,7 +1109,9 @@ def save_matte(
     if path.suffix.lower() not in MATTE_SUFFIXES:
         raise OutputError("mattes are written as PNG; give a .png file name", path)
     try:
-        data = encode_image(matte_to_uint8(matte), "PNG" if path.suffix.lower() == ".png" else "PPM")
+        data = encode_image(
+            matte_to_uint8(matte), "PNG" if path.suffix.lower() == ".png" else "PPM"
+        )
     except OutputError as exc:
         raise OutputError(str(exc), path) from None
     return write_bytes_atomic(path, lambda fh: fh.write(data), overwrite=overwrite, source=source)
@@ -1045,8 +1127,11 @@ def expand_inputs(inputs: list[str | os.PathLike], recursive: bool = False) -> l
     return [path for path, _ in walk_inputs(inputs, recursive)]
 
 
-def walk_inputs(inputs: list[str | os.PathLike], recursive: bool = False,
-                skip: tuple[str | os.PathLike, ...] = ()) -> list[tuple[Path, Path]]:
+def walk_inputs(
+    inputs: list[str | os.PathLike],
+    recursive: bool = False,
+    skip: tuple[str | os.PathLike, ...] = (),
+) -> list[tuple[Path, Path]]:
     """Each input image as ``(path, sub-folder)``, the sub-folder relative to the folder given.
 
     Files given directly have the sub-folder ``Path()``. Folders give their images sorted by
@@ -1064,14 +1149,25 @@ def walk_inputs(inputs: list[str | os.PathLike], recursive: bool = False,
                 found: list[tuple[Path, Path]] = []
                 if recursive:
                     for root, dirs, files in os.walk(item):
-                        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                                         and os.path.realpath(os.path.join(root, d)) not in skipped)
+                        dirs[:] = sorted(
+                            d
+                            for d in dirs
+                            if not d.startswith(".")
+                            and os.path.realpath(os.path.join(root, d)) not in skipped
+                        )
                         rel = Path(root).relative_to(item)
-                        found.extend((Path(root) / name, rel) for name in sorted(files)
-                                     if Path(name).suffix.lower() in IMAGE_SUFFIXES and (Path(root) / name).is_file())
+                        found.extend(
+                            (Path(root) / name, rel)
+                            for name in sorted(files)
+                            if Path(name).suffix.lower() in IMAGE_SUFFIXES
+                            and (Path(root) / name).is_file()
+                        )
                 else:
-                    found = [(p, Path()) for p in sorted(item.iterdir())
-                             if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+                    found = [
+                        (p, Path())
+                        for p in sorted(item.iterdir())
+                        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                    ]
                 if found:
                     entries.extend(found)
                     continue
@@ -1084,6 +1180,8 @@ def walk_inputs(inputs: list[str | os.PathLike], recursive: bool = False,
 def subfolders(folder: str | os.PathLike) -> list[Path]:
     """The visible sub-folders of ``folder`` (none if it is no readable folder)."""
     try:
-        return sorted(p for p in Path(folder).iterdir() if not p.name.startswith(".") and p.is_dir())
+        return sorted(
+            p for p in Path(folder).iterdir() if not p.name.startswith(".") and p.is_dir()
+        )
     except OSError:
         return []

@@ -24,17 +24,34 @@ LAYERED_SUFFIXES = (".ora", ".psd")
 """The layered formats :func:`write_layers` writes, by file suffix."""
 
 PSD_BLEND_MODES = {
-    "svg:src-over": "NORMAL", "svg:multiply": "MULTIPLY", "svg:screen": "SCREEN", "svg:overlay": "OVERLAY",
-    "svg:soft-light": "SOFT_LIGHT", "svg:color": "COLOR", "svg:hard-light": "HARD_LIGHT",
-    "svg:darken": "DARKEN", "svg:lighten": "LIGHTEN", "svg:color-dodge": "COLOR_DODGE",
-    "svg:color-burn": "COLOR_BURN", "svg:difference": "DIFFERENCE", "svg:exclusion": "EXCLUSION",
-    "svg:hue": "HUE", "svg:saturation": "SATURATION", "svg:luminosity": "LUMINOSITY",
+    "svg:src-over": "NORMAL",
+    "svg:multiply": "MULTIPLY",
+    "svg:screen": "SCREEN",
+    "svg:overlay": "OVERLAY",
+    "svg:soft-light": "SOFT_LIGHT",
+    "svg:color": "COLOR",
+    "svg:hard-light": "HARD_LIGHT",
+    "svg:darken": "DARKEN",
+    "svg:lighten": "LIGHTEN",
+    "svg:color-dodge": "COLOR_DODGE",
+    "svg:color-burn": "COLOR_BURN",
+    "svg:difference": "DIFFERENCE",
+    "svg:exclusion": "EXCLUSION",
+    "svg:hue": "HUE",
+    "svg:saturation": "SATURATION",
+    "svg:luminosity": "LUMINOSITY",
 }
 """OpenRaster composite operation -> psd-tools ``BlendMode`` name."""
 
 
-def write_layers(path: str | os.PathLike, layers: list[Layer], size: tuple[int, int], overwrite: bool = False,
-                 merged: np.ndarray | None = None, icc_profile: bytes = b"") -> Path:
+def write_layers(
+    path: str | os.PathLike,
+    layers: list[Layer],
+    size: tuple[int, int],
+    overwrite: bool = False,
+    merged: np.ndarray | None = None,
+    icc_profile: bytes = b"",
+) -> Path:
     """Write layers as OpenRaster or Photoshop, chosen by the suffix of ``path`` (.ora or .psd).
 
     Parameters are those of :func:`skyseg_core.ora.write_ora` (layers bottom to top, ``size``
@@ -46,8 +63,12 @@ def write_layers(path: str | os.PathLike, layers: list[Layer], size: tuple[int, 
     if suffix == ".ora":
         return write_ora(path, layers, size, overwrite=overwrite, merged=merged)
     if suffix == ".psd":
-        return write_psd(path, layers, size, overwrite=overwrite, merged=merged, icc_profile=icc_profile)
-    raise OutputError("layered output is OpenRaster or Photoshop; give a .ora or .psd file name", path)
+        return write_psd(
+            path, layers, size, overwrite=overwrite, merged=merged, icc_profile=icc_profile
+        )
+    raise OutputError(
+        "layered output is OpenRaster or Photoshop; give a .ora or .psd file name", path
+    )
 
 
 def _plane(pixels: np.ndarray, deep: bool) -> np.ndarray:
@@ -57,8 +78,14 @@ def _plane(pixels: np.ndarray, deep: bool) -> np.ndarray:
     return pixels
 
 
-def write_psd(path: str | os.PathLike, layers: list[Layer], size: tuple[int, int], overwrite: bool = False,
-              merged: np.ndarray | None = None, icc_profile: bytes = b"") -> Path:
+def write_psd(
+    path: str | os.PathLike,
+    layers: list[Layer],
+    size: tuple[int, int],
+    overwrite: bool = False,
+    merged: np.ndarray | None = None,
+    icc_profile: bytes = b"",
+) -> Path:
     """Write a layered Photoshop file atomically (see the module docstring for what it holds).
 
     ``merged`` (RGB or RGBA, uint8/uint16) becomes the flattened image that viewers without
@@ -79,13 +106,19 @@ def write_psd(path: str | os.PathLike, layers: list[Layer], size: tuple[int, int
         raise OutputError(f"a PSD holds at most 30000x30000 pixels, the canvas is {W}x{H}", path)
     for layer in layers:
         if layer.composite_op not in PSD_BLEND_MODES:
-            raise OutputError(f"layer {layer.name!r}: no Photoshop blend mode for {layer.composite_op!r}")
-    deep = any(layer.pixels.dtype == np.uint16 for layer in layers) or (merged is not None and merged.dtype == np.uint16)
+            raise OutputError(
+                f"layer {layer.name!r}: no Photoshop blend mode for {layer.composite_op!r}"
+            )
+    deep = any(layer.pixels.dtype == np.uint16 for layer in layers) or (
+        merged is not None and merged.dtype == np.uint16
+    )
     if merged is None:
         flat = composite(layers, (W, H))
     else:
         if merged.shape[:2] != (H, W):
-            raise OutputError(f"merged image is {merged.shape[1]}x{merged.shape[0]}, canvas is {W}x{H}")
+            raise OutputError(
+                f"merged image is {merged.shape[1]}x{merged.shape[0]}, canvas is {W}x{H}"
+            )
         flat = rgba_float(merged)
 
     psd = PSDImage.new("RGB", (W, H), depth=16 if deep else 8)
@@ -94,19 +127,37 @@ def write_psd(path: str | os.PathLike, layers: list[Layer], size: tuple[int, int
         if pixels.ndim == 2:
             pixels = np.repeat(pixels[..., None], 3, axis=2)
         colour, alpha = pixels[..., :3], pixels[..., 3] if pixels.shape[2] == 4 else None
-        added = PixelLayer.fromarray(np.ascontiguousarray(_plane(colour, deep)), psd, name=layer.name,
-                                     top=int(layer.y), left=int(layer.x), compression=Compression.RLE)
+        added = PixelLayer.fromarray(
+            np.ascontiguousarray(_plane(colour, deep)),
+            psd,
+            name=layer.name,
+            top=int(layer.y),
+            left=int(layer.x),
+            compression=Compression.RLE,
+        )
         if alpha is not None:
-            alpha8 = alpha if alpha.dtype == np.uint8 else ((alpha.astype(np.uint32) + 128) // 257).astype(np.uint8)
-            added.create_mask(Image.fromarray(np.ascontiguousarray(alpha8), "L"), compression=Compression.RLE)
+            alpha8 = (
+                alpha
+                if alpha.dtype == np.uint8
+                else ((alpha.astype(np.uint32) + 128) // 257).astype(np.uint8)
+            )
+            added.create_mask(
+                Image.fromarray(np.ascontiguousarray(alpha8), "L"), compression=Compression.RLE
+            )
         added.visible = bool(layer.visible)
         added.opacity = int(round(float(np.clip(layer.opacity, 0.0, 1.0)) * 255))
         added.blend_mode = getattr(BlendMode, PSD_BLEND_MODES[layer.composite_op])
     if icc_profile:
-        psd.image_resources[Resource.ICC_PROFILE] = ImageResource(key=Resource.ICC_PROFILE, data=bytes(icc_profile))
+        psd.image_resources[Resource.ICC_PROFILE] = ImageResource(
+            key=Resource.ICC_PROFILE, data=bytes(icc_profile)
+        )
     record = psd._record  # the flattened image is ours (the effect's own result), not a re-render
     record.image_data.set_data(
-        numpy_io.encode_image_data(psd, np.clip(flat[..., :3], 0, 1), np.clip(flat[..., 3:4], 0, 1)), record.header)
+        numpy_io.encode_image_data(
+            psd, np.clip(flat[..., :3], 0, 1), np.clip(flat[..., 3:4], 0, 1)
+        ),
+        record.header,
+    )
 
     def write(fh) -> None:
         record.write(fh)

@@ -67,7 +67,9 @@ def check_matte(matte: np.ndarray, shape: tuple[int, int] | None = None) -> np.n
     if matte.size and not np.isfinite(matte).all():
         raise MatteError("matte values must be finite and in [0, 1], got NaN or infinity")
     if matte.size and not (matte.min() >= 0.0 and matte.max() <= 1.0):
-        raise MatteError(f"matte values must be in [0, 1], got range [{matte.min():.3g}, {matte.max():.3g}]")
+        raise MatteError(
+            f"matte values must be in [0, 1], got range [{matte.min():.3g}, {matte.max():.3g}]"
+        )
     return matte
 
 

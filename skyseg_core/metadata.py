@@ -55,12 +55,70 @@ _ORIENTATION = 0x0112
 _EXIF_IFD, _GPS_IFD, _INTEROP_IFD = 0x8769, 0x8825, 0xA005
 _XMP_TAG, _ICC_TAG, _IPTC_TAG, _PHOTOSHOP_TAG = 700, 34675, 33723, 34377
 
-_TIFF_LAYOUT_TAGS = frozenset({
-    254, 255, 256, 257, 258, 259, 262, 263, 264, 265, 266, 273, 277, 278, 279, 280, 281, 282, 283, 284, 290, 291,
-    292, 293, 296, 317, 320, 321, 322, 323, 324, 325, 330, 332, 338, 339, 340, 341, 342, 347, 512, 513,
-    514, 515, 517, 518, 519, 520, 521, 529, 530, 531, 532, _XMP_TAG, _IPTC_TAG, _PHOTOSHOP_TAG, _ICC_TAG,
-    37724, 50838, 50839,
-})
+_TIFF_LAYOUT_TAGS = frozenset(
+    {
+        254,
+        255,
+        256,
+        257,
+        258,
+        259,
+        262,
+        263,
+        264,
+        265,
+        266,
+        273,
+        277,
+        278,
+        279,
+        280,
+        281,
+        282,
+        283,
+        284,
+        290,
+        291,
+        292,
+        293,
+        296,
+        317,
+        320,
+        321,
+        322,
+        323,
+        324,
+        325,
+        330,
+        332,
+        338,
+        339,
+        340,
+        341,
+        342,
+        347,
+        512,
+        513,
+        514,
+        515,
+        517,
+        518,
+        519,
+        520,
+        521,
+        529,
+        530,
+        531,
+        532,
+        _XMP_TAG,
+        _IPTC_TAG,
+        _PHOTOSHOP_TAG,
+        _ICC_TAG,
+        37724,
+        50838,
+        50839,
+    }
+)
 """TIFF tags that describe a file's pixel storage (or carry XMP/ICC/Photoshop blocks, kept apart),
 not the photo: left out when a TIFF's first directory becomes an EXIF block, and when an
 EXIF block's first directory is merged into a new TIFF (whose encoder wrote its own)."""
@@ -194,7 +252,9 @@ def read_metadata(source, max_pixels: int | None = None) -> PhotoMetadata:
             tiff = img.format == "TIFF"
             icc = _field(lambda: img.info.get("icc_profile"))
             xmp = _field(lambda: img.tag_v2.get(_XMP_TAG) if tiff else img.info.get("xmp"))
-            exif = _field(lambda: _tiff_exif(img) if tiff else clean_exif(img.info.get("exif") or b""))
+            exif = _field(
+                lambda: _tiff_exif(img) if tiff else clean_exif(img.info.get("exif") or b"")
+            )
     return PhotoMetadata(exif, xmp, icc)
 
 
@@ -215,7 +275,12 @@ def _field(read) -> bytes:
 
 
 def _png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(body))
+        + kind
+        + body
+        + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    )
 
 
 def png_with_metadata(png: bytes, metadata: PhotoMetadata) -> bytes:
@@ -229,7 +294,9 @@ def png_with_metadata(png: bytes, metadata: PhotoMetadata) -> bytes:
     ihdr_end = 8 + 12 + int.from_bytes(png[8:12], "big")
     extra = []
     if metadata.icc_profile:
-        extra.append(_png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(metadata.icc_profile, 9)))
+        extra.append(
+            _png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(metadata.icc_profile, 9))
+        )
     if metadata.exif:
         extra.append(_png_chunk(b"eXIf", metadata.exif.removeprefix(b"Exif\x00\x00")))
     if metadata.xmp:
@@ -247,7 +314,24 @@ def png_with_metadata(png: bytes, metadata: PhotoMetadata) -> bytes:
     return png[:ihdr_end] + b"".join(extra) + b"".join(kept)
 
 
-_TYPE_UNIT = {1: 1, 2: 1, 3: 2, 4: 4, 5: 4, 6: 1, 7: 1, 8: 2, 9: 4, 10: 4, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
+_TYPE_UNIT = {
+    1: 1,
+    2: 1,
+    3: 2,
+    4: 4,
+    5: 4,
+    6: 1,
+    7: 1,
+    8: 2,
+    9: 4,
+    10: 4,
+    11: 4,
+    12: 8,
+    13: 4,
+    16: 8,
+    17: 8,
+    18: 8,
+}
 """Byte size of one number of each TIFF field type (rationals are two numbers)."""
 _TYPE_COUNT = {5: 2, 10: 2}
 """Numbers per value of each field type (1 unless listed)."""
@@ -287,7 +371,10 @@ def _exif_directories(exif: bytes, order: str) -> dict[str, list[tuple[int, int,
     convert = (lambda v, k: v) if own == order else _swap  # noqa: E731
 
     def read(offset: int) -> list[tuple[int, int, int, bytes]]:
-        return [(tag, kind, n, convert(value, kind)) for tag, kind, n, value in _ifd_entries(tiff, offset, own)]
+        return [
+            (tag, kind, n, convert(value, kind))
+            for tag, kind, n, value in _ifd_entries(tiff, offset, own)
+        ]
 
     def pointer(entries, tag) -> int | None:
         for t, kind, _, value in entries:
@@ -296,7 +383,11 @@ def _exif_directories(exif: bytes, order: str) -> dict[str, list[tuple[int, int,
         return None
 
     dirs = {"ifd0": read(struct.unpack_from(own + "I", tiff, 4)[0])}
-    for name, parent, tag in (("exif", "ifd0", _EXIF_IFD), ("gps", "ifd0", _GPS_IFD), ("interop", "exif", _INTEROP_IFD)):
+    for name, parent, tag in (
+        ("exif", "ifd0", _EXIF_IFD),
+        ("gps", "ifd0", _GPS_IFD),
+        ("interop", "exif", _INTEROP_IFD),
+    ):
         at = pointer(dirs.get(parent, []), tag)
         if at:
             dirs[name] = read(at)
@@ -339,14 +430,22 @@ def tiff_with_metadata(tiff: bytes, metadata: PhotoMetadata) -> bytes:
     ifd0 = list(base)
     if metadata.exif:
         dirs = _exif_directories(metadata.exif, order)
-        ifd0 += [e for e in dirs["ifd0"] if e[0] not in have and e[0] not in _TIFF_LAYOUT_TAGS
-                 and e[0] not in (_EXIF_IFD, _GPS_IFD)]
+        ifd0 += [
+            e
+            for e in dirs["ifd0"]
+            if e[0] not in have
+            and e[0] not in _TIFF_LAYOUT_TAGS
+            and e[0] not in (_EXIF_IFD, _GPS_IFD)
+        ]
         exif_entries = [e for e in dirs.get("exif", []) if e[0] != _INTEROP_IFD]
         if "interop" in dirs:
             at = len(out)
             out += _layout(dirs["interop"], at, order)
             exif_entries.append((_INTEROP_IFD, 4, 1, struct.pack(order + "I", at)))
-        for name, tag, entries in (("exif", _EXIF_IFD, exif_entries), ("gps", _GPS_IFD, dirs.get("gps", []))):
+        for name, tag, entries in (
+            ("exif", _EXIF_IFD, exif_entries),
+            ("gps", _GPS_IFD, dirs.get("gps", [])),
+        ):
             if name in dirs and entries:
                 at = len(out)
                 out += _layout(entries, at, order)
@@ -468,7 +567,9 @@ class _Curve:
             knee = c * d
             curved = (power(np.maximum(y, np.asarray(knee, y.dtype)), 1.0 / g) - b) / a
             straight = y / c if c > 0 else np.zeros_like(y)
-            return np.clip(np.where(y >= knee, curved, straight), 0.0, 1.0).astype(y.dtype, copy=False)
+            return np.clip(np.where(y >= knee, curved, straight), 0.0, 1.0).astype(
+                y.dtype, copy=False
+            )
         table_y, table_x = self._inverse_table
         return np.interp(y, table_y, table_x).astype(y.dtype, copy=False)
 
@@ -476,7 +577,9 @@ class _Curve:
         """:meth:`forward` of every code of an integer image with ``levels`` codes, as float32."""
         tables = self.__dict__.setdefault("_forward_tables", {})
         if levels not in tables:
-            tables[levels] = self.forward(np.arange(levels, dtype=np.float64) / (levels - 1)).astype(np.float32)
+            tables[levels] = self.forward(
+                np.arange(levels, dtype=np.float64) / (levels - 1)
+            ).astype(np.float32)
         return tables[levels]
 
     def samples(self) -> np.ndarray:
@@ -492,7 +595,9 @@ def _matrix_shaper(icc: bytes) -> tuple[np.ndarray, tuple[_Curve, _Curve, _Curve
         tags = _tags(icc)
         if b"A2B0" in tags or b"B2A0" in tags:
             return None  # LittleCMS would use the LUTs: so does to_profile (through ImageCms)
-        columns = [[_s15(tags[sig], 8 + 4 * i) for i in range(3)] for sig in (b"rXYZ", b"gXYZ", b"bXYZ")]
+        columns = [
+            [_s15(tags[sig], 8 + 4 * i) for i in range(3)] for sig in (b"rXYZ", b"gXYZ", b"bXYZ")
+        ]
         curves = tuple(_Curve(tags[sig]) for sig in (b"rTRC", b"gTRC", b"bTRC"))
     except (KeyError, ValueError, struct.error, IndexError):
         return None
@@ -551,7 +656,9 @@ def convert_profile(rgb: np.ndarray, source_icc: bytes, target_icc: bytes) -> np
         linear = np.empty((3, len(part)), np.float32)  # channel-major: each row contiguous
         for i, curve in enumerate(src[1]):
             # integer codes: the curve looked up once per code, not computed per pixel
-            linear[i] = curve.forward_table(levels)[part[:, i]] if levels else curve.forward(part[:, i])
+            linear[i] = (
+                curve.forward_table(levels)[part[:, i]] if levels else curve.forward(part[:, i])
+            )
         mapped = np.clip(matrix @ linear, 0.0, 1.0)
         for i, curve in enumerate(dst[1]):
             out[start : start + _CHUNK, i] = _back(curve.inverse(mapped[i]), rgb.dtype)
@@ -565,8 +672,13 @@ def _same_space(a: bytes, b: bytes) -> bool:
     pa, pb = _matrix_shaper(a), _matrix_shaper(b)
     if pa is None or pb is None:
         return False
-    return bool(np.abs(pa[0] - pb[0]).max() < 2e-3
-                and all(np.abs(ca.samples() - cb.samples()).max() < 2e-3 for ca, cb in zip(pa[1], pb[1], strict=True)))
+    return bool(
+        np.abs(pa[0] - pb[0]).max() < 2e-3
+        and all(
+            np.abs(ca.samples() - cb.samples()).max() < 2e-3
+            for ca, cb in zip(pa[1], pb[1], strict=True)
+        )
+    )
 
 
 def _convert_imagecms(rgb: np.ndarray, source_icc: bytes, target_icc: bytes) -> np.ndarray:
@@ -574,9 +686,13 @@ def _convert_imagecms(rgb: np.ndarray, source_icc: bytes, target_icc: bytes) -> 
 
     values, dtype = _as_float(rgb)
     codes = np.round(np.clip(values, 0, 1) * 255).astype(np.uint8).reshape(-1, 1, 3)
-    transform = ImageCms.buildTransform(ImageCms.ImageCmsProfile(_io.BytesIO(source_icc)),
-                                        ImageCms.ImageCmsProfile(_io.BytesIO(target_icc)), "RGB", "RGB",
-                                        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
+    transform = ImageCms.buildTransform(
+        ImageCms.ImageCmsProfile(_io.BytesIO(source_icc)),
+        ImageCms.ImageCmsProfile(_io.BytesIO(target_icc)),
+        "RGB",
+        "RGB",
+        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+    )
     out = np.asarray(ImageCms.applyTransform(Image.fromarray(codes, "RGB"), transform))
     return _back(out.reshape(values.shape).astype(np.float64) / 255.0, dtype)
 
@@ -593,4 +709,3 @@ def to_profile(rgb: np.ndarray, icc: bytes) -> np.ndarray:
 def to_srgb(rgb: np.ndarray, icc: bytes) -> np.ndarray:
     """Convert pixels in the colour space of ``icc`` to sRGB (the inverse of :func:`to_profile`)."""
     return convert_profile(rgb, icc, b"")
-

@@ -200,7 +200,8 @@ def checked_model_file(
 
 
 _problems: contextvars.ContextVar[list[ModelFileError] | None] = contextvars.ContextVar(
-    "skyseg_model_problems", default=None)
+    "skyseg_model_problems", default=None
+)
 
 
 @contextlib.contextmanager

@@ -28,7 +28,14 @@ from .io import max_pixels_limit, write_bytes_atomic
 
 MIMETYPE = b"image/openraster"
 
-COMPOSITE_OPS = ("svg:src-over", "svg:multiply", "svg:screen", "svg:overlay", "svg:soft-light", "svg:color")
+COMPOSITE_OPS = (
+    "svg:src-over",
+    "svg:multiply",
+    "svg:screen",
+    "svg:overlay",
+    "svg:soft-light",
+    "svg:color",
+)
 """The composite operations :func:`write_ora` can also render into ``mergedimage.png``."""
 
 
@@ -74,7 +81,9 @@ def _encode_png(pixels: np.ndarray) -> bytes:
     elif pixels.ndim == 2:
         data = pixels
     else:
-        raise OutputError(f"layers must be (H, W), (H, W, 3) or (H, W, 4), got shape {pixels.shape}")
+        raise OutputError(
+            f"layers must be (H, W), (H, W, 3) or (H, W, 4), got shape {pixels.shape}"
+        )
     ok, buf = cv2.imencode(".png", np.ascontiguousarray(data), [cv2.IMWRITE_PNG_COMPRESSION, 3])
     if not ok:
         raise OutputError("could not encode a layer as PNG")
@@ -113,8 +122,13 @@ def composite(layers: list[Layer], size: tuple[int, int]) -> np.ndarray:
     """
     from .effects._tint import blend
 
-    modes = {"svg:multiply": "multiply", "svg:screen": "screen", "svg:overlay": "overlay",
-             "svg:soft-light": "soft_light", "svg:color": "color"}
+    modes = {
+        "svg:multiply": "multiply",
+        "svg:screen": "screen",
+        "svg:overlay": "overlay",
+        "svg:soft-light": "soft_light",
+        "svg:color": "color",
+    }
     W, H = size
     out = np.zeros((H, W, 4), np.float32)
     for layer in layers:
@@ -125,7 +139,7 @@ def composite(layers: list[Layer], size: tuple[int, int]) -> np.ndarray:
         x1, y1 = min(layer.x + src.shape[1], W), min(layer.y + src.shape[0], H)
         if x1 <= x0 or y1 <= y0:
             continue
-        s = src[y0 - layer.y:y1 - layer.y, x0 - layer.x:x1 - layer.x]
+        s = src[y0 - layer.y : y1 - layer.y, x0 - layer.x : x1 - layer.x]
         b = out[y0:y1, x0:x1]
         a_s = s[..., 3:4] * np.float32(layer.opacity)
         a_b = b[..., 3:4]
@@ -155,12 +169,19 @@ def check_layers(layers: list[Layer], size: tuple[int, int], path: Path) -> tupl
         raise OutputError("a layered file needs at least one layer", path)
     for layer in layers:
         if layer.pixels.dtype not in (np.uint8, np.uint16):
-            raise OutputError(f"layer {layer.name!r}: pixels must be uint8 or uint16, got {layer.pixels.dtype}")
+            raise OutputError(
+                f"layer {layer.name!r}: pixels must be uint8 or uint16, got {layer.pixels.dtype}"
+            )
     return W, H
 
 
-def write_ora(path: str | os.PathLike, layers: list[Layer], size: tuple[int, int], overwrite: bool = False,
-              merged: np.ndarray | None = None) -> Path:
+def write_ora(
+    path: str | os.PathLike,
+    layers: list[Layer],
+    size: tuple[int, int],
+    overwrite: bool = False,
+    merged: np.ndarray | None = None,
+) -> Path:
     """Write an OpenRaster file atomically.
 
     Parameters
@@ -187,23 +208,38 @@ def write_ora(path: str | os.PathLike, layers: list[Layer], size: tuple[int, int
     if merged.shape[:2] != (H, W):
         raise OutputError(f"merged image is {merged.shape[1]}x{merged.shape[0]}, canvas is {W}x{H}")
 
-    root = ET.Element("image", {"version": "0.0.5", "w": str(W), "h": str(H), "xres": "72", "yres": "72"})
+    root = ET.Element(
+        "image", {"version": "0.0.5", "w": str(W), "h": str(H), "xres": "72", "yres": "72"}
+    )
     stack = ET.SubElement(root, "stack")
     files: list[tuple[str, bytes]] = []
     for i, layer in enumerate(layers):
         src = f"data/layer{i:03d}.png"
         files.append((src, _encode_png(layer.pixels)))
     for i, layer in reversed(list(enumerate(layers))):  # stack.xml lists the top layer first
-        ET.SubElement(stack, "layer", {
-            "name": xml_safe(layer.name), "src": f"data/layer{i:03d}.png", "x": str(int(layer.x)), "y": str(int(layer.y)),
-            "opacity": f"{float(np.clip(layer.opacity, 0.0, 1.0)):.4f}",
-            "visibility": "visible" if layer.visible else "hidden",
-            "composite-op": layer.composite_op,
-        })
+        ET.SubElement(
+            stack,
+            "layer",
+            {
+                "name": xml_safe(layer.name),
+                "src": f"data/layer{i:03d}.png",
+                "x": str(int(layer.x)),
+                "y": str(int(layer.y)),
+                "opacity": f"{float(np.clip(layer.opacity, 0.0, 1.0)):.4f}",
+                "visibility": "visible" if layer.visible else "hidden",
+                "composite-op": layer.composite_op,
+            },
+        )
     stack_xml = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
-    merged8 = merged if merged.dtype == np.uint8 else ((merged.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    merged8 = (
+        merged
+        if merged.dtype == np.uint8
+        else ((merged.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    )
     scale = min(1.0, 256 / max(W, H))
-    thumb = cv2.resize(merged8, (max(1, round(W * scale)), max(1, round(H * scale))), interpolation=cv2.INTER_AREA)
+    thumb = cv2.resize(
+        merged8, (max(1, round(W * scale)), max(1, round(H * scale))), interpolation=cv2.INTER_AREA
+    )
 
     def write(fh) -> None:
         with zipfile.ZipFile(fh, "w") as zf:
@@ -212,9 +248,13 @@ def write_ora(path: str | os.PathLike, layers: list[Layer], size: tuple[int, int
             zf.writestr(info, MIMETYPE)
             zf.writestr("stack.xml", stack_xml, compress_type=zipfile.ZIP_DEFLATED)
             for name, data in files:
-                zf.writestr(name, data, compress_type=zipfile.ZIP_STORED)  # PNG is compressed already
+                zf.writestr(
+                    name, data, compress_type=zipfile.ZIP_STORED
+                )  # PNG is compressed already
             zf.writestr("mergedimage.png", _encode_png(merged), compress_type=zipfile.ZIP_STORED)
-            zf.writestr("Thumbnails/thumbnail.png", _encode_png(thumb), compress_type=zipfile.ZIP_STORED)
+            zf.writestr(
+                "Thumbnails/thumbnail.png", _encode_png(thumb), compress_type=zipfile.ZIP_STORED
+            )
 
     return write_bytes_atomic(path, write, overwrite=overwrite)
 
@@ -279,17 +319,32 @@ def read_ora(path: str | os.PathLike, max_pixels: int | None = None) -> OraLayer
         return _read_ora(path, limit)
     except InputError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error, NotImplementedError,
-            RuntimeError, ValueError, struct.error, KeyError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        zlib.error,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+        struct.error,
+        KeyError,
+    ) as exc:
         # zipfile raises all of these for damaged archives
-        raise InputError(f"not a readable OpenRaster file ({type(exc).__name__}: {exc})".replace("\n", " "),
-                         path) from None
+        raise InputError(
+            f"not a readable OpenRaster file ({type(exc).__name__}: {exc})".replace("\n", " "), path
+        ) from None
 
 
 def _read_ora(path: Path, limit: int) -> OraLayers:
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
-        if not names or names[0] != "mimetype" or _read_entry(zf, "mimetype", 1024, path).strip() != MIMETYPE:
+        if (
+            not names
+            or names[0] != "mimetype"
+            or _read_entry(zf, "mimetype", 1024, path).strip() != MIMETYPE
+        ):
             raise InputError("not an OpenRaster file (mimetype entry missing or wrong)", path)
         try:
             root = ET.fromstring(_read_entry(zf, "stack.xml", _MAX_XML_BYTES, path))
@@ -305,13 +360,17 @@ def _read_ora(path: Path, limit: int) -> OraLayers:
             raise InputError(f"canvas {W}x{H} is larger than the pixel limit", path)
         layers = OraLayers()
         for node in root.iter("layer"):
-            layers.append(Layer(
-                name=node.get("name", ""), pixels=_layer_pixels(zf, node.get("src", ""), limit, path),
-                visible=node.get("visibility", "visible") != "hidden",
-                opacity=float(np.clip(_attr_float(node, "opacity", 1.0), 0.0, 1.0)),
-                composite_op=node.get("composite-op", "svg:src-over"),
-                x=_attr_int(node, "x"), y=_attr_int(node, "y"),
-            ))
+            layers.append(
+                Layer(
+                    name=node.get("name", ""),
+                    pixels=_layer_pixels(zf, node.get("src", ""), limit, path),
+                    visible=node.get("visibility", "visible") != "hidden",
+                    opacity=float(np.clip(_attr_float(node, "opacity", 1.0), 0.0, 1.0)),
+                    composite_op=node.get("composite-op", "svg:src-over"),
+                    x=_attr_int(node, "x"),
+                    y=_attr_int(node, "y"),
+                )
+            )
         layers.reverse()  # stack.xml is top first
         layers.size = (W, H)
         if "mergedimage.png" in names:

@@ -94,12 +94,16 @@ def plan_outputs(jobs: list[Job], shared_reads: Iterable[str | os.PathLike] = ()
             keys = file_keys(path)
             if job.source is not None and keys & file_keys(job.source):
                 which = "" if os.fspath(path) == os.fspath(job.source) else f" {job.source}"
-                job.error = OutputError(f"output would overwrite the input{which}; choose another name or folder", path)
+                job.error = OutputError(
+                    f"output would overwrite the input{which}; choose another name or folder", path
+                )
                 break
             hit = next((readers[key] for key in keys if key in readers), None)
             if hit is not None:
                 job.error = OutputError(
-                    f"output for {_label(job.source)} would overwrite {hit}; choose another name or folder", path)
+                    f"output for {_label(job.source)} would overwrite {hit}; choose another name or folder",
+                    path,
+                )
                 break
             for key in keys:
                 writers.setdefault(key, []).append((index, role, path))
@@ -112,15 +116,20 @@ def plan_outputs(jobs: list[Job], shared_reads: Iterable[str | os.PathLike] = ()
             if jobs[index].error is None:
                 jobs[index].error = OutputError(
                     f"the {roles} of {_label(jobs[index].source)} would be the same file; give them different names",
-                    path)
+                    path,
+                )
             continue
         sources = list(dict.fromkeys(_label(jobs[index].source) for index, _, _ in claims))
-        whose = " and ".join(sources) if len(sources) > 1 else f"{sources[0]} (given more than once)"
+        whose = (
+            " and ".join(sources) if len(sources) > 1 else f"{sources[0]} (given more than once)"
+        )
         for index, _, path in claims:
             if jobs[index].error is None:
                 jobs[index].error = OutputError(
                     f"outputs of {whose} would all be written to this file; nothing is written "
-                    "for them: give them different names or folders", path)
+                    "for them: give them different names or folders",
+                    path,
+                )
     return jobs
 
 

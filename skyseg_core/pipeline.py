@@ -33,8 +33,12 @@ class MatteSource:
     file: str | os.PathLike | None = None
 
 
-def find_matte(image: np.ndarray, source: MatteSource = MatteSource(), max_pixels: int | None = None,
-               progress: Progress | None = None) -> tuple[np.ndarray, str]:
+def find_matte(
+    image: np.ndarray,
+    source: MatteSource = MatteSource(),
+    max_pixels: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, str]:
     """The photo's sky matte and where it came from (the method's name, or ``"matte file"``).
 
     A matte file must have the photo's size. Raises :class:`InputError` otherwise.
@@ -44,8 +48,11 @@ def find_matte(image: np.ndarray, source: MatteSource = MatteSource(), max_pixel
 
         matte = load_matte(source.file, max_pixels=max_pixels)
         if matte.shape != image.shape[:2]:
-            raise InputError(f"matte is {matte.shape[1]}x{matte.shape[0]}, the photo "
-                             f"{image.shape[1]}x{image.shape[0]}; they must match", source.file)
+            raise InputError(
+                f"matte is {matte.shape[1]}x{matte.shape[0]}, the photo "
+                f"{image.shape[1]}x{image.shape[0]}; they must match",
+                source.file,
+            )
         return matte, "matte file"
     from .methods import resolve_name
     from .segment import segment
@@ -85,8 +92,13 @@ class Rendered:
     info: dict = field(default_factory=dict)
 
 
-def render(image: np.ndarray, matte: np.ndarray, steps: Sequence[EffectParams], skies: Callable[[str], np.ndarray]
-           | None = None, layers: bool = False) -> Rendered:
+def render(
+    image: np.ndarray,
+    matte: np.ndarray,
+    steps: Sequence[EffectParams],
+    skies: Callable[[str], np.ndarray] | None = None,
+    layers: bool = False,
+) -> Rendered:
     """Apply a chain of effects to a photo with its matte.
 
     Parameters
@@ -159,8 +171,14 @@ class Photo:
     """Its :class:`~skyseg_core.metadata.PhotoMetadata` (EXIF, XMP, ICC), written back with the result."""
 
 
-def load_photo(source: str | os.PathLike, matte_source: MatteSource = MatteSource(), outputs=(),
-               overwrite: bool = False, max_pixels: int | None = None, progress: Progress | None = None) -> Photo:
+def load_photo(
+    source: str | os.PathLike,
+    matte_source: MatteSource = MatteSource(),
+    outputs=(),
+    overwrite: bool = False,
+    max_pixels: int | None = None,
+    progress: Progress | None = None,
+) -> Photo:
     """A photo file, its metadata and its matte.
 
     ``outputs`` are checked first (:func:`skyseg_core.io.check_output`), so a run that could
@@ -195,8 +213,14 @@ def skies_in_profile(skies: Callable[[str], np.ndarray], icc: bytes) -> Callable
     return sky
 
 
-def write_rendered(photo: Photo, steps: Sequence[EffectParams], outputs: dict[str, Path], overwrite: bool = False,
-                   skies: SkyCache | None = None, quality: int | None = None) -> dict:
+def write_rendered(
+    photo: Photo,
+    steps: Sequence[EffectParams],
+    outputs: dict[str, Path],
+    overwrite: bool = False,
+    skies: SkyCache | None = None,
+    quality: int | None = None,
+) -> dict:
     """Render ``steps`` on a loaded photo and write what ``outputs`` asks for, all together or
     not at all.
 
@@ -212,16 +236,34 @@ def write_rendered(photo: Photo, steps: Sequence[EffectParams], outputs: dict[st
     icc = getattr(photo.metadata, "icc_profile", b"")
     image, matte = photo.image, photo.matte
     try:
-        rendered = render(image, matte, steps, skies_in_profile(skies or SkyCache(), icc), layers="layers" in outputs)
+        rendered = render(
+            image,
+            matte,
+            steps,
+            skies_in_profile(skies or SkyCache(), icc),
+            layers="layers" in outputs,
+        )
     except NoSkyError as exc:
         raise NoSkyError(exc.share, photo.path, action=_nothing_done(steps)) from None
     report = {"output": str(outputs["output"]), "method": photo.method, **rendered.info}
     with all_or_nothing():
-        save_image(outputs["output"], rendered.image, overwrite=overwrite, source=photo.path, quality=quality,
-                   metadata=photo.metadata)
+        save_image(
+            outputs["output"],
+            rendered.image,
+            overwrite=overwrite,
+            source=photo.path,
+            quality=quality,
+            metadata=photo.metadata,
+        )
         if "layers" in outputs:
-            write_layers(outputs["layers"], rendered.layers, (image.shape[1], image.shape[0]), overwrite=overwrite,
-                         merged=rendered.image, icc_profile=icc)
+            write_layers(
+                outputs["layers"],
+                rendered.layers,
+                (image.shape[1], image.shape[0]),
+                overwrite=overwrite,
+                merged=rendered.image,
+                icc_profile=icc,
+            )
             report["layers"] = str(outputs["layers"])
         if "matte" in outputs:
             save_matte(outputs["matte"], matte, overwrite=overwrite, source=photo.path)
@@ -234,5 +276,14 @@ def _nothing_done(steps: Sequence[EffectParams]) -> str:
     return "nothing " + (verbs[steps[0].effect] if steps else "changed")
 
 
-__all__ = ["MatteSource", "Photo", "Progress", "Rendered", "SkyCache", "find_matte", "load_photo", "render",
-           "write_rendered"]
+__all__ = [
+    "MatteSource",
+    "Photo",
+    "Progress",
+    "Rendered",
+    "SkyCache",
+    "find_matte",
+    "load_photo",
+    "render",
+    "write_rendered",
+]

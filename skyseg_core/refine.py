@@ -77,8 +77,20 @@ def _solve_color(guide: np.ndarray, p: np.ndarray, weight: np.ndarray, r: int, e
     ir, ig, ib = cv2.split(guide)
     wi = [weight * ir, weight * ig, weight * ib]
     wp = weight * p
-    planes = [weight, *wi, wp, wp * ir, wp * ig, wp * ib,
-              wi[0] * ir, wi[0] * ig, wi[0] * ib, wi[1] * ig, wi[1] * ib, wi[2] * ib]
+    planes = [
+        weight,
+        *wi,
+        wp,
+        wp * ir,
+        wp * ig,
+        wp * ib,
+        wi[0] * ir,
+        wi[0] * ig,
+        wi[0] * ib,
+        wi[1] * ig,
+        wi[1] * ib,
+        wi[2] * ib,
+    ]
     (w, mr, mg, mb, mp, mpr, mpg, mpb, mrr, mrg, mrb, mgg, mgb, mbb) = _box_channels(planes, r)
     inv_w = 1.0 / w
     mr, mg, mb, mp = mr * inv_w, mg * inv_w, mb * inv_w, mp * inv_w
@@ -180,7 +192,9 @@ def refine(
     if guide not in GUIDES:
         raise InputError(f"unknown guide {guide!r}; choose one of: {', '.join(GUIDES)}")
     if working_size < 1 or eps <= 0 or radius < 0 or min_confidence <= 0:
-        raise InputError("refine needs working_size >= 1, eps > 0, radius >= 0 and min_confidence > 0")
+        raise InputError(
+            "refine needs working_size >= 1, eps > 0, radius >= 0 and min_confidence > 0"
+        )
     if matte.size == 0:
         raise InputError(f"empty matte (shape {matte.shape})")
     if image.dtype.kind == "f" and not np.isfinite(image).all():
@@ -276,7 +290,9 @@ def _detail_pass(out, source, small, a, b, fy, fx, tolerance) -> None:
             x0, x1 = t0 * fx, (width if t1 == w else t1 * fx)
             # small pixels [s0 - 1, s1 + 1] -> full pixels [(s0 - 1) fy, (s1 + 1) fy)
             block = coefficients[s0 : s1 + 3, t0 : t1 + 3]
-            up = cv2.resize(block, (block.shape[1] * fx, block.shape[0] * fy), interpolation=cv2.INTER_LINEAR)
+            up = cv2.resize(
+                block, (block.shape[1] * fx, block.shape[0] * fy), interpolation=cv2.INTER_LINEAR
+            )
             coef = up[fy : fy + y1 - y0, fx : fx + x1 - x0]
             pixels = source[y0:y1, x0:x1]
             if pixels.dtype == np.float64:
@@ -285,7 +301,9 @@ def _detail_pass(out, source, small, a, b, fy, fx, tolerance) -> None:
             if channels == 1:
                 with_alpha = with_alpha[..., [0, 3]]
             product = cv2.multiply(coef, with_alpha, dtype=cv2.CV_32F)
-            target = out[y0:y1, x0:x1]  # sum of the channels, written in place (faster than cv2.transform)
+            target = out[
+                y0:y1, x0:x1
+            ]  # sum of the channels, written in place (faster than cv2.transform)
             np.add(product[..., 0], product[..., 1], out=target)
             for channel in range(2, product.shape[2]):
                 target += product[..., channel]

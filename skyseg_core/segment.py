@@ -11,8 +11,13 @@ from .methods import get_method
 from .refine import refine as refine_matte
 
 
-def segment(image: np.ndarray, method: str = "auto", refine: bool = True,
-            progress: Callable[[float, str], None] | None = None, **refine_params) -> np.ndarray:
+def segment(
+    image: np.ndarray,
+    method: str = "auto",
+    refine: bool = True,
+    progress: Callable[[float, str], None] | None = None,
+    **refine_params,
+) -> np.ndarray:
     """Find the sky in a photo.
 
     Parameters

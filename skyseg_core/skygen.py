@@ -29,7 +29,9 @@ DEFAULT_SIZE = (1600, 900)
 
 def _hex(value: str) -> np.ndarray:
     v = value.lstrip("#")
-    return srgb_to_linear_formula(np.array([int(v[i:i + 2], 16) for i in (0, 2, 4)], np.float32) / 255.0)
+    return srgb_to_linear_formula(
+        np.array([int(v[i : i + 2], 16) for i in (0, 2, 4)], np.float32) / 255.0
+    )
 
 
 @dataclass(frozen=True)
@@ -56,33 +58,73 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "clear_day": Preset("clear midday blue sky, a few wisps",
-                        ((0.0, "#c4dcf0"), (0.25, "#8ab8e6"), (1.0, "#2b67c9")),
-                        sun=(0.85, 1.1, "#ffffff", 0.35, 0.25), cloud_cover=0.18, cloud_softness=0.35,
-                        cloud_stretch=2.5, cloud_opacity=0.7, cloud_dark="#b8c8dc"),
-    "golden_hour": Preset("low warm sun, soft golden clouds",
-                          ((0.0, "#ffd79a"), (0.2, "#f4c48e"), (0.55, "#a9b6cf"), (1.0, "#5479b8")),
-                          sun=(0.72, 0.08, "#fff0c0", 0.18, 1.2), cloud_cover=0.35, cloud_light="#ffe2b0",
-                          cloud_dark="#a48a8c", cloud_stretch=2.0),
-    "sunset": Preset("sun on the horizon, orange to violet, lit streaky clouds",
-                     ((0.0, "#ff8a3a"), (0.18, "#f06a4a"), (0.45, "#b05a7a"), (1.0, "#26306a")),
-                     sun=(0.45, 0.0, "#ffd070", 0.16, 2.0), cloud_cover=0.42, cloud_light="#ffa060",
-                     cloud_dark="#4a2c4a", cloud_stretch=3.5, cloud_softness=0.2),
-    "blue_hour": Preset("deep blue dusk with a pink horizon band and first stars",
-                        ((0.0, "#b09ab8"), (0.15, "#6a78ae"), (0.5, "#2c4484"), (1.0, "#0c1a44")),
-                        stars=0.25),
-    "overcast": Preset("flat grey cloud cover",
-                       ((0.0, "#d2d5d8"), (1.0, "#9ea6ae")), cloud_cover=1.0, cloud_light="#e2e4e6",
-                       cloud_dark="#8c939a", cloud_softness=0.9, cloud_stretch=1.8, cloud_opacity=0.8),
-    "storm": Preset("dark, heavy storm clouds with lighter gaps",
-                    ((0.0, "#7c8288"), (1.0, "#2e343c")), cloud_cover=0.85, cloud_light="#9aa0a8",
-                    cloud_dark="#1e2228", cloud_softness=0.35, cloud_scale=1.4),
-    "night": Preset("clear night with stars and a faint milky way",
-                    ((0.0, "#17233f"), (0.3, "#0a1228"), (1.0, "#03050d")), stars=1.0,
-                    extra={"milky_way": True}),
-    "clouds": Preset("blue sky with big fractal-noise cumulus clouds",
-                     ((0.0, "#b4d0ec"), (0.4, "#7eaee0"), (1.0, "#3570c8")), cloud_cover=0.5,
-                     cloud_light="#ffffff", cloud_dark="#8d99aa", cloud_softness=0.22),
+    "clear_day": Preset(
+        "clear midday blue sky, a few wisps",
+        ((0.0, "#c4dcf0"), (0.25, "#8ab8e6"), (1.0, "#2b67c9")),
+        sun=(0.85, 1.1, "#ffffff", 0.35, 0.25),
+        cloud_cover=0.18,
+        cloud_softness=0.35,
+        cloud_stretch=2.5,
+        cloud_opacity=0.7,
+        cloud_dark="#b8c8dc",
+    ),
+    "golden_hour": Preset(
+        "low warm sun, soft golden clouds",
+        ((0.0, "#ffd79a"), (0.2, "#f4c48e"), (0.55, "#a9b6cf"), (1.0, "#5479b8")),
+        sun=(0.72, 0.08, "#fff0c0", 0.18, 1.2),
+        cloud_cover=0.35,
+        cloud_light="#ffe2b0",
+        cloud_dark="#a48a8c",
+        cloud_stretch=2.0,
+    ),
+    "sunset": Preset(
+        "sun on the horizon, orange to violet, lit streaky clouds",
+        ((0.0, "#ff8a3a"), (0.18, "#f06a4a"), (0.45, "#b05a7a"), (1.0, "#26306a")),
+        sun=(0.45, 0.0, "#ffd070", 0.16, 2.0),
+        cloud_cover=0.42,
+        cloud_light="#ffa060",
+        cloud_dark="#4a2c4a",
+        cloud_stretch=3.5,
+        cloud_softness=0.2,
+    ),
+    "blue_hour": Preset(
+        "deep blue dusk with a pink horizon band and first stars",
+        ((0.0, "#b09ab8"), (0.15, "#6a78ae"), (0.5, "#2c4484"), (1.0, "#0c1a44")),
+        stars=0.25,
+    ),
+    "overcast": Preset(
+        "flat grey cloud cover",
+        ((0.0, "#d2d5d8"), (1.0, "#9ea6ae")),
+        cloud_cover=1.0,
+        cloud_light="#e2e4e6",
+        cloud_dark="#8c939a",
+        cloud_softness=0.9,
+        cloud_stretch=1.8,
+        cloud_opacity=0.8,
+    ),
+    "storm": Preset(
+        "dark, heavy storm clouds with lighter gaps",
+        ((0.0, "#7c8288"), (1.0, "#2e343c")),
+        cloud_cover=0.85,
+        cloud_light="#9aa0a8",
+        cloud_dark="#1e2228",
+        cloud_softness=0.35,
+        cloud_scale=1.4,
+    ),
+    "night": Preset(
+        "clear night with stars and a faint milky way",
+        ((0.0, "#17233f"), (0.3, "#0a1228"), (1.0, "#03050d")),
+        stars=1.0,
+        extra={"milky_way": True},
+    ),
+    "clouds": Preset(
+        "blue sky with big fractal-noise cumulus clouds",
+        ((0.0, "#b4d0ec"), (0.4, "#7eaee0"), (1.0, "#3570c8")),
+        cloud_cover=0.5,
+        cloud_light="#ffffff",
+        cloud_dark="#8d99aa",
+        cloud_softness=0.22,
+    ),
 }
 
 SKY_PRESETS: tuple[str, ...] = tuple(PRESETS)
@@ -114,14 +156,16 @@ def _render(preset: Preset, width: int, height: int, seed: int) -> np.ndarray:
     xs = (np.arange(width, dtype=np.float32) + 0.5) / width
     pos = np.array([p for p, _ in preset.gradient], np.float32)
     cols = np.stack([_hex(c) for _, c in preset.gradient])
-    column = np.stack([np.interp(up, pos, cols[:, c]) for c in range(3)], axis=-1).astype(np.float32)
+    column = np.stack([np.interp(up, pos, cols[:, c]) for c in range(3)], axis=-1).astype(
+        np.float32
+    )
     sky = np.repeat(column[:, None, :], width, axis=1)
     aspect = width / height
 
     if preset.sun is not None:
         sx, sy, colour, radius, strength = preset.sun
         dx = (xs[None, :] - sx) * aspect
-        dy = (up[:, None] - sy)
+        dy = up[:, None] - sy
         d = np.sqrt(dx * dx + dy * dy) / (radius * aspect)
         glow = strength * (np.exp(-d * d * 4.0) * 0.7 + np.exp(-d * 1.5) * 0.3)
         sky = sky + glow[..., None] * _hex(colour)[None, None, :]
@@ -133,12 +177,20 @@ def _render(preset: Preset, width: int, height: int, seed: int) -> np.ndarray:
         # perspective: a cloud layer seen from below flattens and shrinks toward the horizon
         depth = 1.0 / (up + 0.18)
         k = 512 * 0.22 / preset.cloud_scale
-        map_x = ((xs[None, :] - 0.5) * aspect * depth[:, None] / preset.cloud_stretch * k + 1000.0).astype(np.float32)
+        map_x = (
+            (xs[None, :] - 0.5) * aspect * depth[:, None] / preset.cloud_stretch * k + 1000.0
+        ).astype(np.float32)
         map_y = np.repeat((depth[:, None] * k * 1.3 + 1000.0).astype(np.float32), width, axis=1)
         map_x = np.mod(np.broadcast_to(map_x, (height, width)), 512).astype(np.float32)
         map_y = np.mod(map_y, 512).astype(np.float32)
         n = cv2.remap(tex, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_WRAP)
-        n_lit = cv2.remap(tex, map_x, np.mod(map_y - np.float32(6.0), 512), cv2.INTER_CUBIC, borderMode=cv2.BORDER_WRAP)
+        n_lit = cv2.remap(
+            tex,
+            map_x,
+            np.mod(map_y - np.float32(6.0), 512),
+            cv2.INTER_CUBIC,
+            borderMode=cv2.BORDER_WRAP,
+        )
         threshold = 0.5 + 0.22 * (0.5 - preset.cloud_cover) * 2.0
         soft = preset.cloud_softness * 0.2
         density = _smoothstep(threshold - soft, threshold + soft, n)
@@ -146,10 +198,14 @@ def _render(preset: Preset, width: int, height: int, seed: int) -> np.ndarray:
             density = np.maximum(density, 0.85)
         density *= preset.cloud_opacity * _smoothstep(0.0, 0.06, up)[:, None] ** 0.5
         thickness = np.clip((n - threshold) / 0.18, 0.0, 1.0)
-        light = np.clip(1.0 - 0.7 * thickness + 0.35 * np.clip((n - n_lit) * 10.0, -1.0, 1.0), 0.0, 1.0)
+        light = np.clip(
+            1.0 - 0.7 * thickness + 0.35 * np.clip((n - n_lit) * 10.0, -1.0, 1.0), 0.0, 1.0
+        )
         light = cv2.GaussianBlur(light, (0, 0), max(0.8, width / 1600.0))
-        cloud = (_hex(preset.cloud_dark)[None, None, :] * (1 - light[..., None])
-                 + _hex(preset.cloud_light)[None, None, :] * light[..., None])
+        cloud = (
+            _hex(preset.cloud_dark)[None, None, :] * (1 - light[..., None])
+            + _hex(preset.cloud_light)[None, None, :] * light[..., None]
+        )
         if preset.sun is not None:  # clouds near the sun catch its light
             cloud = cloud * (1.0 + 0.6 * glow[..., None])
         sky = sky * (1 - density[..., None]) + cloud * density[..., None]
@@ -243,9 +299,11 @@ def sky_choices(text: str, every: bool = False) -> list[tuple[str, str]]:
         if not found:
             raise InputError("folder has no sky images (.jpg, .png, .tif, .webp)", text)
         if not every:
-            raise InputError(f"is a folder of skies: add --all for each, or pick one as FOLDER/NAME "
-                             f"(here: {', '.join(p.stem for p in found[:12])}{', ...' if len(found) > 12 else ''})",
-                             text)
+            raise InputError(
+                f"is a folder of skies: add --all for each, or pick one as FOLDER/NAME "
+                f"(here: {', '.join(p.stem for p in found[:12])}{', ...' if len(found) > 12 else ''})",
+                text,
+            )
         return [(p.stem, str(p)) for p in found]
     if every:
         raise InputError("--all needs --sky FOLDER, a folder of skies", text)
@@ -254,13 +312,19 @@ def sky_choices(text: str, every: bool = False) -> list[tuple[str, str]]:
     named = _named_in_folder(path)
     if named is not None:
         return [(named.stem, str(named))]
-    if text in PRESETS or (os.sep not in text and "/" not in text and bundled_sky_path(text) is not None):
+    if text in PRESETS or (
+        os.sep not in text and "/" not in text and bundled_sky_path(text) is not None
+    ):
         return [(text, text)]
     raise _no_such_sky(text)
 
 
-def load_sky(name_or_path: str | os.PathLike, size: tuple[int, int] | None = None, seed: int = 0,
-             max_pixels: int | None = None) -> np.ndarray:
+def load_sky(
+    name_or_path: str | os.PathLike,
+    size: tuple[int, int] | None = None,
+    seed: int = 0,
+    max_pixels: int | None = None,
+) -> np.ndarray:
     """A replacement sky by file path, ``FOLDER/NAME``, bundled asset name or preset name (tried
     in that order).
 
@@ -291,4 +355,6 @@ def _no_such_sky(text: str) -> InputError:
 
     close = difflib.get_close_matches(text, SKY_PRESETS, n=1)
     hint = f"did you mean {close[0]}? " if close else ""
-    return InputError(f"no such sky file or preset; {hint}presets are: {', '.join(SKY_PRESETS)}", text)
+    return InputError(
+        f"no such sky file or preset; {hint}presets are: {', '.join(SKY_PRESETS)}", text
+    )

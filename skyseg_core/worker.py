@@ -127,7 +127,9 @@ def _quote(value: Any) -> str:
         text = json.dumps(value)
     except (TypeError, ValueError, RecursionError):
         text = type(value).__name__
-    return text if len(text) <= QUOTE_CHARS else f"{text[:QUOTE_CHARS]}... ({len(text):,} characters)"
+    return (
+        text if len(text) <= QUOTE_CHARS else f"{text[:QUOTE_CHARS]}... ({len(text):,} characters)"
+    )
 
 
 def _name(value: Any) -> str:
@@ -148,9 +150,10 @@ def _check_text(value: str, where: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InputError(f"{where}: contains a lone surrogate (not valid text), got {_quote(value)}") from None
+        raise InputError(
+            f"{where}: contains a lone surrogate (not valid text), got {_quote(value)}"
+        ) from None
     return value
-
 
 
 def _convert(value: Any, hint: Any, where: str) -> Any:
@@ -199,7 +202,10 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
             return tuple(_convert(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
         if len(value) != len(args):
             raise InputError(f"{where}: expected a list of {len(args)} items, got {_quote(value)}")
-        return tuple(_convert(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args, strict=True)))
+        return tuple(
+            _convert(v, a, f"{where}[{i}]")
+            for i, (v, a) in enumerate(zip(value, args, strict=True))
+        )
     raise TypeError(f"unsupported type hint {hint!r}")  # a bug in the dataclasses above
 
 
@@ -224,7 +230,9 @@ def from_dict(cls: type, data: Any, where: str = "params"):
     if unknown:
         valid = ", ".join(sorted(fields)) or "none"
         raise InputError(f"{where}: unknown parameter {_name(unknown[0])}; valid: {valid}")
-    return cls(**{key: _convert(value, hints[key], f"{where}.{key}") for key, value in data.items()})
+    return cls(
+        **{key: _convert(value, hints[key], f"{where}.{key}") for key, value in data.items()}
+    )
 
 
 def to_dict(obj: Any) -> dict:
@@ -245,11 +253,17 @@ def parse_request(line: str | bytes) -> Request:
     known = {"id", "op", "input", "output", "overwrite", "params"}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise InputError(f"unknown request field {_name(unknown[0])}; valid: {', '.join(sorted(known))}")
+        raise InputError(
+            f"unknown request field {_name(unknown[0])}; valid: {', '.join(sorted(known))}"
+        )
     op = data.get("op")
     if not isinstance(op, str) or op not in OPS:
         raise InputError(f"unknown op {_name(op)}; choose one of: {', '.join(OPS)}")
-    params = _effect_request(op, data.get("params")) if op in EFFECT_OPS else from_dict(OPS[op], data.get("params"))
+    params = (
+        _effect_request(op, data.get("params"))
+        if op in EFFECT_OPS
+        else from_dict(OPS[op], data.get("params"))
+    )
     fields = {}
     for key in ("input", "output"):
         value = data.get(key)
@@ -261,7 +275,9 @@ def parse_request(line: str | bytes) -> Request:
     overwrite = data.get("overwrite", False)
     if not isinstance(overwrite, bool):
         raise InputError(f"'overwrite' must be true or false, got {_quote(overwrite)}")
-    return Request(id=_plain_id(data.get("id")), op=op, params=params, overwrite=overwrite, **fields)
+    return Request(
+        id=_plain_id(data.get("id")), op=op, params=params, overwrite=overwrite, **fields
+    )
 
 
 def _effect_request(op: str, data: Any) -> EffectRequest:
@@ -278,21 +294,34 @@ def _effect_request(op: str, data: Any) -> EffectRequest:
         return EffectRequest(source, (_effect_step(op, rest, "params"),))
     unknown = sorted(set(rest) - {"steps", "layers"})
     if unknown:
-        raise InputError(f"params: unknown parameter {_name(unknown[0])}; valid: "
-                         f"{', '.join(sorted(source_keys | {'steps', 'layers'}))}")
+        raise InputError(
+            f"params: unknown parameter {_name(unknown[0])}; valid: "
+            f"{', '.join(sorted(source_keys | {'steps', 'layers'}))}"
+        )
     steps = rest.get("steps")
     if not isinstance(steps, list) or not steps:
-        raise InputError(f"params.steps: expected a list of one or more effects, got {_quote(steps)}")
+        raise InputError(
+            f"params.steps: expected a list of one or more effects, got {_quote(steps)}"
+        )
     chain = []
     for i, step in enumerate(steps):
         if not isinstance(step, dict) or not isinstance(step.get("effect"), str):
-            raise InputError(f"params.steps[{i}]: expected an object with \"effect\", got {_quote(step)}")
-        chain.append(_effect_step(step["effect"], {k: v for k, v in step.items() if k != "effect"},
-                                  f"params.steps[{i}]"))
+            raise InputError(
+                f'params.steps[{i}]: expected an object with "effect", got {_quote(step)}'
+            )
+        chain.append(
+            _effect_step(
+                step["effect"],
+                {k: v for k, v in step.items() if k != "effect"},
+                f"params.steps[{i}]",
+            )
+        )
     layers = rest.get("layers")
     if layers is not None and not isinstance(layers, str):
         raise InputError(f"params.layers: expected a file path, got {_quote(layers)}")
-    return EffectRequest(source, tuple(chain), None if layers is None else _check_text(layers, "params.layers"))
+    return EffectRequest(
+        source, tuple(chain), None if layers is None else _check_text(layers, "params.layers")
+    )
 
 
 def _effect_step(effect: str, values: dict, where: str):
@@ -334,8 +363,12 @@ def schema() -> dict:
     sky presets and methods (:func:`skyseg_core.effects.params.schema`), and ``mask``'s fields."""
     from .effects.params import schema as effect_schema
 
-    return {**effect_schema(), "protocol": PROTOCOL_VERSION, "mask": to_dict(MaskParams()),
-            "source": to_dict(SourceParams())}
+    return {
+        **effect_schema(),
+        "protocol": PROTOCOL_VERSION,
+        "mask": to_dict(MaskParams()),
+        "source": to_dict(SourceParams()),
+    }
 
 
 # -- the worker ------------------------------------------------------------------------------
@@ -359,13 +392,22 @@ class Worker:
     def _op_ping(self, request: Request) -> dict:
         from . import __version__
 
-        return {"output": "pong", "version": __version__, "protocol": PROTOCOL_VERSION, "served": self.served}
+        return {
+            "output": "pong",
+            "version": __version__,
+            "protocol": PROTOCOL_VERSION,
+            "served": self.served,
+        }
 
     def _op_methods(self, request: Request) -> dict:
         from .methods import list_methods, method_available
 
-        return {"output": [{"name": n, "description": d, "available": method_available(n)}
-                           for n, d in list_methods()]}
+        return {
+            "output": [
+                {"name": n, "description": d, "available": method_available(n)}
+                for n, d in list_methods()
+            ]
+        }
 
     def _op_schema(self, request: Request) -> dict:
         return {"output": schema()}
@@ -378,8 +420,14 @@ class Worker:
 
         return load_image(request.input, max_pixels=self.max_pixels)
 
-    def _check_outputs(self, request: Request, outputs: dict[str, Path], suffixes: tuple[str, ...],
-                       reads: tuple[Path, ...] = (), shared_reads: tuple[Path, ...] = ()) -> None:
+    def _check_outputs(
+        self,
+        request: Request,
+        outputs: dict[str, Path],
+        suffixes: tuple[str, ...],
+        reads: tuple[Path, ...] = (),
+        shared_reads: tuple[Path, ...] = (),
+    ) -> None:
         """Check every output of the request before any work: the main one and the side files.
 
         None may be the input, a side input (a matte file, a sky file) or another output.
@@ -392,8 +440,11 @@ class Worker:
             raise OutputError(f"output must end in {' or '.join(suffixes)}", outputs["output"])
         for role, suffixes in (("matte", MATTE_SUFFIXES), ("layers", (".ora", ".psd"))):
             if role in outputs and outputs[role].suffix.lower() not in suffixes:
-                raise OutputError(f"{'matte_output' if role == 'matte' else role} must end in "
-                                  f"{' or '.join(suffixes)}", outputs[role])
+                raise OutputError(
+                    f"{'matte_output' if role == 'matte' else role} must end in "
+                    f"{' or '.join(suffixes)}",
+                    outputs[role],
+                )
         plan_one(Job(Path(request.input), outputs, reads=reads), shared_reads)
         for out in outputs.values():
             check_output(out, overwrite=request.overwrite, source=request.input)
@@ -406,12 +457,18 @@ class Worker:
         self._check_outputs(request, {"output": target}, MATTE_SUFFIXES)
         image = self._load(request)
         p: MaskParams = request.params
-        matte, method = find_matte(image, MatteSource(p.method, p.refine), max_pixels=self.max_pixels)
+        matte, method = find_matte(
+            image, MatteSource(p.method, p.refine), max_pixels=self.max_pixels
+        )
         if p.invert:
             matte = (np.float32(1.0) - matte).astype(np.float32)
         save_matte(target, matte, overwrite=request.overwrite, source=request.input)
-        return {"output": str(target), "size": [image.shape[1], image.shape[0]],
-                "sky_fraction": round(float(matte.mean()), 4), "method": method}
+        return {
+            "output": str(target),
+            "size": [image.shape[1], image.shape[0]],
+            "sky_fraction": round(float(matte.mean()), 4),
+            "method": method,
+        }
 
     def _render(self, request: Request) -> dict:
         """``replace``, ``tint``, ``relight`` and ``render``: one chain through the pipeline."""
@@ -425,12 +482,24 @@ class Worker:
         if p.layers:
             outputs["layers"] = Path(p.layers)
         reads = (Path(src.matte),) if src.matte else ()
-        self._check_outputs(request, outputs, (".png", ".tif", ".tiff", ".ppm"), reads, self.skies.files(p.steps))
-        photo = load_photo(request.input, MatteSource(src.method, src.refine, src.matte),
-                           overwrite=request.overwrite, max_pixels=self.max_pixels)
-        report = write_rendered(photo, p.steps, outputs, overwrite=request.overwrite, skies=self.skies)
-        reply = {"output": report["output"], "size": [photo.image.shape[1], photo.image.shape[0]],
-                 "method": "file" if src.matte else report["method"], "sky_fraction": report["sky_fraction"]}
+        self._check_outputs(
+            request, outputs, (".png", ".tif", ".tiff", ".ppm"), reads, self.skies.files(p.steps)
+        )
+        photo = load_photo(
+            request.input,
+            MatteSource(src.method, src.refine, src.matte),
+            overwrite=request.overwrite,
+            max_pixels=self.max_pixels,
+        )
+        report = write_rendered(
+            photo, p.steps, outputs, overwrite=request.overwrite, skies=self.skies
+        )
+        reply = {
+            "output": report["output"],
+            "size": [photo.image.shape[1], photo.image.shape[0]],
+            "method": "file" if src.matte else report["method"],
+            "sky_fraction": report["sky_fraction"],
+        }
         if "matte" in report:
             reply["matte_output"] = report["matte"]
         if "layers" in report:
@@ -446,10 +515,16 @@ def _error_reply(request_id: Any, exc: BaseException) -> dict:
     elif isinstance(exc, MemoryError):
         reply = {"id": request_id, "ok": False, "error": "out of memory", "kind": "MemoryError"}
     else:
-        reply = {"id": request_id, "ok": False, "error": f"internal error: {type(exc).__name__}: {exc}",
-                 "kind": "InternalError"}
+        reply = {
+            "id": request_id,
+            "ok": False,
+            "error": f"internal error: {type(exc).__name__}: {exc}",
+            "kind": "InternalError",
+        }
     if len(reply["error"]) > MAX_ERROR_CHARS:
-        reply["error"] = reply["error"][:MAX_ERROR_CHARS] + f"... ({len(reply['error']):,} characters)"
+        reply["error"] = (
+            reply["error"][:MAX_ERROR_CHARS] + f"... ({len(reply['error']):,} characters)"
+        )
     return reply
 
 
@@ -462,7 +537,9 @@ def _request_id(line: str) -> Any:
         return None
 
 
-def serve(stdin: TextIO, stdout: TextIO, worker: Worker | None = None, log: TextIO | None = None) -> int:
+def serve(
+    stdin: TextIO, stdout: TextIO, worker: Worker | None = None, log: TextIO | None = None
+) -> int:
     """Read requests from ``stdin`` and answer each on ``stdout`` until EOF or ``shutdown``.
 
     Returns the number of requests served. Never raises for a bad request.
@@ -488,8 +565,13 @@ def ready_line() -> dict:
     """The first line a worker writes (on stdout, or on each socket connection)."""
     from . import __version__
 
-    return {"ready": True, "protocol": PROTOCOL_VERSION, "version": __version__, "pid": os.getpid(),
-            "ops": list(OPS)}
+    return {
+        "ready": True,
+        "protocol": PROTOCOL_VERSION,
+        "version": __version__,
+        "pid": os.getpid(),
+        "ops": list(OPS),
+    }
 
 
 def answer(worker: Worker, line: str, log: TextIO | None = None) -> tuple[dict, bool]:
@@ -507,8 +589,12 @@ def answer(worker: Worker, line: str, log: TextIO | None = None) -> tuple[dict, 
     reply["seconds"] = round(time.perf_counter() - start, 3)
     worker.served += 1
     if log is not None:
-        print(f"skyseg worker: {reply.get('id')!r} {'ok' if reply['ok'] else 'error: ' + reply['error']} "
-              f"({reply['seconds']} s)", file=log, flush=True)
+        print(
+            f"skyseg worker: {reply.get('id')!r} {'ok' if reply['ok'] else 'error: ' + reply['error']} "
+            f"({reply['seconds']} s)",
+            file=log,
+            flush=True,
+        )
     return reply, request is not None and request.op == "shutdown"
 
 
@@ -521,12 +607,29 @@ def main(max_pixels: int | None = None) -> int:
     from ._signals import signals_as_interrupt
 
     try:
-        with signals_as_interrupt():  # SIGTERM/SIGHUP mid-write: the .part file is removed on the way out
+        with (
+            signals_as_interrupt()
+        ):  # SIGTERM/SIGHUP mid-write: the .part file is removed on the way out
             serve(stdin, protocol_out, Worker(max_pixels=max_pixels), log=sys.stderr)
     finally:
         protocol_out.close()
     return 0
 
 
-__all__ = ["OPS", "PROTOCOL_VERSION", "EffectRequest", "MaskParams", "SourceParams", "Request",
-           "Worker", "answer", "from_dict", "to_dict", "parse_request", "ready_line", "schema", "serve", "main"]
+__all__ = [
+    "OPS",
+    "PROTOCOL_VERSION",
+    "EffectRequest",
+    "MaskParams",
+    "SourceParams",
+    "Request",
+    "Worker",
+    "answer",
+    "from_dict",
+    "to_dict",
+    "parse_request",
+    "ready_line",
+    "schema",
+    "serve",
+    "main",
+]

@@ -51,9 +51,13 @@ def check_private_folder(folder: Path) -> None:
     if not stat.S_ISDIR(info.st_mode):
         raise OutputError("not a folder", folder)
     if info.st_uid != os.getuid():
-        raise OutputError(f"the folder belongs to user {info.st_uid}, not to this user ({os.getuid()})", folder)
+        raise OutputError(
+            f"the folder belongs to user {info.st_uid}, not to this user ({os.getuid()})", folder
+        )
     if info.st_mode & 0o077:
-        raise OutputError(f"the folder is open to others (mode {stat.S_IMODE(info.st_mode):o}; needs 700)", folder)
+        raise OutputError(
+            f"the folder is open to others (mode {stat.S_IMODE(info.st_mode):o}; needs 700)", folder
+        )
 
 
 def _write_token(path: Path) -> str:
@@ -91,8 +95,13 @@ def _peer_uid(conn: socket.socket) -> int | None:
 class SocketServer:
     """The worker behind one socket (see the module's description)."""
 
-    def __init__(self, path: str | os.PathLike, idle_timeout: float = IDLE_TIMEOUT, worker: Worker | None = None,
-                 log: TextIO | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        idle_timeout: float = IDLE_TIMEOUT,
+        worker: Worker | None = None,
+        log: TextIO | None = None,
+    ):
         self.path = Path(path)
         self.token_path = self.path.with_name(self.path.name + ".token")
         self.idle_timeout = idle_timeout
@@ -147,7 +156,9 @@ class SocketServer:
                     conn, _ = self._sock.accept()
                 except TimeoutError:
                     with self._lock:
-                        idle = self._active == 0 and time.monotonic() - self._last > self.idle_timeout
+                        idle = (
+                            self._active == 0 and time.monotonic() - self._last > self.idle_timeout
+                        )
                     if idle:
                         self._say("idle: exiting")
                         break
@@ -175,8 +186,20 @@ class SocketServer:
 
         self._say(f"refused a connection: {why}")
         try:
-            wfile.write((json.dumps({"ready": False, "error": why, "protocol": PROTOCOL_VERSION,
-                                     "version": __version__, "pid": os.getpid()}) + "\n").encode())
+            wfile.write(
+                (
+                    json.dumps(
+                        {
+                            "ready": False,
+                            "error": why,
+                            "protocol": PROTOCOL_VERSION,
+                            "version": __version__,
+                            "pid": os.getpid(),
+                        }
+                    )
+                    + "\n"
+                ).encode()
+            )
             wfile.flush()
         except OSError:
             pass
@@ -199,7 +222,9 @@ class SocketServer:
         mismatch = []
         if hello.get("protocol") != PROTOCOL_VERSION:
             mismatch.append(f"protocol {hello.get('protocol')!r}, this worker {PROTOCOL_VERSION}")
-        if hello.get("python") and os.path.abspath(str(hello["python"])) != os.path.abspath(sys.executable):
+        if hello.get("python") and os.path.abspath(str(hello["python"])) != os.path.abspath(
+            sys.executable
+        ):
             mismatch.append(f"python {hello['python']}, this worker {sys.executable}")
         if hello.get("version") and hello["version"] != __version__:
             mismatch.append(f"skyseg {hello['version']}, this worker {__version__}")
@@ -243,8 +268,13 @@ class SocketServer:
                 self._last = time.monotonic()
 
 
-def serve_socket(path: str | os.PathLike, idle_timeout: float = IDLE_TIMEOUT, max_pixels: int | None = None,
-                 log: TextIO | None = None, announce=None) -> int:
+def serve_socket(
+    path: str | os.PathLike,
+    idle_timeout: float = IDLE_TIMEOUT,
+    max_pixels: int | None = None,
+    log: TextIO | None = None,
+    announce=None,
+) -> int:
     """Serve on ``path`` until idle (see :class:`SocketServer`); returns the number of requests
     served (0 at once when another live worker holds the path). ``announce(line)`` is called
     with ``{"listening": path, "pid": ...}`` (or ``"already": true``) once the socket accepts."""
@@ -258,7 +288,12 @@ def serve_socket(path: str | os.PathLike, idle_timeout: float = IDLE_TIMEOUT, ma
     return server.serve_forever()
 
 
-def main(path: str, idle_timeout: float = IDLE_TIMEOUT, max_pixels: int | None = None, detach: bool = False) -> int:
+def main(
+    path: str,
+    idle_timeout: float = IDLE_TIMEOUT,
+    max_pixels: int | None = None,
+    detach: bool = False,
+) -> int:
     """``skyseg worker --socket PATH``: one line on stdout once the socket accepts connections
     (``{"listening": PATH, "pid": ...}``), then stdout is closed; logs go to stderr.
 

@@ -25,7 +25,9 @@ SKYSEG_DATA = SHARED_DATA / "skyseg"
 SAMPLE_PHOTO = ROOT / "assets" / "samples" / "rocket.jpg"
 
 
-def synthetic_landscape(height: int = 120, width: int = 160, dtype=np.uint8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_landscape(
+    height: int = 120, width: int = 160, dtype=np.uint8, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """A blue-gradient sky over a dark green hill with a wavy horizon; returns (image, truth)."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)

@@ -113,14 +113,24 @@ def _cv2_bytes(array: np.ndarray, ext: str) -> bytes:
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:
     """One PNG chunk with a valid CRC."""
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 def png_claiming(width: int, height: int) -> bytes:
     """A tiny PNG whose IHDR (valid CRC) claims ``width`` x ``height`` 8-bit RGB pixels."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 16)
-    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", idat)
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def jpeg_claiming(width: int, height: int) -> bytes:
@@ -134,7 +144,9 @@ def jpeg_claiming(width: int, height: int) -> bytes:
 
 def gif_claiming(width: int, height: int) -> bytes:
     """A 35-byte GIF whose logical screen claims ``width`` x ``height`` (one 1x1 frame inside)."""
-    header = b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+    header = (
+        b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+    )
     frame = b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00"
     return header + frame + b"\x3b"
 
@@ -268,8 +280,12 @@ def palette_png(transparency: bool) -> bytes:
 def animated_gif() -> bytes:
     from PIL import Image
 
-    frames = [Image.new("RGB", (40, 30), colour) for colour in ((255, 0, 0), (0, 0, 255), (0, 255, 0))]
-    return _pil_bytes(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    frames = [
+        Image.new("RGB", (40, 30), colour) for colour in ((255, 0, 0), (0, 0, 255), (0, 255, 0))
+    ]
+    return _pil_bytes(
+        frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0
+    )
 
 
 def float_tiff_grey() -> bytes:
@@ -317,11 +333,25 @@ def tiff_bytes(array: np.ndarray, orientation: int = 1, photometric: int | None 
     bits = shorts([a.dtype.itemsize * 8] * spp)
     sample_format = shorts([3 if a.dtype.kind == "f" else 1] * spp)
     data_at = extra_at + len(extra)
-    tags = [one(256, width, 4), one(257, height, 4), (258, *bits), one(259, 1), one(262, photometric or (2 if spp >= 3 else 1)),
-            one(273, data_at, 4), one(274, orientation), one(277, spp), one(278, height, 4),
-            one(279, len(pixels), 4), (339, *sample_format)]
+    tags = [
+        one(256, width, 4),
+        one(257, height, 4),
+        (258, *bits),
+        one(259, 1),
+        one(262, photometric or (2 if spp >= 3 else 1)),
+        one(273, data_at, 4),
+        one(274, orientation),
+        one(277, spp),
+        one(278, height, 4),
+        one(279, len(pixels), 4),
+        (339, *sample_format),
+    ]
     assert len(tags) == n_tags
-    ifd = struct.pack("<H", n_tags) + b"".join(struct.pack("<HHI", t, k, c) + v for t, k, c, v in tags) + bytes(4)
+    ifd = (
+        struct.pack("<H", n_tags)
+        + b"".join(struct.pack("<HHI", t, k, c) + v for t, k, c, v in tags)
+        + bytes(4)
+    )
     return b"II*\x00" + struct.pack("<I", 8) + ifd + extra + pixels
 
 
@@ -416,11 +446,18 @@ class Case:
         made = self.make(folder / "in")
         spec = made if isinstance(made, dict) else {"input": made}
         source = spec["input"]
-        job = Prepared(folder=folder, input=source, output=spec.get("output", folder / "out" / f"{source.stem}.png"))
+        job = Prepared(
+            folder=folder,
+            input=source,
+            output=spec.get("output", folder / "out" / f"{source.stem}.png"),
+        )
         for key in ("overwrite", "max_pixels", "method", "env"):
             if key in spec:
                 setattr(job, key, spec[key])
-        job.mentioned = str(spec.get("mentioned") or {"input": job.input, "output": job.output}.get(self.mentions, ""))
+        job.mentioned = str(
+            spec.get("mentioned")
+            or {"input": job.input, "output": job.output}.get(self.mentions, "")
+        )
         if monkeypatch is not None:
             for key, value in job.env.items():
                 monkeypatch.setenv(key, value)
@@ -454,7 +491,9 @@ def snapshot(folder: Path) -> dict[str, str]:
                         result[rel] = f"special:{mode:o}"
                         continue
                     info = path.stat()
-                    if info.st_size > 64 << 20:  # the sparse multi-GB cases: size and time, not 3 GB of hashing
+                    if (
+                        info.st_size > 64 << 20
+                    ):  # the sparse multi-GB cases: size and time, not 3 GB of hashing
                         result[rel] = f"large:{info.st_size}:{info.st_mtime_ns}"
                         continue
                     result[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -490,7 +529,12 @@ def _bad(name, data, error="InputError", match=None) -> Case:
 
 def _orientation_case(orientation: int) -> Case:
     name = f"exif_orientation_{orientation}.jpg"
-    data = lambda: jpeg_with_exif(stored_for_orientation(orientation_pattern(), orientation), orientation)  # noqa: E731
+
+    def data():
+        return jpeg_with_exif(
+            stored_for_orientation(orientation_pattern(), orientation), orientation
+        )
+
     return _ok(name, data, shape=(PATTERN_H, PATTERN_W), check=matches_orientation_pattern)
 
 
@@ -519,7 +563,10 @@ def _shows_pattern(grey: bool) -> Callable[[np.ndarray], bool]:
         h2, w2 = PATTERN_H // 2, PATTERN_W // 2
         for rows in (slice(0, h2), slice(h2, None)):
             for cols in (slice(0, w2), slice(w2, None)):
-                if abs(float(image8[rows, cols, 0].mean()) - float(expected[rows, cols].mean())) > 2:
+                if (
+                    abs(float(image8[rows, cols, 0].mean()) - float(expected[rows, cols].mean()))
+                    > 2
+                ):
                     return False
         return True
 
@@ -529,8 +576,13 @@ def _shows_pattern(grey: bool) -> Callable[[np.ndarray], bool]:
 def _tiff_orientation_case(kind: str, orientation: int) -> Case:
     convert, dtype = _TIFF_KINDS[kind]
     stored = stored_for_orientation(orientation_pattern(), orientation)
-    return _ok(f"tiff_{kind}_orientation_{orientation}.tif", lambda: tiff_bytes(convert(stored), orientation),
-               shape=(PATTERN_H, PATTERN_W), dtype=dtype, check=_shows_pattern(kind.startswith(("grey", "float_grey"))))
+    return _ok(
+        f"tiff_{kind}_orientation_{orientation}.tif",
+        lambda: tiff_bytes(convert(stored), orientation),
+        shape=(PATTERN_H, PATTERN_W),
+        dtype=dtype,
+        check=_shows_pattern(kind.startswith(("grey", "float_grey"))),
+    )
 
 
 def _png16_with(chunk: bytes) -> bytes:
@@ -565,8 +617,10 @@ def _grey16_equals(image: np.ndarray) -> bool:
     from PIL import Image
 
     expected = np.asarray(Image.open(io.BytesIO(tiff16_grey())))
-    return image.dtype == np.uint16 and bool(np.array_equal(image[..., 0], expected)) and bool(
-        np.array_equal(image[..., 0], image[..., 2])
+    return (
+        image.dtype == np.uint16
+        and bool(np.array_equal(image[..., 0], expected))
+        and bool(np.array_equal(image[..., 0], image[..., 2]))
     )
 
 
@@ -663,7 +717,9 @@ def _out_long_name(length: int, char: str = "m") -> Callable[[Path, Path], dict]
 
     def arrange(folder: Path, source: Path) -> dict:
         stem = char * ((length - 4) // len(char.encode()))
-        return {"output": folder.parent / "out" / f"{stem}{'x' * (length - 4 - len(stem.encode()))}.png"}
+        return {
+            "output": folder.parent / "out" / f"{stem}{'x' * (length - 4 - len(stem.encode()))}.png"
+        }
 
     return arrange
 
@@ -712,8 +768,12 @@ def _model_case(damage: str) -> Callable[[Path], dict]:
         elif damage == "user_file_corrupt":  # the user's own model (no sidecar), not loadable
             model = folder / "my model.onnx"
             model.write_bytes(b"not an onnx graph" * 10)
-            return {"input": source, "method": "classifier", "mentioned": str(model),
-                    "env": {"SKYSEG_CLASSIFIER_MODEL": str(model)}}
+            return {
+                "input": source,
+                "method": "classifier",
+                "mentioned": str(model),
+                "env": {"SKYSEG_CLASSIFIER_MODEL": str(model)},
+            }
         model.write_bytes(data)
         if damage != "no_checksum":
             models.sidecar_path(model).write_bytes(sidecar)
@@ -742,7 +802,9 @@ def _auto_case(situation: str) -> Callable[[Path], dict]:
             data = (bundled / name).read_bytes()
             (into / name).write_bytes(data[: int(len(data) * keep)])
             if sidecar:
-                models.sidecar_path(into / name).write_bytes(models.sidecar_path(bundled / name).read_bytes())
+                models.sidecar_path(into / name).write_bytes(
+                    models.sidecar_path(bundled / name).read_bytes()
+                )
             return into / name
 
         env_dir = {models.MODELS_DIR_ENV: str(store)}
@@ -757,21 +819,39 @@ def _auto_case(situation: str) -> Callable[[Path], dict]:
             return {"input": source, "method": "auto", "env": env_dir, "mentioned": str(bad)}
         # the environment cases damage the model of the method auto picks first (the DeepLab
         # where it ships, else the blend's two): a damaged file auto would not run is no fallback
-        first = (("sky_deeplab.onnx", "SKYSEG_DEEPLAB_MODEL"),) if (bundled / "sky_deeplab.onnx").is_file() else ()
+        first = (
+            (("sky_deeplab.onnx", "SKYSEG_DEEPLAB_MODEL"),)
+            if (bundled / "sky_deeplab.onnx").is_file()
+            else ()
+        )
         truncated, truncated_env = (*first, ("classifier.onnx", "SKYSEG_CLASSIFIER_MODEL"))[0]
         missing, missing_env = (*first, ("sky_unet.onnx", "SKYSEG_UNET_MODEL"))[0]
         if situation == "env_truncated":
             bad = copy(truncated, keep=0.5, into=folder / "mine")
-            return {"input": source, "method": "auto", "env": {truncated_env: str(bad)}, "mentioned": str(bad)}
+            return {
+                "input": source,
+                "method": "auto",
+                "env": {truncated_env: str(bad)},
+                "mentioned": str(bad),
+            }
         if situation == "env_missing":
             gone = folder / "gone" / missing
-            return {"input": source, "method": "auto", "env": {missing_env: str(gone)}, "mentioned": str(gone)}
-        if situation == "default_truncated":  # the first choice damaged: no quiet step down to blend
+            return {
+                "input": source,
+                "method": "auto",
+                "env": {missing_env: str(gone)},
+                "mentioned": str(gone),
+            }
+        if (
+            situation == "default_truncated"
+        ):  # the first choice damaged: no quiet step down to blend
             copy("sky_unet.onnx")
             copy("classifier.onnx")
             bad = copy("sky_deeplab.onnx", keep=0.5)
             return {"input": source, "method": "auto", "env": env_dir, "mentioned": str(bad)}
-        if situation == "only_classifier":  # the U-Net is just not there: auto may pick the classifier
+        if (
+            situation == "only_classifier"
+        ):  # the U-Net is just not there: auto may pick the classifier
             copy("classifier.onnx")
             return {"input": source, "method": "auto", "env": env_dir}
         raise ValueError(situation)
@@ -792,17 +872,40 @@ CASES: list[Case] = [
     _ok("palette_transparency.png", lambda: palette_png(True)),
     _ok("rgba.png", lambda: _pil_bytes(_from_array(photo(), "RGBA"), "PNG")),
     _ok("la.png", lambda: _pil_bytes(_from_array(photo(), "LA"), "PNG")),
-    _ok("rgb16.png", lambda: _cv2_bytes(PRECISE16, ".png"), dtype="uint16", check=_equals(PRECISE16)),
-    _ok("rgba16.png", lambda: _cv2_bytes(np.dstack([PRECISE16, np.full((48, 64), 65535, np.uint16)]), ".png"),
-        dtype="uint16", check=_equals(PRECISE16)),
-    _ok("grey16.png", lambda: _cv2_bytes(PRECISE16[..., 1], ".png"), dtype="uint16",
-        check=_equals(np.repeat(PRECISE16[..., 1:2], 3, axis=2))),
+    _ok(
+        "rgb16.png", lambda: _cv2_bytes(PRECISE16, ".png"), dtype="uint16", check=_equals(PRECISE16)
+    ),
+    _ok(
+        "rgba16.png",
+        lambda: _cv2_bytes(np.dstack([PRECISE16, np.full((48, 64), 65535, np.uint16)]), ".png"),
+        dtype="uint16",
+        check=_equals(PRECISE16),
+    ),
+    _ok(
+        "grey16.png",
+        lambda: _cv2_bytes(PRECISE16[..., 1], ".png"),
+        dtype="uint16",
+        check=_equals(np.repeat(PRECISE16[..., 1:2], 3, axis=2)),
+    ),
     # libpng warns on stderr about these while OpenCV decodes them (silenced: a good file prints nothing)
-    _ok("noisy_png16_bad_iccp.png", lambda: _png16_with(png_chunk(b"iCCP", b"bogus\x00\x00" + zlib.compress(b"no"))),
-        dtype="uint16", check=_equals(PRECISE16)),
-    _ok("noisy_png16_bad_time.png", lambda: _png16_with(png_chunk(b"tIME", bytes(7))), dtype="uint16",
-        check=_equals(PRECISE16)),
-    _ok("rgb16_tif.tif", lambda: _cv2_bytes(PRECISE16, ".tif"), dtype="uint16", check=_equals(PRECISE16)),
+    _ok(
+        "noisy_png16_bad_iccp.png",
+        lambda: _png16_with(png_chunk(b"iCCP", b"bogus\x00\x00" + zlib.compress(b"no"))),
+        dtype="uint16",
+        check=_equals(PRECISE16),
+    ),
+    _ok(
+        "noisy_png16_bad_time.png",
+        lambda: _png16_with(png_chunk(b"tIME", bytes(7))),
+        dtype="uint16",
+        check=_equals(PRECISE16),
+    ),
+    _ok(
+        "rgb16_tif.tif",
+        lambda: _cv2_bytes(PRECISE16, ".tif"),
+        dtype="uint16",
+        check=_equals(PRECISE16),
+    ),
     _ok("grey16_tif.tif", tiff16_grey, dtype="uint16", check=_grey16_equals),
     _ok("rgb8.tif", lambda: _pil_bytes(_from_array(photo()), "TIFF", compression="tiff_lzw")),
     _ok("float_grey.tif", float_tiff_grey, dtype="uint16"),
@@ -812,15 +915,35 @@ CASES: list[Case] = [
     _ok("cmyk16_tif.tif", lambda: tiff_bytes(_cmyk16_red(), photometric=5), check=_is_red),
     *[_orientation_case(k) for k in range(1, 9)],
     # TIFF orientation: the decoders apply tag 274 themselves (applying it again mirrored photos)
-    *[_tiff_orientation_case(kind, k) for kind in ("rgb8", "rgb16", "float_rgb") for k in range(1, 9)],
-    *[_tiff_orientation_case(kind, k) for kind in ("grey8", "grey16", "float_grey") for k in (2, 5, 6)],
+    *[
+        _tiff_orientation_case(kind, k)
+        for kind in ("rgb8", "rgb16", "float_rgb")
+        for k in range(1, 9)
+    ],
+    *[
+        _tiff_orientation_case(kind, k)
+        for kind in ("grey8", "grey16", "float_grey")
+        for k in (2, 5, 6)
+    ],
     _ok("bad_orientation_value.jpg", jpeg_bad_orientation_value),
     _ok("bogus_exif.jpg", jpeg_bogus_exif),
     _ok("one_pixel.png", lambda: _pil_bytes(_from_array(photo(1, 1)), "PNG"), shape=(1, 1)),
-    _ok("thin_3x20000.png", lambda: _pil_bytes(_from_array(photo(3, 20000)), "PNG"), shape=(3, 20000)),
-    _ok("tall_20000x3.png", lambda: _pil_bytes(_from_array(photo(20000, 3)), "PNG"), shape=(20000, 3)),
+    _ok(
+        "thin_3x20000.png",
+        lambda: _pil_bytes(_from_array(photo(3, 20000)), "PNG"),
+        shape=(3, 20000),
+    ),
+    _ok(
+        "tall_20000x3.png",
+        lambda: _pil_bytes(_from_array(photo(20000, 3)), "PNG"),
+        shape=(20000, 3),
+    ),
     _ok("animated.gif", animated_gif, shape=(30, 40), check=_is_red),
-    _ok("lossless.webp", lambda: _pil_bytes(_from_array(photo()), "WEBP", lossless=True), check=_equals(photo())),
+    _ok(
+        "lossless.webp",
+        lambda: _pil_bytes(_from_array(photo()), "WEBP", lossless=True),
+        check=_equals(photo()),
+    ),
     _ok("lossy.webp", lambda: _pil_bytes(_from_array(photo()), "WEBP", quality=80)),
     _ok("bitmap.bmp", lambda: _pil_bytes(_from_array(photo()), "BMP"), check=_equals(photo())),
     _ok("png named.jpg", _good_png, check=_equals(photo())),
@@ -829,8 +952,14 @@ CASES: list[Case] = [
     _ok("ansi \x1b[31mred\x1b[0m.jpg", _good_jpeg),
     _bad("new\nline.jpg", b"This is not a photo, just some text.\n", match="not an image"),
     Case("symlink.jpg", _symlink_to_good, "ok", shape=(48, 64)),
-    Case("unreadable.jpg", _unreadable, "ok" if IS_ROOT else "error", shape=(48, 64), error="InputError",
-         match="permission denied"),
+    Case(
+        "unreadable.jpg",
+        _unreadable,
+        "ok" if IS_ROOT else "error",
+        shape=(48, 64),
+        error="InputError",
+        match="permission denied",
+    ),
     # --- inputs that must be refused with one clear message
     _bad("empty.jpg", b"", match="empty"),
     _bad("truncated.jpg", lambda: truncated(_good_jpeg()), match="truncated"),
@@ -839,104 +968,307 @@ CASES: list[Case] = [
     _bad("truncated16_tif.tif", lambda: truncated(_cv2_bytes(PRECISE16, ".tif"), 0.6)),
     _bad("header_only.jpg", lambda: _good_jpeg()[:200]),
     # --- decoder noise: OpenCV and libtiff print lines of their own on these (silenced: one line)
-    _bad("noisy_float_tiff_truncated.tif", lambda: truncated(tiff_bytes(photo().astype(np.float32) / 255), 0.6)),
+    _bad(
+        "noisy_float_tiff_truncated.tif",
+        lambda: truncated(tiff_bytes(photo().astype(np.float32) / 255), 0.6),
+    ),
     _bad("noisy_rgb16_tiff_truncated.tif", lambda: truncated(tiff_bytes(PRECISE16), 0.7)),
     _bad("noisy_float_tiff_bad_compression.tif", lambda: _tiff_bad_compression()),
     _bad("noisy_float_tiff_two_samples.tif", lambda: tiff_bytes(np.zeros((8, 8, 2), np.float32))),
-    _bad("float_cmyk.tif", lambda: tiff_bytes(np.zeros((8, 8, 4), np.float32), photometric=5), match="CMYK TIFF"),
+    _bad(
+        "float_cmyk.tif",
+        lambda: tiff_bytes(np.zeros((8, 8, 4), np.float32), photometric=5),
+        match="CMYK TIFF",
+    ),
     _bad("bad_crc.png", png_bad_crc),
     _bad("text.jpg", b"This is not a photo, just some text.\n" * 3, match="not an image"),
-    _bad("page.jpg", b"<!DOCTYPE html>\n<html><body><img src='x.jpg'></body></html>\n", match="HTML"),
+    _bad(
+        "page.jpg", b"<!DOCTYPE html>\n<html><body><img src='x.jpg'></body></html>\n", match="HTML"
+    ),
     _bad("noise.png", lambda: np.random.default_rng(1).bytes(4096), match="not an image"),
-    _bad("bomb_100000x100000.png", lambda: png_claiming(100_000, 100_000), error="ImageTooLargeError",
-         match="100000x100000"),
+    _bad(
+        "bomb_100000x100000.png",
+        lambda: png_claiming(100_000, 100_000),
+        error="ImageTooLargeError",
+        match="100000x100000",
+    ),
     _bad("bomb_65000x65000.jpg", lambda: jpeg_claiming(65_000, 65_000), error="ImageTooLargeError"),
     _bad("zero_width.png", lambda: png_claiming(0, 10)),
     # --- header vs data size: far too few bytes for the declared pixels, refused before allocating
-    _bad("jpeg_659_bytes_14000x14000.jpg", lambda: jpeg_claiming(14_000, 14_000), match="truncated or forged"),
-    _bad("gif_35_bytes_14000x14000.gif", lambda: gif_claiming(14_000, 14_000), match="truncated or forged"),
-    _bad("png_tiny_14000x14000.png", lambda: png_claiming(14_000, 14_000), match="truncated or forged"),
-    _bad("tiff_tiny_14000x14000.tif", lambda: tiff_claiming(14_000, 14_000), match="truncated or forged"),
-    _bad("webp_tiny_14000x14000.webp", lambda: webp_claiming(14_000, 14_000), match="truncated or forged"),
+    _bad(
+        "jpeg_659_bytes_14000x14000.jpg",
+        lambda: jpeg_claiming(14_000, 14_000),
+        match="truncated or forged",
+    ),
+    _bad(
+        "gif_35_bytes_14000x14000.gif",
+        lambda: gif_claiming(14_000, 14_000),
+        match="truncated or forged",
+    ),
+    _bad(
+        "png_tiny_14000x14000.png",
+        lambda: png_claiming(14_000, 14_000),
+        match="truncated or forged",
+    ),
+    _bad(
+        "tiff_tiny_14000x14000.tif",
+        lambda: tiff_claiming(14_000, 14_000),
+        match="truncated or forged",
+    ),
+    _bad(
+        "webp_tiny_14000x14000.webp",
+        lambda: webp_claiming(14_000, 14_000),
+        match="truncated or forged",
+    ),
     _bad("bmp_tiny_14000x14000.bmp", lambda: bmp_claiming(14_000, 14_000), match="truncated"),
     # --- file size: larger than any photo of the pixel limit, refused unread; trailing junk not read
-    Case("huge_3GB.jpg", huge_file(3 << 30), "error", error="InputError", match="far larger than any photo"),
+    Case(
+        "huge_3GB.jpg",
+        huge_file(3 << 30),
+        "error",
+        error="InputError",
+        match="far larger than any photo",
+    ),
     Case("trailing_zeros.jpg", trailing_zeros(_good_jpeg(), 2 << 30), "ok", shape=(48, 64)),
     # --- decode work: scans of a progressive JPEG
     _bad("progressive_20000_scans.jpg", lambda: jpeg_with_scans(20_000), match="scans"),
     _bad("png_1000000_empty_chunks.png", lambda: png_with_chunks(1_000_000), match="chunks"),
     _ok("png_20000_chunks.png", lambda: png_with_chunks(20_000)),
-    _bad("jpeg_1000000_comments.jpg", lambda: jpeg_with_segments(1_000_000), match="marker segments"),
+    _bad(
+        "jpeg_1000000_comments.jpg", lambda: jpeg_with_segments(1_000_000), match="marker segments"
+    ),
     _ok("jpeg_4000_comments.jpg", lambda: jpeg_with_segments(4_000)),
-    _ok("progressive_256_scans.jpg", lambda: jpeg_with_scans(256, size=64), shape=(64, 64)),  # the most allowed
-    _bad("progressive_257_scans.jpg", lambda: jpeg_with_scans(257, size=64), match="more than 256 scans"),
-    _bad("vector.svg", b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'/>",
-         match="SVG"),
-    _bad("layers.psd", b"8BPS\x00\x01" + b"\x00" * 6 + struct.pack(">HIIHH", 3, 48, 64, 8, 3), match="PSD"),
-    _bad("phone.heic", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64, match="HEIC"),
-    _bad("document.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", match="PDF"),
-    _bad("postscript.eps", b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n", match="PostScript"),
+    _ok(
+        "progressive_256_scans.jpg", lambda: jpeg_with_scans(256, size=64), shape=(64, 64)
+    ),  # the most allowed
+    _bad(
+        "progressive_257_scans.jpg",
+        lambda: jpeg_with_scans(257, size=64),
+        match="more than 256 scans",
+    ),
+    _bad(
+        "vector.svg",
+        b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'/>",
+        match="SVG",
+    ),
+    _bad(
+        "layers.psd",
+        b"8BPS\x00\x01" + b"\x00" * 6 + struct.pack(">HIIHH", 3, 48, 64, 8, 3),
+        match="PSD",
+    ),
+    _bad(
+        "phone.heic",
+        b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64,
+        match="HEIC",
+    ),
+    _bad(
+        "document.pdf",
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+        match="PDF",
+    ),
+    _bad(
+        "postscript.eps",
+        b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n",
+        match="PostScript",
+    ),
     Case("a folder.jpg", _directory, "error", error="InputError", match="folder", batchable=False),
-    Case("missing.jpg", lambda folder: folder / "missing.jpg", "error", error="InputError", match="no such file"),
+    Case(
+        "missing.jpg",
+        lambda folder: folder / "missing.jpg",
+        "error",
+        error="InputError",
+        match="no such file",
+    ),
     Case("symlink_loop.jpg", _symlink_loop, "error", error="InputError"),
     Case("dangling_link.jpg", _dangling, "error", error="InputError", match="no such file"),
     Case("pipe.jpg", _fifo, "error", error="InputError", match="not a regular file"),
     # --- outputs that cannot or must not be written
-    Case("out_readonly_folder", _output_case("ro.jpg", _readonly_out), "ok" if IS_ROOT else "error",
-         shape=(48, 64), error="OutputError", mentions="output", batchable=False),
-    Case("out_missing_folder", _output_case("mf.jpg", _out_missing_folder), "error", error="OutputError",
-         match="does not exist", mentions="output", batchable=False),
-    Case("out_is_folder", _output_case("of.jpg", _out_is_folder), "error", error="OutputError",
-         match="folder", mentions="output", batchable=False),
-    Case("out_exists", _output_case("oe.jpg", _out_exists), "error", error="OutputError",
-         match="already exists", mentions="output", batchable=False),
-    Case("out_is_input", _output_case("oi.jpg", _out_is_input), "error", error="OutputError",
-         match="overwrite the input", mentions="output", batchable=False),
-    Case("out_is_input_hardlink", _output_case("oh.jpg", _out_is_input_hardlink), "error", error="OutputError",
-         match="overwrite the input", mentions="output", batchable=False),
-    Case("out_name_241_bytes", _output_case("o241.jpg", _out_long_name(241)), "ok", shape=(48, 64), batchable=False),
-    Case("out_name_255_bytes", _output_case("o255.jpg", _out_long_name(255)), "ok", shape=(48, 64), batchable=False),
-    Case("out_name_255_bytes_utf8", _output_case("o255u.jpg", _out_long_name(255, "é")), "ok", shape=(48, 64),
-         batchable=False),
-    Case("out_wrong_suffix", _output_case("ow.jpg", _out_wrong_suffix), "error", error="OutputError",
-         match="PNG", mentions="output", batchable=False),
+    Case(
+        "out_readonly_folder",
+        _output_case("ro.jpg", _readonly_out),
+        "ok" if IS_ROOT else "error",
+        shape=(48, 64),
+        error="OutputError",
+        mentions="output",
+        batchable=False,
+    ),
+    Case(
+        "out_missing_folder",
+        _output_case("mf.jpg", _out_missing_folder),
+        "error",
+        error="OutputError",
+        match="does not exist",
+        mentions="output",
+        batchable=False,
+    ),
+    Case(
+        "out_is_folder",
+        _output_case("of.jpg", _out_is_folder),
+        "error",
+        error="OutputError",
+        match="folder",
+        mentions="output",
+        batchable=False,
+    ),
+    Case(
+        "out_exists",
+        _output_case("oe.jpg", _out_exists),
+        "error",
+        error="OutputError",
+        match="already exists",
+        mentions="output",
+        batchable=False,
+    ),
+    Case(
+        "out_is_input",
+        _output_case("oi.jpg", _out_is_input),
+        "error",
+        error="OutputError",
+        match="overwrite the input",
+        mentions="output",
+        batchable=False,
+    ),
+    Case(
+        "out_is_input_hardlink",
+        _output_case("oh.jpg", _out_is_input_hardlink),
+        "error",
+        error="OutputError",
+        match="overwrite the input",
+        mentions="output",
+        batchable=False,
+    ),
+    Case(
+        "out_name_241_bytes",
+        _output_case("o241.jpg", _out_long_name(241)),
+        "ok",
+        shape=(48, 64),
+        batchable=False,
+    ),
+    Case(
+        "out_name_255_bytes",
+        _output_case("o255.jpg", _out_long_name(255)),
+        "ok",
+        shape=(48, 64),
+        batchable=False,
+    ),
+    Case(
+        "out_name_255_bytes_utf8",
+        _output_case("o255u.jpg", _out_long_name(255, "é")),
+        "ok",
+        shape=(48, 64),
+        batchable=False,
+    ),
+    Case(
+        "out_wrong_suffix",
+        _output_case("ow.jpg", _out_wrong_suffix),
+        "error",
+        error="OutputError",
+        match="PNG",
+        mentions="output",
+        batchable=False,
+    ),
     # --- the pixel limit, from the argument and from the environment
-    Case("max_pixels_arg", _output_case("mp.jpg", _max_pixels_arg), "error", error="ImageTooLargeError",
-         match="more than the limit of 1,000", batchable=False),
-    Case("max_pixels_env", _output_case("me.jpg", _max_pixels_env), "error", error="ImageTooLargeError",
-         match="more than the limit of 1,000", batchable=False),
-    Case("max_pixels_env_bogus", _output_case("mb.jpg", _max_pixels_env_bogus), "error", error="InputError",
-         match="SKYSEG_MAX_PIXELS", mentions="env", batchable=False),
-    Case("max_pixels_exactly_enough", _output_case("mx.jpg", _max_pixels_generous), "ok", shape=(48, 64),
-         batchable=False),
+    Case(
+        "max_pixels_arg",
+        _output_case("mp.jpg", _max_pixels_arg),
+        "error",
+        error="ImageTooLargeError",
+        match="more than the limit of 1,000",
+        batchable=False,
+    ),
+    Case(
+        "max_pixels_env",
+        _output_case("me.jpg", _max_pixels_env),
+        "error",
+        error="ImageTooLargeError",
+        match="more than the limit of 1,000",
+        batchable=False,
+    ),
+    Case(
+        "max_pixels_env_bogus",
+        _output_case("mb.jpg", _max_pixels_env_bogus),
+        "error",
+        error="InputError",
+        match="SKYSEG_MAX_PIXELS",
+        mentions="env",
+        batchable=False,
+    ),
+    Case(
+        "max_pixels_exactly_enough",
+        _output_case("mx.jpg", _max_pixels_generous),
+        "ok",
+        shape=(48, 64),
+        batchable=False,
+    ),
 ]
 
 if (ROOT_DIR / "assets" / "models" / "classifier.onnx").is_file():
     CASES += [
-        Case(f"model_{damage}", _model_case(damage), "error", error="ModelFileError", match=match,
-             mentions="model", batchable=False)
-        for damage, match in (("missing", "not found"), ("truncated", "SHA-256"), ("tampered", "SHA-256"),
-                              ("no_checksum", "no recorded SHA-256"), ("user_file_corrupt", "cannot load"))
+        Case(
+            f"model_{damage}",
+            _model_case(damage),
+            "error",
+            error="ModelFileError",
+            match=match,
+            mentions="model",
+            batchable=False,
+        )
+        for damage, match in (
+            ("missing", "not found"),
+            ("truncated", "SHA-256"),
+            ("tampered", "SHA-256"),
+            ("no_checksum", "no recorded SHA-256"),
+            ("user_file_corrupt", "cannot load"),
+        )
     ]
     if (ROOT_DIR / "assets" / "models" / "sky_unet.onnx").is_file():
         CASES += [
-            Case(f"auto_{situation}", _auto_case(situation), "error", error="ModelFileError", match=match,
-                 mentions="model", batchable=False)
-            for situation, match in (("models_dir_empty", "is empty"),
-                                     ("models_dir_missing", "does not exist"), ("bundled_truncated", "SHA-256"),
-                                     ("env_truncated", "SHA-256"), ("env_missing", "not found"))
+            Case(
+                f"auto_{situation}",
+                _auto_case(situation),
+                "error",
+                error="ModelFileError",
+                match=match,
+                mentions="model",
+                batchable=False,
+            )
+            for situation, match in (
+                ("models_dir_empty", "is empty"),
+                ("models_dir_missing", "does not exist"),
+                ("bundled_truncated", "SHA-256"),
+                ("env_truncated", "SHA-256"),
+                ("env_missing", "not found"),
+            )
         ]
-        CASES.append(Case("auto_only_classifier", _auto_case("only_classifier"), "ok", shape=(48, 64),
-                          batchable=False))
+        CASES.append(
+            Case(
+                "auto_only_classifier",
+                _auto_case("only_classifier"),
+                "ok",
+                shape=(48, 64),
+                batchable=False,
+            )
+        )
     if (ROOT_DIR / "assets" / "models" / "sky_deeplab.onnx").is_file():
-        CASES.append(Case("auto_default_truncated", _auto_case("default_truncated"), "error",
-                          error="ModelFileError", match="SHA-256", mentions="model", batchable=False))
+        CASES.append(
+            Case(
+                "auto_default_truncated",
+                _auto_case("default_truncated"),
+                "error",
+                error="ModelFileError",
+                match="SHA-256",
+                mentions="model",
+                batchable=False,
+            )
+        )
 
 BATCHABLE = [case for case in CASES if case.batchable]
 """Cases that need no option: mix them into one batch."""
 
 assert len({case.name for case in CASES}) == len(CASES), "corpus case names must be unique"
-assert len({Path(case.name).stem for case in BATCHABLE}) == len(BATCHABLE), "batch outputs are named by stem"
+assert len({Path(case.name).stem for case in BATCHABLE}) == len(BATCHABLE), (
+    "batch outputs are named by stem"
+)
 
 
 # --------------------------------------------------------------------------- output plan collisions
@@ -964,71 +1296,131 @@ def _plan_folder(folder: Path, files: dict[str, Callable[[], bytes]]) -> None:
 
 def _plan_same_stem_one_folder(folder: Path) -> dict:
     _plan_folder(folder, {"d/a.jpg": _good_jpeg, "d/a.png": _good_png, "d/b.jpg": _good_jpeg})
-    return {"argv": ["mask", "d", "--overwrite"], "refused": ["d/a.jpg", "d/a.png"], "written": ["d/b_sky.png"]}
+    return {
+        "argv": ["mask", "d", "--overwrite"],
+        "refused": ["d/a.jpg", "d/a.png"],
+        "written": ["d/b_sky.png"],
+    }
 
 
 def _plan_same_stem_two_folders(folder: Path) -> dict:
     _plan_folder(folder, {"d/a.jpg": _good_jpeg, "e/a.jpg": _good_jpeg, "e/c.jpg": _good_jpeg})
-    return {"argv": ["mask", "d/a.jpg", "e", "--out-dir", "out", "--overwrite"], "refused": ["d/a.jpg", "e/a.jpg"],
-            "written": ["out/c.png"]}
+    return {
+        "argv": ["mask", "d/a.jpg", "e", "--out-dir", "out", "--overwrite"],
+        "refused": ["d/a.jpg", "e/a.jpg"],
+        "written": ["out/c.png"],
+    }
 
 
 def _plan_one_output_for_a_folder(folder: Path) -> dict:
     _plan_folder(folder, {"d/a.jpg": _good_jpeg, "d/b.jpg": _good_jpeg})
-    return {"argv": ["mask", "d", "-o", "one.png", "--overwrite"], "refused": ["d/a.jpg", "d/b.jpg"], "written": []}
+    return {
+        "argv": ["mask", "d", "-o", "one.png", "--overwrite"],
+        "refused": ["d/a.jpg", "d/b.jpg"],
+        "written": [],
+    }
 
 
 def _plan_out_dir_link_to_inputs(folder: Path) -> dict:
     _plan_folder(folder, {"d/x.jpg": _good_jpeg, "d/y.png": _good_png, "e/y.jpg": _good_jpeg})
     (folder / "link").symlink_to(folder / "d")
-    return {"argv": ["mask", "d/x.jpg", "d/y.png", "e/y.jpg", "--out-dir", "link", "--overwrite"],
-            "refused": ["d/y.png", "e/y.jpg"], "written": ["d/x.png"]}
+    return {
+        "argv": ["mask", "d/x.jpg", "d/y.png", "e/y.jpg", "--out-dir", "link", "--overwrite"],
+        "refused": ["d/y.png", "e/y.jpg"],
+        "written": ["d/x.png"],
+    }
 
 
 def _plan_output_hard_link_to_other_input(folder: Path) -> dict:
     _plan_folder(folder, {"d/a.jpg": _good_jpeg, "d/b.png": _good_png})
     (folder / "out").mkdir()
     os.link(folder / "d/b.png", folder / "out/a.png")
-    return {"argv": ["mask", "d/a.jpg", "d/b.png", "--out-dir", "out", "--overwrite"], "refused": ["d/a.jpg"],
-            "written": ["out/b.png"]}
+    return {
+        "argv": ["mask", "d/a.jpg", "d/b.png", "--out-dir", "out", "--overwrite"],
+        "refused": ["d/a.jpg"],
+        "written": ["out/b.png"],
+    }
 
 
 def _plan_matte_out_is_matte_in(folder: Path) -> dict:
-    _plan_folder(folder, {"a.jpg": _good_jpeg, "m.png": lambda: _pil_bytes(_from_array(photo()[..., 0]), "PNG")})
-    return {"argv": ["tint", "a.jpg", "--matte", "m.png", "--matte-out", "m.png", "--overwrite"],
-            "refused": ["a.jpg"], "written": []}
+    _plan_folder(
+        folder,
+        {"a.jpg": _good_jpeg, "m.png": lambda: _pil_bytes(_from_array(photo()[..., 0]), "PNG")},
+    )
+    return {
+        "argv": ["tint", "a.jpg", "--matte", "m.png", "--matte-out", "m.png", "--overwrite"],
+        "refused": ["a.jpg"],
+        "written": [],
+    }
 
 
 def _plan_matte_folders_are_one(folder: Path) -> dict:
     grey = lambda: _pil_bytes(_from_array(photo()[..., 0]), "PNG")  # noqa: E731
-    _plan_folder(folder, {"d/a.jpg": _good_jpeg, "d/b.jpg": _good_jpeg, "m/a.png": grey, "m/b.png": grey})
-    return {"argv": ["tint", "d", "--matte", "m/", "--matte-out", "m/", "--out-dir", "out", "--overwrite"],
-            "refused": ["d/a.jpg", "d/b.jpg"], "written": []}
+    _plan_folder(
+        folder, {"d/a.jpg": _good_jpeg, "d/b.jpg": _good_jpeg, "m/a.png": grey, "m/b.png": grey}
+    )
+    return {
+        "argv": [
+            "tint",
+            "d",
+            "--matte",
+            "m/",
+            "--matte-out",
+            "m/",
+            "--out-dir",
+            "out",
+            "--overwrite",
+        ],
+        "refused": ["d/a.jpg", "d/b.jpg"],
+        "written": [],
+    }
 
 
 def _plan_output_is_sky(folder: Path) -> dict:
     _plan_folder(folder, {"a.jpg": _good_jpeg, "sky.jpg": _good_jpeg})
-    return {"argv": ["replace", "a.jpg", "--sky", "sky.jpg", "-o", "sky.jpg", "--overwrite"],
-            "refused": ["a.jpg"], "written": []}
+    return {
+        "argv": ["replace", "a.jpg", "--sky", "sky.jpg", "-o", "sky.jpg", "--overwrite"],
+        "refused": ["a.jpg"],
+        "written": [],
+    }
 
 
 def _plan_matte_out_is_output(folder: Path) -> dict:
     _plan_folder(folder, {"a.jpg": _good_jpeg})
-    return {"argv": ["tint", "a.jpg", "-o", "r.png", "--matte-out", "r.png", "--overwrite"],
-            "refused": ["a.jpg"], "written": []}
+    return {
+        "argv": ["tint", "a.jpg", "-o", "r.png", "--matte-out", "r.png", "--overwrite"],
+        "refused": ["a.jpg"],
+        "written": [],
+    }
 
 
 def _plan_layers_is_other_input(folder: Path) -> dict:
     _plan_folder(folder, {"d/a.jpg": _good_jpeg, "d/b.jpg": _good_jpeg})
     (folder / "d/a.ora").write_bytes(b"PK\x03\x04 an earlier layered file that is also an input")
-    return {"argv": ["tint", "d/a.jpg", "d/b.jpg", "d/a.ora", "--layers", "d/", "--out-dir", "out", "--overwrite"],
-            "refused": ["d/a.jpg", "d/a.ora"], "written": ["out/b_tinted.jpg", "d/b.ora"]}
+    return {
+        "argv": [
+            "tint",
+            "d/a.jpg",
+            "d/b.jpg",
+            "d/a.ora",
+            "--layers",
+            "d/",
+            "--out-dir",
+            "out",
+            "--overwrite",
+        ],
+        "refused": ["d/a.jpg", "d/a.ora"],
+        "written": ["out/b_tinted.jpg", "d/b.ora"],
+    }
 
 
 def _plan_same_input_twice(folder: Path) -> dict:
     _plan_folder(folder, {"a.jpg": _good_jpeg, "b.jpg": _good_jpeg})
-    return {"argv": ["mask", "a.jpg", "b.jpg", "./a.jpg", "--overwrite"], "refused": ["a.jpg", "a.jpg"],
-            "written": ["b_sky.png"]}
+    return {
+        "argv": ["mask", "a.jpg", "b.jpg", "./a.jpg", "--overwrite"],
+        "refused": ["a.jpg", "a.jpg"],
+        "written": ["b_sky.png"],
+    }
 
 
 PLAN_CASES: list[PlanCase] = [
@@ -1055,30 +1447,83 @@ def _request_cases() -> list[tuple[str, Callable[[], str]]]:
     worker serving (class: worker request shapes: nesting, sizes, types, text)."""
     big = 5_000_000
     return [
-        ("nested_lists_100000", lambda: '{"op": "ping", "params": ' + "[" * 100_000 + "]" * 100_000 + "}"),
-        ("nested_objects_in_id_5000", lambda: '{"id": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + ', "op": "ping"}'),
-        ("nested_params_value_900", lambda: '{"op": "tint", "input": "a.png", "output": "b.png", "params": '
-                                           '{"angle": ' + "[" * 900 + "]" * 900 + "}}"),
+        (
+            "nested_lists_100000",
+            lambda: '{"op": "ping", "params": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        ),
+        (
+            "nested_objects_in_id_5000",
+            lambda: '{"id": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + ', "op": "ping"}',
+        ),
+        (
+            "nested_params_value_900",
+            lambda: (
+                '{"op": "tint", "input": "a.png", "output": "b.png", "params": '
+                '{"angle": ' + "[" * 900 + "]" * 900 + "}}"
+            ),
+        ),
         ("op_as_list", lambda: '{"op": ["mask"]}'),
         ("op_as_object", lambda: '{"op": {"mask": true}}'),
         ("op_huge", lambda: '{"op": "' + "x" * big + '"}'),
-        ("params_as_list", lambda: '{"op": "mask", "input": "a.png", "output": "b.png", "params": [1, 2]}'),
-        ("param_value_huge", lambda: '{"op": "mask", "input": "a.png", "output": "b.png", "params": {"method": "'
-                                    + "m" * big + '"}}'),
-        ("param_name_huge", lambda: '{"op": "mask", "input": "a.png", "output": "b.png", "params": {"'
-                                   + "k" * big + '": 1}}'),
+        (
+            "params_as_list",
+            lambda: '{"op": "mask", "input": "a.png", "output": "b.png", "params": [1, 2]}',
+        ),
+        (
+            "param_value_huge",
+            lambda: (
+                '{"op": "mask", "input": "a.png", "output": "b.png", "params": {"method": "'
+                + "m" * big
+                + '"}}'
+            ),
+        ),
+        (
+            "param_name_huge",
+            lambda: (
+                '{"op": "mask", "input": "a.png", "output": "b.png", "params": {"'
+                + "k" * big
+                + '": 1}}'
+            ),
+        ),
         ("field_name_huge", lambda: '{"op": "ping", "' + "f" * big + '": 1}'),
-        ("input_lone_surrogate", lambda: '{"op": "mask", "input": "\\ud800.png", "output": "b.png"}'),
-        ("output_lone_surrogate", lambda: '{"op": "mask", "input": "a.png", "output": "b\\udfff.png"}'),
-        ("matte_lone_surrogate", lambda: '{"op": "tint", "input": "a.png", "output": "b.png", '
-                                        '"params": {"matte": "\\ud83d.png"}}'),
+        (
+            "input_lone_surrogate",
+            lambda: '{"op": "mask", "input": "\\ud800.png", "output": "b.png"}',
+        ),
+        (
+            "output_lone_surrogate",
+            lambda: '{"op": "mask", "input": "a.png", "output": "b\\udfff.png"}',
+        ),
+        (
+            "matte_lone_surrogate",
+            lambda: (
+                '{"op": "tint", "input": "a.png", "output": "b.png", '
+                '"params": {"matte": "\\ud83d.png"}}'
+            ),
+        ),
         ("input_nul", lambda: '{"op": "mask", "input": "a\\u0000.png", "output": "b.png"}'),
-        ("input_path_huge", lambda: '{"op": "mask", "input": "' + "p/" * big + '", "output": "b.png"}'),
-        ("number_huge_integer", lambda: '{"op": "tint", "input": "a.png", "output": "b.png", "params": {"angle": '
-                                       + "9" * 400 + "}}"),
-        ("number_overflowing_float", lambda: '{"op": "tint", "input": "a.png", "output": "b.png", '
-                                            '"params": {"angle": 1e400}}'),
-        ("overwrite_as_text", lambda: '{"op": "mask", "input": "a.png", "output": "b.png", "overwrite": "yes"}'),
+        (
+            "input_path_huge",
+            lambda: '{"op": "mask", "input": "' + "p/" * big + '", "output": "b.png"}',
+        ),
+        (
+            "number_huge_integer",
+            lambda: (
+                '{"op": "tint", "input": "a.png", "output": "b.png", "params": {"angle": '
+                + "9" * 400
+                + "}}"
+            ),
+        ),
+        (
+            "number_overflowing_float",
+            lambda: (
+                '{"op": "tint", "input": "a.png", "output": "b.png", "params": {"angle": 1e400}}'
+            ),
+        ),
+        (
+            "overwrite_as_text",
+            lambda: '{"op": "mask", "input": "a.png", "output": "b.png", "overwrite": "yes"}',
+        ),
         ("id_huge_and_bad_op", lambda: '{"id": "' + "i" * big + '", "op": 7}'),
         ("not_json_huge", lambda: "{" + "x" * big),
     ]

@@ -13,7 +13,9 @@ import struct
 import numpy as np
 
 D50 = (0.9642, 1.0, 0.8249)
-BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
+BRADFORD = np.array(
+    [[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]]
+)
 
 
 def _xyz(x: float, y: float) -> np.ndarray:
@@ -40,11 +42,23 @@ def _xyz_tag(v) -> bytes:
 
 def _desc(text: str) -> bytes:
     ascii_ = text.encode("ascii") + b"\x00"
-    return b"desc\x00\x00\x00\x00" + struct.pack(">I", len(ascii_)) + ascii_ + b"\x00" * 8 + b"\x00\x00\x00" + b"\x00" * 67
+    return (
+        b"desc\x00\x00\x00\x00"
+        + struct.pack(">I", len(ascii_))
+        + ascii_
+        + b"\x00" * 8
+        + b"\x00\x00\x00"
+        + b"\x00" * 67
+    )
 
 
-def make_profile(name: str, primaries, white=(0.3127, 0.3290), gamma: float | None = None,
-                 srgb_curve: bool = False) -> bytes:
+def make_profile(
+    name: str,
+    primaries,
+    white=(0.3127, 0.3290),
+    gamma: float | None = None,
+    srgb_curve: bool = False,
+) -> bytes:
     """An ICC v2 display profile: ``gamma`` (curv) or the sRGB piecewise curve (para type 3)."""
     m = colorants(primaries, white)
     if srgb_curve:
@@ -71,12 +85,29 @@ def make_profile(name: str, primaries, white=(0.3127, 0.3290), gamma: float | No
         table.append(struct.pack(">4sII", sig, offset + len(data), len(body)))
         data += body
     size = 128 + table_size + len(data)
-    header = (struct.pack(">I", size) + b"lcms" + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
-              + struct.pack(">6H", 2024, 1, 1, 0, 0, 0) + b"acsp" + b"APPL" + b"\x00" * 4 + b"\x00" * 8
-              + b"\x00" * 8 + struct.pack(">I", 0) + b"".join(_s15(c) for c in D50) + b"lcms" + b"\x00" * 44)
+    header = (
+        struct.pack(">I", size)
+        + b"lcms"
+        + struct.pack(">I", 0x02100000)
+        + b"mntrRGB XYZ "
+        + struct.pack(">6H", 2024, 1, 1, 0, 0, 0)
+        + b"acsp"
+        + b"APPL"
+        + b"\x00" * 4
+        + b"\x00" * 8
+        + b"\x00" * 8
+        + struct.pack(">I", 0)
+        + b"".join(_s15(c) for c in D50)
+        + b"lcms"
+        + b"\x00" * 44
+    )
     assert len(header) == 128
     return header + b"".join(table) + data
 
 
-ADOBE_RGB = make_profile("Adobe RGB (1998)", ((0.64, 0.33), (0.21, 0.71), (0.15, 0.06)), gamma=563 / 256)
-DISPLAY_P3 = make_profile("Display P3", ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060)), srgb_curve=True)
+ADOBE_RGB = make_profile(
+    "Adobe RGB (1998)", ((0.64, 0.33), (0.21, 0.71), (0.15, 0.06)), gamma=563 / 256
+)
+DISPLAY_P3 = make_profile(
+    "Display P3", ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060)), srgb_curve=True
+)

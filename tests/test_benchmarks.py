@@ -16,8 +16,24 @@ def test_cases_are_discovered_with_unique_ids_and_one_baseline():
 
 def test_table_divides_by_the_baseline_and_reports_failures():
     results = [
-        {"name": "base", "ms": 200.0, "ms_min": 190.0, "cpu_ms": 150.0, "peak_mb": 100.0, "extra_mb": 50.0, "baseline": True},
-        {"name": "fast", "ms": 50.0, "ms_min": 45.0, "cpu_ms": 40.0, "peak_mb": 80.0, "extra_mb": None, "baseline": False},
+        {
+            "name": "base",
+            "ms": 200.0,
+            "ms_min": 190.0,
+            "cpu_ms": 150.0,
+            "peak_mb": 100.0,
+            "extra_mb": 50.0,
+            "baseline": True,
+        },
+        {
+            "name": "fast",
+            "ms": 50.0,
+            "ms_min": 45.0,
+            "cpu_ms": 40.0,
+            "peak_mb": 80.0,
+            "extra_mb": None,
+            "baseline": False,
+        },
         {"id": "bench_x:broken", "name": "broken", "error": "ImportError: no module named x"},
     ]
     lines = table(results).splitlines()

@@ -60,7 +60,9 @@ def micro_iou(method, subset, dataset: str = "") -> float:
 
 
 def _lodo_script():
-    spec = importlib.util.spec_from_file_location("lodo_classical", ROOT / "scripts" / "lodo_classical.py")
+    spec = importlib.util.spec_from_file_location(
+        "lodo_classical", ROOT / "scripts" / "lodo_classical.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("lodo_classical", module)
     spec.loader.exec_module(module)

@@ -23,9 +23,30 @@ def photo(tmp_path):
 def test_replace_writes_result_layers_and_matte(tmp_path, photo, capsys):
     path, image, truth = photo
     out = tmp_path / "out"
-    status = main(["replace", str(path), "--sky", "sunset", "--out-dir", str(out), "--layers", str(tmp_path / "x.ora"),
-                   "--matte-out", str(tmp_path / "m.png"), "--fade-edge", "0.5", "--color-match", "0.5",
-                   "--halo", "0.3", "--position", "0.4,0.5", "--flip", "--json"])
+    status = main(
+        [
+            "replace",
+            str(path),
+            "--sky",
+            "sunset",
+            "--out-dir",
+            str(out),
+            "--layers",
+            str(tmp_path / "x.ora"),
+            "--matte-out",
+            str(tmp_path / "m.png"),
+            "--fade-edge",
+            "0.5",
+            "--color-match",
+            "0.5",
+            "--halo",
+            "0.3",
+            "--position",
+            "0.4,0.5",
+            "--flip",
+            "--json",
+        ]
+    )
     assert status == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] and report["output"].endswith("scene_replaced.png")
@@ -44,8 +65,23 @@ def test_replace_reuses_a_given_matte_and_keeps_16_bit(tmp_path):
     matte = np.zeros(truth.shape, np.float32)
     matte[:10] = 1.0  # deliberately not the true sky: the file must be used as given
     save_matte(tmp_path / "hand.png", matte)
-    assert main(["replace", str(src), "--sky", "storm", "-o", str(tmp_path / "r.png"), "--matte", str(tmp_path / "hand.png"),
-                 "--look", "plain"]) == 0
+    assert (
+        main(
+            [
+                "replace",
+                str(src),
+                "--sky",
+                "storm",
+                "-o",
+                str(tmp_path / "r.png"),
+                "--matte",
+                str(tmp_path / "hand.png"),
+                "--look",
+                "plain",
+            ]
+        )
+        == 0
+    )
     result = load_image(tmp_path / "r.png")
     assert result.dtype == np.uint16
     assert np.array_equal(result[10:], image[10:]) and not np.array_equal(result[:10], image[:10])
@@ -56,7 +92,18 @@ def test_replace_with_sky_file_and_mismatched_matte(tmp_path, photo, capsys):
     sky = save_image(tmp_path / "sky.jpg", np.full((30, 50, 3), (10, 200, 90), np.uint8))
     assert main(["replace", str(path), "--sky", str(sky), "-o", str(tmp_path / "a.jpg")]) == 0
     save_matte(tmp_path / "small.png", np.ones((10, 10), np.float32))
-    status = main(["replace", str(path), "--sky", "night", "-o", str(tmp_path / "b.jpg"), "--matte", str(tmp_path / "small.png")])
+    status = main(
+        [
+            "replace",
+            str(path),
+            "--sky",
+            "night",
+            "-o",
+            str(tmp_path / "b.jpg"),
+            "--matte",
+            str(tmp_path / "small.png"),
+        ]
+    )
     assert status == 2 and "must match" in capsys.readouterr().err
     assert not (tmp_path / "b.jpg").exists()
 
@@ -78,26 +125,41 @@ def test_batch_goes_on_after_a_bad_input(tmp_path, photo, capsys):
     save_image(folder / "a.png", load_image(path))
     (folder / "b.jpg").write_bytes(b"not an image")
     save_image(folder / "c.png", load_image(path))
-    status = main(["tint", str(folder), "--out-dir", str(tmp_path / "out"), "--layers", str(tmp_path / "ora") + "/",
-                   "--mode", "overlay", "--stops", "0:#ff8040,0.5:#c04080,1:#203060"])
+    status = main(
+        [
+            "tint",
+            str(folder),
+            "--out-dir",
+            str(tmp_path / "out"),
+            "--layers",
+            str(tmp_path / "ora") + "/",
+            "--mode",
+            "overlay",
+            "--stops",
+            "0:#ff8040,0.5:#c04080,1:#203060",
+        ]
+    )
     assert status == 2
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_tinted.png", "c_tinted.png"]
     assert sorted(p.name for p in (tmp_path / "ora").iterdir()) == ["a.ora", "c.ora"]
     assert "b.jpg" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args", [
-    ["replace", "--sky", "no_such_preset"],
-    ["replace", "--sky", "sunset", "--halo", "2"],
-    ["replace", "--sky", "sunset", "--position", "left"],
-    ["tint", "--stops", "0:#ff0000"],
-    ["tint", "--mode", "dissolve"],
-    ["relight", "--sky", "not_a_sky"],
-    ["relight", "--temperature", "3000", "--strength", "5"],
-    ["relight", "--temperature", "300"],
-    ["replace", "--sky", "sunset", "--look", "moody"],
-    ["replace", "--sky", "sunset", "--all"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["replace", "--sky", "no_such_preset"],
+        ["replace", "--sky", "sunset", "--halo", "2"],
+        ["replace", "--sky", "sunset", "--position", "left"],
+        ["tint", "--stops", "0:#ff0000"],
+        ["tint", "--mode", "dissolve"],
+        ["relight", "--sky", "not_a_sky"],
+        ["relight", "--temperature", "3000", "--strength", "5"],
+        ["relight", "--temperature", "300"],
+        ["replace", "--sky", "sunset", "--look", "moody"],
+        ["replace", "--sky", "sunset", "--all"],
+    ],
+)
 def test_bad_options_exit_2(tmp_path, photo, args, capsys):
     path, _, _ = photo
     try:
@@ -111,16 +173,49 @@ def test_bad_options_exit_2(tmp_path, photo, args, capsys):
 
 def test_relight_by_temperature_and_by_sky(tmp_path, photo):
     path, image, truth = photo
-    assert main(["relight", str(path), "-o", str(tmp_path / "warm.png"), "--temperature", "3000"]) == 0
-    assert main(["relight", str(path), "-o", str(tmp_path / "sunset.png"), "--sky", "sunset", "--strength", "0.5"]) == 0
+    assert (
+        main(["relight", str(path), "-o", str(tmp_path / "warm.png"), "--temperature", "3000"]) == 0
+    )
+    assert (
+        main(
+            [
+                "relight",
+                str(path),
+                "-o",
+                str(tmp_path / "sunset.png"),
+                "--sky",
+                "sunset",
+                "--strength",
+                "0.5",
+            ]
+        )
+        == 0
+    )
     warm = load_image(tmp_path / "warm.png").astype(int)
     ground = ~truth
-    assert (warm[ground][:, 0] - warm[ground][:, 2]).mean() > (image[ground][:, 0].astype(int) - image[ground][:, 2]).mean()
+    assert (warm[ground][:, 0] - warm[ground][:, 2]).mean() > (
+        image[ground][:, 0].astype(int) - image[ground][:, 2]
+    ).mean()
 
 
 def test_make_sky(tmp_path, capsys):
     target = tmp_path / "s.jpg"
-    assert main(["make-sky", "golden_hour", "-o", str(target), "--size", "160x90", "--seed", "3", "--json"]) == 0
+    assert (
+        main(
+            [
+                "make-sky",
+                "golden_hour",
+                "-o",
+                str(target),
+                "--size",
+                "160x90",
+                "--seed",
+                "3",
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert load_image(target).shape == (90, 160, 3)
     assert json.loads(capsys.readouterr().out)["preset"] == "golden_hour"
     assert main(["make-sky", "golden_hour", "-o", str(target)]) == 2  # exists

@@ -39,7 +39,16 @@ def test_bad_input_fails_alone_and_batch_continues(photos, tmp_path, capsys):
     bad = photos / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 truncated")
     out = tmp_path / "out"
-    code = main(["mask", str(bad), str(photos / "p1.jpg"), str(tmp_path / "missing.jpg"), "--out-dir", str(out)])
+    code = main(
+        [
+            "mask",
+            str(bad),
+            str(photos / "p1.jpg"),
+            str(tmp_path / "missing.jpg"),
+            "--out-dir",
+            str(out),
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 2 and "broken.jpg" in err[0] and "missing.jpg" in err[1]

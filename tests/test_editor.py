@@ -70,7 +70,9 @@ def dialogs(monkeypatch, tmp_path):
     monkeypatch.setattr(QFileDialog, "getOpenFileName", d.get_open)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", d.get_save)
     monkeypatch.setattr(QColorDialog, "getColor", d.get_colour)
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QSettings.setPath(
+        QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
+    )
     for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):  # the sky library and its thumbnails
         monkeypatch.setenv(name, str(tmp_path / name.lower()))
     return d
@@ -94,14 +96,20 @@ def drop(widget, path: Path, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     centre = widget.rect().center()
-    enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, modifiers)
+    enter = QDragEnterEvent(
+        centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, modifiers
+    )
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted()
-    event = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, modifiers)
+    event = QDropEvent(
+        QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, modifiers
+    )
     QApplication.sendEvent(widget, event)
 
 
-def brush_stroke(qtbot, canvas, start: tuple[float, float], end: tuple[float, float], steps: int = 12) -> None:
+def brush_stroke(
+    qtbot, canvas, start: tuple[float, float], end: tuple[float, float], steps: int = 12
+) -> None:
     """Press, drag and release the left button along a line given in preview pixels."""
     viewport = canvas.viewport()
     a = canvas.mapFromScene(QPointF(*start))
@@ -109,7 +117,9 @@ def brush_stroke(qtbot, canvas, start: tuple[float, float], end: tuple[float, fl
     qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=a)
     for i in range(1, steps + 1):
         t = i / steps
-        qtbot.mouseMove(viewport, QPoint(round(a.x() + (b.x() - a.x()) * t), round(a.y() + (b.y() - a.y()) * t)))
+        qtbot.mouseMove(
+            viewport, QPoint(round(a.x() + (b.x() - a.x()) * t), round(a.y() + (b.y() - a.y()) * t))
+        )
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=b)
 
 
@@ -147,9 +157,13 @@ def test_whole_edit_through_the_widgets(qtbot, editor, dialogs, tmp_path):
     radius = m.brush.radius
     assert radius < 40
     hardness = m.brush.hardness
-    qtbot.keyClick(editor, Qt.Key.Key_BraceRight, Qt.KeyboardModifier.ShiftModifier)  # Shift+]: harder
+    qtbot.keyClick(
+        editor, Qt.Key.Key_BraceRight, Qt.KeyboardModifier.ShiftModifier
+    )  # Shift+]: harder
     assert m.brush.hardness == pytest.approx(hardness + 0.1)
-    qtbot.keyClick(editor, Qt.Key.Key_BraceLeft, Qt.KeyboardModifier.ShiftModifier)  # Shift+[: softer
+    qtbot.keyClick(
+        editor, Qt.Key.Key_BraceLeft, Qt.KeyboardModifier.ShiftModifier
+    )  # Shift+[: softer
     assert m.brush.hardness == pytest.approx(hardness)
     brush_stroke(qtbot, editor.canvas, (100, 40), (250, 40))
     assert len(m.strokes) == 1
@@ -158,7 +172,11 @@ def test_whole_edit_through_the_widgets(qtbot, editor, dialogs, tmp_path):
     assert m.modified
     qtbot.keyClick(editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert m.strokes == [] and np.array_equal(m.matte, before)
-    qtbot.keyClick(editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        editor,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     assert len(m.strokes) == 1
     qtbot.keyClick(editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
 
@@ -183,7 +201,9 @@ def test_whole_edit_through_the_widgets(qtbot, editor, dialogs, tmp_path):
     renders = editor.renders_done
     qtbot.mouseClick(editor.sky_panel.looks["plain"], Qt.MouseButton.LeftButton)
     assert m.look() == "plain" and m.undo_stack.undoText() == "Sky look: plain"
-    qtbot.waitUntil(lambda: editor.renders_done > renders and editor._render_job is None, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: editor.renders_done > renders and editor._render_job is None, timeout=WAIT_MS
+    )
     diff = np.abs(m.result.astype(int) - m.proxy.astype(int)).sum(axis=2)
     assert diff[ground].mean() < 1 and diff[sky_region].mean() > 30
 
@@ -214,14 +234,21 @@ def test_whole_edit_through_the_widgets(qtbot, editor, dialogs, tmp_path):
     assert editor.canvas.shown() == "result"
 
     # export the three outputs at full size
-    outputs = [tmp_path / "castle.jpg", tmp_path / "castle.tif", tmp_path / "castle_matte.png", tmp_path / "castle.ora"]
+    outputs = [
+        tmp_path / "castle.jpg",
+        tmp_path / "castle.tif",
+        tmp_path / "castle_matte.png",
+        tmp_path / "castle.ora",
+    ]
     dialogs.save_paths.extend(str(p) for p in outputs)
     editor.export_action.trigger()
     editor.export_action.trigger()
     editor.export_matte_action.trigger()
     editor.export_layers_action.trigger()
-    qtbot.waitUntil(lambda: dialogs.errors or (all(p.exists() for p in outputs) and not editor.runner.active),
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: dialogs.errors or (all(p.exists() for p in outputs) and not editor.runner.active),
+        timeout=WAIT_MS,
+    )
     assert dialogs.errors == []
     jpeg, tiff = load_image(outputs[0]), load_image(outputs[1])
     assert jpeg.shape == full.shape and jpeg.dtype == np.uint8
@@ -396,12 +423,18 @@ def test_tint_and_relight_panels_preview_live_and_undo(qtbot, editor, dialogs, t
     qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)
     assert m.edit.relight_enabled and m.edit.relight == RelightParams()
     light_of_sky = editor.relight_panel.controls["sky"]
-    assert light_of_sky.value() is None and not light_of_sky.isEnabled(), "no new sky: its temperature"
+    assert light_of_sky.value() is None and not light_of_sky.isEnabled(), (
+        "no new sky: its temperature"
+    )
     assert editor.relight_panel.controls["temperature"].isEnabled()
     relit = np.abs(m.result.astype(int) - m.proxy.astype(int)).sum(axis=2)
     assert relit[~truth].mean() > 1, "relighting changes the foreground"
     assert [m.undo_stack.text(i) for i in range(m.undo_stack.count())] == [
-        "Tint: on/off", "Find sky (color)", "Tint: Gradient", "Relight: on/off"]
+        "Tint: on/off",
+        "Find sky (color)",
+        "Tint: Gradient",
+        "Relight: on/off",
+    ]
     for _ in range(4):
         m.undo_stack.undo()
     assert not m.edit.tint_enabled and not m.edit.relight_enabled and m.edit.tint == TintParams()
@@ -445,7 +478,9 @@ def test_edge_aware_stroke_follows_the_horizon():
     rows = np.arange(240)[:, None]
     matte = (rows < (horizon - 14)[None, :]).astype(np.float32)  # sky stops 14 px too high
     rng = np.random.default_rng(1)
-    points = tuple((float(x), float(horizon[x] - 7 + rng.uniform(-5, 5))) for x in range(0, 320, 16))
+    points = tuple(
+        (float(x), float(horizon[x] - 7 + rng.uniform(-5, 5))) for x in range(0, 320, 16)
+    )
     y0, x0, alpha = footprint(matte.shape, np.array(points), 16, 0.5)
     inside = np.zeros(matte.shape, bool)
     inside[y0 : y0 + alpha.shape[0], x0 : x0 + alpha.shape[1]] = alpha > 0.5
@@ -494,10 +529,18 @@ def test_command_line_opens_the_photo_and_method(qtbot, dialogs, monkeypatch, tm
     before = set(QApplication.topLevelWidgets())
 
     def fake_exec():  # stands in for the event loop: wait for the photo, then close
-        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w not in before)
+        window = next(
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, MainWindow) and w not in before
+        )
         qtbot.waitUntil(lambda: window.model.has_photo, timeout=WAIT_MS)
-        seen.update(path=window.model.path, method=window.model.method,
-                    proxy=window.model.proxy_long_side, visible=window.isVisible())
+        seen.update(
+            path=window.model.path,
+            method=window.model.method,
+            proxy=window.model.proxy_long_side,
+            visible=window.isVisible(),
+        )
         window.close()
         window.deleteLater()
         return 0
@@ -528,11 +571,19 @@ def open_synthetic(qtbot, editor, tmp_path, matte=None):
 def put_sky(qtbot, editor, name: str = "clouds") -> None:
     renders = editor.renders_done
     editor.use_sky(name)
-    qtbot.waitUntil(lambda: editor.model.sky is not None and editor.renders_done > renders
-                    and editor._render_job is None, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: (
+            editor.model.sky is not None
+            and editor.renders_done > renders
+            and editor._render_job is None
+        ),
+        timeout=WAIT_MS,
+    )
 
 
-def test_a_photo_without_sky_says_so_instead_of_an_unchanged_result(qtbot, editor, dialogs, tmp_path):
+def test_a_photo_without_sky_says_so_instead_of_an_unchanged_result(
+    qtbot, editor, dialogs, tmp_path
+):
     m, _ = open_synthetic(qtbot, editor, tmp_path, matte=np.zeros((120, 160), np.float32))
     put_sky(qtbot, editor)
     message = "No sky found in this photo; nothing replaced"
@@ -627,21 +678,36 @@ def test_sky_library_takes_drops_and_survives_a_restart(qtbot, editor, dialogs, 
 
     loads = editor.library_loads
     drop(view.viewport(), own)  # onto the library: added and put in
-    qtbot.waitUntil(lambda: bool(dialogs.errors) or (m.sky is not None and editor.library_loads > loads),
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: bool(dialogs.errors) or (m.sky is not None and editor.library_loads > loads),
+        timeout=WAIT_MS,
+    )
     assert dialogs.errors == []
     assert m.sky.source == str(own) and str(own) in view.sources()
-    assert [i.data(Qt.ItemDataRole.UserRole) for i in view.selectedItems()] == [str(own)], "the chosen sky is highlighted"
+    assert [i.data(Qt.ItemDataRole.UserRole) for i in view.selectedItems()] == [str(own)], (
+        "the chosen sky is highlighted"
+    )
 
     folder = tmp_path / "collection"
     gradient_sky(folder / "a_dawn.jpg", top=(90, 60, 160))
     gradient_sky(folder / "b_noon.jpg", top=(30, 110, 230))
     loads = editor.library_loads
-    drop(editor.canvas.viewport(), folder)  # a folder onto the photo: all its skies join, the first goes in
-    qtbot.waitUntil(lambda: m.sky.label == "a dawn" and editor.library_loads > loads, timeout=WAIT_MS)
-    assert view.sources()[-2:] == [str((folder / "a_dawn.jpg").resolve()), str((folder / "b_noon.jpg").resolve())]
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualItemRect(view.item(0)).center())
-    qtbot.waitUntil(lambda: m.sky.source == view.item(0).data(Qt.ItemDataRole.UserRole), timeout=WAIT_MS)
+    drop(
+        editor.canvas.viewport(), folder
+    )  # a folder onto the photo: all its skies join, the first goes in
+    qtbot.waitUntil(
+        lambda: m.sky.label == "a dawn" and editor.library_loads > loads, timeout=WAIT_MS
+    )
+    assert view.sources()[-2:] == [
+        str((folder / "a_dawn.jpg").resolve()),
+        str((folder / "b_noon.jpg").resolve()),
+    ]
+    qtbot.mouseClick(
+        view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualItemRect(view.item(0)).center()
+    )
+    qtbot.waitUntil(
+        lambda: m.sky.source == view.item(0).data(Qt.ItemDataRole.UserRole), timeout=WAIT_MS
+    )
     assert view.selectedItems() == [view.item(0)]
     assert (config_dir() / "skies.json").is_file() and str(tmp_path) in str(config_dir())
 
@@ -671,7 +737,9 @@ def test_split_view_has_a_draggable_divider(qtbot, editor, tmp_path):
     qtbot.mouseMove(viewport, QPoint((start.x() + end.x()) // 2, start.y()))
     qtbot.mouseMove(viewport, end)
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
-    assert m.view.divider == pytest.approx(0.25, abs=0.02) and m.strokes == [], "the divider moved, nothing painted"
+    assert m.view.divider == pytest.approx(0.25, abs=0.02) and m.strokes == [], (
+        "the divider moved, nothing painted"
+    )
     assert canvas.before_item.pixmap().width() == pytest.approx(width / 4, abs=3)
     qtbot.keyClick(editor, Qt.Key.Key_Backslash)  # the whole photo as it was
     assert canvas.shown() == "before" and not canvas.divider_item.isVisible()
@@ -688,7 +756,10 @@ def test_brush_shows_its_size_as_an_outline(qtbot, editor, tmp_path):
     assert canvas.cursor_item.isVisible()
     assert canvas.cursor_item.rect().width() == pytest.approx(2 * m.brush.radius)
     qtbot.keyClick(editor, Qt.Key.Key_BracketRight)
-    assert canvas.cursor_item.rect().width() == pytest.approx(2 * m.brush.radius) and m.brush.radius > 40
+    assert (
+        canvas.cursor_item.rect().width() == pytest.approx(2 * m.brush.radius)
+        and m.brush.radius > 40
+    )
 
 
 def test_saved_is_said_only_until_the_next_edit(qtbot, editor, dialogs, tmp_path):
@@ -718,11 +789,17 @@ def test_export_dialog_writes_each_kind_with_the_photo_metadata(qtbot, editor, d
     m = editor.model
     from skyseg_core.matte import resize_matte
 
-    m.set_segmentation(truth.astype(np.float32), resize_matte(truth.astype(np.float32), m.proxy.shape[:2]), "test")
+    m.set_segmentation(
+        truth.astype(np.float32), resize_matte(truth.astype(np.float32), m.proxy.shape[:2]), "test"
+    )
     put_sky(qtbot, editor)
     sizes = {}
-    for kind, name, quality in (("jpeg", "q30.jpg", 30), ("jpeg", "q95.jpg", 95), ("psd", "layers.psd", None),
-                                ("matte", "matte.png", None)):
+    for kind, name, quality in (
+        ("jpeg", "q30.jpg", 30),
+        ("jpeg", "q95.jpg", 95),
+        ("psd", "layers.psd", None),
+        ("matte", "matte.png", None),
+    ):
         editor.export_dialog_action.trigger()
         box = editor.export_box
         qtbot.waitUntil(box.isVisible, timeout=WAIT_MS)
@@ -731,10 +808,14 @@ def test_export_dialog_writes_each_kind_with_the_photo_metadata(qtbot, editor, d
         if quality:
             box.quality.setValue(quality)
         box.path.setText(str(tmp_path / name))
-        qtbot.mouseClick(box.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save),
-                         Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda n=name: dialogs.errors or ((tmp_path / n).exists() and not editor.runner.active),
-                        timeout=WAIT_MS)
+        qtbot.mouseClick(
+            box.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save),
+            Qt.MouseButton.LeftButton,
+        )
+        qtbot.waitUntil(
+            lambda n=name: dialogs.errors or ((tmp_path / n).exists() and not editor.runner.active),
+            timeout=WAIT_MS,
+        )
         assert dialogs.errors == []
         sizes[name] = (tmp_path / name).stat().st_size
     assert sizes["q30.jpg"] < 0.7 * sizes["q95.jpg"], "the JPEG quality is used"
@@ -754,20 +835,32 @@ def test_sky_library_keeps_files_and_folders_and_survives_a_bad_file(qtbot, tmp_
     (folder / "notes.txt").write_text("not a sky")
     library = SkyLibrary(config, cache)
     bundled = len(library.entries())
-    assert library.add([own, folder, tmp_path / "missing.jpg"]) == [str(own.resolve()), str((folder / "one.jpg").resolve())]
+    assert library.add([own, folder, tmp_path / "missing.jpg"]) == [
+        str(own.resolve()),
+        str((folder / "one.jpg").resolve()),
+    ]
     again = SkyLibrary(config, cache)
-    assert [e.source for e in again.entries()][bundled:] == [str(own.resolve()), str((folder / "one.jpg").resolve())]
-    assert all(e.own for e in again.entries()[bundled:]) and not any(e.own for e in again.entries()[:bundled])
+    assert [e.source for e in again.entries()][bundled:] == [
+        str(own.resolve()),
+        str((folder / "one.jpg").resolve()),
+    ]
+    assert all(e.own for e in again.entries()[bundled:]) and not any(
+        e.own for e in again.entries()[:bundled]
+    )
     again.remove(str((folder / "one.jpg").resolve()))  # a folder's sky: the folder goes
     own.unlink()  # a vanished file is left out, not an error
     assert len(SkyLibrary(config, cache).entries()) == bundled
     (config / "skies.json").write_text("{ not json")
-    assert len(SkyLibrary(config, cache).entries()) == bundled, "an unreadable library starts from the bundled skies"
+    assert len(SkyLibrary(config, cache).entries()) == bundled, (
+        "an unreadable library starts from the bundled skies"
+    )
     thumb = again.thumbnail_path(str(own))
     assert thumb.parent == cache / "thumbnails"
 
 
-def test_preview_and_export_put_the_sky_in_the_photos_colour_space(qtbot, editor, dialogs, tmp_path):
+def test_preview_and_export_put_the_sky_in_the_photos_colour_space(
+    qtbot, editor, dialogs, tmp_path
+):
     """A photo with a wide-gamut profile: the preview's sky is converted as the export's is."""
     from iccmake import ADOBE_RGB
     from PIL import Image
@@ -781,22 +874,39 @@ def test_preview_and_export_put_the_sky_in_the_photos_colour_space(qtbot, editor
     qtbot.waitUntil(lambda: editor.model.has_photo, timeout=WAIT_MS)
     m = editor.model
     assert m.metadata.icc_profile == ADOBE_RGB
-    m.set_segmentation(truth.astype(np.float32), resize_matte(truth.astype(np.float32), m.proxy.shape[:2]), "test")
+    m.set_segmentation(
+        truth.astype(np.float32), resize_matte(truth.astype(np.float32), m.proxy.shape[:2]), "test"
+    )
     put_sky(qtbot, editor, "clear_day")
     m.apply_look("plain")
-    qtbot.waitUntil(lambda: editor._render_job is None and not editor._render_pending, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: editor._render_job is None and not editor._render_pending, timeout=WAIT_MS
+    )
     out = tmp_path / "wide_out.png"
     editor.export_result(out)
-    qtbot.waitUntil(lambda: dialogs.errors or (out.exists() and not editor.runner.active), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: dialogs.errors or (out.exists() and not editor.runner.active), timeout=WAIT_MS
+    )
     assert dialogs.errors == []
     exported = load_image(out)
     sky = truth & np.roll(truth, 8, axis=0)  # away from the border
-    preview_sky = m.result[resize_matte(sky.astype(np.float32), m.proxy.shape[:2]) > 0.99].mean(axis=0)
-    assert np.abs(exported[sky].mean(axis=0) - preview_sky).max() < 4, "the preview shows what is exported"
-    assert np.abs(m.sky.preview.astype(int).mean(axis=(0, 1)) - m.sky.full.astype(int).mean(axis=(0, 1))).max() > 2
+    preview_sky = m.result[resize_matte(sky.astype(np.float32), m.proxy.shape[:2]) > 0.99].mean(
+        axis=0
+    )
+    assert np.abs(exported[sky].mean(axis=0) - preview_sky).max() < 4, (
+        "the preview shows what is exported"
+    )
+    assert (
+        np.abs(
+            m.sky.preview.astype(int).mean(axis=(0, 1)) - m.sky.full.astype(int).mean(axis=(0, 1))
+        ).max()
+        > 2
+    )
     layered = tmp_path / "wide_layers.ora"
     editor.export_layers(layered)
-    qtbot.waitUntil(lambda: dialogs.errors or (layered.exists() and not editor.runner.active), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: dialogs.errors or (layered.exists() and not editor.runner.active), timeout=WAIT_MS
+    )
     assert dialogs.errors == []
     with zipfile.ZipFile(layered) as ora:
         merged = np.asarray(Image.open(io.BytesIO(ora.read("mergedimage.png"))).convert("RGB"))

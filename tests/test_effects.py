@@ -47,8 +47,16 @@ def relight(image, matte, target, **changes):
 GOLDEN = Path(__file__).parent / "golden"
 REGEN = os.environ.get("SKYSEG_REGEN_GOLDEN") == "1"
 
-ALL_ON = dict(shift_edge=1.0, fade_edge=1.0, color_match=0.8, halo=0.8, defocus=1.0, flip=True,
-              position=(0.3, 0.6), scale=1.2)
+ALL_ON = dict(
+    shift_edge=1.0,
+    fade_edge=1.0,
+    color_match=0.8,
+    halo=0.8,
+    defocus=1.0,
+    flip=True,
+    position=(0.3, 0.6),
+    scale=1.2,
+)
 
 
 @pytest.fixture
@@ -91,7 +99,9 @@ def test_foreground_untouched_where_matte_is_zero(dtype, sky):
 def test_sky_region_comes_from_the_new_sky(scene):
     image, matte, truth = scene
     out = replace_sky(image, matte, uniform_sky((200, 120, 40)))
-    assert np.array_equal(out[truth], np.broadcast_to(np.array([200, 120, 40], np.uint8), out[truth].shape))
+    assert np.array_equal(
+        out[truth], np.broadcast_to(np.array([200, 120, 40], np.uint8), out[truth].shape)
+    )
 
 
 def test_new_horizon_sits_on_the_sky_border():
@@ -115,7 +125,9 @@ def test_new_horizon_sits_on_the_sky_border():
 def test_position_and_flip_move_the_sky(scene, sky):
     image, matte, truth = scene
     base = replace_sky(image, matte, sky)
-    assert np.array_equal(replace_sky(image, matte, sky, flip=True), replace_sky(image, matte, sky[:, ::-1].copy()))
+    assert np.array_equal(
+        replace_sky(image, matte, sky, flip=True), replace_sky(image, matte, sky[:, ::-1].copy())
+    )
     assert not np.array_equal(base, replace_sky(image, matte, sky, position=(0.5, 0.8)))
     assert not np.array_equal(base, replace_sky(image, matte, sky, scale=2.0))
 
@@ -163,7 +175,10 @@ def test_edge_pixels_lose_the_old_sky():
     matte[20] = 0.5
     out = replace_sky(image, matte, uniform_sky((10, 10, 10)))
     expected = C.from_linear(np.array([[0.5 * lin[2] + 0.5 * lin[1]]]), np.uint8)[0, 0]
-    plain = C.from_linear(np.array([[0.5 * lin[2] + 0.5 * C.to_linear(np.array([[mixed]], np.uint8))[0, 0]]]), np.uint8)[0, 0]
+    plain = C.from_linear(
+        np.array([[0.5 * lin[2] + 0.5 * C.to_linear(np.array([[mixed]], np.uint8))[0, 0]]]),
+        np.uint8,
+    )[0, 0]
     assert abs(int(out[20, 20, 0]) - int(expected)) <= 2 < int(plain) - int(expected)
 
 
@@ -235,7 +250,9 @@ def test_halo_lights_the_foreground_near_the_border_only():
 def test_defocus_blurs_the_new_sky_to_the_estimated_blur():
     rng = np.random.default_rng(0)
     H, W = 240, 320
-    noise = cv2.resize(rng.random((12, 16)).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC)
+    noise = cv2.resize(
+        rng.random((12, 16)).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC
+    )
     clouds = np.where(noise > 0.5, 230, 110).astype(np.uint8)
     photo = np.repeat(clouds[..., None], 3, axis=2)
     matte = np.zeros((H, W), np.float32)
@@ -243,18 +260,34 @@ def test_defocus_blurs_the_new_sky_to_the_estimated_blur():
     blurred = cv2.GaussianBlur(photo, (0, 0), 3.0)
     assert estimate_sky_blur(photo, matte) < 1.0
     assert 2.0 < estimate_sky_blur(blurred, matte) < 4.0
-    checker = np.kron((np.indices((18, 32)).sum(axis=0) % 2), np.ones((5, 5))).astype(np.uint8) * 255
+    checker = (
+        np.kron((np.indices((18, 32)).sum(axis=0) % 2), np.ones((5, 5))).astype(np.uint8) * 255
+    )
     new_sky = np.repeat(checker[..., None], 3, axis=2)
 
     def sharpness(out):
         return float(np.abs(np.diff(out[:150].astype(float), axis=1)).mean())
 
-    assert sharpness(replace_sky(blurred, matte, new_sky, defocus=1.0)) < 0.6 * sharpness(replace_sky(blurred, matte, new_sky))
-    assert np.array_equal(replace_sky(photo, matte, new_sky, defocus=1.0), replace_sky(photo, matte, new_sky))
+    assert sharpness(replace_sky(blurred, matte, new_sky, defocus=1.0)) < 0.6 * sharpness(
+        replace_sky(blurred, matte, new_sky)
+    )
+    assert np.array_equal(
+        replace_sky(photo, matte, new_sky, defocus=1.0), replace_sky(photo, matte, new_sky)
+    )
 
 
-@pytest.mark.parametrize("bad", [dict(color_match=1.5), dict(halo=-0.1), dict(fade_edge=-1), dict(scale=0),
-                                 dict(position=(2, 0.5)), dict(position="middle"), dict(defocus=float("nan"))])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(color_match=1.5),
+        dict(halo=-0.1),
+        dict(fade_edge=-1),
+        dict(scale=0),
+        dict(position=(2, 0.5)),
+        dict(position="middle"),
+        dict(defocus=float("nan")),
+    ],
+)
 def test_bad_parameters_raise_input_error(scene, sky, bad):
     image, matte, _ = scene
     with pytest.raises(InputError):
@@ -321,13 +354,20 @@ def test_blend_formulas():
     np.testing.assert_allclose(blend(a, half, "multiply"), a * 0.5, atol=1e-6)
     np.testing.assert_allclose(blend(a, half, "screen"), a + 0.5 - a * 0.5, atol=1e-6)
     np.testing.assert_allclose(blend(a, half, "overlay"), [[0.2, 0.5, 0.8]], atol=1e-6)
-    col = blend(np.array([[0.5, 0.5, 0.5]], np.float32), np.array([[1.0, 0.0, 0.0]], np.float32), "color")
-    assert col[0, 0] > col[0, 1] and abs(float(col[0] @ [0.3, 0.59, 0.11]) - 0.5) < 1e-5  # luminosity kept
+    col = blend(
+        np.array([[0.5, 0.5, 0.5]], np.float32), np.array([[1.0, 0.0, 0.0]], np.float32), "color"
+    )
+    assert (
+        col[0, 0] > col[0, 1] and abs(float(col[0] @ [0.3, 0.59, 0.11]) - 0.5) < 1e-5
+    )  # luminosity kept
     with pytest.raises(InputError):
         blend(a, half, "dissolve")
 
 
-@pytest.mark.parametrize("stops", [((0.0, "#ff0000"),), ((0.0, "red"), (1.0, "#0000ff")), ((2.0, "#ff0000"), (1.0, "#0000ff"))])
+@pytest.mark.parametrize(
+    "stops",
+    [((0.0, "#ff0000"),), ((0.0, "red"), (1.0, "#0000ff")), ((2.0, "#ff0000"), (1.0, "#0000ff"))],
+)
 def test_tint_bad_stops(scene, stops):
     image, matte, _ = scene
     with pytest.raises(InputError):
@@ -389,7 +429,9 @@ def test_sky_presets_differ_and_seed_matters():
     means = {p: make_sky(p, 64, 36).reshape(-1, 3).mean(axis=0) for p in SKY_PRESETS}
     assert means["night"].sum() < means["blue_hour"].sum() < means["clear_day"].sum()
     assert means["sunset"][0] > means["sunset"][2] and means["clear_day"][2] > means["clear_day"][0]
-    assert not np.array_equal(make_sky("clouds", 96, 54, seed=1), make_sky("clouds", 96, 54, seed=2))
+    assert not np.array_equal(
+        make_sky("clouds", 96, 54, seed=1), make_sky("clouds", 96, 54, seed=2)
+    )
 
 
 def test_load_sky_by_preset_file_and_error(tmp_path):
@@ -429,9 +471,13 @@ def _golden_inputs():
 
 
 GOLDEN_CASES = {
-    "replace_all_controls": lambda im, m: replace_sky(im, m, make_sky("golden_hour", 120, 68, seed=2), **ALL_ON),
+    "replace_all_controls": lambda im, m: replace_sky(
+        im, m, make_sky("golden_hour", 120, 68, seed=2), **ALL_ON
+    ),
     "replace_plain": lambda im, m: replace_sky(im, m, make_sky("clouds", 120, 68, seed=2)),
-    "tint_soft_light": lambda im, m: tint_sky(im, m, stops=((0, "#ff9a50"), (0.6, "#c06080"), (1, "#3a4f9a")), angle=75),
+    "tint_soft_light": lambda im, m: tint_sky(
+        im, m, stops=((0, "#ff9a50"), (0.6, "#c06080"), (1, "#3a4f9a")), angle=75
+    ),
     "tint_color": lambda im, m: tint_sky(im, m, mode="color", strength=0.7),
     "relight_3200k": lambda im, m: relight(im, m, 3200, strength=0.8),
     "relight_sky": lambda im, m: relight(im, m, make_sky("sunset", 120, 68, seed=2)),
@@ -463,6 +509,10 @@ def test_tiny_and_odd_sizes(shape, dtype, sky):
     image = (image * 255).astype(np.uint8) if dtype == np.uint8 else image
     matte = np.zeros(shape, np.float32)
     matte.flat[::2] = 1.0
-    for out in (replace_sky(image, matte, sky, **ALL_ON), tint_sky(image, matte), relight(image, matte, 4500)):
+    for out in (
+        replace_sky(image, matte, sky, **ALL_ON),
+        tint_sky(image, matte),
+        relight(image, matte, 4500),
+    ):
         assert out.shape == image.shape and out.dtype == image.dtype
         assert np.isfinite(out.astype(float)).all()

@@ -124,11 +124,18 @@ def test_summaries_pool_pixels_and_separate_sky_free_images():
     d_pred, d_truth = m([[0, 0]]), t([[N, N]])  # sky-free, clean
     soft = m([[0.5, 0.5, 0.5, 0.5]])
     result = evaluate_predictions(
-        [(a_pred, a_truth, soft), (b_pred, b_truth, None), (c_pred, c_truth, None), (d_pred, d_truth, None)],
+        [
+            (a_pred, a_truth, soft),
+            (b_pred, b_truth, None),
+            (c_pred, c_truth, None),
+            (d_pred, d_truth, None),
+        ],
         datasets=["one", "one", "two", "two"],
     )
     overall = result["overall"]
-    assert overall.micro_iou == pytest.approx(10 / (12 + 1))  # the fp of the sky-free image counts too
+    assert overall.micro_iou == pytest.approx(
+        10 / (12 + 1)
+    )  # the fp of the sky-free image counts too
     assert overall.mean_iou == pytest.approx((0.5 + 1.0) / 2)
     assert overall.fp_rate == pytest.approx(1 / 6)
     assert overall.fp_rate_mean == pytest.approx((0.25 + 0.0) / 2)
@@ -185,8 +192,21 @@ def tiny_data(tmp_path):
 
 def test_cli_eval_json_and_report(tiny_data, tmp_path, capsys):
     report = tmp_path / "report"
-    code = main(["eval", "--data", str(tiny_data), "--method", "color", "--split", "all", "--json",
-                 "--report", str(report), "--quiet"])
+    code = main(
+        [
+            "eval",
+            "--data",
+            str(tiny_data),
+            "--method",
+            "color",
+            "--split",
+            "all",
+            "--json",
+            "--report",
+            str(report),
+            "--quiet",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     payload = json.loads(out)
@@ -203,21 +223,38 @@ def test_cli_eval_json_and_report(tiny_data, tmp_path, capsys):
         for i in range(n):
             pred = segment(load_image(tiny_data / name / "images" / f"img{i}.jpg"), method="color")
             truth = np.asarray(Image.open(tiny_data / name / "masks" / f"img{i}.png"))
-            matte = load_matte(tiny_data / name / "mattes" / f"img{i}.png") if name == "alpha" else None
+            matte = (
+                load_matte(tiny_data / name / "mattes" / f"img{i}.png") if name == "alpha" else None
+            )
             items.append((pred, truth, matte))
             names.append(name)
     direct = evaluate_predictions(items, datasets=names)
     for key in ("overall", "alpha", "beta"):
         for metric in ("micro_iou", "mean_iou", "fp_rate", "boundary_f"):
-            assert summaries[key][metric] == pytest.approx(getattr(direct[key], metric), nan_ok=True), (key, metric)
-    assert summaries["overall"]["micro_iou"] > 0.3  # blue sky over dark ground: found at least partly
+            assert summaries[key][metric] == pytest.approx(
+                getattr(direct[key], metric), nan_ok=True
+            ), (key, metric)
+    assert (
+        summaries["overall"]["micro_iou"] > 0.3
+    )  # blue sky over dark ground: found at least partly
     text = (report / "report.md").read_text()
     assert "| **overall** |" in text and "iou_histogram.png" in text
     assert (report / "iou_histogram.png").stat().st_size > 1000
     worst = sorted(report.glob("worst_*.jpg"))
     assert len(worst) == 5 and all(f"]({p.name})" in text for p in worst)
     # an existing report is kept unless --overwrite
-    argv = ["eval", "--data", str(tiny_data), "--method", "color", "--split", "all", "--report", str(report), "--quiet"]
+    argv = [
+        "eval",
+        "--data",
+        str(tiny_data),
+        "--method",
+        "color",
+        "--split",
+        "all",
+        "--report",
+        str(report),
+        "--quiet",
+    ]
     assert main(argv) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert (report / "report.md").read_text() == text
@@ -225,14 +262,45 @@ def test_cli_eval_json_and_report(tiny_data, tmp_path, capsys):
 
 
 def test_cli_eval_limit_split_and_no_refine(tiny_data, capsys):
-    assert main(["eval", "--data", str(tiny_data), "--method", "color", "--split", "all", "--limit", "2",
-                 "--no-refine", "--json", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--data",
+                str(tiny_data),
+                "--method",
+                "color",
+                "--split",
+                "all",
+                "--limit",
+                "2",
+                "--no-refine",
+                "--json",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     payload = json.loads(capsys.readouterr().out)
     assert payload["summaries"]["overall"]["images"] == 2 and payload["refine"] is False
 
 
 def test_cli_eval_markdown_table_by_default(tiny_data, capsys):
-    assert main(["eval", "--data", str(tiny_data / "beta"), "--method", "color", "--split", "all", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--data",
+                str(tiny_data / "beta"),
+                "--method",
+                "color",
+                "--split",
+                "all",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.startswith("| dataset |") and "| beta |" in out and "| **overall** |" in out
 
@@ -263,7 +331,19 @@ def test_cli_eval_bad_usage_exits_2_with_one_line(argv, tiny_data, tmp_path, cap
 
 def test_cli_eval_reports_a_broken_image_and_measures_the_rest(tiny_data, capsys):
     (tiny_data / "alpha" / "images" / "img1.jpg").write_bytes(b"not a jpeg")
-    code = main(["eval", "--data", str(tiny_data), "--method", "color", "--split", "all", "--json", "--quiet"])
+    code = main(
+        [
+            "eval",
+            "--data",
+            str(tiny_data),
+            "--method",
+            "color",
+            "--split",
+            "all",
+            "--json",
+            "--quiet",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 2
     errors = captured.err.strip().splitlines()
@@ -284,7 +364,11 @@ def test_confidence_figures_pool_pixels_over_images():
     outdoor[5:] = 0
     pred = np.zeros((10, 10), np.float32)
     pred[:5] = np.linspace(0.6, 1.0, 50, dtype=np.float32).reshape(5, 10)
-    records = [image_metrics(hedging, room), image_metrics(clear, room), image_metrics(pred, outdoor)]
+    records = [
+        image_metrics(hedging, room),
+        image_metrics(clear, room),
+        image_metrics(pred, outdoor),
+    ]
     summary = summarize_group(records)
     # 5 of 200 sky-free pixels are 0.3: 2.5 % > 1 %, so the 99th percentile is 0.3
     assert summary.skyfree_p99 == pytest.approx(0.3, abs=1e-3)

@@ -99,7 +99,9 @@ def mutated(draw, seed_names=tuple(SEEDS)):
         elif kind == "truncate":
             del data[at:]
         elif kind == "splice":  # big-endian integers in headers: make them huge or zero
-            data[at : at + 4] = draw(st.sampled_from((b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x7f\xff\xff\xff")))
+            data[at : at + 4] = draw(
+                st.sampled_from((b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x7f\xff\xff\xff"))
+            )
     return bytes(data)
 
 
@@ -131,7 +133,11 @@ def crafted_png(draw):
     depth = draw(st.sampled_from((1, 2, 4, 8, 16, 3, 0, 32)))
     colour = draw(st.sampled_from((0, 2, 3, 4, 6, 1, 5, 7)))
     interlace = draw(st.sampled_from((0, 1, 2)))
-    ihdr = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes((depth, colour, 0, 0, interlace))
+    ihdr = (
+        width.to_bytes(4, "big")
+        + height.to_bytes(4, "big")
+        + bytes((depth, colour, 0, 0, interlace))
+    )
     raw = draw(st.binary(max_size=512))
     import zlib
 
@@ -156,7 +162,9 @@ def test_crafted_png_headers_decode_or_are_refused(data):
 
 mattes = st.builds(
     lambda h, w, seed, kind: _matte(h, w, seed, kind),
-    st.integers(1, 40), st.integers(1, 40), st.integers(0, 2**32 - 1),
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.integers(0, 2**32 - 1),
     st.sampled_from(("uniform", "binary", "edges", "constant")),
 )
 
@@ -167,9 +175,15 @@ def _matte(h: int, w: int, seed: int, kind: str) -> np.ndarray:
         return (rng.random((h, w)) > 0.5).astype(np.float32)
     if kind == "edges":  # exactly on the rounding boundaries k / 255 +- half a step
         k = rng.integers(0, 255, (h, w))
-        return np.clip((k + 0.5) / 255.0 + rng.choice([-1e-7, 0.0, 1e-7], (h, w)), 0, 1).astype(np.float32)
+        return np.clip((k + 0.5) / 255.0 + rng.choice([-1e-7, 0.0, 1e-7], (h, w)), 0, 1).astype(
+            np.float32
+        )
     if kind == "constant":
-        return np.full((h, w), rng.choice([0.0, 1.0, 0.5, np.nextafter(np.float32(1), np.float32(0))]), np.float32)
+        return np.full(
+            (h, w),
+            rng.choice([0.0, 1.0, 0.5, np.nextafter(np.float32(1), np.float32(0))]),
+            np.float32,
+        )
     return rng.random((h, w), dtype=np.float32)
 
 
@@ -177,7 +191,9 @@ def _matte(h: int, w: int, seed: int, kind: str) -> np.ndarray:
 @given(mattes)
 def test_matte_quantisation_is_round_to_nearest(matte):
     expected = np.round(matte.astype(np.float64) * 255.0)
-    assert np.abs(matte_to_uint8(matte).astype(np.float64) - expected).max() <= 1  # ties may go either way
+    assert (
+        np.abs(matte_to_uint8(matte).astype(np.float64) - expected).max() <= 1
+    )  # ties may go either way
     assert np.abs(matte_to_uint8(matte) / 255.0 - matte).max() <= 0.5 / 255 + 1e-6
 
 
@@ -198,6 +214,7 @@ def test_matte_write_read_round_trip(matte, scratch):
 
 
 # -- OpenRaster ------------------------------------------------------------------------------
+
 
 def _ora_module():
     try:
@@ -222,18 +239,28 @@ def ora_layers(draw):
         shape = (h, w) if channels is None else (h, w, channels)
         rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
         pixels = rng.integers(0, np.iinfo(dtype).max, shape, endpoint=True).astype(dtype)
-        layers.append(ORA.Layer(
-            name=draw(st.text(max_size=12)) or f"layer {i}", pixels=pixels,
-            visible=draw(st.booleans()), opacity=draw(st.floats(0, 1)),
-            composite_op=draw(st.sampled_from(ORA.COMPOSITE_OPS)),
-            x=draw(st.integers(-30, 30)), y=draw(st.integers(-30, 30)),
-        ))
+        layers.append(
+            ORA.Layer(
+                name=draw(st.text(max_size=12)) or f"layer {i}",
+                pixels=pixels,
+                visible=draw(st.booleans()),
+                opacity=draw(st.floats(0, 1)),
+                composite_op=draw(st.sampled_from(ORA.COMPOSITE_OPS)),
+                x=draw(st.integers(-30, 30)),
+                y=draw(st.integers(-30, 30)),
+            )
+        )
     return layers, (width, height)
 
 
 def _xml_safe(text: str) -> bool:
-    return all(ch in "\t\n\r" or (0x20 <= ord(ch) <= 0xD7FF) or (0xE000 <= ord(ch) <= 0xFFFD)
-               or ord(ch) >= 0x10000 for ch in text)
+    return all(
+        ch in "\t\n\r"
+        or (0x20 <= ord(ch) <= 0xD7FF)
+        or (0xE000 <= ord(ch) <= 0xFFFD)
+        or ord(ch) >= 0x10000
+        for ch in text
+    )
 
 
 @needs_ora
@@ -258,7 +285,10 @@ def _valid_ora() -> bytes:
     if ORA is None:
         return b""
     buf = io.BytesIO()
-    layers = [ORA.Layer("sky", photo(8, 12)), ORA.Layer("mask", (photo(8, 12)[..., 0] > 100).astype(np.uint8) * 255)]
+    layers = [
+        ORA.Layer("sky", photo(8, 12)),
+        ORA.Layer("mask", (photo(8, 12)[..., 0] > 100).astype(np.uint8) * 255),
+    ]
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
@@ -271,19 +301,29 @@ def _valid_ora() -> bytes:
 @st.composite
 def hostile_stack_xml(draw):
     """A structurally valid .ora whose stack.xml attributes are hostile strings."""
-    attr = st.one_of(st.sampled_from(("nan", "inf", "-inf", "1e999", "", "-1", "0x10", "  3 ", "1e20", "NaN")),
-                     st.text(max_size=8))
+    attr = st.one_of(
+        st.sampled_from(("nan", "inf", "-inf", "1e999", "", "-1", "0x10", "  3 ", "1e20", "NaN")),
+        st.text(max_size=8),
+    )
     w, h, x, y, opacity = (draw(attr) for _ in range(5))
-    src = draw(st.sampled_from(("data/layer000.png", "../../etc/passwd", "", "mergedimage.png", "missing.png")))
+    src = draw(
+        st.sampled_from(
+            ("data/layer000.png", "../../etc/passwd", "", "mergedimage.png", "missing.png")
+        )
+    )
     from xml.sax.saxutils import quoteattr
 
-    xml = (f"<?xml version='1.0' encoding='UTF-8'?><image w={quoteattr(w)} h={quoteattr(h)}><stack>"
-           f"<layer src={quoteattr(src)} x={quoteattr(x)} y={quoteattr(y)} opacity={quoteattr(opacity)} "
-           f"visibility='visible'/></stack></image>")
+    xml = (
+        f"<?xml version='1.0' encoding='UTF-8'?><image w={quoteattr(w)} h={quoteattr(h)}><stack>"
+        f"<layer src={quoteattr(src)} x={quoteattr(x)} y={quoteattr(y)} opacity={quoteattr(opacity)} "
+        f"visibility='visible'/></stack></image>"
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("mimetype", b"image/openraster")
-        zf.writestr("stack.xml", xml.encode("utf-8", "surrogatepass") if _xml_safe(xml) else b"<image/>")
+        zf.writestr(
+            "stack.xml", xml.encode("utf-8", "surrogatepass") if _xml_safe(xml) else b"<image/>"
+        )
         zf.writestr("data/layer000.png", _good_png())
         zf.writestr("mergedimage.png", _good_png())
     return buf.getvalue()
@@ -330,13 +370,21 @@ needs_worker = pytest.mark.skipif(WORKER is None, reason="skyseg_core.worker not
 
 hostile_text = st.one_of(
     st.text(max_size=12),
-    st.builds(lambda t, s: t + s, st.text(max_size=6), st.sampled_from(("\ud800", "\udfff", "\x00", "\x1b[31m", "\n"))),
+    st.builds(
+        lambda t, s: t + s,
+        st.text(max_size=6),
+        st.sampled_from(("\ud800", "\udfff", "\x00", "\x1b[31m", "\n")),
+    ),
     st.builds(lambda n, c: c * n, st.integers(4_000, 100_000), st.sampled_from("xé/")),
 )
 """Strings as they arrive from a hostile client: lone surrogates, NUL, escapes, huge sizes."""
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.integers(min_value=10**300) | st.floats(allow_nan=True)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=10**300)
+    | st.floats(allow_nan=True)
     | hostile_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(hostile_text, inner, max_size=5),
     max_leaves=12,
@@ -345,8 +393,11 @@ json_values = st.recursive(
 
 def nested(depth: int, leaf: str = "1") -> str:
     """A JSON value nested ``depth`` deep in lists and objects."""
-    return "".join("[" if i % 2 else '{"a": ' for i in range(depth)) + leaf + "".join(
-        "]" if i % 2 else "}" for i in reversed(range(depth)))
+    return (
+        "".join("[" if i % 2 else '{"a": ' for i in range(depth))
+        + leaf
+        + "".join("]" if i % 2 else "}" for i in reversed(range(depth)))
+    )
 
 
 @st.composite
@@ -360,7 +411,13 @@ def requests(draw):
     if choice == 4:  # deep nesting in one field of an otherwise plausible request
         field = draw(st.sampled_from(("id", "op", "params", "input", "overwrite")))
         depth = draw(st.integers(1, 20_000))
-        return '{"op": "mask", "input": "a.png", "output": "b.png", "' + field + '": ' + nested(depth) + "}"
+        return (
+            '{"op": "mask", "input": "a.png", "output": "b.png", "'
+            + field
+            + '": '
+            + nested(depth)
+            + "}"
+        )
     op = draw(st.sampled_from((*WORKER.OPS, "bogus")))
     params_cls = WORKER.OPS.get(op)
     params = {}
@@ -370,7 +427,11 @@ def requests(draw):
         for f in dataclasses.fields(params_cls):
             if draw(st.booleans()):
                 params[f.name] = draw(json_values)
-    request = {"id": draw(json_values), "op": op, "params": params if draw(st.booleans()) else draw(json_values)}
+    request = {
+        "id": draw(json_values),
+        "op": op,
+        "params": params if draw(st.booleans()) else draw(json_values),
+    }
     for key in ("input", "output", "overwrite"):
         if draw(st.booleans()):
             request[key] = draw(json_values)
@@ -399,8 +460,12 @@ def test_worker_request_parser_accepts_or_refuses(line):
 def test_worker_answers_every_line_and_goes_on(line):
     """The whole loop: one short reply per line, and the next request is served."""
     stdout = io.StringIO()
-    served = WORKER.serve(io.StringIO(line.replace("\n", " ") + "\n" + '{"id": "next", "op": "ping"}\n'), stdout,
-                          WORKER.Worker(), log=io.StringIO())
+    served = WORKER.serve(
+        io.StringIO(line.replace("\n", " ") + "\n" + '{"id": "next", "op": "ping"}\n'),
+        stdout,
+        WORKER.Worker(),
+        log=io.StringIO(),
+    )
     replies = [json.loads(text) for text in stdout.getvalue().splitlines()[1:]]
     if not line.strip():
         assert served == 1 and replies[-1]["id"] == "next"
@@ -410,7 +475,9 @@ def test_worker_answers_every_line_and_goes_on(line):
         return
     assert len(replies) == 2 and replies[1]["id"] == "next" and replies[1]["ok"], replies
     assert replies[0]["ok"] or replies[0]["kind"] != "InternalError", replies[0]
-    if not replies[0]["ok"]:  # an error reply stays short (a schema or methods reply is long by design)
+    if not replies[0][
+        "ok"
+    ]:  # an error reply stays short (a schema or methods reply is long by design)
         assert len(json.dumps(replies[0])) < 3 * WORKER.MAX_ERROR_CHARS
 
 
@@ -441,8 +508,12 @@ def plan_tree(tmp_path_factory) -> Path:
 def batches(draw):
     """A run as the CLI plans it: inputs, each with an output beside it or in an --out-dir, and
     maybe a side matte in (``--matte DIR``) and out (``--matte-out DIR``)."""
-    names = st.builds(lambda f, s, x: f"{f}/{s}{x}", st.sampled_from(_PLAN_FOLDERS), st.sampled_from(_PLAN_STEMS),
-                      st.sampled_from(_PLAN_SUFFIXES + (".ora",)))
+    names = st.builds(
+        lambda f, s, x: f"{f}/{s}{x}",
+        st.sampled_from(_PLAN_FOLDERS),
+        st.sampled_from(_PLAN_STEMS),
+        st.sampled_from(_PLAN_SUFFIXES + (".ora",)),
+    )
     sources = draw(st.lists(st.one_of(names, st.just("b/hard.png")), min_size=1, max_size=8))
     out_dir = draw(st.sampled_from((None, *_PLAN_FOLDERS)))
     suffix = draw(st.sampled_from((".png", "_tinted.jpg", ".jpg")))
@@ -490,7 +561,12 @@ def test_output_plan_never_maps_two_outputs_to_one_file_or_an_output_to_an_input
 def test_regression_ora_layer_name_with_control_character(scratch):
     """Found by test_ora_write_read_round_trip: a name XML cannot hold made an unreadable file."""
     path = scratch / "control.ora"
-    ORA.write_ora(path, [ORA.Layer(name="\x1fsky\x00", pixels=np.array([[217]], np.uint8))], (1, 1), overwrite=True)
+    ORA.write_ora(
+        path,
+        [ORA.Layer(name="\x1fsky\x00", pixels=np.array([[217]], np.uint8))],
+        (1, 1),
+        overwrite=True,
+    )
     assert ORA.read_ora(path)[0].name == "sky"
 
 
@@ -515,8 +591,11 @@ def test_regression_ora_hostile_attribute_values(scratch, value):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("mimetype", b"image/openraster")
-        zf.writestr("stack.xml", f"<image w='64' h='48'><stack><layer src='data/a.png' x='{value}' y='{value}' "
-                                 f"opacity='{value}'/></stack></image>")
+        zf.writestr(
+            "stack.xml",
+            f"<image w='64' h='48'><stack><layer src='data/a.png' x='{value}' y='{value}' "
+            f"opacity='{value}'/></stack></image>",
+        )
         zf.writestr("data/a.png", _good_png())
     path = scratch / "attrs.ora"
     path.write_bytes(buf.getvalue())
@@ -531,7 +610,9 @@ def test_regression_ora_layer_bomb_is_refused_before_decoding(scratch):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("mimetype", b"image/openraster")
-        zf.writestr("stack.xml", "<image w='10' h='10'><stack><layer src='data/bomb.png'/></stack></image>")
+        zf.writestr(
+            "stack.xml", "<image w='10' h='10'><stack><layer src='data/bomb.png'/></stack></image>"
+        )
         zf.writestr("data/bomb.png", png_claiming(100_000, 100_000))
     path = scratch / "bomb.ora"
     path.write_bytes(buf.getvalue())

@@ -32,7 +32,9 @@ def test_api_survives(case, tmp_path, monkeypatch):
         assert not case.ok, f"unexpected error: {exc}"
         assert type(exc).__name__ == case.error, f"{type(exc).__name__}: {exc}"
         message = str(exc)
-        assert "\n" not in message.replace(job.mentioned, "")  # one line (a file name may hold anything)
+        assert "\n" not in message.replace(
+            job.mentioned, ""
+        )  # one line (a file name may hold anything)
         assert job.mentioned in message
         if case.match:
             assert case.match in message
@@ -137,7 +139,9 @@ def test_nan_images_are_refused_by_every_entry_point():
         "replace_sky": lambda: replace_sky(image, matte, sky_image),
         "relight": lambda: relight(image, matte, 3200.0),
         "tint_sky": lambda: tint_sky(image, matte),
-        "inf": lambda: sky.segment(np.full((8, 8, 3), np.inf, np.float32), method="color", refine=False),
+        "inf": lambda: sky.segment(
+            np.full((8, 8, 3), np.inf, np.float32), method="color", refine=False
+        ),
     }
     for name, call in calls.items():
         with pytest.raises(sky.InputError, match="NaN or infinite"):
@@ -145,12 +149,15 @@ def test_nan_images_are_refused_by_every_entry_point():
             pytest.fail(f"{name} accepted a NaN image")
 
 
-@pytest.mark.parametrize(("data", "called"), [
-    (b"\x00\x01\x02binary\x00\x00" * 40, "not an image file"),
-    (bytes(range(1, 128)) * 3, "not an image file"),
-    ("Grüße aus dem Tal, ".encode() * 30, "a text file"),
-    (b"plain text\r\n\tindented\f" * 20, "a text file"),
-])
+@pytest.mark.parametrize(
+    ("data", "called"),
+    [
+        (b"\x00\x01\x02binary\x00\x00" * 40, "not an image file"),
+        (bytes(range(1, 128)) * 3, "not an image file"),
+        ("Grüße aus dem Tal, ".encode() * 30, "a text file"),
+        (b"plain text\r\n\tindented\f" * 20, "a text file"),
+    ],
+)
 def test_binary_files_are_not_called_text(data, called):
     with pytest.raises(sky.InputError, match=called):
         sky.io.decode_image(data, "x.bin")
@@ -170,7 +177,9 @@ def test_all_or_nothing_writes_every_output_or_none(tmp_path):
     with pytest.raises(sky.OutputError, match="already exists"), all_or_nothing():
         sky.save_image(tmp_path / "a.png", image)
         sky.save_matte(tmp_path / "b.png", matte)
-        (tmp_path / "b.png").write_bytes(b"appeared meanwhile")  # after the checks, before publishing
+        (tmp_path / "b.png").write_bytes(
+            b"appeared meanwhile"
+        )  # after the checks, before publishing
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.png"]
     assert (tmp_path / "b.png").read_bytes() == b"appeared meanwhile"
     with all_or_nothing():

@@ -58,11 +58,24 @@ def test_batch_of_good_and_bad_inputs_goes_on(tmp_path):
     jobs = [(case, case.prepare(tmp_path / f"case{i:02d}")) for i, case in enumerate(BATCHABLE)]
     before = snapshot(tmp_path)
     out_dir = tmp_path / "mattes"
-    command = [sys.executable, "-m", "skyseg_core", "mask", *(str(job.input) for _, job in jobs),
-               "--out-dir", str(out_dir), "--method", "color", "--json", "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "skyseg_core",
+        "mask",
+        *(str(job.input) for _, job in jobs),
+        "--out-dir",
+        str(out_dir),
+        "--method",
+        "color",
+        "--json",
+        "--quiet",
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT_DIR)}
     env.pop("SKYSEG_MAX_PIXELS", None)
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path
+    )
     assert result.returncode == 2, result.stderr
     bad = [job for case, job in jobs if not case.ok]
     good = [(case, job) for case, job in jobs if case.ok]
@@ -72,7 +85,9 @@ def test_batch_of_good_and_bad_inputs_goes_on(tmp_path):
         assert line.startswith("skyseg: error: ") and printable(job.input) in line
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["input"] for r in records] == [str(job.input) for _, job in jobs]
-    assert sorted(p.name for p in out_dir.iterdir()) == sorted(f"{job.input.stem}.png" for _, job in good)
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(
+        f"{job.input.stem}.png" for _, job in good
+    )
     for case, job in good:
         assert sky.load_matte(out_dir / f"{job.input.stem}.png").shape == case.shape
     after = snapshot(tmp_path)
@@ -119,7 +134,16 @@ def test_output_names_that_are_no_file(tmp_path, monkeypatch, capfd):
 def test_out_dir_that_cannot_be_created(tmp_path, capfd):
     (tmp_path / "a.jpg").write_bytes(_good_jpeg())
     (tmp_path / "file").write_bytes(b"x")
-    code = main(["mask", str(tmp_path / "a.jpg"), "--out-dir", str(tmp_path / "file" / "sub"), "--method", "color"])
+    code = main(
+        [
+            "mask",
+            str(tmp_path / "a.jpg"),
+            "--out-dir",
+            str(tmp_path / "file" / "sub"),
+            "--method",
+            "color",
+        ]
+    )
     (line,) = capfd.readouterr().err.splitlines()
     assert code == 2 and "cannot create the --out-dir folder" in line
 
@@ -129,7 +153,10 @@ def test_corpus_is_big_enough():
     assert sum(case.ok for case in CASES) >= 20 and sum(not case.ok for case in CASES) >= 20
 
 
-@pytest.mark.skipif(not IS_ROOT, reason="not root: the corpus cases unreadable.jpg and out_readonly_folder cover this")
+@pytest.mark.skipif(
+    not IS_ROOT,
+    reason="not root: the corpus cases unreadable.jpg and out_readonly_folder cover this",
+)
 def test_permission_errors_as_an_unprivileged_user():
     """Root reads chmod-000 files and writes into read-only folders, so the corpus expects
     success there; here the same two cases run as user nobody, where permissions hold."""
@@ -151,18 +178,26 @@ def test_permission_errors_as_an_unprivileged_user():
         env = {**os.environ, "PYTHONPATH": str(ROOT_DIR), "HOME": str(folder)}
         # The interpreter lives where nobody may not look, so the child starts as root, imports
         # what it needs (one warm-up run) and only then drops to nobody and runs the command.
-        drop = ("import os, sys\nfrom skyseg_core.cli import main\n"
-                f"main(['mask', {str(good)!r}, '-o', {str(folder / 'warm.png')!r}, '--method', 'color', '--quiet'])\n"
-                f"os.remove({str(folder / 'warm.png')!r})\n"
-                "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
-                "sys.exit(main(sys.argv[1:]))\n")
+        drop = (
+            "import os, sys\nfrom skyseg_core.cli import main\n"
+            f"main(['mask', {str(good)!r}, '-o', {str(folder / 'warm.png')!r}, '--method', 'color', '--quiet'])\n"
+            f"os.remove({str(folder / 'warm.png')!r})\n"
+            "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
+            "sys.exit(main(sys.argv[1:]))\n"
+        )
         run = lambda *args: subprocess.run(  # noqa: E731
             [sys.executable, "-c", drop, "mask", *args, "--method", "color", "--quiet"],
-            capture_output=True, text=True, timeout=120, env=env, cwd=folder)
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            cwd=folder,
+        )
         unreadable = run(str(locked), "-o", str(readonly / "a.png"))
         unwritable = run(str(good), "-o", str(readonly / "b.png"))
         assert unreadable.returncode == 2 and unreadable.stderr.strip().splitlines() == [
-            f"skyseg: error: {locked}: permission denied"]
+            f"skyseg: error: {locked}: permission denied"
+        ]
         assert unwritable.returncode == 2, unwritable.stderr
         (line,) = unwritable.stderr.strip().splitlines()
         assert str(readonly / "b.png") in line and "Permission denied" in line
@@ -198,10 +233,25 @@ def test_sighup_ignored_under_nohup_keeps_being_ignored(tmp_path):
     source.write_bytes(_good_jpeg())
     output = tmp_path / "a_sky.png"
     code = _KILL_MID_WRITE.replace("{signal}", "SIGHUP")
-    result = subprocess.run([sys.executable, "-c", code, "mask", str(source), "-o", str(output), "--method", "color",
-                             "--quiet"], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "PYTHONPATH": str(ROOT_DIR)},
-                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "mask",
+            str(source),
+            "-o",
+            str(output),
+            "--method",
+            "color",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT_DIR)},
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
     assert result.returncode == 0, result.stderr
     assert output.is_file() and not list(tmp_path.glob("*.part"))
 
@@ -223,12 +273,29 @@ def test_termination_signal_mid_write_leaves_no_part_file(signal_name, command, 
         argv, stdin = ["mask", str(source), "-o", str(output), "--method", "color", "--quiet"], ""
     else:
         argv = ["worker"]
-        stdin = json.dumps({"id": 1, "op": "mask", "input": str(source), "output": str(output),
-                            "params": {"method": "color"}}) + "\n"
+        stdin = (
+            json.dumps(
+                {
+                    "id": 1,
+                    "op": "mask",
+                    "input": str(source),
+                    "output": str(output),
+                    "params": {"method": "color"},
+                }
+            )
+            + "\n"
+        )
     signum = getattr(signal, signal_name)
     # as from a terminal: the signal's default disposition (a test run under nohup ignores SIGHUP)
-    result = subprocess.run([sys.executable, "-c", code, *argv], input=stdin, capture_output=True, text=True,
-                            timeout=120, env=env, preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL))
+    result = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL),
+    )
     assert result.returncode == 128 + signum, result.stderr
     assert f"terminated ({signal_name})" in result.stderr
     assert snapshot(tmp_path) == before, "a .part file or a partial output was left"

@@ -20,8 +20,14 @@ from tests.corpus import CASES, REQUEST_CASES, snapshot
 def test_worker_survives(case, tmp_path, monkeypatch):
     job = case.prepare(tmp_path, monkeypatch)
     before = snapshot(tmp_path)
-    request = {"id": 1, "op": "mask", "input": str(job.input), "output": str(job.output),
-               "overwrite": job.overwrite, "params": {"method": job.method}}
+    request = {
+        "id": 1,
+        "op": "mask",
+        "input": str(job.input),
+        "output": str(job.output),
+        "overwrite": job.overwrite,
+        "params": {"method": job.method},
+    }
     requests = json.dumps(request) + "\n" + json.dumps({"id": 2, "op": "ping"}) + "\n"
     stdout = io.StringIO()
     serve(io.StringIO(requests), stdout, Worker(max_pixels=job.max_pixels), log=io.StringIO())
@@ -47,33 +53,89 @@ def _grey_png() -> bytes:
 
 # (name, request fields given the folder, files laid out first, what must be written)
 _SIDE_CASES = [
-    ("output_is_params_matte", lambda d: {"op": "tint", "output": str(d / "m.png"), "params": {"matte": str(d / "m.png")}},
-     "would overwrite the side input", []),
-    ("output_is_sky_file", lambda d: {"op": "replace", "output": str(d / "sky.png"),
-                                      "params": {"sky": str(d / "sky.png"), "method": "color"}},
-     "would overwrite the side input", []),
-    ("matte_output_is_output", lambda d: {"op": "tint", "output": str(d / "r.png"),
-                                          "params": {"matte_output": str(d / "r.png"), "method": "color"}},
-     "same file", []),
-    ("matte_output_is_input", lambda d: {"op": "tint", "output": str(d / "r.png"),
-                                         "params": {"matte_output": str(d / "a.png"), "method": "color"}},
-     "overwrite the input", []),
-    ("matte_output_in_missing_folder", lambda d: {"op": "tint", "output": str(d / "r.png"),
-                                                  "params": {"matte_output": str(d / "no" / "m.png"), "method": "color"}},
-     "does not exist", []),
-    ("matte_output_exists", lambda d: {"op": "tint", "output": str(d / "r.png"), "overwrite": False,
-                                       "params": {"matte_output": str(d / "earlier.png"), "method": "color"}},
-     "already exists", []),
-    ("matte_output_not_png", lambda d: {"op": "tint", "output": str(d / "r.png"),
-                                        "params": {"matte_output": str(d / "m.jpg"), "method": "color"}},
-     ".png", []),
-    ("both_written", lambda d: {"op": "tint", "output": str(d / "r.png"),
-                                "params": {"matte_output": str(d / "new.png"), "method": "color"}},
-     None, ["r.png", "new.png"]),
+    (
+        "output_is_params_matte",
+        lambda d: {"op": "tint", "output": str(d / "m.png"), "params": {"matte": str(d / "m.png")}},
+        "would overwrite the side input",
+        [],
+    ),
+    (
+        "output_is_sky_file",
+        lambda d: {
+            "op": "replace",
+            "output": str(d / "sky.png"),
+            "params": {"sky": str(d / "sky.png"), "method": "color"},
+        },
+        "would overwrite the side input",
+        [],
+    ),
+    (
+        "matte_output_is_output",
+        lambda d: {
+            "op": "tint",
+            "output": str(d / "r.png"),
+            "params": {"matte_output": str(d / "r.png"), "method": "color"},
+        },
+        "same file",
+        [],
+    ),
+    (
+        "matte_output_is_input",
+        lambda d: {
+            "op": "tint",
+            "output": str(d / "r.png"),
+            "params": {"matte_output": str(d / "a.png"), "method": "color"},
+        },
+        "overwrite the input",
+        [],
+    ),
+    (
+        "matte_output_in_missing_folder",
+        lambda d: {
+            "op": "tint",
+            "output": str(d / "r.png"),
+            "params": {"matte_output": str(d / "no" / "m.png"), "method": "color"},
+        },
+        "does not exist",
+        [],
+    ),
+    (
+        "matte_output_exists",
+        lambda d: {
+            "op": "tint",
+            "output": str(d / "r.png"),
+            "overwrite": False,
+            "params": {"matte_output": str(d / "earlier.png"), "method": "color"},
+        },
+        "already exists",
+        [],
+    ),
+    (
+        "matte_output_not_png",
+        lambda d: {
+            "op": "tint",
+            "output": str(d / "r.png"),
+            "params": {"matte_output": str(d / "m.jpg"), "method": "color"},
+        },
+        ".png",
+        [],
+    ),
+    (
+        "both_written",
+        lambda d: {
+            "op": "tint",
+            "output": str(d / "r.png"),
+            "params": {"matte_output": str(d / "new.png"), "method": "color"},
+        },
+        None,
+        ["r.png", "new.png"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "fields", "message", "written"), _SIDE_CASES, ids=[c[0] for c in _SIDE_CASES])
+@pytest.mark.parametrize(
+    ("name", "fields", "message", "written"), _SIDE_CASES, ids=[c[0] for c in _SIDE_CASES]
+)
 def test_worker_side_files_both_or_neither(name, fields, message, written, tmp_path):
     """Output plan of one request: output and matte_output are written both or neither, and
     neither may be the input, params.matte, the sky file or the other one."""
@@ -103,8 +165,12 @@ def test_no_request_ends_the_worker(name, make, tmp_path, monkeypatch):
     reply that quotes only a short prefix, and the next request is served."""
     monkeypatch.chdir(tmp_path)
     stdout = io.StringIO()
-    serve(io.StringIO(make() + "\n" + json.dumps({"id": "next", "op": "ping"}) + "\n"), stdout, Worker(),
-          log=io.StringIO())
+    serve(
+        io.StringIO(make() + "\n" + json.dumps({"id": "next", "op": "ping"}) + "\n"),
+        stdout,
+        Worker(),
+        log=io.StringIO(),
+    )
     lines = stdout.getvalue().splitlines()
     assert len(lines) == 3, lines[1:]
     reply, after = json.loads(lines[1]), json.loads(lines[2])

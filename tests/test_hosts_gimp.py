@@ -40,8 +40,22 @@ def core_matte(folder):
 
 
 def test_procedures_are_registered_and_succeed(main_run):
-    assert main_run["registered"] == ["create-mask", "select-sky", "replace-sky", "tint-sky", "relight", "save-mask"]
-    for key in ("mask_status", "channel_status", "select_status", "replace_status", "tint_status", "relight_status"):
+    assert main_run["registered"] == [
+        "create-mask",
+        "select-sky",
+        "replace-sky",
+        "tint-sky",
+        "relight",
+        "save-mask",
+    ]
+    for key in (
+        "mask_status",
+        "channel_status",
+        "select_status",
+        "replace_status",
+        "tint_status",
+        "relight_status",
+    ):
         assert main_run[key] == ["success", ""], key
 
 
@@ -60,19 +74,41 @@ def test_saved_sky_mask_is_what_skyseg_mask_writes(main_run, folder):
     assert main_run["save_mask_status"] == ["success", ""]
     status, message = main_run["save_mask_jpg"]
     assert status == "execution-error" and "choose a name ending in .png" in message
-    subprocess.run([sys.executable, "-m", "skyseg_core", "mask", str(folder / "photo.png"), "--method", harness.METHOD,
-                    "-o", str(folder / "cli_mask.png"), "--overwrite", "--quiet"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "skyseg_core",
+            "mask",
+            str(folder / "photo.png"),
+            "--method",
+            harness.METHOD,
+            "-o",
+            str(folder / "cli_mask.png"),
+            "--overwrite",
+            "--quiet",
+        ],
+        check=True,
+    )
     from PIL import Image
 
-    with Image.open(folder / "gimp_saved_mask.png") as saved, Image.open(folder / "cli_mask.png") as cli:
-        assert saved.mode == cli.mode == "L"  # 8-bit grey, values as computed (no gamma, no 16 bits)
+    with (
+        Image.open(folder / "gimp_saved_mask.png") as saved,
+        Image.open(folder / "cli_mask.png") as cli,
+    ):
+        assert (
+            saved.mode == cli.mode == "L"
+        )  # 8-bit grey, values as computed (no gamma, no 16 bits)
         assert np.array_equal(np.asarray(saved), np.asarray(cli))
 
 
 def test_layer_stack_xcf_and_png(main_run, folder):
     photo = {"name": "photo", "mask": True, "visible": True, "size": [384, 251], "offsets": [0, 0]}
     replaced = dict(photo, name="Sky replaced", mask=False)
-    assert main_run["stack"] == [replaced, photo]  # top first; the original is kept under the result
+    assert main_run["stack"] == [
+        replaced,
+        photo,
+    ]  # top first; the original is kept under the result
     assert main_run["xcf_stack"] == main_run["stack"] and main_run["xcf_channels"] == ["Sky"]
     # each result goes directly above the layer it came from (here always the photo)
     assert main_run["stack_after_effects"] == ["Sky replaced", "Sky tinted", "Relit", "photo"]
@@ -81,13 +117,22 @@ def test_layer_stack_xcf_and_png(main_run, folder):
     expected = harness.gimp_core_replace(folder).astype(np.int16)
     diff = np.abs(png - expected)
     assert diff.max() <= 2, diff.max()
-    assert np.abs(png - load_image(folder / "photo.png").astype(np.int16)).mean() > 5  # the sky did change
+    assert (
+        np.abs(png - load_image(folder / "photo.png").astype(np.int16)).mean() > 5
+    )  # the sky did change
 
 
-@pytest.mark.parametrize(("kind", "env", "message"), [
-    ("crash", {"SKYSEG_WORKER_PYTHON": "/e2e/crash_worker.sh"}, "exit status 7"),
-    ("hang", {"SKYSEG_WORKER_PYTHON": "/e2e/hang_worker.sh", "SKYSEG_WORKER_TIMEOUT": "3"}, "did not answer within 3 s"),
-])
+@pytest.mark.parametrize(
+    ("kind", "env", "message"),
+    [
+        ("crash", {"SKYSEG_WORKER_PYTHON": "/e2e/crash_worker.sh"}, "exit status 7"),
+        (
+            "hang",
+            {"SKYSEG_WORKER_PYTHON": "/e2e/hang_worker.sh", "SKYSEG_WORKER_TIMEOUT": "3"},
+            "did not answer within 3 s",
+        ),
+    ],
+)
 def test_worker_failure_is_an_error_and_gimp_stays_alive(folder, kind, env, message):
     result = harness.run_gimp(folder, f"error-{kind}", env)
     for key in ("mask_status", "replace_status"):
@@ -96,7 +141,10 @@ def test_worker_failure_is_an_error_and_gimp_stays_alive(folder, kind, env, mess
         assert "\n" not in text, text  # one line; the worker's own lines are in its log
     if kind == "crash":
         log = folder / f"gimp-home-error-{kind}" / ".cache" / "skyseg" / "worker.log"
-        assert "the worker's messages are in /e2e/gimp-home-error-crash/.cache/skyseg/worker.log" in result["mask_status"][1]
+        assert (
+            "the worker's messages are in /e2e/gimp-home-error-crash/.cache/skyseg/worker.log"
+            in result["mask_status"][1]
+        )
         assert "fake worker: simulated crash" in log.read_text()
     assert result["alive"] and not result["mask_after_error"]
     assert [layer["name"] for layer in result["stack_after_error"]] == ["photo"]
@@ -105,7 +153,9 @@ def test_worker_failure_is_an_error_and_gimp_stays_alive(folder, kind, env, mess
 def test_calls_share_one_worker(main_run, folder):
     """GIMP runs each call in a new plug-in process; all of them used one shared worker."""
     log = (folder / "gimp-home-main" / ".cache" / "skyseg" / "worker.log").read_text()
-    assert log.count("starts the shared worker") == 1 and "not using the shared worker" not in log, log
+    assert (
+        log.count("starts the shared worker") == 1 and "not using the shared worker" not in log
+    ), log
     seconds = dict(main_run["seconds"][:2])  # create-mask twice: with the worker's start, then warm
     first, second = (t for _, t in main_run["seconds"][:2])
     harness.TIMINGS["gimp first call"], harness.TIMINGS["gimp second call"] = first, second
@@ -125,10 +175,19 @@ def test_registered_arguments_are_the_declared_ones(main_run):
         assert list(got) == list(expected), proc
         for key, (kind, default, low, high, choices) in expected.items():
             a = got[key]
-            if kind == "colour" and a["default"] is None:  # GIMP 3.0 keeps colour defaults in the plug-in
-                a["default"] = default  # (checked by test_tint_with_colours_unset_is_the_declared_gradient)
-            assert (a["kind"], a.get("default"), a.get("low"), a.get("high"), a.get("choices")) == \
-                (kind, default, low, high, choices), (proc, key)
+            if (
+                kind == "colour" and a["default"] is None
+            ):  # GIMP 3.0 keeps colour defaults in the plug-in
+                a["default"] = (
+                    default  # (checked by test_tint_with_colours_unset_is_the_declared_gradient)
+                )
+            assert (a["kind"], a.get("default"), a.get("low"), a.get("high"), a.get("choices")) == (
+                kind,
+                default,
+                low,
+                high,
+                choices,
+            ), (proc, key)
     labels = {a["name"]: a["label"].replace("_", "", 1) for a in main_run["arguments"]["tint-sky"]}
     assert (labels["stops-0"], labels["stops-1"]) == ("Horizon colour", "Top colour")
 
@@ -141,9 +200,14 @@ def test_tint_with_colours_unset_is_the_declared_gradient(main_run, folder):
 
 def test_16_bit_layer_is_replaced_at_16_bits(main_run, folder):
     assert main_run["replace16_status"] == ["success", ""]
-    assert main_run["replace16"]["name"] == "Sky replaced" and main_run["replace16"]["precision"] == "u16-non-linear"
+    assert (
+        main_run["replace16"]["name"] == "Sky replaced"
+        and main_run["replace16"]["precision"] == "u16-non-linear"
+    )
     width, height = main_run["replace16"]["size"]
-    got = np.frombuffer((folder / "gimp_replace16.raw").read_bytes(), np.uint16).reshape(height, width, 3)
+    got = np.frombuffer((folder / "gimp_replace16.raw").read_bytes(), np.uint16).reshape(
+        height, width, 3
+    )
     expected = harness.gimp_core_replace(folder, "replace16")
     assert expected.dtype == np.uint16
     assert np.abs(got.astype(np.int32) - expected.astype(np.int32)).max() <= 2 * 257
@@ -155,7 +219,10 @@ def test_photo_without_sky_is_one_readable_error(folder):
     for name, action in (("replace-sky", "replaced"), ("tint-sky", "tinted")):
         status, message = result[name]
         assert status == "execution-error", result[name]
-        assert message.startswith("skyseg: no sky found in layer 'ground' (") and f"nothing {action}" in message
+        assert (
+            message.startswith("skyseg: no sky found in layer 'ground' (")
+            and f"nothing {action}" in message
+        )
         assert "\n" not in message and "/tmp" not in message
     assert [layer["name"] for layer in result["stack_after"]] == ["ground"]
 
@@ -164,12 +231,18 @@ def test_opens_ora_from_skyseg_replace(folder):
     result = harness.run_gimp(folder, "ora")
     layers = read_ora(folder / "layers.ora")
     assert result["ora_size"] == list(layers.size)
-    assert [layer["name"] for layer in result["ora_stack"]] == [layer.name for layer in reversed(list(layers))]
-    assert [layer["visible"] for layer in result["ora_stack"]] == [layer.visible for layer in reversed(list(layers))]
+    assert [layer["name"] for layer in result["ora_stack"]] == [
+        layer.name for layer in reversed(list(layers))
+    ]
+    assert [layer["visible"] for layer in result["ora_stack"]] == [
+        layer.visible for layer in reversed(list(layers))
+    ]
     assert not result["ora_stack"][0]["visible"]  # the matte, on top, hidden
 
 
-@pytest.mark.skipif(not os.environ.get("SKYSEG_HOST_BENCH"), reason="a benchmark: set SKYSEG_HOST_BENCH=1")
+@pytest.mark.skipif(
+    not os.environ.get("SKYSEG_HOST_BENCH"), reason="a benchmark: set SKYSEG_HOST_BENCH=1"
+)
 def test_bench_12_mp(folder):
     """Create Sky Mask twice on a 640 x 480 photo (the first call starts the shared worker), then
     Create Sky Mask and Replace Sky twice each on a 12 MP photo, in one real GIMP batch."""
@@ -179,16 +252,28 @@ def test_bench_12_mp(folder):
 
     photo = load_image(folder / "photo.png")
     for name, size in (("photo_vga.png", (640, 480)), ("photo12.png", (4000, 3000))):
-        save_image(folder / name, cv2.resize(photo, size, interpolation=cv2.INTER_AREA if size[0] < photo.shape[1]
-                                             else cv2.INTER_CUBIC), overwrite=True)
+        save_image(
+            folder / name,
+            cv2.resize(
+                photo,
+                size,
+                interpolation=cv2.INTER_AREA if size[0] < photo.shape[1] else cv2.INTER_CUBIC,
+            ),
+            overwrite=True,
+        )
     method = os.environ.get("SKYSEG_HOST_BENCH_METHOD", "auto")
     result = harness.run_gimp(folder, "bench", {"SKYSEG_E2E_BENCH_METHOD": method})
-    assert result["sizes"] == [[640, 480], [4000, 3000]] and all(s == ["success", ""] for s in result["statuses"]), result
+    assert result["sizes"] == [[640, 480], [4000, 3000]] and all(
+        s == ["success", ""] for s in result["statuses"]
+    ), result
     print(f"GIMP 640x480 then 12 MP ({method}):", result["seconds"])
     (folder.parent / "bench_gimp.json").write_text(__import__("json").dumps(result["seconds"]))
 
 
-@pytest.mark.skipif(not os.environ.get("SKYSEG_HOST_SCREENSHOTS"), reason="writes docs/: set SKYSEG_HOST_SCREENSHOTS=1")
+@pytest.mark.skipif(
+    not os.environ.get("SKYSEG_HOST_SCREENSHOTS"),
+    reason="writes docs/: set SKYSEG_HOST_SCREENSHOTS=1",
+)
 def test_replace_dialog_screenshot(folder):
     """docs/gimp_replace_dialog.png: GIMP's Replace Sky dialog (every control from the schema) on a
     1920 x 1080 screen; the dialog's rows end well above the bottom of the screen."""
@@ -198,4 +283,8 @@ def test_replace_dialog_screenshot(folder):
     assert shot.shape[:2] == (1080, 1920)
     dialog = shot[:800, :440]  # without a window manager the dialog sits at the top left
     assert (shot[800:, :440] == 0).all()  # nothing below it: the whole dialog is on screen
-    cv2.imwrite(str(harness.ROOT / "docs" / "gimp_replace_dialog.png"), dialog, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    cv2.imwrite(
+        str(harness.ROOT / "docs" / "gimp_replace_dialog.png"),
+        dialog,
+        [cv2.IMWRITE_PNG_COMPRESSION, 9],
+    )

@@ -54,18 +54,30 @@ def _check_main(result, folder, core, mask_type, prefix, tag=""):
     assert result["mask_ok"] and result["select_ok"] and result["replace_ok"], result
     assert result["paint_layer_unchanged"]
     # childNodes are bottom to top: the photo keeps its "Sky" mask, the result lies above it.
-    expected = [{"name": "photo", "type": "paintlayer", "children": [{"name": "Sky", "type": mask_type, "children": []}]},
-                {"name": "Sky replaced", "type": "paintlayer", "children": []}]
+    expected = [
+        {
+            "name": "photo",
+            "type": "paintlayer",
+            "children": [{"name": "Sky", "type": mask_type, "children": []}],
+        },
+        {"name": "Sky replaced", "type": "paintlayer", "children": []},
+    ]
     assert result["stack"] == expected
     for name in ("krita_mask", "krita_selection"):
         got = harness.read_pgm(folder / f"{name}{tag}.pgm").astype(np.float64)
         diff = np.abs(got - matte)
         assert diff.max() <= 2 and diff.mean() <= 0.25, (name, diff.max(), diff.mean())
-    assert result["saved_kra"] and result["saved_png"] and (folder / f"{prefix}.kra").stat().st_size > 0
+    assert (
+        result["saved_kra"]
+        and result["saved_png"]
+        and (folder / f"{prefix}.kra").stat().st_size > 0
+    )
     png = load_image(folder / f"{prefix}.png").astype(np.int16)
     assert np.abs(png - replaced.astype(np.int16)).max() <= 2
     assert result["tint_ok"] and result["relight_ok"], result["effects_error"]
-    assert result["save_mask_ok"], result["save_mask_error"]  # the worker's PNG: what `skyseg mask` writes
+    assert result["save_mask_ok"], result[
+        "save_mask_error"
+    ]  # the worker's PNG: what `skyseg mask` writes
     saved = load_image(folder / f"{prefix}_saved_mask.png")
     saved = saved[..., 0] if saved.ndim == 3 else saved
     assert np.abs(saved.astype(np.float64) - matte).max() <= 1  # within 1/255 of the core's matte
@@ -82,7 +94,9 @@ def test_kritarunner_mask_selection_replace(runner, folder, core):
 
 @pytest.fixture(scope="module")
 def runner52(folder):
-    assert harness.krita_in_chroot(), "no Krita in the GIMP chroot: run scripts/setup_hosts.sh as root"
+    assert harness.krita_in_chroot(), (
+        "no Krita in the GIMP chroot: run scripts/setup_hosts.sh as root"
+    )
     return harness.run_kritarunner_chroot(folder, "main")
 
 
@@ -98,12 +112,19 @@ def test_krita_5_2_photo_without_sky_is_one_readable_error(folder):
     result = harness.run_kritarunner_chroot(folder, "nosky")
     for action in ("replace_sky", "tint_sky"):
         ok, message = result[action]
-        assert not ok and message.startswith("no sky found in layer ") and "\n" not in message, message
+        assert not ok and message.startswith("no sky found in layer ") and "\n" not in message, (
+            message
+        )
 
 
 def test_gui_menu_actions(gui, folder, core):
-    assert gui["actions_registered"] == ["skyseg_create_mask", "skyseg_select_sky", "skyseg_replace_sky",
-                                         "skyseg_tint_sky", "skyseg_relight"]
+    assert gui["actions_registered"] == [
+        "skyseg_create_mask",
+        "skyseg_select_sky",
+        "skyseg_replace_sky",
+        "skyseg_tint_sky",
+        "skyseg_relight",
+    ]
     assert gui["menu_text"] == "skyseg: Create sky mask"
     assert gui["dockers"] == ["skyseg"]  # the docker was built by Krita
     assert gui["triggered"] == ["create_mask", "select_sky", "replace_sky", "tint_sky", "relight"]
@@ -117,18 +138,31 @@ def test_gui_docker_controls_are_the_declared_ones(gui, folder):
     controls = gui["docker_controls"]
     for effect in PLUGIN_EFFECTS.values():
         expected = _expected_arguments(effect)
-        assert [k.split(".", 1)[1] for k in controls if k.startswith(effect + ".")] == list(expected), effect
+        assert [k.split(".", 1)[1] for k in controls if k.startswith(effect + ".")] == list(
+            expected
+        ), effect
         for key, (kind, default, low, high, choices) in expected.items():
             got = controls[f"{effect}.{key}"]
             if kind == "float":
-                assert got[0] == kind and got[1:4] == pytest.approx([default, low, high]), (effect, key)
+                assert got[0] == kind and got[1:4] == pytest.approx([default, low, high]), (
+                    effect,
+                    key,
+                )
             elif kind in ("bool", "choice"):
                 assert got == [kind, default, low, high, choices], (effect, key)
             else:
                 assert got[1] == (default or ""), (effect, key)
     assert gui["docker_scrolls"] == "QScrollArea" and gui["docker_min_height"] < 300
-    x, y, width, height = gui["docker_rect"]  # shown in the maximised window of a 1920 x 1080 screen
-    assert gui["screen"] == [1920, 1080] and x >= 0 and y >= 0 and x + width <= 1920 and y + height <= 1080, gui
+    x, y, width, height = gui[
+        "docker_rect"
+    ]  # shown in the maximised window of a 1920 x 1080 screen
+    assert (
+        gui["screen"] == [1920, 1080]
+        and x >= 0
+        and y >= 0
+        and x + width <= 1920
+        and y + height <= 1080
+    ), gui
     assert (folder / "krita_window.png").stat().st_size > 0
 
 
@@ -136,7 +170,9 @@ def test_photo_without_sky_is_one_readable_error(folder):
     result = harness.run_kritarunner(folder, "nosky")
     for action, done in (("replace_sky", "replaced"), ("tint_sky", "tinted")):
         ok, message = result[action]
-        assert not ok and message.startswith("no sky found in layer ") and f"nothing {done}" in message, message
+        assert (
+            not ok and message.startswith("no sky found in layer ") and f"nothing {done}" in message
+        ), message
         assert "\n" not in message and "/tmp" not in message
     (layer,) = result["stack_after"]  # nothing added: the opened photo alone, without a mask
     assert layer["type"] == "paintlayer" and layer["children"] == []
@@ -146,7 +182,10 @@ def test_worker_crash_and_hang_are_errors_and_krita_recovers(folder):
     result = harness.run_kritarunner(folder, "error")
     assert not result["crash_ok"] and "exit status 7" in result["crash_error"]
     log = folder / "krita-home-error" / ".cache" / "skyseg" / "worker.log"
-    assert result["crash_error"].endswith(f"(the worker's messages are in {log})") and "\n" not in result["crash_error"]
+    assert (
+        result["crash_error"].endswith(f"(the worker's messages are in {log})")
+        and "\n" not in result["crash_error"]
+    )
     assert "fake worker: simulated crash" in log.read_text()
     assert not result["hang_ok"] and "did not answer within 3 s" in result["hang_error"]
     assert result["stack_after_error"] == [{"name": "photo", "type": "paintlayer", "children": []}]
@@ -172,15 +211,24 @@ def test_16_bit_document_is_replaced_at_16_bits(folder, krita):
     assert result["replace_ok"], result["replace_error"]
     assert result["depth"] == "U16"
     width, height = result["size"]
-    bgra = np.frombuffer((folder / f"krita_replace16{tag}.raw").read_bytes(), np.uint16).reshape(height, width, 4)
+    bgra = np.frombuffer((folder / f"krita_replace16{tag}.raw").read_bytes(), np.uint16).reshape(
+        height, width, 4
+    )
     image = load_image(folder / "photo.png").astype(np.uint16) * 257
-    expected = effects.replace_sky(image, segment(image, method=harness.METHOD), load_sky(harness.SKY))
+    expected = effects.replace_sky(
+        image, segment(image, method=harness.METHOD), load_sky(harness.SKY)
+    )
     got = bgra[..., 2::-1]
-    assert expected.dtype == np.uint16 and np.abs(got.astype(np.int32) - expected.astype(np.int32)).max() <= 2 * 257
+    assert (
+        expected.dtype == np.uint16
+        and np.abs(got.astype(np.int32) - expected.astype(np.int32)).max() <= 2 * 257
+    )
     assert np.count_nonzero(got % 257) > got.size // 4  # 16-bit values, not 8-bit ones widened
 
 
-@pytest.mark.skipif(not os.environ.get("SKYSEG_HOST_BENCH"), reason="a benchmark: set SKYSEG_HOST_BENCH=1")
+@pytest.mark.skipif(
+    not os.environ.get("SKYSEG_HOST_BENCH"), reason="a benchmark: set SKYSEG_HOST_BENCH=1"
+)
 def test_bench_12_mp(folder, monkeypatch):
     """Create sky mask and Replace sky on a 12 MP photo in kritarunner (Krita 5.1), each twice."""
     import cv2
@@ -188,8 +236,14 @@ def test_bench_12_mp(folder, monkeypatch):
     from skyseg_core.io import save_image
 
     photo = load_image(folder / "photo.png")
-    save_image(folder / "photo12.png", cv2.resize(photo, (4000, 3000), interpolation=cv2.INTER_CUBIC), overwrite=True)
-    monkeypatch.setenv("SKYSEG_E2E_BENCH_METHOD", os.environ.get("SKYSEG_HOST_BENCH_METHOD", "auto"))
+    save_image(
+        folder / "photo12.png",
+        cv2.resize(photo, (4000, 3000), interpolation=cv2.INTER_CUBIC),
+        overwrite=True,
+    )
+    monkeypatch.setenv(
+        "SKYSEG_E2E_BENCH_METHOD", os.environ.get("SKYSEG_HOST_BENCH_METHOD", "auto")
+    )
     result = harness.run_kritarunner(folder, "bench")
     assert all(ok for _, _, ok, _ in result["seconds"]), result["seconds"]
     print("Krita 12 MP:", [(a, t) for a, t, _, _ in result["seconds"]])

@@ -19,10 +19,18 @@ from skyseg_core.skygen import make_sky
 def _layers(h=30, w=40):
     rng = np.random.default_rng(0)
     photo = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
-    rgba = np.dstack([np.full((h, w, 3), (250, 120, 30), np.uint8), np.linspace(0, 255, w, dtype=np.uint8)[None, :].repeat(h, 0)])
+    rgba = np.dstack(
+        [
+            np.full((h, w, 3), (250, 120, 30), np.uint8),
+            np.linspace(0, 255, w, dtype=np.uint8)[None, :].repeat(h, 0),
+        ]
+    )
     matte = np.repeat(np.linspace(0, 255, h, dtype=np.uint8)[:, None, None], w, 1).repeat(3, 2)
-    return [Layer("photo", photo), Layer("sky & <glow>", rgba, opacity=0.8, composite_op="svg:screen"),
-            Layer("matte", matte, visible=False)]
+    return [
+        Layer("photo", photo),
+        Layer("sky & <glow>", rgba, opacity=0.8, composite_op="svg:screen"),
+        Layer("matte", matte, visible=False),
+    ]
 
 
 def test_zip_layout(tmp_path):
@@ -39,16 +47,24 @@ def test_zip_layout(tmp_path):
         nodes = root.find("stack").findall("layer")
         assert [n.get("name") for n in nodes] == ["matte", "sky & <glow>", "photo"]  # top first
         assert nodes[0].get("visibility") == "hidden" and nodes[2].get("visibility") == "visible"
-        assert nodes[1].get("composite-op") == "svg:screen" and float(nodes[1].get("opacity")) == pytest.approx(0.8)
+        assert nodes[1].get("composite-op") == "svg:screen" and float(
+            nodes[1].get("opacity")
+        ) == pytest.approx(0.8)
         for node in nodes:
-            png = cv2.imdecode(np.frombuffer(zf.read(node.get("src")), np.uint8), cv2.IMREAD_UNCHANGED)
+            png = cv2.imdecode(
+                np.frombuffer(zf.read(node.get("src")), np.uint8), cv2.IMREAD_UNCHANGED
+            )
             assert png.shape[:2] == (30, 40)
-        merged = cv2.imdecode(np.frombuffer(zf.read("mergedimage.png"), np.uint8), cv2.IMREAD_UNCHANGED)
+        merged = cv2.imdecode(
+            np.frombuffer(zf.read("mergedimage.png"), np.uint8), cv2.IMREAD_UNCHANGED
+        )
         assert merged.shape[:2] == (30, 40)
-        thumb = cv2.imdecode(np.frombuffer(zf.read("Thumbnails/thumbnail.png"), np.uint8), cv2.IMREAD_UNCHANGED)
+        thumb = cv2.imdecode(
+            np.frombuffer(zf.read("Thumbnails/thumbnail.png"), np.uint8), cv2.IMREAD_UNCHANGED
+        )
         assert max(thumb.shape[:2]) <= 256
     # the bytes start with the stored mimetype, which is how file(1) and hosts sniff the format
-    assert path.read_bytes()[30:38 + 16] == b"mimetypeimage/openraster"
+    assert path.read_bytes()[30 : 38 + 16] == b"mimetypeimage/openraster"
 
 
 def test_round_trip(tmp_path):
@@ -72,7 +88,14 @@ def test_16_bit_layers_stay_16_bit(tmp_path):
 def test_composite_src_over_and_hidden_layers():
     base = np.full((2, 2, 3), 100, np.uint8)
     top = np.dstack([np.full((2, 2, 3), 200, np.uint8), np.full((2, 2), 128, np.uint8)])
-    out = composite([Layer("b", base), Layer("t", top), Layer("x", np.zeros((2, 2, 3), np.uint8), visible=False)], (2, 2))
+    out = composite(
+        [
+            Layer("b", base),
+            Layer("t", top),
+            Layer("x", np.zeros((2, 2, 3), np.uint8), visible=False),
+        ],
+        (2, 2),
+    )
     np.testing.assert_allclose(out[..., 0], (100 + (200 - 100) * 128 / 255) / 255, atol=1e-5)
     assert np.all(out[..., 3] == 1.0)
 
@@ -111,9 +134,16 @@ def test_replacement_layers_rebuild_the_result(tmp_path):
     image, truth = synthetic_landscape(60, 80, seed=2)
     matte = cv2.GaussianBlur(truth.astype(np.float32), (0, 0), 1.0)
     raw = replace_preset("plain", cleanup=0.0)  # the engine's alpha against the given matte
-    result, layers = replace_sky_layers(image, matte, make_sky("sunset", 120, 68), raw, color_match=0.7, halo=0.7)
-    assert [lay.name for lay in layers] == ["original photo", "foreground light", "edge light", "new sky",
-                                            "sky matte"]
+    result, layers = replace_sky_layers(
+        image, matte, make_sky("sunset", 120, 68), raw, color_match=0.7, halo=0.7
+    )
+    assert [lay.name for lay in layers] == [
+        "original photo",
+        "foreground light",
+        "edge light",
+        "new sky",
+        "sky matte",
+    ]
     assert np.array_equal(layers[0].pixels, image)
     sky = layers[3].pixels
     assert sky.shape == (60, 80, 4)
@@ -139,4 +169,6 @@ def test_tint_and_relight_layers(tmp_path):
     assert [lay.name for lay in layers] == ["original photo", "relight", "sky matte"]
     rebuilt = np.round(composite(layers, (80, 60))[..., :3] * 255)
     assert _rmse(rebuilt, result) < 3.0
-    assert read_ora(write_ora(tmp_path / "t.ora", layers, (80, 60), merged=result))[1].pixels.shape == (60, 80, 4)
+    assert read_ora(write_ora(tmp_path / "t.ora", layers, (80, 60), merged=result))[
+        1
+    ].pixels.shape == (60, 80, 4)

@@ -25,11 +25,18 @@ def test_declared_packages_match_the_source_tree():
 
 @pytest.mark.slow
 def test_wheel_carries_models_skies_samples_and_plugins(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = tmp_path.glob("skyseg-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    bundled_models = {f"skyseg_assets/models/{p.name}" for p in (ROOT / "assets" / "models").iterdir() if p.is_file()}
+    bundled_models = {
+        f"skyseg_assets/models/{p.name}"
+        for p in (ROOT / "assets" / "models").iterdir()
+        if p.is_file()
+    }
     assert bundled_models <= names
     assert {f"skyseg_assets/skies/{p.name}" for p in (ROOT / "assets" / "skies").iterdir()} <= names
     assert "skyseg_assets/samples/rocket.jpg" in names

@@ -52,7 +52,11 @@ def krita_plugin(monkeypatch, pykrita):
     package = importlib.import_module("skyseg_krita")
     yield krita, package
     package.extension.stop_worker()
-    for name in [m for m in sys.modules if m == "krita" or m.startswith("skyseg_krita") or m == "skyseg_client"]:
+    for name in [
+        m
+        for m in sys.modules
+        if m == "krita" or m.startswith("skyseg_krita") or m == "skyseg_client"
+    ]:
         sys.modules.pop(name, None)
 
 
@@ -93,11 +97,19 @@ def test_plugin_registers_extension_and_docker(krita_plugin):
     assert app.extensions == [package.extension]
     assert [f.name for f in app.docker_factories] == ["skyseg_docker"]
     names = [a[0] for a in importlib.import_module("skyseg_krita.extension").ACTIONS]
-    assert names == ["skyseg_create_mask", "skyseg_select_sky", "skyseg_replace_sky", "skyseg_tint_sky", "skyseg_relight",
-                     "skyseg_save_mask"]
+    assert names == [
+        "skyseg_create_mask",
+        "skyseg_select_sky",
+        "skyseg_replace_sky",
+        "skyseg_tint_sky",
+        "skyseg_relight",
+        "skyseg_save_mask",
+    ]
 
 
-def test_create_mask_adds_transparency_mask_equal_to_core_matte(krita_plugin, landscape_rgb, tmp_path, monkeypatch):
+def test_create_mask_adds_transparency_mask_equal_to_core_matte(
+    krita_plugin, landscape_rgb, tmp_path, monkeypatch
+):
     krita, package = krita_plugin
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
     doc, photo = make_doc(krita, landscape_rgb)
@@ -114,20 +126,39 @@ def test_create_mask_adds_transparency_mask_equal_to_core_matte(krita_plugin, la
     assert doc.selection().pixelData(0, 0, 80, 60) == got.tobytes()
 
 
-def test_save_mask_writes_what_skyseg_mask_writes(krita_plugin, landscape_rgb, tmp_path, monkeypatch):
+def test_save_mask_writes_what_skyseg_mask_writes(
+    krita_plugin, landscape_rgb, tmp_path, monkeypatch
+):
     krita, package = krita_plugin
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
     make_doc(krita, landscape_rgb)
     ext = package.extension
     ext.settings.method = "color"
     assert ext.run("save_mask", str(tmp_path / "sky.png")), ext.last_error
-    assert not ext.run("save_mask", str(tmp_path / "sky.jpg")) and "ending in .png" in ext.last_error
+    assert (
+        not ext.run("save_mask", str(tmp_path / "sky.jpg")) and "ending in .png" in ext.last_error
+    )
     save_image(tmp_path / "in.png", landscape_rgb)
-    assert cli_main(["mask", str(tmp_path / "in.png"), "--method", "color", "-o", str(tmp_path / "cli.png"), "--quiet"]) == 0
+    assert (
+        cli_main(
+            [
+                "mask",
+                str(tmp_path / "in.png"),
+                "--method",
+                "color",
+                "-o",
+                str(tmp_path / "cli.png"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert np.array_equal(load_image(tmp_path / "sky.png"), load_image(tmp_path / "cli.png"))
 
 
-def test_krita_5_1_without_a_view_gets_a_local_selection_mask(krita_plugin, landscape_rgb, tmp_path, monkeypatch):
+def test_krita_5_1_without_a_view_gets_a_local_selection_mask(
+    krita_plugin, landscape_rgb, tmp_path, monkeypatch
+):
     krita, package = krita_plugin
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
     doc, photo = make_doc(krita, landscape_rgb, api_version="5.1")
@@ -139,7 +170,9 @@ def test_krita_5_1_without_a_view_gets_a_local_selection_mask(krita_plugin, land
     assert np.array_equal(got, core_matte_bytes(landscape_rgb, tmp_path))
 
 
-def test_replace_adds_a_layer_directly_above_with_correct_channel_order(krita_plugin, landscape_rgb, tmp_path, monkeypatch):
+def test_replace_adds_a_layer_directly_above_with_correct_channel_order(
+    krita_plugin, landscape_rgb, tmp_path, monkeypatch
+):
     krita, package = krita_plugin
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
     doc, photo = make_doc(krita, landscape_rgb, above_name="notes")
@@ -154,8 +187,9 @@ def test_replace_adds_a_layer_directly_above_with_correct_channel_order(krita_pl
     assert doc.activeNode() is layer and photo.pixelData(0, 0, 80, 60) == before
     bgra = np.frombuffer(layer.pixelData(0, 0, 80, 60), np.uint8).reshape(60, 80, 4)
     image = load_image(save_image(tmp_path / "in.png", landscape_rgb))
-    expected = effects.replace_sky(image, segment(image, method="color"), load_sky("sunset"),
-                                   replace_preset("plain"))
+    expected = effects.replace_sky(
+        image, segment(image, method="color"), load_sky("sunset"), replace_preset("plain")
+    )
     assert np.array_equal(bgra[..., 2::-1], expected)  # B, G, R in memory -> R, G, B
     assert (bgra[..., 3] == 255).all()
 
@@ -173,7 +207,10 @@ def test_tint_and_relight_layers(krita_plugin, landscape_rgb, monkeypatch):
     assert [n.name() for n in doc.rootNode().childNodes()] == ["photo", "Sky tinted", "Relit"]
     relight = ext.settings.params("relight")
     assert (relight["temperature"], relight["sky"], relight["method"]) == (3200.0, None, "color")
-    assert ext.settings.params("tint")["stops"] == [[0.0, "#ff0000"], [1.0, TintParams().stops[1][1]]]
+    assert ext.settings.params("tint")["stops"] == [
+        [0.0, "#ff0000"],
+        [1.0, TintParams().stops[1][1]],
+    ]
     ext.settings.set("relight", "sky", "file")
     assert not ext.run("relight") and "choose an image file" in ext.last_error
     ext.settings.set("relight", "sky_file", str(ROOT / "nowhere.png"))
@@ -191,7 +228,11 @@ def test_photo_without_sky_is_one_readable_error(krita_plugin, monkeypatch):
     for action in ("replace_sky", "tint_sky"):
         assert not ext.run(action)
         assert ext.last_error.startswith("no sky found in layer 'photo' ("), ext.last_error
-        assert "nothing" in ext.last_error and "/tmp" not in ext.last_error and "\n" not in ext.last_error
+        assert (
+            "nothing" in ext.last_error
+            and "/tmp" not in ext.last_error
+            and "\n" not in ext.last_error
+        )
     assert [n.name() for n in doc.rootNode().childNodes()] == ["photo"]
 
 
@@ -214,7 +255,9 @@ def test_export_writes_rgb_from_bgra(krita_plugin, tmp_path):
     grey = np.arange(6 * 5, dtype=np.uint8).reshape(5, 6) * 8
     save_matte(tmp_path / "g.pgm", (grey / 255.0).astype(np.float32))
     assert host.read_grey(str(tmp_path / "g.pgm"), 6, 5) == grey.tobytes()
-    with pytest.raises(package.logic.PluginError, match="is 6x5x1 at 8 bits, expected 7x5x1 at 8 bits"):
+    with pytest.raises(
+        package.logic.PluginError, match="is 6x5x1 at 8 bits, expected 7x5x1 at 8 bits"
+    ):
         host.read_grey(str(tmp_path / "g.pgm"), 7, 5)
     with pytest.raises(package.logic.PluginError, match="expected 6x5x3"):
         host.read_bgra(str(tmp_path / "g.pgm"), 6, 5)
@@ -228,10 +271,18 @@ def test_other_layers_go_out_through_their_thumbnail(krita_plugin, qapp, tmp_pat
     thumbnail = adapter.QImage(5, 2, adapter._fmt("Format_RGB888"))
     thumbnail.fill(QColor(10, 20, 30))
     thumbnail.setPixelColor(4, 1, QColor(200, 100, 0))
-    node = types.SimpleNamespace(type=lambda: "grouplayer", colorModel=lambda: "RGBA", colorDepth=lambda: "U8",
-                                 thumbnail=lambda w, h: thumbnail.scaled(w, h), name=lambda: "group")
+    node = types.SimpleNamespace(
+        type=lambda: "grouplayer",
+        colorModel=lambda: "RGBA",
+        colorDepth=lambda: "U8",
+        thumbnail=lambda w, h: thumbnail.scaled(w, h),
+        name=lambda: "group",
+    )
     doc = types.SimpleNamespace(width=lambda: 5, height=lambda: 2)
-    assert host.depth(node) == "U8" and host.export_layer(doc, node, str(tmp_path / "t.ppm")) == (5, 2)
+    assert host.depth(node) == "U8" and host.export_layer(doc, node, str(tmp_path / "t.ppm")) == (
+        5,
+        2,
+    )
     expected = np.empty((2, 5, 3), np.uint8)
     expected[...] = (10, 20, 30)
     expected[1, 4] = (200, 100, 0)
@@ -244,17 +295,31 @@ def test_16_bit_layer_goes_out_and_comes_back_at_16_bits(krita_plugin, tmp_path)
     rng = np.random.default_rng(0)
     rgba = rng.integers(0, 65536, (5, 7, 4), dtype=np.uint16)
     bgra = rgba[..., [2, 1, 0, 3]].tobytes()
-    node = types.SimpleNamespace(type=lambda: "paintlayer", colorModel=lambda: "RGBA", colorDepth=lambda: "U16",
-                                 pixelData=lambda x, y, w, h: bgra, name=lambda: "deep")
+    node = types.SimpleNamespace(
+        type=lambda: "paintlayer",
+        colorModel=lambda: "RGBA",
+        colorDepth=lambda: "U16",
+        pixelData=lambda x, y, w, h: bgra,
+        name=lambda: "deep",
+    )
     doc = types.SimpleNamespace(width=lambda: 7, height=lambda: 5)
-    assert host.depth(node) == "U16" and host.export_layer(doc, node, str(tmp_path / "deep.ppm")) == (7, 5)
-    assert (tmp_path / "deep.ppm").read_bytes() == b"P6\n7 5\n65535\n" + rgba[..., :3].astype(">u2").tobytes()
+    assert host.depth(node) == "U16" and host.export_layer(
+        doc, node, str(tmp_path / "deep.ppm")
+    ) == (7, 5)
+    assert (tmp_path / "deep.ppm").read_bytes() == b"P6\n7 5\n65535\n" + rgba[..., :3].astype(
+        ">u2"
+    ).tobytes()
     loaded = load_image(tmp_path / "deep.ppm")
-    assert loaded.dtype == np.uint16 and np.array_equal(loaded, rgba[..., :3])  # 16 bits reach the worker
+    assert loaded.dtype == np.uint16 and np.array_equal(
+        loaded, rgba[..., :3]
+    )  # 16 bits reach the worker
     save_image(tmp_path / "back.ppm", rgba[..., :3])
     opaque = rgba.copy()
     opaque[..., 3] = 65535
-    assert host.read_bgra(str(tmp_path / "back.ppm"), 7, 5, "U16") == opaque[..., [2, 1, 0, 3]].tobytes()
+    assert (
+        host.read_bgra(str(tmp_path / "back.ppm"), 7, 5, "U16")
+        == opaque[..., [2, 1, 0, 3]].tobytes()
+    )
     with pytest.raises(package.logic.PluginError, match="at 16 bits, expected 7x5x3 at 8 bits"):
         host.read_bgra(str(tmp_path / "back.ppm"), 7, 5)
 
@@ -262,9 +327,12 @@ def test_16_bit_layer_goes_out_and_comes_back_at_16_bits(krita_plugin, tmp_path)
 def make_doc_16(krita, rgb, monkeypatch):
     """A document whose paint layer "photo" is 16-bit RGBA holding ``rgb`` (uint16), as B, G, R, A
     words; the fake's paint layers get 16-bit pixels when set to U16."""
+
     def set_color_space(node, model, depth, profile):
         node._space = (model, depth)
-        node._pixels = krita._Pixels(node._doc.width(), node._doc.height(), 8 if depth == "U16" else 4)
+        node._pixels = krita._Pixels(
+            node._doc.width(), node._doc.height(), 8 if depth == "U16" else 4
+        )
         return True
 
     monkeypatch.setattr(krita.Node, "setColorSpace", set_color_space)
@@ -307,7 +375,9 @@ def test_16_bit_layer_through_the_worker(krita_plugin, tmp_path, monkeypatch):
     assert (bgra[..., 3] == 65535).all()
 
 
-def test_worker_crash_and_timeout_give_errors_and_nothing_changes(krita_plugin, landscape_rgb, tmp_path, monkeypatch):
+def test_worker_crash_and_timeout_give_errors_and_nothing_changes(
+    krita_plugin, landscape_rgb, tmp_path, monkeypatch
+):
     krita, package = krita_plugin
     doc, photo = make_doc(krita, landscape_rgb)
     ext = package.extension
@@ -318,12 +388,17 @@ def test_worker_crash_and_timeout_give_errors_and_nothing_changes(krita_plugin, 
     assert not ext.run("create_mask")
     log = os.environ["SKYSEG_WORKER_LOG"]
     # one line for the user: what happened and where the worker's messages are, not the messages
-    assert ext.last_error == f"the skyseg worker stopped during start (exit status 7) (the worker's messages are in {log})"
+    assert (
+        ext.last_error
+        == f"the skyseg worker stopped during start (exit status 7) (the worker's messages are in {log})"
+    )
     with open(log, encoding="utf-8") as fh:
         assert f"{crash} -m skyseg_core worker\nsimulated worker crash\n" in fh.read()
     ext.stop_worker()
     hang = tmp_path / "hang.sh"
-    hang.write_text(f"#!/bin/sh\necho '{{\"ready\": true, \"protocol\": {PROTOCOL_VERSION}}}'\nexec sleep 60\n")
+    hang.write_text(
+        f'#!/bin/sh\necho \'{{"ready": true, "protocol": {PROTOCOL_VERSION}}}\'\nexec sleep 60\n'
+    )
     hang.chmod(0o755)
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", str(hang))
     monkeypatch.setenv("SKYSEG_WORKER_TIMEOUT", "1")
@@ -346,7 +421,10 @@ def test_no_document_or_mask_selected(krita_plugin, landscape_rgb, monkeypatch):
     ext.settings.method = "color"
     assert ext.run("create_mask")
     doc.setActiveNode(photo.childNodes()[0])  # the mask is selected: work on its layer
-    assert ext.run("replace_sky") and [n.name() for n in doc.rootNode().childNodes()] == ["photo", "Sky replaced"]
+    assert ext.run("replace_sky") and [n.name() for n in doc.rootNode().childNodes()] == [
+        "photo",
+        "Sky replaced",
+    ]
 
 
 def test_docker_edits_settings_and_runs_actions(krita_plugin, qtbot, landscape_rgb, monkeypatch):
@@ -368,7 +446,10 @@ def test_docker_edits_settings_and_runs_actions(krita_plugin, qtbot, landscape_r
     look.setCurrentIndex(look.findData("dramatic"))  # a look sets replace's controls
     for key, value in REPLACE_PRESETS["dramatic"].items():
         assert docker.fields[f"replace.{key}"].value() == pytest.approx(value) == values[key]
-    assert values["fade_edge"] == ReplaceParams().fade_edge and not docker.fields["replace.flip"].isChecked()
+    assert (
+        values["fade_edge"] == ReplaceParams().fade_edge
+        and not docker.fields["replace.flip"].isChecked()
+    )
     sky, sky_file = docker.fields["replace.sky"], docker.fields["replace.sky_file"]
     assert not sky_file.isEnabled()
     sky.setCurrentIndex(sky.findData("file"))
@@ -394,7 +475,10 @@ def test_docker_fits_a_1080_screen_in_a_scroll_area(krita_plugin, qtbot, monkeyp
     assert not tint.header.isChecked() and tint.body.isHidden()
     tint.header.click()
     assert not tint.body.isHidden()
-    assert docker.fields["tint.stops_0"].toolTip() == TintParams.__dataclass_fields__["stops"].metadata["control"].help
+    assert (
+        docker.fields["tint.stops_0"].toolTip()
+        == TintParams.__dataclass_fields__["stops"].metadata["control"].help
+    )
 
 
 def test_settings_survive_bad_saved_values(krita_plugin, monkeypatch):
@@ -402,27 +486,51 @@ def test_settings_survive_bad_saved_values(krita_plugin, monkeypatch):
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
     logic = importlib.import_module("skyseg_krita.logic")
     schema = package.extension.settings.schema
-    s = logic.Settings.from_dict(schema, {"replace": {"fade_edge": 3.5, "flip": "true", "halo": 7.0, "unknown": 1,
-                                                      "sky": "sunset", "look": "nope"},
-                                          "tint": {"stops_0": "red", "mode": "multiply"},
-                                          "source": {"method": "color"}, "fade_edge": 1.0})
+    s = logic.Settings.from_dict(
+        schema,
+        {
+            "replace": {
+                "fade_edge": 3.5,
+                "flip": "true",
+                "halo": 7.0,
+                "unknown": 1,
+                "sky": "sunset",
+                "look": "nope",
+            },
+            "tint": {"stops_0": "red", "mode": "multiply"},
+            "source": {"method": "color"},
+            "fade_edge": 1.0,
+        },
+    )
     values, defaults = s.values["replace"], ReplaceParams()
-    assert (values["fade_edge"], values["flip"], values["halo"]) == (3.5, defaults.flip, defaults.halo)
+    assert (values["fade_edge"], values["flip"], values["halo"]) == (
+        3.5,
+        defaults.flip,
+        defaults.halo,
+    )
     assert (values["sky"], values["look"], s.method) == ("sunset", "natural", "color")
-    assert (s.values["tint"]["stops_0"], s.values["tint"]["mode"]) == (TintParams().stops[0][1], "multiply")
+    assert (s.values["tint"]["stops_0"], s.values["tint"]["mode"]) == (
+        TintParams().stops[0][1],
+        "multiply",
+    )
     assert logic.Settings.from_dict(schema, "garbage").to_dict() == logic.Settings(schema).to_dict()
 
 
 # -- skyseg install-plugin ------------------------------------------------------------------------
 
+
 def test_install_gimp_records_this_interpreter(tmp_path):
     (target,) = install("gimp", dest=tmp_path / "plug-ins")
     assert target == tmp_path / "plug-ins" / "skyseg"
     assert os.stat(target / "skyseg.py").st_mode & stat.S_IXUSR
-    assert (target / "skyseg_client.py").read_bytes() == (ROOT / "plugins" / "common" / "skyseg_client.py").read_bytes()
+    assert (target / "skyseg_client.py").read_bytes() == (
+        ROOT / "plugins" / "common" / "skyseg_client.py"
+    ).read_bytes()
     config = json.loads((target / "skyseg_worker.json").read_text())
     assert config["python"] == sys.executable and config["args"] == ["-m", "skyseg_core", "worker"]
-    assert json.loads((target / "skyseg_schema.json").read_text()) == json.loads(json.dumps(worker_schema()))
+    assert json.loads((target / "skyseg_schema.json").read_text()) == json.loads(
+        json.dumps(worker_schema())
+    )
 
 
 def test_schema_comes_from_the_file_else_from_the_worker(tmp_path, monkeypatch):
@@ -442,7 +550,9 @@ def test_schema_comes_from_the_file_else_from_the_worker(tmp_path, monkeypatch):
 
 def test_install_krita_enables_plugin_and_keeps_kritarc(tmp_path, monkeypatch):
     kritarc = tmp_path / "kritarc"
-    kritarc.write_text("[General]\ntheme=Krita dark\n\n[python]\nenable_other=true\nenable_skyseg_krita=false\n\n[X]\na=1\n")
+    kritarc.write_text(
+        "[General]\ntheme=Krita dark\n\n[python]\nenable_other=true\nenable_skyseg_krita=false\n\n[X]\na=1\n"
+    )
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
@@ -450,7 +560,9 @@ def test_install_krita_enables_plugin_and_keeps_kritarc(tmp_path, monkeypatch):
     (tmp_path / "data" / "krita").mkdir(parents=True)  # Krita has been run once
     assert cli_main(["install-plugin", "krita"]) == 0
     pykrita = tmp_path / "data" / "krita" / "pykrita"
-    assert (pykrita / "skyseg_krita.desktop").is_file() and (pykrita / "skyseg_krita" / "skyseg_client.py").is_file()
+    assert (pykrita / "skyseg_krita.desktop").is_file() and (
+        pykrita / "skyseg_krita" / "skyseg_client.py"
+    ).is_file()
     text = kritarc.read_text()
     assert "enable_skyseg_krita=true" in text and "enable_skyseg_krita=false" not in text
     assert "theme=Krita dark" in text and "enable_other=true" in text and "[X]\na=1" in text
@@ -466,7 +578,10 @@ def test_install_without_host_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
-    with pytest.raises(InputError, match="GIMP 3 .* was not found; install it, or give the plug-in folder with --dest"):
+    with pytest.raises(
+        InputError,
+        match="GIMP 3 .* was not found; install it, or give the plug-in folder with --dest",
+    ):
         install("gimp")
     assert cli_main(["install-plugin", "krita"]) == 2
     assert "Krita (no krita on PATH" in capsys.readouterr().err
@@ -493,6 +608,7 @@ def test_plugins_import_only_host_api_and_stdlib():
 
 # -- the shared worker on a per-user Unix socket (GIMP's plug-in processes) -----------------------
 
+
 @pytest.fixture
 def shared(monkeypatch):
     """A socket path in a fresh private folder (short: Unix socket paths have ~100 bytes), the
@@ -515,7 +631,9 @@ def shared(monkeypatch):
         c = client_module.SkysegClient(WORKER, **kwargs)
         return c
 
-    yield types.SimpleNamespace(path=path, folder=folder, client=client, module=client_module, pids=pids)
+    yield types.SimpleNamespace(
+        path=path, folder=folder, client=client, module=client_module, pids=pids
+    )
     for pid in pids:
         try:
             os.kill(pid, signal.SIGTERM)
@@ -607,7 +725,11 @@ def test_another_users_socket_or_folder_is_not_used(shared):
         os.chown(shared.path, 0, 0)
         os.chown(folder, 4242, 4242)
         c = shared.client()
-        assert c.request("ping")["ok"] and not c.shared and "belongs to another user" in c.shared_problem
+        assert (
+            c.request("ping")["ok"]
+            and not c.shared
+            and "belongs to another user" in c.shared_problem
+        )
         c.stop()
     finally:
         other.close()
@@ -618,16 +740,24 @@ def test_folder_open_to_others_is_not_used(shared):
     os.makedirs(os.path.dirname(shared.path), mode=0o700)
     os.chmod(os.path.dirname(shared.path), 0o755)
     c = shared.client()
-    assert c.request("ping")["ok"] and not c.shared and "open to other users (mode 755)" in c.shared_problem
+    assert (
+        c.request("ping")["ok"]
+        and not c.shared
+        and "open to other users (mode 755)" in c.shared_problem
+    )
     c.stop()
 
 
 def test_worker_of_another_version_makes_way(shared):
     import subprocess
 
-    code = ("import sys, skyseg_core; skyseg_core.__version__ = '0.0-old'; "
-            "from skyseg_core.worker_socket import main; main(sys.argv[1], 60)")
-    old = subprocess.Popen([sys.executable, "-c", code, shared.path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    code = (
+        "import sys, skyseg_core; skyseg_core.__version__ = '0.0-old'; "
+        "from skyseg_core.worker_socket import main; main(sys.argv[1], 60)"
+    )
+    old = subprocess.Popen(
+        [sys.executable, "-c", code, shared.path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
     shared.pids.append(old.pid)
     assert b"listening" in old.stdout.readline()
     old.stdout.close()
@@ -639,7 +769,10 @@ def test_worker_of_another_version_makes_way(shared):
     _track(shared, c)
     c.stop()
     log = _log(shared)
-    assert f"the shared worker (pid {old.pid}) refused: the client expects skyseg {__version__}, this worker 0.0-old" in log
+    assert (
+        f"the shared worker (pid {old.pid}) refused: the client expects skyseg {__version__}, this worker 0.0-old"
+        in log
+    )
 
 
 def test_shared_worker_checks_token_and_protocol_and_exits_when_idle(shared):
@@ -647,8 +780,11 @@ def test_shared_worker_checks_token_and_protocol_and_exits_when_idle(shared):
     import socket
     import subprocess
 
-    server = subprocess.Popen([*WORKER, "--socket", shared.path, "--idle-timeout", "3"], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*WORKER, "--socket", shared.path, "--idle-timeout", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     shared.pids.append(server.pid)
     assert json_module.loads(server.stdout.readline())["listening"] == shared.path
     server.stdout.close()
@@ -662,16 +798,25 @@ def test_shared_worker_checks_token_and_protocol_and_exits_when_idle(shared):
         s.close()
         return answer
 
-    assert hello(token="0" * 32, protocol=PROTOCOL_VERSION) == {**hello(token="0" * 32, protocol=PROTOCOL_VERSION), "ready": False,
-                                                  "error": "wrong token"}
+    assert hello(token="0" * 32, protocol=PROTOCOL_VERSION) == {
+        **hello(token="0" * 32, protocol=PROTOCOL_VERSION),
+        "ready": False,
+        "error": "wrong token",
+    }
     assert hello(token=token, protocol=PROTOCOL_VERSION)["ready"] and server.poll() is None
-    assert server.wait(15) == 0 and not os.path.exists(shared.path)  # idle for 3 s: gone, socket removed
-    server = subprocess.Popen([*WORKER, "--socket", shared.path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert server.wait(15) == 0 and not os.path.exists(
+        shared.path
+    )  # idle for 3 s: gone, socket removed
+    server = subprocess.Popen(
+        [*WORKER, "--socket", shared.path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
     shared.pids.append(server.pid)
     server.stdout.readline()
     server.stdout.close()
     refused = hello(token=_read(shared.path + ".token"), protocol=99)
-    assert not refused["ready"] and f"protocol 99, this worker {PROTOCOL_VERSION}" in refused["error"]
+    assert (
+        not refused["ready"] and f"protocol 99, this worker {PROTOCOL_VERSION}" in refused["error"]
+    )
     assert server.wait(15) == 0  # a client of another protocol: the worker makes way
 
 
@@ -695,10 +840,17 @@ def photo_png(tmp_path, landscape_rgb):
 
 def test_a_command_that_is_no_socket_worker_falls_back_to_a_private_one(shared, tmp_path):
     hang = tmp_path / "hang.sh"
-    hang.write_text(f"#!/bin/sh\necho '{{\"ready\": true, \"protocol\": {PROTOCOL_VERSION}}}'\nexec sleep 60\n")
+    hang.write_text(
+        f'#!/bin/sh\necho \'{{"ready": true, "protocol": {PROTOCOL_VERSION}}}\'\nexec sleep 60\n'
+    )
     hang.chmod(0o755)
-    c = shared.module.SkysegClient([str(hang)], socket_path=shared.path, start_timeout=10, request_timeout=1,
-                                   log_path=os.path.join(shared.folder, "worker.log"))
+    c = shared.module.SkysegClient(
+        [str(hang)],
+        socket_path=shared.path,
+        start_timeout=10,
+        request_timeout=1,
+        log_path=os.path.join(shared.folder, "worker.log"),
+    )
     with pytest.raises(shared.module.WorkerTimeout, match="did not answer within 1 s"):
         c.request("ping")  # the private worker it fell back to (the same script) hangs: stopped
     assert "the shared worker did not start (its first line: " in c.shared_problem

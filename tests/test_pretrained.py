@@ -26,7 +26,9 @@ PHOTOS = (
     "fisheye_gnss_sky",
 )
 
-pytestmark = pytest.mark.skipif(not DEEPLAB_FILE.is_file(), reason="../shared/pretrained is not here")
+pytestmark = pytest.mark.skipif(
+    not DEEPLAB_FILE.is_file(), reason="../shared/pretrained is not here"
+)
 
 
 def real_photos(count_per_dataset: int = 1) -> list[np.ndarray]:
@@ -70,10 +72,16 @@ def test_deeplab_matches_tflite_on_real_photos(deeplab):
 
     pytest.importorskip("ai_edge_litert")
     for photo in real_photos():
-        x = np.asarray(Image.fromarray(photo).resize((513, 513), Image.BILINEAR), np.float32) / 127.5 - 1
+        x = (
+            np.asarray(Image.fromarray(photo).resize((513, 513), Image.BILINEAR), np.float32)
+            / 127.5
+            - 1
+        )
         want = softmax(litert(DEEPLAB_FILE, x[None])[0], -1)[..., 3]
         with torch.inference_mode():
-            logits = deeplab(torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))[None]))[0].numpy()
+            logits = deeplab(torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))[None]))[
+                0
+            ].numpy()
         got = softmax(logits, 0)[3]
         assert np.abs(got - want).mean() < 0.02
         a, b = got > 0.5, want > 0.5
@@ -93,7 +101,9 @@ def test_imagenet_top5_matches_tflite():
         want = litert(IMAGENET_FILE, q[None])[0].astype(np.int64)  # uint8 softmax
         x = (q.astype(np.float32) - 128) / 128
         with torch.inference_mode():
-            got = model(torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))[None]))[0].numpy()
+            got = model(torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))[None]))[
+                0
+            ].numpy()
         top_want, top_got = np.argsort(-want, kind="stable")[:5], np.argsort(-got)[:5]
         assert top_got[0] in top_want  # quantised activations may swap near-ties, nothing more
         assert len(set(top_want) & set(top_got)) >= 4
@@ -115,12 +125,21 @@ def test_sky_head_starts_at_the_zero_shot_answer(deeplab):
     from skyseg_core.train.model import build_model
 
     sky = build_model(arch="SkyDeepLab", init=str(DEEPLAB_FILE), output_stride=8).eval()
-    x = torch.from_numpy(np.ascontiguousarray(
-        np.asarray(Image.fromarray(real_photos()[0]).resize((257, 193)), np.float32).transpose(2, 0, 1) / 127.5 - 1))[None]
+    x = torch.from_numpy(
+        np.ascontiguousarray(
+            np.asarray(Image.fromarray(real_photos()[0]).resize((257, 193)), np.float32).transpose(
+                2, 0, 1
+            )
+            / 127.5
+            - 1
+        )
+    )[None]
     with torch.inference_mode():
         probability = torch.sigmoid(sky(x))[0, 0].numpy()
         zero_shot = torch.softmax(deeplab.logits(deeplab.features(x)), 1)[:, 3:4]
-        zero_shot = torch.nn.functional.interpolate(zero_shot, size=x.shape[-2:], mode="bilinear", align_corners=True)
+        zero_shot = torch.nn.functional.interpolate(
+            zero_shot, size=x.shape[-2:], mode="bilinear", align_corners=True
+        )
     # the head upsamples the log-odds rather than the probability: equal up to the edges' blur
     assert np.abs(probability - zero_shot[0, 0].numpy()).mean() < 0.01
 
@@ -132,8 +151,12 @@ def test_imagenet_encoder_init_computes_the_file(tmp_path):
     from skyseg_core.train.deeplab import load_imagenet_mobilenet_v2
     from skyseg_core.train.model import build_model, preprocessing
 
-    config = {"arch": "Unet", "encoder": "mobilenet_v2", "init": str(IMAGENET_FILE),
-              "decoder_channels": [32, 16, 16, 8, 8]}
+    config = {
+        "arch": "Unet",
+        "encoder": "mobilenet_v2",
+        "init": str(IMAGENET_FILE),
+        "decoder_channels": [32, 16, 16, 8, 8],
+    }
     unet = build_model(**config).eval()
     assert preprocessing(config)["mean"] == (0.5, 0.5, 0.5)
     reference = load_imagenet_mobilenet_v2(IMAGENET_FILE)

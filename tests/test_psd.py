@@ -35,10 +35,13 @@ def stack(deep: bool = False) -> list[Layer]:
     matte[:14] = 255
     matte[14:18] = np.array([192, 128, 64, 16], np.uint8)[:, None]
     glow = np.dstack([np.full((H, W, 3), 250, np.uint8), (matte // 3).astype(np.uint8)])
-    layers = [Layer("original photo", photo), Layer("colour match", photo // 2 + 60, opacity=0.4),
-              Layer("edge light", glow, composite_op="svg:screen", opacity=0.5),
-              Layer("new sky", np.dstack([sky, matte])),
-              Layer("sky matte", np.repeat(matte[..., None], 3, axis=2), visible=False)]
+    layers = [
+        Layer("original photo", photo),
+        Layer("colour match", photo // 2 + 60, opacity=0.4),
+        Layer("edge light", glow, composite_op="svg:screen", opacity=0.5),
+        Layer("new sky", np.dstack([sky, matte])),
+        Layer("sky matte", np.repeat(matte[..., None], 3, axis=2), visible=False),
+    ]
     if deep:
         for layer in layers:
             layer.pixels = layer.pixels.astype(np.uint16) * np.uint16(257)
@@ -56,15 +59,27 @@ def test_psd_reads_back_with_psd_tools(tmp_path, deep):
     assert [layer.name for layer in got] == [layer.name for layer in layers]
     assert [layer.visible for layer in got] == [True, True, True, True, False]
     assert [layer.opacity for layer in got] == [255, 102, 128, 255, 255]
-    assert [layer.blend_mode.name for layer in got] == ["NORMAL", "NORMAL", "SCREEN", "NORMAL", "NORMAL"]
+    assert [layer.blend_mode.name for layer in got] == [
+        "NORMAL",
+        "NORMAL",
+        "SCREEN",
+        "NORMAL",
+        "NORMAL",
+    ]
     assert [layer.has_mask() for layer in got] == [False, False, True, True, False]
     top = 65535.0 if deep else 255.0
     for layer, source in zip(got, layers, strict=True):
         colour = layer.numpy()[..., :3]
-        assert np.abs(colour * top - source.pixels[..., :3]).max() <= (1.0 if deep else 0.5), layer.name
+        assert np.abs(colour * top - source.pixels[..., :3]).max() <= (1.0 if deep else 0.5), (
+            layer.name
+        )
     sky_mask = np.asarray(got[3].mask.topil())
-    assert np.array_equal(sky_mask, (layers[3].pixels[..., 3] // (257 if deep else 1)).astype(np.uint8))
-    assert np.abs(psd.numpy()[..., :3] * top - 77).max() <= 1.0, "the flattened image is the given merged image"
+    assert np.array_equal(
+        sky_mask, (layers[3].pixels[..., 3] // (257 if deep else 1)).astype(np.uint8)
+    )
+    assert np.abs(psd.numpy()[..., :3] * top - 77).max() <= 1.0, (
+        "the flattened image is the given merged image"
+    )
     assert psd.image_resources.get_data(psd_tools.constants.Resource.ICC_PROFILE) == ADOBE_RGB
 
 
@@ -76,7 +91,9 @@ def test_psd_composite_default_matches_ora_layers(tmp_path):
     psd = PSDImage.open(path)
     flattened = psd.numpy()[..., :3] * 255
     assert np.abs(flattened - ora.merged[..., :3]).max() <= 1.0
-    rendered = np.asarray(psd.composite(force=True))[..., :3].astype(float)  # psd-tools' own renderer
+    rendered = np.asarray(psd.composite(force=True))[..., :3].astype(
+        float
+    )  # psd-tools' own renderer
     assert np.abs(rendered - ora.merged[..., :3]).mean() < 3.0
 
 
@@ -127,12 +144,25 @@ def _open_in_gimp(tmp_path: Path) -> dict:
     """GIMP 3 opens tmp_path/layers.psd (tests/hosts/gimp_psd.py); what it read, as a dict."""
     import harness
 
-    cmd = [str(harness.ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{tmp_path}:/e2e", "env", "HOME=/e2e",
-           "SKYSEG_E2E_DIR=/e2e", "gimp-console-3.0", "-i", "--batch-interpreter=python-fu-eval", "-b",
-           'exec(open("/skyseg/tests/hosts/gimp_psd.py").read())', "--quit"]
+    cmd = [
+        str(harness.ROOT / "scripts" / "in_chroot.sh"),
+        "--bind",
+        f"{tmp_path}:/e2e",
+        "env",
+        "HOME=/e2e",
+        "SKYSEG_E2E_DIR=/e2e",
+        "gimp-console-3.0",
+        "-i",
+        "--batch-interpreter=python-fu-eval",
+        "-b",
+        'exec(open("/skyseg/tests/hosts/gimp_psd.py").read())',
+        "--quit",
+    ]
     log = tmp_path / "gimp.log"
     with open(log, "wb") as fh:
-        subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, timeout=600, env=dict(os.environ), check=False)
+        subprocess.run(
+            cmd, stdout=fh, stderr=subprocess.STDOUT, timeout=600, env=dict(os.environ), check=False
+        )
     return harness.load_result(tmp_path, "psd.json", log)
 
 
@@ -149,8 +179,23 @@ def test_gimp_opens_the_psd_that_skyseg_replace_writes(tmp_path):
     harness.require_hosts()
     image, _ = synthetic_landscape(60, 80, seed=8)
     photo = save_image(tmp_path / "photo.png", image)
-    assert main(["replace", str(photo), "--sky", "sunset", "--method", "color", "-o", str(tmp_path / "out.png"),
-                 "--layers", str(tmp_path / "layers.psd")]) == 0
+    assert (
+        main(
+            [
+                "replace",
+                str(photo),
+                "--sky",
+                "sunset",
+                "--method",
+                "color",
+                "-o",
+                str(tmp_path / "out.png"),
+                "--layers",
+                str(tmp_path / "layers.psd"),
+            ]
+        )
+        == 0
+    )
     names = [layer.name for layer in PSDImage.open(tmp_path / "layers.psd")]
     assert names == ["original photo", "foreground light", "edge light", "new sky", "sky matte"]
     result = _open_in_gimp(tmp_path)
@@ -166,4 +211,3 @@ def _read_ppm(path: Path) -> np.ndarray:
     magic, size, _maxval, data = path.read_bytes().split(b"\n", 3)
     width, height = map(int, size.split())
     return np.frombuffer(data, np.uint8).reshape(height, width, 3)
-

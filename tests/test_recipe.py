@@ -55,7 +55,9 @@ def test_every_field_is_declared_with_a_default_in_its_range(cls):
         if hints[name] is float:
             assert ctl.low <= value <= ctl.high, name
             below = ctl.low - max(1.0, abs(ctl.low))
-            with pytest.raises(InputError, match=rf"{name} must be in {ctl.low:g}\.\.{ctl.high:g}.*got {below:g}"):
+            with pytest.raises(
+                InputError, match=rf"{name} must be in {ctl.low:g}\.\.{ctl.high:g}.*got {below:g}"
+            ):
                 cls(**{name: below})
             with pytest.raises(InputError, match=name):
                 cls(**{name: float("nan")})
@@ -206,8 +208,12 @@ def test_colour_match_is_bounded_so_a_wall_stays_its_colour():
     full = wall(effects.replace_sky(image, matte, orange, PLAIN, color_match=1.0))
     gains = full / before
     assert gains.max() <= COLOR_MATCH_MAX_GAIN * COLOR_MATCH_MAX_EXPOSURE * 1.01
-    assert gains.max() / gains.min() <= COLOR_MATCH_MAX_GAIN ** 2 * 1.03  # 8-bit rounding of the dark blue
-    default = effects.replace_sky(image, matte, orange, PLAIN, color_match=ReplaceParams().color_match)
+    assert (
+        gains.max() / gains.min() <= COLOR_MATCH_MAX_GAIN**2 * 1.03
+    )  # 8-bit rounding of the dark blue
+    default = effects.replace_sky(
+        image, matte, orange, PLAIN, color_match=ReplaceParams().color_match
+    )
     h_before = cv2.cvtColor(image[60:61, :1], cv2.COLOR_RGB2HSV)[0, 0, 0]
     h_after = cv2.cvtColor(default[60:61, :1], cv2.COLOR_RGB2HSV)[0, 0, 0]
     assert abs(int(h_after) - int(h_before)) <= 3  # OpenCV hue is 0..180: within 6 degrees
@@ -221,11 +227,19 @@ def test_render_chains_steps_and_its_layers_composite_to_the_result(scene, sunse
     steps = [ReplaceParams(sky="sunset"), TintParams(strength=0.4), RelightParams(temperature=4000)]
     skies = {"sunset": sunset}.__getitem__
     rendered = render(image, matte, steps, skies, layers=True)
-    chained = effects.relight(effects.tint_sky(effects.replace_sky(image, matte, sunset), matte, strength=0.4),
-                              matte, 4000.0)
+    chained = effects.relight(
+        effects.tint_sky(effects.replace_sky(image, matte, sunset), matte, strength=0.4),
+        matte,
+        4000.0,
+    )
     assert np.array_equal(rendered.image, chained)
     names = [layer.name for layer in rendered.layers]
-    assert names[0] == "original photo" and names[-1] == "sky matte" and "new sky" in names and "relight" in names
+    assert (
+        names[0] == "original photo"
+        and names[-1] == "sky matte"
+        and "new sky" in names
+        and "relight" in names
+    )
     merged = composite(rendered.layers, (image.shape[1], image.shape[0]))
     assert np.abs(merged[..., :3] * 255.0 - rendered.image).mean() < 2.0
 
@@ -251,7 +265,10 @@ def test_cli_options_are_the_declared_fields(command):
         if ctl.choices is not None:
             assert tuple(action.choices) == ctl.choices
         if hints[name] is float:
-            assert f"{ctl.low:g}..{ctl.high:g}" in action.help and f"default {field.default:g}" in action.help
+            assert (
+                f"{ctl.low:g}..{ctl.high:g}" in action.help
+                and f"default {field.default:g}" in action.help
+            )
     with_defaults = sub.parse_args(["photo.jpg"])
     from skyseg_core.cli._effects import given_params
 
@@ -279,15 +296,29 @@ def two_photos(tmp_path):
 
 def test_cli_reports_a_photo_without_sky_and_exits_3(tmp_path, two_photos, capsys):
     out = tmp_path / "out"
-    status = main(["replace", str(two_photos), "--sky", "sunset", "--out-dir", str(out), "--method", "color"])
+    status = main(
+        ["replace", str(two_photos), "--sky", "sunset", "--out-dir", str(out), "--method", "color"]
+    )
     err = capsys.readouterr().err
     assert status == 3
     assert [line for line in err.splitlines() if "no sky found" in line] == [
-        line for line in err.splitlines() if "b_lawn.png" in line]
+        line for line in err.splitlines() if "b_lawn.png" in line
+    ]
     assert "nothing replaced" in err
     assert sorted(p.name for p in out.iterdir()) == ["a_sky_replaced.png"]
-    status = main(["replace", str(two_photos), "--sky", "sunset", "--out-dir", str(tmp_path / "out2"),
-                   "--method", "color", "--keep-going"])
+    status = main(
+        [
+            "replace",
+            str(two_photos),
+            "--sky",
+            "sunset",
+            "--out-dir",
+            str(tmp_path / "out2"),
+            "--method",
+            "color",
+            "--keep-going",
+        ]
+    )
     assert status == 0 and "no sky found" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "out2").iterdir()) == ["a_sky_replaced.png"]
 
@@ -299,14 +330,58 @@ def test_cli_sky_folder_by_name_and_all(tmp_path, capsys):
     skies.mkdir()
     save_image(skies / "evening.jpg", make_sky("sunset", 120, 60))
     save_image(skies / "noon.png", make_sky("clear_day", 120, 60))
-    assert main(["replace", str(photo), "--sky", str(skies), "--all", "--out-dir", str(tmp_path / "all"),
-                 "--method", "color"]) == 0
-    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == ["p_replaced_evening.png", "p_replaced_noon.png"]
+    assert (
+        main(
+            [
+                "replace",
+                str(photo),
+                "--sky",
+                str(skies),
+                "--all",
+                "--out-dir",
+                str(tmp_path / "all"),
+                "--method",
+                "color",
+            ]
+        )
+        == 0
+    )
+    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == [
+        "p_replaced_evening.png",
+        "p_replaced_noon.png",
+    ]
     evening = load_image(tmp_path / "all" / "p_replaced_evening.png")
-    assert main(["replace", str(photo), "--sky", str(skies / "evening"), "-o", str(tmp_path / "one.png"),
-                 "--method", "color"]) == 0
+    assert (
+        main(
+            [
+                "replace",
+                str(photo),
+                "--sky",
+                str(skies / "evening"),
+                "-o",
+                str(tmp_path / "one.png"),
+                "--method",
+                "color",
+            ]
+        )
+        == 0
+    )
     assert np.array_equal(load_image(tmp_path / "one.png"), evening)
-    assert main(["replace", str(photo), "--sky", str(skies), "-o", str(tmp_path / "x.png"), "--method", "color"]) == 2
+    assert (
+        main(
+            [
+                "replace",
+                str(photo),
+                "--sky",
+                str(skies),
+                "-o",
+                str(tmp_path / "x.png"),
+                "--method",
+                "color",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "add --all" in err and "evening, noon" in err and not (tmp_path / "x.png").exists()
 
@@ -327,7 +402,9 @@ def _sky_free_and_white(n_each: int = 3):
         elif len(bright) < n_each and sample.dataset.startswith(("stanford", "ade20k")):
             image = load_image(sample.image)
             ground = truth == 0
-            if ground.any() and (image[ground].min(axis=1) > 180).mean() > 0.05:  # white walls, snow
+            if (
+                ground.any() and (image[ground].min(axis=1) > 180).mean() > 0.05
+            ):  # white walls, snow
                 bright.append(sample)
         if len(sky_free) >= n_each and len(bright) >= n_each:
             break
@@ -348,15 +425,22 @@ def test_real_photos_get_no_faint_sky():
         cleanup = PLAIN.cleanup
         try:
             out = effects.replace_sky(image, matte, sky, PLAIN)
-        except NoSkyError:  # right for a sky-free photo; else only where the method missed a sliver of sky
+        except (
+            NoSkyError
+        ):  # right for a sky-free photo; else only where the method missed a sliver of sky
             truth = cv2.imread(str(sample.mask), cv2.IMREAD_GRAYSCALE)
             assert sample in sky_free or (truth == 255).mean() < 0.02, sample.id
             continue
         unchanged = matte <= cleanup
         assert np.array_equal(out[unchanged], image[unchanged]), sample.id
         changed = np.any(out != image, axis=2)
-        assert not (changed & (matte < 0.5) & ~cv2.dilate((matte >= 1 - cleanup).astype(np.uint8),
-                                                           np.ones((61, 61), np.uint8)).astype(bool)).any()
+        assert not (
+            changed
+            & (matte < 0.5)
+            & ~cv2.dilate(
+                (matte >= 1 - cleanup).astype(np.uint8), np.ones((61, 61), np.uint8)
+            ).astype(bool)
+        ).any()
 
 
 def test_a_mistyped_sky_gets_a_suggestion(tmp_path, capsys):

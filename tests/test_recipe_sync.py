@@ -28,7 +28,9 @@ def editor(qtbot, tmp_path, monkeypatch):
 
     # pytest-qt closes the window before this fixture's teardown: never a modal "save?" question
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QSettings.setPath(
+        QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
+    )
     for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):  # the sky library and its thumbnails
         monkeypatch.setenv(name, str(tmp_path / name.lower()))
     from effects_gui.window import MainWindow
@@ -44,7 +46,9 @@ def test_editor_controls_are_the_declared_ones(editor, effect):
     """Each declared field has one control with the declared default, range, label and help."""
     panel = getattr(editor, EDITOR_PANELS[effect])
     declared = [f for f in describe(EFFECTS[effect]) if (effect, f["name"]) not in CHOSEN_ELSEWHERE]
-    assert list(panel.controls) == [f["name"] for f in declared], "every field, in declaration order"
+    assert list(panel.controls) == [f["name"] for f in declared], (
+        "every field, in declaration order"
+    )
     for field in declared:
         name = field["name"]
         control = panel.controls[name]
@@ -59,7 +63,9 @@ def test_editor_controls_are_the_declared_ones(editor, effect):
         if field["choices"] is not None:
             combo = control.combo
             assert [combo.itemText(i) for i in range(combo.count())] == field["choices"], name
-        for slider in control.sliders:  # the slider's ends are the declared range, shown in its decimals
+        for (
+            slider
+        ) in control.sliders:  # the slider's ends are the declared range, shown in its decimals
             slider.slider.setValue(slider.slider.minimum())
             assert slider.value() == field["low"], name
             slider.slider.setValue(slider.slider.maximum())
@@ -83,7 +89,9 @@ def _distinctive(value) -> list[str]:
     if isinstance(value, float):
         if value in (0.0, 0.5, 1.0):
             return []
-        small_whole = value.is_integer() and abs(value) < 1000  # 90: also a colour channel; 90.0 is not
+        small_whole = (
+            value.is_integer() and abs(value) < 1000
+        )  # 90: also a colour channel; 90.0 is not
         return [f"{value:.1f}" if small_whole else f"{value:g}"]
     if isinstance(value, str):
         return [value]
@@ -100,7 +108,9 @@ def test_editor_sources_hold_no_effect_default():
             for literal in _distinctive(field.default):
                 pattern = re.compile(rf"(?<![\w.#]){re.escape(literal)}(?![\w.])")
                 for path, text in sources.items():
-                    assert not pattern.search(text), f"{cls.__name__}.{name} default {literal} in {path.name}"
+                    assert not pattern.search(text), (
+                        f"{cls.__name__}.{name} default {literal} in {path.name}"
+                    )
 
 
 # --------------------------------------------------------------------------- the plug-ins
@@ -113,8 +123,11 @@ import json  # noqa: E402
 import sys  # noqa: E402
 import types  # noqa: E402
 
-PLUGIN_EFFECTS = {"plug-in-skyseg-replace-sky": "replace", "plug-in-skyseg-tint-sky": "tint",
-                  "plug-in-skyseg-relight": "relight"}
+PLUGIN_EFFECTS = {
+    "plug-in-skyseg-replace-sky": "replace",
+    "plug-in-skyseg-tint-sky": "tint",
+    "plug-in-skyseg-relight": "relight",
+}
 STOP_LABELS = {0.0: "Horizon colour", 1.0: "Top colour"}
 
 
@@ -124,8 +137,13 @@ def _expected_arguments(effect: str) -> dict:
 
     out = {}
     if effect == "replace":
-        out["look"] = ("choice", next(n for n, c in REPLACE_PRESETS.items() if not c), None, None,
-                       list(REPLACE_PRESETS))
+        out["look"] = (
+            "choice",
+            next(n for n, c in REPLACE_PRESETS.items() if not c),
+            None,
+            None,
+            list(REPLACE_PRESETS),
+        )
     for f in describe(EFFECTS[effect]):
         name, low, high = f["name"], f["low"], f["high"]
         if f["type"] == "float":
@@ -200,7 +218,7 @@ def _gimp_arguments(procedure) -> dict:
         if not method.startswith("add_") or not method.endswith("_argument"):
             continue
         name, label, help_text = args[:3]
-        kind = method[len("add_"):-len("_argument")]
+        kind = method[len("add_") : -len("_argument")]
         if kind == "double":
             entry = ("float", args[5], args[3], args[4], None)
         elif kind == "boolean":
@@ -214,7 +232,11 @@ def _gimp_arguments(procedure) -> dict:
             entry = ("file", None, None, None, None)
         else:
             raise AssertionError(f"unexpected GIMP argument {method}")
-        out[name.replace("-", "_")] = (*entry, label.replace("_", "", 1), help_text)  # without the mnemonic
+        out[name.replace("-", "_")] = (
+            *entry,
+            label.replace("_", "", 1),
+            help_text,
+        )  # without the mnemonic
     return out
 
 
@@ -259,7 +281,9 @@ def test_krita_docker_controls_are_the_declared_ones(tmp_path, monkeypatch, qtbo
     target = _installed(tmp_path, "krita")
     for folder in (ROOT / "tests" / "fake_krita", target.parent):
         monkeypatch.syspath_prepend(str(folder))
-    for name in [m for m in sys.modules if m in ("krita", "skyseg_client") or m.startswith("skyseg_krita")]:
+    for name in [
+        m for m in sys.modules if m in ("krita", "skyseg_client") or m.startswith("skyseg_krita")
+    ]:
         monkeypatch.delitem(sys.modules, name)
     krita = importlib.import_module("krita")
     monkeypatch.setattr(krita.Krita, "_instance", None)
@@ -288,7 +312,11 @@ def test_krita_docker_controls_are_the_declared_ones(tmp_path, monkeypatch, qtbo
                     assert widget.text() == "" and not widget.isEnabled(), (effect, key)
         assert docker.fields["source.method"].currentData() == "auto"
     finally:
-        for name in [m for m in sys.modules if m in ("krita", "skyseg_client") or m.startswith("skyseg_krita")]:
+        for name in [
+            m
+            for m in sys.modules
+            if m in ("krita", "skyseg_client") or m.startswith("skyseg_krita")
+        ]:
             sys.modules.pop(name, None)
 
 
@@ -301,10 +329,16 @@ def test_plugin_sources_hold_no_effect_default():
             values = [f["default"], f["low"], f["high"], *(f["choices"] or [])]
             for value in values:
                 if isinstance(value, list):
-                    values += [v for item in value for v in (item if isinstance(item, list) else [item])]
+                    values += [
+                        v for item in value for v in (item if isinstance(item, list) else [item])
+                    ]
                 elif isinstance(value, str):
                     literals.add(value)
-                elif isinstance(value, float) and not (value.is_integer() and abs(value) < 1000) and value != 0.5:
+                elif (
+                    isinstance(value, float)
+                    and not (value.is_integer() and abs(value) < 1000)
+                    and value != 0.5
+                ):
                     literals.add(f"{value:g}")  # a whole number below 1000 or 0.5 says nothing
     literals |= set(REPLACE_PRESETS)
     for literal in sorted(literals):
@@ -313,4 +347,6 @@ def test_plugin_sources_hold_no_effect_default():
         else:  # a name or colour, as a string literal
             pattern = re.compile(rf"[\"']{re.escape(literal)}[\"']")
         for path, text in sources.items():
-            assert not pattern.search(text), f"default/range/choice {literal!r} written out in {path.relative_to(ROOT)}"
+            assert not pattern.search(text), (
+                f"default/range/choice {literal!r} written out in {path.relative_to(ROOT)}"
+            )

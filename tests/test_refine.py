@@ -65,7 +65,9 @@ def test_colour_guide_separates_sky_and_foliage_of_equal_luma():
     colour = refine(image, matte, radius=0.15, guide="color")[20]
     grey = refine(image, matte, radius=0.15, guide="luma")[20]
     assert crossing(colour) == pytest.approx(29.5, abs=1.0) and colour[29] - colour[30] > 0.4
-    assert abs(crossing(grey) - 29.5) > 2.0 and grey[29] - grey[30] < 0.15  # luma sees no edge there
+    assert (
+        abs(crossing(grey) - 29.5) > 2.0 and grey[29] - grey[30] < 0.15
+    )  # luma sees no edge there
 
 
 def test_confident_regions_stay_put_on_a_textured_photo():
@@ -96,10 +98,16 @@ def test_16_bit_and_float_guides_agree_with_8_bit():
     np.testing.assert_allclose(refine(image16, coarse, working_size=40), expected, atol=0.03)
     imagef = image8.astype(np.float32) / 255
     np.testing.assert_allclose(refine(imagef, coarse, working_size=40), expected, atol=0.03)
-    np.testing.assert_allclose(refine(imagef.astype(np.float64), coarse, working_size=40),
-                               refine(imagef, coarse, working_size=40), atol=2e-3)
-    np.testing.assert_allclose(refine(image16, coarse, working_size=160), refine(image8, coarse, working_size=160),
-                               atol=2e-3)  # no shrinking, no rounding
+    np.testing.assert_allclose(
+        refine(imagef.astype(np.float64), coarse, working_size=40),
+        refine(imagef, coarse, working_size=40),
+        atol=2e-3,
+    )
+    np.testing.assert_allclose(
+        refine(image16, coarse, working_size=160),
+        refine(image8, coarse, working_size=160),
+        atol=2e-3,
+    )  # no shrinking, no rounding
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 7), (7, 1), (2, 2), (3, 5000), (5000, 2), (5, 3)])
@@ -109,7 +117,9 @@ def test_tiny_and_thin_images(shape):
     image[: max(1, h // 2)] = (90, 150, 230)
     matte = np.zeros((h, w), np.float32)
     matte[: max(1, h // 2)] = 1.0
-    small = np.clip(cv2.resize(matte, (max(1, w // 3), max(1, h // 3)), interpolation=cv2.INTER_AREA), 0, 1)
+    small = np.clip(
+        cv2.resize(matte, (max(1, w // 3), max(1, h // 3)), interpolation=cv2.INTER_AREA), 0, 1
+    )
     for coarse in (matte, small):
         out = refine(image, coarse, working_size=64)
         assert out.shape == (h, w) and out.dtype == np.float32
@@ -119,15 +129,21 @@ def test_tiny_and_thin_images(shape):
 def test_the_detail_shortcut_stays_within_its_tolerance():
     image, truth = synthetic_landscape(480, 640, seed=4)
     rng = np.random.default_rng(0)
-    image = np.clip(image.astype(np.int16) + rng.integers(-20, 21, image.shape), 0, 255).astype(np.uint8)
-    coarse = cv2.GaussianBlur(cv2.resize(truth.astype(np.float32), (64, 48), interpolation=cv2.INTER_AREA), (0, 0), 1.0)
+    image = np.clip(image.astype(np.int16) + rng.integers(-20, 21, image.shape), 0, 255).astype(
+        np.uint8
+    )
+    coarse = cv2.GaussianBlur(
+        cv2.resize(truth.astype(np.float32), (64, 48), interpolation=cv2.INTER_AREA), (0, 0), 1.0
+    )
     exact = refine(image, coarse, working_size=128, detail_tolerance=0.0)
     for tolerance in (1 / 1024, 1 / 64):
         fast = refine(image, coarse, working_size=128, detail_tolerance=tolerance)
         # a heuristic bound: pixel noise finer than a working pixel may exceed it a little
         assert np.abs(fast - exact).max() <= 2 * tolerance
         assert np.abs(fast - exact).mean() <= tolerance / 20
-    assert np.abs(refine(image, coarse, working_size=128, detail_tolerance=1 / 64) - exact).max() > 0  # shortcut taken
+    assert (
+        np.abs(refine(image, coarse, working_size=128, detail_tolerance=1 / 64) - exact).max() > 0
+    )  # shortcut taken
 
 
 def reference_refine(image, matte, radius=0.01, eps=1e-3, power=2.0, floor=0.01, working_size=768):
@@ -185,8 +201,11 @@ def test_matches_the_reference_implementation(shape, working_size):
     k = -(-max(shape) // working_size)
     matte = rng.random((shape[0] // k, shape[1] // k)).astype(np.float32)
     expected = reference_refine(image, matte, radius=0.1, eps=1e-3, working_size=working_size)
-    np.testing.assert_allclose(refine(image, matte, radius=0.1, eps=1e-3, working_size=working_size, detail_tolerance=0),
-                               expected, atol=2e-4)
+    np.testing.assert_allclose(
+        refine(image, matte, radius=0.1, eps=1e-3, working_size=working_size, detail_tolerance=0),
+        expected,
+        atol=2e-4,
+    )
 
 
 def test_pinned_values():
@@ -198,8 +217,14 @@ def test_pinned_values():
     image, truth = synthetic_landscape(24, 32, seed=3)
     coarse = cv2.resize(truth.astype(np.float32), (8, 6), interpolation=cv2.INTER_AREA)
     out = refine(image, coarse, working_size=8, radius=0.15, eps=1e-3)
-    pinned = {(0, 0): 1.0, (10, 5): 0.998429, (12, 20): 0.95271, (14, 31): 0.063816, (23, 17): 0.002763,
-              (13, 9): 0.969788}
+    pinned = {
+        (0, 0): 1.0,
+        (10, 5): 0.998429,
+        (12, 20): 0.95271,
+        (14, 31): 0.063816,
+        (23, 17): 0.002763,
+        (13, 9): 0.969788,
+    }
     for (y, x), value in pinned.items():
         assert out[y, x] == pytest.approx(value, abs=2e-3), (y, x)
 

@@ -35,7 +35,9 @@ from skyseg_core.train.augment import (
 from skyseg_core.train.data import load_cached
 
 
-def _write_pair(folder: Path, stem: str, seed: int, size=(60, 80), ignore_rows: int = 0, matte: bool = False) -> None:
+def _write_pair(
+    folder: Path, stem: str, seed: int, size=(60, 80), ignore_rows: int = 0, matte: bool = False
+) -> None:
     image, sky = synthetic_landscape(*size, seed=seed)
     mask = np.where(sky, 255, 0).astype(np.uint8)
     mask[:ignore_rows] = 128
@@ -53,7 +55,9 @@ def _write_pair(folder: Path, stem: str, seed: int, size=(60, 80), ignore_rows: 
 def shared_tree(tmp_path):
     root = tmp_path / "skyseg"
     for i in range(8):
-        _write_pair(root / "ade20k_skyopt_cvprw2020", f"ADE_train_{i:08d}", i, ignore_rows=2, matte=True)
+        _write_pair(
+            root / "ade20k_skyopt_cvprw2020", f"ADE_train_{i:08d}", i, ignore_rows=2, matte=True
+        )
     for i in range(6):
         _write_pair(root / "camvid_segnet", f"test_0006R0_{i:06d}", 10 + i)
         _write_pair(root / "camvid_segnet", f"train_0016E5_{i:06d}", 20 + i)
@@ -83,7 +87,9 @@ def test_folder_pair_reader(tmp_path):
     for i in range(3):
         _write_pair(tmp_path / "mine", f"p{i}", i)
     (tmp_path / "mine" / "images" / "orphan.jpg").write_bytes(b"no mask for this one")
-    samples = folder_pair_samples(tmp_path / "mine" / "images", tmp_path / "mine" / "masks", name="mine")
+    samples = folder_pair_samples(
+        tmp_path / "mine" / "images", tmp_path / "mine" / "masks", name="mine"
+    )
     assert sorted(s.id for s in samples) == ["p0", "p1", "p2"]
     assert {s.split for s in samples} <= {"train", "val"}
     with pytest.raises(InputError):
@@ -97,13 +103,18 @@ def test_ade20k_reader_maps_class_3_to_sky_and_0_to_ignore(tmp_path):
         (root / "annotations" / folder).mkdir(parents=True)
         for i in range(n):
             stem = f"ADE_{folder[:5]}_{i:08d}"
-            cv2.imwrite(str(root / "images" / folder / f"{stem}.jpg"), np.full((20, 30, 3), 100, np.uint8))
+            cv2.imwrite(
+                str(root / "images" / folder / f"{stem}.jpg"), np.full((20, 30, 3), 100, np.uint8)
+            )
             ann = np.full((20, 30), 5, np.uint8)  # some other class
             ann[:8] = 3  # sky
             ann[:, :4] = 0  # unlabelled
             cv2.imwrite(str(root / "annotations" / folder / f"{stem}.png"), ann)
     samples = ade20k_samples(tmp_path)  # the parent folder works too
-    assert sum(s.split == "train" for s in samples) == 3 and sum(s.split == "val" for s in samples) == 2
+    assert (
+        sum(s.split == "train" for s in samples) == 3
+        and sum(s.split == "val" for s in samples) == 2
+    )
     target, valid = read_truth(samples[0])
     assert target[:8, 4:].min() == 1.0 and target[8:].max() == 0.0
     assert not valid[:, :4].any() and valid[:, 4:].all()
@@ -186,13 +197,29 @@ def test_transform_moves_truth_with_the_photo():
 
 
 def _tiny_config(shared_tree: Path, out_dir: Path, epochs: int = 1) -> dict:
-    return load_config(None, {
-        "data": {"root": str(shared_tree), "skies_dir": "", "cache_dir": str(out_dir / "cache"), "long_side": 64},
-        "model": {"decoder_channels": [16, 16, 8, 8, 8]},
-        "augment": {"crop": 64, "composite_p": 1.0},
-        "train": {"out_dir": str(out_dir / "run"), "epochs": epochs, "epoch_size": 4, "batch_size": 2,
-                  "warmup_steps": 1, "num_workers": 0, "threads": 1, "device": "cpu"},
-    })
+    return load_config(
+        None,
+        {
+            "data": {
+                "root": str(shared_tree),
+                "skies_dir": "",
+                "cache_dir": str(out_dir / "cache"),
+                "long_side": 64,
+            },
+            "model": {"decoder_channels": [16, 16, 8, 8, 8]},
+            "augment": {"crop": 64, "composite_p": 1.0},
+            "train": {
+                "out_dir": str(out_dir / "run"),
+                "epochs": epochs,
+                "epoch_size": 4,
+                "batch_size": 2,
+                "warmup_steps": 1,
+                "num_workers": 0,
+                "threads": 1,
+                "device": "cpu",
+            },
+        },
+    )
 
 
 @pytest.fixture
@@ -202,7 +229,9 @@ def tiny_checkpoint(shared_tree, tmp_path):
     return tmp_path / "run" / "last.pt"
 
 
-def test_one_step_training_run_writes_checkpoints_curves_and_resumes(shared_tree, tmp_path, tiny_checkpoint):
+def test_one_step_training_run_writes_checkpoints_curves_and_resumes(
+    shared_tree, tmp_path, tiny_checkpoint
+):
     run = tmp_path / "run"
     for name in ("last.pt", "best.pt", "history.json", "curves.png"):
         assert (run / name).is_file(), name
@@ -215,7 +244,11 @@ def test_one_step_training_run_writes_checkpoints_curves_and_resumes(shared_tree
     train(_tiny_config(shared_tree, tmp_path, epochs=2), resume="auto", progress=False)
     resumed = load_checkpoint(run / "last.pt")
     assert [h["epoch"] for h in resumed["history"]] == [1, 2]
-    assert any(not np.allclose(before[k].numpy(), v.numpy()) for k, v in resumed["model"].items() if v.is_floating_point())
+    assert any(
+        not np.allclose(before[k].numpy(), v.numpy())
+        for k, v in resumed["model"].items()
+        if v.is_floating_point()
+    )
     assert json.loads((run / "history.json").read_text())[-1]["epoch"] == 2
 
 
@@ -273,14 +306,14 @@ def test_torchrun_ddp_two_cpu_processes(shared_tree, tmp_path):
 [data]
 root = "{shared_tree}"
 skies_dir = ""
-cache_dir = "{tmp_path / 'cache'}"
+cache_dir = "{tmp_path / "cache"}"
 long_side = 64
 [model]
 decoder_channels = [16, 16, 8, 8, 8]
 [augment]
 crop = 64
 [train]
-out_dir = "{tmp_path / 'run'}"
+out_dir = "{tmp_path / "run"}"
 epochs = 1
 epoch_size = 8
 batch_size = 2
@@ -290,14 +323,30 @@ threads = 1
 device = "cpu"
 """)
     result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
-         "-m", "skyseg_core", "train", "--config", str(config), "--quiet"],
-        capture_output=True, text=True, timeout=600, env={**__import__("os").environ, "OMP_NUM_THREADS": "1"},
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node=2",
+            "-m",
+            "skyseg_core",
+            "train",
+            "--config",
+            str(config),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**__import__("os").environ, "OMP_NUM_THREADS": "1"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     state = load_checkpoint(tmp_path / "run" / "last.pt")
     assert state["epoch"] == 1
-    assert state["history"][0]["val"]["overall"]["images"] == len(shared_layout_samples(shared_tree, split="val"))
+    assert state["history"][0]["val"]["overall"]["images"] == len(
+        shared_layout_samples(shared_tree, split="val")
+    )
 
 
 def test_cli_train_and_export_refuse_bad_input(tmp_path, capsys):
@@ -314,15 +363,25 @@ def test_cli_train_and_export_refuse_bad_input(tmp_path, capsys):
     assert not (tmp_path / "m.onnx").exists()
 
 
-@pytest.mark.parametrize("command", [["train", "--config", "x.toml"], ["export", "x.pt", "-o", "m.onnx"],
-                                     ["export-ade20k", "weights", "-o", "m.onnx"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "--config", "x.toml"],
+        ["export", "x.pt", "-o", "m.onnx"],
+        ["export-ade20k", "weights", "-o", "m.onnx"],
+    ],
+)
 def test_cli_names_the_train_extra_when_a_module_is_missing(command, monkeypatch, tmp_path, capsys):
     import importlib.util
 
     from skyseg_core.cli import main
 
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "onnx" else real_find_spec(name, *a),
+    )
     monkeypatch.chdir(tmp_path)
     assert main(command) == 2
     err = capsys.readouterr().err
@@ -388,7 +447,9 @@ def test_prior_training_exports_a_four_channel_model_the_unet_method_feeds(share
     (prior_dir,) = (tmp_path / "cache").glob("prior-classifier-*")
     val_samples = collect_samples(config["data"], split="val")
     cached = build_cache(val_samples, config["data"]["cache_dir"], 64, progress=False)[0]
-    stored = load_prior(prior_dir / cached.parent.name / (cached.stem + ".npy")).astype(np.float32) / 255
+    stored = (
+        load_prior(prior_dir / cached.parent.name / (cached.stem + ".npy")).astype(np.float32) / 255
+    )
     photo = load_cached(cached)["image"]
     classifier = ClassifierMethod()
     expected = resize_matte(classifier.coarse(photo), photo.shape[:2])
@@ -414,20 +475,28 @@ def test_prior_training_exports_a_four_channel_model_the_unet_method_feeds(share
     method = UnetMethod(model_path=out, working_size=96)
     got = method.coarse(image)
     assert got.shape == (64, 96)
-    assert np.abs(got - torch_prob[0, 0]).mean() < 0.02  # same inputs up to the prior's uint8 rounding
+    assert (
+        np.abs(got - torch_prob[0, 0]).mean() < 0.02
+    )  # same inputs up to the prior's uint8 rounding
 
     mismatched = tmp_path / "mismatched.onnx"
     export_onnx(checkpoint, mismatched, extra_metadata={"prior_model_sha256": "0" * 64})
-    with pytest.raises(ModelFileError, match="trained on the priors of classifier model 000000000000"):
+    with pytest.raises(
+        ModelFileError, match="trained on the priors of classifier model 000000000000"
+    ):
         UnetMethod(model_path=mismatched)
 
 
-@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "configs").rglob("*.toml")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parents[1] / "configs").rglob("*.toml")), ids=lambda p: p.name
+)
 def test_shipped_configs_load_and_build_their_model(path):
     from skyseg_core.train.model import build_model
 
     config = load_config(path)
-    unknown = {section: set(config[section]) - set(DEFAULT_CONFIG[section]) for section in DEFAULT_CONFIG}
+    unknown = {
+        section: set(config[section]) - set(DEFAULT_CONFIG[section]) for section in DEFAULT_CONFIG
+    }
     assert not any(unknown.values()), f"keys the loop never reads: {unknown}"
     model = build_model(**config["model"])
     assert sum(p.numel() for p in model.parameters()) > 1e6

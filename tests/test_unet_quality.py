@@ -70,7 +70,9 @@ def _micro(results, datasets=None) -> float:
 
 def test_shipped_models_are_available():
     assert UnetMethod.available(), "assets/models/sky_unet.onnx missing or not matching its SHA-256"
-    assert DeepLabMethod.available(), "assets/models/sky_deeplab.onnx missing or not matching its SHA-256"
+    assert DeepLabMethod.available(), (
+        "assets/models/sky_deeplab.onnx missing or not matching its SHA-256"
+    )
     assert resolve_name("unet") == "unet"
     assert resolve_name("auto") == "deeplab"
 
@@ -106,5 +108,7 @@ def test_sky_free_false_positives(results, method):
 if __name__ == "__main__":  # print the subset figures the floors are set from
     for name in FLOORS:
         measured = subset_results(name)
-        print(f"{name}: overall {_micro(measured):.4f} ordinary {_micro(measured, ORDINARY):.4f} "
-              f"fp {_fp_rate(measured):.4f}")
+        print(
+            f"{name}: overall {_micro(measured):.4f} ordinary {_micro(measured, ORDINARY):.4f} "
+            f"fp {_fp_rate(measured):.4f}"
+        )

@@ -47,26 +47,61 @@ def client():
 
 # -- request validation -----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("line", "message"), [
-    ("{not json", "not JSON"),
-    ("[1, 2]", "expected a JSON object"),
-    ('{"id": 1, "op": "explode"}', "unknown op 'explode'"),
-    ('{"id": 1, "op": "mask", "output": "o.png"}', "needs 'input'"),
-    ('{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"method": 3}}', "params.method: expected a string"),
-    ('{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"refine": "yes"}}', "params.refine: expected true or false"),
-    ('{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"fade": 1}}', "unknown parameter 'fade'"),
-    ('{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"position": [0.5]}}', r"position must be a pair"),
-    ('{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"halo": NaN}}', r"halo must be in 0..1, got nan"),
-    ('{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"halo": 3}}', r"params: halo must be in 0..1, got 3"),
-    ('{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"target": 3}}', r"unknown replace parameter 'target'"),
-    ('{"id": 1, "op": "tint", "input": "a", "output": "b", "params": {"mode": "dissolve"}}', r"mode must be one of"),
-    ('{"id": 1, "op": "render", "input": "a", "output": "b", "params": {"steps": []}}', r"params.steps: expected a list"),
-    ('{"id": 1, "op": "render", "input": "a", "output": "b", "params": {"steps": [{"effect": "blur"}]}}',
-     r"params.steps\[0\]: unknown effect 'blur'"),
-    ('{"id": 1, "op": "render", "input": "a", "output": "b", "params": {"steps": [{"effect": "tint", "angle": 999}]}}',
-     r"params.steps\[0\]: angle must be in -360..360 deg, got 999"),
-    ('{"id": 1, "op": "ping", "extra": 1}', "unknown request field 'extra'"),
-])
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "not JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"id": 1, "op": "explode"}', "unknown op 'explode'"),
+        ('{"id": 1, "op": "mask", "output": "o.png"}', "needs 'input'"),
+        (
+            '{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"method": 3}}',
+            "params.method: expected a string",
+        ),
+        (
+            '{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"refine": "yes"}}',
+            "params.refine: expected true or false",
+        ),
+        (
+            '{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"fade": 1}}',
+            "unknown parameter 'fade'",
+        ),
+        (
+            '{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"position": [0.5]}}',
+            r"position must be a pair",
+        ),
+        (
+            '{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"halo": NaN}}',
+            r"halo must be in 0..1, got nan",
+        ),
+        (
+            '{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"halo": 3}}',
+            r"params: halo must be in 0..1, got 3",
+        ),
+        (
+            '{"id": 1, "op": "replace", "input": "a", "output": "b", "params": {"target": 3}}',
+            r"unknown replace parameter 'target'",
+        ),
+        (
+            '{"id": 1, "op": "tint", "input": "a", "output": "b", "params": {"mode": "dissolve"}}',
+            r"mode must be one of",
+        ),
+        (
+            '{"id": 1, "op": "render", "input": "a", "output": "b", "params": {"steps": []}}',
+            r"params.steps: expected a list",
+        ),
+        (
+            '{"id": 1, "op": "render", "input": "a", "output": "b", "params": {"steps": [{"effect": "blur"}]}}',
+            r"params.steps\[0\]: unknown effect 'blur'",
+        ),
+        (
+            '{"id": 1, "op": "render", "input": "a", "output": "b", "params": {"steps": [{"effect": "tint", "angle": 999}]}}',
+            r"params.steps\[0\]: angle must be in -360..360 deg, got 999",
+        ),
+        ('{"id": 1, "op": "ping", "extra": 1}', "unknown request field 'extra'"),
+    ],
+)
 def test_bad_requests_are_refused_with_a_message(line, message):
     with pytest.raises(InputError, match=message):
         parse_request(line)
@@ -76,15 +111,43 @@ def test_params_round_trip_through_json():
     params = ReplaceParams(sky="storm", position=(0.25, 0.75), flip=True, fade_edge=4.0)
     line = json.dumps({"op": "replace", "input": "a", "output": "b", "params": params.to_dict()})
     assert parse_request(line).params.steps == (params,)
-    tint = parse_request(json.dumps({"op": "tint", "input": "a", "output": "b",
-                                     "params": {"stops": [[0, [10, 20, 30]], [1, "#010203"]], "angle": 45}}))
-    assert tint.params.steps == (TintParams(stops=((0.0, "#0a141e"), (1.0, "#010203")), angle=45.0),)
-    relight = parse_request('{"op": "relight", "input": "a", "output": "b", "params": {"sky": "storm"}}')
+    tint = parse_request(
+        json.dumps(
+            {
+                "op": "tint",
+                "input": "a",
+                "output": "b",
+                "params": {"stops": [[0, [10, 20, 30]], [1, "#010203"]], "angle": 45},
+            }
+        )
+    )
+    assert tint.params.steps == (
+        TintParams(stops=((0.0, "#0a141e"), (1.0, "#010203")), angle=45.0),
+    )
+    relight = parse_request(
+        '{"op": "relight", "input": "a", "output": "b", "params": {"sky": "storm"}}'
+    )
     assert relight.params.steps[0].sky == "storm"
-    warm = parse_request('{"op": "relight", "input": "a", "output": "b", "params": {"temperature": 3200, "method": "color"}}')
+    warm = parse_request(
+        '{"op": "relight", "input": "a", "output": "b", "params": {"temperature": 3200, "method": "color"}}'
+    )
     assert warm.params.steps[0].temperature == 3200.0 and warm.params.source.method == "color"
-    chain = parse_request(json.dumps({"op": "render", "input": "a", "output": "b", "params": {
-        "steps": [{"effect": "replace", "sky": "night"}, {"effect": "tint", "strength": 0.2}], "layers": "x.ora"}}))
+    chain = parse_request(
+        json.dumps(
+            {
+                "op": "render",
+                "input": "a",
+                "output": "b",
+                "params": {
+                    "steps": [
+                        {"effect": "replace", "sky": "night"},
+                        {"effect": "tint", "strength": 0.2},
+                    ],
+                    "layers": "x.ora",
+                },
+            }
+        )
+    )
     assert [type(step).__name__ for step in chain.params.steps] == ["ReplaceParams", "TintParams"]
     assert chain.params.layers == "x.ora"
     assert schema()["mask"] == to_dict(MaskParams())
@@ -92,13 +155,24 @@ def test_params_round_trip_through_json():
 
 # -- the serve loop in-process ----------------------------------------------------------------
 
+
 def test_serve_answers_every_line_and_survives_bad_ones(photo, tmp_path):
     out = tmp_path / "m.png"
     lines = [
         "this is not json",
         json.dumps({"id": "a", "op": "nope"}),
-        json.dumps({"id": "b", "op": "mask", "input": str(tmp_path / "missing.png"), "output": str(out)}),
-        json.dumps({"id": "c", "op": "mask", "input": str(photo), "output": str(out), "params": {"method": "color"}}),
+        json.dumps(
+            {"id": "b", "op": "mask", "input": str(tmp_path / "missing.png"), "output": str(out)}
+        ),
+        json.dumps(
+            {
+                "id": "c",
+                "op": "mask",
+                "input": str(photo),
+                "output": str(out),
+                "params": {"method": "color"},
+            }
+        ),
         json.dumps({"id": "d", "op": "shutdown"}),
         json.dumps({"id": "e", "op": "ping"}),  # after shutdown: not served
     ]
@@ -118,11 +192,14 @@ def test_output_is_not_overwritten_unless_asked(photo, tmp_path):
     out.write_bytes(b"keep")
     worker = Worker()
     with pytest.raises(Exception, match="already exists"):
-        worker.handle(parse_request(json.dumps({"op": "mask", "input": str(photo), "output": str(out)})))
+        worker.handle(
+            parse_request(json.dumps({"op": "mask", "input": str(photo), "output": str(out)}))
+        )
     assert out.read_bytes() == b"keep"
 
 
 # -- the real process through the plug-ins' client --------------------------------------------
+
 
 def test_mask_through_client_equals_core_matte(client, photo, tmp_path):
     ready = client.start()
@@ -133,7 +210,9 @@ def test_mask_through_client_equals_core_matte(client, photo, tmp_path):
     got = load_matte(out)
     assert reply["output"] == str(out) and reply["size"] == [120, 90]
     assert np.abs(got - expected).max() <= 0.5 / 255 + 1e-6
-    inverted = client.request("mask", photo, tmp_path / "inv.png", {"method": "color", "invert": True})
+    inverted = client.request(
+        "mask", photo, tmp_path / "inv.png", {"method": "color", "invert": True}
+    )
     assert np.allclose(load_matte(inverted["output"]), 1 - got, atol=1.5 / 255)
     assert client.process.pid == ready["pid"]  # one process served all requests
 
@@ -150,18 +229,29 @@ def test_worker_process_survives_malformed_request(client, photo, tmp_path):
         client.request("mask", tmp_path / "missing.jpg", tmp_path / "x.png")
     assert client.request("ping")["output"] == "pong"
     methods = client.request("methods")
-    assert {"name": "color"}.items() <= next(m for m in methods["output"] if m["name"] == "color").items()
+    assert {"name": "color"}.items() <= next(
+        m for m in methods["output"] if m["name"] == "color"
+    ).items()
     described = client.request("schema")["output"]
     assert [f["name"] for f in described["effects"]["replace"]][0] == "sky"
 
 
 def test_worker_killed_during_a_request_is_detected():
-    code = ("import os, signal, sys; from skyseg_core import worker; "
-            "worker.Worker._op_ping = lambda self, r: (sys.stderr.write('about to die\\n'), sys.stderr.flush(), "
-            "os.kill(os.getpid(), signal.SIGKILL)); sys.exit(worker.main())")
-    with skyseg_client.SkysegClient([sys.executable, "-c", code], env={"PYTHONPATH": str(ROOT)},
-                                    start_timeout=60, request_timeout=60) as c:
-        with pytest.raises(skyseg_client.WorkerDied, match=r"(?s)stopped during ping \(exit status -9\).*about to die"):
+    code = (
+        "import os, signal, sys; from skyseg_core import worker; "
+        "worker.Worker._op_ping = lambda self, r: (sys.stderr.write('about to die\\n'), sys.stderr.flush(), "
+        "os.kill(os.getpid(), signal.SIGKILL)); sys.exit(worker.main())"
+    )
+    with skyseg_client.SkysegClient(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(ROOT)},
+        start_timeout=60,
+        request_timeout=60,
+    ) as c:
+        with pytest.raises(
+            skyseg_client.WorkerDied,
+            match=r"(?s)stopped during ping \(exit status -9\).*about to die",
+        ):
             c.request("ping")
         assert not c.running
 
@@ -175,9 +265,15 @@ def test_dead_worker_is_restarted_on_the_next_request(client, photo, tmp_path):
 
 
 def test_crash_at_start_reports_stderr():
-    crashing = [sys.executable, "-c", "import sys; sys.stderr.write('boom: no numpy here\\n'); sys.exit(3)"]
-    with skyseg_client.SkysegClient(crashing, start_timeout=30) as c, \
-            pytest.raises(skyseg_client.WorkerDied, match=r"(?s)exit status 3.*boom: no numpy here"):
+    crashing = [
+        sys.executable,
+        "-c",
+        "import sys; sys.stderr.write('boom: no numpy here\\n'); sys.exit(3)",
+    ]
+    with (
+        skyseg_client.SkysegClient(crashing, start_timeout=30) as c,
+        pytest.raises(skyseg_client.WorkerDied, match=r"(?s)exit status 3.*boom: no numpy here"),
+    ):
         c.request("ping")
 
 
@@ -196,7 +292,9 @@ def test_missing_interpreter_and_missing_config(tmp_path, monkeypatch):
     monkeypatch.delenv("SKYSEG_WORKER_PYTHON", raising=False)
     with pytest.raises(skyseg_client.WorkerNotConfigured, match="install-plugin"):
         skyseg_client.SkysegClient.from_folder(str(tmp_path))
-    (tmp_path / "skyseg_worker.json").write_text(json.dumps({"python": str(tmp_path / "no-python")}))
+    (tmp_path / "skyseg_worker.json").write_text(
+        json.dumps({"python": str(tmp_path / "no-python")})
+    )
     c = skyseg_client.SkysegClient.from_folder(str(tmp_path))
     with pytest.raises(skyseg_client.WorkerDied, match="cannot start the skyseg worker"):
         c.request("ping")
@@ -205,11 +303,14 @@ def test_missing_interpreter_and_missing_config(tmp_path, monkeypatch):
 
 
 def test_stray_prints_go_to_stderr_not_the_protocol():
-    code = ("import sys; from skyseg_core import worker; orig = worker.Worker._op_ping; "
-            "worker.Worker._op_ping = lambda self, r: (print('noise from a library'), orig(self, r))[1]; "
-            "sys.exit(worker.main())")
-    with skyseg_client.SkysegClient([sys.executable, "-c", code], env={"PYTHONPATH": str(ROOT)},
-                                    start_timeout=60) as c:
+    code = (
+        "import sys; from skyseg_core import worker; orig = worker.Worker._op_ping; "
+        "worker.Worker._op_ping = lambda self, r: (print('noise from a library'), orig(self, r))[1]; "
+        "sys.exit(worker.main())"
+    )
+    with skyseg_client.SkysegClient(
+        [sys.executable, "-c", code], env={"PYTHONPATH": str(ROOT)}, start_timeout=60
+    ) as c:
         assert c.request("ping")["output"] == "pong"
         assert c.request("ping")["served"] == 1
         deadline = time.monotonic() + 10
@@ -218,20 +319,58 @@ def test_stray_prints_go_to_stderr_not_the_protocol():
         assert "noise from a library" in c.stderr_tail(20)
 
 
-@pytest.mark.parametrize(("op", "params", "apply"), [
-    ("replace", {"sky": "storm", "fade_edge": 2.0, "flip": True},
-     lambda im, m: effects.replace_sky(im, m, load_sky("storm"), fade_edge=2.0, flip=True)),
-    ("tint", {"stops": [[0, "#ff0000"], [1, [0, 0, 255]]], "angle": 45, "mode": "multiply", "strength": 0.5},
-     lambda im, m: effects.tint_sky(im, m, stops=((0.0, (1.0, 0.0, 0.0)), (1.0, (0.0, 0.0, 1.0))), angle=45.0,
-                                    mode="multiply", strength=0.5)),
-    ("relight", {"temperature": 3200, "strength": 0.8}, lambda im, m: effects.relight(im, m, 3200.0, strength=0.8)),
-    ("relight", {"sky": "sunset"}, lambda im, m: effects.relight(im, m, load_sky("sunset"))),
-    ("render", {"steps": [{"effect": "replace", "sky": "night", "halo": 0.5}, {"effect": "tint", "strength": 0.3}]},
-     lambda im, m: effects.tint_sky(effects.replace_sky(im, m, load_sky("night"), halo=0.5), m, strength=0.3)),
-])
-def test_each_effect_through_the_client_equals_the_library(client, photo, tmp_path, op, params, apply):
+@pytest.mark.parametrize(
+    ("op", "params", "apply"),
+    [
+        (
+            "replace",
+            {"sky": "storm", "fade_edge": 2.0, "flip": True},
+            lambda im, m: effects.replace_sky(im, m, load_sky("storm"), fade_edge=2.0, flip=True),
+        ),
+        (
+            "tint",
+            {
+                "stops": [[0, "#ff0000"], [1, [0, 0, 255]]],
+                "angle": 45,
+                "mode": "multiply",
+                "strength": 0.5,
+            },
+            lambda im, m: effects.tint_sky(
+                im,
+                m,
+                stops=((0.0, (1.0, 0.0, 0.0)), (1.0, (0.0, 0.0, 1.0))),
+                angle=45.0,
+                mode="multiply",
+                strength=0.5,
+            ),
+        ),
+        (
+            "relight",
+            {"temperature": 3200, "strength": 0.8},
+            lambda im, m: effects.relight(im, m, 3200.0, strength=0.8),
+        ),
+        ("relight", {"sky": "sunset"}, lambda im, m: effects.relight(im, m, load_sky("sunset"))),
+        (
+            "render",
+            {
+                "steps": [
+                    {"effect": "replace", "sky": "night", "halo": 0.5},
+                    {"effect": "tint", "strength": 0.3},
+                ]
+            },
+            lambda im, m: effects.tint_sky(
+                effects.replace_sky(im, m, load_sky("night"), halo=0.5), m, strength=0.3
+            ),
+        ),
+    ],
+)
+def test_each_effect_through_the_client_equals_the_library(
+    client, photo, tmp_path, op, params, apply
+):
     out, matte_out = tmp_path / f"{op}.png", tmp_path / f"{op}_matte.png"
-    reply = client.request(op, photo, out, dict(params, method="color", matte_output=str(matte_out)))
+    reply = client.request(
+        op, photo, out, dict(params, method="color", matte_output=str(matte_out))
+    )
     image = load_image(photo)
     matte = segment(image, method="color")
     expected = apply(image, matte)
@@ -245,9 +384,13 @@ def test_effect_reuses_a_given_matte_and_checks_its_size(client, photo, tmp_path
     half = np.zeros(image.shape[:2], np.float32)
     half[: image.shape[0] // 2] = 1.0
     save_matte(tmp_path / "half.png", half)
-    reply = client.request("replace", photo, tmp_path / "r.png", {"matte": str(tmp_path / "half.png"), "sky": "night"})
+    reply = client.request(
+        "replace", photo, tmp_path / "r.png", {"matte": str(tmp_path / "half.png"), "sky": "night"}
+    )
     assert reply["method"] == "file"
-    assert np.array_equal(load_image(tmp_path / "r.png"), effects.replace_sky(image, half, load_sky("night")))
+    assert np.array_equal(
+        load_image(tmp_path / "r.png"), effects.replace_sky(image, half, load_sky("night"))
+    )
     save_matte(tmp_path / "small.png", np.zeros((3, 3), np.float32))
     with pytest.raises(skyseg_client.RequestFailed, match="matte is 3x3, the photo 120x90"):
         client.request("tint", photo, tmp_path / "t.png", {"matte": str(tmp_path / "small.png")})
@@ -258,23 +401,33 @@ def test_effect_reuses_a_given_matte_and_checks_its_size(client, photo, tmp_path
 
 # -- raw Netpbm exchange: what the GIMP plug-in writes from a layer's buffer and reads back --------
 
+
 @pytest.mark.parametrize("sixteen", [False, True])
 def test_netpbm_exchange_through_the_worker_keeps_every_sample(client, tmp_path, sixteen):
     image, _ = synthetic_landscape(90, 120)
     if sixteen:
-        image = image.astype(np.uint16) * 257 + np.arange(120, dtype=np.uint16)[None, :, None]  # low bits matter
+        image = (
+            image.astype(np.uint16) * 257 + np.arange(120, dtype=np.uint16)[None, :, None]
+        )  # low bits matter
     height, width = image.shape[:2]
     source = tmp_path / "layer.ppm"
     skyseg_client.write_netpbm(str(source), width, height, 3, image.tobytes(), sixteen=sixteen)
-    assert np.array_equal(load_image(source), image)  # 16-bit samples stay 16-bit (Pillow alone keeps 8)
+    assert np.array_equal(
+        load_image(source), image
+    )  # 16-bit samples stay 16-bit (Pillow alone keeps 8)
 
     reply = client.request("mask", source, tmp_path / "matte.pgm", {"method": "color"})
     got_width, got_height, channels, deep, data = skyseg_client.read_netpbm(reply["output"])
     assert (got_width, got_height, channels, deep) == (width, height, 1, False)
     expected = segment(image, method="color")
-    assert np.abs(np.frombuffer(data, np.uint8).reshape(height, width) / 255.0 - expected).max() <= 0.5 / 255 + 1e-6
+    assert (
+        np.abs(np.frombuffer(data, np.uint8).reshape(height, width) / 255.0 - expected).max()
+        <= 0.5 / 255 + 1e-6
+    )
 
-    reply = client.request("replace", source, tmp_path / "result.ppm", {"method": "color", "sky": "storm"})
+    reply = client.request(
+        "replace", source, tmp_path / "result.ppm", {"method": "color", "sky": "storm"}
+    )
     got_width, got_height, channels, deep, data = skyseg_client.read_netpbm(reply["output"])
     assert (got_width, got_height, channels, deep) == (width, height, 3, sixteen)
     result = np.frombuffer(data, np.uint16 if sixteen else np.uint8).reshape(height, width, 3)
@@ -282,14 +435,22 @@ def test_netpbm_exchange_through_the_worker_keeps_every_sample(client, tmp_path,
 
 
 def test_netpbm_reader_refuses_what_the_worker_never_writes(tmp_path):
-    for name, blob, message in (("text.pgm", b"hello", "not a PPM/PGM"),
-                                ("ascii.pgm", b"P2\n2 1\n255\n0 255\n", "binary PPM/PGM"),
-                                ("short.pgm", b"P5\n4 4\n255\n" + bytes(10), "truncated")):
+    for name, blob, message in (
+        ("text.pgm", b"hello", "not a PPM/PGM"),
+        ("ascii.pgm", b"P2\n2 1\n255\n0 255\n", "binary PPM/PGM"),
+        ("short.pgm", b"P5\n4 4\n255\n" + bytes(10), "truncated"),
+    ):
         (tmp_path / name).write_bytes(blob)
         with pytest.raises(skyseg_client.WorkerError, match=message):
             skyseg_client.read_netpbm(str(tmp_path / name))
     with open(tmp_path / "commented.pgm", "wb") as fh:
         fh.write(b"P5\n# made by hand\n2 1\n255\n\x00\xff")
-    assert skyseg_client.read_netpbm(str(tmp_path / "commented.pgm")) == (2, 1, 1, False, b"\x00\xff")
+    assert skyseg_client.read_netpbm(str(tmp_path / "commented.pgm")) == (
+        2,
+        1,
+        1,
+        False,
+        b"\x00\xff",
+    )
     with pytest.raises(ValueError, match="expected 6"):
         skyseg_client.write_netpbm(str(tmp_path / "x.ppm"), 2, 1, 3, bytes(5))

@@ -101,7 +101,8 @@ def load_config(folder: str) -> dict:
     if not config.get("python"):
         raise WorkerNotConfigured(
             f"skyseg is not configured ({path} is missing): run `skyseg install-plugin` from the "
-            "Python environment where skyseg is installed, or set SKYSEG_WORKER_PYTHON")
+            "Python environment where skyseg is installed, or set SKYSEG_WORKER_PYTHON"
+        )
     return config
 
 
@@ -121,8 +122,11 @@ def shared_socket_path():
     """Where the shared worker listens: ``SKYSEG_WORKER_SOCKET``, else ``skyseg/worker.sock`` in
     the user's runtime folder (``XDG_RUNTIME_DIR``) or ``<tmp>/skyseg-<uid>/worker.sock``; None
     where there are no Unix sockets (Windows) or ``SKYSEG_WORKER_SHARED=0``."""
-    if os.environ.get("SKYSEG_WORKER_SHARED", "1") == "0" or not hasattr(socket, "AF_UNIX") \
-            or not hasattr(os, "getuid"):
+    if (
+        os.environ.get("SKYSEG_WORKER_SHARED", "1") == "0"
+        or not hasattr(socket, "AF_UNIX")
+        or not hasattr(os, "getuid")
+    ):
         return None
     if os.environ.get("SKYSEG_WORKER_SOCKET"):
         return os.environ["SKYSEG_WORKER_SOCKET"]
@@ -167,8 +171,17 @@ class SkysegClient:
         exits and a fresh one is started.
     """
 
-    def __init__(self, command, start_timeout=120.0, request_timeout=600.0, env=None, log_path=None,
-                 socket_path=None, idle_timeout=None, expected_version=None):
+    def __init__(
+        self,
+        command,
+        start_timeout=120.0,
+        request_timeout=600.0,
+        env=None,
+        log_path=None,
+        socket_path=None,
+        idle_timeout=None,
+        expected_version=None,
+    ):
         self.command = list(command)
         self.socket_path = socket_path
         self.idle_timeout = idle_timeout
@@ -243,14 +256,23 @@ class SkysegClient:
             kwargs["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0)
         try:
             self.process = subprocess.Popen(
-                self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                env=env, **kwargs)
+                self.command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                **kwargs,
+            )
         except OSError as exc:
             self.process = None
-            raise WorkerDied(f"cannot start the skyseg worker ({' '.join(self.command)}): {exc}") from None
+            raise WorkerDied(
+                f"cannot start the skyseg worker ({' '.join(self.command)}): {exc}"
+            ) from None
         self._open_log()
         self._lines = queue.Queue()
-        threading.Thread(target=self._read_stdout, args=(self.process, self._lines), daemon=True).start()
+        threading.Thread(
+            target=self._read_stdout, args=(self.process, self._lines), daemon=True
+        ).start()
         threading.Thread(target=self._read_stderr, args=(self.process,), daemon=True).start()
         ready = self._wait_line(self.start_timeout, "start")
         if not ready.get("ready"):
@@ -258,8 +280,10 @@ class SkysegClient:
             raise WorkerDied(f"the skyseg worker did not start properly (first line: {ready!r})")
         if ready.get("protocol") != PROTOCOL_VERSION:
             self.stop()
-            raise WorkerDied(f"the skyseg worker speaks protocol {ready.get('protocol')}, this plug-in "
-                             f"{PROTOCOL_VERSION}: reinstall the plug-in with `skyseg install-plugin`")
+            raise WorkerDied(
+                f"the skyseg worker speaks protocol {ready.get('protocol')}, this plug-in "
+                f"{PROTOCOL_VERSION}: reinstall the plug-in with `skyseg install-plugin`"
+            )
         self.ready_info = ready
         return ready
 
@@ -295,7 +319,9 @@ class SkysegClient:
         if info.st_uid != os.getuid():
             raise SharedUnavailable(f"{path} belongs to another user (uid {info.st_uid})")
         if private and info.st_mode & 0o077:
-            raise SharedUnavailable(f"{path} is open to other users (mode {stat.S_IMODE(info.st_mode):o})")
+            raise SharedUnavailable(
+                f"{path} is open to other users (mode {stat.S_IMODE(info.st_mode):o})"
+            )
         return info
 
     def _start_shared(self) -> dict:
@@ -313,13 +339,16 @@ class SkysegClient:
                 self._spawn_shared(path)
                 sock = self._connect(path)
                 if sock is None:
-                    raise SharedUnavailable(f"the shared worker does not accept connections on {path}")
+                    raise SharedUnavailable(
+                        f"the shared worker does not accept connections on {path}"
+                    )
             ready = self._hello(sock, strict=attempt == 0)
             if ready.get("ready") and ready.get("protocol") == PROTOCOL_VERSION:
                 self.ready_info = ready
                 self._lines = queue.Queue()
-                threading.Thread(target=self._read_socket, args=(self._sock_files[0], self._lines),
-                                 daemon=True).start()
+                threading.Thread(
+                    target=self._read_socket, args=(self._sock_files[0], self._lines), daemon=True
+                ).start()
                 return ready
             self._close_socket()
             refusal = ready.get("error") or f"it answered {ready!r}"
@@ -362,11 +391,18 @@ class SkysegClient:
         self._open_log(f"client {os.getpid()} starts the shared worker: {' '.join(command)}")
         log, self._log = self._log, None
         try:
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=log if log is not None else subprocess.DEVNULL,
-                                       env=self._environment(), start_new_session=True)
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log if log is not None else subprocess.DEVNULL,
+                env=self._environment(),
+                start_new_session=True,
+            )
         except OSError as exc:
-            raise SharedUnavailable(f"cannot start the shared worker ({' '.join(command)}): {exc}") from None
+            raise SharedUnavailable(
+                f"cannot start the shared worker ({' '.join(command)}): {exc}"
+            ) from None
         finally:
             if log is not None:
                 log.close()
@@ -399,7 +435,11 @@ class SkysegClient:
             if process.poll() is None:
                 process.kill()
             process.wait()
-            what = f"exit status {process.returncode}" if raw is None else f"its first line: {raw[:200]!r}"
+            what = (
+                f"exit status {process.returncode}"
+                if raw is None
+                else f"its first line: {raw[:200]!r}"
+            )
             raise SharedUnavailable(f"the shared worker did not start ({what})")
 
     def _hello(self, sock, strict: bool) -> dict:
@@ -408,7 +448,12 @@ class SkysegClient:
             self._own(token_path, "file", stat.S_ISREG)
             with open(token_path, encoding="utf-8") as fh:
                 token = fh.read().strip()
-            hello = {"hello": True, "token": token, "protocol": PROTOCOL_VERSION, "python": self.command[0]}
+            hello = {
+                "hello": True,
+                "token": token,
+                "protocol": PROTOCOL_VERSION,
+                "python": self.command[0],
+            }
             if strict and self.expected_version:
                 hello["version"] = self.expected_version
             rfile, wfile = self._sock_files
@@ -515,7 +560,9 @@ class SkysegClient:
             return
         try:
             os.makedirs(os.path.dirname(os.path.abspath(self.log_path)), exist_ok=True)
-            too_big = os.path.isfile(self.log_path) and os.path.getsize(self.log_path) > LOG_MAX_BYTES
+            too_big = (
+                os.path.isfile(self.log_path) and os.path.getsize(self.log_path) > LOG_MAX_BYTES
+            )
             self._log = open(self.log_path, "w" if too_big else "a", encoding="utf-8")  # noqa: SIM115
             what = what or f"worker {self.process.pid}: {' '.join(self.command)}"
             self._log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {what}\n")
@@ -545,7 +592,11 @@ class SkysegClient:
 
     def _error(self, cls, message: str):
         """``cls(message)`` with the worker's last stderr lines and the log that keeps them."""
-        logged = self.log_path if self._log is not None or (self._sock is not None and self.log_path) else None
+        logged = (
+            self.log_path
+            if self._log is not None or (self._sock is not None and self.log_path)
+            else None
+        )
         return cls(message, self.stderr_tail(), logged)
 
     def _died(self, what: str) -> WorkerDied:
@@ -562,8 +613,11 @@ class SkysegClient:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                error = self._error(WorkerTimeout, f"the skyseg worker did not answer within {timeout:g} s "
-                                                   f"during {what}; it was stopped")
+                error = self._error(
+                    WorkerTimeout,
+                    f"the skyseg worker did not answer within {timeout:g} s "
+                    f"during {what}; it was stopped",
+                )
                 if self._sock is not None:
                     self._kill_shared()
                 self.stop(timeout=1.0)
@@ -584,8 +638,16 @@ class SkysegClient:
 
     # -- requests ---------------------------------------------------------------------------
 
-    def request(self, op: str, input=None, output=None, params=None, timeout=None, overwrite=True,
-                aliases=None) -> dict:
+    def request(
+        self,
+        op: str,
+        input=None,
+        output=None,
+        params=None,
+        timeout=None,
+        overwrite=True,
+        aliases=None,
+    ) -> dict:
         """Send one request and return the reply (a dict with ``ok: true`` and ``output``).
 
         Raises :class:`RequestFailed` for an error reply, :class:`WorkerDied` or
@@ -642,6 +704,7 @@ STOP_LABELS = {0.0: "Horizon colour", 1.0: "Top colour"}
 
 # -- pixels: binary Netpbm (PPM colour, PGM grey), the uncompressed exchange with the worker -------
 
+
 def _big_endian_words(data: bytes) -> bytes:
     """16-bit samples between this machine's order and Netpbm's big-endian one (both ways)."""
     if sys.byteorder == "big":
@@ -651,7 +714,9 @@ def _big_endian_words(data: bytes) -> bytes:
     return words.tobytes()
 
 
-def write_netpbm(path: str, width: int, height: int, channels: int, data: bytes, sixteen: bool = False) -> None:
+def write_netpbm(
+    path: str, width: int, height: int, channels: int, data: bytes, sixteen: bool = False
+) -> None:
     """Write raw samples as binary PPM (3 channels) or PGM (1): no compression to wait for.
 
     ``data``: ``height`` rows of ``width`` pixels of ``channels`` samples, one byte each, or
@@ -661,8 +726,15 @@ def write_netpbm(path: str, width: int, height: int, channels: int, data: bytes,
         raise ValueError(f"Netpbm holds 1 or 3 channels, not {channels}")
     size = width * height * channels * (2 if sixteen else 1)
     if len(data) != size:
-        raise ValueError(f"{len(data)} bytes of pixels for a {width}x{height}x{channels} image, expected {size}")
-    header = b"P%d\n%d %d\n%d\n" % (6 if channels == 3 else 5, width, height, 65535 if sixteen else 255)
+        raise ValueError(
+            f"{len(data)} bytes of pixels for a {width}x{height}x{channels} image, expected {size}"
+        )
+    header = b"P%d\n%d %d\n%d\n" % (
+        6 if channels == 3 else 5,
+        width,
+        height,
+        65535 if sixteen else 255,
+    )
     with open(path, "wb") as fh:
         fh.write(header)
         fh.write(_big_endian_words(data) if sixteen else data)
@@ -675,13 +747,13 @@ def read_netpbm(path: str) -> tuple:
         blob = fh.read()
     fields, pos = [], 0
     while len(fields) < 4:  # magic, width, height, maxval; "#" comments between them
-        while pos < len(blob) and blob[pos:pos + 1].isspace():
+        while pos < len(blob) and blob[pos : pos + 1].isspace():
             pos += 1
-        if blob[pos:pos + 1] == b"#":
+        if blob[pos : pos + 1] == b"#":
             pos = blob.find(b"\n", pos) + 1 or len(blob)
             continue
         end = pos
-        while end < len(blob) and not blob[end:end + 1].isspace():
+        while end < len(blob) and not blob[end : end + 1].isspace():
             end += 1
         if end == pos:
             break
@@ -694,7 +766,7 @@ def read_netpbm(path: str) -> tuple:
     if magic not in (b"P5", b"P6") or maxval not in (255, 65535):
         raise WorkerError(f"the worker's output {path} is not an 8- or 16-bit binary PPM/PGM file")
     channels, sixteen = (3 if magic == b"P6" else 1), maxval == 65535
-    data = blob[pos + 1:]
+    data = blob[pos + 1 :]
     if len(data) != width * height * channels * (2 if sixteen else 1):
         raise WorkerError(f"the worker's output {path} is truncated")
     return width, height, channels, sixteen, (_big_endian_words(data) if sixteen else data)
@@ -713,8 +785,11 @@ def load_schema(folder: str, client=None, timeout: float = 60.0) -> dict:
         try:
             with open(path, encoding="utf-8") as fh:
                 schema = json.load(fh)
-            if isinstance(schema, dict) and schema.get("protocol", PROTOCOL_VERSION) == PROTOCOL_VERSION \
-                    and isinstance(schema.get("effects"), dict):
+            if (
+                isinstance(schema, dict)
+                and schema.get("protocol", PROTOCOL_VERSION) == PROTOCOL_VERSION
+                and isinstance(schema.get("effects"), dict)
+            ):
                 return schema
             problem = f"{path} is from another skyseg version"
         except (OSError, ValueError) as exc:
@@ -729,7 +804,9 @@ def load_schema(folder: str, client=None, timeout: float = 60.0) -> dict:
     except RequestFailed as exc:
         raise RequestFailed(f"{exc}" + (f" ({problem})" if problem else ""), exc.kind) from None
     except WorkerError as exc:
-        raise type(exc)(exc.message + (f" ({problem})" if problem else ""), exc.details, exc.log_path) from None
+        raise type(exc)(
+            exc.message + (f" ({problem})" if problem else ""), exc.details, exc.log_path
+        ) from None
     finally:
         if own and client is not None:
             client.stop()
@@ -749,15 +826,29 @@ def sky_choices(schema: dict, optional: bool = False) -> list:
 def source_controls(schema: dict) -> list:
     """The controls every request shares: the method (a menu of the registry's methods) and refine."""
     source = schema.get("source", {})
-    methods = [(m["name"], m["name"] if m.get("available", True) else f"{m['name']} (model missing)")
-               for m in schema.get("methods", [])]
+    methods = [
+        (m["name"], m["name"] if m.get("available", True) else f"{m['name']} (model missing)")
+        for m in schema.get("methods", [])
+    ]
     helps = "; ".join(f"{m['name']}: {m['description']}" for m in schema.get("methods", []))
     return [
-        {"key": "method", "field": "method", "kind": "choice", "label": "Method",
-         "help": "how the sky is found (" + helps + ")", "default": source.get("method", "auto"),
-         "choices": methods},
-        {"key": "refine", "field": "refine", "kind": "bool", "label": "Refine edges",
-         "help": "edge-aware refinement of the matte", "default": bool(source.get("refine", True))},
+        {
+            "key": "method",
+            "field": "method",
+            "kind": "choice",
+            "label": "Method",
+            "help": "how the sky is found (" + helps + ")",
+            "default": source.get("method", "auto"),
+            "choices": methods,
+        },
+        {
+            "key": "refine",
+            "field": "refine",
+            "kind": "bool",
+            "label": "Refine edges",
+            "help": "edge-aware refinement of the matte",
+            "default": bool(source.get("refine", True)),
+        },
     ]
 
 
@@ -782,38 +873,89 @@ def effect_controls(schema: dict, effect: str) -> list:
         raise WorkerError(f"the skyseg schema has no effect {effect!r}")
     out = []
     if effect == "replace" and schema.get("looks"):
-        out.append({"key": "look", "field": "look", "kind": "choice", "label": "Look",
-                    "help": "a named look; it sets the controls left at their default",
-                    "default": default_look(schema),
-                    "choices": [(name, _title(name)) for name in schema["looks"]]})
+        out.append(
+            {
+                "key": "look",
+                "field": "look",
+                "kind": "choice",
+                "label": "Look",
+                "help": "a named look; it sets the controls left at their default",
+                "default": default_look(schema),
+                "choices": [(name, _title(name)) for name in schema["looks"]],
+            }
+        )
     for f in fields:
         base = {"field": f["name"], "help": f.get("help", ""), "label": f["label"]}
-        number = {"kind": "float", "low": f.get("low"), "high": f.get("high"), "unit": f.get("unit", ""),
-                  "decimals": f.get("decimals", 2)}
+        number = {
+            "kind": "float",
+            "low": f.get("low"),
+            "high": f.get("high"),
+            "unit": f.get("unit", ""),
+            "decimals": f.get("decimals", 2),
+        }
         if f["type"] == "float":
             out.append(dict(base, key=f["name"], default=float(f["default"]), **number))
         elif f["type"] == "pair":
             for axis, value in zip("xy", f["default"], strict=True):
-                out.append(dict(base, key=f"{f['name']}_{axis}", label=f"{f['label']} {axis}", default=float(value),
-                                **number))
+                out.append(
+                    dict(
+                        base,
+                        key=f"{f['name']}_{axis}",
+                        label=f"{f['label']} {axis}",
+                        default=float(value),
+                        **number,
+                    )
+                )
         elif f["type"] == "bool":
             out.append(dict(base, key=f["name"], kind="bool", default=bool(f["default"])))
         elif f["type"] == "stops":
             for i, (pos, colour) in enumerate(f["default"]):
                 label = STOP_LABELS.get(float(pos), f"Colour at {float(pos):g}")
-                out.append(dict(base, key=f"{f['name']}_{i}", kind="colour", label=label, default=colour,
-                                position=float(pos)))
+                out.append(
+                    dict(
+                        base,
+                        key=f"{f['name']}_{i}",
+                        kind="colour",
+                        label=label,
+                        default=colour,
+                        position=float(pos),
+                    )
+                )
         elif f["type"] == "text" and f.get("choices"):
-            out.append(dict(base, key=f["name"], kind="choice", default=f["default"],
-                            choices=[(c, _title(c.replace("_", " "))) for c in f["choices"]]))
+            out.append(
+                dict(
+                    base,
+                    key=f["name"],
+                    kind="choice",
+                    default=f["default"],
+                    choices=[(c, _title(c.replace("_", " "))) for c in f["choices"]],
+                )
+            )
         elif f["type"] == "text":  # a sky: a preset, a bundled name or an image file
             optional = f["default"] is None
-            out.append(dict(base, key=f["name"], kind="choice", default=SKY_NONE if optional else f["default"],
-                            choices=sky_choices(schema, optional)))
-            out.append(dict(base, key=f"{f['name']}_file", kind="file", label=f"{f['label']} file",
-                            help=f"the image file when {f['label']} is \"file\"", default=""))
+            out.append(
+                dict(
+                    base,
+                    key=f["name"],
+                    kind="choice",
+                    default=SKY_NONE if optional else f["default"],
+                    choices=sky_choices(schema, optional),
+                )
+            )
+            out.append(
+                dict(
+                    base,
+                    key=f"{f['name']}_file",
+                    kind="file",
+                    label=f"{f['label']} file",
+                    help=f'the image file when {f["label"]} is "file"',
+                    default="",
+                )
+            )
         else:
-            raise WorkerError(f"the skyseg schema has a field of unknown type {f['type']!r} ({f['name']})")
+            raise WorkerError(
+                f"the skyseg schema has a field of unknown type {f['type']!r} ({f['name']})"
+            )
     return out
 
 
@@ -844,8 +986,12 @@ def effect_params(schema: dict, effect: str, values: dict, apply_look: bool = Tr
             params.setdefault(name, []).append(float(value))
         elif c["kind"] == "file":
             continue
-        elif c["kind"] == "choice" and name in fields and fields[name]["type"] == "text" \
-                and not fields[name].get("choices"):
+        elif (
+            c["kind"] == "choice"
+            and name in fields
+            and fields[name]["type"] == "text"
+            and not fields[name].get("choices")
+        ):
             if value == SKY_FILE:
                 path = str(values.get(f"{name}_file") or "").strip()
                 if not path:

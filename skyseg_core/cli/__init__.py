@@ -38,7 +38,9 @@ class _Parser(argparse.ArgumentParser):
             options = [o for o in self._option_string_actions if o.startswith("--")]
             for word in message.split(":", 1)[1].split():
                 if word.startswith("-"):
-                    close = difflib.get_close_matches(word.split("=", 1)[0], options, n=1, cutoff=0.6)
+                    close = difflib.get_close_matches(
+                        word.split("=", 1)[0], options, n=1, cutoff=0.6
+                    )
                     if close:
                         return f" (did you mean {close[0]}?)"
         return ""
@@ -60,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="skyseg", description="Find the sky in photographs and use it.")
     parser.add_argument("--version", action="version", version=f"skyseg {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_CommandParser
+    )
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
@@ -93,8 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line, and the traceback only when asked
         if "SKYSEG_DEBUG" in __import__("os").environ:
             raise
-        print(f"skyseg: internal error: {type(exc).__name__}: {printable(exc)} (set SKYSEG_DEBUG=1 for a traceback)",
-              file=sys.stderr)
+        print(
+            f"skyseg: internal error: {type(exc).__name__}: {printable(exc)} (set SKYSEG_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

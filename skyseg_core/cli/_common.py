@@ -21,7 +21,15 @@ from ..outputs import Job
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
-TRAIN_EXTRA = ("torch", "torchvision", "segmentation_models_pytorch", "albumentations", "onnx", "sklearn", "matplotlib")
+TRAIN_EXTRA = (
+    "torch",
+    "torchvision",
+    "segmentation_models_pytorch",
+    "albumentations",
+    "onnx",
+    "sklearn",
+    "matplotlib",
+)
 """Modules of the ``train`` extra (pyproject.toml) that training needs."""
 
 
@@ -53,14 +61,24 @@ def require_modules(command: str, modules=TRAIN_EXTRA) -> None:
 
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
     if missing:
-        raise InputError(f"{command} needs the train extra (pip install 'skyseg[train]'); missing: {', '.join(missing)}")
+        raise InputError(
+            f"{command} needs the train extra (pip install 'skyseg[train]'); missing: {', '.join(missing)}"
+        )
 
 
 def add_method_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--method", default="auto", metavar="NAME",
-                        help="sky method (see `skyseg methods`; default: auto, the best shipped one)")
-    parser.add_argument("--no-refine", dest="refine", action="store_false",
-                        help="skip edge-aware refinement; write the method's raw matte")
+    parser.add_argument(
+        "--method",
+        default="auto",
+        metavar="NAME",
+        help="sky method (see `skyseg methods`; default: auto, the best shipped one)",
+    )
+    parser.add_argument(
+        "--no-refine",
+        dest="refine",
+        action="store_false",
+        help="skip edge-aware refinement; write the method's raw matte",
+    )
 
 
 OUTPUT_FORMATS = {"png": ".png", "jpg": ".jpg", "tif": ".tif", "webp": ".webp"}
@@ -76,32 +94,65 @@ def quality_argument(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 100, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 1 to 100, got {text!r}"
+        ) from None
     if not 1 <= value <= 100:
         raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 100, got {value}")
     return value
 
 
-def add_output_arguments(parser: argparse.ArgumentParser, formats: tuple[str, ...] = tuple(OUTPUT_FORMATS)) -> None:
+def add_output_arguments(
+    parser: argparse.ArgumentParser, formats: tuple[str, ...] = tuple(OUTPUT_FORMATS)
+) -> None:
     """The options every image-writing command shares: where outputs go, how they are named, the
     format and quality, and the batch switches. ``formats``: the ``--format`` choices."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("-o", "--output", metavar="FILE",
-                       help="output file (one input only); - writes it to stdout (format from --format)")
-    group.add_argument("--out-dir", metavar="DIR", help="folder for outputs, named after each input")
-    parser.add_argument("--name", metavar="TEMPLATE",
-                        help="output file name, with fields {stem} (input name), {ext} (output extension), "
-                             "{tag} (the command's tag) and {method}, e.g. '{stem}_{method}.png'")
-    parser.add_argument("-r", "--recursive", action="store_true",
-                        help="read the sub-folders of folder inputs too; outputs mirror them under --out-dir")
-    parser.add_argument("--format", choices=formats, default=None,
-                        help=f"output format ({', '.join(formats)}); needed with -o - unless the default fits")
-    parser.add_argument("--quality", type=quality_argument, default=None, metavar="1-100",
-                        help="JPEG/WebP quality (default 95; PNG and TIFF are lossless)")
+    group.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="output file (one input only); - writes it to stdout (format from --format)",
+    )
+    group.add_argument(
+        "--out-dir", metavar="DIR", help="folder for outputs, named after each input"
+    )
+    parser.add_argument(
+        "--name",
+        metavar="TEMPLATE",
+        help="output file name, with fields {stem} (input name), {ext} (output extension), "
+        "{tag} (the command's tag) and {method}, e.g. '{stem}_{method}.png'",
+    )
+    parser.add_argument(
+        "-r",
+        "--recursive",
+        action="store_true",
+        help="read the sub-folders of folder inputs too; outputs mirror them under --out-dir",
+    )
+    parser.add_argument(
+        "--format",
+        choices=formats,
+        default=None,
+        help=f"output format ({', '.join(formats)}); needed with -o - unless the default fits",
+    )
+    parser.add_argument(
+        "--quality",
+        type=quality_argument,
+        default=None,
+        metavar="1-100",
+        help="JPEG/WebP quality (default 95; PNG and TIFF are lossless)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    parser.add_argument("--max-pixels", type=int, default=None, metavar="N",
-                        help="refuse images with more pixels (default: SKYSEG_MAX_PIXELS or 200 MP)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object per input on stdout")
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=None,
+        metavar="N",
+        help="refuse images with more pixels (default: SKYSEG_MAX_PIXELS or 200 MP)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object per input on stdout"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar, notes or summary")
 
 
@@ -109,14 +160,18 @@ def add_output_arguments(parser: argparse.ArgumentParser, formats: tuple[str, ..
 class _Run:
     """What :func:`output_path_for` needs to know about the batch being planned."""
 
-    folders: dict[Path, Path] = dataclasses.field(default_factory=dict)  # input -> sub-folder of its folder
+    folders: dict[Path, Path] = dataclasses.field(
+        default_factory=dict
+    )  # input -> sub-folder of its folder
     spool: Path | None = None  # temporary folder for stdin and stdout
     stdin: Path | None = None
     stdout: Path | None = None
     method: str | None = None
 
 
-_current: contextvars.ContextVar[_Run | None] = contextvars.ContextVar("skyseg_cli_run", default=None)
+_current: contextvars.ContextVar[_Run | None] = contextvars.ContextVar(
+    "skyseg_cli_run", default=None
+)
 
 
 def _split_suffix(suffix: str) -> tuple[str, str]:
@@ -145,19 +200,32 @@ def check_name_template(template: str) -> None:
     if not template:
         raise OutputError("--name is empty; give a file name template such as '{stem}_sky.png'")
     if "/" in template or "\\" in template or template in (".", ".."):
-        raise OutputError(f"--name {template!r} is a file name, not a path; use --out-dir for the folder")
+        raise OutputError(
+            f"--name {template!r} is a file name, not a path; use --out-dir for the folder"
+        )
     try:
-        fields = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
+        fields = [
+            field for _, field, _, _ in string.Formatter().parse(template) if field is not None
+        ]
     except ValueError as exc:
         raise OutputError(f"--name {template!r}: {exc}") from None
     unknown = [field for field in fields if field not in NAME_FIELDS]
     if unknown:
-        raise OutputError(f"--name {template!r}: unknown field {{{unknown[0]}}}; "
-                          f"use {', '.join('{' + f + '}' for f in NAME_FIELDS)}")
+        raise OutputError(
+            f"--name {template!r}: unknown field {{{unknown[0]}}}; "
+            f"use {', '.join('{' + f + '}' for f in NAME_FIELDS)}"
+        )
 
 
-def output_path_for(source: Path, args: argparse.Namespace, suffix: str, n_inputs: int, *,
-                    beside: str | None = None, tag: str | None = None) -> Path:
+def output_path_for(
+    source: Path,
+    args: argparse.Namespace,
+    suffix: str,
+    n_inputs: int,
+    *,
+    beside: str | None = None,
+    tag: str | None = None,
+) -> Path:
     """Where the output for ``source`` goes.
 
     ``-o FILE``; ``-o -`` (stdout, through a temporary file :func:`run_batch` streams out);
@@ -191,7 +259,11 @@ def output_path_for(source: Path, args: argparse.Namespace, suffix: str, n_input
     template = getattr(args, "name", None)
     if template is not None:
         check_name_template(template)
-        fields = {"stem": source.stem, "ext": ext.lstrip("."), "tag": tag if tag is not None else label.lstrip("_")}
+        fields = {
+            "stem": source.stem,
+            "ext": ext.lstrip("."),
+            "tag": tag if tag is not None else label.lstrip("_"),
+        }
         if "{method" in template:
             fields["method"] = _method_field(args, run)
         try:
@@ -219,11 +291,19 @@ def make_folder(value: str, option: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create the {option} folder ({exc.strerror or exc})", folder) from None
+        raise OutputError(
+            f"cannot create the {option} folder ({exc.strerror or exc})", folder
+        ) from None
 
 
-_MAGIC = ((b"\xff\xd8", ".jpg"), (b"\x89PNG", ".png"), (b"II*\x00", ".tif"), (b"MM\x00*", ".tif"), (b"GIF8", ".gif"),
-          (b"BM", ".bmp"))
+_MAGIC = (
+    (b"\xff\xd8", ".jpg"),
+    (b"\x89PNG", ".png"),
+    (b"II*\x00", ".tif"),
+    (b"MM\x00*", ".tif"),
+    (b"GIF8", ".gif"),
+    (b"BM", ".bmp"),
+)
 
 
 def _stdin_suffix(head: bytes) -> str:
@@ -238,13 +318,18 @@ def _read_stdin(spool: Path, max_pixels: int | None) -> Path:
 
     stream = sys.stdin
     if stream is None or stream.isatty():
-        raise InputError("standard input is a terminal, not a photo; pipe one in (skyseg mask - -o - < in.jpg > sky.png)",
-                         "-")
+        raise InputError(
+            "standard input is a terminal, not a photo; pipe one in (skyseg mask - -o - < in.jpg > sky.png)",
+            "-",
+        )
     limit = max_file_bytes(max_pixels_limit(max_pixels))
     data = stream.buffer.read(limit + 1)
     if len(data) > limit:
-        raise InputError(f"more than {limit:,} bytes on standard input, far larger than any photo of up to the "
-                         "pixel limit", "-")
+        raise InputError(
+            f"more than {limit:,} bytes on standard input, far larger than any photo of up to the "
+            "pixel limit",
+            "-",
+        )
     path = spool / f"stdin{_stdin_suffix(data[:16])}"
     path.write_bytes(data)
     return path
@@ -257,14 +342,20 @@ def _check_pipes(inputs: list[str], args: argparse.Namespace) -> None:
         raise InputError("standard input (-) can be given once")
     if output == "-":
         if getattr(args, "json", False):
-            raise OutputError("-o - writes the image to stdout, so --json cannot print there; drop one of them")
+            raise OutputError(
+                "-o - writes the image to stdout, so --json cannot print there; drop one of them"
+            )
         if sys.stdout is None or sys.stdout.isatty():
-            raise OutputError("-o - would write an image to the terminal; redirect stdout (> out.png)")
+            raise OutputError(
+                "-o - would write an image to the terminal; redirect stdout (> out.png)"
+            )
     if "-" in inputs and output is None and not getattr(args, "out_dir", None):
         raise InputError("the input is standard input: give -o FILE, -o - (stdout) or --out-dir")
     if getattr(args, "name", None) is not None:
         if output is not None:
-            raise OutputError("--name names outputs beside the inputs or in --out-dir; with -o the name is given")
+            raise OutputError(
+                "--name names outputs beside the inputs or in --out-dir; with -o the name is given"
+            )
         check_name_template(args.name)
 
 
@@ -296,12 +387,15 @@ def _make_parents(job: Job, args: argparse.Namespace) -> None:
         return
     for path in job.outputs.values():
         parent = path.parent
-        if not parent.is_dir() and Path(os.path.commonpath([os.path.abspath(parent), os.path.abspath(out_dir)])) \
-                == Path(os.path.abspath(out_dir)):
+        if not parent.is_dir() and Path(
+            os.path.commonpath([os.path.abspath(parent), os.path.abspath(out_dir)])
+        ) == Path(os.path.abspath(out_dir)):
             try:
                 parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise OutputError(f"cannot create the folder {parent} ({exc.strerror or exc})", path) from None
+                raise OutputError(
+                    f"cannot create the folder {parent} ({exc.strerror or exc})", path
+                ) from None
 
 
 def _send_stdout(path: Path) -> None:
@@ -315,8 +409,14 @@ def _send_stdout(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def run_batch(inputs: list[str], process: Callable[[Job], dict], args: argparse.Namespace, what: str = "images",
-              plan: Callable[[Path], Job] | None = None, shared_reads: tuple[Path, ...] = ()) -> int:
+def run_batch(
+    inputs: list[str],
+    process: Callable[[Job], dict],
+    args: argparse.Namespace,
+    what: str = "images",
+    plan: Callable[[Path], Job] | None = None,
+    shared_reads: tuple[Path, ...] = (),
+) -> int:
     """Run ``process`` on each input (files, folders of images, ``-`` for stdin) with a progress bar.
 
     ``plan(path)`` says what each input reads and writes (default: nothing); every output of the
@@ -368,8 +468,10 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
         for item in given:
             nested = subfolders(item) if Path(item).is_dir() else []
             if nested:
-                print(f"skyseg: note: {printable(item)}: {len(nested)} sub-folder(s) not read (add --recursive)",
-                      file=sys.stderr)
+                print(
+                    f"skyseg: note: {printable(item)}: {len(nested)} sub-folder(s) not read (add --recursive)",
+                    file=sys.stderr,
+                )
     run.folders = {path: rel for path, rel in reversed(entries)}  # the first mention wins
     paths = [path for path, _ in entries]
     if out_dir:
@@ -399,19 +501,30 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
                 _send_stdout(run.stdout)
             done += 1
             if args.json:
-                record = {"input": _shown(path, run), "ok": True,
-                          **{k: _shown(v, run) if isinstance(v, str) else v for k, v in result.items()}}
+                record = {
+                    "input": _shown(path, run),
+                    "ok": True,
+                    **{k: _shown(v, run) if isinstance(v, str) else v for k, v in result.items()},
+                }
                 print(json.dumps(record), flush=True)
         except SkysegError as exc:
             failed += 1
             status = max(status, exc.exit_code)
             error_line(_shown(exc, run))
             if args.json:
-                print(json.dumps({"input": _shown(path, run), "ok": False, "error": _shown(exc, run)}), flush=True)
+                print(
+                    json.dumps(
+                        {"input": _shown(path, run), "ok": False, "error": _shown(exc, run)}
+                    ),
+                    flush=True,
+                )
         except MemoryError:
             failed += 1
             status = max(status, EXIT_INTERNAL)
             error_line(f"{_shown(path, run)}: out of memory")
     if show:
-        print(f"skyseg: {what}: {done} done, {failed} failed, {time.monotonic() - started:.1f} s", file=sys.stderr)
+        print(
+            f"skyseg: {what}: {done} done, {failed} failed, {time.monotonic() - started:.1f} s",
+            file=sys.stderr,
+        )
     return status

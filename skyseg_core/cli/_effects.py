@@ -78,8 +78,9 @@ def _option_kind(hint, ctl) -> dict:
     return {"metavar": "NAME"}
 
 
-def add_param_options(parser: argparse.ArgumentParser, cls, title: str,
-                      extra_help: dict[str, str] | None = None) -> None:
+def add_param_options(
+    parser: argparse.ArgumentParser, cls, title: str, extra_help: dict[str, str] | None = None
+) -> None:
     """One option per declared field of ``cls`` (name, range, unit, default and help from the
     declaration). Options left out stay unset, so a look or another default can fill them."""
     from ..effects.params import controls
@@ -88,7 +89,9 @@ def add_param_options(parser: argparse.ArgumentParser, cls, title: str,
     group = parser.add_argument_group(title)
     for name, (f, ctl) in controls(cls).items():
         hint = hints[name]
-        text = ctl.help + (f" ({ctl.describe_range()})" if ctl.describe_range() and not ctl.choices else "")
+        text = ctl.help + (
+            f" ({ctl.describe_range()})" if ctl.describe_range() and not ctl.choices else ""
+        )
         text += (extra_help or {}).get(name, "")
         if f.default is not None and hint is not bool:
             text += f"; default {_shown(f.default)}"
@@ -110,20 +113,36 @@ def add_effect_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="photos or folders of photos")
     add_method_argument(parser)
     add_output_arguments(parser)
-    parser.add_argument("--matte", metavar="FILE",
-                        help="use this matte PNG (255 = sky) instead of segmenting, e.g. one refined by hand; "
-                             "with several inputs, a folder of <stem>.png mattes")
-    parser.add_argument("--layers", metavar="FILE.ora|FILE.psd",
-                        help="also write a layered file: OpenRaster (.ora: GIMP, Krita) or Photoshop (.psd: also "
-                             "Photoshop, Affinity Photo, Photopea); with several inputs, a folder (.ora files, or "
-                             "add --layers-format psd)")
-    parser.add_argument("--layers-format", choices=("ora", "psd"), default="ora",
-                        help="format of the layered files written into a --layers folder (default ora)")
-    parser.add_argument("--matte-out", metavar="FILE.png",
-                        help="also write the matte used as a PNG; with several inputs, a folder")
-    parser.add_argument("--keep-going", action="store_true",
-                        help="a photo without sky is reported and skipped, and the run still exits 0 "
-                             "(default: exit status 3)")
+    parser.add_argument(
+        "--matte",
+        metavar="FILE",
+        help="use this matte PNG (255 = sky) instead of segmenting, e.g. one refined by hand; "
+        "with several inputs, a folder of <stem>.png mattes",
+    )
+    parser.add_argument(
+        "--layers",
+        metavar="FILE.ora|FILE.psd",
+        help="also write a layered file: OpenRaster (.ora: GIMP, Krita) or Photoshop (.psd: also "
+        "Photoshop, Affinity Photo, Photopea); with several inputs, a folder (.ora files, or "
+        "add --layers-format psd)",
+    )
+    parser.add_argument(
+        "--layers-format",
+        choices=("ora", "psd"),
+        default="ora",
+        help="format of the layered files written into a --layers folder (default ora)",
+    )
+    parser.add_argument(
+        "--matte-out",
+        metavar="FILE.png",
+        help="also write the matte used as a PNG; with several inputs, a folder",
+    )
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="a photo without sky is reported and skipped, and the run still exits 0 "
+        "(default: exit status 3)",
+    )
 
 
 def side_path(value: str | None, source: Path, suffix: str, n_inputs: int) -> Path | None:
@@ -179,12 +198,18 @@ def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> i
         outputs = {}
         for variant, _ in variants:
             key = "" if len(variants) == 1 else f":{variant}"
-            outputs["output" + key] = output_path_for(path, args, named(result_suffix(path, tag), variant), n_inputs)
-            layers_path = side_path(args.layers, path, named(f".{args.layers_format}", variant), n_inputs)
+            outputs["output" + key] = output_path_for(
+                path, args, named(result_suffix(path, tag), variant), n_inputs
+            )
+            layers_path = side_path(
+                args.layers, path, named(f".{args.layers_format}", variant), n_inputs
+            )
             if layers_path is not None:
                 if layers_path.suffix.lower() not in (".ora", ".psd"):
-                    raise OutputError("--layers writes OpenRaster or Photoshop; give a .ora or .psd file name",
-                                      layers_path)
+                    raise OutputError(
+                        "--layers writes OpenRaster or Photoshop; give a .ora or .psd file name",
+                        layers_path,
+                    )
                 outputs["layers" + key] = layers_path
         matte_out = side_path(args.matte_out, path, ".png", len(args.inputs))
         if matte_out is not None:
@@ -193,19 +218,35 @@ def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> i
         return Job(path, outputs, reads=(matte_in,) if matte_in is not None else ())
 
     def process(job: Job) -> dict:
-        matte_source = MatteSource(method=method or "auto", refine=args.refine,
-                                   file=job.reads[0] if job.reads else None)
-        photo = load_photo(job.source, matte_source, job.outputs.values(), overwrite=args.overwrite,
-                           max_pixels=args.max_pixels)
+        matte_source = MatteSource(
+            method=method or "auto", refine=args.refine, file=job.reads[0] if job.reads else None
+        )
+        photo = load_photo(
+            job.source,
+            matte_source,
+            job.outputs.values(),
+            overwrite=args.overwrite,
+            max_pixels=args.max_pixels,
+        )
         reports = []
         for variant, steps in variants:
             key = "" if len(variants) == 1 else f":{variant}"
-            outputs = {role: job.outputs[role + key] for role in ("output", "layers") if role + key in job.outputs}
+            outputs = {
+                role: job.outputs[role + key]
+                for role in ("output", "layers")
+                if role + key in job.outputs
+            }
             if "matte" in job.outputs and not reports:
                 outputs["matte"] = job.outputs["matte"]
             try:
-                report = write_rendered(photo, steps, outputs, overwrite=args.overwrite, skies=skies,
-                                        quality=getattr(args, "quality", None))
+                report = write_rendered(
+                    photo,
+                    steps,
+                    outputs,
+                    overwrite=args.overwrite,
+                    skies=skies,
+                    quality=getattr(args, "quality", None),
+                )
             except NoSkyError as exc:
                 if not args.keep_going:
                     raise

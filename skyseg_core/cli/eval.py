@@ -19,18 +19,43 @@ def register(subparsers) -> None:
             "MAE, boundary F-score."
         ),
     )
-    parser.add_argument("--data", required=True, metavar="DIR", help="a dataset folder or a folder of them")
-    parser.add_argument("--method", default="auto", metavar="NAME", help="sky method (default: auto)")
-    parser.add_argument("--no-refine", dest="refine", action="store_false", help="evaluate the raw matte")
-    parser.add_argument("--split", choices=("val", "train", "all"), default="val",
-                        help="which part of the fixed split (default: val)")
-    parser.add_argument("--dataset", action="append", metavar="NAME", help="only this dataset (repeatable)")
-    parser.add_argument("--limit", type=int, default=None, metavar="N", help="at most N images (evenly spread)")
-    parser.add_argument("--threshold", type=float, default=0.5, help="matte threshold for sky (default 0.5)")
-    parser.add_argument("--tolerance", type=float, default=3.0, metavar="PX",
-                        help="boundary F-score tolerance in pixels (default 3)")
-    parser.add_argument("--report", metavar="DIR", help="write report.md with plots and the worst ten here")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing report in --report DIR")
+    parser.add_argument(
+        "--data", required=True, metavar="DIR", help="a dataset folder or a folder of them"
+    )
+    parser.add_argument(
+        "--method", default="auto", metavar="NAME", help="sky method (default: auto)"
+    )
+    parser.add_argument(
+        "--no-refine", dest="refine", action="store_false", help="evaluate the raw matte"
+    )
+    parser.add_argument(
+        "--split",
+        choices=("val", "train", "all"),
+        default="val",
+        help="which part of the fixed split (default: val)",
+    )
+    parser.add_argument(
+        "--dataset", action="append", metavar="NAME", help="only this dataset (repeatable)"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, metavar="N", help="at most N images (evenly spread)"
+    )
+    parser.add_argument(
+        "--threshold", type=float, default=0.5, help="matte threshold for sky (default 0.5)"
+    )
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=3.0,
+        metavar="PX",
+        help="boundary F-score tolerance in pixels (default 3)",
+    )
+    parser.add_argument(
+        "--report", metavar="DIR", help="write report.md with plots and the worst ten here"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing report in --report DIR"
+    )
     parser.add_argument("--json", action="store_true", help="print the summaries as JSON on stdout")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -65,7 +90,9 @@ def run(args) -> int:
     if args.limit is not None and args.limit < 1:
         print("skyseg: error: --limit must be at least 1", file=sys.stderr)
         return EXIT_USAGE
-    samples = find_samples(data, split=None if args.split == "all" else args.split, datasets=args.dataset)
+    samples = find_samples(
+        data, split=None if args.split == "all" else args.split, datasets=args.dataset
+    )
     samples = _spread(samples, args.limit)
     if not samples:
         raise InputError(f"no labelled samples (images/ + masks/) for split {args.split!r}", data)
@@ -89,13 +116,25 @@ def run(args) -> int:
     if not records:
         raise InputError("no image could be evaluated", data)
     summaries = summarize(records)
-    settings = {"method": method, "failed": len(failures), "refine": args.refine, "split": args.split, "data": str(data),
-                "threshold": args.threshold, "tolerance_px": args.tolerance}
+    settings = {
+        "method": method,
+        "failed": len(failures),
+        "refine": args.refine,
+        "split": args.split,
+        "data": str(data),
+        "threshold": args.threshold,
+        "tolerance_px": args.tolerance,
+    }
     report_path = None
     if args.report:
-        report_path = write_report(args.report, summaries, records, keeper.worst,
-                                   title=f"skyseg eval: {method}{'' if args.refine else ' (no refinement)'}",
-                                   settings=settings)
+        report_path = write_report(
+            args.report,
+            summaries,
+            records,
+            keeper.worst,
+            title=f"skyseg eval: {method}{'' if args.refine else ' (no refinement)'}",
+            settings=settings,
+        )
     if args.json:
         payload = {**settings, "summaries": {k: v.as_dict() for k, v in summaries.items()}}
         if report_path is not None:

@@ -27,16 +27,29 @@ HOSTS = ("gimp", "krita")
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "install-plugin", help="install the GIMP 3 or Krita plug-in for this skyseg environment",
+        "install-plugin",
+        help="install the GIMP 3 or Krita plug-in for this skyseg environment",
         description="Copy the plug-in into the host's user plug-in folder and record this Python "
-                    "as the one that runs the skyseg worker.")
+        "as the one that runs the skyseg worker.",
+    )
     parser.add_argument("host", choices=HOSTS, help="gimp (GIMP 3) or krita (Krita 5)")
-    parser.add_argument("--dest", metavar="DIR",
-                        help="plug-in folder (default: ~/.config/GIMP/3.0/plug-ins or ~/.local/share/krita/pykrita)")
-    parser.add_argument("--python", metavar="PATH", default=None,
-                        help="interpreter that runs the worker (default: this one, %(default)s)")
-    parser.add_argument("--kritarc", metavar="FILE", default=None,
-                        help="Krita settings file to enable the plug-in in (default: ~/.config/kritarc)")
+    parser.add_argument(
+        "--dest",
+        metavar="DIR",
+        help="plug-in folder (default: ~/.config/GIMP/3.0/plug-ins or ~/.local/share/krita/pykrita)",
+    )
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        default=None,
+        help="interpreter that runs the worker (default: this one, %(default)s)",
+    )
+    parser.add_argument(
+        "--kritarc",
+        metavar="FILE",
+        default=None,
+        help="Krita settings file to enable the plug-in in (default: ~/.config/kritarc)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -72,8 +85,12 @@ def default_dest(host: str) -> Path:
 def worker_config(python: str) -> dict:
     from .. import __version__
 
-    return {"python": python, "args": ["-m", "skyseg_core", "worker"], "skyseg_version": __version__,
-            "installed": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    return {
+        "python": python,
+        "args": ["-m", "skyseg_core", "worker"],
+        "skyseg_version": __version__,
+        "installed": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 def plugin_schema() -> dict:
@@ -120,7 +137,9 @@ def enable_in_kritarc(kritarc: Path, name: str = "skyseg_krita") -> None:
     kritarc.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
-def install(host: str, dest: Path | None = None, python: str | None = None, kritarc: Path | None = None) -> list[Path]:
+def install(
+    host: str, dest: Path | None = None, python: str | None = None, kritarc: Path | None = None
+) -> list[Path]:
     """Install the plug-in for ``host``; returns the paths written.
 
     Raises :class:`InputError` if the host is not found (and no ``dest`` was given) or the
@@ -130,14 +149,21 @@ def install(host: str, dest: Path | None = None, python: str | None = None, krit
         raise InputError(f"unknown host {host!r}; choose one of: {', '.join(HOSTS)}")
     if dest is None:
         if find_host(host) is None:
-            what = "GIMP 3 (no gimp-3.0 on PATH, no ~/.config/GIMP/3.0)" if host == "gimp" \
+            what = (
+                "GIMP 3 (no gimp-3.0 on PATH, no ~/.config/GIMP/3.0)"
+                if host == "gimp"
                 else "Krita (no krita on PATH, no ~/.local/share/krita)"
-            raise InputError(f"{what} was not found; install it, or give the plug-in folder with --dest")
+            )
+            raise InputError(
+                f"{what} was not found; install it, or give the plug-in folder with --dest"
+            )
         dest = default_dest(host)
     client = PLUGINS / "common" / "skyseg_client.py"
     source = PLUGINS / "gimp" / "skyseg" if host == "gimp" else PLUGINS / "krita" / "skyseg_krita"
     if not source.is_dir() or not client.is_file():
-        raise InputError(f"plug-in sources not found at {source}; install skyseg from a source checkout")
+        raise InputError(
+            f"plug-in sources not found at {source}; install skyseg from a source checkout"
+        )
     python = python or sys.executable
     try:
         dest.mkdir(parents=True, exist_ok=True)

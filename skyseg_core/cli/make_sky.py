@@ -19,15 +19,33 @@ def register(subparsers) -> None:
 
     presets = "; ".join(f"{name}: {PRESETS[name].description}" for name in SKY_PRESETS)
     parser = subparsers.add_parser(
-        "make-sky", help="paint a replacement sky (clear day, golden hour, sunset, ... night, clouds)",
-        description=f"Paint a sky; its bottom edge is the horizon. Presets: {presets}.")
-    parser.add_argument("preset", choices=SKY_PRESETS, metavar="PRESET", help=", ".join(SKY_PRESETS))
-    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="image file to write (.jpg, .png, ...)")
-    parser.add_argument("--size", type=_size, default=(1600, 900), metavar="WxH", help="size (default 1600x900)")
-    parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of clouds and stars (default 0)")
-    parser.add_argument("--quality", type=int, default=90, metavar="Q", help="JPEG/WebP quality (default 90)")
+        "make-sky",
+        help="paint a replacement sky (clear day, golden hour, sunset, ... night, clouds)",
+        description=f"Paint a sky; its bottom edge is the horizon. Presets: {presets}.",
+    )
+    parser.add_argument(
+        "preset", choices=SKY_PRESETS, metavar="PRESET", help=", ".join(SKY_PRESETS)
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="image file to write (.jpg, .png, ...)",
+    )
+    parser.add_argument(
+        "--size", type=_size, default=(1600, 900), metavar="WxH", help="size (default 1600x900)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="seed of clouds and stars (default 0)"
+    )
+    parser.add_argument(
+        "--quality", type=int, default=90, metavar="Q", help="JPEG/WebP quality (default 90)"
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
-    parser.add_argument("--json", action="store_true", help="print a JSON line describing the output")
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON line describing the output"
+    )
     parser.set_defaults(func=run)
 
 
@@ -41,5 +59,14 @@ def run(args) -> int:
     sky = make_sky(args.preset, width, height, seed=args.seed)
     path = save_image(output, sky, overwrite=args.overwrite, quality=args.quality)
     if args.json:
-        print(json.dumps({"output": str(path), "preset": args.preset, "size": [width, height], "seed": args.seed}))
+        print(
+            json.dumps(
+                {
+                    "output": str(path),
+                    "preset": args.preset,
+                    "size": [width, height],
+                    "seed": args.seed,
+                }
+            )
+        )
     return 0

@@ -15,10 +15,14 @@ reads back."""
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "mask", help="write a sky matte (8-bit PNG, 255 = sky) per photo",
+        "mask",
+        help="write a sky matte (8-bit PNG, 255 = sky) per photo",
         description=f"Write one 8-bit single-channel PNG per input, 255 = sky: {DEFAULT_NAMES} "
-                    "(or --name). - reads the photo from stdin; -o - writes the matte to stdout.")
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="photos or folders of photos; - for stdin")
+        "(or --name). - reads the photo from stdin; -o - writes the matte to stdout.",
+    )
+    parser.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="photos or folders of photos; - for stdin"
+    )
     add_method_argument(parser)
     add_output_arguments(parser, formats=("png",))
     parser.set_defaults(func=run)
@@ -33,7 +37,10 @@ def run(args) -> int:
     n_inputs = len(args.inputs)
 
     def plan(path: Path) -> Job:
-        return Job(path, {"output": output_path_for(path, args, ".png", n_inputs, beside="_sky.png", tag="sky")})
+        return Job(
+            path,
+            {"output": output_path_for(path, args, ".png", n_inputs, beside="_sky.png", tag="sky")},
+        )
 
     def process(job: Job) -> dict:
         path, target = job.source, job.outputs["output"]
@@ -41,6 +48,10 @@ def run(args) -> int:
         image = load_image(path, max_pixels=args.max_pixels)
         matte = segment(image, method=method, refine=args.refine)
         save_matte(target, matte, overwrite=args.overwrite, source=path)
-        return {"output": str(target), "method": method, "sky_fraction": round(float(matte.mean()), 4)}
+        return {
+            "output": str(target),
+            "method": method,
+            "sky_fraction": round(float(matte.mean()), 4),
+        }
 
     return run_batch(args.inputs, process, args, what="masks", plan=plan)

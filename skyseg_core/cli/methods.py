@@ -16,8 +16,18 @@ def run(args) -> int:
 
     rows = list_methods()
     if args.json:
-        print(json.dumps([{"name": n, "description": d,
-                           "available": n == "auto" or _REGISTRY[n].available()} for n, d in rows]))
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": n,
+                        "description": d,
+                        "available": n == "auto" or _REGISTRY[n].available(),
+                    }
+                    for n, d in rows
+                ]
+            )
+        )
     else:
         width = max(len(n) for n, _ in rows)
         for name, description in rows:

@@ -9,10 +9,12 @@ def register(subparsers) -> None:
     from ..effects.params import RelightParams
 
     parser = subparsers.add_parser(
-        "relight", help="match the foreground's light to a sky or a colour temperature",
+        "relight",
+        help="match the foreground's light to a sky or a colour temperature",
         description="Adjust each photo's foreground exposure, white balance and contrast toward the light of a "
-                    "sky (--sky) or a colour temperature (--temperature), strongest at the sky border. "
-                    "Writes <stem>_relit.<ext>.")
+        "sky (--sky) or a colour temperature (--temperature), strongest at the sky border. "
+        "Writes <stem>_relit.<ext>.",
+    )
     add_effect_arguments(parser)
     add_param_options(parser, RelightParams, "controls")
     parser.set_defaults(func=run)

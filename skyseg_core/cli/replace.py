@@ -10,19 +10,32 @@ def register(subparsers) -> None:
     from ..skygen import SKY_PRESETS
 
     parser = subparsers.add_parser(
-        "replace", help="replace the sky with a preset, bundled or own sky image",
+        "replace",
+        help="replace the sky with a preset, bundled or own sky image",
         description="Replace the sky of each photo. The new sky is scaled to cover the sky region with its "
-                    "horizon on the photo's sky border, the foreground is relit and colour matched toward its "
-                    "light, and it is blended in linear light. Writes <stem>_replaced.<ext>. "
-                    f"Skies: {', '.join(SKY_PRESETS)}, an image file, or a folder of your own skies "
-                    "(FOLDER/NAME picks one by name; FOLDER with --all uses each).")
+        "horizon on the photo's sky border, the foreground is relit and colour matched toward its "
+        "light, and it is blended in linear light. Writes <stem>_replaced.<ext>. "
+        f"Skies: {', '.join(SKY_PRESETS)}, an image file, or a folder of your own skies "
+        "(FOLDER/NAME picks one by name; FOLDER with --all uses each).",
+    )
     add_effect_arguments(parser)
-    parser.add_argument("--look", choices=tuple(REPLACE_PRESETS), default="natural",
-                        help="a set of control values to start from; options given override it (default natural)")
-    parser.add_argument("--all", action="store_true",
-                        help="with --sky FOLDER: one result per sky in it, <stem>_replaced_<sky>.<ext>")
-    add_param_options(parser, ReplaceParams, "controls",
-                      extra_help={"sky": f" ({', '.join(SKY_PRESETS)}; a file; FOLDER/NAME; FOLDER with --all)"})
+    parser.add_argument(
+        "--look",
+        choices=tuple(REPLACE_PRESETS),
+        default="natural",
+        help="a set of control values to start from; options given override it (default natural)",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="with --sky FOLDER: one result per sky in it, <stem>_replaced_<sky>.<ext>",
+    )
+    add_param_options(
+        parser,
+        ReplaceParams,
+        "controls",
+        extra_help={"sky": f" ({', '.join(SKY_PRESETS)}; a file; FOLDER/NAME; FOLDER with --all)"},
+    )
     parser.set_defaults(func=run)
 
 

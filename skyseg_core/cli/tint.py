@@ -9,9 +9,11 @@ def register(subparsers) -> None:
     from ..effects.params import TintParams
 
     parser = subparsers.add_parser(
-        "tint", help="tint the sky with a colour gradient (blend modes)",
+        "tint",
+        help="tint the sky with a colour gradient (blend modes)",
         description="Tint the sky of each photo with a gradient of two or more colour stops at any angle. "
-                    "Writes <stem>_tinted.<ext>.")
+        "Writes <stem>_tinted.<ext>.",
+    )
     add_effect_arguments(parser)
     add_param_options(parser, TintParams, "controls")
     parser.set_defaults(func=run)

@@ -73,8 +73,13 @@ def _params(cls, params, changes: dict):
     return params.replace(**changes) if changes else params
 
 
-def replace_sky(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, params: ReplaceParams | None = None,
-                **changes) -> np.ndarray:
+def replace_sky(
+    image: np.ndarray,
+    matte: np.ndarray,
+    sky: np.ndarray,
+    params: ReplaceParams | None = None,
+    **changes,
+) -> np.ndarray:
     """Replace the sky of a photo.
 
     The matte is cleaned first (:func:`clean_matte`, ``params.cleanup``). The new sky, adjusted
@@ -132,8 +137,13 @@ def _layer_codes(image: np.ndarray) -> np.ndarray:
     return image if image.dtype in (np.uint8, np.uint16) else convert_codes(image, np.uint16)
 
 
-def replace_sky_layers(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, params: ReplaceParams | None = None,
-                       **changes) -> tuple[np.ndarray, list[Layer]]:
+def replace_sky_layers(
+    image: np.ndarray,
+    matte: np.ndarray,
+    sky: np.ndarray,
+    params: ReplaceParams | None = None,
+    **changes,
+) -> tuple[np.ndarray, list[Layer]]:
     """:func:`replace_sky`, also as layers (bottom to top) for an .ora file.
 
     Layers: the original photo; ``foreground light`` (the relit, colour-matched foreground)
@@ -170,7 +180,9 @@ def _float_to_codes(values: np.ndarray, dtype) -> np.ndarray:
     return np.round(values * top).astype(dtype)
 
 
-def tint_sky(image: np.ndarray, matte: np.ndarray, params: TintParams | None = None, **changes) -> np.ndarray:
+def tint_sky(
+    image: np.ndarray, matte: np.ndarray, params: TintParams | None = None, **changes
+) -> np.ndarray:
     """Tint the sky with a colour gradient.
 
     Parameters
@@ -204,12 +216,15 @@ def _tint(image, matte, p: TintParams, with_layer: bool = False):
     check_image(image)
     alpha = clean_matte(check_matte(matte, image.shape[:2]), p.cleanup)
     require_sky(alpha, "nothing tinted")
-    result, gradient = tint(image, alpha, p.stops, p.angle, p.mode, p.strength, with_layer=with_layer)
+    result, gradient = tint(
+        image, alpha, p.stops, p.angle, p.mode, p.strength, with_layer=with_layer
+    )
     return result, gradient, alpha
 
 
-def tint_sky_layers(image: np.ndarray, matte: np.ndarray, params: TintParams | None = None,
-                    **changes) -> tuple[np.ndarray, list[Layer]]:
+def tint_sky_layers(
+    image: np.ndarray, matte: np.ndarray, params: TintParams | None = None, **changes
+) -> tuple[np.ndarray, list[Layer]]:
     """:func:`tint_sky`, also as layers: the photo, the gradient (blend mode as its composite
     op, cleaned matte x strength as alpha) and the hidden matte. Returns ``(result, layers)``."""
     p = _params(TintParams, params, changes)
@@ -217,15 +232,26 @@ def tint_sky_layers(image: np.ndarray, matte: np.ndarray, params: TintParams | N
     base = _layer_codes(image)
     a, matte_layer = _matte_layers(base, alpha)
     grad = _float_to_codes(gradient, base.dtype)
-    layers = [Layer("original photo", base),
-              Layer(f"sky tint ({p.mode})", np.concatenate([grad, a[..., None]], axis=2),
-                    opacity=float(p.strength), composite_op=ORA_COMPOSITE_OPS[p.mode]),
-              matte_layer]
+    layers = [
+        Layer("original photo", base),
+        Layer(
+            f"sky tint ({p.mode})",
+            np.concatenate([grad, a[..., None]], axis=2),
+            opacity=float(p.strength),
+            composite_op=ORA_COMPOSITE_OPS[p.mode],
+        ),
+        matte_layer,
+    ]
     return result, layers
 
 
-def relight(image: np.ndarray, matte: np.ndarray, target=None, params: RelightParams | None = None,
-            **changes) -> np.ndarray:
+def relight(
+    image: np.ndarray,
+    matte: np.ndarray,
+    target=None,
+    params: RelightParams | None = None,
+    **changes,
+) -> np.ndarray:
     """Relight the foreground to match the light of a target sky.
 
     The foreground's white balance moves by the chromaticity ratio of the target's light to the
@@ -262,16 +288,24 @@ def _relight(image, matte, target, p: RelightParams, want_weight: bool = False):
     return (*relight_engine(image, alpha, target, p.strength, want_weight=want_weight), alpha)
 
 
-def relight_layers(image: np.ndarray, matte: np.ndarray, target=None, params: RelightParams | None = None,
-                   **changes) -> tuple[np.ndarray, list[Layer]]:
+def relight_layers(
+    image: np.ndarray,
+    matte: np.ndarray,
+    target=None,
+    params: RelightParams | None = None,
+    **changes,
+) -> tuple[np.ndarray, list[Layer]]:
     """:func:`relight`, also as layers: the photo, the relit foreground with the falloff weight
     as alpha, and the hidden matte. Returns ``(result, layers)``."""
-    result, adjusted, weight, _, alpha = _relight(image, matte, target, _params(RelightParams, params, changes),
-                                                  want_weight=True)
+    result, adjusted, weight, _, alpha = _relight(
+        image, matte, target, _params(RelightParams, params, changes), want_weight=True
+    )
     base = _layer_codes(image)
     w = _float_to_codes(np.clip(weight, 0, 1), base.dtype)
     _, matte_layer = _matte_layers(base, alpha)
-    layers = [Layer("original photo", base),
-              Layer("relight", np.concatenate([_layer_codes(adjusted), w[..., None]], axis=2)),
-              matte_layer]
+    layers = [
+        Layer("original photo", base),
+        Layer("relight", np.concatenate([_layer_codes(adjusted), w[..., None]], axis=2)),
+        matte_layer,
+    ]
     return result, layers

@@ -24,8 +24,10 @@ class NoSkyError(SkysegError):
     def __init__(self, share: float, path: object = None, action: str = "nothing changed"):
         self.share, self.path = share, None if path is None else str(path)
         where = f" in {self.path}" if self.path else ""
-        super().__init__(f"no sky found{where} ({share:.2%} of the frame is sky, less than "
-                         f"{MIN_SKY_SHARE:.1%}); {action}")
+        super().__init__(
+            f"no sky found{where} ({share:.2%} of the frame is sky, less than "
+            f"{MIN_SKY_SHARE:.1%}); {action}"
+        )
 
 
 CONNECTIVITY_SIZE = 1024
@@ -54,7 +56,9 @@ def clean_matte(matte: np.ndarray, cleanup: float) -> np.ndarray:
     if cleanup <= 0:
         return matte
     scale = 1.0 / (1.0 - 2.0 * cleanup)
-    alpha = cv2.addWeighted(matte, scale, matte, 0.0, -cleanup * scale)  # (m - c) / (1 - 2c), in OpenCV's threads
+    alpha = cv2.addWeighted(
+        matte, scale, matte, 0.0, -cleanup * scale
+    )  # (m - c) / (1 - 2c), in OpenCV's threads
     cv2.threshold(alpha, 1.0, 1.0, cv2.THRESH_TRUNC, dst=alpha)
     cv2.threshold(alpha, 0.0, 0.0, cv2.THRESH_TOZERO, dst=alpha)
     some = cv2.compare(alpha, 0.0, cv2.CMP_GT)
@@ -64,13 +68,17 @@ def clean_matte(matte: np.ndarray, cleanup: float) -> np.ndarray:
     # from confident sky, which keeps the decision on the safe side.
     k = max(1, math.ceil(max(alpha.shape) / CONNECTIVITY_SIZE))
     if k > 1:
-        small = (alpha.shape[1] // k + (alpha.shape[1] % k > 0), alpha.shape[0] // k + (alpha.shape[0] % k > 0))
+        small = (
+            alpha.shape[1] // k + (alpha.shape[1] % k > 0),
+            alpha.shape[0] // k + (alpha.shape[0] % k > 0),
+        )
         some_small = cv2.resize(_pad_to(some, k), small, interpolation=cv2.INTER_AREA)
         sure_small = cv2.resize(_pad_to(sure, k), small, interpolation=cv2.INTER_AREA)
     else:
         some_small, sure_small = some, sure
-    count, labels = cv2.connectedComponents(cv2.compare(some_small, 0, cv2.CMP_GT), connectivity=8,
-                                            ltype=cv2.CV_32S)
+    count, labels = cv2.connectedComponents(
+        cv2.compare(some_small, 0, cv2.CMP_GT), connectivity=8, ltype=cv2.CV_32S
+    )
     if count <= 2:  # no sky, or one region (the usual case): kept if it holds confident sky
         if count == 2 and not cv2.countNonZero(sure):
             alpha[...] = 0.0
@@ -83,8 +91,10 @@ def clean_matte(matte: np.ndarray, cleanup: float) -> np.ndarray:
     keep = confident[labels].view(np.uint8)
     if k > 1:
         keep = cv2.dilate(keep, np.ones((3, 3), np.uint8))  # block edges: keep rather than cut
-        keep = cv2.resize(keep, (keep.shape[1] * k, keep.shape[0] * k), interpolation=cv2.INTER_NEAREST)
-        keep = np.ascontiguousarray(keep[:alpha.shape[0], :alpha.shape[1]])
+        keep = cv2.resize(
+            keep, (keep.shape[1] * k, keep.shape[0] * k), interpolation=cv2.INTER_NEAREST
+        )
+        keep = np.ascontiguousarray(keep[: alpha.shape[0], : alpha.shape[1]])
     alpha[keep == 0] = 0.0
     return alpha
 

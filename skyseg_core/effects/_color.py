@@ -28,7 +28,9 @@ def linear_to_srgb_formula(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if x.size < 64:  # OpenCV reads tiny arrays as scalars: use numpy
         x = np.clip(x, 0.0, 1.0)
-        return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055).astype(np.float32)
+        return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055).astype(
+            np.float32
+        )
     shape = x.shape
     flat = np.ascontiguousarray(x).reshape(shape[0] if x.ndim > 1 else 1, -1)
     _, flat = cv2.threshold(flat, 1.0, 1.0, cv2.THRESH_TRUNC)
@@ -141,7 +143,9 @@ def apply_channel_curves(image: np.ndarray, curve) -> np.ndarray:
         lin = np.repeat(decode_table(image.dtype.name)[:, None], 3, axis=1)
         table = from_linear(curve(lin), image.dtype)  # (n, 3) codes
         if image.dtype == np.uint8:
-            return cv2.LUT(np.ascontiguousarray(image), np.ascontiguousarray(table.reshape(n, 1, 3)))
+            return cv2.LUT(
+                np.ascontiguousarray(image), np.ascontiguousarray(table.reshape(n, 1, 3))
+            )
         out = np.empty_like(image)
         for c in range(3):
             np.take(table[:, c], image[..., c], out=out[..., c])
@@ -172,7 +176,9 @@ def grade_curve(gains, exposure: float = 1.0, contrast: float = 1.0, pivot: floa
     def curve(lin: np.ndarray) -> np.ndarray:
         y = lin * gains
         if contrast != 1.0:
-            y = np.float32(pivot) * np.power(np.maximum(y, 0.0) / np.float32(pivot), np.float32(contrast))
+            y = np.float32(pivot) * np.power(
+                np.maximum(y, 0.0) / np.float32(pivot), np.float32(contrast)
+            )
         return soft_clip(y)
 
     return curve
@@ -212,9 +218,13 @@ def kelvin_to_rgb(kelvin: float) -> np.ndarray:
     def rgb(t: float) -> np.ndarray:
         x, y = xy(t)
         xyz = np.array([x / y, 1.0, (1 - x - y) / y])
-        m = np.array([[3.2404542, -1.5371385, -0.4985314],
-                      [-0.9692660, 1.8760108, 0.0415560],
-                      [0.0556434, -0.2040259, 1.0572252]])
+        m = np.array(
+            [
+                [3.2404542, -1.5371385, -0.4985314],
+                [-0.9692660, 1.8760108, 0.0415560],
+                [0.0556434, -0.2040259, 1.0572252],
+            ]
+        )
         return np.maximum(m @ xyz, 1e-4)
 
     out = rgb(kelvin) / rgb(6504.0)

@@ -49,7 +49,9 @@ def _distance_to(part: np.ndarray, sky_side: bool, r: float) -> np.ndarray:
     src = part
     if half:
         h, w = part.shape
-        src = cv2.resize(part[:h // 2 * 2, :w // 2 * 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        src = cv2.resize(
+            part[: h // 2 * 2, : w // 2 * 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA
+        )
     mask = cv2.compare(src, 0.5, cv2.CMP_GE if sky_side else cv2.CMP_LT)
     dist = cv2.distanceTransform(mask, cv2.DIST_L2, 5)
     if half:
@@ -109,12 +111,18 @@ def feather(matte: np.ndarray, sigma: float) -> np.ndarray:
     else:
         f = int(min(8, max(1, sigma // 4)))
         h, w = part.shape
-        small = part if f == 1 else cv2.resize(part, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+        small = (
+            part
+            if f == 1
+            else cv2.resize(part, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+        )
         ks = 2 * int(round(2.45 * sigma / f)) + 1
         blurred = cv2.stackBlur(small, (ks, ks))
         if f > 1:
             blurred = cv2.resize(blurred, (w, h), interpolation=cv2.INTER_LINEAR)
-    np.clip(blurred, 0.0, 1.0, out=blurred)  # float32 rounding of the blur leaves values like -6e-06
+    np.clip(
+        blurred, 0.0, 1.0, out=blurred
+    )  # float32 rounding of the blur leaves values like -6e-06
     return _with_rows(matte, blurred, r0, r1)
 
 
@@ -130,10 +138,12 @@ def shrink(image: np.ndarray, long_side: int) -> tuple[np.ndarray, int]:
     if k == 1:
         return image, 1
     sh, sw = h // k, w // k
-    return cv2.resize(image[:sh * k, :sw * k], (sw, sh), interpolation=cv2.INTER_AREA), k
+    return cv2.resize(image[: sh * k, : sw * k], (sw, sh), interpolation=cv2.INTER_AREA), k
 
 
-def upsample_block(small: np.ndarray, k: int, full_shape: tuple[int, int], r0: int, r1: int) -> np.ndarray:
+def upsample_block(
+    small: np.ndarray, k: int, full_shape: tuple[int, int], r0: int, r1: int
+) -> np.ndarray:
     """Bilinear upsampling by the integer factor ``k`` of ``small`` (from :func:`shrink`),
     rows [r0, r1) of the full image only (full width)."""
     H, W = full_shape
@@ -142,7 +152,7 @@ def upsample_block(small: np.ndarray, k: int, full_shape: tuple[int, int], r0: i
     s1 = min(sh, -(-r1 // k) + 1)
     block = small[s0:s1]
     big = cv2.resize(block, (sw * k, (s1 - s0) * k), interpolation=cv2.INTER_LINEAR)
-    out = big[r0 - s0 * k:r1 - s0 * k]
+    out = big[r0 - s0 * k : r1 - s0 * k]
     if out.shape[0] < r1 - r0:  # rows past the shrunk image's last full block
         pad = np.repeat(out[-1:] if out.shape[0] else big[-1:], r1 - r0 - out.shape[0], axis=0)
         out = np.concatenate([out, pad], axis=0)
@@ -195,7 +205,9 @@ def sky_border(matte_small: np.ndarray, full_height: int, percentile: float = 90
     highest = np.where(sky, rows, h).min(axis=0)[cols]
     horizon = (float(np.percentile(lowest, percentile)) + 1.0) * scale
     top = float(highest.min()) * scale
-    return SkyBorder(top=top, horizon=min(float(full_height), max(horizon, top + scale)), has_sky=True)
+    return SkyBorder(
+        top=top, horizon=min(float(full_height), max(horizon, top + scale)), has_sky=True
+    )
 
 
 @dataclass(frozen=True)
@@ -215,8 +227,13 @@ class Placement:
         return np.array([[s, 0.0, tx], [0.0, s, ty]], np.float64)
 
 
-def place_sky(sky_shape: tuple[int, int], photo_shape: tuple[int, int], border: SkyBorder,
-              position: tuple[float, float] = (0.5, 0.5), scale: float = 1.0) -> Placement:
+def place_sky(
+    sky_shape: tuple[int, int],
+    photo_shape: tuple[int, int],
+    border: SkyBorder,
+    position: tuple[float, float] = (0.5, 0.5),
+    scale: float = 1.0,
+) -> Placement:
     """Scale the sky to cover the photo's sky region, its bottom edge on the sky border.
 
     ``position[0]`` pans across any extra width (0 left, 1 right); ``position[1]`` = 0.5 puts the
@@ -233,7 +250,9 @@ def place_sky(sky_shape: tuple[int, int], photo_shape: tuple[int, int], border: 
     return Placement(scale=s, tx=tx, ty=ty)
 
 
-def warp_rows(image: np.ndarray, placement: Placement, width: int, rows: int, factor: float = 1.0) -> np.ndarray:
+def warp_rows(
+    image: np.ndarray, placement: Placement, width: int, rows: int, factor: float = 1.0
+) -> np.ndarray:
     """Render the placed image into ``rows`` x ``width`` pixels of the photo (at ``factor`` size).
 
     Regions the sky does not reach are filled by mirroring it. The placement is a scale and a
@@ -252,8 +271,10 @@ def warp_rows(image: np.ndarray, placement: Placement, width: int, rows: int, fa
     y1 = int(np.ceil((rows - 0.5 - ty) / s)) + 2
     pads = (max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w))
     if max(pads[0], pads[1]) >= h or max(pads[2], pads[3]) >= w:  # far outside: mirror by warping
-        return cv2.warpAffine(image, m, (width, rows), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-    crop = image[max(y0, 0):min(y1, h), max(x0, 0):min(x1, w)]
+        return cv2.warpAffine(
+            image, m, (width, rows), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
+        )
+    crop = image[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)]
     if any(pads):
         crop = cv2.copyMakeBorder(crop, *pads, borderType=cv2.BORDER_REFLECT_101)
     # crop pixel (0, 0) is source pixel (x0, y0), which lands at output (s * x0 + tx, s * y0 + ty)
@@ -264,9 +285,11 @@ def warp_rows(image: np.ndarray, placement: Placement, width: int, rows: int, fa
     # big pixel j is crop coordinate (j + 0.5) / sx - 0.5: output x of big pixel 0
     ox = int(round(s * x0 + tx + s * (0.5 / sx - 0.5)))
     oy = int(round(s * y0 + ty + s * (0.5 / sy - 0.5)))
-    out = big[max(0, -oy):max(0, -oy) + rows, max(0, -ox):max(0, -ox) + width]
+    out = big[max(0, -oy) : max(0, -oy) + rows, max(0, -ox) : max(0, -ox) + width]
     if out.shape[0] < rows or out.shape[1] < width or ox > 0 or oy > 0:
-        return cv2.warpAffine(image, m, (width, rows), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        return cv2.warpAffine(
+            image, m, (width, rows), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
+        )
     return np.ascontiguousarray(out)
 
 
@@ -280,10 +303,14 @@ def upsample_rows(small: np.ndarray, full_shape: tuple[int, int], rows: int) -> 
     rows = int(min(max(rows, 0), H))
     if rows == 0:
         return np.zeros((0, W) + small.shape[2:], small.dtype)
-    return cv2.warpAffine(small, m, (W, rows), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(
+        small, m, (W, rows), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
-def estimate_blur(grey: np.ndarray, region: np.ndarray, sigma0: float = 1.0, min_edges: int = 40) -> float | None:
+def estimate_blur(
+    grey: np.ndarray, region: np.ndarray, sigma0: float = 1.0, min_edges: int = 40
+) -> float | None:
     """Estimate the Gaussian blur (pixels) of the edges inside ``region`` of a grey image.
 
     Zhuo & Sim 2011 ("Defocus map estimation from a single image"): re-blur by ``sigma0``; at an

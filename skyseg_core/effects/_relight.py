@@ -29,13 +29,23 @@ def light_of_target(target) -> dict:
         check_image(target)
         small = G.resize_to(target, *G.small_size(target.shape[:2], 256))
         mean = C.to_linear(small).reshape(-1, 3).mean(axis=0).astype(np.float64)
-        return {"colour": mean, "luminance": float(C.luminance(mean.astype(np.float32))), "saturation": _saturation(mean)}
+        return {
+            "colour": mean,
+            "luminance": float(C.luminance(mean.astype(np.float32))),
+            "saturation": _saturation(mean),
+        }
     try:
         kelvin = float(target)
     except (TypeError, ValueError):
-        raise InputError(f"relight target must be a sky image or a colour temperature in K, got {target!r}") from None
+        raise InputError(
+            f"relight target must be a sky image or a colour temperature in K, got {target!r}"
+        ) from None
     kelvin = check_unit("target colour temperature (K)", kelvin, 1000.0, 40000.0)
-    return {"colour": C.kelvin_to_rgb(kelvin).astype(np.float64), "luminance": None, "saturation": None}
+    return {
+        "colour": C.kelvin_to_rgb(kelvin).astype(np.float64),
+        "luminance": None,
+        "saturation": None,
+    }
 
 
 def _saturation(rgb: np.ndarray) -> float:
@@ -43,7 +53,9 @@ def _saturation(rgb: np.ndarray) -> float:
     return float((rgb.max() - rgb.min()) / rgb.max())
 
 
-def falloff(matte: np.ndarray, length: float = FALLOFF_LENGTH, floor: float = FALLOFF_FLOOR) -> np.ndarray:
+def falloff(
+    matte: np.ndarray, length: float = FALLOFF_LENGTH, floor: float = FALLOFF_FLOOR
+) -> np.ndarray:
     """Depth-like weight in [floor, 1] (small size): 1 at and above the sky border, less below.
 
     Per column, the border is the lowest sky row (columns without sky take the photo's border);
@@ -55,7 +67,9 @@ def falloff(matte: np.ndarray, length: float = FALLOFF_LENGTH, floor: float = FA
     rows = np.arange(h, dtype=np.float32)[:, None]
     lowest = np.where(sky, rows, -1).max(axis=0).astype(np.float32) + 1.0
     lowest[lowest <= 0] = border.horizon if border.has_sky else 0.0
-    lowest = cv2.GaussianBlur(lowest[None, :], (0, 0), max(1.0, w / 50.0), borderType=cv2.BORDER_REFLECT)[0]
+    lowest = cv2.GaussianBlur(
+        lowest[None, :], (0, 0), max(1.0, w / 50.0), borderType=cv2.BORDER_REFLECT
+    )[0]
     d = np.maximum(rows - lowest[None, :], 0.0) / np.float32(h)
     return (floor + (1.0 - floor) * np.exp(-d / np.float32(length))).astype(np.float32)
 
@@ -66,9 +80,13 @@ def relight_engine(image, matte, target, strength=1.0, want_weight=False):
     check_matte(matte, image.shape[:2])
     strength = check_unit("strength", strength)
     if image.shape[1] == 1:  # OpenCV reads (H, 1, 3) arrays as scalars: run on two columns
-        out, adjusted, weight, info = relight_engine(np.repeat(image, 2, axis=1), np.repeat(matte, 2, axis=1),
-                                                     target, strength, want_weight)
-        one = (np.ascontiguousarray(a[:, :1]) if a is not None else None for a in (out, adjusted, weight))
+        out, adjusted, weight, info = relight_engine(
+            np.repeat(image, 2, axis=1), np.repeat(matte, 2, axis=1), target, strength, want_weight
+        )
+        one = (
+            np.ascontiguousarray(a[:, :1]) if a is not None else None
+            for a in (out, adjusted, weight)
+        )
         return (*one, info)
     H, W = image.shape[:2]
     small, k = G.shrink(image, STATS_SIZE)
@@ -84,11 +102,15 @@ def relight_engine(image, matte, target, strength=1.0, want_weight=False):
     exposure, contrast = 1.0, 1.0
     if light["luminance"] is not None and has_sky:
         y_ref = float(C.luminance(old_sky.astype(np.float32)))
-        exposure = float(np.clip((max(light["luminance"], 1e-4) / max(y_ref, 1e-4)) ** 0.5, 0.35, 2.0))
-        contrast = float(np.clip(1.0 + 0.3 * (light["saturation"] - _saturation(old_sky)), 0.8, 1.25))
-    gains = gains ** strength
-    exposure = exposure ** strength
-    contrast = contrast ** strength
+        exposure = float(
+            np.clip((max(light["luminance"], 1e-4) / max(y_ref, 1e-4)) ** 0.5, 0.35, 2.0)
+        )
+        contrast = float(
+            np.clip(1.0 + 0.3 * (light["saturation"] - _saturation(old_sky)), 0.8, 1.25)
+        )
+    gains = gains**strength
+    exposure = exposure**strength
+    contrast = contrast**strength
     adjusted = C.apply_channel_curves(image, C.grade_curve(gains, exposure, contrast))
 
     weight_small = falloff(m_small) * np.float32(strength)
@@ -107,5 +129,9 @@ def relight_engine(image, matte, target, strength=1.0, want_weight=False):
         out[c0:c1] = C.from_linear(mixed, dtype, clip=dtype.kind == "f")
     if dtype.kind == "f":  # float codes do not survive decode/encode bit-exactly: restore them
         np.copyto(out, image, where=(matte >= 1)[..., None])
-    info = {"gains": [round(float(g), 4) for g in gains], "exposure": round(exposure, 4), "contrast": round(contrast, 4)}
+    info = {
+        "gains": [round(float(g), 4) for g in gains],
+        "exposure": round(exposure, 4),
+        "contrast": round(contrast, 4),
+    }
     return out, adjusted, weight, info

@@ -72,8 +72,9 @@ def _mean_colour(linear: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, fl
     return (linear * weight[..., None]).reshape(-1, 3).sum(axis=0) / total, total / weight.size
 
 
-def replace(image: np.ndarray, matte: np.ndarray, sky: np.ndarray, p: ReplaceParams,
-            full_sky: bool = False) -> Replacement:
+def replace(
+    image: np.ndarray, matte: np.ndarray, sky: np.ndarray, p: ReplaceParams, full_sky: bool = False
+) -> Replacement:
     """The engine behind :func:`skyseg_core.effects.replace_sky` (see there; ``p`` is validated)."""
     check_image(image)
     check_matte(matte, image.shape[:2])
@@ -114,8 +115,9 @@ def _replace(image, matte, sky, p: ReplaceParams, full_sky: bool) -> Replacement
     info["sky_border"] = {"top": round(border.top, 1), "horizon": round(border.horizon, 1)}
     sky_src = np.ascontiguousarray(sky[:, ::-1]) if p.flip else sky
     if p.sky_brightness or p.sky_temperature:
-        sky_src = C.apply_channel_curves(sky_src, C.grade_curve(temperature_gains(p.sky_temperature),
-                                                                2.0 ** p.sky_brightness))
+        sky_src = C.apply_channel_curves(
+            sky_src, C.grade_curve(temperature_gains(p.sky_temperature), 2.0**p.sky_brightness)
+        )
     place = G.place_sky(sky_src.shape[:2], (H, W), border, p.position, p.scale)
 
     # 4. sky defocus: blur the new sky to the original sky's estimated blur
@@ -124,7 +126,9 @@ def _replace(image, matte, sky, p: ReplaceParams, full_sky: bool) -> Replacement
         info["defocus_sigma_px"] = round(sigma, 2)
         sigma_src = sigma / place.scale
         if sigma_src >= 0.3:
-            sky_src = cv2.GaussianBlur(sky_src, (0, 0), sigma_src, borderType=cv2.BORDER_REFLECT_101)
+            sky_src = cv2.GaussianBlur(
+                sky_src, (0, 0), sigma_src, borderType=cv2.BORDER_REFLECT_101
+            )
     sky_small_lin = None
     if color_match > 0 or halo > 0:
         sky_small_lin = C.to_linear(G.warp_rows(sky_src, place, sw, sh, factor))
@@ -137,7 +141,9 @@ def _replace(image, matte, sky, p: ReplaceParams, full_sky: bool) -> Replacement
 
         foreground, _, _, info["lighting"] = relight_engine(image, matte, sky_src, p.lighting)
     if color_match > 0:
-        curve, gains = _color_match_curve(small_lin, orig_small, sky_small_lin, alpha_small, color_match)
+        curve, gains = _color_match_curve(
+            small_lin, orig_small, sky_small_lin, alpha_small, color_match
+        )
         info["color_match"] = gains
         foreground = C.apply_channel_curves(foreground, curve)
 
@@ -170,7 +176,9 @@ def _replace(image, matte, sky, p: ReplaceParams, full_sky: bool) -> Replacement
 
     out = foreground.copy()
     alpha_used = alpha.copy() if full_sky else alpha
-    sky_codes = C.convert_codes(G.warp_rows(sky_src, place, W, H if full_sky else rows_alpha), dtype)
+    sky_codes = C.convert_codes(
+        G.warp_rows(sky_src, place, W, H if full_sky else rows_alpha), dtype
+    )
     lit_foreground = foreground.copy() if light_small is not None and full_sky else None
     for r0, r1 in _runs(sky_rows):
         out[r0:r1] = sky_codes[r0:r1]
@@ -178,19 +186,28 @@ def _replace(image, matte, sky, p: ReplaceParams, full_sky: bool) -> Replacement
         for b0 in range(r0, r1, FIELD_ROWS):  # smooth fields upsampled per block, used per chunk
             b1 = min(r1, b0 + FIELD_ROWS)
             ba = min(b1, rows_alpha)
-            light_block = None if light_small is None else G.upsample_block(light_small, k, (H, W), b0, b1)
+            light_block = (
+                None if light_small is None else G.upsample_block(light_small, k, (H, W), b0, b1)
+            )
             old_block = None
             if old_sky_small is not None and ba > b0:
                 old_block = tuple(G.upsample_block(x, k, (H, W), b0, ba) for x in old_sky_small)
             for c0 in range(b0, b1, CHUNK_ROWS):
                 c1 = min(b1, c0 + CHUNK_ROWS)
                 ca = min(c1, rows_alpha)
-                light = None if light_block is None else light_block[c0 - b0:c1 - b0]
+                light = None if light_block is None else light_block[c0 - b0 : c1 - b0]
                 old = None
                 if old_block is not None and ca > c0:
-                    old = tuple(x[c0 - b0:ca - b0] for x in old_block)
-                out[c0:c1], lit, used = _blend_rows(foreground[c0:c1], sky_codes[c0:ca], alpha[c0:ca], light,
-                                                    lit_foreground is not None, old, matte[c0:ca])
+                    old = tuple(x[c0 - b0 : ca - b0] for x in old_block)
+                out[c0:c1], lit, used = _blend_rows(
+                    foreground[c0:c1],
+                    sky_codes[c0:ca],
+                    alpha[c0:ca],
+                    light,
+                    lit_foreground is not None,
+                    old,
+                    matte[c0:ca],
+                )
                 if full_sky and ca > c0 and used is not alpha_used[c0:ca]:
                     alpha_used[c0:ca] = used
                 if lit is not None:
@@ -217,9 +234,15 @@ DECONTAMINATION_CAP = 0.9
 """Alpha above which edge pixels are not decontaminated further (the division grows noise)."""
 
 
-def _blend_rows(fg: np.ndarray, sky: np.ndarray, alpha: np.ndarray, light: np.ndarray | None,
-                want_lit: bool, old_sky: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-                soft: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def _blend_rows(
+    fg: np.ndarray,
+    sky: np.ndarray,
+    alpha: np.ndarray,
+    light: np.ndarray | None,
+    want_lit: bool,
+    old_sky: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    soft: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Blend a block of rows in linear light.
 
     In the first ``len(sky)`` rows, edge pixels (0 < ``soft`` < 1, the given matte) whose colour
@@ -273,7 +296,9 @@ def _blend_rows(fg: np.ndarray, sky: np.ndarray, alpha: np.ndarray, light: np.nd
 
 def _has_soft(matte: np.ndarray) -> bool:
     """Whether any value is strictly between 0 and 1."""
-    below_one = cv2.threshold(matte, 1.0 - 1e-6, 0.0, cv2.THRESH_TOZERO_INV)[1]  # values near 1 -> 0
+    below_one = cv2.threshold(matte, 1.0 - 1e-6, 0.0, cv2.THRESH_TOZERO_INV)[
+        1
+    ]  # values near 1 -> 0
     return cv2.minMaxLoc(below_one)[1] > 0.0
 
 
@@ -299,7 +324,15 @@ def estimate_sky_blur(image: np.ndarray, matte: np.ndarray) -> float:
     m = G.shrink(matte, BLUR_SIZE)[0]
     sky = (m >= 0.5).astype(np.uint8)
     region = cv2.dilate(sky, np.ones((5, 5), np.uint8)) > 0
-    region &= cv2.erode(np.ones_like(sky), np.ones((7, 7), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    region &= (
+        cv2.erode(
+            np.ones_like(sky),
+            np.ones((7, 7), np.uint8),
+            borderType=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
+        > 0
+    )
     sigma = G.estimate_blur(grey, region)
     if sigma is None:
         return 0.0
@@ -327,8 +360,13 @@ def _color_match_curve(fg_lin, orig_matte, sky_lin, alpha, strength):
     exposure = 1.0
     if old_frac >= 0.005:
         y_old, y_new = float(C.luminance(old_sky)), float(C.luminance(new_sky))
-        exposure = float(np.clip((max(y_new, 1e-4) / max(y_old, 1e-4)) ** (0.5 * strength),
-                                 1.0 / COLOR_MATCH_MAX_EXPOSURE, COLOR_MATCH_MAX_EXPOSURE))
+        exposure = float(
+            np.clip(
+                (max(y_new, 1e-4) / max(y_old, 1e-4)) ** (0.5 * strength),
+                1.0 / COLOR_MATCH_MAX_EXPOSURE,
+                COLOR_MATCH_MAX_EXPOSURE,
+            )
+        )
     info = {"gains": [round(float(g), 4) for g in gains], "exposure": round(exposure, 4)}
     return C.grade_curve(gains, exposure), info
 
@@ -349,7 +387,9 @@ def temperature_gains(mired_shift: float) -> np.ndarray:
     return gains / float(C.luminance(gains))
 
 
-def _old_sky_colour(lin: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _old_sky_colour(
+    lin: np.ndarray, matte: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The photo's own sky colour near each pixel (small size, linear; a blur weighted by
     confident sky), the colour distance within which a pixel counts as that sky
     (:data:`SKY_MATCH_TOLERANCE` of its brightness) and the confidence that there is sky near at

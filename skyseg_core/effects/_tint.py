@@ -31,7 +31,7 @@ def parse_colour(value) -> np.ndarray:
         if not m:
             raise InputError(f"colour must look like #rrggbb, got {value!r}")
         h = m.group(1)
-        return np.array([int(h[i:i + 2], 16) for i in (0, 2, 4)], np.float32) / 255.0
+        return np.array([int(h[i : i + 2], 16) for i in (0, 2, 4)], np.float32) / 255.0
     try:
         rgb = np.asarray(value, np.float64).reshape(3)
     except (TypeError, ValueError):
@@ -101,7 +101,9 @@ def blend(base: np.ndarray, layer: np.ndarray, mode: str) -> np.ndarray:
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def gradient_field(shape: tuple[int, int], matte: np.ndarray | None, angle: float, rows: int | None = None) -> np.ndarray:
+def gradient_field(
+    shape: tuple[int, int], matte: np.ndarray | None, angle: float, rows: int | None = None
+) -> np.ndarray:
     """Gradient position t in [0, 1] for each pixel of the first ``rows`` rows.
 
     ``angle`` in degrees, counter-clockwise from "to the right"; 90 runs from the bottom of the
@@ -113,7 +115,9 @@ def gradient_field(shape: tuple[int, int], matte: np.ndarray | None, angle: floa
     return np.clip(ys[:rows, None] + xs[None, :], 0.0, 1.0)
 
 
-def _gradient_axes(shape: tuple[int, int], matte: np.ndarray | None, angle: float) -> tuple[np.ndarray, np.ndarray]:
+def _gradient_axes(
+    shape: tuple[int, int], matte: np.ndarray | None, angle: float
+) -> tuple[np.ndarray, np.ndarray]:
     """t = xs[x] + ys[y] (before clipping) for the gradient of :func:`gradient_field`."""
     H, W = shape
     y0, y1, x0, x1 = 0.0, float(H), 0.0, float(W)
@@ -127,14 +131,18 @@ def _gradient_axes(shape: tuple[int, int], matte: np.ndarray | None, angle: floa
     corners = [x * dx + y * dy for x in (x0, x1) for y in (y0, y1)]
     lo, hi = min(corners), max(corners)
     span = max(hi - lo, 1e-6)
-    xs = ((np.arange(W, dtype=np.float32) + 0.5) * np.float32(dx) - np.float32(lo)) / np.float32(span)
+    xs = ((np.arange(W, dtype=np.float32) + 0.5) * np.float32(dx) - np.float32(lo)) / np.float32(
+        span
+    )
     ys = (np.arange(H, dtype=np.float32) + 0.5) * np.float32(dy / span)
     return xs, ys
 
 
 def gradient_colours(t: np.ndarray, positions: np.ndarray, colours: np.ndarray) -> np.ndarray:
     """Colours (float sRGB, (..., 3)) of the gradient at positions ``t``."""
-    return np.stack([np.interp(t, positions, colours[:, c]).astype(np.float32) for c in range(3)], axis=-1)
+    return np.stack(
+        [np.interp(t, positions, colours[:, c]).astype(np.float32) for c in range(3)], axis=-1
+    )
 
 
 GRADIENT_STEPS = 1024
@@ -153,9 +161,18 @@ def tint(image, matte, stops, angle, mode, strength, with_layer=False):
     angle = check_unit("angle", angle, -3600.0, 3600.0)
     positions, colours = parse_stops(stops)
     if image.shape[1] == 1:  # OpenCV reads (H, 1, 3) arrays as scalars: run on two columns
-        out, layer = tint(np.repeat(image, 2, axis=1), np.repeat(matte, 2, axis=1), stops, angle, mode, strength,
-                          with_layer)
-        return np.ascontiguousarray(out[:, :1]), None if layer is None else np.ascontiguousarray(layer[:, :1])
+        out, layer = tint(
+            np.repeat(image, 2, axis=1),
+            np.repeat(matte, 2, axis=1),
+            stops,
+            angle,
+            mode,
+            strength,
+            with_layer,
+        )
+        return np.ascontiguousarray(out[:, :1]), None if layer is None else np.ascontiguousarray(
+            layer[:, :1]
+        )
     H, W = image.shape[:2]
     dtype = image.dtype
     out = image.copy()
@@ -165,7 +182,9 @@ def tint(image, matte, stops, angle, mode, strength, with_layer=False):
     row_max = matte.max(axis=1)
     if strength <= 0 or not np.any(row_max > 0):
         return out, layer
-    table = gradient_colours(np.linspace(0.0, 1.0, GRADIENT_STEPS, dtype=np.float32), positions, colours)
+    table = gradient_colours(
+        np.linspace(0.0, 1.0, GRADIENT_STEPS, dtype=np.float32), positions, colours
+    )
     xs, ys = _gradient_axes((H, W), matte, angle)
     top = np.float32(C.code_max(dtype))
     from ._replace import _runs

@@ -51,8 +51,16 @@ class Control:
         return f"{self.low:g}..{self.high:g}{unit}"
 
 
-def control(default, label: str, help: str, low: float | None = None, high: float | None = None, unit: str = "",
-            choices: tuple[str, ...] | None = None, decimals: int = 2):
+def control(
+    default,
+    label: str,
+    help: str,
+    low: float | None = None,
+    high: float | None = None,
+    unit: str = "",
+    choices: tuple[str, ...] | None = None,
+    decimals: int = 2,
+):
     """A dataclass field with its :class:`Control` (``metadata["control"]``)."""
     meta = {"control": Control(label, help, low, high, unit, choices, decimals)}
     if isinstance(default, (list, dict)):
@@ -62,7 +70,11 @@ def control(default, label: str, help: str, low: float | None = None, high: floa
 
 def controls(cls_or_params) -> dict[str, tuple[dataclasses.Field, Control]]:
     """Field name -> (field, control) of an effect dataclass, in declaration order."""
-    return {f.name: (f, f.metadata["control"]) for f in dataclasses.fields(cls_or_params) if "control" in f.metadata}
+    return {
+        f.name: (f, f.metadata["control"])
+        for f in dataclasses.fields(cls_or_params)
+        if "control" in f.metadata
+    }
 
 
 # -- validation --------------------------------------------------------------------------------
@@ -77,7 +89,9 @@ def _quoted(value: Any) -> str:
         text = repr(value)
     except RecursionError:
         text = type(value).__name__
-    return text if len(text) <= QUOTE_CHARS else f"{text[:QUOTE_CHARS]}... ({len(text):,} characters)"
+    return (
+        text if len(text) <= QUOTE_CHARS else f"{text[:QUOTE_CHARS]}... ({len(text):,} characters)"
+    )
 
 
 def _fail(name: str, ctl: Control, value: Any, what: str | None = None) -> InputError:
@@ -129,7 +143,11 @@ def _stops(name: str, ctl: Control, value: Any) -> tuple[tuple[float, str], ...]
         raise _fail(name, ctl, value, what)
     out = []
     for pos, colour in items:
-        if isinstance(pos, bool) or not isinstance(pos, (int, float)) or not 0.0 <= float(pos) <= 1.0:
+        if (
+            isinstance(pos, bool)
+            or not isinstance(pos, (int, float))
+            or not 0.0 <= float(pos) <= 1.0
+        ):
             raise _fail(name, ctl, value, what)
         out.append((float(pos), _hex_colour(colour)))
     return tuple(sorted(out))
@@ -156,7 +174,9 @@ def _check_field(name: str, hint: Any, ctl: Control, value: Any) -> Any:
         try:
             x, y = value
         except (TypeError, ValueError):
-            raise _fail(name, ctl, value, f"a pair (x, y), each in {ctl.describe_range()}") from None
+            raise _fail(
+                name, ctl, value, f"a pair (x, y), each in {ctl.describe_range()}"
+            ) from None
         return _number(f"{name} x", ctl, x), _number(f"{name} y", ctl, y)
     if hint == tuple[tuple[float, str], ...]:
         return _stops(name, ctl, value)
@@ -164,7 +184,12 @@ def _check_field(name: str, hint: Any, ctl: Control, value: Any) -> Any:
         if value is None and hint is not str:
             return None
         if not isinstance(value, str) or not value.strip():
-            raise _fail(name, ctl, value, "a name" if ctl.choices is None else f"one of {ctl.describe_range()}")
+            raise _fail(
+                name,
+                ctl,
+                value,
+                "a name" if ctl.choices is None else f"one of {ctl.describe_range()}",
+            )
         if ctl.choices is not None and value not in ctl.choices:
             raise _fail(name, ctl, value, f"one of {ctl.describe_range()}")
         return value
@@ -177,13 +202,17 @@ class _Validated:
     def __post_init__(self):
         hints = typing.get_type_hints(type(self))
         for name, (_, ctl) in controls(self).items():
-            object.__setattr__(self, name, _check_field(name, hints[name], ctl, getattr(self, name)))
+            object.__setattr__(
+                self, name, _check_field(name, hints[name], ctl, getattr(self, name))
+            )
 
     def replace(self, **changes):
         """A copy with ``changes`` (validated); unknown names raise :class:`InputError`."""
         unknown = sorted(set(changes) - set(controls(self)))
         if unknown:
-            raise InputError(f"unknown {self.effect} parameter {_quoted(unknown[0])}; valid: {', '.join(controls(self))}")
+            raise InputError(
+                f"unknown {self.effect} parameter {_quoted(unknown[0])}; valid: {', '.join(controls(self))}"
+            )
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -197,8 +226,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-CLEANUP_HELP = ("matte clean-up: values below this count as no sky and above 1 - this as full sky "
-                "(the soft edge band between is kept), and sky is kept only where it connects to confident sky")
+CLEANUP_HELP = (
+    "matte clean-up: values below this count as no sky and above 1 - this as full sky "
+    "(the soft edge band between is kept), and sky is kept only where it connects to confident sky"
+)
 
 
 def _cleanup():
@@ -210,25 +241,59 @@ class ReplaceParams(_Validated):
     """Sky replacement (:func:`skyseg_core.effects.replace_sky`)."""
 
     effect: typing.ClassVar[str] = "replace"
-    sky: str = control("golden_hour", "Sky", "the sky to put in: a preset or bundled name, or an image file")
-    position: tuple[float, float] = control((0.5, 0.5), "Position",
-                                            "pan the new sky: x 0 left .. 1 right; y 0.5 puts its horizon on the "
-                                            "sky border (larger lowers it)", 0.0, 1.0)
-    scale: float = control(1.0, "Scale", "extra zoom of the new sky (1 = just covers the sky region)", 1.0, 5.0)
+    sky: str = control(
+        "golden_hour", "Sky", "the sky to put in: a preset or bundled name, or an image file"
+    )
+    position: tuple[float, float] = control(
+        (0.5, 0.5),
+        "Position",
+        "pan the new sky: x 0 left .. 1 right; y 0.5 puts its horizon on the "
+        "sky border (larger lowers it)",
+        0.0,
+        1.0,
+    )
+    scale: float = control(
+        1.0, "Scale", "extra zoom of the new sky (1 = just covers the sky region)", 1.0, 5.0
+    )
     flip: bool = control(False, "Flip", "mirror the new sky left-right")
-    shift_edge: float = control(0.0, "Shift edge", "grow (+) or shrink (-) the sky region", -5.0, 5.0, "%")
-    fade_edge: float = control(0.15, "Fade edge", "feather the border between new sky and photo", 0.0, 5.0, "%")
-    sky_brightness: float = control(0.0, "Sky brightness", "exposure of the new sky", -2.0, 2.0, "EV")
-    sky_temperature: float = control(0.0, "Sky temperature",
-                                     "warm (+) or cool (-) the new sky; 100 = 100 mired toward sunset light",
-                                     -100.0, 100.0, decimals=0)
-    lighting: float = control(0.35, "Foreground lighting",
-                              "relight the foreground toward the new sky's light, strongest at the horizon", 0.0, 1.0)
-    color_match: float = control(0.3, "Colour match",
-                                 "harmonise the foreground's white balance and exposure with the new sky "
-                                 "(bounded: a strong sky never turns a wall orange)", 0.0, 1.0)
-    halo: float = control(0.25, "Halo", "edge light: the new sky's light spilling over the horizon", 0.0, 1.0)
-    defocus: float = control(0.0, "Defocus", "blur the new sky to the original sky's blur (1 = match it)", 0.0, 4.0)
+    shift_edge: float = control(
+        0.0, "Shift edge", "grow (+) or shrink (-) the sky region", -5.0, 5.0, "%"
+    )
+    fade_edge: float = control(
+        0.15, "Fade edge", "feather the border between new sky and photo", 0.0, 5.0, "%"
+    )
+    sky_brightness: float = control(
+        0.0, "Sky brightness", "exposure of the new sky", -2.0, 2.0, "EV"
+    )
+    sky_temperature: float = control(
+        0.0,
+        "Sky temperature",
+        "warm (+) or cool (-) the new sky; 100 = 100 mired toward sunset light",
+        -100.0,
+        100.0,
+        decimals=0,
+    )
+    lighting: float = control(
+        0.35,
+        "Foreground lighting",
+        "relight the foreground toward the new sky's light, strongest at the horizon",
+        0.0,
+        1.0,
+    )
+    color_match: float = control(
+        0.3,
+        "Colour match",
+        "harmonise the foreground's white balance and exposure with the new sky "
+        "(bounded: a strong sky never turns a wall orange)",
+        0.0,
+        1.0,
+    )
+    halo: float = control(
+        0.25, "Halo", "edge light: the new sky's light spilling over the horizon", 0.0, 1.0
+    )
+    defocus: float = control(
+        0.0, "Defocus", "blur the new sky to the original sky's blur (1 = match it)", 0.0, 4.0
+    )
     cleanup: float = _cleanup()
 
 
@@ -237,11 +302,23 @@ class TintParams(_Validated):
     """Gradient tint of the sky (:func:`skyseg_core.effects.tint_sky`)."""
 
     effect: typing.ClassVar[str] = "tint"
-    stops: tuple[tuple[float, str], ...] = control(((0.0, "#ff9a50"), (1.0, "#3a4f9a")), "Gradient",
-                                                   "colour stops, position 0 = horizon .. 1 = top of the sky")
-    angle: float = control(90.0, "Angle", "direction, counter-clockwise from 'to the right'; 90 = horizon to top",
-                           -360.0, 360.0, "deg", decimals=0)
-    mode: str = control("soft_light", "Blend mode", "how the gradient mixes with the sky", choices=BLEND_MODES)
+    stops: tuple[tuple[float, str], ...] = control(
+        ((0.0, "#ff9a50"), (1.0, "#3a4f9a")),
+        "Gradient",
+        "colour stops, position 0 = horizon .. 1 = top of the sky",
+    )
+    angle: float = control(
+        90.0,
+        "Angle",
+        "direction, counter-clockwise from 'to the right'; 90 = horizon to top",
+        -360.0,
+        360.0,
+        "deg",
+        decimals=0,
+    )
+    mode: str = control(
+        "soft_light", "Blend mode", "how the gradient mixes with the sky", choices=BLEND_MODES
+    )
     strength: float = control(0.7, "Strength", "opacity of the tint", 0.0, 1.0)
     cleanup: float = _cleanup()
 
@@ -251,10 +328,20 @@ class RelightParams(_Validated):
     """Foreground relighting (:func:`skyseg_core.effects.relight`)."""
 
     effect: typing.ClassVar[str] = "relight"
-    sky: str | None = control(None, "Light of sky",
-                              "take the light of this sky (preset, bundled name or file) instead of a temperature")
-    temperature: float = control(5500.0, "Temperature", "colour temperature of the light, when no sky is given",
-                                 2000.0, 12000.0, "K", decimals=0)
+    sky: str | None = control(
+        None,
+        "Light of sky",
+        "take the light of this sky (preset, bundled name or file) instead of a temperature",
+    )
+    temperature: float = control(
+        5500.0,
+        "Temperature",
+        "colour temperature of the light, when no sky is given",
+        2000.0,
+        12000.0,
+        "K",
+        decimals=0,
+    )
     strength: float = control(0.6, "Strength", "amount of relighting", 0.0, 1.0)
     cleanup: float = _cleanup()
 
@@ -277,7 +364,9 @@ puts the new sky in and leaves every other pixel as it was)."""
 def replace_preset(name: str, **changes) -> ReplaceParams:
     """The :data:`REPLACE_PRESETS` look ``name``, with ``changes`` on top."""
     if name not in REPLACE_PRESETS:
-        raise InputError(f"unknown look {_quoted(name)}; choose one of: {', '.join(REPLACE_PRESETS)}")
+        raise InputError(
+            f"unknown look {_quoted(name)}; choose one of: {', '.join(REPLACE_PRESETS)}"
+        )
     return ReplaceParams(**{**REPLACE_PRESETS[name], **changes})
 
 
@@ -289,14 +378,30 @@ def effect_params(name: str, values: dict | None = None):
     values = dict(values or {})
     unknown = sorted(set(values) - set(controls(cls)))
     if unknown:
-        raise InputError(f"unknown {name} parameter {_quoted(unknown[0])}; valid: {', '.join(controls(cls))}")
-    return cls(**{k: tuple(map(tuple, v)) if k == "stops" and isinstance(v, list) else
-                  tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+        raise InputError(
+            f"unknown {name} parameter {_quoted(unknown[0])}; valid: {', '.join(controls(cls))}"
+        )
+    return cls(
+        **{
+            k: tuple(map(tuple, v))
+            if k == "stops" and isinstance(v, list)
+            else tuple(v)
+            if isinstance(v, list)
+            else v
+            for k, v in values.items()
+        }
+    )
 
 
 def _type_name(hint: Any) -> str:
-    return {bool: "bool", float: "float", str: "text", str | None: "text",
-            tuple[float, float]: "pair", tuple[tuple[float, str], ...]: "stops"}[hint]
+    return {
+        bool: "bool",
+        float: "float",
+        str: "text",
+        str | None: "text",
+        tuple[float, float]: "pair",
+        tuple[tuple[float, str], ...]: "stops",
+    }[hint]
 
 
 def describe(cls) -> list[dict]:
@@ -304,9 +409,20 @@ def describe(cls) -> list[dict]:
     hints = typing.get_type_hints(cls)
     out = []
     for name, (f, ctl) in controls(cls).items():
-        out.append({"name": name, "type": _type_name(hints[name]), "default": _plain(f.default),
-                    "label": ctl.label, "help": ctl.help, "low": ctl.low, "high": ctl.high, "unit": ctl.unit,
-                    "choices": None if ctl.choices is None else list(ctl.choices), "decimals": ctl.decimals})
+        out.append(
+            {
+                "name": name,
+                "type": _type_name(hints[name]),
+                "default": _plain(f.default),
+                "label": ctl.label,
+                "help": ctl.help,
+                "low": ctl.low,
+                "high": ctl.high,
+                "unit": ctl.unit,
+                "choices": None if ctl.choices is None else list(ctl.choices),
+                "decimals": ctl.decimals,
+            }
+        )
     return out
 
 
@@ -321,6 +437,9 @@ def schema() -> dict:
         "effects": {name: describe(cls) for name, cls in EFFECTS.items()},
         "looks": {name: dict(changes) for name, changes in REPLACE_PRESETS.items()},
         "skies": list(SKY_PRESETS),
-        "methods": [{"name": n, "description": d, "available": method_available(n)} for n, d in list_methods()],
+        "methods": [
+            {"name": n, "description": d, "available": method_available(n)}
+            for n, d in list_methods()
+        ],
         "min_sky_share": MIN_SKY_SHARE,
     }

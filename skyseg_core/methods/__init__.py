@@ -12,7 +12,16 @@ import importlib
 from ..errors import SkysegError, UnknownMethodError
 from ._base import SkyMethod
 
-_METHOD_MODULES = ("color", "contour", "gradient", "classifier", "unet", "deeplab", "ade20k", "blend")
+_METHOD_MODULES = (
+    "color",
+    "contour",
+    "gradient",
+    "classifier",
+    "unet",
+    "deeplab",
+    "ade20k",
+    "blend",
+)
 """Modules imported to fill the registry; each must import without torch."""
 
 AUTO_PREFERENCE = ("deeplab", "blend", "classifier", "unet", "color")
@@ -80,7 +89,9 @@ def resolve_name(name: str) -> str:
             with collect_model_problems() as problems:
                 if cls.available():
                     return candidate
-            if problems:  # present but damaged, or missing where the user pointed: no quiet fallback
+            if (
+                problems
+            ):  # present but damaged, or missing where the user pointed: no quiet fallback
                 raise problems[0]
         raise UnknownMethodError(name, method_names())
     if name not in _REGISTRY:
@@ -125,4 +136,12 @@ def method_available(name: str) -> bool:
     return bool(_REGISTRY[name].available())
 
 
-__all__ = ["SkyMethod", "register", "get_method", "list_methods", "method_available", "method_names", "resolve_name"]
+__all__ = [
+    "SkyMethod",
+    "register",
+    "get_method",
+    "list_methods",
+    "method_available",
+    "method_names",
+    "resolve_name",
+]

@@ -299,7 +299,9 @@ class _TFLiteBackend:
         except Exception as exc:  # a damaged or foreign flatbuffer
             raise ModelFileError(
                 f"cannot read the TF DeepLab ADE20K file ({type(exc).__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})", path) from None
+                f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})",
+                path,
+            ) from None
         self.arch = "tf-deeplabv3plus-mobilenetv2"
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
@@ -440,7 +442,9 @@ class Ade20kMethod(SkyMethod):
         if self.backend.metadata.get("preprocess") == TF_DEEPLAB:
             size = int(self.backend.metadata.get("input_size", TF_DEEPLAB_SIZE))
             # shrink in the stored dtype first: a 12 MP photo never becomes float32
-            matte = tf_deeplab_probability(to_float_rgb(resize_long_side(image, size)), self.backend, size)
+            matte = tf_deeplab_probability(
+                to_float_rgb(resize_long_side(image, size)), self.backend, size
+            )
             if matte.size > image.shape[0] * image.shape[1]:
                 matte = resize_matte(matte, image.shape[:2])
             return check_matte(matte)
@@ -499,8 +503,9 @@ def export_ade20k_onnx(
             weights.paths[0],
         )
     if weights.kind == "tflite":
-        return _export_tf_deeplab(weights.paths[0], output, overwrite=overwrite, opset=opset,
-                                  tolerance=tolerance)
+        return _export_tf_deeplab(
+            weights.paths[0], output, overwrite=overwrite, opset=opset, tolerance=tolerance
+        )
     backend = _TorchBackend(weights.paths[0], weights.paths[1], arch)
     model = backend.model
     metadata = {
@@ -520,13 +525,30 @@ def export_ade20k_onnx(
         "skyseg_version": __version__,
     }
     # traced at the exporter's default size, checked at another (the graph takes any size)
-    return _write_checked_onnx(model, backend.arch, output, metadata, (56, 40), overwrite=overwrite,
-                               opset=opset, tolerance=tolerance)
+    return _write_checked_onnx(
+        model,
+        backend.arch,
+        output,
+        metadata,
+        (56, 40),
+        overwrite=overwrite,
+        opset=opset,
+        tolerance=tolerance,
+    )
 
 
-def _write_checked_onnx(model, arch: str, output, metadata: dict, check_size: tuple[int, int], *,
-                        overwrite: bool, opset: int, tolerance: float,
-                        trace_size: tuple[int, int] | None = None) -> dict:
+def _write_checked_onnx(
+    model,
+    arch: str,
+    output,
+    metadata: dict,
+    check_size: tuple[int, int],
+    *,
+    overwrite: bool,
+    opset: int,
+    tolerance: float,
+    trace_size: tuple[int, int] | None = None,
+) -> dict:
     """Export ``model`` to ``output`` (atomically; traced at ``trace_size``, default the
     exporter's) once ONNX Runtime agrees with PyTorch on a random ``check_size`` image; the
     ``export_ade20k_onnx`` result dict."""
@@ -553,7 +575,9 @@ def _write_checked_onnx(model, arch: str, output, metadata: dict, check_size: tu
     return {"output": str(out), "arch": arch, "bytes": out.stat().st_size, "max_abs_diff": diff}
 
 
-def _export_tf_deeplab(path: Path, output, *, overwrite: bool, opset: int, tolerance: float) -> dict:
+def _export_tf_deeplab(
+    path: Path, output, *, overwrite: bool, opset: int, tolerance: float
+) -> dict:
     """:func:`export_ade20k_onnx` for TF DeepLab's ``.tflite`` file (fixed 513 x 513 input, as
     the file itself)."""
 
@@ -566,7 +590,7 @@ def _export_tf_deeplab(path: Path, output, *, overwrite: bool, opset: int, toler
         "kind": ONNX_KIND,
         "arch": backend.arch,
         "source": "TF DeepLab model zoo (tensorflow/models) mobilenetv2_ade20k_train, TFLite "
-                  "deeplabv3-mobilenetv2-ade20k; weights Apache-2.0, trained on ADE20K (research terms)",
+        "deeplabv3-mobilenetv2-ade20k; weights Apache-2.0, trained on ADE20K (research terms)",
         "checkpoints": f"{path.name} sha256={sha256_of(path)}",
         "input": f"image: float32 (N, 3, {size}, {size}) RGB in [0, 1], the photo's longer side scaled to {size}, padded bottom/right with 0.5",
         "output": f"sky: float32 (N, H, W) softmax probability of class 'sky' (channel {TF_DEEPLAB_SKY_CHANNEL} of 151) at the input size",
@@ -576,5 +600,14 @@ def _export_tf_deeplab(path: Path, output, *, overwrite: bool, opset: int, toler
         "sky_channel": str(TF_DEEPLAB_SKY_CHANNEL),
         "skyseg_version": __version__,
     }
-    return _write_checked_onnx(backend.model, backend.arch, output, metadata, (size, size),
-                               overwrite=overwrite, opset=opset, tolerance=tolerance, trace_size=(size, size))
+    return _write_checked_onnx(
+        backend.model,
+        backend.arch,
+        output,
+        metadata,
+        (size, size),
+        overwrite=overwrite,
+        opset=opset,
+        tolerance=tolerance,
+        trace_size=(size, size),
+    )

@@ -244,19 +244,27 @@ def connected_sky(
     p = np.asarray(probability, np.float32)
     h, w = p.shape
     out = p.copy()
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((p >= 0.5).astype(np.uint8), connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (p >= 0.5).astype(np.uint8), connectivity=8
+    )
     if count > 1:
-        mean = np.bincount(labels.reshape(-1), p.reshape(-1), count) / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+        mean = np.bincount(labels.reshape(-1), p.reshape(-1), count) / np.maximum(
+            stats[:, cv2.CC_STAT_AREA], 1
+        )
         if seed is None:
             seed = np.zeros((h, w), bool)
             seed[: max(1, round(top_band * h))] = True
         reaches_top = np.zeros(count, bool)
         reaches_top[np.unique(labels[seed])] = True
-        keep = (stats[:, cv2.CC_STAT_AREA] >= min_area * h * w) & (reaches_top | (mean >= confident))
+        keep = (stats[:, cv2.CC_STAT_AREA] >= min_area * h * w) & (
+            reaches_top | (mean >= confident)
+        )
         keep[0] = True
         drop = ~keep[labels]
         out[drop] = np.minimum(p[drop], 0.49) * 0.5
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((out < 0.5).astype(np.uint8), connectivity=4)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (out < 0.5).astype(np.uint8), connectivity=4
+    )
     if count > 1:
         x, y, bw, bh, area = (stats[:, i] for i in range(5))
         hole = (area < max_hole_area * h * w) & (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)
@@ -329,7 +337,9 @@ class ClassifierMethod(SkyMethod):
     """
 
     name = "classifier"
-    description = "gradient-boosted per-pixel sky classifier on colour, texture and horizon features (ONNX)"
+    description = (
+        "gradient-boosted per-pixel sky classifier on colour, texture and horizon features (ONNX)"
+    )
     working_size = 256
 
     def __init__(

@@ -210,7 +210,10 @@ def contour_sky_matte(
             ):
                 hole_sky |= hole
     sky = main_sky | hole_sky
-    if sky.any() and float(np.median(cv2.cvtColor(image, cv2.COLOR_RGB2Lab)[..., 2][sky])) > max_sky_b:
+    if (
+        sky.any()
+        and float(np.median(cv2.cvtColor(image, cv2.COLOR_RGB2Lab)[..., 2][sky])) > max_sky_b
+    ):
         sky[:] = False  # a yellowish-white "sky": a lit wall or ceiling
     return soften(sky, soften_sigma)
 

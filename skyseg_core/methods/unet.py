@@ -52,14 +52,18 @@ class _UnetSession:
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         options.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelFileError(f"cannot load the sky U-Net model ({exc})", path) from None
         meta = self.session.get_modelmeta().custom_metadata_map
         if meta.get("format") != FORMAT:
             raise ModelFileError(
                 f"not a skyseg sky U-Net model (metadata format {meta.get('format')!r}, expected {FORMAT!r}); "
-                "export one with `skyseg export CHECKPOINT`", path)
+                "export one with `skyseg export CHECKPOINT`",
+                path,
+            )
         try:
             self.mean = np.array(json.loads(meta["mean"]), np.float32)
             self.std = np.array(json.loads(meta["std"]), np.float32)
@@ -77,7 +81,9 @@ class _UnetSession:
         h, w = image.shape[:2]
         x = (image - self.mean) / self.std
         if self.prior is not None:
-            prior = resize_matte(self.prior.predict(resize_long_side(image, self.prior.working_size)), (h, w))
+            prior = resize_matte(
+                self.prior.predict(resize_long_side(image, self.prior.working_size)), (h, w)
+            )
             x = np.concatenate([x, prior_channel(prior)[..., None]], axis=2)
         ph, pw = (-h) % self.divisor, (-w) % self.divisor
         if ph or pw:
@@ -97,7 +103,9 @@ def _prior_method(meta: dict, path: Path):
     """The method that computes the model's fourth input channel, checked against the file the
     model was trained with (another classifier would feed it inputs it never learned)."""
     if meta["prior"] != "classifier":
-        raise ModelFileError(f"the sky U-Net model needs an unknown prior {meta['prior']!r}; update skyseg", path)
+        raise ModelFileError(
+            f"the sky U-Net model needs an unknown prior {meta['prior']!r}; update skyseg", path
+        )
     prior = ClassifierMethod()
     expected = meta.get("prior_model_sha256", "")
     actual = sha256_of(resolve_model_file(CLASSIFIER_MODEL, env_var=CLASSIFIER_ENV))
@@ -105,7 +113,9 @@ def _prior_method(meta: dict, path: Path):
         raise ModelFileError(
             f"the sky U-Net model was trained on the priors of classifier model {expected[:12]}..., but the "
             f"classifier model in use is {actual[:12]}...; use the classifier it was trained with or retrain "
-            "(`skyseg train`)", path)
+            "(`skyseg train`)",
+            path,
+        )
     return prior
 
 
@@ -133,8 +143,13 @@ class UnetMethod(SkyMethod):
     model_name = MODEL_NAME
     model_env = MODEL_ENV
 
-    def __init__(self, model_path: str | os.PathLike | None = None, working_size: int | None = None,
-                 threads: int | None = None, flip_average: bool = FLIP_AVERAGE):
+    def __init__(
+        self,
+        model_path: str | os.PathLike | None = None,
+        working_size: int | None = None,
+        threads: int | None = None,
+        flip_average: bool = FLIP_AVERAGE,
+    ):
         path = checked_model_file(self.model_name, explicit=model_path, env_var=self.model_env)
         self._session = _UnetSession(path, threads)
         self.working_size = working_size or self._session.working_size
@@ -162,5 +177,7 @@ class UnetMethod(SkyMethod):
     def predict(self, image: np.ndarray) -> np.ndarray:
         prob = self._session.probability(image)
         if self.flip_average:
-            prob = 0.5 * (prob + self._session.probability(np.ascontiguousarray(image[:, ::-1]))[:, ::-1])
+            prob = 0.5 * (
+                prob + self._session.probability(np.ascontiguousarray(image[:, ::-1]))[:, ::-1]
+            )
         return prob

@@ -21,13 +21,13 @@ import numpy as np
 SKY_KINDS = ("photo", "folder", "generated")
 
 _PALETTES = (  # (zenith, horizon) RGB
-    ((40, 90, 190), (160, 200, 235)),    # clear day
-    ((20, 60, 150), (120, 170, 220)),    # deep blue
+    ((40, 90, 190), (160, 200, 235)),  # clear day
+    ((20, 60, 150), (120, 170, 220)),  # deep blue
     ((120, 125, 135), (190, 192, 196)),  # overcast
     ((200, 205, 210), (235, 236, 238)),  # bright haze
-    ((60, 60, 110), (245, 150, 70)),     # sunset
-    ((90, 70, 140), (240, 170, 150)),    # dusk pink
-    ((10, 15, 40), (40, 50, 90)),        # night
+    ((60, 60, 110), (245, 150, 70)),  # sunset
+    ((90, 70, 140), (240, 170, 150)),  # dusk pink
+    ((10, 15, 40), (40, 50, 90)),  # night
     ((150, 170, 190), (220, 200, 170)),  # warm haze
 )
 
@@ -56,14 +56,21 @@ def procedural_sky(height: int, width: int, rng: np.random.Generator) -> np.ndar
     if rng.random() < 0.3:  # sun glow
         cy, cx = rng.uniform(0.2, 1.0) * height, rng.uniform(0, 1) * width
         yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-        glow = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * (rng.uniform(0.1, 0.4) * max(height, width)) ** 2))
+        glow = np.exp(
+            -((yy - cy) ** 2 + (xx - cx) ** 2)
+            / (2 * (rng.uniform(0.1, 0.4) * max(height, width)) ** 2)
+        )
         sky += glow[..., None] * rng.uniform(40, 120) * np.array([1.0, 0.9, 0.7], np.float32)
     if rng.random() < 0.75:  # clouds
         cover = rng.uniform(0.2, 0.8)
         n = _noise(rng, height, width)
         alpha = np.clip((n - (1 - cover)) / rng.uniform(0.05, 0.3), 0, 1)[..., None]
         shade = rng.uniform(150, 255)
-        cloud = shade * (0.8 + 0.2 * _noise(rng, height, width, 3))[..., None] * np.array([1.0, 1.0, 1.02], np.float32)
+        cloud = (
+            shade
+            * (0.8 + 0.2 * _noise(rng, height, width, 3))[..., None]
+            * np.array([1.0, 1.0, 1.02], np.float32)
+        )
         sky = (1 - alpha) * sky + alpha * cloud
     return np.clip(sky, 0, 255).astype(np.uint8)
 
@@ -85,7 +92,9 @@ def generated_sky(height: int, width: int, rng: np.random.Generator) -> np.ndarr
     return procedural_sky(height, width, rng)
 
 
-def sky_strip(image: np.ndarray, target: np.ndarray, valid: np.ndarray, min_rows: float = 0.2) -> np.ndarray | None:
+def sky_strip(
+    image: np.ndarray, target: np.ndarray, valid: np.ndarray, min_rows: float = 0.2
+) -> np.ndarray | None:
     """The rows above a photo's horizon that are (almost) all sky, or None if too few."""
     row_sky = ((target > 200) & (valid > 0)).mean(axis=1)
     bad = np.flatnonzero(row_sky < 0.97)
@@ -104,13 +113,15 @@ def fit_sky(sky: np.ndarray, height: int, width: int, rng: np.random.Generator) 
     cw = max(2, min(sw, int(ch * aspect)))
     y = rng.integers(0, sh - ch + 1)
     x = rng.integers(0, sw - cw + 1)
-    crop = sky[y:y + ch, x:x + cw]
+    crop = sky[y : y + ch, x : x + cw]
     if rng.random() < 0.5:
         crop = crop[:, ::-1]
     return cv2.resize(np.ascontiguousarray(crop), (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def composite_sky(image: np.ndarray, target: np.ndarray, valid: np.ndarray, sky: np.ndarray, strength: float = 1.0) -> np.ndarray:
+def composite_sky(
+    image: np.ndarray, target: np.ndarray, valid: np.ndarray, sky: np.ndarray, strength: float = 1.0
+) -> np.ndarray:
     """Paste ``sky`` (same size) into ``image`` with the soft truth as alpha; ignore pixels kept."""
     alpha = (target.astype(np.float32) / 255.0) * (valid > 0) * strength
     alpha = alpha[..., None]
@@ -136,12 +147,19 @@ def load_sky_folder(folder: str | Path | None, long_side: int = 640) -> list[np.
 class SkyCompositor:
     """Replaces the sky of a training photo with probability ``p`` (choosing a sky source)."""
 
-    def __init__(self, photo_strips: list[np.ndarray], folder_skies: list[np.ndarray], p: float = 0.5,
-                 weights: tuple[float, float, float] = (0.4, 0.2, 0.4)):
+    def __init__(
+        self,
+        photo_strips: list[np.ndarray],
+        folder_skies: list[np.ndarray],
+        p: float = 0.5,
+        weights: tuple[float, float, float] = (0.4, 0.2, 0.4),
+    ):
         self.strips, self.folder, self.p = photo_strips, folder_skies, p
         self.weights = np.array(weights, np.float64)
 
-    def __call__(self, image: np.ndarray, target: np.ndarray, valid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def __call__(
+        self, image: np.ndarray, target: np.ndarray, valid: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
         if rng.random() >= self.p or not (target > 0).any():
             return image
         h, w = image.shape[:2]
@@ -153,7 +171,9 @@ class SkyCompositor:
             sky = fit_sky(self.folder[rng.integers(len(self.folder))], h, w, rng)
         else:
             sky = generated_sky(h, w, rng)
-        return composite_sky(image, target, valid, sky, strength=1.0 if rng.random() < 0.8 else rng.uniform(0.5, 1.0))
+        return composite_sky(
+            image, target, valid, sky, strength=1.0 if rng.random() < 0.8 else rng.uniform(0.5, 1.0)
+        )
 
 
 def build_transform(crop: int, strength: float = 1.0):
@@ -165,18 +185,27 @@ def build_transform(crop: int, strength: float = 1.0):
     import albumentations as A
 
     s = strength
-    return A.Compose([
-        A.RandomResizedCrop(size=(crop, crop), scale=(0.25, 1.0), ratio=(0.6, 1.7), p=1.0),
-        A.HorizontalFlip(p=0.5),
-        A.Affine(rotate=(-8, 8), p=0.3 * s, fill=0, fill_mask=0),
-        A.OneOf([
-            A.RandomBrightnessContrast(brightness_limit=0.3, contrast_limit=0.3),
-            A.RandomGamma(gamma_limit=(60, 160)),
-            A.ColorJitter(brightness=0.3, contrast=0.3, saturation=0.4, hue=0.05),
-        ], p=0.8 * s),
-        A.HueSaturationValue(hue_shift_limit=8, sat_shift_limit=25, val_shift_limit=15, p=0.3 * s),
-        A.ToGray(p=0.05 * s),
-        A.OneOf([A.GaussianBlur(blur_limit=(3, 7)), A.MotionBlur(blur_limit=(3, 7))], p=0.2 * s),
-        A.GaussNoise(std_range=(0.01, 0.06), p=0.25 * s),
-        A.ImageCompression(quality_range=(35, 95), p=0.3 * s),
-    ])
+    return A.Compose(
+        [
+            A.RandomResizedCrop(size=(crop, crop), scale=(0.25, 1.0), ratio=(0.6, 1.7), p=1.0),
+            A.HorizontalFlip(p=0.5),
+            A.Affine(rotate=(-8, 8), p=0.3 * s, fill=0, fill_mask=0),
+            A.OneOf(
+                [
+                    A.RandomBrightnessContrast(brightness_limit=0.3, contrast_limit=0.3),
+                    A.RandomGamma(gamma_limit=(60, 160)),
+                    A.ColorJitter(brightness=0.3, contrast=0.3, saturation=0.4, hue=0.05),
+                ],
+                p=0.8 * s,
+            ),
+            A.HueSaturationValue(
+                hue_shift_limit=8, sat_shift_limit=25, val_shift_limit=15, p=0.3 * s
+            ),
+            A.ToGray(p=0.05 * s),
+            A.OneOf(
+                [A.GaussianBlur(blur_limit=(3, 7)), A.MotionBlur(blur_limit=(3, 7))], p=0.2 * s
+            ),
+            A.GaussNoise(std_range=(0.01, 0.06), p=0.25 * s),
+            A.ImageCompression(quality_range=(35, 95), p=0.3 * s),
+        ]
+    )

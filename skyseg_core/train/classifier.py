@@ -52,12 +52,18 @@ def image_pixels(dataset: str, image, target, valid, working_size: int, per_imag
     n = n_sky + n_ground
     if n == 0:
         return None
-    pick = np.concatenate([rng.choice(sky, n_sky, replace=False), rng.choice(ground, n_ground, replace=False)])
+    pick = np.concatenate(
+        [rng.choice(sky, n_sky, replace=False), rng.choice(ground, n_ground, replace=False)]
+    )
     share = sky.size / (sky.size + ground.size)
     w = np.empty(n, np.float32)
     w[:n_sky] = share * n / max(n_sky, 1)
     w[n_sky:] = (1 - share) * n / max(n_ground, 1)
-    return sky_features(small).reshape(-1, len(FEATURE_NAMES))[pick], labels[pick].astype(np.int64), w
+    return (
+        sky_features(small).reshape(-1, len(FEATURE_NAMES))[pick],
+        labels[pick].astype(np.int64),
+        w,
+    )
 
 
 def pixel_table(pairs, working_size: int, per_image: int, seed: int):
@@ -77,7 +83,11 @@ def pixel_table(pairs, working_size: int, per_image: int, seed: int):
             ws.append(table[2])
             gs.append(np.full(table[1].size, group_of_dataset(dataset)))
     groups = np.concatenate(gs)
-    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ws) * balanced_weights(groups, np.concatenate(ws))
+    return (
+        np.concatenate(xs),
+        np.concatenate(ys),
+        np.concatenate(ws) * balanced_weights(groups, np.concatenate(ws)),
+    )
 
 
 def balanced_weights(groups: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -85,7 +95,9 @@ def balanced_weights(groups: np.ndarray, weights: np.ndarray | None = None) -> n
 
     ``groups``: a group name per pixel; ``weights``: the pixels' weights so far (default 1).
     """
-    weights = np.ones(len(groups), np.float64) if weights is None else np.asarray(weights, np.float64)
+    weights = (
+        np.ones(len(groups), np.float64) if weights is None else np.asarray(weights, np.float64)
+    )
     names, index = np.unique(groups, return_inverse=True)
     totals = np.bincount(index, weights, len(names))
     return (weights.sum() / (len(names) * totals[index])).astype(np.float32)

@@ -50,19 +50,32 @@ class TrainSample:
     encoding: str = "skyseg"
 
 
-def shared_layout_samples(root: str | Path, split: str | None = None, datasets: list[str] | None = None) -> list[TrainSample]:
+def shared_layout_samples(
+    root: str | Path, split: str | None = None, datasets: list[str] | None = None
+) -> list[TrainSample]:
     """Samples of the project's shared layout (one dataset folder or a folder of them)."""
     return [
-        TrainSample(s.dataset, s.id, str(s.image), str(s.mask), None if s.matte is None else str(s.matte), s.split)
+        TrainSample(
+            s.dataset,
+            s.id,
+            str(s.image),
+            str(s.mask),
+            None if s.matte is None else str(s.matte),
+            s.split,
+        )
         for s in find_samples(root, split=split, datasets=datasets)
     ]
 
 
-def folder_pair_samples(images: str | Path, masks: str | Path, name: str | None = None, split: str | None = None) -> list[TrainSample]:
+def folder_pair_samples(
+    images: str | Path, masks: str | Path, name: str | None = None, split: str | None = None
+) -> list[TrainSample]:
     """Image/mask pairs matched by file stem; masks use 255 sky, 0 not sky, 128 ignore."""
     images, masks = Path(images), Path(masks)
     if not images.is_dir() or not masks.is_dir():
-        raise InputError("expected an images folder and a masks folder", images if not images.is_dir() else masks)
+        raise InputError(
+            "expected an images folder and a masks folder", images if not images.is_dir() else masks
+        )
     name = name or images.parent.name or images.name
     by_stem = {p.stem: p for p in masks.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
     out = []
@@ -70,7 +83,9 @@ def folder_pair_samples(images: str | Path, masks: str | Path, name: str | None 
         mask = by_stem.get(image.stem)
         if mask is None:
             continue
-        sample = TrainSample(name, image.stem, str(image), str(mask), None, split_of(name, image.stem))
+        sample = TrainSample(
+            name, image.stem, str(image), str(mask), None, split_of(name, image.stem)
+        )
         if split is None or sample.split == split:
             out.append(sample)
     return out
@@ -82,7 +97,9 @@ def ade20k_samples(root: str | Path, split: str | None = None) -> list[TrainSamp
     if (root / "ADEChallengeData2016").is_dir():
         root = root / "ADEChallengeData2016"
     if not (root / "images").is_dir() or not (root / "annotations").is_dir():
-        raise InputError("not an ADEChallengeData2016 folder (expected images/ and annotations/)", root)
+        raise InputError(
+            "not an ADEChallengeData2016 folder (expected images/ and annotations/)", root
+        )
     out = []
     for folder, name in (("training", "train"), ("validation", "val")):
         if split is not None and split != name:
@@ -93,7 +110,9 @@ def ade20k_samples(root: str | Path, split: str | None = None) -> list[TrainSamp
         for image in sorted(image_dir.glob("*.jpg")):
             mask = root / "annotations" / folder / f"{image.stem}.png"
             if mask.exists():
-                out.append(TrainSample("ade20k", image.stem, str(image), str(mask), None, name, "ade20k"))
+                out.append(
+                    TrainSample("ade20k", image.stem, str(image), str(mask), None, name, "ade20k")
+                )
     return out
 
 
@@ -101,11 +120,15 @@ def collect_samples(data: dict, split: str | None = None) -> list[TrainSample]:
     """All samples named by a config's ``[data]`` table (``root``, ``ade20k_root``, ``folders``)."""
     samples: list[TrainSample] = []
     if data.get("root"):
-        samples += shared_layout_samples(data["root"], split=split, datasets=data.get("datasets") or None)
+        samples += shared_layout_samples(
+            data["root"], split=split, datasets=data.get("datasets") or None
+        )
     if data.get("ade20k_root"):
         samples += ade20k_samples(data["ade20k_root"], split=split)
     for folder in data.get("folders", []):
-        samples += folder_pair_samples(folder["images"], folder["masks"], folder.get("name"), split=split)
+        samples += folder_pair_samples(
+            folder["images"], folder["masks"], folder.get("name"), split=split
+        )
     return samples
 
 
@@ -131,7 +154,11 @@ def read_truth(sample: TrainSample) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _shrink(array: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndarray:
-    return array if array.shape[1::-1] == size else cv2.resize(array, size, interpolation=interpolation)
+    return (
+        array
+        if array.shape[1::-1] == size
+        else cv2.resize(array, size, interpolation=interpolation)
+    )
 
 
 def load_pair(sample: TrainSample, long_side: int | None = None) -> dict:
@@ -139,7 +166,10 @@ def load_pair(sample: TrainSample, long_side: int | None = None) -> dict:
     image = to_uint8_rgb(load_image(sample.image))
     target, valid = read_truth(sample)
     if target.shape != image.shape[:2]:
-        raise InputError(f"mask is {target.shape[1]}x{target.shape[0]}, image is {image.shape[1]}x{image.shape[0]}", sample.mask)
+        raise InputError(
+            f"mask is {target.shape[1]}x{target.shape[0]}, image is {image.shape[1]}x{image.shape[0]}",
+            sample.mask,
+        )
     h, w = image.shape[:2]
     if long_side and max(h, w) > long_side:
         scale = long_side / max(h, w)
@@ -165,7 +195,9 @@ def data_hash(samples: list[TrainSample]) -> str:
     return digest.hexdigest()
 
 
-def build_cache(samples: list[TrainSample], cache_dir: str | Path, long_side: int, progress: bool = True) -> list[Path]:
+def build_cache(
+    samples: list[TrainSample], cache_dir: str | Path, long_side: int, progress: bool = True
+) -> list[Path]:
     """Pre-resize ``samples`` into ``cache_dir`` once; returns one ``.npz`` path per sample.
 
     Files are keyed by the sample and ``long_side``; existing ones are reused, so a resumed or

@@ -27,8 +27,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-MOBILENET_V2_BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
-                       (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+MOBILENET_V2_BLOCKS = (
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+)
 """(expansion, channels, units, first stride) per block, as in the MobileNetV2 paper."""
 
 LOW_LEVEL_UNIT = 2
@@ -41,10 +48,26 @@ ADE20K_SKY_CHANNEL = 3
 class TFConv(nn.Conv2d):
     """A convolution with bias and its activation, padded as TF pads (see the module docstring)."""
 
-    def __init__(self, cin: int, cout: int, kernel: int = 1, stride: int = 1, dilation: int = 1,
-                 groups: int = 1, activation: str | None = "relu6"):
-        super().__init__(cin, cout, kernel, stride, padding=dilation * (kernel - 1) // 2,
-                         dilation=dilation, groups=groups, bias=True)
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        kernel: int = 1,
+        stride: int = 1,
+        dilation: int = 1,
+        groups: int = 1,
+        activation: str | None = "relu6",
+    ):
+        super().__init__(
+            cin,
+            cout,
+            kernel,
+            stride,
+            padding=dilation * (kernel - 1) // 2,
+            dilation=dilation,
+            groups=groups,
+            bias=True,
+        )
         self.activation = activation
         self.tf_same = False
 
@@ -53,9 +76,17 @@ class TFConv(nn.Conv2d):
             pads = []
             for size in (x.shape[-1], x.shape[-2]):
                 out = -(-size // self.stride[0])
-                total = max((out - 1) * self.stride[0] + self.dilation[0] * (self.kernel_size[0] - 1) + 1 - size, 0)
+                total = max(
+                    (out - 1) * self.stride[0]
+                    + self.dilation[0] * (self.kernel_size[0] - 1)
+                    + 1
+                    - size,
+                    0,
+                )
                 pads += [total // 2, total - total // 2]
-            x = F.conv2d(F.pad(x, pads), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+            x = F.conv2d(
+                F.pad(x, pads), self.weight, self.bias, self.stride, 0, self.dilation, self.groups
+            )
         else:
             x = super().forward(x)
         if self.activation == "relu6":
@@ -156,19 +187,31 @@ class DeepLabV3Plus(nn.Module):
         self.projection = TFConv(512, 256, activation="relu")
         self.low_level = TFConv(144, 48, activation="relu")
         self.decoder = nn.Sequential(
-            TFConv(304, 304, 3, groups=304, activation="relu"), TFConv(304, 256, activation="relu"),
-            TFConv(256, 256, 3, groups=256, activation="relu"), TFConv(256, 256, activation="relu"))
+            TFConv(304, 304, 3, groups=304, activation="relu"),
+            TFConv(304, 256, activation="relu"),
+            TFConv(256, 256, 3, groups=256, activation="relu"),
+            TFConv(256, 256, activation="relu"),
+        )
         self.logits = TFConv(256, num_classes, activation=None)
 
     def tf_convolutions(self):
-        convs = [*self.backbone.convolutions(), self.image_pooling, self.aspp0, self.projection,
-                 self.low_level, *self.decoder, self.logits]
+        convs = [
+            *self.backbone.convolutions(),
+            self.image_pooling,
+            self.aspp0,
+            self.projection,
+            self.low_level,
+            *self.decoder,
+            self.logits,
+        ]
         return [(c, c.activation) for c in convs]
 
     def features(self, x):
         """Decoder output at stride 4 (256 channels)."""
         feats, low = self.backbone(x)
-        pooled = self.image_pooling(feats.mean((2, 3), keepdim=True)).expand(-1, -1, *feats.shape[-2:])
+        pooled = self.image_pooling(feats.mean((2, 3), keepdim=True)).expand(
+            -1, -1, *feats.shape[-2:]
+        )
         y = self.projection(torch.cat([pooled, self.aspp0(feats)], 1))
         y = F.interpolate(y, size=low.shape[-2:], mode="bilinear", align_corners=True)
         return self.decoder(torch.cat([y, self.low_level(low)], 1))
@@ -181,8 +224,8 @@ class DeepLabV3Plus(nn.Module):
 def sky_log_odds(logits: torch.Tensor, sky: int = ADE20K_SKY_CHANNEL) -> torch.Tensor:
     """(N, 1, H, W): the sky logit against the log-sum-exp of the others, so that its sigmoid
     is the sky's softmax probability."""
-    others = torch.cat([logits[:, :sky], logits[:, sky + 1:]], 1)
-    return logits[:, sky:sky + 1] - torch.logsumexp(others, 1, keepdim=True)
+    others = torch.cat([logits[:, :sky], logits[:, sky + 1 :]], 1)
+    return logits[:, sky : sky + 1] - torch.logsumexp(others, 1, keepdim=True)
 
 
 class SkyDeepLab(nn.Module):

@@ -86,12 +86,16 @@ def export_onnx(
     last = state["history"][-1] if state.get("history") else {}
     prior = config["model"].get("prior", "")
     prep = preprocessing(config["model"])
-    channels = "RGB / 255, then (x - mean) / std" + (f"; channel 4: the {prior} method's sky probability * 2 - 1" if prior else "")
+    channels = "RGB / 255, then (x - mean) / std" + (
+        f"; channel 4: the {prior} method's sky probability * 2 - 1" if prior else ""
+    )
     metadata = {
         "format": FORMAT,
         "skyseg_version": __version__,
         "arch": config["model"].get("arch", "Unet"),
-        "encoder": "mobilenet_v2" if config["model"].get("arch") == SKY_DEEPLAB else config["model"].get("encoder", ""),
+        "encoder": "mobilenet_v2"
+        if config["model"].get("arch") == SKY_DEEPLAB
+        else config["model"].get("encoder", ""),
         "input": f"image: float32 (N, {4 if prior else 3}, H, W), {channels}; H, W multiples of divisor",
         "prior": prior,
         "mean": json.dumps(list(prep["mean"])),
@@ -105,7 +109,9 @@ def export_onnx(
         "exported": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     if prior:
-        metadata["prior_model_sha256"] = state.get("prior_model_sha256") or prior_model_sha256(prior)
+        metadata["prior_model_sha256"] = state.get("prior_model_sha256") or prior_model_sha256(
+            prior
+        )
     if extra_metadata:
         metadata.update({k: str(v) for k, v in extra_metadata.items()})
     if config["model"].get("init"):
@@ -114,10 +120,22 @@ def export_onnx(
     with atomic_output(output, overwrite=overwrite) as tmp:
         with warnings.catch_warnings():
             # The TorchScript exporter: needs no onnxscript and gives a plain, small graph.
-            warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export", category=DeprecationWarning)
+            warnings.filterwarnings(
+                "ignore",
+                message=".*legacy TorchScript-based ONNX export",
+                category=DeprecationWarning,
+            )
             torch.onnx.export(
-                net, (dummy,), str(tmp), input_names=["image"], output_names=["sky"], opset_version=opset,
-                dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}, "sky": {0: "batch", 2: "height", 3: "width"}},
+                net,
+                (dummy,),
+                str(tmp),
+                input_names=["image"],
+                output_names=["sky"],
+                opset_version=opset,
+                dynamic_axes={
+                    "image": {0: "batch", 2: "height", 3: "width"},
+                    "sky": {0: "batch", 2: "height", 3: "width"},
+                },
                 dynamo=False,
             )
         proto = onnx.load(str(tmp))
@@ -125,7 +143,9 @@ def export_onnx(
             entry = proto.metadata_props.add()
             entry.key, entry.value = key, value
         proto.producer_name = "skyseg"
-        proto.doc_string = f"skyseg sky U-Net ({metadata['arch']} / {metadata['encoder']}): {OUTPUT_MEANING}"
+        proto.doc_string = (
+            f"skyseg sky U-Net ({metadata['arch']} / {metadata['encoder']}): {OUTPUT_MEANING}"
+        )
         onnx.checker.check_model(proto)
         onnx.save(proto, str(tmp))
     write_sha256_sidecar(output)

@@ -52,7 +52,12 @@ DEFAULT_CONFIG: dict = {
         "weights": {"ade20k_skyopt_cvprw2020": 3.0, "camvid_segnet": 0.25, "ade20k": 1.0},
     },
     "model": dict(DEFAULT_MODEL),
-    "augment": {"crop": 256, "strength": 1.0, "composite_p": 0.5, "composite_weights": [0.4, 0.2, 0.4]},
+    "augment": {
+        "crop": 256,
+        "strength": 1.0,
+        "composite_p": 0.5,
+        "composite_weights": [0.4, 0.2, 0.4],
+    },
     "train": {
         "out_dir": "runs/unet_small",
         "epochs": 20,
@@ -116,15 +121,21 @@ def pick_device(name: str = "auto"):
     return torch.device(name)
 
 
-def normalize(image_uint8: np.ndarray, prior_uint8: np.ndarray | None = None,
-              mean=IMAGENET_MEAN, std=IMAGENET_STD) -> np.ndarray:
+def normalize(
+    image_uint8: np.ndarray,
+    prior_uint8: np.ndarray | None = None,
+    mean=IMAGENET_MEAN,
+    std=IMAGENET_STD,
+) -> np.ndarray:
     """uint8 HWC RGB -> float32 CHW normalised with ``mean``/``std`` (the model's
     :func:`~skyseg_core.train.model.preprocessing`); a uint8 prior (255 = sky) becomes a fourth
     channel in [-1, 1]."""
     x = image_uint8.astype(np.float32) / 255.0
     x = (x - np.array(mean, np.float32)) / np.array(std, np.float32)
     if prior_uint8 is not None:
-        x = np.concatenate([x, prior_channel(prior_uint8.astype(np.float32) / 255.0)[..., None]], axis=2)
+        x = np.concatenate(
+            [x, prior_channel(prior_uint8.astype(np.float32) / 255.0)[..., None]], axis=2
+        )
     return np.ascontiguousarray(x.transpose(2, 0, 1))
 
 
@@ -146,7 +157,9 @@ class TrainSet:
         self.prior_paths = prior_paths
         aug = config["augment"]
         self.transform = build_transform(aug["crop"], aug["strength"])
-        self.compositor = SkyCompositor(strips, folder_skies, aug["composite_p"], tuple(aug["composite_weights"]))
+        self.compositor = SkyCompositor(
+            strips, folder_skies, aug["composite_p"], tuple(aug["composite_weights"])
+        )
         self.seed = seed
         self.threads = int(config["train"].get("threads") or 0)
         prep = preprocessing(config["model"])
@@ -181,7 +194,9 @@ class TrainSet:
         out = self.transform(image=image, masks=masks)
         target, valid, *prior = out["masks"]
         return (
-            torch.from_numpy(normalize(out["image"], prior[0] if prior else None, self.mean, self.std)),
+            torch.from_numpy(
+                normalize(out["image"], prior[0] if prior else None, self.mean, self.std)
+            ),
             torch.from_numpy(target.astype(np.float32)[None] / 255.0),
             torch.from_numpy(valid.astype(np.float32)[None]),
         )
@@ -195,7 +210,9 @@ def sample_weights(samples, weights: dict) -> np.ndarray:
 class _WeightedShardSampler:
     """Weighted sampling with replacement; each DDP rank draws its own share with its own seed."""
 
-    def __init__(self, weights: np.ndarray, num_samples: int, seed: int, rank: int = 0, world: int = 1):
+    def __init__(
+        self, weights: np.ndarray, num_samples: int, seed: int, rank: int = 0, world: int = 1
+    ):
         self.p = weights / weights.sum()
         self.num_samples = math.ceil(num_samples / world)
         self.seed, self.rank, self.epoch = seed, rank, 0
@@ -227,16 +244,29 @@ def validate(model, paths, names, device, indices=None, prior_paths=None, prep=N
         for i in indices:
             item = load_cached(paths[i])
             prior = load_prior(prior_paths[i]) if prior_paths else None
-            x, (h, w) = pad_to_divisor(normalize(item["image"], prior, prep["mean"], prep["std"]), prep["divisor"])
+            x, (h, w) = pad_to_divisor(
+                normalize(item["image"], prior, prep["mean"], prep["std"]), prep["divisor"]
+            )
             logits = model(torch.from_numpy(x)[None].to(device))
             prob = torch.sigmoid(logits)[0, 0, :h, :w].float().cpu().numpy()
-            truth = np.where(item["valid"] > 0, np.where(item["target"] >= 128, 255, 0), 128).astype(np.uint8)
+            truth = np.where(
+                item["valid"] > 0, np.where(item["target"] >= 128, 255, 0), 128
+            ).astype(np.uint8)
             tp, fp, fn, tn = confusion(prob.astype(np.float32), truth)
             has_sky = tp + fn > 0
-            records.append(ImageMetrics(
-                dataset=names[i], id=str(i), tp=tp, fp=fp, fn=fn, tn=tn, has_sky=has_sky,
-                iou=iou_from_counts(tp, fp, fn) if has_sky else math.nan,
-                fp_rate=(fp / (fp + tn) if fp + tn else 0.0) if not has_sky else math.nan))
+            records.append(
+                ImageMetrics(
+                    dataset=names[i],
+                    id=str(i),
+                    tp=tp,
+                    fp=fp,
+                    fn=fn,
+                    tn=tn,
+                    has_sky=has_sky,
+                    iou=iou_from_counts(tp, fp, fn) if has_sky else math.nan,
+                    fp_rate=(fp / (fp + tn) if fp + tn else 0.0) if not has_sky else math.nan,
+                )
+            )
     model.train()
     return records
 
@@ -328,7 +358,9 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
         if torch.cuda.is_available():
             torch.cuda.set_device(local_rank)
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-        device = torch.device("cuda", local_rank) if torch.cuda.is_available() else torch.device("cpu")
+        device = (
+            torch.device("cuda", local_rank) if torch.cuda.is_available() else torch.device("cpu")
+        )
     else:
         device = pick_device(tc["device"])
     if tc.get("threads"):
@@ -346,9 +378,13 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
     if not train_samples:
         from ..errors import InputError
 
-        raise InputError("no training samples found; check [data] root / ade20k_root / folders in the config")
+        raise InputError(
+            "no training samples found; check [data] root / ade20k_root / folders in the config"
+        )
     if main:
-        build_cache(train_samples + val_samples, dc["cache_dir"], dc["long_side"], progress=progress)
+        build_cache(
+            train_samples + val_samples, dc["cache_dir"], dc["long_side"], progress=progress
+        )
     if distributed:
         dist.barrier()
     train_paths = build_cache(train_samples, dc["cache_dir"], dc["long_side"], progress=False)
@@ -358,12 +394,23 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
     prior_sha = prior_model_sha256(config["model"]["prior"]) if config["model"].get("prior") else ""
     if prior_sha:
         if main:
-            train_priors, val_priors = build_priors(train_samples, train_paths, val_paths, dc["cache_dir"], progress=progress)
+            train_priors, val_priors = build_priors(
+                train_samples, train_paths, val_paths, dc["cache_dir"], progress=progress
+            )
         if distributed:
             dist.barrier()
         if not main:
-            train_priors, val_priors = build_priors(train_samples, train_paths, val_paths, dc["cache_dir"], progress=False)
-    log.info("train %d, val %d samples on %s (world %d); data sha256 %s", len(train_samples), len(val_samples), device, world, digest[:16])
+            train_priors, val_priors = build_priors(
+                train_samples, train_paths, val_paths, dc["cache_dir"], progress=False
+            )
+    log.info(
+        "train %d, val %d samples on %s (world %d); data sha256 %s",
+        len(train_samples),
+        len(val_samples),
+        device,
+        world,
+        digest[:16],
+    )
 
     strips = []
     for p in train_paths:
@@ -372,16 +419,26 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
         if strip is not None:
             strips.append(strip)
     folder_skies = load_sky_folder(dc.get("skies_dir"))
-    dataset = TrainSet(train_paths, config, strips, folder_skies, tc["seed"] + 1000 * rank, train_priors)
+    dataset = TrainSet(
+        train_paths, config, strips, folder_skies, tc["seed"] + 1000 * rank, train_priors
+    )
     weights = sample_weights(train_samples, dc["weights"])
     epoch_size = tc["epoch_size"] or len(train_samples)
     sampler = _WeightedShardSampler(weights, epoch_size, tc["seed"], rank, world)
-    loader = DataLoader(dataset, batch_size=tc["batch_size"], sampler=sampler, num_workers=tc["num_workers"],
-                        drop_last=True, persistent_workers=tc["num_workers"] > 0,
-                        pin_memory=device.type == "cuda")
+    loader = DataLoader(
+        dataset,
+        batch_size=tc["batch_size"],
+        sampler=sampler,
+        num_workers=tc["num_workers"],
+        drop_last=True,
+        persistent_workers=tc["num_workers"] > 0,
+        pin_memory=device.type == "cuda",
+    )
 
     model = build_model(**config["model"]).to(device)
-    optimizer = torch.optim.AdamW(parameter_groups(model, tc.get("lr_scales")), lr=tc["lr"], weight_decay=tc["weight_decay"])
+    optimizer = torch.optim.AdamW(
+        parameter_groups(model, tc.get("lr_scales")), lr=tc["lr"], weight_decay=tc["weight_decay"]
+    )
     start_epoch, best, history, step, elapsed = 0, -1.0, [], 0, 0.0
     if resume == "auto":
         resume = out_dir / "last.pt" if (out_dir / "last.pt").exists() else None
@@ -389,12 +446,19 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
         state = load_checkpoint(resume)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        start_epoch, best, history, step = state["epoch"], state["best"], state["history"], state["step"]
+        start_epoch, best, history, step = (
+            state["epoch"],
+            state["best"],
+            state["history"],
+            state["step"],
+        )
         elapsed = float(state.get("elapsed", 0.0))
         log.info("resumed from %s at epoch %d", resume, start_epoch)
     net = model
     if distributed:
-        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
 
     steps_per_epoch = len(loader)
     total = tc["epochs"] * steps_per_epoch
@@ -405,17 +469,26 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
     lr = math.nan
     for epoch in range(start_epoch, tc["epochs"]):
         if budget and elapsed >= budget:
-            log.info("time budget of %s minutes used; stopping after epoch %d", tc["max_minutes"], epoch)
+            log.info(
+                "time budget of %s minutes used; stopping after epoch %d", tc["max_minutes"], epoch
+            )
             break
         sampler.set_epoch(epoch)
         net.train()
         started, losses = time.time(), []
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{tc['epochs']}", unit="batch", disable=not (progress and main),
-                   mininterval=1.0 if os.isatty(2) else 30.0)
+        bar = tqdm(
+            loader,
+            desc=f"epoch {epoch + 1}/{tc['epochs']}",
+            unit="batch",
+            disable=not (progress and main),
+            mininterval=1.0 if os.isatty(2) else 30.0,
+        )
         for x, target, valid in bar:
             if budget and not distributed and elapsed + time.time() - started >= budget:
                 break  # the time budget ends the run mid-epoch (DDP ranks stop at epoch ends together)
-            lr = _lr_at(step, total, tc, (elapsed + time.time() - started) / budget if budget else 0.0)
+            lr = _lr_at(
+                step, total, tc, (elapsed + time.time() - started) / budget if budget else 0.0
+            )
             for group in optimizer.param_groups:
                 group["lr"] = lr * group.get("lr_scale", 1.0)
             x, target, valid = x.to(device), target.to(device), valid.to(device)
@@ -425,19 +498,35 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
             optimizer.step()
             losses.append(float(loss.detach()))
             step += 1
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", lr=f"{optimizer.param_groups[0]['lr']:.2e}", refresh=False)
+            bar.set_postfix(
+                loss=f"{np.mean(losses[-50:]):.4f}",
+                lr=f"{optimizer.param_groups[0]['lr']:.2e}",
+                refresh=False,
+            )
         elapsed += time.time() - started
         if distributed:  # all ranks agree on the clock, so they stop together
             clock = torch.tensor([elapsed], dtype=torch.float64, device=device)
             dist.all_reduce(clock, op=dist.ReduceOp.MAX)
             elapsed = float(clock.item())
         last = epoch + 1 == tc["epochs"] or bool(budget and elapsed >= budget)
-        entry = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)) if losses else math.nan,
-                 "train_seconds": time.time() - started, "lr": lr}
+        entry = {
+            "epoch": epoch + 1,
+            "train_loss": float(np.mean(losses)) if losses else math.nan,
+            "train_seconds": time.time() - started,
+            "lr": lr,
+        }
         if (epoch + 1) % tc["val_every"] == 0 or last:
             t0 = time.time()
             indices = val_indices[rank::world]
-            records = validate(model, val_paths, val_names, device, indices, val_priors, preprocessing(config["model"]))
+            records = validate(
+                model,
+                val_paths,
+                val_names,
+                device,
+                indices,
+                val_priors,
+                preprocessing(config["model"]),
+            )
             if distributed:
                 gathered = [None] * world
                 dist.all_gather_object(gathered, records)
@@ -447,9 +536,19 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
         history.append(entry)
         if main:
             score = entry.get("val", {}).get("overall", {}).get("micro_iou") or -1.0
-            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
-                     "step": step, "elapsed": elapsed, "best": max(best, score), "history": history, "config": config,
-                     "data_hash": digest, "version": __version__, "prior_model_sha256": prior_sha}
+            state = {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "epoch": epoch + 1,
+                "step": step,
+                "elapsed": elapsed,
+                "best": max(best, score),
+                "history": history,
+                "config": config,
+                "data_hash": digest,
+                "version": __version__,
+                "prior_model_sha256": prior_sha,
+            }
             save_checkpoint(out_dir / "last.pt", **state)
             if score > best:
                 best = score
@@ -457,10 +556,17 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
             (out_dir / "history.json").write_text(json.dumps(history, indent=1))
             plot_curves(history, out_dir / "curves.png")
             val = entry.get("val", {})
-            log.info("epoch %d loss %.4f (%.0fs) | val micro IoU overall %s ordinary %s ade20k %s | fp(sky-free) %s",
-                     epoch + 1, entry["train_loss"], entry["train_seconds"],
-                     *(_fmt(val.get(g, {}).get("micro_iou")) for g in ("overall", "ordinary", "ade20k_skyopt_cvprw2020")),
-                     _fmt(val.get("overall", {}).get("fp_rate")))
+            log.info(
+                "epoch %d loss %.4f (%.0fs) | val micro IoU overall %s ordinary %s ade20k %s | fp(sky-free) %s",
+                epoch + 1,
+                entry["train_loss"],
+                entry["train_seconds"],
+                *(
+                    _fmt(val.get(g, {}).get("micro_iou"))
+                    for g in ("overall", "ordinary", "ade20k_skyopt_cvprw2020")
+                ),
+                _fmt(val.get("overall", {}).get("fp_rate")),
+            )
     if distributed:
         dist.destroy_process_group()
     return entry

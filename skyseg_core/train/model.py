@@ -36,7 +36,11 @@ DEFAULT_MODEL = {
 def preprocessing(model_config: dict) -> dict:
     """``mean``, ``std`` (on RGB in [0, 1]) and ``divisor`` the configured network expects."""
     if model_config.get("arch") == SKY_DEEPLAB:
-        return {"mean": TF_MEAN, "std": TF_STD, "divisor": int(model_config.get("output_stride") or 16)}
+        return {
+            "mean": TF_MEAN,
+            "std": TF_STD,
+            "divisor": int(model_config.get("output_stride") or 16),
+        }
     if model_config.get("init"):  # a TF-trained encoder keeps TF's input scaling
         return {"mean": TF_MEAN, "std": TF_STD, "divisor": DIVISOR}
     return {"mean": IMAGENET_MEAN, "std": IMAGENET_STD, "divisor": DIVISOR}
@@ -48,20 +52,33 @@ def parameter_groups(model, lr_scales: dict | None = None) -> list[dict]:
     lr_scales = lr_scales or {}
     groups: dict[str, list] = {}
     for name, param in model.named_parameters():
-        part = "backbone" if (".backbone." in f".{name}" or name.startswith(("encoder.", "net.encoder."))) else "head"
+        part = (
+            "backbone"
+            if (".backbone." in f".{name}" or name.startswith(("encoder.", "net.encoder.")))
+            else "head"
+        )
         groups.setdefault(part, []).append(param)
-    return [{"params": params, "lr_scale": float(lr_scales.get(part, 1.0)), "name": part}
-            for part, params in groups.items()]
+    return [
+        {"params": params, "lr_scale": float(lr_scales.get(part, 1.0)), "name": part}
+        for part, params in groups.items()
+    ]
+
 
 PRIOR_CLAMP = 0.01
 """The prior's logit is taken of the probability clamped to [0.01, 0.99] (at most +-4.6), so
 the network can overrule a confidently wrong classifier without fighting an infinite logit."""
 
 
-def build_model(arch: str = "Unet", encoder: str = "tu-mobilenetv3_small_100",
-                decoder_channels: list[int] | tuple[int, ...] = (128, 64, 32, 16, 8),
-                encoder_weights: str | None = None, prior: str = "", init: str = "",
-                output_stride: int = 16, **kwargs):
+def build_model(
+    arch: str = "Unet",
+    encoder: str = "tu-mobilenetv3_small_100",
+    decoder_channels: list[int] | tuple[int, ...] = (128, 64, 32, 16, 8),
+    encoder_weights: str | None = None,
+    prior: str = "",
+    init: str = "",
+    output_stride: int = 16,
+    **kwargs,
+):
     """A model with one output channel (sky logit).
 
     ``init`` names a published TFLite file to start from: the ADE20K DeepLab for
@@ -91,10 +108,14 @@ def build_model(arch: str = "Unet", encoder: str = "tu-mobilenetv3_small_100",
         encoder_weights = None
     factory = getattr(smp, arch, None)
     if factory is None:
-        raise ValueError(f"unknown architecture {arch!r}; smp offers: Unet, UnetPlusPlus, FPN, DeepLabV3Plus, ...")
+        raise ValueError(
+            f"unknown architecture {arch!r}; smp offers: Unet, UnetPlusPlus, FPN, DeepLabV3Plus, ..."
+        )
     extra = {"decoder_channels": list(decoder_channels)} if arch in ("Unet", "UnetPlusPlus") else {}
     if not prior:
-        model = factory(encoder_name=encoder, encoder_weights=encoder_weights, classes=1, **extra, **kwargs)
+        model = factory(
+            encoder_name=encoder, encoder_weights=encoder_weights, classes=1, **extra, **kwargs
+        )
         if init:
             load_imagenet_encoder(model.encoder, init)
         return model
@@ -102,7 +123,14 @@ def build_model(arch: str = "Unet", encoder: str = "tu-mobilenetv3_small_100",
 
     if prior not in PRIORS:
         raise ValueError(f"unknown prior {prior!r}; known: {', '.join(PRIORS)}")
-    net = factory(encoder_name=encoder, encoder_weights=encoder_weights, classes=1, in_channels=4, **extra, **kwargs)
+    net = factory(
+        encoder_name=encoder,
+        encoder_weights=encoder_weights,
+        classes=1,
+        in_channels=4,
+        **extra,
+        **kwargs,
+    )
     return _prior_residual(net)
 
 
@@ -120,7 +148,9 @@ def _prior_residual(net):
             torch.nn.init.zeros_(head.bias)
 
         def forward(self, x):
-            prior = (x[:, 3:4] * 0.5 + 0.5).clamp(PRIOR_CLAMP, 1 - PRIOR_CLAMP)  # inverse of methods.unet.prior_channel
+            prior = (x[:, 3:4] * 0.5 + 0.5).clamp(
+                PRIOR_CLAMP, 1 - PRIOR_CLAMP
+            )  # inverse of methods.unet.prior_channel
             return torch.log(prior / (1 - prior)) + self.net(x)
 
     return PriorResidual(net)
@@ -147,12 +177,16 @@ def load_imagenet_encoder(encoder, path) -> None:
             pairs.append((pending, module))
             pending = None
     if len(pairs) != len(convs):
-        raise ValueError(f"{path}: {len(convs)} convolutions in the file, {len(pairs)} in the encoder "
-                         "(the ImageNet file fits encoder='mobilenet_v2' only)")
+        raise ValueError(
+            f"{path}: {len(convs)} convolutions in the file, {len(pairs)} in the encoder "
+            "(the ImageNet file fits encoder='mobilenet_v2' only)"
+        )
     with torch.no_grad():
         for (conv, norm), src in zip(pairs, convs, strict=True):
             if tuple(conv.weight.shape) != src.weight.shape:
-                raise ValueError(f"{src.name}: shape {src.weight.shape} in the file, {tuple(conv.weight.shape)} in the encoder")
+                raise ValueError(
+                    f"{src.name}: shape {src.weight.shape} in the file, {tuple(conv.weight.shape)} in the encoder"
+                )
             conv.weight.copy_(torch.from_numpy(src.weight))
             norm.weight.fill_(1.0)
             norm.bias.copy_(torch.from_numpy(src.bias))

@@ -76,8 +76,15 @@ def load_prior(path: str | Path) -> np.ndarray:
     return np.load(path)
 
 
-def build_priors(train_samples, train_paths, val_paths, cache_dir: str | Path, per_image: int = 800,
-                 seed: int = 0, progress: bool = True) -> tuple[list[Path], list[Path]]:
+def build_priors(
+    train_samples,
+    train_paths,
+    val_paths,
+    cache_dir: str | Path,
+    per_image: int = 800,
+    seed: int = 0,
+    progress: bool = True,
+) -> tuple[list[Path], list[Path]]:
     """Out-of-fold priors for the training cache, shipped-classifier priors for validation.
 
     Returns one ``.npy`` path per cached image (train, val). Computed once; a repeated run with
@@ -90,18 +97,37 @@ def build_priors(train_samples, train_paths, val_paths, cache_dir: str | Path, p
 
     shipped = ClassifierMethod()
     working_size = shipped.working_size
-    key = json.dumps({"classifier": prior_model_sha256("classifier"), "folds": FOLDS, "per_image": per_image,
-                      "seed": seed, "working_size": working_size, "fit": HYPERPARAMETERS,
-                      "train": sorted(str(p) for p in train_paths)}, sort_keys=True)
+    key = json.dumps(
+        {
+            "classifier": prior_model_sha256("classifier"),
+            "folds": FOLDS,
+            "per_image": per_image,
+            "seed": seed,
+            "working_size": working_size,
+            "fit": HYPERPARAMETERS,
+            "train": sorted(str(p) for p in train_paths),
+        },
+        sort_keys=True,
+    )
     root = Path(cache_dir) / f"prior-classifier-{hashlib.sha1(key.encode()).hexdigest()[:12]}"
 
     def prior_path(cache_path: Path) -> Path:
         return root / Path(cache_path).parent.name / (Path(cache_path).stem + ".npy")
 
     val_out = [prior_path(p) for p in val_paths]
-    for cache_path, out in tqdm(list(zip(val_paths, val_out, strict=True)), desc="prior (val)", unit="img", disable=not progress):
+    for cache_path, out in tqdm(
+        list(zip(val_paths, val_out, strict=True)),
+        desc="prior (val)",
+        unit="img",
+        disable=not progress,
+    ):
         if not out.exists():
-            _save(out, _classifier_probability(shipped.predict, load_cached(cache_path)["image"], working_size))
+            _save(
+                out,
+                _classifier_probability(
+                    shipped.predict, load_cached(cache_path)["image"], working_size
+                ),
+            )
 
     train_out = [prior_path(p) for p in train_paths]
     folds = np.array([fold_of(s.dataset, s.id) for s in train_samples])
@@ -113,10 +139,18 @@ def build_priors(train_samples, train_paths, val_paths, cache_dir: str | Path, p
         if fit_on.size == 0:
             from ..errors import InputError
 
-            raise InputError(f"out-of-fold priors need training photos from at least {FOLDS} correlation groups")
+            raise InputError(
+                f"out-of-fold priors need training photos from at least {FOLDS} correlation groups"
+            )
         pairs = ((train_samples[i].dataset, *load_cached(train_paths[i]).values()) for i in fit_on)
         x, y, w = pixel_table(pairs, working_size, per_image, seed + fold)
-        log.info("prior fold %d/%d: fitting the classifier on %d photos (%d pixels)", fold + 1, FOLDS, len(fit_on), len(y))
+        log.info(
+            "prior fold %d/%d: fitting the classifier on %d photos (%d pixels)",
+            fold + 1,
+            FOLDS,
+            len(fit_on),
+            len(y),
+        )
         clf = fit_classifier(x, y, w, seed=seed)
 
         def predict(small, clf=clf):
@@ -125,5 +159,10 @@ def build_priors(train_samples, train_paths, val_paths, cache_dir: str | Path, p
             return clf.predict_proba(flat)[:, 1].astype(np.float32).reshape(features.shape[:2])
 
         for i in tqdm(todo, desc=f"prior (fold {fold + 1})", unit="img", disable=not progress):
-            _save(train_out[i], _classifier_probability(predict, load_cached(train_paths[i])["image"], working_size))
+            _save(
+                train_out[i],
+                _classifier_probability(
+                    predict, load_cached(train_paths[i])["image"], working_size
+                ),
+            )
     return train_out, val_out

@@ -85,12 +85,16 @@ class TFLiteGraph:
         if op is not None:
             kind, ins, _, _ = self.ops[op]
             if kind != "DEQUANTIZE":
-                raise ValueError(f"tensor {self.tensor_name(index)!r} is computed by {kind}, not a constant")
+                raise ValueError(
+                    f"tensor {self.tensor_name(index)!r} is computed by {kind}, not a constant"
+                )
             return self.constant(ins[0])
         tensor = self.graph.Tensors(index)
         dtype = _DTYPES.get(tensor.Type())
         if dtype is None:
-            raise ValueError(f"tensor {self.tensor_name(index)!r} has unsupported type {tensor.Type()}")
+            raise ValueError(
+                f"tensor {self.tensor_name(index)!r} has unsupported type {tensor.Type()}"
+            )
         data = self.model.Buffers(tensor.Buffer()).DataAsNumpy()
         if isinstance(data, int):  # an empty buffer
             raise ValueError(f"tensor {self.tensor_name(index)!r} holds no data")
@@ -102,7 +106,11 @@ class TFLiteGraph:
         if quant is None or quant.ScaleLength() == 0:
             return values.astype(np.float32)  # integer constants (shapes, paddings)
         scale = quant.ScaleAsNumpy().astype(np.float64)
-        zero = quant.ZeroPointAsNumpy().astype(np.float64) if quant.ZeroPointLength() else np.zeros_like(scale)
+        zero = (
+            quant.ZeroPointAsNumpy().astype(np.float64)
+            if quant.ZeroPointLength()
+            else np.zeros_like(scale)
+        )
         if scale.size > 1:  # per-channel along the quantised dimension
             axis = quant.QuantizedDimension()
             view = [1] * values.ndim
@@ -145,10 +153,18 @@ class TFLiteGraph:
             if kind == "CONV_2D":
                 o = self.options(op, "Conv2DOptions")
                 weight = self.constant(ins[1]).transpose(0, 3, 1, 2)  # OHWI -> OIHW
-                convs.append(Convolution(
-                    self.tensor_name(outs[0]), np.ascontiguousarray(weight), self.constant(ins[2]),
-                    o.StrideH(), o.DilationHFactor(), "same" if o.Padding() == 0 else "valid",
-                    ACTIVATIONS[o.FusedActivationFunction()], False))
+                convs.append(
+                    Convolution(
+                        self.tensor_name(outs[0]),
+                        np.ascontiguousarray(weight),
+                        self.constant(ins[2]),
+                        o.StrideH(),
+                        o.DilationHFactor(),
+                        "same" if o.Padding() == 0 else "valid",
+                        ACTIVATIONS[o.FusedActivationFunction()],
+                        False,
+                    )
+                )
             elif kind == "DEPTHWISE_CONV_2D":
                 convs.append(self._depthwise(ins, outs, op))
         return convs
@@ -168,16 +184,28 @@ class TFLiteGraph:
             padding = "same"
             chain = self._chain(outs[0], ("BATCH_TO_SPACE_ND", "MUL", "ADD"))
             if chain is None:
-                raise ValueError(f"unexpected ops after the dilated convolution {self.tensor_name(outs[0])!r}")
+                raise ValueError(
+                    f"unexpected ops after the dilated convolution {self.tensor_name(outs[0])!r}"
+                )
             _, mul, add = chain
             scale = self.constant(self.ops[mul][1][1])
             shift = self.constant(self.ops[add][1][1])
             weight = weight * scale[:, None, None, None]
             bias = bias * scale + shift
-            activation = ACTIVATIONS[self.options(self.ops[add][3], "AddOptions").FusedActivationFunction()]
+            activation = ACTIVATIONS[
+                self.options(self.ops[add][3], "AddOptions").FusedActivationFunction()
+            ]
             outs = self.ops[add][2]
-        return Convolution(self.tensor_name(outs[0]), np.ascontiguousarray(weight, np.float32),
-                           bias.astype(np.float32), o.StrideH(), dilation, padding, activation, True)
+        return Convolution(
+            self.tensor_name(outs[0]),
+            np.ascontiguousarray(weight, np.float32),
+            bias.astype(np.float32),
+            o.StrideH(),
+            dilation,
+            padding,
+            activation,
+            True,
+        )
 
 
 def read_convolutions(path: str | Path) -> list[Convolution]:
@@ -201,12 +229,18 @@ def load_convolutions(model, convs: list[Convolution], check_strides: bool = Tru
     for (conv, activation), src in zip(targets, convs, strict=True):
         where = f"convolution {src.name!r}"
         if tuple(conv.weight.shape) != src.weight.shape:
-            raise ValueError(f"{where}: shape {src.weight.shape} in the file, {tuple(conv.weight.shape)} in the network")
+            raise ValueError(
+                f"{where}: shape {src.weight.shape} in the file, {tuple(conv.weight.shape)} in the network"
+            )
         if activation != src.activation:
-            raise ValueError(f"{where}: activation {src.activation} in the file, {activation} in the network")
+            raise ValueError(
+                f"{where}: activation {src.activation} in the file, {activation} in the network"
+            )
         if check_strides and (conv.stride[0], conv.dilation[0]) != (src.stride, src.dilation):
-            raise ValueError(f"{where}: stride/dilation {src.stride}/{src.dilation} in the file, "
-                             f"{conv.stride[0]}/{conv.dilation[0]} in the network")
+            raise ValueError(
+                f"{where}: stride/dilation {src.stride}/{src.dilation} in the file, "
+                f"{conv.stride[0]}/{conv.dilation[0]} in the network"
+            )
         with torch.no_grad():
             conv.weight.copy_(torch.from_numpy(src.weight))
             conv.bias.copy_(torch.from_numpy(src.bias))

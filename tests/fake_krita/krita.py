@@ -22,7 +22,7 @@ class _Pixels:
         c, out = self.channels, bytearray()
         for row in range(y, y + h):
             start = (row * self.width + x) * c
-            out += self.data[start:start + w * c]
+            out += self.data[start : start + w * c]
         return bytes(out)
 
     def set(self, data, x, y, w, h):
@@ -31,7 +31,7 @@ class _Pixels:
             raise ValueError("not enough data to write to the paint device")
         for i, row in enumerate(range(y, y + h)):
             start = (row * self.width + x) * c
-            self.data[start:start + w * c] = data[i * w * c:(i + 1) * w * c]
+            self.data[start : start + w * c] = data[i * w * c : (i + 1) * w * c]
 
 
 class Selection:
@@ -107,13 +107,23 @@ class Node:
 class SelectionMask(Node):
     def setSelection(self, selection):
         self._pixels = _Pixels(self._doc.width(), self._doc.height(), 1)
-        self._pixels.set(selection.pixelData(0, 0, self._doc.width(), self._doc.height()), 0, 0,
-                         self._doc.width(), self._doc.height())
+        self._pixels.set(
+            selection.pixelData(0, 0, self._doc.width(), self._doc.height()),
+            0,
+            0,
+            self._doc.width(),
+            self._doc.height(),
+        )
 
     def selection(self):
         s = Selection()
-        s.setPixelData(self.pixelData(0, 0, self._doc.width(), self._doc.height()), 0, 0,
-                       self._doc.width(), self._doc.height())
+        s.setPixelData(
+            self.pixelData(0, 0, self._doc.width(), self._doc.height()),
+            0,
+            0,
+            self._doc.width(),
+            self._doc.height(),
+        )
         return s
 
 
@@ -131,7 +141,9 @@ class Document:
         self._selection = None
         self.refreshes = 0
         if api_version == "5.2":
-            self.createTransparencyMask = lambda name: TransparencyMask(self, name, "transparencymask", 0)
+            self.createTransparencyMask = lambda name: TransparencyMask(
+                self, name, "transparencymask", 0
+            )
 
     def width(self):
         return self._width

@@ -42,9 +42,13 @@ def call(name, image, drawables, **args):
         config.set_property(key.replace("_", "-"), value)
     start = time.monotonic()
     values = proc.run(config)
-    result.setdefault("seconds", []).append([name.removeprefix("plug-in-skyseg-"), round(time.monotonic() - start, 3)])
+    result.setdefault("seconds", []).append(
+        [name.removeprefix("plug-in-skyseg-"), round(time.monotonic() - start, 3)]
+    )
     status = values.index(0)
-    message = values.index(1) if values.length() > 1 and status != Gimp.PDBStatusType.SUCCESS else ""
+    message = (
+        values.index(1) if values.length() > 1 and status != Gimp.PDBStatusType.SUCCESS else ""
+    )
     return status.value_nick, str(message or "")
 
 
@@ -62,9 +66,16 @@ def write_pgm(name, drawable):
 
 
 def stack(image):
-    return [{"name": layer.get_name(), "mask": layer.get_mask() is not None, "visible": layer.get_visible(),
-             "size": [layer.get_width(), layer.get_height()], "offsets": list(layer.get_offsets()[1:])}
-            for layer in image.get_layers()]
+    return [
+        {
+            "name": layer.get_name(),
+            "mask": layer.get_mask() is not None,
+            "visible": layer.get_visible(),
+            "size": [layer.get_width(), layer.get_height()],
+            "offsets": list(layer.get_offsets()[1:]),
+        }
+        for layer in image.get_layers()
+    ]
 
 
 def save(image, name):
@@ -75,21 +86,30 @@ def argument(pspec, config):
     """A registered argument as plain values: kind, default, low, high, choices, label, help
     (``config``: a fresh config of its procedure, holding the defaults)."""
     kind = GObject.type_name(pspec.value_type)
-    out = {"name": pspec.get_name(), "type": kind, "pspec": GObject.type_name(pspec.__gtype__),
-           "label": pspec.get_nick(), "help": pspec.get_blurb()}
+    out = {
+        "name": pspec.get_name(),
+        "type": kind,
+        "pspec": GObject.type_name(pspec.__gtype__),
+        "label": pspec.get_nick(),
+        "help": pspec.get_blurb(),
+    }
     if out["pspec"] == "GimpParamChoice":
         out["kind"] = "choice"
         out["choices"] = list(Gimp.param_spec_choice_get_choice(pspec).list_nicks())
         out["default"] = Gimp.param_spec_choice_get_default(pspec)
     elif kind == "gdouble":
-        out.update(kind="float", default=pspec.get_default_value(), low=pspec.minimum, high=pspec.maximum)
+        out.update(
+            kind="float", default=pspec.get_default_value(), low=pspec.minimum, high=pspec.maximum
+        )
     elif kind == "gboolean":
         out.update(kind="bool", default=pspec.get_default_value())
     elif kind == "GeglColor":
         color = config.get_property(pspec.get_name())
         data = color.get_bytes(Babl.format("R'G'B'A u8")).get_data()
         # GIMP 3.0 loses a colour argument's default over the PDB (transparent black arrives)
-        out.update(kind="colour", default="#" + "".join(f"{b:02x}" for b in data[:3]) if data[3] else None)
+        out.update(
+            kind="colour", default="#" + "".join(f"{b:02x}" for b in data[:3]) if data[3] else None
+        )
     elif kind == "GFile":
         out.update(kind="file", default=None)
     else:
@@ -98,18 +118,26 @@ def argument(pspec, config):
 
 
 def main():
-    if SCENARIO == "bench":  # 640 x 480, then 12 MP: each call twice (the very first starts the shared worker)
+    if (
+        SCENARIO == "bench"
+    ):  # 640 x 480, then 12 MP: each call twice (the very first starts the shared worker)
         method = os.environ.get("SKYSEG_E2E_BENCH_METHOD", METHOD)
-        for photo, calls in (("photo_vga.png", ("create-mask", "create-mask")),
-                             ("photo12.png", ("create-mask", "create-mask", "replace-sky", "replace-sky"))):
+        for photo, calls in (
+            ("photo_vga.png", ("create-mask", "create-mask")),
+            ("photo12.png", ("create-mask", "create-mask", "replace-sky", "replace-sky")),
+        ):
             image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path(photo)))
             layer = image.get_layers()[0]
             for name in calls:
-                result.setdefault("statuses", []).append(call("plug-in-skyseg-" + name, image, [layer], method=method))
+                result.setdefault("statuses", []).append(
+                    call("plug-in-skyseg-" + name, image, [layer], method=method)
+                )
             result.setdefault("sizes", []).append([image.get_width(), image.get_height()])
         return
     if SCENARIO == "nosky":  # a photo without sky: each effect is one readable error, nothing added
-        image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("no_sky.png")))
+        image = Gimp.file_load(
+            Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("no_sky.png"))
+        )
         layer = image.get_layers()[0]
         layer.set_name("ground")
         for name in ("replace-sky", "tint-sky"):
@@ -117,7 +145,9 @@ def main():
         result["stack_after"] = stack(image)
         return
     if SCENARIO == "ora":
-        image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("layers.ora")))
+        image = Gimp.file_load(
+            Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("layers.ora"))
+        )
         result["ora_stack"] = stack(image)
         result["ora_size"] = [image.get_width(), image.get_height()]
         return
@@ -125,15 +155,22 @@ def main():
     layer = image.get_layers()[0]
     layer.set_name("photo")
     names = ("create-mask", "select-sky", "replace-sky", "tint-sky", "relight", "save-mask")
-    result["registered"] = [n for n in names if Gimp.get_pdb().procedure_exists("plug-in-skyseg-" + n)]
+    result["registered"] = [
+        n for n in names if Gimp.get_pdb().procedure_exists("plug-in-skyseg-" + n)
+    ]
     if SCENARIO == "main":
         result["arguments"] = {}
         for n in result["registered"]:
             proc = Gimp.get_pdb().lookup_procedure("plug-in-skyseg-" + n)
             config = proc.create_config()
-            result["arguments"][n] = [argument(a, config) for a in proc.get_arguments()
-                                      if a.get_name() not in ("run-mode", "image", "drawables")]
-    if SCENARIO.startswith("error"):  # the worker is made to crash or hang by the test's environment
+            result["arguments"][n] = [
+                argument(a, config)
+                for a in proc.get_arguments()
+                if a.get_name() not in ("run-mode", "image", "drawables")
+            ]
+    if SCENARIO.startswith(
+        "error"
+    ):  # the worker is made to crash or hang by the test's environment
         result["mask_status"] = call("plug-in-skyseg-create-mask", image, [layer], method=METHOD)
         result["replace_status"] = call("plug-in-skyseg-replace-sky", image, [layer], method=METHOD)
         result["stack_after_error"] = stack(image)
@@ -149,25 +186,42 @@ def main():
     if mask is not None:
         write_pgm("gimp_mask.pgm", mask)
     # 2. The same as a channel named "Sky".
-    result["channel_status"] = call("plug-in-skyseg-create-mask", image, [layer], method=METHOD, as_channel=True)
+    result["channel_status"] = call(
+        "plug-in-skyseg-create-mask", image, [layer], method=METHOD, as_channel=True
+    )
     channels = image.get_channels()
     result["channels"] = [c.get_name() for c in channels]
     sky = next((c for c in channels if c.get_name() == "Sky"), None)
     if sky is not None:
         write_pgm("gimp_channel.pgm", sky)
     # 2b. Save Sky Mask: the worker writes the PNG itself (what `skyseg mask` writes).
-    result["save_mask_status"] = call("plug-in-skyseg-save-mask", image, [layer], method=METHOD,
-                                      file=Gio.File.new_for_path(path("gimp_saved_mask.png")))
-    result["save_mask_jpg"] = call("plug-in-skyseg-save-mask", image, [layer], method=METHOD,
-                                   file=Gio.File.new_for_path(path("gimp_saved_mask.jpg")))
+    result["save_mask_status"] = call(
+        "plug-in-skyseg-save-mask",
+        image,
+        [layer],
+        method=METHOD,
+        file=Gio.File.new_for_path(path("gimp_saved_mask.png")),
+    )
+    result["save_mask_jpg"] = call(
+        "plug-in-skyseg-save-mask",
+        image,
+        [layer],
+        method=METHOD,
+        file=Gio.File.new_for_path(path("gimp_saved_mask.jpg")),
+    )
     # 3. Select > Sky.
     result["select_status"] = call("plug-in-skyseg-select-sky", image, [layer], method=METHOD)
     result["selection_empty"] = Gimp.Selection.is_empty(image)
     write_pgm("gimp_selection.pgm", image.get_selection())
     Gimp.Selection.none(image)
     # 4. Replace Sky: a new layer above the photo.
-    result["replace_status"] = call("plug-in-skyseg-replace-sky", image, [layer], method=METHOD,
-                                    sky=os.environ.get("SKYSEG_E2E_SKY", "golden_hour"))
+    result["replace_status"] = call(
+        "plug-in-skyseg-replace-sky",
+        image,
+        [layer],
+        method=METHOD,
+        sky=os.environ.get("SKYSEG_E2E_SKY", "golden_hour"),
+    )
     result["stack"] = stack(image)
     save(image, "gimp_result.xcf")
     flat = image.duplicate()
@@ -175,8 +229,12 @@ def main():
     save(flat, "gimp_result.png")
     flat.delete()
     # 5. Tint and relight on the photo: two more layers, each directly above it.
-    result["tint_status"] = call("plug-in-skyseg-tint-sky", image, [layer], method=METHOD, mode="multiply")
-    result["relight_status"] = call("plug-in-skyseg-relight", image, [layer], method=METHOD, temperature=3200.0)
+    result["tint_status"] = call(
+        "plug-in-skyseg-tint-sky", image, [layer], method=METHOD, mode="multiply"
+    )
+    result["relight_status"] = call(
+        "plug-in-skyseg-relight", image, [layer], method=METHOD, temperature=3200.0
+    )
     result["stack_after_effects"] = [item["name"] for item in stack(image)]
     tinted = next((lay for lay in image.get_layers() if lay.get_name() == "Sky tinted"), None)
     if tinted is not None:  # colours left unset: the declared gradient
@@ -187,17 +245,27 @@ def main():
     # 7. A 16-bit image: the layer goes to the worker at 16 bits and the result comes back at 16 bits.
     deep = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("photo.png")))
     deep.convert_precision(Gimp.Precision.U16_NON_LINEAR)
-    result["replace16_status"] = call("plug-in-skyseg-replace-sky", deep, [deep.get_layers()[0]], method=METHOD,
-                                      sky=os.environ.get("SKYSEG_E2E_SKY", "golden_hour"))
+    result["replace16_status"] = call(
+        "plug-in-skyseg-replace-sky",
+        deep,
+        [deep.get_layers()[0]],
+        method=METHOD,
+        sky=os.environ.get("SKYSEG_E2E_SKY", "golden_hour"),
+    )
     top = deep.get_layers()[0]
-    result["replace16"] = {"name": top.get_name(), "precision": deep.get_precision().value_nick,
-                           "size": [top.get_width(), top.get_height()]}
+    result["replace16"] = {
+        "name": top.get_name(),
+        "precision": deep.get_precision().value_nick,
+        "size": [top.get_width(), top.get_height()],
+    }
     rect = Gegl.Rectangle.new(0, 0, top.get_width(), top.get_height())
     with open(path("gimp_replace16.raw"), "wb") as fh:
         fh.write(top.get_buffer().get(rect, 1.0, "R'G'B' u16", Gegl.AbyssPolicy.CLAMP))
     deep.delete()
     # 6. The saved XCF reopens with the same stack.
-    reopened = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("gimp_result.xcf")))
+    reopened = Gimp.file_load(
+        Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("gimp_result.xcf"))
+    )
     result["xcf_stack"] = stack(reopened)
     result["xcf_channels"] = [c.get_name() for c in reopened.get_channels()]
 

@@ -28,19 +28,28 @@ def dump(drawable, name, fmt, magic, channels):
 
 
 def main():
-    image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(os.path.join(DIR, "layers.psd")))
+    image = Gimp.file_load(
+        Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(os.path.join(DIR, "layers.psd"))
+    )
     result["size"] = [image.get_width(), image.get_height()]
     result["precision"] = str(image.get_precision().value_nick)
     stack = []
     for i, layer in enumerate(image.get_layers()):  # top first
         mask = layer.get_mask()
-        stack.append({
-            "name": layer.get_name(), "visible": layer.get_visible(), "opacity": round(layer.get_opacity(), 1),
-            "mode": layer.get_mode().value_nick, "mask": mask is not None,
-            "size": [layer.get_width(), layer.get_height()],
-            "pixels": dump(layer, f"psd_layer{i}.ppm", "R'G'B' u8", b"P6", 3),
-            "mask_pixels": dump(mask, f"psd_mask{i}.pgm", "Y u8", b"P5", 1) if mask is not None else None,
-        })
+        stack.append(
+            {
+                "name": layer.get_name(),
+                "visible": layer.get_visible(),
+                "opacity": round(layer.get_opacity(), 1),
+                "mode": layer.get_mode().value_nick,
+                "mask": mask is not None,
+                "size": [layer.get_width(), layer.get_height()],
+                "pixels": dump(layer, f"psd_layer{i}.ppm", "R'G'B' u8", b"P6", 3),
+                "mask_pixels": dump(mask, f"psd_mask{i}.pgm", "Y u8", b"P5", 1)
+                if mask is not None
+                else None,
+            }
+        )
     result["stack"] = stack
 
 

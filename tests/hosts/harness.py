@@ -22,7 +22,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-PHOTO = ROOT.parent / "shared" / "data" / "skyseg" / "ade20k_skyopt_cvprw2020" / "images" / "ADE_train_00000004.jpg"
+PHOTO = (
+    ROOT.parent
+    / "shared"
+    / "data"
+    / "skyseg"
+    / "ade20k_skyopt_cvprw2020"
+    / "images"
+    / "ADE_train_00000004.jpg"
+)
 METHOD = "color"  # deterministic and fast; the hosts and the core run the same method
 SKY = "golden_hour"
 TIMINGS: dict[str, float] = {}
@@ -30,10 +38,14 @@ TIMINGS: dict[str, float] = {}
 
 def require_hosts() -> None:
     """Fail (not skip) when the hosts are missing: `make test` sets them up."""
-    check = subprocess.run([str(ROOT / "scripts" / "setup_hosts.sh"), "--check"], capture_output=True)
+    check = subprocess.run(
+        [str(ROOT / "scripts" / "setup_hosts.sh"), "--check"], capture_output=True
+    )
     if check.returncode != 0:
-        pytest.fail("GIMP/Krita hosts are not set up: run scripts/setup_hosts.sh as root (`make test` does), "
-                    "or deselect these tests with -m 'not hosts'")
+        pytest.fail(
+            "GIMP/Krita hosts are not set up: run scripts/setup_hosts.sh as root (`make test` does), "
+            "or deselect these tests with -m 'not hosts'"
+        )
 
 
 def read_pgm(path: Path) -> np.ndarray:
@@ -50,15 +62,37 @@ def prepare(folder: Path) -> Path:
     assert PHOTO.is_file(), f"shared photo missing: {PHOTO}"
     folder.mkdir(parents=True, exist_ok=True)
     save_image(folder / "photo.png", load_image(PHOTO), overwrite=True)
-    subprocess.run([sys.executable, "-m", "skyseg_core", "replace", str(folder / "photo.png"), "--sky", SKY,
-                    "--method", METHOD, "-o", str(folder / "ora_composite.png"), "--layers",
-                    str(folder / "layers.ora"), "--overwrite", "--quiet"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "skyseg_core",
+            "replace",
+            str(folder / "photo.png"),
+            "--sky",
+            SKY,
+            "--method",
+            METHOD,
+            "-o",
+            str(folder / "ora_composite.png"),
+            "--layers",
+            str(folder / "layers.ora"),
+            "--overwrite",
+            "--quiet",
+        ],
+        check=True,
+    )
     ground = np.zeros((120, 160, 3), np.uint8)
     ground[..., :] = (72, 96, 44)  # grass and nothing else: no sky to find
     ground[60:, :, :] = (96, 84, 60)
     save_image(folder / "no_sky.png", ground, overwrite=True)
-    for name, body in (("crash_worker.sh", "echo 'fake worker: simulated crash' >&2\nexit 7\n"),
-                       ("hang_worker.sh", f"echo '{{\"ready\": true, \"protocol\": {PROTOCOL_VERSION}}}'\nexec sleep 600\n")):
+    for name, body in (
+        ("crash_worker.sh", "echo 'fake worker: simulated crash' >&2\nexit 7\n"),
+        (
+            "hang_worker.sh",
+            f'echo \'{{"ready": true, "protocol": {PROTOCOL_VERSION}}}\'\nexec sleep 600\n',
+        ),
+    ):
         script = folder / name
         script.write_text("#!/bin/sh\n" + body)
         script.chmod(0o755)
@@ -69,7 +103,9 @@ def _run(cmd: list[str], env: dict, timeout: float, log: Path, what: str) -> Non
     start = time.monotonic()
     with open(log, "wb") as fh:
         try:
-            subprocess.run(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+            subprocess.run(
+                cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, timeout=timeout, check=False
+            )
         except subprocess.TimeoutExpired:
             pass  # the result file (or its absence) tells the test what happened
     TIMINGS[what] = round(time.monotonic() - start, 1)
@@ -87,6 +123,7 @@ def load_result(folder: Path, name: str, log: Path) -> dict:
 
 # -- GIMP ------------------------------------------------------------------------------------------
 
+
 def run_gimp(folder: Path, scenario: str, env: dict | None = None, timeout: float = 600) -> dict:
     """Install the plug-in in the chroot (fresh HOME) and run gimp_e2e.py in gimp-console-3.0."""
     home = folder / f"gimp-home-{scenario}"
@@ -95,18 +132,44 @@ def run_gimp(folder: Path, scenario: str, env: dict | None = None, timeout: floa
     chroot_home = f"/e2e/{home.name}"
     in_chroot = [str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e"]
     # as the README says: activate the environment, then `skyseg install-plugin gimp`
-    install = subprocess.run([*in_chroot, "env", f"HOME={chroot_home}", "sh", "-c",
-                              ". /opt/skyseg-venv/bin/activate && skyseg install-plugin gimp"],
-                             capture_output=True, text=True)
+    install = subprocess.run(
+        [
+            *in_chroot,
+            "env",
+            f"HOME={chroot_home}",
+            "sh",
+            "-c",
+            ". /opt/skyseg-venv/bin/activate && skyseg install-plugin gimp",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert install.returncode == 0, install.stdout + install.stderr
-    assert "the worker runs with /opt/skyseg-venv/bin/python -m skyseg_core worker" in install.stdout
+    assert (
+        "the worker runs with /opt/skyseg-venv/bin/python -m skyseg_core worker" in install.stdout
+    )
     assert (home / ".config" / "GIMP" / "3.0" / "plug-ins" / "skyseg" / "skyseg.py").is_file()
     # the shared worker the plug-in starts outlives GIMP: idle for 30 s, it goes
-    variables = {"HOME": chroot_home, "SKYSEG_E2E_DIR": "/e2e", "SKYSEG_E2E_SCENARIO": scenario,
-                 "SKYSEG_E2E_METHOD": METHOD, "SKYSEG_E2E_SKY": SKY, "SKYSEG_WORKER_IDLE": "30", **(env or {})}
-    cmd = [*in_chroot, "env", *[f"{k}={v}" for k, v in variables.items()], "gimp-console-3.0", "-i",
-           "--batch-interpreter=python-fu-eval", "-b", 'exec(open("/skyseg/tests/hosts/gimp_e2e.py").read())',
-           "--quit"]
+    variables = {
+        "HOME": chroot_home,
+        "SKYSEG_E2E_DIR": "/e2e",
+        "SKYSEG_E2E_SCENARIO": scenario,
+        "SKYSEG_E2E_METHOD": METHOD,
+        "SKYSEG_E2E_SKY": SKY,
+        "SKYSEG_WORKER_IDLE": "30",
+        **(env or {}),
+    }
+    cmd = [
+        *in_chroot,
+        "env",
+        *[f"{k}={v}" for k, v in variables.items()],
+        "gimp-console-3.0",
+        "-i",
+        "--batch-interpreter=python-fu-eval",
+        "-b",
+        'exec(open("/skyseg/tests/hosts/gimp_e2e.py").read())',
+        "--quit",
+    ]
     log = folder / f"gimp-{scenario}.log"
     _run(cmd, dict(os.environ), timeout, log, f"gimp {scenario}")
     return load_result(folder, f"{scenario}.json", log)
@@ -115,15 +178,30 @@ def run_gimp(folder: Path, scenario: str, env: dict | None = None, timeout: floa
 def gimp_core_replace(folder: Path, effect: str = "replace") -> np.ndarray:
     """The core's replacement (or multiply tint, or replacement of photo.png at 16 bits) at the
     declared defaults, computed by the chroot's skyseg (the plug-in's environment)."""
-    call = {"replace": f"replace_sky(im, m, load_sky('{SKY}'))", "tint": "tint_sky(im, m, mode='multiply')",
-            "replace16": f"replace_sky(im, m, load_sky('{SKY}'))"}[effect]
+    call = {
+        "replace": f"replace_sky(im, m, load_sky('{SKY}'))",
+        "tint": "tint_sky(im, m, mode='multiply')",
+        "replace16": f"replace_sky(im, m, load_sky('{SKY}'))",
+    }[effect]
     deep = ".astype('uint16') * 257" if effect.endswith("16") else ""
-    code = ("import sys; from skyseg_core.io import load_image, save_image; from skyseg_core.segment import segment; "
-            "from skyseg_core.effects import replace_sky, tint_sky; from skyseg_core.skygen import load_sky; "
-            f"im = load_image('/e2e/photo.png'){deep}; m = segment(im, method='{METHOD}'); "
-            f"save_image('/e2e/gimp_expected_{effect}.png', {call}, overwrite=True)")
-    subprocess.run([str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e", "/opt/skyseg-venv/bin/python",
-                    "-c", code], check=True, capture_output=True)
+    code = (
+        "import sys; from skyseg_core.io import load_image, save_image; from skyseg_core.segment import segment; "
+        "from skyseg_core.effects import replace_sky, tint_sky; from skyseg_core.skygen import load_sky; "
+        f"im = load_image('/e2e/photo.png'){deep}; m = segment(im, method='{METHOD}'); "
+        f"save_image('/e2e/gimp_expected_{effect}.png', {call}, overwrite=True)"
+    )
+    subprocess.run(
+        [
+            str(ROOT / "scripts" / "in_chroot.sh"),
+            "--bind",
+            f"{folder}:/e2e",
+            "/opt/skyseg-venv/bin/python",
+            "-c",
+            code,
+        ],
+        check=True,
+        capture_output=True,
+    )
     from skyseg_core.io import load_image
 
     return load_image(folder / f"gimp_expected_{effect}.png")
@@ -141,10 +219,26 @@ def gimp_dialog_screenshot(folder: Path, seconds: float = 70) -> Path:
         ". /opt/skyseg-venv/bin/activate && skyseg install-plugin gimp >/dev/null && deactivate\n"
         "gimp-3.0 -n --no-splash --batch-interpreter=python-fu-eval "
         "-b 'exec(open(\"/e2e/gimp_dialog.py\").read())' >/e2e/gimp_gui.log 2>&1 &\n"
-        f"python3 /e2e/grab_screen.py {seconds:g} /e2e/gimp_screen.png\nkill $!\n")
-    subprocess.run([str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e", "env", "HOME=/e2e/home",
-                    "xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", "sh", "/e2e/shot.sh"],
-                   check=True, capture_output=True, timeout=seconds + 120)
+        f"python3 /e2e/grab_screen.py {seconds:g} /e2e/gimp_screen.png\nkill $!\n"
+    )
+    subprocess.run(
+        [
+            str(ROOT / "scripts" / "in_chroot.sh"),
+            "--bind",
+            f"{folder}:/e2e",
+            "env",
+            "HOME=/e2e/home",
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1920x1080x24",
+            "sh",
+            "/e2e/shot.sh",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=seconds + 120,
+    )
     return folder / "gimp_screen.png"
 
 
@@ -156,16 +250,26 @@ def read_ppm(path: Path) -> np.ndarray:
 
 # -- Krita -----------------------------------------------------------------------------------------
 
+
 def _krita_home(folder: Path, name: str) -> tuple[Path, dict]:
     home = folder / name
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "PYTHON", "QT_"))}
-    env.update(HOME=str(home), SKYSEG_E2E_DIR=str(folder), SKYSEG_E2E_METHOD=METHOD, SKYSEG_E2E_SKY=SKY,
-               XDG_RUNTIME_DIR=str(home / "run"))
+    env.update(
+        HOME=str(home),
+        SKYSEG_E2E_DIR=str(folder),
+        SKYSEG_E2E_METHOD=METHOD,
+        SKYSEG_E2E_SKY=SKY,
+        XDG_RUNTIME_DIR=str(home / "run"),
+    )
     (home / "run").mkdir(mode=0o700)
-    install = subprocess.run([sys.executable, "-m", "skyseg_core", "install-plugin", "krita"], env=env,
-                             capture_output=True, text=True)
+    install = subprocess.run(
+        [sys.executable, "-m", "skyseg_core", "install-plugin", "krita"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert install.returncode == 0, install.stderr
     assert "enable_skyseg_krita=true" in (home / ".config" / "kritarc").read_text()
     return home, env
@@ -178,7 +282,13 @@ def run_kritarunner(folder: Path, scenario: str, timeout: float = 600) -> dict:
     shutil.copy(HERE / "krita_e2e.py", pykrita / "skyseg_e2e.py")
     env.update(PYTHONPATH=str(pykrita), QT_QPA_PLATFORM="offscreen", SKYSEG_E2E_SCENARIO=scenario)
     log = folder / f"krita-{scenario}.log"
-    _run(["kritarunner", "-s", "skyseg_e2e", "-f", "main"], env, timeout, log, f"kritarunner {scenario}")
+    _run(
+        ["kritarunner", "-s", "skyseg_e2e", "-f", "main"],
+        env,
+        timeout,
+        log,
+        f"kritarunner {scenario}",
+    )
     return load_result(folder, f"{scenario}.json", log)
 
 
@@ -191,17 +301,42 @@ def run_kritarunner_chroot(folder: Path, scenario: str, timeout: float = 600) ->
     home.mkdir()
     chroot_home = f"/e2e/{name}"
     in_chroot = [str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e"]
-    install = subprocess.run([*in_chroot, "env", f"HOME={chroot_home}", "sh", "-c",
-                              ". /opt/skyseg-venv/bin/activate && skyseg install-plugin krita --dest "
-                              f"{chroot_home}/.local/share/krita/pykrita"], capture_output=True, text=True)
+    install = subprocess.run(
+        [
+            *in_chroot,
+            "env",
+            f"HOME={chroot_home}",
+            "sh",
+            "-c",
+            ". /opt/skyseg-venv/bin/activate && skyseg install-plugin krita --dest "
+            f"{chroot_home}/.local/share/krita/pykrita",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert install.returncode == 0, install.stdout + install.stderr
     pykrita = home / ".local" / "share" / "krita" / "pykrita"
     shutil.copy(HERE / "krita_e2e.py", pykrita / "skyseg_e2e.py")
-    variables = {"HOME": chroot_home, "SKYSEG_E2E_DIR": "/e2e", "SKYSEG_E2E_SCENARIO": scenario,
-                 "SKYSEG_E2E_METHOD": METHOD, "SKYSEG_E2E_SKY": SKY, "SKYSEG_E2E_TAG": "_52",
-                 "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": f"{chroot_home}/.local/share/krita/pykrita"}
-    cmd = [*in_chroot, "env", *[f"{k}={v}" for k, v in variables.items()], "kritarunner", "-s", "skyseg_e2e",
-           "-f", "main"]
+    variables = {
+        "HOME": chroot_home,
+        "SKYSEG_E2E_DIR": "/e2e",
+        "SKYSEG_E2E_SCENARIO": scenario,
+        "SKYSEG_E2E_METHOD": METHOD,
+        "SKYSEG_E2E_SKY": SKY,
+        "SKYSEG_E2E_TAG": "_52",
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHONPATH": f"{chroot_home}/.local/share/krita/pykrita",
+    }
+    cmd = [
+        *in_chroot,
+        "env",
+        *[f"{k}={v}" for k, v in variables.items()],
+        "kritarunner",
+        "-s",
+        "skyseg_e2e",
+        "-f",
+        "main",
+    ]
     log = folder / f"krita52-{scenario}.log"
     _run(cmd, dict(os.environ), timeout, log, f"kritarunner 5.2 {scenario}")
     return load_result(folder, f"{scenario}_52.json", log)
@@ -209,8 +344,13 @@ def run_kritarunner_chroot(folder: Path, scenario: str, timeout: float = 600) ->
 
 def krita_in_chroot() -> bool:
     """Whether the chroot has its Krita (scripts/setup_hosts.sh installs it)."""
-    return subprocess.run([str(ROOT / "scripts" / "in_chroot.sh"), "sh", "-c", "command -v kritarunner"],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            [str(ROOT / "scripts" / "in_chroot.sh"), "sh", "-c", "command -v kritarunner"],
+            capture_output=True,
+        ).returncode
+        == 0
+    )
 
 
 def run_krita_gui(folder: Path, timeout: float = 600) -> dict:
@@ -224,9 +364,16 @@ def run_krita_gui(folder: Path, timeout: float = 600) -> dict:
     (driver / "__init__.py").write_text("from . import driver\n\ndriver.gui_start()\n")
     (driver.parent / "skyseg_e2e_gui.desktop").write_text(
         "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library=skyseg_e2e_gui\n"
-        "X-Python-2-Compatible=false\nName=skyseg e2e driver\n")
+        "X-Python-2-Compatible=false\nName=skyseg e2e driver\n"
+    )
     enable_in_kritarc(home / ".config" / "kritarc", "skyseg_e2e_gui")
     env.update(QT_QPA_PLATFORM="xcb", SKYSEG_E2E_SCENARIO="main")
     log = folder / "krita-gui.log"
-    _run(["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", "krita", "--nosplash"], env, timeout, log, "krita gui")
+    _run(
+        ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", "krita", "--nosplash"],
+        env,
+        timeout,
+        log,
+        "krita gui",
+    )
     return load_result(folder, "main_gui.json", log)

@@ -21,7 +21,9 @@ from krita import InfoObject, Krita
 
 DIR = os.environ.get("SKYSEG_E2E_DIR", "")
 SCENARIO = os.environ.get("SKYSEG_E2E_SCENARIO", "main")
-TAG = os.environ.get("SKYSEG_E2E_TAG", "")  # "_52": the trixie chroot's Krita 5.2 (its own file names)
+TAG = os.environ.get(
+    "SKYSEG_E2E_TAG", ""
+)  # "_52": the trixie chroot's Krita 5.2 (its own file names)
 
 
 def path(name):
@@ -29,7 +31,10 @@ def path(name):
 
 
 def stack(node):
-    return [{"name": child.name(), "type": child.type(), "children": stack(child)} for child in node.childNodes()]
+    return [
+        {"name": child.name(), "type": child.type(), "children": stack(child)}
+        for child in node.childNodes()
+    ]
 
 
 def extension():
@@ -58,8 +63,9 @@ def scenario(doc, run, result):
         for action in ("create_mask", "create_mask", "replace_sky", "replace_sky"):
             start = time.monotonic()
             ok = run(action)
-            result.setdefault("seconds", []).append([action, round(time.monotonic() - start, 3), ok,
-                                                     extension().last_error])
+            result.setdefault("seconds", []).append(
+                [action, round(time.monotonic() - start, 3), ok, extension().last_error]
+            )
         return
     if SCENARIO == "deep":  # a 16-bit document: the replacement comes back as a 16-bit layer
         doc.setColorSpace("RGBA", "U16", "sRGB-elle-V2-srgbtrc.icc")
@@ -103,15 +109,21 @@ def scenario(doc, run, result):
     doc.waitForDone()
     selection = doc.selection()
     if selection is not None:
-        write_grey(f"krita_selection{TAG}.pgm", selection.pixelData(0, 0, width, height), width, height)
+        write_grey(
+            f"krita_selection{TAG}.pgm", selection.pixelData(0, 0, width, height), width, height
+        )
     doc.setSelection(None) if hasattr(doc, "setSelection") else None
-    result["save_mask_ok"] = extension().run("save_mask", path(result["prefix"] + "_saved_mask.png"))
+    result["save_mask_ok"] = extension().run(
+        "save_mask", path(result["prefix"] + "_saved_mask.png")
+    )
     result["save_mask_error"] = extension().last_error
     extension().settings.set("replace", "sky", os.environ.get("SKYSEG_E2E_SKY", "golden_hour"))
     result["replace_ok"] = run("replace_sky")
     result["replace_error"] = extension().last_error
     result["stack"] = stack(doc.rootNode())
-    result["paint_layer_unchanged"] = bytes(layer.pixelData(0, 0, width, height)) == result.pop("_original", None)
+    result["paint_layer_unchanged"] = bytes(layer.pixelData(0, 0, width, height)) == result.pop(
+        "_original", None
+    )
     doc.setBatchmode(True)
     doc.waitForDone()
     doc.refreshProjection()
@@ -134,16 +146,26 @@ def write(result):
 
 def main(*args):
     """kritarunner entry point (it passes the remaining command-line arguments)."""
-    result = {"scenario": SCENARIO, "way": "kritarunner", "prefix": "krita_result" + TAG, "suffix": TAG,
-              "krita_version": Krita.instance().version()}
+    result = {
+        "scenario": SCENARIO,
+        "way": "kritarunner",
+        "prefix": "krita_result" + TAG,
+        "suffix": TAG,
+        "krita_version": Krita.instance().version(),
+    }
     import faulthandler
 
     fault = open(path("krita_faulthandler.txt"), "w")  # noqa: SIM115 - must outlive a crash
     faulthandler.enable(fault)
     try:
         app = Krita.instance()
-        doc = app.openDocument(path({"ora": "layers.ora", "nosky": "no_sky.png", "bench": "photo12.png"}
-                                    .get(SCENARIO, "photo.png")))
+        doc = app.openDocument(
+            path(
+                {"ora": "layers.ora", "nosky": "no_sky.png", "bench": "photo12.png"}.get(
+                    SCENARIO, "photo.png"
+                )
+            )
+        )
         ext = extension()
         ext.host.document = doc
         layer = next((n for n in doc.rootNode().childNodes() if n.type() == "paintlayer"), None)
@@ -166,6 +188,7 @@ def main(*args):
 
 # -- the GUI way: a pykrita plug-in that drives the real menu actions ------------------------------
 
+
 def screenshot(window, docker, result):
     """The maximised window with the docker shown (on the Xvfb screen), and where the docker lies."""
     from PyQt5.QtCore import QPoint
@@ -173,7 +196,9 @@ def screenshot(window, docker, result):
 
     qwindow = window.qwindow()
     qwindow.setGeometry(0, 0, 1920, 1080)  # Xvfb has no window manager to maximise it
-    for other in qwindow.findChildren(QDockWidget):  # the skyseg docker beside the layers, as a user sets it up
+    for other in qwindow.findChildren(
+        QDockWidget
+    ):  # the skyseg docker beside the layers, as a user sets it up
         if other.windowTitle() in ("Advanced Color Selector", "Brush Presets", "Tool Options"):
             other.close()
     docker.setVisible(True)
@@ -199,8 +224,13 @@ def docker_controls(docker):
         elif kind == "QCheckBox":
             out[key] = ["bool", widget.isChecked(), None, None, None]
         elif kind == "QComboBox":
-            out[key] = ["choice", widget.currentData(), None, None,
-                        [widget.itemData(i) for i in range(widget.count())]]
+            out[key] = [
+                "choice",
+                widget.currentData(),
+                None,
+                None,
+                [widget.itemData(i) for i in range(widget.count())],
+            ]
         else:
             out[key] = [kind, widget.text(), None, None, None]
     return out
@@ -233,13 +263,25 @@ def gui_run():
         layer.setName("photo")
         doc.setActiveNode(layer)
         result["_original"] = bytes(layer.pixelData(0, 0, doc.width(), doc.height()))
-        result["actions_registered"] = [name for name in ("skyseg_create_mask", "skyseg_select_sky",
-                                                          "skyseg_replace_sky", "skyseg_tint_sky", "skyseg_relight")
-                                        if app.action(name) is not None]
-        result["menu_text"] = app.action("skyseg_create_mask").text() if app.action("skyseg_create_mask") else None
+        result["actions_registered"] = [
+            name
+            for name in (
+                "skyseg_create_mask",
+                "skyseg_select_sky",
+                "skyseg_replace_sky",
+                "skyseg_tint_sky",
+                "skyseg_relight",
+            )
+            if app.action(name) is not None
+        ]
+        result["menu_text"] = (
+            app.action("skyseg_create_mask").text() if app.action("skyseg_create_mask") else None
+        )
         from PyQt5.QtWidgets import QDockWidget
 
-        dockers = [d for d in window.qwindow().findChildren(QDockWidget) if d.windowTitle() == "skyseg"]
+        dockers = [
+            d for d in window.qwindow().findChildren(QDockWidget) if d.windowTitle() == "skyseg"
+        ]
         result["dockers"] = [d.windowTitle() for d in dockers]
         if dockers:
             result["docker_controls"] = docker_controls(dockers[0])

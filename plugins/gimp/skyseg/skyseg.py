@@ -52,6 +52,7 @@ RW = GObject.ParamFlags.READWRITE
 
 # -- talking to the worker -----------------------------------------------------------------------
 
+
 def _client():
     """The shared worker (GIMP runs each call in a new plug-in process: a private worker would
     start, load its models and stop every time); a private one where it cannot be used."""
@@ -81,7 +82,9 @@ def _run_worker(op, input_path, output_path, params, what, aliases=None):
     def work():
         try:
             with _client() as client:
-                result["reply"] = client.request(op, input_path, output_path, params, aliases=aliases)
+                result["reply"] = client.request(
+                    op, input_path, output_path, params, aliases=aliases
+                )
         except skyseg_client.WorkerError as exc:
             result["error"] = exc
         except Exception as exc:  # noqa: BLE001 - reported to the user, never crashes GIMP
@@ -99,6 +102,7 @@ def _run_worker(op, input_path, output_path, params, what, aliases=None):
 
 
 # -- pixels in and out -----------------------------------------------------------------------------
+
 
 def _raw_exchange(image):
     """Whether pixels travel as raw PPM/PGM: an RGB image in GIMP's built-in sRGB. An image with a
@@ -123,11 +127,15 @@ def _export_layer(layer, tmp):
     if _raw_exchange(image):
         path = os.path.join(tmp, "layer.ppm")
         fmt = _rgb_format(image)
-        data = layer.get_buffer().get(Gegl.Rectangle.new(0, 0, width, height), 1.0, fmt, Gegl.AbyssPolicy.CLAMP)
+        data = layer.get_buffer().get(
+            Gegl.Rectangle.new(0, 0, width, height), 1.0, fmt, Gegl.AbyssPolicy.CLAMP
+        )
         skyseg_client.write_netpbm(path, width, height, 3, data, sixteen=fmt.endswith("u16"))
         return path
     path = os.path.join(tmp, "layer.tif")
-    tmp_image = Gimp.Image.new_with_precision(width, height, image.get_base_type(), image.get_precision())
+    tmp_image = Gimp.Image.new_with_precision(
+        width, height, image.get_base_type(), image.get_precision()
+    )
     try:
         if image.get_base_type() == Gimp.ImageBaseType.INDEXED:
             tmp_image.set_palette(image.get_palette())
@@ -145,7 +153,9 @@ def _export_layer(layer, tmp):
 def _save_uncompressed(image, path):
     procedure = Gimp.get_pdb().lookup_procedure("file-tiff-export")
     if procedure is None:  # a GIMP without the TIFF plug-in: its default PNG export
-        Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(path + ".png"), None)
+        Gimp.file_save(
+            Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(path + ".png"), None
+        )
         os.replace(path + ".png", path)
         return
     config = procedure.create_config()
@@ -153,7 +163,13 @@ def _save_uncompressed(image, path):
     config.set_property("image", image)
     config.set_property("file", Gio.File.new_for_path(path))
     config.set_property("compression", "none")
-    for name in ("include-exif", "include-iptc", "include-xmp", "include-thumbnail", "include-comment"):
+    for name in (
+        "include-exif",
+        "include-iptc",
+        "include-xmp",
+        "include-thumbnail",
+        "include-comment",
+    ):
         config.set_property(name, False)
     values = procedure.run(config)
     if values.index(0) != Gimp.PDBStatusType.SUCCESS:
@@ -165,22 +181,29 @@ def _read_grey(path, width, height):
     got_width, got_height, channels, sixteen, data = skyseg_client.read_netpbm(path)
     if (got_width, got_height) != (width, height) or channels != 1 or sixteen:
         raise skyseg_client.WorkerError(
-            f"the worker's matte is {got_width}x{got_height}x{channels}, expected 8-bit {width}x{height}")
+            f"the worker's matte is {got_width}x{got_height}x{channels}, expected 8-bit {width}x{height}"
+        )
     return data
 
 
 def _new_layer(image, path, name):
     """A layer (not yet in the image) holding the worker's result file."""
     if not path.endswith(".ppm"):
-        layer = Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(path))
+        layer = Gimp.file_load_layer(
+            Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(path)
+        )
         layer.set_name(name)
         return layer
     width, height, channels, sixteen, data = skyseg_client.read_netpbm(path)
     if channels != 3:
         raise skyseg_client.WorkerError(f"the worker's result {path} is not an RGB image")
-    layer = Gimp.Layer.new(image, name, width, height, Gimp.ImageType.RGB_IMAGE, 100.0, Gimp.LayerMode.NORMAL)
+    layer = Gimp.Layer.new(
+        image, name, width, height, Gimp.ImageType.RGB_IMAGE, 100.0, Gimp.LayerMode.NORMAL
+    )
     buffer = layer.get_buffer()
-    buffer.set(Gegl.Rectangle.new(0, 0, width, height), "R'G'B' u16" if sixteen else "R'G'B' u8", data)
+    buffer.set(
+        Gegl.Rectangle.new(0, 0, width, height), "R'G'B' u16" if sixteen else "R'G'B' u8", data
+    )
     buffer.flush()
     return layer
 
@@ -225,6 +248,7 @@ def _matte_for_layer(layer, params, tmp):
 
 # -- arguments from the schema ---------------------------------------------------------------------
 
+
 def _arg_name(key):
     return key.replace("_", "-")
 
@@ -245,11 +269,17 @@ def _label(control, used=None):
 
 def _add_argument(procedure, control, used=None):
     """One PDB argument for one control of the schema (see skyseg_client.effect_controls)."""
-    name, label, help_text, default = (_arg_name(control["key"]), _label(control, used), control["help"],
-                                       control["default"])
+    name, label, help_text, default = (
+        _arg_name(control["key"]),
+        _label(control, used),
+        control["help"],
+        control["default"],
+    )
     kind = control["kind"]
     if kind == "float":
-        procedure.add_double_argument(name, label, help_text, control["low"], control["high"], default, RW)
+        procedure.add_double_argument(
+            name, label, help_text, control["low"], control["high"], default, RW
+        )
     elif kind == "bool":
         procedure.add_boolean_argument(name, label, help_text, default, RW)
     elif kind == "choice":
@@ -260,7 +290,9 @@ def _add_argument(procedure, control, used=None):
     elif kind == "colour":
         procedure.add_color_argument(name, label, help_text, False, Gegl.Color.new(default), RW)
     elif kind == "file":
-        procedure.add_file_argument(name, label, help_text, Gimp.FileChooserAction.OPEN, True, None, RW)
+        procedure.add_file_argument(
+            name, label, help_text, Gimp.FileChooserAction.OPEN, True, None, RW
+        )
     else:  # pragma: no cover - effect_controls makes only the kinds above
         raise skyseg_client.WorkerError(f"no GIMP argument for a {kind} control")
 
@@ -296,6 +328,7 @@ def _mask_params(config):
 
 # -- the procedures ------------------------------------------------------------------------------
 
+
 def _success(procedure):
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
 
@@ -303,7 +336,9 @@ def _success(procedure):
 def _failure(procedure, message):
     """The one error message of a failed call: GIMP shows the returned error (a Gimp.message as
     well would show it twice)."""
-    return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(f"skyseg: {message}"))
+    return procedure.new_return_values(
+        Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(f"skyseg: {message}")
+    )
 
 
 def _dialog(procedure, config, title):
@@ -312,7 +347,9 @@ def _dialog(procedure, config, title):
     GimpUi.init("skyseg")
     dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config, title=title)
     for control in procedure_controls(procedure.get_name()):
-        if control["kind"] == "float" and "decimals" in control:  # GIMP's own guess shows 4 decimals
+        if (
+            control["kind"] == "float" and "decimals" in control
+        ):  # GIMP's own guess shows 4 decimals
             dialog.get_spin_scale(_arg_name(control["key"]), 1.0).set_digits(control["decimals"])
     dialog.fill(None)
     ok = dialog.run()
@@ -353,8 +390,9 @@ def create_mask(image, layer, config, tmp):
     width, height = layer.get_width(), layer.get_height()
     data = _matte_for_layer(layer, _mask_params(config), tmp)
     if config.get_property("as-channel"):
-        channel = Gimp.Channel.new(image, "Sky", image.get_width(), image.get_height(), 50.0,
-                                   Gegl.Color.new("red"))
+        channel = Gimp.Channel.new(
+            image, "Sky", image.get_width(), image.get_height(), 50.0, Gegl.Color.new("red")
+        )
         image.insert_channel(channel, None, 0)
         channel.fill(Gimp.FillType.TRANSPARENT)
         _, x, y = layer.get_offsets()
@@ -378,15 +416,25 @@ def save_mask(image, layer, config, tmp):
     if not path:
         raise skyseg_client.WorkerError("choose the file to save the sky mask to")
     if not path.lower().endswith(".png"):
-        raise skyseg_client.WorkerError(f"the sky mask is saved as PNG: choose a name ending in .png, not {path}")
+        raise skyseg_client.WorkerError(
+            f"the sky mask is saved as PNG: choose a name ending in .png, not {path}"
+        )
     source = _export_layer(layer, tmp)
-    _run_worker("mask", source, path, _mask_params(config), "Saving the sky mask", _aliases(layer, source))
+    _run_worker(
+        "mask", source, path, _mask_params(config), "Saving the sky mask", _aliases(layer, source)
+    )
 
 
 def select_sky(image, layer, config, tmp):
     data = _matte_for_layer(layer, _mask_params(config), tmp)
-    channel = Gimp.Channel.new(image, "skyseg selection", image.get_width(), image.get_height(), 50.0,
-                               Gegl.Color.new("black"))
+    channel = Gimp.Channel.new(
+        image,
+        "skyseg selection",
+        image.get_width(),
+        image.get_height(),
+        50.0,
+        Gegl.Color.new("black"),
+    )
     image.insert_channel(channel, None, 0)
     try:
         channel.fill(Gimp.FillType.TRANSPARENT)
@@ -417,10 +465,27 @@ PROCEDURES = {
     # name: (menu label, menu path, title, run body, effect whose controls it takes)
     PROC_MASK: ("Create Sky _Mask...", "<Image>/Filters/Sky", "Create Sky Mask", create_mask, None),
     PROC_SELECT: ("_Sky", "<Image>/Select", "Select Sky", select_sky, None),
-    PROC_REPLACE: ("_Replace Sky...", "<Image>/Filters/Sky", "Replace Sky", _effect("replace", "Sky replaced"),
-                   "replace"),
-    PROC_TINT: ("_Tint Sky...", "<Image>/Filters/Sky", "Tint Sky", _effect("tint", "Sky tinted"), "tint"),
-    PROC_RELIGHT: ("Re_light...", "<Image>/Filters/Sky", "Relight", _effect("relight", "Relit"), "relight"),
+    PROC_REPLACE: (
+        "_Replace Sky...",
+        "<Image>/Filters/Sky",
+        "Replace Sky",
+        _effect("replace", "Sky replaced"),
+        "replace",
+    ),
+    PROC_TINT: (
+        "_Tint Sky...",
+        "<Image>/Filters/Sky",
+        "Tint Sky",
+        _effect("tint", "Sky tinted"),
+        "tint",
+    ),
+    PROC_RELIGHT: (
+        "Re_light...",
+        "<Image>/Filters/Sky",
+        "Relight",
+        _effect("relight", "Relit"),
+        "relight",
+    ),
     PROC_SAVE_MASK: ("Sa_ve Sky Mask...", "<Image>/Filters/Sky", "Save Sky Mask", save_mask, None),
 }
 
@@ -444,30 +509,48 @@ class SkysegPlugIn(Gimp.PlugIn):
     def do_create_procedure(self, name):
         Gegl.init(None)
         label, menu, title, body, _effect_name = PROCEDURES[name]
-        procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, _guarded(title, body), None)
+        procedure = Gimp.ImageProcedure.new(
+            self, name, Gimp.PDBProcType.PLUGIN, _guarded(title, body), None
+        )
         procedure.set_image_types("RGB*, GRAY*")
         procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
         procedure.set_menu_label(label)
         procedure.add_menu_path(menu)
-        procedure.set_documentation(f"skyseg: {title.lower()}",
-                                    "Finds the sky with skyseg (a worker process from the skyseg environment "
-                                    "recorded by `skyseg install-plugin gimp`).", name)
+        procedure.set_documentation(
+            f"skyseg: {title.lower()}",
+            "Finds the sky with skyseg (a worker process from the skyseg environment "
+            "recorded by `skyseg install-plugin gimp`).",
+            name,
+        )
         procedure.set_attribution("skyseg developers", "skyseg developers", "2025")
         try:
             controls = procedure_controls(name)
         except skyseg_client.WorkerError:
             return procedure  # no schema: no arguments; running it says how to install skyseg
-        used = set("ohclrs")  # the dialog's own buttons: OK, Help, Cancel, Load Saved Settings, Reset, Save Settings
+        used = set(
+            "ohclrs"
+        )  # the dialog's own buttons: OK, Help, Cancel, Load Saved Settings, Reset, Save Settings
         for control in controls:
             _add_argument(procedure, control, used)
         if name == PROC_SAVE_MASK:
-            procedure.add_file_argument("file", _label({"label": "Mask file"}, used), "The PNG to write the sky mask to (the layer's size, "
-                                        "255 = sky: what `skyseg mask` writes)", Gimp.FileChooserAction.SAVE,
-                                        True, None, RW)
+            procedure.add_file_argument(
+                "file",
+                _label({"label": "Mask file"}, used),
+                "The PNG to write the sky mask to (the layer's size, "
+                "255 = sky: what `skyseg mask` writes)",
+                Gimp.FileChooserAction.SAVE,
+                True,
+                None,
+                RW,
+            )
         if name == PROC_MASK:
-            procedure.add_boolean_argument("as-channel", _label({"label": "As channel"}, used),
-                                           "Add the matte as a channel named \"Sky\" instead of a layer mask",
-                                           False, RW)
+            procedure.add_boolean_argument(
+                "as-channel",
+                _label({"label": "As channel"}, used),
+                'Add the matte as a channel named "Sky" instead of a layer mask',
+                False,
+                RW,
+            )
         return procedure
 
 

@@ -12,4 +12,6 @@ from .extension import DOCKER_ID, SkysegDocker, SkysegExtension
 _app = Krita.instance()
 extension = SkysegExtension(_app)
 _app.addExtension(extension)
-_app.addDockWidgetFactory(DockWidgetFactory(DOCKER_ID, DockWidgetFactoryBase.DockRight, SkysegDocker))
+_app.addDockWidgetFactory(
+    DockWidgetFactory(DOCKER_ID, DockWidgetFactoryBase.DockRight, SkysegDocker)
+)

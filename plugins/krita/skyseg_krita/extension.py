@@ -122,7 +122,9 @@ class SkysegExtension(Extension):
         return self._settings
 
     def save_settings(self):
-        Krita.instance().writeSetting(SETTINGS_GROUP, "settings", json.dumps(self.settings.to_dict()))
+        Krita.instance().writeSetting(
+            SETTINGS_GROUP, "settings", json.dumps(self.settings.to_dict())
+        )
 
     # -- Krita hooks -------------------------------------------------------------------------
 
@@ -154,7 +156,9 @@ class SkysegExtension(Extension):
             self.last_result = result.name() if hasattr(result, "name") else result
             self.host.notify(f"{method.replace('_', ' ')}: done")
         except (PluginError, skyseg_client.WorkerError) as exc:
-            self.last_error = exc.for_user() if isinstance(exc, skyseg_client.WorkerError) else str(exc)
+            self.last_error = (
+                exc.for_user() if isinstance(exc, skyseg_client.WorkerError) else str(exc)
+            )
             self.host.notify(self.last_error, error=True)
         except Exception as exc:  # noqa: BLE001 - a bug must not take Krita down
             self.last_error = f"internal error: {type(exc).__name__}: {exc}"
@@ -172,8 +176,16 @@ class SkysegExtension(Extension):
 
 SECTIONS = (
     # title, effect whose controls it shows (None: the method), buttons (text, action), open at start
-    ("Find the sky", None, (("Create sky mask", "create_mask"), ("Select sky", "select_sky"),
-                            ("Save mask...", "save_mask")), True),
+    (
+        "Find the sky",
+        None,
+        (
+            ("Create sky mask", "create_mask"),
+            ("Select sky", "select_sky"),
+            ("Save mask...", "save_mask"),
+        ),
+        True,
+    ),
     ("Replace sky", "replace", (("Replace sky", "replace_sky"),), True),
     ("Tint sky", "tint", (("Tint sky", "tint_sky"),), False),
     ("Relight", "relight", (("Relight", "relight"),), False),
@@ -203,7 +215,10 @@ class Section(QWidget):
         self.header.setText(title)
         self.header.setCheckable(True)
         self.header.setChecked(expanded)
-        style = getattr(Qt, "ToolButtonTextBesideIcon", None) or Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        style = (
+            getattr(Qt, "ToolButtonTextBesideIcon", None)
+            or Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        )
         self.header.setToolButtonStyle(style)
         self.header.setAutoRaise(True)
         self.body = QWidget()
@@ -217,8 +232,9 @@ class Section(QWidget):
         self.expand(expanded)
 
     def expand(self, expanded):
-        arrow = getattr(Qt, "DownArrow" if expanded else "RightArrow", None) or \
-            getattr(Qt.ArrowType, "DownArrow" if expanded else "RightArrow")
+        arrow = getattr(Qt, "DownArrow" if expanded else "RightArrow", None) or getattr(
+            Qt.ArrowType, "DownArrow" if expanded else "RightArrow"
+        )
         self.header.setArrowType(arrow)
         self.body.setVisible(expanded)
 
@@ -249,14 +265,16 @@ class SkysegDocker(DockWidget):
                 if effect is None:
                     self._add_controls(section.form, "source", settings.source_controls, settings)
                     refresh = QPushButton("Refresh methods")
-                    refresh.setToolTip("Ask the skyseg worker for its methods (starts it if needed)")
+                    refresh.setToolTip(
+                        "Ask the skyseg worker for its methods (starts it if needed)"
+                    )
                     refresh.clicked.connect(self._list_methods)
                     section.form.addRow(refresh)
                 else:
                     self._add_controls(section.form, effect, settings.controls[effect], settings)
                 for start in range(0, len(buttons), 2):  # two buttons a row: the docker is narrow
                     row = QHBoxLayout()
-                    for text, action in buttons[start:start + 2]:
+                    for text, action in buttons[start : start + 2]:
                         button = QPushButton(text)
                         button.clicked.connect(lambda checked=False, m=action: self._run(m))
                         row.addWidget(button)
@@ -312,7 +330,9 @@ class SkysegDocker(DockWidget):
             for nick, text in control["choices"]:
                 combo.addItem(text, nick)
             combo.setCurrentIndex(max(combo.findData(value), 0))
-            combo.currentIndexChanged.connect(lambda i, e=effect, k=key, c=combo: self._chose(e, k, c.itemData(i)))
+            combo.currentIndexChanged.connect(
+                lambda i, e=effect, k=key, c=combo: self._chose(e, k, c.itemData(i))
+            )
             return combo
         edit = QLineEdit(str(value or ""))
         if kind == "colour":
@@ -342,7 +362,9 @@ class SkysegDocker(DockWidget):
 
     def _enable_file(self, effect, field):
         combo = self.fields[f"{effect}.{field}"]
-        self.fields[f"{effect}.{field}_file"].setEnabled(combo.currentData() == skyseg_client.SKY_FILE)
+        self.fields[f"{effect}.{field}_file"].setEnabled(
+            combo.currentData() == skyseg_client.SKY_FILE
+        )
 
     def _edited(self, effect, control, edit):
         text = edit.text().strip()
@@ -362,8 +384,9 @@ class SkysegDocker(DockWidget):
                 edit.setText(colour.name())
                 self._edited(effect, control, edit)
             return
-        path, _ = QFileDialog.getOpenFileName(self, control["label"], edit.text(),
-                                              "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, control["label"], edit.text(), "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)"
+        )
         if path:
             edit.setText(path)
             self._edited(effect, control, edit)
@@ -393,7 +416,9 @@ class SkysegDocker(DockWidget):
         if ext is None or combo is None:
             return
         try:
-            reply = ext.host.run_blocking(lambda: ext.client().request("methods"), "skyseg: methods")
+            reply = ext.host.run_blocking(
+                lambda: ext.client().request("methods"), "skyseg: methods"
+            )
         except skyseg_client.WorkerError as exc:
             ext.host.notify(exc.for_user(), error=True)
             return
@@ -401,7 +426,9 @@ class SkysegDocker(DockWidget):
         blocked = combo.blockSignals(True)
         combo.clear()
         for m in reply["output"]:
-            combo.addItem(m["name"] if m.get("available", True) else f"{m['name']} (model missing)", m["name"])
+            combo.addItem(
+                m["name"] if m.get("available", True) else f"{m['name']} (model missing)", m["name"]
+            )
         combo.setCurrentIndex(max(combo.findData(current), 0))
         combo.blockSignals(blocked)
 

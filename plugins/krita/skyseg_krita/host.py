@@ -44,7 +44,7 @@ def _packed(image, bytes_per_pixel):
     row = width * bytes_per_pixel
     if stride == row:
         return data
-    return b"".join(data[y * stride:y * stride + row] for y in range(height))
+    return b"".join(data[y * stride : y * stride + row] for y in range(height))
 
 
 def _bgra_to_rgb(data, sample=1):
@@ -53,7 +53,7 @@ def _bgra_to_rgb(data, sample=1):
     rgb = bytearray(len(data) // 4 * 3)
     for channel, source in enumerate((2, 1, 0)):
         for byte in range(sample):  # byte slices: faster than array("H") ones
-            rgb[channel * sample + byte::3 * sample] = data[source * sample + byte::4 * sample]
+            rgb[channel * sample + byte :: 3 * sample] = data[source * sample + byte :: 4 * sample]
     return rgb
 
 
@@ -62,7 +62,7 @@ def _rgb_to_bgra(data, sample=1):
     bgra = bytearray(b"\xff") * (len(data) // 3 * 4)
     for channel, source in enumerate((2, 1, 0)):
         for byte in range(sample):
-            bgra[channel * sample + byte::4 * sample] = data[source * sample + byte::3 * sample]
+            bgra[channel * sample + byte :: 4 * sample] = data[source * sample + byte :: 3 * sample]
     return bytes(bgra)
 
 
@@ -71,8 +71,10 @@ def _read_netpbm(path, width, height, channels, sixteen):
     got_width, got_height, got_channels, got_sixteen, data = skyseg_client.read_netpbm(path)
     if (got_width, got_height, got_channels, got_sixteen) != (width, height, channels, sixteen):
         got = f"{got_width}x{got_height}x{got_channels} at {16 if got_sixteen else 8} bits"
-        raise PluginError(f"the worker's output is {got}, expected {width}x{height}x{channels} at "
-                          f"{16 if sixteen else 8} bits")
+        raise PluginError(
+            f"the worker's output is {got}, expected {width}x{height}x{channels} at "
+            f"{16 if sixteen else 8} bits"
+        )
     return data
 
 
@@ -103,8 +105,12 @@ class KritaHost:
     # -- pixels out and in -----------------------------------------------------------------------
 
     def depth(self, node):
-        """"U16" for a 16-bit RGBA paint layer (kept 16-bit through the worker), else "U8"."""
-        if node.type() == "paintlayer" and node.colorModel() == "RGBA" and node.colorDepth() == "U16":
+        """ "U16" for a 16-bit RGBA paint layer (kept 16-bit through the worker), else "U8"."""
+        if (
+            node.type() == "paintlayer"
+            and node.colorModel() == "RGBA"
+            and node.colorDepth() == "U16"
+        ):
             return "U16"
         return "U8"
 
@@ -113,7 +119,11 @@ class KritaHost:
         layer); returns (width, height)."""
         width, height = doc.width(), doc.height()
         sixteen = self.depth(node) == "U16"
-        if sixteen or (node.type() == "paintlayer" and node.colorModel() == "RGBA" and node.colorDepth() == "U8"):
+        if sixteen or (
+            node.type() == "paintlayer"
+            and node.colorModel() == "RGBA"
+            and node.colorDepth() == "U8"
+        ):
             bgra = bytes(node.pixelData(0, 0, width, height))
         else:
             image = node.thumbnail(width, height).convertToFormat(FORMAT_BGRA)
@@ -121,10 +131,13 @@ class KritaHost:
                 raise PluginError(f"could not export the layer {node.name()!r} to {path}")
             bgra = _packed(image, 4)
         try:
-            skyseg_client.write_netpbm(path, width, height, 3, _bgra_to_rgb(bgra, 2 if sixteen else 1),
-                                       sixteen=sixteen)
+            skyseg_client.write_netpbm(
+                path, width, height, 3, _bgra_to_rgb(bgra, 2 if sixteen else 1), sixteen=sixteen
+            )
         except (OSError, ValueError) as exc:
-            raise PluginError(f"could not export the layer {node.name()!r} to {path} ({exc})") from None
+            raise PluginError(
+                f"could not export the layer {node.name()!r} to {path} ({exc})"
+            ) from None
         return width, height
 
     def read_grey(self, path, width, height):
@@ -173,8 +186,11 @@ class KritaHost:
             deadline = time.monotonic() + 20.0
             while not created and time.monotonic() < deadline:  # the mask appears asynchronously
                 doc.waitForDone()
-                created = [child for child in node.childNodes()
-                           if child.type() == "transparencymask" and child.uniqueId() not in before]
+                created = [
+                    child
+                    for child in node.childNodes()
+                    if child.type() == "transparencymask" and child.uniqueId() not in before
+                ]
                 if not created:
                     self._process_events(50)
             if created:
@@ -205,7 +221,9 @@ class KritaHost:
         layer = doc.createNode(name, "paintlayer")
         above.parentNode().addChildNode(layer, above)
         if (layer.colorModel(), layer.colorDepth()) != ("RGBA", depth):
-            profile = above.colorProfile() if depth == "U16" and hasattr(above, "colorProfile") else ""
+            profile = (
+                above.colorProfile() if depth == "U16" and hasattr(above, "colorProfile") else ""
+            )
             layer.setColorSpace("RGBA", depth, profile or "sRGB-elle-V2-srgbtrc.icc")
         layer.setPixelData(bgra, 0, 0, width, height)
         doc.setActiveNode(layer)
@@ -235,7 +253,11 @@ class KritaHost:
 
     @staticmethod
     def _process_events(milliseconds):
-        flags = QEventLoop.AllEvents if hasattr(QEventLoop, "AllEvents") else QEventLoop.ProcessEventsFlag.AllEvents
+        flags = (
+            QEventLoop.AllEvents
+            if hasattr(QEventLoop, "AllEvents")
+            else QEventLoop.ProcessEventsFlag.AllEvents
+        )
         QCoreApplication.processEvents(flags, milliseconds)
 
     def notify(self, message, error=False):

@@ -36,7 +36,9 @@ def _valid(control, value):
 
 def _is_hex(text):
     text = text.strip()
-    return len(text) == 7 and text[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in text[1:])
+    return (
+        len(text) == 7 and text[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in text[1:])
+    )
 
 
 class Settings:
@@ -52,9 +54,13 @@ class Settings:
 
         self.schema = schema
         self.source_controls = skyseg_client.source_controls(schema)
-        self.controls = {effect: skyseg_client.effect_controls(schema, effect) for effect in EFFECTS}
+        self.controls = {
+            effect: skyseg_client.effect_controls(schema, effect) for effect in EFFECTS
+        }
         self.source = skyseg_client.control_defaults(self.source_controls)
-        self.values = {effect: skyseg_client.control_defaults(c) for effect, c in self.controls.items()}
+        self.values = {
+            effect: skyseg_client.control_defaults(c) for effect, c in self.controls.items()
+        }
 
     @property
     def method(self):
@@ -81,12 +87,18 @@ class Settings:
                 values[control["key"]] = control["default"]
         for key, value in self.schema.get("looks", {}).get(name, {}).items():
             if key in values:
-                values[key] = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+                values[key] = (
+                    float(value)
+                    if isinstance(value, (int, float)) and not isinstance(value, bool)
                     else value
+                )
         values["look"] = name
 
     def to_dict(self):
-        return {"source": dict(self.source), **{effect: dict(v) for effect, v in self.values.items()}}
+        return {
+            "source": dict(self.source),
+            **{effect: dict(v) for effect, v in self.values.items()},
+        }
 
     @classmethod
     def from_dict(cls, schema, data):
@@ -114,7 +126,9 @@ class Settings:
         import skyseg_client
 
         try:
-            fields = skyseg_client.effect_params(self.schema, effect, self.values[effect], apply_look=False)
+            fields = skyseg_client.effect_params(
+                self.schema, effect, self.values[effect], apply_look=False
+            )
         except skyseg_client.WorkerError as exc:
             raise PluginError(exc.for_user()) from None
         return dict(self.mask_params(), **fields)
@@ -176,7 +190,9 @@ class SkysegActions:
         if not path:
             raise PluginError("choose the file to save the sky mask to")
         if not str(path).lower().endswith(".png"):
-            raise PluginError(f"the sky mask is saved as PNG: choose a name ending in .png, not {path}")
+            raise PluginError(
+                f"the sky mask is saved as PNG: choose a name ending in .png, not {path}"
+            )
         doc, node = self.host.active_layer()
         tmp = tempfile.mkdtemp(prefix="skyseg-krita-")
         try:
@@ -197,7 +213,9 @@ class SkysegActions:
             self._request(op, source, result, params, node.name())
             depth = self.host.depth(node)  # a 16-bit layer's result is a 16-bit layer
             pixels = self.host.read_bgra(result, width, height, depth)
-            return self.host.add_paint_layer(doc, node, self.LAYER_NAMES[op], pixels, width, height, depth)
+            return self.host.add_paint_layer(
+                doc, node, self.LAYER_NAMES[op], pixels, width, height, depth
+            )
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
