@@ -1,6 +1,8 @@
 """Readers for sky data laid out as ``<dataset>/images/<id>.jpg`` + ``masks/<id>.png``
-(255 sky, 0 not sky, 128 ignore) + optional ``mattes/<id>.png`` (soft truth), and the fixed
-train/validation split every script in this project uses.
+(255 sky, 0 not sky, 128 ignore) + optional ``mattes/<id>.png`` (soft truth) + optional
+``canopy/<id>.png`` (255 where a region-level label calls a whole tree canopy not-sky, so sky
+seen through its leaves is labelled 0), and the fixed train/validation split every script in
+this project uses.
 
 The split keeps correlated frames together: CamVid by video sequence, SkyFinder by camera
 (across both SkyFinder folders); the other datasets by image, chosen by a stable hash so the
@@ -33,6 +35,7 @@ class Sample:
     mask: Path
     matte: Path | None
     group: str
+    canopy: Path | None = None
 
     @property
     def split(self) -> str:
@@ -81,6 +84,7 @@ def find_samples(
             if not mask.exists():
                 continue
             matte = folder / "mattes" / f"{image.stem}.png"
+            canopy = folder / "canopy" / f"{image.stem}.png"
             sample = Sample(
                 name,
                 image.stem,
@@ -88,6 +92,7 @@ def find_samples(
                 mask,
                 matte if matte.exists() else None,
                 group_of(name, image.stem),
+                canopy if canopy.exists() else None,
             )
             if split is None or sample.split == split:
                 samples.append(sample)

@@ -29,6 +29,7 @@ from skyseg_core.train.augment import (
     SkyCompositor,
     build_transform,
     composite_sky,
+    dramatic_sky,
     procedural_sky,
     sky_strip,
 )
@@ -81,6 +82,37 @@ def test_read_truth_uses_soft_matte_and_ignore(shared_tree):
     assert target.dtype == np.float32 and valid.dtype == bool
     assert not valid[:2].any() and valid[2:].all()
     assert ((target > 0) & (target < 1)).any(), "the soft matte, not the binary mask, is the target"
+
+
+def test_read_truth_leaves_canopy_pixels_labelled_not_sky_out(shared_tree):
+    folder = shared_tree / "camvid_segnet"
+    stem = "train_0016E5_000000"
+    mask = cv2.imread(str(folder / "masks" / f"{stem}.png"), cv2.IMREAD_GRAYSCALE)
+    canopy = np.zeros_like(mask)
+    canopy[:, : mask.shape[1] // 2] = 255  # a canopy over sky and ground alike
+    (folder / "canopy").mkdir()
+    cv2.imwrite(str(folder / "canopy" / f"{stem}.png"), canopy)
+    sample = next(s for s in shared_layout_samples(shared_tree) if s.id == stem)
+    target, valid = read_truth(sample)
+    in_canopy = canopy > 0
+    assert not valid[in_canopy & (mask == 0)].any(), "canopy labelled not-sky says nothing"
+    assert valid[in_canopy & (mask == 255)].all(), "sky the label found in a canopy is kept"
+    assert valid[~in_canopy].all()
+    before = data_hash([sample])
+    cv2.imwrite(str(folder / "canopy" / f"{stem}.png"), np.zeros_like(mask))
+    assert data_hash([sample]) != before, "the canopy map is part of the training data"
+
+
+def test_dramatic_sky_is_dark_or_warm_and_keeps_the_clouds():
+    rng = np.random.default_rng(3)
+    sky = procedural_sky(48, 64, rng)
+    for _ in range(12):
+        toned = dramatic_sky(sky, rng)
+        assert toned.shape == sky.shape and toned.dtype == np.uint8
+        r, g, b = toned.reshape(-1, 3).mean(axis=0)
+        assert toned.mean() < sky.mean() or r > 1.3 * b, "storm and night darken; sunset warms"
+        texture = np.corrcoef(toned.mean(axis=2).ravel(), sky.mean(axis=2).ravel())[0, 1]
+        assert texture > 0.5, "the clouds' pattern survives the toning"
 
 
 def test_folder_pair_reader(tmp_path):

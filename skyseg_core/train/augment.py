@@ -144,8 +144,33 @@ def load_sky_folder(folder: str | Path | None, long_side: int = 640) -> list[np.
     ]
 
 
+DRAMATIC_TONES = ("storm", "sunset", "night")
+
+
+def dramatic_sky(sky: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``sky`` toned as a storm (dark, grey, contrasty), a sunset (warm, dark at the top) or a
+    night sky: the dark and dramatic clouds that ordinary training photos rarely show, so the
+    network learns that a frame of dark cloud is still sky."""
+    h = sky.shape[0]
+    x = sky.astype(np.float32) / 255.0
+    tone = DRAMATIC_TONES[rng.integers(len(DRAMATIC_TONES))]
+    if tone == "storm":
+        grey = x.mean(axis=2, keepdims=True)
+        x = grey + rng.uniform(0.0, 0.4) * (x - grey)
+        x = np.clip((x - x.mean()) * rng.uniform(1.2, 2.0) + x.mean(), 0, 1) * rng.uniform(0.2, 0.6)
+    elif tone == "sunset":
+        rows = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
+        warm = np.array([1.0, rng.uniform(0.45, 0.7), rng.uniform(0.2, 0.45)], np.float32)
+        gain = rng.uniform(0.25, 0.55) + rng.uniform(0.3, 0.6) * rows
+        x = x.mean(axis=2, keepdims=True) * warm * gain
+    else:
+        x = x * np.array([0.5, 0.6, 1.0], np.float32) * rng.uniform(0.05, 0.2)
+    return np.clip(x * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
 class SkyCompositor:
-    """Replaces the sky of a training photo with probability ``p`` (choosing a sky source)."""
+    """Replaces the sky of a training photo with probability ``p`` (choosing a sky source);
+    a share ``dramatic_p`` of the pasted skies is toned dark (:func:`dramatic_sky`)."""
 
     def __init__(
         self,
@@ -153,9 +178,11 @@ class SkyCompositor:
         folder_skies: list[np.ndarray],
         p: float = 0.5,
         weights: tuple[float, float, float] = (0.4, 0.2, 0.4),
+        dramatic_p: float = 0.0,
     ):
         self.strips, self.folder, self.p = photo_strips, folder_skies, p
         self.weights = np.array(weights, np.float64)
+        self.dramatic_p = dramatic_p
 
     def __call__(
         self, image: np.ndarray, target: np.ndarray, valid: np.ndarray, rng: np.random.Generator
@@ -171,6 +198,8 @@ class SkyCompositor:
             sky = fit_sky(self.folder[rng.integers(len(self.folder))], h, w, rng)
         else:
             sky = generated_sky(h, w, rng)
+        if rng.random() < self.dramatic_p:
+            sky = dramatic_sky(sky, rng)
         return composite_sky(
             image, target, valid, sky, strength=1.0 if rng.random() < 0.8 else rng.uniform(0.5, 1.0)
         )

@@ -48,6 +48,7 @@ class TrainSample:
     matte: str | None
     split: str
     encoding: str = "skyseg"
+    canopy: str | None = None
 
 
 def shared_layout_samples(
@@ -62,6 +63,7 @@ def shared_layout_samples(
             str(s.mask),
             None if s.matte is None else str(s.matte),
             s.split,
+            canopy=None if s.canopy is None else str(s.canopy),
         )
         for s in find_samples(root, split=split, datasets=datasets)
     ]
@@ -134,7 +136,10 @@ def collect_samples(data: dict, split: str | None = None) -> list[TrainSample]:
 
 def read_truth(sample: TrainSample) -> tuple[np.ndarray, np.ndarray]:
     """(target, valid) at the image's size: target float32 sky probability in [0, 1]
-    (the soft matte where one exists), valid bool (False = ignore)."""
+    (the soft matte where one exists), valid bool (False = ignore).
+
+    Canopy pixels (the sample's canopy map) that the mask calls not-sky are left out: their
+    label says nothing about the sky seen between the leaves."""
     raw = cv2.imread(sample.mask, cv2.IMREAD_UNCHANGED)
     if raw is None:
         raise InputError("cannot read mask", sample.mask)
@@ -150,6 +155,13 @@ def read_truth(sample: TrainSample) -> tuple[np.ndarray, np.ndarray]:
             matte = cv2.imread(sample.matte, cv2.IMREAD_GRAYSCALE)
             if matte is not None and matte.shape == raw.shape:
                 target = matte.astype(np.float32) / 255.0
+        if sample.canopy:
+            canopy = cv2.imread(sample.canopy, cv2.IMREAD_GRAYSCALE)
+            if canopy is None or canopy.shape != raw.shape:
+                raise InputError(
+                    "cannot read canopy map or its size differs from the mask", sample.canopy
+                )
+            valid &= ~((canopy > 127) & (target < 0.5))
     return target, valid
 
 
@@ -189,7 +201,7 @@ def data_hash(samples: list[TrainSample]) -> str:
     digest = hashlib.sha256()
     for s in sorted(samples, key=lambda s: (s.dataset, s.id)):
         digest.update(f"{s.dataset}/{s.id}/{s.split}/{s.encoding}\n".encode())
-        for path in (s.image, s.mask, s.matte):
+        for path in (s.image, s.mask, s.matte, s.canopy):
             if path:
                 digest.update(Path(path).read_bytes())
     return digest.hexdigest()

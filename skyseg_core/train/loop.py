@@ -57,6 +57,7 @@ DEFAULT_CONFIG: dict = {
         "strength": 1.0,
         "composite_p": 0.5,
         "composite_weights": [0.4, 0.2, 0.4],
+        "dramatic_p": 0.0,
     },
     "train": {
         "out_dir": "runs/unet_small",
@@ -158,7 +159,11 @@ class TrainSet:
         aug = config["augment"]
         self.transform = build_transform(aug["crop"], aug["strength"])
         self.compositor = SkyCompositor(
-            strips, folder_skies, aug["composite_p"], tuple(aug["composite_weights"])
+            strips,
+            folder_skies,
+            aug["composite_p"],
+            tuple(aug["composite_weights"]),
+            aug["dramatic_p"],
         )
         self.seed = seed
         self.threads = int(config["train"].get("threads") or 0)
