@@ -2,7 +2,7 @@
 
 Micro IoU (pixels pooled, matte >= 0.5 is sky, ignore label 128 excluded) of each method's raw
 output on 60 validation images spread over every dataset. The floors sit a little under what
-the methods measure on this subset (see README "Methods"); the full-split figures come from
+the methods measure on this subset (see docs/methods.md); the full-split figures come from
 ``scripts/measure_methods.py``, the leave-one-dataset-out ones from ``scripts/lodo_classical.py``.
 ``contour`` must also beat the plain seed-style contour algorithm (the reference kept in
 ``scripts/lodo_classical.py``) on every dataset of the subset.

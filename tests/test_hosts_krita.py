@@ -101,7 +101,7 @@ def runner52(folder):
 
 
 def test_kritarunner_of_krita_5_2_makes_a_transparency_mask(runner52, folder, core):
-    """Debian 13's Krita (5.2) has createTransparencyMask: headless runs get the mask the README
+    """Debian 13's Krita (5.2) has createTransparencyMask: headless runs get the mask docs/plugins.md
     promises, not 5.1's selection mask."""
     assert runner52["krita_version"].startswith("5.2"), runner52["krita_version"]
     expected = _check_main(runner52, folder, core, "transparencymask", "krita_result_52", tag="_52")

@@ -131,7 +131,7 @@ def run_gimp(folder: Path, scenario: str, env: dict | None = None, timeout: floa
     home.mkdir()
     chroot_home = f"/e2e/{home.name}"
     in_chroot = [str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e"]
-    # as the README says: activate the environment, then `skyseg install-plugin gimp`
+    # as docs/plugins.md says: activate the environment, then `skyseg install-plugin gimp`
     install = subprocess.run(
         [
             *in_chroot,
