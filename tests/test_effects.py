@@ -501,9 +501,12 @@ def test_golden_images(name):
     assert rmse <= 1.5, f"{name}: RMSE {rmse:.2f} against {path}"
 
 
-@pytest.mark.parametrize("shape", [(1, 7), (6, 1), (2, 3)])
+@pytest.mark.parametrize(
+    "shape", [(1, 7), (6, 1), (2, 3), (1, 2000), (2000, 1), (4, 30000), (30000, 4)]
+)
 @pytest.mark.parametrize("dtype", [np.uint8, np.float64])
-def test_tiny_and_odd_sizes(shape, dtype, sky):
+def test_tiny_odd_and_thin_sizes(shape, dtype, sky):
+    """Every effect on 1xN, Nx1 and very thin photos: the working sizes never shrink to zero."""
     rng = np.random.default_rng(1)
     image = rng.random(shape + (3,))
     image = (image * 255).astype(np.uint8) if dtype == np.uint8 else image

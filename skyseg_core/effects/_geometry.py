@@ -131,10 +131,11 @@ def shrink(image: np.ndarray, long_side: int) -> tuple[np.ndarray, int]:
 
     Returns ``(small, k)``; small pixel (i, j) averages full pixels [i k, (i+1) k) x [j k, (j+1) k),
     so full-size coordinates are ``(small + 0.5) * k - 0.5``. A few right/bottom pixels may be
-    left out (fewer than k).
+    left out (fewer than k). ``k`` is at most the shorter side, so a thin image keeps at least
+    one row and one column (its longer side then stays above ``long_side``).
     """
     h, w = image.shape[:2]
-    k = max(1, int(max(h, w) // long_side))
+    k = max(1, min(int(max(h, w) // long_side), h, w))
     if k == 1:
         return image, 1
     sh, sw = h // k, w // k
