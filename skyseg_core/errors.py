@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_SKY = 0, 1, 2, 3
+"""The command line's exit statuses: success, a bug, bad input or usage, a photo without sky."""
+
+QUOTE_CHARS = 80
+"""Longest prefix of a bad value an error message quotes (a request may carry megabytes)."""
+
+
+def shorten(text: str) -> str:
+    """``text`` cut to :data:`QUOTE_CHARS` characters for an error message, saying how long it was."""
+    if len(text) <= QUOTE_CHARS:
+        return text
+    return f"{text[:QUOTE_CHARS]}... ({len(text):,} characters)"
+
 
 class SkysegError(Exception):
     """Base class of every error skyseg raises on purpose.
@@ -9,7 +22,7 @@ class SkysegError(Exception):
     ``exit_code`` is what the CLI exits with: 2 for bad input or usage, 1 for internal errors.
     """
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class InputError(SkysegError):
@@ -43,7 +56,7 @@ class OutputError(SkysegError):
 class MatteError(SkysegError):
     """An array that is not a valid sky matte (wrong shape, dtype or range)."""
 
-    exit_code = 1
+    exit_code = EXIT_INTERNAL
 
 
 class UnknownMethodError(SkysegError):

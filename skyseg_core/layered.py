@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .blend_modes import BLENDS
 from .errors import OutputError
 from .io import write_bytes_atomic
 from .ora import Layer, check_layers, composite, rgba_float, write_ora
@@ -23,24 +24,7 @@ __all__ = ["LAYERED_SUFFIXES", "PSD_BLEND_MODES", "write_layers", "write_psd"]
 LAYERED_SUFFIXES = (".ora", ".psd")
 """The layered formats :func:`write_layers` writes, by file suffix."""
 
-PSD_BLEND_MODES = {
-    "svg:src-over": "NORMAL",
-    "svg:multiply": "MULTIPLY",
-    "svg:screen": "SCREEN",
-    "svg:overlay": "OVERLAY",
-    "svg:soft-light": "SOFT_LIGHT",
-    "svg:color": "COLOR",
-    "svg:hard-light": "HARD_LIGHT",
-    "svg:darken": "DARKEN",
-    "svg:lighten": "LIGHTEN",
-    "svg:color-dodge": "COLOR_DODGE",
-    "svg:color-burn": "COLOR_BURN",
-    "svg:difference": "DIFFERENCE",
-    "svg:exclusion": "EXCLUSION",
-    "svg:hue": "HUE",
-    "svg:saturation": "SATURATION",
-    "svg:luminosity": "LUMINOSITY",
-}
+PSD_BLEND_MODES = {m.ora_op: m.psd_mode for m in BLENDS.values()}
 """OpenRaster composite operation -> psd-tools ``BlendMode`` name."""
 
 

@@ -23,19 +23,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .blend_modes import BLEND_MODES, BLENDS, BY_ORA_OP, blend
 from .errors import InputError, OutputError
 from .io import max_pixels_limit, write_bytes_atomic
 
 MIMETYPE = b"image/openraster"
 
-COMPOSITE_OPS = (
-    "svg:src-over",
-    "svg:multiply",
-    "svg:screen",
-    "svg:overlay",
-    "svg:soft-light",
-    "svg:color",
-)
+COMPOSITE_OPS = tuple(BLENDS[name].ora_op for name in BLEND_MODES)
 """The composite operations :func:`write_ora` can also render into ``mergedimage.png``."""
 
 
@@ -120,15 +114,6 @@ def composite(layers: list[Layer], size: tuple[int, int]) -> np.ndarray:
 
     Blending happens on the stored (sRGB) values, as GIMP and Krita do for OpenRaster.
     """
-    from .effects._tint import blend
-
-    modes = {
-        "svg:multiply": "multiply",
-        "svg:screen": "screen",
-        "svg:overlay": "overlay",
-        "svg:soft-light": "soft_light",
-        "svg:color": "color",
-    }
     W, H = size
     out = np.zeros((H, W, 4), np.float32)
     for layer in layers:
@@ -144,8 +129,9 @@ def composite(layers: list[Layer], size: tuple[int, int]) -> np.ndarray:
         a_s = s[..., 3:4] * np.float32(layer.opacity)
         a_b = b[..., 3:4]
         cs, cb = s[..., :3], b[..., :3]
-        mode = modes.get(layer.composite_op)
-        mixed = cs if mode is None else (1 - a_b) * cs + a_b * blend(cb, cs, mode)
+        mode = BY_ORA_OP.get(layer.composite_op)
+        plain = mode is None or mode.formula is None or mode.name == "normal"
+        mixed = cs if plain else (1 - a_b) * cs + a_b * blend(cb, cs, mode.name)
         a_o = a_s + a_b * (1 - a_s)
         premult = a_s * mixed + (1 - a_s) * a_b * cb
         b[..., :3] = np.where(a_o > 0, premult / np.maximum(a_o, 1e-8), 0.0)

@@ -17,20 +17,33 @@ from pathlib import Path
 
 import numpy as np
 
-from .effects.params import EffectParams, RelightParams, ReplaceParams, TintParams
+from .declare import Declared, control
+from .effects._common import layer_codes, matte_layers
+from .effects.params import EffectParams
+from .effects.registry import REGISTRY, effect_of
 from .errors import InputError
+from .ora import Layer
 
 Progress = Callable[[float, str], None]
 """``progress(fraction 0..1, message)``."""
 
 
 @dataclass(frozen=True)
-class MatteSource:
-    """Where a photo's matte comes from: a matte file (255 = sky) or a method."""
+class MatteSource(Declared):
+    """Where a photo's matte comes from: a matte file (255 = sky) or a method.
 
-    method: str = "auto"
-    refine: bool = True
+    ``method`` and ``refine`` are declared here once: the command line's ``--method`` and
+    ``--no-refine``, the worker's requests and the plug-ins' first controls are made from them.
+    """
+
+    method: str = control(
+        "auto",
+        "Method",
+        "how the sky is found: a name from `skyseg methods`; auto is the best shipped one",
+    )
+    refine: bool = control(True, "Refine edges", "edge-aware refinement of the matte")
     file: str | os.PathLike | None = None
+    """A matte file to use instead of a method (not a control: each surface asks for it)."""
 
 
 def find_matte(
@@ -134,28 +147,15 @@ def render(
         stack += step_layers[1:-1]
     if layers:
         if stack is None:  # no steps: the photo and its matte
-            from .effects import _layer_codes, _matte_layers
-            from .ora import Layer
-
-            base = _layer_codes(image)
-            stack, matte_layer = [Layer("original photo", base)], _matte_layers(base, matte)[1]
+            base = layer_codes(image)
+            stack, matte_layer = [Layer("original photo", base)], matte_layers(base, matte)[1]
         stack.append(matte_layer)
     return Rendered(out, stack, {"sky_fraction": round(float(matte.mean()), 4)})
 
 
 def _apply(step: EffectParams, image: np.ndarray, matte: np.ndarray, skies, with_layers: bool):
-    from . import effects
-
-    if isinstance(step, ReplaceParams):
-        run = effects.replace_sky_layers if with_layers else effects.replace_sky
-        return run(image, matte, skies(step.sky), step)
-    if isinstance(step, TintParams):
-        run = effects.tint_sky_layers if with_layers else effects.tint_sky
-        return run(image, matte, step)
-    if isinstance(step, RelightParams):
-        run = effects.relight_layers if with_layers else effects.relight
-        return run(image, matte, skies(step.sky) if step.sky else None, step)
-    raise InputError(f"not an effect step: {step!r}")
+    effect = effect_of(step)
+    return (effect.run_layers if with_layers else effect.run)(image, matte, step, skies)
 
 
 @dataclass
@@ -244,7 +244,7 @@ def write_rendered(
             layers="layers" in outputs,
         )
     except NoSkyError as exc:
-        raise NoSkyError(exc.share, photo.path, action=_nothing_done(steps)) from None
+        raise NoSkyError(exc.share, photo.path, action=nothing_done(steps)) from None
     report = {"output": str(outputs["output"]), "method": photo.method, **rendered.info}
     with all_or_nothing():
         save_image(
@@ -271,9 +271,9 @@ def write_rendered(
     return report
 
 
-def _nothing_done(steps: Sequence[EffectParams]) -> str:
-    verbs = {"replace": "replaced", "tint": "tinted", "relight": "relit"}
-    return "nothing " + (verbs[steps[0].effect] if steps else "changed")
+def nothing_done(steps: Sequence[EffectParams]) -> str:
+    """``"nothing tinted"``: what a chain whose first effect found no sky did."""
+    return "nothing " + (REGISTRY[steps[0].effect].verb if steps else "changed")
 
 
 __all__ = [
@@ -284,6 +284,7 @@ __all__ = [
     "SkyCache",
     "find_matte",
     "load_photo",
+    "nothing_done",
     "render",
     "write_rendered",
 ]

@@ -12,24 +12,13 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..methods import _REGISTRY, list_methods
+    from ..methods import describe_methods
 
-    rows = list_methods()
+    rows = describe_methods()
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "name": n,
-                        "description": d,
-                        "available": n == "auto" or _REGISTRY[n].available(),
-                    }
-                    for n, d in rows
-                ]
-            )
-        )
+        print(json.dumps(rows))
     else:
-        width = max(len(n) for n, _ in rows)
-        for name, description in rows:
-            print(f"{name:<{width}}  {description}")
+        width = max(len(row["name"]) for row in rows)
+        for row in rows:
+            print(f"{row['name']:<{width}}  {row['description']}")
     return 0

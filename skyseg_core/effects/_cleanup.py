@@ -7,9 +7,12 @@ import math
 import cv2
 import numpy as np
 
-from ..errors import SkysegError
+from ..errors import EXIT_NO_SKY, SkysegError
 from ..matte import check_matte
-from .params import MIN_SKY_SHARE
+
+MIN_SKY_SHARE = 0.002
+"""Share of the frame that must be confident sky (cleaned matte >= 0.5) for replace and tint to
+run; below it the photo has no sky to work on and :class:`NoSkyError` is raised."""
 
 
 class NoSkyError(SkysegError):
@@ -19,7 +22,7 @@ class NoSkyError(SkysegError):
     nothing for it and exits 3 (unless ``--keep-going``).
     """
 
-    exit_code = 3
+    exit_code = EXIT_NO_SKY
 
     def __init__(self, share: float, path: object = None, action: str = "nothing changed"):
         self.share, self.path = share, None if path is None else str(path)

@@ -9,7 +9,8 @@ from ..errors import InputError
 from ..matte import check_image, check_matte
 from . import _color as C
 from . import _geometry as G
-from ._replace import STATS_SIZE, _mean_colour, check_unit
+from ._common import STATS_SIZE, check_unit
+from ._common import mean_colour as _mean_colour
 
 FALLOFF_LENGTH = 0.35
 """Distance below the sky border (fraction of the image height) over which relighting falls by 1/e."""

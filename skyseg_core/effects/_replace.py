@@ -7,15 +7,13 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ..errors import InputError
 from ..matte import check_image, check_matte, to_float_rgb
 from . import _color as C
 from . import _geometry as G
 from ._cleanup import clean_matte, require_sky
-from .params import ReplaceParams
-
-STATS_SIZE = 384
-"""Longer side at which colour statistics and the edge light are computed (they are smooth)."""
+from ._common import STATS_SIZE, runs
+from ._common import mean_colour as _mean_colour
+from ._relight import relight_engine
 
 BLUR_SIZE = 800
 """Longer side at which the original sky's blur is estimated."""
@@ -34,16 +32,6 @@ FIELD_ROWS = 256
 
 _SHARP_BASELINE = 0.75
 """What :func:`estimate_blur` reports for a perfectly sharp edge (pixel size and Sobel blur)."""
-
-
-def check_unit(name: str, value: float, low: float = 0.0, high: float = 1.0) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(value) or not low <= value <= high:
-        raise InputError(f"{name} must be in [{low:g}, {high:g}], got {value:g}")
-    return value
 
 
 @dataclass
@@ -65,15 +53,8 @@ class Replacement:
     """Measured quantities: sky border, estimated blur, colour-match gains."""
 
 
-def _mean_colour(linear: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, float]:
-    total = float(weight.sum())
-    if total <= 1e-6:
-        return linear.reshape(-1, 3).mean(axis=0).astype(np.float64), 0.0
-    return (linear * weight[..., None]).reshape(-1, 3).sum(axis=0) / total, total / weight.size
-
-
 def replace(
-    image: np.ndarray, matte: np.ndarray, sky: np.ndarray, p: ReplaceParams, full_sky: bool = False
+    image: np.ndarray, matte: np.ndarray, sky: np.ndarray, p, full_sky: bool = False
 ) -> Replacement:
     """The engine behind :func:`skyseg_core.effects.replace_sky` (see there; ``p`` is validated)."""
     check_image(image)
@@ -84,7 +65,7 @@ def replace(
     return _replace(image, matte, sky, p, full_sky)
 
 
-def _replace(image, matte, sky, p: ReplaceParams, full_sky: bool) -> Replacement:
+def _replace(image, matte, sky, p, full_sky: bool) -> Replacement:
     if image.shape[1] == 1:  # OpenCV reads (H, 1, 3) arrays as scalars: run on two columns
         rep = _replace(np.repeat(image, 2, axis=1), np.repeat(matte, 2, axis=1), sky, p, full_sky)
         for name in ("image", "alpha", "foreground", "lit_foreground", "sky"):
@@ -137,8 +118,6 @@ def _replace(image, matte, sky, p: ReplaceParams, full_sky: bool) -> Replacement
     # matched (a per-channel curve: exact and cheap at full size)
     foreground = image
     if p.lighting > 0:
-        from ._relight import relight_engine
-
         foreground, _, _, info["lighting"] = relight_engine(image, matte, sky_src, p.lighting)
     if color_match > 0:
         curve, gains = _color_match_curve(
@@ -180,9 +159,9 @@ def _replace(image, matte, sky, p: ReplaceParams, full_sky: bool) -> Replacement
         G.warp_rows(sky_src, place, W, H if full_sky else rows_alpha), dtype
     )
     lit_foreground = foreground.copy() if light_small is not None and full_sky else None
-    for r0, r1 in _runs(sky_rows):
+    for r0, r1 in runs(sky_rows):
         out[r0:r1] = sky_codes[r0:r1]
-    for r0, r1 in _runs(dense):
+    for r0, r1 in runs(dense):
         for b0 in range(r0, r1, FIELD_ROWS):  # smooth fields upsampled per block, used per chunk
             b1 = min(r1, b0 + FIELD_ROWS)
             ba = min(b1, rows_alpha)
@@ -300,13 +279,6 @@ def _has_soft(matte: np.ndarray) -> bool:
         1
     ]  # values near 1 -> 0
     return cv2.minMaxLoc(below_one)[1] > 0.0
-
-
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) of each run of True in a 1-D boolean array."""
-    padded = np.concatenate([[False], flags, [False]])
-    edges = np.flatnonzero(padded[1:] != padded[:-1])
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def estimate_sky_blur(image: np.ndarray, matte: np.ndarray) -> float:

@@ -2,47 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import cv2
 import numpy as np
 
+from ..blend_modes import BLEND_MODES, blend
+from ..declare import parse_colour
 from ..errors import InputError
 from ..matte import check_image, check_matte
 from . import _color as C
-from ._replace import check_unit
-from .params import BLEND_MODES
-
-ORA_COMPOSITE_OPS = {
-    "normal": "svg:src-over",
-    "multiply": "svg:multiply",
-    "screen": "svg:screen",
-    "overlay": "svg:overlay",
-    "soft_light": "svg:soft-light",
-    "color": "svg:color",
-}
-"""The OpenRaster ``composite-op`` of each blend mode (GIMP and Krita know them all)."""
-
-
-def parse_colour(value) -> np.ndarray:
-    """A colour as float sRGB in [0, 1]: ``"#rrggbb"``, 0..1 floats or 0..255 integers."""
-    if isinstance(value, str):
-        m = re.fullmatch(r"#?([0-9a-fA-F]{6})", value.strip())
-        if not m:
-            raise InputError(f"colour must look like #rrggbb, got {value!r}")
-        h = m.group(1)
-        return np.array([int(h[i : i + 2], 16) for i in (0, 2, 4)], np.float32) / 255.0
-    try:
-        rgb = np.asarray(value, np.float64).reshape(3)
-    except (TypeError, ValueError):
-        raise InputError(f"colour must be (r, g, b) or #rrggbb, got {value!r}") from None
-    if not np.isfinite(rgb).all() or rgb.min() < 0:
-        raise InputError(f"colour values must be finite and >= 0, got {value!r}")
-    if rgb.max() > 1.0:
-        if rgb.max() > 255.0:
-            raise InputError(f"colour values must be 0..1 or 0..255, got {value!r}")
-        rgb = rgb / 255.0
-    return rgb.astype(np.float32)
+from ._common import check_unit, runs
 
 
 def parse_stops(stops) -> tuple[np.ndarray, np.ndarray]:
@@ -60,45 +28,6 @@ def parse_stops(stops) -> tuple[np.ndarray, np.ndarray]:
             raise InputError(f"stop positions must be in [0, 1], got {p:g}")
     items.sort(key=lambda item: item[0])
     return np.array([p for p, _ in items], np.float32), np.stack([c for _, c in items])
-
-
-def _lum(c: np.ndarray) -> np.ndarray:
-    return c[..., 0:1] * 0.3 + c[..., 1:2] * 0.59 + c[..., 2:3] * 0.11
-
-
-def _set_lum(c: np.ndarray, lum: np.ndarray) -> np.ndarray:
-    c = c + (lum - _lum(c))
-    lo, hi = c.min(axis=-1, keepdims=True), c.max(axis=-1, keepdims=True)
-    mid = _lum(c)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(lo < 0, mid + (c - mid) * mid / np.maximum(mid - lo, 1e-6), c)
-        c = np.where(hi > 1, mid + (c - mid) * (1 - mid) / np.maximum(hi - mid, 1e-6), c)
-    return c
-
-
-def blend(base: np.ndarray, layer: np.ndarray, mode: str) -> np.ndarray:
-    """Blend ``layer`` onto ``base`` (both float sRGB in [0, 1], (..., 3)) with ``mode``.
-
-    The separable modes follow the W3C Compositing and Blending spec; ``color`` keeps the base's
-    luminosity and takes the layer's hue and saturation.
-    """
-    a, b = base, layer
-    if mode == "normal":
-        out = np.broadcast_to(b, a.shape).copy()
-    elif mode == "multiply":
-        out = a * b
-    elif mode == "screen":
-        out = a + b - a * b
-    elif mode == "overlay":
-        out = np.where(a <= 0.5, 2 * a * b, 1 - 2 * (1 - a) * (1 - b))
-    elif mode == "soft_light":
-        d = np.where(a <= 0.25, ((16 * a - 12) * a + 4) * a, np.sqrt(np.maximum(a, 0)))
-        out = np.where(b <= 0.5, a - (1 - 2 * b) * a * (1 - a), a + (2 * b - 1) * (d - a))
-    elif mode == "color":
-        out = _set_lum(np.broadcast_to(b, a.shape).astype(np.float32), _lum(a))
-    else:
-        raise InputError(f"unknown blend mode {mode!r}; choose one of: {', '.join(BLEND_MODES)}")
-    return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
 def gradient_field(
@@ -187,9 +116,7 @@ def tint(image, matte, stops, angle, mode, strength, with_layer=False):
     )
     xs, ys = _gradient_axes((H, W), matte, angle)
     top = np.float32(C.code_max(dtype))
-    from ._replace import _runs
-
-    for r0, r1 in _runs(row_max > 0):
+    for r0, r1 in runs(row_max > 0):
         for c0 in range(r0, r1, CHUNK_ROWS):
             c1 = min(r1, c0 + CHUNK_ROWS)
             t = np.clip(ys[c0:c1, None] + xs[None, :], 0.0, 1.0)

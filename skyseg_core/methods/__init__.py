@@ -122,6 +122,15 @@ def list_methods() -> list[tuple[str, str]]:
     return [("auto", auto)] + [(name, _REGISTRY[name].description) for name in _ordered()]
 
 
+def describe_methods() -> list[dict]:
+    """Every method as ``{"name", "description", "available"}``: what ``skyseg methods --json``,
+    the worker's ``methods`` reply and the plug-ins' schema show (built here, once)."""
+    return [
+        {"name": name, "description": description, "available": method_available(name)}
+        for name, description in list_methods()
+    ]
+
+
 def method_available(name: str) -> bool:
     """Whether ``name`` can run here (its model files present and intact); ``auto`` when any can."""
     _load_all()
@@ -138,6 +147,7 @@ def method_available(name: str) -> bool:
 
 __all__ = [
     "SkyMethod",
+    "describe_methods",
     "register",
     "get_method",
     "list_methods",

@@ -1,0 +1,303 @@
+"""Declared parameters: one frozen dataclass per parameter set, each field with its control.
+
+Each field carries its default and a :class:`Control` (label, one-line help, range, unit,
+choices). Building an instance of a :class:`Declared` dataclass validates it (an
+:class:`InputError` names the field, its range and the value); :func:`describe` gives the fields
+as plain dicts, which the command line, the worker's schema, the editor's panels and both
+plug-ins' dialogs build their controls from. The effects (:mod:`skyseg_core.effects`) and the
+matte source (:class:`skyseg_core.pipeline.MatteSource`) are declared this way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError, shorten
+
+
+@dataclass(frozen=True)
+class Control:
+    """How one parameter is shown and checked on every surface."""
+
+    label: str
+    help: str
+    low: float | None = None
+    high: float | None = None
+    unit: str = ""
+    choices: tuple[str, ...] | None = None
+    """The only accepted values of a text field (a menu); None = free text (a name or a file)."""
+    decimals: int = 2
+    """Decimals a slider or spin box shows."""
+
+    def describe_range(self) -> str:
+        if self.choices is not None:
+            return ", ".join(self.choices)
+        if self.low is None:
+            return ""
+        unit = f" {self.unit}" if self.unit and self.unit != "%" else self.unit
+        return f"{self.low:g}..{self.high:g}{unit}"
+
+
+def control(
+    default,
+    label: str,
+    help: str,
+    low: float | None = None,
+    high: float | None = None,
+    unit: str = "",
+    choices: tuple[str, ...] | None = None,
+    decimals: int = 2,
+):
+    """A dataclass field with its :class:`Control` (``metadata["control"]``)."""
+    meta = {"control": Control(label, help, low, high, unit, choices, decimals)}
+    if isinstance(default, (list, dict)):
+        raise TypeError("use tuples for sequence defaults (the dataclasses are frozen)")
+    return field(default=default, metadata=meta)
+
+
+def controls(cls_or_params) -> dict[str, tuple[dataclasses.Field, Control]]:
+    """Field name -> (field, control) of an effect dataclass, in declaration order."""
+    return {
+        f.name: (f, f.metadata["control"])
+        for f in dataclasses.fields(cls_or_params)
+        if "control" in f.metadata
+    }
+
+
+# -- validation --------------------------------------------------------------------------------
+
+
+def _quoted(value: Any) -> str:
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = type(value).__name__
+    return shorten(text)
+
+
+def _fail(name: str, ctl: Control, value: Any, what: str | None = None) -> InputError:
+    expected = what or f"in {ctl.describe_range()}"
+    return InputError(f"{name} must be {expected}, got {_quoted(value)}")
+
+
+def _number(name: str, ctl: Control, value: Any) -> float:
+    if isinstance(value, bool):
+        raise _fail(name, ctl, value, f"a number in {ctl.describe_range()}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise _fail(name, ctl, value, f"a number in {ctl.describe_range()}") from None
+    if not math.isfinite(number) or not ctl.low <= number <= ctl.high:
+        raise _fail(name, ctl, value)
+    return number
+
+
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def parse_stops_text(text: str) -> tuple[tuple[float, str], ...]:
+    """``"0:#ff8040,1:#203060"`` -> ((0.0, "#ff8040"), (1.0, "#203060"))."""
+    stops = []
+    for item in str(text).split(","):
+        try:
+            pos, colour = item.split(":")
+            stops.append((float(pos), colour.strip()))
+        except ValueError:
+            raise InputError(f"stops look like 0:#ff8040,1:#203060, got {_quoted(text)}") from None
+    return tuple(stops)
+
+
+def stops_text(stops) -> str:
+    """The inverse of :func:`parse_stops_text`."""
+    return ",".join(f"{p:g}:{c}" for p, c in stops)
+
+
+def _stops(name: str, ctl: Control, value: Any) -> tuple[tuple[float, str], ...]:
+    if isinstance(value, str):
+        value = parse_stops_text(value)
+    what = "two or more (position 0..1, '#rrggbb') pairs"
+    try:
+        items = [(p, c) for p, c in value]
+    except (TypeError, ValueError):
+        raise _fail(name, ctl, value, what) from None
+    if len(items) < 2:
+        raise _fail(name, ctl, value, what)
+    out = []
+    for pos, colour in items:
+        if (
+            isinstance(pos, bool)
+            or not isinstance(pos, (int, float))
+            or not 0.0 <= float(pos) <= 1.0
+        ):
+            raise _fail(name, ctl, value, what)
+        out.append((float(pos), _hex_colour(colour)))
+    return tuple(sorted(out))
+
+
+def _hex_colour(colour: Any) -> str:
+    """A stop colour as ``#rrggbb``: from that, or (r, g, b) floats 0..1 or integers 0..255."""
+    if isinstance(colour, str) and _HEX.fullmatch(colour.strip()):
+        return colour.strip().lower()
+    rgb = parse_colour(colour)
+    return "#" + "".join(f"{round(float(c) * 255):02x}" for c in rgb)
+
+
+def parse_colour(value) -> np.ndarray:
+    """A colour as float sRGB in [0, 1]: ``"#rrggbb"``, 0..1 floats or 0..255 integers."""
+    if isinstance(value, str):
+        m = re.fullmatch(r"#?([0-9a-fA-F]{6})", value.strip())
+        if not m:
+            raise InputError(f"colour must look like #rrggbb, got {value!r}")
+        h = m.group(1)
+        return np.array([int(h[i : i + 2], 16) for i in (0, 2, 4)], np.float32) / 255.0
+    try:
+        rgb = np.asarray(value, np.float64).reshape(3)
+    except (TypeError, ValueError):
+        raise InputError(f"colour must be (r, g, b) or #rrggbb, got {value!r}") from None
+    if not np.isfinite(rgb).all() or rgb.min() < 0:
+        raise InputError(f"colour values must be finite and >= 0, got {value!r}")
+    if rgb.max() > 1.0:
+        if rgb.max() > 255.0:
+            raise InputError(f"colour values must be 0..1 or 0..255, got {value!r}")
+        rgb = rgb / 255.0
+    return rgb.astype(np.float32)
+
+
+def _check_field(name: str, hint: Any, ctl: Control, value: Any) -> Any:
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise _fail(name, ctl, value, "true or false")
+        return value
+    if hint is float:
+        return _number(name, ctl, value)
+    if hint == tuple[float, float]:
+        try:
+            x, y = value
+        except (TypeError, ValueError):
+            raise _fail(
+                name, ctl, value, f"a pair (x, y), each in {ctl.describe_range()}"
+            ) from None
+        return _number(f"{name} x", ctl, x), _number(f"{name} y", ctl, y)
+    if hint == tuple[tuple[float, str], ...]:
+        return _stops(name, ctl, value)
+    if hint in (str, str | None):
+        if value is None and hint is not str:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(
+                name,
+                ctl,
+                value,
+                "a name" if ctl.choices is None else f"one of {ctl.describe_range()}",
+            )
+        if ctl.choices is not None and value not in ctl.choices:
+            raise _fail(name, ctl, value, f"one of {ctl.describe_range()}")
+        return value
+    raise TypeError(f"{name}: no check for {hint!r}")  # a bug in a dataclass below
+
+
+class Declared:
+    """Checks and normalises every field on construction (ints become floats, stops sorted)."""
+
+    def __post_init__(self):
+        hints = typing.get_type_hints(type(self))
+        for name, (_, ctl) in controls(self).items():
+            object.__setattr__(
+                self, name, _check_field(name, hints[name], ctl, getattr(self, name))
+            )
+
+    def replace(self, **changes):
+        """A copy with ``changes`` (validated); unknown names raise :class:`InputError`."""
+        unknown = sorted(set(changes) - set(controls(self)))
+        if unknown:
+            raise InputError(
+                f"unknown {self.what()} parameter {_quoted(unknown[0])}; "
+                f"valid: {', '.join(controls(self))}"
+            )
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def what(cls) -> str:
+        """What an error message calls these parameters (an effect's name)."""
+        return getattr(cls, "effect", cls.__name__)
+
+    @classmethod
+    def from_dict(cls, values: dict | None = None):
+        """An instance from plain values (decoded JSON: lists stand for tuples); unknown names
+        raise :class:`InputError` listing the valid ones."""
+        values = dict(values or {})
+        unknown = sorted(set(values) - set(controls(cls)))
+        if unknown:
+            raise InputError(
+                f"unknown {cls.what()} parameter {_quoted(unknown[0])}; "
+                f"valid: {', '.join(controls(cls))}"
+            )
+        return cls(**{k: _tupled(v) for k, v in values.items()})
+
+    def to_dict(self) -> dict:
+        """JSON-ready values (tuples become lists)."""
+        return {name: _plain(getattr(self, name)) for name in controls(self)}
+
+
+def _tupled(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_tupled(v) for v in value)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _type_name(hint: Any) -> str:
+    return {
+        bool: "bool",
+        float: "float",
+        str: "text",
+        str | None: "text",
+        tuple[float, float]: "pair",
+        tuple[tuple[float, str], ...]: "stops",
+    }[hint]
+
+
+def describe(cls) -> list[dict]:
+    """The fields of an effect dataclass as plain dicts (what surfaces build their controls from)."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for name, (f, ctl) in controls(cls).items():
+        out.append(
+            {
+                "name": name,
+                "type": _type_name(hints[name]),
+                "default": _plain(f.default),
+                "label": ctl.label,
+                "help": ctl.help,
+                "low": ctl.low,
+                "high": ctl.high,
+                "unit": ctl.unit,
+                "choices": None if ctl.choices is None else list(ctl.choices),
+                "decimals": ctl.decimals,
+            }
+        )
+    return out
+
+
+__all__ = [
+    "Control",
+    "Declared",
+    "control",
+    "controls",
+    "describe",
+    "parse_colour",
+    "parse_stops_text",
+    "stops_text",
+]

@@ -1,0 +1,131 @@
+"""Registry of effects.
+
+Each effect lives in its own module under :mod:`skyseg_core.effects.steps` and registers one
+:class:`Effect`: its parameter declaration (a :class:`~skyseg_core.declare.Declared` dataclass),
+its identity (name, titles, verb, result layer name, whether it needs sky) and its functions.
+Adding an effect is one module there plus one entry in ``STEP_MODULES``. The command line's
+sub-commands, the worker's operations and schema, the editor's panels and the plug-ins'
+procedures and actions are all generated from :data:`REGISTRY`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError, shorten
+
+Skies = Callable[[str], np.ndarray]
+"""``skies(name) -> RGB array``: the skies a step names (a preset, a bundled name, a file)."""
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One registered effect.
+
+    ``run(image, matte, params, skies)`` returns the result (the photo's shape and dtype);
+    ``run_layers`` the same and its layers (bottom to top: the original photo, the effect's own
+    layers, the hidden matte) for a layered file.
+    """
+
+    name: str
+    """The effect's name: the command line's sub-command, the worker's op, the schema's key."""
+    params: type
+    """Its parameter dataclass (defaults, ranges, labels and help of every field)."""
+    run: Callable[..., np.ndarray]
+    run_layers: Callable[..., tuple[np.ndarray, list]]
+    title: str
+    """What a menu calls it ("Tint sky"): plug-in procedures and actions."""
+    short: str
+    """What a panel calls it ("Tint"): the editor's tab and undo steps."""
+    verb: str
+    """Its past participle ("tinted"): output names ``<stem>_<verb>.<ext>``, "nothing tinted"."""
+    layer_name: str
+    """The name of the result layer the plug-ins add ("Sky tinted")."""
+    needs_sky: bool
+    """Whether a photo without sky is refused (:class:`~skyseg_core.effects.NoSkyError`)."""
+    summary: str
+    """One line for the command list."""
+    description: str
+    """What the effect does, for ``--help``."""
+    switch: str = ""
+    """The editor's check box that turns the effect on ("Tint the sky")."""
+    hint: str = ""
+    """A line of help under the editor's panel."""
+    looks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Named sets of changes from the defaults (the first is offered first)."""
+
+
+REGISTRY: dict[str, Effect] = {}
+"""Effect name -> :class:`Effect`, in registration order."""
+
+
+def register(effect: Effect) -> Effect:
+    """Add ``effect`` to the registry (a later one of the same name replaces it)."""
+    if not effect.name or getattr(effect.params, "effect", None) != effect.name:
+        raise ValueError(f"{effect.params.__name__}.effect must be the effect's name")
+    REGISTRY[effect.name] = effect
+    return effect
+
+
+def unregister(name: str) -> None:
+    """Take ``name`` out of the registry (tests that register a toy effect)."""
+    REGISTRY.pop(name, None)
+
+
+def get_effect(name: str) -> Effect:
+    """The effect ``name``; an :class:`InputError` lists the valid names otherwise."""
+    if name not in REGISTRY:
+        raise InputError(
+            f"unknown effect {shorten(repr(name))}; choose one of: {', '.join(REGISTRY)}"
+        )
+    return REGISTRY[name]
+
+
+def effect_of(step) -> Effect:
+    """The effect whose parameters ``step`` is."""
+    effect = REGISTRY.get(getattr(step, "effect", None))
+    if effect is None or not isinstance(step, effect.params):
+        raise InputError(f"not an effect step: {shorten(repr(step))}")
+    return effect
+
+
+class _ParamsByName(Mapping):
+    """Effect name -> its parameter dataclass, as the registry holds them now."""
+
+    def __getitem__(self, name: str) -> type:
+        return REGISTRY[name].params
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(REGISTRY))
+
+    def __len__(self) -> int:
+        return len(REGISTRY)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+EFFECTS: Mapping[str, type] = _ParamsByName()
+"""Effect name -> its parameter dataclass (a live view of :data:`REGISTRY`)."""
+
+
+def effect_params(name: str, values: dict | None = None):
+    """The parameters of effect ``name`` from a plain dict (e.g. decoded JSON)."""
+    return get_effect(name).params.from_dict(values)
+
+
+__all__ = [
+    "EFFECTS",
+    "REGISTRY",
+    "Effect",
+    "Skies",
+    "effect_of",
+    "effect_params",
+    "get_effect",
+    "register",
+    "unregister",
+]
