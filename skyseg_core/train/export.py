@@ -152,3 +152,43 @@ def export_onnx(
     metadata["sha256"] = sha256_of(output)
     metadata["bytes"] = Path(output).stat().st_size
     return metadata
+
+
+def load_exported_weights(model, path: str | os.PathLike) -> None:
+    """Load into ``model`` the weights of an ONNX file this module exported from the same
+    architecture (fp32, or int8 QDQ from ``scripts/quantize_model.py``, dequantised), so a
+    shipped model can be fine-tuned further without its training checkpoint."""
+    import numpy as np
+    import onnx
+    import torch
+    from onnx import numpy_helper
+
+    stored = {t.name: t for t in onnx.load(str(path)).graph.initializer}
+
+    def value(name: str) -> np.ndarray | None:
+        if name in stored:
+            return numpy_helper.to_array(stored[name]).astype(np.float32)
+        quantized = stored.get(f"{name}_quantized")
+        if quantized is None:
+            return None
+        # QDQ names its scale "<w>_scale" for weights and "<w>_quantized_scale" for biases
+        prefix = f"{name}_quantized" if f"{name}_quantized_scale" in stored else name
+        q = numpy_helper.to_array(quantized).astype(np.float32)
+        scale = numpy_helper.to_array(stored[f"{prefix}_scale"]).astype(np.float32)
+        zero = numpy_helper.to_array(stored[f"{prefix}_zero_point"]).astype(np.float32)
+        shape = (-1,) + (1,) * (q.ndim - 1) if scale.ndim else ()
+        return (q - zero.reshape(shape)) * scale.reshape(shape)
+
+    state = model.state_dict()
+    missing = []
+    for key, tensor in state.items():
+        array = value(f"net.{key}")
+        if array is None or array.shape != tuple(tensor.shape):
+            missing.append(key)
+            continue
+        state[key] = torch.from_numpy(array)
+    if missing:
+        raise ValueError(
+            f"{path}: no matching weights for {len(missing)} tensors ({missing[0]}, ...)"
+        )
+    model.load_state_dict(state)

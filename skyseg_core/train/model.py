@@ -82,8 +82,10 @@ def build_model(
     """A model with one output channel (sky logit).
 
     ``init`` names a published TFLite file to start from: the ADE20K DeepLab for
-    ``arch="SkyDeepLab"``, the ImageNet MobileNetV2 for an smp ``encoder="mobilenet_v2"``. An
-    empty ``init`` leaves the network random (as when a checkpoint is loaded next).
+    ``arch="SkyDeepLab"``, the ImageNet MobileNetV2 for an smp ``encoder="mobilenet_v2"``; for
+    ``SkyDeepLab`` it may also be an ONNX file that ``skyseg export`` wrote from that
+    architecture (a shipped model, fine-tuned further). An empty ``init`` leaves the network
+    random (as when a checkpoint is loaded next).
 
     With ``prior="classifier"`` the network takes a fourth input channel, the classifier's
     sky probability (see :mod:`skyseg_core.train.prior`), and returns that probability's logit
@@ -99,7 +101,11 @@ def build_model(
         from .tflite_reader import load_convolutions, read_convolutions
 
         model = SkyDeepLab(int(output_stride))
-        if init:
+        if str(init).endswith(".onnx"):
+            from .export import load_exported_weights
+
+            load_exported_weights(model, init)
+        elif init:
             load_convolutions(model, read_convolutions(init), check_strides=int(output_stride) == 8)
         return model
     import segmentation_models_pytorch as smp
