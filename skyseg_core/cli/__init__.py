@@ -12,9 +12,7 @@ import importlib
 import pkgutil
 import sys
 
-from ..errors import SkysegError
-
-EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+from ..errors import EXIT_INTERNAL, EXIT_USAGE, SkysegError
 
 
 class _Parser(argparse.ArgumentParser):

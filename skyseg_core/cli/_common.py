@@ -15,11 +15,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ..errors import InputError, OutputError, SkysegError
+from ..errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, InputError, OutputError, SkysegError
 from ..io import subfolders, walk_inputs
 from ..outputs import Job
-
-EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
 TRAIN_EXTRA = (
     "torch",
@@ -67,17 +65,26 @@ def require_modules(command: str, modules=TRAIN_EXTRA) -> None:
 
 
 def add_method_argument(parser: argparse.ArgumentParser) -> None:
+    """``--method`` and ``--no-refine``, from the matte source's declaration
+    (:class:`skyseg_core.pipeline.MatteSource`)."""
+    from ..declare import controls
+    from ..pipeline import MatteSource
+
+    fields = controls(MatteSource)
+    method, method_ctl = fields["method"]
+    refine, refine_ctl = fields["refine"]
     parser.add_argument(
         "--method",
-        default="auto",
+        default=method.default,
         metavar="NAME",
-        help="sky method (see `skyseg methods`; default: auto, the best shipped one)",
+        help=f"{method_ctl.help} (default {method.default})",
     )
     parser.add_argument(
         "--no-refine",
         dest="refine",
         action="store_false",
-        help="skip edge-aware refinement; write the method's raw matte",
+        default=refine.default,
+        help=f"skip the {refine_ctl.help}; write the method's raw matte",
     )
 
 
