@@ -12,8 +12,16 @@ Who may use it:
 * a connecting process must belong to this user (``SO_PEERCRED`` where the system has it);
 * its first line is a hello, ``{"hello": true, "token": ..., "protocol": 2, "python": ...,
   "version": ...}``, whose token must equal the one in ``PATH.token`` (mode 0600, written by
-  this process before it listens). ``python`` and ``version`` (optional) say which environment
-  the client expects.
+  this process once it holds the path and before it listens). ``python`` and ``version``
+  (optional) say which environment the client expects.
+
+Starting never takes what is not skyseg's. Workers starting together settle which of them
+binds one at a time, under a lock on the socket's folder; a socket at ``PATH`` that accepts a
+connection is left to its worker, one that does not is stale and removed; anything else at
+``PATH`` (a regular file, a folder, a link, a pipe), or a ``PATH.token`` skyseg did not write,
+is refused (:class:`OutputError`) and left as it is. The token is written only once the worker
+holds the path. Connections refused (wrong token, no hello) are no activity: they cannot keep a
+worker from its idle timeout.
 
 A hello of another protocol, another interpreter or another skyseg version gets
 ``{"ready": false, "error": ..., "protocol": ..., "version": ...}`` and the worker exits, so the
@@ -23,7 +31,7 @@ requests follow as on stdin/stdout; requests from several connections are served
 
 from __future__ import annotations
 
-import errno
+import contextlib
 import hmac
 import json
 import os
@@ -43,6 +51,10 @@ IDLE_TIMEOUT = 600.0
 """Seconds without a request (and without a connection) after which the worker exits."""
 HELLO_TIMEOUT = 10.0
 """Seconds a new connection has to send its hello."""
+LOCK_TIMEOUT = 10.0
+"""Seconds a starting worker waits for another starting one to settle who listens."""
+TOKEN_HEX_DIGITS = 32
+"""Length of the token in ``PATH.token``; a file of any other form there is not skyseg's."""
 
 
 def check_private_folder(folder: Path) -> None:
@@ -61,13 +73,51 @@ def check_private_folder(folder: Path) -> None:
 
 
 def _write_token(path: Path) -> str:
-    token = secrets.token_hex(16)
+    token = secrets.token_hex(TOKEN_HEX_DIGITS // 2)
     part = path.with_name(f".{path.name}.{os.getpid()}.part")
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(token)
     os.replace(part, path)
     return token
+
+
+def _read_token(path: Path) -> str | None:
+    """The token in ``path`` if it is a file skyseg wrote (this user's, 32 hex digits), else None."""
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            return None
+        if info.st_size != TOKEN_HEX_DIGITS:
+            return None
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if all(c in "0123456789abcdef" for c in text) else None
+
+
+@contextlib.contextmanager
+def _locked(folder: Path, timeout: float = LOCK_TIMEOUT):
+    """Hold an exclusive ``flock`` on ``folder`` (the socket's private folder: no lock file to
+    create or leave behind)."""
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OutputError(
+                        f"another worker starting here has held it for {timeout:g} s", folder
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _alive(path: Path) -> bool:
@@ -120,30 +170,58 @@ class SocketServer:
             print(f"skyseg worker {os.getpid()}: {text}", file=self.log, flush=True)
 
     def bind(self) -> bool:
-        """Create the socket; False if another live worker already holds the path."""
+        """Create the socket, then its token, then listen; False if another live worker already
+        holds the path (its token untouched). Raises :class:`OutputError`, removing nothing, if
+        something other than a socket is at the path or the token file is not skyseg's."""
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         check_private_folder(self.path.parent)
-        self.token = _write_token(self.token_path)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        umask = os.umask(0o177)
-        try:
+        with _locked(self.path.parent):
+            if not self._claim_path():
+                return False
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            umask = os.umask(0o177)
             try:
                 sock.bind(str(self.path))
             except OSError as exc:
-                if exc.errno != errno.EADDRINUSE:
-                    raise
-                if _alive(self.path):
-                    sock.close()
-                    return False
-                self.path.unlink()  # stale: its worker is gone
-                sock.bind(str(self.path))
-        finally:
-            os.umask(umask)
-        os.chmod(self.path, 0o600)
-        self._inode = os.lstat(self.path).st_ino
-        sock.listen(16)
+                sock.close()
+                raise OutputError(
+                    f"cannot listen here ({exc.strerror or exc})", self.path
+                ) from None
+            finally:
+                os.umask(umask)
+            self._sock = sock
+            self._inode = os.lstat(self.path).st_ino
+            try:
+                os.chmod(self.path, 0o600)
+                self.token = _write_token(self.token_path)
+            except BaseException:
+                self.close()
+                raise
+            sock.listen(16)
         sock.settimeout(0.5)
-        self._sock = sock
+        return True
+
+    def _claim_path(self) -> bool:
+        """Make the path free to bind: False if a live worker holds it; a stale socket (nothing
+        accepts) is removed; anything else, and a token file skyseg did not write, is refused."""
+        try:
+            info = os.lstat(self.path)
+        except FileNotFoundError:
+            info = None
+        if info is not None and not stat.S_ISSOCK(info.st_mode):
+            raise OutputError(
+                "exists and is not a socket; move it away or choose another --socket", self.path
+            )
+        if info is not None and _alive(self.path):
+            return False
+        if os.path.lexists(self.token_path) and _read_token(self.token_path) is None:
+            raise OutputError(
+                "exists and is not a token skyseg wrote; move it away or choose another --socket",
+                self.token_path,
+            )
+        if info is not None:
+            self.path.unlink()
+            self._say(f"removed the stale socket {self.path} (no worker listens)")
         return True
 
     def serve_forever(self) -> int:
@@ -152,16 +230,14 @@ class SocketServer:
         self._say(f"listening on {self.path} (idle timeout {self.idle_timeout:g} s)")
         try:
             while not self._stop.is_set():
+                with self._lock:  # checked at every turn: a stream of connections is no request
+                    idle = self._active == 0 and time.monotonic() - self._last > self.idle_timeout
+                if idle:
+                    self._say("idle: exiting")
+                    break
                 try:
                     conn, _ = self._sock.accept()
                 except TimeoutError:
-                    with self._lock:
-                        idle = (
-                            self._active == 0 and time.monotonic() - self._last > self.idle_timeout
-                        )
-                    if idle:
-                        self._say("idle: exiting")
-                        break
                     continue
                 with self._lock:
                     self._active += 1
@@ -170,14 +246,19 @@ class SocketServer:
             self.close()
         return self.worker.served
 
+    def stop(self) -> None:
+        """Make :meth:`serve_forever` return (within half a second)."""
+        self._stop.set()
+
     def close(self) -> None:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
-        try:  # remove the socket only if it is still ours (a newer worker may have replaced it)
+        try:  # remove the socket and token only if still ours (a newer worker may have replaced them)
             if self._inode is not None and os.lstat(self.path).st_ino == self._inode:
                 self.path.unlink()
-                self.token_path.unlink(missing_ok=True)
+                if self.token and _read_token(self.token_path) == self.token:
+                    self.token_path.unlink()
         except OSError:
             pass
 
@@ -236,6 +317,7 @@ class SocketServer:
         return True
 
     def _connection(self, conn: socket.socket) -> None:
+        accepted = False
         try:
             uid = _peer_uid(conn)
             if uid is not None and uid != os.getuid():
@@ -245,6 +327,7 @@ class SocketServer:
             rfile, wfile = conn.makefile("rb"), conn.makefile("wb")
             if not self._hello(rfile, wfile):
                 return
+            accepted = True
             conn.settimeout(None)
             for raw in rfile:
                 line = raw.decode("utf-8", "replace")
@@ -265,7 +348,8 @@ class SocketServer:
             conn.close()
             with self._lock:
                 self._active -= 1
-                self._last = time.monotonic()
+                if accepted:  # a refused connection is no activity (it cannot keep the worker up)
+                    self._last = time.monotonic()
 
 
 def serve_socket(

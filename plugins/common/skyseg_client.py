@@ -357,7 +357,9 @@ class SkysegClient:
         raise SharedUnavailable(f"the shared worker refused the connection: {refusal}")
 
     def _connect(self, path: str):
-        """A connected socket, or None when no worker listens (a stale socket file is removed)."""
+        """A connected socket, or None when no worker listens. A stale socket is left to the
+        worker started next, which removes it under its lock: one removed here could be that of
+        a worker that has bound it and not yet listens."""
         if not os.path.lexists(path):
             return None
         self._own(path, "socket", stat.S_ISSOCK, private=False)  # its folder is private (checked)
@@ -367,12 +369,6 @@ class SkysegClient:
             sock.connect(path)
         except (ConnectionRefusedError, FileNotFoundError):
             sock.close()
-            self._note(f"removed the stale socket {path} (no worker listens)")
-            for stale in (path, path + ".token"):
-                try:
-                    os.unlink(stale)
-                except OSError:
-                    pass
             return None
         except OSError as exc:
             sock.close()

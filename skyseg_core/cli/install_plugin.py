@@ -9,19 +9,27 @@ their dialogs and docker from, since they cannot import skyseg themselves.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import json
 import os
+import secrets
 import shutil
+import stat
 import sys
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import InputError, OutputError
+from ..io import write_bytes_atomic
 from ..resources import plugins_dir
 
 PLUGINS = plugins_dir()
 CONFIG_NAME = "skyseg_worker.json"
 SCHEMA_NAME = "skyseg_schema.json"
+MARKER_NAME = "skyseg_install.json"
+"""Written into every installed plug-in folder: only a folder carrying it is ever replaced."""
 HOSTS = ("gimp", "krita")
 
 
@@ -100,10 +108,11 @@ def plugin_schema() -> dict:
     return schema()
 
 
-def _copy_tree(source: Path, target: Path) -> None:
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+def install_marker(host: str) -> dict:
+    """What :data:`MARKER_NAME` holds: that an install made the folder it sits in."""
+    from .. import __version__
+
+    return {"made_by": "skyseg install-plugin", "host": host, "skyseg_version": __version__}
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -112,29 +121,181 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def enable_in_kritarc(kritarc: Path, name: str = "skyseg_krita") -> None:
-    """Set ``enable_<name>=true`` in the ``[python]`` section, keeping every other line."""
-    key = f"enable_{name}"
-    lines = kritarc.read_text(encoding="utf-8").splitlines() if kritarc.exists() else []
-    out, in_python, done = [], False, False
-    for line in lines:
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _check_apart_from_sources(dest: Path, target: Path) -> None:
+    """Refuse a destination that would write into, or replace, the plug-in sources themselves."""
+    sources = PLUGINS.resolve()
+    if _inside(dest.resolve(), sources):
+        raise OutputError(
+            f"is inside the plug-in sources ({sources}); give a folder outside them", dest
+        )
+    if _inside(sources, target.resolve()):
+        raise OutputError(f"holds the plug-in sources ({sources}); give another --dest", target)
+
+
+def _made_by_install(target: Path, source: Path) -> bool:
+    """Whether the folder ``target`` is one that :func:`install` wrote: it carries
+    :data:`MARKER_NAME`, or (installs from before the marker) holds only what an install writes."""
+    if (target / MARKER_NAME).is_file():
+        return True
+    installed = {p.name for p in source.iterdir()} | {"skyseg_client.py", CONFIG_NAME, SCHEMA_NAME}
+    names = {p.name for p in target.iterdir()} - {"__pycache__"}
+    return CONFIG_NAME in names and names <= installed
+
+
+def _previous_install(target: Path, source: Path) -> bool:
+    """Whether ``target`` holds a previous install (to be replaced); raise :class:`OutputError`
+    if it holds anything else, which is the user's and stays as it is."""
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISDIR(info.st_mode) and _made_by_install(target, source):
+        return True
+    raise OutputError(
+        f"exists and was not made by skyseg install-plugin (no {MARKER_NAME}); "
+        "move it away or give another --dest",
+        target,
+    )
+
+
+def _check_desktop_file(path: Path, wanted: bytes, previous_install: bool) -> None:
+    """Krita's ``.desktop`` file beside the plug-in may be replaced only if a previous install
+    wrote it (the plug-in folder is one) or it already says what ours says."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(info.st_mode) and (previous_install or path.read_bytes() == wanted):
+        return
+    raise OutputError(
+        "exists and was not written by skyseg install-plugin; move it away or give another --dest",
+        path,
+    )
+
+
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16's, which starts the same
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "latin-1"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def kritarc_with_plugin(data: bytes, name: str = "skyseg_krita") -> bytes:
+    """``data`` (a kritarc's bytes) with ``enable_<name>=true`` in its ``[python]`` section.
+
+    Every other byte stays as it was, whatever the file's encoding: UTF-16 and UTF-32 (told by
+    their byte order mark) are decoded and encoded back as such; anything else (UTF-8 with or
+    without a mark, Latin-1...) keeps ASCII as ASCII and goes through Latin-1, in which each
+    byte is one character and comes back unchanged. Raises ``UnicodeDecodeError`` for a file
+    with a UTF-16/32 mark that is not UTF-16/32.
+    """
+    mark, codec = next(
+        ((mark, codec) for mark, codec in _BYTE_ORDER_MARKS if data.startswith(mark)),
+        (b"", "latin-1"),
+    )
+    text = data[len(mark) :].decode(codec)
+    return mark + _with_key_enabled(text, f"enable_{name}").encode(codec)
+
+
+def _with_key_enabled(text: str, key: str) -> str:
+    """``text`` (an INI file) with ``key=true`` in its ``[python]`` section, other lines as
+    they were: an existing ``key`` is set to true, else the line goes after the section's last
+    entry, else a ``[python]`` section is added at the end."""
+    entry = f"{key}=true"
+    lines = text.split("\n")  # the last item is what follows the final newline ("" if it ends)
+    cr = "\r" if len(lines) > 1 and lines[0].endswith("\r") else ""  # a CRLF file stays CRLF
+    in_python, python_sections, found, insert_at = False, 0, False, None
+    for i, line in enumerate(lines):
         stripped = line.strip()
         if stripped.startswith("[") and stripped.endswith("]"):
-            if in_python and not done:
-                out.append(f"{key}=true")
-                done = True
             in_python = stripped == "[python]"
-        elif in_python and stripped.split("=", 1)[0].strip() == key:
-            line, done = f"{key}=true", True
-        out.append(line)
-    if not done:
+            python_sections += in_python
+            if in_python and python_sections == 1:
+                insert_at = i + 1
+            continue
         if not in_python:
-            if out and out[-1].strip():
-                out.append("")
-            out.append("[python]")
-        out.append(f"{key}=true")
-    kritarc.parent.mkdir(parents=True, exist_ok=True)
-    kritarc.write_text("\n".join(out) + "\n", encoding="utf-8")
+            continue
+        name, _, value = stripped.partition("=")
+        if name.strip() == key:
+            found = True
+            if value.strip() != "true":
+                lines[i] = entry + ("\r" if line.endswith("\r") else "")
+        elif stripped and python_sections == 1:
+            insert_at = i + 1
+    if found:
+        return "\n".join(lines)
+    if insert_at is not None:
+        lines.insert(insert_at, entry + cr)
+        return "\n".join(lines)
+    if lines[-1] == "":
+        lines.pop()
+    if lines and lines[-1].strip():
+        lines.append(cr)  # a blank line before the new section
+    return "\n".join([*lines, "[python]" + cr, entry + cr, ""])
+
+
+def _read_kritarc(path: Path) -> bytes | None:
+    """The kritarc's bytes, None if there is none yet."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        raise OutputError("not a regular file; give Krita's settings file with --kritarc", path)
+    return path.read_bytes()
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Replace ``path`` atomically with ``data``, keeping its permissions."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = None
+
+    def write(fh) -> None:
+        if mode is not None:
+            os.fchmod(fh.fileno(), mode)
+        fh.write(data)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(path, write, overwrite=True)
+
+
+def _restore(path: Path, data: bytes | None) -> None:
+    """Put back what ``path`` held (None: it did not exist)."""
+    if data is None:
+        path.unlink(missing_ok=True)
+    else:
+        _write_file(path, data)
+
+
+def enable_in_kritarc(kritarc: Path, name: str = "skyseg_krita") -> None:
+    """Set ``enable_<name>=true`` in the ``[python]`` section (see :func:`kritarc_with_plugin`),
+    writing the file atomically (through a symlink to the file it names)."""
+    path = Path(os.path.realpath(kritarc))
+    old = _read_kritarc(path)
+    new = kritarc_with_plugin(old or b"", name)
+    if new != old:
+        _write_file(path, new)
+
+
+@contextlib.contextmanager
+def _undone_on_failure() -> Iterator[list[Callable[[], object]]]:
+    """Collect undo steps; if the block fails (or is interrupted), run them newest first."""
+    undo: list[Callable[[], object]] = []
+    try:
+        yield undo
+    except BaseException:
+        for step in reversed(undo):
+            with contextlib.suppress(OSError, OutputError):
+                step()
+        raise
 
 
 def install(
@@ -142,8 +303,14 @@ def install(
 ) -> list[Path]:
     """Install the plug-in for ``host``; returns the paths written.
 
+    ``DEST/<plug-in folder>`` is replaced only if a previous install made it (it carries
+    :data:`MARKER_NAME`), never when it is or holds the plug-in sources. Everything is checked
+    before anything is written; an install that fails halfway is undone, the previous install
+    (if any) and the kritarc as they were.
+
     Raises :class:`InputError` if the host is not found (and no ``dest`` was given) or the
-    plug-in sources are missing, :class:`OutputError` if the destination cannot be written.
+    plug-in sources are missing, :class:`OutputError` if the destination is taken by something
+    else or cannot be written.
     """
     if host not in HOSTS:
         raise InputError(f"unknown host {host!r}; choose one of: {', '.join(HOSTS)}")
@@ -160,29 +327,59 @@ def install(
         dest = default_dest(host)
     client = PLUGINS / "common" / "skyseg_client.py"
     source = PLUGINS / "gimp" / "skyseg" if host == "gimp" else PLUGINS / "krita" / "skyseg_krita"
+    desktop_source = PLUGINS / "krita" / "skyseg_krita.desktop"
     if not source.is_dir() or not client.is_file():
         raise InputError(
             f"plug-in sources not found at {source}; install skyseg from a source checkout"
         )
-    python = python or sys.executable
+    files = {
+        CONFIG_NAME: worker_config(python or sys.executable),
+        SCHEMA_NAME: plugin_schema(),
+        MARKER_NAME: install_marker(host),
+    }
+    target = dest / source.name
     try:
-        dest.mkdir(parents=True, exist_ok=True)
-        target = dest / source.name
-        _copy_tree(source, target)
-        shutil.copy2(client, target / client.name)
-        _write_json(target / CONFIG_NAME, worker_config(python))
-        _write_json(target / SCHEMA_NAME, plugin_schema())
-        written = [target]
-        if host == "gimp":
-            os.chmod(target / "skyseg.py", 0o755)
-        else:
-            desktop = PLUGINS / "krita" / "skyseg_krita.desktop"
-            shutil.copy2(desktop, dest / desktop.name)
-            kritarc = kritarc or _config_home() / "kritarc"
-            enable_in_kritarc(kritarc)
-            written += [dest / desktop.name, kritarc]
+        _check_apart_from_sources(dest, target)
+        previous = _previous_install(target, source)
+        if host == "krita":
+            desktop, desktop_bytes = dest / desktop_source.name, desktop_source.read_bytes()
+            _check_desktop_file(desktop, desktop_bytes, previous)
+            kritarc = Path(os.path.realpath(kritarc or _config_home() / "kritarc"))
+            kritarc_bytes = _read_kritarc(kritarc)
+            try:
+                new_kritarc = kritarc_with_plugin(kritarc_bytes or b"")
+            except UnicodeDecodeError as exc:
+                raise OutputError(f"cannot read it as text ({exc.reason})", kritarc) from None
+        with _undone_on_failure() as undo:
+            dest.mkdir(parents=True, exist_ok=True)
+            token = secrets.token_hex(4)
+            staged = dest / f".{source.name}.{token}.part"
+            undo.append(lambda: shutil.rmtree(staged))
+            shutil.copytree(source, staged, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copy2(client, staged / client.name)
+            for name, data in files.items():
+                _write_json(staged / name, data)
+            if host == "gimp":
+                os.chmod(staged / "skyseg.py", 0o755)
+            backup = dest / f".{source.name}.{token}.old"
+            if previous:
+                os.rename(target, backup)
+                undo.append(lambda: os.rename(backup, target))
+            os.rename(staged, target)
+            undo.append(lambda: shutil.rmtree(target))
+            written = [target]
+            if host == "krita":
+                old_desktop = desktop.read_bytes() if os.path.lexists(desktop) else None
+                _write_file(desktop, desktop_bytes)
+                undo.append(lambda: _restore(desktop, old_desktop))
+                if new_kritarc != kritarc_bytes:
+                    _write_file(kritarc, new_kritarc)
+                    undo.append(lambda: _restore(kritarc, kritarc_bytes))
+                written += [desktop, kritarc]
     except OSError as exc:
         raise OutputError(f"cannot install the plug-in ({exc.strerror or exc})", dest) from None
+    if previous:
+        shutil.rmtree(backup, ignore_errors=True)
     return written
 
 
