@@ -358,12 +358,16 @@ def serve_socket(
     max_pixels: int | None = None,
     log: TextIO | None = None,
     announce=None,
+    detach: bool = False,
 ) -> int:
     """Serve on ``path`` until idle (see :class:`SocketServer`); returns the number of requests
     served (0 at once when another live worker holds the path). ``announce(line)`` is called
-    with ``{"listening": path, "pid": ...}`` (or ``"already": true``) once the socket accepts."""
+    with ``{"listening": path, "pid": ...}`` (or ``"already": true``) once the socket accepts.
+    ``detach``: once bound, serve from a forked child; this process exits at once."""
     server = SocketServer(path, idle_timeout, Worker(max_pixels=max_pixels), log)
     bound = server.bind()
+    if bound and detach and hasattr(os, "fork") and os.fork():
+        os._exit(0)  # the child serves the socket bound here (and announces its own pid)
     if announce is not None:
         announce({"listening": str(server.path), "pid": os.getpid(), "already": not bound})
     if not bound:
@@ -381,11 +385,11 @@ def main(
     """``skyseg worker --socket PATH``: one line on stdout once the socket accepts connections
     (``{"listening": PATH, "pid": ...}``), then stdout is closed; logs go to stderr.
 
-    ``detach`` (``--detach``): serve from a forked child, the started process exiting at once, so
-    the plug-in process that started it has nothing left to wait for.
+    ``detach`` (``--detach``): serve from a forked child, the started process exiting as soon as
+    the socket is bound, so the plug-in process that started it has nothing left to wait for. A
+    path that cannot be used (:meth:`SocketServer.bind`) is refused before the fork, so the
+    command still exits 2 with its one line.
     """
-    if detach and hasattr(os, "fork") and os.fork():
-        os._exit(0)
     announce_to = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
@@ -401,7 +405,9 @@ def main(
 
     try:
         with signals_as_interrupt():
-            serve_socket(path, idle_timeout, max_pixels, log=sys.stderr, announce=announce)
+            serve_socket(
+                path, idle_timeout, max_pixels, log=sys.stderr, announce=announce, detach=detach
+            )
     finally:
         if not announce_to.closed:
             announce_to.close()

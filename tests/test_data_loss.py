@@ -248,9 +248,9 @@ def run_folder():
     shutil.rmtree(folder.parent, ignore_errors=True)
 
 
-def _worker_cli(path: Path) -> subprocess.CompletedProcess:
+def _worker_cli(path: Path, *more: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*WORKER, "--socket", str(path), "--idle-timeout", "5"],
+        [*WORKER, "--socket", str(path), "--idle-timeout", "5", *more],
         capture_output=True,
         text=True,
         timeout=60,
@@ -271,13 +271,14 @@ def _fifo(path: Path) -> None:
     ],
     ids=["file", "folder", "link", "fifo"],
 )
-def test_worker_refuses_what_is_no_socket_at_its_path(make, run_folder):
+@pytest.mark.parametrize("detach", [(), ("--detach",)], ids=["", "detach"])
+def test_worker_refuses_what_is_no_socket_at_its_path(make, detach, run_folder):
     path = run_folder / "worker.sock"
     make(path)
     token = run_folder / "worker.sock.token"
     token.write_text("the user's own token file\n")
     before = snapshot(run_folder)
-    result = _worker_cli(path)
+    result = _worker_cli(path, *detach)
     assert result.returncode == 2 and result.stdout == "", result
     assert len(result.stderr.splitlines()) == 1 and "is not a socket" in result.stderr, result
     assert snapshot(run_folder) == before
@@ -324,7 +325,7 @@ def test_a_second_worker_on_a_live_socket_keeps_the_token(run_folder):
         assert issued == server.token
         second = SocketServer(path, idle_timeout=30, log=io.StringIO())
         assert not second.bind()
-        result = _worker_cli(path)  # the command, as a plug-in starts it
+        result = _worker_cli(path, "--detach")  # the command, as a plug-in starts it
         assert result.returncode == 0 and json.loads(result.stdout)["already"], result
         assert token.read_text() == issued
         assert _hello(path, issued)["ready"]
