@@ -94,7 +94,9 @@ def _number(name: str, ctl: Control, value: Any) -> float:
         number = float(value)
     except (TypeError, ValueError, OverflowError):
         raise _fail(name, ctl, value, f"a number in {ctl.describe_range()}") from None
-    if not math.isfinite(number) or not ctl.low <= number <= ctl.high:
+    low = -math.inf if ctl.low is None else ctl.low
+    high = math.inf if ctl.high is None else ctl.high
+    if not math.isfinite(number) or not low <= number <= high:
         raise _fail(name, ctl, value)
     return number
 
@@ -247,8 +249,10 @@ class Declared:
 
 
 def _tupled(value: Any) -> Any:
+    """A list (decoded JSON) as a tuple, and the lists in it (pairs, stops); deeper ones are
+    left to the field's check."""
     if isinstance(value, list):
-        return tuple(_tupled(v) for v in value)
+        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
     return value
 
 

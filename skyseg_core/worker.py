@@ -5,12 +5,13 @@ so the plug-ins start ``skyseg worker`` from the user's skyseg environment and e
 through temporary image files (binary PPM/PGM: no compression to spend seconds on at 12 MP). The protocol, one JSON object per line:
 
 * On start the worker writes ``{"ready": true, "protocol": 2, "version": ..., "pid": ...}``.
-* Request: ``{"id": ..., "op": "mask"|"replace"|"tint"|"relight"|"render"|"ping"|"methods"|
-  "schema"|"shutdown", "input": path, "output": path, "overwrite": bool, "params": {...}}``.
-  ``mask`` takes :class:`MaskParams`; the effects take the matte source (:class:`SourceParams`)
-  and the effect's fields as declared in :mod:`skyseg_core.effects.params`, and ``render`` a
-  chain of them (:class:`EffectRequest`); ``schema`` returns those declarations, which the
-  plug-ins build their dialogs from. Unknown keys, wrong types and values out of range are
+* Request: ``{"id": ..., "op": "mask"|<an effect>|"render"|"ping"|"methods"|"schema"|
+  "shutdown", "input": path, "output": path, "overwrite": bool, "params": {...}}``.
+  ``mask`` takes :class:`MaskParams`; every registered effect
+  (:data:`skyseg_core.effects.registry.REGISTRY`: replace, tint, relight, ...) is an op that
+  takes the matte source (:class:`SourceParams`) and the effect's fields as declared, and
+  ``render`` a chain of them (:class:`EffectRequest`); ``schema`` returns those declarations
+  and the effects' identities, which the plug-ins build their dialogs and menus from. Unknown keys, wrong types and values out of range are
   refused with a message that names them.
 * Reply: ``{"id": ..., "ok": true, "output": ..., ...}`` or ``{"id": ..., "ok": false,
   "error": "...", "kind": "InputError"}``.
@@ -30,24 +31,31 @@ import sys
 import time
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
-from .errors import InputError, SkysegError
+from .declare import describe
+from .effects.registry import REGISTRY, effect_params
+from .errors import QUOTE_CHARS, InputError, SkysegError, shorten
 from .io import MATTE_SUFFIXES
+from .pipeline import MatteSource
+from .resources import plugin_contract
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION: int = plugin_contract()["PROTOCOL_VERSION"]
+"""The protocol's version, as the plug-ins' client declares it (the worker speaks that one)."""
+
+_SOURCE = MatteSource()
 
 
 @dataclasses.dataclass(frozen=True)
 class MaskParams:
     """Parameters of ``mask``: the matte of ``input`` written to ``output`` (8-bit PNG or PGM, 255 = sky)."""
 
-    method: str = "auto"
-    refine: bool = True
+    method: str = _SOURCE.method
+    refine: bool = _SOURCE.refine
     invert: bool = False
 
 
@@ -55,8 +63,8 @@ class MaskParams:
 class SourceParams:
     """What every effect request shares: where the matte comes from, and an optional matte output."""
 
-    method: str = "auto"
-    refine: bool = True
+    method: str = _SOURCE.method
+    refine: bool = _SOURCE.refine
     matte: str | None = None
     """A matte PNG to use instead of segmenting (e.g. one refined by hand)."""
     matte_output: str | None = None
@@ -65,9 +73,9 @@ class SourceParams:
 
 @dataclasses.dataclass(frozen=True)
 class EffectRequest:
-    """Parameters of ``replace``, ``tint``, ``relight`` (one effect: the source fields above and
-    the effect's own, flat, as declared in :mod:`skyseg_core.effects.params`) and ``render`` (a
-    chain: ``steps``, each ``{"effect": name, ...its fields}``; ``layers``, a .ora file to write)."""
+    """Parameters of each effect's op (one effect: the source fields above and the effect's
+    own, flat, as declared in its module) and ``render`` (a chain: ``steps``, each
+    ``{"effect": name, ...its fields}``; ``layers``, a .ora file to write)."""
 
     source: SourceParams
     steps: tuple
@@ -79,22 +87,45 @@ class NoParams:
     """Operations without parameters (``ping``, ``methods``, ``schema``, ``shutdown``)."""
 
 
-EFFECT_OPS = ("replace", "tint", "relight", "render")
-
-OPS: dict[str, type] = {
+FIXED_OPS: dict[str, type] = {
     "mask": MaskParams,
-    "replace": EffectRequest,
-    "tint": EffectRequest,
-    "relight": EffectRequest,
     "render": EffectRequest,
     "ping": NoParams,
     "methods": NoParams,
     "schema": NoParams,
     "shutdown": NoParams,
 }
-"""Operation name -> its parameter dataclass."""
+"""The operations besides the effects'."""
 
-_FILE_OPS = ("mask", *EFFECT_OPS)
+
+class _Ops(Mapping):
+    """Operation name -> its parameter dataclass: ``mask``, one per registered effect (in the
+    registry's order), then the rest of :data:`FIXED_OPS`."""
+
+    def _names(self) -> list[str]:
+        return ["mask", *REGISTRY, *(op for op in FIXED_OPS if op != "mask")]
+
+    def __getitem__(self, op: str) -> type:
+        if op in FIXED_OPS:
+            return FIXED_OPS[op]
+        if op in REGISTRY:
+            return EffectRequest
+        raise KeyError(op)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+OPS: Mapping[str, type] = _Ops()
+"""Operation name -> its parameter dataclass (a live view: an effect registered later is an op)."""
+
+
+def is_effect_op(op: str) -> bool:
+    """Whether ``op`` renders effects: a registered effect, or ``render`` (a chain)."""
+    return op in REGISTRY or op == "render"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,9 +142,6 @@ class Request:
 
 # -- generic (de)serialisation of the dataclasses --------------------------------------------
 
-QUOTE_CHARS = 80
-"""Longest prefix of a bad value an error reply quotes (a 50 MB value must not come back whole)."""
-
 MAX_ERROR_CHARS = 2000
 """Longest error message a reply carries."""
 
@@ -127,9 +155,7 @@ def _quote(value: Any) -> str:
         text = json.dumps(value)
     except (TypeError, ValueError, RecursionError):
         text = type(value).__name__
-    return (
-        text if len(text) <= QUOTE_CHARS else f"{text[:QUOTE_CHARS]}... ({len(text):,} characters)"
-    )
+    return shorten(text)
 
 
 def _name(value: Any) -> str:
@@ -261,13 +287,13 @@ def parse_request(line: str | bytes) -> Request:
         raise InputError(f"unknown op {_name(op)}; choose one of: {', '.join(OPS)}")
     params = (
         _effect_request(op, data.get("params"))
-        if op in EFFECT_OPS
+        if is_effect_op(op)
         else from_dict(OPS[op], data.get("params"))
     )
     fields = {}
     for key in ("input", "output"):
         value = data.get(key)
-        if op in _FILE_OPS and not (isinstance(value, str) and value):
+        if (op == "mask" or is_effect_op(op)) and not (isinstance(value, str) and value):
             raise InputError(f"op {op!r} needs {key!r}: a file path")
         if value is not None and not isinstance(value, str):
             raise InputError(f"{key!r} must be a file path string, got {_quote(value)}")
@@ -325,8 +351,6 @@ def _effect_request(op: str, data: Any) -> EffectRequest:
 
 
 def _effect_step(effect: str, values: dict, where: str):
-    from .effects.params import effect_params
-
     for key, value in values.items():
         if isinstance(value, str):
             _check_text(value, f"{where}.{key}")
@@ -359,8 +383,9 @@ def _reason(exc: BaseException) -> str:
 
 
 def schema() -> dict:
-    """What the plug-ins build their dialogs from: every effect's declared fields, the looks,
-    sky presets and methods (:func:`skyseg_core.effects.params.schema`), and ``mask``'s fields."""
+    """What the plug-ins build their dialogs and menus from: every effect's declared fields and
+    identity, the looks, sky presets and methods (:func:`skyseg_core.effects.params.schema`),
+    ``mask``'s fields and the matte source's declaration (``source_fields``)."""
     from .effects.params import schema as effect_schema
 
     return {
@@ -368,6 +393,7 @@ def schema() -> dict:
         "protocol": PROTOCOL_VERSION,
         "mask": to_dict(MaskParams()),
         "source": to_dict(SourceParams()),
+        "source_fields": describe(MatteSource),
     }
 
 
@@ -386,6 +412,8 @@ class Worker:
 
     # Each handler returns the reply fields besides id/ok.
     def handle(self, request: Request) -> dict:
+        if is_effect_op(request.op):
+            return self._render(request)
         handler: Callable[[Request], dict] = getattr(self, f"_op_{request.op}")
         return handler(request)
 
@@ -400,14 +428,9 @@ class Worker:
         }
 
     def _op_methods(self, request: Request) -> dict:
-        from .methods import list_methods, method_available
+        from .methods import describe_methods
 
-        return {
-            "output": [
-                {"name": n, "description": d, "available": method_available(n)}
-                for n, d in list_methods()
-            ]
-        }
+        return {"output": describe_methods()}
 
     def _op_schema(self, request: Request) -> dict:
         return {"output": schema()}
@@ -451,7 +474,7 @@ class Worker:
 
     def _op_mask(self, request: Request) -> dict:
         from .io import save_matte
-        from .pipeline import MatteSource, find_matte
+        from .pipeline import find_matte
 
         target = Path(request.output)
         self._check_outputs(request, {"output": target}, MATTE_SUFFIXES)
@@ -471,8 +494,8 @@ class Worker:
         }
 
     def _render(self, request: Request) -> dict:
-        """``replace``, ``tint``, ``relight`` and ``render``: one chain through the pipeline."""
-        from .pipeline import MatteSource, load_photo, write_rendered
+        """Every effect's op and ``render``: one chain through the pipeline."""
+        from .pipeline import load_photo, write_rendered
 
         p: EffectRequest = request.params
         src = p.source
@@ -505,8 +528,6 @@ class Worker:
         if "layers" in report:
             reply["layers"] = report["layers"]
         return reply
-
-    _op_replace = _op_tint = _op_relight = _op_render = _render
 
 
 def _error_reply(request_id: Any, exc: BaseException) -> dict:
@@ -617,6 +638,7 @@ def main(max_pixels: int | None = None) -> int:
 
 
 __all__ = [
+    "FIXED_OPS",
     "OPS",
     "PROTOCOL_VERSION",
     "EffectRequest",
@@ -625,6 +647,7 @@ __all__ = [
     "Request",
     "Worker",
     "answer",
+    "is_effect_op",
     "from_dict",
     "to_dict",
     "parse_request",

@@ -23,11 +23,11 @@ from pathlib import Path
 
 from ..errors import InputError, OutputError
 from ..io import write_bytes_atomic
-from ..resources import plugins_dir
+from ..resources import plugin_contract, plugins_dir
 
 PLUGINS = plugins_dir()
-CONFIG_NAME = "skyseg_worker.json"
-SCHEMA_NAME = "skyseg_schema.json"
+CONFIG_NAME: str = plugin_contract()["CONFIG_NAME"]
+SCHEMA_NAME: str = plugin_contract()["SCHEMA_NAME"]
 MARKER_NAME = "skyseg_install.json"
 """Written into every installed plug-in folder: only a folder carrying it is ever replaced."""
 HOSTS = ("gimp", "krita")
