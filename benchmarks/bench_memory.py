@@ -66,17 +66,29 @@ def _rss_kib(pid: int) -> int | None:
     return None
 
 
-def measure(command: list[str], count_in: Path | None = None, interval: float = 0.02) -> dict:
+def measure(
+    command: list[str],
+    count_in: Path | None = None,
+    interval: float = 0.02,
+    stdin: Path | None = None,
+) -> dict:
     """Run ``command``; return its exit status, wall time, peak RSS and RSS samples.
 
     ``count_in``: a folder whose ``*.png`` count is recorded with each sample (batch progress).
+    ``stdin``: a file to send on its standard input (default: none).
     """
     hwm_file = Path(tempfile.mkstemp(prefix="skyseg-hwm-")[1])
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SKYSEG_BENCH_HWM": str(hwm_file)}
     start = time.perf_counter()
-    child = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT
-    )
+    with open(stdin or os.devnull, "rb") as source:
+        child = subprocess.Popen(
+            command,
+            stdin=source,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=ROOT,
+        )
     samples: list[tuple[float, int, int]] = []  # (seconds, RSS KiB, outputs so far)
     last_count, last_scan = 0, 0.0
     while True:

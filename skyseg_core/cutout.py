@@ -12,6 +12,8 @@ needs only box filters (OpenCV), so it is linear in the pixel count and exact wh
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import cv2
 import numpy as np
 
@@ -20,15 +22,106 @@ from .matte import check_image, check_matte, to_float_rgb
 
 __all__ = ["cutout", "estimate_foreground"]
 
+FINE_RADIUS = 6
+"""Box size of the second blur-fusion pass (the paper's 6)."""
 
-def _blur_fusion(image, fg, bg, alpha, radius: int):
-    """One pass of blur fusion; all float32, alpha (H, W, 1)."""
-    size = (radius, radius)
-    blurred_alpha = cv2.blur(alpha, size)[..., None]
-    blurred_fg = cv2.blur(fg * alpha, size) / (blurred_alpha + np.float32(1e-5))
-    blurred_bg = cv2.blur(bg * (1 - alpha), size) / ((1 - blurred_alpha) + np.float32(1e-5))
-    fg = blurred_fg + alpha * (image - alpha * blurred_fg - (1 - alpha) * blurred_bg)
-    return np.clip(fg, 0.0, 1.0, out=fg), blurred_bg
+BAND_PIXELS = 1 << 20
+"""Pixels of a band's own rows (at least): the foreground is estimated band by band, each band
+with the rows the box filters reach above and below it, so the working memory is a few bands,
+not a few copies of the photo."""
+
+_EPS = np.float32(1e-5)
+
+_ROWS = 256
+"""Rows of the alpha codes computed at a time."""
+
+
+def default_radius(shape: tuple[int, ...]) -> int:
+    """The paper's 90 px, or 1/22 of the longer side on photos over 2000 px."""
+    return max(90, round(max(shape[:2]) / 22))
+
+
+class _Weights:
+    """What one pass needs of alpha: alpha, ``1 - alpha`` and the box-filtered alpha's two
+    denominators (float32 (h, w) arrays)."""
+
+    def __init__(self, alpha: np.ndarray, radius: int):
+        self.alpha, self.inverse, self.radius = alpha, 1 - alpha, radius
+        blurred = cv2.blur(alpha, (radius, radius))
+        self.fg_norm = blurred + _EPS
+        self.bg_norm = (1 - blurred) + _EPS
+
+    def rows(self, rows: slice, radius: int) -> _Weights:
+        return _Weights(self.alpha[rows], radius)
+
+
+def _fusion_pass(rgb, fg, bg, w: _Weights, work: np.ndarray):
+    """One pass of blur fusion on one channel; ``work`` holds four float32 arrays of alpha's
+    shape, overwritten. Returns (foreground, blurred background), two of them. Operands are
+    combined in the order of the paper's formula, so each value is the one a computation on the
+    whole photo gives."""
+    product, blurred_fg, blurred_bg, out = work
+    size = (w.radius, w.radius)
+    cv2.blur(np.multiply(fg, w.alpha, out=product), size, dst=blurred_fg)
+    blurred_fg /= w.fg_norm
+    cv2.blur(np.multiply(bg, w.inverse, out=product), size, dst=blurred_bg)
+    blurred_bg /= w.bg_norm
+    # fg = blurred_fg + alpha * (rgb - alpha * blurred_fg - (1 - alpha) * blurred_bg)
+    np.multiply(w.alpha, blurred_fg, out=out)
+    np.subtract(rgb, out, out=out)
+    out -= np.multiply(w.inverse, blurred_bg, out=product)
+    out *= w.alpha
+    out += blurred_fg
+    return np.clip(out, 0.0, 1.0, out=out), blurred_bg
+
+
+def _foreground_bands(
+    image: np.ndarray,
+    alpha_rows: Callable[[int, int], np.ndarray],
+    radius: int,
+    fine_radius: int,
+    wanted: Callable[[int, int], bool] = lambda y0, y1: True,
+    band_rows: int | None = None,
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Blur fusion band by band: ``(y0, y1, foreground of rows y0:y1)``, float32 (h, W, 3).
+
+    ``alpha_rows(a, b)`` gives the float32 alpha of rows a:b. Bands for which
+    ``wanted(y0, y1)`` is false are skipped.
+    """
+    H, W = image.shape[:2]
+    reach = radius // 2 + 1 + fine_radius // 2 + 1
+    if band_rows is None:
+        band_rows = max(reach, -(-BAND_PIXELS // max(W, 1)))
+    work = np.empty((4, min(H, band_rows + 2 * reach), W), np.float32)
+    for y0 in range(0, H, band_rows):
+        y1 = min(H, y0 + band_rows)
+        if wanted(y0, y1):
+            yield y0, y1, _foreground_band(image, alpha_rows, y0, y1, radius, fine_radius, work)
+
+
+def _foreground_band(image, alpha_rows, y0: int, y1: int, radius: int, fine_radius: int, work):
+    """The foreground of rows y0:y1. The coarse pass runs on them and the rows its box filter
+    and the fine one reach above and below; the fine pass on them and the rows its own box
+    filter reaches. So every value is the one a computation on the whole photo gives."""
+    H, W = image.shape[:2]
+    fine_reach = fine_radius // 2 + 1
+    reach = radius // 2 + 1 + fine_reach
+    h0, h1 = max(0, y0 - reach), min(H, y1 + reach)
+    f0, f1 = max(0, y0 - fine_reach), min(H, y1 + fine_reach)
+    fine_rows, own_rows = slice(f0 - h0, f1 - h0), slice(y0 - f0, y1 - f0)
+    rgb = to_float_rgb(image[h0:h1])
+    coarse_weights = _Weights(alpha_rows(h0, h1), radius)
+    fine_weights = coarse_weights.rows(fine_rows, fine_radius)
+    fg = np.empty((y1 - y0, W, 3), np.float32)
+    for c in range(3):
+        channel = rgb[..., c]
+        coarse, bg = _fusion_pass(channel, channel, channel, coarse_weights, work[:, : h1 - h0])
+        coarse, bg = coarse[fine_rows].copy(), bg[fine_rows].copy()
+        fine, _ = _fusion_pass(channel[fine_rows], coarse, bg, fine_weights, work[:, : f1 - f0])
+        fg[..., c] = fine[own_rows]
+    solid = coarse_weights.alpha[y0 - h0 : y1 - h0] >= 1.0
+    np.copyto(fg, rgb[y0 - h0 : y1 - h0], where=solid[..., None])
+    return fg
 
 
 def estimate_foreground(
@@ -55,14 +148,13 @@ def estimate_foreground(
     """
     check_image(image)
     check_matte(alpha, image.shape[:2])
-    rgb = to_float_rgb(image).astype(np.float32, copy=False)
-    if radius is None:
-        radius = max(90, round(max(rgb.shape[:2]) / 22))
-    a = alpha.astype(np.float32)[..., None]
-    fg, bg = _blur_fusion(rgb, rgb, rgb, a, int(radius))
-    fg, _ = _blur_fusion(rgb, fg, bg, a, max(1, int(fine_radius)))
-    solid = alpha >= 1.0
-    fg[solid] = rgb[solid]
+    radius = default_radius(image.shape) if radius is None else int(radius)
+    fg = np.empty((*image.shape[:2], 3), np.float32)
+    bands = _foreground_bands(
+        image, lambda a, b: alpha[a:b].astype(np.float32), radius, max(1, int(fine_radius))
+    )
+    for y0, y1, band in bands:
+        fg[y0:y1] = band
     return fg
 
 
@@ -92,12 +184,27 @@ def cutout(
     if image.dtype not in (np.uint8, np.uint16):
         raise InputError(f"cutout takes a uint8 or uint16 photo, got {image.dtype}")
     top = 65535 if image.dtype == np.uint16 else 255
-    alpha = (np.float32(1.0) - matte).astype(np.float32)
-    alpha_codes = np.round(alpha * top).astype(image.dtype)
-    colour = image.copy()
-    if decontaminate:
-        soft = alpha_codes < top
-        if soft.any():
-            fg = estimate_foreground(image, alpha, radius=radius)
-            colour[soft] = np.round(fg[soft] * top).astype(image.dtype)
-    return np.concatenate([colour, alpha_codes[..., None]], axis=2)
+    rgba = np.empty((*image.shape[:2], 4), image.dtype)
+    rgba[..., :3] = image
+    # alpha codes row block by row block: no full-size float temporaries
+    for y0 in range(0, image.shape[0], _ROWS):
+        y1 = y0 + _ROWS
+        alpha = np.float32(1.0) - matte[y0:y1]
+        rgba[y0:y1, :, 3] = np.round(alpha * top)
+    if not decontaminate:
+        return rgba
+    alpha_codes = rgba[..., 3]
+
+    def soft_rows(y0: int, y1: int) -> bool:
+        return bool((alpha_codes[y0:y1] < top).any())
+
+    radius = default_radius(image.shape) if radius is None else int(radius)
+    bands = _foreground_bands(
+        image, lambda a, b: np.float32(1.0) - matte[a:b], radius, FINE_RADIUS, soft_rows
+    )
+    for y0, y1, fg in bands:
+        soft = alpha_codes[y0:y1] < top
+        for c in range(3):
+            codes = np.round(fg[..., c] * top).astype(image.dtype)
+            np.copyto(rgba[y0:y1, :, c], codes, where=soft)
+    return rgba
