@@ -12,18 +12,20 @@ import time
 
 from PyQt6.QtGui import QUndoCommand
 
+from skyseg_core.declare import controls
+from skyseg_core.effects.registry import REGISTRY
+
+from .brush import apply_stroke
+
 _MERGE_SECONDS = 1.0
 _IDS: dict[tuple[str, str], int] = {}
 
 
 def setting_text(group: str, key: str) -> str:
-    """``"Sky: Fade edge"``: the group's title and the field's declared label."""
-    from skyseg_core.effects.params import EFFECTS, controls
-
-    from .model import GROUPS
-
-    label = "on/off" if key == "enabled" else controls(EFFECTS[group])[key][1].label
-    return f"{GROUPS[group]}: {label}"
+    """``"Sky: Fade edge"``: the effect's short title and the field's declared label."""
+    effect = REGISTRY[group]
+    label = "on/off" if key == "enabled" else controls(effect.params)[key][1].label
+    return f"{effect.short}: {label}"
 
 
 class SettingCommand(QUndoCommand):
@@ -61,8 +63,6 @@ class StrokeCommand(QUndoCommand):
         self.model, self.stroke, self.patch = model, stroke, None
 
     def redo(self) -> None:
-        from .brush import apply_stroke
-
         model = self.model
         if self.patch is None:
             self.patch = apply_stroke(model.matte, model.proxy, self.stroke, model.scale)

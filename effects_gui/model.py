@@ -13,28 +13,48 @@ responsive.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtGui import QUndoStack
 
-from skyseg_core.effects.params import (
-    REPLACE_PRESETS,
-    RelightParams,
-    ReplaceParams,
-    TintParams,
-    controls,
-)
+from skyseg_core.declare import controls, sky_fields
+from skyseg_core.effects.params import REPLACE_PRESETS, ReplaceParams
+from skyseg_core.effects.registry import REGISTRY
 
 from . import brush as _brush
 from . import commands
 
 DEFAULT_PROXY_LONG_SIDE = 2048
 
-GROUPS = {"replace": "Sky", "tint": "Tint", "relight": "Relight"}
-"""The edit's effect groups (the effect names of :mod:`skyseg_core.effects.params`) and their titles."""
+
+class _Groups(Mapping):
+    """Effect name -> its short title (``"Tint"``), for every registered effect."""
+
+    def __getitem__(self, name: str) -> str:
+        return REGISTRY[name].short
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(REGISTRY))
+
+    def __len__(self) -> int:
+        return len(REGISTRY)
+
+
+GROUPS: Mapping[str, str] = _Groups()
+"""The edit's effect groups (the registered effects, :mod:`skyseg_core.effects.registry`) and
+their titles."""
+
+
+def sky_driven(group: str) -> bool:
+    """Whether effect ``group`` is on exactly when a sky is chosen in the library (it needs a
+    sky image: a required sky field, which takes the chosen sky) rather than by its switch."""
+    return bool(sky_fields(REGISTRY[group].params)[0])
+
 
 PLACEMENT = ("sky", "position", "scale", "flip")
 """Replacement fields a look leaves as they are: which sky and where it sits."""
@@ -70,29 +90,62 @@ class BrushSettings:
     edge_aware: bool = True  # a rough stroke snaps to the photo's edges
 
 
+def _defaults() -> dict[str, Any]:
+    return {name: effect.params() for name, effect in REGISTRY.items()}
+
+
 @dataclass(frozen=True)
 class EditState:
-    """Everything the effects depend on: the declared parameters of each effect
-    (:mod:`skyseg_core.effects.params`, so their defaults are the library's) and whether tint
-    and relight are on. Frozen, so a render or export job can take it as it is."""
+    """Everything the effects depend on: the declared parameters of every registered effect
+    (so their defaults are the library's) and which of the switched effects are on. Frozen
+    (changes replace it), so a render or export job can take it as it is.
 
-    replace: ReplaceParams = field(default_factory=ReplaceParams)
-    tint: TintParams = field(default_factory=TintParams)
-    relight: RelightParams = field(default_factory=RelightParams)
-    tint_enabled: bool = False
-    relight_enabled: bool = False
+    ``state.tint`` is the tint's parameters and ``state.tint_enabled`` whether it is on (any
+    registered effect likewise).
+    """
+
+    params: dict[str, Any] = field(default_factory=_defaults)
+    """Effect name -> its parameters."""
+    enabled: frozenset[str] = frozenset()
+    """The switched effects that are on."""
+
+    def __getattr__(self, name: str):
+        params = self.__dict__.get("params", {})
+        if name in params:
+            return params[name]
+        if name.endswith("_enabled") and name[: -len("_enabled")] in params:
+            return name[: -len("_enabled")] in self.enabled
+        raise AttributeError(name)
+
+    def get(self, group: str):
+        """The parameters of effect ``group`` (the declared defaults for one registered later)."""
+        return self.params.get(group) or REGISTRY[group].params()
+
+    def with_params(self, group: str, params) -> EditState:
+        return dataclasses.replace(self, params={**self.params, group: params})
+
+    def with_enabled(self, group: str, on: bool) -> EditState:
+        enabled = self.enabled | {group} if on else self.enabled - {group}
+        return dataclasses.replace(self, enabled=frozenset(enabled))
 
     def steps(self, sky: str | None) -> list:
-        """The effect chain for :func:`skyseg_core.pipeline.render`: the replacement when a sky
-        (its source) is chosen, then the tint and the relight when they are on. A relight
-        whose ``sky`` is set takes the light of the chosen sky (without one, its temperature)."""
+        """The effect chain for :func:`skyseg_core.pipeline.render`, in the registry's order:
+        an effect that needs a sky image (replace) when a sky (its source) is chosen, taking
+        it; every other effect when it is on. An optional sky field that is set takes the
+        light of the chosen sky (without one, it is unset: the relight's temperature)."""
         out: list = []
-        if sky is not None:
-            out.append(self.replace.replace(sky=sky))
-        if self.tint_enabled:
-            out.append(self.tint)
-        if self.relight_enabled:
-            out.append(self.relight.replace(sky=sky if self.relight.sky is not None else None))
+        for group in REGISTRY:
+            params = self.get(group)
+            required, optional = sky_fields(params)
+            if required:
+                if sky is not None:
+                    out.append(params.replace(**{name: sky for name in required}))
+                continue
+            if group not in self.enabled:
+                continue
+            changes = {n: sky for n in optional if getattr(params, n) is not None}
+            changes.update({n: None for n in optional if sky is None})
+            out.append(params.replace(**changes) if changes else params)
         return out
 
 
@@ -236,7 +289,7 @@ class EditorModel(QObject):
         if group not in GROUPS:
             raise KeyError(group)
         params = {k: v for k, v in changes.items() if k != "enabled"}
-        getattr(self.edit, group).replace(**params)  # validate all before pushing any
+        self.edit.get(group).replace(**params)  # validate all before pushing any
         for key, value in changes.items():
             if self._get_setting(group, key) != value:
                 self.undo_stack.push(commands.SettingCommand(self, group, key, value))
@@ -253,8 +306,9 @@ class EditorModel(QObject):
     def reset_params(self, group: str, names=None, text: str | None = None) -> None:
         """Set ``names`` (default: every control; the chosen sky stays) to their declared
         defaults, as one undo step."""
-        fields = controls(type(getattr(self.edit, group)))
-        names = [n for n in fields if (group, n) != ("replace", "sky")] if names is None else names
+        fields = controls(REGISTRY[group].params)
+        chosen_elsewhere = sky_fields(REGISTRY[group].params)[0]  # the sky library's choice
+        names = [n for n in fields if n not in chosen_elsewhere] if names is None else names
         self._push_many(
             group, {n: fields[n][0].default for n in names}, text or f"{GROUPS[group]}: reset"
         )
@@ -296,16 +350,14 @@ class EditorModel(QObject):
     # ----------------------------------------------------------------- applied by commands
     def _get_setting(self, group: str, key: str):
         if key == "enabled":
-            return getattr(self.edit, f"{group}_enabled")
-        return getattr(getattr(self.edit, group), key)
+            return group in self.edit.enabled
+        return getattr(self.edit.get(group), key)
 
     def _put_setting(self, group: str, key: str, value) -> None:
         if key == "enabled":
-            self.edit = dataclasses.replace(self.edit, **{f"{group}_enabled": value})
+            self.edit = self.edit.with_enabled(group, value)
         else:
-            self.edit = dataclasses.replace(
-                self.edit, **{group: getattr(self.edit, group).replace(**{key: value})}
-            )
+            self.edit = self.edit.with_params(group, self.edit.get(group).replace(**{key: value}))
         self.settingsChanged.emit(group)
         self._edited()
 

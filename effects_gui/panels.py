@@ -1,10 +1,13 @@
-"""Side panels: brush, sky, tint and relight controls. They show the model and forward edits.
+"""Side panels: brush, sky and one panel per registered effect. They show the model and
+forward edits.
 
-The effect controls are generated from the declared parameters
-(:mod:`skyseg_core.effects.params`): each field's label, range, unit, decimals and help (the
-tooltip) come from its :class:`~skyseg_core.effects.params.Control`, its default from the
-dataclass, so the editor shows what the library, the command line and the plug-ins use. Each
-control has its value shown and a reset button; each panel a reset-all.
+The effect controls are generated from the declared parameters (:mod:`skyseg_core.declare`):
+each field's label, range, unit, decimals and help (the tooltip) come from its
+:class:`~skyseg_core.declare.Control`, its default from the dataclass, so the editor shows what
+the library, the command line and the plug-ins use. Each control has its value shown and a
+reset button; each panel a reset-all. The sky panel drives the effect that needs a sky image
+(replace); every other registered effect gets an :class:`EffectPanel`, made from its
+registry entry (switch, hint, fields).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from skyseg_core.effects.params import REPLACE_PRESETS, Control, controls
+from skyseg_core.declare import Control, controls, sky_fields
+from skyseg_core.effects.registry import REGISTRY
 
 UNIT_SUFFIX = {"deg": "°", "%": " %", "": ""}
 
@@ -374,7 +378,7 @@ class ParamForm(QWidget):
     def __init__(self, model, group: str, skip: tuple[str, ...] = (), parent=None):
         super().__init__(parent)
         self.model, self.group = model, group
-        cls = type(getattr(model.edit, group))
+        cls = REGISTRY[group].params
         hints = typing.get_type_hints(cls)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -410,7 +414,7 @@ class ParamForm(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        params = getattr(self.model.edit, self.group)
+        params = self.model.edit.get(self.group)
         for name, widget in self.controls.items():
             value = getattr(params, name)
             widget.set_value(value)
@@ -424,9 +428,7 @@ class ParamForm(QWidget):
 
 
 def model_title(group: str) -> str:
-    from .model import GROUPS
-
-    return GROUPS[group]
+    return REGISTRY[group].short
 
 
 def _reset_all_button(model, group: str) -> QPushButton:
@@ -582,11 +584,12 @@ class SkyPanel(QWidget):
     openSkyRequested = pyqtSignal()
     addFolderRequested = pyqtSignal()
 
-    def __init__(self, model, parent=None):
+    def __init__(self, model, group: str, parent=None):
         from PyQt6.QtWidgets import QScrollArea, QSplitter
 
         super().__init__(parent)
-        self.model = model
+        self.model, self.group = model, group
+        effect = REGISTRY[group]
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -622,8 +625,8 @@ class SkyPanel(QWidget):
         looks = QHBoxLayout()
         looks.addWidget(QLabel("Look"))
         self.looks: dict[str, QPushButton] = {}
-        fields = controls(type(model.edit.replace))
-        for name, changes in REPLACE_PRESETS.items():
+        fields = controls(effect.params)
+        for name, changes in effect.looks.items():
             button = QPushButton(name)
             button.setObjectName(f"look_{name}")
             button.setCheckable(True)
@@ -641,13 +644,13 @@ class SkyPanel(QWidget):
             looks.addWidget(button)
             self.looks[name] = button
         layout.addLayout(looks)
-        self.form = ParamForm(model, "replace", skip=("sky",))
+        self.form = ParamForm(model, group, skip=tuple(sky_fields(effect.params)[0]))
         self.controls = self.form.controls
         self.sliders = {name: c.slider for name, c in self.controls.items() if c.kind == "number"}
         layout.addWidget(self.form)
         reset_row = QHBoxLayout()
         reset_row.addWidget(_hint("V: drag the sky into place"), 1)
-        self.reset_all = _reset_all_button(model, "replace")
+        self.reset_all = _reset_all_button(model, group)
         reset_row.addWidget(self.reset_all)
         layout.addLayout(reset_row)
         layout.addStretch(1)
@@ -665,7 +668,7 @@ class SkyPanel(QWidget):
         self.open_button.clicked.connect(self.openSkyRequested.emit)
         self.folder_button.clicked.connect(self.addFolderRequested.emit)
         self.none_button.clicked.connect(lambda: model.set_sky(None))
-        model.settingsChanged.connect(lambda group: group == "replace" and self.refresh())
+        model.settingsChanged.connect(lambda changed: changed == group and self.refresh())
         model.skyChanged.connect(self.refresh)
         self.refresh()
 
@@ -705,69 +708,59 @@ class SkyPanel(QWidget):
         self._highlight()
 
 
-class TintPanel(QWidget):
-    def __init__(self, model, parent=None):
+class EffectPanel(QWidget):
+    """The panel of one switched effect (tint, relight, ...), made from its registry entry: its
+    switch, its declared fields, its hint, a reset-all.
+
+    A sky field takes the chosen sky (it is offered while a sky is chosen); a field declared
+    ``unless`` another is greyed out while that one is in use.
+    """
+
+    def __init__(self, model, group: str, parent=None):
         super().__init__(parent)
-        self.model = model
+        self.model, self.group = model, group
+        effect = REGISTRY[group]
         layout = QVBoxLayout(self)
-        self.enabled = QCheckBox("Tint the sky")
+        self.enabled = QCheckBox(effect.switch or effect.short)
+        self.enabled.setObjectName(f"enable_{group}")
         layout.addWidget(self.enabled)
-        self.form = ParamForm(model, "tint")
+        self.form = ParamForm(model, group)
         self.controls = self.form.controls
-        self.gradient = self.controls["stops"].gradient
+        self.skies = sky_fields(effect.params)[1]
+        for name in self.skies:
+            self.controls[name].sky_source = lambda: None if model.sky is None else model.sky.source
         layout.addWidget(self.form)
-        hint = _hint(
-            "At 90° the left stop colours the horizon and the right stop the top of the sky."
-        )
-        layout.addWidget(hint)
-        self.reset_all = _reset_all_button(model, "tint")
+        if effect.hint:
+            layout.addWidget(_hint(effect.hint))
+        self.reset_all = _reset_all_button(model, group)
         layout.addWidget(self.reset_all, 0, Qt.AlignmentFlag.AlignRight)
         layout.addStretch(1)
-        self.enabled.toggled.connect(lambda on: model.set_tint(enabled=on))
-        model.settingsChanged.connect(lambda group: group == "tint" and self.refresh())
+        self.enabled.toggled.connect(lambda on: model.set_params(group, enabled=on))
+        model.settingsChanged.connect(lambda changed: changed == group and self.refresh())
+        if self.skies:
+            model.skyChanged.connect(self.refresh)
         self.refresh()
 
-    def refresh(self) -> None:
-        on = self.model.edit.tint_enabled
-        self.enabled.blockSignals(True)
-        self.enabled.setChecked(on)
-        self.enabled.blockSignals(False)
-        self.form.set_enabled(on)
-        self.reset_all.setEnabled(on)
-
-
-class RelightPanel(QWidget):
-    def __init__(self, model, parent=None):
-        super().__init__(parent)
-        self.model = model
-        layout = QVBoxLayout(self)
-        self.enabled = QCheckBox("Relight the foreground")
-        layout.addWidget(self.enabled)
-        self.form = ParamForm(model, "relight")
-        self.controls = self.form.controls
-        self.controls["sky"].sky_source = lambda: None if model.sky is None else model.sky.source
-        layout.addWidget(self.form)
-        hint = _hint(
-            "Matches the foreground's exposure, white balance and contrast to the "
-            "light of the sky, strongest near the horizon."
-        )
-        layout.addWidget(hint)
-        self.reset_all = _reset_all_button(model, "relight")
-        layout.addWidget(self.reset_all, 0, Qt.AlignmentFlag.AlignRight)
-        layout.addStretch(1)
-        self.enabled.toggled.connect(lambda on: model.set_relight(enabled=on))
-        model.settingsChanged.connect(lambda group: group == "relight" and self.refresh())
-        model.skyChanged.connect(self.refresh)
-        self.refresh()
+    def _in_use(self, params, name: str) -> bool:
+        """Whether field ``name`` is set and takes effect (a sky field: only with a chosen sky)."""
+        value = getattr(params, name)
+        if name in self.skies:
+            return value is not None and self.model.sky is not None
+        return bool(value)
 
     def refresh(self) -> None:
         m = self.model
-        on = m.edit.relight_enabled
+        on = self.group in m.edit.enabled
+        params = m.edit.get(self.group)
         self.enabled.blockSignals(True)
         self.enabled.setChecked(on)
         self.enabled.blockSignals(False)
-        uses_sky = m.edit.relight.sky is not None and m.sky is not None
         self.form.set_enabled(on)
-        self.form.set_enabled(on and (m.sky is not None or m.edit.relight.sky is not None), ["sky"])
-        self.form.set_enabled(on and not uses_sky, ["temperature"])
+        for name in self.skies:
+            offered = m.sky is not None or getattr(params, name) is not None
+            self.form.set_enabled(on and offered, [name])
+        for name, widget in self.controls.items():
+            other = widget.control.unless
+            if other is not None:
+                self.form.set_enabled(on and not self._in_use(params, other), [name])
         self.reset_all.setEnabled(on)

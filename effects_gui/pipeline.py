@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-NOTHING_DONE = {"replace": "nothing replaced", "tint": "nothing tinted", "relight": "nothing relit"}
-
 
 def no_sky_message(steps: Sequence) -> str:
     """What the editor says when the chain's first effect found no sky to work on."""
-    return f"No sky found in this photo; {NOTHING_DONE[steps[0].effect] if steps else 'nothing changed'}"
+    from skyseg_core.pipeline import nothing_done
+
+    return f"No sky found in this photo; {nothing_done(steps)}"
 
 
 def render(

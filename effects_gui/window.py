@@ -22,7 +22,8 @@ from PyQt6.QtWidgets import (
     QToolBar,
 )
 
-from skyseg_core.effects.params import ReplaceParams, controls
+from skyseg_core.declare import controls
+from skyseg_core.effects.registry import REGISTRY
 from skyseg_core.errors import SkysegError
 from skyseg_core.methods import list_methods
 
@@ -31,8 +32,8 @@ from .brush import Stroke
 from .canvas import Canvas
 from .export import ExportDialog
 from .library import SkyLibrary, is_sky_file
-from .model import DEFAULT_PROXY_LONG_SIDE, EditorModel
-from .panels import BrushPanel, RelightPanel, SkyPanel, TintPanel
+from .model import DEFAULT_PROXY_LONG_SIDE, EditorModel, sky_driven
+from .panels import BrushPanel, EffectPanel, SkyPanel
 
 APP_NAME = "skyseg editor"
 MAX_RECENT = 10
@@ -77,16 +78,19 @@ class MainWindow(QMainWindow):
     # ================================================================= construction
     def _build_panels(self) -> None:
         self.brush_panel = BrushPanel(self.model)
-        self.sky_panel = SkyPanel(self.model)
-        self.tint_panel = TintPanel(self.model)
-        self.relight_panel = RelightPanel(self.model)
+        self.sky_group = next(name for name in REGISTRY if sky_driven(name))
+        self.sky_panel = SkyPanel(self.model, self.sky_group)
+        self.effect_panels = {
+            name: EffectPanel(self.model, name) for name in REGISTRY if not sky_driven(name)
+        }
+        for name, panel in self.effect_panels.items():
+            setattr(self, f"{name}_panel", panel)  # editor.tint_panel, editor.relight_panel, ...
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.sky_panel, "Sky")
+        self.tabs.addTab(self.sky_panel, REGISTRY[self.sky_group].short)
         self._tab_of = {self.sky_panel: self.sky_panel}
         for panel, title in (
             (self.brush_panel, "Refine"),
-            (self.tint_panel, "Tint"),
-            (self.relight_panel, "Relight"),
+            *((panel, REGISTRY[name].short) for name, panel in self.effect_panels.items()),
         ):
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
@@ -393,8 +397,8 @@ class MainWindow(QMainWindow):
         self.canvas.filesDropped.connect(self._on_files_dropped)
         self.canvas.zoomChanged.connect(self._show_zoom)
         self.canvas.dividerMoved.connect(lambda x: m.set_view(divider=x))
-        for checkbox in (self.tint_panel.enabled, self.relight_panel.enabled):
-            checkbox.toggled.connect(self._effect_requested)
+        for panel in self.effect_panels.values():
+            panel.enabled.toggled.connect(self._effect_requested)
         self.sky_panel.skyRequested.connect(self.use_sky)
         self.sky_panel.openSkyRequested.connect(self.choose_sky)
         self.sky_panel.addFolderRequested.connect(self.choose_sky_folder)
@@ -643,7 +647,7 @@ class MainWindow(QMainWindow):
         m.paint(stroke)
 
     def show_panel(self, panel) -> None:
-        """Bring a side panel (sky, brush, tint, relight) to the front."""
+        """Bring a side panel (sky, brush, an effect's) to the front."""
         self.tabs.setCurrentWidget(self._tab_of[panel])
 
     def _brush_tool(self, add: bool) -> None:
@@ -659,7 +663,7 @@ class MainWindow(QMainWindow):
             self._drag_start = m.edit.replace.position
         x0, y0 = self._drag_start
         # x pans across the sky (dragging right shows more of its left part); y > 0.5 lowers it
-        ctl = controls(ReplaceParams)["position"][
+        ctl = controls(REGISTRY[self.sky_group].params)["position"][
             1
         ]  # in the declared range, at the shown precision
         x, y = (round(min(ctl.high, max(ctl.low, v)), ctl.decimals) for v in (x0 - dx, y0 + dy))

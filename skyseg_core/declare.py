@@ -35,6 +35,9 @@ class Control:
     """The only accepted values of a text field (a menu); None = free text (a name or a file)."""
     decimals: int = 2
     """Decimals a slider or spin box shows."""
+    unless: str | None = None
+    """Another field of the same set whose value, when set, makes this one unused (a surface
+    greys it out)."""
 
     def describe_range(self) -> str:
         if self.choices is not None:
@@ -54,9 +57,10 @@ def control(
     unit: str = "",
     choices: tuple[str, ...] | None = None,
     decimals: int = 2,
+    unless: str | None = None,
 ):
     """A dataclass field with its :class:`Control` (``metadata["control"]``)."""
-    meta = {"control": Control(label, help, low, high, unit, choices, decimals)}
+    meta = {"control": Control(label, help, low, high, unit, choices, decimals, unless)}
     if isinstance(default, (list, dict)):
         raise TypeError("use tuples for sequence defaults (the dataclasses are frozen)")
     return field(default=default, metadata=meta)
@@ -69,6 +73,21 @@ def controls(cls_or_params) -> dict[str, tuple[dataclasses.Field, Control]]:
         for f in dataclasses.fields(cls_or_params)
         if "control" in f.metadata
     }
+
+
+def sky_fields(cls_or_params) -> tuple[list[str], list[str]]:
+    """The fields that name a sky (free text: a preset, a bundled name or an image file): the
+    required ones and the optional ones (None = no sky)."""
+    hints = typing.get_type_hints(
+        cls_or_params if isinstance(cls_or_params, type) else type(cls_or_params)
+    )
+    required, optional = [], []
+    for name, (_, ctl) in controls(cls_or_params).items():
+        if ctl.choices is None and hints[name] is str:
+            required.append(name)
+        elif ctl.choices is None and hints[name] == (str | None):
+            optional.append(name)
+    return required, optional
 
 
 # -- validation --------------------------------------------------------------------------------
@@ -302,6 +321,7 @@ __all__ = [
     "controls",
     "describe",
     "parse_colour",
+    "sky_fields",
     "parse_stops_text",
     "stops_text",
 ]

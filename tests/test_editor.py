@@ -405,7 +405,7 @@ def test_tint_and_relight_panels_preview_live_and_undo(qtbot, editor, dialogs, t
     diff = np.abs(m.result.astype(int) - m.proxy.astype(int)).sum(axis=2)
     assert diff[truth].mean() > 5 and diff[~truth].mean() < 1, "the tint colours the sky only"
     # click the middle of the gradient bar: a third stop, one more undo step
-    gradient = editor.tint_panel.gradient
+    gradient = editor.tint_panel.controls["stops"].gradient
     steps = m.undo_stack.count()
     qtbot.mouseClick(gradient, Qt.MouseButton.LeftButton, pos=QPoint(gradient.width() // 2, 10))
     assert len(m.edit.tint.stops) == 3 and m.undo_stack.count() == steps + 1

@@ -10,24 +10,10 @@ takes ``--all`` (one result per sky of a folder).
 from __future__ import annotations
 
 import argparse
-import typing
 
+from ..declare import sky_fields
 from ..effects.registry import REGISTRY, Effect
 from ._effects import add_effect_arguments, add_param_options, given_params, option_name, run_effect
-
-
-def sky_fields(cls) -> tuple[list[str], list[str]]:
-    """The fields of ``cls`` that name a sky (free text): required ones and optional ones."""
-    from ..declare import controls
-
-    hints = typing.get_type_hints(cls)
-    required, optional = [], []
-    for name, (_, ctl) in controls(cls).items():
-        if ctl.choices is None and hints[name] is str:
-            required.append(name)
-        elif ctl.choices is None and hints[name] == (str | None):
-            optional.append(name)
-    return required, optional
 
 
 def register(subparsers) -> None:

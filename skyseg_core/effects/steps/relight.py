@@ -34,6 +34,7 @@ class RelightParams(Declared):
         12000.0,
         "K",
         decimals=0,
+        unless="sky",
     )
     strength: float = control(0.6, "Strength", "amount of relighting", 0.0, 1.0)
     cleanup: float = cleanup_control()
