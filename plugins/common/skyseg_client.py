@@ -820,8 +820,11 @@ def sky_choices(schema: dict, optional: bool = False) -> list:
 
 
 def source_controls(schema: dict) -> list:
-    """The controls every request shares: the method (a menu of the registry's methods) and refine."""
-    source = schema.get("source", {})
+    """The controls every request shares: the method (a menu of the registry's methods) and
+    refine, with the labels, help and defaults of the matte source's declaration
+    (``source_fields``)."""
+    declared = {f["name"]: f for f in schema.get("source_fields", [])}
+    method, refine = declared.get("method", {}), declared.get("refine", {})
     methods = [
         (m["name"], m["name"] if m.get("available", True) else f"{m['name']} (model missing)")
         for m in schema.get("methods", [])
@@ -832,25 +835,67 @@ def source_controls(schema: dict) -> list:
             "key": "method",
             "field": "method",
             "kind": "choice",
-            "label": "Method",
-            "help": "how the sky is found (" + helps + ")",
-            "default": source.get("method", "auto"),
+            "label": method.get("label", "Method"),
+            "help": method.get("help", "how the sky is found") + " (" + helps + ")",
+            "default": method.get("default", schema.get("source", {}).get("method")),
             "choices": methods,
         },
         {
             "key": "refine",
             "field": "refine",
             "kind": "bool",
-            "label": "Refine edges",
-            "help": "edge-aware refinement of the matte",
-            "default": bool(source.get("refine", True)),
+            "label": refine.get("label", "Refine edges"),
+            "help": refine.get("help", ""),
+            "default": bool(refine.get("default", schema.get("source", {}).get("refine", True))),
         },
     ]
 
 
-def default_look(schema: dict) -> str:
-    """The look that is the declared defaults (no changes), else the first one."""
-    looks = schema.get("looks") or {}
+def effect_names(schema: dict) -> list:
+    """The effects the worker offers, in its registry's order (each is also an op)."""
+    return list(schema.get("effects", {}))
+
+
+def effect_actions(schema: dict) -> list:
+    """One plug-in action per effect the worker offers, in its order: ``effect``, ``action``
+    (its title as a name: "tint_sky"), ``title`` ("Tint sky"), ``layer_name`` ("Sky tinted").
+    Each host names its procedure or menu action after ``action``."""
+    out = []
+    for effect in effect_names(schema):
+        identity = effect_identity(schema, effect)
+        out.append(
+            {
+                "effect": effect,
+                "action": "_".join(identity["title"].lower().split()),
+                "title": identity["title"],
+                "layer_name": identity["layer_name"],
+            }
+        )
+    return out
+
+
+def effect_identity(schema: dict, effect: str) -> dict:
+    """What the plug-ins call ``effect``: ``title`` (menus: "Tint sky"), ``layer_name`` (the
+    result layer: "Sky tinted"), ``verb``, ``summary``, ``needs_sky``, as the worker declares."""
+    declared = dict(schema.get("steps", {}).get(effect) or {})
+    title = declared.get("title") or _title(effect.replace("_", " "))
+    declared.setdefault("title", title)
+    declared.setdefault("layer_name", title)
+    declared.setdefault("summary", "")
+    return declared
+
+
+def effect_looks(schema: dict, effect: str) -> dict:
+    """The named looks of ``effect`` (look -> changes from the defaults)."""
+    steps = schema.get("steps")
+    if steps is not None:
+        return dict((steps.get(effect) or {}).get("looks") or {})
+    return dict(schema.get("looks") or {}) if effect == "replace" else {}  # an older schema
+
+
+def default_look(schema: dict, effect: str = "replace") -> str:
+    """The look of ``effect`` that is the declared defaults (no changes), else the first one."""
+    looks = effect_looks(schema, effect)
     return next((name for name, changes in looks.items() if not changes), next(iter(looks), ""))
 
 
@@ -862,13 +907,15 @@ def effect_controls(schema: dict, effect: str) -> list:
     ``high``, ``unit``, ``decimals`` (float), ``choices`` ((nick, label) pairs) or ``position``
     (colour: the stop's position). A pair becomes two floats ``<name>_x``/``<name>_y``; the
     gradient one colour per default stop; a sky (free text: a preset, a bundled name or a file)
-    a menu of the presets plus "file" and a ``<name>_file`` control; replace starts with its looks.
+    a menu of the presets plus "file" and a ``<name>_file`` control; an effect with looks starts
+    with a menu of them.
     """
     fields = schema.get("effects", {}).get(effect)
     if fields is None:
         raise WorkerError(f"the skyseg schema has no effect {effect!r}")
     out = []
-    if effect == "replace" and schema.get("looks"):
+    looks = effect_looks(schema, effect)
+    if looks:
         out.append(
             {
                 "key": "look",
@@ -876,8 +923,8 @@ def effect_controls(schema: dict, effect: str) -> list:
                 "kind": "choice",
                 "label": "Look",
                 "help": "a named look; it sets the controls left at their default",
-                "default": default_look(schema),
-                "choices": [(name, _title(name)) for name in schema["looks"]],
+                "default": default_look(schema, effect),
+                "choices": [(name, _title(name)) for name in looks],
             }
         )
     for f in fields:
@@ -999,8 +1046,9 @@ def effect_params(schema: dict, effect: str, values: dict, apply_look: bool = Tr
         else:
             params[name] = value
     look = values.get("look")
-    if apply_look and look and look in (schema.get("looks") or {}):
-        for name, changed in schema["looks"][look].items():
+    looks = effect_looks(schema, effect)
+    if apply_look and look and look in looks:
+        for name, changed in looks[look].items():
             if name in fields and params.get(name) == fields[name]["default"]:
                 params[name] = changed
     return params

@@ -41,12 +41,11 @@ for _folder in (HERE, os.path.join(HERE, os.pardir, os.pardir, "common")):
         break
 import skyseg_client  # noqa: E402
 
-PROC_MASK = "plug-in-skyseg-create-mask"
-PROC_SELECT = "plug-in-skyseg-select-sky"
-PROC_REPLACE = "plug-in-skyseg-replace-sky"
-PROC_TINT = "plug-in-skyseg-tint-sky"
-PROC_RELIGHT = "plug-in-skyseg-relight"
-PROC_SAVE_MASK = "plug-in-skyseg-save-mask"
+PROC_PREFIX = "plug-in-skyseg-"
+PROC_MASK = PROC_PREFIX + "create-mask"
+PROC_SELECT = PROC_PREFIX + "select-sky"
+PROC_SAVE_MASK = PROC_PREFIX + "save-mask"
+SKY_MENU = "<Image>/Filters/Sky"
 RW = GObject.ParamFlags.READWRITE
 
 
@@ -461,38 +460,46 @@ def _effect(op, name):
     return body
 
 
-PROCEDURES = {
-    # name: (menu label, menu path, title, run body, effect whose controls it takes)
-    PROC_MASK: ("Create Sky _Mask...", "<Image>/Filters/Sky", "Create Sky Mask", create_mask, None),
-    PROC_SELECT: ("_Sky", "<Image>/Select", "Select Sky", select_sky, None),
-    PROC_REPLACE: (
-        "_Replace Sky...",
-        "<Image>/Filters/Sky",
-        "Replace Sky",
-        _effect("replace", "Sky replaced"),
-        "replace",
-    ),
-    PROC_TINT: (
-        "_Tint Sky...",
-        "<Image>/Filters/Sky",
-        "Tint Sky",
-        _effect("tint", "Sky tinted"),
-        "tint",
-    ),
-    PROC_RELIGHT: (
-        "Re_light...",
-        "<Image>/Filters/Sky",
-        "Relight",
-        _effect("relight", "Relit"),
-        "relight",
-    ),
-    PROC_SAVE_MASK: ("Sa_ve Sky Mask...", "<Image>/Filters/Sky", "Save Sky Mask", save_mask, None),
-}
+def _menu_title(title):
+    """Each word capitalised, as in GIMP's menus ("Replace sky" -> "Replace Sky")."""
+    return " ".join(word[:1].upper() + word[1:] for word in title.split())
+
+
+_PROCEDURES = {}
+
+
+def procedures():
+    """name -> (menu label, menu path, title, run body, effect whose controls it takes): the mask
+    procedures and one per effect of the schema (``skyseg_client.effect_actions``), named after
+    its title; without a schema the mask procedures alone (running one says how to install)."""
+    if _PROCEDURES:
+        return _PROCEDURES
+    try:
+        effects = skyseg_client.effect_actions(schema())
+    except skyseg_client.WorkerError:
+        effects = []
+    made = {
+        PROC_MASK: ("Create Sky _Mask...", SKY_MENU, "Create Sky Mask", create_mask, None),
+        PROC_SELECT: ("_Sky", "<Image>/Select", "Select Sky", select_sky, None),
+    }
+    used = set("mv")  # the mnemonics of Create Sky Mask and Save Sky Mask in the same menu
+    for action in effects:
+        title = _menu_title(action["title"])
+        made[PROC_PREFIX + action["action"].replace("_", "-")] = (
+            _label({"label": title}, used) + "...",
+            SKY_MENU,
+            title,
+            _effect(action["effect"], action["layer_name"]),
+            action["effect"],
+        )
+    made[PROC_SAVE_MASK] = ("Sa_ve Sky Mask...", SKY_MENU, "Save Sky Mask", save_mask, None)
+    _PROCEDURES.update(made)
+    return _PROCEDURES
 
 
 def procedure_controls(name):
     """The schema's controls that become procedure ``name``'s arguments, in order."""
-    effect = PROCEDURES[name][4]
+    effect = procedures()[name][4]
     controls = skyseg_client.source_controls(schema())
     if effect is not None:
         controls += skyseg_client.effect_controls(schema(), effect)
@@ -504,11 +511,11 @@ class SkysegPlugIn(Gimp.PlugIn):
         return False
 
     def do_query_procedures(self):
-        return list(PROCEDURES)
+        return list(procedures())
 
     def do_create_procedure(self, name):
         Gegl.init(None)
-        label, menu, title, body, _effect_name = PROCEDURES[name]
+        label, menu, title, body, _effect_name = procedures()[name]
         procedure = Gimp.ImageProcedure.new(
             self, name, Gimp.PDBProcType.PLUGIN, _guarded(title, body), None
         )

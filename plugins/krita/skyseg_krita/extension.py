@@ -62,19 +62,10 @@ for _folder in (HERE, os.path.join(HERE, os.pardir, os.pardir, "common")):
 import skyseg_client  # noqa: E402
 
 from .host import KritaHost  # noqa: E402
-from .logic import PluginError, Settings, SkysegActions  # noqa: E402
+from .logic import PluginError, Settings, SkysegActions, actions, effect_actions, sections  # noqa: E402
 
 DOCKER_ID = "skyseg_docker"
 SETTINGS_GROUP = "skyseg"
-ACTIONS = (
-    # id, menu text, method name
-    ("skyseg_create_mask", "skyseg: Create sky mask", "create_mask"),
-    ("skyseg_select_sky", "skyseg: Select sky", "select_sky"),
-    ("skyseg_replace_sky", "skyseg: Replace sky", "replace_sky"),
-    ("skyseg_tint_sky", "skyseg: Tint sky", "tint_sky"),
-    ("skyseg_relight", "skyseg: Relight", "relight"),
-    ("skyseg_save_mask", "skyseg: Save sky mask...", "save_mask"),
-)
 
 _instance = None
 
@@ -121,6 +112,17 @@ class SkysegExtension(Extension):
             self._settings = Settings.from_dict(schema, saved)
         return self._settings
 
+    def schema(self):
+        """The worker's schema, or None when it cannot be had (the mask actions still show)."""
+        try:
+            return self.settings.schema
+        except skyseg_client.WorkerError:
+            return None
+
+    def actions_list(self):
+        """The menu actions (id, text, action name), made from the schema (see logic.actions)."""
+        return actions(self.schema())
+
     def save_settings(self):
         Krita.instance().writeSetting(
             SETTINGS_GROUP, "settings", json.dumps(self.settings.to_dict())
@@ -133,7 +135,7 @@ class SkysegExtension(Extension):
         notifier.applicationClosing.connect(self.stop_worker)
 
     def createActions(self, window):
-        for action_id, text, method in ACTIONS:
+        for action_id, text, method in self.actions_list():
             action = window.createAction(action_id, text, "tools/scripts")
             action.triggered.connect(lambda checked=False, m=method: self.run(m))
 
@@ -151,8 +153,13 @@ class SkysegExtension(Extension):
                 result = self.actions.save_mask(self.settings, path)
             elif method == "select_sky":
                 result = self.actions.create_mask(self.settings, as_selection=True)
+            elif method == "create_mask":
+                result = self.actions.create_mask(self.settings)
             else:
-                result = getattr(self.actions, method)(self.settings)
+                effect = effect_actions(self.settings.schema).get(method)
+                if effect is None:
+                    raise PluginError(f"no skyseg action {method!r}")
+                result = self.actions.run_effect(effect, self.settings)
             self.last_result = result.name() if hasattr(result, "name") else result
             self.host.notify(f"{method.replace('_', ' ')}: done")
         except (PluginError, skyseg_client.WorkerError) as exc:
@@ -172,24 +179,6 @@ class SkysegExtension(Extension):
         if path and not path.lower().endswith(".png"):
             path += ".png"
         return path
-
-
-SECTIONS = (
-    # title, effect whose controls it shows (None: the method), buttons (text, action), open at start
-    (
-        "Find the sky",
-        None,
-        (
-            ("Create sky mask", "create_mask"),
-            ("Select sky", "select_sky"),
-            ("Save mask...", "save_mask"),
-        ),
-        True,
-    ),
-    ("Replace sky", "replace", (("Replace sky", "replace_sky"),), True),
-    ("Tint sky", "tint", (("Tint sky", "tint_sky"),), False),
-    ("Relight", "relight", (("Relight", "relight"),), False),
-)
 
 
 def _step(control):
@@ -259,7 +248,7 @@ class SkysegDocker(DockWidget):
             settings = None
             layout.addWidget(QLabel(f"skyseg: {exc.for_user()}"))
         if settings is not None:
-            for title, effect, buttons, expanded in SECTIONS:
+            for title, effect, buttons, expanded in sections(settings.schema):
                 section = Section(title, expanded)
                 self.sections[title] = section
                 if effect is None:
@@ -353,10 +342,10 @@ class SkysegDocker(DockWidget):
 
     def _chose(self, effect, key, nick):
         self._set(effect, key, nick)
-        if effect == "replace" and key == "look":
-            instance().settings.apply_look(nick)
+        if key == "look":
+            instance().settings.apply_look(nick, effect)
             instance().save_settings()
-            self.show_values("replace")
+            self.show_values(effect)
         elif f"{effect}.{key}_file" in self.fields:
             self._enable_file(effect, key)
 

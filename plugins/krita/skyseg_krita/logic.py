@@ -15,7 +15,52 @@ class PluginError(Exception):
     """A problem to show to the user (no layer selected, the worker failed...)."""
 
 
-EFFECTS = ("replace", "tint", "relight")
+FIRST_ACTIONS = (
+    # id, menu text, action name
+    ("skyseg_create_mask", "skyseg: Create sky mask", "create_mask"),
+    ("skyseg_select_sky", "skyseg: Select sky", "select_sky"),
+)
+LAST_ACTIONS = (("skyseg_save_mask", "skyseg: Save sky mask...", "save_mask"),)
+FIND_SECTION = (
+    "Find the sky",
+    None,
+    (
+        ("Create sky mask", "create_mask"),
+        ("Select sky", "select_sky"),
+        ("Save mask...", "save_mask"),
+    ),
+    True,
+)
+
+
+def effect_actions(schema):
+    """Action name -> effect: one action per effect the worker offers ("tint_sky" -> "tint")."""
+    import skyseg_client
+
+    return {a["action"]: a["effect"] for a in skyseg_client.effect_actions(schema or {})}
+
+
+def actions(schema):
+    """The menu actions (Tools > Scripts): (id, text, action name), one per effect of the
+    schema between the mask actions; the mask actions alone without a schema."""
+    import skyseg_client
+
+    made = tuple(
+        (f"skyseg_{a['action']}", f"skyseg: {a['title']}", a["action"])
+        for a in skyseg_client.effect_actions(schema or {})
+    )
+    return (*FIRST_ACTIONS, *made, *LAST_ACTIONS)
+
+
+def sections(schema):
+    """The docker's sections: (title, effect whose controls it shows (None: the method),
+    buttons (text, action name), open at start); the first effect's is open."""
+    import skyseg_client
+
+    out = [FIND_SECTION]
+    for i, a in enumerate(skyseg_client.effect_actions(schema or {})):
+        out.append((a["title"], a["effect"], ((a["title"], a["action"]),), i == 0))
+    return out
 
 
 def _valid(control, value):
@@ -55,7 +100,8 @@ class Settings:
         self.schema = schema
         self.source_controls = skyseg_client.source_controls(schema)
         self.controls = {
-            effect: skyseg_client.effect_controls(schema, effect) for effect in EFFECTS
+            effect: skyseg_client.effect_controls(schema, effect)
+            for effect in skyseg_client.effect_names(schema)
         }
         self.source = skyseg_client.control_defaults(self.source_controls)
         self.values = {
@@ -78,14 +124,24 @@ class Settings:
         """Set one control (``effect`` "source" for the method and refine)."""
         (self.source if effect == "source" else self.values[effect])[key] = value
 
-    def apply_look(self, name):
-        """Replace's controls at the look ``name``: the declared defaults with the look's changes
-        (the sky is kept)."""
-        values = self.values["replace"]
-        for control in self.controls["replace"]:
-            if control["key"] not in ("look", "sky", "sky_file"):
+    def apply_look(self, name, effect=None):
+        """``effect``'s controls (default: the effect that has the look) at its look ``name``: the
+        declared defaults with the look's changes (a sky and its file are kept)."""
+        import skyseg_client
+
+        if effect is None:
+            effect = next(
+                (e for e in self.controls if name in skyseg_client.effect_looks(self.schema, e)),
+                None,
+            )
+            if effect is None:
+                return
+        values = self.values[effect]
+        skies = {c["field"] for c in self.controls[effect] if c["kind"] == "file"}
+        for control in self.controls[effect]:
+            if control["key"] != "look" and control["field"] not in skies:
                 values[control["key"]] = control["default"]
-        for key, value in self.schema.get("looks", {}).get(name, {}).items():
+        for key, value in skyseg_client.effect_looks(self.schema, effect).get(name, {}).items():
             if key in values:
                 values[key] = (
                     float(value)
@@ -146,7 +202,6 @@ class SkysegActions:
     """
 
     MASK_NAME = "Sky"
-    LAYER_NAMES = {"replace": "Sky replaced", "tint": "Sky tinted", "relight": "Relit"}
 
     def __init__(self, host, client):
         self.host = host
@@ -203,7 +258,12 @@ class SkysegActions:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    def _effect(self, op, settings):
+    def run_effect(self, op, settings):
+        """Run effect ``op`` on the active layer: its result becomes a paint layer above it, named
+        as the worker declares (``layer_name``)."""
+        import skyseg_client
+
+        layer_name = skyseg_client.effect_identity(settings.schema, op)["layer_name"]
         params = settings.params(op)
         doc, node = self.host.active_layer()
         tmp = tempfile.mkdtemp(prefix="skyseg-krita-")
@@ -213,17 +273,6 @@ class SkysegActions:
             self._request(op, source, result, params, node.name())
             depth = self.host.depth(node)  # a 16-bit layer's result is a 16-bit layer
             pixels = self.host.read_bgra(result, width, height, depth)
-            return self.host.add_paint_layer(
-                doc, node, self.LAYER_NAMES[op], pixels, width, height, depth
-            )
+            return self.host.add_paint_layer(doc, node, layer_name, pixels, width, height, depth)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-
-    def replace_sky(self, settings):
-        return self._effect("replace", settings)
-
-    def tint_sky(self, settings):
-        return self._effect("tint", settings)
-
-    def relight(self, settings):
-        return self._effect("relight", settings)
