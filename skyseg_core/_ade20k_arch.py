@@ -200,7 +200,7 @@ class _Bottleneck(nn.Module):
         return self.relu(out + shortcut)
 
 
-_RESNETS = {
+_RESNETS: dict[str, tuple[type[nn.Module], tuple[int, ...]]] = {
     "resnet18dilated": (_BasicBlock, (2, 2, 2, 2)),
     "resnet50dilated": (_Bottleneck, (3, 4, 6, 3)),
     "resnet101dilated": (_Bottleneck, (3, 4, 23, 3)),
