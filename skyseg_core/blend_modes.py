@@ -98,9 +98,10 @@ def blend(base: np.ndarray, layer: np.ndarray, mode: str) -> np.ndarray:
     The separable modes follow the W3C Compositing and Blending spec; ``color`` keeps the base's
     luminosity and takes the layer's hue and saturation.
     """
-    if mode not in BLEND_MODES:
+    formula = BLENDS[mode].formula if mode in BLEND_MODES else None
+    if formula is None:
         raise InputError(f"unknown blend mode {mode!r}; choose one of: {', '.join(BLEND_MODES)}")
-    out = BLENDS[mode].formula(base, layer)
+    out = formula(base, layer)
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
