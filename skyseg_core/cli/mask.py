@@ -44,6 +44,7 @@ def run(args) -> int:
 
     def process(job: Job) -> dict:
         path, target = job.source, job.outputs["output"]
+        assert path is not None  # plan() gives every job its input
         check_output(target, overwrite=args.overwrite, source=path)  # fail before the work
         image = load_image(path, max_pixels=args.max_pixels)
         matte = segment(image, method=method, refine=args.refine)
