@@ -128,7 +128,7 @@ def _replace(image, matte, sky, p, full_sky: bool) -> Replacement:
 
     # 6. edge light, at small size: the new sky's light spreading over the border
     light_small = None
-    if halo > 0:
+    if halo > 0 and sky_small_lin is not None:  # computed above whenever halo > 0
         light_small = _edge_light(sky_small_lin, alpha_small, halo)
 
     # 6b. the old sky's colour around the border, to take it out of semi-transparent edge
@@ -178,7 +178,7 @@ def _replace(image, matte, sky, p, full_sky: bool) -> Replacement:
                 old = None
                 if old_block is not None and ca > c0:
                     old = tuple(x[c0 - b0 : ca - b0] for x in old_block)
-                out[c0:c1], lit, used = _blend_rows(
+                out[c0:c1], lit_chunk, used = _blend_rows(
                     foreground[c0:c1],
                     sky_codes[c0:ca],
                     alpha[c0:ca],
@@ -189,8 +189,8 @@ def _replace(image, matte, sky, p, full_sky: bool) -> Replacement:
                 )
                 if full_sky and ca > c0 and used is not alpha_used[c0:ca]:
                     alpha_used[c0:ca] = used
-                if lit is not None:
-                    lit_foreground[c0:c1] = lit
+                if lit_chunk is not None and lit_foreground is not None:
+                    lit_foreground[c0:c1] = lit_chunk
     if dtype.kind == "f":  # float codes do not survive decode/encode bit-exactly: restore them
         keep = (alpha <= 0)[..., None]
         if light_small is None:
@@ -219,9 +219,9 @@ def _blend_rows(
     alpha: np.ndarray,
     light: np.ndarray | None,
     want_lit: bool,
-    old_sky: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    old_sky: tuple[np.ndarray, ...] | None = None,
     soft: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Blend a block of rows in linear light.
 
     In the first ``len(sky)`` rows, edge pixels (0 < ``soft`` < 1, the given matte) whose colour
@@ -237,10 +237,10 @@ def _blend_rows(
     fg_lin = C.to_linear(fg)
     n = sky.shape[0]
     if old_sky is not None and n and soft is not None and _has_soft(soft):
-        old_sky, tolerance, confidence = old_sky
+        old_colour, tolerance, confidence = old_sky
         head = fg_lin[:n]
         # edge pixels that look like the old sky are sky: raise their alpha toward 1
-        distance = cv2.cvtColor(cv2.absdiff(head, old_sky), cv2.COLOR_RGB2GRAY)
+        distance = cv2.cvtColor(cv2.absdiff(head, old_colour), cv2.COLOR_RGB2GRAY)
         likeness = cv2.divide(distance, tolerance)
         np.subtract(np.float32(1.0), likeness, out=likeness)
         cv2.threshold(likeness, 0.0, 0.0, cv2.THRESH_TOZERO, dst=likeness)
@@ -253,7 +253,7 @@ def _blend_rows(
         capped = cv2.min(alpha, DECONTAMINATION_CAP)
         gain = np.float32(1.0) / (np.float32(1.0) - capped)
         # F = gain I - capped gain B; blendLinear divides by the weights' sum, which is 1 here
-        clean = cv2.blendLinear(head, old_sky, gain, -capped * gain).reshape(n, -1)
+        clean = cv2.blendLinear(head, old_colour, gain, -capped * gain).reshape(n, -1)
         cv2.threshold(clean, 1.0, 1.0, cv2.THRESH_TRUNC, dst=clean)
         cv2.threshold(clean, 0.0, 0.0, cv2.THRESH_TOZERO, dst=clean)
         head[...] = clean.reshape(head.shape)
