@@ -33,7 +33,7 @@ class Effect:
 
     name: str
     """The effect's name: the command line's sub-command, the worker's op, the schema's key."""
-    params: type
+    params: type[Any]
     """Its parameter dataclass (defaults, ranges, labels and help of every field)."""
     run: Callable[..., np.ndarray]
     run_layers: Callable[..., tuple[np.ndarray, list]]
@@ -87,7 +87,7 @@ def get_effect(name: str) -> Effect:
 
 def effect_of(step) -> Effect:
     """The effect whose parameters ``step`` is."""
-    effect = REGISTRY.get(getattr(step, "effect", None))
+    effect = REGISTRY.get(getattr(step, "effect", ""))
     if effect is None or not isinstance(step, effect.params):
         raise InputError(f"not an effect step: {shorten(repr(step))}")
     return effect
