@@ -180,6 +180,7 @@ def replace_sky_layers(
         codes = float_to_codes(np.clip(screen, 0, 1), base.dtype)
         layers.append(Layer("edge light", codes, composite_op="svg:screen"))
     a, matte_layer = matte_layers(base, rep.alpha)
+    assert rep.sky is not None  # full_sky=True keeps the placed sky
     sky_codes = layer_codes(rep.sky)
     layers.append(Layer("new sky", np.concatenate([sky_codes, a[..., None]], axis=2)))
     layers.append(matte_layer)
