@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -31,7 +33,7 @@ class SkyMethod:
     name: str = ""
     description: str = ""
     working_size: int = 512
-    algorithm = None
+    algorithm: Callable[..., np.ndarray] | None = None
 
     def __init__(self, **params):
         self.params = params
