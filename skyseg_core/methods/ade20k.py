@@ -424,7 +424,11 @@ class Ade20kMethod(SkyMethod):
         short = self.short_side
         if short is None:
             short = int(meta.get("short_side", DEFAULT_SHORT_SIDE))
-        shorts = (int(short),) if np.isscalar(short) else tuple(int(v) for v in short)
+        shorts = (
+            (int(short),)
+            if isinstance(short, int | float | np.number)
+            else tuple(int(v) for v in short)
+        )
         if not shorts or min(shorts) < 1:
             raise ValueError(f"short_side must be a positive size or a list of them, got {short!r}")
         long = self.max_long_side or int(meta.get("max_long_side", DEFAULT_MAX_LONG_SIDE))
