@@ -177,7 +177,7 @@ def contour_sky_matte(
         hierarchy = hierarchy[0]
         outer = [i for i in range(len(contours)) if hierarchy[i][3] < 0]
         areas = {i: cv2.contourArea(contours[i]) + len(contours[i]) for i in outer}
-        largest = max(outer, key=areas.get)
+        largest = max(outer, key=areas.__getitem__)
         chosen = [i for i in outer if i == largest or areas[i] >= min_extra_area * h * w]
         for i in chosen:
             cv2.drawContours(silhouette, contours, i, 1, thickness=cv2.FILLED)
