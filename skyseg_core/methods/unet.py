@@ -87,8 +87,9 @@ class _UnetSession:
             x = np.concatenate([x, prior_channel(prior)[..., None]], axis=2)
         ph, pw = (-h) % self.divisor, (-w) % self.divisor
         if ph or pw:
-            mode = "reflect" if ph < h and pw < w else "edge"
-            x = np.pad(x, ((0, ph), (0, pw), (0, 0)), mode=mode)
+            x = np.pad(
+                x, ((0, ph), (0, pw), (0, 0)), mode="reflect" if ph < h and pw < w else "edge"
+            )
         x = np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32)
         (prob,) = self.session.run([self.output], {self.input: x})
         return np.asarray(prob[0, 0, :h, :w], np.float32)
