@@ -131,7 +131,7 @@ def composite(layers: list[Layer], size: tuple[int, int]) -> np.ndarray:
         cs, cb = s[..., :3], b[..., :3]
         mode = BY_ORA_OP.get(layer.composite_op)
         plain = mode is None or mode.formula is None or mode.name == "normal"
-        mixed = cs if plain else (1 - a_b) * cs + a_b * blend(cb, cs, mode.name)
+        mixed = cs if plain or mode is None else (1 - a_b) * cs + a_b * blend(cb, cs, mode.name)
         a_o = a_s + a_b * (1 - a_s)
         premult = a_s * mixed + (1 - a_s) * a_b * cb
         b[..., :3] = np.where(a_o > 0, premult / np.maximum(a_o, 1e-8), 0.0)
@@ -337,7 +337,7 @@ def _read_ora(path: Path, limit: int) -> OraLayers:
         except (KeyError, ET.ParseError) as exc:
             raise InputError(f"stack.xml missing or malformed ({exc})", path) from None
         try:
-            W, H = int(root.get("w")), int(root.get("h"))
+            W, H = int(root.get("w", "")), int(root.get("h", ""))
         except (TypeError, ValueError):
             raise InputError("stack.xml has no valid canvas size", path) from None
         if W < 1 or H < 1:
