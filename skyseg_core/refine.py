@@ -270,7 +270,7 @@ def _detail_pass(out, source, small, a, b, fy, fx, tolerance) -> None:
     rows, cols = math.ceil(h / _TILE), math.ceil(w / _TILE)
     padded = np.zeros((rows * _TILE, cols * _TILE), bool)
     padded[:h, :w] = active
-    tiles = padded.reshape(rows, _TILE, cols, _TILE).any(axis=(1, 3))
+    tiles = np.asarray(padded.reshape(rows, _TILE, cols, _TILE).any(axis=(1, 3)))
 
     # Coefficients for the stored values plus a constant channel equal to the dtype's maximum,
     # with a one-pixel replicated margin so a block resized by the integer factors lines up
