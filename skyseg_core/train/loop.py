@@ -131,7 +131,7 @@ def normalize(
     """uint8 HWC RGB -> float32 CHW normalised with ``mean``/``std`` (the model's
     :func:`~skyseg_core.train.model.preprocessing`); a uint8 prior (255 = sky) becomes a fourth
     channel in [-1, 1]."""
-    x = image_uint8.astype(np.float32) / 255.0
+    x: np.ndarray = image_uint8.astype(np.float32) / 255.0
     x = (x - np.array(mean, np.float32)) / np.array(std, np.float32)
     if prior_uint8 is not None:
         x = np.concatenate(
@@ -145,8 +145,11 @@ def pad_to_divisor(x: np.ndarray, divisor: int = DIVISOR) -> tuple[np.ndarray, t
     h, w = x.shape[-2:]
     ph, pw = (-h) % divisor, (-w) % divisor
     if ph or pw:
-        mode = "reflect" if ph < h and pw < w else "edge"
-        x = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(0, ph), (0, pw)], mode=mode)
+        x = np.pad(
+            x,
+            [(0, 0)] * (x.ndim - 2) + [(0, ph), (0, pw)],
+            mode="reflect" if ph < h and pw < w else "edge",
+        )
     return x, (h, w)
 
 
@@ -169,7 +172,7 @@ class TrainSet:
         self.threads = int(config["train"].get("threads") or 0)
         prep = preprocessing(config["model"])
         self.mean, self.std = prep["mean"], prep["std"]
-        self._rng = None
+        self._rng: np.random.Generator | None = None
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -334,7 +337,7 @@ def save_checkpoint(path: Path, **state) -> None:
     os.replace(tmp, path)
 
 
-def load_checkpoint(path: str | Path) -> dict:
+def load_checkpoint(path: str | os.PathLike) -> dict:
     """A checkpoint written by :func:`train` (``torch.load(..., weights_only=True)``)."""
     import torch
 
@@ -533,7 +536,7 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
                 preprocessing(config["model"]),
             )
             if distributed:
-                gathered = [None] * world
+                gathered: list = [None] * world
                 dist.all_gather_object(gathered, records)
                 records = [r for part in gathered for r in part]
             entry["val"] = summarize_validation(records)
