@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from typing import Any
 
 CONFIG_NAME = "skyseg_worker.json"
 SCHEMA_NAME = "skyseg_schema.json"
@@ -251,7 +252,7 @@ class SkysegClient:
                 self.shared_problem = exc.message
                 self._note(f"not using the shared worker ({exc.message}); starting a private one")
         env = self._environment()
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         if sys.platform == "win32":
             kwargs["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0)
         try:
@@ -402,7 +403,7 @@ class SkysegClient:
         finally:
             if log is not None:
                 log.close()
-        lines = queue.Queue()
+        lines: queue.Queue = queue.Queue()
 
         def read_first_line():
             try:
@@ -675,10 +676,10 @@ class SkysegClient:
                 if reply.get("id") == request_id:
                     break
             if not reply.get("ok"):
-                message = reply.get("error") or "unknown error"
+                error_text = reply.get("error") or "unknown error"
                 for path, name in (aliases or {}).items():
-                    message = message.replace(str(path), name)
-                raise RequestFailed(message, reply.get("kind", ""))
+                    error_text = error_text.replace(str(path), name)
+                raise RequestFailed(error_text, reply.get("kind", ""))
             return reply
 
     def __enter__(self):
@@ -741,7 +742,8 @@ def read_netpbm(path: str) -> tuple:
     back as native-order words. Raises :class:`WorkerError` for anything else."""
     with open(path, "rb") as fh:
         blob = fh.read()
-    fields, pos = [], 0
+    fields: list[bytes] = []
+    pos = 0
     while len(fields) < 4:  # magic, width, height, maxval; "#" comments between them
         while pos < len(blob) and blob[pos : pos + 1].isspace():
             pos += 1
@@ -913,7 +915,7 @@ def effect_controls(schema: dict, effect: str) -> list:
     fields = schema.get("effects", {}).get(effect)
     if fields is None:
         raise WorkerError(f"the skyseg schema has no effect {effect!r}")
-    out = []
+    out: list[dict[str, Any]] = []
     looks = effect_looks(schema, effect)
     if looks:
         out.append(
@@ -1018,7 +1020,7 @@ def effect_params(schema: dict, effect: str, values: dict, apply_look: bool = Tr
     controls = effect_controls(schema, effect)
     values = dict(control_defaults(controls), **{k: v for k, v in values.items() if v is not None})
     fields = {f["name"]: f for f in schema["effects"][effect]}
-    params = {}
+    params: dict[str, Any] = {}
     for c in controls:
         name, value = c["field"], values[c["key"]]
         if name == "look":
