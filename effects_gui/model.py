@@ -13,7 +13,7 @@ responsive.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from PyQt6.QtGui import QUndoStack
 
 from skyseg_core.declare import controls, sky_fields
 from skyseg_core.effects.params import REPLACE_PRESETS, ReplaceParams
-from skyseg_core.effects.registry import REGISTRY
+from skyseg_core.effects.registry import REGISTRY, RegistryView
 
 from . import brush as _brush
 from . import commands
@@ -32,20 +32,7 @@ from . import commands
 DEFAULT_PROXY_LONG_SIDE = 2048
 
 
-class _Groups(Mapping):
-    """Effect name -> its short title (``"Tint"``), for every registered effect."""
-
-    def __getitem__(self, name: str) -> str:
-        return REGISTRY[name].short
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(REGISTRY))
-
-    def __len__(self) -> int:
-        return len(REGISTRY)
-
-
-GROUPS: Mapping[str, str] = _Groups()
+GROUPS: Mapping[str, str] = RegistryView(lambda effect: effect.short)
 """The edit's effect groups (the registered effects, :mod:`skyseg_core.effects.registry`) and
 their titles."""
 

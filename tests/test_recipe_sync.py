@@ -118,6 +118,7 @@ def test_editor_sources_hold_no_effect_default():
 # `skyseg install-plugin` writes beside them. GIMP: its plug-in module runs against a recording
 # stand-in for `gi` (the real GIMP registers the same arguments: tests/test_hosts_gimp.py);
 # Krita: the docker is built for real with the fake `krita` module.
+import contextlib  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
@@ -240,7 +241,8 @@ def _gimp_arguments(procedure) -> dict:
     return out
 
 
-def test_gimp_procedure_arguments_are_the_declared_ones(tmp_path, monkeypatch):
+def _gimp_plugin(tmp_path, monkeypatch):
+    """The GIMP plug-in as installed, run against the recording stand-in for `gi`; and where."""
     target = _installed(tmp_path, "gimp")
     _fake_gi(monkeypatch)
     monkeypatch.syspath_prepend(str(target))
@@ -249,6 +251,11 @@ def test_gimp_procedure_arguments_are_the_declared_ones(tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location("skyseg_gimp_plugin", target / "skyseg.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module, target
+
+
+def test_gimp_procedure_arguments_are_the_declared_ones(tmp_path, monkeypatch):
+    module, target = _gimp_plugin(tmp_path, monkeypatch)
     plugin = module.SkysegPlugIn()
     assert module.schema() == json.loads((target / "skyseg_schema.json").read_text())
     for proc, effect in PLUGIN_EFFECTS.items():
@@ -277,21 +284,35 @@ def test_gimp_procedure_arguments_are_the_declared_ones(tmp_path, monkeypatch):
     assert list(mask) == ["method", "refine", "as_channel"]
 
 
-def test_krita_docker_controls_are_the_declared_ones(tmp_path, monkeypatch, qtbot):
+def _krita_modules() -> list[str]:
+    return [
+        m for m in sys.modules if m in ("krita", "skyseg_client") or m.startswith("skyseg_krita")
+    ]
+
+
+@contextlib.contextmanager
+def _krita_plugin(tmp_path, monkeypatch):
+    """The Krita plug-in as installed, imported with the fake `krita` module; its schema file is
+    all it has (no worker). Its modules are forgotten afterwards."""
     target = _installed(tmp_path, "krita")
     for folder in (ROOT / "tests" / "fake_krita", target.parent):
         monkeypatch.syspath_prepend(str(folder))
-    for name in [
-        m for m in sys.modules if m in ("krita", "skyseg_client") or m.startswith("skyseg_krita")
-    ]:
+    for name in _krita_modules():
         monkeypatch.delitem(sys.modules, name)
     krita = importlib.import_module("krita")
     monkeypatch.setattr(krita.Krita, "_instance", None)
-    (target / "skyseg_worker.json").unlink()  # the schema file is all the docker needs: no worker
-    importlib.import_module("skyseg_krita")
-    docker = importlib.import_module("skyseg_krita.extension").SkysegDocker()
-    qtbot.addWidget(docker)
+    (target / "skyseg_worker.json").unlink()
     try:
+        yield importlib.import_module("skyseg_krita")
+    finally:
+        for name in _krita_modules():
+            sys.modules.pop(name, None)
+
+
+def test_krita_docker_controls_are_the_declared_ones(tmp_path, monkeypatch, qtbot):
+    with _krita_plugin(tmp_path, monkeypatch):
+        docker = importlib.import_module("skyseg_krita.extension").SkysegDocker()
+        qtbot.addWidget(docker)
         for effect in PLUGIN_EFFECTS.values():
             expected = _expected_arguments(effect)
             keys = [k.split(".", 1)[1] for k in docker.fields if k.startswith(effect + ".")]
@@ -311,13 +332,6 @@ def test_krita_docker_controls_are_the_declared_ones(tmp_path, monkeypatch, qtbo
                 else:
                     assert widget.text() == "" and not widget.isEnabled(), (effect, key)
         assert docker.fields["source.method"].currentData() == "auto"
-    finally:
-        for name in [
-            m
-            for m in sys.modules
-            if m in ("krita", "skyseg_client") or m.startswith("skyseg_krita")
-        ]:
-            sys.modules.pop(name, None)
 
 
 def test_plugin_sources_hold_no_effect_default():

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 import typing
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from conftest import ROOT, synthetic_landscape
-from test_recipe_sync import _fake_gi, _gimp_arguments, _installed
+from conftest import synthetic_landscape
+from test_recipe_sync import _gimp_arguments, _gimp_plugin, _krita_plugin
 from test_recipe_sync import editor as editor  # noqa: F401 - the editor fixture
 
 from skyseg_core.declare import Declared, control
@@ -146,14 +145,7 @@ def test_it_has_an_editor_panel(toy, qtbot, tmp_path, monkeypatch, request):
 
 
 def test_it_is_a_gimp_procedure(toy, tmp_path, monkeypatch):
-    target = _installed(tmp_path, "gimp")
-    _fake_gi(monkeypatch)
-    monkeypatch.syspath_prepend(str(target))
-    for name in ("skyseg", "skyseg_client"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    spec = importlib.util.spec_from_file_location("skyseg_gimp_toy", target / "skyseg.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module, _ = _gimp_plugin(tmp_path, monkeypatch)
     plugin = module.SkysegPlugIn()
     names = plugin.do_query_procedures()
     assert names[-2:] == ["plug-in-skyseg-darken-sky", "plug-in-skyseg-save-mask"]
@@ -171,25 +163,12 @@ def test_it_is_a_gimp_procedure(toy, tmp_path, monkeypatch):
 
 
 def test_it_is_a_krita_action_and_docker_section(toy, tmp_path, monkeypatch, qtbot):
-    target = _installed(tmp_path, "krita")
-    for folder in (ROOT / "tests" / "fake_krita", target.parent):
-        monkeypatch.syspath_prepend(str(folder))
-    loaded = [
-        m for m in sys.modules if m in ("krita", "skyseg_client") or m.startswith("skyseg_krita")
-    ]
-    for name in loaded:
-        monkeypatch.delitem(sys.modules, name)
-    krita = importlib.import_module("krita")
-    monkeypatch.setattr(krita.Krita, "_instance", None)
-    (target / "skyseg_worker.json").unlink()  # the schema file is all it needs: no worker
-    try:
-        package = importlib.import_module("skyseg_krita")
+    with _krita_plugin(tmp_path, monkeypatch) as package:
         actions = package.extension.actions_list()
         assert ("skyseg_darken_sky", "skyseg: Darken sky", "darken_sky") in actions
         assert actions[-1][0] == "skyseg_save_mask"
-        logic = importlib.import_module("skyseg_krita.logic")
         schema = package.extension.settings.schema
-        assert logic.sections(schema)[-1] == (
+        assert package.logic.sections(schema)[-1] == (
             "Darken sky",
             "darken",
             (("Darken sky", "darken_sky"),),
@@ -203,13 +182,6 @@ def test_it_is_a_krita_action_and_docker_section(toy, tmp_path, monkeypatch, qtb
         ]
         assert docker.fields["darken.amount"].value() == pytest.approx(0.4)
         assert package.extension.settings.params("darken")["mode"] == "even"
-    finally:
-        for name in [
-            m
-            for m in sys.modules
-            if m in ("krita", "skyseg_client") or m.startswith("skyseg_krita")
-        ]:
-            sys.modules.pop(name, None)
 
 
 def test_unregistered_it_is_gone(toy):

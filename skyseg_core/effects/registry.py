@@ -93,11 +93,15 @@ def effect_of(step) -> Effect:
     return effect
 
 
-class _ParamsByName(Mapping):
-    """Effect name -> its parameter dataclass, as the registry holds them now."""
+class RegistryView(Mapping):
+    """Effect name -> ``pick(effect)`` for every registered effect, as the registry holds them
+    now (an effect registered later is in it)."""
 
-    def __getitem__(self, name: str) -> type:
-        return REGISTRY[name].params
+    def __init__(self, pick: Callable[[Effect], Any]):
+        self._pick = pick
+
+    def __getitem__(self, name: str) -> Any:
+        return self._pick(REGISTRY[name])
 
     def __iter__(self) -> Iterator[str]:
         return iter(list(REGISTRY))
@@ -109,7 +113,7 @@ class _ParamsByName(Mapping):
         return repr(dict(self))
 
 
-EFFECTS: Mapping[str, type] = _ParamsByName()
+EFFECTS: Mapping[str, type] = RegistryView(lambda effect: effect.params)
 """Effect name -> its parameter dataclass (a live view of :data:`REGISTRY`)."""
 
 
@@ -122,6 +126,7 @@ __all__ = [
     "EFFECTS",
     "REGISTRY",
     "Effect",
+    "RegistryView",
     "Skies",
     "effect_of",
     "effect_params",
