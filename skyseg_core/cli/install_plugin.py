@@ -344,12 +344,12 @@ def install(
         if host == "krita":
             desktop, desktop_bytes = dest / desktop_source.name, desktop_source.read_bytes()
             _check_desktop_file(desktop, desktop_bytes, previous)
-            kritarc = Path(os.path.realpath(kritarc or _config_home() / "kritarc"))
-            kritarc_bytes = _read_kritarc(kritarc)
+            kritarc_file = Path(os.path.realpath(kritarc or _config_home() / "kritarc"))
+            kritarc_bytes = _read_kritarc(kritarc_file)
             try:
                 new_kritarc = kritarc_with_plugin(kritarc_bytes or b"")
             except UnicodeDecodeError as exc:
-                raise OutputError(f"cannot read it as text ({exc.reason})", kritarc) from None
+                raise OutputError(f"cannot read it as text ({exc.reason})", kritarc_file) from None
         with _undone_on_failure() as undo:
             dest.mkdir(parents=True, exist_ok=True)
             token = secrets.token_hex(4)
@@ -373,9 +373,9 @@ def install(
                 _write_file(desktop, desktop_bytes)
                 undo.append(lambda: _restore(desktop, old_desktop))
                 if new_kritarc != kritarc_bytes:
-                    _write_file(kritarc, new_kritarc)
-                    undo.append(lambda: _restore(kritarc, kritarc_bytes))
-                written += [desktop, kritarc]
+                    _write_file(kritarc_file, new_kritarc)
+                    undo.append(lambda: _restore(kritarc_file, kritarc_bytes))
+                written += [desktop, kritarc_file]
     except OSError as exc:
         raise OutputError(f"cannot install the plug-in ({exc.strerror or exc})", dest) from None
     if previous:
