@@ -162,7 +162,7 @@ class SocketServer:
         self._last = time.monotonic()
         self._active = 0
         self._sock: socket.socket | None = None
-        self._inode = None
+        self._inode: int | None = None
         self.token = ""
 
     def _say(self, text: str) -> None:
@@ -234,6 +234,8 @@ class SocketServer:
                     idle = self._active == 0 and time.monotonic() - self._last > self.idle_timeout
                 if idle:
                     self._say("idle: exiting")
+                    break
+                if self._sock is None:  # not listening: close() ran meanwhile
                     break
                 try:
                     conn, _ = self._sock.accept()
