@@ -25,6 +25,7 @@ from PyQt6.QtGui import QUndoStack
 from skyseg_core.declare import controls, sky_fields
 from skyseg_core.effects.params import REPLACE_PRESETS, ReplaceParams
 from skyseg_core.effects.registry import REGISTRY, RegistryView
+from skyseg_core.pipeline import MatteSource
 
 from . import brush as _brush
 from . import commands
@@ -191,7 +192,7 @@ class EditorModel(QObject):
         self.base_proxy_matte: np.ndarray | None = None
         self.matte: np.ndarray | None = None  # proxy size, with the strokes
         self.strokes: list[_brush.Stroke] = []
-        self.method = "auto"
+        self.method = MatteSource().method
         self.sky: SkyChoice | None = None
         self.edit = EditState()
         self.view = ViewSettings()

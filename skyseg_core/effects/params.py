@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from ..blend_modes import BLEND_MODES
 from ..declare import Control, control, controls, describe, parse_stops_text, stops_text
+from ..methods import describe_methods
+from ..skygen import SKY_PRESETS
 from ._cleanup import MIN_SKY_SHARE
 from ._common import CLEANUP_HELP
 from .registry import EFFECTS, REGISTRY, effect_params
@@ -41,9 +43,6 @@ def identity(name: str) -> dict:
 def schema() -> dict:
     """Everything a surface needs to build its controls: each effect's fields and identity, the
     looks, the sky presets and the methods (name, description, whether it can run here)."""
-    from ..methods import describe_methods
-    from ..skygen import SKY_PRESETS
-
     return {
         "version": 1,
         "effects": {name: describe(e.params) for name, e in REGISTRY.items()},
