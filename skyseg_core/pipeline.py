@@ -39,7 +39,7 @@ class MatteSource(Declared):
     method: str = control(
         "auto",
         "Method",
-        "how the sky is found: a name from `skyseg methods`; auto is the best shipped one",
+        "how the sky is found",
     )
     refine: bool = control(True, "Refine edges", "edge-aware refinement of the matte")
     file: str | os.PathLike | None = None

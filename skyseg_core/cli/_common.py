@@ -77,7 +77,8 @@ def add_method_argument(parser: argparse.ArgumentParser) -> None:
         "--method",
         default=method.default,
         metavar="NAME",
-        help=f"{method_ctl.help} (default {method.default})",
+        help=f"{method_ctl.help}: a name from `skyseg methods` (default {method.default}, "
+        "the best shipped one)",
     )
     parser.add_argument(
         "--no-refine",
