@@ -35,9 +35,10 @@ test: $(VENV)/.installed-all hosts
 bench: $(VENV)/.installed-all
 	$(BIN)/python -m benchmarks.run
 
-# Long fuzzing run (tests/test_fuzz.py with the "long" hypothesis profile: about 300,000 cases).
+# Long fuzzing run (tests/test_fuzz.py with the "long" hypothesis profile: about 300,000 cases;
+# no per-test timeout, which is sized for the default profile).
 fuzz: $(VENV)/.installed-all
-	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest tests/test_fuzz.py -q --hypothesis-show-statistics
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest tests/test_fuzz.py -q --timeout=0 --hypothesis-show-statistics
 
 lint: $(VENV)/.installed-all
 	$(BIN)/ruff check skyseg_core effects_gui plugins tests benchmarks scripts

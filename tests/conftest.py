@@ -24,6 +24,17 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 SKYSEG_DATA = SHARED_DATA / "skyseg"
 SAMPLE_PHOTO = ROOT / "assets" / "samples" / "rocket.jpg"
 
+HOST_TEST_TIMEOUT = 900
+"""Seconds for a test marked ``hosts``: tests/hosts/harness.py gives each GIMP or Krita run 600 s
+to fail with its own message, and the first test of a module also pays the module's set-up;
+the default per-test timeout (pyproject.toml) is shorter."""
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("hosts") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(HOST_TEST_TIMEOUT))
+
 
 def synthetic_landscape(
     height: int = 120, width: int = 160, dtype=np.uint8, seed: int = 0
