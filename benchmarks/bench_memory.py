@@ -105,7 +105,10 @@ def measure(
         if rss:
             samples.append((now, rss, last_count))
         time.sleep(interval)
-    stderr = child.stderr.read().decode(errors="replace") if child.stderr else ""
+    stderr = ""
+    if child.stderr:
+        with child.stderr:
+            stderr = child.stderr.read().decode(errors="replace")
     child.returncode = os.waitstatus_to_exitcode(status)
     recorded = hwm_file.read_text().strip()
     hwm_file.unlink()

@@ -49,6 +49,10 @@ def commands(source: Path, folder: Path, size: tuple[int, int]) -> dict[str, tup
             ["make-sky", "golden_hour", "-o", f"{out}_sky.jpg", "--size", f"{size[0]}x{size[1]}"],
             None,
         ),
+        "make-sky night": (
+            ["make-sky", "night", "-o", f"{out}_night.jpg", "--size", f"{size[0]}x{size[1]}"],
+            None,
+        ),
     }
 
 

@@ -25,7 +25,7 @@ __all__ = ["cutout", "estimate_foreground"]
 FINE_RADIUS = 6
 """Box size of the second blur-fusion pass (the paper's 6)."""
 
-BAND_PIXELS = 1 << 20
+BAND_PIXELS = 1 << 18
 """Pixels of a band's own rows (at least): the foreground is estimated band by band, each band
 with the rows the box filters reach above and below it, so the working memory is a few bands,
 not a few copies of the photo."""
