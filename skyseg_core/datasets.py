@@ -15,6 +15,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import InputError
+
 IGNORE_LABEL = 128
 
 VALIDATION_GROUPS = {
@@ -67,21 +69,33 @@ def find_samples(
     """List the samples under ``root`` (one dataset folder, or a folder of dataset folders).
 
     ``split`` is ``"train"``, ``"val"`` or ``None`` for all; ``datasets`` restricts by name.
+    A folder or file that cannot be looked at raises :class:`InputError` naming it.
     """
+    from .io import path_kind
+
+    def listing(folder: Path) -> list[Path]:
+        try:
+            return sorted(folder.iterdir())
+        except OSError as exc:
+            raise InputError(f"cannot read the folder ({exc.strerror or exc})", folder) from None
+
+    def present(path: Path) -> bool:
+        return path_kind(path) != "missing"
+
     root = Path(root)
     folders = (
         [root]
-        if (root / "images").is_dir()
-        else sorted(p for p in root.iterdir() if (p / "images").is_dir())
+        if path_kind(root / "images") == "folder"
+        else [p for p in listing(root) if path_kind(p / "images") == "folder"]
     )
     samples = []
     for folder in folders:
         name = folder.name
         if datasets and name not in datasets:
             continue
-        for image in sorted((folder / "images").iterdir()):
+        for image in listing(folder / "images"):
             mask = folder / "masks" / f"{image.stem}.png"
-            if not mask.exists():
+            if not present(mask):
                 continue
             matte = folder / "mattes" / f"{image.stem}.png"
             canopy = folder / "canopy" / f"{image.stem}.png"
@@ -90,9 +104,9 @@ def find_samples(
                 image.stem,
                 image,
                 mask,
-                matte if matte.exists() else None,
+                matte if present(matte) else None,
                 group_of(name, image.stem),
-                canopy if canopy.exists() else None,
+                canopy if present(canopy) else None,
             )
             if split is None or sample.split == split:
                 samples.append(sample)

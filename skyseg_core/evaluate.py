@@ -7,7 +7,8 @@ training loop needs for its validation each epoch). :func:`evaluate_dataset` run
 the shared data layout (see :mod:`skyseg_core.datasets`).
 
 Truth masks are uint8 with 255 = sky, 0 = not sky and 128 = ignore (:data:`IGNORE_LABEL`);
-boolean masks (True = sky, nothing ignored) are accepted too. Predictions are mattes (float32
+boolean masks (True = sky, nothing ignored) are accepted too. A mask file whose values besides
+128 are only 0 and 1 is read as 1 = sky (:func:`load_truth`). Predictions are mattes (float32
 (H, W) in [0, 1]) at the truth's size, binarised at ``threshold`` (sky where ``pred >= threshold``).
 
 Definitions
@@ -58,6 +59,17 @@ HISTOGRAM_BINS = 1000
 
 # --------------------------------------------------------------------------------------------
 # Metric functions over arrays
+
+
+def check_settings(threshold: float, tolerance: float) -> None:
+    """Raise :class:`InputError` unless ``threshold`` is a number in [0, 1] and ``tolerance`` a
+    finite number of pixels >= 0 (NaN would score every image as sky-free and end up in JSON)."""
+    if not 0.0 <= float(threshold) <= 1.0:  # NaN fails this too
+        raise InputError(f"the threshold must be a number from 0 to 1, got {threshold!r}")
+    if not 0.0 <= float(tolerance) < math.inf:
+        raise InputError(
+            f"the boundary tolerance must be a finite number of pixels >= 0, got {tolerance!r}"
+        )
 
 
 def truth_labels(truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -273,6 +285,7 @@ def image_metrics(
     matte : ndarray, shape (H, W), float in [0, 1], optional
         Soft truth matte, for the matte MAE (ignored pixels of ``truth`` excluded).
     """
+    check_settings(threshold, tolerance)
     sky, valid = truth_labels(truth)
     tp, fp, fn, tn = confusion(pred, truth, threshold)
     has_sky = tp + fn > 0
@@ -412,12 +425,20 @@ def evaluate_predictions(
 
 
 def load_truth(sample: Sample) -> tuple[np.ndarray, np.ndarray | None]:
-    """A sample's truth mask (uint8 0/128/255) and soft matte (float32, or None)."""
+    """A sample's truth mask (uint8 0/128/255) and soft matte (float32, or None).
+
+    A mask file is 0/128/255 unless its values besides 128 are only 0 and 1: then it is a 0/1
+    mask (1 = sky, as many datasets store them; 128 still ignored) and is returned as
+    0/128/255. A 0/255 mask holds a 255 unless it has no sky, and a mask without sky reads the
+    same either way.
+    """
     from .io import load_image, load_matte
 
     mask = load_image(sample.mask)[..., 0]
     if mask.dtype != np.uint8:
         raise InputError("expected an 8-bit truth mask", sample.mask)
+    if np.max(mask, where=mask != IGNORE_LABEL, initial=0) == 1:
+        mask = np.where(mask == 1, np.uint8(255), mask)
     matte = load_matte(sample.matte) if sample.matte is not None else None
     return mask, matte
 
@@ -436,38 +457,41 @@ def evaluate_dataset(
 
     ``keep`` is called with (sample, image, pred, metrics) after each image, for reports that need
     the pictures (the worst cases) without holding them all in memory. A sample that fails with
-    a :class:`SkysegError` (unreadable image, mismatched mask) raises, unless ``on_error`` is
-    given: then it is called and the sample left out.
+    a :class:`SkysegError` (unreadable image, a mask or matte of another size than its image)
+    raises, unless ``on_error`` is given: then it is called and the sample left out.
     """
     from tqdm import tqdm
 
     from .io import load_image
 
+    check_settings(threshold, tolerance)
     records = []
     for sample in tqdm(samples, desc="eval", unit="img", disable=not progress):
         try:
             image = load_image(sample.image)
             truth, matte = load_truth(sample)
-            if truth.shape != image.shape[:2]:
-                raise InputError(
-                    f"mask is {truth.shape[1]}x{truth.shape[0]}, image {image.shape[1]}x{image.shape[0]}",
-                    sample.mask,
-                )
+            for what, path, array in (("mask", sample.mask, truth), ("matte", sample.matte, matte)):
+                if array is not None and array.shape != image.shape[:2]:
+                    raise InputError(
+                        f"{what} is {array.shape[1]}x{array.shape[0]}, the image "
+                        f"{image.shape[1]}x{image.shape[0]}; they must match",
+                        path,
+                    )
             pred = predict(image)
+            record = image_metrics(
+                pred,
+                truth,
+                matte,
+                dataset=sample.dataset,
+                id=sample.id,
+                threshold=threshold,
+                tolerance=tolerance,
+            )
         except SkysegError as exc:
             if on_error is None:
                 raise
             on_error(sample, exc)
             continue
-        record = image_metrics(
-            pred,
-            truth,
-            matte,
-            dataset=sample.dataset,
-            id=sample.id,
-            threshold=threshold,
-            tolerance=tolerance,
-        )
         records.append(record)
         if keep is not None:
             keep(sample, image, pred, record)
@@ -482,6 +506,7 @@ __all__ = [
     "boundary",
     "boundary_counts",
     "boundary_f_score",
+    "check_settings",
     "confusion",
     "evaluate_dataset",
     "evaluate_predictions",

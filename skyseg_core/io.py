@@ -18,6 +18,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -192,6 +193,10 @@ def max_file_bytes(pixels: int) -> int:
     return int(pixels) * BYTES_PER_PIXEL_MAX + METADATA_SLACK
 
 
+NOT_REGULAR_FILE = "not a regular file (a pipe, socket or device)"
+"""Why a FIFO, socket or device named as an image, matte or sky is refused (never read)."""
+
+
 def _read_bytes(path: Path, limit: int = DEFAULT_MAX_PIXELS) -> bytes:
     """The bytes of a regular file a decoder needs, or an :class:`InputError` that says why not.
 
@@ -219,7 +224,7 @@ def _read_bytes(path: Path, limit: int = DEFAULT_MAX_PIXELS) -> bytes:
         if stat.S_ISDIR(info.st_mode):
             raise InputError("is a folder, not an image file", path)
         if not stat.S_ISREG(info.st_mode):
-            raise InputError("not a regular file (a pipe, socket or device)", path)
+            raise InputError(NOT_REGULAR_FILE, path)
         if info.st_size > max_file_bytes(limit):
             raise InputError(
                 f"file is {info.st_size:,} bytes, far larger than any photo of up to {limit:,} "
@@ -799,6 +804,31 @@ def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
     os.unlink(tmp)
 
 
+def path_kind(
+    path: str | os.PathLike, error: type[InputError] | type[OutputError] = InputError
+) -> str:
+    """What ``path`` names, links followed: ``"folder"``, ``"file"`` (a regular file),
+    ``"other"`` (a pipe, socket or device) or ``"missing"`` (nothing there, or a dangling link).
+
+    The one way skyseg looks at a path it was given. ``Path.is_dir()``, ``is_file()`` and
+    ``exists()`` raise ``PermissionError`` and ``OSError(ENAMETOOLONG)`` on Python 3.11 (a
+    locked folder on the way, a name component over 255 bytes); here those, a symlink loop and a
+    name no file system can hold raise ``error`` (:class:`InputError` or :class:`OutputError`)
+    naming the path and why, so the caller refuses that path alone.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except ValueError:  # a NUL byte, or a name the file system encoding cannot hold
+        raise error("not a valid file name", path) from None
+    except OSError as exc:
+        raise error(f"cannot be looked at ({exc.strerror or exc})", path) from None
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "file" if stat.S_ISREG(mode) else "other"
+
+
 def check_output(
     path: str | os.PathLike, overwrite: bool = False, source: str | os.PathLike | None = None
 ) -> Path:
@@ -808,14 +838,15 @@ def check_output(
     and its folder exists. Writing can still fail later (full disk, permissions).
     """
     path = Path(path)
-    if path.is_dir():
+    folder = path.parent if str(path.parent) else Path(".")
+    folder_kind = path_kind(folder, OutputError)
+    if path_kind(path, OutputError) == "folder":
         raise OutputError("is a folder; give a file name", path)
     if source is not None and same_file(path, source):
         raise OutputError("output would overwrite the input; choose another name or folder", path)
     if os.path.lexists(path) and not overwrite:
         raise OutputError("already exists (use --overwrite to replace it)", path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
+    if folder_kind != "folder":
         raise OutputError(f"the output folder {folder} does not exist", path)
     return path
 
@@ -921,14 +952,15 @@ def write_bytes_atomic(
     return Path(path)
 
 
-def write_failure(exc: OSError) -> str:
-    """Why a write failed, in words: a full disk or quota, and a file-size limit, say so."""
+def write_failure(exc: OSError, outcome: str = "nothing was written") -> str:
+    """Why a write failed, in words: a full disk or quota, and a file-size limit, say so
+    followed by ``outcome`` (what the user is left with)."""
     import errno
 
     if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return f"{exc.strerror}: the disk is full; nothing was written"
+        return f"{exc.strerror}: the disk is full; {outcome}"
     if exc.errno == errno.EFBIG:
-        return f"{exc.strerror}: over the file size limit of this file system or process; nothing was written"
+        return f"{exc.strerror}: over the file size limit of this file system or process; {outcome}"
     return str(exc.strerror or exc)
 
 
@@ -1124,57 +1156,85 @@ def expand_inputs(inputs: list[str | os.PathLike], recursive: bool = False) -> l
     unreadable path, and a folder without images, is kept, so the caller reports it as a
     failed input in order.
     """
-    return [path for path, _ in walk_inputs(inputs, recursive)]
+    return [entry.path for entry in walk_inputs(inputs, recursive)]
+
+
+class InputEntry(NamedTuple):
+    """One input of a run: an image file, or a path to report as failed in its place."""
+
+    path: Path
+    folder: Path = Path()
+    """The sub-folder it was found in, relative to the folder given (``Path()`` for a file given
+    directly)."""
+    error: InputError | None = None
+    """Why this path gives no image when the loader could not tell (a folder that cannot be
+    listed); None otherwise."""
 
 
 def walk_inputs(
     inputs: list[str | os.PathLike],
     recursive: bool = False,
     skip: tuple[str | os.PathLike, ...] = (),
-) -> list[tuple[Path, Path]]:
-    """Each input image as ``(path, sub-folder)``, the sub-folder relative to the folder given.
+) -> list[InputEntry]:
+    """Each input image as an :class:`InputEntry`, in order.
 
-    Files given directly have the sub-folder ``Path()``. Folders give their images sorted by
-    name, then (with ``recursive``) each sub-folder's, depth first in name order; hidden
-    folders (``.name``), folders in ``skip`` (an output folder inside the tree) and links to
-    folders are not entered, so a link loop cannot recur. A missing or unreadable path, and a
-    folder without images, is kept as one entry so the caller reports it in order.
+    Files given directly are their own entry. Folders give their images sorted by name, then
+    (with ``recursive``) each sub-folder's, depth first in name order; hidden folders
+    (``.name``), folders in ``skip`` (an output folder inside the tree) and links to folders
+    are not entered, so a link loop cannot recur. A missing path and a folder without images
+    are kept as one entry so the caller reports them in order; a path that cannot be looked
+    at and a folder or sub-folder that cannot be listed are kept with their ``error``.
     """
     skipped = {os.path.realpath(p) for p in skip}
-    entries: list[tuple[Path, Path]] = []
+    entries: list[InputEntry] = []
     for item in inputs:
         item = Path(item)
         try:
-            if item.is_dir():
-                found: list[tuple[Path, Path]] = []
-                if recursive:
-                    for root, dirs, files in os.walk(item):
-                        dirs[:] = sorted(
-                            d
-                            for d in dirs
-                            if not d.startswith(".")
-                            and os.path.realpath(os.path.join(root, d)) not in skipped
-                        )
-                        rel = Path(root).relative_to(item)
-                        found.extend(
-                            (Path(root) / name, rel)
-                            for name in sorted(files)
-                            if Path(name).suffix.lower() in IMAGE_SUFFIXES
-                            and (Path(root) / name).is_file()
-                        )
-                else:
-                    found = [
-                        (p, Path())
-                        for p in sorted(item.iterdir())
-                        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-                    ]
-                if found:
-                    entries.extend(found)
-                    continue
-        except OSError:
-            pass
-        entries.append((item, Path()))
+            is_folder = path_kind(item) == "folder"
+        except InputError as exc:
+            entries.append(InputEntry(item, error=exc))
+            continue
+        found = _folder_images(item, recursive, skipped) if is_folder else []
+        entries.extend(found or [InputEntry(item)])
     return entries
+
+
+def _folder_images(folder: Path, recursive: bool, skipped: set[str]) -> list[InputEntry]:
+    found: list[InputEntry] = []
+
+    def unreadable(exc: OSError) -> None:  # os.walk's report of a folder it cannot list
+        where = Path(exc.filename) if exc.filename else folder
+        found.append(
+            InputEntry(
+                where,
+                error=InputError(
+                    f"cannot read the folder ({exc.strerror or exc}); its photos are left out",
+                    where,
+                ),
+            )
+        )
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
+        dirs[:] = (
+            sorted(
+                d
+                for d in dirs
+                if not d.startswith(".") and os.path.realpath(os.path.join(root, d)) not in skipped
+            )
+            if recursive
+            else []
+        )
+        rel = Path(root).relative_to(folder)
+        for name in sorted(files):
+            path = Path(root) / name
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            try:
+                if path_kind(path) == "file":
+                    found.append(InputEntry(path, rel))
+            except InputError as exc:
+                found.append(InputEntry(path, rel, exc))
+    return found
 
 
 def subfolders(folder: str | os.PathLike) -> list[Path]:

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from .effects._color import from_linear, srgb_to_linear_formula
-from .errors import InputError
+from .errors import ImageTooLargeError, InputError
 from .resources import assets_dir
 
 SKIES_DIR = assets_dir() / "skies"
@@ -234,7 +234,9 @@ def _render(preset: Preset, width: int, height: int, seed: int) -> np.ndarray:
     return np.clip(np.round(encoded), 0, 255).astype(np.uint8)
 
 
-def make_sky(preset: str, width: int, height: int, seed: int = 0) -> np.ndarray:
+def make_sky(
+    preset: str, width: int, height: int, seed: int = 0, max_pixels: int | None = None
+) -> np.ndarray:
     """Paint a sky.
 
     Parameters
@@ -242,9 +244,11 @@ def make_sky(preset: str, width: int, height: int, seed: int = 0) -> np.ndarray:
     preset : str
         One of :data:`SKY_PRESETS`.
     width, height : int
-        Size in pixels (1..16384 each).
+        Size in pixels (1..16384 each, and no more pixels than the pixel limit).
     seed : int
-        Seed of the clouds and stars; the same seed gives the same sky.
+        Seed of the clouds and stars, a whole number >= 0; the same seed gives the same sky.
+    max_pixels : int, optional
+        The pixel limit (default: ``SKYSEG_MAX_PIXELS`` or 200 MP, as for photos).
 
     Returns
     -------
@@ -253,9 +257,16 @@ def make_sky(preset: str, width: int, height: int, seed: int = 0) -> np.ndarray:
     """
     if preset not in PRESETS:
         raise InputError(f"unknown sky preset {preset!r}; choose one of: {', '.join(SKY_PRESETS)}")
+    from .io import max_pixels_limit
+
     width, height = int(width), int(height)
     if not (1 <= width <= 16384 and 1 <= height <= 16384):
         raise InputError(f"sky size must be 1..16384 pixels a side, got {width}x{height}")
+    limit = max_pixels_limit(max_pixels)
+    if width * height > limit:
+        raise ImageTooLargeError(None, width, height, limit)
+    if int(seed) < 0:  # numpy's generators take any whole number >= 0
+        raise InputError(f"the seed must be a whole number >= 0, got {seed}")
     return _render(PRESETS[preset], width, height, int(seed))
 
 
@@ -273,14 +284,26 @@ SKY_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
 
 
 def sky_files(folder: str | os.PathLike) -> list[Path]:
-    """The sky images in a folder (not its sub-folders), sorted by name."""
+    """The sky images in a folder (not its sub-folders), sorted by name.
+
+    Raises :class:`InputError` naming the folder, or a file in it, that cannot be read.
+    """
+    from .io import path_kind
+
     folder = Path(folder)
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in SKY_SUFFIXES and p.is_file())
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as exc:
+        raise InputError(f"cannot read the folder ({exc.strerror or exc})", folder) from None
+    candidates = (folder / name for name in names if Path(name).suffix.lower() in SKY_SUFFIXES)
+    return [p for p in candidates if path_kind(p) == "file"]
 
 
 def _named_in_folder(path: Path) -> Path | None:
     """``FOLDER/NAME`` without a suffix: the sky file of that name in FOLDER, if one exists."""
-    if path.suffix or not path.parent.is_dir() or str(path.parent) in ("", "."):
+    from .io import path_kind
+
+    if path.suffix or str(path.parent) in ("", ".") or path_kind(path.parent) != "folder":
         return None
     matches = [p for p in sky_files(path.parent) if p.stem == path.name]
     return matches[0] if matches else None
@@ -293,8 +316,13 @@ def sky_choices(text: str, every: bool = False) -> list[tuple[str, str]]:
     with ``every`` a folder (each of its skies). Raises :class:`InputError` for anything else,
     listing the presets, or the skies of a folder given without ``every``.
     """
+    from .io import NOT_REGULAR_FILE, path_kind
+
     path = Path(text)
-    if path.is_dir():
+    kind = path_kind(path)
+    if kind == "other":  # a pipe or device named as a sky, not a preset name
+        raise InputError(NOT_REGULAR_FILE, text)
+    if kind == "folder":
         found = sky_files(path)
         if not found:
             raise InputError("folder has no sky images (.jpg, .png, .tif, .webp)", text)
@@ -307,7 +335,7 @@ def sky_choices(text: str, every: bool = False) -> list[tuple[str, str]]:
         return [(p.stem, str(p)) for p in found]
     if every:
         raise InputError("--all needs --sky FOLDER, a folder of skies", text)
-    if path.is_file():
+    if kind == "file":
         return [(path.stem, text)]
     named = _named_in_folder(path)
     if named is not None:
@@ -331,11 +359,11 @@ def load_sky(
     A preset without a bundled file is generated at ``size`` (width, height; default
     :data:`DEFAULT_SIZE`) with ``seed``. Returns an RGB array (uint8, or uint16 for a 16-bit file).
     """
-    from .io import load_image
+    from .io import load_image, path_kind
 
     text = os.fspath(name_or_path)
     path = Path(text)
-    if path.is_file():
+    if path_kind(path) in ("file", "other"):  # the loader refuses a pipe or device in its words
         return load_image(path, max_pixels=max_pixels)
     named = _named_in_folder(path)
     if named is not None:
@@ -346,7 +374,7 @@ def load_sky(
             return load_image(bundled, max_pixels=max_pixels)
         if text in PRESETS:
             width, height = size or DEFAULT_SIZE
-            return make_sky(text, width, height, seed=seed)
+            return make_sky(text, width, height, seed=seed, max_pixels=max_pixels)
     raise _no_such_sky(text)
 
 

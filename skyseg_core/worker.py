@@ -266,10 +266,24 @@ def to_dict(obj: Any) -> dict:
     return json.loads(json.dumps(dataclasses.asdict(obj)))
 
 
+def _json_integer(text: str) -> int:
+    """A JSON integer of a request; one no float can hold (over 308 digits) is refused while
+    decoding, since parameters, colours and stop positions are used as floats."""
+    value = int(text)
+    try:
+        float(value)
+    except OverflowError:
+        raise InputError(
+            f"malformed request: a number of {len(text.lstrip('-')):,} digits, too large for "
+            "any parameter"
+        ) from None
+    return value
+
+
 def parse_request(line: str | bytes) -> Request:
     """Decode and validate one request line; raises :class:`InputError` on any problem."""
     try:
-        data = json.loads(line)
+        data = json.loads(line, parse_int=_json_integer)
     except RecursionError:
         raise InputError("malformed request: nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:

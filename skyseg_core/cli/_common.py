@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import contextvars
 import dataclasses
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, InputError, OutputError, SkysegError
-from ..io import subfolders, walk_inputs
+from ..io import path_kind, subfolders, walk_inputs
 from ..outputs import Job
 
 TRAIN_EXTRA = (
@@ -31,21 +32,77 @@ TRAIN_EXTRA = (
 """Modules of the ``train`` extra (pyproject.toml) that training needs."""
 
 
+_LAYOUT_CONTROLS = frozenset(
+    [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+"""Characters that reorder or break a line without being C0/C1 controls: the bidirectional
+marks, embeddings, overrides and isolates (a name with U+202E shows ``gpj.exe`` as
+``exe.jpg``) and the Unicode line and paragraph separators."""
+
+
+def _surrogate_escape(code: int) -> str | None:
+    """An undecodable byte of a file name (surrogateescape) as ``\\xNN``, another lone
+    surrogate as ``\\uDXXX``; None for any other character."""
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"\\u{code:04x}"
+    return None
+
+
 def printable(text: object) -> str:
     """``text`` safe for a terminal line: control characters (newline, ESC of ANSI sequences,
-    C1 codes) and undecodable bytes of file names shown as escapes, never sent raw."""
+    C1 codes), bidirectional and line-layout controls and undecodable bytes of file names shown
+    as escapes, never sent raw."""
     out = []
     for char in str(text):
         code = ord(char)
-        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name (surrogateescape)
-            out.append(f"\\x{code - 0xDC00:02x}")
+        escaped = _surrogate_escape(code)
+        if escaped is not None:
+            out.append(escaped)
         elif code < 0x20 or 0x7F <= code < 0xA0:
             out.append(f"\\x{code:02x}")
-        elif 0xD800 <= code <= 0xDFFF:
+        elif code in _LAYOUT_CONTROLS:
             out.append(f"\\u{code:04x}")
         else:
             out.append(char)
     return "".join(out)
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def json_line(record: dict) -> str:
+    """One ``--json`` line that a strict JSON parser takes.
+
+    A file name that is not valid UTF-8 reaches Python with lone surrogates, which strict
+    parsers refuse. Such a string is written with its undecodable bytes as ``\\xNN`` (as in
+    error messages) and gets a companion ``<key>_base64`` holding its exact bytes; every other
+    string is written as it is.
+    """
+
+    def clean(value):
+        if isinstance(value, dict):
+            out = {}
+            for key, item in value.items():
+                out[key] = clean(item)
+                if isinstance(item, str) and not _is_text(item):
+                    with contextlib.suppress(UnicodeEncodeError):  # a surrogate of no file name
+                        raw = os.fsencode(item)
+                        out[f"{key}_base64"] = base64.b64encode(raw).decode("ascii")
+            return out
+        if isinstance(value, (list, tuple)):
+            return [clean(item) for item in value]
+        if isinstance(value, str) and not _is_text(value):
+            return "".join(_surrogate_escape(ord(c)) or c for c in value)
+        return value
+
+    return json.dumps(clean(record))
 
 
 def error_line(message: object) -> None:
@@ -91,6 +148,12 @@ def add_method_argument(parser: argparse.ArgumentParser) -> None:
 
 OUTPUT_FORMATS = {"png": ".png", "jpg": ".jpg", "tif": ".tif", "webp": ".webp"}
 """``--format`` names and the extension each writes."""
+
+_FORMAT_OF_SUFFIX = {
+    **{ext: name for name, ext in OUTPUT_FORMATS.items()},
+    ".jpeg": "jpg",
+    ".tiff": "tif",
+}
 
 NAME_FIELDS = ("stem", "ext", "tag", "method")
 """The fields of a ``--name`` template: the input's file name without extension, the output's
@@ -212,17 +275,24 @@ def check_name_template(template: str) -> None:
             f"--name {template!r} is a file name, not a path; use --out-dir for the folder"
         )
     try:
-        fields = [
-            field for _, field, _, _ in string.Formatter().parse(template) if field is not None
-        ]
+        parts = [part for part in string.Formatter().parse(template) if part[1] is not None]
     except ValueError as exc:
         raise OutputError(f"--name {template!r}: {exc}") from None
-    unknown = [field for field in fields if field not in NAME_FIELDS]
-    if unknown:
-        raise OutputError(
-            f"--name {template!r}: unknown field {{{unknown[0]}}}; "
-            f"use {', '.join('{' + f + '}' for f in NAME_FIELDS)}"
-        )
+    valid = ", ".join("{" + f + "}" for f in NAME_FIELDS)
+    for _, field, spec, conversion in parts:
+        if field not in NAME_FIELDS:
+            raise OutputError(f"--name {template!r}: unknown field {{{field}}}; use {valid}")
+        if spec or conversion:  # {stem:{x}}, {stem:>300}, {stem!r}: checked here, not per input
+            shown = (
+                "{"
+                + field
+                + (f"!{conversion}" if conversion else "")
+                + f":{spec}" * bool(spec)
+                + "}"
+            )
+            raise OutputError(
+                f"--name {template!r}: {shown} has a format or conversion; fields are plain: {valid}"
+            )
 
 
 def output_path_for(
@@ -294,7 +364,7 @@ def file_argument(value: str, option: str) -> Path:
 def make_folder(value: str, option: str) -> None:
     """Create an output folder, or one :class:`OutputError` line saying why not."""
     folder = Path(value)
-    if folder.exists() and not folder.is_dir():
+    if path_kind(folder, OutputError) not in ("folder", "missing"):
         raise OutputError(f"{option} is a file, not a folder", folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -344,7 +414,8 @@ def _read_stdin(spool: Path, max_pixels: int | None) -> Path:
 
 
 def _check_pipes(inputs: list[str], args: argparse.Namespace) -> None:
-    """Usage errors of ``-`` (stdin) and ``-o -`` (stdout), before anything is read."""
+    """Usage errors of ``-`` (stdin), ``-o -`` (stdout), ``--name`` and ``--format``, before
+    anything is read."""
     output = getattr(args, "output", None)
     if inputs.count("-") > 1:
         raise InputError("standard input (-) can be given once")
@@ -365,6 +436,13 @@ def _check_pipes(inputs: list[str], args: argparse.Namespace) -> None:
                 "--name names outputs beside the inputs or in --out-dir; with -o the name is given"
             )
         check_name_template(args.name)
+    fmt = getattr(args, "format", None)
+    if fmt and output not in (None, "-"):
+        named = _FORMAT_OF_SUFFIX.get(Path(output).suffix.lower())
+        if named is not None and named != fmt:
+            raise OutputError(
+                f"--format {fmt} contradicts the name {output} (a {named} file); drop one of them"
+            )
 
 
 @contextlib.contextmanager
@@ -395,7 +473,7 @@ def _make_parents(job: Job, args: argparse.Namespace) -> None:
         return
     for path in job.outputs.values():
         parent = path.parent
-        if not parent.is_dir() and Path(
+        if path_kind(parent, OutputError) != "folder" and Path(
             os.path.commonpath([os.path.abspath(parent), os.path.abspath(out_dir)])
         ) == Path(os.path.abspath(out_dir)):
             try:
@@ -407,12 +485,17 @@ def _make_parents(job: Job, args: argparse.Namespace) -> None:
 
 
 def _send_stdout(path: Path) -> None:
+    from ..io import write_failure
+
     try:
         with open(path, "rb") as fh:
             shutil.copyfileobj(fh, sys.stdout.buffer, 1 << 20)
         sys.stdout.buffer.flush()
     except BrokenPipeError:
         raise OutputError("standard output was closed before the image was written", "-") from None
+    except OSError as exc:  # a full disk or file-size limit behind stdout (> out.png, /dev/full)
+        reason = write_failure(exc, "the image there is incomplete")
+        raise OutputError(f"cannot write to standard output ({reason})", "-") from None
     finally:
         path.unlink(missing_ok=True)
 
@@ -474,14 +557,13 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
         return EXIT_USAGE
     if not recursive and not quiet:
         for item in given:
-            nested = subfolders(item) if Path(item).is_dir() else []
+            nested = subfolders(item)
             if nested:
                 print(
                     f"skyseg: note: {printable(item)}: {len(nested)} sub-folder(s) not read (add --recursive)",
                     file=sys.stderr,
                 )
-    run.folders = {path: rel for path, rel in reversed(entries)}  # the first mention wins
-    paths = [path for path, _ in entries]
+    run.folders = {entry.path: entry.folder for entry in reversed(entries)}  # first mention wins
     if out_dir:
         try:
             make_folder(out_dir, "--out-dir")
@@ -489,15 +571,17 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
             error_line(exc)
             return EXIT_USAGE
     jobs = []
-    for path in paths:
+    for path, _, error in entries:
         try:
+            if error is not None:
+                raise error
             jobs.append(plan(path) if plan is not None else Job(path))
         except SkysegError as exc:
             jobs.append(Job(path, error=exc))
     plan_outputs(jobs, shared_reads)
     status = EXIT_OK
     done = failed = 0
-    show = not quiet and len(paths) > 1 and sys.stderr.isatty()
+    show = not quiet and len(entries) > 1 and sys.stderr.isatty()
     for job in tqdm(jobs, desc=what, unit="img", disable=not show):
         path = job.source
         try:
@@ -514,18 +598,14 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
                     "ok": True,
                     **{k: _shown(v, run) if isinstance(v, str) else v for k, v in result.items()},
                 }
-                print(json.dumps(record), flush=True)
+                print(json_line(record), flush=True)
         except SkysegError as exc:
             failed += 1
             status = max(status, exc.exit_code)
             error_line(_shown(exc, run))
             if args.json:
-                print(
-                    json.dumps(
-                        {"input": _shown(path, run), "ok": False, "error": _shown(exc, run)}
-                    ),
-                    flush=True,
-                )
+                record = {"input": _shown(path, run), "ok": False, "error": _shown(exc, run)}
+                print(json_line(record), flush=True)
         except MemoryError:
             failed += 1
             status = max(status, EXIT_INTERNAL)

@@ -13,6 +13,7 @@ import typing
 from pathlib import Path
 
 from ..errors import InputError, OutputError
+from ..io import path_kind
 from ..outputs import Job
 from ._common import (
     add_method_argument,
@@ -152,7 +153,7 @@ def side_path(value: str | None, source: Path, suffix: str, n_inputs: int) -> Pa
     if not value:
         raise OutputError("an empty file or folder name was given")
     path = Path(value)
-    if path.is_dir() or value.endswith(("/", "\\")):
+    if path_kind(path) == "folder" or value.endswith(("/", "\\")):
         return path / f"{source.stem}{suffix}"
     if n_inputs != 1:
         raise OutputError(f"{value}: with several inputs, give a folder", value)
@@ -183,7 +184,7 @@ def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> i
 
     method = None if args.matte else resolve_name(args.method)
     for value, option in ((args.layers, "--layers"), (args.matte_out, "--matte-out")):
-        if value and (Path(value).is_dir() or value.endswith(("/", "\\"))):
+        if value and (path_kind(value, OutputError) == "folder" or value.endswith(("/", "\\"))):
             make_folder(value, option)
     n_inputs = len(args.inputs) * len(variants)
     skies = SkyCache(args.max_pixels)

@@ -48,14 +48,14 @@ def _suffix(source: Path) -> str:
 
 def run(args) -> int:
     from ..cutout import cutout
-    from ..io import check_output, load_image, load_matte, read_metadata, save_image
+    from ..io import check_output, load_image, load_matte, path_kind, read_metadata, save_image
     from ..methods import resolve_name
     from ..segment import segment
 
     method = None if args.matte else resolve_name(args.method)
     n_inputs = len(args.inputs)
     matte_folder = bool(args.matte) and (
-        Path(args.matte).is_dir() or args.matte.endswith(("/", "\\"))
+        path_kind(args.matte) == "folder" or args.matte.endswith(("/", "\\"))
     )
     if args.matte and not matte_folder and n_inputs != 1:
         raise InputError(f"{args.matte}: with several inputs, give a folder of mattes", args.matte)

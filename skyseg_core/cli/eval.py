@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
-from ._common import EXIT_OK, EXIT_USAGE
+from ._common import EXIT_OK, EXIT_USAGE, json_line
 
 
 def register(subparsers) -> None:
@@ -14,7 +13,9 @@ def register(subparsers) -> None:
         help="measure a method on labelled data (IoU, false positives, matte MAE, boundary F)",
         description=(
             "Run a method over a data folder laid out as <dataset>/images/<id>.jpg + masks/<id>.png "
-            "(255 sky, 0 not, 128 ignore) + optional mattes/<id>.png, and report per dataset and "
+            "(255 sky, 0 not, 128 ignore; a mask whose other values are only 0 and 1 is read as "
+            "1 = sky) + "
+            "optional mattes/<id>.png, and report per dataset and "
             "overall: micro IoU, mean per-image IoU, false-positive rate on sky-free images, matte "
             "MAE, boundary F-score."
         ),
@@ -41,7 +42,10 @@ def register(subparsers) -> None:
         "--limit", type=int, default=None, metavar="N", help="at most N images (evenly spread)"
     )
     parser.add_argument(
-        "--threshold", type=float, default=0.5, help="matte threshold for sky (default 0.5)"
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="matte threshold for sky, 0 to 1 (default 0.5)",
     )
     parser.add_argument(
         "--tolerance",
@@ -75,18 +79,32 @@ def run(args) -> int:
 
     from ..datasets import find_samples
     from ..errors import InputError, OutputError
-    from ..evaluate import WorstKeeper, evaluate_dataset, summarize, summary_table, write_report
+    from ..evaluate import (
+        WorstKeeper,
+        check_settings,
+        evaluate_dataset,
+        summarize,
+        summary_table,
+        write_report,
+    )
+    from ..io import path_kind
     from ..methods import resolve_name
     from ..segment import segment
 
+    check_settings(args.threshold, args.tolerance)
     method = resolve_name(args.method)
     data = Path(args.data)
-    if not data.is_dir():
+    if path_kind(data) != "folder":
         raise InputError("no such data folder", data)
-    if args.report and (Path(args.report) / "report.md").exists() and not args.overwrite:
-        raise OutputError("already holds a report.md (use --overwrite to replace it)", args.report)
-    if args.report and Path(args.report).exists() and not Path(args.report).is_dir():
+    report_kind = path_kind(args.report, OutputError) if args.report else "missing"
+    if report_kind not in ("folder", "missing"):
         raise OutputError("--report must be a folder", args.report)
+    if (
+        report_kind == "folder"
+        and path_kind(Path(args.report) / "report.md", OutputError) != "missing"
+        and not args.overwrite
+    ):
+        raise OutputError("already holds a report.md (use --overwrite to replace it)", args.report)
     if args.limit is not None and args.limit < 1:
         print("skyseg: error: --limit must be at least 1", file=sys.stderr)
         return EXIT_USAGE
@@ -139,7 +157,7 @@ def run(args) -> int:
         payload = {**settings, "summaries": {k: v.as_dict() for k, v in summaries.items()}}
         if report_path is not None:
             payload["report"] = str(report_path)
-        print(json.dumps(payload))
+        print(json_line(payload))
     else:
         print(summary_table(summaries))
         if report_path is not None:

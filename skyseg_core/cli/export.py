@@ -40,9 +40,10 @@ def run(args) -> int:
     # -o onto the checkpoint itself (or a link to it) would destroy it, --overwrite or not
     plan_one(Job(Path(args.checkpoint), {"output": file_argument(args.output, "-o/--output")}))
     require_modules("skyseg export", ("torch", "segmentation_models_pytorch", "onnx"))
+    from ..io import path_kind
     from ..train.export import export_onnx
 
-    if not Path(args.checkpoint).is_file():
+    if path_kind(args.checkpoint) != "file":
         raise InputError("checkpoint not found", args.checkpoint)
     try:
         meta = export_onnx(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 
 
@@ -44,6 +43,13 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
     parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=None,
+        metavar="N",
+        help="refuse sizes with more pixels (default: SKYSEG_MAX_PIXELS or 200 MP)",
+    )
+    parser.add_argument(
         "--json", action="store_true", help="print a JSON line describing the output"
     )
     parser.set_defaults(func=run)
@@ -52,15 +58,15 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from ..io import save_image
     from ..skygen import make_sky
-    from ._common import file_argument
+    from ._common import file_argument, json_line
 
     output = file_argument(args.output, "-o/--output")  # '' or 'x.png/' is not a file name
     width, height = args.size
-    sky = make_sky(args.preset, width, height, seed=args.seed)
+    sky = make_sky(args.preset, width, height, seed=args.seed, max_pixels=args.max_pixels)
     path = save_image(output, sky, overwrite=args.overwrite, quality=args.quality)
     if args.json:
         print(
-            json.dumps(
+            json_line(
                 {
                     "output": str(path),
                     "preset": args.preset,

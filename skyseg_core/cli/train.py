@@ -39,14 +39,14 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import logging
     import sys
-    from pathlib import Path
 
     from ..errors import InputError
 
     require_modules("skyseg train")
+    from ..io import path_kind
     from ..train import load_config, train
 
-    if not Path(args.config).is_file():
+    if path_kind(args.config) != "file":
         raise InputError("config file not found", args.config)
     overrides: dict = {"train": {}}
     for key, value in (
