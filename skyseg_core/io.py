@@ -805,7 +805,7 @@ def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
 
 
 def path_kind(
-    path: str | os.PathLike, error: type[InputError] | type[OutputError] = InputError
+    path: str | os.PathLike, error: Callable[[str, object], Exception] = InputError
 ) -> str:
     """What ``path`` names, links followed: ``"folder"``, ``"file"`` (a regular file),
     ``"other"`` (a pipe, socket or device) or ``"missing"`` (nothing there, or a dangling link).
@@ -813,8 +813,9 @@ def path_kind(
     The one way skyseg looks at a path it was given. ``Path.is_dir()``, ``is_file()`` and
     ``exists()`` raise ``PermissionError`` and ``OSError(ENAMETOOLONG)`` on Python 3.11 (a
     locked folder on the way, a name component over 255 bytes); here those, a symlink loop and a
-    name no file system can hold raise ``error`` (:class:`InputError` or :class:`OutputError`)
-    naming the path and why, so the caller refuses that path alone.
+    name no file system can hold raise ``error(message, path)`` (:class:`InputError`,
+    :class:`OutputError`, :class:`ModelFileError`) naming the path and why, so the caller
+    refuses that path alone.
     """
     try:
         mode = os.stat(path).st_mode

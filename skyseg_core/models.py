@@ -61,17 +61,19 @@ def resolve_model_file(
     ModelFileError
         Nothing found; the message and ``tried`` list every place looked at.
     """
+    from .io import path_kind
+
     tried: list[str] = []
     if explicit is not None:
         path = Path(explicit).expanduser()
-        if path.is_file():
+        if path_kind(path, ModelFileError) == "file":
             return path
         raise ModelFileError("model file not found (given explicitly)", path, tried=[str(path)])
     if env_var:
         value = os.environ.get(env_var)
         if value:
             path = Path(value).expanduser()
-            if path.is_file():
+            if path_kind(path, ModelFileError) == "file":
                 return path
             raise ModelFileError(
                 f"model file not found (from ${env_var})", path, tried=[f"${env_var}={path}"]
@@ -79,12 +81,12 @@ def resolve_model_file(
         tried.append(f"${env_var} (not set)")
     path = models_dir() / name
     tried.append(str(path))
-    if path.is_file():
+    if path_kind(path, ModelFileError) == "file":
         return path
     named = os.environ.get(MODELS_DIR_ENV)
     if named:  # a folder the user named must hold models: an empty or missing one is a mistake
         folder = Path(named)
-        state = "does not exist" if not folder.is_dir() else None
+        state = "does not exist" if path_kind(folder, ModelFileError) != "folder" else None
         if state is None and not any(_model_files(folder)):
             state = "is empty"
         if state is not None:
@@ -156,8 +158,10 @@ def sidecar_path(path: str | os.PathLike) -> Path:
 
 def read_recorded_sha256(path: str | os.PathLike) -> str | None:
     """The SHA-256 recorded in the sidecar of ``path``, or None if it has no sidecar."""
+    from .io import path_kind
+
     side = sidecar_path(path)
-    if not side.is_file():
+    if path_kind(side, ModelFileError) != "file":
         return None
     text = side.read_text(encoding="utf-8").split()
     if not text or len(text[0]) != 64:

@@ -25,7 +25,7 @@ import numpy as np
 
 from .blend_modes import BLEND_MODES, BLENDS, BY_ORA_OP, blend
 from .errors import InputError, OutputError
-from .io import max_pixels_limit, write_bytes_atomic
+from .io import NOT_REGULAR_FILE, max_pixels_limit, path_kind, write_bytes_atomic
 
 MIMETYPE = b"image/openraster"
 
@@ -298,8 +298,10 @@ def read_ora(path: str | os.PathLike, max_pixels: int | None = None) -> OraLayer
     huge numbers, text) fall back to the defaults; opacity is clipped to [0, 1].
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("no such file", path)
+    kind = path_kind(path)
+    if kind != "file":  # a pipe or device is never opened: reading it could wait forever
+        reason = {"missing": "no such file", "folder": "is a folder, not an OpenRaster file"}
+        raise InputError(reason.get(kind, NOT_REGULAR_FILE), path)
     limit = max_pixels_limit(max_pixels)
     try:
         return _read_ora(path, limit)

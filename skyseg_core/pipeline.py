@@ -91,7 +91,9 @@ class SkyCache:
     def files(self, steps: Sequence[EffectParams]) -> tuple[Path, ...]:
         """The sky files ``steps`` read (never to be written over)."""
         names = [getattr(step, "sky", None) for step in steps]
-        return tuple(Path(n) for n in names if n and Path(n).is_file())
+        from .io import path_kind
+
+        return tuple(Path(n) for n in names if n and path_kind(n) == "file")
 
 
 @dataclass

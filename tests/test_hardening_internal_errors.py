@@ -151,6 +151,27 @@ def _as_nobody(argv: list[str], cwd: Path, warm_up: Path) -> subprocess.Complete
     )
 
 
+@pytest.mark.parametrize("variable", ["SKYSEG_CLASSIFIER_MODEL", "SKYSEG_MODELS_DIR"])
+def test_a_model_path_that_cannot_be_looked_at_costs_one_line(variable, photos, monkeypatch, capfd):
+    monkeypatch.setenv(variable, str(photos / TOO_LONG))
+    assert main(["mask", "a.jpg", "-o", "m.png", "--method", "classifier"]) == 2
+    (line,) = error_lines(capfd)
+    assert TOO_LONG in line and "File name too long" in line
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"sky": TOO_LONG}, {"sky": f"{TOO_LONG}.jpg"}, {"matte": f"{TOO_LONG}.png"}],
+    ids=["sky", "sky-file", "matte"],
+)
+def test_the_worker_answers_a_path_that_cannot_be_looked_at(params, photos):
+    from skyseg_core.worker import Worker, answer
+
+    request = {"id": 1, "op": "replace", "input": "a.jpg", "output": "r.png", "params": params}
+    reply, _ = answer(Worker(), json.dumps(request))
+    assert reply["kind"] == "InputError" and "File name too long" in reply["error"], reply
+
+
 def test_locked_folders_under_recursion_each_cost_one_line(tmp_path):
     """A real chmod: an unreadable input sub-folder is named (not skipped in silence), a mirrored
     output folder that cannot be looked at or written costs its photos, the rest is done."""
@@ -370,6 +391,14 @@ def test_a_fifo_or_device_named_as_a_side_file_is_not_a_regular_file(argv, photo
     (line,) = error_lines(capfd)
     assert line.endswith(": not a regular file (a pipe, socket or device)"), line
     assert not (photos / "out.png").exists()
+
+
+def test_an_openraster_path_that_is_a_fifo_is_not_read(tmp_path):
+    from skyseg_core.ora import read_ora
+
+    os.mkfifo(tmp_path / "layers.ora")
+    with pytest.raises(InputError, match="not a regular file"):
+        read_ora(tmp_path / "layers.ora")  # opening the pipe would wait for a writer forever
 
 
 @pytest.mark.parametrize(
