@@ -167,6 +167,14 @@ def _name(value: Any) -> str:
     return f"{value[:QUOTE_CHARS]!r}... ({len(value):,} characters)"
 
 
+def _member(where: str, key: str) -> str:
+    """``where.key`` for an error message, the key quoted and cut short unless it is a plain
+    name (a request's key may be thousands of characters, or hold a lone surrogate)."""
+    if key.isidentifier() and len(key) <= QUOTE_CHARS:
+        return f"{where}.{key}"
+    return f"{where}[{_name(key)}]"
+
+
 def _check_text(value: str, where: str) -> str:
     """Refuse strings no file name or option can hold: NUL bytes, lone surrogates, huge sizes."""
     if len(value) > MAX_PATH_CHARS:
@@ -366,8 +374,8 @@ def _effect_request(op: str, data: Any) -> EffectRequest:
 
 def _effect_step(effect: str, values: dict, where: str):
     for key, value in values.items():
-        if isinstance(value, str):
-            _check_text(value, f"{where}.{key}")
+        if isinstance(value, str):  # checked before the key is known to be a field: quote it
+            _check_text(value, _member(where, key))
     try:
         return effect_params(effect, values)
     except InputError as exc:

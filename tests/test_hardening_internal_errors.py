@@ -303,6 +303,17 @@ def test_the_worker_refuses_a_number_no_float_holds_and_goes_on():
     assert reply["ok"]
 
 
+def test_the_worker_quotes_a_huge_key_short():
+    """A 3000-character key whose value holds a lone surrogate: the reply names the key cut
+    short (it used to be quoted whole, 18 KB of JSON escapes)."""
+    from skyseg_core.worker import MAX_ERROR_CHARS, Worker, answer
+
+    line = json.dumps({"id": 1, "op": "replace", "params": {"é" * 3000: "\ud800"}})
+    reply, _ = answer(Worker(), line)
+    assert reply["kind"] == "InputError" and "3,000 characters" in reply["error"]
+    assert len(json.dumps(reply)) < MAX_ERROR_CHARS
+
+
 # -- eval ----------------------------------------------------------------------------------------
 
 
