@@ -10,8 +10,9 @@ adds: ``(peak RSS on the photo - peak RSS on the small one) / pixels``. The fixe
 numpy, OpenCV, onnxruntime and the models: the small run's peak) is given beside it. Peak RSS is
 the child's own ``VmHWM`` at exit (:func:`benchmarks.bench_memory.measure`): the rusage
 ``ru_maxrss`` of a child also counts the parent's memory at the fork. The photo is the bundled
-sample upscaled, saved as a JPEG of quality 90; ``mask -`` reads it from standard input with a
-pixel limit of 10^12 (a limit far above any photo must cost nothing until pixels arrive).
+sample upscaled, saved as a JPEG of quality 90 (and as a 16-bit TIFF for one cut-out); ``mask -``
+reads it from standard input with a pixel limit of 10^12 (a limit far above any photo must cost
+nothing until pixels arrive).
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ SMALL = (64, 48)
 HUGE_LIMIT = str(10**12)
 
 
-def commands(source: Path, folder: Path, size: tuple[int, int]) -> dict[str, tuple[list, Path]]:
-    """Command name -> (``skyseg`` arguments, the file to send on standard input or None)."""
+def commands(
+    source: Path, deep: Path, folder: Path, size: tuple[int, int]
+) -> dict[str, tuple[list, Path | None]]:
+    """Command name -> (``skyseg`` arguments, the file to send on standard input or None);
+    ``source`` is the JPEG photo, ``deep`` the same as a 16-bit TIFF."""
     out = folder / "out"
     return {
         "mask": (["mask", str(source), "-o", f"{out}_mask.png"], None),
@@ -42,6 +46,7 @@ def commands(source: Path, folder: Path, size: tuple[int, int]) -> dict[str, tup
             source,
         ),
         "cutout": (["cutout", str(source), "-o", f"{out}_cutout.png"], None),
+        "cutout 16-bit TIFF": (["cutout", str(deep), "-o", f"{out}_cutout.tif"], None),
         "replace": (["replace", str(source), "-o", f"{out}_replaced.jpg"], None),
         "tint": (["tint", str(source), "-o", f"{out}_tinted.jpg"], None),
         "relight": (["relight", str(source), "-o", f"{out}_relit.jpg"], None),
@@ -84,11 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="skyseg-peak-") as tmp:
         folder = Path(tmp)
-        big, small = folder / "photo.jpg", folder / "small.jpg"
-        save_image(big, photo(*size), quality=90)
-        save_image(small, photo(*SMALL), quality=90)
-        runs = commands(big, folder, size)
-        fixed_runs = commands(small, folder, SMALL)
+        sources = {}
+        for name, (w, h) in (("photo", size), ("small", SMALL)):
+            sources[name] = (folder / f"{name}.jpg", folder / f"{name}16.tif")
+            save_image(sources[name][0], photo(w, h), quality=90)
+            save_image(sources[name][1], photo(w, h, dtype="uint16"))
+        runs = commands(*sources["photo"], folder, size)
+        fixed_runs = commands(*sources["small"], folder, SMALL)
         wanted = args.only.split(",") if args.only else list(runs)
         for name in wanted:
             (arguments, stdin), (fixed_arguments, fixed_stdin) = runs[name], fixed_runs[name]

@@ -149,14 +149,44 @@ def _smoothstep(lo: float, hi: float, x: np.ndarray) -> np.ndarray:
     return t * t * (3 - 2 * t)
 
 
-def _render(preset: Preset, width: int, height: int, seed: int) -> np.ndarray:
+SKY_BAND_PIXELS = 1 << 18
+"""Pixels painted at a time: a sky is painted band by band of rows, so its working memory is
+the finished sky and one band's arrays (and a full-size star field for the starry presets)."""
+
+
+def _render(preset: Preset, width: int, height: int, seed: int, band_rows: int | None = None):
+    """The sky as uint8 sRGB, painted band by band (``band_rows`` rows at a time, default
+    :data:`SKY_BAND_PIXELS` worth); the random numbers are drawn in the order of a painting
+    of the whole frame, so any band size gives the same sky."""
     rng = np.random.default_rng(seed)
     ys = (np.arange(height, dtype=np.float32) + 0.5) / height
     up = 1.0 - ys  # height above the horizon, 0..1
     xs = (np.arange(width, dtype=np.float32) + 0.5) / width
+    texture = None
+    if preset.cloud_cover > 0:
+        texture = fractal_noise(512, rng, beta=3.2)
+        detail = fractal_noise(512, rng, beta=2.4)
+        texture = 0.88 * texture + 0.12 * detail
+    rows = band_rows or max(1, -(-SKY_BAND_PIXELS // width))
+    stars = _star_field(preset, width, height, rng, ys, xs, up, rows) if preset.stars > 0 else None
+    out = np.empty((height, width, 3), np.uint8)
+    for y0 in range(0, height, rows):
+        y1 = min(height, y0 + rows)
+        sky = _paint_rows(preset, width, height, up, xs, texture, y0, y1)
+        if stars is not None:
+            sky = sky + stars[y0:y1, :, None] * np.array([0.95, 0.97, 1.0], np.float32)
+        sky = np.clip(sky, 0.0, 1.0).astype(np.float32)
+        encoded = from_linear(sky, np.float32) * 255.0
+        encoded += rng.uniform(-0.5, 0.5, encoded.shape).astype(np.float32)  # dither: no banding
+        out[y0:y1] = np.clip(np.round(encoded), 0, 255)
+    return out
+
+
+def _paint_rows(preset: Preset, width, height, up, xs, texture, y0: int, y1: int) -> np.ndarray:
+    """Rows y0:y1 of the sky in linear light without stars, (y1 - y0, W, 3) float32."""
     pos = np.array([p for p, _ in preset.gradient], np.float32)
     cols = np.stack([_hex(c) for _, c in preset.gradient])
-    column = np.stack([np.interp(up, pos, cols[:, c]) for c in range(3)], axis=-1).astype(
+    column = np.stack([np.interp(up[y0:y1], pos, cols[:, c]) for c in range(3)], axis=-1).astype(
         np.float32
     )
     sky = np.repeat(column[:, None, :], width, axis=1)
@@ -165,43 +195,46 @@ def _render(preset: Preset, width: int, height: int, seed: int) -> np.ndarray:
     if preset.sun is not None:
         sx, sy, colour, radius, strength = preset.sun
         dx = (xs[None, :] - sx) * aspect
-        dy = up[:, None] - sy
+        dy = up[y0:y1, None] - sy
         d = np.sqrt(dx * dx + dy * dy) / (radius * aspect)
         glow = strength * (np.exp(-d * d * 4.0) * 0.7 + np.exp(-d * 1.5) * 0.3)
         sky = sky + glow[..., None] * _hex(colour)[None, None, :]
 
-    if preset.cloud_cover > 0:
-        tex = fractal_noise(512, rng, beta=3.2)
-        detail = fractal_noise(512, rng, beta=2.4)
-        tex = 0.88 * tex + 0.12 * detail
+    if texture is not None:
+        # the light of the clouds is blurred: paint it with the rows the blur reaches
+        sigma = max(0.8, width / 1600.0)
+        reach = int(4 * sigma) + 2
+        h0, h1 = max(0, y0 - reach), min(height, y1 + reach)
         # perspective: a cloud layer seen from below flattens and shrinks toward the horizon
-        depth = 1.0 / (up + 0.18)
+        depth = 1.0 / (up[h0:h1] + 0.18)
         k = 512 * 0.22 / preset.cloud_scale
         map_x = (
             (xs[None, :] - 0.5) * aspect * depth[:, None] / preset.cloud_stretch * k + 1000.0
         ).astype(np.float32)
         map_y = np.repeat((depth[:, None] * k * 1.3 + 1000.0).astype(np.float32), width, axis=1)
-        map_x = np.mod(np.broadcast_to(map_x, (height, width)), 512).astype(np.float32)
+        map_x = np.mod(map_x, 512).astype(np.float32)
         map_y = np.mod(map_y, 512).astype(np.float32)
-        n = cv2.remap(tex, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_WRAP)
+        n = cv2.remap(texture, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_WRAP)
         n_lit = cv2.remap(
-            tex,
+            texture,
             map_x,
             np.mod(map_y - np.float32(6.0), 512),
             cv2.INTER_CUBIC,
             borderMode=cv2.BORDER_WRAP,
         )
+        del map_x, map_y
         threshold = 0.5 + 0.22 * (0.5 - preset.cloud_cover) * 2.0
-        soft = preset.cloud_softness * 0.2
-        density = _smoothstep(threshold - soft, threshold + soft, n)
-        if preset.cloud_cover >= 1.0:
-            density = np.maximum(density, 0.85)
-        density *= preset.cloud_opacity * _smoothstep(0.0, 0.06, up)[:, None] ** 0.5
         thickness = np.clip((n - threshold) / 0.18, 0.0, 1.0)
         light = np.clip(
             1.0 - 0.7 * thickness + 0.35 * np.clip((n - n_lit) * 10.0, -1.0, 1.0), 0.0, 1.0
         )
-        light = cv2.GaussianBlur(light, (0, 0), max(0.8, width / 1600.0))
+        light = cv2.GaussianBlur(light, (0, 0), sigma)[y0 - h0 : y1 - h0]
+        n = n[y0 - h0 : y1 - h0]
+        soft = preset.cloud_softness * 0.2
+        density = _smoothstep(threshold - soft, threshold + soft, n)
+        if preset.cloud_cover >= 1.0:
+            density = np.maximum(density, 0.85)
+        density *= preset.cloud_opacity * _smoothstep(0.0, 0.06, up[y0:y1])[:, None] ** 0.5
         cloud = (
             _hex(preset.cloud_dark)[None, None, :] * (1 - light[..., None])
             + _hex(preset.cloud_light)[None, None, :] * light[..., None]
@@ -209,29 +242,31 @@ def _render(preset: Preset, width: int, height: int, seed: int) -> np.ndarray:
         if preset.sun is not None:  # clouds near the sun catch its light
             cloud = cloud * (1.0 + 0.6 * glow[..., None])
         sky = sky * (1 - density[..., None]) + cloud * density[..., None]
+    return sky
 
-    if preset.stars > 0:
-        stars = np.zeros((height, width), np.float32)
-        count = int(preset.stars * width * height / 900)
-        sxs = rng.integers(0, width, count)
-        sys_ = rng.integers(0, height, count)
-        bright = rng.pareto(2.2, count).astype(np.float32) * 0.08 + 0.01
-        np.add.at(stars, (sys_, sxs), np.minimum(bright, 1.5))
-        if preset.extra.get("milky_way"):
-            band = np.exp(-(((ys[:, None] - 0.35) - 0.5 * (xs[None, :] - 0.5)) ** 2) / 0.01)
-            dust = fractal_noise(512, rng, beta=1.4)
-            dust = cv2.resize(dust, (width, height), interpolation=cv2.INTER_CUBIC)
-            stars += band * (0.008 + 0.02 * np.clip(dust - 0.45, 0, 1))
-            extra = rng.random((height, width), dtype=np.float32) < 0.004 * band
-            stars[extra] += 0.05
-        stars = cv2.GaussianBlur(stars, (0, 0), max(0.6, width / 3000.0))
-        stars *= _smoothstep(0.02, 0.25, up)[:, None]
-        sky = sky + stars[..., None] * np.array([0.95, 0.97, 1.0], np.float32)
 
-    sky = np.clip(sky, 0.0, 1.0).astype(np.float32)
-    encoded = from_linear(sky, np.float32) * 255.0
-    encoded += rng.uniform(-0.5, 0.5, encoded.shape).astype(np.float32)  # dither: no banding
-    return np.clip(np.round(encoded), 0, 255).astype(np.uint8)
+def _star_field(preset: Preset, width, height, rng, ys, xs, up, rows: int) -> np.ndarray:
+    """The stars (and the milky way) as linear light to add, (H, W) float32: full size, since
+    stars are scattered over the frame and blurred."""
+    stars = np.zeros((height, width), np.float32)
+    count = int(preset.stars * width * height / 900)
+    sxs = rng.integers(0, width, count)
+    sys_ = rng.integers(0, height, count)
+    bright = rng.pareto(2.2, count).astype(np.float32) * 0.08 + 0.01
+    np.add.at(stars, (sys_, sxs), np.minimum(bright, 1.5))
+    if preset.extra.get("milky_way"):
+        dust = fractal_noise(512, rng, beta=1.4)
+        dust = cv2.resize(dust, (width, height), interpolation=cv2.INTER_CUBIC)
+        for y0 in range(0, height, rows):
+            y1 = min(height, y0 + rows)
+            band = np.exp(-(((ys[y0:y1, None] - 0.35) - 0.5 * (xs[None, :] - 0.5)) ** 2) / 0.01)
+            stars[y0:y1] += band * (0.008 + 0.02 * np.clip(dust[y0:y1] - 0.45, 0, 1))
+            extra = rng.random((y1 - y0, width), dtype=np.float32) < 0.004 * band
+            stars[y0:y1][extra] += 0.05
+        del dust
+    stars = cv2.GaussianBlur(stars, (0, 0), max(0.6, width / 3000.0))
+    stars *= _smoothstep(0.02, 0.25, up)[:, None]
+    return stars
 
 
 def make_sky(

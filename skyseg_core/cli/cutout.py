@@ -88,6 +88,8 @@ def run(args) -> int:
         else:
             matte = segment(image, method=method, refine=args.refine)
         rgba = cutout(image, matte, decontaminate=args.decontaminate)
+        sky_fraction = round(float(matte.mean()), 4)
+        del image, matte  # the encoder's buffers come on top of the cut-out alone
         save_image(
             target,
             rgba,
@@ -99,7 +101,7 @@ def run(args) -> int:
         return {
             "output": str(target),
             "method": method or "matte file",
-            "sky_fraction": round(float(matte.mean()), 4),
+            "sky_fraction": sky_fraction,
         }
 
     return run_batch(args.inputs, process, args, what="cutouts", plan=plan)
