@@ -153,7 +153,10 @@ def _replace(image, matte, sky, p, full_sky: bool) -> Replacement:
     sky_rows = row_min >= 1.0
     dense = ~sky_rows & ((row_max > 0) | lit)
 
-    out = foreground.copy()
+    # a relit or colour-matched foreground is this function's own: without the layers nothing
+    # reads it afterwards, so the result is written over it (float codes are restored from it)
+    reuse = foreground is not image and not full_sky and dtype.kind != "f"
+    out = foreground if reuse else foreground.copy()
     alpha_used = alpha.copy() if full_sky else alpha
     sky_codes = C.convert_codes(
         G.warp_rows(sky_src, place, W, H if full_sky else rows_alpha), dtype
@@ -196,7 +199,7 @@ def _replace(image, matte, sky, p, full_sky: bool) -> Replacement:
         if light_small is None:
             np.copyto(out, foreground, where=keep)
     result = Replacement(image=out, alpha=alpha_used, info=info)
-    if color_match > 0 or p.lighting > 0:
+    if (color_match > 0 or p.lighting > 0) and not reuse:
         result.foreground = foreground
     if halo > 0:
         result.lit_foreground = lit_foreground
