@@ -128,6 +128,26 @@ def test_a_mirrored_output_folder_that_cannot_be_looked_at_costs_its_photos_only
     assert (photos / "out" / "a.png").is_file()
 
 
+def test_an_os_error_no_check_foresaw_costs_its_input_only(photos, monkeypatch, capfd):
+    import errno
+    import importlib
+
+    module = importlib.import_module("skyseg_core.segment")  # the package re-exports the function
+    segment = module.segment
+    seen: list[int] = []
+
+    def failing_second(image, *args, **kwargs):  # a disk error while b.jpg is worked on
+        seen.append(1)
+        if len(seen) == 2:
+            raise OSError(errno.EIO, "Input/output error", "b.jpg")
+        return segment(image, *args, **kwargs)
+
+    monkeypatch.setattr(module, "segment", failing_second)
+    assert main(["mask", "a.jpg", "b.jpg", "--out-dir", "out", "--method", "color"]) == 2
+    assert error_lines(capfd) == ["skyseg: error: b.jpg: Input/output error"]
+    assert sorted(p.name for p in (photos / "out").iterdir()) == ["a.png"]
+
+
 def _as_nobody(argv: list[str], cwd: Path, warm_up: Path) -> subprocess.CompletedProcess:
     """``skyseg ARGV`` where permissions hold: as user nobody under root, else as this user.
     The interpreter may live where nobody may not look, so one warm-up run on the photo

@@ -588,7 +588,10 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
             if job.error is not None:
                 raise job.error
             _make_parents(job, args)
-            result = process(job)
+            try:
+                result = process(job)
+            except OSError as exc:  # a file system refusal no check foresaw: this input only
+                raise InputError(exc.strerror or str(exc), exc.filename or path) from None
             if run.stdout is not None and run.stdout in job.outputs.values():
                 _send_stdout(run.stdout)
             done += 1
