@@ -553,6 +553,8 @@ class Worker:
 
 
 def _error_reply(request_id: Any, exc: BaseException) -> dict:
+    if isinstance(exc, OSError):  # a file system refusal no check foresaw: the request's fault
+        exc = InputError(exc.strerror or str(exc), exc.filename)
     if isinstance(exc, SkysegError):
         reply = {"id": request_id, "ok": False, "error": str(exc), "kind": type(exc).__name__}
     elif isinstance(exc, MemoryError):

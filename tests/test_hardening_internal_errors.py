@@ -128,24 +128,43 @@ def test_a_mirrored_output_folder_that_cannot_be_looked_at_costs_its_photos_only
     assert (photos / "out" / "a.png").is_file()
 
 
-def test_an_os_error_no_check_foresaw_costs_its_input_only(photos, monkeypatch, capfd):
+def _segment_failing(monkeypatch, failing_calls: set[int]) -> None:
+    """Segmentation raises OSError(EIO) on the given calls (1-based), as a disk error would."""
     import errno
     import importlib
 
     module = importlib.import_module("skyseg_core.segment")  # the package re-exports the function
-    segment = module.segment
-    seen: list[int] = []
+    segment, calls = module.segment, []
 
-    def failing_second(image, *args, **kwargs):  # a disk error while b.jpg is worked on
-        seen.append(1)
-        if len(seen) == 2:
+    def segment_or_fail(image, *args, **kwargs):
+        calls.append(None)
+        if len(calls) in failing_calls:
             raise OSError(errno.EIO, "Input/output error", "b.jpg")
         return segment(image, *args, **kwargs)
 
-    monkeypatch.setattr(module, "segment", failing_second)
+    monkeypatch.setattr(module, "segment", segment_or_fail)
+
+
+def test_an_os_error_no_check_foresaw_costs_its_input_only(photos, monkeypatch, capfd):
+    _segment_failing(monkeypatch, {2})
     assert main(["mask", "a.jpg", "b.jpg", "--out-dir", "out", "--method", "color"]) == 2
     assert error_lines(capfd) == ["skyseg: error: b.jpg: Input/output error"]
     assert sorted(p.name for p in (photos / "out").iterdir()) == ["a.png"]
+
+
+def test_the_worker_answers_an_os_error_as_the_request_s_error(photos, monkeypatch):
+    from skyseg_core.worker import Worker, answer
+
+    _segment_failing(monkeypatch, {1})
+    worker = Worker()
+    replies = [
+        answer(worker, json.dumps({"id": n, "op": "mask", "input": "a.jpg", "output": f"{n}.png"}))[
+            0
+        ]
+        for n in (1, 2)
+    ]
+    assert replies[0]["kind"] == "InputError" and replies[0]["error"] == "b.jpg: Input/output error"
+    assert replies[1]["ok"] and (photos / "2.png").is_file()
 
 
 def _as_nobody(argv: list[str], cwd: Path, warm_up: Path) -> subprocess.CompletedProcess:
