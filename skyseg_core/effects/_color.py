@@ -9,6 +9,7 @@ exact and costs one look-up per sample at full resolution.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -138,20 +139,31 @@ def apply_channel_curves(image: np.ndarray, curve) -> np.ndarray:
     returns the new linear values. For integer images it is evaluated once per code and applied
     as a look-up table, so the full-resolution cost is one look-up per sample.
     """
-    if image.dtype == np.uint8 or image.dtype == np.uint16:
-        n = int(np.iinfo(image.dtype).max) + 1
-        lin = np.repeat(decode_table(image.dtype.name)[:, None], 3, axis=1)
-        table = from_linear(curve(lin), image.dtype)  # (n, 3) codes
-        if image.dtype == np.uint8:
-            return cv2.LUT(
-                np.ascontiguousarray(image), np.ascontiguousarray(table.reshape(n, 1, 3))
-            )
+    return channel_curves(image.dtype, curve)(image)
+
+
+def channel_curves(dtype, curve) -> Callable[[np.ndarray], np.ndarray]:
+    """:func:`apply_channel_curves` for images of ``dtype`` as a function, so that it can run on
+    a block of rows at a time: for integer codes the look-up table is built once, here."""
+    dtype = np.dtype(dtype)
+    if dtype != np.uint8 and dtype != np.uint16:
+        return lambda image: from_linear(
+            curve(to_linear(image).reshape(-1, 3)).reshape(image.shape), image.dtype
+        )
+    n = int(np.iinfo(dtype).max) + 1
+    lin = np.repeat(decode_table(dtype.name)[:, None], 3, axis=1)
+    table = from_linear(curve(lin), dtype)  # (n, 3) codes
+    if dtype == np.uint8:
+        lut = np.ascontiguousarray(table.reshape(n, 1, 3))
+        return lambda image: cv2.LUT(np.ascontiguousarray(image), lut)
+
+    def look_up(image: np.ndarray) -> np.ndarray:
         out = np.empty_like(image)
         for c in range(3):
             np.take(table[:, c], image[..., c], out=out[..., c])
         return out
-    shape = image.shape
-    return from_linear(curve(to_linear(image).reshape(-1, 3)).reshape(shape), image.dtype)
+
+    return look_up
 
 
 def soft_clip(x: np.ndarray, knee: float = 0.8) -> np.ndarray:

@@ -76,7 +76,9 @@ def falloff(
 
 
 def relight_engine(image, matte, target, strength=1.0, want_weight=False):
-    """Engine of :func:`skyseg_core.effects.relight`: (result, fully adjusted foreground, weight)."""
+    """Engine of :func:`skyseg_core.effects.relight`: (result, fully adjusted foreground,
+    weight, info); the adjusted foreground and the weight only with ``want_weight`` (the
+    adjusted foreground also for float images)."""
     check_image(image)
     check_matte(matte, image.shape[:2])
     strength = check_unit("strength", strength)
@@ -112,7 +114,10 @@ def relight_engine(image, matte, target, strength=1.0, want_weight=False):
     gains = gains**strength
     exposure = exposure**strength
     contrast = contrast**strength
-    adjusted = C.apply_channel_curves(image, C.grade_curve(gains, exposure, contrast))
+    adjust = C.channel_curves(image.dtype, C.grade_curve(gains, exposure, contrast))
+    # integer codes are adjusted a block of rows at a time (a look-up); the whole adjusted
+    # photo is made for the layers, and for float images, whose curve runs per pixel
+    adjusted = adjust(image) if want_weight or image.dtype.kind == "f" else None
 
     weight_small = falloff(m_small) * np.float32(strength)
     dtype = image.dtype
@@ -125,7 +130,7 @@ def relight_engine(image, matte, target, strength=1.0, want_weight=False):
         if weight is not None:
             weight[c0:c1] = w
         lin_a = C.to_linear(image[c0:c1])
-        lin_b = C.to_linear(adjusted[c0:c1])
+        lin_b = C.to_linear(adjust(image[c0:c1]) if adjusted is None else adjusted[c0:c1])
         mixed = cv2.blendLinear(lin_a, lin_b, np.float32(1.0) - w, w)
         out[c0:c1] = C.from_linear(mixed, dtype, clip=dtype.kind == "f")
     if dtype.kind == "f":  # float codes do not survive decode/encode bit-exactly: restore them
