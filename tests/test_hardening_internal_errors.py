@@ -384,14 +384,18 @@ def test_eval_refuses_a_threshold_or_tolerance_that_means_nothing(option, data, 
 def test_eval_names_a_truth_file_of_the_wrong_size_and_measures_the_rest(data, capfd):
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(data / "alpha" / "masks" / "img0.png")
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(data / "alpha" / "mattes" / "img1.png")
+    evil = "img3\x1b[31m\u202e"  # its line shows the escapes, not a red reversed name
+    (data / "alpha" / "images" / f"{evil}.jpg").write_bytes(_good_jpeg())
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(data / "alpha" / "masks" / f"{evil}.png")
     argv = ["eval", "--data", str(data), "--method", "color", "--split", "all", "--json"]
     assert main([*argv, "--quiet"]) == 2
     out, err = capfd.readouterr()
-    mask_line, matte_line = err.splitlines()
+    mask_line, matte_line, evil_line = err.splitlines()
     assert str(data / "alpha" / "masks" / "img0.png") in mask_line and "8x8" in mask_line
     assert str(data / "alpha" / "mattes" / "img1.png") in matte_line
+    assert "img3\\x1b[31m\\u202e.png: mask is 8x8" in evil_line
     payload = json.loads(out)
-    assert payload["failed"] == 2 and payload["summaries"]["overall"]["images"] == 1
+    assert payload["failed"] == 3 and payload["summaries"]["overall"]["images"] == 1
 
 
 def test_eval_reads_a_mask_of_zeros_and_ones_as_one_is_sky(data, capfd):

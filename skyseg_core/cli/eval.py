@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ._common import EXIT_OK, EXIT_USAGE, json_line
+from ._common import EXIT_OK, EXIT_USAGE, error_line, json_line
 
 
 def register(subparsers) -> None:
@@ -120,7 +120,7 @@ def run(args) -> int:
 
     def on_error(sample, exc) -> None:  # one line per failed image; the rest are still measured
         failures.append(exc)
-        print(f"skyseg: error: {exc}", file=sys.stderr, flush=True)
+        error_line(exc)
 
     records = evaluate_dataset(
         samples,
