@@ -149,6 +149,16 @@ def test_it_is_a_gimp_procedure(toy, tmp_path, monkeypatch):
     plugin = module.SkysegPlugIn()
     names = plugin.do_query_procedures()
     assert names[-2:] == ["plug-in-skyseg-darken-sky", "plug-in-skyseg-save-mask"]
+    labels = [module.procedures()[name][0] for name in names]
+    assert labels == [  # the shipped menu labels, mnemonics as they were, and the toy's
+        "Create Sky _Mask...",
+        "_Sky",
+        "_Replace Sky...",
+        "_Tint Sky...",
+        "Re_light...",
+        "_Darken Sky...",
+        "Sa_ve Sky Mask...",
+    ]
     label, menu, title, _, effect = module.procedures()["plug-in-skyseg-darken-sky"]
     assert (label.replace("_", ""), menu, title, effect) == (
         "Darken Sky...",

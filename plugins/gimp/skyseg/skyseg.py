@@ -465,6 +465,19 @@ def _menu_title(title):
     return " ".join(word[:1].upper() + word[1:] for word in title.split())
 
 
+def _menu_label(title, used):
+    """``title`` with a mnemonic not in ``used``: a word's first letter, else a consonant, else
+    any letter ("Replace Sky" -> "_Replace Sky", then "Relight" -> "Re_light")."""
+    starts = [i for i, c in enumerate(title) if c.isalpha() and (i == 0 or title[i - 1] == " ")]
+    consonants = [i for i, c in enumerate(title) if c.isalpha() and c.lower() not in "aeiou"]
+    letters = [i for i, c in enumerate(title) if c.isalpha()]
+    for i in starts + consonants + letters:
+        if title[i].lower() not in used:
+            used.add(title[i].lower())
+            return title[:i] + "_" + title[i:]
+    return title
+
+
 _PROCEDURES = {}
 
 
@@ -486,7 +499,7 @@ def procedures():
     for action in effects:
         title = _menu_title(action["title"])
         made[PROC_PREFIX + action["action"].replace("_", "-")] = (
-            _label({"label": title}, used) + "...",
+            _menu_label(title, used) + "...",
             SKY_MENU,
             title,
             _effect(action["effect"], action["layer_name"]),
