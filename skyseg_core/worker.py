@@ -139,6 +139,11 @@ class Request:
     output: str | None = None
     overwrite: bool = False
 
+    def files(self) -> tuple[str, str]:
+        """(input, output) of a file operation, which :func:`parse_request` requires."""
+        assert self.input is not None and self.output is not None, self.op
+        return self.input, self.output
+
 
 # -- generic (de)serialisation of the dataclasses --------------------------------------------
 
@@ -463,7 +468,7 @@ class Worker:
     def _load(self, request: Request) -> np.ndarray:
         from .io import load_image
 
-        return load_image(request.input, max_pixels=self.max_pixels)
+        return load_image(request.files()[0], max_pixels=self.max_pixels)
 
     def _check_outputs(
         self,
@@ -490,15 +495,17 @@ class Worker:
                     f"{' or '.join(suffixes)}",
                     outputs[role],
                 )
-        plan_one(Job(Path(request.input), outputs, reads=reads), shared_reads)
+        source, _ = request.files()
+        plan_one(Job(Path(source), outputs, reads=reads), shared_reads)
         for out in outputs.values():
-            check_output(out, overwrite=request.overwrite, source=request.input)
+            check_output(out, overwrite=request.overwrite, source=source)
 
     def _op_mask(self, request: Request) -> dict:
         from .io import save_matte
         from .pipeline import find_matte
 
-        target = Path(request.output)
+        source, output = request.files()
+        target = Path(output)
         self._check_outputs(request, {"output": target}, MATTE_SUFFIXES)
         image = self._load(request)
         p: MaskParams = request.params
@@ -507,7 +514,7 @@ class Worker:
         )
         if p.invert:
             matte = (np.float32(1.0) - matte).astype(np.float32)
-        save_matte(target, matte, overwrite=request.overwrite, source=request.input)
+        save_matte(target, matte, overwrite=request.overwrite, source=source)
         return {
             "output": str(target),
             "size": [image.shape[1], image.shape[0]],
@@ -521,7 +528,8 @@ class Worker:
 
         p: EffectRequest = request.params
         src = p.source
-        outputs = {"output": Path(request.output)}
+        source, output = request.files()
+        outputs = {"output": Path(output)}
         if src.matte_output:
             outputs["matte"] = Path(src.matte_output)
         if p.layers:
@@ -531,7 +539,7 @@ class Worker:
             request, outputs, (".png", ".tif", ".tiff", ".ppm"), reads, self.skies.files(p.steps)
         )
         photo = load_photo(
-            request.input,
+            source,
             MatteSource(src.method, src.refine, src.matte),
             overwrite=request.overwrite,
             max_pixels=self.max_pixels,
