@@ -66,7 +66,7 @@ def run(args) -> int:
             raise OutputError(
                 "a cut-out needs transparency: give a .png, .tif or .webp name", target
             )
-        reads = ()
+        reads: tuple[Path, ...] = ()
         if args.matte:
             reads = (
                 (Path(args.matte) / f"{path.stem}.png",) if matte_folder else (Path(args.matte),)
@@ -75,6 +75,7 @@ def run(args) -> int:
 
     def process(job: Job) -> dict:
         path, target = job.source, job.outputs["output"]
+        assert path is not None  # plan() gives every job its input
         check_output(target, overwrite=args.overwrite, source=path)  # fail before the work
         image = load_image(path, max_pixels=args.max_pixels)
         if job.reads:
@@ -86,6 +87,7 @@ def run(args) -> int:
                     job.reads[0],
                 )
         else:
+            assert method is not None  # resolved above whenever no --matte is given
             matte = segment(image, method=method, refine=args.refine)
         rgba = cutout(image, matte, decontaminate=args.decontaminate)
         sky_fraction = round(float(matte.mean()), 4)
