@@ -53,6 +53,33 @@ class OutputError(SkysegError):
         super().__init__(f"{self.path}: {message}" if self.path else message)
 
 
+class PartsFailed(SkysegError):
+    """Some of the outputs of one input could not be made while the others were written (one
+    sky of ``replace --all`` unreadable): each failure is reported on its own.
+
+    ``failures`` holds (the output not written, why) pairs; ``done`` is the report of what was
+    written. ``exit_code`` is the worst of the failures'.
+    """
+
+    def __init__(self, failures: list[tuple[object, SkysegError]], done: dict):
+        self.failures, self.done = failures, done
+        self.exit_code = max(exc.exit_code for _, exc in failures)
+        super().__init__("; ".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        """One message per failure, naming the output it cost."""
+        return [f"{what}: not written: {exc}" for what, exc in self.failures]
+
+
+class SkysegNote(UserWarning):
+    """Something left out or not applied while the work itself succeeded (a metadata block too
+    large for the output format, a colour profile that cannot be converted into).
+
+    Issued with :func:`warnings.warn`; the command line prints each as one ``skyseg: note:``
+    line on stderr (none with ``--quiet``).
+    """
+
+
 class MatteError(SkysegError):
     """An array that is not a valid sky matte (wrong shape, dtype or range)."""
 

@@ -39,6 +39,7 @@ boundary F-score
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -47,7 +48,7 @@ import cv2
 import numpy as np
 
 from .datasets import IGNORE_LABEL, Sample
-from .errors import InputError, SkysegError
+from .errors import InputError, OutputError, SkysegError
 from .matte import check_matte
 
 DEFAULT_THRESHOLD = 0.5
@@ -424,8 +425,12 @@ def evaluate_predictions(
 # Over a dataset folder
 
 
-def load_truth(sample: Sample) -> tuple[np.ndarray, np.ndarray | None]:
+def load_truth(sample: Sample, canopy: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """A sample's truth mask (uint8 0/128/255) and soft matte (float32, or None).
+
+    With ``canopy`` (the default), pixels of the sample's canopy map that the mask calls
+    not-sky are ignored: a region-level label that calls a whole tree canopy not-sky says
+    nothing about the sky seen between its leaves (see :mod:`skyseg_core.datasets`).
 
     A mask file is 0/128/255 unless its values besides 128 are only 0 and 1: then it is a 0/1
     mask (1 = sky, as many datasets store them; 128 still ignored) and is returned as
@@ -439,6 +444,15 @@ def load_truth(sample: Sample) -> tuple[np.ndarray, np.ndarray | None]:
         raise InputError("expected an 8-bit truth mask", sample.mask)
     if np.max(mask, where=mask != IGNORE_LABEL, initial=0) == 1:
         mask = np.where(mask == 1, np.uint8(255), mask)
+    if canopy and sample.canopy is not None:
+        trees = load_image(sample.canopy)[..., 0]
+        if trees.shape != mask.shape:
+            raise InputError(
+                f"canopy map is {trees.shape[1]}x{trees.shape[0]}, the mask "
+                f"{mask.shape[1]}x{mask.shape[0]}; they must match",
+                sample.canopy,
+            )
+        mask = np.where((trees > 127) & (mask == 0), np.uint8(IGNORE_LABEL), mask)
     matte = load_matte(sample.matte) if sample.matte is not None else None
     return mask, matte
 
@@ -452,13 +466,15 @@ def evaluate_dataset(
     progress: bool = False,
     keep: Callable[[Sample, np.ndarray, np.ndarray, ImageMetrics], None] | None = None,
     on_error: Callable[[Sample, SkysegError], None] | None = None,
+    canopy: bool = True,
 ) -> list[ImageMetrics]:
     """Run ``predict(image) -> matte`` over ``samples`` and measure each.
 
     ``keep`` is called with (sample, image, pred, metrics) after each image, for reports that need
     the pictures (the worst cases) without holding them all in memory. A sample that fails with
     a :class:`SkysegError` (unreadable image, a mask or matte of another size than its image)
-    raises, unless ``on_error`` is given: then it is called and the sample left out.
+    raises, unless ``on_error`` is given: then it is called and the sample left out. ``canopy``
+    is passed to :func:`load_truth` (canopy pixels labelled not-sky left out).
     """
     from tqdm import tqdm
 
@@ -469,7 +485,7 @@ def evaluate_dataset(
     for sample in tqdm(samples, desc="eval", unit="img", disable=not progress):
         try:
             image = load_image(sample.image)
-            truth, matte = load_truth(sample)
+            truth, matte = load_truth(sample, canopy=canopy)
             for what, path, array in (("mask", sample.mask, truth), ("matte", sample.matte, matte)):
                 if array is not None and array.shape != image.shape[:2]:
                     raise InputError(
@@ -521,6 +537,8 @@ __all__ = [
     "WorstKeeper",
     "overlay",
     "summary_table",
+    "plan_report",
+    "report_files",
     "write_report",
 ]
 
@@ -579,6 +597,43 @@ def summary_table(summaries: dict[str, Summary]) -> str:
     return "\n".join(lines)
 
 
+REPORT_WORST = 10
+"""How many of the worst images a report shows."""
+
+
+def report_files(worst: int = REPORT_WORST) -> tuple[str, ...]:
+    """Every file name :func:`write_report` may write into its folder."""
+    return ("report.md", "iou_histogram.png", *(_worst_name(rank) for rank in range(1, worst + 1)))
+
+
+def _worst_name(rank: int) -> str:
+    return f"worst_{rank:02d}.jpg"
+
+
+def plan_report(
+    folder, worst: int = REPORT_WORST, overwrite: bool = False, reads: Sequence = ()
+) -> dict[str, Path]:
+    """Check, before any work, that a report may be written into ``folder``.
+
+    Every file the report may write (:func:`report_files`) is planned as an output
+    (:func:`skyseg_core.outputs.plan_one`): none may be a file the run reads (``reads``: the
+    images and masks), and none may exist unless ``overwrite``. Returns them by name; raises
+    :class:`OutputError` naming the first that must not be written.
+    """
+    from .outputs import Job, plan_one
+
+    folder = Path(folder)
+    job = plan_one(Job(None, {name: folder / name for name in report_files(worst)}, tuple(reads)))
+    if not overwrite:
+        for path in job.outputs.values():
+            if os.path.lexists(path):
+                raise OutputError(
+                    "already exists and a report would write it (use --overwrite to replace it)",
+                    path,
+                )
+    return job.outputs
+
+
 def write_report(
     folder,
     summaries: dict[str, Summary],
@@ -586,11 +641,13 @@ def write_report(
     worst: Sequence[tuple[ImageMetrics, np.ndarray]] = (),
     title: str = "skyseg evaluation",
     settings: dict | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write ``report.md`` with an IoU histogram and the worst cases as overlay pictures.
 
     ``worst`` holds (metrics, overlay picture) pairs, worst first. Needs matplotlib (extra ``eval``).
-    Returns the path of the Markdown file.
+    The files (:func:`report_files`) are written all together or not at all, and an existing
+    one is replaced only with ``overwrite``. Returns the path of the Markdown file.
     """
     try:
         import matplotlib
@@ -599,11 +656,13 @@ def write_report(
         import matplotlib.pyplot as plt
     except ImportError:  # pragma: no cover - depends on the install
         raise InputError("the report needs matplotlib: pip install 'skyseg[eval]'") from None
-    from .io import save_image, write_bytes_atomic
+    from .io import all_or_nothing, save_image, write_bytes_atomic
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     lines = [f"# {title}", ""]
+    histogram: bytes | None = None  # what is written, once all of it is made
+    pictures: dict[str, np.ndarray] = {}
     if settings:
         lines += [", ".join(f"{k}: `{v}`" for k, v in settings.items()), ""]
     lines += [summary_table(summaries), ""]
@@ -616,9 +675,8 @@ def write_report(
         ax.set_ylabel("images")
         ax.set_xlim(0, 1)
         fig.tight_layout()
-        buffer = _io_bytes(fig)
+        histogram = _io_bytes(fig)
         plt.close(fig)
-        write_bytes_atomic(folder / "iou_histogram.png", lambda f: f.write(buffer), overwrite=True)
         lines += ["## Per-image IoU", "", "![per-image IoU histogram](iou_histogram.png)", ""]
 
     if worst:
@@ -631,8 +689,8 @@ def write_report(
             "|---|---|---|---|---|---|---|",
         ]
         for rank, (record, picture) in enumerate(worst, 1):
-            name = f"worst_{rank:02d}.jpg"
-            save_image(folder / name, picture, overwrite=True, quality=88)
+            name = _worst_name(rank)
+            pictures[name] = picture
             lines.append(
                 f"| {rank} | {record.dataset} | {record.id} | {_format(record.iou)} | "
                 f"{_format(record.fp_rate, 4)} | {_format(record.boundary_f)} | ![{record.id}]({name}) |"
@@ -640,7 +698,13 @@ def write_report(
         lines.append("")
     text = "\n".join(lines)
     target = folder / "report.md"
-    write_bytes_atomic(target, lambda f: f.write(text.encode()), overwrite=True)
+    with all_or_nothing():
+        if histogram is not None:
+            path = folder / "iou_histogram.png"
+            write_bytes_atomic(path, lambda f: f.write(histogram), overwrite=overwrite)
+        for name, picture in pictures.items():
+            save_image(folder / name, picture, overwrite=overwrite, quality=88)
+        write_bytes_atomic(target, lambda f: f.write(text.encode()), overwrite=overwrite)
     return target
 
 

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._signals import created_unfinished, finished, held_back
 from .errors import ImageTooLargeError, InputError, OutputError
 from .matte import check_matte
 from .metadata import PhotoMetadata, read_metadata  # noqa: F401  (part of the io API)
@@ -513,6 +514,17 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
     return decode_image(_read_bytes(path, limit), path, max_pixels=limit)
 
 
+def load_image_with_metadata(
+    path: str | os.PathLike, max_pixels: int | None = None
+) -> tuple[np.ndarray, PhotoMetadata]:
+    """:func:`load_image` and :func:`~skyseg_core.metadata.read_metadata` from one read of the
+    file: the pixels and what the photo says about itself come from the same bytes."""
+    path = Path(path)
+    limit = max_pixels_limit(max_pixels)
+    data = _read_bytes(path, limit)
+    return decode_image(data, path, max_pixels=limit), read_metadata(data)
+
+
 def decode_image(data: bytes, name: object = None, max_pixels: int | None = None) -> np.ndarray:
     """Decode image file bytes as :func:`load_image` does (``name`` labels error messages).
 
@@ -751,12 +763,14 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 
 
 def _temporary_file(folder: Path, path: Path) -> Path:
-    """Create an empty hidden ``.<name>.<random>.part`` file in ``folder`` (mode from the umask)."""
+    """Create an empty hidden ``.<name>.<random>.part`` file in ``folder`` (mode from the umask),
+    registered for removal should an interrupt end the process before it is published
+    (:mod:`skyseg_core._signals`)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
         tmp = folder / _temporary_name(path.name)
         try:
-            os.close(os.open(tmp, flags, 0o666))
+            created_unfinished(tmp, flags)
             return tmp
         except FileExistsError:
             continue
@@ -791,6 +805,7 @@ def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
     """
     if overwrite:
         os.replace(tmp, path)
+        finished(tmp)
         return
     try:
         os.link(tmp, path)
@@ -800,8 +815,10 @@ def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
         if os.path.lexists(path):
             raise OutputError("already exists (use --overwrite to replace it)", path) from None
         os.replace(tmp, path)
+        finished(tmp)
         return
     os.unlink(tmp)
+    finished(tmp)
 
 
 def path_kind(
@@ -879,12 +896,10 @@ def atomic_output(
         else:
             group.append((tmp, path, overwrite))
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        _remove_part(tmp)
         raise OutputError(f"cannot write file ({write_failure(exc)})", path) from None
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        _remove_part(tmp)
         raise
 
 
@@ -910,12 +925,13 @@ def all_or_nothing() -> Iterator[None]:
     try:
         for i, (tmp, path, overwrite) in enumerate(pending):
             existed = os.path.lexists(path)
-            try:
-                _publish(tmp, path, overwrite)
-            except OSError as exc:
-                raise OutputError(f"cannot write file ({exc.strerror or exc})", path) from None
-            if not existed:
-                published.append(path)
+            with held_back():  # published and recorded as such: no interrupt in between
+                try:
+                    _publish(tmp, path, overwrite)
+                except OSError as exc:
+                    raise OutputError(f"cannot write file ({exc.strerror or exc})", path) from None
+                if not existed:
+                    published.append(path)
             pending[i] = (tmp, path, False)
     except BaseException:
         _discard(pending)
@@ -927,8 +943,14 @@ def all_or_nothing() -> Iterator[None]:
 
 def _discard(pending: list[tuple[Path, Path, bool]]) -> None:
     for tmp, _, _ in pending:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        _remove_part(tmp)
+
+
+def _remove_part(tmp: Path) -> None:
+    """Remove a temporary file (already gone once published) and forget it."""
+    with contextlib.suppress(OSError):
+        tmp.unlink()
+    finished(tmp)
 
 
 def write_bytes_atomic(

@@ -3,8 +3,9 @@
 :func:`read_metadata` takes what a photo says about itself; :func:`skyseg_core.io.save_image`
 writes it back (``metadata=``). What changes on the way, and why:
 
-- EXIF orientation becomes 1: skyseg stores pixels upright (:func:`~skyseg_core.io.load_image`
-  applies the orientation), so keeping the old value would turn the photo a second time.
+- The orientation (EXIF, and XMP ``tiff:Orientation``) becomes 1: skyseg stores pixels
+  upright (:func:`~skyseg_core.io.load_image` applies the orientation), so keeping the old
+  value would turn the photo a second time.
 - The EXIF thumbnail (IFD1) is dropped: it shows the photo before the edit.
 - From a TIFF, only the photo's own tags are kept (camera, lens, dates, author, GPS), not
   the tags that describe the old file's pixel layout (size, strips, compression).
@@ -22,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io as _io
+import re
 import struct
 import warnings
 import zlib
@@ -29,7 +31,15 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["PhotoMetadata", "clean_exif", "read_metadata", "profile_name", "to_profile", "to_srgb"]
+__all__ = [
+    "PhotoMetadata",
+    "clean_exif",
+    "profile_name",
+    "read_metadata",
+    "to_profile",
+    "to_srgb",
+    "upright_xmp",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,6 +163,20 @@ def clean_exif(exif) -> bytes:
     return data if data.startswith(b"Exif\x00\x00") else b"Exif\x00\x00" + data
 
 
+_XMP_ORIENTATION = re.compile(rb"""(tiff:Orientation\s*(?:=\s*["']|>)\s*)[0-9]+""")
+"""The orientation in an XMP packet, as an attribute or an element (Pillow applies it on load
+when the EXIF block has none)."""
+
+
+def upright_xmp(xmp: bytes) -> bytes:
+    """An XMP packet ready for an upright image: every ``tiff:Orientation`` set to 1.
+
+    As :func:`clean_exif` does for EXIF: skyseg stores pixels upright, so an orientation kept
+    from the input would turn the output a second time when it is opened.
+    """
+    return _XMP_ORIENTATION.sub(rb"\g<1>1", xmp) if xmp else xmp
+
+
 def _tiff_exif(img) -> bytes:
     """A TIFF's photo tags (first directory less its layout tags, with its Exif and GPS
     directories) as an EXIF block."""
@@ -200,7 +224,7 @@ def _png_metadata(data: bytes) -> PhotoMetadata:
                 break
         except (ValueError, IndexError, zlib.error):
             continue  # a damaged chunk costs that chunk's metadata only
-    return PhotoMetadata(exif, xmp, icc)
+    return PhotoMetadata(exif, upright_xmp(xmp), icc)
 
 
 def _inflate(data: bytes, limit: int) -> bytes:
@@ -251,11 +275,11 @@ def read_metadata(source, max_pixels: int | None = None) -> PhotoMetadata:
                 return EMPTY
             tiff = img.format == "TIFF"
             icc = _field(lambda: img.info.get("icc_profile"))
-            xmp = _field(lambda: img.tag_v2.get(_XMP_TAG) if tiff else img.info.get("xmp"))
+            xmp = _field(lambda: img.tag_v2.get(_XMP_TAG) if tiff else img.info.get("xmp"))  # type: ignore[attr-defined]  # a TIFF's ImageFile has tag_v2
             exif = _field(
                 lambda: _tiff_exif(img) if tiff else clean_exif(img.info.get("exif") or b"")
             )
-    return PhotoMetadata(exif, xmp, icc)
+    return PhotoMetadata(exif, upright_xmp(xmp), icc)
 
 
 def _field(read) -> bytes:
@@ -522,6 +546,7 @@ class _Curve:
             return x**self.gamma
         if self.table is not None:
             return np.interp(x, np.linspace(0.0, 1.0, len(self.table)), self.table)
+        assert self.params is not None  # __init__ sets one of gamma, table, params
         fn, p = self.params
         g = p[0]
         if fn == 0:
@@ -598,7 +623,7 @@ def _matrix_shaper(icc: bytes) -> tuple[np.ndarray, tuple[_Curve, _Curve, _Curve
         columns = [
             [_s15(tags[sig], 8 + 4 * i) for i in range(3)] for sig in (b"rXYZ", b"gXYZ", b"bXYZ")
         ]
-        curves = tuple(_Curve(tags[sig]) for sig in (b"rTRC", b"gTRC", b"bTRC"))
+        curves = (_Curve(tags[b"rTRC"]), _Curve(tags[b"gTRC"]), _Curve(tags[b"bTRC"]))
     except (KeyError, ValueError, struct.error, IndexError):
         return None
     return np.array(columns, np.float64).T, curves

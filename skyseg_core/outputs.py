@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .errors import OutputError, SkysegError
@@ -133,6 +134,29 @@ def plan_outputs(jobs: list[Job], shared_reads: Iterable[str | os.PathLike] = ()
     return jobs
 
 
+def distinct_names(names: Sequence[str]) -> list[str]:
+    """Short names for one set of variants of an output (the skies of ``replace --all``), no
+    two alike, even where the file system ignores case.
+
+    Each is the name's stem (``sunset`` for ``sunset.jpg``); where stems clash, the whole name
+    with its dots as ``_`` (``a_jpg``, ``a_png``); a name still taken gets ``-2``, ``-3``, ...
+    So no two variants of one photo can be given one output name.
+    """
+    stems = [Path(name).stem or name for name in names]
+    counts = Counter(stem.casefold() for stem in stems)
+    taken: set[str] = set()
+    out = []
+    for name, stem in zip(names, stems, strict=True):
+        base = name.replace(".", "_") if counts[stem.casefold()] > 1 else stem
+        candidate, n = base, 1
+        while candidate.casefold() in taken:
+            n += 1
+            candidate = f"{base}-{n}"
+        taken.add(candidate.casefold())
+        out.append(candidate)
+    return out
+
+
 def plan_one(job: Job, shared_reads: Iterable[str | os.PathLike] = ()) -> Job:
     """Plan a run of one job; raise its :class:`OutputError` if it must not run."""
     plan_outputs([job], shared_reads)
@@ -141,4 +165,4 @@ def plan_one(job: Job, shared_reads: Iterable[str | os.PathLike] = ()) -> Job:
     return job
 
 
-__all__ = ["Job", "file_keys", "plan_one", "plan_outputs"]
+__all__ = ["Job", "distinct_names", "file_keys", "plan_one", "plan_outputs"]

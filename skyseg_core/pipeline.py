@@ -1,11 +1,14 @@
 """The one path from a photo to a finished picture: photo -> matte -> a chain of effects -> result.
 
 The command line, the worker and the editor all call these functions; none of them repeats a
-step. :func:`find_matte` gives the matte (a matte file, checked against the photo, or a method
-with progress), :func:`render` runs a chain of effects (:mod:`skyseg_core.effects.params`) on
-the pixels and, on request, builds the layers; :func:`load_photo` reads a photo file, its
-metadata and its matte, and :func:`write_rendered` renders it and writes the result, the
-layered file and the matte all together or not at all.
+step. :func:`load_photo` reads a photo file once (pixels and metadata from the same bytes) and
+gives it its matte by :func:`find_matte` (a matte file, checked against the photo, or a method
+with progress); :func:`render` runs a chain of effects (:mod:`skyseg_core.effects.params`) on
+the pixels and, on request, builds the layers; :func:`write_rendered` renders a loaded photo and
+writes the result, the layered file and the matte, all together or not at all, and
+:func:`write_cutout` writes its RGBA cut-out. So every command is load -> matte -> steps ->
+write: ``skyseg mask`` (no steps, the matte only), ``skyseg cutout``, each effect, and the
+editor's three exports.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from .declare import Declared, control
 from .effects._common import layer_codes, matte_layers
 from .effects.params import EffectParams
 from .effects.registry import REGISTRY, effect_of
-from .errors import InputError
+from .errors import InputError, SkysegError
 from .ora import Layer
 
 Progress = Callable[[float, str], None]
@@ -80,12 +83,19 @@ class SkyCache:
     def __init__(self, max_pixels: int | None = None):
         self.max_pixels = max_pixels
         self._skies: dict[str, np.ndarray] = {}
+        self._failed: dict[str, SkysegError] = {}
 
     def __call__(self, name: str) -> np.ndarray:
+        if name in self._failed:  # an unreadable sky is read once, not once per photo
+            raise self._failed[name]
         if name not in self._skies:
             from .skygen import load_sky
 
-            self._skies[name] = load_sky(name, max_pixels=self.max_pixels)
+            try:
+                self._skies[name] = load_sky(name, max_pixels=self.max_pixels)
+            except SkysegError as exc:
+                self._failed[name] = exc
+                raise
         return self._skies[name]
 
     def files(self, steps: Sequence[EffectParams]) -> tuple[Path, ...]:
@@ -152,7 +162,7 @@ def render(
             base = layer_codes(image)
             stack, matte_layer = [Layer("original photo", base)], matte_layers(base, matte)[1]
         stack.append(matte_layer)
-    return Rendered(out, stack, {"sky_fraction": round(float(matte.mean()), 4)})
+    return Rendered(out, stack, {"sky_fraction": sky_fraction(matte)})
 
 
 def _apply(step: EffectParams, image: np.ndarray, matte: np.ndarray, skies, with_layers: bool):
@@ -172,6 +182,13 @@ class Photo:
     metadata: object = None
     """Its :class:`~skyseg_core.metadata.PhotoMetadata` (EXIF, XMP, ICC), written back with the result."""
 
+    def take_pixels(self) -> tuple[np.ndarray, np.ndarray]:
+        """Hand over the image and the matte and let go of them here, so that a step that
+        makes a new picture (the cut-out) holds the only references and can free them early."""
+        pixels = self.image, self.matte
+        self.image = self.matte = np.empty((0, 0), np.float32)
+        return pixels
+
 
 def load_photo(
     source: str | os.PathLike,
@@ -181,19 +198,17 @@ def load_photo(
     max_pixels: int | None = None,
     progress: Progress | None = None,
 ) -> Photo:
-    """A photo file, its metadata and its matte.
+    """A photo file, its metadata (read from the same bytes as its pixels) and its matte.
 
     ``outputs`` are checked first (:func:`skyseg_core.io.check_output`), so a run that could
     not write its results fails before any work.
     """
-    from .io import check_output, load_image
-    from .metadata import read_metadata
+    from .io import check_output, load_image_with_metadata
 
     source = Path(source)
     for out in outputs:
         check_output(out, overwrite=overwrite, source=source)
-    image = load_image(source, max_pixels=max_pixels)
-    metadata = read_metadata(source, max_pixels=max_pixels)
+    image, metadata = load_image_with_metadata(source, max_pixels=max_pixels)
     matte, method = find_matte(image, matte_source, max_pixels=max_pixels, progress=progress)
     return Photo(source, image, matte, method, metadata)
 
@@ -220,14 +235,15 @@ def write_rendered(
     steps: Sequence[EffectParams],
     outputs: dict[str, Path],
     overwrite: bool = False,
-    skies: SkyCache | None = None,
+    skies: Callable[[str], np.ndarray] | None = None,
     quality: int | None = None,
 ) -> dict:
     """Render ``steps`` on a loaded photo and write what ``outputs`` asks for, all together or
     not at all.
 
-    ``outputs``: ``"output"`` (the result image, required; the photo's EXIF, XMP and ICC profile
+    ``outputs``, any of: ``"output"`` (the result image; the photo's EXIF, XMP and ICC profile
     kept), ``"layers"`` (a layered .ora or .psd file), ``"matte"`` (the matte used, as a PNG).
+    ``skies``: as for :func:`render` (brought into the photo's colour profile here).
     ``quality``: JPEG/WebP quality. Returns a report (paths written, method, sky share). A photo
     without sky raises :class:`NoSkyError` naming it, and nothing is written.
     """
@@ -237,27 +253,33 @@ def write_rendered(
 
     icc = getattr(photo.metadata, "icc_profile", b"")
     image, matte = photo.image, photo.matte
-    try:
-        rendered = render(
-            image,
-            matte,
-            steps,
-            skies_in_profile(skies or SkyCache(), icc),
-            layers="layers" in outputs,
-        )
-    except NoSkyError as exc:
-        raise NoSkyError(exc.share, photo.path, action=nothing_done(steps)) from None
-    report = {"output": str(outputs["output"]), "method": photo.method, **rendered.info}
+    report: dict = {"output": str(outputs["output"])} if "output" in outputs else {}
+    report.update(method=photo.method, sky_fraction=sky_fraction(matte))
+    rendered = None
+    if "output" in outputs or "layers" in outputs:
+        try:
+            rendered = render(
+                image,
+                matte,
+                steps,
+                skies_in_profile(skies or SkyCache(), icc),
+                layers="layers" in outputs,
+            )
+        except NoSkyError as exc:
+            raise NoSkyError(exc.share, photo.path, action=nothing_done(steps)) from None
     with all_or_nothing():
-        save_image(
-            outputs["output"],
-            rendered.image,
-            overwrite=overwrite,
-            source=photo.path,
-            quality=quality,
-            metadata=photo.metadata,
-        )
+        if "output" in outputs:
+            assert rendered is not None
+            save_image(
+                outputs["output"],
+                rendered.image,
+                overwrite=overwrite,
+                source=photo.path,
+                quality=quality,
+                metadata=photo.metadata,
+            )
         if "layers" in outputs:
+            assert rendered is not None and rendered.layers is not None  # layers=True made them
             write_layers(
                 outputs["layers"],
                 rendered.layers,
@@ -271,6 +293,43 @@ def write_rendered(
             save_matte(outputs["matte"], matte, overwrite=overwrite, source=photo.path)
             report["matte"] = str(outputs["matte"])
     return report
+
+
+def write_cutout(
+    photo: Photo,
+    output: Path,
+    overwrite: bool = False,
+    quality: int | None = None,
+    decontaminate: bool = True,
+) -> dict:
+    """Write the photo with its sky transparent (:func:`skyseg_core.cutout.cutout`, RGBA in the
+    photo's bit depth; its EXIF, XMP and ICC profile kept) and report it as
+    :func:`write_rendered` does.
+
+    The photo's pixels are taken from it (:meth:`Photo.take_pixels`) and let go before encoding:
+    the encoder's buffers come on top of the cut-out alone.
+    """
+    from .cutout import cutout
+    from .io import save_image
+
+    image, matte = photo.take_pixels()
+    report = {"output": str(output), "method": photo.method, "sky_fraction": sky_fraction(matte)}
+    rgba = cutout(image, matte, decontaminate=decontaminate)
+    del image, matte
+    save_image(
+        output,
+        rgba,
+        overwrite=overwrite,
+        quality=quality,
+        source=photo.path,
+        metadata=photo.metadata,
+    )
+    return report
+
+
+def sky_fraction(matte: np.ndarray) -> float:
+    """The share of the photo that is sky, as every report gives it (4 decimals)."""
+    return round(float(matte.mean()), 4)
 
 
 def nothing_done(steps: Sequence[EffectParams]) -> str:
@@ -288,5 +347,7 @@ __all__ = [
     "load_photo",
     "nothing_done",
     "render",
+    "sky_fraction",
+    "write_cutout",
     "write_rendered",
 ]

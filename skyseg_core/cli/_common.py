@@ -16,7 +16,15 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ..errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, InputError, OutputError, SkysegError
+from ..errors import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    InputError,
+    OutputError,
+    PartsFailed,
+    SkysegError,
+)
 from ..io import path_kind, subfolders, walk_inputs
 from ..outputs import Job
 
@@ -390,8 +398,13 @@ def _stdin_suffix(head: bytes) -> str:
     return next((ext for magic, ext in _MAGIC if head.startswith(magic)), ".img")
 
 
+STDIN_CHUNK = 1 << 20
+"""Bytes of standard input read at a time."""
+
+
 def _read_stdin(spool: Path, max_pixels: int | None) -> Path:
-    """Copy the photo on standard input into ``spool`` (no larger than any photo may be)."""
+    """Copy the photo on standard input into ``spool`` a chunk at a time, so memory stays one
+    chunk whatever the pixel limit; more bytes than any photo of the limit can need are refused."""
     from ..io import max_file_bytes, max_pixels_limit
 
     stream = sys.stdin
@@ -401,15 +414,20 @@ def _read_stdin(spool: Path, max_pixels: int | None) -> Path:
             "-",
         )
     limit = max_file_bytes(max_pixels_limit(max_pixels))
-    data = stream.buffer.read(limit + 1)
-    if len(data) > limit:
-        raise InputError(
-            f"more than {limit:,} bytes on standard input, far larger than any photo of up to the "
-            "pixel limit",
-            "-",
-        )
-    path = spool / f"stdin{_stdin_suffix(data[:16])}"
-    path.write_bytes(data)
+    chunk = stream.buffer.read(min(STDIN_CHUNK, limit + 1))
+    path = spool / f"stdin{_stdin_suffix(chunk[:16])}"
+    size = 0
+    with open(path, "wb") as fh:
+        while chunk:
+            size += len(chunk)
+            if size > limit:
+                raise InputError(
+                    f"more than {limit:,} bytes on standard input, far larger than any photo of "
+                    "up to the pixel limit",
+                    "-",
+                )
+            fh.write(chunk)
+            chunk = stream.buffer.read(min(STDIN_CHUNK, limit + 1 - size))
     return path
 
 
@@ -605,9 +623,13 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
         except SkysegError as exc:
             failed += 1
             status = max(status, exc.exit_code)
-            error_line(_shown(exc, run))
+            lines = exc.lines() if isinstance(exc, PartsFailed) else [str(exc)]
+            for line in lines:  # one line per output that was not written
+                error_line(_shown(line, run))
             if args.json:
                 record = {"input": _shown(path, run), "ok": False, "error": _shown(exc, run)}
+                if isinstance(exc, PartsFailed):
+                    record["done"] = exc.done
                 print(json_line(record), flush=True)
         except MemoryError:
             failed += 1

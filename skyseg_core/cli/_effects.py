@@ -12,9 +12,9 @@ import sys
 import typing
 from pathlib import Path
 
-from ..errors import InputError, OutputError
-from ..io import path_kind
-from ..outputs import Job
+from ..errors import InputError, OutputError, PartsFailed, SkysegError
+from ..io import check_output, path_kind
+from ..outputs import Job, distinct_names
 from ._common import (
     add_method_argument,
     add_output_arguments,
@@ -167,16 +167,20 @@ def result_suffix(source: Path, tag: str) -> str:
 
 
 Variant = tuple[str, list]
-"""(name tag of the output, the chain of effect steps)."""
+"""(label of the output, the chain of effect steps); the label is a sky's file name, made into
+a distinct output name part by :func:`skyseg_core.outputs.distinct_names`."""
 
 
 def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> int:
     """Run the effect chains ``variants`` over the inputs (one result per input and variant).
 
     With one variant the result is ``<stem>_<tag>.<ext>``; with several (``--all`` skies) each
-    is ``<stem>_<tag>_<variant>.<ext>`` (layered files likewise; one side matte per photo). An input's
-    outputs are written all together or not at all; a photo without sky is reported in one
-    line and skipped (exit status 3 unless ``--keep-going``).
+    is ``<stem>_<tag>_<variant>.<ext>``, the variant names distinct (``a_jpg`` and ``a_png``
+    for skies ``a.jpg`` and ``a.png``), layered files likewise; one side matte per photo.
+    Each variant's outputs are written all together or not at all, as their own unit: one that
+    fails (an unreadable sky, an existing output) costs that variant only, with one line, and
+    the others are still written. A photo without sky is reported in one line and skipped
+    (exit status 3 unless ``--keep-going``).
     """
     from ..effects import NoSkyError
     from ..methods import resolve_name
@@ -188,18 +192,22 @@ def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> i
             make_folder(value, option)
     n_inputs = len(args.inputs) * len(variants)
     skies = SkyCache(args.max_pixels)
+    several = len(variants) > 1
+    names = distinct_names([label for label, _ in variants]) if several else [""]
 
     def named(suffix: str, variant: str) -> str:
-        if len(variants) == 1:
+        if not several:
             return suffix
         stem, _, ext = suffix.rpartition(".")
         return f"{stem}_{variant}.{ext}"
 
+    def role(name: str, variant: str) -> str:
+        return f"{name}:{variant}" if several else name
+
     def plan(path: Path) -> Job:
         outputs = {}
-        for variant, _ in variants:
-            key = "" if len(variants) == 1 else f":{variant}"
-            outputs["output" + key] = output_path_for(
+        for variant in names:
+            outputs[role("output", variant)] = output_path_for(
                 path, args, named(result_suffix(path, tag), variant), n_inputs
             )
             layers_path = side_path(
@@ -211,7 +219,7 @@ def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> i
                         "--layers writes OpenRaster or Photoshop; give a .ora or .psd file name",
                         layers_path,
                     )
-                outputs["layers" + key] = layers_path
+                outputs[role("layers", variant)] = layers_path
         matte_out = side_path(args.matte_out, path, ".png", len(args.inputs))
         if matte_out is not None:
             outputs["matte"] = matte_out
@@ -219,26 +227,42 @@ def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> i
         return Job(path, outputs, reads=(matte_in,) if matte_in is not None else ())
 
     def process(job: Job) -> dict:
-        matte_source = MatteSource(
-            method=method or "auto", refine=args.refine, file=job.reads[0] if job.reads else None
-        )
-        photo = load_photo(
-            job.source,
-            matte_source,
-            job.outputs.values(),
-            overwrite=args.overwrite,
-            max_pixels=args.max_pixels,
-        )
-        reports = []
-        for variant, steps in variants:
-            key = "" if len(variants) == 1 else f":{variant}"
+        units = []  # (variant, steps, its outputs)
+        for variant, (_, steps) in zip(names, variants, strict=True):
             outputs = {
-                role: job.outputs[role + key]
-                for role in ("output", "layers")
-                if role + key in job.outputs
+                kind: job.outputs[role(kind, variant)]
+                for kind in ("output", "layers")
+                if role(kind, variant) in job.outputs
             }
-            if "matte" in job.outputs and not reports:
-                outputs["matte"] = job.outputs["matte"]
+            units.append((variant, steps, outputs))
+        failures: list[tuple[object, SkysegError]] = []
+
+        def checked(unit) -> bool:  # a unit whose outputs cannot be written fails before the work
+            try:
+                for path in unit[2].values():
+                    check_output(path, overwrite=args.overwrite, source=job.source)
+            except SkysegError as exc:
+                failures.append((unit[2]["output"], exc))
+                return False
+            return True
+
+        if "matte" in job.outputs:  # the photo's own output: it fails the photo
+            check_output(job.outputs["matte"], overwrite=args.overwrite, source=job.source)
+        units = [unit for unit in units if checked(unit)]
+        if not units and not several:
+            raise failures[0][1]
+        photo = None
+        if units:
+            matte_source = MatteSource(
+                method=method or "auto",
+                refine=args.refine,
+                file=job.reads[0] if job.reads else None,
+            )
+            photo = load_photo(job.source, matte_source, max_pixels=args.max_pixels)
+        reports = []
+        for variant, steps, outputs in units:
+            if "matte" in job.outputs and not reports:  # with the first variant written
+                outputs = {**outputs, "matte": job.outputs["matte"]}
             try:
                 report = write_rendered(
                     photo,
@@ -248,13 +272,21 @@ def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> i
                     skies=skies,
                     quality=getattr(args, "quality", None),
                 )
-            except NoSkyError as exc:
+            except NoSkyError as exc:  # the photo's matte: no variant can be made
                 if not args.keep_going:
                     raise
                 print(f"skyseg: {printable(exc)}", file=sys.stderr, flush=True)
                 return {"skipped": "no sky", "sky_share": round(exc.share, 5)}
-            reports.append(report if len(variants) == 1 else {"variant": variant, **report})
-        return reports[0] if len(reports) == 1 else {"outputs": reports}
+            except SkysegError as exc:
+                if not several:
+                    raise
+                failures.append((outputs["output"], exc))
+                continue
+            reports.append({"variant": variant, **report} if several else report)
+        done = {"outputs": reports} if several else reports[0]
+        if failures:
+            raise PartsFailed(failures, done)
+        return done
 
     shared = skies.files([step for _, steps in variants for step in steps])
     return run_batch(args.inputs, process, args, what=tag, plan=plan, shared_reads=shared)

@@ -10,6 +10,7 @@ takes ``--all`` (one result per sky of a folder).
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..declare import sky_fields
 from ..effects.registry import REGISTRY, Effect
@@ -67,7 +68,7 @@ def run(args, effect: Effect) -> int:
     """Run ``effect`` over the inputs: the look, then the options given; skies resolved."""
     from ..skygen import sky_choices
 
-    values = dict(effect.looks.get(getattr(args, "look", None), {}))
+    values = dict(effect.looks.get(getattr(args, "look", ""), {}))
     params = effect.params(**{**values, **given_params(args, effect.params)})
     required, optional = sky_fields(effect.params)
     for name in optional:
@@ -76,5 +77,6 @@ def run(args, effect: Effect) -> int:
     if not required:
         return run_effect(args, effect.verb, [("", [params])])
     skies = sky_choices(getattr(params, required[0]), every=args.all)
-    variants = [(short, [params.replace(**{required[0]: sky})]) for short, sky in skies]
+    # labelled by file name: run_effect makes them distinct output names (a.jpg, a.png)
+    variants = [(Path(sky).name, [params.replace(**{required[0]: sky})]) for _, sky in skies]
     return run_effect(args, effect.verb, variants)

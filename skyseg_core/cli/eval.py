@@ -30,6 +30,18 @@ def register(subparsers) -> None:
         "--no-refine", dest="refine", action="store_false", help="evaluate the raw matte"
     )
     parser.add_argument(
+        "--no-detail",
+        dest="detail",
+        action="store_false",
+        default=None,
+        help="leave out the detail stage (the product path before it)",
+    )
+    parser.add_argument(
+        "--keep-canopy",
+        action="store_true",
+        help="score canopy pixels that a region-level label calls not-sky (left out by default)",
+    )
+    parser.add_argument(
         "--split",
         choices=("val", "train", "all"),
         default="val",
@@ -58,7 +70,9 @@ def register(subparsers) -> None:
         "--report", metavar="DIR", help="write report.md with plots and the worst ten here"
     )
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace an existing report in --report DIR"
+        "--overwrite",
+        action="store_true",
+        help="replace the files of an existing report in --report DIR (report.md, iou_histogram.png, worst_NN.jpg)",
     )
     parser.add_argument("--json", action="store_true", help="print the summaries as JSON on stdout")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -80,9 +94,11 @@ def run(args) -> int:
     from ..datasets import find_samples
     from ..errors import InputError, OutputError
     from ..evaluate import (
+        REPORT_WORST,
         WorstKeeper,
         check_settings,
         evaluate_dataset,
+        plan_report,
         summarize,
         summary_table,
         write_report,
@@ -99,12 +115,6 @@ def run(args) -> int:
     report_kind = path_kind(args.report, OutputError) if args.report else "missing"
     if report_kind not in ("folder", "missing"):
         raise OutputError("--report must be a folder", args.report)
-    if (
-        report_kind == "folder"
-        and path_kind(Path(args.report) / "report.md", OutputError) != "missing"
-        and not args.overwrite
-    ):
-        raise OutputError("already holds a report.md (use --overwrite to replace it)", args.report)
     if args.limit is not None and args.limit < 1:
         print("skyseg: error: --limit must be at least 1", file=sys.stderr)
         return EXIT_USAGE
@@ -114,8 +124,20 @@ def run(args) -> int:
     samples = _spread(samples, args.limit)
     if not samples:
         raise InputError(f"no labelled samples (images/ + masks/) for split {args.split!r}", data)
+    if args.report:  # every file the report writes, checked before the work
+        plan_report(
+            args.report,
+            REPORT_WORST,
+            overwrite=args.overwrite,
+            reads=[
+                path
+                for sample in samples
+                for path in (sample.image, sample.mask, sample.matte, sample.canopy)
+                if path is not None
+            ],
+        )
 
-    keeper = WorstKeeper(10, threshold=args.threshold) if args.report else None
+    keeper = WorstKeeper(REPORT_WORST, threshold=args.threshold) if args.report else None
     failures = []
 
     def on_error(sample, exc) -> None:  # one line per failed image; the rest are still measured
@@ -124,12 +146,13 @@ def run(args) -> int:
 
     records = evaluate_dataset(
         samples,
-        lambda image: segment(image, method=method, refine=args.refine),
+        lambda image: segment(image, method=method, refine=args.refine, detail=args.detail),
         threshold=args.threshold,
         tolerance=args.tolerance,
         progress=not args.quiet and sys.stderr.isatty(),
         keep=keeper,
         on_error=on_error,
+        canopy=not args.keep_canopy,
     )
     if not records:
         raise InputError("no image could be evaluated", data)
@@ -138,6 +161,8 @@ def run(args) -> int:
         "method": method,
         "failed": len(failures),
         "refine": args.refine,
+        "detail": args.detail is not False,
+        "canopy_left_out": not args.keep_canopy,
         "split": args.split,
         "data": str(data),
         "threshold": args.threshold,
@@ -152,6 +177,7 @@ def run(args) -> int:
             keeper.worst,
             title=f"skyseg eval: {method}{'' if args.refine else ' (no refinement)'}",
             settings=settings,
+            overwrite=args.overwrite,
         )
     if args.json:
         payload = {**settings, "summaries": {k: v.as_dict() for k, v in summaries.items()}}
