@@ -41,6 +41,11 @@ def default_radius(shape: tuple[int, ...]) -> int:
     return max(90, round(max(shape[:2]) / 22))
 
 
+def _reach(radius: int) -> int:
+    """Rows a box filter of size ``radius`` reads above or below the row it gives (and one more)."""
+    return radius // 2 + 1
+
+
 class _Weights:
     """What one pass needs of alpha: alpha, ``1 - alpha`` and the box-filtered alpha's two
     denominators (float32 (h, w) arrays)."""
@@ -81,7 +86,6 @@ def _foreground_bands(
     radius: int,
     fine_radius: int,
     wanted: Callable[[int, int], bool] = lambda y0, y1: True,
-    band_rows: int | None = None,
 ) -> Iterator[tuple[int, int, np.ndarray]]:
     """Blur fusion band by band: ``(y0, y1, foreground of rows y0:y1)``, float32 (h, W, 3).
 
@@ -89,9 +93,8 @@ def _foreground_bands(
     ``wanted(y0, y1)`` is false are skipped.
     """
     H, W = image.shape[:2]
-    reach = radius // 2 + 1 + fine_radius // 2 + 1
-    if band_rows is None:
-        band_rows = max(reach, -(-BAND_PIXELS // max(W, 1)))
+    reach = _reach(radius) + _reach(fine_radius)
+    band_rows = max(reach, -(-BAND_PIXELS // W))
     work = np.empty((4, min(H, band_rows + 2 * reach), W), np.float32)
     for y0 in range(0, H, band_rows):
         y1 = min(H, y0 + band_rows)
@@ -104,8 +107,8 @@ def _foreground_band(image, alpha_rows, y0: int, y1: int, radius: int, fine_radi
     and the fine one reach above and below; the fine pass on them and the rows its own box
     filter reaches. So every value is the one a computation on the whole photo gives."""
     H, W = image.shape[:2]
-    fine_reach = fine_radius // 2 + 1
-    reach = radius // 2 + 1 + fine_reach
+    fine_reach = _reach(fine_radius)
+    reach = _reach(radius) + fine_reach
     h0, h1 = max(0, y0 - reach), min(H, y1 + reach)
     f0, f1 = max(0, y0 - fine_reach), min(H, y1 + fine_reach)
     fine_rows, own_rows = slice(f0 - h0, f1 - h0), slice(y0 - f0, y1 - f0)
@@ -125,7 +128,7 @@ def _foreground_band(image, alpha_rows, y0: int, y1: int, radius: int, fine_radi
 
 
 def estimate_foreground(
-    image: np.ndarray, alpha: np.ndarray, radius: int | None = None, fine_radius: int = 6
+    image: np.ndarray, alpha: np.ndarray, radius: int | None = None, fine_radius: int = FINE_RADIUS
 ) -> np.ndarray:
     """Foreground colours of a photo under a soft alpha (blur fusion, see the module docstring).
 

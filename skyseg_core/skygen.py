@@ -154,10 +154,10 @@ SKY_BAND_PIXELS = 1 << 18
 the finished sky and one band's arrays (and a full-size star field for the starry presets)."""
 
 
-def _render(preset: Preset, width: int, height: int, seed: int, band_rows: int | None = None):
-    """The sky as uint8 sRGB, painted band by band (``band_rows`` rows at a time, default
-    :data:`SKY_BAND_PIXELS` worth); the random numbers are drawn in the order of a painting
-    of the whole frame, so any band size gives the same sky."""
+def _render(preset: Preset, width: int, height: int, seed: int) -> np.ndarray:
+    """The sky as uint8 sRGB, painted band by band (:data:`SKY_BAND_PIXELS`); the random
+    numbers are drawn in the order of a painting of the whole frame, so any band size gives
+    the same sky."""
     rng = np.random.default_rng(seed)
     ys = (np.arange(height, dtype=np.float32) + 0.5) / height
     up = 1.0 - ys  # height above the horizon, 0..1
@@ -167,7 +167,7 @@ def _render(preset: Preset, width: int, height: int, seed: int, band_rows: int |
         texture = fractal_noise(512, rng, beta=3.2)
         detail = fractal_noise(512, rng, beta=2.4)
         texture = 0.88 * texture + 0.12 * detail
-    rows = band_rows or max(1, -(-SKY_BAND_PIXELS // width))
+    rows = max(1, -(-SKY_BAND_PIXELS // width))
     stars = _star_field(preset, width, height, rng, ys, xs, up, rows) if preset.stars > 0 else None
     out = np.empty((height, width, 3), np.uint8)
     for y0 in range(0, height, rows):

@@ -4,12 +4,16 @@ before anything is allocated, and the peak of the banded commands stays a few by
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+import skyseg_core.cutout as cutout_module
+import skyseg_core.skygen as skygen
 from benchmarks.bench_memory import measure
 from benchmarks.bench_memory import skyseg as skyseg_measured
 from skyseg_core.cli import main
 from skyseg_core.io import max_file_bytes
+from tests.conftest import synthetic_landscape
 from tests.test_cli_files import landscape, skyseg
 
 
@@ -56,6 +60,29 @@ def test_stdin_over_the_bound_of_the_pixel_limit_is_refused_in_one_line(tmp_path
     )  # fmt: skip
     # as many bytes as the bound are taken; the photo is then refused by its pixels
     assert b"more than the limit of 1 " in accepted.stderr, accepted.stderr
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_a_cutout_in_bands_is_the_cutout_of_the_whole_photo(dtype, monkeypatch):
+    """Each band is computed with the rows its box filters reach, so bands of any size give
+    the same codes and foreground colours, to the bit."""
+    image, truth = synthetic_landscape(150, 170, dtype=dtype, seed=2)
+    rng = np.random.default_rng(2)
+    matte = np.clip(truth + rng.normal(0, 0.3, truth.shape), 0, 1).astype(np.float32)
+    whole = cutout_module.cutout(image, matte, radius=31)  # one band: 256 K pixels > the photo
+    foreground = cutout_module.estimate_foreground(image, 1 - matte, radius=31)
+    monkeypatch.setattr(cutout_module, "BAND_PIXELS", 1)  # bands of 21 rows (the filters' reach)
+    assert np.array_equal(cutout_module.cutout(image, matte, radius=31), whole)
+    assert np.array_equal(
+        cutout_module.estimate_foreground(image, 1 - matte, radius=31), foreground
+    )
+
+
+@pytest.mark.parametrize("preset", skygen.SKY_PRESETS)
+def test_a_sky_painted_in_bands_is_the_sky_painted_whole(preset, monkeypatch):
+    whole = skygen.make_sky(preset, 97, 61, seed=4)
+    monkeypatch.setattr(skygen, "SKY_BAND_PIXELS", 97 * 5)  # bands of 5 rows
+    assert np.array_equal(skygen.make_sky(preset, 97, 61, seed=4), whole)
 
 
 def _added_bytes_per_pixel(command, size: tuple[int, int]) -> float:
