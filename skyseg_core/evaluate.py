@@ -34,6 +34,7 @@ boundary F-score
     lies within ``tolerance`` pixels (after Martin et al. 2004 / DAVIS); averaged over images where
     either has a boundary. The image frame is not a boundary, and boundary pixels within
     ``tolerance`` of an ignored pixel are not counted (void bands along edges are common).
+    ``boundary_f_tight`` is the same at :data:`TIGHT_TOLERANCE`.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ from .matte import check_matte
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_TOLERANCE = 3
 """Boundary F-score tolerance in pixels at the truth's resolution (the shared data is <= 640 px)."""
+TIGHT_TOLERANCE = 1
+"""The tight boundary F-score's tolerance: a matte edge one pixel off still counts, two do not
+(what a gap between leaves or a branch needs)."""
 HISTOGRAM_BINS = 1000
 """Bins of the matte histograms behind the confidence figures."""
 
@@ -259,6 +263,7 @@ class ImageMetrics:
     fp_rate: float = math.nan
     mae: float | None = None
     boundary_f: float = math.nan
+    boundary_f_tight: float = math.nan
     has_boundary: bool = False
     histogram: np.ndarray | None = None
     """:func:`matte_histogram` over true-sky pixels (images with sky) or all valid pixels (sky-free)."""
@@ -304,6 +309,9 @@ def image_metrics(
         fp_rate=(fp / (fp + tn) if fp + tn else 0.0) if not has_sky else math.nan,
         mae=None if matte is None else matte_mae(pred, matte, valid),
         boundary_f=f_score_from_counts(*counts),
+        boundary_f_tight=f_score_from_counts(
+            *boundary_counts(pred, truth, threshold, min(tolerance, TIGHT_TOLERANCE))
+        ),
         has_boundary=counts[1] + counts[3] > 0,
         histogram=matte_histogram(pred_values[sky & valid] if has_sky else pred_values[valid]),
     )
@@ -323,6 +331,7 @@ class Summary:
     matte_mae: float
     mattes: int
     boundary_f: float
+    boundary_f_tight: float = math.nan
     skyfree_p99: float = math.nan
     sky_median: float = math.nan
 
@@ -358,6 +367,7 @@ def summarize_group(records: Sequence[ImageMetrics]) -> Summary:
         matte_mae=_nanmean(maes),
         mattes=len(maes),
         boundary_f=_nanmean([r.boundary_f for r in records if r.has_boundary]),
+        boundary_f_tight=_nanmean([r.boundary_f_tight for r in records if r.has_boundary]),
         skyfree_p99=histogram_quantile(_pooled_histogram(skyless), 0.99),
         sky_median=histogram_quantile(_pooled_histogram([r for r in records if r.has_sky]), 0.5),
     )
@@ -584,26 +594,36 @@ def summary_table(summaries: dict[str, Summary]) -> str:
     """The summaries as a Markdown table."""
     lines = [
         "| dataset | images (sky / none) | micro IoU | mean IoU | FP rate (sky-free) | matte MAE | boundary F "
-        "| sky-free p99 | sky median |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| boundary F ({TIGHT_TOLERANCE} px) | sky-free p99 | sky median |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in summaries.items():
         label = f"**{name}**" if name == OVERALL else name
         lines.append(
             f"| {label} | {s.images} ({s.images_with_sky} / {s.images_without_sky}) | {_format(s.micro_iou)} | "
             f"{_format(s.mean_iou)} | {_format(s.fp_rate, 4)} | {_format(s.matte_mae, 4)} | {_format(s.boundary_f)} "
-            f"| {_format(s.skyfree_p99)} | {_format(s.sky_median)} |"
+            f"| {_format(s.boundary_f_tight)} | {_format(s.skyfree_p99)} | {_format(s.sky_median)} |"
         )
     return "\n".join(lines)
 
 
 REPORT_WORST = 10
 """How many of the worst images a report shows."""
+DETAIL_REGIONS = 12
+"""How many edge regions the report's detail sheet shows, at 100 %."""
+DETAIL_WINDOW = 96
+"""Side of a detail-sheet region in the photo's own pixels."""
+DETAIL_SHEET = "detail_sheet.png"
 
 
 def report_files(worst: int = REPORT_WORST) -> tuple[str, ...]:
     """Every file name :func:`write_report` may write into its folder."""
-    return ("report.md", "iou_histogram.png", *(_worst_name(rank) for rank in range(1, worst + 1)))
+    return (
+        "report.md",
+        "iou_histogram.png",
+        DETAIL_SHEET,
+        *(_worst_name(rank) for rank in range(1, worst + 1)),
+    )
 
 
 def _worst_name(rank: int) -> str:
@@ -642,10 +662,12 @@ def write_report(
     title: str = "skyseg evaluation",
     settings: dict | None = None,
     overwrite: bool = False,
+    details: Sequence[EdgeRegion] = (),
 ) -> Path:
     """Write ``report.md`` with an IoU histogram and the worst cases as overlay pictures.
 
-    ``worst`` holds (metrics, overlay picture) pairs, worst first. Needs matplotlib (extra ``eval``).
+    ``worst`` holds (metrics, overlay picture) pairs, worst first; ``details`` the worst edge
+    regions (:class:`EdgeKeeper`), drawn at 100 % into :data:`DETAIL_SHEET`. Needs matplotlib (extra ``eval``).
     The files (:func:`report_files`) are written all together or not at all, and an existing
     one is replaced only with ``overwrite``. Returns the path of the Markdown file.
     """
@@ -696,9 +718,30 @@ def write_report(
                 f"{_format(record.fp_rate, 4)} | {_format(record.boundary_f)} | ![{record.id}]({name}) |"
             )
         lines.append("")
+    sheet = detail_sheet(details) if details else None
+    if sheet is not None:
+        lines += [
+            "## Edge detail at 100 %",
+            "",
+            "The worst edge regions (mean matte error near the true or predicted sky boundary, "
+            f"{DETAIL_WINDOW} x {DETAIL_WINDOW} photo pixels): photo, matte (white = sky), and "
+            "the photo composited over a magenta sky with the matte. Rows, top to bottom:",
+            "",
+            "| row | dataset | id | region (x, y) | mean error |",
+            "|---|---|---|---|---|",
+            *(
+                f"| {row} | {d.dataset} | {d.id} | {d.x}, {d.y} | {d.error:.3f} |"
+                for row, d in enumerate(details, 1)
+            ),
+            "",
+            f"![edge detail]({DETAIL_SHEET})",
+            "",
+        ]
     text = "\n".join(lines)
     target = folder / "report.md"
     with all_or_nothing():
+        if sheet is not None:
+            save_image(folder / DETAIL_SHEET, sheet, overwrite=overwrite)
         if histogram is not None:
             path = folder / "iou_histogram.png"
             write_bytes_atomic(path, lambda f: f.write(histogram), overwrite=overwrite)
@@ -714,6 +757,95 @@ def _io_bytes(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+@dataclass
+class EdgeRegion:
+    """One region of a detail sheet: where it is, how wrong, and its three pictures."""
+
+    dataset: str
+    id: str
+    x: int
+    y: int
+    error: float
+    photo: np.ndarray
+    matte: np.ndarray
+    composite: np.ndarray
+
+
+MAGENTA = np.array([255, 0, 255], np.float32)
+
+
+def worst_edge_region(
+    pred: np.ndarray, truth: np.ndarray, matte: np.ndarray | None, window: int = DETAIL_WINDOW
+) -> tuple[float, int, int, int] | None:
+    """(mean error, x, y, side) of the ``window``-sided square with the largest mean matte error
+    near the true or predicted sky boundary; None when neither has a boundary."""
+    sky, valid = truth_labels(truth)
+    edges = boundary(sky, valid) | boundary(pred >= DEFAULT_THRESHOLD, valid)
+    if not edges.any():
+        return None
+    target = sky.astype(np.float32) if matte is None else matte.astype(np.float32)
+    near = cv2.dilate(edges.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    error = np.abs(pred.astype(np.float32) - target) * (near & valid)
+    h, w = error.shape
+    side = max(1, min(window, h, w))
+    mean = cv2.boxFilter(error, -1, (side, side), borderType=cv2.BORDER_CONSTANT)
+    # only windows wholly inside the photo: their centres lie side // 2 from every border
+    half = side // 2
+    inside = mean[half : h - (side - 1 - half), half : w - (side - 1 - half)]
+    y, x = np.unravel_index(int(np.argmax(inside)), inside.shape)
+    return float(inside[y, x]), int(x), int(y), side
+
+
+class EdgeKeeper:
+    """Keeps the ``n`` worst edge regions (:func:`worst_edge_region`) of all images seen."""
+
+    def __init__(self, n: int = DETAIL_REGIONS, window: int = DETAIL_WINDOW):
+        self.n, self.window = n, window
+        self.regions: list[EdgeRegion] = []
+
+    def __call__(
+        self, sample: Sample, image: np.ndarray, pred: np.ndarray, record: ImageMetrics
+    ) -> None:
+        from .matte import to_uint8_rgb
+
+        truth, matte = load_truth(sample)
+        found = worst_edge_region(pred, truth, matte, self.window)
+        if found is None:
+            return
+        error, x, y, side = found
+        if len(self.regions) >= self.n and error <= self.regions[-1].error:
+            return
+        photo = to_uint8_rgb(image[y : y + side, x : x + side])
+        alpha = pred[y : y + side, x : x + side, None].astype(np.float32)
+        composite = alpha * MAGENTA + (1 - alpha) * photo.astype(np.float32)
+        grey = np.repeat(np.round(alpha * 255).astype(np.uint8), 3, axis=2)
+        self.regions.append(
+            EdgeRegion(
+                sample.dataset,
+                sample.id,
+                x,
+                y,
+                error,
+                photo,
+                grey,
+                composite.round().astype(np.uint8),
+            )
+        )
+        self.regions.sort(key=lambda region: -region.error)
+        del self.regions[self.n :]
+
+
+def detail_sheet(regions: Sequence[EdgeRegion], gap: int = 4) -> np.ndarray:
+    """One picture: a row per region (photo, matte, composite), each at 100 %, on white."""
+    side = max(max(r.photo.shape[:2]) for r in regions)
+    sheet = np.full((len(regions) * (side + gap) + gap, 3 * (side + gap) + gap, 3), 255, np.uint8)
+    for row, region in enumerate(regions):
+        for column, picture in enumerate((region.photo, region.matte, region.composite)):
+            y, x = gap + row * (side + gap), gap + column * (side + gap)
+            sheet[y : y + picture.shape[0], x : x + picture.shape[1]] = picture
+    return sheet
 
 
 class WorstKeeper:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .detail import DetailModel, detail_matte, shipped_detail_model
+from .errors import ModelFileError
 from .matte import check_image, check_matte
 from .methods import get_method
 from .refine import refine as refine_matte
@@ -16,6 +18,7 @@ def segment(
     method: str = "auto",
     refine: bool = True,
     progress: Callable[[float, str], None] | None = None,
+    detail: bool | None = None,
     **refine_params,
 ) -> np.ndarray:
     """Find the sky in a photo.
@@ -31,6 +34,12 @@ def segment(
         ``False`` gives the method's raw output, upsampled.
     progress : callable, optional
         ``progress(fraction, message)`` before each stage (for a progress bar or status line).
+    detail : bool, optional
+        Run the detail stage (:mod:`skyseg_core.detail`: each pixel near and inside the sky
+        decided from the photo, gaps in foliage included) before refinement. ``None`` (the
+        default) runs it for the methods whose output it was trained on (``detail_stage``) when
+        the model file is there; ``True`` asks for it with any method (an error if the model is
+        missing). Only with ``refine``.
     **refine_params
         Passed to :func:`skyseg_core.refine`.
 
@@ -48,7 +57,21 @@ def segment(
         matte = sky_method(image)
     else:
         coarse = sky_method.coarse(image)
+        model = _detail_model(detail, sky_method.detail_stage)
+        if model is not None:
+            report(0.5, "Finding the sky's detail")
+            coarse = detail_matte(image, coarse, model)
+            refine_params.setdefault("working_size", model.working_size)
         report(0.6, "Refining the edges")
         matte = refine_matte(image, coarse, **refine_params)
     report(1.0, "")
     return check_matte(matte, image.shape[:2])
+
+
+def _detail_model(asked: bool | None, method_default: bool) -> DetailModel | None:
+    if asked is False or (asked is None and not method_default):
+        return None
+    model = shipped_detail_model()
+    if model is None and asked:
+        raise ModelFileError("the detail stage's model file (sky_detail.onnx) is missing")
+    return model

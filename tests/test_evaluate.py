@@ -375,3 +375,73 @@ def test_confidence_figures_pool_pixels_over_images():
     assert summarize_group(records[1:]).skyfree_p99 == pytest.approx(0.0, abs=1e-3)
     assert summary.sky_median == pytest.approx(0.8, abs=0.01)
     assert summarize_group(records[:2]).as_dict()["sky_median"] is None  # no sky pixels: no figure
+
+
+def test_tight_boundary_f_counts_only_edges_within_one_pixel():
+    truth = np.zeros((40, 40), np.uint8)
+    truth[:20] = 255
+    three_off = np.zeros((40, 40), np.float32)
+    three_off[:23] = 1.0
+    record = image_metrics(three_off, truth)
+    assert record.boundary_f == pytest.approx(1.0), "three rows off is within 3 px"
+    assert record.boundary_f_tight == pytest.approx(0.0), "but not within 1 px"
+    one_off = np.zeros((40, 40), np.float32)
+    one_off[:21] = 1.0
+    assert image_metrics(one_off, truth).boundary_f_tight == pytest.approx(1.0)
+
+
+def test_canopy_pixels_labelled_not_sky_are_left_out(tmp_path):
+    from skyseg_core.datasets import find_samples
+    from skyseg_core.evaluate import load_truth
+
+    _write_dataset(tmp_path / "data", "trees", 1)
+    mask = np.asarray(Image.open(tmp_path / "data/trees/masks/img0.png"))
+    canopy = np.zeros_like(mask)
+    canopy[:, :10] = 255
+    (tmp_path / "data/trees/canopy").mkdir()
+    Image.fromarray(canopy).save(tmp_path / "data/trees/canopy/img0.png")
+    (sample,) = find_samples(tmp_path / "data")
+    left_out, _ = load_truth(sample)
+    kept, _ = load_truth(sample, canopy=False)
+    assert np.array_equal(kept, mask)
+    trees = canopy > 0
+    assert (left_out[trees & (mask == 0)] == 128).all()
+    assert np.array_equal(left_out[trees & (mask == 255)], mask[trees & (mask == 255)])
+    assert np.array_equal(left_out[~trees], mask[~trees])
+
+
+def test_report_has_a_detail_sheet_of_the_worst_edges_at_full_size(tiny_data, tmp_path):
+    from skyseg_core.evaluate import DETAIL_SHEET, worst_edge_region
+
+    truth = np.zeros((120, 160), np.uint8)
+    truth[:60] = 255
+    pred = (truth > 0).astype(np.float32)
+    pred[50:70, 100:130] = 0.5  # one wrong place on the horizon
+    error, x, y, side = worst_edge_region(pred, truth, None, window=32)
+    assert side == 32 and error > 0
+    assert x <= 100 and x + side >= 130 - 8 and y <= 60 <= y + side, "the window covers the error"
+    assert worst_edge_region(np.zeros((8, 8), np.float32), np.zeros((8, 8), np.uint8), None) is None
+
+    report = tmp_path / "report"
+    assert (
+        main(
+            [
+                "eval",
+                "--data",
+                str(tiny_data),
+                "--method",
+                "color",
+                "--split",
+                "all",
+                "--report",
+                str(report),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    sheet = np.asarray(Image.open(report / DETAIL_SHEET))
+    assert sheet.shape[1] == 3 * 40 + 4 * 4, (
+        "three pictures per row at 100 % (photos are 40 px high)"
+    )
+    assert "Edge detail at 100 %" in (report / "report.md").read_text()

@@ -95,6 +95,7 @@ def run(args) -> int:
     from ..errors import InputError, OutputError
     from ..evaluate import (
         REPORT_WORST,
+        EdgeKeeper,
         WorstKeeper,
         check_settings,
         evaluate_dataset,
@@ -137,7 +138,13 @@ def run(args) -> int:
             ],
         )
 
-    keeper = WorstKeeper(REPORT_WORST, threshold=args.threshold) if args.report else None
+    worst_images = WorstKeeper(REPORT_WORST, threshold=args.threshold)
+    worst_edges = EdgeKeeper()
+
+    def keep(sample, image, pred, record) -> None:  # the report's pictures
+        worst_images(sample, image, pred, record)
+        worst_edges(sample, image, pred, record)
+
     failures = []
 
     def on_error(sample, exc) -> None:  # one line per failed image; the rest are still measured
@@ -150,7 +157,7 @@ def run(args) -> int:
         threshold=args.threshold,
         tolerance=args.tolerance,
         progress=not args.quiet and sys.stderr.isatty(),
-        keep=keeper,
+        keep=keep if args.report else None,
         on_error=on_error,
         canopy=not args.keep_canopy,
     )
@@ -174,10 +181,11 @@ def run(args) -> int:
             args.report,
             summaries,
             records,
-            keeper.worst,
+            worst_images.worst,
             title=f"skyseg eval: {method}{'' if args.refine else ' (no refinement)'}",
             settings=settings,
             overwrite=args.overwrite,
+            details=worst_edges.regions,
         )
     if args.json:
         payload = {**settings, "summaries": {k: v.as_dict() for k, v in summaries.items()}}

@@ -34,6 +34,9 @@ class SkyMethod:
     description: str = ""
     working_size: int = 512
     algorithm: Callable[..., np.ndarray] | None = None
+    detail_stage: bool = False
+    """Whether :func:`skyseg_core.segment` runs the detail stage on this method's coarse matte
+    by default (the networks whose output the detail model was trained on)."""
 
     def __init__(self, **params):
         self.params = params

@@ -38,3 +38,4 @@ class DeepLabMethod(UnetMethod):
     description = "sky DeepLabV3+ (MobileNetV2, from TF DeepLab's ADE20K model) fine-tuned on the shared sky data, ONNX Runtime"
     model_name = MODEL_NAME
     model_env = MODEL_ENV
+    detail_stage = True

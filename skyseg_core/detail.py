@@ -1,0 +1,283 @@
+"""The detail stage: each pixel's sky alpha decided from the photo itself, near and inside the
+region the network calls sky.
+
+The network says *where* sky is, at a few hundred pixels; a gap between leaves is one to five of
+those pixels, so it averages gaps and leaves into a grey canopy. This stage looks at every pixel
+of a detail-sized copy of the photo (longer side ``working_size``, 640 by default) and asks how
+much it looks like the sky *around it* rather than like the foreground around it: local colour
+models (Ruzon & Tomasi 2000; Levin et al. 2008 use the same two-colour assumption) built from
+the pixels the network is sure of, at two radii, give per pixel the colour differences to the
+local sky and foreground means, the two-colour alpha estimate and how much sure sky and
+foreground there is nearby. A small learned classifier (a per-pixel MLP, ``sky_detail.onnx``,
+trained by ``scripts/train_detail.py`` in minutes on the CPU) turns those features and the
+network's own probability into alpha. It runs only in the band where the decision is open: not
+deep inside sure sky, not far from any sky. Guided refinement (:mod:`skyseg_core.refine`) then
+carries the result to the photo's full resolution along its edges (He & Sun 2015; Wu et al.
+2018, Deep Guided Filter, use the same split of low-resolution decision and guided upsampling).
+
+Everything here is plain array code; the model is a self-describing ONNX file pinned by SHA-256
+like the other shipped models.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import ModelFileError
+from .matte import check_image, check_matte, to_float_rgb
+
+FEATURE_VERSION = 3
+"""Bumped whenever :func:`detail_features` changes; the model file records the version it was
+trained with and is refused when it differs."""
+
+RADII = (0.03, 0.12)
+"""Radii of the local colour models, as fractions of the longer side (a leaf-gap scale and a
+canopy scale)."""
+
+TEXTURE_RADIUS = 0.008
+"""Radius of the local luma deviation, as a fraction of the longer side: leaves are textured at
+this scale, sky is smooth."""
+
+SURE_SKY = 0.85
+SURE_GROUND = 0.15
+"""Network probabilities above / below which a pixel feeds the local sky / foreground model."""
+
+BAND_SKY = 0.985
+BAND_FAR = 0.002
+"""The band left to the classifier excludes pixels the network calls sky above ``BAND_SKY`` with
+only sure sky around them (the inside of an open sky), and pixels with less than ``BAND_FAR``
+sure sky within the larger radius (far from any sky)."""
+
+MODEL_NAME = "sky_detail.onnx"
+MODEL_ENV = "SKYSEG_DETAIL_MODEL"
+
+_PRIOR_WEIGHT = 1e-3
+"""Weight of the image-wide colour in a local mean: where no sure pixel is near, the local model
+falls back to the photo's own sky (or foreground) colour instead of dividing by zero."""
+
+
+def _box(planes: np.ndarray, radius: int) -> np.ndarray:
+    size = 2 * radius + 1
+    return cv2.boxFilter(planes, -1, (size, size), borderType=cv2.BORDER_REFLECT)
+
+
+def _local_std(plane: np.ndarray, radius: int) -> np.ndarray:
+    mean = _box(plane, radius)
+    return np.sqrt(np.maximum(_box(plane * plane, radius) - mean * mean, 0.0))
+
+
+def _local_model(image: np.ndarray, weight: np.ndarray, radius: int, fallback: np.ndarray):
+    """Weighted local mean colour (h, w, 3) and the local density of ``weight`` (h, w)."""
+    stack = np.concatenate([image * weight[..., None], weight[..., None]], axis=2)
+    # OpenCV filters at most 4 channels per call at full speed
+    summed = cv2.merge(
+        [_box(np.ascontiguousarray(stack[..., :3]), radius), _box(stack[..., 3], radius)]
+    )
+    density = summed[..., 3]
+    mean = (summed[..., :3] + _PRIOR_WEIGHT * fallback) / (density[..., None] + _PRIOR_WEIGHT)
+    return mean, density
+
+
+def _global_mean(image: np.ndarray, weight: np.ndarray, default: tuple[float, float, float]):
+    total = float(weight.sum())
+    if total < 1.0:
+        return np.array(default, np.float32)
+    return (image * weight[..., None]).reshape(-1, 3).sum(axis=0).astype(np.float32) / total
+
+
+FEATURE_NAMES = (
+    "coarse",
+    "refined",
+    "r",
+    "g",
+    "b",
+    "luma_contrast",
+    "texture",
+    "row",
+    *(
+        f"{name}_{scale}"
+        for scale in ("near", "far")
+        for name in (
+            "to_sky_r",
+            "to_sky_g",
+            "to_sky_b",
+            "to_ground_r",
+            "to_ground_g",
+            "to_ground_b",
+            "sky_density",
+            "ground_density",
+            "two_colour_alpha",
+            "coarse_mean",
+        )
+    ),
+)
+
+
+def detail_features(image: np.ndarray, coarse: np.ndarray) -> np.ndarray:
+    """Per-pixel features of the detail stage.
+
+    Parameters
+    ----------
+    image : ndarray, shape (h, w, 3), float32 in [0, 1]
+        The photo at the detail working size.
+    coarse : ndarray, shape (h, w), float32 in [0, 1]
+        The network's sky probability at the same size.
+
+    The features: the probability and its guided refinement at this size; the colour, the local
+    contrast and texture of the pixel; its row; and per radius of :data:`RADII`, the differences
+    to the local sky and foreground means, the densities of sure sky and foreground, the
+    two-colour alpha estimate (where the pixel's colour lies between the two means) and the
+    network's mean probability around it.
+
+    Returns
+    -------
+    features : ndarray, shape (h, w, len(FEATURE_NAMES)), float32
+    """
+    h, w = coarse.shape
+    sure_sky = (coarse > SURE_SKY).astype(np.float32)
+    sure_ground = (coarse < SURE_GROUND).astype(np.float32)
+    sky_colour = _global_mean(image, sure_sky, (0.55, 0.7, 0.9))
+    ground_colour = _global_mean(image, sure_ground, (0.3, 0.3, 0.25))
+    luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    kernel = np.ones((3, 3), np.uint8)
+    from .refine import refine
+
+    planes = [
+        coarse[..., None],
+        refine(image, coarse, working_size=max(h, w))[..., None],
+        image,
+        (cv2.dilate(luma, kernel) - cv2.erode(luma, kernel))[..., None],
+        _local_std(luma, max(1, round(TEXTURE_RADIUS * max(h, w))))[..., None],
+        np.broadcast_to(np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None], (h, w, 1)),
+    ]
+    for fraction in RADII:
+        radius = max(1, round(fraction * max(h, w)))
+        sky_mean, sky_density = _local_model(image, sure_sky, radius, sky_colour)
+        ground_mean, ground_density = _local_model(image, sure_ground, radius, ground_colour)
+        to_sky = image - sky_mean
+        to_ground = image - ground_mean
+        axis = sky_mean - ground_mean
+        alpha = (to_ground * axis).sum(axis=2) / ((axis * axis).sum(axis=2) + 1e-3)
+        planes += [
+            to_sky,
+            to_ground,
+            sky_density[..., None],
+            ground_density[..., None],
+            np.clip(alpha, -1.0, 2.0)[..., None],
+            _box(coarse, radius)[..., None],
+        ]
+    return np.concatenate(planes, axis=2, dtype=np.float32)
+
+
+def detail_band(features: np.ndarray) -> np.ndarray:
+    """(h, w) bool: the pixels whose alpha the classifier decides (see :data:`BAND_SKY`)."""
+    coarse = features[..., FEATURE_NAMES.index("coarse")]
+    near_sky = features[..., FEATURE_NAMES.index("sky_density_near")]
+    far_sky = features[..., FEATURE_NAMES.index("sky_density_far")]
+    inside_open_sky = (coarse > BAND_SKY) & (near_sky > BAND_SKY)
+    return ~inside_open_sky & (far_sky >= BAND_FAR)
+
+
+@dataclass
+class DetailModel:
+    """The detail classifier: an ONNX graph from ``(N, F)`` features to ``(N, 1)`` sky alpha."""
+
+    path: Path
+    session: object
+    working_size: int
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> DetailModel:
+        """The model at ``path``, else ``$SKYSEG_DETAIL_MODEL``, else the bundled one."""
+        import onnxruntime as ort
+
+        from .models import checked_model_file
+
+        checked = checked_model_file(MODEL_NAME, explicit=path, env_var=MODEL_ENV)
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(
+                str(checked), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors
+            raise ModelFileError(f"cannot load the detail model: {exc}", checked) from exc
+        meta = session.get_modelmeta().custom_metadata_map
+        if meta.get("format") != "skyseg-detail/1":
+            raise ModelFileError("not a skyseg detail model (metadata format)", checked)
+        features = json.loads(meta.get("features", "[]"))
+        if (
+            int(meta.get("feature_version", -1)) != FEATURE_VERSION
+            or tuple(features) != FEATURE_NAMES
+        ):
+            raise ModelFileError(
+                f"the detail model was trained on other features (version {meta.get('feature_version')}, "
+                f"this skyseg computes version {FEATURE_VERSION}); retrain it with scripts/train_detail.py",
+                checked,
+            )
+        return cls(Path(checked), session, int(meta.get("working_size", 640)))
+
+    def alpha(self, features: np.ndarray) -> np.ndarray:
+        """(N,) sky alpha for (N, F) feature rows."""
+        if features.shape[0] == 0:
+            return np.zeros(0, np.float32)
+        (out,) = self.session.run(None, {"features": np.ascontiguousarray(features, np.float32)})
+        return out[:, 0]
+
+
+_loaded: dict[str, DetailModel] = {}
+
+
+def shipped_detail_model() -> DetailModel | None:
+    """The detail model (``$SKYSEG_DETAIL_MODEL`` or the bundled file), loaded once per process;
+    None when there is none. A file that is there but damaged raises :class:`ModelFileError`."""
+    from .models import resolve_model_file
+
+    try:
+        path = resolve_model_file(MODEL_NAME, env_var=MODEL_ENV)
+    except ModelFileError as exc:
+        if exc.absent:
+            return None
+        raise
+    key = str(path)
+    if key not in _loaded:
+        _loaded[key] = DetailModel.load(path)
+    return _loaded[key]
+
+
+def detail_matte(image: np.ndarray, coarse: np.ndarray, model: DetailModel) -> np.ndarray:
+    """The detail stage's matte at the detail working size.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3)
+        The photo (any dtype :func:`skyseg_core.check_image` accepts), at any size: it is shrunk
+        (area) to the model's working size.
+    coarse : ndarray, shape (h, w), float32 in [0, 1]
+        The network's probability at any size (bilinearly resized to the working size).
+
+    Returns
+    -------
+    matte : ndarray, shape (h', w'), float32 in [0, 1]
+        At the working size (the photo's own size when it is smaller): the classifier's alpha in
+        the band, the network's probability elsewhere.
+    """
+    check_image(image)
+    check_matte(coarse)
+    from .methods._base import resize_long_side
+
+    small = to_float_rgb(resize_long_side(image, model.working_size))
+    h, w = small.shape[:2]
+    if coarse.shape != (h, w):
+        coarse = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
+    coarse = np.clip(coarse, 0.0, 1.0).astype(np.float32, copy=False)
+    features = detail_features(small, coarse)
+    band = detail_band(features)
+    matte = coarse.copy()
+    matte[band] = model.alpha(features[band])
+    return np.clip(matte, 0.0, 1.0, out=matte)
