@@ -168,14 +168,13 @@ class JobRunner(QObject):
 
 # --------------------------------------------------------------------------- job functions
 def load_photo(job: Job, path: Path, proxy_long_side: int):
-    from skyseg_core.io import load_image
-    from skyseg_core.metadata import read_metadata
+    from skyseg_core.io import load_image_with_metadata
 
     from .model import proxy_of
 
     job.report(5, f"Opening {Path(path).name}")
-    image = load_image(path)
-    metadata = read_metadata(path)  # written back into the exports, as the command line does
+    # the metadata is written back into the exports, as the command line does
+    image, metadata = load_image_with_metadata(path)
     job.report(70, "Preparing the preview")
     proxy, scale = proxy_of(image, proxy_long_side)
     return Path(path), image, proxy, scale, metadata

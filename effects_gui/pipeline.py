@@ -4,8 +4,8 @@ preview or the full photo.
 Nothing here implements a step: the effect chain comes from the edit
 (:meth:`~effects_gui.model.EditState.steps`), :func:`skyseg_core.pipeline.render` applies it
 (result, and layers on request) with the editor's own skies (preview-sized while editing, full
-size on export), and the files are written by :mod:`skyseg_core.io` and
-:mod:`skyseg_core.layered`.
+size on export), and the three exports (result, layers, matte) are written by
+:func:`skyseg_core.pipeline.write_rendered`, as every command's files are.
 """
 
 from __future__ import annotations
@@ -23,32 +23,15 @@ def no_sky_message(steps: Sequence) -> str:
     return f"No sky found in this photo; {nothing_done(steps)}"
 
 
-def render(
-    image: np.ndarray,
-    matte: np.ndarray,
-    steps: Sequence,
-    skies: dict,
-    layers: bool = False,
-    icc: bytes = b"",
-):
-    """:func:`skyseg_core.pipeline.render` with the skies the editor loaded (source -> image),
-    brought into the colour space of ``icc`` (the photo's profile) when given."""
-    from skyseg_core.pipeline import render as core_render
-    from skyseg_core.pipeline import skies_in_profile
-
-    return core_render(
-        image, matte, steps, skies=skies_in_profile(skies.__getitem__, icc), layers=layers
-    )
-
-
 def render_preview(job, proxy, matte, steps, skies):
     """``(result, QImage, None)``, or ``(None, None, message)`` when there is no sky to work on."""
     from skyseg_core.effects import NoSkyError
+    from skyseg_core.pipeline import render
 
     from .qimage import rgb_to_qimage
 
     try:
-        result = render(proxy, matte, steps, skies).image
+        result = render(proxy, matte, steps, skies=skies.__getitem__).image
     except NoSkyError:
         return None, None, no_sky_message(steps)
     job.report(90, "")
@@ -62,73 +45,57 @@ def _full_matte(job, image, base_matte, strokes):
     return brush.replay(base_matte, image, strokes, 1.0)
 
 
-def _rendered(job, image, matte, steps, skies, layers: bool = False, icc: bytes = b""):
-    from skyseg_core.effects import NoSkyError
-    from skyseg_core.errors import SkysegError
-
-    job.report(30, "Rendering the layers at full size" if layers else "Rendering at full size")
-    try:
-        return render(image, matte, steps, skies, layers=layers, icc=icc)
-    except NoSkyError:
-        raise SkysegError(no_sky_message(steps)) from None
-
-
-def export_result(
-    job,
-    path: Path,
-    image,
-    base_matte,
-    strokes,
-    steps,
-    skies,
-    metadata=None,
-    quality=None,
-    source=None,
-):
-    """The result at full size by :func:`skyseg_core.pipeline.write_rendered`: the photo's EXIF,
-    XMP and ICC profile kept (the skies brought into its profile), JPEG/WebP at ``quality``."""
+def _write(job, role: str, path: Path, image, base_matte, strokes, steps=(), skies=None, **kw):
+    """The edit at full size written by :func:`skyseg_core.pipeline.write_rendered`, the
+    writer every command uses: ``role`` is its output (``"output"``, ``"layers"`` or
+    ``"matte"``); ``metadata``, ``quality`` and ``source`` as the command line gives them."""
     from skyseg_core.effects import NoSkyError
     from skyseg_core.errors import SkysegError
     from skyseg_core.pipeline import Photo, write_rendered
 
     path = Path(path)
     matte = _full_matte(job, image, base_matte, strokes)
-    if path.suffix.lower() in (".tif", ".tiff") and image.dtype == np.uint8:
+    if role == "output" and path.suffix.lower() in (".tif", ".tiff") and image.dtype == np.uint8:
         image = image.astype(np.uint16) * np.uint16(257)  # blend at 16 bits, not 8 padded
-    job.report(30, "Rendering at full size")
-    photo = Photo(Path(source) if source else path, image, matte, "editor", metadata)
+    if role != "matte":
+        job.report(
+            30,
+            "Rendering the layers at full size" if role == "layers" else "Rendering at full size",
+        )
+    source = kw.get("source")
+    photo = Photo(Path(source) if source else path, image, matte, "editor", kw.get("metadata"))
     try:
         write_rendered(
-            photo, steps, {"output": path}, overwrite=True, skies=skies.__getitem__, quality=quality
+            photo,
+            steps,
+            {role: path},
+            overwrite=True,
+            skies=skies.__getitem__ if skies is not None else None,
+            quality=kw.get("quality"),
         )
     except NoSkyError:
         raise SkysegError(no_sky_message(steps)) from None
     return path
 
 
-def export_matte(job, path: Path, image, base_matte, strokes):
-    from skyseg_core.io import save_matte
+def export_result(
+    job, path: Path, image, base_matte, strokes, steps, skies, metadata=None, quality=None,
+    source=None,
+):  # fmt: skip
+    """The result at full size: the photo's EXIF, XMP and ICC profile kept (the skies brought
+    into its profile), JPEG/WebP at ``quality``; TIFF blended at 16 bits."""
+    return _write(
+        job, "output", path, image, base_matte, strokes, steps, skies,
+        metadata=metadata, quality=quality, source=source,
+    )  # fmt: skip
 
-    matte = _full_matte(job, image, base_matte, strokes)
-    job.report(80, f"Writing {Path(path).name}")
-    return save_matte(path, matte, overwrite=True)
+
+def export_matte(job, path: Path, image, base_matte, strokes):
+    """The edited matte at full size (PNG, white = sky)."""
+    return _write(job, "matte", path, image, base_matte, strokes)
 
 
 def export_layers(job, path: Path, image, base_matte, strokes, steps, skies, metadata=None):
     """The layered file (.ora or .psd by suffix): photo, each effect's layers, hidden matte; the
     skies brought into the photo's profile, as in the flat export (a PSD carries the profile)."""
-    from skyseg_core.layered import write_layers
-
-    path = Path(path)
-    icc = getattr(metadata, "icc_profile", b"") or b""
-    matte = _full_matte(job, image, base_matte, strokes)
-    rendered = _rendered(job, image, matte, steps, skies, layers=True, icc=icc)
-    job.report(70, f"Writing {path.name}")
-    return write_layers(
-        path,
-        rendered.layers,
-        (image.shape[1], image.shape[0]),
-        overwrite=True,
-        merged=rendered.image,
-        icc_profile=icc,
-    )
+    return _write(job, "layers", path, image, base_matte, strokes, steps, skies, metadata=metadata)

@@ -47,12 +47,12 @@ def _suffix(source: Path) -> str:
 
 
 def run(args) -> int:
-    from ..cutout import cutout
-    from ..io import check_output, load_image, load_matte, path_kind, read_metadata, save_image
+    from ..io import path_kind
     from ..methods import resolve_name
-    from ..segment import segment
+    from ..pipeline import MatteSource, load_photo, write_cutout
 
-    method = None if args.matte else resolve_name(args.method)
+    # an unknown method fails once, here, before any input
+    method = "auto" if args.matte else resolve_name(args.method)
     n_inputs = len(args.inputs)
     matte_folder = bool(args.matte) and (
         path_kind(args.matte) == "folder" or args.matte.endswith(("/", "\\"))
@@ -74,36 +74,24 @@ def run(args) -> int:
         return Job(path, {"output": target}, reads=reads)
 
     def process(job: Job) -> dict:
-        path, target = job.source, job.outputs["output"]
-        assert path is not None  # plan() gives every job its input
-        check_output(target, overwrite=args.overwrite, source=path)  # fail before the work
-        image = load_image(path, max_pixels=args.max_pixels)
-        if job.reads:
-            matte = load_matte(job.reads[0], max_pixels=args.max_pixels)
-            if matte.shape != image.shape[:2]:
-                raise InputError(
-                    f"matte is {matte.shape[1]}x{matte.shape[0]}, the photo "
-                    f"{image.shape[1]}x{image.shape[0]}; they must match",
-                    job.reads[0],
-                )
-        else:
-            assert method is not None  # resolved above whenever no --matte is given
-            matte = segment(image, method=method, refine=args.refine)
-        rgba = cutout(image, matte, decontaminate=args.decontaminate)
-        sky_fraction = round(float(matte.mean()), 4)
-        del image, matte  # the encoder's buffers come on top of the cut-out alone
-        save_image(
+        target = job.outputs["output"]
+        assert job.source is not None  # plan() gives every job its input
+        matte_source = MatteSource(
+            method=method, refine=args.refine, file=job.reads[0] if job.reads else None
+        )
+        photo = load_photo(
+            job.source,
+            matte_source,
+            (target,),
+            overwrite=args.overwrite,
+            max_pixels=args.max_pixels,
+        )
+        return write_cutout(
+            photo,
             target,
-            rgba,
             overwrite=args.overwrite,
             quality=args.quality,
-            source=path,
-            metadata=read_metadata(path, max_pixels=args.max_pixels),
+            decontaminate=args.decontaminate,
         )
-        return {
-            "output": str(target),
-            "method": method or "matte file",
-            "sky_fraction": sky_fraction,
-        }
 
     return run_batch(args.inputs, process, args, what="cutouts", plan=plan)

@@ -29,11 +29,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..io import check_output, load_image, save_matte
     from ..methods import resolve_name
-    from ..segment import segment
+    from ..pipeline import MatteSource, load_photo, write_rendered
 
-    method = resolve_name(args.method)  # an unknown name fails once, before any input
+    # an unknown method fails once, here, before any input
+    matte_source = MatteSource(method=resolve_name(args.method), refine=args.refine)
     n_inputs = len(args.inputs)
 
     def plan(path: Path) -> Job:
@@ -43,16 +43,20 @@ def run(args) -> int:
         )
 
     def process(job: Job) -> dict:
-        path, target = job.source, job.outputs["output"]
-        assert path is not None  # plan() gives every job its input
-        check_output(target, overwrite=args.overwrite, source=path)  # fail before the work
-        image = load_image(path, max_pixels=args.max_pixels)
-        matte = segment(image, method=method, refine=args.refine)
-        save_matte(target, matte, overwrite=args.overwrite, source=path)
-        return {
-            "output": str(target),
-            "method": method,
-            "sky_fraction": round(float(matte.mean()), 4),
+        target = job.outputs["output"]
+        assert job.source is not None  # plan() gives every job its input
+        photo = load_photo(
+            job.source,
+            matte_source,
+            (target,),
+            overwrite=args.overwrite,
+            max_pixels=args.max_pixels,
+        )
+        report = write_rendered(photo, [], {"matte": target}, overwrite=args.overwrite)
+        return {  # the matte is this command's output
+            "output": report["matte"],
+            "method": report["method"],
+            "sky_fraction": report["sky_fraction"],
         }
 
     return run_batch(args.inputs, process, args, what="masks", plan=plan)
