@@ -43,12 +43,12 @@ CONTRACT_NAMES = ("CONFIG_NAME", "SCHEMA_NAME", "PROTOCOL_VERSION")
 @cache
 def plugin_contract() -> dict:
     """``CONFIG_NAME``, ``SCHEMA_NAME`` and ``PROTOCOL_VERSION`` as the plug-ins' client
-    (``plugins/common/skyseg_client.py``) declares them.
+    (``plugins/common/skyseg_client/contract.py``) declares them.
 
     The client runs in the hosts' Pythons and cannot import skyseg, so it holds the one
     declaration and the core reads it from there (parsed, not run).
     """
-    path = plugins_dir() / "common" / "skyseg_client.py"
+    path = plugins_dir() / "common" / "skyseg_client" / "contract.py"
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     found = {
         target.id: ast.literal_eval(node.value)

@@ -28,7 +28,7 @@ SHIPPED_FOLDERS = ("skyseg_core", "effects_gui", *DATA_ROOTS.values())
 # Files git ignores that a developer's checkout may hold; none may reach a wheel.
 IGNORED_PLANTS = (
     "assets/models/ade20k/ade20k-mobilenetv2dilated-c1_deepsup/encoder_epoch_20.pth",
-    "plugins/common/__pycache__/skyseg_client.cpython-311.pyc",
+    "plugins/common/skyseg_client/__pycache__/client.cpython-311.pyc",
     "skyseg_core/__pycache__/matte.cpython-311.pyc",
 )
 
@@ -139,7 +139,7 @@ def test_wheel_carries_models_skies_samples_and_plugins(pip_wheel):
     assert {f"skyseg_assets/skies/{Path(p).name}" for p in _tracked("assets/skies")} <= names
     assert "skyseg_assets/samples/rocket.jpg" in names
     assert "skyseg_plugins/gimp/skyseg/skyseg.py" in names
-    assert "skyseg_plugins/common/skyseg_client.py" in names
+    assert "skyseg_plugins/common/skyseg_client/__init__.py" in names
     assert "skyseg_plugins/krita/skyseg_krita.desktop" in names
     assert not any("__pycache__" in name or "ade20k/" in name for name in names)
 

@@ -55,7 +55,7 @@ def krita_plugin(monkeypatch, pykrita):
     for name in [
         m
         for m in sys.modules
-        if m == "krita" or m.startswith("skyseg_krita") or m == "skyseg_client"
+        if m == "krita" or m.startswith("skyseg_krita") or m.split(".")[0] == "skyseg_client"
     ]:
         sys.modules.pop(name, None)
 
@@ -523,9 +523,9 @@ def test_install_gimp_records_this_interpreter(tmp_path):
     (target,) = install("gimp", dest=tmp_path / "plug-ins")
     assert target == tmp_path / "plug-ins" / "skyseg"
     assert os.stat(target / "skyseg.py").st_mode & stat.S_IXUSR
-    assert (target / "skyseg_client.py").read_bytes() == (
-        ROOT / "plugins" / "common" / "skyseg_client.py"
-    ).read_bytes()
+    client = ROOT / "plugins" / "common" / "skyseg_client"
+    copied = {p.name: p.read_bytes() for p in (target / "skyseg_client").iterdir()}
+    assert copied == {p.name: p.read_bytes() for p in client.glob("*.py")}  # the whole package
     config = json.loads((target / "skyseg_worker.json").read_text())
     assert config["python"] == sys.executable and config["args"] == ["-m", "skyseg_core", "worker"]
     assert json.loads((target / "skyseg_schema.json").read_text()) == json.loads(
@@ -561,7 +561,7 @@ def test_install_krita_enables_plugin_and_keeps_kritarc(tmp_path, monkeypatch):
     assert cli_main(["install-plugin", "krita"]) == 0
     pykrita = tmp_path / "data" / "krita" / "pykrita"
     assert (pykrita / "skyseg_krita.desktop").is_file() and (
-        pykrita / "skyseg_krita" / "skyseg_client.py"
+        pykrita / "skyseg_krita" / "skyseg_client" / "__init__.py"
     ).is_file()
     text = kritarc.read_text()
     assert "enable_skyseg_krita=true" in text and "enable_skyseg_krita=false" not in text

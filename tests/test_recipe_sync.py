@@ -246,7 +246,7 @@ def _gimp_plugin(tmp_path, monkeypatch):
     target = _installed(tmp_path, "gimp")
     _fake_gi(monkeypatch)
     monkeypatch.syspath_prepend(str(target))
-    for name in ("skyseg", "skyseg_client"):
+    for name in [m for m in sys.modules if m == "skyseg" or m.split(".")[0] == "skyseg_client"]:
         monkeypatch.delitem(sys.modules, name, raising=False)
     spec = importlib.util.spec_from_file_location("skyseg_gimp_plugin", target / "skyseg.py")
     module = importlib.util.module_from_spec(spec)
@@ -286,7 +286,9 @@ def test_gimp_procedure_arguments_are_the_declared_ones(tmp_path, monkeypatch):
 
 def _krita_modules() -> list[str]:
     return [
-        m for m in sys.modules if m in ("krita", "skyseg_client") or m.startswith("skyseg_krita")
+        m
+        for m in sys.modules
+        if m == "krita" or m.split(".")[0] in ("skyseg_client", "skyseg_krita")
     ]
 
 

@@ -1,4 +1,4 @@
-"""The JSON-lines worker and the plug-ins' stdlib client (plugins/common/skyseg_client.py)."""
+"""The JSON-lines worker and the plug-ins' stdlib client (plugins/common/skyseg_client/)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """``skyseg install-plugin gimp|krita``: copy a host plug-in into the user's folder.
 
-The plug-in gets the shared client (``plugins/common/skyseg_client.py``) beside it, a
+The plug-in gets the shared client package (``plugins/common/skyseg_client/``) beside it, a
 ``skyseg_worker.json`` that records how to start the worker (this interpreter,
 ``sys.executable`` or ``--python``, running ``-m skyseg_core worker``) and ``skyseg_schema.json``:
 the effect recipe's declarations (:func:`skyseg_core.worker.schema`), which the plug-ins build
@@ -141,7 +141,8 @@ def _made_by_install(target: Path, source: Path) -> bool:
     :data:`MARKER_NAME`, or (installs from before the marker) holds only what an install writes."""
     if (target / MARKER_NAME).is_file():
         return True
-    installed = {p.name for p in source.iterdir()} | {"skyseg_client.py", CONFIG_NAME, SCHEMA_NAME}
+    client = {"skyseg_client", "skyseg_client.py"}  # the package; the one file it was before
+    installed = {p.name for p in source.iterdir()} | client | {CONFIG_NAME, SCHEMA_NAME}
     names = {p.name for p in target.iterdir()} - {"__pycache__"}
     return CONFIG_NAME in names and names <= installed
 
@@ -325,10 +326,10 @@ def install(
                 f"{what} was not found; install it, or give the plug-in folder with --dest"
             )
         dest = default_dest(host)
-    client = PLUGINS / "common" / "skyseg_client.py"
+    client = PLUGINS / "common" / "skyseg_client"
     source = PLUGINS / "gimp" / "skyseg" if host == "gimp" else PLUGINS / "krita" / "skyseg_krita"
     desktop_source = PLUGINS / "krita" / "skyseg_krita.desktop"
-    if not source.is_dir() or not client.is_file():
+    if not source.is_dir() or not (client / "__init__.py").is_file():
         raise InputError(
             f"plug-in sources not found at {source}; install skyseg from a source checkout"
         )
@@ -355,8 +356,9 @@ def install(
             token = secrets.token_hex(4)
             staged = dest / f".{source.name}.{token}.part"
             undo.append(lambda: shutil.rmtree(staged))
-            shutil.copytree(source, staged, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-            shutil.copy2(client, staged / client.name)
+            compiled = shutil.ignore_patterns("__pycache__", "*.pyc")
+            shutil.copytree(source, staged, ignore=compiled)
+            shutil.copytree(client, staged / client.name, ignore=compiled)
             for name, data in files.items():
                 _write_json(staged / name, data)
             if host == "gimp":

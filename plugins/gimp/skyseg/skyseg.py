@@ -34,9 +34,10 @@ gi.require_version("Babl", "0.1")
 from gi.repository import Babl, Gegl, Gimp, Gio, GLib, GObject  # noqa: E402
 
 HERE = os.path.dirname(os.path.realpath(__file__))
-# The client is copied beside this file at install time; in a source checkout it is in ../../common.
+# The client package is copied beside this file at install time; in a source checkout it is in
+# ../../common.
 for _folder in (HERE, os.path.join(HERE, os.pardir, os.pardir, "common")):
-    if os.path.isfile(os.path.join(_folder, "skyseg_client.py")):
+    if os.path.isfile(os.path.join(_folder, "skyseg_client", "__init__.py")):
         sys.path.insert(0, os.path.abspath(_folder))
         break
 import skyseg_client  # noqa: E402

@@ -53,9 +53,10 @@ except ImportError:  # pragma: no cover - depends on the host
     )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# The client is copied into this folder at install time; in a source checkout it is in ../../common.
+# The client package is copied into this folder at install time; in a source checkout it is in
+# ../../common.
 for _folder in (HERE, os.path.join(HERE, os.pardir, os.pardir, "common")):
-    if os.path.isfile(os.path.join(_folder, "skyseg_client.py")):
+    if os.path.isfile(os.path.join(_folder, "skyseg_client", "__init__.py")):
         if os.path.abspath(_folder) not in sys.path:
             sys.path.insert(0, os.path.abspath(_folder))
         break

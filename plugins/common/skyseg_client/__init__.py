@@ -1,0 +1,82 @@
+"""Client for the ``skyseg worker`` process, shared by the GIMP and Krita plug-ins.
+
+Standard library only: it runs inside the hosts' own Pythons (GIMP 3: the system python3;
+Krita: its embedded Python), which have no numpy. The one source of this package is
+``plugins/common/skyseg_client/`` in the skyseg repository; ``skyseg install-plugin`` copies the
+folder next to each plug-in, which puts it on ``sys.path`` and imports ``skyseg_client``.
+
+One module per role, the public names gathered here:
+
+- :mod:`.contract`: what the worker and the plug-ins must agree on (protocol version, the names
+  of the files ``install-plugin`` writes);
+- :mod:`.errors`: :class:`WorkerError` and its kinds;
+- :mod:`.launch`: the recorded configuration, the worker's command line, environment and log;
+- :mod:`.client`: :class:`SkysegClient`, the supervised worker process and its requests;
+- :mod:`.shared`: the per-user shared worker on a Unix socket (GIMP's short-lived processes);
+- :mod:`.pixels`: the pixel exchange, binary Netpbm;
+- :mod:`.controls`: the parameter schema and the controls both plug-ins build from it.
+"""
+
+from .client import SkysegClient
+from .contract import CONFIG_NAME, PROTOCOL_VERSION, SCHEMA_NAME
+from .controls import (
+    SKY_FILE,
+    SKY_NONE,
+    STOP_LABELS,
+    control_defaults,
+    default_look,
+    effect_actions,
+    effect_controls,
+    effect_identity,
+    effect_looks,
+    effect_names,
+    effect_params,
+    load_schema,
+    sky_choices,
+    source_controls,
+)
+from .errors import (
+    RequestFailed,
+    SharedUnavailable,
+    WorkerDied,
+    WorkerError,
+    WorkerNotConfigured,
+    WorkerTimeout,
+)
+from .launch import LOG_MAX_BYTES, default_log_path, load_config, worker_command
+from .pixels import read_netpbm, write_netpbm
+from .shared import shared_socket_path
+
+__all__ = [
+    "CONFIG_NAME",
+    "LOG_MAX_BYTES",
+    "PROTOCOL_VERSION",
+    "SCHEMA_NAME",
+    "SKY_FILE",
+    "SKY_NONE",
+    "STOP_LABELS",
+    "RequestFailed",
+    "SharedUnavailable",
+    "SkysegClient",
+    "WorkerDied",
+    "WorkerError",
+    "WorkerNotConfigured",
+    "WorkerTimeout",
+    "control_defaults",
+    "default_log_path",
+    "default_look",
+    "effect_actions",
+    "effect_controls",
+    "effect_identity",
+    "effect_looks",
+    "effect_names",
+    "effect_params",
+    "load_config",
+    "load_schema",
+    "read_netpbm",
+    "shared_socket_path",
+    "sky_choices",
+    "source_controls",
+    "worker_command",
+    "write_netpbm",
+]

@@ -1,0 +1,77 @@
+"""Pixels between a host and the worker: binary Netpbm (PPM colour, PGM grey), 8 or 16 bits,
+uncompressed (nothing to wait for), read and written with the standard library alone."""
+
+from __future__ import annotations
+
+import array
+import sys
+
+from .errors import WorkerError
+
+
+def _big_endian_words(data: bytes) -> bytes:
+    """16-bit samples between this machine's order and Netpbm's big-endian one (both ways)."""
+    if sys.byteorder == "big":
+        return bytes(data)
+    words = array.array("H", data)
+    words.byteswap()
+    return words.tobytes()
+
+
+def write_netpbm(
+    path: str, width: int, height: int, channels: int, data: bytes, sixteen: bool = False
+) -> None:
+    """Write raw samples as binary PPM (3 channels) or PGM (1): no compression to wait for.
+
+    ``data``: ``height`` rows of ``width`` pixels of ``channels`` samples, one byte each, or
+    native-order 16-bit words with ``sixteen`` (what the hosts' pixel APIs hand out).
+    """
+    if channels not in (1, 3):
+        raise ValueError(f"Netpbm holds 1 or 3 channels, not {channels}")
+    size = width * height * channels * (2 if sixteen else 1)
+    if len(data) != size:
+        raise ValueError(
+            f"{len(data)} bytes of pixels for a {width}x{height}x{channels} image, expected {size}"
+        )
+    header = b"P%d\n%d %d\n%d\n" % (
+        6 if channels == 3 else 5,
+        width,
+        height,
+        65535 if sixteen else 255,
+    )
+    with open(path, "wb") as fh:
+        fh.write(header)
+        fh.write(_big_endian_words(data) if sixteen else data)
+
+
+def read_netpbm(path: str) -> tuple:
+    """A binary PPM or PGM as ``(width, height, channels, sixteen, data)``; 16-bit samples come
+    back as native-order words. Raises :class:`WorkerError` for anything else."""
+    with open(path, "rb") as fh:
+        blob = fh.read()
+    fields: list[bytes] = []
+    pos = 0
+    while len(fields) < 4:  # magic, width, height, maxval; "#" comments between them
+        while pos < len(blob) and blob[pos : pos + 1].isspace():
+            pos += 1
+        if blob[pos : pos + 1] == b"#":
+            pos = blob.find(b"\n", pos) + 1 or len(blob)
+            continue
+        end = pos
+        while end < len(blob) and not blob[end : end + 1].isspace():
+            end += 1
+        if end == pos:
+            break
+        fields.append(blob[pos:end])
+        pos = end
+    try:
+        magic, width, height, maxval = fields[0], int(fields[1]), int(fields[2]), int(fields[3])
+    except (IndexError, ValueError):
+        raise WorkerError(f"the worker's output {path} is not a PPM/PGM file") from None
+    if magic not in (b"P5", b"P6") or maxval not in (255, 65535):
+        raise WorkerError(f"the worker's output {path} is not an 8- or 16-bit binary PPM/PGM file")
+    channels, sixteen = (3 if magic == b"P6" else 1), maxval == 65535
+    data = blob[pos + 1 :]
+    if len(data) != width * height * channels * (2 if sixteen else 1):
+        raise WorkerError(f"the worker's output {path} is truncated")
+    return width, height, channels, sixteen, (_big_endian_words(data) if sixteen else data)
