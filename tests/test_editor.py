@@ -187,9 +187,11 @@ def test_whole_edit_through_the_widgets(qtbot, editor, dialogs, tmp_path):
     assert editor.canvas.shown() == "matte"
 
     # drop a sky file on the canvas: the sky is replaced at once, with the declared defaults
-    renders = editor.renders_done
+    renders = editor.controller.renders_done
     drop(editor.canvas.viewport(), SKY)
-    qtbot.waitUntil(lambda: m.sky is not None and editor.renders_done > renders, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: m.sky is not None and editor.controller.renders_done > renders, timeout=WAIT_MS
+    )
     assert editor.canvas.shown() == "result" and m.edit.replace == ReplaceParams()
     assert editor.sky_panel.looks["natural"].isChecked()
     sky_region, ground = m.matte > 0.9, m.matte < 0.01
@@ -198,32 +200,33 @@ def test_whole_edit_through_the_widgets(qtbot, editor, dialogs, tmp_path):
     assert 0 < diff[ground].mean() < 40, "the foreground is relit toward the new sky, within bounds"
 
     # the "plain" look, one click: the new sky goes in and the foreground stays as it was
-    renders = editor.renders_done
+    renders = editor.controller.renders_done
     qtbot.mouseClick(editor.sky_panel.looks["plain"], Qt.MouseButton.LeftButton)
     assert m.look() == "plain" and m.undo_stack.undoText() == "Sky look: plain"
     qtbot.waitUntil(
-        lambda: editor.renders_done > renders and editor._render_job is None, timeout=WAIT_MS
+        lambda: editor.controller.renders_done > renders and editor.controller.render_job is None,
+        timeout=WAIT_MS,
     )
     diff = np.abs(m.result.astype(int) - m.proxy.astype(int)).sum(axis=2)
     assert diff[ground].mean() < 1 and diff[sky_region].mean() > 30
 
     # move a slider with the keyboard: one undoable setting, a new preview
     slider = editor.sky_panel.sliders["fade_edge"].slider
-    renders = editor.renders_done
+    renders = editor.controller.renders_done
     qtbot.keyClick(slider, Qt.Key.Key_PageUp)
     assert m.edit.replace.fade_edge > 0
     assert m.undo_stack.undoText() == "Sky: Fade edge"
-    qtbot.waitUntil(lambda: editor.renders_done > renders, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: editor.controller.renders_done > renders, timeout=WAIT_MS)
 
     # drag the new sky into place with the Move sky tool (V): one undo step
     qtbot.keyClick(editor, Qt.Key.Key_V)
-    renders = editor.renders_done
+    renders = editor.controller.renders_done
     brush_stroke(qtbot, editor.canvas, (200, 100), (260, 130), steps=6)
     x, y = m.edit.replace.position
     assert x < 0.5 < y, "dragging right and down shows more of the sky's left part and lowers it"
     assert m.undo_stack.undoText() == "Sky: Position"
     assert editor.sky_panel.controls["position"].value() == (x, y)
-    qtbot.waitUntil(lambda: editor.renders_done > renders, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: editor.controller.renders_done > renders, timeout=WAIT_MS)
     m.undo_stack.undo()
     assert m.edit.replace.position == ReplaceParams().position
 
@@ -246,7 +249,10 @@ def test_whole_edit_through_the_widgets(qtbot, editor, dialogs, tmp_path):
     editor.export_matte_action.trigger()
     editor.export_layers_action.trigger()
     qtbot.waitUntil(
-        lambda: dialogs.errors or (all(p.exists() for p in outputs) and not editor.runner.active),
+        lambda: (
+            dialogs.errors
+            or (all(p.exists() for p in outputs) and not editor.controller.runner.active)
+        ),
         timeout=WAIT_MS,
     )
     assert dialogs.errors == []
@@ -350,7 +356,7 @@ def test_segmentation_runs_off_the_ui_thread_and_cancels(qtbot, editor, slow_met
     qtbot.mouseClick(editor.cancel_button, Qt.MouseButton.LeftButton)
     assert editor.segment_button.isEnabled() and not editor.cancel_button.isVisible()
     slow_method.set()
-    editor.runner.wait(10_000)
+    editor.controller.runner.wait(10_000)
     qtbot.wait(20)
     assert editor.model.matte is None, "a cancelled result is dropped"
 
@@ -364,7 +370,7 @@ def test_close_with_unsaved_edit_asks(qtbot, editor, dialogs, tmp_path):
     editor.open_photo(path)
     qtbot.waitUntil(lambda: editor.model.has_photo, timeout=WAIT_MS)
     editor.model.set_method("color")
-    editor.segment()
+    editor.controller.segment()
     qtbot.waitUntil(lambda: editor.model.matte is not None, timeout=WAIT_MS)
     assert not editor.model.modified and editor.maybe_discard(), "finding the sky alone is no edit"
     assert dialogs.questions == [] and "*" not in editor.windowTitle()
@@ -416,11 +422,11 @@ def test_tint_and_relight_panels_preview_live_and_undo(qtbot, editor, dialogs, t
     assert m.edit.tint.stops[0] == (0.0, "#0ac81e")
     m.undo_stack.undo()
     assert len(m.edit.tint.stops) == 3 and m.edit.tint.stops[0][1] != "#0ac81e"
-    renders = editor.renders_done
+    renders = editor.controller.renders_done
     editor.show_panel(editor.relight_panel)
     editor.relight_panel.enabled.click()
-    qtbot.waitUntil(lambda: editor.renders_done > renders, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: editor.controller.renders_done > renders, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: editor.controller.render_job is None, timeout=WAIT_MS)
     assert m.edit.relight_enabled and m.edit.relight == RelightParams()
     light_of_sky = editor.relight_panel.controls["sky"]
     assert light_of_sky.value() is None and not light_of_sky.isEnabled(), (
@@ -438,7 +444,9 @@ def test_tint_and_relight_panels_preview_live_and_undo(qtbot, editor, dialogs, t
     for _ in range(4):
         m.undo_stack.undo()
     assert not m.edit.tint_enabled and not m.edit.relight_enabled and m.edit.tint == TintParams()
-    assert m.matte is None and editor._segment_job is None, "undo never starts a segmentation"
+    assert m.matte is None and editor.controller.segment_job is None, (
+        "undo never starts a segmentation"
+    )
     qtbot.waitUntil(lambda: m.result is None, timeout=WAIT_MS)
     assert editor.canvas.shown() == "photo"
 
@@ -569,13 +577,13 @@ def open_synthetic(qtbot, editor, tmp_path, matte=None):
 
 
 def put_sky(qtbot, editor, name: str = "clouds") -> None:
-    renders = editor.renders_done
-    editor.use_sky(name)
+    renders = editor.controller.renders_done
+    editor.controller.use_sky(name)
     qtbot.waitUntil(
         lambda: (
             editor.model.sky is not None
-            and editor.renders_done > renders
-            and editor._render_job is None
+            and editor.controller.renders_done > renders
+            and editor.controller.render_job is None
         ),
         timeout=WAIT_MS,
     )
@@ -626,7 +634,7 @@ def test_reset_buttons_and_looks_drive_the_declared_values(qtbot, editor, tmp_pa
     assert m.edit.replace == ReplaceParams() and m.undo_stack.count() == steps + 2
     m.undo_stack.undo()
     assert m.edit.replace == replace_preset("dramatic", position=(0.3, 0.6))
-    qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: editor.controller.render_job is None, timeout=WAIT_MS)
 
 
 def test_relight_can_take_the_light_of_the_chosen_sky(qtbot, editor, tmp_path):
@@ -640,10 +648,12 @@ def test_relight_can_take_the_light_of_the_chosen_sky(qtbot, editor, tmp_path):
     assert m.edit.relight.sky == "golden_hour" and not panel.controls["temperature"].isEnabled()
     steps = m.steps()
     assert [s.effect for s in steps] == ["replace", "relight"] and steps[1].sky == "golden_hour"
-    qtbot.waitUntil(lambda: editor._render_job is None and m.result is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: editor.controller.render_job is None and m.result is not None, timeout=WAIT_MS
+    )
     m.set_sky(None)  # without a new sky the relight falls back to its temperature
     assert m.steps()[0] == m.edit.relight.replace(sky=None)
-    qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: editor.controller.render_job is None, timeout=WAIT_MS)
 
 
 # --------------------------------------------------------------------------- library, split view, dirty
@@ -662,7 +672,7 @@ def library_window(qtbot):
 
     window = MainWindow(proxy_long_side=256)
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.library_loads > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.controller.library_loads > 0, timeout=WAIT_MS)
     return window
 
 
@@ -670,16 +680,18 @@ def test_sky_library_takes_drops_and_survives_a_restart(qtbot, editor, dialogs, 
     from effects_gui.library import config_dir
 
     m, _ = open_synthetic(qtbot, editor, tmp_path)
-    qtbot.waitUntil(lambda: editor.library_loads > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: editor.controller.library_loads > 0, timeout=WAIT_MS)
     view = editor.sky_panel.library
     bundled = view.count()
     assert bundled == 8, "the bundled skies, all in the grid"
     own = gradient_sky(tmp_path / "mine" / "evening.png").resolve()
 
-    loads = editor.library_loads
+    loads = editor.controller.library_loads
     drop(view.viewport(), own)  # onto the library: added and put in
     qtbot.waitUntil(
-        lambda: bool(dialogs.errors) or (m.sky is not None and editor.library_loads > loads),
+        lambda: (
+            bool(dialogs.errors) or (m.sky is not None and editor.controller.library_loads > loads)
+        ),
         timeout=WAIT_MS,
     )
     assert dialogs.errors == []
@@ -691,12 +703,12 @@ def test_sky_library_takes_drops_and_survives_a_restart(qtbot, editor, dialogs, 
     folder = tmp_path / "collection"
     gradient_sky(folder / "a_dawn.jpg", top=(90, 60, 160))
     gradient_sky(folder / "b_noon.jpg", top=(30, 110, 230))
-    loads = editor.library_loads
+    loads = editor.controller.library_loads
     drop(
         editor.canvas.viewport(), folder
     )  # a folder onto the photo: all its skies join, the first goes in
     qtbot.waitUntil(
-        lambda: m.sky.label == "a dawn" and editor.library_loads > loads, timeout=WAIT_MS
+        lambda: m.sky.label == "a dawn" and editor.controller.library_loads > loads, timeout=WAIT_MS
     )
     assert view.sources()[-2:] == [
         str((folder / "a_dawn.jpg").resolve()),
@@ -711,7 +723,7 @@ def test_sky_library_takes_drops_and_survives_a_restart(qtbot, editor, dialogs, 
     assert view.selectedItems() == [view.item(0)]
     assert (config_dir() / "skies.json").is_file() and str(tmp_path) in str(config_dir())
 
-    cached = sorted(editor.library.cache.glob("*.png"))
+    cached = sorted(editor.controller.library.cache.glob("*.png"))
     assert len(cached) == bundled + 3, "one thumbnail per sky, made once"
     stamps = [p.stat().st_mtime_ns for p in cached]
     again = library_window(qtbot)  # the next session
@@ -745,7 +757,7 @@ def test_split_view_has_a_draggable_divider(qtbot, editor, tmp_path):
     assert canvas.shown() == "before" and not canvas.divider_item.isVisible()
     qtbot.keyClick(editor, Qt.Key.Key_Backslash)
     assert canvas.shown() == "split"
-    qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: editor.controller.render_job is None, timeout=WAIT_MS)
 
 
 def test_brush_shows_its_size_as_an_outline(qtbot, editor, tmp_path):
@@ -773,7 +785,7 @@ def test_saved_is_said_only_until_the_next_edit(qtbot, editor, dialogs, tmp_path
     qtbot.keyClick(editor.sky_panel.sliders["halo"].slider, Qt.Key.Key_PageUp)
     assert not editor.status_label.text().startswith("Saved") and m.modified
     assert editor.windowTitle().startswith("hill.png*")
-    qtbot.waitUntil(lambda: editor._render_job is None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: editor.controller.render_job is None, timeout=WAIT_MS)
 
 
 def test_export_dialog_writes_each_kind_with_the_photo_metadata(qtbot, editor, dialogs, tmp_path):
@@ -813,7 +825,9 @@ def test_export_dialog_writes_each_kind_with_the_photo_metadata(qtbot, editor, d
             Qt.MouseButton.LeftButton,
         )
         qtbot.waitUntil(
-            lambda n=name: dialogs.errors or ((tmp_path / n).exists() and not editor.runner.active),
+            lambda n=name: (
+                dialogs.errors or ((tmp_path / n).exists() and not editor.controller.runner.active)
+            ),
             timeout=WAIT_MS,
         )
         assert dialogs.errors == []
@@ -880,12 +894,14 @@ def test_preview_and_export_put_the_sky_in_the_photos_colour_space(
     put_sky(qtbot, editor, "clear_day")
     m.apply_look("plain")
     qtbot.waitUntil(
-        lambda: editor._render_job is None and not editor._render_pending, timeout=WAIT_MS
+        lambda: editor.controller.render_job is None and not editor.controller.render_pending,
+        timeout=WAIT_MS,
     )
     out = tmp_path / "wide_out.png"
     editor.export_result(out)
     qtbot.waitUntil(
-        lambda: dialogs.errors or (out.exists() and not editor.runner.active), timeout=WAIT_MS
+        lambda: dialogs.errors or (out.exists() and not editor.controller.runner.active),
+        timeout=WAIT_MS,
     )
     assert dialogs.errors == []
     exported = load_image(out)
@@ -905,7 +921,8 @@ def test_preview_and_export_put_the_sky_in_the_photos_colour_space(
     layered = tmp_path / "wide_layers.ora"
     editor.export_layers(layered)
     qtbot.waitUntil(
-        lambda: dialogs.errors or (layered.exists() and not editor.runner.active), timeout=WAIT_MS
+        lambda: dialogs.errors or (layered.exists() and not editor.controller.runner.active),
+        timeout=WAIT_MS,
     )
     assert dialogs.errors == []
     with zipfile.ZipFile(layered) as ora:

@@ -1,0 +1,302 @@
+"""The editor's actions, menus and tool bar, built onto the main window (as Qt Designer's
+``setupUi`` builds a form): every action is an attribute of the window, its slot a method of
+the window, the model or the controller."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
+from PyQt6.QtWidgets import QComboBox, QLabel, QPushButton, QStyle, QToolBar
+
+from skyseg_core.methods import list_methods
+
+
+def make_action(window, text, slot, shortcut=None, checkable=False, tip="", icon=None) -> QAction:
+    """An action of the window: shortcut(s), its tip with the keys, ``slot`` on trigger or toggle."""
+    action = QAction(text, window)
+    if isinstance(shortcut, (list, tuple)):
+        action.setShortcuts([QKeySequence(k) for k in shortcut])
+    elif shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    action.setCheckable(checkable)
+    if icon is not None:
+        action.setIcon(window.style().standardIcon(icon))
+    tip = tip or text.replace("&", "").rstrip("…")
+    keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    action.setToolTip(f"{tip} ({keys})" if keys else tip)
+    action.setStatusTip(tip)
+    (action.toggled if checkable else action.triggered).connect(slot)
+    window.addAction(action)
+    return action
+
+
+def build_actions(window) -> None:
+    """The window's actions (``window.open_action``, ...), its menus and its tool bar."""
+    m = window.model
+    K = QKeySequence.StandardKey
+    icons = QStyle.StandardPixmap
+    window.open_action = make_action(
+        window,
+        "&Open…",
+        window.choose_photo,
+        K.Open,
+        tip="Open a photo",
+        icon=icons.SP_DialogOpenButton,
+    )
+    window.export_action = make_action(
+        window,
+        "&Export result…",
+        window.export_result,
+        K.Save,
+        tip="Save the result at full size (JPEG, PNG, 16-bit TIFF)",
+        icon=icons.SP_DialogSaveButton,
+    )
+    window.export_dialog_action = make_action(
+        window,
+        "Export…",
+        window.export_dialog,
+        "Ctrl+Shift+E",
+        tip="Export with options: JPEG quality, 16-bit TIFF, PNG, layers (.ora, .psd), the matte",
+        icon=icons.SP_DriveFDIcon,
+    )
+    window.export_matte_action = make_action(
+        window,
+        "Export &matte…",
+        window.export_matte,
+        "Ctrl+Shift+M",
+        tip="Save the sky matte as a PNG",
+    )
+    window.export_layers_action = make_action(
+        window,
+        "Export &layers…",
+        window.export_layers,
+        "Ctrl+Shift+S",
+        tip="Save a layered OpenRaster file (GIMP, Krita)",
+    )
+    window.quit_action = make_action(window, "&Quit", window.close, K.Quit)
+    window.undo_action = m.undo_stack.createUndoAction(window, "&Undo")
+    window.undo_action.setShortcut(QKeySequence(K.Undo))
+    window.redo_action = m.undo_stack.createRedoAction(window, "&Redo")
+    window.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    window.addActions([window.undo_action, window.redo_action])
+    window.segment_action = make_action(
+        window,
+        "Find sky",
+        window.controller.segment,
+        "Ctrl+R",
+        tip="Find the sky with the chosen method",
+        icon=icons.SP_BrowserReload,
+    )
+    window.cancel_action = make_action(
+        window,
+        "Cancel",
+        window.controller.cancel_jobs,
+        "Esc",
+        tip="Stop the running job",
+        icon=icons.SP_BrowserStop,
+    )
+    # tools
+    window.tool_group = QActionGroup(window)
+    window.pan_action = make_action(
+        window,
+        "Pan",
+        lambda on: on and m.set_brush(tool="pan"),
+        "H",
+        True,
+        "Pan and zoom (wheel)",
+        icons.SP_ArrowUp,
+    )
+    window.add_action = make_action(
+        window,
+        "Add sky",
+        lambda on: on and window._brush_tool(True),
+        "B",
+        True,
+        "Brush sky in",
+        icons.SP_DialogYesButton,
+    )
+    window.remove_action = make_action(
+        window,
+        "Remove sky",
+        lambda on: on and window._brush_tool(False),
+        "E",
+        True,
+        "Brush sky out",
+        icons.SP_DialogNoButton,
+    )
+    window.move_action = make_action(
+        window,
+        "Move sky",
+        lambda on: on and m.set_brush(tool="move_sky"),
+        "V",
+        True,
+        "Drag the new sky into place",
+        icons.SP_TitleBarNormalButton,
+    )
+    for action in (window.pan_action, window.add_action, window.remove_action, window.move_action):
+        window.tool_group.addAction(action)
+    window.smaller_action = make_action(
+        window, "Smaller brush", lambda: m.set_brush(radius=m.brush.radius / 1.2), "["
+    )
+    window.larger_action = make_action(
+        window, "Larger brush", lambda: m.set_brush(radius=m.brush.radius * 1.2), "]"
+    )
+    # Shift+[ arrives as "{" on most layouts: both spellings
+    window.softer_action = make_action(
+        window,
+        "Softer brush",
+        lambda: m.set_brush(hardness=m.brush.hardness - 0.1),
+        ["Shift+[", "{", "Shift+{"],
+    )
+    window.harder_action = make_action(
+        window,
+        "Harder brush",
+        lambda: m.set_brush(hardness=m.brush.hardness + 0.1),
+        ["Shift+]", "}", "Shift+}"],
+    )
+    # view
+    window.view_group = QActionGroup(window)
+    window.photo_view_action = make_action(
+        window,
+        "Photo",
+        lambda on: on and m.set_view(mode="photo"),
+        "P",
+        True,
+        "The photo (with the matte overlay)",
+        icons.SP_FileDialogContentsView,
+    )
+    window.matte_view_action = make_action(
+        window,
+        "Matte",
+        lambda on: on and m.set_view(mode="matte"),
+        "M",
+        True,
+        "The matte alone (white = sky)",
+        icons.SP_FileDialogDetailedView,
+    )
+    window.result_view_action = make_action(
+        window,
+        "Result",
+        lambda on: on and m.set_view(mode="result"),
+        "R",
+        True,
+        "The edited result",
+        icons.SP_DialogApplyButton,
+    )
+    for action in (window.photo_view_action, window.matte_view_action, window.result_view_action):
+        window.view_group.addAction(action)
+    window.overlay_action = make_action(
+        window,
+        "Overlay",
+        lambda on: m.set_view(overlay=on),
+        "O",
+        True,
+        "Show the matte as a coloured overlay",
+        icons.SP_FileDialogInfoView,
+    )
+    window.split_action = make_action(
+        window,
+        "Split",
+        lambda on: m.set_view(split=on, mode="result"),
+        "Y",
+        True,
+        "Before and after side by side: drag the divider",
+        icons.SP_ToolBarHorizontalExtensionButton,
+    )
+    window.before_action = make_action(
+        window,
+        "Before",
+        lambda on: m.set_view(before=on),
+        "\\",
+        True,
+        "Show the whole original photo (before/after)",
+        icons.SP_MediaSeekBackward,
+    )
+    window.fit_action = make_action(
+        window, "Fit", window.canvas.fit, "Ctrl+0", tip="Fit the photo in the window"
+    )
+    window.actual_action = make_action(
+        window, "100 %", window.canvas.actual_pixels, "Ctrl+1", tip="Actual pixels"
+    )
+    window.zoom_in_action = make_action(
+        window, "Zoom in", lambda: window.canvas.zoom_by(1.25), K.ZoomIn
+    )
+    window.zoom_out_action = make_action(
+        window, "Zoom out", lambda: window.canvas.zoom_by(0.8), K.ZoomOut
+    )
+
+    menu = window.menuBar().addMenu("&File")
+    menu.addAction(window.open_action)
+    window.recent_menu = menu.addMenu("Open &recent")
+    menu.addSeparator()
+    for action in (
+        window.export_dialog_action,
+        window.export_action,
+        window.export_matte_action,
+        window.export_layers_action,
+    ):
+        menu.addAction(action)
+    menu.addSeparator()
+    menu.addAction(window.quit_action)
+    menu = window.menuBar().addMenu("&Edit")
+    menu.addActions([window.undo_action, window.redo_action])
+    menu.addSeparator()
+    menu.addActions([window.segment_action, window.cancel_action])
+    menu = window.menuBar().addMenu("&Tools")
+    menu.addActions(window.tool_group.actions())
+    menu.addActions(
+        [window.smaller_action, window.larger_action, window.softer_action, window.harder_action]
+    )
+    menu = window.menuBar().addMenu("&View")
+    menu.addActions(window.view_group.actions())
+    menu.addActions([window.overlay_action, window.split_action, window.before_action])
+    menu.addSeparator()
+    menu.addActions(
+        [window.fit_action, window.actual_action, window.zoom_in_action, window.zoom_out_action]
+    )
+    window._rebuild_recent()
+
+    bar = QToolBar("Main")
+    bar.setObjectName("mainToolbar")
+    bar.setMovable(False)
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    window.addToolBar(bar)
+    bar.addAction(window.open_action)
+    bar.addAction(window.export_dialog_action)
+    bar.addSeparator()
+    window.method_combo = QComboBox()
+    window.method_combo.setObjectName("methodCombo")
+    for name, description in list_methods():
+        window.method_combo.addItem(name, name)
+        window.method_combo.setItemData(
+            window.method_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole
+        )
+    window.method_combo.setToolTip("How to find the sky")
+    bar.addWidget(QLabel(" Method "))
+    bar.addWidget(window.method_combo)
+    window.segment_button = QPushButton(
+        window.style().standardIcon(icons.SP_BrowserReload), "Find sky"
+    )
+    window.segment_button.setToolTip("Find the sky with the chosen method (Ctrl+R)")
+    window.segment_button.setObjectName("segmentButton")
+    window.segment_button.clicked.connect(window.controller.segment)
+    bar.addWidget(window.segment_button)
+    bar.addSeparator()
+    bar.addActions(window.tool_group.actions())
+    bar.addSeparator()
+    bar.addActions(window.view_group.actions())
+    bar.addAction(window.overlay_action)
+    bar.addAction(window.split_action)
+    bar.addAction(window.before_action)
+    bar.addSeparator()
+    window.undo_tool = QAction(window.style().standardIcon(icons.SP_ArrowBack), "Undo", window)
+    window.undo_tool.setToolTip("Undo (Ctrl+Z)")
+    window.undo_tool.triggered.connect(m.undo_stack.undo)
+    m.undo_stack.canUndoChanged.connect(window.undo_tool.setEnabled)
+    window.redo_tool = QAction(window.style().standardIcon(icons.SP_ArrowForward), "Redo", window)
+    window.redo_tool.setToolTip("Redo (Ctrl+Shift+Z)")
+    window.redo_tool.triggered.connect(m.undo_stack.redo)
+    m.undo_stack.canRedoChanged.connect(window.redo_tool.setEnabled)
+    window.undo_tool.setEnabled(False)
+    window.redo_tool.setEnabled(False)
+    bar.addActions([window.undo_tool, window.redo_tool])

@@ -1,0 +1,368 @@
+"""The editor's controller: the work behind the window (opening, finding the sky, rendering the
+preview, skies, brushing and exports) as jobs on threads, told to the window by signals.
+
+It holds no widget. The window builds the widgets, asks the user (file dialogs, questions) and
+shows what the controller says: progress (``busy``/``idle``), errors (``failed``), the notice on
+the photo, the prepared preview images. The edit itself lives in the model
+(:class:`~effects_gui.model.EditorModel`); the pictures are made by :mod:`effects_gui.pipeline`,
+which calls :mod:`skyseg_core.pipeline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from skyseg_core.declare import controls
+from skyseg_core.effects.registry import REGISTRY
+
+from . import jobs, pipeline
+from .brush import Stroke
+from .library import SkyLibrary, is_sky_file
+from .model import EditorModel, sky_driven
+
+SKY_PREVIEW_FACTOR = 1.0
+"""The preview's sky: as large as the preview (a larger one costs 3x per render)."""
+
+
+class EditorController(QObject):
+    busy = pyqtSignal(str, int, bool)
+    """A job runs: message, percent, whether it can be cancelled."""
+    idle = pyqtSignal(str)
+    """No job runs; a status message ("" keeps the last one)."""
+    failed = pyqtSignal(str, object)
+    """Something went wrong: a title and the exception (the edit is kept)."""
+    noticeChanged = pyqtSignal(str)
+    """The notice shown on the photo ("" for none)."""
+    photoLoaded = pyqtSignal(object, object)
+    """A photo was opened: its path and its full-size image."""
+    segmentingChanged = pyqtSignal()
+    """The sky search started or ended (what can be done changed)."""
+    matteImagesReady = pyqtSignal(object, object, object)
+    """The preview matte and its overlay and grey images, made off the GUI thread."""
+    resultImageReady = pyqtSignal(object)
+    """The rendered preview as a QImage."""
+    libraryLoaded = pyqtSignal(object)
+    """The sky library's thumbnails."""
+    exportFinished = pyqtSignal(bool)
+    """An export ended: written (True) or failed (False)."""
+
+    def __init__(self, model: EditorModel, parent: QObject | None = None):
+        super().__init__(parent)
+        self.model = model
+        self.runner = jobs.JobRunner(self)
+        self.library = SkyLibrary(parent=self)
+        self.sky_group = next(name for name in REGISTRY if sky_driven(name))
+        """The effect whose sky the library drives."""
+        self.segment_job: jobs.Job | None = None
+        self.render_job: jobs.Job | None = None
+        self.render_pending = False
+        """A render was asked for while one ran: it runs when that one ends."""
+        self.after_segment: list[Callable[[], None]] = []
+        self.renders_done = 0
+        self.library_loads = 0
+        self.saved_at: int | None = None
+        """The undo index of the last export (None once edited since)."""
+        self.notice = ""
+        self._drag_start: tuple[float, float] | None = None
+        self.library.changed.connect(self.refresh_library)
+
+    # ================================================================= notices
+    def set_notice(self, text: str) -> None:
+        self.notice = text
+        self.noticeChanged.emit(text)
+
+    def no_sky(self, message: str) -> None:
+        """The edit found no sky to work on: said on the photo and in the status bar (the
+        photo is shown as it is, not as an unchanged "result")."""
+        self.idle.emit(message)
+        self.set_notice(message)
+
+    # ================================================================= opening
+    def open_photo(self, path) -> None:
+        path = Path(path)
+        self.busy.emit(f"Opening {path.name}", 0, False)
+        self.runner.start(
+            jobs.Job("load", jobs.load_photo, path, self.model.proxy_long_side),
+            on_result=self._photo_loaded,
+            on_progress=lambda p, t: self.busy.emit(t, p, False),
+            on_error=lambda exc: self.failed.emit(f"Could not open {path.name}", exc),
+        )
+
+    def _photo_loaded(self, loaded) -> None:
+        path, image, proxy, scale, metadata = loaded
+        self.cancel_jobs()
+        self.set_notice("")
+        self.model.set_photo(path, image, proxy, scale, metadata)
+        self.model.set_view(mode="photo", overlay=True, before=False)
+        self.photoLoaded.emit(path, image)
+        self.idle.emit(f"{path.name}  {image.shape[1]}×{image.shape[0]} — click Find sky (Ctrl+R)")
+
+    # ================================================================= segmentation
+    def segment(self) -> None:
+        m = self.model
+        if not m.has_photo or self.segment_job is not None:
+            return
+        self.busy.emit("Finding the sky", 0, True)
+        job = jobs.Job("segment", jobs.segment, m.image, m.proxy.shape[:2], m.method)
+        self.segment_job = job
+        image = m.image
+
+        def done(result):
+            if self.segment_job is not job:
+                return
+            self.segment_job = None
+            if m.image is not image:  # another photo was opened meanwhile
+                return
+            matte, proxy_matte, resolved, images = result
+            self.matteImagesReady.emit(proxy_matte, *images)
+            m.set_segmentation(matte, proxy_matte, resolved)
+            self.idle.emit(f"Sky found with {resolved}. Brush to refine, or pick a new sky.")
+            self.segmentingChanged.emit()
+            for action in self.after_segment:
+                action()
+            self.after_segment.clear()
+
+        def failed(exc):
+            if self.segment_job is job:
+                self.segment_job = None
+                self.after_segment.clear()
+                self.segmentingChanged.emit()
+                self.failed.emit("Could not find the sky", exc)
+
+        self.runner.start(
+            job,
+            on_result=done,
+            on_error=failed,
+            on_progress=lambda p, t: self.segment_job is job and self.busy.emit(t, p, True),
+        )
+        self.segmentingChanged.emit()
+
+    def cancel_jobs(self) -> None:
+        """Stop the segmentation (the UI is free at once; the thread stops at its next stage)."""
+        if self.segment_job is not None:
+            self.segment_job.cancel()
+            self.segment_job = None
+            self.after_segment.clear()
+            self.idle.emit("Cancelled")
+            self.segmentingChanged.emit()
+
+    def effect_requested(self, on: bool) -> None:
+        """An effect switched on before the sky was found: find it first (then it renders)."""
+        if on and self.model.has_photo and self.model.matte is None:
+            self.segment()
+
+    # ================================================================= brushing and sky drag
+    def paint(self, points: list) -> None:
+        """A brush stroke on the preview (its coordinates) applied to the edit at full size."""
+        m = self.model
+        if m.matte is None or not points:
+            return
+        s = m.scale
+        stroke = Stroke(
+            tuple((x / s, y / s) for x, y in points),
+            m.brush.radius / s,
+            m.brush.hardness,
+            m.brush.add,
+            m.brush.edge_aware,
+        )
+        m.paint(stroke)
+
+    def drag_sky(self, dx: float, dy: float, done: bool) -> None:
+        m = self.model
+        if m.sky is None:
+            return
+        if self._drag_start is None:
+            self._drag_start = m.edit.replace.position
+        x0, y0 = self._drag_start
+        # x pans across the sky (dragging right shows more of its left part); y > 0.5 lowers it;
+        # kept in the declared range, at the shown precision
+        ctl = controls(REGISTRY[self.sky_group].params)["position"][1]
+        x, y = (round(min(ctl.high, max(ctl.low, v)), ctl.decimals) for v in (x0 - dx, y0 + dy))
+        m.set_sky_param("position", (x, y))
+        if done:
+            self._drag_start = None
+
+    # ================================================================= skies
+    def refresh_library(self) -> None:
+        """(Re)load the sky library's thumbnails (cached after the first time)."""
+
+        def loaded(items):
+            self.libraryLoaded.emit(items)
+            self.library_loads += 1
+
+        self.runner.start(
+            jobs.Job(
+                "thumbnails",
+                jobs.thumbnails,
+                self.library.entries(),
+                128,
+                self.library.thumbnail_path,
+            ),
+            on_result=loaded,
+        )
+
+    def add_skies(self, paths, apply: bool = True) -> None:
+        """Sky files or folders dropped or chosen: folders join the library at once; the first
+        sky is put in (with a photo open), and a file joins the library once it loaded as a sky."""
+        paths = [Path(p) for p in paths]
+        folders = [p for p in paths if p.is_dir()]
+        brought = self.library.add(folders) if folders else []
+        files = [str(p) for p in paths if not p.is_dir()]
+        if not self.model.has_photo or not apply:
+            self.library.add([f for f in files if is_sky_file(Path(f))])
+            return
+        first = (files or brought or [None])[0]
+        if first is not None:
+            self.use_sky(first)
+            for other in files[1:]:
+                self.library.add([other])
+        elif not brought:
+            self.idle.emit("No sky images there (.jpg, .png, .tif, .webp)")
+
+    def use_sky(self, source) -> None:
+        """Load a sky (file, bundled asset or preset) and put it in; find the sky first if needed.
+        A file that loads joins the library."""
+        m = self.model
+        if not m.has_photo:
+            return
+        self.busy.emit("Loading the sky", 0, False)
+        preview_side = int(m.proxy_long_side * SKY_PREVIEW_FACTOR)
+        name = Path(str(source)).name
+
+        def loaded(sky):
+            self.idle.emit(f"Sky: {sky.label}")
+            if Path(sky.source).is_file() and sky.source not in self.library.sources():
+                self.library.add([sky.source])
+            m.set_sky(sky)
+            if m.matte is None:
+                self.segment()
+
+        icc = getattr(m.metadata, "icc_profile", b"")
+        self.runner.start(
+            jobs.Job("sky", jobs.load_sky, source, preview_side, icc),
+            on_result=loaded,
+            on_error=lambda exc: self.failed.emit(f"Could not use {name} as a sky", exc),
+        )
+
+    # ================================================================= preview rendering
+    def schedule_render(self) -> None:
+        """Render the preview on a worker; while one runs, the latest request waits for it."""
+        if self.render_job is not None:
+            self.render_pending = True
+            return
+        m = self.model
+        if not m.has_effects or m.matte is None:
+            return
+        self.render_pending = False
+        job = jobs.Job(
+            "render", pipeline.render_preview, m.proxy, m.matte.copy(), m.steps(), m.skies()
+        )
+        self.render_job = job
+        proxy = m.proxy
+
+        def done(result):
+            image, qimage, no_sky = result
+            if m.proxy is not proxy or not m.has_effects:
+                return
+            self.renders_done += 1
+            if no_sky:
+                self.no_sky(no_sky)
+                m.set_result(None)
+                return
+            if self.notice:
+                self.set_notice("")
+                self.idle.emit(" ")
+            m.result = image
+            self.resultImageReady.emit(qimage)
+
+        def finished():
+            self.render_job = None
+            if self.render_pending:
+                self.schedule_render()
+            elif not m.has_effects:
+                m.set_result(None)
+                self.set_notice("")
+
+        def failed(exc):
+            self.render_pending = False
+            self.failed.emit("Could not render the preview", exc)
+
+        self.runner.start(job, on_result=done, on_error=failed, on_finished=finished)
+
+    # ================================================================= export
+    def export_result(self, path, quality: int | None = None) -> None:
+        """The result at full size (JPEG, PNG, 16-bit TIFF by suffix)."""
+        m = self.model
+        self._export(
+            "export",
+            pipeline.export_result,
+            Path(path),
+            m.image,
+            m.base_matte,
+            list(m.strokes),
+            m.steps(),
+            m.skies(full=True),
+            m.metadata,
+            quality,
+            m.path,
+        )
+
+    def export_matte(self, path) -> None:
+        m = self.model
+        self._export(
+            "matte",
+            pipeline.export_matte,
+            Path(path),
+            m.image,
+            m.base_matte,
+            list(m.strokes),
+            marks_clean=False,
+        )
+
+    def export_layers(self, path) -> None:
+        """The layered file (.ora or .psd by suffix)."""
+        m = self.model
+        self._export(
+            "layers",
+            pipeline.export_layers,
+            Path(path),
+            m.image,
+            m.base_matte,
+            list(m.strokes),
+            m.steps(),
+            m.skies(full=True),
+            m.metadata,
+        )
+
+    def _export(self, kind: str, fn, path: Path, *args, marks_clean: bool = True) -> None:
+        """Run the export ``fn`` on a thread; ``marks_clean``: the edit counts as saved when it
+        is written and nothing was edited meanwhile."""
+        self.busy.emit(f"Exporting {path.name}", 0, False)
+        undo_stack = self.model.undo_stack
+        index = undo_stack.index()
+
+        def done(written):
+            self.idle.emit(f"Saved {written}")
+            if marks_clean and undo_stack.index() == index:
+                undo_stack.setClean()
+            self.saved_at = undo_stack.index()
+            self.exportFinished.emit(True)
+
+        def failed(exc):
+            self.exportFinished.emit(False)
+            self.failed.emit(f"Could not save {path.name}", exc)
+
+        self.runner.start(
+            jobs.Job(kind, fn, path, *args),
+            on_result=done,
+            on_error=failed,
+            on_progress=lambda p, t: self.busy.emit(t, p, False),
+        )
+
+    def shutdown(self) -> None:
+        """Stop and wait for every job."""
+        self.segment_job = None
+        self.runner.close()
