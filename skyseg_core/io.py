@@ -26,6 +26,7 @@ from ._signals import created_unfinished, finished, held_back
 from .errors import ImageTooLargeError, InputError, OutputError
 from .matte import check_matte
 from .metadata import PhotoMetadata, read_metadata  # noqa: F401  (part of the io API)
+from .raw import RAW_SUFFIXES, develop_raw
 
 DEFAULT_MAX_PIXELS = 200_000_000
 """Default pixel limit: a 200 MP photo loads, a forged 100000x100000 header does not."""
@@ -42,8 +43,10 @@ IMAGE_SUFFIXES = (
     ".ppm",
     ".pgm",
     ".pnm",
+    *RAW_SUFFIXES,
 )
-"""File suffixes collected when a folder is given as input."""
+"""File suffixes collected when a folder is given as input (a file given by name is read by
+its content, whatever it is called)."""
 
 READ_FORMATS = ("JPEG", "MPO", "PNG", "TIFF", "WEBP", "BMP", "DIB", "GIF", "PPM")
 """Pillow decoders :func:`load_image` lets near a file. Others (EPS runs Ghostscript, PSD,
@@ -489,8 +492,9 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
     Parameters
     ----------
     path : path-like
-        A JPEG, PNG, TIFF, WebP, BMP or GIF file (GIF: first frame). Other formats (HEIC,
-        PSD, SVG, PDF, EPS, ...) are refused with a message that names them.
+        A JPEG, PNG, TIFF, WebP, BMP or GIF file (GIF: first frame), or a camera RAW photo
+        (any format LibRaw reads, developed by :func:`skyseg_core.raw.develop_raw`). Other
+        formats (HEIC, PSD, SVG, PDF, EPS, ...) are refused with a message that names them.
     max_pixels : int, optional
         Refuse images with more pixels than this, checked from the header before decoding.
         Defaults to ``SKYSEG_MAX_PIXELS`` or :data:`DEFAULT_MAX_PIXELS`.
@@ -498,8 +502,8 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
     Returns
     -------
     image : ndarray, shape (H, W, 3), dtype uint8 or uint16
-        EXIF orientation applied; 16-bit and float files become uint16 (floats taken as
-        [0, 1]), everything else is uint8. Alpha is dropped.
+        EXIF orientation applied; 16-bit and float files and RAW photos become uint16
+        (floats taken as [0, 1]), everything else is uint8. Alpha is dropped.
 
     Raises
     ------
@@ -535,6 +539,9 @@ def decode_image(data: bytes, name: object = None, max_pixels: int | None = None
     if not data:
         raise InputError("file is empty (0 bytes)", path)
     _check_structure(data, path)
+    developed = develop_raw(data, path, limit)  # a camera RAW, known by LibRaw opening it
+    if developed is not None:
+        return developed
     with warnings.catch_warnings(), _without_pillow_limit(), _quiet_stderr():
         # Decoder warnings (corrupt EXIF, odd chunks) must neither print nor, under
         # warnings-as-errors, abort a load that otherwise succeeds.

@@ -239,7 +239,8 @@ def read_metadata(source, max_pixels: int | None = None) -> PhotoMetadata:
     Parameters
     ----------
     source : path-like or bytes
-        A JPEG, PNG, TIFF or WebP file (others give empty metadata), or its bytes.
+        A JPEG, PNG, TIFF or WebP file or a camera RAW photo (others give empty metadata), or
+        its bytes.
     max_pixels : int, optional
         As for :func:`skyseg_core.io.load_image` (a path is read with the same safety checks).
 
@@ -257,11 +258,15 @@ def read_metadata(source, max_pixels: int | None = None) -> PhotoMetadata:
     from PIL import Image
 
     from .io import _available_formats, _read_bytes, _without_pillow_limit, max_pixels_limit
+    from .raw import raw_exif
 
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
     else:
         data = _read_bytes(Path(source), max_pixels_limit(max_pixels))
+    raw_camera_exif = raw_exif(data)
+    if raw_camera_exif is not None:  # a RAW, developed to sRGB: its camera's EXIF, no profile
+        return PhotoMetadata(exif=raw_camera_exif)
     if data[:8] == b"\x89PNG\r\n\x1a\n":
         return _png_metadata(data)
     with warnings.catch_warnings():  # Pillow warns of corrupt EXIF: that block is dropped, quietly

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..errors import InputError, OutputError, PartsFailed, SkysegError
 from ..io import check_output, path_kind
 from ..outputs import Job, distinct_names
+from ..raw import is_raw_file
 from ._common import (
     add_method_argument,
     add_output_arguments,
@@ -161,9 +162,12 @@ def side_path(value: str | None, source: Path, suffix: str, n_inputs: int) -> Pa
 
 
 def result_suffix(source: Path, tag: str) -> str:
-    """``_<tag>`` plus the input's extension when it can be written (else .png)."""
+    """``_<tag>`` plus the input's extension when it can be written, else .tif for a camera RAW
+    (16 bits, never the RAW format itself) and .png for the rest."""
     ext = source.suffix.lower()
-    return f"_{tag}{ext if ext in _WRITABLE else '.png'}"
+    if ext in _WRITABLE:
+        return f"_{tag}{ext}"
+    return f"_{tag}{'.tif' if is_raw_file(source) else '.png'}"
 
 
 Variant = tuple[str, list]
