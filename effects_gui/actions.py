@@ -95,45 +95,16 @@ def build_actions(window) -> None:
         tip="Stop the running job",
         icon=icons.SP_BrowserStop,
     )
-    # tools
+    # tools: one checked at a time
     window.tool_group = QActionGroup(window)
-    window.pan_action = make_action(
-        window,
-        "Pan",
-        lambda on: on and m.set_brush(tool="pan"),
-        "H",
-        True,
-        "Pan and zoom (wheel)",
-        icons.SP_ArrowUp,
-    )
-    window.add_action = make_action(
-        window,
-        "Add sky",
-        lambda on: on and window._brush_tool(True),
-        "B",
-        True,
-        "Brush sky in",
-        icons.SP_DialogYesButton,
-    )
-    window.remove_action = make_action(
-        window,
-        "Remove sky",
-        lambda on: on and window._brush_tool(False),
-        "E",
-        True,
-        "Brush sky out",
-        icons.SP_DialogNoButton,
-    )
-    window.move_action = make_action(
-        window,
-        "Move sky",
-        lambda on: on and m.set_brush(tool="move_sky"),
-        "V",
-        True,
-        "Drag the new sky into place",
-        icons.SP_TitleBarNormalButton,
-    )
-    for action in (window.pan_action, window.add_action, window.remove_action, window.move_action):
+    for name, text, key, tip, icon, choose in (
+        ("pan", "Pan", "H", "Pan and zoom (wheel)", icons.SP_ArrowUp, lambda: m.set_brush(tool="pan")),
+        ("add", "Add sky", "B", "Brush sky in", icons.SP_DialogYesButton, lambda: window._brush_tool(True)),
+        ("remove", "Remove sky", "E", "Brush sky out", icons.SP_DialogNoButton, lambda: window._brush_tool(False)),
+        ("move", "Move sky", "V", "Drag the new sky into place", icons.SP_TitleBarNormalButton, lambda: m.set_brush(tool="move_sky")),
+    ):  # fmt: skip
+        action = make_action(window, text, lambda on, c=choose: on and c(), key, True, tip, icon)
+        setattr(window, f"{name}_action", action)  # window.pan_action, ...
         window.tool_group.addAction(action)
     window.smaller_action = make_action(
         window, "Smaller brush", lambda: m.set_brush(radius=m.brush.radius / 1.2), "["
@@ -154,64 +125,24 @@ def build_actions(window) -> None:
         lambda: m.set_brush(hardness=m.brush.hardness + 0.1),
         ["Shift+]", "}", "Shift+}"],
     )
-    # view
+    # view: one mode at a time, and switches
     window.view_group = QActionGroup(window)
-    window.photo_view_action = make_action(
-        window,
-        "Photo",
-        lambda on: on and m.set_view(mode="photo"),
-        "P",
-        True,
-        "The photo (with the matte overlay)",
-        icons.SP_FileDialogContentsView,
-    )
-    window.matte_view_action = make_action(
-        window,
-        "Matte",
-        lambda on: on and m.set_view(mode="matte"),
-        "M",
-        True,
-        "The matte alone (white = sky)",
-        icons.SP_FileDialogDetailedView,
-    )
-    window.result_view_action = make_action(
-        window,
-        "Result",
-        lambda on: on and m.set_view(mode="result"),
-        "R",
-        True,
-        "The edited result",
-        icons.SP_DialogApplyButton,
-    )
-    for action in (window.photo_view_action, window.matte_view_action, window.result_view_action):
+    for mode, key, tip, icon in (
+        ("photo", "P", "The photo (with the matte overlay)", icons.SP_FileDialogContentsView),
+        ("matte", "M", "The matte alone (white = sky)", icons.SP_FileDialogDetailedView),
+        ("result", "R", "The edited result", icons.SP_DialogApplyButton),
+    ):
+        show = lambda on, mode=mode: on and m.set_view(mode=mode)  # noqa: E731
+        action = make_action(window, mode.title(), show, key, True, tip, icon)
+        setattr(window, f"{mode}_view_action", action)  # window.photo_view_action, ...
         window.view_group.addAction(action)
-    window.overlay_action = make_action(
-        window,
-        "Overlay",
-        lambda on: m.set_view(overlay=on),
-        "O",
-        True,
-        "Show the matte as a coloured overlay",
-        icons.SP_FileDialogInfoView,
-    )
-    window.split_action = make_action(
-        window,
-        "Split",
-        lambda on: m.set_view(split=on, mode="result"),
-        "Y",
-        True,
-        "Before and after side by side: drag the divider",
-        icons.SP_ToolBarHorizontalExtensionButton,
-    )
-    window.before_action = make_action(
-        window,
-        "Before",
-        lambda on: m.set_view(before=on),
-        "\\",
-        True,
-        "Show the whole original photo (before/after)",
-        icons.SP_MediaSeekBackward,
-    )
+    for name, key, tip, icon, switch in (
+        ("overlay", "O", "Show the matte as a coloured overlay", icons.SP_FileDialogInfoView, lambda on: m.set_view(overlay=on)),
+        ("split", "Y", "Before and after side by side: drag the divider", icons.SP_ToolBarHorizontalExtensionButton, lambda on: m.set_view(split=on, mode="result")),
+        ("before", "\\", "Show the whole original photo (before/after)", icons.SP_MediaSeekBackward, lambda on: m.set_view(before=on)),
+    ):  # fmt: skip
+        action = make_action(window, name.title(), switch, key, True, tip, icon)
+        setattr(window, f"{name}_action", action)  # window.overlay_action, ...
     window.fit_action = make_action(
         window, "Fit", window.canvas.fit, "Ctrl+0", tip="Fit the photo in the window"
     )

@@ -296,26 +296,14 @@ class EditorController(QObject):
     def export_result(self, path, quality: int | None = None) -> None:
         """The result at full size (JPEG, PNG, 16-bit TIFF by suffix)."""
         m = self.model
-        self._export(
-            "export",
-            pipeline.export_result,
-            Path(path),
-            m.image,
-            m.base_matte,
-            list(m.strokes),
-            m.steps(),
-            m.skies(full=True),
-            m.metadata,
-            quality,
-            m.path,
-        )
+        self._export("export", pipeline.export_result, path, *self._edit(), quality, m.path)
 
     def export_matte(self, path) -> None:
         m = self.model
         self._export(
             "matte",
             pipeline.export_matte,
-            Path(path),
+            path,
             m.image,
             m.base_matte,
             list(m.strokes),
@@ -324,22 +312,19 @@ class EditorController(QObject):
 
     def export_layers(self, path) -> None:
         """The layered file (.ora or .psd by suffix)."""
-        m = self.model
-        self._export(
-            "layers",
-            pipeline.export_layers,
-            Path(path),
-            m.image,
-            m.base_matte,
-            list(m.strokes),
-            m.steps(),
-            m.skies(full=True),
-            m.metadata,
-        )
+        self._export("layers", pipeline.export_layers, path, *self._edit())
 
-    def _export(self, kind: str, fn, path: Path, *args, marks_clean: bool = True) -> None:
+    def _edit(self) -> tuple:
+        """The edit as the exports take it: the photo, its matte before the strokes, the
+        strokes, the effect chain, the full-size skies and the photo's metadata."""
+        m = self.model
+        strokes = list(m.strokes)
+        return m.image, m.base_matte, strokes, m.steps(), m.skies(full=True), m.metadata
+
+    def _export(self, kind: str, fn, path, *args, marks_clean: bool = True) -> None:
         """Run the export ``fn`` on a thread; ``marks_clean``: the edit counts as saved when it
         is written and nothing was edited meanwhile."""
+        path = Path(path)
         self.busy.emit(f"Exporting {path.name}", 0, False)
         undo_stack = self.model.undo_stack
         index = undo_stack.index()

@@ -111,8 +111,7 @@ class _InvertedResidual(nn.Module):
         return x + out if self.use_res_connect else out
 
 
-# (expansion t, channels c, repeats n, first stride s): the MobileNetV2 table.
-_MOBILENET_V2 = (
+MOBILENET_V2_BLOCKS = (
     (1, 16, 1, 1),
     (6, 24, 2, 2),
     (6, 32, 3, 2),
@@ -121,6 +120,8 @@ _MOBILENET_V2 = (
     (6, 160, 3, 2),
     (6, 320, 1, 1),
 )
+"""(expansion t, channels c, units n, first stride s) per block, as in the MobileNetV2 paper;
+both MobileNetV2s (this CSAIL one and TF DeepLab's in :mod:`skyseg_core.train.deeplab`)."""
 
 
 class MobileNetV2Dilated(nn.Module):
@@ -139,7 +140,7 @@ class MobileNetV2Dilated(nn.Module):
             )
         ]
         cin = 32
-        for t, c, n, s in _MOBILENET_V2:
+        for t, c, n, s in MOBILENET_V2_BLOCKS:
             for i in range(n):
                 layers.append(_InvertedResidual(cin, c, s if i == 0 else 1, t))
                 cin = c

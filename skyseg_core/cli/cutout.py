@@ -79,13 +79,7 @@ def run(args) -> int:
         matte_source = MatteSource(
             method=method, refine=args.refine, file=job.reads[0] if job.reads else None
         )
-        photo = load_photo(
-            job.source,
-            matte_source,
-            (target,),
-            overwrite=args.overwrite,
-            max_pixels=args.max_pixels,
-        )
+        photo = load_photo(job.source, matte_source, (target,), args.overwrite, args.max_pixels)
         return write_cutout(
             photo,
             target,

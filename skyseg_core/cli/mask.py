@@ -45,13 +45,7 @@ def run(args) -> int:
     def process(job: Job) -> dict:
         target = job.outputs["output"]
         assert job.source is not None  # plan() gives every job its input
-        photo = load_photo(
-            job.source,
-            matte_source,
-            (target,),
-            overwrite=args.overwrite,
-            max_pixels=args.max_pixels,
-        )
+        photo = load_photo(job.source, matte_source, (target,), args.overwrite, args.max_pixels)
         report = write_rendered(photo, [], {"matte": target}, overwrite=args.overwrite)
         return {  # the matte is this command's output
             "output": report["matte"],

@@ -27,16 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-MOBILENET_V2_BLOCKS = (
-    (1, 16, 1, 1),
-    (6, 24, 2, 2),
-    (6, 32, 3, 2),
-    (6, 64, 4, 2),
-    (6, 96, 3, 1),
-    (6, 160, 3, 2),
-    (6, 320, 1, 1),
-)
-"""(expansion, channels, units, first stride) per block, as in the MobileNetV2 paper."""
+from .._ade20k_arch import MOBILENET_V2_BLOCKS
 
 LOW_LEVEL_UNIT = 2
 """Unit whose depthwise output feeds DeepLab's decoder (TF's ``layer_4/depthwise_output``)."""
