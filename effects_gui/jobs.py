@@ -169,10 +169,12 @@ class JobRunner(QObject):
 # --------------------------------------------------------------------------- job functions
 def load_photo(job: Job, path: Path, proxy_long_side: int):
     from skyseg_core.io import load_image_with_metadata
+    from skyseg_core.raw import is_raw_file
 
     from .model import proxy_of
 
-    job.report(5, f"Opening {Path(path).name}")
+    name = Path(path).name
+    job.report(5, f"Developing the RAW photo {name}" if is_raw_file(path) else f"Opening {name}")
     # the metadata is written back into the exports, as the command line does
     image, metadata = load_image_with_metadata(path)
     job.report(70, "Preparing the preview")

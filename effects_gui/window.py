@@ -21,6 +21,8 @@ from PyQt6.QtWidgets import (
 
 from skyseg_core.effects.registry import REGISTRY
 from skyseg_core.errors import SkysegError
+from skyseg_core.io import IMAGE_SUFFIXES
+from skyseg_core.raw import RAW_SUFFIXES
 
 from .actions import build_actions
 from .canvas import Canvas
@@ -31,7 +33,11 @@ from .panels import BrushPanel, EffectPanel, SkyPanel
 
 APP_NAME = "skyseg editor"
 MAX_RECENT = 10
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
+IMAGE_FILTER = (
+    f"Images ({' '.join(f'*{suffix}' for suffix in IMAGE_SUFFIXES)});;"
+    f"Camera RAW ({' '.join(f'*{suffix}' for suffix in RAW_SUFFIXES)});;All files (*)"
+)
+"""What the open dialogs list: what ``load_image`` reads, camera RAWs included."""
 
 
 def settings() -> QSettings:

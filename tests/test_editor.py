@@ -310,6 +310,19 @@ def test_dropping_a_photo_on_an_empty_editor_opens_it(qtbot, editor, tmp_path):
     assert editor.model.path == path and editor.canvas.shown() == "photo"
 
 
+def test_a_raw_photo_opens_developed_with_a_note_while_it_develops(qtbot, editor, tmp_path):
+    from tests.dngmake import write_dng
+
+    image, _ = synthetic_landscape(90, 120)
+    path = write_dng(tmp_path / "hill.dng", image, orientation=6)
+    notes: list[str] = []
+    editor.controller.busy.connect(lambda text, percent, cancellable: notes.append(text))
+    editor.open_photo(path)
+    qtbot.waitUntil(lambda: editor.model.has_photo, timeout=WAIT_MS)
+    assert editor.model.image.dtype == np.uint16 and editor.model.image.shape == (120, 90, 3)
+    assert "Developing the RAW photo hill.dng" in notes
+
+
 def test_unreadable_photo_is_an_error_dialog(qtbot, editor, dialogs, tmp_path):
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n broken")
