@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.dngmake import dng_bytes, with_declared_size
+
 ROOT_DIR = Path(__file__).resolve().parents[1]
 """The checkout (for ``PYTHONPATH`` of subprocesses)."""
 
@@ -947,6 +949,19 @@ CASES: list[Case] = [
     _ok("lossy.webp", lambda: _pil_bytes(_from_array(photo()), "WEBP", quality=80)),
     _ok("bitmap.bmp", lambda: _pil_bytes(_from_array(photo()), "BMP"), check=_equals(photo())),
     _ok("png named.jpg", _good_png, check=_equals(photo())),
+    # --- camera RAW (tests/dngmake.py): developed to 16 bits; a damaged one is one clear line
+    _ok("dng_bayer.dng", lambda: dng_bytes(photo()), dtype="uint16"),
+    _ok("dng_linear.dng", lambda: dng_bytes(photo(), linear=True), dtype="uint16"),
+    _ok("dng named.jpg", lambda: dng_bytes(photo()), dtype="uint16"),
+    _ok(
+        "dng_turned.dng", lambda: dng_bytes(photo(), orientation=6), shape=(64, 48), dtype="uint16"
+    ),
+    _bad("dng_truncated.dng", lambda: dng_bytes(photo())[:4000], match="RAW"),
+    _bad(
+        "dng_forged_size.dng",
+        lambda: with_declared_size(dng_bytes(photo()), 14000, 14000),
+        match="RAW",
+    ),
     _ok("ciel bleu – été 空.jpg", _good_jpeg),
     # --- names that must not reach a terminal raw (the CLI shows control characters as escapes)
     _ok("ansi \x1b[31mred\x1b[0m.jpg", _good_jpeg),

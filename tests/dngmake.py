@@ -52,20 +52,30 @@ def _ifd(entries: dict[int, tuple[int, object]], offset: int) -> bytes:
     return b"".join(table) + b"\x00\x00\x00\x00" + data
 
 
-def write_dng(path: Path, photo: np.ndarray, orientation: int = 1) -> Path:
-    """A Bayer DNG (RGGB, 16 bits, uncompressed) of an sRGB uint8 photo, with camera EXIF and
-    GPS, and the EXIF ``orientation`` tag (the photo is stored as given)."""
+def write_dng(path: Path, photo: np.ndarray, orientation: int = 1, linear: bool = False) -> Path:
+    """Write :func:`dng_bytes` of ``photo`` to ``path``."""
+    path.write_bytes(dng_bytes(photo, orientation, linear))
+    return path
+
+
+def dng_bytes(photo: np.ndarray, orientation: int = 1, linear: bool = False) -> bytes:
+    """A DNG (16 bits, uncompressed) of an sRGB uint8 photo, with camera EXIF and GPS, and the
+    EXIF ``orientation`` tag (the photo is stored as given): a Bayer mosaic (RGGB), or with
+    ``linear`` a linear DNG (three samples per pixel, demosaicked already)."""
     height, width = photo.shape[:2]
     height, width = height - height % 2, width - width % 2
     srgb = photo[:height, :width].astype(np.float64) / 255.0
-    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
-    mosaic = np.empty((height, width), np.uint16)
-    scaled = np.round(linear * 60000.0).astype(np.uint16)
-    mosaic[0::2, 0::2] = scaled[0::2, 0::2, 0]
-    mosaic[0::2, 1::2] = scaled[0::2, 1::2, 1]
-    mosaic[1::2, 0::2] = scaled[1::2, 0::2, 1]
-    mosaic[1::2, 1::2] = scaled[1::2, 1::2, 2]
-    pixels = mosaic.astype("<u2").tobytes()
+    linear_light = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    scaled = np.round(linear_light * 60000.0).astype(np.uint16)
+    if linear:
+        pixels = scaled.astype("<u2").tobytes()
+    else:
+        mosaic = np.empty((height, width), np.uint16)
+        mosaic[0::2, 0::2] = scaled[0::2, 0::2, 0]
+        mosaic[0::2, 1::2] = scaled[0::2, 1::2, 1]
+        mosaic[1::2, 0::2] = scaled[1::2, 0::2, 1]
+        mosaic[1::2, 1::2] = scaled[1::2, 1::2, 2]
+        pixels = mosaic.astype("<u2").tobytes()
     matrix = [(round(v * 10000), 10000) for row in XYZ_TO_LINEAR_SRGB for v in row]
     exif = {
         EXPOSURE: (5, [(1, 250)]),
@@ -75,25 +85,31 @@ def write_dng(path: Path, photo: np.ndarray, orientation: int = 1) -> Path:
         LENS_MODEL: (2, "RF24-70mm F2.8"),
     }
     gps = {0: (1, [2, 3, 0, 0]), 1: (2, "N"), 2: (5, [(46, 1), (33, 1), (125, 10)])}
+    layout: dict[int, tuple[int, object]] = (
+        {258: (3, [16, 16, 16]), 262: (3, [34892]), 277: (3, [3])}
+        if linear
+        else {
+            258: (3, [16]),
+            262: (3, [32803]),
+            277: (3, [1]),
+            33421: (3, [2, 2]),
+            33422: (1, [0, 1, 1, 2]),
+        }
+    )
     ifd0: dict[int, tuple[int, object]] = {
         254: (4, [0]),
         256: (4, [width]),
         257: (4, [height]),
-        258: (3, [16]),
         259: (3, [1]),
-        262: (3, [32803]),
         271: (2, "Canon"),
         272: (2, "Canon EOS R5"),
         273: (4, [0]),
         274: (3, [orientation]),
-        277: (3, [1]),
         278: (4, [height]),
         279: (4, [len(pixels)]),
         284: (3, [1]),
         ARTIST: (2, "A. Photographer"),
         COPYRIGHT: (2, "(c) A. Photographer"),
-        33421: (3, [2, 2]),
-        33422: (1, [0, 1, 1, 2]),
         EXIF_IFD: (4, [0]),
         GPS_IFD: (4, [0]),
         50706: (1, [1, 4, 0, 0]),
@@ -103,13 +119,14 @@ def write_dng(path: Path, photo: np.ndarray, orientation: int = 1) -> Path:
         50721: (10, matrix),
         50728: (5, [(1, 1), (1, 1), (1, 1)]),
         50778: (3, [21]),
+        **layout,
     }
     at_ifd0 = 8
     at_exif = at_ifd0 + len(_ifd(ifd0, at_ifd0))
     at_gps = at_exif + len(_ifd(exif, at_exif))
     at_pixels = at_gps + len(_ifd(gps, at_gps))
     ifd0[EXIF_IFD], ifd0[GPS_IFD], ifd0[273] = (4, [at_exif]), (4, [at_gps]), (4, [at_pixels])
-    path.write_bytes(
+    return (
         b"II*\x00"
         + struct.pack("<I", at_ifd0)
         + _ifd(ifd0, at_ifd0)
@@ -117,4 +134,16 @@ def write_dng(path: Path, photo: np.ndarray, orientation: int = 1) -> Path:
         + _ifd(gps, at_gps)
         + pixels
     )
-    return path
+
+
+def with_declared_size(dng: bytes, width: int, height: int) -> bytes:
+    """``dng`` whose first directory declares ``width`` x ``height`` pixels (and the strip
+    that would hold them) over the same few bytes: a forged header."""
+    data = bytearray(dng)
+    (count,) = struct.unpack_from("<H", data, 8)
+    values = {256: width, 257: height, 278: height, 279: min(width * height * 2, 0xFFFFFFFF)}
+    for i in range(count):
+        tag = struct.unpack_from("<H", data, 10 + 12 * i)[0]
+        if tag in values:
+            struct.pack_into("<I", data, 10 + 12 * i + 8, values[tag])
+    return bytes(data)

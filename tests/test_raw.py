@@ -28,6 +28,7 @@ from tests.dngmake import (
     LENS_MODEL,
     MAKE,
     MODEL,
+    with_declared_size,
     write_dng,
 )
 
@@ -66,9 +67,11 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if union == 0 else float(np.logical_and(a, b).sum() / union)
 
 
-@pytest.mark.parametrize("index", range(3))
-def test_dng_matte_equals_the_developed_tiffs(index, tmp_path):
-    dng = write_dng(tmp_path / "sky.dng", sky_photo(index))
+@pytest.mark.parametrize(
+    "index, linear", [(0, False), (1, False), (2, False), (0, True)], ids=["0", "1", "2", "linear"]
+)
+def test_dng_matte_equals_the_developed_tiffs(index, linear, tmp_path):
+    dng = write_dng(tmp_path / "sky.dng", sky_photo(index), linear=linear)
     image = load_image(dng)
     reference = load_image(developed_as_tiff(dng, tmp_path / "sky.tif"))
     assert image.dtype == np.uint16 and image.shape == reference.shape
@@ -174,8 +177,22 @@ def _scrambled(data: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     "source, damage",
-    [("crw", _cut), ("crw", _scrambled), ("dng", _cut), ("dng", lambda d: d[:2000])],
-    ids=["crw-truncated", "crw-corrupt", "dng-truncated", "dng-header-only"],
+    [
+        ("crw", _cut),
+        ("crw", _scrambled),
+        ("dng", _cut),
+        ("dng", lambda d: d[:2000]),
+        ("dng", lambda d: with_declared_size(d, 14000, 14000)),
+        ("dng", lambda d: with_declared_size(d, 100_000, 100_000)),
+    ],
+    ids=[
+        "crw-truncated",
+        "crw-corrupt",
+        "dng-truncated",
+        "dng-header-only",
+        "dng-forged-196mp",
+        "dng-forged-10gp",
+    ],
 )
 def test_broken_raws_are_refused_cleanly(source, damage, tmp_path, capfd):
     original = (
