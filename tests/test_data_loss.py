@@ -31,7 +31,7 @@ from skyseg_core.cli import install_plugin, main
 from skyseg_core.cli.install_plugin import MARKER_NAME, enable_in_kritarc, kritarc_with_plugin
 from skyseg_core.resources import plugins_dir
 from skyseg_core.worker import PROTOCOL_VERSION
-from skyseg_core.worker_socket import SocketServer
+from skyseg_core.worker.socket_server import SocketServer
 from tests.corpus import snapshot
 
 # -- skyseg install-plugin ------------------------------------------------------------------------

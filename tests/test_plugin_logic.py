@@ -753,7 +753,7 @@ def test_worker_of_another_version_makes_way(shared):
 
     code = (
         "import sys, skyseg_core; skyseg_core.__version__ = '0.0-old'; "
-        "from skyseg_core.worker_socket import main; main(sys.argv[1], 60)"
+        "from skyseg_core.worker.socket_server import main; main(sys.argv[1], 60)"
     )
     old = subprocess.Popen(
         [sys.executable, "-c", code, shared.path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL

@@ -22,7 +22,7 @@ def register(subparsers) -> None:
         metavar="PATH",
         default=None,
         help="serve on this per-user Unix socket instead of stdin/stdout, shared by the "
-        "plug-in processes (see skyseg_core/worker_socket.py)",
+        "plug-in processes (see skyseg_core/worker/socket_server.py)",
     )
     parser.add_argument(
         "--idle-timeout",
@@ -41,8 +41,8 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     if args.socket:
-        from ..worker_socket import IDLE_TIMEOUT
-        from ..worker_socket import main as socket_main
+        from ..worker.socket_server import IDLE_TIMEOUT
+        from ..worker.socket_server import main as socket_main
 
         idle = IDLE_TIMEOUT if args.idle_timeout is None else args.idle_timeout
         return socket_main(

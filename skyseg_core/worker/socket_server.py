@@ -44,8 +44,11 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from .errors import OutputError
-from .worker import PROTOCOL_VERSION, Worker, answer, ready_line
+from .. import __version__
+from .._signals import signals_as_interrupt
+from ..errors import OutputError
+from .protocol import PROTOCOL_VERSION
+from .server import Worker, answer, ready_line
 
 IDLE_TIMEOUT = 600.0
 """Seconds without a request (and without a connection) after which the worker exits."""
@@ -265,8 +268,6 @@ class SocketServer:
             pass
 
     def _refuse(self, wfile, why: str, stop: bool) -> None:
-        from . import __version__
-
         self._say(f"refused a connection: {why}")
         try:
             wfile.write(
@@ -290,8 +291,6 @@ class SocketServer:
             self._stop.set()
 
     def _hello(self, rfile, wfile) -> bool:
-        from . import __version__
-
         try:
             hello = json.loads(rfile.readline(4096) or b"null")
         except (ValueError, OSError):
@@ -402,8 +401,6 @@ def main(
             announce_to.close()
         except OSError:
             pass  # the client is gone; the socket is there for the next one
-
-    from ._signals import signals_as_interrupt
 
     try:
         with signals_as_interrupt():

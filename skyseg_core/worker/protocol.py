@@ -1,24 +1,9 @@
-"""The skyseg worker: a long-lived process that host plug-ins talk to in JSON lines.
+"""The worker's protocol, one module of about 450 lines because its parts change together.
 
-GIMP and Krita run plug-ins in Pythons that cannot be relied on to have numpy or onnxruntime,
-so the plug-ins start ``skyseg worker`` from the user's skyseg environment and exchange pixels
-through temporary image files (binary PPM/PGM: no compression to spend seconds on at 12 MP). The protocol, one JSON object per line:
-
-* On start the worker writes ``{"ready": true, "protocol": 2, "version": ..., "pid": ...}``.
-* Request: ``{"id": ..., "op": "mask"|<an effect>|"render"|"ping"|"methods"|"schema"|
-  "shutdown", "input": path, "output": path, "overwrite": bool, "params": {...}}``.
-  ``mask`` takes :class:`MaskParams`; every registered effect
-  (:data:`skyseg_core.effects.registry.REGISTRY`: replace, tint, relight, ...) is an op that
-  takes the matte source (:class:`SourceParams`) and the effect's fields as declared, and
-  ``render`` a chain of them (:class:`EffectRequest`); ``schema`` returns those declarations
-  and the effects' identities, which the plug-ins build their dialogs and menus from. Unknown keys, wrong types and values out of range are
-  refused with a message that names them.
-* Reply: ``{"id": ..., "ok": true, "output": ..., ...}`` or ``{"id": ..., "ok": false,
-  "error": "...", "kind": "InputError"}``.
-
-A bad request (malformed JSON, unknown operation, bad parameters, unreadable file) gets an
-error reply and the worker serves the next one; methods and models stay loaded between
-requests. stdout carries only protocol lines: anything else the process prints goes to stderr.
+The operations and their parameter dataclasses, the one validator that turns a JSON line into a
+typed :class:`Request` (unknown keys, wrong types and values out of range refused with a
+message that names them), the error replies, and the schema the plug-ins build their controls
+from. See :mod:`skyseg_core.worker` for the lines themselves.
 """
 
 from __future__ import annotations
@@ -26,23 +11,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import sys
-import time
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
-from typing import Any, TextIO
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-import numpy as np
-
-from .declare import describe
-from .effects.registry import REGISTRY, effect_params
-from .errors import QUOTE_CHARS, InputError, SkysegError, shorten
-from .io import MATTE_SUFFIXES
-from .pipeline import MatteSource
-from .resources import plugin_contract
+from ..declare import describe
+from ..effects.params import schema as effect_schema
+from ..effects.registry import REGISTRY, effect_params
+from ..errors import QUOTE_CHARS, InputError, SkysegError, shorten
+from ..pipeline import MatteSource
+from ..resources import plugin_contract
 
 PROTOCOL_VERSION: int = plugin_contract()["PROTOCOL_VERSION"]
 """The protocol's version, as the plug-ins' client declares it (the worker speaks that one)."""
@@ -413,8 +392,6 @@ def schema() -> dict:
     """What the plug-ins build their dialogs and menus from: every effect's declared fields and
     identity, the looks, sky presets and methods (:func:`skyseg_core.effects.params.schema`),
     ``mask``'s fields and the matte source's declaration (``source_fields``)."""
-    from .effects.params import schema as effect_schema
-
     return {
         **effect_schema(),
         "protocol": PROTOCOL_VERSION,
@@ -424,143 +401,9 @@ def schema() -> dict:
     }
 
 
-# -- the worker ------------------------------------------------------------------------------
-
-
-class Worker:
-    """Serves requests; methods stay loaded between them (see :func:`skyseg_core.methods.get_method`)."""
-
-    def __init__(self, max_pixels: int | None = None):
-        from .pipeline import SkyCache
-
-        self.max_pixels = max_pixels
-        self.served = 0
-        self.skies = SkyCache(max_pixels)
-
-    # Each handler returns the reply fields besides id/ok.
-    def handle(self, request: Request) -> dict:
-        if is_effect_op(request.op):
-            return self._render(request)
-        handler: Callable[[Request], dict] = getattr(self, f"_op_{request.op}")
-        return handler(request)
-
-    def _op_ping(self, request: Request) -> dict:
-        from . import __version__
-
-        return {
-            "output": "pong",
-            "version": __version__,
-            "protocol": PROTOCOL_VERSION,
-            "served": self.served,
-        }
-
-    def _op_methods(self, request: Request) -> dict:
-        from .methods import describe_methods
-
-        return {"output": describe_methods()}
-
-    def _op_schema(self, request: Request) -> dict:
-        return {"output": schema()}
-
-    def _op_shutdown(self, request: Request) -> dict:
-        return {"output": "bye"}
-
-    def _load(self, request: Request) -> np.ndarray:
-        from .io import load_image
-
-        return load_image(request.files()[0], max_pixels=self.max_pixels)
-
-    def _check_outputs(
-        self,
-        request: Request,
-        outputs: dict[str, Path],
-        suffixes: tuple[str, ...],
-        reads: tuple[Path, ...] = (),
-        shared_reads: tuple[Path, ...] = (),
-    ) -> None:
-        """Check every output of the request before any work: the main one and the side files.
-
-        None may be the input, a side input (a matte file, a sky file) or another output.
-        """
-        from .errors import OutputError
-        from .io import check_output
-        from .outputs import Job, plan_one
-
-        if outputs["output"].suffix.lower() not in suffixes:
-            raise OutputError(f"output must end in {' or '.join(suffixes)}", outputs["output"])
-        for role, suffixes in (("matte", MATTE_SUFFIXES), ("layers", (".ora", ".psd"))):
-            if role in outputs and outputs[role].suffix.lower() not in suffixes:
-                raise OutputError(
-                    f"{'matte_output' if role == 'matte' else role} must end in "
-                    f"{' or '.join(suffixes)}",
-                    outputs[role],
-                )
-        source, _ = request.files()
-        plan_one(Job(Path(source), outputs, reads=reads), shared_reads)
-        for out in outputs.values():
-            check_output(out, overwrite=request.overwrite, source=source)
-
-    def _op_mask(self, request: Request) -> dict:
-        from .io import save_matte
-        from .pipeline import find_matte
-
-        source, output = request.files()
-        target = Path(output)
-        self._check_outputs(request, {"output": target}, MATTE_SUFFIXES)
-        image = self._load(request)
-        p: MaskParams = request.params
-        matte, method = find_matte(
-            image, MatteSource(p.method, p.refine), max_pixels=self.max_pixels
-        )
-        if p.invert:
-            matte = (np.float32(1.0) - matte).astype(np.float32)
-        save_matte(target, matte, overwrite=request.overwrite, source=source)
-        return {
-            "output": str(target),
-            "size": [image.shape[1], image.shape[0]],
-            "sky_fraction": round(float(matte.mean()), 4),
-            "method": method,
-        }
-
-    def _render(self, request: Request) -> dict:
-        """Every effect's op and ``render``: one chain through the pipeline."""
-        from .pipeline import load_photo, write_rendered
-
-        p: EffectRequest = request.params
-        src = p.source
-        source, output = request.files()
-        outputs = {"output": Path(output)}
-        if src.matte_output:
-            outputs["matte"] = Path(src.matte_output)
-        if p.layers:
-            outputs["layers"] = Path(p.layers)
-        reads = (Path(src.matte),) if src.matte else ()
-        self._check_outputs(
-            request, outputs, (".png", ".tif", ".tiff", ".ppm"), reads, self.skies.files(p.steps)
-        )
-        photo = load_photo(
-            source,
-            MatteSource(src.method, src.refine, src.matte),
-            overwrite=request.overwrite,
-            max_pixels=self.max_pixels,
-        )
-        report = write_rendered(
-            photo, p.steps, outputs, overwrite=request.overwrite, skies=self.skies
-        )
-        reply = {
-            "output": report["output"],
-            "size": [photo.image.shape[1], photo.image.shape[0]],
-            "method": "file" if src.matte else report["method"],
-            "sky_fraction": report["sky_fraction"],
-        }
-        if "matte" in report:
-            reply["matte_output"] = report["matte"]
-        if "layers" in report:
-            reply["layers"] = report["layers"]
-        return reply
-
-
-def _error_reply(request_id: Any, exc: BaseException) -> dict:
+def error_reply(request_id: Any, exc: BaseException) -> dict:
+    """The error reply to a request that failed: a typed error's message and kind, an internal
+    error said as such, cut to :data:`MAX_ERROR_CHARS`."""
     if isinstance(exc, OSError):  # a file system refusal no check foresaw: the request's fault
         exc = InputError(exc.strerror or str(exc), exc.filename)
     if isinstance(exc, SkysegError):
@@ -581,7 +424,7 @@ def _error_reply(request_id: Any, exc: BaseException) -> dict:
     return reply
 
 
-def _request_id(line: str) -> Any:
+def request_id_of(line: str) -> Any:
     """The id of a request that failed validation, if it can be read at all."""
     try:
         data = json.loads(line)
@@ -590,101 +433,21 @@ def _request_id(line: str) -> Any:
         return None
 
 
-def serve(
-    stdin: TextIO, stdout: TextIO, worker: Worker | None = None, log: TextIO | None = None
-) -> int:
-    """Read requests from ``stdin`` and answer each on ``stdout`` until EOF or ``shutdown``.
-
-    Returns the number of requests served. Never raises for a bad request.
-    """
-    worker = worker or Worker()
-
-    def send(obj: dict) -> None:
-        stdout.write(json.dumps(obj) + "\n")
-        stdout.flush()
-
-    send(ready_line())
-    for line in stdin:
-        if not line.strip():
-            continue
-        reply, shutdown = answer(worker, line, log)
-        send(reply)
-        if shutdown:
-            break
-    return worker.served
-
-
-def ready_line() -> dict:
-    """The first line a worker writes (on stdout, or on each socket connection)."""
-    from . import __version__
-
-    return {
-        "ready": True,
-        "protocol": PROTOCOL_VERSION,
-        "version": __version__,
-        "pid": os.getpid(),
-        "ops": list(OPS),
-    }
-
-
-def answer(worker: Worker, line: str, log: TextIO | None = None) -> tuple[dict, bool]:
-    """The reply to one request line, and whether it was ``shutdown``. Never raises for a bad
-    request (every failure becomes an error reply)."""
-    request_id = None
-    start = time.perf_counter()
-    try:
-        request = parse_request(line)
-        request_id = request.id
-        reply = {"id": request_id, "ok": True, **worker.handle(request)}
-    except Exception as exc:  # every failure becomes a reply; the worker goes on
-        reply = _error_reply(request_id if request_id is not None else _request_id(line), exc)
-        request = None
-    reply["seconds"] = round(time.perf_counter() - start, 3)
-    worker.served += 1
-    if log is not None:
-        print(
-            f"skyseg worker: {reply.get('id')!r} {'ok' if reply['ok'] else 'error: ' + reply['error']} "
-            f"({reply['seconds']} s)",
-            file=log,
-            flush=True,
-        )
-    return reply, request is not None and request.op == "shutdown"
-
-
-def main(max_pixels: int | None = None) -> int:
-    """Run the worker on this process's stdin/stdout (stdout is kept for protocol lines only)."""
-    protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints (C libraries too) go to stderr
-    sys.stdout = sys.stderr
-    stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)
-    from ._signals import signals_as_interrupt
-
-    try:
-        with (
-            signals_as_interrupt()
-        ):  # SIGTERM/SIGHUP mid-write: the .part file is removed on the way out
-            serve(stdin, protocol_out, Worker(max_pixels=max_pixels), log=sys.stderr)
-    finally:
-        protocol_out.close()
-    return 0
-
-
 __all__ = [
     "FIXED_OPS",
+    "MAX_ERROR_CHARS",
     "OPS",
     "PROTOCOL_VERSION",
     "EffectRequest",
     "MaskParams",
-    "SourceParams",
+    "NoParams",
     "Request",
-    "Worker",
-    "answer",
-    "is_effect_op",
+    "SourceParams",
+    "error_reply",
     "from_dict",
-    "to_dict",
+    "is_effect_op",
     "parse_request",
-    "ready_line",
+    "request_id_of",
     "schema",
-    "serve",
-    "main",
+    "to_dict",
 ]
