@@ -1,4 +1,5 @@
-"""The CSAIL ADE20K scene-parsing networks, rebuilt so their published checkpoints load as-is.
+"""The CSAIL ADE20K scene-parsing networks, rebuilt so their published checkpoints load as-is
+(one module of about 500 lines, as upstream keeps its encoders and decoders together).
 
 The MIT CSAIL ``semantic-segmentation-pytorch`` project (BSD-3-Clause,
 https://github.com/CSAILVision/semantic-segmentation-pytorch) publishes each model as two

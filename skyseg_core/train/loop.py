@@ -1,4 +1,5 @@
-"""The training loop: config, data, model, optimisation, validation, checkpoints, curves.
+"""The training loop: config, data, model, optimisation, validation, checkpoints, curves (one
+module of about 600 lines: :func:`train` is one long loop, its helpers beside it).
 
 One function, :func:`train`, runs on CPU or on the GPU when one is present (same config), and
 under ``torchrun`` with DDP when ``WORLD_SIZE > 1`` (each rank samples its own share of the

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""skyseg for GIMP 3: sky masks, sky selection, sky replacement, tint and relighting.
+"""skyseg for GIMP 3: sky masks, sky selection, sky replacement, tint and relighting (one file
+of about 580 lines, all of it GIMP API: the file GIMP runs, with its pixel exchange).
 
 Menus: Filters > Sky > Create Sky Mask... / Replace Sky... / Tint Sky... / Relight... / Save Sky Mask...,
 and Select > Sky (no dialog: it uses the last method chosen). The heavy work runs in a ``skyseg worker`` process started from the skyseg
