@@ -15,9 +15,9 @@ $(VENV)/.installed-base: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 
-# Everything: GUI, training and test tools.
+# Everything: GUI, training, Dask clusters and test tools.
 $(VENV)/.installed-all: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[gui,train,eval,dev]"
+	$(BIN)/pip install -q -e ".[gui,train,eval,cluster,dev]"
 	touch $@ $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base

@@ -804,6 +804,21 @@ def _temporary_name(name: str) -> str:
     return f".{name}.{token}.part"
 
 
+def remove_temporary_files(path: str | os.PathLike) -> None:
+    """Remove the ``.part`` files of the output ``path`` that a writer killed outright (SIGKILL,
+    the out-of-memory killer: no ``finally`` ran) left behind. Only for an output that no live
+    process is writing."""
+    import glob
+
+    path = Path(path)
+    head = _temporary_name(path.name)[: -len("01234567.part")]  # without its random token
+    for leftover in (path.parent if str(path.parent) else Path(".")).glob(
+        glob.escape(head) + "????????.part"
+    ):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
 def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
     """Move the finished temporary file onto ``path``; without ``overwrite``, never replace a file.
 

@@ -16,13 +16,13 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .._threads import usable_cores
+from ..batch import Outcome, connect, outcomes
 from ..errors import (
-    EXIT_INTERNAL,
     EXIT_OK,
     EXIT_USAGE,
     InputError,
     OutputError,
-    PartsFailed,
     SkysegError,
 )
 from ..io import path_kind, subfolders, walk_inputs
@@ -233,6 +233,43 @@ def add_output_arguments(
         "--json", action="store_true", help="print one JSON object per input on stdout"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar, notes or summary")
+    add_batch_arguments(parser)
+
+
+def jobs_argument(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of 1 or more, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {value}")
+    return value
+
+
+def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where a batch runs (:mod:`skyseg_core.batch`) and ``--skip-existing``."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--jobs",
+        type=jobs_argument,
+        default=None,
+        metavar="N",
+        help="photos worked on at once, each in its own process "
+        "(default: the usable cores; 1: one after another in this process)",
+    )
+    where.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the batch on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); "
+        "its workers must see the inputs and outputs at the same paths (the cluster extra)",
+    )
+    parser.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="leave out photos whose outputs all exist (continue an interrupted batch)",
+    )
 
 
 @dataclasses.dataclass
@@ -446,6 +483,15 @@ def _check_pipes(inputs: list[str], args: argparse.Namespace) -> None:
             raise OutputError(
                 "-o - would write an image to the terminal; redirect stdout (> out.png)"
             )
+    if getattr(args, "cluster", None) is not None and ("-" in inputs or output == "-"):
+        raise InputError(
+            "--cluster works on files its workers can read and write; - (stdin, stdout) is "
+            "this machine's own"
+        )
+    if getattr(args, "skip_existing", False) and getattr(args, "overwrite", False):
+        raise OutputError(
+            "--skip-existing keeps the outputs --overwrite would replace; drop one of them"
+        )
     if "-" in inputs and output is None and not getattr(args, "out_dir", None):
         raise InputError("the input is standard input: give -o FILE, -o - (stdout) or --out-dir")
     if getattr(args, "name", None) is not None:
@@ -597,47 +643,112 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
         except SkysegError as exc:
             jobs.append(Job(path, error=exc))
     plan_outputs(jobs, shared_reads)
+    skipped = {
+        i
+        for i, job in enumerate(jobs)
+        if getattr(args, "skip_existing", False) and job.error is None and _all_exist(job)
+    }
+    todo = [job for i, job in enumerate(jobs) if i not in skipped]
+    if getattr(args, "skip_existing", False):
+        from ..io import remove_temporary_files
+
+        for job in todo:  # what a batch stopped outright (SIGKILL, a power cut) left half written
+            for output in job.outputs.values():
+                remove_temporary_files(output)
+    client = None
+    if getattr(args, "cluster", None) is not None and todo:
+        try:
+            client = connect(args.cluster)
+        except SkysegError as exc:
+            error_line(exc)
+            return EXIT_USAGE
     status = EXIT_OK
     done = failed = 0
     show = not quiet and len(entries) > 1 and sys.stderr.isatty()
-    for job in tqdm(jobs, desc=what, unit="img", disable=not show):
-        path = job.source
+    tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked from this one
+    bar = tqdm(total=len(jobs), desc=what, unit="img", disable=not show)
+
+    def attempt(job: Job) -> dict:
+        _make_parents(job, args)
         try:
-            if job.error is not None:
-                raise job.error
-            _make_parents(job, args)
-            try:
-                result = process(job)
-            except OSError as exc:  # a file system refusal no check foresaw: this input only
-                raise InputError(exc.strerror or str(exc), exc.filename or path) from None
-            if run.stdout is not None and run.stdout in job.outputs.values():
-                _send_stdout(run.stdout)
-            done += 1
-            if args.json:
-                record = {
-                    "input": _shown(path, run),
-                    "ok": True,
-                    **{k: _shown(v, run) if isinstance(v, str) else v for k, v in result.items()},
-                }
-                print(json_line(record), flush=True)
-        except SkysegError as exc:
-            failed += 1
-            status = max(status, exc.exit_code)
-            lines = exc.lines() if isinstance(exc, PartsFailed) else [str(exc)]
-            for line in lines:  # one line per output that was not written
-                error_line(_shown(line, run))
-            if args.json:
-                record = {"input": _shown(path, run), "ok": False, "error": _shown(exc, run)}
-                if isinstance(exc, PartsFailed):
-                    record["done"] = exc.done
-                print(json_line(record), flush=True)
-        except MemoryError:
-            failed += 1
-            status = max(status, EXIT_INTERNAL)
-            error_line(f"{_shown(path, run)}: out of memory")
+            return process(job)
+        except OSError as exc:  # a file system refusal no check foresaw: this input only
+            raise InputError(exc.strerror or str(exc), exc.filename or job.source) from None
+
+    try:
+        worked = outcomes(
+            todo,
+            attempt,
+            workers=getattr(args, "jobs", None) or usable_cores(),
+            cluster=client,
+            finished=bar.update,
+        )
+        for i, job in enumerate(jobs):
+            if i in skipped:
+                bar.update()
+                if args.json:
+                    record = {
+                        "input": _shown(job.source, run),
+                        "ok": True,
+                        "skipped": "outputs exist",
+                    }
+                    print(json_line(record), flush=True)
+                continue
+            outcome = next(worked)
+            if outcome.printed:
+                sys.stderr.write(outcome.printed)
+                sys.stderr.flush()
+            if outcome.ok:
+                if run.stdout is not None and run.stdout in job.outputs.values():
+                    try:
+                        _send_stdout(run.stdout)
+                    except SkysegError as exc:
+                        outcome = Outcome.of_error(exc)
+            _show(job, outcome, args, run)
+            if outcome.ok:
+                done += 1
+            else:
+                failed += 1
+                status = max(status, outcome.exit_code)
+    finally:
+        bar.close()
+        if client is not None:
+            client.close()
     if show:
         print(
-            f"skyseg: {what}: {done} done, {failed} failed, {time.monotonic() - started:.1f} s",
+            f"skyseg: {what}: {done} done, {failed} failed"
+            + (f", {len(skipped)} skipped" if skipped else "")
+            + f", {time.monotonic() - started:.1f} s",
             file=sys.stderr,
         )
     return status
+
+
+def _all_exist(job: Job) -> bool:
+    """Whether every output of ``job`` is there (``--skip-existing``: written by an earlier run;
+    outputs appear whole or not at all)."""
+    return bool(job.outputs) and all(os.path.lexists(path) for path in job.outputs.values())
+
+
+def _show(job: Job, outcome: Outcome, args: argparse.Namespace, run: _Run) -> None:
+    """Print what came of one input: its error lines on stderr, its ``--json`` record."""
+    for line in outcome.lines:  # one line per output that was not written
+        error_line(_shown(line, run))
+    if not args.json or not outcome.record:
+        return
+    if outcome.ok:
+        assert outcome.report is not None  # a job that succeeded has its report
+        record = {
+            "input": _shown(job.source, run),
+            "ok": True,
+            **{k: _shown(v, run) if isinstance(v, str) else v for k, v in outcome.report.items()},
+        }
+    else:
+        record = {
+            "input": _shown(job.source, run),
+            "ok": False,
+            "error": _shown(outcome.error, run),
+        }
+        if outcome.done is not None:
+            record["done"] = outcome.done
+    print(json_line(record), flush=True)

@@ -54,6 +54,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .._threads import compute_threads
 from ..errors import ModelFileError
 from ..matte import as_matte, check_image, check_matte, resize_matte, to_float_rgb
 from ..models import models_dir
@@ -317,8 +318,12 @@ class _OnnxBackend:
     def __init__(self, path: Path):
         import onnxruntime as ort
 
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = compute_threads(0)  # 0: ONNX Runtime's own choice
         try:
-            self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelFileError(
                 f"cannot load the ONNX model ({str(exc).splitlines()[0]})", path

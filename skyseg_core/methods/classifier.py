@@ -44,6 +44,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .._threads import compute_threads
 from ..errors import ModelFileError
 from ..models import checked_model_file, is_model_available
 from . import register
@@ -279,7 +280,7 @@ class _OnnxModel:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+        options.intra_op_num_threads = compute_threads(min(2, os.cpu_count() or 1))
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         try:

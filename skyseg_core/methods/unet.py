@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._threads import compute_threads
 from ..errors import ModelFileError
 from ..matte import as_matte, check_image, check_matte, resize_matte, to_float_rgb
 from ..models import checked_model_file, is_model_available, resolve_model_file, sha256_of
@@ -49,7 +50,7 @@ class _UnetSession:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        options.intra_op_num_threads = threads or compute_threads(min(4, os.cpu_count() or 1))
         options.log_severity_level = 3
         try:
             self.session = ort.InferenceSession(
