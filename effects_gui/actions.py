@@ -35,44 +35,16 @@ def build_actions(window) -> None:
     m = window.model
     K = QKeySequence.StandardKey
     icons = QStyle.StandardPixmap
-    window.open_action = make_action(
-        window,
-        "&Open…",
-        window.choose_photo,
-        K.Open,
-        tip="Open a photo",
-        icon=icons.SP_DialogOpenButton,
-    )
-    window.export_action = make_action(
-        window,
-        "&Export result…",
-        window.export_result,
-        K.Save,
-        tip="Save the result at full size (JPEG, PNG, 16-bit TIFF)",
-        icon=icons.SP_DialogSaveButton,
-    )
-    window.export_dialog_action = make_action(
-        window,
-        "Export…",
-        window.export_dialog,
-        "Ctrl+Shift+E",
-        tip="Export with options: JPEG quality, 16-bit TIFF, PNG, layers (.ora, .psd), the matte",
-        icon=icons.SP_DriveFDIcon,
-    )
-    window.export_matte_action = make_action(
-        window,
-        "Export &matte…",
-        window.export_matte,
-        "Ctrl+Shift+M",
-        tip="Save the sky matte as a PNG",
-    )
-    window.export_layers_action = make_action(
-        window,
-        "Export &layers…",
-        window.export_layers,
-        "Ctrl+Shift+S",
-        tip="Save a layered OpenRaster file (GIMP, Krita)",
-    )
+    # files: one line each (name, text, slot, keys, tip, icon)
+    for name, text, slot, keys, tip, icon in (
+        ("open", "&Open…", window.choose_photo, K.Open, "Open a photo", icons.SP_DialogOpenButton),
+        ("export", "&Export result…", window.export_result, K.Save, "Save the result at full size (JPEG, PNG, 16-bit TIFF)", icons.SP_DialogSaveButton),
+        ("export_dialog", "Export…", window.export_dialog, "Ctrl+Shift+E", "Export with options: JPEG quality, 16-bit TIFF, PNG, layers (.ora, .psd), the matte", icons.SP_DriveFDIcon),
+        ("export_matte", "Export &matte…", window.export_matte, "Ctrl+Shift+M", "Save the sky matte as a PNG", None),
+        ("export_layers", "Export &layers…", window.export_layers, "Ctrl+Shift+S", "Save a layered OpenRaster file (GIMP, Krita)", None),
+    ):  # fmt: skip
+        action = make_action(window, text, slot, keys, tip=tip, icon=icon)
+        setattr(window, f"{name}_action", action)  # window.open_action, ...
     window.quit_action = make_action(window, "&Quit", window.close, K.Quit)
     window.undo_action = m.undo_stack.createUndoAction(window, "&Undo")
     window.undo_action.setShortcut(QKeySequence(K.Undo))

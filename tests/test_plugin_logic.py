@@ -266,9 +266,9 @@ def test_export_writes_rgb_from_bgra(krita_plugin, tmp_path):
 def test_other_layers_go_out_through_their_thumbnail(krita_plugin, qapp, tmp_path):
     krita, _ = krita_plugin
     adapter = importlib.import_module("skyseg_krita.host")
-    QColor = importlib.import_module(adapter.QImage.__module__).QColor  # noqa: N806 - PyQt5 or PyQt6, as the host
+    QColor = adapter.QtGui.QColor  # noqa: N806 - PyQt5 or PyQt6, as the host
     host = adapter.KritaHost(krita.Krita.instance())
-    thumbnail = adapter.QImage(5, 2, adapter._fmt("Format_RGB888"))
+    thumbnail = adapter.QtGui.QImage(5, 2, adapter._fmt("Format_RGB888"))
     thumbnail.fill(QColor(10, 20, 30))
     thumbnail.setPixelColor(4, 1, QColor(200, 100, 0))
     node = types.SimpleNamespace(

@@ -21,6 +21,7 @@ error reply and the worker serves the next one; methods and models stay loaded b
 requests. stdout carries only protocol lines: anything else the process prints goes to stderr.
 """
 
+# the package's face: the modules list no __all__ of their own
 from .protocol import (
     FIXED_OPS,
     MAX_ERROR_CHARS,

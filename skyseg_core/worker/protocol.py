@@ -431,23 +431,3 @@ def request_id_of(line: str) -> Any:
         return _plain_id(data.get("id")) if isinstance(data, dict) else None
     except (ValueError, RecursionError, UnicodeDecodeError):
         return None
-
-
-__all__ = [
-    "FIXED_OPS",
-    "MAX_ERROR_CHARS",
-    "OPS",
-    "PROTOCOL_VERSION",
-    "EffectRequest",
-    "MaskParams",
-    "NoParams",
-    "Request",
-    "SourceParams",
-    "error_reply",
-    "from_dict",
-    "is_effect_op",
-    "parse_request",
-    "request_id_of",
-    "schema",
-    "to_dict",
-]

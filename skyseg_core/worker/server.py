@@ -221,6 +221,3 @@ def main(max_pixels: int | None = None) -> int:
     finally:
         protocol_out.close()
     return 0
-
-
-__all__ = ["Worker", "answer", "main", "ready_line", "serve"]

@@ -13,45 +13,6 @@ import sys
 
 from krita import DockWidget, Extension, Krita
 
-try:  # Krita 5 ships PyQt5; PyQt6 for Krita 6
-    from PyQt5.QtCore import Qt
-    from PyQt5.QtGui import QColor
-    from PyQt5.QtWidgets import (
-        QCheckBox,
-        QColorDialog,
-        QComboBox,
-        QDoubleSpinBox,
-        QFileDialog,
-        QFormLayout,
-        QHBoxLayout,
-        QLabel,
-        QLineEdit,
-        QPushButton,
-        QScrollArea,
-        QToolButton,
-        QVBoxLayout,
-        QWidget,
-    )
-except ImportError:  # pragma: no cover - depends on the host
-    from PyQt6.QtCore import Qt
-    from PyQt6.QtGui import QColor
-    from PyQt6.QtWidgets import (
-        QCheckBox,
-        QColorDialog,
-        QComboBox,
-        QDoubleSpinBox,
-        QFileDialog,
-        QFormLayout,
-        QHBoxLayout,
-        QLabel,
-        QLineEdit,
-        QPushButton,
-        QScrollArea,
-        QToolButton,
-        QVBoxLayout,
-        QWidget,
-    )
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The client package is copied into this folder at install time; in a source checkout it is in
 # ../../common.
@@ -64,6 +25,7 @@ import skyseg_client  # noqa: E402
 
 from .host import KritaHost  # noqa: E402
 from .logic import PluginError, Settings, SkysegActions, actions, effect_actions, sections  # noqa: E402
+from .qt import QtCore, QtGui, QtWidgets  # noqa: E402
 
 DOCKER_ID = "skyseg_docker"
 SETTINGS_GROUP = "skyseg"
@@ -176,7 +138,7 @@ class SkysegExtension(Extension):
     def _ask_mask_path(self):
         window = Krita.instance().activeWindow()
         parent = window.qwindow() if window is not None else None
-        path, _ = QFileDialog.getSaveFileName(parent, "Save sky mask", "", "PNG (*.png)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(parent, "Save sky mask", "", "PNG (*.png)")
         if path and not path.lower().endswith(".png"):
             path += ".png"
         return path
@@ -193,28 +155,31 @@ def _step(control):
     return max(step, least)
 
 
-class Section(QWidget):
+class Section(QtWidgets.QWidget):
     """A collapsible section: a header button that shows or hides the body."""
 
     def __init__(self, title, expanded):
         super().__init__()
-        layout = QVBoxLayout(self)
+        layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        self.header = QToolButton()
+        self.header = QtWidgets.QToolButton()
         self.header.setText(title)
         self.header.setCheckable(True)
         self.header.setChecked(expanded)
         style = (
-            getattr(Qt, "ToolButtonTextBesideIcon", None)
-            or Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+            getattr(QtCore.Qt, "ToolButtonTextBesideIcon", None)
+            or QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon
         )
         self.header.setToolButtonStyle(style)
         self.header.setAutoRaise(True)
-        self.body = QWidget()
-        self.form = QFormLayout(self.body)
+        self.body = QtWidgets.QWidget()
+        self.form = QtWidgets.QFormLayout(self.body)
         self.form.setContentsMargins(8, 0, 0, 4)
-        wrap = getattr(QFormLayout, "WrapLongRows", None) or QFormLayout.RowWrapPolicy.WrapLongRows
+        wrap = (
+            getattr(QtWidgets.QFormLayout, "WrapLongRows", None)
+            or QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows
+        )
         self.form.setRowWrapPolicy(wrap)  # a long label goes above its control in a narrow docker
         layout.addWidget(self.header)
         layout.addWidget(self.body)
@@ -222,8 +187,8 @@ class Section(QWidget):
         self.expand(expanded)
 
     def expand(self, expanded):
-        arrow = getattr(Qt, "DownArrow" if expanded else "RightArrow", None) or getattr(
-            Qt.ArrowType, "DownArrow" if expanded else "RightArrow"
+        arrow = getattr(QtCore.Qt, "DownArrow" if expanded else "RightArrow", None) or getattr(
+            QtCore.Qt.ArrowType, "DownArrow" if expanded else "RightArrow"
         )
         self.header.setArrowType(arrow)
         self.body.setVisible(expanded)
@@ -238,23 +203,23 @@ class SkysegDocker(DockWidget):
         self.fields = {}
         """"<effect>.<key>" (effect "source" for the method and refine) -> the widget."""
         self.sections = {}
-        scroll = QScrollArea(self)
+        scroll = QtWidgets.QScrollArea(self)
         scroll.setWidgetResizable(True)
-        root = QWidget()
-        layout = QVBoxLayout(root)
+        root = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(root)
         ext = instance()
         try:
             settings = ext.settings if ext is not None else None
         except skyseg_client.WorkerError as exc:
             settings = None
-            layout.addWidget(QLabel(f"skyseg: {exc.for_user()}"))
+            layout.addWidget(QtWidgets.QLabel(f"skyseg: {exc.for_user()}"))
         if settings is not None:
             for title, effect, buttons, expanded in sections(settings.schema):
                 section = Section(title, expanded)
                 self.sections[title] = section
                 if effect is None:
                     self._add_controls(section.form, "source", settings.source_controls, settings)
-                    refresh = QPushButton("Refresh methods")
+                    refresh = QtWidgets.QPushButton("Refresh methods")
                     refresh.setToolTip(
                         "Ask the skyseg worker for its methods (starts it if needed)"
                     )
@@ -263,9 +228,9 @@ class SkysegDocker(DockWidget):
                 else:
                     self._add_controls(section.form, effect, settings.controls[effect], settings)
                 for start in range(0, len(buttons), 2):  # two buttons a row: the docker is narrow
-                    row = QHBoxLayout()
+                    row = QtWidgets.QHBoxLayout()
                     for text, action in buttons[start : start + 2]:
-                        button = QPushButton(text)
+                        button = QtWidgets.QPushButton(text)
                         button.clicked.connect(lambda checked=False, m=action: self._run(m))
                         row.addWidget(button)
                     section.form.addRow(row)
@@ -285,9 +250,9 @@ class SkysegDocker(DockWidget):
             if control["kind"] == "bool":
                 form.addRow(widget)
             elif control["kind"] in ("colour", "file"):
-                row = QHBoxLayout()
+                row = QtWidgets.QHBoxLayout()
                 row.addWidget(widget)
-                pick = QToolButton()
+                pick = QtWidgets.QToolButton()
                 pick.setText("...")
                 pick.clicked.connect(lambda checked=False, e=effect, c=control: self._pick(e, c))
                 row.addWidget(pick)
@@ -301,7 +266,7 @@ class SkysegDocker(DockWidget):
     def _widget(self, effect, control, value):
         kind, key = control["kind"], control["key"]
         if kind == "float":
-            box = QDoubleSpinBox()
+            box = QtWidgets.QDoubleSpinBox()
             box.setDecimals(control["decimals"])
             box.setRange(control["low"], control["high"])
             box.setSingleStep(_step(control))
@@ -311,12 +276,12 @@ class SkysegDocker(DockWidget):
             box.valueChanged.connect(lambda v, e=effect, k=key: self._set(e, k, float(v)))
             return box
         if kind == "bool":
-            box = QCheckBox(control["label"])
+            box = QtWidgets.QCheckBox(control["label"])
             box.setChecked(bool(value))
             box.toggled.connect(lambda v, e=effect, k=key: self._set(e, k, bool(v)))
             return box
         if kind == "choice":
-            combo = QComboBox()
+            combo = QtWidgets.QComboBox()
             for nick, text in control["choices"]:
                 combo.addItem(text, nick)
             combo.setCurrentIndex(max(combo.findData(value), 0))
@@ -324,7 +289,7 @@ class SkysegDocker(DockWidget):
                 lambda i, e=effect, k=key, c=combo: self._chose(e, k, c.itemData(i))
             )
             return combo
-        edit = QLineEdit(str(value or ""))
+        edit = QtWidgets.QLineEdit(str(value or ""))
         if kind == "colour":
             edit.setInputMask("\\#HHHHHH")
             self._swatch(edit, value)
@@ -369,12 +334,14 @@ class SkysegDocker(DockWidget):
     def _pick(self, effect, control):
         edit = self.fields[f"{effect}.{control['key']}"]
         if control["kind"] == "colour":
-            colour = QColorDialog.getColor(QColor(edit.text()), self, control["label"])
+            colour = QtWidgets.QColorDialog.getColor(
+                QtGui.QColor(edit.text()), self, control["label"]
+            )
             if colour.isValid():
                 edit.setText(colour.name())
                 self._edited(effect, control, edit)
             return
-        path, _ = QFileDialog.getOpenFileName(
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
             self, control["label"], edit.text(), "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp)"
         )
         if path:

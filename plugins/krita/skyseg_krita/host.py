@@ -15,22 +15,15 @@ import sys
 import threading
 import time
 
+import skyseg_client
 from krita import Krita, Selection
 
-try:  # Krita 5 ships PyQt5; PyQt6 for Krita 6
-    from PyQt5.QtCore import QCoreApplication, QEventLoop
-    from PyQt5.QtGui import QImage
-except ImportError:  # pragma: no cover - depends on the host
-    from PyQt6.QtCore import QCoreApplication, QEventLoop
-    from PyQt6.QtGui import QImage
-
-import skyseg_client
-
 from .logic import PluginError
+from .qt import QtCore, QtGui
 
 
 def _fmt(name):
-    return getattr(QImage, name, None) or getattr(QImage.Format, name)
+    return getattr(QtGui.QImage, name, None) or getattr(QtGui.QImage.Format, name)
 
 
 FORMAT_BGRA = _fmt("Format_ARGB32")
@@ -254,11 +247,11 @@ class KritaHost:
     @staticmethod
     def _process_events(milliseconds):
         flags = (
-            QEventLoop.AllEvents
-            if hasattr(QEventLoop, "AllEvents")
-            else QEventLoop.ProcessEventsFlag.AllEvents
+            QtCore.QEventLoop.AllEvents
+            if hasattr(QtCore.QEventLoop, "AllEvents")
+            else QtCore.QEventLoop.ProcessEventsFlag.AllEvents
         )
-        QCoreApplication.processEvents(flags, milliseconds)
+        QtCore.QCoreApplication.processEvents(flags, milliseconds)
 
     def notify(self, message, error=False):
         """A floating message on the canvas (never a modal box: it would block scripted runs)."""
