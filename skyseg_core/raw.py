@@ -30,6 +30,7 @@ __all__ = [
     "is_raw",
     "is_raw_file",
     "raw_exif",
+    "raw_flip",
 ]
 
 RAW_SUFFIXES = (
@@ -195,25 +196,31 @@ _HEAD_BYTES = 1 << 16
 def is_raw_file(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a regular file holding a camera RAW photo LibRaw reads (only its
     header is parsed): for choosing an output's format before the photo is read."""
+    return raw_flip(path) is not None
+
+
+def raw_flip(path: str | os.PathLike) -> int | None:
+    """LibRaw's ``flip`` (0-7, the turn it applies when developing) of the RAW photo at
+    ``path``; None when ``path`` is no regular file holding a RAW (only its header is parsed)."""
     import rawpy
 
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
-            return False  # a pipe or device is never opened here
+            return None  # a pipe or device is never opened here
         with open(path, "rb") as fh:
             head = fh.read(_HEAD_BYTES)
     except (OSError, ValueError):
-        return False
+        return None
     if not might_be_raw(head):
-        return False
+        return None
     raw = rawpy.RawPy()
     try:
         _quietly(lambda: raw.open_file(os.fspath(path)))
+        return int(raw.sizes.flip)
     except (rawpy.LibRawError, MemoryError, UnicodeError):
-        return False
+        return None
     finally:
         raw.close()
-    return True
 
 
 def develop_raw(data: bytes, path: object, max_pixels: int) -> np.ndarray | None:
