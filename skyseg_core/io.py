@@ -977,7 +977,7 @@ def _remove_part(tmp: Path) -> None:
 
 def write_bytes_atomic(
     path: str | os.PathLike,
-    write: Callable[[_io.BufferedWriter], None],
+    write: Callable[[_io.BufferedWriter], object],  # a return value (bytes written) is ignored
     overwrite: bool = False,
     source: str | os.PathLike | None = None,
 ) -> Path:
