@@ -97,7 +97,11 @@ def add_param_options(
         text += (extra_help or {}).get(name, "")
         if f.default is not None and hint is not bool:
             text += f"; default {_shown(f.default)}"
-        kwargs = {"dest": name, "default": argparse.SUPPRESS, "help": text.replace("%", "%%")}
+        kwargs: dict[str, typing.Any] = {
+            "dest": name,
+            "default": argparse.SUPPRESS,
+            "help": text.replace("%", "%%"),
+        }
         if hint is bool:
             group.add_argument(option_name(name), action=argparse.BooleanOptionalAction, **kwargs)
         else:
@@ -262,9 +266,11 @@ def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> i
                 refine=args.refine,
                 file=job.reads[0] if job.reads else None,
             )
+            assert job.source is not None  # every job is planned from an input
             photo = load_photo(job.source, matte_source, max_pixels=args.max_pixels)
-        reports = []
+        reports: list[dict] = []
         for variant, steps, outputs in units:
+            assert photo is not None  # loaded above: there are units
             if "matte" in job.outputs and not reports:  # with the first variant written
                 outputs = {**outputs, "matte": job.outputs["matte"]}
             try:
