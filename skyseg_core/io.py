@@ -18,7 +18,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -105,7 +105,7 @@ _HEADER_BYTES = 1 << 20
 """What is read first to learn the declared size (the rest is read only as far as needed)."""
 _pillow_limit_lock = threading.Lock()
 _pillow_limit_users = 0
-_pillow_limit_saved: object = None
+_pillow_limit_saved: int | None = None
 
 
 @contextlib.contextmanager
@@ -534,7 +534,7 @@ def decode_image(data: bytes, name: object = None, max_pixels: int | None = None
 
     For images that arrive in memory (worker, clipboard) and for fuzzing the decoders.
     """
-    path = name
+    path: Any = name  # only names the input in messages
     limit = max_pixels_limit(max_pixels)
     if not data:
         raise InputError("file is empty (0 bytes)", path)
@@ -602,7 +602,7 @@ def _check_size(path: Path, width: int, height: int, limit: int) -> None:
         raise ImageTooLargeError(path, width, height, limit)
 
 
-_PIXELS_PER_BYTE = {"PNG": None, "GIF": 3_000, "TIFF": 4_096, "JPEG": 4_096, "MPO": 4_096}
+_PIXELS_PER_BYTE = {"GIF": 3_000, "TIFF": 4_096, "JPEG": 4_096, "MPO": 4_096}
 """How many declared pixels one byte of each format can hold at the very most (for the
 truncation check): GIF's LZW tops out near 2,730 pixels a byte, deflate (TIFF) near 1,032
 bytes a byte, and a Huffman-coded JPEG needs at least one bit per 8x8 block (512 pixels a
