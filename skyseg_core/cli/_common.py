@@ -222,13 +222,7 @@ def add_output_arguments(
         help="JPEG/WebP quality (default 95; PNG and TIFF are lossless)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    parser.add_argument(
-        "--max-pixels",
-        type=int,
-        default=None,
-        metavar="N",
-        help="refuse images with more pixels (default: SKYSEG_MAX_PIXELS or 200 MP)",
-    )
+    add_max_pixels_argument(parser)
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object per input on stdout"
     )
@@ -246,6 +240,17 @@ def jobs_argument(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {value}")
     return value
+
+
+def add_max_pixels_argument(parser: argparse.ArgumentParser, what: str = "images") -> None:
+    """``--max-pixels``: the pixel limit (:func:`skyseg_core.io.max_pixels_limit`)."""
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"refuse {what} with more pixels (default: SKYSEG_MAX_PIXELS or 200 MP)",
+    )
 
 
 def add_batch_arguments(parser: argparse.ArgumentParser) -> None:

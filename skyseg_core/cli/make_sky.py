@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 
+from ._common import add_max_pixels_argument
+
 
 def _size(text: str) -> tuple[int, int]:
     m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
@@ -42,13 +44,7 @@ def register(subparsers) -> None:
         "--quality", type=int, default=90, metavar="Q", help="JPEG/WebP quality (default 90)"
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
-    parser.add_argument(
-        "--max-pixels",
-        type=int,
-        default=None,
-        metavar="N",
-        help="refuse sizes with more pixels (default: SKYSEG_MAX_PIXELS or 200 MP)",
-    )
+    add_max_pixels_argument(parser, "sizes")
     parser.add_argument(
         "--json", action="store_true", help="print a JSON line describing the output"
     )

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+from ._common import add_max_pixels_argument
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "worker",
         help="serve plug-in requests as JSON lines on stdin/stdout (used by GIMP and Krita)",
         description="Read one JSON request per line on stdin and answer one JSON line on stdout; "
-        "see skyseg_core/worker.py for the protocol. Logs go to stderr.",
+        "see skyseg_core/worker/protocol.py for the protocol. Logs go to stderr.",
     )
-    parser.add_argument(
-        "--max-pixels",
-        type=int,
-        default=None,
-        metavar="N",
-        help="refuse images with more pixels (default: SKYSEG_MAX_PIXELS or 200 MP)",
-    )
+    add_max_pixels_argument(parser)
     parser.add_argument(
         "--socket",
         metavar="PATH",
