@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -188,7 +189,7 @@ class DetailModel:
     """The detail classifier: an ONNX graph from ``(N, F)`` features to ``(N, 1)`` sky alpha."""
 
     path: Path
-    session: object
+    session: Any  # an onnxruntime.InferenceSession
     working_size: int
 
     @classmethod
