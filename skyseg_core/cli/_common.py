@@ -613,6 +613,7 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
     recursive = getattr(args, "recursive", False)
     given = list(inputs)
     if "-" in given:
+        assert run.spool is not None  # a "-" input made the batch open its spool
         try:
             run.stdin = _read_stdin(run.spool, getattr(args, "max_pixels", None))
         except SkysegError as exc:
