@@ -8,8 +8,8 @@ task can carry, and the outcomes come back in input order whatever order the job
 what a batch prints does not depend on how it ran.
 
 - **Worker processes** are forked from this one (so ``process`` may be any closure), load the
-  model at their first photo and keep it; each gets its share of the cores for ONNX Runtime and
-  OpenCV. One job at a time goes to each worker, so a worker that dies (killed, out of memory)
+  model at their first photo and keep it; each gets its share of the cores for ONNX Runtime
+  (OpenCV runs one thread in each: a pool copied by fork must not be resized or used). One job at a time goes to each worker, so a worker that dies (killed, out of memory)
   costs the photo it held, named in one line, and a new worker takes its place. Ctrl-C or
   SIGTERM stops every worker; each unwinds and removes its unfinished ``.part`` files.
 - **A Dask cluster** gets one task per photo; ``process`` is sent once (cloudpickle) and kept by
@@ -147,7 +147,7 @@ class _Worker:
 
 def _worker_main(conn, process: Process, threads: int) -> None:
     """A worker process: jobs in, outcomes out, until told to stop or interrupted."""
-    share_threads(threads)  # OpenCV's share was set before the fork (opencv_threads)
+    share_threads(threads)  # ONNX Runtime's; OpenCV was set to one thread before the fork
     try:
         with signals_as_interrupt():  # SIGTERM unwinds through the .part files' clean-up
             while (task := conn.recv()) is not None:
@@ -267,7 +267,7 @@ def _in_processes(jobs, process, count: int, finished) -> Iterator[Outcome]:
 
     stopped = True
     try:
-        with opencv_threads(threads):
+        with opencv_threads(1):  # inherited by the forks: resizing its pool there would hang
             for index in range(len(jobs)):
                 while index not in ready:
                     hand_out()
@@ -303,15 +303,21 @@ _cluster_process: dict[str, Process] = {}
 kept with what it loads (skies, and the models :func:`skyseg_core.methods.get` keeps)."""
 
 
-def _cluster_task(token: str, pickled: bytes, job: Job, written_by_it: tuple[Path, ...]) -> Outcome:
-    """One photo of a batch, run by a Dask worker; ``written_by_it``: its outputs that were not
-    there when the batch was planned, so that any there now are an earlier attempt's."""
+def _cluster_task(
+    token: str, pickled: bytes, threads_beside: dict, job: Job, written_by_it: tuple[Path, ...]
+) -> Outcome:
+    """One photo of a batch, run by a Dask worker. ``threads_beside``: worker address -> the
+    threads of all the workers on its machine, which share its cores; ``written_by_it``: the
+    job's outputs that were not there when the batch was planned, so any there now are an
+    earlier attempt's."""
     import cloudpickle
     from distributed import get_worker
 
     process = _cluster_process.get(token)
     if process is None:
-        limit_threads(max(1, usable_cores() // max(1, get_worker().state.nthreads)))
+        worker = get_worker()
+        sharing = threads_beside.get(worker.address, worker.state.nthreads)
+        limit_threads(max(1, usable_cores() // max(1, sharing)))
         _cluster_process.clear()  # one batch at a time is kept
         process = _cluster_process[token] = cloudpickle.loads(pickled)
     _clear(job, written_by_it)  # an earlier attempt's, on a worker that died
@@ -333,6 +339,19 @@ def connect(address: str):
         raise InputError(f"cannot reach the Dask scheduler ({exc})", address) from None
 
 
+def _threads_by_machine(client) -> dict[str, int]:
+    """Worker address -> the threads of every worker on the same machine (a machine's worker
+    processes share its cores)."""
+    try:
+        workers = client.scheduler_info(n_workers=-1)["workers"]  # all, not the first five
+    except TypeError:  # distributed before n_workers: all of them
+        workers = client.scheduler_info()["workers"]
+    per_host: collections.Counter[str] = collections.Counter()
+    for info in workers.values():
+        per_host[info["host"]] += info["nthreads"]
+    return {address: per_host[info["host"]] for address, info in workers.items()}
+
+
 def _on_cluster(jobs, process, client, finished) -> Iterator[Outcome]:
     import cloudpickle
     from distributed import as_completed
@@ -340,6 +359,7 @@ def _on_cluster(jobs, process, client, finished) -> Iterator[Outcome]:
 
     token = uuid.uuid4().hex[:12]
     fresh = [new_outputs(job) for job in jobs]
+    threads_beside = _threads_by_machine(client)
     futures = []
     try:
         [shared] = client.scatter([cloudpickle.dumps(process)], broadcast=True, hash=False)
@@ -348,6 +368,7 @@ def _on_cluster(jobs, process, client, finished) -> Iterator[Outcome]:
                 _cluster_task,
                 token,
                 shared,
+                threads_beside,
                 job,
                 fresh[i],
                 key=f"skyseg-{token}-{i}",
