@@ -32,7 +32,7 @@ import numpy as np
 from .errors import ModelFileError
 from .matte import check_image, check_matte, to_float_rgb
 
-FEATURE_VERSION = 3
+FEATURE_VERSION = 4
 """Bumped whenever :func:`detail_features` changes; the model file records the version it was
 trained with and is refused when it differs."""
 
@@ -50,9 +50,11 @@ SURE_GROUND = 0.15
 
 BAND_SKY = 0.985
 BAND_FAR = 0.002
+BAND_SKY_COLOUR = 0.12
 """The band left to the classifier excludes pixels the network calls sky above ``BAND_SKY`` with
 only sure sky around them (the inside of an open sky), and pixels with less than ``BAND_FAR``
-sure sky within the larger radius (far from any sky)."""
+sure sky within the larger radius (far from any sky) unless their colour is within
+``BAND_SKY_COLOUR`` (per channel, RMS) of the photo's own sure sky: a gap deep inside a canopy."""
 
 MODEL_NAME = "sky_detail.onnx"
 MODEL_ENV = "SKYSEG_DETAIL_MODEL"
@@ -100,6 +102,10 @@ FEATURE_NAMES = (
     "luma_contrast",
     "texture",
     "row",
+    "to_photo_sky_r",
+    "to_photo_sky_g",
+    "to_photo_sky_b",
+    "photo_sky_share",
     *(
         f"{name}_{scale}"
         for scale in ("near", "far")
@@ -130,7 +136,8 @@ def detail_features(image: np.ndarray, coarse: np.ndarray) -> np.ndarray:
         The network's sky probability at the same size.
 
     The features: the probability and its guided refinement at this size; the colour, the local
-    contrast and texture of the pixel; its row; and per radius of :data:`RADII`, the differences
+    contrast and texture of the pixel; its row; its difference to the photo's own sure-sky colour
+    and how much sure sky the photo has; and per radius of :data:`RADII`, the differences
     to the local sky and foreground means, the densities of sure sky and foreground, the
     two-colour alpha estimate (where the pixel's colour lies between the two means) and the
     network's mean probability around it.
@@ -155,6 +162,8 @@ def detail_features(image: np.ndarray, coarse: np.ndarray) -> np.ndarray:
         (cv2.dilate(luma, kernel) - cv2.erode(luma, kernel))[..., None],
         _local_std(luma, max(1, round(TEXTURE_RADIUS * max(h, w))))[..., None],
         np.broadcast_to(np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None], (h, w, 1)),
+        image - sky_colour,
+        np.full((h, w, 1), sure_sky.mean(), np.float32),
     ]
     for fraction in RADII:
         radius = max(1, round(fraction * max(h, w)))
@@ -177,11 +186,16 @@ def detail_features(image: np.ndarray, coarse: np.ndarray) -> np.ndarray:
 
 def detail_band(features: np.ndarray) -> np.ndarray:
     """(h, w) bool: the pixels whose alpha the classifier decides (see :data:`BAND_SKY`)."""
-    coarse = features[..., FEATURE_NAMES.index("coarse")]
-    near_sky = features[..., FEATURE_NAMES.index("sky_density_near")]
-    far_sky = features[..., FEATURE_NAMES.index("sky_density_far")]
-    inside_open_sky = (coarse > BAND_SKY) & (near_sky > BAND_SKY)
-    return ~inside_open_sky & (far_sky >= BAND_FAR)
+
+    def plane(name: str) -> np.ndarray:
+        return features[..., FEATURE_NAMES.index(name)]
+
+    inside_open_sky = (plane("coarse") > BAND_SKY) & (plane("sky_density_near") > BAND_SKY)
+    to_sky = features[..., FEATURE_NAMES.index("to_photo_sky_r") :][..., :3]
+    sky_coloured = (plane("photo_sky_share") > 0) & (
+        (to_sky * to_sky).mean(axis=2) < BAND_SKY_COLOUR**2
+    )
+    return ~inside_open_sky & ((plane("sky_density_far") >= BAND_FAR) | sky_coloured)
 
 
 @dataclass

@@ -62,8 +62,11 @@ def segment(
             report(0.5, "Finding the sky's detail")
             coarse = detail_matte(image, coarse, model)
             refine_params.setdefault("working_size", model.working_size)
-        report(0.6, "Refining the edges")
-        matte = refine_matte(image, coarse, **refine_params)
+        if model is not None and coarse.shape == image.shape[:2]:
+            matte = coarse  # decided at full size already: a guided filter would only blur it
+        else:
+            report(0.6, "Refining the edges")
+            matte = refine_matte(image, coarse, **refine_params)
     report(1.0, "")
     return check_matte(matte, image.shape[:2])
 
