@@ -74,16 +74,10 @@ def _local_std(plane: np.ndarray, radius: int) -> np.ndarray:
     return np.sqrt(np.maximum(_box(plane * plane, radius) - mean * mean, 0.0))
 
 
-def _local_model(image: np.ndarray, weight: np.ndarray, radius: int, fallback: np.ndarray):
-    """Weighted local mean colour (h, w, 3) and the local density of ``weight`` (h, w)."""
-    stack = np.concatenate([image * weight[..., None], weight[..., None]], axis=2)
-    # OpenCV filters at most 4 channels per call at full speed
-    summed = cv2.merge(
-        [_box(np.ascontiguousarray(stack[..., :3]), radius), _box(stack[..., 3], radius)]
-    )
-    density = summed[..., 3]
-    mean = (summed[..., :3] + _PRIOR_WEIGHT * fallback) / (density[..., None] + _PRIOR_WEIGHT)
-    return mean, density
+def _local_sums(image: np.ndarray, weight: np.ndarray, radius: int):
+    """Box sums of ``image * weight`` (h, w, 3) and of ``weight`` (h, w): a local colour model."""
+    weighted = image * weight[..., None]
+    return _box(weighted, radius), _box(weight, radius)
 
 
 def _global_mean(image: np.ndarray, weight: np.ndarray, default: tuple[float, float, float]):
@@ -125,6 +119,97 @@ FEATURE_NAMES = (
 )
 
 
+class _Maps:
+    """The whole-photo quantities the features are made of (box filters run once per photo);
+    the per-pixel arithmetic is left to :meth:`rows`, so it runs only where it is needed."""
+
+    def __init__(self, image: np.ndarray, coarse: np.ndarray):
+        from .refine import refine
+
+        h, w = coarse.shape
+        self.shape = (h, w)
+        sure_sky = (coarse > SURE_SKY).astype(np.float32)
+        sure_ground = (coarse < SURE_GROUND).astype(np.float32)
+        self.sky_colour = _global_mean(image, sure_sky, (0.55, 0.7, 0.9))
+        self.ground_colour = _global_mean(image, sure_ground, (0.3, 0.3, 0.25))
+        self.sky_share = np.float32(sure_sky.mean())
+        luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        kernel = np.ones((3, 3), np.uint8)
+        self.image = image
+        self.planes = {
+            "coarse": coarse,
+            "refined": refine(image, coarse, working_size=max(h, w)),
+            "luma_contrast": cv2.dilate(luma, kernel) - cv2.erode(luma, kernel),
+            "texture": _local_std(luma, max(1, round(TEXTURE_RADIUS * max(h, w)))),
+        }
+        self.sums = []
+        for fraction in RADII:
+            radius = max(1, round(fraction * max(h, w)))
+            self.sums.append(
+                (
+                    *_local_sums(image, sure_sky, radius),
+                    *_local_sums(image, sure_ground, radius),
+                    _box(coarse, radius),
+                )
+            )
+
+    def band(self) -> np.ndarray:
+        """(h, w) bool: :func:`detail_band` from the maps, without the per-pixel features."""
+        sky_near, sky_far = self.sums[0][1], self.sums[-1][1]
+        to_sky = self.image - self.sky_colour
+        return _band(
+            self.planes["coarse"], sky_near, sky_far, (to_sky * to_sky).mean(axis=2), self.sky_share
+        )
+
+    def rows(self, index: np.ndarray | None = None) -> np.ndarray:
+        """(N, F) feature rows of the pixels at flat ``index`` (all pixels when None)."""
+
+        def at(plane: np.ndarray) -> np.ndarray:
+            flat = plane.reshape(-1, *plane.shape[2:])
+            return flat if index is None else flat[index]
+
+        n = self.shape[0] * self.shape[1] if index is None else len(index)
+        pixel = at(self.image)
+        row = np.arange(self.shape[0], dtype=np.float32) / max(1, self.shape[0] - 1)
+        rows_of = np.repeat(row, self.shape[1]) if index is None else row[index // self.shape[1]]
+        columns = [
+            at(self.planes["coarse"])[:, None],
+            at(self.planes["refined"])[:, None],
+            pixel,
+            at(self.planes["luma_contrast"])[:, None],
+            at(self.planes["texture"])[:, None],
+            rows_of[:, None],
+            pixel - self.sky_colour,
+            np.full((n, 1), self.sky_share, np.float32),
+        ]
+        for sky_sum, sky_density, ground_sum, ground_density, coarse_mean in self.sums:
+            sky_d, ground_d = at(sky_density)[:, None], at(ground_density)[:, None]
+            sky_mean = (at(sky_sum) + _PRIOR_WEIGHT * self.sky_colour) / (sky_d + _PRIOR_WEIGHT)
+            ground_mean = (at(ground_sum) + _PRIOR_WEIGHT * self.ground_colour) / (
+                ground_d + _PRIOR_WEIGHT
+            )
+            to_ground = pixel - ground_mean
+            axis = sky_mean - ground_mean
+            alpha = np.einsum("nc,nc->n", to_ground, axis) / (
+                np.einsum("nc,nc->n", axis, axis) + 1e-3
+            )
+            columns += [
+                pixel - sky_mean,
+                to_ground,
+                sky_d,
+                ground_d,
+                np.clip(alpha, -1.0, 2.0)[:, None],
+                at(coarse_mean)[:, None],
+            ]
+        return np.concatenate(columns, axis=1, dtype=np.float32)
+
+
+def _band(coarse, sky_near, sky_far, to_photo_sky_ms, sky_share) -> np.ndarray:
+    inside_open_sky = (coarse > BAND_SKY) & (sky_near > BAND_SKY)
+    sky_coloured = (sky_share > 0) & (to_photo_sky_ms < BAND_SKY_COLOUR**2)
+    return ~inside_open_sky & ((sky_far >= BAND_FAR) | sky_coloured)
+
+
 def detail_features(image: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     """Per-pixel features of the detail stage.
 
@@ -146,42 +231,8 @@ def detail_features(image: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     -------
     features : ndarray, shape (h, w, len(FEATURE_NAMES)), float32
     """
-    h, w = coarse.shape
-    sure_sky = (coarse > SURE_SKY).astype(np.float32)
-    sure_ground = (coarse < SURE_GROUND).astype(np.float32)
-    sky_colour = _global_mean(image, sure_sky, (0.55, 0.7, 0.9))
-    ground_colour = _global_mean(image, sure_ground, (0.3, 0.3, 0.25))
-    luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    kernel = np.ones((3, 3), np.uint8)
-    from .refine import refine
-
-    planes = [
-        coarse[..., None],
-        refine(image, coarse, working_size=max(h, w))[..., None],
-        image,
-        (cv2.dilate(luma, kernel) - cv2.erode(luma, kernel))[..., None],
-        _local_std(luma, max(1, round(TEXTURE_RADIUS * max(h, w))))[..., None],
-        np.broadcast_to(np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None], (h, w, 1)),
-        image - sky_colour,
-        np.full((h, w, 1), sure_sky.mean(), np.float32),
-    ]
-    for fraction in RADII:
-        radius = max(1, round(fraction * max(h, w)))
-        sky_mean, sky_density = _local_model(image, sure_sky, radius, sky_colour)
-        ground_mean, ground_density = _local_model(image, sure_ground, radius, ground_colour)
-        to_sky = image - sky_mean
-        to_ground = image - ground_mean
-        axis = sky_mean - ground_mean
-        alpha = (to_ground * axis).sum(axis=2) / ((axis * axis).sum(axis=2) + 1e-3)
-        planes += [
-            to_sky,
-            to_ground,
-            sky_density[..., None],
-            ground_density[..., None],
-            np.clip(alpha, -1.0, 2.0)[..., None],
-            _box(coarse, radius)[..., None],
-        ]
-    return np.concatenate(planes, axis=2, dtype=np.float32)
+    maps = _Maps(image, coarse)
+    return maps.rows().reshape(*maps.shape, len(FEATURE_NAMES))
 
 
 def detail_band(features: np.ndarray) -> np.ndarray:
@@ -190,12 +241,14 @@ def detail_band(features: np.ndarray) -> np.ndarray:
     def plane(name: str) -> np.ndarray:
         return features[..., FEATURE_NAMES.index(name)]
 
-    inside_open_sky = (plane("coarse") > BAND_SKY) & (plane("sky_density_near") > BAND_SKY)
     to_sky = features[..., FEATURE_NAMES.index("to_photo_sky_r") :][..., :3]
-    sky_coloured = (plane("photo_sky_share") > 0) & (
-        (to_sky * to_sky).mean(axis=2) < BAND_SKY_COLOUR**2
+    return _band(
+        plane("coarse"),
+        plane("sky_density_near"),
+        plane("sky_density_far"),
+        (to_sky * to_sky).mean(axis=2),
+        plane("photo_sky_share"),
     )
-    return ~inside_open_sky & ((plane("sky_density_far") >= BAND_FAR) | sky_coloured)
 
 
 @dataclass
@@ -291,8 +344,8 @@ def detail_matte(image: np.ndarray, coarse: np.ndarray, model: DetailModel) -> n
     if coarse.shape != (h, w):
         coarse = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
     coarse = np.clip(coarse, 0.0, 1.0).astype(np.float32, copy=False)
-    features = detail_features(small, coarse)
-    band = detail_band(features)
+    maps = _Maps(small, coarse)
+    band = maps.band()
     matte = coarse.copy()
-    matte[band] = model.alpha(features[band])
+    matte[band] = model.alpha(maps.rows(np.flatnonzero(band)))
     return np.clip(matte, 0.0, 1.0, out=matte)
