@@ -25,7 +25,7 @@ import numpy as np
 from ._signals import created_unfinished, finished, held_back
 from .errors import ImageTooLargeError, InputError, OutputError
 from .matte import check_matte
-from .metadata import PhotoMetadata, read_metadata  # noqa: F401  (part of the io API)
+from .metadata import PhotoMetadata, fitted, read_metadata  # noqa: F401  (part of the io API)
 from .raw import RAW_SUFFIXES, develop_raw
 
 DEFAULT_MAX_PIXELS = 200_000_000
@@ -105,24 +105,29 @@ _HEADER_BYTES = 1 << 20
 """What is read first to learn the declared size (the rest is read only as far as needed)."""
 _pillow_limit_lock = threading.Lock()
 _pillow_limit_users = 0
-_pillow_limit_saved: int | None = None
+_pillow_limit_saved: tuple[int | None, int] = (None, 0)  # Pillow's two limits while off
 
 
 @contextlib.contextmanager
 def _without_pillow_limit() -> Iterator[None]:
-    """Switch Pillow's own decompression-bomb limit off while skyseg decodes (ours applies).
+    """Switch Pillow's own decompression-bomb limit off while skyseg decodes (ours applies), and
+    raise its limit on a PNG's compressed text and profile chunks (1 MB) to the largest profile
+    skyseg reads (:data:`~skyseg_core.metadata.MAX_PROFILE_BYTES`).
 
     Pillow checks it in ``open`` and again while loading some formats (TIFF tiles, GIF frames),
     and its limit (about 179 MP) is below skyseg's. The setting is process-wide, so it stays off
     while any skyseg decode is running in any thread and comes back when the last one ends.
     """
-    from PIL import Image
+    from PIL import Image, PngImagePlugin
+
+    from .metadata import MAX_PROFILE_BYTES
 
     global _pillow_limit_users, _pillow_limit_saved
     with _pillow_limit_lock:
         if _pillow_limit_users == 0:
-            _pillow_limit_saved = Image.MAX_IMAGE_PIXELS
+            _pillow_limit_saved = (Image.MAX_IMAGE_PIXELS, PngImagePlugin.MAX_TEXT_CHUNK)
             Image.MAX_IMAGE_PIXELS = None
+            PngImagePlugin.MAX_TEXT_CHUNK = max(PngImagePlugin.MAX_TEXT_CHUNK, MAX_PROFILE_BYTES)
         _pillow_limit_users += 1
     try:
         yield
@@ -130,7 +135,7 @@ def _without_pillow_limit() -> Iterator[None]:
         with _pillow_limit_lock:
             _pillow_limit_users -= 1
             if _pillow_limit_users == 0:
-                Image.MAX_IMAGE_PIXELS = _pillow_limit_saved
+                Image.MAX_IMAGE_PIXELS, PngImagePlugin.MAX_TEXT_CHUNK = _pillow_limit_saved
 
 
 _stderr_lock = threading.Lock()
@@ -526,7 +531,7 @@ def load_image_with_metadata(
     path = Path(path)
     limit = max_pixels_limit(max_pixels)
     data = _read_bytes(path, limit)
-    return decode_image(data, path, max_pixels=limit), read_metadata(data)
+    return decode_image(data, path, max_pixels=limit), read_metadata(data, name=path)
 
 
 def decode_image(data: bytes, name: object = None, max_pixels: int | None = None) -> np.ndarray:
@@ -1052,7 +1057,9 @@ def _check_quality(quality: int | None) -> int:
     return int(quality)
 
 
-def encode_image(image: np.ndarray, fmt: str, quality: int | None = None, metadata=None) -> bytes:
+def encode_image(
+    image: np.ndarray, fmt: str, quality: int | None = None, metadata=None, name: object = None
+) -> bytes:
     """Encode an RGB (H, W, 3), RGBA (H, W, 4) or grey (H, W) uint8/uint16 array as PNG, JPEG,
     TIFF, WebP or PPM/PGM bytes.
 
@@ -1084,6 +1091,8 @@ def encode_image(image: np.ndarray, fmt: str, quality: int | None = None, metada
         raise OutputError(f"cannot encode an image of dtype {image.dtype}")
     if fmt == "PPM":
         metadata = None  # Netpbm has nowhere to keep it
+    if metadata:
+        metadata = fitted(metadata, fmt, name)
     if metadata and fmt in ("JPEG", "WEBP"):
         return _pillow_encode(image, fmt, quality, metadata)
     if image.ndim == 3 and image.shape[2] == 1:
@@ -1154,7 +1163,7 @@ def save_image(
     path = Path(path)
     fmt = _format_for(path)
     try:
-        data = encode_image(image, fmt, quality=quality, metadata=metadata)
+        data = encode_image(image, fmt, quality=quality, metadata=metadata, name=path)
     except OutputError as exc:
         raise OutputError(str(exc), path) from None
     return write_bytes_atomic(path, lambda fh: fh.write(data), overwrite=overwrite, source=source)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io as _io
+import math
 import re
 import struct
 import warnings
@@ -31,10 +32,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import SkysegNote
+
 __all__ = [
+    "MAX_PROFILE_BYTES",
     "PhotoMetadata",
     "clean_exif",
+    "fitted",
+    "is_valid_profile",
     "profile_name",
+    "profile_problem",
     "read_metadata",
     "to_profile",
     "to_srgb",
@@ -210,7 +217,7 @@ def _png_metadata(data: bytes) -> PhotoMetadata:
         try:
             if kind == b"iCCP" and not icc:
                 name_end = body.index(b"\x00")
-                icc = _inflate(body[name_end + 2 :], 64 << 20)
+                icc = _inflate(body[name_end + 2 :], MAX_PROFILE_BYTES)
             elif kind == b"eXIf" and not exif:
                 exif = clean_exif(body)
             elif kind == b"iTXt" and body.startswith(b"XML:com.adobe.xmp\x00") and not xmp:
@@ -233,7 +240,7 @@ def _inflate(data: bytes, limit: int) -> bytes:
     return bytes(out)
 
 
-def read_metadata(source, max_pixels: int | None = None) -> PhotoMetadata:
+def read_metadata(source, max_pixels: int | None = None, name: object = None) -> PhotoMetadata:
     """Read the EXIF, XMP and ICC profile of a photo, ready to write into its outputs.
 
     Parameters
@@ -243,6 +250,8 @@ def read_metadata(source, max_pixels: int | None = None) -> PhotoMetadata:
         its bytes.
     max_pixels : int, optional
         As for :func:`skyseg_core.io.load_image` (a path is read with the same safety checks).
+    name : optional
+        What a note calls the photo (default: the path, or "the photo" for bytes).
 
     Returns
     -------
@@ -268,7 +277,7 @@ def read_metadata(source, max_pixels: int | None = None) -> PhotoMetadata:
     if raw_camera_exif is not None:  # a RAW, developed to sRGB: its camera's EXIF, no profile
         return PhotoMetadata(exif=raw_camera_exif)
     if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return _png_metadata(data)
+        return _checked_profile(_png_metadata(data), name or source)
     with warnings.catch_warnings():  # Pillow warns of corrupt EXIF: that block is dropped, quietly
         warnings.simplefilter("ignore")
         try:
@@ -284,7 +293,66 @@ def read_metadata(source, max_pixels: int | None = None) -> PhotoMetadata:
             exif = _field(
                 lambda: _tiff_exif(img) if tiff else clean_exif(img.info.get("exif") or b"")
             )
-    return PhotoMetadata(exif, upright_xmp(xmp), icc)
+    return _checked_profile(PhotoMetadata(exif, upright_xmp(xmp), icc), name or source)
+
+
+MAX_PROFILE_BYTES = 16 << 20
+"""Largest ICC profile skyseg reads from a photo (16 MiB). Real profiles, LUT-based printer
+profiles included, take up to a few MB; a JPEG holds at most 255 segments of 65,519 bytes
+(16,707,345 bytes), so a larger one is left out of JPEG outputs."""
+
+_JPEG_SEGMENT = 65533
+"""Most bytes one JPEG marker segment carries after its length field."""
+_JPEG_ROOM = {
+    "exif": ("EXIF block", _JPEG_SEGMENT),
+    "xmp": ("XMP packet", _JPEG_SEGMENT - len(b"http://ns.adobe.com/xap/1.0/\x00")),
+    "icc_profile": ("ICC profile", 255 * (_JPEG_SEGMENT - len(b"ICC_PROFILE\x00") - 2)),
+}
+"""What each block of a JPEG can hold: EXIF and XMP one segment, a profile 255 of them."""
+
+
+def fitted(metadata: PhotoMetadata, fmt: str, name: object = None) -> PhotoMetadata:
+    """``metadata`` less the blocks format ``fmt`` cannot hold, each left out with one note.
+
+    In a JPEG an EXIF block or XMP packet must fit one 64 KB marker segment (a long edit
+    history in XMP does not) and a profile 255 of them; PNG, TIFF and WebP hold any size.
+    Losing a block never costs the image.
+    """
+    if fmt != "JPEG" or not metadata:
+        return metadata
+    left_out = {}
+    for field, (label, room) in _JPEG_ROOM.items():
+        size = len(getattr(metadata, field))
+        if size > room:
+            left_out[field] = b""
+            warnings.warn(
+                SkysegNote(
+                    f"{name or 'the image'}: the {label} ({size:,} bytes) does not fit in a JPEG "
+                    f"(at most {room:,}); written without it"
+                ),
+                stacklevel=3,
+            )
+    return dataclasses.replace(metadata, **left_out) if left_out else metadata
+
+
+def _checked_profile(metadata: PhotoMetadata, name) -> PhotoMetadata:
+    """``metadata`` with its ICC profile kept only if it is a valid profile, and one note when
+    colours cannot be converted into or out of it (they are then used as they are)."""
+    icc = metadata.icc_profile
+    problem = profile_problem(icc)
+    if problem is None:
+        return metadata
+    valid = is_valid_profile(icc)
+    if isinstance(name, bytes | bytearray | memoryview):
+        name = "the photo"
+    warnings.warn(
+        SkysegNote(
+            f"{name}: its colour profile {problem}; its colours are used as they are, "
+            f"unconverted, and the profile is {'kept' if valid else 'left out of the outputs'}"
+        ),
+        stacklevel=3,
+    )
+    return metadata if valid else dataclasses.replace(metadata, icc_profile=b"")
 
 
 def _field(read) -> bytes:
@@ -544,6 +612,24 @@ class _Curve:
             self.params = (fn, [_s15(tag, 12 + 4 * i) for i in range(count)])
         else:
             raise ValueError(f"unsupported curve type {kind!r}")
+        self._check()
+
+    def _check(self) -> None:
+        """Raise :class:`_UnusableProfile` for a curve no colour can be converted through: a
+        gamma of zero or below, parameters that divide by zero, values that are not finite or
+        that never rise."""
+        if self.gamma is not None and not (0 < self.gamma < math.inf):
+            raise _UnusableProfile(f"has a tone curve of gamma {self.gamma:g}")
+        if self.params is not None:
+            fn, p = self.params
+            if not (all(math.isfinite(v) for v in p) and p[0] > 0 and (fn == 0 or p[1] != 0)):
+                raise _UnusableProfile(
+                    f"has a tone curve that cannot be used (parameters {', '.join(f'{v:g}' for v in p)})"
+                )
+        with np.errstate(all="ignore"):
+            samples = self.forward(np.linspace(0.0, 1.0, 256))
+        if not np.isfinite(samples).all() or not samples[-1] > samples[0]:
+            raise _UnusableProfile("has a tone curve that is flat or not finite")
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.clip(x, 0.0, 1.0)
@@ -618,7 +704,10 @@ class _Curve:
 
 @functools.lru_cache(maxsize=16)
 def _matrix_shaper(icc: bytes) -> tuple[np.ndarray, tuple[_Curve, _Curve, _Curve]] | None:
-    """(RGB->XYZ D50 matrix, tone curves) of a matrix/TRC RGB profile; None for LUT-based ones."""
+    """(RGB->XYZ D50 matrix, tone curves) of a matrix/TRC RGB profile; None for LUT-based ones.
+
+    Raises :class:`_UnusableProfile` for one whose curves or matrix no colour can go through.
+    """
     try:
         if icc[16:20] != b"RGB " or icc[20:24] != b"XYZ ":
             return None
@@ -631,7 +720,61 @@ def _matrix_shaper(icc: bytes) -> tuple[np.ndarray, tuple[_Curve, _Curve, _Curve
         curves = (_Curve(tags[b"rTRC"]), _Curve(tags[b"gTRC"]), _Curve(tags[b"bTRC"]))
     except (KeyError, ValueError, struct.error, IndexError):
         return None
-    return np.array(columns, np.float64).T, curves
+    matrix = np.array(columns, np.float64).T
+    if not np.isfinite(matrix).all() or np.linalg.cond(matrix) > _MAX_CONDITION:
+        raise _UnusableProfile("has a colour matrix that cannot be inverted")
+    return matrix, curves
+
+
+_MAX_CONDITION = 1e6
+"""Largest condition number of a profile's RGB->XYZ matrix that is converted (real profiles,
+the widest-gamut ones included, stay below 100; one of rXYZ, gXYZ, bXYZ repeating another
+makes it infinite)."""
+
+
+class _UnusableProfile(Exception):
+    """A profile that parses but that no colour can be converted through; the message says why."""
+
+
+def is_valid_profile(icc: bytes) -> bool:
+    """Whether ``icc`` is an ICC profile LittleCMS opens (a garbage block is not)."""
+    from PIL import ImageCms
+
+    if len(icc) < 132 or icc[36:40] != b"acsp":
+        return False
+    try:
+        ImageCms.ImageCmsProfile(_io.BytesIO(icc))
+    except Exception:  # PyCMSError, OSError, ValueError: not a profile
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=16)
+def profile_problem(icc: bytes) -> str | None:
+    """Why colours cannot be converted into or out of the profile ``icc``; None when they can
+    (and for ``b""``, sRGB).
+
+    A garbage block, a profile of another colour space (Lab, CMYK, grey), a tone curve of
+    gamma 0 or below, a colour matrix that cannot be inverted, or one LittleCMS cannot build a
+    transform for. :func:`convert_profile` leaves colours as they are for such a profile.
+    """
+    if not icc:
+        return None
+    if not is_valid_profile(icc):
+        return "is not a valid ICC profile"
+    if icc[16:20] != b"RGB ":
+        space = icc[16:20].decode("latin-1").strip() or "unknown"
+        return f"describes {space} colours, not RGB"
+    probe = np.array([[[0, 0, 0], [255, 255, 255], [128, 128, 128], [255, 0, 0], [0, 0, 255]]])
+    try:
+        with np.errstate(all="raise"):
+            _convert(probe.astype(np.uint8), b"", icc)
+            _convert(probe.astype(np.uint8), icc, b"")
+    except _UnusableProfile as exc:
+        return str(exc)
+    except Exception as exc:  # LittleCMS refusing a transform, a float error: it cannot be used
+        return f"cannot be converted through ({type(exc).__name__}: {exc})"
+    return None
 
 
 def _as_float(rgb: np.ndarray) -> tuple[np.ndarray, object]:
@@ -669,8 +812,16 @@ def convert_profile(rgb: np.ndarray, source_icc: bytes, target_icc: bytes) -> np
     ndarray, same shape and dtype as ``rgb``
         Out-of-gamut colours are clipped. Matrix/TRC profiles are converted exactly in float32
         (16-bit precision kept); LUT-based profiles go through Pillow's ImageCms at 8 bits.
+        With a profile that cannot be used (:func:`profile_problem`), the colours come back as
+        they are.
     """
     rgb = np.asarray(rgb)
+    if profile_problem(source_icc) is not None or profile_problem(target_icc) is not None:
+        return rgb.copy()
+    return _convert(rgb, source_icc, target_icc)
+
+
+def _convert(rgb: np.ndarray, source_icc: bytes, target_icc: bytes) -> np.ndarray:
     source_icc, target_icc = source_icc or _srgb_icc(), target_icc or _srgb_icc()
     if source_icc == target_icc or _same_space(source_icc, target_icc):
         return rgb.copy()

@@ -310,3 +310,177 @@ def test_an_embedded_srgb_profile_is_srgb():
     assert not np.array_equal(
         to_profile(rgb, DISPLAY_P3), rgb
     )  # same curve, other primaries: converted
+
+
+# -- hostile colour profiles and metadata too large for a format (issue 22) -------------------
+
+
+def _tag_span(icc: bytes, sig: bytes) -> tuple[int, int]:
+    (count,) = struct.unpack_from(">I", icc, 128)
+    for i in range(count):
+        name, offset, size = struct.unpack_from(">4sII", icc, 132 + 12 * i)
+        if name == sig:
+            return offset, size
+    raise KeyError(sig)
+
+
+def _with_tag(icc: bytes, sig: bytes, body: bytes) -> bytes:
+    offset, size = _tag_span(icc, sig)
+    return icc[:offset] + body.ljust(size, b"\x00")[:size] + icc[offset + size :]
+
+
+def _negative_gamma(icc: bytes) -> bytes:
+    curve = b"para\x00\x00\x00\x00" + struct.pack(">HHi", 0, 0, round(-2.2 * 65536))
+    for sig in (b"rTRC", b"gTRC", b"bTRC"):
+        icc = _with_tag(icc, sig, curve)
+    return icc
+
+
+def _singular(icc: bytes) -> bytes:
+    offset, size = _tag_span(icc, b"rXYZ")
+    return _with_tag(icc, b"gXYZ", icc[offset : offset + size])  # green = red: no inverse
+
+
+HOSTILE_PROFILES = {
+    "garbage": (b"not an ICC profile, whatever the segment says " * 6, False),
+    "lab": (ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes(), True),
+    "cmyk": (ADOBE_RGB[:16] + b"CMYK" + ADOBE_RGB[20:], True),
+    "gamma0": (make_profile("zero", ((0.64, 0.33), (0.21, 0.71), (0.15, 0.06)), gamma=0.0), True),
+    "negative-gamma": (_negative_gamma(ADOBE_RGB), True),
+    "singular": (_singular(ADOBE_RGB), True),
+}
+
+
+@pytest.mark.parametrize("command", ["replace", "relight"])
+@pytest.mark.parametrize("kind", HOSTILE_PROFILES)
+def test_a_profile_that_cannot_be_used_costs_a_note_not_the_photo(kind, command, tmp_path, capfd):
+    from skyseg_core.cli import main
+    from skyseg_core.io import save_matte
+
+    icc, valid = HOSTILE_PROFILES[kind]
+    image = np.zeros((60, 80, 3), np.uint8)
+    image[:25], image[25:] = (120, 160, 220), (40, 80, 30)
+    Image.fromarray(image).save(tmp_path / "p.jpg", quality=92, icc_profile=icc)
+    Image.fromarray(image).save(tmp_path / "plain.jpg", quality=92)
+    matte = np.zeros((60, 80), np.float32)
+    matte[:25] = 1.0
+    save_matte(tmp_path / "m.png", matte)
+
+    def run(name, output, *extra):
+        argv = [command, str(tmp_path / name), "--matte", str(tmp_path / "m.png")]
+        return main([*argv, "--sky", "sunset", "-o", str(tmp_path / output), *extra])
+
+    assert run("plain.jpg", "plain_out.jpg") == 0
+    capfd.readouterr()
+    code = run("p.jpg", "out.jpg")
+    err = capfd.readouterr().err
+    assert code == 0, err
+    (line,) = err.splitlines()
+    assert line.startswith("skyseg: note: ") and "p.jpg" in line and "colour profile" in line
+    # the photo's colours as they are, the sky unconverted: as if it had no profile
+    np.testing.assert_array_equal(
+        load_image(tmp_path / "out.jpg"), load_image(tmp_path / "plain_out.jpg")
+    )
+    if valid:  # kept, and said again when the output is read
+        with pytest.warns(UserWarning, match="colour profile"):
+            assert read_metadata(tmp_path / "out.jpg").icc_profile == icc
+    else:
+        assert read_metadata(tmp_path / "out.jpg").icc_profile == b""
+    assert run("p.jpg", "quiet.jpg", "--quiet") == 0
+    assert capfd.readouterr().err == "", "--quiet: no notes"
+
+
+def test_unusable_profiles_convert_nothing_and_say_why():
+    from skyseg_core.metadata import is_valid_profile, profile_problem
+
+    pixels = np.array([[[10, 128, 250]]], np.uint8)
+    reasons = {kind: profile_problem(icc) for kind, (icc, _) in HOSTILE_PROFILES.items()}
+    assert reasons == {
+        "garbage": "is not a valid ICC profile",
+        "lab": "describes Lab colours, not RGB",
+        "cmyk": "describes CMYK colours, not RGB",
+        "gamma0": "has a tone curve of gamma 0",
+        "negative-gamma": "has a tone curve that cannot be used (parameters -2.2)",
+        "singular": "has a colour matrix that cannot be inverted",
+    }
+    for kind, (icc, valid) in HOSTILE_PROFILES.items():
+        assert is_valid_profile(icc) is valid, kind
+        np.testing.assert_array_equal(to_profile(pixels, icc), pixels)
+        np.testing.assert_array_equal(to_srgb(pixels, icc), pixels)
+    assert profile_problem(ADOBE_RGB) is None and profile_problem(DISPLAY_P3) is None
+    assert profile_problem(b"") is None
+
+
+def _big_exif() -> bytes:
+    exif = Image.Exif()
+    exif[MAKE] = "Canon"
+    exif.get_ifd(EXIF_IFD)[0x9286] = b"ASCII\x00\x00\x00" + b"edit history " * 6000  # UserComment
+    return clean_exif(exif)
+
+
+def test_metadata_too_large_for_a_jpeg_costs_that_block_with_a_note(tmp_path):
+    big_xmp = XMP.replace(b"A. Photographer", b"A. Photographer" + b" and an edit" * 7000)
+    metadata = PhotoMetadata(exif=_big_exif(), xmp=big_xmp, icc_profile=ADOBE_RGB)
+    assert len(metadata.exif) > 65533 and len(metadata.xmp) > 65504
+    image = np.full((24, 32, 3), 90, np.uint8)
+    with pytest.warns(UserWarning) as notes:
+        save_image(tmp_path / "a.jpg", image, metadata=metadata)
+    assert sorted(str(n.message).split(": the ")[1].split(" (")[0] for n in notes) == [
+        "EXIF block",
+        "XMP packet",
+    ]
+    assert all(str(tmp_path / "a.jpg") in str(n.message) for n in notes)
+    written = read_metadata(tmp_path / "a.jpg")
+    assert (written.exif, written.xmp, written.icc_profile) == (b"", b"", ADOBE_RGB)
+    # formats that hold any size keep every block
+    for suffix in (".png", ".tif", ".webp"):
+        save_image(tmp_path / f"a{suffix}", image, metadata=metadata)
+        again = read_metadata(tmp_path / f"a{suffix}")
+        assert len(again.exif) > 65533 and again.xmp == big_xmp, suffix
+
+
+def _padded(icc: bytes, extra: int) -> bytes:
+    """``icc`` with a private tag of ``extra`` bytes: a valid profile of any size."""
+    (count,) = struct.unpack_from(">I", icc, 128)
+    tags = [struct.unpack_from(">4sII", icc, 132 + 12 * i) for i in range(count)]
+    bodies = [(sig, icc[offset : offset + size]) for sig, offset, size in tags]
+    noise = np.random.default_rng(0).integers(0, 256, extra, np.uint8).tobytes()
+    bodies.append((b"zpad", b"data\x00\x00\x00\x00\x00\x00\x00\x01" + noise))
+    start = 128 + 4 + 12 * len(bodies)
+    table, data = [struct.pack(">I", len(bodies))], b""
+    for sig, body in bodies:
+        body += b"\x00" * (-len(body) % 4)
+        table.append(struct.pack(">4sII", sig, start + len(data), len(body)))
+        data += body
+    return struct.pack(">I", start + len(data)) + icc[4:128] + b"".join(table) + data
+
+
+def test_a_two_megabyte_profile_in_a_png_is_read(tmp_path):
+    from skyseg_core.metadata import MAX_PROFILE_BYTES, profile_problem
+
+    icc = _padded(ADOBE_RGB, 2 << 20)
+    assert 2 << 20 < len(icc) < MAX_PROFILE_BYTES and profile_problem(icc) is None
+    image = np.full((24, 32, 3), 90, np.uint8)
+    save_image(tmp_path / "big.png", image, metadata=PhotoMetadata(icc_profile=icc))
+    np.testing.assert_array_equal(load_image(tmp_path / "big.png"), image)
+    assert read_metadata(tmp_path / "big.png").icc_profile == icc
+
+
+def test_the_worker_replies_with_its_notes(tmp_path):
+    """A note is part of the reply (a plug-in can show it), not a failure of the request."""
+    import json
+
+    from skyseg_core.worker import Worker, serve
+
+    icc, _ = HOSTILE_PROFILES["lab"]
+    image = np.zeros((60, 80, 3), np.uint8)
+    image[:25], image[25:] = (120, 160, 220), (40, 80, 30)
+    Image.fromarray(image).save(tmp_path / "p.jpg", quality=92, icc_profile=icc)
+    request = {"id": 1, "op": "mask", "input": str(tmp_path / "p.jpg")}
+    request |= {"output": str(tmp_path / "m.png"), "params": {"method": "color"}}
+    out = io.StringIO()
+    serve(io.StringIO(json.dumps(request) + "\n"), out, Worker(), log=io.StringIO())
+    (reply,) = [r for r in map(json.loads, out.getvalue().splitlines()) if r.get("id") == 1]
+    assert reply["ok"], reply
+    (note,) = reply["notes"]
+    assert "p.jpg" in note and "describes Lab colours" in note

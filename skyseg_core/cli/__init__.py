@@ -78,10 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     from .._signals import Terminated, signals_as_interrupt
-    from ._common import error_line, printable
+    from ._common import error_line, notes_as_lines, printable
 
     try:
-        with signals_as_interrupt():  # SIGTERM/SIGHUP unwind like Ctrl-C: no .part file is left
+        # SIGTERM/SIGHUP unwind like Ctrl-C: no .part file is left
+        with signals_as_interrupt(), notes_as_lines(getattr(args, "quiet", False)):
             return int(args.func(args) or 0)
     except SkysegError as exc:
         error_line(exc)

@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from ..errors import (
     InputError,
     OutputError,
     SkysegError,
+    SkysegNote,
 )
 from ..io import path_kind, subfolders, walk_inputs
 from ..outputs import Job
@@ -116,6 +118,25 @@ def json_line(record: dict) -> str:
 def error_line(message: object) -> None:
     """Print one ``skyseg: error:`` line on stderr (see :func:`printable`)."""
     print(f"skyseg: error: {printable(message)}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def notes_as_lines(quiet: bool = False) -> Iterator[None]:
+    """Inside the block, each :class:`~skyseg_core.errors.SkysegNote` the library issues (a
+    metadata block left out, a colour profile not converted through) is one ``skyseg: note:``
+    line on stderr, none when ``quiet``; other warnings are shown as before."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore" if quiet else "always", SkysegNote)
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, SkysegNote):
+                print(f"skyseg: note: {printable(message)}", file=sys.stderr, flush=True)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
 
 
 def require_modules(command: str, modules=TRAIN_EXTRA) -> None:
@@ -649,12 +670,15 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
         except SkysegError as exc:
             jobs.append(Job(path, error=exc))
     plan_outputs(jobs, shared_reads)
+    refused = {  # settled here: never sent to a worker
+        i: Outcome.of_error(job.error) for i, job in enumerate(jobs) if job.error is not None
+    }
     skipped = {
         i
         for i, job in enumerate(jobs)
-        if getattr(args, "skip_existing", False) and job.error is None and _all_exist(job)
+        if getattr(args, "skip_existing", False) and i not in refused and _all_exist(job)
     }
-    todo = [job for i, job in enumerate(jobs) if i not in skipped]
+    todo = [job for i, job in enumerate(jobs) if i not in skipped and i not in refused]
     if getattr(args, "skip_existing", False):
         from ..io import remove_temporary_files
 
@@ -700,7 +724,11 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
                     }
                     print(json_line(record), flush=True)
                 continue
-            outcome = next(worked)
+            if i in refused:
+                outcome = refused[i]
+                bar.update()
+            else:
+                outcome = next(worked)
             if outcome.printed:
                 sys.stderr.write(outcome.printed)
                 sys.stderr.flush()

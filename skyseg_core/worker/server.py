@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -18,7 +19,7 @@ import numpy as np
 
 from .. import __version__
 from .._signals import signals_as_interrupt
-from ..errors import OutputError
+from ..errors import OutputError, SkysegNote
 from ..io import MATTE_SUFFIXES, check_output
 from ..methods import describe_methods
 from ..outputs import Job, plan_one
@@ -188,13 +189,21 @@ def answer(worker: Worker, line: str, log: TextIO | None = None) -> tuple[dict, 
     request (every failure becomes an error reply)."""
     request_id = None
     start = time.perf_counter()
-    try:
-        request = parse_request(line)
-        request_id = request.id
-        reply = {"id": request_id, "ok": True, **worker.handle(request)}
-    except Exception as exc:  # every failure becomes a reply; the worker goes on
-        reply = error_reply(request_id if request_id is not None else request_id_of(line), exc)
-        request = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SkysegNote)
+        try:
+            request = parse_request(line)
+            request_id = request.id
+            reply = {"id": request_id, "ok": True, **worker.handle(request)}
+        except Exception as exc:  # every failure becomes a reply; the worker goes on
+            reply = error_reply(request_id if request_id is not None else request_id_of(line), exc)
+            request = None
+    notes = [str(w.message) for w in caught if issubclass(w.category, SkysegNote)]
+    if notes:  # what was left out or not converted (a metadata block, a colour profile)
+        reply["notes"] = notes
+    for w in caught:  # other warnings are shown as they would have been
+        if not issubclass(w.category, SkysegNote):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     reply["seconds"] = round(time.perf_counter() - start, 3)
     worker.served += 1
     if log is not None:
