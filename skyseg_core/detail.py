@@ -29,6 +29,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ._threads import compute_threads
 from .errors import ModelFileError
 from .matte import check_image, check_matte, to_float_rgb
 
@@ -268,6 +269,7 @@ class DetailModel:
 
         checked = checked_model_file(MODEL_NAME, explicit=path, env_var=MODEL_ENV)
         options = ort.SessionOptions()
+        options.intra_op_num_threads = compute_threads(0)  # 0: ONNX Runtime's own choice
         options.log_severity_level = 3
         try:
             session = ort.InferenceSession(
