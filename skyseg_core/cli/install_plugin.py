@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import InputError, OutputError
-from ..io import write_bytes_atomic
+from ..io import path_kind, write_bytes_atomic
 from ..resources import plugin_contract, plugins_dir
 
 PLUGINS = plugins_dir()
@@ -81,7 +81,7 @@ def find_host(host: str) -> str | None:
         if found:
             return found
     folder = _config_home() / "GIMP" / "3.0" if host == "gimp" else _data_home() / "krita"
-    return str(folder) if folder.is_dir() else None
+    return str(folder) if path_kind(folder) == "folder" else None
 
 
 def default_dest(host: str) -> Path:
@@ -139,7 +139,7 @@ def _check_apart_from_sources(dest: Path, target: Path) -> None:
 def _made_by_install(target: Path, source: Path) -> bool:
     """Whether the folder ``target`` is one that :func:`install` wrote: it carries
     :data:`MARKER_NAME`, or (installs from before the marker) holds only what an install writes."""
-    if (target / MARKER_NAME).is_file():
+    if path_kind(target / MARKER_NAME, OutputError) == "file":
         return True
     client = {"skyseg_client", "skyseg_client.py"}  # the package; the one file it was before
     installed = {p.name for p in source.iterdir()} | client | {CONFIG_NAME, SCHEMA_NAME}
@@ -329,7 +329,7 @@ def install(
     client = PLUGINS / "common" / "skyseg_client"
     source = PLUGINS / "gimp" / "skyseg" if host == "gimp" else PLUGINS / "krita" / "skyseg_krita"
     desktop_source = PLUGINS / "krita" / "skyseg_krita.desktop"
-    if not source.is_dir() or not (client / "__init__.py").is_file():
+    if path_kind(source) != "folder" or path_kind(client / "__init__.py") != "file":
         raise InputError(
             f"plug-in sources not found at {source}; install skyseg from a source checkout"
         )
