@@ -31,7 +31,7 @@ import pickle
 import signal
 import sys
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,8 +116,8 @@ def outcomes(
     workers: int = 1,
     cluster: Any = None,
     finished: Callable[[], Any] = lambda: None,
-) -> Iterator[Outcome]:
-    """The outcome of each job, in the order of ``jobs``.
+) -> Generator[Outcome, None, None]:
+    """The outcome of each job, in the order of ``jobs`` (close it to stop the workers early).
 
     ``workers``: processes on this machine (1: in this process); ``cluster``: a Dask client
     (:func:`connect`) to run them on instead. ``finished`` is called as each job ends,
@@ -131,7 +131,7 @@ def outcomes(
     return _in_this_process(jobs, process, finished)
 
 
-def _in_this_process(jobs, process, finished) -> Iterator[Outcome]:
+def _in_this_process(jobs, process, finished) -> Generator[Outcome, None, None]:
     for job in jobs:
         outcome = run_job(process, job)
         finished()
@@ -217,7 +217,7 @@ def _lost(job: Job, written_by_it: tuple[Path, ...], why: str) -> Outcome:
     return Outcome.lost(job, why)
 
 
-def _in_processes(jobs, process, count: int, finished) -> Iterator[Outcome]:
+def _in_processes(jobs, process, count: int, finished) -> Generator[Outcome, None, None]:
     context = multiprocessing.get_context("fork")
     threads = max(1, usable_cores() // count)
     waiting = collections.deque(range(len(jobs)))
@@ -250,15 +250,18 @@ def _in_processes(jobs, process, count: int, finished) -> Iterator[Outcome]:
         for worker in busy:
             if worker.conn not in signalled and worker.process.sentinel not in signalled:
                 continue
-            with contextlib.suppress(EOFError, OSError):
-                if worker.conn.poll():
-                    index, outcome = worker.conn.recv()
-                    if isinstance(outcome, BaseException):
-                        raise outcome
-                    ready[index] = outcome
-                    worker.task = None
-                    finished()
-                    continue
+            try:
+                message = worker.conn.recv() if worker.conn.poll() else None
+            except (EOFError, OSError):  # it died before or while answering
+                message = None
+            if message is not None:
+                index, outcome = message
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                ready[index] = outcome
+                worker.task = None
+                finished()
+                continue
             task = worker.task
             _forget_worker(workers, worker)
             assert task is not None  # only busy workers are looked at
@@ -352,7 +355,7 @@ def _threads_by_machine(client) -> dict[str, int]:
     return {address: per_host[info["host"]] for address, info in workers.items()}
 
 
-def _on_cluster(jobs, process, client, finished) -> Iterator[Outcome]:
+def _on_cluster(jobs, process, client, finished) -> Generator[Outcome, None, None]:
     import cloudpickle
     from distributed import as_completed
     from distributed.scheduler import KilledWorker

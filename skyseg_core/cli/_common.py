@@ -705,14 +705,14 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
         except OSError as exc:  # a file system refusal no check foresaw: this input only
             raise InputError(exc.strerror or str(exc), exc.filename or job.source) from None
 
+    worked = outcomes(
+        todo,
+        attempt,
+        workers=getattr(args, "jobs", None) or usable_cores(),
+        cluster=client,
+        finished=bar.update,
+    )
     try:
-        worked = outcomes(
-            todo,
-            attempt,
-            workers=getattr(args, "jobs", None) or usable_cores(),
-            cluster=client,
-            finished=bar.update,
-        )
         for i, job in enumerate(jobs):
             if i in skipped:
                 bar.update()
@@ -745,6 +745,7 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
                 failed += 1
                 status = max(status, outcome.exit_code)
     finally:
+        worked.close()  # now, not when collected: an interrupt stops the workers here
         bar.close()
         if client is not None:
             client.close()
