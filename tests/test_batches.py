@@ -60,7 +60,8 @@ def parts(folder: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def cluster():
     """A Dask scheduler and two single-thread worker processes on 127.0.0.1, for this module."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    try:
         local = pool.submit(
             distributed.LocalCluster,
             host="127.0.0.1",
@@ -68,7 +69,13 @@ def cluster():
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # their HTTP servers (health routes) on 127.0.0.1 too, on free ports: the
+            # scheduler's would take 8787 on every interface, and warn if it is taken
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            worker_dashboard_address="127.0.0.1:0",
         ).result(timeout=CLUSTER_SECONDS)
+    finally:
+        pool.shutdown(wait=False)  # a start that timed out is not waited for
     try:
         yield local
     finally:
@@ -146,7 +153,17 @@ def test_a_killed_worker_costs_its_photo_only(tmp_path):
     assert files(out) == expected  # every other photo, whole
 
 
-def test_sigterm_stops_every_worker_and_leaves_no_partial_file(tmp_path):
+@pytest.mark.parametrize(
+    ("stop", "status", "said"),
+    [
+        (lambda pid: os.kill(pid, signal.SIGTERM), 128 + signal.SIGTERM, "terminated (SIGTERM)"),
+        (lambda pid: os.killpg(pid, signal.SIGINT), 130, "interrupted"),  # Ctrl-C: the group
+    ],
+    ids=["sigterm", "ctrl-c"],
+)
+def test_a_stopped_batch_stops_every_worker_and_leaves_no_partial_file(
+    tmp_path, stop, status, said
+):
     photos = make_photos(tmp_path / "in", 16, size=(240, 320))
     out = tmp_path / "out"
     out.mkdir()
@@ -155,6 +172,7 @@ def test_sigterm_stops_every_worker_and_leaves_no_partial_file(tmp_path):
         + ["--jobs", "2"],
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, as a terminal gives a command
     )
     try:
         deadline = time.monotonic() + 60
@@ -162,12 +180,12 @@ def test_sigterm_stops_every_worker_and_leaves_no_partial_file(tmp_path):
             time.sleep(0.005)
         workers = psutil.Process(batch.pid).children()
         assert workers
-        batch.send_signal(signal.SIGTERM)
+        stop(batch.pid)
         _, err = batch.communicate(timeout=60)
     finally:
         batch.kill()
-    assert batch.returncode == 128 + signal.SIGTERM, err
-    assert "terminated" in err
+    assert batch.returncode == status, err
+    assert err.splitlines() == [f"skyseg: {said}"]
     assert not any(worker.is_running() and worker.status() != "zombie" for worker in workers)
     assert parts(out) == []
     assert 0 < len(files(out)) < 16
@@ -233,6 +251,15 @@ def test_skip_existing_continues_an_interrupted_batch(tmp_path, where, request):
     assert files(out) == whole
     again = skyseg(*args, *run)  # without --skip-existing, what is there is refused
     assert again.returncode == 2 and again.stderr.count("already exists") == 4
+
+
+def test_jobs_must_be_a_whole_number_of_one_or_more(tmp_path, capsys):
+    photos = make_photos(tmp_path / "in", 1)
+    for value in ("0", "two"):
+        with pytest.raises(SystemExit) as stopped:
+            main(["mask", str(photos), "--jobs", value])
+        assert stopped.value.code == 2
+        assert "expected a whole number of 1 or more" in capsys.readouterr().err
 
 
 def test_skip_existing_and_overwrite_contradict(tmp_path, capsys):
