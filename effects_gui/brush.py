@@ -1,4 +1,10 @@
-"""Matte brushes: paint sky in or out, optionally snapping to the photo's edges.
+"""Matte brushes: paint sky in or out, optionally following the photo's edges.
+
+With *follow edges*, an add-sky stroke asks the detail stage (:mod:`skyseg_core.detail`) about
+every pixel under it: the stroke's own probability is set to undecided, so the local sky and
+foreground colour models come from the sure pixels around it, and each pixel is raised to the
+alpha the classifier gives it. Over a canopy the sky-coloured gaps become sky and the leaves
+stay. A remove stroke lowers the matte by the stroke's strength wherever it goes.
 
 Pure numpy/OpenCV, so the same stroke is applied to the screen-sized preview matte while the
 user paints and replayed on the full-resolution matte at export. A stroke is stored in
@@ -14,6 +20,27 @@ import numpy as np
 
 from skyseg_core.matte import as_matte, check_matte
 from skyseg_core.refine import refine
+
+DETAIL_MARGIN = 4.0
+"""Context around an edge-aware add stroke, in brush radii: the sure sky and foreground the
+detail stage builds its local colour models from."""
+
+DETAIL_LONG_SIDE = 2048
+"""The detail decision is made with the photo at most this size (the editor's preview size),
+so the preview and the full-resolution export decide alike; the export carries the decision
+to its own resolution along the photo's edges."""
+
+DETAIL_CROP = 1024
+"""Longest side of the crop the detail stage looks at (a huge brush is looked at smaller)."""
+
+DETAIL_SCALE = 50.0
+"""The detail stage's radii are fractions of a photo's longer side; under a brush they are
+fractions of at least this many brush radii (the near colour model then reaches 1.5 radii, the
+far one 6), so the middle of a wide stroke still sees the sky beside it."""
+
+DETAIL_PASSES = 2
+"""Passes of the detail stage: after each, the stroke's pixels it is sure are sky feed the
+sky colour model of the next (a wide stroke fills from its edges inward)."""
 
 
 @dataclass(frozen=True)
@@ -31,8 +58,11 @@ class Stroke:
     add : bool
         True paints sky in, False paints it out.
     edge_aware : bool
-        Re-run the edge-aware refinement under the stroke, so the painted band takes its
-        shape from the photo's edges (one rough stroke along a tree line follows it).
+        Follow the photo: an add stroke raises each pixel to the detail stage's alpha (gaps in
+        foliage become sky, the leaves stay; one rough stroke along a tree line follows it).
+        Without the detail model, the edge-aware refinement is re-run under the stroke.
+    flow : float
+        0..1: the strength; each stroke moves the matte this far toward its target.
     """
 
     points: tuple[tuple[float, float], ...]
@@ -40,6 +70,7 @@ class Stroke:
     hardness: float = 0.5
     add: bool = True
     edge_aware: bool = False
+    flow: float = 1.0
 
 
 @dataclass
@@ -103,18 +134,33 @@ def apply_stroke(
     check_matte(matte)
     points = np.asarray(stroke.points, np.float64).reshape(-1, 2) * scale
     radius = max(0.75, stroke.radius * scale)
-    margin = 2.5 * radius if stroke.edge_aware else 0.0
+    model = _detail_model() if stroke.edge_aware and stroke.add else None
+    if not stroke.edge_aware or not stroke.add:
+        margin = 0.0
+    elif model is not None:
+        margin = DETAIL_MARGIN * radius
+    else:
+        margin = 2.5 * radius
     found = footprint(matte.shape, points, radius, stroke.hardness, margin)
     if found is None:
         return None
     y0, x0, alpha = found
     h, w = alpha.shape
     before = matte[y0 : y0 + h, x0 : x0 + w].copy()
-    if stroke.edge_aware and min(h, w) >= 3:
+    guide = image[y0 : y0 + h, x0 : x0 + w]
+    if not stroke.add:
+        target = np.zeros_like(before)
+    elif not stroke.edge_aware or min(h, w) < 3:
+        target = np.ones_like(before)
+    elif model is not None:
+        full_long = max(matte.shape) / max(scale, 1e-9)
+        work = min(1.0, DETAIL_LONG_SIDE / (full_long * scale), DETAIL_CROP / max(h, w))
+        decided = _detail_target(guide, before, alpha, model, work, radius)
+        target = np.maximum(before, decided)
+    else:
         # The painted band becomes "unknown" (0.5, zero confidence); the confidence-weighted
         # guided filter fills it from the sure pixels around it along the photo's edges.
         unknown = before * (1.0 - alpha) + 0.5 * alpha
-        guide = image[y0 : y0 + h, x0 : x0 + w]
         filled = refine(
             guide,
             as_matte(unknown),
@@ -122,12 +168,55 @@ def apply_stroke(
             eps=1e-4,
             working_size=max(h, w),
         )
-        target = np.maximum(before, filled) if stroke.add else np.minimum(before, filled)
-    else:
-        target = np.ones_like(before) if stroke.add else np.zeros_like(before)
-    after = as_matte(before + alpha * (target - before))
+        target = np.maximum(before, filled)
+    strength = alpha * float(np.clip(stroke.flow, 0.0, 1.0))
+    after = as_matte(before + strength * (target - before))
     matte[y0 : y0 + h, x0 : x0 + w] = after
     return Patch(y0, x0, before, after)
+
+
+def _detail_model():
+    """The shipped detail model; None without one or with a damaged one (the guided filter then
+    follows the edges: a stroke never fails for want of the model)."""
+    from skyseg_core.detail import shipped_detail_model
+    from skyseg_core.errors import ModelFileError
+
+    try:
+        return shipped_detail_model()
+    except ModelFileError:
+        return None
+
+
+def _detail_target(
+    guide: np.ndarray, before: np.ndarray, alpha: np.ndarray, model, work: float, radius: float
+) -> np.ndarray:
+    """The detail stage's alpha over a stroke's crop: the stroke's pixels undecided (0.5), so
+    its leaves feed neither colour model; the pixels around it as the matte has them. ``work``
+    scales the crop for the decision; the result is carried back along the photo's edges."""
+    import cv2
+
+    from skyseg_core.detail import SURE_SKY, detail_alpha
+
+    h, w = before.shape
+    under = alpha > 0
+    coarse = np.where(under, np.float32(0.5), before).astype(np.float32)
+    if work < 1.0:
+        size = (max(3, round(w * work)), max(3, round(h * work)))
+        image = cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
+        coarse = cv2.resize(coarse, size, interpolation=cv2.INTER_AREA)
+        under = cv2.resize(under.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+        coarse[under] = 0.5
+    else:
+        image = guide
+    long_side = max(max(coarse.shape), round(DETAIL_SCALE * radius * min(work, 1.0)))
+    decided = coarse
+    for done in range(DETAIL_PASSES):
+        if done:
+            coarse = np.where(under & (decided > SURE_SKY), np.float32(1.0), coarse)
+        decided = detail_alpha(image, coarse, model, under, long_side)
+    if work >= 1.0:
+        return decided
+    return refine(guide, decided, radius=1.5 / max(size), eps=1e-4, working_size=max(size))
 
 
 def replay(matte: np.ndarray, image: np.ndarray, strokes, scale: float = 1.0) -> np.ndarray:

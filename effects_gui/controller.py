@@ -167,6 +167,7 @@ class EditorController(QObject):
             m.brush.hardness,
             m.brush.add,
             m.brush.edge_aware,
+            m.brush.flow,
         )
         m.paint(stroke)
 

@@ -75,7 +75,8 @@ class BrushSettings:
     add: bool = True
     radius: float = 40.0  # in preview pixels
     hardness: float = 0.5
-    edge_aware: bool = True  # a rough stroke snaps to the photo's edges
+    edge_aware: bool = True  # a rough stroke follows the photo (gaps in foliage, tree lines)
+    flow: float = 1.0  # strength: how far one stroke moves the matte toward its target
 
 
 def _defaults() -> dict[str, Any]:
@@ -396,8 +397,8 @@ class EditorModel(QObject):
         for key, value in changes.items():
             if key == "radius":
                 value = float(np.clip(value, 1.0, 500.0))
-            if key == "hardness":
-                value = float(np.clip(value, 0.0, 1.0))
+            if key in ("hardness", "flow"):
+                value = float(np.clip(value, 0.0 if key == "hardness" else 0.05, 1.0))
             if getattr(self.brush, key) != value:
                 setattr(self.brush, key, value)
                 changed = True

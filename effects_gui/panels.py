@@ -55,7 +55,7 @@ def _hint(text: str) -> QLabel:
 
 
 class BrushPanel(QWidget):
-    """Brush mode, size, hardness, edge-aware; overlay opacity."""
+    """Brush mode, size, hardness, strength, edge-aware; overlay opacity."""
 
     def __init__(self, model, parent=None):
         super().__init__(parent)
@@ -70,14 +70,18 @@ class BrushPanel(QWidget):
         form_widget, form = _form()
         self.size = LabeledSlider(1, 300, model.brush.radius, 0, "px")
         self.hardness = LabeledSlider(0, 1, model.brush.hardness)
+        self.flow = LabeledSlider(0.05, 1, model.brush.flow)
+        self.flow.setToolTip("How far one stroke moves the matte (flow): lower builds up gently")
         self.edge_aware = QCheckBox("Follow edges")
         self.edge_aware.setToolTip(
-            "Re-run the edge-aware refinement under each stroke, so a rough "
-            "stroke along a tree line snaps to it"
+            "Add sky decides each pixel under the stroke from the photo (the detail stage): "
+            "over a tree the sky-coloured gaps become sky and the leaves stay; a rough "
+            "stroke along a tree line follows it"
         )
         self.opacity = LabeledSlider(0, 1, model.view.opacity)
         form.addRow("Size", self.size)
         form.addRow("Hardness", self.hardness)
+        form.addRow("Strength", self.flow)
         form.addRow("", self.edge_aware)
         form.addRow("Overlay", self.opacity)
         layout.addWidget(form_widget)
@@ -90,6 +94,7 @@ class BrushPanel(QWidget):
         )
         self.size.valueChanged.connect(lambda v: model.set_brush(radius=v))
         self.hardness.valueChanged.connect(lambda v: model.set_brush(hardness=v))
+        self.flow.valueChanged.connect(lambda v: model.set_brush(flow=v))
         self.edge_aware.toggled.connect(lambda on: model.set_brush(edge_aware=on))
         self.opacity.valueChanged.connect(lambda v: model.set_view(opacity=v))
         model.brushChanged.connect(self.refresh)
@@ -108,6 +113,7 @@ class BrushPanel(QWidget):
             widget.blockSignals(False)
         self.size.setValue(brush.radius)
         self.hardness.setValue(brush.hardness)
+        self.flow.setValue(brush.flow)
         self.opacity.setValue(self.model.view.opacity)
 
 

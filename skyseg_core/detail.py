@@ -124,11 +124,12 @@ class _Maps:
     """The whole-photo quantities the features are made of (box filters run once per photo);
     the per-pixel arithmetic is left to :meth:`rows`, so it runs only where it is needed."""
 
-    def __init__(self, image: np.ndarray, coarse: np.ndarray):
+    def __init__(self, image: np.ndarray, coarse: np.ndarray, long_side: int | None = None):
         from .refine import refine
 
         h, w = coarse.shape
         self.shape = (h, w)
+        scale = max(h, w) if long_side is None else long_side
         sure_sky = (coarse > SURE_SKY).astype(np.float32)
         sure_ground = (coarse < SURE_GROUND).astype(np.float32)
         self.sky_colour = _global_mean(image, sure_sky, (0.55, 0.7, 0.9))
@@ -141,11 +142,11 @@ class _Maps:
             "coarse": coarse,
             "refined": refine(image, coarse, working_size=max(h, w)),
             "luma_contrast": cv2.dilate(luma, kernel) - cv2.erode(luma, kernel),
-            "texture": _local_std(luma, max(1, round(TEXTURE_RADIUS * max(h, w)))),
+            "texture": _local_std(luma, max(1, round(TEXTURE_RADIUS * scale))),
         }
         self.sums = []
         for fraction in RADII:
-            radius = max(1, round(fraction * max(h, w)))
+            radius = max(1, round(fraction * scale))
             self.sums.append(
                 (
                     *_local_sums(image, sure_sky, radius),
@@ -351,3 +352,42 @@ def detail_matte(image: np.ndarray, coarse: np.ndarray, model: DetailModel) -> n
     matte = coarse.copy()
     matte[band] = model.alpha(maps.rows(np.flatnonzero(band)))
     return np.clip(matte, 0.0, 1.0, out=matte)
+
+
+def detail_alpha(
+    image: np.ndarray,
+    coarse: np.ndarray,
+    model: DetailModel,
+    where: np.ndarray,
+    long_side: int | None = None,
+) -> np.ndarray:
+    """The classifier's alpha at the pixels ``where``, at the image's own size (no band, no
+    resizing): the editor's edge-aware brush asks it about every pixel under a stroke, with the
+    stroke's probability set to undecided so only the pixels around it build the colour models.
+
+    Parameters
+    ----------
+    image : ndarray, shape (h, w, 3)
+        A photo or a crop of one (any dtype :func:`skyseg_core.check_image` accepts).
+    coarse : ndarray, shape (h, w), float32 in [0, 1]
+        The probability at the same size (> ``SURE_SKY`` feeds the sky model, < ``SURE_GROUND``
+        the foreground one).
+    where : ndarray, shape (h, w), bool
+    long_side : int, optional
+        The length the feature radii (:data:`RADII`, :data:`TEXTURE_RADIUS`) are fractions
+        of: the whole photo's longer side at this scale for a crop of it (default: the crop's).
+
+    Returns
+    -------
+    alpha : ndarray, shape (h, w), float32 in [0, 1]
+        The classifier's alpha where ``where``, ``coarse`` elsewhere.
+    """
+    check_image(image)
+    check_matte(coarse)
+    if coarse.shape != image.shape[:2] or where.shape != coarse.shape:
+        raise ValueError("image, coarse and where must have the same height and width")
+    coarse = np.clip(coarse, 0.0, 1.0).astype(np.float32, copy=False)
+    maps = _Maps(to_float_rgb(image), coarse, long_side)
+    out = coarse.copy()
+    out[where] = model.alpha(maps.rows(np.flatnonzero(where)))
+    return np.clip(out, 0.0, 1.0, out=out)
