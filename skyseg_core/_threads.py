@@ -8,9 +8,7 @@ variable, so that it holds in whichever process builds a session.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 
 THREADS_ENV = "SKYSEG_THREADS"
 """Threads this process may use for one photo (set by :func:`limit_threads`)."""
@@ -37,35 +35,17 @@ def share_threads(count: int) -> None:
 
 
 def limit_threads(count: int) -> None:
-    """Give this process ``count`` threads: OpenCV now, ONNX Runtime sessions built from now on.
-
-    Not in a forked child: OpenCV's thread pool, copied from the parent without its threads,
-    hangs when resized there; see :func:`opencv_threads`."""
+    """Give this process ``count`` threads: OpenCV now, ONNX Runtime sessions built from now on."""
     import cv2
 
     share_threads(count)
     cv2.setNumThreads(max(1, count))
 
 
-@contextlib.contextmanager
-def opencv_threads(count: int) -> Iterator[None]:
-    """OpenCV set to ``count`` threads in this process for the block, so that children forked
-    in it start with that setting (they must not change it themselves)."""
-    import cv2
-
-    previous = cv2.getNumThreads()
-    cv2.setNumThreads(max(1, count))
-    try:
-        yield
-    finally:
-        cv2.setNumThreads(previous)
-
-
 __all__ = [
     "THREADS_ENV",
     "compute_threads",
     "limit_threads",
-    "opencv_threads",
     "share_threads",
     "usable_cores",
 ]

@@ -7,13 +7,16 @@ report. What came of each job travels back as an :class:`Outcome`, plain data a 
 task can carry, and the outcomes come back in input order whatever order the jobs finish in, so
 what a batch prints does not depend on how it ran.
 
-- **Worker processes** are forked from this one (so ``process`` may be any closure), load the
-  model at their first photo and keep it; each gets its share of the cores for ONNX Runtime
-  (OpenCV runs one thread in each: a pool copied by fork must not be resized or used). One job at a time goes to each worker, so a worker that dies (killed, out of memory)
-  costs the photo it held, named in one line, and a new worker takes its place. Ctrl-C or
-  SIGTERM stops every worker; each unwinds and removes its unfinished ``.part`` files.
-- **A Dask cluster** gets one task per photo; ``process`` is sent once (cloudpickle) and kept by
-  each worker process with the models it loads. Files are read and written by path, so every
+- **Worker processes** come from a fork server, a fresh process started for them, never from
+  this one: what this process holds (ONNX Runtime's and LibRaw's OpenMP thread pools, OpenCV's,
+  locks held by other threads) would be copied into a fork without the threads that own them,
+  and wait for ever. ``process``, which may be any closure, is sent to each one with cloudpickle.
+  Each loads the model at its first photo and keeps it, with its share of the cores for ONNX
+  Runtime and OpenCV. One job at a time goes to each worker, so a worker that dies (killed, out
+  of memory) costs the photo it held, named in one line, and a new worker takes its place. Ctrl-C
+  or SIGTERM stops every worker; each unwinds and removes its unfinished ``.part`` files.
+- **A Dask cluster** gets one task per photo; ``process`` is sent once (cloudpickle as well) and
+  kept by each worker process with the models it loads. Files are read and written by path, so every
   worker must see the same storage at the same paths. When a worker dies, the scheduler reruns
   its tasks elsewhere; each attempt first removes the ``.part`` files a killed attempt left.
 """
@@ -29,14 +32,13 @@ import multiprocessing.connection
 import os
 import pickle
 import signal
-import sys
 import uuid
 from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ._signals import signals_as_interrupt
-from ._threads import limit_threads, opencv_threads, share_threads, usable_cores
+from ._threads import limit_threads, usable_cores
 from .errors import EXIT_INTERNAL, EXIT_OK, InputError, PartsFailed, SkysegError
 from .outputs import Job
 
@@ -126,7 +128,7 @@ def outcomes(
     if cluster is not None:
         return _on_cluster(jobs, process, cluster, finished)
     workers = min(workers, len(jobs))
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+    if workers > 1:
         return _in_processes(jobs, process, workers, finished)
     return _in_this_process(jobs, process, finished)
 
@@ -145,9 +147,12 @@ class _Worker:
     task: int | None = None
 
 
-def _worker_main(conn, process: Process, threads: int) -> None:
+def _worker_main(conn, pickled: bytes, threads: int) -> None:
     """A worker process: jobs in, outcomes out, until told to stop or interrupted."""
-    share_threads(threads)  # ONNX Runtime's; OpenCV was set to one thread before the fork
+    import cloudpickle
+
+    limit_threads(threads)
+    process: Process = cloudpickle.loads(pickled)
     try:
         with signals_as_interrupt():  # SIGTERM unwinds through the .part files' clean-up
             while (task := conn.recv()) is not None:
@@ -170,12 +175,23 @@ def _send(conn, index: int, outcome: Outcome | BaseException) -> None:
         conn.send((index, RuntimeError(f"{type(outcome).__name__}: {outcome}")))
 
 
-def _start_worker(context, process: Process, threads: int) -> _Worker:
-    # A forked child flushes what it inherited in the buffers: leave nothing there to repeat.
-    sys.stdout.flush()
-    sys.stderr.flush()
+def _worker_context():
+    """Fork server where there is one (workers start in milliseconds, the modules they need
+    already imported), else spawn (macOS, Windows): never a fork of this process."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return context
+
+
+_PRELOAD = ["skyseg_core.batch", "skyseg_core.pipeline", "skyseg_core.methods"]
+"""Imported once by the fork server, so that no worker imports them again."""
+
+
+def _start_worker(context, pickled: bytes, threads: int) -> _Worker:
     ours, theirs = context.Pipe()
-    child = context.Process(target=_worker_main, args=(theirs, process, threads), daemon=True)
+    child = context.Process(target=_worker_main, args=(theirs, pickled, threads), daemon=True)
     child.start()
     theirs.close()
     return _Worker(child, ours)
@@ -218,7 +234,10 @@ def _lost(job: Job, written_by_it: tuple[Path, ...], why: str) -> Outcome:
 
 
 def _in_processes(jobs, process, count: int, finished) -> Generator[Outcome, None, None]:
-    context = multiprocessing.get_context("fork")
+    import cloudpickle
+
+    context = _worker_context()
+    pickled = cloudpickle.dumps(process)
     threads = max(1, usable_cores() // count)
     waiting = collections.deque(range(len(jobs)))
     ready: dict[int, Outcome] = {}
@@ -231,7 +250,7 @@ def _in_processes(jobs, process, count: int, finished) -> Generator[Outcome, Non
             if idle is None:
                 if len(workers) >= count:
                     return
-                idle = _start_worker(context, process, threads)
+                idle = _start_worker(context, pickled, threads)
                 workers.append(idle)
             index = waiting.popleft()
             try:
@@ -270,12 +289,11 @@ def _in_processes(jobs, process, count: int, finished) -> Generator[Outcome, Non
 
     stopped = True
     try:
-        with opencv_threads(1):  # inherited by the forks: resizing its pool there would hang
-            for index in range(len(jobs)):
-                while index not in ready:
-                    hand_out()
-                    collect()
-                yield ready.pop(index)
+        for index in range(len(jobs)):
+            while index not in ready:
+                hand_out()
+                collect()
+            yield ready.pop(index)
         stopped = False
     finally:
         _stop_workers(workers, jobs, fresh, interrupted=stopped)

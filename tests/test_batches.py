@@ -53,6 +53,14 @@ def files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {}
 
 
+def batch_workers(pid: int) -> list:
+    """The batch's worker processes, oldest first: its grandchildren, since they are forked
+    from a fork server (its child, beside the resource tracker), never from the batch itself."""
+    helpers = psutil.Process(pid).children()
+    workers = [worker for helper in helpers for worker in helper.children()]
+    return sorted(workers, key=lambda p: p.create_time())
+
+
 def parts(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if p.name.endswith(".part")]
 
@@ -137,7 +145,7 @@ def test_a_killed_worker_costs_its_photo_only(tmp_path):
         while not list(out.glob("p*.png")) and time.monotonic() < deadline:
             time.sleep(0.002)
         assert not (out / "a_big.png").exists(), "the big photo was done too soon for this test"
-        workers = sorted(psutil.Process(batch.pid).children(), key=lambda p: p.create_time())
+        workers = batch_workers(batch.pid)
         workers[0].kill()  # the one working on a_big.jpg
         _, err = batch.communicate(timeout=120)
     finally:
@@ -178,15 +186,17 @@ def test_a_stopped_batch_stops_every_worker_and_leaves_no_partial_file(
         deadline = time.monotonic() + 60
         while not list(out.glob("*.png")) and time.monotonic() < deadline:
             time.sleep(0.005)
-        workers = psutil.Process(batch.pid).children()
-        assert workers
+        workers = batch_workers(batch.pid)
+        assert len(workers) == 2
+        everything = psutil.Process(batch.pid).children(recursive=True)
         stop(batch.pid)
         _, err = batch.communicate(timeout=60)
     finally:
         batch.kill()
     assert batch.returncode == status, err
     assert err.splitlines() == [f"skyseg: {said}"]
-    assert not any(worker.is_running() and worker.status() != "zombie" for worker in workers)
+    _, alive = psutil.wait_procs(everything, timeout=10)  # the helpers end as their pipes close
+    assert not [p.cmdline() for p in alive if p.status() != "zombie"]
     assert parts(out) == []
     assert 0 < len(files(out)) < 16
     for matte in out.iterdir():  # what is there is whole
@@ -279,3 +289,55 @@ def test_cluster_refuses_stdin_and_an_unreachable_scheduler(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("skyseg: error: tcp://127.0.0.1:9: cannot reach the Dask scheduler")
     assert err.count("\n") == 1
+
+
+
+_HELD_IN_THE_CALLER = threading.Lock()
+
+
+def _where_and_whether_free(job) -> dict:
+    free = _HELD_IN_THE_CALLER.acquire(timeout=2)
+    if free:
+        _HELD_IN_THE_CALLER.release()
+    return {"parent": os.getppid(), "lock_free": free}
+
+
+def test_workers_do_not_inherit_the_callers_locks_or_thread_pools(tmp_path):
+    """A program that runs a batch (the suite, the editor) has threads holding locks, LibRaw's
+    OpenMP pool, ONNX Runtime sessions: a fork of it would copy them without the threads that
+    own them and wait for ever. Workers come from a fresh process instead."""
+    from skyseg_core.batch import outcomes
+    from skyseg_core.outputs import Job
+
+    jobs = [Job(tmp_path / f"{i}.jpg") for i in range(3)]
+    _HELD_IN_THE_CALLER.acquire()
+    try:
+        reports = [outcome.report for outcome in outcomes(jobs, _where_and_whether_free, workers=2)]
+    finally:
+        _HELD_IN_THE_CALLER.release()
+    assert all(report["lock_free"] for report in reports)
+    assert os.getpid() not in {report["parent"] for report in reports}
+
+
+def test_jobs_2_in_a_process_that_has_developed_raws_and_runs_threads(tmp_path, capsys):
+    """The darktable test's hang, end to end: RAWs developed here, then a batch of them."""
+    from tests.dngmake import write_dng
+
+    photos = tmp_path / "in"
+    photos.mkdir()
+    for i in range(4):
+        write_dng(photos / f"IMG_{i}.dng", synthetic_landscape(80, 120, seed=i)[0])
+    assert main(["mask", str(photos / "IMG_0.dng"), "-o", str(tmp_path / "here.png")]) == 0
+    held = threading.Lock()
+    held.acquire()  # a lock another thread holds while the batch starts its workers
+    waiting = threading.Thread(target=held.acquire, daemon=True)
+    waiting.start()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            batch = pool.submit(main, ["mask", str(photos), "--out-dir", str(tmp_path / "out")])
+            assert batch.result(timeout=120) == 0
+    finally:
+        held.release()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        f"IMG_{i}.png" for i in range(4)
+    ]

@@ -695,7 +695,6 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
     status = EXIT_OK
     done = failed = 0
     show = not quiet and len(entries) > 1 and sys.stderr.isatty()
-    tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked from this one
     bar = tqdm(total=len(jobs), desc=what, unit="img", disable=not show)
 
     def attempt(job: Job) -> dict:

@@ -8,6 +8,7 @@ editor's method list and the plug-in menus all read :func:`list_methods`.
 from __future__ import annotations
 
 import importlib
+import os
 
 from ..errors import SkysegError, UnknownMethodError
 from ._base import SkyMethod
@@ -33,7 +34,7 @@ here, int8; see ``assets/models/sky_deeplab.md``), ``blend`` 0.896 (1.3 % false 
 sky-free photos), ``classifier`` 0.886 (1.8 %), ``unet`` 0.861 (3.5 %)."""
 
 _REGISTRY: dict[str, type[SkyMethod]] = {}
-_instances: dict[str, SkyMethod] = {}
+_instances: dict[tuple, SkyMethod] = {}
 _loaded = False
 
 
@@ -102,14 +103,28 @@ def resolve_name(name: str) -> str:
 def get_method(name: str = "auto", **params) -> SkyMethod:
     """A method by name (``auto`` for the best shipped one).
 
-    Without ``params`` the same instance is returned each time, so models load once.
+    Without ``params`` the same instance is returned each time, so models load once, as long
+    as the settings that say where models are (``SKYSEG_*`` variables) stay the same.
     """
     resolved = resolve_name(name)
     if params:
         return _REGISTRY[resolved](**params)
-    if resolved not in _instances:
-        _instances[resolved] = _REGISTRY[resolved]()
-    return _instances[resolved]
+    key = (resolved, _model_settings())
+    if key not in _instances:
+        _instances[key] = _REGISTRY[resolved]()
+    return _instances[key]
+
+
+def _model_settings() -> tuple[tuple[str, str], ...]:
+    """The environment variables that may point at model files: a method loaded under other
+    values is another method."""
+    return tuple(
+        sorted(
+            (name, value)
+            for name, value in os.environ.items()
+            if name.startswith("SKYSEG_") and ("_MODEL" in name or name.startswith("SKYSEG_ADE"))
+        )
+    )
 
 
 def list_methods() -> list[tuple[str, str]]:
