@@ -35,12 +35,21 @@ def local_paths(mime) -> list[Path]:
     )
 
 
+def drop_hint(paths: list[Path], has_photo: bool) -> str:
+    """What a drop on the photo will do, shown while dragging over it."""
+    if paths[0].is_dir():
+        return "Drop to add this folder's skies to the library"
+    if not has_photo:
+        return "Drop to open this photo"
+    return "Drop to open this photo instead\n(to use it as a sky, drop it on the Sky library)"
+
+
 class Canvas(QGraphicsView):
     strokeFinished = pyqtSignal(list)  # [(x, y), ...] in preview pixels
     skyDragged = pyqtSignal(
         float, float, bool
     )  # dx, dy as fractions of the preview; True on release
-    filesDropped = pyqtSignal(list, bool)  # paths, "open as photo" (Shift held or nothing open)
+    filesDropped = pyqtSignal(list, bool)  # paths, "open as photo" (a file; a folder: skies)
     zoomChanged = pyqtSignal(float)
     dividerMoved = pyqtSignal(float)  # the split view's divider, 0 left .. 1 right
     DIVIDER_GRAB = 8  # view pixels either side of the divider that grab it
@@ -94,6 +103,8 @@ class Canvas(QGraphicsView):
         self._stroke: list[tuple[float, float]] = []
         self._drag_origin: QPointF | None = None
         self._pan_origin = None
+        self.space_held = False
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._drop_hint = ""
         self.notice = ""
         self._prepared = None
@@ -269,9 +280,45 @@ class Canvas(QGraphicsView):
     def _scene_point(self, event) -> QPointF:
         return self.mapToScene(event.position().toPoint())
 
+    # Space held pans with the left button, whatever the tool (as in every editor)
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self.space_held = True
+                if not self._stroke:
+                    self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self.space_held = False
+                if self._pan_origin is None:
+                    self._on_brush()
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        self.space_held = False  # the release goes elsewhere
+        super().focusOutEvent(event)
+
+    def enterEvent(self, event) -> None:
+        """Keys (Space to pan) go to the photo under the mouse, unless text is being typed."""
+        from PyQt6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit
+
+        if not isinstance(QApplication.focusWidget(), (QLineEdit, QAbstractSpinBox)):
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+        super().enterEvent(event)
+
     def mousePressEvent(self, event) -> None:
         tool, button = self.model.brush.tool, event.button()
-        if button == Qt.MouseButton.MiddleButton:
+        if button == Qt.MouseButton.MiddleButton or (
+            button == Qt.MouseButton.LeftButton and self.space_held and not self._stroke
+        ):
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             self._pan_origin = (
                 event.position(),
                 self.horizontalScrollBar().value(),
@@ -329,8 +376,13 @@ class Canvas(QGraphicsView):
         if self._divider_drag and event.button() == Qt.MouseButton.LeftButton:
             self._divider_drag = False
             return
-        if self._pan_origin is not None and event.button() == Qt.MouseButton.MiddleButton:
+        if self._pan_origin is not None and event.button() in (
+            Qt.MouseButton.MiddleButton,
+            Qt.MouseButton.LeftButton,
+        ):
             self._pan_origin = None
+            if not self.space_held:
+                self._on_brush()
             return
         if self._stroke and event.button() == Qt.MouseButton.LeftButton:
             points, self._stroke = self._stroke, []
@@ -371,12 +423,9 @@ class Canvas(QGraphicsView):
 
     # ----------------------------------------------------------------- drops
     def dragEnterEvent(self, event) -> None:
-        if local_paths(event.mimeData()):
-            self._drop_hint = (
-                "Drop to open this photo"
-                if not self.model.has_photo
-                else "Drop to use as the new sky  (Shift: open as photo)"
-            )
+        paths = local_paths(event.mimeData())
+        if paths:
+            self._drop_hint = drop_hint(paths, self.model.has_photo)
             self.viewport().update()
             event.acceptProposedAction()
         else:
@@ -394,6 +443,8 @@ class Canvas(QGraphicsView):
         event.accept()
 
     def dropEvent(self, event) -> None:
+        """A file dropped here is a photo to open (the window asks about unsaved work); a folder
+        brings its skies to the library. Skies are dropped on the library."""
         self._drop_hint = ""
         self.viewport().update()
         paths = local_paths(event.mimeData())
@@ -401,10 +452,7 @@ class Canvas(QGraphicsView):
             event.ignore()
             return
         event.acceptProposedAction()
-        as_photo = (not self.model.has_photo) or bool(
-            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
-        )
-        self.filesDropped.emit(paths, as_photo)
+        self.filesDropped.emit(paths, not paths[0].is_dir())
 
     # ----------------------------------------------------------------- painting hints
     def set_notice(self, text: str) -> None:

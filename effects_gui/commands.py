@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 from PyQt6.QtGui import QUndoCommand
 
 from skyseg_core.declare import controls
 from skyseg_core.effects.registry import REGISTRY
 
-from .brush import apply_stroke
+from .brush import apply_stroke, replay
 
 _MERGE_SECONDS = 1.0
 _IDS: dict[tuple[str, str], int] = {}
@@ -81,15 +82,24 @@ class StrokeCommand(QUndoCommand):
 
 
 class MatteCommand(QUndoCommand):
+    """A new matte from the method. The brush strokes made so far are kept: they are replayed
+    on top of the new matte (the preview now, the full size on export)."""
+
     def __init__(self, model, base, base_proxy, text: str):
         super().__init__(text)
         self.model = model
         self.old = (model.base_matte, model.base_proxy_matte, model.matte, list(model.strokes))
         self.new = (base, base_proxy)
+        self.brushed: np.ndarray | None = None
+        """The new preview matte with the kept strokes replayed (made once)."""
 
     def redo(self) -> None:
         base, base_proxy = self.new
-        self.model._put_matte(base, base_proxy, base_proxy.copy(), [])
+        strokes = self.old[3]
+        if self.brushed is None:
+            model = self.model
+            self.brushed = replay(base_proxy, model.proxy, strokes, model.scale)
+        self.model._put_matte(base, base_proxy, self.brushed.copy(), list(strokes))
 
     def undo(self) -> None:
         base, base_proxy, matte, strokes = self.old

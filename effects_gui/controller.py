@@ -119,7 +119,13 @@ class EditorController(QObject):
             matte, proxy_matte, resolved, images = result
             self.matteImagesReady.emit(proxy_matte, *images)
             m.set_segmentation(matte, proxy_matte, resolved)
-            self.idle.emit(f"Sky found with {resolved}. Brush to refine, or pick a new sky.")
+            kept = len(m.strokes)
+            self.idle.emit(
+                f"Sky found with {resolved}; your {kept} brush stroke{'s' if kept > 1 else ''} "
+                "applied on top (Ctrl+Z undoes)."
+                if kept
+                else f"Sky found with {resolved}. Brush to refine, or pick a new sky."
+            )
             self.segmentingChanged.emit()
             for action in self.after_segment:
                 action()

@@ -14,7 +14,7 @@ import dataclasses
 import typing
 from collections.abc import Callable
 
-from PyQt6.QtCore import QPointF, QRectF, QSize, Qt, pyqtSignal
+from PyQt6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QLinearGradient, QPainter, QPen, QPolygonF
 from PyQt6.QtWidgets import (
     QCheckBox,
@@ -50,10 +50,13 @@ class LabeledSlider(QWidget):
     """A horizontal slider over a float range with its value shown; emits ``valueChanged(float)``.
 
     The slider moves in steps of the shown precision (``decimals``; at most 1000 steps), so
-    the value shown is the value set.
+    the value shown is the value set. A double-click on it sets ``default`` (the value it
+    starts with unless given), as a user's change.
     """
 
     valueChanged = pyqtSignal(float)
+    resetting = pyqtSignal()
+    """A double-click asks for the default (before ``valueChanged``): a new gesture."""
     MAX_STEPS = 1000
 
     def __init__(
@@ -64,8 +67,10 @@ class LabeledSlider(QWidget):
         decimals: int = 2,
         unit: str = "",
         parent=None,
+        default: float | None = None,
     ):
         super().__init__(parent)
+        self.default = float(value if default is None else default)
         self.minimum, self.maximum, self.decimals, self.unit = (
             float(minimum),
             float(maximum),
@@ -85,7 +90,20 @@ class LabeledSlider(QWidget):
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.label)
         self.slider.valueChanged.connect(self._changed)
+        self.slider.installEventFilter(self)
         self.setValue(value)
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.slider and event.type() == QEvent.Type.MouseButtonDblClick:
+            self.reset()
+            return True
+        return super().eventFilter(watched, event)
+
+    def reset(self) -> None:
+        """Back to the default, as a user's change (``valueChanged`` when it moves)."""
+        span = (self.maximum - self.minimum) or 1.0
+        self.resetting.emit()
+        self.slider.setValue(round((self.default - self.minimum) / span * self.steps))
 
     def _at(self, steps: int) -> float:
         return round(
@@ -270,10 +288,14 @@ class ParamControl(QWidget):
             for axis in axes:
                 if axis:
                     layout.addWidget(QLabel(axis))
-                slider = LabeledSlider(ctl.low, ctl.high, ctl.low, ctl.decimals, ctl.unit)
+                default = field.default if hint is float else field.default[len(self.sliders)]
+                slider = LabeledSlider(
+                    ctl.low, ctl.high, ctl.low, ctl.decimals, ctl.unit, default=default
+                )
                 slider.setObjectName(f"{name}{'_' + axis if axis else ''}")
                 slider.valueChanged.connect(self._slid)
                 slider.slider.sliderPressed.connect(self.stepStarted.emit)
+                slider.resetting.connect(self.stepStarted.emit)
                 layout.addWidget(slider, 1)
                 self.sliders.append(slider)
             self.slider = self.sliders[0]

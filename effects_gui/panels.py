@@ -29,6 +29,7 @@ from skyseg_core.declare import controls, sky_fields
 from skyseg_core.effects.registry import REGISTRY
 
 from .controls import LabeledSlider, ParamForm
+from .model import BrushSettings, ViewSettings
 
 
 def _reset_all_button(model, group: str) -> QPushButton:
@@ -68,9 +69,10 @@ class BrushPanel(QWidget):
         modes.addWidget(self.remove_button)
         layout.addLayout(modes)
         form_widget, form = _form()
-        self.size = LabeledSlider(1, 300, model.brush.radius, 0, "px")
-        self.hardness = LabeledSlider(0, 1, model.brush.hardness)
-        self.flow = LabeledSlider(0.05, 1, model.brush.flow)
+        defaults = BrushSettings()
+        self.size = LabeledSlider(1, 300, model.brush.radius, 0, "px", default=defaults.radius)
+        self.hardness = LabeledSlider(0, 1, model.brush.hardness, default=defaults.hardness)
+        self.flow = LabeledSlider(0.05, 1, model.brush.flow, default=defaults.flow)
         self.flow.setToolTip("How far one stroke moves the matte (flow): lower builds up gently")
         self.edge_aware = QCheckBox("Follow edges")
         self.edge_aware.setToolTip(
@@ -78,14 +80,17 @@ class BrushPanel(QWidget):
             "over a tree the sky-coloured gaps become sky and the leaves stay; a rough "
             "stroke along a tree line follows it"
         )
-        self.opacity = LabeledSlider(0, 1, model.view.opacity)
+        self.opacity = LabeledSlider(0, 1, model.view.opacity, default=ViewSettings().opacity)
         form.addRow("Size", self.size)
         form.addRow("Hardness", self.hardness)
         form.addRow("Strength", self.flow)
         form.addRow("", self.edge_aware)
         form.addRow("Overlay", self.opacity)
         layout.addWidget(form_widget)
-        hint = _hint("B: add sky   E: remove sky   [ ]: size   O: overlay   \\: before/after")
+        hint = _hint(
+            "B: add sky   E: remove sky   [ ]: size   Ctrl+[ ]: hardness   Space+drag: pan   "
+            "O: overlay   \\: before/after   double-click a slider: its default"
+        )
         layout.addWidget(hint)
         layout.addStretch(1)
         self.add_button.toggled.connect(lambda on: on and model.set_brush(add=True, tool="brush"))
@@ -141,6 +146,8 @@ class SkyLibraryView(QListWidget):
         self.viewport().setAcceptDrops(True)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
+        self.drop_hint = ""
+        """Shown over the library while files are dragged over it."""
         self.setToolTip(
             "Click a sky to put it in. Drop sky files or folders here to add them "
             "to your library (kept for next time); right-click one of yours to remove it"
@@ -160,7 +167,19 @@ class SkyLibraryView(QListWidget):
         if menu.exec(self.viewport().mapToGlobal(pos)) is action:
             self.removeRequested.emit(item.data(Qt.ItemDataRole.UserRole))
 
+    DROP_HINT = "Drop to add to your skies\nand use it"
+
     def dragEnterEvent(self, event) -> None:
+        from .canvas import local_paths
+
+        if local_paths(event.mimeData()):
+            self.drop_hint = self.DROP_HINT
+            self.viewport().update()
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
         from .canvas import local_paths
 
         if local_paths(event.mimeData()):
@@ -168,12 +187,27 @@ class SkyLibraryView(QListWidget):
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:
-        self.dragEnterEvent(event)
+    def dragLeaveEvent(self, event) -> None:
+        self.drop_hint = ""
+        self.viewport().update()
+        event.accept()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.drop_hint:
+            from PyQt6.QtGui import QColor, QPainter
+
+            painter = QPainter(self.viewport())
+            painter.fillRect(self.viewport().rect(), QColor(20, 120, 200, 90))
+            painter.setPen(QColor(235, 235, 240))
+            painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, self.drop_hint)
+            painter.end()
 
     def dropEvent(self, event) -> None:
         from .canvas import local_paths
 
+        self.drop_hint = ""
+        self.viewport().update()
         paths = local_paths(event.mimeData())
         if not paths:
             event.ignore()

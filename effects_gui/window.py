@@ -298,6 +298,8 @@ class MainWindow(QMainWindow):
         self.show_panel(self.brush_panel)
 
     def _on_files_dropped(self, paths: list, as_photo: bool) -> None:
+        """A file dropped on the photo opens it (asking first about unsaved work); a folder
+        brings its skies to the library."""
         if as_photo:
             self.open_photo(paths[0])
         else:
@@ -307,13 +309,13 @@ class MainWindow(QMainWindow):
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # outside the canvas: always a photo
+    def dropEvent(self, event) -> None:  # outside the canvas and the library: as on the canvas
         from .canvas import local_paths
 
         paths = local_paths(event.mimeData())
         if paths:
             event.acceptProposedAction()
-            self.open_photo(paths[0])
+            self._on_files_dropped(paths, not paths[0].is_dir())
 
     def choose_sky(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Add skies to the library", "", IMAGE_FILTER)

@@ -157,13 +157,10 @@ def test_whole_edit_through_the_widgets(qtbot, editor, dialogs, tmp_path):
     radius = m.brush.radius
     assert radius < 40
     hardness = m.brush.hardness
-    qtbot.keyClick(
-        editor, Qt.Key.Key_BraceRight, Qt.KeyboardModifier.ShiftModifier
-    )  # Shift+]: harder
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    qtbot.keyClick(editor, Qt.Key.Key_BracketRight, ctrl)  # Ctrl+]: harder
     assert m.brush.hardness == pytest.approx(hardness + 0.1)
-    qtbot.keyClick(
-        editor, Qt.Key.Key_BraceLeft, Qt.KeyboardModifier.ShiftModifier
-    )  # Shift+[: softer
+    qtbot.keyClick(editor, Qt.Key.Key_BracketLeft, ctrl)  # Ctrl+[: softer
     assert m.brush.hardness == pytest.approx(hardness)
     brush_stroke(qtbot, editor.canvas, (100, 40), (250, 40))
     assert len(m.strokes) == 1
@@ -186,9 +183,9 @@ def test_whole_edit_through_the_widgets(qtbot, editor, dialogs, tmp_path):
     qtbot.keyClick(editor, Qt.Key.Key_M)
     assert editor.canvas.shown() == "matte"
 
-    # drop a sky file on the canvas: the sky is replaced at once, with the declared defaults
+    # drop a sky file on the library: the sky is replaced at once, with the declared defaults
     renders = editor.controller.renders_done
-    drop(editor.canvas.viewport(), SKY)
+    drop(editor.sky_panel.library.viewport(), SKY)
     qtbot.waitUntil(
         lambda: m.sky is not None and editor.controller.renders_done > renders, timeout=WAIT_MS
     )
@@ -286,7 +283,7 @@ def test_bad_sky_file_shows_an_error_and_the_editor_stays_usable(qtbot, editor, 
     open_and_segment(qtbot, editor, dialogs, photo)
     bad = tmp_path / "not_a_sky.jpg"
     bad.write_bytes(b"this is not a JPEG")
-    drop(editor.canvas.viewport(), bad)
+    drop(editor.sky_panel.library.viewport(), bad)
     qtbot.waitUntil(lambda: len(dialogs.errors) == 1, timeout=WAIT_MS)
     assert "not_a_sky.jpg" in dialogs.errors[0]
     assert m.sky is None and m.matte is not None and not editor.progress.isVisible()
@@ -294,7 +291,7 @@ def test_bad_sky_file_shows_an_error_and_the_editor_stays_usable(qtbot, editor, 
     qtbot.keyClick(editor, Qt.Key.Key_B)
     brush_stroke(qtbot, editor.canvas, (300, 200), (320, 210))
     assert len(m.strokes) == 1
-    drop(editor.canvas.viewport(), SKY)
+    drop(editor.sky_panel.library.viewport(), SKY)
     qtbot.waitUntil(lambda: m.result is not None, timeout=WAIT_MS)
     assert len(dialogs.errors) == 1
 
