@@ -61,6 +61,12 @@ def batch_workers(pid: int) -> list:
     return sorted(workers, key=lambda p: p.create_time())
 
 
+def _interruptible() -> None:
+    """Ctrl-C as in a terminal's foreground, even when the suite itself runs in the background
+    (where the shell starts it with SIGINT ignored, which its children inherit)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def parts(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if p.name.endswith(".part")]
 
@@ -181,6 +187,7 @@ def test_a_stopped_batch_stops_every_worker_and_leaves_no_partial_file(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a terminal gives a command
+        preexec_fn=_interruptible,
     )
     try:
         deadline = time.monotonic() + 60
@@ -289,7 +296,6 @@ def test_cluster_refuses_stdin_and_an_unreachable_scheduler(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("skyseg: error: tcp://127.0.0.1:9: cannot reach the Dask scheduler")
     assert err.count("\n") == 1
-
 
 
 _HELD_IN_THE_CALLER = threading.Lock()
