@@ -17,7 +17,7 @@ $(VENV)/.installed-base: pyproject.toml | $(BIN)/python
 
 # Everything: GUI, training, Dask clusters and test tools.
 $(VENV)/.installed-all: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[gui,train,eval,cluster,dev]"
+	$(BIN)/pip install -q -e ".[gui,train,eval,cluster,video,dev]"
 	touch $@ $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base

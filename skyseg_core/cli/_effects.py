@@ -116,7 +116,11 @@ def given_params(args: argparse.Namespace, cls) -> dict:
 
 
 def add_effect_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="photos or folders of photos")
+    from ._video import add_video_arguments
+
+    parser.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="photos, folders of photos or video clips"
+    )
     add_method_argument(parser)
     add_output_arguments(parser)
     parser.add_argument(
@@ -149,6 +153,7 @@ def add_effect_arguments(parser: argparse.ArgumentParser) -> None:
         help="a photo without sky is reported and skipped, and the run still exits 0 "
         "(default: exit status 3)",
     )
+    add_video_arguments(parser, effect=True)
 
 
 def side_path(value: str | None, source: Path, suffix: str, n_inputs: int) -> Path | None:
@@ -193,7 +198,10 @@ def run_effect(args: argparse.Namespace, tag: str, variants: list[Variant]) -> i
     from ..effects import NoSkyError
     from ..methods import resolve_name
     from ..pipeline import MatteSource, SkyCache, load_photo, write_rendered
+    from ._video import run_effect_video, wants_video
 
+    if wants_video(args):
+        return run_effect_video(args, tag, variants)
     method = None if args.matte else resolve_name(args.method)
     for value, option in ((args.layers, "--layers"), (args.matte_out, "--matte-out")):
         if value and (path_kind(value, OutputError) == "folder" or value.endswith(("/", "\\"))):

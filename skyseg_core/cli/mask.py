@@ -7,6 +7,7 @@ from pathlib import Path
 from ..errors import OutputError
 from ..outputs import Job
 from ._common import add_method_argument, add_output_arguments, output_path_for, run_batch
+from ._video import add_video_arguments, run_mask_video, wants_video
 
 DEFAULT_NAMES = "<stem>_sky.png beside the input, <stem>.png in --out-dir"
 """Where mattes go by default: never onto the input (a PNG photo's matte beside it is
@@ -19,10 +20,15 @@ def register(subparsers) -> None:
         "mask",
         help="write a sky matte (8-bit PNG, 255 = sky) per photo",
         description=f"Write one 8-bit single-channel PNG per input, 255 = sky: {DEFAULT_NAMES} "
-        "(or --name). - reads the photo from stdin; -o - writes the matte to stdout.",
+        "(or --name). - reads the photo from stdin; -o - writes the matte to stdout. A video "
+        "clip's mattes go to DIR/<stem>/000001.png ... (--out-dir; <stem>_sky/ beside it by "
+        "default) or a matte video (-o clip_sky.mkv).",
     )
     parser.add_argument(
-        "inputs", nargs="+", metavar="INPUT", help="photos or folders of photos; - for stdin"
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="photos, folders of photos or video clips; - for stdin",
     )
     add_method_argument(parser)
     add_output_arguments(parser, formats=("png",))
@@ -40,6 +46,7 @@ def register(subparsers) -> None:
         help="darktable's raster masks folder (default: the one darktablerc names, "
         "plugins/darkroom/segments/def_path)",
     )
+    add_video_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -77,6 +84,8 @@ def run(args) -> int:
     from ..methods import resolve_name
     from ..pipeline import MatteSource, load_photo, sky_fraction, write_rendered
 
+    if wants_video(args):
+        return run_mask_video(args)
     # an unknown method fails once, here, before any input
     matte_source = MatteSource(method=resolve_name(args.method), refine=args.refine)
     n_inputs = len(args.inputs)

@@ -1,0 +1,145 @@
+"""Steady mattes for video and timelapse: the previous matte, aligned to the current frame by
+the motion between them, blended with the current one where it can be trusted.
+
+Per-frame mattes flicker: a pixel near a soft edge or in a thin cloud is decided anew in every
+frame. :class:`TemporalStage` carries the decision over. For each frame it
+
+1. computes dense optical flow from the frame to the previous one (OpenCV's DIS, at
+   ``flow_size``), so the previous matte can be warped onto the current frame however the camera
+   or the scene moved;
+2. trusts the warped matte only where the warped previous frame looks like the current one
+   (photometric error below ``tolerance``): a bird, a car or a person that moved across the
+   sky, which the flow did not follow, fails the check and keeps its own per-frame matte, so
+   moving foreground is never smeared into the sky; a scene cut resets the stage;
+3. blends the current and the aligned previous mattes, each weighted by its confidence
+   (distance from 0.5) and the previous one by ``strength`` and the trust.
+
+Everything is NumPy and OpenCV; it adds a fixed cost per frame (see benchmarks/video.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from .matte import check_matte
+
+
+def _grey_small(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The frame as 8-bit grey at ``size`` (width, height), what DIS takes."""
+    image = as_uint8(image)
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+
+
+def as_uint8(image: np.ndarray) -> np.ndarray:
+    """An 8-bit copy of a uint8, uint16 or float [0, 1] image (for motion estimation only)."""
+    if image.dtype == np.uint8:
+        return image
+    if image.dtype == np.uint16:
+        return (image >> 8).astype(np.uint8)
+    return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def flow_size(shape: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """(width, height) of the working copy whose longer side is at most ``long_side``."""
+    h, w = shape
+    k = min(1.0, long_side / max(h, w))
+    return max(8, round(w * k)), max(8, round(h * k))
+
+
+@dataclass
+class TemporalStage:
+    """Blend each frame's matte with the previous result, aligned by optical flow.
+
+    Parameters
+    ----------
+    strength : float
+        Weight of the aligned previous matte against the current one at equal confidence and
+        full trust (0 turns the stage off; 2 means the history counts twice as much).
+    tolerance : float
+        Photometric error (grey levels / 255) between the current frame and the warped previous
+        one above which the previous matte is not trusted at a pixel.
+    cut : float
+        Median photometric error above which the frame is taken as a new shot (the stage resets).
+    flow_size : int
+        Longer side of the copies the flow is computed on.
+    """
+
+    strength: float = 2.0
+    tolerance: float = 0.08
+    cut: float = 0.12
+    flow_size: int = 384
+    _prev_grey: np.ndarray | None = field(default=None, repr=False)
+    _prev_matte: np.ndarray | None = field(default=None, repr=False)
+    _dis: object = field(default=None, repr=False)
+
+    def reset(self) -> None:
+        """Forget the previous frame (the next one starts a new shot)."""
+        self._prev_grey = self._prev_matte = None
+
+    def __call__(self, image: np.ndarray, matte: np.ndarray) -> np.ndarray:
+        """The steadied matte of ``image`` (float32 (H, W) in [0, 1]) given its per-frame
+        ``matte``; frames must come in order."""
+        H, W = matte.shape
+        size = flow_size((H, W), self.flow_size)
+        grey = _grey_small(image, size)
+        prev_grey, prev_matte = self._prev_grey, self._prev_matte
+        if prev_grey is None or prev_matte is None or prev_matte.shape != matte.shape:
+            self._prev_grey, self._prev_matte = grey, matte
+            return matte
+        aligned, trust = self.align(grey, prev_grey, prev_matte)
+        if trust is None:  # a cut
+            self._prev_grey, self._prev_matte = grey, matte
+            return matte
+        out = blend(matte, aligned, trust, self.strength)
+        self._prev_grey, self._prev_matte = grey, out
+        return check_matte(out, (H, W))
+
+    def align(
+        self, grey: np.ndarray, prev_grey: np.ndarray, prev_matte: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The previous matte warped onto the current frame and the trust in it (0..1 per pixel,
+        full size); trust None when the frames do not match at all (a cut)."""
+        if self._dis is None:
+            create = getattr(cv2, "DISOpticalFlow_create")  # noqa: B009 (not in the stubs)
+            self._dis = create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+        flow = self._dis.calc(grey, prev_grey, None)
+        h, w = grey.shape
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        mx, my = gx + flow[..., 0], gy + flow[..., 1]
+        warped = cv2.remap(prev_grey, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        err = cv2.absdiff(grey, warped).astype(np.float32) / 255.0
+        err = cv2.blur(err, (3, 3))
+        if float(np.median(err)) > self.cut:
+            return prev_matte, None
+        trust = np.clip(1.0 - err / self.tolerance, 0.0, 1.0)
+        inside = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
+        trust *= inside
+        H, W = prev_matte.shape
+        fx = cv2.resize(flow[..., 0], (W, H), interpolation=cv2.INTER_LINEAR) * (W / w)
+        fy = cv2.resize(flow[..., 1], (W, H), interpolation=cv2.INTER_LINEAR) * (H / h)
+        fx += np.arange(W, dtype=np.float32)[None, :]
+        fy += np.arange(H, dtype=np.float32)[:, None]
+        aligned = cv2.remap(prev_matte, fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        trust_full = cv2.resize(trust, (W, H), interpolation=cv2.INTER_LINEAR)
+        return aligned, trust_full
+
+
+def blend(
+    matte: np.ndarray, aligned: np.ndarray, trust: np.ndarray, strength: float = 2.0
+) -> np.ndarray:
+    """Confidence-weighted blend of the current ``matte`` and the ``aligned`` previous one.
+
+    Each is weighted by its confidence ``0.25 + |2 m - 1|`` (a matte near 0.5 says little); the
+    previous one also by ``strength * trust``. Returns float32 (H, W) in [0, 1].
+    """
+    c_cur = 0.25 + np.abs(2.0 * matte - 1.0)
+    c_prev = (0.25 + np.abs(2.0 * aligned - 1.0)) * (strength * trust)
+    out = (c_cur * matte + c_prev * aligned) / (c_cur + c_prev)
+    return np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)
+
+
+__all__ = ["TemporalStage", "as_uint8", "blend", "flow_size"]

@@ -1,0 +1,185 @@
+"""Video clips and timelapse sequences (issue 28): `skyseg mask clip.mp4`, the effect commands on
+clips, `--sequence`, damaged clips, the temporal stage and the sky that moves with the camera.
+
+The clips are made here: a camera panning over a real photo (tests/videoclips.py), so the
+motion and every frame's truth are known.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("av")
+
+from skyseg_core.cli import main  # noqa: E402
+from tests.videoclips import audio_packets, pan, read_clip, write_clip  # noqa: E402
+
+pytestmark = pytest.mark.skipif(
+    not (Path(__file__).resolve().parents[2] / "shared" / "data" / "skyseg").is_dir(),
+    reason="needs ../shared/data/skyseg",
+)
+
+
+@pytest.fixture(scope="module")
+def clip_pan():
+    return pan(size=(160, 120), step=(6, 0), frames=12)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory, clip_pan) -> Path:
+    return write_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", clip_pan.frames, audio=True)
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.rglob("*") if p.name.endswith(".part")]
+
+
+def test_mask_writes_one_png_per_frame(clip, clip_pan, tmp_path, capsys):
+    from skyseg_core.io import load_matte
+    from tests.videoclips import iou
+
+    assert main(["mask", str(clip), "--out-dir", str(tmp_path), "--quiet"]) == 0
+    names = sorted(p.name for p in (tmp_path / "clip").iterdir())
+    assert names == [f"{i:06d}.png" for i in range(1, 13)]
+    mattes = [load_matte(tmp_path / "clip" / n) for n in names]
+    assert all(m.shape == (120, 160) for m in mattes)
+    inter = union = 0
+    for matte, truth in zip(mattes, clip_pan.truth, strict=True):
+        i, u = iou(matte, truth)
+        inter, union = inter + i, union + u
+    assert inter / union > 0.8  # the mattes are of these frames, in order
+    # a second run refuses to write over them, and leaves them as they were
+    before = (tmp_path / "clip" / "000001.png").read_bytes()
+    assert main(["mask", str(clip), "--out-dir", str(tmp_path), "--quiet"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (tmp_path / "clip" / "000001.png").read_bytes() == before
+    assert main(["mask", str(clip), "--out-dir", str(tmp_path), "--quiet", "--overwrite"]) == 0
+    assert not _leftovers(tmp_path)
+
+
+def test_mask_video_output_matches_the_pngs(clip, tmp_path):
+    from skyseg_core.io import load_matte
+
+    out = tmp_path / "clip_sky.mkv"
+    assert main(["mask", str(clip), "-o", str(out), "--quiet"]) == 0
+    assert main(["mask", str(clip), "--out-dir", str(tmp_path), "--quiet"]) == 0
+    frames, facts = read_clip(out)
+    assert len(frames) == 12
+    assert facts["info"].rate == 25
+    png = load_matte(tmp_path / "clip" / "000005.png")
+    # lossless by default: the grey video holds the same 8-bit matte (colour conversion +-1)
+    grey = frames[4][..., 1].astype(int)
+    assert np.abs(grey - np.round(png * 255)).max() <= 2
+
+
+def test_effect_keeps_frames_timing_audio_and_tags(clip, clip_pan, tmp_path):
+    out = tmp_path / "out.mp4"
+    assert main(["tint", str(clip), "-o", str(out), "--crf", "10", "--quiet"]) == 0
+    frames, facts = read_clip(out)
+    _, source = read_clip(clip)
+    info = facts["info"]
+    assert len(frames) == 12 and frames[0].shape == (120, 160, 3)
+    assert facts["pts"] == source["pts"]
+    assert info.rate == source["info"].rate and info.duration == pytest.approx(
+        source["info"].duration, abs=0.01
+    )
+    assert info.colour == source["info"].colour  # BT.709 tags carried over
+    assert audio_packets(out) == audio_packets(clip) and audio_packets(clip)
+    # the sky was tinted, the ground barely changed
+    sky = clip_pan.truth[3] == 255
+    ground = clip_pan.truth[3] == 0
+    diff = np.abs(frames[3].astype(int) - clip_pan.frames[3].astype(int)).mean(axis=2)
+    assert diff[sky].mean() > 3 * max(diff[ground].mean(), 1.0)
+    assert not _leftovers(tmp_path)
+
+
+def test_rotation_is_kept(clip_pan, tmp_path):
+    source = write_clip(tmp_path / "turned.mov", clip_pan.frames[:6], rotation=-90)
+    out = tmp_path / "turned_sky.mov"
+    assert main(["mask", str(source), "-o", str(out), "--quiet"]) == 0
+    frames, facts = read_clip(out)
+    assert facts["info"].rotation == -90
+    assert frames[0].shape[:2] == (160, 120)  # displayed upright, as the source is
+
+
+def _truncations(clip: Path, tmp_path: Path) -> list[Path]:
+    data = clip.read_bytes()
+    moov_last = tmp_path / "cut.mp4"  # the index at the end: cut off
+    moov_last.write_bytes(data[: len(data) * 2 // 3])
+    frames, _ = read_clip(clip)
+    fast = write_clip(tmp_path / "fast.mp4", frames, faststart=True)
+    fast_data = fast.read_bytes()
+    fast_cut = tmp_path / "fastcut.mp4"  # the index first, the frames cut short
+    fast_cut.write_bytes(fast_data[: len(fast_data) * 2 // 3])
+    damaged = bytearray(fast_data)
+    for i in range(len(damaged) // 3, len(damaged), 400):
+        damaged[i : i + 16] = bytes(16)
+    hit = tmp_path / "damaged.mp4"
+    hit.write_bytes(bytes(damaged))
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n")
+    return [moov_last, fast_cut, hit, text]
+
+
+@pytest.mark.parametrize("command", [["mask"], ["replace"]])
+def test_damaged_or_truncated_video_is_one_line_and_nothing_written(command, clip, tmp_path, capfd):
+    for bad in _truncations(clip, tmp_path):
+        out = tmp_path / f"{bad.stem}_out.mkv"
+        status = main([*command, str(bad), "-o", str(out), "--quiet"])
+        err = capfd.readouterr().err
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert status == 2, (bad.name, err)
+        assert len(lines) == 1 and lines[0].startswith("skyseg: error:"), (bad.name, err)
+        assert bad.name in lines[0]
+        assert not out.exists()
+    assert not _leftovers(tmp_path)
+
+
+def test_png_folder_is_all_or_nothing(clip, tmp_path):
+    """A clip that breaks halfway leaves no frames behind (nor the folder made for them)."""
+    frames, _ = read_clip(clip)
+    fast = write_clip(tmp_path / "fast.mp4", frames, faststart=True)
+    data = bytearray(fast.read_bytes())
+    data[len(data) * 3 // 4 :] = bytes(len(data) - len(data) * 3 // 4)
+    bad = tmp_path / "late.mp4"
+    bad.write_bytes(bytes(data))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["mask", str(bad), "--out-dir", str(out), "--quiet"]) == 2
+    assert list(out.iterdir()) == []
+
+
+def test_refused_options_and_mixed_inputs(clip, tmp_path, capsys):
+    photo = tmp_path / "a.png"
+    from PIL import Image
+
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(photo)
+    assert main(["mask", str(clip), str(photo), "--out-dir", str(tmp_path), "--quiet"]) == 2
+    assert "separate runs" in capsys.readouterr().err
+    assert main(["replace", str(clip), "--layers", str(tmp_path / "x.ora"), "--quiet"]) == 2
+    assert "--layers" in capsys.readouterr().err
+    assert main(["mask", str(clip), "-o", str(tmp_path / "m.png"), "--quiet"]) == 2
+    assert "video" in capsys.readouterr().err
+
+
+def test_sequence_keeps_names(clip_pan, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "timelapse"
+    folder.mkdir()
+    names = [f"IMG_{100 + i}.jpg" for i in range(5)]
+    for name, frame in zip(names, clip_pan.frames, strict=False):
+        Image.fromarray(frame).save(folder / name, quality=95)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["mask", str(folder), "--sequence", "--out-dir", str(out), "--quiet"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [n[:-4] + ".png" for n in names]
+    edited = tmp_path / "edited"
+    assert main(["tint", str(folder), "--sequence", "--out-dir", str(edited), "--quiet"]) == 0
+    assert sorted(p.name for p in edited.iterdir()) == names
+    assert not _leftovers(tmp_path)
+    assert os.path.getsize(edited / names[0]) > 0
