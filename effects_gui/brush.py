@@ -225,3 +225,14 @@ def replay(matte: np.ndarray, image: np.ndarray, strokes, scale: float = 1.0) ->
     for stroke in strokes:
         apply_stroke(out, image, stroke, scale)
     return out
+
+
+def edited_matte(image: np.ndarray, base: np.ndarray, strokes, close_gaps: float = 0.0):
+    """The matte of an edit at full size: the method's matte ``base``, its gaps
+    in foliage closed by ``close_gaps`` (:func:`skyseg_core.detail.close_gaps`), then the strokes
+    (in full-image coordinates) on top."""
+    if close_gaps > 0:
+        from skyseg_core.detail import close_gaps as close
+
+        base = close(image, base, close_gaps)
+    return replay(base, image, strokes, 1.0)

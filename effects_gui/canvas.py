@@ -140,7 +140,12 @@ class Canvas(QGraphicsView):
         m, prepared = self.model, self._prepared
         if m.matte is None:
             overlay = grey = None
-        elif prepared is not None and prepared[0] is m.base_proxy_matte and not m.strokes:
+        elif (
+            prepared is not None
+            and prepared[0] is m.base_proxy_matte
+            and not m.strokes
+            and not m.close_gaps
+        ):
             overlay, grey = prepared[1], prepared[2]
         else:
             overlay, grey = overlay_qimage(m.matte), grey_to_qimage(m.matte)

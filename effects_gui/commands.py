@@ -10,23 +10,37 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 from PyQt6.QtGui import QUndoCommand
 
 from skyseg_core.declare import controls
+from skyseg_core.detail import GapParams
 from skyseg_core.effects.registry import REGISTRY
 
-from .brush import apply_stroke, replay
+from .brush import apply_stroke
 
 _MERGE_SECONDS = 1.0
 _IDS: dict[tuple[str, str], int] = {}
 
+MATTE_GROUP = "matte"
+"""The edit's own parameter set beside the effects': the whole matte's (close gaps)."""
+EDIT_PARAMS: dict[str, tuple[type, str]] = {MATTE_GROUP: (GapParams, "Matte")}
+"""Parameter sets of the edit that are no registered effect: group -> (declaration, title)."""
+
+
+def param_class(group: str) -> type:
+    """The declared parameters of ``group``: a registered effect's, or one of :data:`EDIT_PARAMS`."""
+    return EDIT_PARAMS[group][0] if group in EDIT_PARAMS else REGISTRY[group].params
+
+
+def param_title(group: str) -> str:
+    """What panels and undo steps call ``group`` ("Tint", "Matte")."""
+    return EDIT_PARAMS[group][1] if group in EDIT_PARAMS else REGISTRY[group].short
+
 
 def setting_text(group: str, key: str) -> str:
     """``"Sky: Fade edge"``: the effect's short title and the field's declared label."""
-    effect = REGISTRY[group]
-    label = "on/off" if key == "enabled" else controls(effect.params)[key][1].label
-    return f"{effect.short}: {label}"
+    label = "on/off" if key == "enabled" else controls(param_class(group))[key][1].label
+    return f"{param_title(group)}: {label}"
 
 
 class SettingCommand(QUndoCommand):
@@ -59,26 +73,35 @@ class SettingCommand(QUndoCommand):
 
 
 class StrokeCommand(QUndoCommand):
+    """One stroke. Its patch (the rectangle it changed) is valid while the preview matte has
+    not been rebuilt since (``matte_generation``); after a rebuild (close gaps changed, a new
+    matte) the stroke is applied anew, or the matte rebuilt without it."""
+
     def __init__(self, model, stroke):
         super().__init__("Add sky stroke" if stroke.add else "Remove sky stroke")
         self.model, self.stroke, self.patch = model, stroke, None
+        self.generation = -1
 
     def redo(self) -> None:
         model = self.model
-        if self.patch is None:
-            self.patch = apply_stroke(model.matte, model.proxy, self.stroke, model.scale)
-        elif self.patch is not None:
+        if self.patch is not None and self.generation == model.matte_generation:
             self.patch.restore(model.matte, after=True)
+        else:
+            self.patch = apply_stroke(model.matte, model.proxy, self.stroke, model.scale)
         model.strokes.append(self.stroke)
+        self.generation = model.matte_generation
         model._matte_edited()
 
     def undo(self) -> None:
         model = self.model
-        if self.patch is not None:
-            self.patch.restore(model.matte, after=False)
         if model.strokes and model.strokes[-1] is self.stroke:
             model.strokes.pop()
-        model._matte_edited()
+        if self.patch is not None and self.generation == model.matte_generation:
+            self.patch.restore(model.matte, after=False)
+            model._matte_edited()
+        else:
+            model._rebuild_matte()
+        self.generation = model.matte_generation
 
 
 class MatteCommand(QUndoCommand):
@@ -88,22 +111,15 @@ class MatteCommand(QUndoCommand):
     def __init__(self, model, base, base_proxy, text: str):
         super().__init__(text)
         self.model = model
-        self.old = (model.base_matte, model.base_proxy_matte, model.matte, list(model.strokes))
+        self.old = (model.base_matte, model.base_proxy_matte, list(model.strokes))
         self.new = (base, base_proxy)
-        self.brushed: np.ndarray | None = None
-        """The new preview matte with the kept strokes replayed (made once)."""
 
     def redo(self) -> None:
         base, base_proxy = self.new
-        strokes = self.old[3]
-        if self.brushed is None:
-            model = self.model
-            self.brushed = replay(base_proxy, model.proxy, strokes, model.scale)
-        self.model._put_matte(base, base_proxy, self.brushed.copy(), list(strokes))
+        self.model._put_matte(base, base_proxy, list(self.old[2]))
 
     def undo(self) -> None:
-        base, base_proxy, matte, strokes = self.old
-        self.model._put_matte(base, base_proxy, matte, list(strokes))
+        self.model._put_matte(*self.old[:2], list(self.old[2]))
 
 
 class SkyCommand(QUndoCommand):

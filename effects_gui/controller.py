@@ -16,6 +16,7 @@ from pathlib import Path
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from skyseg_core.declare import controls
+from skyseg_core.detail import gap_target
 from skyseg_core.effects.registry import REGISTRY
 
 from . import jobs, pipeline
@@ -57,6 +58,7 @@ class EditorController(QObject):
         self.sky_group = next(name for name in REGISTRY if sky_driven(name))
         """The effect whose sky the library drives."""
         self.segment_job: jobs.Job | None = None
+        self.gap_job: jobs.Job | None = None
         self.render_job: jobs.Job | None = None
         self.render_pending = False
         """A render was asked for while one ran: it runs when that one ends."""
@@ -68,6 +70,7 @@ class EditorController(QObject):
         self.notice = ""
         self._drag_start: tuple[float, float] | None = None
         self.library.changed.connect(self.refresh_library)
+        model.gapTargetNeeded.connect(self.make_gap_target)
 
     # ================================================================= notices
     def set_notice(self, text: str) -> None:
@@ -159,6 +162,30 @@ class EditorController(QObject):
         """An effect switched on before the sky was found: find it first (then it renders)."""
         if on and self.model.has_photo and self.model.matte is None:
             self.segment()
+
+    # ================================================================= close gaps
+    def make_gap_target(self) -> None:
+        """The preview's gap target for the matte now (close gaps was turned up)."""
+        m = self.model
+        base, proxy = m.base_proxy_matte, m.proxy
+        if base is None or self.gap_job is not None and self.gap_job.args[1] is base:
+            return
+        self.busy.emit("Closing the gaps in the foliage", 0, False)
+        job = jobs.Job("gaps", lambda _job, image, matte: gap_target(image, matte), proxy, base)
+        self.gap_job = job
+
+        def done(target):
+            if self.gap_job is job:
+                self.gap_job = None
+                self.idle.emit(" ")
+                m.set_gap_target(base, target)
+
+        def failed(exc):
+            if self.gap_job is job:
+                self.gap_job = None
+                self.failed.emit("Could not close the gaps", exc)
+
+        self.runner.start(job, on_result=done, on_error=failed)
 
     # ================================================================= brushing and sky drag
     def paint(self, points: list) -> None:
@@ -303,7 +330,8 @@ class EditorController(QObject):
     def export_result(self, path, quality: int | None = None) -> None:
         """The result at full size (JPEG, PNG, 16-bit TIFF by suffix)."""
         m = self.model
-        self._export("export", pipeline.export_result, path, *self._edit(), quality, m.path)
+        gaps = m.close_gaps
+        self._export("export", pipeline.export_result, path, *self._edit(), quality, m.path, gaps)
 
     def export_matte(self, path) -> None:
         m = self.model
@@ -314,12 +342,14 @@ class EditorController(QObject):
             m.image,
             m.base_matte,
             list(m.strokes),
+            m.close_gaps,
             marks_clean=False,
         )
 
     def export_layers(self, path) -> None:
         """The layered file (.ora or .psd by suffix)."""
-        self._export("layers", pipeline.export_layers, path, *self._edit())
+        gaps = self.model.close_gaps
+        self._export("layers", pipeline.export_layers, path, *self._edit(), gaps)
 
     def _edit(self) -> tuple:
         """The edit as the exports take it: the photo, its matte before the strokes, the

@@ -29,12 +29,13 @@ from PyQt6.QtWidgets import (
 )
 
 from skyseg_core.declare import Control, controls
-from skyseg_core.effects.registry import REGISTRY
+
+from .commands import param_class, param_title
 
 
 def model_title(group: str) -> str:
     """What the panels and undo steps call the effect ``group`` ("Tint")."""
-    return REGISTRY[group].short
+    return param_title(group)
 
 
 UNIT_SUFFIX = {"deg": "°", "%": " %", "": ""}
@@ -397,7 +398,7 @@ class ParamForm(QWidget):
     def __init__(self, model, group: str, skip: tuple[str, ...] = (), parent=None):
         super().__init__(parent)
         self.model, self.group = model, group
-        cls = REGISTRY[group].params
+        cls = param_class(group)
         hints = typing.get_type_hints(cls)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)

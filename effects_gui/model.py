@@ -80,7 +80,8 @@ class BrushSettings:
 
 
 def _defaults() -> dict[str, Any]:
-    return {name: effect.params() for name, effect in REGISTRY.items()}
+    out = {name: effect.params() for name, effect in REGISTRY.items()}
+    return out | {name: cls() for name, (cls, _title) in commands.EDIT_PARAMS.items()}
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class EditState:
 
     def get(self, group: str):
         """The parameters of effect ``group`` (the declared defaults for one registered later)."""
-        return self.params.get(group) or REGISTRY[group].params()
+        return self.params.get(group) or commands.param_class(group)()
 
     def with_params(self, group: str, params) -> EditState:
         return dataclasses.replace(self, params={**self.params, group: params})
@@ -166,6 +167,9 @@ class EditorModel(QObject):
 
     photoChanged = pyqtSignal()
     matteChanged = pyqtSignal()
+    gapTargetNeeded = pyqtSignal()
+    """Close gaps is on and the preview's gap target for this matte is not there yet (the
+    controller makes it on a thread and hands it to :meth:`set_gap_target`)."""
     skyChanged = pyqtSignal()
     settingsChanged = pyqtSignal(str)  # a group of GROUPS: "replace", "tint" or "relight"
     viewChanged = pyqtSignal()
@@ -193,6 +197,10 @@ class EditorModel(QObject):
         self.base_proxy_matte: np.ndarray | None = None
         self.matte: np.ndarray | None = None  # proxy size, with the strokes
         self.strokes: list[_brush.Stroke] = []
+        self.gap_target: tuple[np.ndarray, np.ndarray] | None = None
+        """(the preview's base matte, its gap target): what close gaps moves it toward."""
+        self.matte_generation = 0
+        """Counts rebuilds of the preview matte (a stroke's undo patch is valid within one)."""
         self.method = MatteSource().method
         self.sky: SkyChoice | None = None
         self.edit = EditState()
@@ -240,6 +248,7 @@ class EditorModel(QObject):
         self.image, self.proxy, self.scale = image, proxy, scale
         self.base_matte = self.base_proxy_matte = self.matte = None
         self.strokes = []
+        self.gap_target = None
         self.sky = None
         self.edit = EditState()
         self.result = None
@@ -251,11 +260,17 @@ class EditorModel(QObject):
             self.settingsChanged.emit(group)
         self.resultChanged.emit()
 
+    @property
+    def close_gaps(self) -> float:
+        """How far the whole matte is moved to close the gaps in foliage (0 = not at all)."""
+        return self.edit.get(commands.MATTE_GROUP).close_gaps
+
     def full_matte(self) -> np.ndarray:
-        """The edited matte at the photo's full size (strokes replayed): the export's matte."""
+        """The edited matte at the photo's full size (gaps closed, strokes replayed): the
+        export's matte."""
         if self.base_matte is None:
             raise RuntimeError("no matte yet")
-        return _brush.replay(self.base_matte, self.image, list(self.strokes), 1.0)
+        return _brush.edited_matte(self.image, self.base_matte, list(self.strokes), self.close_gaps)
 
     # ----------------------------------------------------------------- edits (undoable)
     def set_segmentation(self, matte: np.ndarray, proxy_matte: np.ndarray, method: str) -> None:
@@ -275,7 +290,7 @@ class EditorModel(QObject):
         """Change fields of one effect's parameters (``enabled`` switches tint or relight);
         each changed field is one undo step. Values are validated by the declaration
         (:class:`~skyseg_core.errors.InputError` names the field, its range and the value)."""
-        if group not in GROUPS:
+        if group not in GROUPS and group not in commands.EDIT_PARAMS:
             raise KeyError(group)
         params = {k: v for k, v in changes.items() if k != "enabled"}
         self.edit.get(group).replace(**params)  # validate all before pushing any
@@ -295,11 +310,14 @@ class EditorModel(QObject):
     def reset_params(self, group: str, names=None, text: str | None = None) -> None:
         """Set ``names`` (default: every control; the chosen sky stays) to their declared
         defaults, as one undo step."""
-        fields = controls(REGISTRY[group].params)
-        chosen_elsewhere = sky_fields(REGISTRY[group].params)[0]  # the sky library's choice
+        cls = commands.param_class(group)
+        fields = controls(cls)
+        chosen_elsewhere = sky_fields(cls)[0]  # the sky library's choice
         names = [n for n in fields if n not in chosen_elsewhere] if names is None else names
         self._push_many(
-            group, {n: fields[n][0].default for n in names}, text or f"{GROUPS[group]}: reset"
+            group,
+            {n: fields[n][0].default for n in names},
+            text or f"{commands.param_title(group)}: reset",
         )
 
     def apply_look(self, name: str) -> None:
@@ -348,13 +366,41 @@ class EditorModel(QObject):
         else:
             self.edit = self.edit.with_params(group, self.edit.get(group).replace(**{key: value}))
         self.settingsChanged.emit(group)
-        self._edited()
+        if group == commands.MATTE_GROUP:
+            self._rebuild_matte()
+        else:
+            self._edited()
 
-    def _put_matte(self, base, base_proxy, matte, strokes) -> None:
-        self.base_matte, self.base_proxy_matte, self.matte = base, base_proxy, matte
+    def _put_matte(self, base, base_proxy, strokes) -> None:
+        self.base_matte, self.base_proxy_matte = base, base_proxy
         self.strokes = strokes
+        self._rebuild_matte()
+
+    def _rebuild_matte(self) -> None:
+        """The preview matte from its parts: the method's matte, the gaps closed by the amount
+        asked (once their target is there), the strokes on top."""
+        base = self.base_proxy_matte
+        self.matte_generation += 1
+        if base is None:
+            self.matte = None
+        else:
+            from skyseg_core.detail import close_gaps
+
+            amount = self.close_gaps
+            target = self.gap_target
+            if amount > 0 and (target is None or target[0] is not base):
+                self.gapTargetNeeded.emit()
+            elif amount > 0:
+                base = close_gaps(self.proxy, base, amount, target=target[1])
+            self.matte = _brush.replay(base, self.proxy, list(self.strokes), self.scale)
         self.matteChanged.emit()
         self._edited()
+
+    def set_gap_target(self, base: np.ndarray, target: np.ndarray) -> None:
+        """The gap target made for the preview matte ``base`` (dropped if that matte is gone)."""
+        if base is self.base_proxy_matte:
+            self.gap_target = (base, target)
+            self._rebuild_matte()
 
     def _put_sky(self, sky: SkyChoice | None) -> None:
         self.sky = sky

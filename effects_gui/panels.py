@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
 from skyseg_core.declare import controls, sky_fields
 from skyseg_core.effects.registry import REGISTRY
 
+from .commands import MATTE_GROUP
 from .controls import LabeledSlider, ParamForm
 from .model import BrushSettings, ViewSettings
 
@@ -87,6 +88,10 @@ class BrushPanel(QWidget):
         form.addRow("", self.edge_aware)
         form.addRow("Overlay", self.opacity)
         layout.addWidget(form_widget)
+        self.matte_form = ParamForm(model, MATTE_GROUP)  # the whole matte: close gaps
+        self.matte_form.setObjectName("matteForm")
+        self.close_gaps = self.matte_form.controls["close_gaps"].slider
+        layout.addWidget(self.matte_form)
         hint = _hint(
             "B: add sky   E: remove sky   [ ]: size   Ctrl+[ ]: hardness   Space+drag: pan   "
             "O: overlay   \\: before/after   double-click a slider: its default"

@@ -38,23 +38,30 @@ def render_preview(job, proxy, matte, steps, skies):
     return result, rgb_to_qimage(result), None  # the QImage is made here, off the GUI thread
 
 
-def _full_matte(job, image, base_matte, strokes):
+def _full_matte(job, image, base_matte, strokes, close_gaps: float = 0.0):
+    """The edited matte at full size; says what it does (nothing when there is nothing to do)."""
     from . import brush
 
-    job.report(5, "Applying the brush strokes at full size")
-    return brush.replay(base_matte, image, strokes, 1.0)
+    if close_gaps > 0:
+        job.report(5, "Closing the gaps at full size")
+    elif strokes:
+        job.report(5, "Applying the brush strokes at full size")
+    else:
+        return base_matte
+    return brush.edited_matte(image, base_matte, strokes, close_gaps)
 
 
 def _write(job, role: str, path: Path, image, base_matte, strokes, steps=(), skies=None, **kw):
     """The edit at full size written by :func:`skyseg_core.pipeline.write_rendered`, the
     writer every command uses: ``role`` is its output (``"output"``, ``"layers"`` or
-    ``"matte"``); ``metadata``, ``quality`` and ``source`` as the command line gives them."""
+    ``"matte"``); ``metadata``, ``quality`` and ``source`` as the command line gives them,
+    ``close_gaps`` the edit's."""
     from skyseg_core.effects import NoSkyError
     from skyseg_core.errors import SkysegError
     from skyseg_core.pipeline import Photo, write_rendered
 
     path = Path(path)
-    matte = _full_matte(job, image, base_matte, strokes)
+    matte = _full_matte(job, image, base_matte, strokes, kw.get("close_gaps", 0.0))
     if role == "output" and path.suffix.lower() in (".tif", ".tiff") and image.dtype == np.uint8:
         image = image.astype(np.uint16) * np.uint16(257)  # blend at 16 bits, not 8 padded
     if role != "matte":
@@ -80,22 +87,27 @@ def _write(job, role: str, path: Path, image, base_matte, strokes, steps=(), ski
 
 def export_result(
     job, path: Path, image, base_matte, strokes, steps, skies, metadata=None, quality=None,
-    source=None,
+    source=None, close_gaps=0.0,
 ):  # fmt: skip
     """The result at full size: the photo's EXIF, XMP and ICC profile kept (the skies brought
     into its profile), JPEG/WebP at ``quality``; TIFF blended at 16 bits."""
     return _write(
         job, "output", path, image, base_matte, strokes, steps, skies,
-        metadata=metadata, quality=quality, source=source,
+        metadata=metadata, quality=quality, source=source, close_gaps=close_gaps,
     )  # fmt: skip
 
 
-def export_matte(job, path: Path, image, base_matte, strokes):
+def export_matte(job, path: Path, image, base_matte, strokes, close_gaps=0.0):
     """The edited matte at full size (PNG, white = sky)."""
-    return _write(job, "matte", path, image, base_matte, strokes)
+    return _write(job, "matte", path, image, base_matte, strokes, close_gaps=close_gaps)
 
 
-def export_layers(job, path: Path, image, base_matte, strokes, steps, skies, metadata=None):
+def export_layers(
+    job, path: Path, image, base_matte, strokes, steps, skies, metadata=None, close_gaps=0.0
+):
     """The layered file (.ora or .psd by suffix): photo, each effect's layers, hidden matte; the
     skies brought into the photo's profile, as in the flat export (a PSD carries the profile)."""
-    return _write(job, "layers", path, image, base_matte, strokes, steps, skies, metadata=metadata)
+    return _write(
+        job, "layers", path, image, base_matte, strokes, steps, skies,
+        metadata=metadata, close_gaps=close_gaps,
+    )  # fmt: skip

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from ._threads import compute_threads
+from .declare import Declared, control
 from .errors import ModelFileError
 from .matte import check_image, check_matte, to_float_rgb
 
@@ -391,3 +392,101 @@ def detail_alpha(
     out = coarse.copy()
     out[where] = model.alpha(maps.rows(np.flatnonzero(where)))
     return np.clip(out, 0.0, 1.0, out=out)
+
+
+GAP_PASSES = 2
+"""Passes of :func:`gap_target`: after each, the undecided pixels it is sure are sky feed the sky
+colour model of the next (a wide gap fills from its edges inward), as the brush does."""
+
+
+@dataclass(frozen=True)
+class GapParams(Declared):
+    """The close-gaps control of a finished matte, declared once (the editor's Refine panel and
+    its undo steps are made from it)."""
+
+    close_gaps: float = control(
+        0.0,
+        "Close gaps",
+        "make the sky seen through foliage and between branches sky, leaving the leaves: the "
+        "detail stage decides every pixel of the matte's band; 0 = off",
+        0.0,
+        1.0,
+    )
+
+
+def gap_target(
+    image: np.ndarray, matte: np.ndarray, model: DetailModel | None = None
+) -> np.ndarray:
+    """The matte with the sky-coloured gaps of its foliage closed: what :func:`close_gaps` moves
+    toward.
+
+    The pixels of the matte's band (near the sky, or coloured like the photo's own sky) that
+    are not sure sky are left undecided, so only the sure sky and foreground around them build
+    the local colour models, and the classifier decides each one (:data:`GAP_PASSES` passes).
+    Sky is only added: a pixel the classifier calls foreground keeps its value. The decision is
+    made at the model's working size and carried to the matte's size along the photo's edges.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3)
+        The photo at the matte's size (any dtype :func:`skyseg_core.check_image` accepts).
+    matte : ndarray, shape (H, W), float32 in [0, 1]
+    model : DetailModel, optional
+        Default: the shipped one; without one the matte is returned as it is.
+
+    Returns
+    -------
+    target : ndarray, shape (H, W), float32 in [0, 1], at least ``matte`` everywhere
+    """
+    from .methods._base import resize_long_side
+    from .refine import refine
+
+    check_image(image)
+    check_matte(matte, image.shape[:2])
+    model = model or shipped_detail_model()
+    if model is None:
+        return matte.copy()
+    small = to_float_rgb(resize_long_side(image, model.working_size))
+    h, w = small.shape[:2]
+    coarse = (
+        matte if matte.shape == (h, w) else cv2.resize(matte, (w, h), interpolation=cv2.INTER_AREA)
+    )
+    coarse = np.clip(coarse, 0.0, 1.0).astype(np.float32)
+    undecided = _Maps(small, coarse).band() & (coarse < SURE_SKY)
+    if not undecided.any():
+        return matte.copy()
+    guess = np.where(undecided, np.float32(0.5), coarse)
+    decided = guess
+    for done in range(GAP_PASSES):
+        if done:
+            guess = np.where(undecided & (decided > SURE_SKY), np.float32(1.0), guess)
+        decided = detail_alpha(small, guess, model, undecided)
+    raised = np.maximum(coarse, decided)
+    if (h, w) == matte.shape:
+        return raised
+    carried = refine(image, raised, radius=1.5 / max(h, w), eps=1e-4, working_size=max(h, w))
+    grown = cv2.resize((raised - coarse > 0.02).astype(np.uint8), matte.shape[::-1])
+    grown = cv2.dilate(grown, np.ones((3, 3), np.uint8)).astype(bool)  # only where gaps closed
+    return np.where(grown, np.maximum(matte, carried), matte).astype(np.float32)
+
+
+def close_gaps(
+    image: np.ndarray,
+    matte: np.ndarray,
+    amount: float = 1.0,
+    model: DetailModel | None = None,
+    target: np.ndarray | None = None,
+) -> np.ndarray:
+    """``matte`` moved ``amount`` (0..1) of the way to its :func:`gap_target` (given as
+    ``target`` when it was computed already): gaps in foliage become sky, leaves stay.
+
+    Returns
+    -------
+    matte : ndarray, shape (H, W), float32 in [0, 1]
+    """
+    if amount <= 0:
+        return matte.copy()
+    if target is None:
+        target = gap_target(image, matte, model)
+    out = matte + np.float32(min(1.0, amount)) * (target - matte)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
