@@ -4,12 +4,13 @@ the motion between them, blended with the current one where it can be trusted.
 Per-frame mattes flicker: a pixel near a soft edge or in a thin cloud is decided anew in every
 frame. :class:`TemporalStage` carries the decision over. For each frame it
 
-1. computes dense optical flow from the frame to the previous one (OpenCV's DIS, at
-   ``flow_size``), so the previous matte can be warped onto the current frame however the camera
-   or the scene moved;
+1. estimates the camera's motion from the previous frame to this one (feature tracks and
+   RANSAC, :func:`skyseg_core.motion.estimate_motion`, on copies of ``flow_size``) and moves
+   the previous matte by it (a global model: a flat sky has nothing for dense optical flow to
+   follow, and dense flow there made the previous matte's holes wander);
 2. trusts the warped matte only where the warped previous frame looks like the current one
    (photometric error below ``tolerance``): a bird, a car or a person that moved across the
-   sky, which the flow did not follow, fails the check and keeps its own per-frame matte, so
+   sky, which the camera's motion does not explain, fails the check and keeps its own per-frame matte, so
    moving foreground is never smeared into the sky; a scene cut resets the stage;
 3. blends the current and the aligned previous mattes, each weighted by its confidence
    (distance from 0.5) and the previous one by ``strength`` and the trust.
@@ -28,7 +29,7 @@ from .matte import check_matte
 
 
 def _grey_small(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The frame as 8-bit grey at ``size`` (width, height), what DIS takes."""
+    """The frame as 8-bit grey at ``size`` (width, height), for motion estimation."""
     image = as_uint8(image)
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
@@ -52,7 +53,7 @@ def flow_size(shape: tuple[int, int], long_side: int) -> tuple[int, int]:
 
 @dataclass
 class TemporalStage:
-    """Blend each frame's matte with the previous result, aligned by optical flow.
+    """Blend each frame's matte with the previous result, aligned by the camera's motion.
 
     Parameters
     ----------
@@ -65,7 +66,7 @@ class TemporalStage:
     cut : float
         Median photometric error above which the frame is taken as a new shot (the stage resets).
     flow_size : int
-        Longer side of the copies the flow is computed on.
+        Longer side of the copies the motion is estimated on.
     """
 
     strength: float = 2.0
@@ -74,7 +75,6 @@ class TemporalStage:
     flow_size: int = 384
     _prev_grey: np.ndarray | None = field(default=None, repr=False)
     _prev_matte: np.ndarray | None = field(default=None, repr=False)
-    _dis: object = field(default=None, repr=False)
 
     def reset(self) -> None:
         """Forget the previous frame (the next one starts a new shot)."""
@@ -101,30 +101,34 @@ class TemporalStage:
     def align(
         self, grey: np.ndarray, prev_grey: np.ndarray, prev_matte: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """The previous matte warped onto the current frame and the trust in it (0..1 per pixel,
-        full size); trust None when the frames do not match at all (a cut)."""
-        if self._dis is None:
-            create = getattr(cv2, "DISOpticalFlow_create")  # noqa: B009 (not in the stubs)
-            self._dis = create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
-        flow = self._dis.calc(grey, prev_grey, None)
+        """The previous matte moved onto the current frame by the camera's motion and the trust
+        in it (0..1 per pixel, full size); trust None when the frames do not match (a cut)."""
+        from .motion import estimate_motion, scaled
+
         h, w = grey.shape
-        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        mx, my = gx + flow[..., 0], gy + flow[..., 1]
-        warped = cv2.remap(prev_grey, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        H, W = prev_matte.shape
+        motion = estimate_motion(prev_grey, grey, model="similarity").matrix
+        warped = cv2.warpPerspective(
+            prev_grey, motion, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
         err = cv2.absdiff(grey, warped).astype(np.float32) / 255.0
         err = cv2.blur(err, (3, 3))
         if float(np.median(err)) > self.cut:
             return prev_matte, None
         trust = np.clip(1.0 - err / self.tolerance, 0.0, 1.0)
-        inside = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
-        trust *= inside
-        H, W = prev_matte.shape
-        fx = cv2.resize(flow[..., 0], (W, H), interpolation=cv2.INTER_LINEAR) * (W / w)
-        fy = cv2.resize(flow[..., 1], (W, H), interpolation=cv2.INTER_LINEAR) * (H / h)
-        fx += np.arange(W, dtype=np.float32)[None, :]
-        fy += np.arange(H, dtype=np.float32)[:, None]
-        aligned = cv2.remap(prev_matte, fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        trust_full = cv2.resize(trust, (W, H), interpolation=cv2.INTER_LINEAR)
+        full = scaled(motion, w / W)
+        aligned = cv2.warpPerspective(
+            prev_matte, full, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        inside = cv2.warpPerspective(
+            np.ones((H, W), np.float32),
+            full,
+            (W, H),
+            flags=cv2.INTER_NEAREST,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
+        trust_full = cv2.resize(trust, (W, H), interpolation=cv2.INTER_LINEAR) * inside
         return aligned, trust_full
 
 

@@ -102,19 +102,22 @@ class VideoReader:
         kind = path_kind(self.path)
         if kind != "file":
             raise InputError("no such file" if kind == "missing" else "not a file", self.path)
+        self._logs = _DecoderLog(av)
         try:
             self.container = av.open(str(self.path), "r", metadata_errors="ignore")
         except av.FFmpegError as exc:
+            self._logs.close()
             raise InputError(
                 f"not a readable video: damaged, truncated or not a video ({_reason(exc)})",
                 self.path,
             ) from None
         except OSError as exc:
+            self._logs.close()
             raise InputError(f"cannot be read ({exc.strerror or exc})", self.path) from None
         try:
             self._init(max_pixels_limit(max_pixels))
         except BaseException:
-            self.container.close()
+            self.close()
             raise
         self.pts: list[int | None] = []
         """Each decoded frame's timestamp (in ``info.time_base``), in order."""
@@ -183,6 +186,16 @@ class VideoReader:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.container.close()
+        self._logs.close()
+
+    def _check_decoded(self) -> None:
+        """A frame the decoder had to conceal errors in is a damaged clip."""
+        error = self._logs.error(self.stream.codec_context.name)
+        if error is not None:
+            done = self.decoded_count()
+            raise InputError(
+                f"damaged video: decoding errors near frame {done + 1} ({error})", self.path
+            )
 
     def _next_frame(self):
         av = require_av()
@@ -208,6 +221,7 @@ class VideoReader:
                     f"damaged or truncated video: cannot be decoded{after} ({_reason(exc)})",
                     self.path,
                 ) from None
+            self._check_decoded()
             if frames:
                 self._queue = list(frames[1:])
                 return frames[0]
@@ -230,8 +244,15 @@ class VideoReader:
             else:
                 frame = self._next_frame()
         # the decoder's delayed frames
-        with contextlib.suppress(Exception):
-            yield from self.stream.decode(None)
+        av = require_av()
+        try:
+            delayed = self.stream.decode(None)
+        except av.EOFError:  # the demuxer's last packet flushed the decoder already
+            delayed = []
+        except av.FFmpegError as exc:
+            raise InputError(f"damaged or truncated video ({_reason(exc)})", self.path) from None
+        self._check_decoded()
+        yield from delayed
 
     def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
         turns = _quarter_turns(self.info.rotation)
@@ -268,6 +289,38 @@ class VideoReader:
             raise InputError(
                 f"truncated video: {got} of its {expected} frames could be decoded", self.path
             )
+
+
+class _DecoderLog:
+    """FFmpeg's error messages while a clip is decoded (its decoders conceal damage and only say
+    so in the log): captured from every thread, FFmpeg's log level raised to errors meanwhile."""
+
+    def __init__(self, av):
+        import av.logging as avlog
+
+        self._avlog = avlog
+        self._level = avlog.get_level()
+        if self._level is None or self._level < avlog.ERROR:
+            avlog.set_level(avlog.ERROR)
+        self._capture = avlog.Capture(local=False)
+        self.logs = self._capture.__enter__()
+        self._open = True
+
+    def error(self, codec: str) -> str | None:
+        """The first error the decoder ``codec`` logged since the last call, or None."""
+        found = None
+        for level, name, message in self.logs:
+            if found is None and level <= self._avlog.ERROR and name == codec:
+                found = message.strip()
+        del self.logs[:]
+        return found
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            with contextlib.suppress(Exception):
+                self._capture.__exit__(None, None, None)
+            self._avlog.set_level(self._level)
 
 
 def _reason(exc: BaseException) -> str:

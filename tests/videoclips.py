@@ -58,7 +58,13 @@ def pan(
     image, mask = load_pair(relative, scale)
     w, h = size
     H, W = mask.shape
-    x0, y0 = start if start is not None else (0, (H - h) // 2 - (step[1] * (frames - 1)) // 2)
+    if start is None:  # the left edge; the sky border 40 % down the frame, mid-pan
+        rows = np.flatnonzero((mask == 255).any(axis=1))
+        border = int(np.median(np.argmax((mask[::-1] == 255), axis=0))) if rows.size else H // 2
+        border = H - 1 - border  # the lowest sky row of a typical column
+        mid = border - int(0.4 * h) - (step[1] * (frames - 1)) // 2
+        start = (0, int(np.clip(mid, 0, H - h - max(0, step[1]) * (frames - 1))))
+    x0, y0 = start
     out, truth, origins = [], [], []
     for i in range(frames):
         x, y = x0 + step[0] * i, y0 + step[1] * i
