@@ -32,11 +32,10 @@ IDENTITY = Motion(np.eye(3), 0, 0)
 
 
 def scaled(matrix: np.ndarray, factor: float) -> np.ndarray:
-    """``matrix`` (between copies ``factor`` times smaller than the frames) between the frames,
-    pixel centres kept."""
-    to_small = np.array(
-        [[1 / factor, 0, 0.5 / factor - 0.5], [0, 1 / factor, 0.5 / factor - 0.5], [0, 0, 1]]
-    )
+    """``matrix``, found between copies ``factor`` times the frames' size (``small / full``),
+    as a matrix between the frames themselves (pixel centres kept)."""
+    f = float(factor)
+    to_small = np.array([[f, 0, 0.5 * f - 0.5], [0, f, 0.5 * f - 0.5], [0, 0, 1.0]])
     return np.linalg.inv(to_small) @ matrix @ to_small
 
 

@@ -260,3 +260,58 @@ def test_temporal_stage_does_not_smear_a_moving_object(steady_pan):
         assert steady[i][now].mean() < 0.5  # the bird is not blended into the sky
     assert trail_agree / total_trail > 0.97
     assert bird_agree / total_bird > 0.97
+
+
+# --- the new sky moves with the camera ------------------------------------------------------
+
+
+def _sky_shift(a: np.ndarray, b: np.ndarray, sky_a: np.ndarray, sky_b: np.ndarray, reach=8):
+    """The whole-pixel shift (dx, dy) that best maps frame ``a``'s sky onto frame ``b``'s
+    (mean absolute difference over pixels that are sky in both), and that difference."""
+    import cv2
+
+    a = a.astype(np.float32).mean(axis=2)
+    b = b.astype(np.float32).mean(axis=2)
+    keep = cv2.erode(sky_a.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    h, w = a.shape
+    ys, xs = np.nonzero(keep)
+    best = (np.inf, (0, 0))
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            y2, x2 = ys + dy, xs + dx
+            inside = (y2 >= 0) & (y2 < h) & (x2 >= 0) & (x2 < w)
+            inside[inside] &= sky_b[y2[inside], x2[inside]]
+            if inside.sum() < 200:
+                continue
+            err = float(np.abs(a[ys[inside], xs[inside]] - b[y2[inside], x2[inside]]).mean())
+            best = min(best, (err, (dx, dy)))
+    return best[1], best[0]
+
+
+@pytest.mark.parametrize("step", [(6, 0), (4, 3), (0, 0)])
+def test_new_sky_moves_with_the_camera(step, tmp_path):
+    """On a known pan the new sky moves between frames as the scene does (within 1 px), a
+    still camera gives a still sky; the per-frame placement (`--sky-motion still`) does not
+    follow a moving camera."""
+    from skyseg_core.resources import assets_dir
+
+    p = pan(size=(160, 120), step=step, frames=8)
+    source = write_clip(tmp_path / "pan.mp4", p.frames, crf=8)
+    sky = assets_dir() / "skies" / "clouds.jpg"
+    results = {}
+    for mode in ("camera", "still"):
+        out = tmp_path / f"{mode}.mp4"
+        args = ["replace", str(source), "-o", str(out), "--sky", str(sky), "--look", "plain"]
+        assert main([*args, "--crf", "6", "--sky-motion", mode, "--quiet"]) == 0
+        frames, _ = read_clip(out)
+        assert len(frames) == 8
+        results[mode] = [
+            _sky_shift(a, b, ta == 255, tb == 255)
+            for a, b, ta, tb in zip(frames, frames[1:], p.truth, p.truth[1:], strict=False)
+        ]
+    scene = (-step[0], -step[1])
+    for (dx, dy), err in results["camera"]:
+        assert abs(dx - scene[0]) <= 1 and abs(dy - scene[1]) <= 1
+        assert err < 6  # the sky found again there, not just the least bad guess
+    if step != (0, 0):
+        assert sum(shift == scene for shift, _ in results["still"]) <= 2
