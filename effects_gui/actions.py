@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
-from PyQt6.QtWidgets import QComboBox, QLabel, QPushButton, QStyle, QToolBar
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QPushButton,
+    QStyle,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolBar,
+    QVBoxLayout,
+)
 
 from skyseg_core.methods import list_methods
 
@@ -153,6 +164,11 @@ def build_actions(window) -> None:
     menu.addActions(
         [window.fit_action, window.actual_action, window.zoom_in_action, window.zoom_out_action]
     )
+    menu = window.menuBar().addMenu("&Help")
+    window.shortcuts_action = make_action(
+        window, "&Keyboard shortcuts", window.show_shortcuts, K.HelpContents
+    )
+    menu.addAction(window.shortcuts_action)
     window._rebuild_recent()
 
     bar = QToolBar("Main")
@@ -199,3 +215,54 @@ def build_actions(window) -> None:
     window.undo_tool.setEnabled(False)
     window.redo_tool.setEnabled(False)
     bar.addActions([window.undo_tool, window.redo_tool])
+
+
+GESTURES = (
+    ("Space + drag", "Pan (with any tool)"),
+    ("Middle button drag", "Pan"),
+    ("Wheel", "Zoom"),
+    ("Double-click a slider", "Back to its default"),
+    ("Drop a photo on the photo", "Open it (asks about unsaved work)"),
+    ("Drop skies on the Sky library", "Add them to your skies and use the first"),
+)
+"""What the mouse and the keyboard do beyond the actions' shortcuts (the Help dialog lists them)."""
+
+
+def shortcut_rows(window) -> list[tuple[str, str]]:
+    """(keys, what they do) for every action of ``window`` with a shortcut, in menu order, then
+    the :data:`GESTURES`."""
+    rows = []
+    for menu_action in window.menuBar().actions():
+        menu = menu_action.menu()
+        for action in menu.actions() if menu is not None else ():
+            keys = ", ".join(
+                s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts()
+            )
+            if keys:
+                rows.append((keys, action.text().replace("&", "").rstrip("…")))
+    return rows + list(GESTURES)
+
+
+class ShortcutsDialog(QDialog):
+    """Every shortcut and gesture of the editor, read from its actions (never out of date)."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.setWindowTitle("Keyboard shortcuts")
+        rows = shortcut_rows(window)
+        self.table = QTableWidget(len(rows), 2)
+        self.table.setObjectName("shortcutsTable")
+        self.table.setHorizontalHeaderLabels(["Keys", "Does"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for row, (keys, text) in enumerate(rows):
+            self.table.setItem(row, 0, QTableWidgetItem(keys))
+            self.table.setItem(row, 1, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        self.resize(520, 640)

@@ -59,6 +59,8 @@ class EditorController(QObject):
         """The effect whose sky the library drives."""
         self.segment_job: jobs.Job | None = None
         self.gap_job: jobs.Job | None = None
+        self.export_jobs: list[jobs.Job] = []
+        """The exports running (each can be cancelled)."""
         self.render_job: jobs.Job | None = None
         self.render_pending = False
         """A render was asked for while one ran: it runs when that one ends."""
@@ -150,13 +152,21 @@ class EditorController(QObject):
         self.segmentingChanged.emit()
 
     def cancel_jobs(self) -> None:
-        """Stop the segmentation (the UI is free at once; the thread stops at its next stage)."""
+        """Stop the segmentation and the exports (the UI is free at once; a thread stops at its
+        next stage, and a cancelled export writes nothing)."""
         if self.segment_job is not None:
             self.segment_job.cancel()
             self.segment_job = None
             self.after_segment.clear()
             self.idle.emit("Cancelled")
             self.segmentingChanged.emit()
+        if self.export_jobs:
+            names = ", ".join(Path(job.args[0]).name for job in self.export_jobs)
+            for job in self.export_jobs:
+                job.cancel()
+            self.export_jobs.clear()
+            self.idle.emit(f"Export cancelled: {names} not written")
+            self.exportFinished.emit(False)
 
     def effect_requested(self, on: bool) -> None:
         """An effect switched on before the sky was found: find it first (then it renders)."""
@@ -359,14 +369,26 @@ class EditorController(QObject):
         return m.image, m.base_matte, strokes, m.steps(), m.skies(full=True), m.metadata
 
     def _export(self, kind: str, fn, path, *args, marks_clean: bool = True) -> None:
-        """Run the export ``fn`` on a thread; ``marks_clean``: the edit counts as saved when it
-        is written and nothing was edited meanwhile."""
+        """Run the export ``fn`` as a cancellable job; ``marks_clean``: the edit counts as saved
+        when it is written and nothing was edited meanwhile."""
         path = Path(path)
-        self.busy.emit(f"Exporting {path.name}", 0, False)
+        title = f"Exporting {path.name}"
+        self.busy.emit(title, 0, True)
         undo_stack = self.model.undo_stack
         index = undo_stack.index()
+        job = jobs.Job(kind, fn, path, *args)
+
+        def running() -> bool:
+            return job in self.export_jobs
+
+        def progress(percent: int, text: str) -> None:
+            if running():
+                self.busy.emit(f"{title}: {text}" if text else title, percent, True)
 
         def done(written):
+            if not running():
+                return
+            self.export_jobs.remove(job)
             self.idle.emit(f"Saved {written}")
             if marks_clean and undo_stack.index() == index:
                 undo_stack.setClean()
@@ -374,14 +396,20 @@ class EditorController(QObject):
             self.exportFinished.emit(True)
 
         def failed(exc):
+            if not running():
+                return
+            self.export_jobs.remove(job)
             self.exportFinished.emit(False)
             self.failed.emit(f"Could not save {path.name}", exc)
 
+        def cancelled():  # stopped without Cancel (the window closing)
+            if running():
+                self.export_jobs.remove(job)
+                self.exportFinished.emit(False)
+
+        self.export_jobs.append(job)
         self.runner.start(
-            jobs.Job(kind, fn, path, *args),
-            on_result=done,
-            on_error=failed,
-            on_progress=lambda p, t: self.busy.emit(t, p, False),
+            job, on_result=done, on_error=failed, on_progress=progress, on_cancelled=cancelled
         )
 
     def shutdown(self) -> None:

@@ -42,9 +42,17 @@ FORMATS = {
 
 
 class ExportDialog(QDialog):
-    """Choose what to write and where; :meth:`choice` gives ``(kind, path, quality)``."""
+    """Choose what to write and where; :meth:`choice` gives ``(kind, path, quality)``. It opens
+    on ``kind`` (a key of :data:`FORMATS`), ``quality`` and ``folder``: the last export's."""
 
-    def __init__(self, stem: str, folder: Path, parent=None):
+    def __init__(
+        self,
+        stem: str,
+        folder: Path,
+        parent=None,
+        kind: str = "jpeg",
+        quality: int | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.stem, self.folder = stem, Path(folder)
@@ -62,7 +70,7 @@ class ExportDialog(QDialog):
         self.quality = QSpinBox()
         self.quality.setObjectName("exportQuality")
         self.quality.setRange(1, 100)
-        self.quality.setValue(DEFAULT_QUALITY)
+        self.quality.setValue(DEFAULT_QUALITY if quality is None else quality)
         self.quality.setToolTip("JPEG quality: 1 smallest file .. 100 best")
         form.addRow("JPEG quality", self.quality)
         row = QWidget()
@@ -81,6 +89,7 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self.kind.setCurrentIndex(max(0, self.kind.findData(kind)))  # the last export's format
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self._kind_changed()
         self.resize(520, self.sizeHint().height())

@@ -64,11 +64,6 @@ def _write(job, role: str, path: Path, image, base_matte, strokes, steps=(), ski
     matte = _full_matte(job, image, base_matte, strokes, kw.get("close_gaps", 0.0))
     if role == "output" and path.suffix.lower() in (".tif", ".tiff") and image.dtype == np.uint8:
         image = image.astype(np.uint16) * np.uint16(257)  # blend at 16 bits, not 8 padded
-    if role != "matte":
-        job.report(
-            30,
-            "Rendering the layers at full size" if role == "layers" else "Rendering at full size",
-        )
     source = kw.get("source")
     photo = Photo(Path(source) if source else path, image, matte, "editor", kw.get("metadata"))
     try:
@@ -79,6 +74,9 @@ def _write(job, role: str, path: Path, image, base_matte, strokes, steps=(), ski
             overwrite=True,
             skies=skies.__getitem__ if skies is not None else None,
             quality=kw.get("quality"),
+            progress=lambda fraction, message: job.report(
+                20 + round(79 * fraction), f"{message} at full size" if fraction == 0 else message
+            ),
         )
     except NoSkyError:
         raise SkysegError(no_sky_message(steps)) from None

@@ -33,6 +33,8 @@ from .panels import BrushPanel, EffectPanel, SkyPanel
 
 APP_NAME = "skyseg editor"
 MAX_RECENT = 10
+PROGRESS_TEXT_WIDTH = 420
+"""Pixels of the status bar a running job's message may take (longer ones are elided)."""
 IMAGE_FILTER = (
     f"Images ({' '.join(f'*{suffix}' for suffix in IMAGE_SUFFIXES)});;"
     f"Camera RAW ({' '.join(f'*{suffix}' for suffix in RAW_SUFFIXES)});;All files (*)"
@@ -60,7 +62,42 @@ class MainWindow(QMainWindow):
         self._connect()
         self.controller.refresh_library()
         self._update_enabled()
-        self.resize(1280, 820)
+        self._restore_layout()
+
+    # ================================================================= window layout
+    def _restore_layout(self) -> None:
+        """The size, maximised state, docks and splitters of the last session; the first time,
+        a size that fits the screen (maximised on a small one)."""
+        store = settings()
+        geometry, state = store.value("window/geometry"), store.value("window/state")
+        if geometry is not None and self.restoreGeometry(geometry):
+            if state is not None:
+                self.restoreState(state)
+            splitter = store.value("window/sky_splitter")
+            if splitter is not None:
+                self.sky_panel.splitter.restoreState(splitter)
+            return
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is None or screen.width() < 1400 or screen.height() < 900:
+            self.resize(1280, 820)
+            if screen is not None:
+                self.setWindowState(Qt.WindowState.WindowMaximized)
+            return
+        self.resize(min(1680, int(screen.width() * 0.9)), min(1050, int(screen.height() * 0.9)))
+
+    def save_layout(self) -> None:
+        """Keep the window's size, maximised state, docks and splitters for the next session."""
+        store = settings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState())
+        store.setValue("window/sky_splitter", self.sky_panel.splitter.saveState())
+
+    def show_shortcuts(self) -> None:
+        """Help > Keyboard shortcuts: every action's keys, and the mouse gestures."""
+        from .actions import ShortcutsDialog
+
+        self.shortcuts_box = ShortcutsDialog(self)
+        self.shortcuts_box.show()
 
     # ================================================================= construction
     def _build_panels(self) -> None:
@@ -95,9 +132,15 @@ class MainWindow(QMainWindow):
     def _build_status(self) -> None:
         status = self.statusBar()
         self.status_label = QLabel("")
+        # a running job: what it does (one line), its bar (the percentage only) and Cancel
+        self.progress_label = QLabel("")
+        self.progress_label.setObjectName("progressLabel")
+        self.progress_label.setVisible(False)
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
+        self.progress.setObjectName("progress")
+        self.progress.setFixedWidth(180)
         self.progress.setRange(0, 100)
+        self.progress.setFormat("%p%")
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelButton")
@@ -105,6 +148,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.controller.cancel_jobs)
         self.zoom_label = QLabel("")
         status.addWidget(self.status_label, 1)
+        status.addPermanentWidget(self.progress_label)
         status.addPermanentWidget(self.progress)
         status.addPermanentWidget(self.cancel_button)
         status.addPermanentWidget(self.zoom_label)
@@ -229,12 +273,18 @@ class MainWindow(QMainWindow):
 
     # ================================================================= progress and errors
     def _busy(self, message: str, percent: int = 0, cancellable: bool = False) -> None:
+        metrics = self.progress_label.fontMetrics()
+        self.progress_label.setText(
+            metrics.elidedText(message, Qt.TextElideMode.ElideMiddle, PROGRESS_TEXT_WIDTH)
+        )
+        self.progress_label.setToolTip(message)
+        self.progress_label.setVisible(bool(message))
         self.progress.setVisible(True)
         self.progress.setValue(percent)
-        self.progress.setFormat(message + "  %p%" if message else "%p%")
         self.cancel_button.setVisible(cancellable)
 
     def _idle(self, message: str = "") -> None:
+        self.progress_label.setVisible(False)
         self.progress.setVisible(False)
         self.cancel_button.setVisible(False)
         if message:
@@ -328,11 +378,25 @@ class MainWindow(QMainWindow):
             self.controller.add_skies([folder], apply=False)
 
     # ================================================================= export
+    def export_folder(self) -> Path:
+        """Where exports go: the last export's folder (kept across sessions), else the photo's."""
+        folder = settings().value("export/folder", "")
+        if folder and Path(str(folder)).is_dir():
+            return Path(str(folder))
+        return self.model.path.parent if self.model.path else Path.home()
+
+    def _remember_export(self, kind: str, path: Path, quality: int | None) -> None:
+        store = settings()
+        store.setValue("export/folder", str(Path(path).parent))
+        store.setValue("export/format", kind)
+        if quality is not None:
+            store.setValue("export/quality", int(quality))
+
     def _ask_save(self, title: str, suffix: str, filters: str) -> Path | None:
         m = self.model
         stem = m.path.stem if m.path else "photo"
-        folder = m.path.parent if m.path else Path.home()
-        path, _ = QFileDialog.getSaveFileName(self, title, str(folder / f"{stem}{suffix}"), filters)
+        start = str(self.export_folder() / f"{stem}{suffix}")
+        path, _ = QFileDialog.getSaveFileName(self, title, start, filters)
         if not path:
             return None
         path = Path(path)
@@ -362,6 +426,8 @@ class MainWindow(QMainWindow):
         if not path:
             self._close_after_export = False
             return
+        kind = {".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff"}
+        self._remember_export(kind.get(Path(path).suffix.lower(), "png"), Path(path), quality)
         self.controller.export_result(path, quality)
 
     def export_dialog(self) -> None:
@@ -369,13 +435,19 @@ class MainWindow(QMainWindow):
         if not self._can_export():
             return
         m = self.model
+        store = settings()
         self.export_box = box = ExportDialog(
-            m.path.stem if m.path else "photo", m.path.parent if m.path else Path.home(), self
+            m.path.stem if m.path else "photo",
+            self.export_folder(),
+            self,
+            kind=str(store.value("export/format", "jpeg")),
+            quality=int(quality) if (quality := store.value("export/quality")) else None,
         )
         box.accepted.connect(lambda: self._export_chosen(*box.choice()))
         box.open()
 
     def _export_chosen(self, kind: str, path: Path, quality: int | None) -> None:
+        self._remember_export(kind, path, quality)
         if kind == "matte":
             self.export_matte(path)
         elif kind in ("ora", "psd"):
@@ -388,6 +460,7 @@ class MainWindow(QMainWindow):
             return
         path = path or self._ask_save("Export the sky matte", "_matte.png", "PNG (*.png)")
         if path:
+            self._remember_export("matte", Path(path), None)
             self.controller.export_matte(path)
 
     def export_layers(self, path=None) -> None:
@@ -397,6 +470,9 @@ class MainWindow(QMainWindow):
             "Export layers", ".ora", "OpenRaster (*.ora);;Photoshop (*.psd)"
         )
         if path:
+            self._remember_export(
+                "psd" if Path(path).suffix.lower() == ".psd" else "ora", Path(path), None
+            )
             self.controller.export_layers(path)
 
     # ================================================================= closing
@@ -435,6 +511,7 @@ class MainWindow(QMainWindow):
         if self._close_after_export and self.model.modified:
             event.ignore()  # the export is still running; it closes the window when done
             return
+        self.save_layout()
         self.shutdown()
         event.accept()
 

@@ -237,6 +237,7 @@ def write_rendered(
     overwrite: bool = False,
     skies: Callable[[str], np.ndarray] | None = None,
     quality: int | None = None,
+    progress: Progress | None = None,
 ) -> dict:
     """Render ``steps`` on a loaded photo and write what ``outputs`` asks for, all together or
     not at all.
@@ -244,19 +245,23 @@ def write_rendered(
     ``outputs``, any of: ``"output"`` (the result image; the photo's EXIF, XMP and ICC profile
     kept), ``"layers"`` (a layered .ora or .psd file), ``"matte"`` (the matte used, as a PNG).
     ``skies``: as for :func:`render` (brought into the photo's colour profile here).
-    ``quality``: JPEG/WebP quality. Returns a report (paths written, method, sky share). A photo
-    without sky raises :class:`NoSkyError` naming it, and nothing is written.
+    ``quality``: JPEG/WebP quality. ``progress(fraction, message)`` before each stage (render,
+    each file) and at the end; an exception it raises (a cancelled job) stops the work and
+    nothing is written. Returns a report (paths written, method, sky share). A photo without
+    sky raises :class:`NoSkyError` naming it, and nothing is written.
     """
     from .effects import NoSkyError
     from .io import all_or_nothing, save_image, save_matte
     from .layered import write_layers
 
+    say = progress or (lambda fraction, message: None)
     icc = getattr(photo.metadata, "icc_profile", b"")
     image, matte = photo.image, photo.matte
     report: dict = {"output": str(outputs["output"])} if "output" in outputs else {}
     report.update(method=photo.method, sky_fraction=sky_fraction(matte))
     rendered = None
     if "output" in outputs or "layers" in outputs:
+        say(0.0, "Rendering the layers" if "layers" in outputs else "Rendering")
         try:
             rendered = render(
                 image,
@@ -270,6 +275,7 @@ def write_rendered(
     with all_or_nothing():
         if "output" in outputs:
             assert rendered is not None
+            say(0.5, f"Writing {Path(outputs['output']).name}")
             save_image(
                 outputs["output"],
                 rendered.image,
@@ -280,6 +286,7 @@ def write_rendered(
             )
         if "layers" in outputs:
             assert rendered is not None and rendered.layers is not None  # layers=True made them
+            say(0.5, f"Writing {Path(outputs['layers']).name}")
             write_layers(
                 outputs["layers"],
                 rendered.layers,
@@ -290,8 +297,10 @@ def write_rendered(
             )
             report["layers"] = str(outputs["layers"])
         if "matte" in outputs:
+            say(0.9, f"Writing {Path(outputs['matte']).name}")
             save_matte(outputs["matte"], matte, overwrite=overwrite, source=photo.path)
             report["matte"] = str(outputs["matte"])
+        say(1.0, "")
     return report
 
 
