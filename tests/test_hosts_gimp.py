@@ -68,6 +68,17 @@ def test_mask_channel_and_selection_equal_core_matte(main_run, folder, core_matt
     assert 0.2 < got.mean() / 255 < 0.9  # a real sky, not an empty or full matte
 
 
+def test_create_sky_mask_adds_a_grey_layer_and_leaves_the_photo_and_its_mask_alone(main_run):
+    """Create Sky Mask on a photo that has a mask of its own (a ramp): a new "Sky mask" layer
+    directly above it, selected; the photo's pixels and its mask are byte-identical."""
+    assert main_run["mask_status"] == ["success", ""]
+    photo = {"name": "photo", "mask": True, "visible": True, "size": [384, 251], "offsets": [0, 0]}
+    assert main_run["stack_after_mask"] == [dict(photo, name="Sky mask", mask=False), photo]
+    assert main_run["selected_after_mask"] == ["Sky mask"]
+    assert main_run["user_mask_is_a_ramp"]
+    assert main_run["photo_unchanged"] and main_run["user_mask_unchanged"]
+
+
 def test_saved_sky_mask_is_what_skyseg_mask_writes(main_run, folder):
     import subprocess
 
@@ -103,8 +114,8 @@ def test_saved_sky_mask_is_what_skyseg_mask_writes(main_run, folder):
 
 
 def test_layer_stack_xcf_and_png(main_run, folder):
-    photo = {"name": "photo", "mask": True, "visible": True, "size": [384, 251], "offsets": [0, 0]}
-    replaced = dict(photo, name="Sky replaced", mask=False)
+    photo = {"name": "photo", "mask": False, "visible": True, "size": [384, 251], "offsets": [0, 0]}
+    replaced = dict(photo, name="Sky replaced")
     assert main_run["stack"] == [
         replaced,
         photo,
@@ -216,15 +227,22 @@ def test_16_bit_layer_is_replaced_at_16_bits(main_run, folder):
 
 def test_photo_without_sky_is_one_readable_error(folder):
     result = harness.run_gimp(folder, "nosky")
-    for name, action in (("replace-sky", "replaced"), ("tint-sky", "tinted")):
+    for name, action in (
+        ("replace-sky", "replaced"),
+        ("tint-sky", "tinted"),
+        ("create-mask", "no sky mask added"),
+        ("create-mask-channel", "no sky mask added"),
+        ("select-sky", "nothing selected"),
+    ):
         status, message = result[name]
         assert status == "execution-error", result[name]
         assert (
             message.startswith("skyseg: no sky found in layer 'ground' (")
-            and f"nothing {action}" in message
+            and (action if " " in action else f"nothing {action}") in message
         )
         assert "\n" not in message and "/tmp" not in message
     assert [layer["name"] for layer in result["stack_after"]] == ["ground"]
+    assert result["channels_after"] == [] and result["selection_empty"]
 
 
 def test_opens_ora_from_skyseg_replace(folder):

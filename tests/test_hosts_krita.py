@@ -50,16 +50,23 @@ def gui(folder):
 
 
 def _check_main(result, folder, core, mask_type, prefix, tag=""):
+    """``mask_type``: the kind of the user's own mask on the photo (Krita 5.1's kritarunner can
+    only make a local selection mask)."""
     matte, replaced = core
     assert result["mask_ok"] and result["select_ok"] and result["replace_ok"], result
     assert result["paint_layer_unchanged"]
-    # childNodes are bottom to top: the photo keeps its "Sky" mask, the result lies above it.
+    # Create sky mask: a new grey "Sky mask" layer directly above the photo, which keeps its
+    # own mask; its pixels and that mask are byte-identical (childNodes are bottom to top).
+    user_mask = {"name": "user mask", "type": mask_type, "children": []}
+    assert result["stack_after_mask"] == [
+        {"name": "photo", "type": "paintlayer", "children": [user_mask]},
+        {"name": "Sky mask", "type": "paintlayer", "children": []},
+    ]
+    assert result["user_mask_is_a_ramp"] and result["user_mask_unchanged"]
+    assert result["photo_unchanged_by_mask"]
+    assert result["sky_mask_space"] == ["RGBA", "U8"] and result["sky_mask_grey"]
     expected = [
-        {
-            "name": "photo",
-            "type": "paintlayer",
-            "children": [{"name": "Sky", "type": mask_type, "children": []}],
-        },
+        {"name": "photo", "type": "paintlayer", "children": []},
         {"name": "Sky replaced", "type": "paintlayer", "children": []},
     ]
     assert result["stack"] == expected
@@ -87,7 +94,8 @@ def _check_main(result, folder, core, mask_type, prefix, tag=""):
 
 
 def test_kritarunner_mask_selection_replace(runner, folder, core):
-    # Krita 5.1 without a window cannot fill a transparency mask from a script: a local selection mask
+    # Krita 5.1 without a window cannot fill a transparency mask from a script: the user's own
+    # mask is a local selection mask there
     expected = _check_main(runner, folder, core, "selectionmask", "krita_result")
     assert runner["reopened_stack"] == expected  # the saved .kra reopens with the same stack
 
@@ -101,8 +109,8 @@ def runner52(folder):
 
 
 def test_kritarunner_of_krita_5_2_makes_a_transparency_mask(runner52, folder, core):
-    """Debian 13's Krita (5.2) has createTransparencyMask: headless runs get the mask docs/plugins.md
-    promises, not 5.1's selection mask."""
+    """Debian 13's Krita (5.2) has createTransparencyMask: the photo's own mask is a transparency
+    mask, and Create sky mask leaves it alone there too."""
     assert runner52["krita_version"].startswith("5.2"), runner52["krita_version"]
     expected = _check_main(runner52, folder, core, "transparencymask", "krita_result_52", tag="_52")
     assert runner52["reopened_stack"] == expected
@@ -110,11 +118,23 @@ def test_kritarunner_of_krita_5_2_makes_a_transparency_mask(runner52, folder, co
 
 def test_krita_5_2_photo_without_sky_is_one_readable_error(folder):
     result = harness.run_kritarunner_chroot(folder, "nosky")
-    for action in ("replace_sky", "tint_sky"):
+    _check_nosky(result)
+
+
+def _check_nosky(result):
+    """Each action is one readable error and nothing is added (no layer, no mask, no selection)."""
+    for action, done in (
+        ("replace_sky", "nothing replaced"),
+        ("tint_sky", "nothing tinted"),
+        ("create_mask", "no sky mask added"),
+        ("select_sky", "nothing selected"),
+    ):
         ok, message = result[action]
-        assert not ok and message.startswith("no sky found in layer ") and "\n" not in message, (
-            message
-        )
+        assert not ok and message.startswith("no sky found in layer ") and done in message, message
+        assert "\n" not in message and "/tmp" not in message
+    (layer,) = result["stack_after"]  # nothing added: the opened photo alone, without a mask
+    assert layer["type"] == "paintlayer" and layer["children"] == []
+    assert result["selection_after"] == result["selection_before"]
 
 
 def test_gui_menu_actions(gui, folder, core):
@@ -128,7 +148,7 @@ def test_gui_menu_actions(gui, folder, core):
     assert gui["menu_text"] == "skyseg: Create sky mask"
     assert gui["dockers"] == ["skyseg"]  # the docker was built by Krita
     assert gui["triggered"] == ["create_mask", "select_sky", "replace_sky", "tint_sky", "relight"]
-    _check_main(gui, folder, core, "transparencymask", "krita_gui_result")
+    _check_main(gui, folder, core, "selectionmask", "krita_gui_result")  # Krita 5.1
 
 
 def test_gui_docker_controls_are_the_declared_ones(gui, folder):
@@ -167,15 +187,7 @@ def test_gui_docker_controls_are_the_declared_ones(gui, folder):
 
 
 def test_photo_without_sky_is_one_readable_error(folder):
-    result = harness.run_kritarunner(folder, "nosky")
-    for action, done in (("replace_sky", "replaced"), ("tint_sky", "tinted")):
-        ok, message = result[action]
-        assert (
-            not ok and message.startswith("no sky found in layer ") and f"nothing {done}" in message
-        ), message
-        assert "\n" not in message and "/tmp" not in message
-    (layer,) = result["stack_after"]  # nothing added: the opened photo alone, without a mask
-    assert layer["type"] == "paintlayer" and layer["children"] == []
+    _check_nosky(harness.run_kritarunner(folder, "nosky"))
 
 
 def test_worker_crash_and_hang_are_errors_and_krita_recovers(folder):
@@ -190,7 +202,7 @@ def test_worker_crash_and_hang_are_errors_and_krita_recovers(folder):
     assert not result["hang_ok"] and "did not answer within 3 s" in result["hang_error"]
     assert result["stack_after_error"] == [{"name": "photo", "type": "paintlayer", "children": []}]
     assert result["recovered_ok"], result["recovered_error"]
-    assert result["stack_after_recovery"][0]["children"][0]["name"] == "Sky"
+    assert [n["name"] for n in result["stack_after_recovery"]] == ["photo", "Sky mask"]
 
 
 def test_opens_ora_from_skyseg_replace(folder):

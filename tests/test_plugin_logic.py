@@ -107,21 +107,38 @@ def test_plugin_registers_extension_and_docker(krita_plugin):
     ]
 
 
-def test_create_mask_adds_transparency_mask_equal_to_core_matte(
-    krita_plugin, landscape_rgb, tmp_path, monkeypatch
+def sky_mask_grey(layer, width, height):
+    """The "Sky mask" layer's matte: its R, G and B are equal and opaque; returns the grey."""
+    bgra = np.frombuffer(layer.pixelData(0, 0, width, height), np.uint8).reshape(height, width, 4)
+    assert (bgra[..., 0] == bgra[..., 1]).all() and (bgra[..., 1] == bgra[..., 2]).all()
+    assert (bgra[..., 3] == 255).all()
+    return bgra[..., 0]
+
+
+@pytest.mark.parametrize("api_version", ["5.1", "5.2"])
+def test_create_mask_adds_a_grey_layer_and_leaves_the_photo_and_its_mask_alone(
+    krita_plugin, landscape_rgb, tmp_path, monkeypatch, api_version
 ):
     krita, package = krita_plugin
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
-    doc, photo = make_doc(krita, landscape_rgb)
-    before = photo.pixelData(0, 0, 80, 60)
+    doc, photo = make_doc(krita, landscape_rgb, api_version=api_version, above_name="notes")
+    user_mask = doc.createSelectionMask("user mask")  # a mask of the user's own: a ramp
+    photo.addChildNode(user_mask, None)
+    ramp = krita.Selection()
+    ramp.setPixelData(bytes(i % 251 for i in range(80 * 60)), 0, 0, 80, 60)
+    user_mask.setSelection(ramp)
+    before, mask_before = photo.pixelData(0, 0, 80, 60), user_mask.pixelData(0, 0, 80, 60)
     ext = package.extension
     ext.settings.method = "color"
     assert ext.run("create_mask"), ext.last_error
-    (mask,) = photo.childNodes()
-    assert (mask.name(), mask.type()) == ("Sky", "transparencymask")
-    got = np.frombuffer(mask.pixelData(0, 0, 80, 60), np.uint8).reshape(60, 80)
+    assert [n.name() for n in doc.rootNode().childNodes()] == ["photo", "Sky mask", "notes"]
+    layer = doc.rootNode().childNodes()[1]
+    assert layer.type() == "paintlayer" and doc.activeNode() is layer
+    got = sky_mask_grey(layer, 80, 60)
     assert np.array_equal(got, core_matte_bytes(landscape_rgb, tmp_path))
     assert photo.pixelData(0, 0, 80, 60) == before  # the user's paint layer is untouched
+    assert photo.childNodes() == [user_mask] and user_mask.pixelData(0, 0, 80, 60) == mask_before
+    doc.setActiveNode(photo)
     assert ext.run("select_sky")
     assert doc.selection().pixelData(0, 0, 80, 60) == got.tobytes()
 
@@ -154,20 +171,6 @@ def test_save_mask_writes_what_skyseg_mask_writes(
         == 0
     )
     assert np.array_equal(load_image(tmp_path / "sky.png"), load_image(tmp_path / "cli.png"))
-
-
-def test_krita_5_1_without_a_view_gets_a_local_selection_mask(
-    krita_plugin, landscape_rgb, tmp_path, monkeypatch
-):
-    krita, package = krita_plugin
-    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
-    doc, photo = make_doc(krita, landscape_rgb, api_version="5.1")
-    package.extension.settings.method = "color"
-    assert package.extension.run("create_mask"), package.extension.last_error
-    (mask,) = photo.childNodes()
-    assert (mask.name(), mask.type()) == ("Sky", "selectionmask")
-    got = np.frombuffer(mask.pixelData(0, 0, 80, 60), np.uint8).reshape(60, 80)
-    assert np.array_equal(got, core_matte_bytes(landscape_rgb, tmp_path))
 
 
 def test_replace_adds_a_layer_directly_above_with_correct_channel_order(
@@ -225,15 +228,21 @@ def test_photo_without_sky_is_one_readable_error(krita_plugin, monkeypatch):
     doc, photo = make_doc(krita, ground)
     ext = package.extension
     ext.settings.method = "color"
-    for action in ("replace_sky", "tint_sky"):
+    for action, done in (
+        ("replace_sky", "nothing replaced"),
+        ("tint_sky", "nothing tinted"),
+        ("create_mask", "no sky mask added"),
+        ("select_sky", "nothing selected"),
+    ):
         assert not ext.run(action)
         assert ext.last_error.startswith("no sky found in layer 'photo' ("), ext.last_error
         assert (
-            "nothing" in ext.last_error
+            ext.last_error.endswith(done)
             and "/tmp" not in ext.last_error
             and "\n" not in ext.last_error
         )
     assert [n.name() for n in doc.rootNode().childNodes()] == ["photo"]
+    assert photo.childNodes() == [] and doc.selection() is None
 
 
 def test_export_writes_rgb_from_bgra(krita_plugin, tmp_path):
@@ -361,9 +370,12 @@ def test_16_bit_layer_through_the_worker(krita_plugin, tmp_path, monkeypatch):
     ext.settings.method = "color"
     matte = segment(image, method="color")
     assert ext.run("create_mask"), ext.last_error
-    (mask,) = photo.childNodes()
-    got = np.frombuffer(mask.pixelData(0, 0, 80, 60), np.uint8).reshape(60, 80)
+    mask = doc.rootNode().childNodes()[1]
+    assert mask.name() == "Sky mask" and photo.childNodes() == []
+    got = sky_mask_grey(mask, 80, 60)  # the 8-bit matte, in an 8-bit layer of a 16-bit document
     assert np.array_equal(got, np.round(matte * 255).astype(np.uint8))
+    mask.parentNode()._children.remove(mask)  # the fake's remove(): the rest on the photo alone
+    doc.setActiveNode(photo)
     ext.settings.set("replace", "sky", "sunset")
     ext.settings.apply_look("plain")
     assert ext.run("replace_sky"), ext.last_error
@@ -419,8 +431,9 @@ def test_no_document_or_mask_selected(krita_plugin, landscape_rgb, monkeypatch):
     assert not ext.run("create_mask") and ext.last_error == "open an image first"
     doc, photo = make_doc(krita, landscape_rgb)
     ext.settings.method = "color"
-    assert ext.run("create_mask")
-    doc.setActiveNode(photo.childNodes()[0])  # the mask is selected: work on its layer
+    user_mask = doc.createSelectionMask("user mask")
+    photo.addChildNode(user_mask, None)
+    doc.setActiveNode(user_mask)  # a mask is selected: work on its layer
     assert ext.run("replace_sky") and [n.name() for n in doc.rootNode().childNodes()] == [
         "photo",
         "Sky replaced",
@@ -458,7 +471,7 @@ def test_docker_edits_settings_and_runs_actions(krita_plugin, qtbot, landscape_r
     methods = [method.itemData(i) for i in range(method.count())]
     assert "color" in methods and "auto" in methods and method.currentData() == "color"
     docker._run("create_mask")
-    assert ext.last_error is None and photo.childNodes()[0].name() == "Sky"
+    assert ext.last_error is None and doc.rootNode().childNodes()[1].name() == "Sky mask"
 
 
 def test_docker_fits_a_1080_screen_in_a_scroll_area(krita_plugin, qtbot, monkeypatch):

@@ -140,9 +140,14 @@ def main():
         )
         layer = image.get_layers()[0]
         layer.set_name("ground")
-        for name in ("replace-sky", "tint-sky"):
+        for name in ("replace-sky", "tint-sky", "create-mask", "select-sky"):
             result[name] = call("plug-in-skyseg-" + name, image, [layer], method=METHOD)
+        result["create-mask-channel"] = call(
+            "plug-in-skyseg-create-mask", image, [layer], method=METHOD, as_channel=True
+        )
         result["stack_after"] = stack(image)
+        result["channels_after"] = [c.get_name() for c in image.get_channels()]
+        result["selection_empty"] = Gimp.Selection.is_empty(image)
         return
     if SCENARIO == "ora":
         image = Gimp.file_load(
@@ -179,12 +184,45 @@ def main():
         save(image, SCENARIO + ".xcf")
         result["alive"] = os.path.getsize(path(SCENARIO + ".xcf")) > 0 and image.get_width() > 0
         return
-    # 1. Create Sky Mask: a layer mask on the active layer.
+    # 1. Create Sky Mask: a new grey "Sky mask" layer above the photo, which already has a mask
+    # of the user's own (a ramp): the photo's pixels and that mask stay byte-identical.
+    user_mask = layer.create_mask(Gimp.AddMaskType.WHITE)
+    layer.add_mask(user_mask)
+    width, height = layer.get_width(), layer.get_height()
+    ramp = bytes((x * 7 + y * 3) % 256 for y in range(height) for x in range(width))
+    buffer = user_mask.get_buffer()
+    buffer.set(Gegl.Rectangle.new(0, 0, width, height), "Y u8", ramp)
+    buffer.flush()
+    rect = Gegl.Rectangle.new(0, 0, width, height)
+
+    def native(drawable):  # the stored bytes, in the drawable's own format
+        fmt = Babl.get_name(drawable.get_format())
+        return drawable.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.CLAMP)
+
+    photo_before, mask_before = native(layer), native(user_mask)
     result["mask_status"] = call("plug-in-skyseg-create-mask", image, [layer], method=METHOD)
-    mask = layer.get_mask()
-    result["mask_format"] = Babl.get_name(mask.get_format()) if mask else None
-    if mask is not None:
-        write_pgm("gimp_mask.pgm", mask)
+    result["stack_after_mask"] = stack(image)
+    result["selected_after_mask"] = [d.get_name() for d in image.get_selected_layers()]
+    result["photo_unchanged"] = native(layer) == photo_before
+    result["user_mask_unchanged"] = (
+        layer.get_mask() is not None and native(layer.get_mask()) == mask_before
+    )
+    result["user_mask_is_a_ramp"] = len(set(mask_before)) > 200
+    sky_mask = next((lay for lay in image.get_layers() if lay.get_name() == "Sky mask"), None)
+    if sky_mask is not None:
+        result["mask_format"] = Babl.get_name(sky_mask.get_format())
+        with open(path("gimp_mask.pgm"), "wb") as fh:
+            fh.write(b"P5\n%d %d\n255\n" % (sky_mask.get_width(), sky_mask.get_height()))
+            fh.write(
+                sky_mask.get_buffer().get(
+                    Gegl.Rectangle.new(0, 0, sky_mask.get_width(), sky_mask.get_height()),
+                    1.0,
+                    "Y' u8",
+                    Gegl.AbyssPolicy.CLAMP,
+                )
+            )
+        image.remove_layer(sky_mask)  # the rest works on the photo alone, as before
+    layer.remove_mask(Gimp.MaskApplyMode.DISCARD)
     # 2. The same as a channel named "Sky".
     result["channel_status"] = call(
         "plug-in-skyseg-create-mask", image, [layer], method=METHOD, as_channel=True

@@ -17,7 +17,7 @@ import os
 import time
 import traceback
 
-from krita import InfoObject, Krita
+from krita import InfoObject, Krita, Selection
 
 DIR = os.environ.get("SKYSEG_E2E_DIR", "")
 SCENARIO = os.environ.get("SKYSEG_E2E_SCENARIO", "main")
@@ -79,9 +79,11 @@ def scenario(doc, run, result):
                 fh.write(bytes(layer.pixelData(0, 0, width, height)))
         return
     if SCENARIO == "nosky":
-        for action in ("replace_sky", "tint_sky"):
+        result["selection_before"] = doc.selection() is not None
+        for action in ("replace_sky", "tint_sky", "create_mask", "select_sky"):
             result[action] = [run(action), extension().last_error]
         result["stack_after"] = stack(doc.rootNode())
+        result["selection_after"] = doc.selection() is not None
         return
     if SCENARIO == "error":
         ext = extension()
@@ -98,13 +100,40 @@ def scenario(doc, run, result):
         result["recovered_error"] = ext.last_error
         result["stack_after_recovery"] = stack(doc.rootNode())
         return
+    # Create sky mask on a photo with a mask of its own (a ramp; Krita 5.1's scripting cannot
+    # fill a transparency mask without a window: a local selection mask there): a new grey
+    # "Sky mask" layer above it, the photo's pixels and its mask byte-identical.
+    layer = next(n for n in doc.rootNode().childNodes() if n.type() == "paintlayer")
+    ramp = bytes((x * 7 + y * 3) % 256 for y in range(height) for x in range(width))
+    selection = Selection()
+    selection.setPixelData(ramp, 0, 0, width, height)
+    create = getattr(doc, "createTransparencyMask", None)
+    user_mask = create("user mask") if create else doc.createSelectionMask("user mask")
+    layer.addChildNode(user_mask, None)
+    user_mask.setSelection(selection)
+    doc.waitForDone()
+    mask_before = bytes(user_mask.pixelData(0, 0, width, height))
+    result["user_mask_is_a_ramp"] = len(set(mask_before)) > 200
     result["mask_ok"] = run("create_mask")
     result["mask_error"] = extension().last_error
     doc.waitForDone()
-    layer = next(n for n in doc.rootNode().childNodes() if n.type() == "paintlayer")
-    masks = [n for n in layer.childNodes() if n.name() == "Sky"]
-    if masks:
-        write_grey(f"krita_mask{TAG}.pgm", masks[0].pixelData(0, 0, width, height), width, height)
+    result["stack_after_mask"] = stack(doc.rootNode())
+    result["photo_unchanged_by_mask"] = bytes(layer.pixelData(0, 0, width, height)) == result.get(
+        "_original"
+    )
+    result["user_mask_unchanged"] = bytes(user_mask.pixelData(0, 0, width, height)) == mask_before
+    active = doc.activeNode()
+    result["active_after_mask"] = active.name() if active is not None else None
+    sky_mask = next((n for n in doc.rootNode().childNodes() if n.name() == "Sky mask"), None)
+    if sky_mask is not None:
+        result["sky_mask_space"] = [sky_mask.colorModel(), sky_mask.colorDepth()]
+        bgra = bytes(sky_mask.pixelData(0, 0, width, height))
+        result["sky_mask_grey"] = bgra[0::4] == bgra[1::4] == bgra[2::4]
+        write_grey(f"krita_mask{TAG}.pgm", bgra[0::4], width, height)
+        sky_mask.remove()  # the rest works on the photo alone, as before
+    user_mask.remove()
+    doc.waitForDone()
+    doc.setActiveNode(layer)
     result["select_ok"] = run("select_sky")
     doc.waitForDone()
     selection = doc.selection()

@@ -44,7 +44,7 @@ from .errors import (
     WorkerTimeout,
 )
 from .launch import LOG_MAX_BYTES, default_log_path, load_config, worker_command
-from .pixels import read_netpbm, write_netpbm
+from .pixels import read_netpbm, require_sky, write_netpbm
 from .shared import shared_socket_path
 
 __all__ = [
@@ -74,6 +74,7 @@ __all__ = [
     "load_config",
     "load_schema",
     "read_netpbm",
+    "require_sky",
     "shared_socket_path",
     "sky_choices",
     "source_controls",

@@ -75,3 +75,23 @@ def read_netpbm(path: str) -> tuple:
     if len(data) != width * height * channels * (2 if sixteen else 1):
         raise WorkerError(f"the worker's output {path} is truncated")
     return width, height, channels, sixteen, (_big_endian_words(data) if sixteen else data)
+
+
+_SURE_SKY = bytes(1 if value >= 128 else 0 for value in range(256))
+
+MIN_SKY_SHARE = 0.002
+"""The share of the frame below which there is no sky, when the schema does not say
+(``schema["min_sky_share"]``: the core's ``MIN_SKY_SHARE``, the effects' own threshold)."""
+
+
+def require_sky(grey: bytes, layer: str, action: str, schema: dict | None = None) -> None:
+    """Raise :class:`WorkerError` when too little of a matte (one byte per pixel, 255 = sky) is
+    sure sky (at least 128), with the words the effects use: "no sky found in layer 'photo'
+    (0.00% of the frame is sky, less than 0.2%); no sky mask added"."""
+    least = (schema or {}).get("min_sky_share", MIN_SKY_SHARE)
+    share = grey.translate(_SURE_SKY).count(1) / max(len(grey), 1)
+    if share < least:
+        raise WorkerError(
+            f"no sky found in layer {layer!r} ({share:.2%} of the frame is sky, less than "
+            f"{least:.1%}); {action}"
+        )

@@ -15,8 +15,8 @@ Every procedure can be called from the PDB (scripts, batch mode) with the same a
 dialog shows. The arguments are generated from the effect recipe's schema (``skyseg_schema.json``,
 written beside this file by ``skyseg install-plugin gimp``; the worker's ``schema`` operation when
 it is missing): names, labels, help, ranges, defaults and menus are the declared ones, none is
-restated here. Results are new layers above the active one (the original is kept), a layer mask,
-a channel named "Sky" or the selection, each inside one undo group. A failure is one error
+restated here. Results are new layers above the active one (the original and its mask are never
+changed): a grey "Sky mask" layer, a channel named "Sky" or the selection, each inside one undo group. A failure is one error
 message (the procedure's return value, which GIMP shows).
 """
 
@@ -387,25 +387,46 @@ def _guarded(title, body):
     return run
 
 
+MASK_LAYER = "Sky mask"
+"""The grey layer Create Sky Mask adds above the user's layer (255 = sky)."""
+
+
+def _grey_layer(image, name, width, height):
+    """A new opaque grey layer (an RGB layer in an RGB image) of the image's base type."""
+    kind = (
+        Gimp.ImageType.GRAY_IMAGE
+        if image.get_base_type() == Gimp.ImageBaseType.GRAY
+        else Gimp.ImageType.RGB_IMAGE
+    )
+    return Gimp.Layer.new(image, name, width, height, kind, 100.0, Gimp.LayerMode.NORMAL)
+
+
 def create_mask(image, layer, config, tmp):
+    """A new grey "Sky mask" layer directly above the user's layer (or a channel "Sky"); the
+    user's layer and its own mask are never touched. No sky: an error, nothing added."""
     width, height = layer.get_width(), layer.get_height()
     data = _matte_for_layer(layer, _mask_params(config), tmp)
+    skyseg_client.require_sky(data, layer.get_name(), "no sky mask added", schema())
+    _, x, y = layer.get_offsets()
     if config.get_property("as-channel"):
         channel = Gimp.Channel.new(
             image, "Sky", image.get_width(), image.get_height(), 50.0, Gegl.Color.new("red")
         )
         image.insert_channel(channel, None, 0)
         channel.fill(Gimp.FillType.TRANSPARENT)
-        _, x, y = layer.get_offsets()
         _write_grey(channel, data, x, y, width, height)
         return
-    if layer.get_mask() is not None:
-        layer.remove_mask(Gimp.MaskApplyMode.DISCARD)
-    if not layer.has_alpha():
-        layer.add_alpha()
-    mask = layer.create_mask(Gimp.AddMaskType.WHITE)
-    layer.add_mask(mask)
-    _write_grey(mask, data, 0, 0, width, height)
+    mask = _grey_layer(image, MASK_LAYER, width, height)
+    image.insert_layer(mask, layer.get_parent(), image.get_item_position(layer))
+    mask.set_offsets(x, y)
+    # stored grey values are the matte's bytes: "Y' u8" for a perceptual image, "Y u8" linear
+    linear = image.get_precision().value_nick.split("-", 1)[-1] == "linear"
+    fmt = "Y u8" if linear else "Y' u8"
+    buffer = mask.get_buffer()
+    buffer.set(Gegl.Rectangle.new(0, 0, width, height), fmt, data)
+    buffer.flush()
+    mask.update(0, 0, width, height)
+    image.set_selected_layers([mask])
 
 
 def save_mask(image, layer, config, tmp):
@@ -428,6 +449,7 @@ def save_mask(image, layer, config, tmp):
 
 def select_sky(image, layer, config, tmp):
     data = _matte_for_layer(layer, _mask_params(config), tmp)
+    skyseg_client.require_sky(data, layer.get_name(), "nothing selected", schema())
     channel = Gimp.Channel.new(
         image,
         "skyseg selection",
@@ -569,7 +591,7 @@ class SkysegPlugIn(Gimp.PlugIn):
             procedure.add_boolean_argument(
                 "as-channel",
                 _label({"label": "As channel"}, used),
-                'Add the matte as a channel named "Sky" instead of a layer mask',
+                'Add the matte as a channel named "Sky" instead of a grey "Sky mask" layer',
                 False,
                 RW,
             )

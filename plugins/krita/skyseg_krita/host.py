@@ -13,7 +13,6 @@ byte per pixel (the worker's PGM matte). Layers in other colour spaces are read 
 
 import sys
 import threading
-import time
 
 import skyseg_client
 from krita import Krita, Selection
@@ -144,65 +143,13 @@ class KritaHost:
 
     # -- new nodes -------------------------------------------------------------------------------
 
-    def add_transparency_mask(self, doc, node, name, grey, width, height):
-        """A transparency mask (255 = sky shows) on ``node``.
-
-        Krita >= 5.2 has ``createTransparencyMask``. Krita 5.1's scripting API cannot fill a
-        transparency mask, so with a view the matte becomes the selection for a moment and
-        Krita's own "Add Transparency Mask" action makes the mask from it (the user's selection
-        is restored); without a window (kritarunner) the result is a local selection mask.
-        """
-        selection = Selection()
-        selection.setPixelData(grey, 0, 0, width, height)
-        create = getattr(doc, "createTransparencyMask", None)
-        if create is not None:
-            mask = create(name)
-            node.addChildNode(mask, None)
-            mask.setSelection(selection)
-            doc.refreshProjection()
-            return mask
-        add = self.app.action("add_new_transparency_mask")
-        if add is None or not self._has_view(doc):
-            local = doc.createSelectionMask(name)
-            node.addChildNode(local, None)
-            local.setSelection(selection)
-            doc.refreshProjection()
-            return local
-        before = {child.uniqueId() for child in node.childNodes()}
-        previous = doc.selection()
-        doc.setActiveNode(node)
-        doc.setSelection(selection)
-        doc.waitForDone()
-        created = []
-        try:
-            add.trigger()
-            deadline = time.monotonic() + 20.0
-            while not created and time.monotonic() < deadline:  # the mask appears asynchronously
-                doc.waitForDone()
-                created = [
-                    child
-                    for child in node.childNodes()
-                    if child.type() == "transparencymask" and child.uniqueId() not in before
-                ]
-                if not created:
-                    self._process_events(50)
-            if created:
-                # Krita filled the mask from the selection; write the matte itself so the
-                # result never depends on when that copy ran.
-                created[0].setPixelData(grey, 0, 0, width, height)
-                doc.waitForDone()
-        finally:
-            doc.setSelection(previous)
-        if not created:
-            raise PluginError("Krita did not add the transparency mask (is the layer locked?)")
-        created[0].setName(name)
-        doc.refreshProjection()
-        return created[0]
-
-    def _has_view(self, doc):
-        window = self.app.activeWindow()
-        view = window.activeView() if window is not None else None
-        return view is not None and view.document() == doc
+    def add_grey_layer(self, doc, above, name, grey, width, height):
+        """A new opaque 8-bit paint layer directly above ``above`` whose R, G and B are the
+        matte's bytes (255 = sky)."""
+        bgra = bytearray(b"\xff") * (len(grey) * 4)
+        for channel in range(3):
+            bgra[channel::4] = grey
+        return self.add_paint_layer(doc, above, name, bytes(bgra), width, height, "U8")
 
     def set_selection(self, doc, grey, width, height):
         selection = Selection()

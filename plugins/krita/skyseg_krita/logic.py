@@ -2,8 +2,8 @@
 
 :class:`SkysegActions` runs each action against a *host* (the adapter in ``host.py`` around
 Krita's API, or a fake one in tests) and a *client* (``skyseg_client.SkysegClient``). Every
-action adds something new (a transparency mask, a selection, a paint layer above the active
-one) and never changes the user's paint layer.
+action adds something new (a grey "Sky mask" layer, a selection, a paint layer above the active
+one) and never changes the user's layer or its masks.
 """
 
 import os
@@ -201,7 +201,7 @@ class SkysegActions:
         Returns the ``SkysegClient`` to use (created lazily: the worker starts on first use).
     """
 
-    MASK_NAME = "Sky"
+    MASK_NAME = "Sky mask"
 
     def __init__(self, host, client):
         self.host = host
@@ -227,15 +227,24 @@ class SkysegActions:
         return self.host.read_grey(matte, width, height), width, height
 
     def create_mask(self, settings, as_selection=False):
-        """A transparency mask named "Sky" on the active layer, or (``as_selection``) the selection."""
+        """A new grey paint layer "Sky mask" (255 = sky) directly above the active layer, or
+        (``as_selection``) the selection. The user's layer and its masks are never touched; a
+        layer without sky is an error and nothing is added."""
+        import skyseg_client
+
         doc, node = self.host.active_layer()
         tmp = tempfile.mkdtemp(prefix="skyseg-krita-")
         try:
             grey, width, height = self._matte(doc, node, settings, tmp)
+            action = "nothing selected" if as_selection else "no sky mask added"
+            try:
+                skyseg_client.require_sky(grey, node.name(), action, settings.schema)
+            except skyseg_client.WorkerError as exc:
+                raise PluginError(exc.for_user()) from None
             if as_selection:
                 self.host.set_selection(doc, grey, width, height)
                 return None
-            return self.host.add_transparency_mask(doc, node, self.MASK_NAME, grey, width, height)
+            return self.host.add_grey_layer(doc, node, self.MASK_NAME, grey, width, height)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
