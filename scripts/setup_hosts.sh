@@ -8,6 +8,11 @@
 #                                             the skyseg command, so the plug-in starts the worker
 #                                             inside the chroot
 #                                           + apt-get install krita (5.2) for the newer Krita API.
+#   darktable 5.4 from Debian unstable in a second chroot (tests/test_hosts_darktable.py):
+#                                           debootstrap --variant=minbase sid $CACHE/sid
+#                                           + apt-get install --no-install-recommends darktable
+#                                             (darktable-cli, Lua, librasterfile.so), xvfb, and a
+#                                             skyseg venv as in the trixie chroot
 #
 # Idempotent and cached: every step leaves a stamp file and is skipped when its stamp exists.
 # The chroot lives outside the repository, in $SKYSEG_HOSTS_CACHE (default /var/cache/skyseg-hosts
@@ -21,6 +26,7 @@ if [ -z "${SKYSEG_HOSTS_CACHE:-}" ]; then
 fi
 CACHE=$SKYSEG_HOSTS_CACHE
 CHROOT=$CACHE/trixie
+SID=$CACHE/sid
 MIRROR=${SKYSEG_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 # Bump when the chroot recipe changes, so cached chroots are refreshed.
@@ -39,15 +45,16 @@ host_ready() {
 }
 chroot_ready() { [ "$(cat "$CHROOT/.skyseg-ready" 2>/dev/null)" = "$STAMP" ]; }
 extras_ready() { [ -x "$CHROOT/opt/skyseg-venv/bin/skyseg" ] && [ -x "$CHROOT/usr/bin/kritarunner" ]; }
+sid_ready() { [ "$(cat "$SID/.skyseg-ready" 2>/dev/null)" = "$STAMP" ]; }
 
 if [ "${1:-}" = "--check" ]; then
-    host_ready && chroot_ready && extras_ready && exit 0
+    host_ready && chroot_ready && extras_ready && sid_ready && exit 0
     exit 1
 fi
 
 start=$(date +%s)
 if [ "$(id -u)" != 0 ]; then
-    host_ready && chroot_ready && extras_ready && exit 0
+    host_ready && chroot_ready && extras_ready && sid_ready && exit 0
     log "needs root to install packages and build the chroot (run it as root once)"; exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -67,7 +74,7 @@ inchroot() {
         exec chroot "$c" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
             ${http_proxy:+http_proxy=$http_proxy} ${https_proxy:+https_proxy=$https_proxy} \
             ${no_proxy:+no_proxy=$no_proxy} "$@"
-    ' inchroot "$CHROOT" "$@"
+    ' inchroot "${INTO:-$CHROOT}" "$@"
 }
 
 # 2. The Debian 13 chroot with GIMP 3.
@@ -126,4 +133,40 @@ if [ ! -x "$CHROOT/usr/bin/kritarunner" ]; then
         krita python3-pyqt5 xvfb xauth >/dev/null
     inchroot apt-get clean
 fi
-log "ready in $(( $(date +%s) - start ))s (krita: $(command -v krita); gimp chroot: $CHROOT)"
+# 4. darktable 5.4 from Debian unstable in its own chroot (tests/test_hosts_darktable.py), with a
+#    skyseg venv like the trixie one (the Lua script runs skyseg there).
+if ! sid_ready; then
+    mkdir -p "$CACHE"
+    sid_start=$(date +%s)
+    if [ ! -f "$SID/.debootstrap-done" ]; then
+        log "debootstrap --variant=minbase sid $SID"
+        rm -rf "$SID"
+        debootstrap --variant=minbase sid "$SID" "$MIRROR" >"$CACHE/debootstrap-sid.log" 2>&1 \
+            || { tail -20 "$CACHE/debootstrap-sid.log" >&2; exit 1; }
+        touch "$SID/.debootstrap-done"
+    fi
+    cp /etc/resolv.conf "$SID/etc/resolv.conf"
+    if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+        mkdir -p "$SID/usr/local/share/ca-certificates"
+        cp /usr/local/share/ca-certificates/*.crt "$SID/usr/local/share/ca-certificates/"
+    fi
+    # unstable's Release files expire within days; a mirror snapshot a little behind still serves
+    echo 'Acquire::Check-Valid-Until "false";' >"$SID/etc/apt/apt.conf.d/99skyseg"
+    log "installing darktable in the sid chroot"
+    INTO=$SID inchroot apt-get update -qq
+    INTO=$SID inchroot env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends darktable python3 python3-venv python3-gi gir1.2-gtk-3.0 \
+        xvfb xauth ca-certificates >/dev/null
+    INTO=$SID inchroot update-ca-certificates >/dev/null 2>&1 || true
+    log "creating the skyseg venv in the sid chroot (/opt/skyseg-venv)"
+    INTO=$SID inchroot python3 -m venv /opt/skyseg-venv
+    # shellcheck disable=SC2086
+    INTO=$SID inchroot /opt/skyseg-venv/bin/pip install -q --disable-pip-version-check $deps
+    site=$(INTO=$SID inchroot /opt/skyseg-venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+    echo /skyseg >"$SID$site/skyseg-repo.pth"
+    cp "$CHROOT/opt/skyseg-venv/bin/skyseg" "$SID/opt/skyseg-venv/bin/skyseg"
+    INTO=$SID inchroot apt-get clean
+    echo "$STAMP" >"$SID/.skyseg-ready"
+    log "sid chroot with $(INTO=$SID inchroot darktable-cli --version | head -1) in $(( $(date +%s) - sid_start ))s"
+fi
+log "ready in $(( $(date +%s) - start ))s (krita: $(command -v krita); gimp chroot: $CHROOT; darktable chroot: $SID)"

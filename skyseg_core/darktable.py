@@ -5,8 +5,12 @@ The module reads a PFM or PNG file from one root folder (darktablerc's
 picture as the file stores it, before darktable's own crop and rotation, scaled (bilinear) to
 that stage's size. So the matte is written in the file's stored orientation (a RAW's sensor
 orientation: the turn LibRaw applied undone; a JPEG's before its EXIF orientation), as a
-16-bit RGB PNG (the module takes the largest of the channels it is set to read; grey is
-written to all three), named after the photo so the module's file list shows which it is.
+PFM (32-bit float RGB; the module takes the largest of the channels it is set to read, so grey
+is written to all three), named after the photo so the module's file list shows which it is.
+
+PFM, not PNG: darktable 5.4.1 (Debian unstable) cannot read any PNG raster mask, 8 or 16 bits
+("can't read raster mask file", and the mask is lost downstream), while it reads PFM
+(tests/test_hosts_darktable.py develops a RAW with ``darktable-cli`` through the mask).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ __all__ = [
     "RASTER_FOLDER_KEY",
     "configured_folder",
     "darktablerc",
+    "pfm_bytes",
     "raster_mask_name",
     "stored_orientation",
     "to_stored",
@@ -61,9 +66,9 @@ def configured_folder(rc: str | os.PathLike | None = None) -> Path | None:
 
 
 def raster_mask_name(photo: str | os.PathLike) -> str:
-    """The raster mask's file name for ``photo``: its whole name plus ``.png``
-    (``IMG_0412.CR3.png``), so masks of ``a.CR3`` and its ``a.JPG`` twin stay apart."""
-    return f"{Path(photo).name}.png"
+    """The raster mask's file name for ``photo``: its whole name plus ``.pfm``
+    (``IMG_0412.CR3.pfm``), so masks of ``a.CR3`` and its ``a.JPG`` twin stay apart."""
+    return f"{Path(photo).name}.pfm"
 
 
 def stored_orientation(path: str | os.PathLike) -> int:
@@ -91,6 +96,14 @@ def to_stored(matte: np.ndarray, orientation: int) -> np.ndarray:
     return _orient(matte, _UNDO.get(orientation, 1))
 
 
+def pfm_bytes(matte: np.ndarray) -> bytes:
+    """A grey ``matte`` as a colour PFM: ``PF``, width and height, ``-1.0`` (little-endian),
+    then 32-bit floats, R = G = B, rows from the bottom up as the format has them."""
+    height, width = matte.shape
+    rows = np.repeat(matte.astype("<f4")[::-1, :, None], 3, axis=2)
+    return f"PF\n{width} {height}\n-1.0\n".encode("ascii") + np.ascontiguousarray(rows).tobytes()
+
+
 def write_raster_mask(
     path: str | os.PathLike,
     matte: np.ndarray,
@@ -99,16 +112,15 @@ def write_raster_mask(
     source: str | os.PathLike | None = None,
 ) -> Path:
     """Write ``matte`` (of the upright photo) where and how darktable's raster masks module
-    reads it: turned back to the stored ``orientation``, 16-bit RGB PNG, 65535 = sky.
+    reads it: turned back to the stored ``orientation``, :func:`pfm_bytes`, 1.0 = sky.
 
     Atomic, never over ``source``; an existing file only with ``overwrite``.
     """
-    from .io import encode_image, write_bytes_atomic
+    from .io import write_bytes_atomic
     from .matte import check_matte
 
     check_matte(matte)
-    stored = np.round(to_stored(matte, orientation) * np.float32(65535)).astype(np.uint16)
-    data = encode_image(np.repeat(stored[..., None], 3, axis=2), "PNG")
+    data = pfm_bytes(to_stored(matte, orientation))
 
     def write(fh) -> None:
         fh.write(data)

@@ -1,13 +1,12 @@
 """``skyseg mask --for darktable``: the matte for darktable's external raster masks module, in
-the photo file's stored orientation (a RAW's sensor orientation), as a 16-bit RGB PNG named
-after the photo, in the folder darktablerc names."""
+the photo file's stored orientation (a RAW's sensor orientation), as a float RGB PFM named
+after the photo, in the folder darktablerc names (tests/test_hosts_darktable.py: in darktable)."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from conftest import synthetic_landscape
@@ -33,11 +32,14 @@ def marked_photo() -> np.ndarray:
 
 
 def read_raster_mask(path: Path) -> np.ndarray:
-    """The mask as darktable's module reads a PNG: 16-bit RGB, the largest channel, / 65535."""
-    pixels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    assert pixels.dtype == np.uint16 and pixels.ndim == 3 and pixels.shape[2] == 3
+    """The mask as darktable's module reads a PFM: "PF" (RGB), width, height, a negative scale
+    (little-endian), float rows from the bottom up; the largest channel."""
+    magic, size, scale, data = path.read_bytes().split(b"\n", 3)
+    width, height = map(int, size.split())
+    assert magic == b"PF" and float(scale) == -1.0 and len(data) == width * height * 12
+    pixels = np.frombuffer(data, "<f4").reshape(height, width, 3)[::-1]
     assert (pixels[..., 0] == pixels[..., 1]).all() and (pixels[..., 1] == pixels[..., 2]).all()
-    return pixels.max(axis=2).astype(np.float32) / 65535.0
+    return pixels.max(axis=2)
 
 
 def jpeg_with_orientation(path: Path, photo: np.ndarray, orientation: int) -> Path:
@@ -62,15 +64,16 @@ def test_the_mask_is_in_the_files_stored_orientation(kind, orientation, tmp_path
     red = upright[..., 0].astype(np.float32) / np.iinfo(upright.dtype).max
     matte = ((red > 0.8) & (upright[..., 1] < upright[..., 0] // 4)).astype(np.float32)
     assert stored_orientation(path) == orientation
-    written = read_raster_mask(write_raster_mask(tmp_path / "a.png", matte, orientation))
+    written = read_raster_mask(write_raster_mask(tmp_path / "a.pfm", matte, orientation))
     assert written.shape == photo.shape[:2]  # stored size, not the upright one
     assert written[2:10, 2:18].mean() > 0.9 and written[20:, 30:].mean() < 0.05
 
 
-def test_values_are_the_matte_at_16_bits(tmp_path):
+def test_values_are_the_matte_as_floats(tmp_path):
     matte = np.linspace(0, 1, 7 * 9, dtype=np.float32).reshape(7, 9)
-    written = read_raster_mask(write_raster_mask(tmp_path / "m.png", matte))
-    assert np.abs(written - matte).max() <= 0.5 / 65535 + 1e-7
+    matte[0, :] = 1.0  # the top row, to see the rows' order
+    written = read_raster_mask(write_raster_mask(tmp_path / "m.pfm", matte))
+    assert np.array_equal(written, matte)
 
 
 def test_darktablerc_names_the_folder(tmp_path, monkeypatch):
@@ -93,13 +96,13 @@ def test_mask_for_darktable_writes_into_the_configured_folder(tmp_path, monkeypa
     jpg = jpeg_with_orientation(tmp_path / "IMG_1.jpg", photo, 8)
     args = ["--method", METHOD, "--quiet"]
     assert main(["mask", str(dng), str(jpg), "--for", "darktable", *args]) == 0
-    assert sorted(p.name for p in masks.iterdir()) == ["IMG_1.dng.png", "IMG_1.jpg.png"]
+    assert sorted(p.name for p in masks.iterdir()) == ["IMG_1.dng.pfm", "IMG_1.jpg.pfm"]
     for path, orientation in ((dng, 6), (jpg, 8)):
         assert (
             main(["mask", str(path), "-o", str(tmp_path / "plain.png"), "--overwrite", *args]) == 0
         )
         plain = load_matte(tmp_path / "plain.png")  # the upright matte, 8 bits
-        written = read_raster_mask(masks / f"{path.name}.png")
+        written = read_raster_mask(masks / f"{path.name}.pfm")
         assert written.shape == photo.shape[:2]
         back = _orient(plain, {6: 8, 8: 6}[orientation])
         assert np.abs(written - back).max() <= 1 / 255 + 1e-6

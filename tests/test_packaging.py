@@ -141,6 +141,7 @@ def test_wheel_carries_models_skies_samples_and_plugins(pip_wheel):
     assert "skyseg_plugins/gimp/skyseg/skyseg.py" in names
     assert "skyseg_plugins/common/skyseg_client/__init__.py" in names
     assert "skyseg_plugins/krita/skyseg_krita.desktop" in names
+    assert "skyseg_plugins/darktable/skyseg.lua" in names
     assert not any("__pycache__" in name or "ade20k/" in name for name in names)
 
 

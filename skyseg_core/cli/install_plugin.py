@@ -1,10 +1,15 @@
-"""``skyseg install-plugin gimp|krita``: copy a host plug-in into the user's folder.
+"""``skyseg install-plugin gimp|krita|darktable``: copy a host plug-in into the user's folder.
 
 The plug-in gets the shared client package (``plugins/common/skyseg_client/``) beside it, a
 ``skyseg_worker.json`` that records how to start the worker (this interpreter,
 ``sys.executable`` or ``--python``, running ``-m skyseg_core worker``) and ``skyseg_schema.json``:
 the effect recipe's declarations (:func:`skyseg_core.worker.schema`), which the plug-ins build
 their dialogs and docker from, since they cannot import skyseg themselves.
+
+darktable's is a Lua script (``plugins/darktable/skyseg.lua``), installed as
+``<darktable config>/lua/skyseg/`` with ``skyseg_config.lua`` (the command it runs: this
+interpreter with ``-m skyseg_core``) and loaded by a ``require "skyseg/skyseg"`` line in
+darktable's ``luarc``.
 """
 
 from __future__ import annotations
@@ -30,21 +35,30 @@ CONFIG_NAME: str = plugin_contract()["CONFIG_NAME"]
 SCHEMA_NAME: str = plugin_contract()["SCHEMA_NAME"]
 MARKER_NAME = "skyseg_install.json"
 """Written into every installed plug-in folder: only a folder carrying it is ever replaced."""
-HOSTS = ("gimp", "krita")
+HOSTS = ("gimp", "krita", "darktable")
+LUA_CONFIG_NAME = "skyseg_config.lua"
+"""The darktable script's settings: the command that runs skyseg (a Lua table)."""
+LUARC_LINE = 'require "skyseg/skyseg"'
+"""The line in darktable's ``luarc`` that loads the installed script."""
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "install-plugin",
-        help="install the GIMP 3 or Krita plug-in for this skyseg environment",
+        help="install the GIMP 3 or Krita plug-in, or the darktable Lua script, for this skyseg "
+        "environment",
         description="Copy the plug-in into the host's user plug-in folder and record this Python "
-        "as the one that runs the skyseg worker.",
+        "as the one that runs the skyseg worker (darktable: the skyseg command).",
     )
-    parser.add_argument("host", choices=HOSTS, help="gimp (GIMP 3) or krita (Krita 5)")
+    parser.add_argument(
+        "host", choices=HOSTS, help="gimp (GIMP 3), krita (Krita 5) or darktable (5.4 with Lua)"
+    )
     parser.add_argument(
         "--dest",
         metavar="DIR",
-        help="plug-in folder (default: ~/.config/GIMP/3.0/plug-ins or ~/.local/share/krita/pykrita)",
+        help="plug-in folder (default: ~/.config/GIMP/3.0/plug-ins or ~/.local/share/krita/pykrita); "
+        "darktable: its config folder, which holds lua/ and luarc (default: $DARKTABLE_CONFIGDIR "
+        "or ~/.config/darktable)",
     )
     parser.add_argument(
         "--python",
@@ -75,19 +89,76 @@ def _data_home() -> Path:
 
 def find_host(host: str) -> str | None:
     """A sign that the host is installed (an executable or its settings folder), else None."""
-    names = {"gimp": ("gimp-3.0", "gimp-console-3.0", "gimp-3", "gimp"), "krita": ("krita",)}[host]
+    names = {
+        "gimp": ("gimp-3.0", "gimp-console-3.0", "gimp-3", "gimp"),
+        "krita": ("krita",),
+        "darktable": ("darktable", "darktable-cli"),
+    }[host]
     for name in names:
         found = shutil.which(name)
         if found:
             return found
-    folder = _config_home() / "GIMP" / "3.0" if host == "gimp" else _data_home() / "krita"
+    folder = {
+        "gimp": _config_home() / "GIMP" / "3.0",
+        "krita": _data_home() / "krita",
+        "darktable": _darktable_config(),
+    }[host]
     return str(folder) if path_kind(folder) == "folder" else None
+
+
+def _darktable_config() -> Path:
+    """darktable's config folder: ``$DARKTABLE_CONFIGDIR`` or ``~/.config/darktable``."""
+    folder = os.environ.get("DARKTABLE_CONFIGDIR")
+    return Path(folder) if folder else _config_home() / "darktable"
 
 
 def default_dest(host: str) -> Path:
     if host == "gimp":
         return _config_home() / "GIMP" / "3.0" / "plug-ins"
+    if host == "darktable":
+        return _darktable_config()
     return _data_home() / "krita" / "pykrita"
+
+
+def lua_string(text: str) -> str:
+    """``text`` as a Lua string literal, ASCII only: quotes, backslashes, control and
+    non-ASCII bytes (of its UTF-8) as decimal escapes, so any path comes back byte for byte."""
+    out = []
+    for byte in text.encode("utf-8", "surrogateescape"):
+        char = chr(byte)
+        out.append(char if 32 <= byte < 127 and char not in '"\\' else f"\\{byte:03d}")
+    return '"' + "".join(out) + '"'
+
+
+def lua_config(python: str) -> str:
+    """What :data:`LUA_CONFIG_NAME` holds: the command the darktable script runs skyseg with."""
+    from .. import __version__
+
+    args = ", ".join(lua_string(a) for a in ("-m", "skyseg_core"))
+    return (
+        "-- written by skyseg install-plugin darktable; the script runs PYTHON ARGS mask ...\n"
+        f"return {{\n  python = {lua_string(python)},\n  args = {{{args}}},\n"
+        f"  skyseg_version = {lua_string(__version__)},\n}}\n"
+    )
+
+
+def _has_luarc_line(text: str) -> bool:
+    """Whether a luarc (as text) already loads the script: a line that is the require call."""
+    import re
+
+    wanted = re.compile(r"""^\s*require\s*\(?\s*["']skyseg/skyseg["']\s*\)?\s*;?\s*$""")
+    return any(wanted.match(line) for line in text.splitlines())
+
+
+def luarc_with_script(data: bytes) -> bytes:
+    """``data`` (a luarc's bytes) with :data:`LUARC_LINE` added at the end, unless a line
+    already loads the script; every other byte stays as it was (a CRLF file gets a CRLF line)."""
+    if _has_luarc_line(data.decode("latin-1")):
+        return data
+    newline = b"\r\n" if b"\r\n" in data else b"\n"
+    if data and not data.endswith((b"\n", b"\r")):
+        data += newline
+    return data + LUARC_LINE.encode("ascii") + newline
 
 
 def worker_config(python: str) -> dict:
@@ -317,15 +388,17 @@ def install(
         raise InputError(f"unknown host {host!r}; choose one of: {', '.join(HOSTS)}")
     if dest is None:
         if find_host(host) is None:
-            what = (
-                "GIMP 3 (no gimp-3.0 on PATH, no ~/.config/GIMP/3.0)"
-                if host == "gimp"
-                else "Krita (no krita on PATH, no ~/.local/share/krita)"
-            )
+            what = {
+                "gimp": "GIMP 3 (no gimp-3.0 on PATH, no ~/.config/GIMP/3.0)",
+                "krita": "Krita (no krita on PATH, no ~/.local/share/krita)",
+                "darktable": "darktable (no darktable on PATH, no ~/.config/darktable)",
+            }[host]
             raise InputError(
                 f"{what} was not found; install it, or give the plug-in folder with --dest"
             )
         dest = default_dest(host)
+    if host == "darktable":
+        return _install_darktable(dest, python)
     client = PLUGINS / "common" / "skyseg_client"
     source = PLUGINS / "gimp" / "skyseg" if host == "gimp" else PLUGINS / "krita" / "skyseg_krita"
     desktop_source = PLUGINS / "krita" / "skyseg_krita.desktop"
@@ -385,12 +458,76 @@ def install(
     return written
 
 
+def _read_luarc(path: Path) -> bytes | None:
+    """The luarc's bytes, None if there is none yet."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        raise OutputError("not a regular file; darktable's luarc must be a file", path)
+    return path.read_bytes()
+
+
+def _install_darktable(config: Path, python: str | None) -> list[Path]:
+    """``config/lua/skyseg/`` (the script, :data:`LUA_CONFIG_NAME`, the marker) and the
+    :data:`LUARC_LINE` in ``config/luarc``, with :func:`install`'s rules: a folder replaced only
+    if an install made it, nothing written before everything is checked, undone on failure."""
+    source = PLUGINS / "darktable"
+    script = source / "skyseg.lua"
+    if path_kind(script) != "file":
+        raise InputError(
+            f"plug-in sources not found at {script}; install skyseg from a source checkout"
+        )
+    lua = config / "lua"
+    target = lua / "skyseg"
+    files = {
+        LUA_CONFIG_NAME: lua_config(python or sys.executable).encode("ascii"),
+        MARKER_NAME: (json.dumps(install_marker("darktable"), indent=2) + "\n").encode("utf-8"),
+    }
+    try:
+        _check_apart_from_sources(lua, target)
+        previous = _previous_install(target, source)
+        luarc = Path(os.path.realpath(config / "luarc"))
+        luarc_bytes = _read_luarc(luarc)
+        new_luarc = luarc_with_script(luarc_bytes or b"")
+        with _undone_on_failure() as undo:
+            lua.mkdir(parents=True, exist_ok=True)
+            token = secrets.token_hex(4)
+            staged = lua / f".skyseg.{token}.part"
+            undo.append(lambda: shutil.rmtree(staged))
+            staged.mkdir()
+            shutil.copy2(script, staged / script.name)
+            for name, data in files.items():
+                (staged / name).write_bytes(data)
+            backup = lua / f".skyseg.{token}.old"
+            if previous:
+                os.rename(target, backup)
+                undo.append(lambda: os.rename(backup, target))
+            os.rename(staged, target)
+            undo.append(lambda: shutil.rmtree(target))
+            if new_luarc != luarc_bytes:
+                _write_file(luarc, new_luarc)
+                undo.append(lambda: _restore(luarc, luarc_bytes))
+    except OSError as exc:
+        raise OutputError(f"cannot install the plug-in ({exc.strerror or exc})", config) from None
+    if previous:
+        shutil.rmtree(backup, ignore_errors=True)
+    return [target, luarc]
+
+
 def run(args) -> int:
     dest = Path(args.dest).expanduser() if args.dest else None
     kritarc = Path(args.kritarc).expanduser() if args.kritarc else None
     written = install(args.host, dest, args.python, kritarc)
     python = args.python or sys.executable
     print(f"installed the {args.host} plug-in in {written[0]}")
+    if args.host == "darktable":
+        print(f"it runs {python} -m skyseg_core mask --for darktable")
+        print(
+            f"loaded by {written[-1]}; restart darktable: lighttable > selected image[s] > create sky mask"
+        )
+        return 0
     print(f"the worker runs with {python} -m skyseg_core worker")
     if args.host == "krita":
         print(f"enabled in {written[-1]}; restart Krita (Tools > Scripts > skyseg)")

@@ -37,7 +37,7 @@ def register(subparsers) -> None:
         dest="host",
         choices=("darktable",),
         help="write the matte where and how a host reads it. darktable: for its external raster "
-        "masks module, <photo name>.png (16-bit RGB, in the photo file's stored orientation: a "
+        "masks module, <photo name>.pfm (float RGB, in the photo file's stored orientation: a "
         "RAW's sensor orientation) in the raster masks folder (--darktable-dir)",
     )
     parser.add_argument(
