@@ -1,0 +1,240 @@
+"""Video and timelapse (issue 28): steadiness and accuracy on pans, and speed on a 1080p clip.
+
+    python -m benchmarks.bench_video [--photos 12] [--frames 24] [--no-write]
+
+Writes ``benchmarks/video.md``. Not a registered case of ``benchmarks.run`` (a clip's run is
+seconds long and its parts are timed from inside).
+
+Steadiness: camera pans over real photos of ../shared/data/skyseg (tests/videoclips.py: a crop
+window moved by a known step per frame, truth from the masks). For each pan: flips (the share
+of pixels whose sky decision, matte >= 0.5, changes between consecutive frames once the
+camera's move is undone, averaged over the pairs) and micro IoU over all frames (ignore pixels
+left out), per frame alone and with the temporal stage; and the still photo's IoU (the whole
+photo segmented, its matte cropped to each window) for comparison.
+
+Speed: a 1080p clip (a pan over a photo scaled up, H.264) through ``skyseg mask`` (PNG folder,
+matte video) and ``skyseg replace``, timed with the parts (method, temporal stage, sky motion,
+effect; the rest is decoding, encoding and writing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "video.md"
+PAN_KINDS = {"pan (8, 0)": ((200, 150), (8, 0)), "pan and tilt (5, 2)": ((200, 150), (5, 2))}
+
+
+def pan_photos(count: int) -> list[str]:
+    """The first ``count`` ADE20K photos (by name) with 15-70 % sky and a wide frame."""
+    from PIL import Image
+
+    from tests.videoclips import SKYSEG_DATA
+
+    found = []
+    for path in sorted((SKYSEG_DATA / "ade20k_skyopt_cvprw2020" / "images").glob("*.jpg")):
+        mask = np.asarray(Image.open(str(path).replace("/images/", "/masks/")[:-4] + ".png"))
+        if 0.15 < (mask == 255).mean() < 0.7 and mask.shape[1] >= 1.3 * mask.shape[0]:
+            found.append(str(path.relative_to(SKYSEG_DATA)))
+        if len(found) == count:
+            break
+    return found
+
+
+def steadiness(photos: list[str], frames: int = 16) -> list[dict]:
+    from skyseg_core.segment import segment
+    from skyseg_core.temporal import TemporalStage
+    from tests.videoclips import flips, iou, load_pair, pan
+
+    rows = []
+    for kind, (size, step) in PAN_KINDS.items():
+        for rel in photos:
+            image, mask = load_pair(rel)
+            n = min(frames, (mask.shape[1] - size[0]) // step[0] + 1)
+            try:
+                p = pan(size=size, step=step, frames=n, relative=rel)
+            except ValueError:
+                continue
+            still = segment(image)
+            per = [segment(f) for f in p.frames]
+            stage = TemporalStage()
+            steady = [stage(f, m) for f, m in zip(p.frames, per, strict=True)]
+
+            def measure(mattes, p=p, step=step):
+                fl = np.mean([flips(a, b, step) for a, b in zip(mattes, mattes[1:], strict=False)])
+                inter = union = 0
+                for m, t in zip(mattes, p.truth, strict=True):
+                    i, u = iou(m, t)
+                    inter, union = inter + i, union + u
+                return float(fl), inter / max(union, 1)
+
+            inter = union = 0
+            w, h = size
+            for (x, y), t in zip(p.origins, p.truth, strict=True):
+                i, u = iou(still[y : y + h, x : x + w], t)
+                inter, union = inter + i, union + u
+            f_per, i_per = measure(per)
+            f_tem, i_tem = measure(steady)
+            rows.append(
+                {
+                    "kind": kind,
+                    "photo": Path(rel).stem,
+                    "frames": n,
+                    "still_iou": inter / max(union, 1),
+                    "flips": f_per,
+                    "iou": i_per,
+                    "flips_temporal": f_tem,
+                    "iou_temporal": i_tem,
+                }
+            )
+            print(rows[-1], file=sys.stderr, flush=True)
+    return rows
+
+
+def speed(frames: int, folder: Path, repeat: int = 2) -> dict:
+    from skyseg_core.clips import (
+        FrameMattes,
+        FrameRenderer,
+        mask_clip_to_folder,
+        mask_clip_to_video,
+        render_clip,
+    )
+    from skyseg_core.effects import ReplaceParams
+    from skyseg_core.pipeline import MatteSource
+    from skyseg_core.segment import segment
+    from tests.videoclips import pan, write_clip
+
+    p = pan(size=(1920, 1080), step=(8, 0), frames=frames, scale=3.5, start=(0, 16))
+    clip = write_clip(folder / "pan1080.mp4", p.frames, crf=18)
+    segment(p.frames[0])  # warm-up: the method's session is made once per process
+    del p
+    out: dict = {"frames": frames, "clip_mb": clip.stat().st_size / 1e6, "repeat": repeat}
+    runs = [
+        ("mask, PNG folder, temporal", "png", True, None),
+        ("mask, PNG folder, per frame (--no-temporal)", "png", False, None),
+        ("mask, matte video (.mkv, lossless)", "mkv", True, None),
+        ("replace, sky moves with the camera", "mp4", True, "camera"),
+        ("replace, --sky-motion still", "mp4", True, "still"),
+        ("replace, per frame (--no-temporal), --sky-motion still", "mp4", False, "still"),
+    ]
+    for attempt in range(repeat):  # the runs take turns; the fastest of each is kept
+        for i, (name, kind, temporal, motion) in enumerate(runs):
+            mattes = FrameMattes(MatteSource(), temporal)
+            target = folder / f"{attempt}-{i}"
+            started = time.perf_counter()
+            renderer = None
+            if kind == "png":
+                mask_clip_to_folder(clip, target, mattes)
+            elif kind == "mkv":
+                mask_clip_to_video(clip, target.with_suffix(".mkv"), mattes)
+            else:
+                renderer = FrameRenderer(
+                    [ReplaceParams(sky="clouds")], sky_motion=motion or "camera"
+                )
+                render_clip(clip, target.with_suffix(".mp4"), mattes, renderer)
+            wall = time.perf_counter() - started
+            parts = dict(mattes.timings)
+            if renderer is not None:
+                parts.update(renderer.timings)
+            if name not in out or wall < out[name]["seconds"]:
+                out[name] = {"seconds": wall, "fps": frames / wall, **parts}
+            print(name, wall, parts, file=sys.stderr, flush=True)
+    return out
+
+
+def report(rows: list[dict], timing: dict) -> str:
+    lines = [
+        "# Video and timelapse (`python -m benchmarks.bench_video`)",
+        "",
+        f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, default method (`auto`), load average at the end "
+        f"{os.getloadavg()[0]:.1f} (a shared machine).",
+        "",
+        "## Steadiness and accuracy on pans over real photos",
+        "",
+        "Flips: share of pixels whose sky decision changes between consecutive frames after "
+        "undoing the camera's move (mean over the pairs). IoU: micro IoU over all frames of the "
+        "pan against the mask crops. Still photo: the whole photo segmented once, its matte "
+        "cropped to each window.",
+        "",
+        "| pan | photo | frames | still photo IoU | per frame: flips | IoU | temporal: flips "
+        "| IoU |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['kind']} | {r['photo']} | {r['frames']} | {r['still_iou']:.4f} | "
+            f"{100 * r['flips']:.2f} % | {r['iou']:.4f} | {100 * r['flips_temporal']:.2f} % | "
+            f"{r['iou_temporal']:.4f} |"
+        )
+    for kind in PAN_KINDS:
+        sel = [r for r in rows if r["kind"] == kind]
+        if not sel:
+            continue
+
+        def mean(key, sel=sel):
+            return float(np.mean([r[key] for r in sel]))
+
+        over = sum(r["flips_temporal"] > 0.003 for r in sel)
+        lines.append(
+            f"| **{kind}, mean of {len(sel)}** | | | {mean('still_iou'):.4f} | "
+            f"{100 * mean('flips'):.2f} % | {mean('iou'):.4f} | "
+            f"{100 * mean('flips_temporal'):.2f} % | {mean('iou_temporal'):.4f} |"
+        )
+        lines.append(
+            f"| {kind}: pans above 0.3 % flips | | | | "
+            f"{sum(r['flips'] > 0.003 for r in sel)} | | {over} | |"
+        )
+    frames = timing["frames"]
+    lines += [
+        "",
+        f"## Speed on a 1080p clip ({frames} frames, H.264, {timing['clip_mb']:.1f} MB)",
+        "",
+        f"The fastest of {timing['repeat']} runs each, taken in turns (the method's session "
+        "made beforehand). Seconds are for the whole run (decoding, the parts, encoding and "
+        "writing); the parts are summed over the frames.",
+        "",
+        "| run | frames/s | s | method | temporal stage | sky motion | effect | temporal share |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, t in timing.items():
+        if not isinstance(t, dict):
+            continue
+        lines.append(
+            f"| {name} | {t['fps']:.2f} | {t['seconds']:.1f} | {t['matte']:.1f} | "
+            f"{t['temporal']:.1f} | {t.get('motion', 0.0):.1f} | {t.get('render', 0.0):.1f} | "
+            f"{100 * t['temporal'] / t['seconds']:.1f} % |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=12)
+    parser.add_argument("--frames", type=int, default=24, help="frames of the 1080p clip")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each timing")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    rows = steadiness(pan_photos(args.photos))
+    with tempfile.TemporaryDirectory() as tmp:
+        timing = speed(args.frames, Path(tmp), args.repeat)
+    text = report(rows, timing)
+    print(text)
+    if not args.no_write:
+        RESULTS.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
