@@ -403,7 +403,7 @@ GAP_TEXTURE = 0.03
 whose gaps :func:`gap_target` reopens; smoother ones (walls, the pale rim of a fisheye frame)
 keep the matte's say. On every third fisheye validation photo, ``color`` method, against
 opening every pixel of the band: gaps 0.76 -> 0.77 filled, leaves 0.89 -> 0.90 and foreground
-away from the sky 0.84 -> 0.92 kept."""
+away from the sky 0.84 -> 0.92 kept (``scripts/eval_close_gaps.py``)."""
 
 
 @dataclass(frozen=True)
