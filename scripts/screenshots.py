@@ -84,9 +84,10 @@ def main(argv: list[str] | None = None) -> int:
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
     window = MainWindow(proxy_long_side=1280)
+    window.setWindowState(Qt.WindowState.WindowNoState)  # the first run maximises on a small screen
     window.resize(1400, 880)
     window.show()
-    wait(lambda: window.library_loads > 0)
+    wait(lambda: window.controller.library_loads > 0)
 
     def shot(name: str, widget=None) -> None:
         for _ in range(10):
@@ -96,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         print(path)
 
     def rendered() -> None:
-        wait(lambda: window._render_job is None and not window._render_pending)
+        c = window.controller
+        wait(lambda: c.render_job is None and not c.render_pending)
 
     shot("empty")
 
@@ -104,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     window.open_photo(CHURCH)
     wait(lambda: m.has_photo)
     m.set_method(args.method)
-    window.segment()
+    window.controller.segment()
     wait(lambda: m.matte is not None)
     window.show_panel(window.sky_panel)
     shot("overlay")
@@ -112,14 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     # a bundled sky, clicked in the library: highlighted there, put in with the declared defaults
     library = window.sky_panel.library
     index = next(i for i, s in enumerate(library.sources()) if s == "golden_hour")
-    renders = window.renders_done
+    renders = window.controller.renders_done
     QTest.mouseClick(
         library.viewport(),
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
         library.visualItemRect(library.item(index)).center(),
     )
-    wait(lambda: m.sky is not None and window.renders_done > renders)
+    wait(lambda: m.sky is not None and window.controller.renders_done > renders)
     rendered()
     shot("library")
 
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     window.open_photo(PARK, ask=False)
     wait(lambda: m.path == PARK and m.has_photo)
     m.set_method("color")
-    window.segment()
+    window.controller.segment()
     wait(lambda: m.matte is not None)
     path, radius = band_stroke(m.matte, _resized_truth(PARK, m.matte.shape))
     QTest.keyClick(window, Qt.Key.Key_B)  # the brush, its options shown, edge-aware
@@ -153,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: len(m.strokes) == 1)
     QTest.mouseMove(viewport, points[-1])
     shot("brush_done", window.canvas)  # released: the sky snapped to the tree line
+
+    # Close gaps over the whole matte: the sky seen through the trees' foliage
+    window.brush_panel.close_gaps.setValue(1.0)
+    m.set_params("matte", close_gaps=1.0)
+    wait(lambda: window.controller.gap_job is None and m.gap_target is not None)
+    shot("close_gaps")
 
     window.export_dialog()
     wait(lambda: window.export_box.isVisible())
