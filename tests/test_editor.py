@@ -84,6 +84,8 @@ def editor(qtbot, dialogs):
 
     window = MainWindow(proxy_long_side=512)
     qtbot.addWidget(window)
+    window.setWindowState(Qt.WindowState.WindowNoState)  # not maximised on the small offscreen
+    window.resize(1280, 820)  # screen: every test sees the same canvas
     window.show()
     qtbot.waitExposed(window)
     yield window
