@@ -4,8 +4,8 @@ the window, the model or the controller."""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QAction, QActionGroup, QKeySequence
+from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtGui import QAction, QActionGroup, QIcon, QKeySequence, QPainter, QPen, QPixmap
 from PyQt6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -39,6 +39,20 @@ def make_action(window, text, slot, shortcut=None, checkable=False, tip="", icon
     (action.toggled if checkable else action.triggered).connect(slot)
     window.addAction(action)
     return action
+
+
+def split_icon(colour) -> QIcon:
+    """The split view's icon: a frame halved by a divider, its left half (before) filled."""
+    pixmap = QPixmap(32, 32)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(colour, 2))
+    painter.drawRect(QRectF(4, 7, 24, 18))
+    painter.fillRect(QRectF(5, 8, 11, 16), colour)
+    painter.drawLine(QPointF(16, 3), QPointF(16, 29))
+    painter.end()
+    return QIcon(pixmap)
 
 
 def build_actions(window) -> None:
@@ -116,11 +130,13 @@ def build_actions(window) -> None:
         window.view_group.addAction(action)
     for name, key, tip, icon, switch in (
         ("overlay", "O", "Show the matte as a coloured overlay", icons.SP_FileDialogInfoView, lambda on: m.set_view(overlay=on)),
-        ("split", "Y", "Before and after side by side: drag the divider", icons.SP_ToolBarHorizontalExtensionButton, lambda on: m.set_view(split=on, mode="result")),
+        ("split", "Y", "Before and after side by side: drag the divider", None, lambda on: m.set_view(split=on, mode="result")),
         ("before", "\\", "Show the whole original photo (before/after)", icons.SP_MediaSeekBackward, lambda on: m.set_view(before=on)),
     ):  # fmt: skip
         action = make_action(window, name.title(), switch, key, True, tip, icon)
         setattr(window, f"{name}_action", action)  # window.overlay_action, ...
+    # its own picture: the style's nearest one was the tool bar's overflow chevron
+    window.split_action.setIcon(split_icon(window.palette().color(window.foregroundRole())))
     window.fit_action = make_action(
         window, "Fit", window.canvas.fit, "Ctrl+0", tip="Fit the photo in the window"
     )
@@ -174,7 +190,9 @@ def build_actions(window) -> None:
     bar = QToolBar("Main")
     bar.setObjectName("mainToolbar")
     bar.setMovable(False)
-    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    # text under the icons: every tool fits a 1280 px window (beside them, Before, Undo and
+    # Redo went behind the overflow chevron)
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
     window.addToolBar(bar)
     bar.addAction(window.open_action)
     bar.addAction(window.export_dialog_action)

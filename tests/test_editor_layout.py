@@ -51,3 +51,20 @@ def test_help_lists_every_shortcut_from_the_actions(qtbot, editor):
     menus = [a.text() for a in editor.menuBar().actions()]
     assert menus[-1] == "&Help"
     box.close()
+
+
+def test_every_tool_fits_the_default_window_and_split_is_no_chevron(qtbot, editor):
+    from PyQt6.QtWidgets import QStyle, QToolBar
+
+    assert (editor.width(), editor.height()) == (1280, 820)
+    bar = editor.findChild(QToolBar, "mainToolbar")
+    hidden = [
+        a.text() or a.objectName()
+        for a in bar.actions()
+        if bar.widgetForAction(a) is not None and not bar.widgetForAction(a).isVisible()
+    ]
+    assert hidden == [], f"behind the overflow chevron: {hidden}"
+    chevron = editor.style().standardIcon(QStyle.StandardPixmap.SP_ToolBarHorizontalExtensionButton)
+    split = editor.split_action.icon()
+    assert not split.isNull()
+    assert split.pixmap(32, 32).toImage() != chevron.pixmap(32, 32).toImage()
