@@ -3,7 +3,9 @@ grey surround does not bias how the photo's colours are judged)."""
 
 from __future__ import annotations
 
+from PyQt6.QtCore import QEvent, QObject, Qt
 from PyQt6.QtGui import QColor, QPalette
+from PyQt6.QtWidgets import QToolTip, QWidget
 
 _ROLES = {
     "Window": (45, 45, 48),
@@ -50,3 +52,39 @@ def apply_dark_theme(app) -> None:
     """Fusion with the dark palette, for the whole application."""
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
+
+
+WRAP_TOOLTIPS_OVER = 60
+"""Plain tool tips longer than this many characters are shown as wrapped paragraphs."""
+
+
+class WrappedToolTips(QObject):
+    """Shows every long plain tool tip of the application as a paragraph, which Qt wraps
+    (a plain one is a single line as wide as its text). The widgets keep their plain text."""
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(watched, QWidget):
+            text = watched.toolTip()
+            if len(text) > WRAP_TOOLTIPS_OVER and not Qt.mightBeRichText(text):
+                QToolTip.showText(event.globalPos(), wrapped(text), watched)
+                return True
+        return False
+
+
+def wrapped(text: str) -> str:
+    """``text`` as a paragraph Qt wraps in a tool tip."""
+    import html
+
+    return f"<p>{html.escape(text)}</p>"
+
+
+_tooltips: WrappedToolTips | None = None
+
+
+def wrap_tooltips(app) -> WrappedToolTips:
+    """Install :class:`WrappedToolTips` on ``app`` (once)."""
+    global _tooltips
+    if _tooltips is None:
+        _tooltips = WrappedToolTips(app)
+        app.installEventFilter(_tooltips)
+    return _tooltips

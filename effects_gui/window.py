@@ -8,6 +8,7 @@ from pathlib import Path
 from PyQt6 import sip
 from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -30,6 +31,7 @@ from .controller import EditorController
 from .export import ExportDialog
 from .model import DEFAULT_PROXY_LONG_SIDE, EditorModel, sky_driven
 from .panels import BrushPanel, EffectPanel, SkyPanel
+from .theme import wrap_tooltips
 
 APP_NAME = "skyseg editor"
 MAX_RECENT = 10
@@ -63,6 +65,7 @@ class MainWindow(QMainWindow):
         self.controller.refresh_library()
         self._update_enabled()
         self._restore_layout()
+        wrap_tooltips(QApplication.instance())
 
     # ================================================================= window layout
     def _restore_layout(self) -> None:

@@ -68,3 +68,22 @@ def test_every_tool_fits_the_default_window_and_split_is_no_chevron(qtbot, edito
     split = editor.split_action.icon()
     assert not split.isNull()
     assert split.pixmap(32, 32).toImage() != chevron.pixmap(32, 32).toImage()
+
+
+def test_long_tooltips_are_wrapped(qtbot, editor):
+    from PyQt6.QtCore import QEvent
+    from PyQt6.QtGui import QHelpEvent
+    from PyQt6.QtWidgets import QApplication, QToolTip
+
+    control = editor.brush_panel.matte_form.controls["close_gaps"]
+    text = control.toolTip()
+    assert len(text) > 100 and not Qt.mightBeRichText(text), "a long plain tip"
+    editor.show_panel(editor.brush_panel)
+    centre = control.rect().center()
+    event = QHelpEvent(QEvent.Type.ToolTip, centre, control.mapToGlobal(centre))
+    QApplication.sendEvent(control, event)
+    qtbot.waitUntil(QToolTip.isVisible)
+    shown = QToolTip.text()
+    assert shown.startswith("<p>") and "detail stage" in shown, "shown as a paragraph Qt wraps"
+    assert control.toolTip() == text, "the widget keeps its own text"
+    QToolTip.hideText()
