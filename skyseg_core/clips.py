@@ -144,7 +144,7 @@ def mask_clip_to_video(
             for index, frame in clip:
                 matte = mattes(frame)
                 shares.append(float(matte.mean()))
-                out.write(matte, clip.pts[index])
+                out.write(matte, clip.pts[index], clip.durations[index])
                 if progress:
                     progress(index + 1)
     return _report(output, clip.info, len(shares), mattes.method, shares)
@@ -172,7 +172,7 @@ def render_clip(
             for index, frame in clip:
                 matte = mattes(frame)
                 shares.append(float(matte.mean()))
-                out.write(renderer(frame, matte), clip.pts[index])
+                out.write(renderer(frame, matte), clip.pts[index], clip.durations[index])
                 if progress:
                     progress(index + 1)
     return _report(output, clip.info, len(shares), mattes.method, shares)

@@ -61,10 +61,14 @@ class SkyMotion:
     still_px : float
         A frame-to-frame motion that moves no corner of the frame more than this (in pixels of
         the working copy) is taken as none.
+    room : float
+        Extra zoom of the new sky on the first frame (about its horizon's centre), so the camera
+        can pan some way before the sky runs out and is mirrored.
     """
 
     work_size: int = 640
     still_px: float = 0.1
+    room: float = 1.25
     camera: np.ndarray = field(default_factory=lambda: np.eye(3))
     """Frame 0 -> the current frame (full-size pixels)."""
     anchors: dict = field(default_factory=dict)
@@ -132,7 +136,8 @@ class SkyMotion:
         border = G.sky_border(G.shrink(cleaned, STATS_SIZE)[0], small.shape[0])
         border = G.SkyBorder(border.top * k, min(float(H), border.horizon * k), border.has_sky)
         if index not in self.anchors:  # the first frame: placed as in a photo
-            place = G.place_sky(sky.shape[:2], (H, W), border, step.position, step.scale)
+            zoom = step.scale * self.room
+            place = G.place_sky(sky.shape[:2], (H, W), border, step.position, zoom)
             self.anchors[index] = np.vstack([place.matrix(1.0), [0.0, 0.0, 1.0]])
         to_frame = self.camera @ self.anchors[index]
         # a canvas of the frame's size is placed at scale 1, x 0, its rows shifted by

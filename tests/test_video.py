@@ -31,7 +31,8 @@ def clip_pan():
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory, clip_pan) -> Path:
-    return write_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", clip_pan.frames, audio=True)
+    folder = tmp_path_factory.mktemp("clip")  # starting late, as cut clips do: an edit list
+    return write_clip(folder / "clip.mp4", clip_pan.frames, audio=True, first_pts=3)
 
 
 def _leftovers(folder: Path) -> list[str]:
@@ -315,3 +316,14 @@ def test_new_sky_moves_with_the_camera(step, tmp_path):
         assert err < 6  # the sky found again there, not just the least bad guess
     if step != (0, 0):
         assert sum(shift == scene for shift, _ in results["still"]) <= 2
+
+
+def test_webm_takes_vp9_and_refuses_audio_it_cannot_hold(clip, clip_pan, tmp_path, capsys):
+    out = tmp_path / "clip_sky.webm"
+    assert main(["mask", str(clip), "-o", str(out), "--quiet"]) == 0  # mattes carry no audio
+    frames, facts = read_clip(out)
+    assert len(frames) == 12 and facts["info"].codec == "vp9"
+    edited = tmp_path / "edited.webm"
+    assert main(["tint", str(clip), "-o", str(edited), "--quiet"]) == 2  # its audio is AAC
+    assert "cannot go into a .webm" in capsys.readouterr().err
+    assert not edited.exists() and not _leftovers(tmp_path)

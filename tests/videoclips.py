@@ -84,9 +84,11 @@ def write_clip(
     rotation: int = 0,
     crf: int = 12,
     faststart: bool = False,
+    first_pts: int = 0,
 ) -> Path:
     """Encode ``frames`` (RGB uint8) as H.264 (mp4, mov, mkv) with a sine tone when ``audio``
-    and a display rotation tag (``rotation``: the stored frames are the given ones)."""
+    and a display rotation tag (``rotation``: the stored frames are the given ones); the first
+    frame's timestamp is ``first_pts`` frame durations after zero."""
     import av
 
     options = {"movflags": "+faststart"} if faststart else {}
@@ -104,7 +106,7 @@ def write_clip(
         for i, rgb in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame = frame.reformat(format="yuv420p", dst_colorspace=1, dst_color_range=1)
-            frame.pts = i
+            frame.pts = first_pts + i
             frame.time_base = Fraction(1, rate)
             out.mux(video.encode(frame))
         out.mux(video.encode(None))
