@@ -21,7 +21,7 @@ from skyseg_core.effects.registry import REGISTRY
 
 from . import jobs, pipeline
 from .brush import Stroke
-from .library import SkyLibrary, is_sky_file
+from .library import THUMBNAIL_SIZE, SkyLibrary, is_sky_file
 from .model import EditorModel, sky_driven
 
 SKY_PREVIEW_FACTOR = 1.0
@@ -242,7 +242,7 @@ class EditorController(QObject):
                 "thumbnails",
                 jobs.thumbnails,
                 self.library.entries(),
-                128,
+                THUMBNAIL_SIZE,
                 self.library.thumbnail_path,
             ),
             on_result=loaded,

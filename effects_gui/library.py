@@ -21,6 +21,8 @@ from skyseg_core.io import write_bytes_atomic
 from skyseg_core.skygen import SKIES_DIR, SKY_PRESETS, SKY_SUFFIXES, sky_files
 
 FOLDER_NAME = "skyseg-editor"
+THUMBNAIL_SIZE = 192
+"""Longer side of a cached thumbnail, in pixels (the grid shows them at up to 136 x 85)."""
 
 
 def config_dir() -> Path:
@@ -60,6 +62,8 @@ class SkyLibrary(QObject):
         self.cache = (cache or cache_dir()) / "thumbnails"
         self.files: list[str] = []
         self.folders: list[str] = []
+        self.names: dict[str, str] = {}
+        """Source -> the name the user gave it (the file's own name otherwise)."""
         self._load()
 
     def _load(self) -> None:
@@ -69,10 +73,14 @@ class SkyLibrary(QObject):
             return  # no library yet, or an unreadable one: start with the bundled skies
         self.files = [str(p) for p in data.get("files", []) if isinstance(p, str)]
         self.folders = [str(p) for p in data.get("folders", []) if isinstance(p, str)]
+        names = data.get("names", {})
+        if isinstance(names, dict):
+            self.names = {str(k): v for k, v in names.items() if isinstance(v, str) and v.strip()}
 
     def save(self) -> None:
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"version": 1, "files": self.files, "folders": self.folders}, indent=1)
+        data = {"version": 1, "files": self.files, "folders": self.folders, "names": self.names}
+        text = json.dumps(data, indent=1)
         write_bytes_atomic(self.file, lambda fh: fh.write(text.encode()), overwrite=True)
 
     def entries(self) -> list[SkyEntry]:
@@ -91,7 +99,21 @@ class SkyLibrary(QObject):
             if str(path) not in seen:
                 seen.add(str(path))
                 out.append(SkyEntry(str(path), path.stem.replace("_", " "), True))
-        return out
+        out = [
+            SkyEntry(e.source, self.names[e.source], e.own) if e.source in self.names else e
+            for e in out
+        ]
+        return _distinct_labels(out)
+
+    def rename(self, source: str, label: str) -> None:
+        """Give a sky a name of the user's (an empty one gives it its file's name back)."""
+        label = " ".join(label.split())
+        if label:
+            self.names[source] = label
+        else:
+            self.names.pop(source, None)
+        self.save()
+        self.changed.emit()
 
     def sources(self) -> list[str]:
         return [e.source for e in self.entries()]
@@ -131,12 +153,25 @@ class SkyLibrary(QObject):
 
     def thumbnail_path(self, source: str) -> Path:
         """Where the cached thumbnail of ``source`` lives (new when the file changes)."""
-        key = source
+        key = f"{source}|{THUMBNAIL_SIZE}"
         path = Path(source)
         if path.is_file():
             stat = path.stat()
-            key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+            key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{THUMBNAIL_SIZE}"
         return self.cache / f"{hashlib.sha1(key.encode()).hexdigest()}.png"
+
+
+def _distinct_labels(entries: list[SkyEntry]) -> list[SkyEntry]:
+    """Entries whose labels are shared get their folder's name added ("dawn (trip)")."""
+    count: dict[str, int] = {}
+    for e in entries:
+        count[e.label] = count.get(e.label, 0) + 1
+    out = []
+    for e in entries:
+        if count[e.label] > 1 and e.own:
+            e = SkyEntry(e.source, f"{e.label} ({Path(e.source).parent.name})", e.own)
+        out.append(e)
+    return out
 
 
 def same_source(a: str | None, b: str | None) -> bool:

@@ -13,9 +13,11 @@ from PyQt6.QtCore import QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QIcon, QPixmap
 from PyQt6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -132,7 +134,8 @@ class SkyLibraryView(QListWidget):
 
     filesDropped = pyqtSignal(list)
     removeRequested = pyqtSignal(str)
-    THUMB = QSize(96, 60)
+    renameRequested = pyqtSignal(str, str)  # source, its name now
+    THUMB = QSize(136, 85)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -143,6 +146,7 @@ class SkyLibraryView(QListWidget):
         self.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.setMovement(QListWidget.Movement.Static)
         self.setUniformItemSizes(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long name keeps both ends
         self.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
         self.setMinimumHeight(self.THUMB.height() + 40)
         self.setDragEnabled(False)
@@ -155,7 +159,8 @@ class SkyLibraryView(QListWidget):
         """Shown over the library while files are dragged over it."""
         self.setToolTip(
             "Click a sky to put it in. Drop sky files or folders here to add them "
-            "to your library (kept for next time); right-click one of yours to remove it"
+            "to your library (kept for next time); right-click a sky to rename it, or one of "
+            "yours to remove it"
         )
 
     def sources(self) -> list[str]:
@@ -165,12 +170,21 @@ class SkyLibraryView(QListWidget):
         from PyQt6.QtWidgets import QMenu
 
         item = self.itemAt(pos)
-        if item is None or not item.data(Qt.ItemDataRole.UserRole + 1):
+        if item is None:
             return
+        source = item.data(Qt.ItemDataRole.UserRole)
         menu = QMenu(self)
-        action = menu.addAction("Remove from the library")
-        if menu.exec(self.viewport().mapToGlobal(pos)) is action:
-            self.removeRequested.emit(item.data(Qt.ItemDataRole.UserRole))
+        rename = menu.addAction("Rename…")
+        remove = (
+            menu.addAction("Remove from the library")
+            if item.data(Qt.ItemDataRole.UserRole + 1)
+            else None
+        )
+        chosen = menu.exec(self.viewport().mapToGlobal(pos))
+        if chosen is rename:
+            self.renameRequested.emit(source, item.text())
+        elif chosen is not None and chosen is remove:
+            self.removeRequested.emit(source)
 
     DROP_HINT = "Drop to add to your skies\nand use it"
 
@@ -243,8 +257,24 @@ class SkyPanel(QWidget):
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
+        filters = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setObjectName("skySearch")
+        self.search.setPlaceholderText("Search skies")
+        self.search.setClearButtonEnabled(True)
+        self.category = QComboBox()
+        self.category.setObjectName("skyCategory")
+        for text, key in (("All skies", "all"), ("Your skies", "own"), ("Bundled", "bundled")):
+            self.category.addItem(text, key)
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.category)
+        top_layout.addLayout(filters)
         self.palette = self.library = SkyLibraryView()
         top_layout.addWidget(self.library, 1)
+        self.search.textChanged.connect(self._filter)
+        self.category.currentIndexChanged.connect(self._filter)
+        self.thumbnail_path = None
+        """``source -> Path`` of a sky's cached thumbnail (the hover preview), set by the window."""
         buttons = QHBoxLayout()
         style = self.style()
         self.open_button = QPushButton(
@@ -304,8 +334,8 @@ class SkyPanel(QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(controls_widget)
         self.splitter.addWidget(scroll)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(0, 1)  # the library grows with the panel
+        self.splitter.setStretchFactor(1, 0)
 
         self.library.itemClicked.connect(
             lambda item: self.skyRequested.emit(item.data(Qt.ItemDataRole.UserRole))
@@ -318,15 +348,36 @@ class SkyPanel(QWidget):
         self.refresh()
 
     def set_library(self, items) -> None:
-        """Show ``(SkyEntry, QImage)`` thumbnails, in order."""
+        """Show ``(SkyEntry, QImage)`` thumbnails, in order, with a larger preview on hover."""
+        import html
+
         self.library.clear()
         for entry, qimage in items:
             item = QListWidgetItem(QIcon(QPixmap.fromImage(qimage)), entry.label)
             item.setData(Qt.ItemDataRole.UserRole, entry.source)
             item.setData(Qt.ItemDataRole.UserRole + 1, entry.own)
-            item.setToolTip(entry.source if entry.own else f"{entry.label} (bundled)")
+            where = html.escape(entry.source if entry.own else "bundled")
+            tip = f"<b>{html.escape(entry.label)}</b><br>{where}"
+            thumb = self.thumbnail_path(entry.source) if self.thumbnail_path else None
+            if thumb is not None and thumb.is_file():
+                tip = f'<img src="{html.escape(str(thumb))}" width="{qimage.width()}"><br>{tip}'
+            item.setToolTip(tip)
             self.library.addItem(item)
+        self._filter()
         self._highlight()
+
+    def _filter(self, *_args) -> None:
+        """Show the skies whose name (or file) holds every word searched, of the category."""
+        words = self.search.text().lower().split()
+        category = self.category.currentData()
+        for i in range(self.library.count()):
+            item = self.library.item(i)
+            own = bool(item.data(Qt.ItemDataRole.UserRole + 1))
+            text = f"{item.text()} {item.data(Qt.ItemDataRole.UserRole)}".lower()
+            shown = all(w in text for w in words) and (
+                category == "all" or (category == "own") == own
+            )
+            item.setHidden(not shown)
 
     def _highlight(self) -> None:
         from .library import same_source

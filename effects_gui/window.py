@@ -184,6 +184,8 @@ class MainWindow(QMainWindow):
         self.sky_panel.addFolderRequested.connect(self.choose_sky_folder)
         self.sky_panel.library.filesDropped.connect(c.add_skies)
         self.sky_panel.library.removeRequested.connect(c.library.remove)
+        self.sky_panel.library.renameRequested.connect(self.rename_sky)
+        self.sky_panel.thumbnail_path = c.library.thumbnail_path
         # what the controller says
         c.busy.connect(self._busy)
         c.idle.connect(self._idle)
@@ -374,6 +376,13 @@ class MainWindow(QMainWindow):
         paths, _ = QFileDialog.getOpenFileNames(self, "Add skies to the library", "", IMAGE_FILTER)
         if paths:
             self.controller.add_skies(paths)
+
+    def rename_sky(self, source: str, label: str) -> None:
+        from PyQt6.QtWidgets import QInputDialog
+
+        name, ok = QInputDialog.getText(self, "Rename the sky", "Name", text=label)
+        if ok:
+            self.controller.library.rename(source, name)
 
     def choose_sky_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of skies to the library")
