@@ -73,6 +73,9 @@ class EditorController(QObject):
         self._drag_start: tuple[float, float] | None = None
         self.library.changed.connect(self.refresh_library)
         model.gapTargetNeeded.connect(self.make_gap_target)
+        self.rebuild_job: jobs.Job | None = None
+        self.rebuild_again = False
+        model.rebuilder = self.rebuild_matte
 
     # ================================================================= notices
     def set_notice(self, text: str) -> None:
@@ -196,6 +199,39 @@ class EditorController(QObject):
                 self.failed.emit("Could not close the gaps", exc)
 
         self.runner.start(job, on_result=done, on_error=failed)
+
+    def rebuild_matte(self) -> None:
+        """Replay the strokes on the preview's (gap-closed) method matte on a thread; the latest
+        request wins (one waits while one runs)."""
+        if self.rebuild_job is not None:
+            self.rebuild_again = True
+            return
+        m = self.model
+        key = m.matte_key()
+        job = jobs.Job(
+            "rebuild", jobs.replay_strokes, m.closed_base(), m.proxy, list(m.strokes), m.scale
+        )
+        self.rebuild_job = job
+        self.busy.emit("Applying your brush strokes", 0, False)
+
+        def done(matte):
+            if m.install_matte(matte, key):
+                self.idle.emit("")
+            elif m.matte_pending:
+                self.rebuild_again = True
+
+        def finished():
+            self.rebuild_job = None
+            if self.rebuild_again and m.matte_pending:
+                self.rebuild_again = False
+                self.rebuild_matte()
+            else:
+                self.rebuild_again = False
+
+        def failed(exc):
+            self.failed.emit("Could not apply the brush strokes", exc)
+
+        self.runner.start(job, on_result=done, on_error=failed, on_finished=finished)
 
     # ================================================================= brushing and sky drag
     def paint(self, points: list) -> None:

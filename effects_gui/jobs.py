@@ -242,3 +242,11 @@ def thumbnails(job: Job, entries: list, size: int, cached):
             image.save(str(path))  # a cache: a failed write only means it is made again
         out.append((entry, image))
     return out
+
+
+def replay_strokes(job: Job, matte: np.ndarray, image: np.ndarray, strokes: list, scale: float):
+    """``strokes`` replayed on a copy of ``matte`` (:func:`effects_gui.brush.replay`)."""
+    from .brush import replay
+
+    job.report(0, "Applying your brush strokes")
+    return replay(matte, image, strokes, scale)

@@ -13,7 +13,7 @@ responsive.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,6 +201,10 @@ class EditorModel(QObject):
         """(the preview's base matte, its gap target): what close gaps moves it toward."""
         self.matte_generation = 0
         """Counts rebuilds of the preview matte (a stroke's undo patch is valid within one)."""
+        self.rebuilder: Callable[[], None] | None = None
+        """Asks for the preview matte to be rebuilt off the GUI thread (the controller's)."""
+        self.matte_pending = False
+        """A rebuild was asked for and is not in yet."""
         self.method = MatteSource().method
         self.sky: SkyChoice | None = None
         self.edit = EditState()
@@ -249,6 +253,7 @@ class EditorModel(QObject):
         self.base_matte = self.base_proxy_matte = self.matte = None
         self.strokes = []
         self.gap_target = None
+        self.matte_pending = False
         self.sky = None
         self.edit = EditState()
         self.result = None
@@ -378,21 +383,53 @@ class EditorModel(QObject):
 
     def _rebuild_matte(self) -> None:
         """The preview matte from its parts: the method's matte, the gaps closed by the amount
-        asked (once their target is there), the strokes on top."""
-        base = self.base_proxy_matte
-        self.matte_generation += 1
-        if base is None:
-            self.matte = None
-        else:
-            from skyseg_core.detail import close_gaps
+        asked (once their target is there), the strokes on top. Replaying strokes takes time
+        (10 strokes on a 2048 px preview: 2.1-2.8 s, ``benchmarks/bench_replay.py``), so with strokes and a
+        :attr:`rebuilder` the replay runs off the GUI thread and :meth:`install_matte` puts
+        it in; the matte shown meanwhile is the last one (``matte_pending``)."""
+        if self.base_proxy_matte is None:
+            self.matte_pending = False
+            self._install_matte(None)
+            return
+        target = self.gap_target
+        if self.close_gaps > 0 and (target is None or target[0] is not self.base_proxy_matte):
+            self.gapTargetNeeded.emit()
+        if self.strokes and self.rebuilder is not None:
+            self.matte_pending = True
+            self.rebuilder()
+            return
+        self.matte_pending = False
+        self._install_matte(
+            _brush.replay(self.closed_base(), self.proxy, list(self.strokes), self.scale)
+        )
 
-            amount = self.close_gaps
-            target = self.gap_target
-            if amount > 0 and (target is None or target[0] is not base):
-                self.gapTargetNeeded.emit()
-            elif amount > 0:
-                base = close_gaps(self.proxy, base, amount, target=target[1])
-            self.matte = _brush.replay(base, self.proxy, list(self.strokes), self.scale)
+    def closed_base(self) -> np.ndarray:
+        """The preview's method matte with its gaps closed as asked (as it is until the gap
+        target for it is there)."""
+        base, target, amount = self.base_proxy_matte, self.gap_target, self.close_gaps
+        if base is None or amount <= 0 or target is None or target[0] is not base:
+            return base
+        from skyseg_core.detail import close_gaps
+
+        return close_gaps(self.proxy, base, amount, target=target[1])
+
+    def matte_key(self) -> tuple:
+        """What the preview matte is made of now: a rebuild made for another key is stale."""
+        target = None if self.gap_target is None else id(self.gap_target[1])
+        return (id(self.base_proxy_matte), tuple(self.strokes), self.close_gaps, target)
+
+    def install_matte(self, matte: np.ndarray, key: tuple) -> bool:
+        """Put in a matte rebuilt off the GUI thread for ``key``; False (nothing done) when
+        the edit has changed since."""
+        if not self.matte_pending or key != self.matte_key():
+            return False
+        self.matte_pending = False
+        self._install_matte(matte)
+        return True
+
+    def _install_matte(self, matte: np.ndarray | None) -> None:
+        self.matte = matte
+        self.matte_generation += 1
         self.matteChanged.emit()
         self._edited()
 

@@ -108,9 +108,10 @@ def test_close_gaps_fills_the_canopy_and_keeps_the_leaves(qtbot, editor, dialogs
     qtbot.keyClick(editor, Qt.Key.Key_E)
     paint(qtbot, editor.canvas, ((384.0, 120.0), (400.0, 240.0)))
     assert len(m.strokes) == 1 and m.matte.sum() < closed.sum()
-    slide(slider, 0.9)
-    qtbot.waitUntil(lambda: m.edit.matte.close_gaps == 0.9, timeout=WAIT_MS)
+    slide(slider, 0.9)  # with a stroke, the matte is rebuilt on a thread
+    qtbot.waitUntil(lambda: m.edit.matte.close_gaps == 0.9 and not m.matte_pending, timeout=WAIT_MS)
     m.undo_stack.undo()  # 0.9 -> 1.0: rebuilt with the stroke
+    qtbot.waitUntil(lambda: not m.matte_pending, timeout=WAIT_MS)
     m.undo_stack.undo()  # the stroke
     assert m.strokes == [] and np.allclose(m.matte, closed, atol=1e-6)
 

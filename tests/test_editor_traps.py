@@ -109,14 +109,18 @@ def test_find_sky_again_keeps_the_brush_strokes(qtbot, editor, dialogs, tmp_path
     qtbot.mouseClick(editor.segment_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: m.undo_stack.undoText() == "Find sky (color)", timeout=WAIT_MS)
     assert len(m.strokes) == 1, "the strokes are kept"
+    qtbot.waitUntil(lambda: not m.matte_pending, timeout=WAIT_MS)  # replayed on a thread
     assert (m.matte[ground] > 0.99).all(), "and applied on top of the new matte"
     assert (m.base_proxy_matte[ground] < 0.5).mean() > 0.9, "the new matte alone has no sky there"
     assert "1 brush stroke applied on top" in editor.status_label.text()
     full = m.full_matte()  # the export's matte carries them too
     assert full[truth == 0].mean() > m.base_matte[truth == 0].mean() + 0.05
     m.undo_stack.undo()  # back to the first matte with its stroke
+    qtbot.waitUntil(lambda: not m.matte_pending, timeout=WAIT_MS)
     assert m.undo_stack.undoText() == "Add sky stroke" and (m.matte[ground] > 0.99).all()
+    assert np.array_equal(m.base_proxy_matte, m.undo_stack.command(0).new[1])
     m.undo_stack.redo()
+    qtbot.waitUntil(lambda: not m.matte_pending, timeout=WAIT_MS)
     assert len(m.strokes) == 1 and (m.matte[ground] > 0.99).all()
 
 
@@ -205,3 +209,37 @@ def test_double_clicking_a_slider_resets_it(qtbot, editor, tmp_path):
     qtbot.mouseDClick(size.slider, Qt.MouseButton.LeftButton, pos=size.slider.rect().center())
     assert m.brush.radius == 40.0 and size.value() == 40.0
     qtbot.waitUntil(lambda: editor.controller.render_job is None, timeout=WAIT_MS)
+
+
+def test_strokes_are_replayed_off_the_gui_thread(qtbot, editor, tmp_path, monkeypatch):
+    """A new matte with strokes to replay (10 take 2-3 s on a 2048 px preview,
+    benchmarks/bench_replay.py) leaves the window free: the last matte stays shown until the
+    replayed one is in."""
+    import threading
+
+    from effects_gui import jobs
+
+    release = threading.Event()
+    original = jobs.replay_strokes
+
+    def held(job, *args):
+        release.wait(20)
+        return original(job, *args)
+
+    monkeypatch.setattr(jobs, "replay_strokes", held)
+    m, _ = open_synthetic(qtbot, editor, tmp_path)
+    qtbot.keyClick(editor, Qt.Key.Key_B)
+    brush_stroke(qtbot, editor.canvas, (30, 110), (130, 110))
+    shown = m.matte
+    editor.method_combo.setCurrentIndex(editor.method_combo.findData("color"))
+    qtbot.mouseClick(editor.segment_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: m.undo_stack.undoText() == "Find sky (color)", timeout=WAIT_MS)
+    assert m.matte_pending and m.matte is shown, "the replay waits on its thread"
+    ticks = []
+    from PyQt6.QtCore import QTimer
+
+    QTimer.singleShot(10, lambda: ticks.append(1))
+    qtbot.waitUntil(lambda: ticks == [1], timeout=2000)  # the event loop runs meanwhile
+    release.set()
+    qtbot.waitUntil(lambda: not m.matte_pending, timeout=WAIT_MS)
+    assert m.matte is not shown and len(m.strokes) == 1

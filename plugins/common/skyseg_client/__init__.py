@@ -44,12 +44,13 @@ from .errors import (
     WorkerTimeout,
 )
 from .launch import LOG_MAX_BYTES, default_log_path, load_config, worker_command
-from .pixels import read_netpbm, require_sky, write_netpbm
+from .pixels import ORIGINAL_LAYER, read_layers, read_netpbm, require_sky, write_netpbm
 from .shared import shared_socket_path
 
 __all__ = [
     "CONFIG_NAME",
     "LOG_MAX_BYTES",
+    "ORIGINAL_LAYER",
     "PROTOCOL_VERSION",
     "SCHEMA_NAME",
     "SKY_FILE",
@@ -73,6 +74,7 @@ __all__ = [
     "effect_params",
     "load_config",
     "load_schema",
+    "read_layers",
     "read_netpbm",
     "require_sky",
     "shared_socket_path",

@@ -16,7 +16,8 @@ dialog shows. The arguments are generated from the effect recipe's schema (``sky
 written beside this file by ``skyseg install-plugin gimp``; the worker's ``schema`` operation when
 it is missing): names, labels, help, ranges, defaults and menus are the declared ones, none is
 restated here. Results are new layers above the active one (the original and its mask are never
-changed): a grey "Sky mask" layer, a channel named "Sky" or the selection, each inside one undo group. A failure is one error
+changed): a grey "Sky mask" layer, a channel named "Sky", the selection, or a layer group holding
+the layered file's layers (Replace, Tint, Relight; a run on a group reads its original photo), each inside one undo group. A failure is one error
 message (the procedure's return value, which GIMP shows).
 """
 
@@ -226,14 +227,42 @@ def _write_grey(drawable, data, x, y, width, height):
     drawable.update(x, y, width, height)
 
 
+def _skyseg_group(item):
+    """The skyseg result group ``item`` is or lies in (a group whose bottom layer is the core's
+    "original photo"), else None."""
+    while item is not None:
+        if item.is_group():
+            children = item.get_children()  # top first
+            if (
+                children
+                and not children[-1].is_group()
+                and children[-1].get_name() == skyseg_client.ORIGINAL_LAYER
+            ):
+                return item
+        item = item.get_parent()
+    return None
+
+
 def _source_layer(image, drawables):
-    """The layer to work on: the selected layer (a selected mask means its layer)."""
+    """The layer to work on: the selected layer (a selected mask means its layer); in or on a
+    skyseg result group, the group's original photo, never a previous result."""
     drawable = drawables[0] if drawables else None
     if isinstance(drawable, Gimp.LayerMask):
         drawable = Gimp.Layer.from_mask(drawable)
+    if isinstance(drawable, Gimp.Layer):
+        group = _skyseg_group(drawable)
+        if group is not None:
+            return group.get_children()[-1]
     if not isinstance(drawable, Gimp.Layer) or drawable.is_group():
         raise skyseg_client.WorkerError("select a pixel layer first")
     return drawable
+
+
+def _insert_above(image, new, layer):
+    """Put ``new`` directly above ``layer``, or above the skyseg group ``layer`` is the source
+    of (a new result never goes inside a previous one)."""
+    anchor = _skyseg_group(layer) or layer
+    image.insert_layer(new, anchor.get_parent(), image.get_item_position(anchor))
 
 
 def _aliases(layer, *paths):
@@ -417,7 +446,7 @@ def create_mask(image, layer, config, tmp):
         _write_grey(channel, data, x, y, width, height)
         return
     mask = _grey_layer(image, MASK_LAYER, width, height)
-    image.insert_layer(mask, layer.get_parent(), image.get_item_position(layer))
+    _insert_above(image, mask, layer)
     mask.set_offsets(x, y)
     # stored grey values are the matte's bytes: "Y' u8" for a perceptual image, "Y u8" linear
     linear = image.get_precision().value_nick.split("-", 1)[-1] == "linear"
@@ -468,18 +497,81 @@ def select_sky(image, layer, config, tmp):
         image.remove_channel(channel)
 
 
+def _stack_layer(image, spec, width, height):
+    """One layer of the worker's stack: its pixels, blend mode, opacity and visibility; its
+    alpha (the new sky's matte) as an editable layer mask. Blended and composited on the stored
+    (perceptual) values, as the core and the layered files do."""
+    kind = (
+        Gimp.ImageType.GRAY_IMAGE
+        if image.get_base_type() == Gimp.ImageBaseType.GRAY
+        else Gimp.ImageType.RGB_IMAGE
+    )
+    mode = getattr(Gimp.LayerMode, spec["gimp_mode"], Gimp.LayerMode.NORMAL)
+    layer = Gimp.Layer.new(image, spec["name"], width, height, kind, 100.0 * spec["opacity"], mode)
+    layer.set_blend_space(Gimp.LayerColorSpace.RGB_PERCEPTUAL)
+    layer.set_composite_space(Gimp.LayerColorSpace.RGB_PERCEPTUAL)
+    rect = Gegl.Rectangle.new(0, 0, width, height)
+    depth = "u16" if spec["sixteen"] else "u8"
+    buffer = layer.get_buffer()
+    buffer.set(rect, f"R'G'B' {depth}", spec["rgb"])
+    buffer.flush()
+    layer.set_visible(bool(spec["visible"]))
+    return layer
+
+
+def _add_stack_mask(layer, spec, width, height):
+    """The layer's alpha as its layer mask (stored values: 255 = the layer shows)."""
+    mask = layer.create_mask(Gimp.AddMaskType.WHITE)
+    layer.add_mask(mask)
+    fmt = grey_format(mask).replace("u8", "u16" if spec["sixteen"] else "u8")
+    buffer = mask.get_buffer()
+    buffer.set(Gegl.Rectangle.new(0, 0, width, height), fmt, spec["alpha"])
+    buffer.flush()
+
+
+def _result_group(image, layer, name, path):
+    """The worker's layer stack as a layer group named ``name`` above ``layer`` (or above the
+    skyseg group it came from): the original photo at the bottom, the effect's layers with their
+    blend modes, the new sky with the matte as its layer mask, the matte itself hidden."""
+    width, height, stack = skyseg_client.read_layers(path)
+    if (width, height) != (layer.get_width(), layer.get_height()):
+        raise skyseg_client.WorkerError(
+            f"the worker's layers are {width}x{height}, the layer {layer.get_width()}x"
+            f"{layer.get_height()}"
+        )
+    group = Gimp.GroupLayer.new(image, name)
+    _insert_above(image, group, layer)
+    _, x, y = layer.get_offsets()
+    for spec in stack:  # bottom to top: each goes on top of the group
+        new = _stack_layer(image, spec, width, height)
+        image.insert_layer(new, group, 0)
+        if spec["alpha"] is not None:
+            _add_stack_mask(new, spec, width, height)
+        new.set_offsets(x, y)
+        new.update(0, 0, width, height)
+    return group
+
+
 def _effect(op, name):
     def body(image, layer, config, tmp):
         values = _values(config, skyseg_client.effect_controls(schema(), op))
-        params = dict(_mask_params(config), **skyseg_client.effect_params(schema(), op, values))
+        fields = skyseg_client.effect_params(schema(), op, values)
         source = _export_layer(layer, tmp)
         result = os.path.join(tmp, "result.ppm" if source.endswith(".ppm") else "result.png")
-        _run_worker(op, source, result, params, name, _aliases(layer, source))
-        new = _new_layer(image, result, name)
-        _, x, y = layer.get_offsets()
-        new.set_offsets(x, y)
-        image.insert_layer(new, layer.get_parent(), image.get_item_position(layer))
-        image.set_selected_layers([new])
+        if image.get_color_profile() is not None:  # raw samples would be read as sRGB
+            params = dict(_mask_params(config), **fields)
+            _run_worker(op, source, result, params, name, _aliases(layer, source))
+            new = _new_layer(image, result, name)
+            _, x, y = layer.get_offsets()
+            new.set_offsets(x, y)
+            _insert_above(image, new, layer)
+            image.set_selected_layers([new])
+            return
+        layers = os.path.join(tmp, "result.layers")
+        params = dict(_mask_params(config), steps=[dict(fields, effect=op)], layers=layers)
+        _run_worker("render", source, result, params, name, _aliases(layer, source))
+        group = _result_group(image, layer, name, layers)
+        image.set_selected_layers([group])
 
     return body
 
