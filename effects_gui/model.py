@@ -384,7 +384,7 @@ class EditorModel(QObject):
     def _rebuild_matte(self) -> None:
         """The preview matte from its parts: the method's matte, the gaps closed by the amount
         asked (once their target is there), the strokes on top. Replaying strokes takes time
-        (10 strokes on a 2048 px preview: 2.1-2.8 s, ``benchmarks/bench_replay.py``), so with strokes and a
+        (10 strokes on a 2048 px preview: 0.9-1.5 s, ``benchmarks/bench_replay.py``), so with strokes and a
         :attr:`rebuilder` the replay runs off the GUI thread and :meth:`install_matte` puts
         it in; the matte shown meanwhile is the last one (``matte_pending``)."""
         if self.base_proxy_matte is None:

@@ -212,7 +212,7 @@ def test_double_clicking_a_slider_resets_it(qtbot, editor, tmp_path):
 
 
 def test_strokes_are_replayed_off_the_gui_thread(qtbot, editor, tmp_path, monkeypatch):
-    """A new matte with strokes to replay (10 take 2-3 s on a 2048 px preview,
+    """A new matte with strokes to replay (10 take 0.9-1.5 s on a 2048 px preview,
     benchmarks/bench_replay.py) leaves the window free: the last matte stays shown until the
     replayed one is in."""
     import threading
