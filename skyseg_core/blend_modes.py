@@ -85,6 +85,28 @@ BLENDS: dict[str, BlendMode] = {
 }
 """Every blend mode skyseg knows, by name."""
 
+HOST_MODES: dict[str, tuple[str, str]] = {
+    "normal": ("NORMAL", "normal"),
+    "multiply": ("MULTIPLY", "multiply"),
+    "screen": ("SCREEN", "screen"),
+    "overlay": ("OVERLAY", "overlay"),
+    "soft_light": ("SOFTLIGHT", "soft_light_svg"),
+    "color": ("HSL_COLOR", "color"),
+    "hard_light": ("HARDLIGHT", "hard_light"),
+    "darken": ("DARKEN_ONLY", "darken"),
+    "lighten": ("LIGHTEN_ONLY", "lighten"),
+    "color_dodge": ("DODGE", "dodge"),
+    "color_burn": ("BURN", "burn"),
+    "difference": ("DIFFERENCE", "diff"),
+    "exclusion": ("EXCLUSION", "exclusion"),
+    "hue": ("HSV_HUE", "hue"),
+    "saturation": ("HSV_SATURATION", "saturation"),
+    "luminosity": ("LUMINANCE", "luminize"),
+}
+"""Each mode as the host plug-ins set it on a layer: (GIMP's ``Gimp.LayerMode`` member, Krita's
+composite op id); the plug-ins read them from the layer stack the worker writes."""
+assert set(HOST_MODES) == set(BLENDS), "every blend mode needs its host modes"
+
 BLEND_MODES = tuple(name for name, m in BLENDS.items() if m.formula is not None)
 """The modes skyseg can compute (the tint's choices)."""
 

@@ -14,18 +14,30 @@ from pathlib import Path
 
 import numpy as np
 
-from .blend_modes import BLENDS
+from .blend_modes import BLENDS, HOST_MODES
 from .errors import OutputError
 from .io import write_bytes_atomic
 from .ora import Layer, check_layers, composite, rgba_float, write_ora
 
-__all__ = ["LAYERED_SUFFIXES", "PSD_BLEND_MODES", "write_layers", "write_psd"]
+__all__ = [
+    "LAYERED_SUFFIXES",
+    "PLUGIN_LAYERS_SUFFIX",
+    "PSD_BLEND_MODES",
+    "write_layers",
+    "write_plugin_layers",
+    "write_psd",
+]
 
 LAYERED_SUFFIXES = (".ora", ".psd")
 """The layered formats :func:`write_layers` writes, by file suffix."""
 
 PSD_BLEND_MODES = {m.ora_op: m.psd_mode for m in BLENDS.values()}
 """OpenRaster composite operation -> psd-tools ``BlendMode`` name."""
+
+PLUGIN_LAYERS_SUFFIX = ".layers"
+"""The raw layer stack the host plug-ins rebuild as a layer group (:func:`write_plugin_layers`)."""
+
+BLEND_NAMES = {m.ora_op: m.name for m in BLENDS.values()}
 
 
 def write_layers(
@@ -50,6 +62,8 @@ def write_layers(
         return write_psd(
             path, layers, size, overwrite=overwrite, merged=merged, icc_profile=icc_profile
         )
+    if suffix == PLUGIN_LAYERS_SUFFIX:
+        return write_plugin_layers(path, layers, size, overwrite=overwrite)
     raise OutputError(
         "layered output is OpenRaster or Photoshop; give a .ora or .psd file name", path
     )
@@ -145,5 +159,57 @@ def write_psd(
 
     def write(fh) -> None:
         record.write(fh)
+
+    return write_bytes_atomic(path, write, overwrite=overwrite)
+
+
+def write_plugin_layers(
+    path: str | os.PathLike, layers: list[Layer], size: tuple[int, int], overwrite: bool = False
+) -> Path:
+    """The layers for a host plug-in, read with the standard library alone: one JSON line, then
+    each layer's raw samples, written atomically.
+
+    The line: ``{"size": [W, H], "layers": [...]}``, bottom to top, each layer ``name``,
+    ``visible``, ``opacity`` (0-1), ``mode`` (a :data:`~skyseg_core.blend_modes.BLENDS` name)
+    and the hosts' own names for it (``gimp_mode``, ``krita_mode``: ``HOST_MODES``),
+    ``sixteen`` (16-bit samples, big-endian as in Netpbm) and ``mask`` (whether an alpha plane
+    follows). Then per layer its R, G, B samples (H x W x 3; a grey layer repeated) and, with
+    ``mask``, its alpha (H x W): what the plug-ins make the layer's mask.
+    """
+    import json
+
+    path = Path(path)
+    W, H = check_layers(layers, size, path)
+    header, planes = [], []
+    for layer in layers:
+        pixels = layer.pixels
+        if pixels.shape[:2] != (H, W) or (layer.x, layer.y) != (0, 0):
+            raise OutputError(f"layer {layer.name!r} does not cover the {W}x{H} canvas", path)
+        if layer.composite_op not in BLEND_NAMES:
+            raise OutputError(f"layer {layer.name!r}: unknown blend {layer.composite_op!r}")
+        if pixels.ndim == 2:
+            pixels = np.repeat(pixels[..., None], 3, axis=2)
+        big = ">u2" if pixels.dtype == np.uint16 else np.uint8
+        planes.append(np.ascontiguousarray(pixels[..., :3], big))
+        if pixels.shape[2] == 4:
+            planes.append(np.ascontiguousarray(pixels[..., 3], big))
+        header.append(
+            {
+                "name": layer.name,
+                "visible": bool(layer.visible),
+                "opacity": float(np.clip(layer.opacity, 0.0, 1.0)),
+                "mode": BLEND_NAMES[layer.composite_op],
+                "gimp_mode": HOST_MODES[BLEND_NAMES[layer.composite_op]][0],
+                "krita_mode": HOST_MODES[BLEND_NAMES[layer.composite_op]][1],
+                "sixteen": bool(pixels.dtype == np.uint16),
+                "mask": bool(pixels.shape[2] == 4),
+            }
+        )
+    line = json.dumps({"size": [W, H], "layers": header}).encode() + b"\n"
+
+    def write(fh) -> None:
+        fh.write(line)
+        for plane in planes:
+            fh.write(plane.view(np.uint8).data)
 
     return write_bytes_atomic(path, write, overwrite=overwrite)

@@ -113,21 +113,67 @@ def test_saved_sky_mask_is_what_skyseg_mask_writes(main_run, folder):
         assert np.array_equal(np.asarray(saved), np.asarray(cli))
 
 
-def test_layer_stack_xcf_and_png(main_run, folder):
+REPLACE_GROUP = [  # top first: what `skyseg replace --layers` writes, as GIMP layers
+    ("sky matte", "normal", False, False),
+    ("new sky", "normal", True, True),  # the matte as its editable layer mask
+    ("edge light", "screen", True, False),
+    ("foreground light", "normal", True, False),
+    ("original photo", "normal", True, False),
+]
+
+
+def test_replace_makes_a_layer_group_mirroring_the_layered_file(main_run):
     photo = {"name": "photo", "mask": False, "visible": True, "size": [384, 251], "offsets": [0, 0]}
-    replaced = dict(photo, name="Sky replaced")
-    assert main_run["stack"] == [
-        replaced,
-        photo,
-    ]  # top first; the original is kept under the result
+    assert main_run["stack"] == [dict(photo, name="Sky replaced"), photo]  # top first
+    assert main_run["group_is_group"] and main_run["selected_after_replace"] == ["Sky replaced"]
+    group = main_run["group"]
+    assert [(c["name"], c["mode"], c["visible"], c["mask"]) for c in group] == REPLACE_GROUP
+    # blended on the stored values, as the core's layered files and their composite
+    assert {c["composite_space"] for c in group} == {"rgb-perceptual"}
+    assert {c["opacity"] for c in group} == {100.0} and not any(c["group"] for c in group)
     assert main_run["xcf_stack"] == main_run["stack"] and main_run["xcf_channels"] == ["Sky"]
     # each result goes directly above the layer it came from (here always the photo)
     assert main_run["stack_after_effects"] == ["Sky replaced", "Sky tinted", "Relit", "photo"]
     assert not main_run["selection_empty"]
+
+
+def test_a_second_run_reads_the_original_photo(main_run):
+    """Run again with the result group, then a layer inside it, selected: the new group's source
+    is the photo itself (its "original photo" is byte-identical to it), and it goes above."""
+    for run in main_run["second_runs"]:
+        assert run["status"] == ["success", ""]
+        assert run["top_level"][1:] == ["Sky replaced", "photo"], run["top_level"]
+        assert run["source_is_the_photo"]
+
+
+def test_group_merges_to_the_core_result(main_run, folder):
+    """The flattened image (the group over the photo) is the composite of the core's layers
+    within rounding, and `skyseg replace`'s output as closely as the core's own layered file
+    is (the core mixes the sky in linear light, a layer stack on the stored values)."""
     png = load_image(folder / "gimp_result.png").astype(np.int16)
+    layers = harness.gimp_core_replace(folder, layers=True).astype(np.int16)
+    assert np.abs(png - layers).max() <= 2, np.abs(png - layers).max()
     expected = harness.gimp_core_replace(folder).astype(np.int16)
     diff = np.abs(png - expected)
-    assert diff.max() <= 2, diff.max()
+    core = np.abs(layers - expected)
+    print(
+        "GIMP group vs the core's layers: max",
+        int(np.abs(png - layers).max()),
+        "| vs skyseg replace: max",
+        int(diff.max()),
+        "mean",
+        round(float(diff.mean()), 3),
+        "share > 2",
+        round(float(np.mean(diff > 2)), 4),
+        "| core's layered file vs skyseg replace: max",
+        int(core.max()),
+        "mean",
+        round(float(core.mean()), 3),
+        "share > 2",
+        round(float(np.mean(core > 2)), 4),
+    )
+    assert diff.mean() <= core.mean() + 0.05 and np.mean(diff > 2) <= np.mean(core > 2) + 0.001
+    assert np.mean(diff > 2) < 0.01
     assert (
         np.abs(png - load_image(folder / "photo.png").astype(np.int16)).mean() > 5
     )  # the sky did change
@@ -205,7 +251,7 @@ def test_registered_arguments_are_the_declared_ones(main_run):
 
 def test_tint_with_colours_unset_is_the_declared_gradient(main_run, folder):
     got = harness.read_ppm(folder / "gimp_tint.ppm").astype(np.int16)
-    expected = harness.gimp_core_replace(folder, "tint").astype(np.int16)
+    expected = harness.gimp_core_replace(folder, "tint", layers=True).astype(np.int16)
     assert np.abs(got - expected).max() <= 2
 
 
@@ -215,11 +261,12 @@ def test_16_bit_layer_is_replaced_at_16_bits(main_run, folder):
         main_run["replace16"]["name"] == "Sky replaced"
         and main_run["replace16"]["precision"] == "u16-non-linear"
     )
+    assert [c["name"] for c in main_run["replace16"]["group"]] == [g[0] for g in REPLACE_GROUP]
     width, height = main_run["replace16"]["size"]
     got = np.frombuffer((folder / "gimp_replace16.raw").read_bytes(), np.uint16).reshape(
         height, width, 3
     )
-    expected = harness.gimp_core_replace(folder, "replace16")
+    expected = harness.gimp_core_replace(folder, "replace16", layers=True)
     assert expected.dtype == np.uint16
     assert np.abs(got.astype(np.int32) - expected.astype(np.int32)).max() <= 2 * 257
     assert np.count_nonzero(got % 257) > got.size // 4  # 16-bit values, not 8-bit ones widened

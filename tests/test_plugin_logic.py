@@ -23,6 +23,7 @@ from skyseg_core.cli.install_plugin import enable_in_kritarc, install
 from skyseg_core.effects.params import REPLACE_PRESETS, ReplaceParams, TintParams, replace_preset
 from skyseg_core.errors import InputError
 from skyseg_core.io import load_image, save_image, save_matte
+from skyseg_core.ora import Layer, composite
 from skyseg_core.segment import segment
 from skyseg_core.skygen import load_sky
 from skyseg_core.worker import PROTOCOL_VERSION
@@ -173,28 +174,84 @@ def test_save_mask_writes_what_skyseg_mask_writes(
     assert np.array_equal(load_image(tmp_path / "sky.png"), load_image(tmp_path / "cli.png"))
 
 
-def test_replace_adds_a_layer_directly_above_with_correct_channel_order(
-    krita_plugin, landscape_rgb, tmp_path, monkeypatch
+def group_children(group, width, height, dtype=np.uint8):
+    """A result group's layers, bottom to top: (name, blend mode, visible, R G B, alpha): the
+    alpha is the transparency mask's (Krita 5.2) or the layer's own (5.1), None when opaque."""
+    out = []
+    for child in group.childNodes():
+        bgra = np.frombuffer(child.pixelData(0, 0, width, height), dtype).reshape(height, width, 4)
+        masks = child.childNodes()
+        if masks:
+            (mask,) = masks
+            assert mask.type() == "transparencymask" and mask.name() == child.name() + " mask"
+            alpha = np.frombuffer(mask.pixelData(0, 0, width, height), np.uint8)
+            alpha = alpha.reshape(height, width)
+            assert (bgra[..., 3] == np.iinfo(dtype).max).all()
+        else:
+            alpha = None if (bgra[..., 3] == np.iinfo(dtype).max).all() else bgra[..., 3]
+        out.append((child.name(), child.blendingMode(), child.visible(), bgra[..., 2::-1], alpha))
+    return out
+
+
+@pytest.mark.parametrize("api_version", ["5.1", "5.2"])
+def test_replace_makes_a_group_mirroring_the_layered_file(
+    krita_plugin, landscape_rgb, tmp_path, monkeypatch, api_version
 ):
     krita, package = krita_plugin
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
-    doc, photo = make_doc(krita, landscape_rgb, above_name="notes")
+    doc, photo = make_doc(krita, landscape_rgb, api_version=api_version, above_name="notes")
     before = photo.pixelData(0, 0, 80, 60)
     ext = package.extension
     ext.settings.method = "color"
     ext.settings.set("replace", "sky", "sunset")
-    ext.settings.apply_look("plain")
     assert ext.run("replace_sky"), ext.last_error
     assert [n.name() for n in doc.rootNode().childNodes()] == ["photo", "Sky replaced", "notes"]
-    layer = doc.rootNode().childNodes()[1]
-    assert doc.activeNode() is layer and photo.pixelData(0, 0, 80, 60) == before
-    bgra = np.frombuffer(layer.pixelData(0, 0, 80, 60), np.uint8).reshape(60, 80, 4)
+    group = doc.rootNode().childNodes()[1]
+    assert group.type() == "grouplayer" and doc.activeNode() is group
+    assert photo.pixelData(0, 0, 80, 60) == before and photo.childNodes() == []
     image = load_image(save_image(tmp_path / "in.png", landscape_rgb))
-    expected = effects.replace_sky(
-        image, segment(image, method="color"), load_sky("sunset"), replace_preset("plain")
-    )
-    assert np.array_equal(bgra[..., 2::-1], expected)  # B, G, R in memory -> R, G, B
-    assert (bgra[..., 3] == 255).all()
+    matte = segment(image, method="color")
+    result, layers = effects.replace_sky_layers(image, matte, load_sky("sunset"))
+    got = group_children(group, 80, 60)
+    modes = {"svg:src-over": "normal", "svg:screen": "screen"}
+    assert [(n, b, v) for n, b, v, _, _ in got] == [
+        (layer.name, modes[layer.composite_op], layer.visible) for layer in layers
+    ]
+    assert [n for n, *_ in got] == [
+        "original photo",
+        "foreground light",
+        "edge light",
+        "new sky",
+        "sky matte",
+    ]
+    for (name, _, _, rgb, alpha), layer in zip(got, layers, strict=True):
+        pixels = layer.pixels
+        assert np.array_equal(rgb, pixels[..., :3]), name
+        if pixels.shape[2] == 4:  # the new sky: its matte as the mask (a 5.1 script: the alpha)
+            assert alpha is not None and np.array_equal(alpha, pixels[..., 3]), name
+        else:
+            assert alpha is None, name
+    rebuilt = [
+        Layer(name, rgb if alpha is None else np.dstack([rgb, alpha]), visible, 1.0, op)
+        for (name, _, visible, rgb, alpha), op in zip(
+            got, [layer.composite_op for layer in layers], strict=True
+        )
+    ]
+    assert np.array_equal(composite(rebuilt, (80, 60)), composite(layers, (80, 60)))
+    # a second run, with the group (then a layer inside it) active, reads the original photo
+    # and puts its group above the first one
+    for active in (group, group.childNodes()[3]):
+        doc.setActiveNode(active)
+        assert ext.run("replace_sky"), ext.last_error
+        names = [n.name() for n in doc.rootNode().childNodes()]
+        assert names == ["photo", "Sky replaced", "Sky replaced", "notes"]
+        second = doc.rootNode().childNodes()[2]
+        assert second.childNodes()[0].pixelData(0, 0, 80, 60) == before
+        assert [c[3].tobytes() for c in group_children(second, 80, 60)] == [
+            c[3].tobytes() for c in got
+        ]
+        doc.rootNode()._children.remove(second)
+        second._parent = None
 
 
 def test_tint_and_relight_layers(krita_plugin, landscape_rgb, monkeypatch):
@@ -206,8 +263,17 @@ def test_tint_and_relight_layers(krita_plugin, landscape_rgb, monkeypatch):
     ext.settings.set("tint", "stops_0", "#ff0000")
     ext.settings.set("relight", "temperature", 3200.0)
     assert ext.run("tint_sky") and ext.run("relight"), ext.last_error
-    # each result becomes the active layer, so relight worked on the tinted layer, above it
+    # each result group becomes the active layer; relight read the tint group's original photo
+    # (not the tint) and went above that group
     assert [n.name() for n in doc.rootNode().childNodes()] == ["photo", "Sky tinted", "Relit"]
+    tinted, relit = doc.rootNode().childNodes()[1:]
+    assert [c.name() for c in tinted.childNodes()] == [
+        "original photo",
+        "sky tint (soft_light)",
+        "sky matte",
+    ]
+    assert [c.blendingMode() for c in tinted.childNodes()] == ["normal", "soft_light_svg", "normal"]
+    assert relit.childNodes()[0].pixelData(0, 0, 80, 60) == photo.pixelData(0, 0, 80, 60)
     relight = ext.settings.params("relight")
     assert (relight["temperature"], relight["sky"], relight["method"]) == (3200.0, None, "color")
     assert ext.settings.params("tint")["stops"] == [
@@ -379,12 +445,18 @@ def test_16_bit_layer_through_the_worker(krita_plugin, tmp_path, monkeypatch):
     ext.settings.set("replace", "sky", "sunset")
     ext.settings.apply_look("plain")
     assert ext.run("replace_sky"), ext.last_error
-    layer = doc.rootNode().childNodes()[1]
-    assert (layer.name(), layer.colorDepth()) == ("Sky replaced", "U16")
-    bgra = np.frombuffer(layer.pixelData(0, 0, 80, 60), np.uint16).reshape(60, 80, 4)
-    expected = effects.replace_sky(image, matte, load_sky("sunset"), replace_preset("plain"))
-    assert expected.dtype == np.uint16 and np.array_equal(bgra[..., 2::-1], expected)
-    assert (bgra[..., 3] == 65535).all()
+    group = doc.rootNode().childNodes()[1]
+    assert group.name() == "Sky replaced"
+    assert {c.colorDepth() for c in group.childNodes()} == {"U16"}
+    got = group_children(group, 80, 60, np.uint16)
+    _, layers = effects.replace_sky_layers(
+        image, matte, load_sky("sunset"), replace_preset("plain")
+    )
+    assert layers[0].pixels.dtype == np.uint16
+    for (name, _, _, rgb, alpha), layer in zip(got, layers, strict=True):
+        assert np.array_equal(rgb, layer.pixels[..., :3]), name  # 16-bit samples kept
+        if layer.pixels.shape[2] == 4:  # the mask: a selection is 8-bit
+            assert np.abs(alpha.astype(int) - layer.pixels[..., 3] // 257).max() <= 1
 
 
 def test_worker_crash_and_timeout_give_errors_and_nothing_changes(
@@ -438,6 +510,7 @@ def test_no_document_or_mask_selected(krita_plugin, landscape_rgb, monkeypatch):
         "photo",
         "Sky replaced",
     ]
+    assert doc.rootNode().childNodes()[1].childNodes()[0].name() == "original photo"
 
 
 def test_docker_edits_settings_and_runs_actions(krita_plugin, qtbot, landscape_rgb, monkeypatch):
@@ -868,3 +941,39 @@ def test_a_command_that_is_no_socket_worker_falls_back_to_a_private_one(shared, 
         c.request("ping")  # the private worker it fell back to (the same script) hangs: stopped
     assert "the shared worker did not start (its first line: " in c.shared_problem
     c.stop()
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_plugin_layer_stack_round_trip(tmp_path, monkeypatch, dtype):
+    """write_plugin_layers -> skyseg_client.read_layers: names, modes, visibility and samples
+    (16-bit ones as native words); a truncated file is a WorkerError."""
+    from skyseg_core.layered import write_layers
+
+    monkeypatch.syspath_prepend(str(ROOT / "plugins" / "common"))
+    skyseg_client = importlib.import_module("skyseg_client")
+    rng = np.random.default_rng(1)
+    top = np.iinfo(dtype).max
+    rgb = rng.integers(0, top + 1, (5, 7, 3), dtype=dtype)
+    rgba = rng.integers(0, top + 1, (5, 7, 4), dtype=dtype)
+    grey = rng.integers(0, top + 1, (5, 7), dtype=dtype)
+    layers = [
+        Layer("original photo", rgb),
+        Layer("light", rgba, composite_op="svg:screen", opacity=0.5),
+        Layer("matte", grey, visible=False),
+    ]
+    path = write_layers(tmp_path / "x.layers", layers, (7, 5))
+    width, height, got = skyseg_client.read_layers(str(path))
+    assert (width, height) == (7, 5)
+    assert [(g["name"], g["mode"], g["visible"], g["opacity"], g["mask"]) for g in got] == [
+        ("original photo", "normal", True, 1.0, False),
+        ("light", "screen", True, 0.5, True),
+        ("matte", "normal", False, 1.0, False),
+    ]
+    native = np.dtype(dtype).newbyteorder("=")
+    assert got[0]["rgb"] == rgb.astype(native).tobytes() and got[0]["alpha"] is None
+    assert got[1]["rgb"] == np.ascontiguousarray(rgba[..., :3]).astype(native).tobytes()
+    assert got[1]["alpha"] == np.ascontiguousarray(rgba[..., 3]).astype(native).tobytes()
+    assert got[2]["rgb"] == np.repeat(grey[..., None], 3, axis=2).tobytes()
+    path.write_bytes(path.read_bytes()[:-1])
+    with pytest.raises(skyseg_client.WorkerError, match="truncated"):
+        skyseg_client.read_layers(str(path))

@@ -21,6 +21,7 @@ from .. import __version__
 from .._signals import signals_as_interrupt
 from ..errors import OutputError, SkysegNote
 from ..io import MATTE_SUFFIXES, check_output
+from ..layered import LAYERED_SUFFIXES, PLUGIN_LAYERS_SUFFIX
 from ..methods import describe_methods
 from ..outputs import Job, plan_one
 from ..pipeline import MatteSource, SkyCache, load_photo, write_rendered
@@ -84,7 +85,8 @@ class Worker:
         """
         if outputs["output"].suffix.lower() not in suffixes:
             raise OutputError(f"output must end in {' or '.join(suffixes)}", outputs["output"])
-        for role, suffixes in (("matte", MATTE_SUFFIXES), ("layers", (".ora", ".psd"))):
+        layered = (*LAYERED_SUFFIXES, PLUGIN_LAYERS_SUFFIX)
+        for role, suffixes in (("matte", MATTE_SUFFIXES), ("layers", layered)):
             if role in outputs and outputs[role].suffix.lower() not in suffixes:
                 raise OutputError(
                     f"{'matte_output' if role == 'matte' else role} must end in "

@@ -95,6 +95,26 @@ class Node:
     def pixelData(self, x, y, w, h):
         return self._pixels.get(x, y, w, h) if self._pixels else b""
 
+    _blending, _opacity, _visible = "normal", 255, True
+
+    def blendingMode(self):
+        return self._blending
+
+    def setBlendingMode(self, mode):
+        self._blending = mode
+
+    def opacity(self):
+        return self._opacity
+
+    def setOpacity(self, value):
+        self._opacity = value
+
+    def visible(self):
+        return self._visible
+
+    def setVisible(self, value):
+        self._visible = value
+
     def setPixelData(self, data, x, y, w, h):
         if self._pixels is not None:
             self._pixels.set(bytes(data), x, y, w, h)
@@ -166,6 +186,9 @@ class Document:
         if node_type == "transparencymask":  # Krita 5.1: a mask without pixels, as the real one
             return Node(self, name, node_type, 0)
         raise ValueError(node_type)
+
+    def createGroupLayer(self, name):
+        return Node(self, name, "grouplayer", 0)
 
     def createSelectionMask(self, name):
         return SelectionMask(self, name, "selectionmask", 0)

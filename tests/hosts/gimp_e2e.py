@@ -78,6 +78,42 @@ def stack(image):
     ]
 
 
+def group_tree(group):
+    """A layer group's children, top first: name, mode, opacity, visibility, mask and spaces."""
+    return [
+        {
+            "name": child.get_name(),
+            "mode": child.get_mode().value_nick,
+            "opacity": round(child.get_opacity(), 1),
+            "visible": child.get_visible(),
+            "mask": child.get_mask() is not None,
+            "composite_space": child.get_composite_space().value_nick,
+            "group": child.is_group(),
+        }
+        for child in group.get_children()
+    ]
+
+
+def merged(image, name, fmt, out):
+    """Write the merged pixels of the top-level layer ``name`` alone (a flattened duplicate
+    with every other top-level layer hidden) to ``out`` as raw samples in ``fmt``."""
+    dup = image.duplicate()
+    for item in dup.get_layers():
+        item.set_visible(item.get_name() == name)
+    flat = dup.flatten()
+    rect = Gegl.Rectangle.new(0, 0, flat.get_width(), flat.get_height())
+    with open(path(out), "wb") as fh:
+        if fmt.endswith("u8"):
+            fh.write(b"P6\n%d %d\n255\n" % (flat.get_width(), flat.get_height()))
+        fh.write(flat.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.CLAMP))
+    dup.delete()
+
+
+def raw(drawable, fmt):
+    rect = Gegl.Rectangle.new(0, 0, drawable.get_width(), drawable.get_height())
+    return drawable.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.CLAMP)
+
+
 def save(image, name):
     Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(path(name)), None)
 
@@ -261,11 +297,42 @@ def main():
         sky=os.environ.get("SKYSEG_E2E_SKY", "golden_hour"),
     )
     result["stack"] = stack(image)
+    group = image.get_layers()[0]
+    result["group_is_group"] = group.is_group()
+    result["group"] = group_tree(group) if group.is_group() else None
+    result["selected_after_replace"] = [d.get_name() for d in image.get_selected_layers()]
     save(image, "gimp_result.xcf")
     flat = image.duplicate()
     flat.flatten()
     save(flat, "gimp_result.png")
     flat.delete()
+    # 4b. A second run, with the group (then a layer inside it) selected, reads the original
+    # photo (the group's source), not the first result; each makes a new group above the first.
+    photo_bytes = raw(layer, "R'G'B' u8")
+    result["second_runs"] = []
+    for picked in ("group", "new sky"):
+        chosen = (
+            group
+            if picked == "group"
+            else next(c for c in group.get_children() if c.get_name() == picked)
+        )
+        status = call(
+            "plug-in-skyseg-replace-sky",
+            image,
+            [chosen],
+            method=METHOD,
+            sky=os.environ.get("SKYSEG_E2E_SKY", "golden_hour"),
+        )
+        second = image.get_layers()[0]
+        original = second.get_children()[-1] if second.is_group() else second
+        result["second_runs"].append(
+            {
+                "status": status,
+                "top_level": [item.get_name() for item in image.get_layers()],
+                "source_is_the_photo": raw(original, "R'G'B' u8") == photo_bytes,
+            }
+        )
+        image.remove_layer(second)
     # 5. Tint and relight on the photo: two more layers, each directly above it.
     result["tint_status"] = call(
         "plug-in-skyseg-tint-sky", image, [layer], method=METHOD, mode="multiply"
@@ -274,12 +341,8 @@ def main():
         "plug-in-skyseg-relight", image, [layer], method=METHOD, temperature=3200.0
     )
     result["stack_after_effects"] = [item["name"] for item in stack(image)]
-    tinted = next((lay for lay in image.get_layers() if lay.get_name() == "Sky tinted"), None)
-    if tinted is not None:  # colours left unset: the declared gradient
-        rect = Gegl.Rectangle.new(0, 0, tinted.get_width(), tinted.get_height())
-        with open(path("gimp_tint.ppm"), "wb") as fh:
-            fh.write(b"P6\n%d %d\n255\n" % (tinted.get_width(), tinted.get_height()))
-            fh.write(tinted.get_buffer().get(rect, 1.0, "R'G'B' u8", Gegl.AbyssPolicy.CLAMP))
+    if "Sky tinted" in result["stack_after_effects"]:  # colours left unset: the declared gradient
+        merged(image, "Sky tinted", "R'G'B' u8", "gimp_tint.ppm")
     # 7. A 16-bit image: the layer goes to the worker at 16 bits and the result comes back at 16 bits.
     deep = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("photo.png")))
     deep.convert_precision(Gimp.Precision.U16_NON_LINEAR)
@@ -295,10 +358,9 @@ def main():
         "name": top.get_name(),
         "precision": deep.get_precision().value_nick,
         "size": [top.get_width(), top.get_height()],
+        "group": group_tree(top) if top.is_group() else None,
     }
-    rect = Gegl.Rectangle.new(0, 0, top.get_width(), top.get_height())
-    with open(path("gimp_replace16.raw"), "wb") as fh:
-        fh.write(top.get_buffer().get(rect, 1.0, "R'G'B' u16", Gegl.AbyssPolicy.CLAMP))
+    merged(deep, top.get_name(), "R'G'B' u16", "gimp_replace16.raw")
     deep.delete()
     # 6. The saved XCF reopens with the same stack.
     reopened = Gimp.file_load(

@@ -175,20 +175,31 @@ def run_gimp(folder: Path, scenario: str, env: dict | None = None, timeout: floa
     return load_result(folder, f"{scenario}.json", log)
 
 
-def gimp_core_replace(folder: Path, effect: str = "replace") -> np.ndarray:
+def gimp_core_replace(folder: Path, effect: str = "replace", layers: bool = False) -> np.ndarray:
     """The core's replacement (or multiply tint, or replacement of photo.png at 16 bits) at the
-    declared defaults, computed by the chroot's skyseg (the plug-in's environment)."""
+    declared defaults, computed by the chroot's skyseg (the plug-in's environment); with
+    ``layers``, the composite of its layers instead (what the layered file shows,
+    ``skyseg_core.ora.composite``: blending on the stored values, rounded to the photo's codes)."""
     call = {
         "replace": f"replace_sky(im, m, load_sky('{SKY}'))",
         "tint": "tint_sky(im, m, mode='multiply')",
         "replace16": f"replace_sky(im, m, load_sky('{SKY}'))",
     }[effect]
+    if layers:
+        call = call.replace("_sky(", "_sky_layers(", 1)
+        call = (
+            f"np.round(composite({call}[1], (im.shape[1], im.shape[0]))[..., :3] * "
+            "(65535 if im.dtype == np.uint16 else 255)).astype(im.dtype)"
+        )
     deep = ".astype('uint16') * 257" if effect.endswith("16") else ""
+    name = f"gimp_expected_{effect}{'_layers' if layers else ''}.png"
     code = (
-        "import sys; from skyseg_core.io import load_image, save_image; from skyseg_core.segment import segment; "
-        "from skyseg_core.effects import replace_sky, tint_sky; from skyseg_core.skygen import load_sky; "
+        "import sys; import numpy as np; from skyseg_core.io import load_image, save_image; "
+        "from skyseg_core.segment import segment; from skyseg_core.ora import composite; "
+        "from skyseg_core.effects import replace_sky, tint_sky, replace_sky_layers, "
+        "tint_sky_layers; from skyseg_core.skygen import load_sky; "
         f"im = load_image('/e2e/photo.png'){deep}; m = segment(im, method='{METHOD}'); "
-        f"save_image('/e2e/gimp_expected_{effect}.png', {call}, overwrite=True)"
+        f"save_image('/e2e/{name}', {call}, overwrite=True)"
     )
     subprocess.run(
         [
@@ -204,7 +215,7 @@ def gimp_core_replace(folder: Path, effect: str = "replace") -> np.ndarray:
     )
     from skyseg_core.io import load_image
 
-    return load_image(folder / f"gimp_expected_{effect}.png")
+    return load_image(folder / name)
 
 
 def gimp_dialog_screenshot(folder: Path, seconds: float = 70) -> Path:

@@ -72,11 +72,14 @@ def scenario(doc, run, result):
         doc.waitForDone()
         extension().settings.set("replace", "sky", os.environ.get("SKYSEG_E2E_SKY", "golden_hour"))
         result["replace_ok"], result["replace_error"] = run("replace_sky"), extension().last_error
-        layer = next((n for n in doc.rootNode().childNodes() if n.name() == "Sky replaced"), None)
-        if layer is not None:
-            result["depth"] = layer.colorDepth()
+        group = next((n for n in doc.rootNode().childNodes() if n.name() == "Sky replaced"), None)
+        if group is not None:  # the group's layers are 16-bit; its merged pixels are read
+            result["type"] = group.type()
+            result["depth"] = sorted({child.colorDepth() for child in group.childNodes()})
+            doc.refreshProjection()
+            doc.waitForDone()
             with open(path(f"krita_replace16{TAG}.raw"), "wb") as fh:
-                fh.write(bytes(layer.pixelData(0, 0, width, height)))
+                fh.write(bytes(group.projectionPixelData(0, 0, width, height)))
         return
     if SCENARIO == "nosky":
         result["selection_before"] = doc.selection() is not None
@@ -150,8 +153,20 @@ def scenario(doc, run, result):
     result["replace_ok"] = run("replace_sky")
     result["replace_error"] = extension().last_error
     result["stack"] = stack(doc.rootNode())
-    result["paint_layer_unchanged"] = bytes(layer.pixelData(0, 0, width, height)) == result.pop(
-        "_original", None
+    group = next((n for n in doc.rootNode().childNodes() if n.name() == "Sky replaced"), None)
+    if group is not None:
+        result["group"] = [
+            {
+                "name": child.name(),
+                "blending": child.blendingMode(),
+                "visible": child.visible(),
+                "opacity": child.opacity(),
+                "depth": child.colorDepth(),
+            }
+            for child in group.childNodes()
+        ]
+    result["paint_layer_unchanged"] = bytes(layer.pixelData(0, 0, width, height)) == result.get(
+        "_original"
     )
     doc.setBatchmode(True)
     doc.waitForDone()
@@ -159,7 +174,22 @@ def scenario(doc, run, result):
     # exportImage, not saveAs: Krita 5.1's saveAs crashes without a main window (kritarunner).
     result["saved_kra"] = doc.exportImage(path(result["prefix"] + ".kra"), InfoObject())
     result["saved_png"] = doc.exportImage(path(result["prefix"] + ".png"), InfoObject())
-    # Tint and relight: each result lands above the active layer and becomes the active one.
+    # A second run, the group active (headless: the top layer): it reads the original photo (the
+    # group's source), never the first result, and its group goes above the first.
+    if group is not None:
+        doc.setActiveNode(group)
+    result["second_ok"], result["second_error"] = run("replace_sky"), extension().last_error
+    top = doc.rootNode().childNodes()[-1]
+    result["second_top_level"] = [n.name() for n in doc.rootNode().childNodes()]
+    result["second_source_is_the_photo"] = top.type() == "grouplayer" and bytes(
+        top.childNodes()[0].pixelData(0, 0, width, height)
+    ) == result.get("_original")
+    if top is not group:
+        top.remove()
+    doc.waitForDone()
+    if group is not None:  # the GUI had the removed group active: the first one is
+        doc.setActiveNode(group)
+    # Tint and relight: each result group lands above the first one (it read the original).
     ext = extension()
     ext.settings.set("tint", "mode", "multiply")
     ext.settings.set("relight", "temperature", 3200.0)

@@ -86,8 +86,8 @@ MIN_SKY_SHARE = 0.002
 
 def require_sky(grey: bytes, layer: str, action: str, schema: dict | None = None) -> None:
     """Raise :class:`WorkerError` when too little of a matte (one byte per pixel, 255 = sky) is
-    sure sky (at least 128), with the words the effects use: "no sky found in layer 'photo'
-    (0.00% of the frame is sky, less than 0.2%); no sky mask added"."""
+    sure sky (at least 128), with the words the effects use ("no sky found in layer 'photo'
+    (... of the frame is sky, less than ...); no sky mask added")."""
     least = (schema or {}).get("min_sky_share", MIN_SKY_SHARE)
     share = grey.translate(_SURE_SKY).count(1) / max(len(grey), 1)
     if share < least:
@@ -95,3 +95,42 @@ def require_sky(grey: bytes, layer: str, action: str, schema: dict | None = None
             f"no sky found in layer {layer!r} ({share:.2%} of the frame is sky, less than "
             f"{least:.1%}); {action}"
         )
+
+
+ORIGINAL_LAYER = "original photo"
+"""The name of the bottom layer of every layer stack the core writes (the photo as it was): a
+layer group whose bottom layer has this name is a skyseg result, and its source."""
+
+
+def read_layers(path: str) -> tuple:
+    """The worker's layer stack (``.layers``: one JSON line, then raw samples; see
+    ``skyseg_core.layered.write_plugin_layers``) as ``(width, height, layers)``, bottom to top.
+
+    Each layer is the line's dict plus ``rgb`` (R, G, B samples) and ``alpha`` (one sample a
+    pixel, or None), 16-bit samples as native-order words. Raises :class:`WorkerError` for a
+    file that does not hold what its line says.
+    """
+    import json
+
+    with open(path, "rb") as fh:
+        blob = fh.read()
+    end = blob.find(b"\n")
+    try:
+        head = json.loads(blob[:end])
+        width, height = (int(v) for v in head["size"])
+        layers = list(head["layers"])
+    except (ValueError, KeyError, TypeError):
+        raise WorkerError(f"the worker's layers {path} are not a layer stack") from None
+    pos = end + 1
+    for layer in layers:
+        sample = 2 if layer.get("sixteen") else 1
+        planes = []
+        for channels in (3, 1) if layer.get("mask") else (3,):
+            size = width * height * channels * sample
+            data = blob[pos : pos + size]
+            if len(data) != size:
+                raise WorkerError(f"the worker's layers {path} are truncated")
+            planes.append(_big_endian_words(data) if sample == 2 else data)
+            pos += size
+        layer["rgb"], layer["alpha"] = planes[0], (planes[1] if len(planes) > 1 else None)
+    return width, height, layers

@@ -70,6 +70,15 @@ def _read_netpbm(path, width, height, channels, sixteen):
     return data
 
 
+def _resample(data, sixteen):
+    """Samples from 16 to 8 bits (``sixteen``: the high byte of each native word) or 8 to 16."""
+    if sixteen:
+        return data[1::2] if sys.byteorder == "little" else data[0::2]
+    out = bytearray(len(data) * 2)
+    out[0::2], out[1::2] = data, data  # v * 257
+    return bytes(out)
+
+
 class KritaHost:
     """Krita, as the plug-in's logic sees it."""
 
@@ -150,6 +159,50 @@ class KritaHost:
         for channel in range(3):
             bgra[channel::4] = grey
         return self.add_paint_layer(doc, above, name, bytes(bgra), width, height, "U8")
+
+    def add_group(self, doc, above, name, stack, width, height, depth="U8"):
+        """A group layer ``name`` directly above ``above`` holding the worker's layer ``stack``
+        (bottom to top; see ``skyseg_client.read_layers``): each a paint layer with its blend
+        mode, opacity and visibility; a layer's alpha (the new sky's matte) becomes its
+        transparency mask where Krita's scripting can fill one (5.2), else the layer's alpha."""
+        group = doc.createGroupLayer(name)
+        above.parentNode().addChildNode(group, above)
+        sample = 2 if depth == "U16" else 1
+        previous = None
+        for spec in stack:
+            rgb = spec["rgb"]
+            if spec["sixteen"] != (sample == 2):  # the layer's depth: 8 <-> 16 bits
+                rgb = _resample(rgb, spec["sixteen"])
+            bgra = bytearray(_rgb_to_bgra(rgb, sample))
+            alpha = spec["alpha"]
+            mask = None
+            if alpha is not None:
+                mask = _resample(alpha, True) if spec["sixteen"] else alpha  # selections: 8-bit
+                if not hasattr(doc, "createTransparencyMask"):
+                    if spec["sixteen"] != (sample == 2):
+                        alpha = _resample(alpha, spec["sixteen"])
+                    for byte in range(sample):
+                        bgra[3 * sample + byte :: 4 * sample] = alpha[byte::sample]
+                    mask = None
+            layer = doc.createNode(spec["name"], "paintlayer")
+            group.addChildNode(layer, previous)
+            previous = layer
+            if (layer.colorModel(), layer.colorDepth()) != ("RGBA", depth):
+                profile = above.colorProfile() if hasattr(above, "colorProfile") else ""
+                layer.setColorSpace("RGBA", depth, profile or "sRGB-elle-V2-srgbtrc.icc")
+            layer.setPixelData(bytes(bgra), 0, 0, width, height)
+            layer.setBlendingMode(spec["krita_mode"])
+            layer.setOpacity(int(round(255 * spec["opacity"])))
+            layer.setVisible(bool(spec["visible"]))
+            if mask is not None:
+                selection = Selection()
+                selection.setPixelData(bytes(mask), 0, 0, width, height)
+                transparency = doc.createTransparencyMask(spec["name"] + " mask")
+                layer.addChildNode(transparency, None)
+                transparency.setSelection(selection)
+        doc.setActiveNode(group)
+        doc.refreshProjection()
+        return group
 
     def set_selection(self, doc, grey, width, height):
         selection = Selection()

@@ -267,21 +267,49 @@ class SkysegActions:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def source(self, node):
+        """(layer to read, node to put a result above): in or on a skyseg result group (a group
+        whose bottom layer is the core's "original photo"), that layer and the group, so a run
+        always reads the original photo, never a previous result; else the node twice."""
+        import skyseg_client
+
+        item = node
+        while item is not None and item.parentNode() is not None:
+            children = item.childNodes() if item.type() == "grouplayer" else []
+            if (
+                children
+                and children[0].type() == "paintlayer"
+                and children[0].name() == skyseg_client.ORIGINAL_LAYER
+            ):
+                return children[0], item
+            item = item.parentNode()
+        return node, node
+
     def run_effect(self, op, settings):
-        """Run effect ``op`` on the active layer: its result becomes a paint layer above it, named
-        as the worker declares (``layer_name``)."""
+        """Run effect ``op`` on the active layer: its result becomes a layer group above it, named
+        as the worker declares (``layer_name``), holding the layers of the layered file (the
+        original photo, the effect's layers with their blend modes, the new sky with the matte as
+        its transparency mask, the matte hidden)."""
         import skyseg_client
 
         layer_name = skyseg_client.effect_identity(settings.schema, op)["layer_name"]
-        params = settings.params(op)
+        fields = settings.params(op)
+        source = {k: fields.pop(k) for k in ("method", "refine")}
         doc, node = self.host.active_layer()
+        node, anchor = self.source(node)
         tmp = tempfile.mkdtemp(prefix="skyseg-krita-")
         try:
-            source, result = os.path.join(tmp, "layer.ppm"), os.path.join(tmp, "result.ppm")
-            width, height = self.host.export_layer(doc, node, source)
-            self._request(op, source, result, params, node.name())
-            depth = self.host.depth(node)  # a 16-bit layer's result is a 16-bit layer
-            pixels = self.host.read_bgra(result, width, height, depth)
-            return self.host.add_paint_layer(doc, node, layer_name, pixels, width, height, depth)
+            photo, result = os.path.join(tmp, "layer.ppm"), os.path.join(tmp, "result.ppm")
+            layers = os.path.join(tmp, "result.layers")
+            width, height = self.host.export_layer(doc, node, photo)
+            params = dict(source, steps=[dict(fields, effect=op)], layers=layers)
+            self._request("render", photo, result, params, node.name())
+            got_width, got_height, stack = skyseg_client.read_layers(layers)
+            if (got_width, got_height) != (width, height):
+                raise PluginError(
+                    f"the worker's layers are {got_width}x{got_height}, expected {width}x{height}"
+                )
+            depth = self.host.depth(node)  # a 16-bit layer's result is a 16-bit group
+            return self.host.add_group(doc, anchor, layer_name, stack, width, height, depth)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
