@@ -67,6 +67,7 @@ def build_actions(window) -> None:
         ("export_dialog", "Export…", window.export_dialog, "Ctrl+Shift+E", "Export with options: JPEG quality, 16-bit TIFF, PNG, layers (.ora, .psd), the matte", icons.SP_DriveFDIcon),
         ("export_matte", "Export &matte…", window.export_matte, "Ctrl+Shift+M", "Save the sky matte as a PNG", None),
         ("export_layers", "Export &layers…", window.export_layers, "Ctrl+Shift+S", "Save a layered OpenRaster file (GIMP, Krita)", None),
+        ("save_session", "Save e&dit…", window.save_session, "Ctrl+Alt+S", "Save the edit (photo, strokes, settings, sky) to reopen later; Open reads it", None),
     ):  # fmt: skip
         action = make_action(window, text, slot, keys, tip=tip, icon=icon)
         setattr(window, f"{name}_action", action)  # window.open_action, ...
@@ -154,6 +155,7 @@ def build_actions(window) -> None:
     menu = window.menuBar().addMenu("&File")
     menu.addAction(window.open_action)
     window.recent_menu = menu.addMenu("Open &recent")
+    menu.addAction(window.save_session_action)
     menu.addSeparator()
     for action in (
         window.export_dialog_action,

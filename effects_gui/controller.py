@@ -18,6 +18,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from skyseg_core.declare import controls
 from skyseg_core.detail import gap_target
 from skyseg_core.effects.registry import REGISTRY
+from skyseg_core.errors import SkysegError
 
 from . import jobs, pipeline
 from .brush import Stroke
@@ -59,6 +60,9 @@ class EditorController(QObject):
         """The effect whose sky the library drives."""
         self.segment_job: jobs.Job | None = None
         self.gap_job: jobs.Job | None = None
+        self.pending_session = None
+        """A session being reopened (:class:`effects_gui.session.Session`): restored once its
+        photo is open and its sky found."""
         self.export_jobs: list[jobs.Job] = []
         """The exports running (each can be cancelled)."""
         self.render_job: jobs.Job | None = None
@@ -92,11 +96,16 @@ class EditorController(QObject):
     def open_photo(self, path) -> None:
         path = Path(path)
         self.busy.emit(f"Opening {path.name}", 0, False)
+
+        def failed(exc):
+            self.pending_session = None
+            self.failed.emit(f"Could not open {path.name}", exc)
+
         self.runner.start(
             jobs.Job("load", jobs.load_photo, path, self.model.proxy_long_side),
             on_result=self._photo_loaded,
             on_progress=lambda p, t: self.busy.emit(t, p, False),
-            on_error=lambda exc: self.failed.emit(f"Could not open {path.name}", exc),
+            on_error=failed,
         )
 
     def _photo_loaded(self, loaded) -> None:
@@ -107,6 +116,48 @@ class EditorController(QObject):
         self.model.set_view(mode="photo", overlay=True, before=False)
         self.photoLoaded.emit(path, image)
         self.idle.emit(f"{path.name}  {image.shape[1]}×{image.shape[0]} — click Find sky (Ctrl+R)")
+        saved, self.pending_session = self.pending_session, None
+        if saved is not None and saved.photo == path:
+            self._restore(saved)
+
+    # ================================================================= sessions
+    def save_session(self, path) -> None:
+        """Write the edit as a session file (:mod:`effects_gui.session`); it counts as saved."""
+        from . import session
+
+        try:
+            written = session.save(path, session.of_model(self.model))
+        except (OSError, SkysegError) as exc:
+            self.failed.emit(f"Could not save {Path(path).name}", exc)
+            return
+        self.model.undo_stack.setClean()
+        self.idle.emit(f"Edit saved to {written}")
+
+    def open_session(self, path) -> None:
+        """Reopen a saved edit: its photo, then the sky found by its method, then its strokes,
+        settings and sky."""
+        from . import session
+
+        try:
+            saved = session.load(path)
+        except SkysegError as exc:
+            self.failed.emit(f"Could not open {Path(path).name}", exc)
+            return
+        self.pending_session = saved
+        self.open_photo(saved.photo)
+
+    def _restore(self, saved) -> None:
+        m = self.model
+        m.set_method(saved.method)
+
+        def restore():
+            m.restore(saved.strokes, saved.params, saved.enabled)
+            if saved.sky is not None:
+                self.use_sky(saved.sky)
+            self.idle.emit(f"Edit reopened: {len(saved.strokes)} strokes")
+
+        self.after_segment.append(restore)
+        self.segment()
 
     # ================================================================= segmentation
     def segment(self) -> None:

@@ -270,6 +270,16 @@ class EditorModel(QObject):
         """How far the whole matte is moved to close the gaps in foliage (0 = not at all)."""
         return self.edit.get(commands.MATTE_GROUP).close_gaps
 
+    def restore(self, strokes, params: dict, enabled) -> None:
+        """Put back a saved edit's strokes and settings (a reopened session) on the matte found
+        now; it is where undo starts."""
+        self.edit = EditState(params={**_defaults(), **params}, enabled=frozenset(enabled))
+        for group in [*GROUPS, *commands.EDIT_PARAMS]:
+            self.settingsChanged.emit(group)
+        self.strokes = list(strokes)
+        self.undo_stack.clear()
+        self._rebuild_matte()
+
     def full_matte(self) -> np.ndarray:
         """The edited matte at the photo's full size (gaps closed, strokes replayed): the
         export's matte."""

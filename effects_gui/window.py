@@ -39,6 +39,7 @@ PROGRESS_TEXT_WIDTH = 420
 """Pixels of the status bar a running job's message may take (longer ones are elided)."""
 IMAGE_FILTER = (
     f"Images ({' '.join(f'*{suffix}' for suffix in IMAGE_SUFFIXES)});;"
+    "skyseg edits (*.skyedit);;"
     f"Camera RAW ({' '.join(f'*{suffix}' for suffix in RAW_SUFFIXES)});;All files (*)"
 )
 """What the open dialogs list: what ``load_image`` reads, camera RAWs included."""
@@ -243,6 +244,7 @@ class MainWindow(QMainWindow):
             self.export_matte_action,
             self.export_layers_action,
             self.export_dialog_action,
+            self.save_session_action,
         ):
             action.setEnabled(m.has_photo and m.matte is not None)
         self.segment_action.setEnabled(m.has_photo and not busy)
@@ -317,9 +319,30 @@ class MainWindow(QMainWindow):
             self.open_photo(path, ask=False)
 
     def open_photo(self, path, ask: bool = True) -> None:
+        """Open a photo, or a saved edit (``.skyedit``)."""
+        from .session import SUFFIX
+
         if ask and not self.maybe_discard():
             return
-        self.controller.open_photo(path)
+        if Path(path).suffix.lower() == SUFFIX:
+            self.controller.open_session(path)
+        else:
+            self.controller.open_photo(path)
+
+    def save_session(self) -> None:
+        """File > Save edit: the edit as a small file that reopens it (no export)."""
+        from .session import SUFFIX
+
+        if not self._can_export():
+            return
+        m = self.model
+        start = str((m.path.parent if m.path else Path.home()) / f"{m.path.stem}{SUFFIX}")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the edit", start, f"skyseg edit (*{SUFFIX})"
+        )
+        if path:
+            path = Path(path)
+            self.controller.save_session(path if path.suffix else path.with_suffix(SUFFIX))
 
     # ================================================================= recent files
     def _recent(self) -> list[str]:
