@@ -11,8 +11,8 @@
 #   darktable 5.4 from Debian unstable in a second chroot (tests/test_hosts_darktable.py):
 #                                           debootstrap --variant=minbase sid $CACHE/sid
 #                                           + apt-get install --no-install-recommends darktable
-#                                             (darktable-cli, Lua, librasterfile.so), xvfb, and a
-#                                             skyseg venv as in the trixie chroot
+#                                             (darktable-cli, Lua, librasterfile.so), xvfb,
+#                                             xdotool, and a skyseg venv as in the trixie chroot
 #
 # Idempotent and cached: every step leaves a stamp file and is skipped when its stamp exists.
 # The chroot lives outside the repository, in $SKYSEG_HOSTS_CACHE (default /var/cache/skyseg-hosts
@@ -29,8 +29,9 @@ CHROOT=$CACHE/trixie
 SID=$CACHE/sid
 MIRROR=${SKYSEG_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-# Bump when the chroot recipe changes, so cached chroots are refreshed.
+# Bump when the chroot recipe changes, so cached chroots are refreshed (SID_RECIPE: the sid one).
 RECIPE=3
+SID_RECIPE=2
 
 log() { echo "setup_hosts: $*" >&2; }
 # skyseg's base dependencies (pyproject.toml), installed in the chroot's venv; part of the stamp,
@@ -45,7 +46,7 @@ host_ready() {
 }
 chroot_ready() { [ "$(cat "$CHROOT/.skyseg-ready" 2>/dev/null)" = "$STAMP" ]; }
 extras_ready() { [ -x "$CHROOT/opt/skyseg-venv/bin/skyseg" ] && [ -x "$CHROOT/usr/bin/kritarunner" ]; }
-sid_ready() { [ "$(cat "$SID/.skyseg-ready" 2>/dev/null)" = "$STAMP" ]; }
+sid_ready() { [ "$(cat "$SID/.skyseg-ready" 2>/dev/null)" = "$STAMP sid$SID_RECIPE" ]; }
 
 if [ "${1:-}" = "--check" ]; then
     host_ready && chroot_ready && extras_ready && sid_ready && exit 0
@@ -156,7 +157,7 @@ if ! sid_ready; then
     INTO=$SID inchroot apt-get update -qq
     INTO=$SID inchroot env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         --no-install-recommends darktable python3 python3-venv python3-gi gir1.2-gtk-3.0 \
-        xvfb xauth ca-certificates >/dev/null
+        xvfb xauth xdotool ca-certificates >/dev/null
     INTO=$SID inchroot update-ca-certificates >/dev/null 2>&1 || true
     log "creating the skyseg venv in the sid chroot (/opt/skyseg-venv)"
     INTO=$SID inchroot python3 -m venv /opt/skyseg-venv
@@ -166,7 +167,7 @@ if ! sid_ready; then
     echo /skyseg >"$SID$site/skyseg-repo.pth"
     cp "$CHROOT/opt/skyseg-venv/bin/skyseg" "$SID/opt/skyseg-venv/bin/skyseg"
     INTO=$SID inchroot apt-get clean
-    echo "$STAMP" >"$SID/.skyseg-ready"
+    echo "$STAMP sid$SID_RECIPE" >"$SID/.skyseg-ready"
     log "sid chroot with $(INTO=$SID inchroot darktable-cli --version | head -1) in $(( $(date +%s) - sid_start ))s"
 fi
 log "ready in $(( $(date +%s) - start ))s (krita: $(command -v krita); gimp chroot: $CHROOT; darktable chroot: $SID)"

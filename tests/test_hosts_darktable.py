@@ -264,20 +264,23 @@ kill $pid; wait $pid 2>/dev/null; true
 
 
 def run_darktable_gui(
-    folder: Path, config: str, luacmd: str, photo: str = "/e2e/upright.dng", wait: str = ""
+    folder: Path, config: str, luacmd: str, wait: str, photo: str = "/e2e/upright.dng"
 ) -> str:
-    """The darktable GUI under Xvfb (1920 x 1080) with the installed script; its log. It runs
-    until ``wait`` ends, by default until the log has "skyseg-e2e: done" (the log starts with
-    darktable's command line, so ``luacmd`` must not hold that text as it is)."""
-    install_lua(folder, config, "/e2e/masks")
+    """The darktable GUI under Xvfb (1920 x 1080) with the installed script, until the shell
+    commands ``wait`` end; its log. The raster masks folder is /e2e/<config>-masks; the user
+    CSS paints skyseg's button #ff00ff (darktable names the button after the action)."""
+    install_lua(folder, config, f"/e2e/{config}-masks")
+    (folder / f"{config}-masks").mkdir()
     with open(folder / config / "darktablerc", "a") as rc:
         rc.write(
             "ui_last/window_x=0\nui_last/window_y=0\nui_last/window_w=1920\nui_last/window_h=1080\n"
         )
-    wait = wait or (
-        f'for i in $(seq 240); do grep -q "skyseg-e2e: done" /e2e/{config}.log && break; '
-        "sleep 0.5; done"
+    (folder / config / "darktablerc-common").write_text("themes/usercss=TRUE\n")
+    (folder / config / "user.css").write_text(
+        "#skyseg_create_sky_mask { background: #ff00ff; background-image: none; }\n"
     )
+    for helper in ("grab_screen.py", "find_button.py"):
+        (folder / helper).write_bytes((harness.HERE / helper).read_bytes())
     script = folder / f"{config}.sh"
     script.write_text(
         GUI_SCRIPT % {"config": config, "luacmd": luacmd, "photo": photo, "wait": wait}
@@ -290,15 +293,34 @@ def run_darktable_gui(
     return log
 
 
-def test_darktable_gui_loads_the_script_and_its_button(folder):
+CLICK = """\
+at=; seen=
+for i in $(seq 60); do  # until the button is on the screen, in the same place twice (the
+  python3 /e2e/grab_screen.py 1 /e2e/gui-screen.png >/dev/null  # module's expander slides)
+  now=$(/opt/skyseg-venv/bin/python /e2e/find_button.py /e2e/gui-screen.png) || now=
+  [ -n "$now" ] && [ "$now" = "$seen" ] && at=$now && break
+  seen=$now
+done
+echo "$at" >/e2e/gui-button.txt
+[ -n "$at" ] && xdotool mousemove $at click 1
+for i in $(seq 240); do grep -q "LUA skyseg: [0-9]* sky masks* written" /e2e/gui.log && break; sleep 0.5; done
+"""
+
+
+def test_darktable_gui_button_makes_the_selected_images_mask(folder):
+    """The button itself, clicked (xdotool) in the lighttable of the darktable GUI."""
     luacmd = (
-        'local dt = require "darktable"; local s = package.loaded["skyseg/skyseg"]; '
-        'dt.print_log("skyseg-e2e" .. ": done " .. tostring(s and s.button))'
+        'local dt = require "darktable"; local img = dt.database.import("/e2e/upright.dng"); '
+        "dt.gui.current_view(dt.gui.views.lighttable); dt.gui.selection({img}); "
+        "dt.gui.libs.image.expanded = true"
     )
-    log = run_darktable_gui(folder, "gui-config", luacmd)
+    log = run_darktable_gui(folder, "gui", luacmd, CLICK, photo="")  # it opens in the lighttable
     assert "LUA skyseg: loaded (button in the lighttable)" in log, log[-3000:]
-    assert "skyseg-e2e: done true" in log, log[-3000:]  # the action was registered, no error
+    assert (folder / "gui-button.txt").read_text().strip(), "no skyseg button on the screen"
+    assert "LUA skyseg: upright.dng: sky mask upright.dng.pfm (" in log, log[-3000:]
+    assert "LUA skyseg: 1 sky mask written" in log, log[-3000:]
     assert "LUA ERROR" not in log and "stack traceback" not in log, log[-3000:]
+    assert sorted(p.name for p in (folder / "gui-masks").iterdir()) == ["upright.dng.pfm"]
 
 
 @pytest.mark.skipif(
@@ -323,17 +345,12 @@ def test_raster_mask_in_the_darkroom_screenshot(folder):
     (folder / "big.dng.xmp").write_text(
         darktable_xmp.sky_exposure_xmp("/e2e/masks", "big.dng.pfm", EV)
     )
-    (folder / "grab_screen.py").write_bytes((harness.HERE / "grab_screen.py").read_bytes())
     luacmd = (
         'local dt = require "darktable"; dt.gui.action("iop/rasterfile", 0, "show", "on", 1.0); '
         'dt.gui.action("iop/rasterfile", 0, "focus", "on", 1.0)'
     )
     run_darktable_gui(
-        folder,
-        "shot-config",
-        luacmd,
-        "/e2e/big.dng",
-        "python3 /e2e/grab_screen.py 25 /e2e/shot.png",
+        folder, "shot", luacmd, "python3 /e2e/grab_screen.py 25 /e2e/shot.png", "/e2e/big.dng"
     )
     shot = cv2.imread(str(folder / "shot.png"))
     assert shot.shape[:2] == (1080, 1920)
