@@ -245,6 +245,15 @@ def test_registered_arguments_are_the_declared_ones(main_run):
                 high,
                 choices,
             ), (proc, key)
+    # methods by their plain names, the technical name in each one's help; none that cannot run
+    from skyseg_core.methods import PLAIN_NAMES, describe_methods
+
+    method = main_run["arguments"]["replace-sky"][0]
+    assert method["name"] == "method"
+    runnable = [m["name"] for m in describe_methods() if m["available"]]
+    assert method["choices"] == runnable and "ade20k" not in runnable  # no model here
+    assert method["choice_labels"] == [PLAIN_NAMES[n] for n in runnable]
+    assert method["choice_helps"] == [f"{PLAIN_NAMES[n]} (technical name: {n})" for n in runnable]
     labels = {a["name"]: a["label"].replace("_", "", 1) for a in main_run["arguments"]["tint-sky"]}
     assert (labels["stops-0"], labels["stops-1"]) == ("Horizon colour", "Top colour")
 

@@ -227,6 +227,15 @@ def test_gui_docker_controls_are_the_declared_ones(gui, folder):
             else:
                 assert got[1] == (default or ""), (effect, key)
     assert gui["docker_scrolls"] == "QScrollArea" and gui["docker_min_height"] < 300
+    # methods by their plain names, the technical name in each item's tool tip; none that
+    # cannot run here (ade20k without its model)
+    from skyseg_core.methods import PLAIN_NAMES, describe_methods
+
+    runnable = [m["name"] for m in describe_methods() if m["available"]]
+    assert "ade20k" not in runnable
+    assert gui["method_items"] == [
+        [n, PLAIN_NAMES[n], f"{PLAIN_NAMES[n]} (technical name: {n})"] for n in runnable
+    ]
     x, y, width, height = gui[
         "docker_rect"
     ]  # shown in the maximised window of a 1920 x 1080 screen

@@ -540,9 +540,26 @@ def test_docker_edits_settings_and_runs_actions(krita_plugin, qtbot, landscape_r
     assert not sky_file.isEnabled()
     sky.setCurrentIndex(sky.findData("file"))
     assert sky_file.isEnabled() and values["sky"] == "file"
-    docker._list_methods()
-    methods = [method.itemData(i) for i in range(method.count())]
-    assert "color" in methods and "auto" in methods and method.currentData() == "color"
+    from PyQt6.QtCore import Qt
+
+    from skyseg_core.methods import PLAIN_NAMES, describe_methods
+
+    runnable = [m["name"] for m in describe_methods() if m["available"]]
+    for refreshed in (False, True):  # as built from the schema, then from the worker's reply
+        if refreshed:
+            docker._list_methods()
+        items = [
+            (
+                method.itemData(i),
+                method.itemText(i),
+                method.itemData(i, Qt.ItemDataRole.ToolTipRole),
+            )
+            for i in range(method.count())
+        ]
+        assert items == [
+            (n, PLAIN_NAMES[n], f"{PLAIN_NAMES[n]} (technical name: {n})") for n in runnable
+        ]
+    assert "ade20k" not in runnable and method.currentData() == "color"
     docker._run("create_mask")
     assert ext.last_error is None and doc.rootNode().childNodes()[1].name() == "Sky mask"
 

@@ -137,11 +137,37 @@ def list_methods() -> list[tuple[str, str]]:
     return [("auto", auto)] + [(name, _REGISTRY[name].description) for name in _ordered()]
 
 
+PLAIN_NAMES: dict[str, str] = {
+    "auto": "Automatic (best available)",
+    "color": "Sky colour",
+    "contour": "Bright sky outline",
+    "gradient": "Sky edge, column by column",
+    "classifier": "Colour and texture",
+    "unet": "Neural network (fast)",
+    "deeplab": "Neural network (detailed)",
+    "ade20k": "Scene parser (downloaded model)",
+    "blend": "Network and texture mixed",
+}
+"""What a photographer sees for each method (menus of the editor and the plug-ins); the
+technical name goes in the tooltip. A method without one here shows its name."""
+
+
+def method_label(name: str) -> str:
+    """The plain name of method ``name`` (:data:`PLAIN_NAMES`), else ``name`` itself."""
+    return PLAIN_NAMES.get(name, name)
+
+
 def describe_methods() -> list[dict]:
-    """Every method as ``{"name", "description", "available"}``: what ``skyseg methods --json``,
-    the worker's ``methods`` reply and the plug-ins' schema show (built here, once)."""
+    """Every method as ``{"name", "label", "description", "available"}``: what ``skyseg methods
+    --json``, the worker's ``methods`` reply and the plug-ins' schema show (built here, once);
+    ``label`` is its plain name (:func:`method_label`)."""
     return [
-        {"name": name, "description": description, "available": method_available(name)}
+        {
+            "name": name,
+            "label": method_label(name),
+            "description": description,
+            "available": method_available(name),
+        }
         for name, description in list_methods()
     ]
 
@@ -161,12 +187,14 @@ def method_available(name: str) -> bool:
 
 
 __all__ = [
+    "PLAIN_NAMES",
     "SkyMethod",
     "describe_methods",
     "register",
     "get_method",
     "list_methods",
     "method_available",
+    "method_label",
     "method_names",
     "resolve_name",
 ]

@@ -131,7 +131,10 @@ def argument(pspec, config):
     }
     if out["pspec"] == "GimpParamChoice":
         out["kind"] = "choice"
-        out["choices"] = list(Gimp.param_spec_choice_get_choice(pspec).list_nicks())
+        choice = Gimp.param_spec_choice_get_choice(pspec)
+        out["choices"] = list(choice.list_nicks())
+        out["choice_labels"] = [choice.get_label(nick) for nick in out["choices"]]
+        out["choice_helps"] = [choice.get_help(nick) for nick in out["choices"]]
         out["default"] = Gimp.param_spec_choice_get_default(pspec)
     elif kind == "gdouble":
         out.update(

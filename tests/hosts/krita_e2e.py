@@ -344,6 +344,13 @@ def gui_run():
         result["dockers"] = [d.windowTitle() for d in dockers]
         if dockers:
             result["docker_controls"] = docker_controls(dockers[0])
+            from PyQt5.QtCore import Qt
+
+            combo = dockers[0].fields["source.method"]
+            result["method_items"] = [
+                [combo.itemData(i), combo.itemText(i), combo.itemData(i, Qt.ToolTipRole)]
+                for i in range(combo.count())
+            ]
             result["docker_min_height"] = dockers[0].minimumSizeHint().height()
             result["docker_scrolls"] = type(dockers[0].widget()).__name__
             screenshot(window, dockers[0], result)

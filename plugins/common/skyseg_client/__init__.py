@@ -32,6 +32,7 @@ from .controls import (
     effect_names,
     effect_params,
     load_schema,
+    method_choices,
     sky_choices,
     source_controls,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "effect_params",
     "load_config",
     "load_schema",
+    "method_choices",
     "read_layers",
     "read_netpbm",
     "require_sky",

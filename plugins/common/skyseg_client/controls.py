@@ -77,26 +77,35 @@ def sky_choices(schema: dict, optional: bool = False) -> list:
     return out + [(SKY_FILE, "Image file...")]
 
 
+def method_choices(methods) -> list:
+    """(nick, plain name) of the methods that can run here (``schema["methods"]``, or the
+    worker's ``methods`` reply, or a schema holding it): those that cannot are left out."""
+    if isinstance(methods, dict):
+        methods = methods.get("methods", [])
+    return [(m["name"], m.get("label") or m["name"]) for m in methods if m.get("available", True)]
+
+
 def source_controls(schema: dict) -> list:
     """The controls every request shares: the method (a menu of the registry's methods) and
     refine, with the labels, help and defaults of the matte source's declaration
     (``source_fields``)."""
     declared = {f["name"]: f for f in schema.get("source_fields", [])}
     method, refine = declared.get("method", {}), declared.get("refine", {})
-    methods = [
-        (m["name"], m["name"] if m.get("available", True) else f"{m['name']} (model missing)")
-        for m in schema.get("methods", [])
-    ]
-    helps = "; ".join(f"{m['name']}: {m['description']}" for m in schema.get("methods", []))
+    default = method.get("default", schema.get("source", {}).get("method"))
+    shown = method_choices(schema)
+    if default not in [nick for nick, _ in shown]:  # the default stays choosable
+        shown.insert(0, (default, default))
+    names = "; ".join(f"{label}: {nick}" for nick, label in shown)
     return [
         {
             "key": "method",
             "field": "method",
             "kind": "choice",
             "label": method.get("label", "Method"),
-            "help": method.get("help", "how the sky is found") + " (" + helps + ")",
-            "default": method.get("default", schema.get("source", {}).get("method")),
-            "choices": methods,
+            "help": method.get("help", "how the sky is found") + f" (technical names: {names})",
+            "default": default,
+            "choices": shown,
+            "choice_help": {nick: f"{label} (technical name: {nick})" for nick, label in shown},
         },
         {
             "key": "refine",

@@ -314,8 +314,9 @@ def _add_argument(procedure, control, used=None):
         procedure.add_boolean_argument(name, label, help_text, default, RW)
     elif kind == "choice":
         choice = Gimp.Choice.new()
+        helps = control.get("choice_help", {})
         for i, (nick, text) in enumerate(control["choices"]):
-            choice.add(nick, i, text, "")
+            choice.add(nick, i, text, helps.get(nick, ""))
         procedure.add_choice_argument(name, label, help_text, choice, default, RW)
     elif kind == "colour":
         procedure.add_color_argument(name, label, help_text, False, Gegl.Color.new(default), RW)

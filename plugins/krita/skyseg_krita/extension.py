@@ -28,6 +28,7 @@ from .logic import PluginError, Settings, SkysegActions, actions, effect_actions
 from .qt import QtCore, QtGui, QtWidgets  # noqa: E402
 
 DOCKER_ID = "skyseg_docker"
+_TOOLTIP = getattr(QtCore.Qt, "ToolTipRole", None) or QtCore.Qt.ItemDataRole.ToolTipRole
 SETTINGS_GROUP = "skyseg"
 
 _instance = None
@@ -282,8 +283,11 @@ class SkysegDocker(DockWidget):
             return box
         if kind == "choice":
             combo = QtWidgets.QComboBox()
+            helps = control.get("choice_help", {})
             for nick, text in control["choices"]:
                 combo.addItem(text, nick)
+                if nick in helps:  # the technical name, in the item's tooltip
+                    combo.setItemData(combo.count() - 1, helps[nick], _TOOLTIP)
             combo.setCurrentIndex(max(combo.findData(value), 0))
             combo.currentIndexChanged.connect(
                 lambda i, e=effect, k=key, c=combo: self._chose(e, k, c.itemData(i))
@@ -382,10 +386,9 @@ class SkysegDocker(DockWidget):
         current = combo.currentData()
         blocked = combo.blockSignals(True)
         combo.clear()
-        for m in reply["output"]:
-            combo.addItem(
-                m["name"] if m.get("available", True) else f"{m['name']} (model missing)", m["name"]
-            )
+        for nick, label in skyseg_client.method_choices(reply["output"]):
+            combo.addItem(label, nick)
+            combo.setItemData(combo.count() - 1, f"{label} (technical name: {nick})", _TOOLTIP)
         combo.setCurrentIndex(max(combo.findData(current), 0))
         combo.blockSignals(blocked)
 
