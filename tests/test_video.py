@@ -165,6 +165,8 @@ def test_refused_options_and_mixed_inputs(clip, tmp_path, capsys):
     assert "--layers" in capsys.readouterr().err
     assert main(["mask", str(clip), "-o", str(tmp_path / "m.png"), "--quiet"]) == 2
     assert "video" in capsys.readouterr().err
+    assert main(["tint", str(tmp_path), "--sequence", "-o", str(tmp_path / "x.mp4")]) == 2
+    assert "--out-dir" in capsys.readouterr().err
 
 
 def test_sequence_keeps_names(clip_pan, tmp_path):

@@ -92,6 +92,8 @@ def _check_inputs(args: argparse.Namespace, refused: dict[str, object]) -> None:
             raise InputError(
                 "give videos and photos in separate runs (or folders with --sequence)", photos[0]
             )
+    if args.sequence and args.output is not None:
+        raise OutputError("--sequence writes a folder of photos: give --out-dir, not -o")
     if args.output is not None and len(args.inputs) != 1:
         raise OutputError("-o names one output; with several inputs, give --out-dir")
     if args.output == "-":
@@ -235,13 +237,23 @@ def _sequence_folder(args, item: str, tag: str) -> Path:
     return out
 
 
+def _kept_name(photo: Path, tag: str) -> str:
+    """A sequence's result keeps its photo's name; one whose format cannot be written (a
+    camera RAW) gets the ending an edited photo of it gets (.tif)."""
+    from ._effects import result_suffix
+
+    suffix = result_suffix(photo, tag)
+    if suffix == f"_{tag}{photo.suffix.lower()}":
+        return photo.name
+    return photo.stem + Path(suffix).suffix
+
+
 def run_effect_video(args: argparse.Namespace, tag: str, variants: list) -> int:
     """An effect command on clips (an edited clip each) or sequences (an edited photo each)."""
     from ..clips import FrameMattes, FrameRenderer, render_clip, run_sequence, sequence_photos
     from ..methods import resolve_name
     from ..pipeline import MatteSource, SkyCache
     from ..video import CONTAINERS
-    from ._effects import result_suffix
 
     try:
         _check_inputs(
@@ -277,19 +289,9 @@ def run_effect_video(args: argparse.Namespace, tag: str, variants: list) -> int:
             steps, skies, args.sky_motion if hasattr(args, "sky_motion") else "still"
         )
         if args.sequence:
-            if args.output is not None:
-                raise OutputError("--sequence writes a folder of photos: give --out-dir")
             photos = sequence_photos(item)
             folder = _sequence_folder(args, item, tag)
-            outputs = [
-                folder
-                / (
-                    p.name
-                    if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
-                    else p.stem + result_suffix(p, tag)[len(tag) + 1 :]
-                )
-                for p in photos
-            ]
+            outputs = [folder / _kept_name(photo, tag) for photo in photos]
             with _progress(args, len(photos), item) as bar:
                 return run_sequence(
                     photos,
