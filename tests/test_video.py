@@ -329,3 +329,38 @@ def test_webm_takes_vp9_and_refuses_audio_it_cannot_hold(clip, clip_pan, tmp_pat
     assert main(["tint", str(clip), "-o", str(edited), "--quiet"]) == 2  # its audio is AAC
     assert "cannot go into a .webm" in capsys.readouterr().err
     assert not edited.exists() and not _leftovers(tmp_path)
+
+
+@pytest.mark.parametrize("target", ["clip_sky.mkv", "mattes"])
+def test_an_interrupted_clip_leaves_nothing(clip_pan, target, tmp_path):
+    """Ctrl-C halfway through a clip: exit 130, no output, no .part file."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    frames = (clip_pan.frames * 8)[:90]
+    source = write_clip(tmp_path / "long.mp4", frames)
+    out = tmp_path / "out"
+    out.mkdir()
+    where = ["-o", str(out / target)] if target.endswith(".mkv") else ["--out-dir", str(out)]
+    run = subprocess.Popen(
+        [sys.executable, "-m", "skyseg_core", "mask", str(source), *where],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _leftovers(out) and time.monotonic() < deadline:  # it is writing
+            time.sleep(0.01)
+        assert _leftovers(out)
+        time.sleep(0.3)
+        os.killpg(run.pid, signal.SIGINT)
+        _, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "skyseg: interrupted"
+    assert list(out.rglob("*")) == []
