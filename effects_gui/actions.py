@@ -19,7 +19,7 @@ from PyQt6.QtWidgets import (
     QVBoxLayout,
 )
 
-from skyseg_core.methods import list_methods
+from skyseg_core.methods import list_methods, method_label
 
 
 def make_action(window, text, slot, shortcut=None, checkable=False, tip="", icon=None) -> QAction:
@@ -201,10 +201,12 @@ def build_actions(window) -> None:
     bar.addSeparator()
     window.method_combo = QComboBox()
     window.method_combo.setObjectName("methodCombo")
-    for name, description in list_methods():
-        window.method_combo.addItem(name, name)
+    for name, description in list_methods():  # plain names; the technical one in the tip
+        window.method_combo.addItem(method_label(name), name)
         window.method_combo.setItemData(
-            window.method_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole
+            window.method_combo.count() - 1,
+            f"{name}: {description}",
+            Qt.ItemDataRole.ToolTipRole,
         )
     window.method_combo.setToolTip("How to find the sky")
     bar.addWidget(QLabel(" Method "))

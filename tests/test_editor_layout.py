@@ -87,3 +87,12 @@ def test_long_tooltips_are_wrapped(qtbot, editor):
     assert shown.startswith("<p>") and "detail stage" in shown, "shown as a paragraph Qt wraps"
     assert control.toolTip() == text, "the widget keeps its own text"
     QToolTip.hideText()
+
+
+def test_methods_are_offered_by_plain_names_with_the_technical_one_in_the_tip(editor):
+    from skyseg_core.methods import PLAIN_NAMES
+
+    combo = editor.method_combo
+    i = combo.findData("color")
+    assert combo.itemText(i) == PLAIN_NAMES["color"] != "color"
+    assert combo.itemData(i, Qt.ItemDataRole.ToolTipRole).startswith("color: ")
