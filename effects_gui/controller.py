@@ -19,6 +19,7 @@ from skyseg_core.declare import controls
 from skyseg_core.detail import gap_target
 from skyseg_core.effects.registry import REGISTRY
 from skyseg_core.errors import SkysegError
+from skyseg_core.methods import method_label
 
 from . import jobs, pipeline
 from .brush import Stroke
@@ -178,12 +179,12 @@ class EditorController(QObject):
             matte, proxy_matte, resolved, images = result
             self.matteImagesReady.emit(proxy_matte, *images)
             m.set_segmentation(matte, proxy_matte, resolved)
-            kept = len(m.strokes)
+            kept, label = len(m.strokes), method_label(resolved)
             self.idle.emit(
-                f"Sky found with {resolved}; your {kept} brush stroke{'s' if kept > 1 else ''} "
+                f"Sky found with {label}; your {kept} brush stroke{'s' if kept > 1 else ''} "
                 "applied on top (Ctrl+Z undoes)."
                 if kept
-                else f"Sky found with {resolved}. Brush to refine, or pick a new sky."
+                else f"Sky found with {label}. Brush to refine, or pick a new sky."
             )
             self.segmentingChanged.emit()
             for action in self.after_segment:
