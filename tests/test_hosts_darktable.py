@@ -264,11 +264,17 @@ kill $pid; wait $pid 2>/dev/null; true
 
 
 def run_darktable_gui(
-    folder: Path, config: str, luacmd: str, wait: str, photo: str = "/e2e/upright.dng"
+    folder: Path,
+    config: str,
+    luacmd: str,
+    wait: str,
+    photo: str = "/e2e/upright.dng",
+    paint: bool = True,
 ) -> str:
     """The darktable GUI under Xvfb (1920 x 1080) with the installed script, until the shell
     commands ``wait`` end; its log. The raster masks folder is /e2e/<config>-masks; the user
-    CSS paints skyseg's button #ff00ff (darktable names the button after the action)."""
+    CSS paints skyseg's button #ff00ff (darktable names the button after the action), unless
+    not ``paint``."""
     install_lua(folder, config, f"/e2e/{config}-masks")
     (folder / f"{config}-masks").mkdir()
     with open(folder / config / "darktablerc", "a") as rc:
@@ -278,6 +284,8 @@ def run_darktable_gui(
     (folder / config / "darktablerc-common").write_text("themes/usercss=TRUE\n")
     (folder / config / "user.css").write_text(
         "#skyseg_create_sky_mask { background: #ff00ff; background-image: none; }\n"
+        if paint
+        else ""
     )
     for helper in ("grab_screen.py", "find_button.py"):
         (folder / helper).write_bytes((harness.HERE / helper).read_bytes())
@@ -359,5 +367,26 @@ def test_raster_mask_in_the_darkroom_screenshot(folder):
     cv2.imwrite(
         str(harness.ROOT / "docs" / "darktable_raster_mask.png"),
         shot,
+        [cv2.IMWRITE_PNG_COMPRESSION, 9],
+    )
+    # docs/darktable_button.png: the lighttable's actions on selection with the button
+    luacmd = (
+        'local dt = require "darktable"; local img = dt.database.import("/e2e/big.dng"); '
+        "dt.gui.current_view(dt.gui.views.lighttable); dt.gui.selection({img}); "
+        "dt.gui.libs.image.expanded = true"
+    )
+    run_darktable_gui(
+        folder,
+        "shot-button",
+        luacmd,
+        "python3 /e2e/grab_screen.py 25 /e2e/shot-button.png",
+        photo="",
+        paint=False,
+    )
+    shot = cv2.imread(str(folder / "shot-button.png"))
+    panel = shot[60:400, 1520:]  # the right-hand panel's top
+    cv2.imwrite(
+        str(harness.ROOT / "docs" / "darktable_button.png"),
+        panel,
         [cv2.IMWRITE_PNG_COMPRESSION, 9],
     )

@@ -10,7 +10,7 @@
   Installed by `skyseg install-plugin darktable` (never copied by hand): that puts this file in
   <darktable config>/lua/skyseg/ with skyseg_config.lua, the command of the skyseg environment
   it was run from (its Python with -m skyseg_core), and adds `require "skyseg/skyseg"` to luarc.
-  POSIX systems (Linux, macOS): the command goes through /bin/sh.
+  POSIX systems (tested on Linux), not Windows: the command goes through /bin/sh.
 ]]
 
 local dt = require "darktable"
@@ -224,7 +224,7 @@ function M.create_sky_masks(images)
   return results, summary
 end
 
--- The button, in the lighttable's "selected image[s]" module (GUI only: darktable-cli has none).
+-- The button, in the lighttable's "actions on selection" module (GUI only: darktable-cli has none).
 if dt.gui and dt.gui.libs and dt.gui.libs.image then
   dt.gui.libs.image.register_action(
     "skyseg_create_sky_mask",

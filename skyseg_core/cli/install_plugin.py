@@ -525,7 +525,7 @@ def run(args) -> int:
     if args.host == "darktable":
         print(f"it runs {python} -m skyseg_core mask --for darktable")
         print(
-            f"loaded by {written[-1]}; restart darktable: lighttable > selected image[s] > create sky mask"
+            f"loaded by {written[-1]}; restart darktable: lighttable > actions on selection > create sky mask"
         )
         return 0
     print(f"the worker runs with {python} -m skyseg_core worker")
