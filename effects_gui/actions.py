@@ -68,6 +68,7 @@ def build_actions(window) -> None:
         ("export_matte", "Export &matte…", window.export_matte, "Ctrl+Shift+M", "Save the sky matte as a PNG", None),
         ("export_layers", "Export &layers…", window.export_layers, "Ctrl+Shift+S", "Save a layered OpenRaster file (GIMP, Krita)", None),
         ("save_session", "Save e&dit…", window.save_session, "Ctrl+Alt+S", "Save the edit (photo, strokes, settings, sky) to reopen later; Open reads it", None),
+        ("series", "&Apply to photos…", window.apply_to_series, "Ctrl+Shift+A", "Put this sky and these settings on other photos: each gets its own matte, its sky placed by its horizon", None),
     ):  # fmt: skip
         action = make_action(window, text, slot, keys, tip=tip, icon=icon)
         setattr(window, f"{name}_action", action)  # window.open_action, ...
@@ -162,6 +163,7 @@ def build_actions(window) -> None:
         window.export_action,
         window.export_matte_action,
         window.export_layers_action,
+        window.series_action,
     ):
         menu.addAction(action)
     menu.addSeparator()

@@ -51,6 +51,8 @@ class EditorController(QObject):
     """The sky library's thumbnails."""
     exportFinished = pyqtSignal(bool)
     """An export ended: written (True) or failed (False)."""
+    seriesFinished = pyqtSignal(list, list)
+    """The edit was applied to a series: the paths written, the error lines."""
 
     def __init__(self, model: EditorModel, parent: QObject | None = None):
         super().__init__(parent)
@@ -494,6 +496,53 @@ class EditorController(QObject):
             if running():
                 self.export_jobs.remove(job)
                 self.exportFinished.emit(False)
+
+        self.export_jobs.append(job)
+        self.runner.start(
+            job, on_result=done, on_error=failed, on_progress=progress, on_cancelled=cancelled
+        )
+
+    # ================================================================= series
+    def apply_to_series(self, photos, folder) -> None:
+        """The edit's sky and settings on other photos (:func:`pipeline.apply_to_series`), as
+        one cancellable job; each photo gets its own matte and its sky placed by its horizon."""
+        m = self.model
+        photos, folder = [Path(p) for p in photos], Path(folder)
+        title = f"Applying the edit to {len(photos)} photos"
+        self.busy.emit(title, 0, True)
+        job = jobs.Job(
+            "series", pipeline.apply_to_series, photos, folder, m.method, m.steps(),
+            m.skies(full=True), m.close_gaps, None,
+        )  # fmt: skip
+
+        def running() -> bool:
+            return job in self.export_jobs
+
+        def progress(percent: int, text: str) -> None:
+            if running():
+                self.busy.emit(f"{title}: {text}" if text else title, percent, True)
+
+        def done(result):
+            if not running():
+                return
+            self.export_jobs.remove(job)
+            written, errors = result
+            self.idle.emit(f"{len(written)} of {len(photos)} photos written to {folder}")
+            self.seriesFinished.emit(written, errors)
+            if errors:
+                self.failed.emit(
+                    f"{len(errors)} of {len(photos)} photos not written",
+                    SkysegError("\n".join(errors)),
+                )
+
+        def failed(exc):
+            if running():
+                self.export_jobs.remove(job)
+                self.failed.emit("Could not apply the edit to the photos", exc)
+
+        def cancelled():
+            if running():
+                self.export_jobs.remove(job)
 
         self.export_jobs.append(job)
         self.runner.start(

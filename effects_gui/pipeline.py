@@ -109,3 +109,43 @@ def export_layers(
         job, "layers", path, image, base_matte, strokes, steps, skies,
         metadata=metadata, close_gaps=close_gaps,
     )  # fmt: skip
+
+
+def apply_to_series(
+    job, photos, folder: Path, method: str, steps, skies, close_gaps=0.0, quality=None
+):  # fmt: skip
+    """The edit's effects on a series of photos, as one batch (:func:`skyseg_core.batch.outcomes`,
+    in this process): each photo's sky found by ``method`` (gaps closed by ``close_gaps``), the
+    chain rendered with the edit's skies, each placed by that photo's own horizon, and written
+    as ``folder/<stem>_sky.jpg`` with its metadata. A photo that fails costs itself only.
+    Returns ``(paths written, error lines)``."""
+    from skyseg_core.batch import outcomes
+    from skyseg_core.outputs import Job as BatchJob
+    from skyseg_core.outputs import plan_outputs
+    from skyseg_core.pipeline import MatteSource, load_photo, write_rendered
+
+    planned = plan_outputs(
+        [BatchJob(Path(p), {"output": Path(folder) / f"{Path(p).stem}_sky.jpg"}) for p in photos]
+    )
+    total, done = len(planned), [0]
+
+    def process(one) -> dict:
+        job.report(round(100 * done[0] / total), f"Photo {done[0] + 1} of {total}")
+        photo = load_photo(one.source, MatteSource(method=method), outputs=one.outputs.values())
+        if close_gaps > 0:
+            from skyseg_core.detail import close_gaps as close
+
+            photo.matte = close(photo.image, photo.matte, close_gaps)
+        # a photo without sky raises NoSkyError naming it: one line, the rest go on
+        return write_rendered(photo, steps, one.outputs, skies=skies.__getitem__, quality=quality)
+
+    def finished() -> None:
+        done[0] += 1
+        job.report(round(100 * done[0] / total), f"{done[0]} of {total} photos done")
+
+    written, errors = [], []
+    for one, outcome in zip(planned, outcomes(planned, process, finished=finished), strict=True):
+        if outcome.ok:
+            written.append(one.outputs["output"])
+        errors += outcome.lines
+    return written, errors

@@ -245,6 +245,7 @@ class MainWindow(QMainWindow):
             self.export_layers_action,
             self.export_dialog_action,
             self.save_session_action,
+            self.series_action,
         ):
             action.setEnabled(m.has_photo and m.matte is not None)
         self.segment_action.setEnabled(m.has_photo and not busy)
@@ -328,6 +329,26 @@ class MainWindow(QMainWindow):
             self.controller.open_session(path)
         else:
             self.controller.open_photo(path)
+
+    def apply_to_series(self) -> None:
+        """File > Apply to photos: the sky and settings of this edit on other photos."""
+        if not self._can_export():
+            return
+        if not self.model.has_effects:
+            QMessageBox.information(self, APP_NAME, "Choose a sky or an effect first.")
+            return
+        start = str(self.model.path.parent if self.model.path else Path.home())
+        photos, _ = QFileDialog.getOpenFileNames(
+            self, "Apply the edit to these photos", start, IMAGE_FILTER
+        )
+        if not photos:
+            return
+        folder = QFileDialog.getExistingDirectory(
+            self, "Write the edited photos to", str(self.export_folder())
+        )
+        if folder:
+            settings().setValue("export/folder", folder)
+            self.controller.apply_to_series(photos, folder)
 
     def save_session(self) -> None:
         """File > Save edit: the edit as a small file that reopens it (no export)."""
