@@ -79,10 +79,37 @@ def test_create_sky_mask_adds_a_grey_layer_and_leaves_the_photo_and_its_mask_alo
     assert main_run["photo_unchanged"] and main_run["user_mask_unchanged"]
 
 
+def test_dialog_look_moves_the_sliders_and_a_picked_file_is_the_sky(main_run):
+    """The handlers the Replace Sky dialog connects, on a real config of the procedure: each Look
+    sets every control to it (the declared defaults with its changes) and keeps the sky; picking
+    a sky file chooses "Image file..." in the Sky menu."""
+    from skyseg_core.effects.params import REPLACE_PRESETS, ReplaceParams
+
+    defaults = ReplaceParams()
+    for look, got in main_run["looks"].items():
+        for key in ("lighting", "halo", "sky_brightness", "fade_edge", "defocus"):
+            want = REPLACE_PRESETS[look].get(key, getattr(defaults, key))
+            assert got[key.replace("_", "-")] == pytest.approx(want), (look, key)
+        assert got["sky"] == "sunset"  # the sky the user chose stays
+    assert main_run["looks"]["dramatic"]["lighting"] != main_run["looks"]["plain"]["lighting"]
+    assert main_run["sky_after_file"] == "file"
+
+
+def test_a_script_giving_a_sky_file_gets_that_sky(main_run):
+    """replace-sky with sky-file and the Sky menu left alone: the new sky is the file's red."""
+    assert main_run["sky_file_status"] == ["success", ""]
+    red, green, blue = main_run["file_sky_mean"]
+    assert abs(red - 200) < 8 and abs(green - 30) < 8 and abs(blue - 40) < 8, (red, green, blue)
+
+
 def test_saved_sky_mask_is_what_skyseg_mask_writes(main_run, folder):
     import subprocess
 
     assert main_run["save_mask_status"] == ["success", ""]
+    # a name without an extension is saved as .png (GIMP's exports do the same)
+    assert main_run["save_mask_no_suffix"] == ["success", ""]
+    assert not (folder / "gimp_saved_mask_plain").exists()
+    plain = folder / "gimp_saved_mask_plain.png"
     status, message = main_run["save_mask_jpg"]
     assert status == "execution-error" and "choose a name ending in .png" in message
     subprocess.run(
@@ -103,14 +130,11 @@ def test_saved_sky_mask_is_what_skyseg_mask_writes(main_run, folder):
     )
     from PIL import Image
 
-    with (
-        Image.open(folder / "gimp_saved_mask.png") as saved,
-        Image.open(folder / "cli_mask.png") as cli,
-    ):
-        assert (
-            saved.mode == cli.mode == "L"
-        )  # 8-bit grey, values as computed (no gamma, no 16 bits)
-        assert np.array_equal(np.asarray(saved), np.asarray(cli))
+    for name in (folder / "gimp_saved_mask.png", plain):
+        with Image.open(name) as saved, Image.open(folder / "cli_mask.png") as cli:
+            # 8-bit grey, values as computed (no gamma, no 16 bits)
+            assert saved.mode == cli.mode == "L"
+            assert np.array_equal(np.asarray(saved), np.asarray(cli))
 
 
 REPLACE_GROUP = [  # top first: what `skyseg replace --layers` writes, as GIMP layers
@@ -144,6 +168,11 @@ def test_a_second_run_reads_the_original_photo(main_run):
         assert run["status"] == ["success", ""]
         assert run["top_level"][1:] == ["Sky replaced", "photo"], run["top_level"]
         assert run["source_is_the_photo"]
+        # GIMP keeps names unique in an image: the second group's layers get " #1"
+        assert run["children"][-1].startswith("original photo"), run["children"]
+    # a run on that second group reads the photo too, and goes above it
+    assert main_run["third_run"] == ["success", ""] and main_run["third_source_is_the_photo"]
+    assert len(main_run["third_top_level"]) == 4
 
 
 def test_group_merges_to_the_core_result(main_run, folder):

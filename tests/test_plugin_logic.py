@@ -994,3 +994,16 @@ def test_plugin_layer_stack_round_trip(tmp_path, monkeypatch, dtype):
     path.write_bytes(path.read_bytes()[:-1])
     with pytest.raises(skyseg_client.WorkerError, match="truncated"):
         skyseg_client.read_layers(str(path))
+
+
+def test_look_values_are_the_defaults_with_the_look_and_keep_the_sky(monkeypatch):
+    """What a dialog sets when a Look is chosen (GIMP's follow_dialog)."""
+    monkeypatch.syspath_prepend(str(ROOT / "plugins" / "common"))
+    skyseg_client = importlib.import_module("skyseg_client")
+    schema = worker_schema()
+    defaults = ReplaceParams()
+    for look, changes in REPLACE_PRESETS.items():
+        values = skyseg_client.look_values(schema, "replace", look)
+        assert not {"look", "sky", "sky_file"} & set(values)
+        for key in ("lighting", "halo", "fade_edge", "color_match", "sky_brightness"):
+            assert values[key] == pytest.approx(changes.get(key, getattr(defaults, key))), key

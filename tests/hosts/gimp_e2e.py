@@ -114,6 +114,19 @@ def raw(drawable, fmt):
     return drawable.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.CLAMP)
 
 
+def plugin_module():
+    """The installed plug-in's own module (its functions, on this GIMP's objects)."""
+    import importlib.util
+
+    where = os.path.join(
+        os.environ["HOME"], ".config", "GIMP", "3.0", "plug-ins", "skyseg", "skyseg.py"
+    )
+    spec = importlib.util.spec_from_file_location("skyseg_plugin", where)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def save(image, name):
     Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(path(name)), None)
 
@@ -286,6 +299,26 @@ def main():
         method=METHOD,
         file=Gio.File.new_for_path(path("gimp_saved_mask.jpg")),
     )
+    result["save_mask_no_suffix"] = call(
+        "plug-in-skyseg-save-mask",
+        image,
+        [layer],
+        method=METHOD,
+        file=Gio.File.new_for_path(path("gimp_saved_mask_plain")),
+    )
+    # 2c. The dialog's controls follow each other (the handlers the dialog connects, on a real
+    # config of the procedure): a Look moves the sliders, a picked sky file chooses the file.
+    plugin = plugin_module()
+    proc = Gimp.get_pdb().lookup_procedure("plug-in-skyseg-replace-sky")
+    config = proc.create_config()
+    plugin.follow_dialog(config, "plug-in-skyseg-replace-sky")
+    keys = ("lighting", "halo", "sky-brightness", "fade-edge", "defocus", "sky")
+    config.set_property("sky", "sunset")
+    for look in ("dramatic", "plain", "natural"):
+        config.set_property("look", look)
+        result.setdefault("looks", {})[look] = {k: config.get_property(k) for k in keys}
+    config.set_property("sky-file", Gio.File.new_for_path(path("red_sky.png")))
+    result["sky_after_file"] = config.get_property("sky")
     # 3. Select > Sky.
     result["select_status"] = call("plug-in-skyseg-select-sky", image, [layer], method=METHOD)
     result["selection_empty"] = Gimp.Selection.is_empty(image)
@@ -333,9 +366,35 @@ def main():
                 "status": status,
                 "top_level": [item.get_name() for item in image.get_layers()],
                 "source_is_the_photo": raw(original, "R'G'B' u8") == photo_bytes,
+                "children": [c.get_name() for c in second.get_children()],
             }
         )
+        if picked == "new sky":  # a run on the second group (its names made unique: "#1")
+            result["third_run"] = call("plug-in-skyseg-replace-sky", image, [second], method=METHOD)
+            third = image.get_layers()[0]
+            result["third_source_is_the_photo"] = third.is_group() and (
+                raw(third.get_children()[-1], "R'G'B' u8") == photo_bytes
+            )
+            result["third_top_level"] = [item.get_name() for item in image.get_layers()]
+            image.remove_layer(third)
         image.remove_layer(second)
+    # 4c. A script that gives a sky file and leaves the sky menu alone gets that file.
+    result["sky_file_status"] = call(
+        "plug-in-skyseg-replace-sky",
+        image,
+        [layer],
+        method=METHOD,
+        sky_file=Gio.File.new_for_path(path("red_sky.png")),
+    )
+    made = [item for item in image.get_layers() if item.get_id() != group.get_id()]
+    top = made[0]  # above the photo, below the first group
+    if top.is_group():
+        sky_layer = next(c for c in top.get_children() if c.get_name().startswith("new sky"))
+        pixels = raw(sky_layer, "R'G'B' u8")
+        result["file_sky_mean"] = [
+            round(sum(pixels[c::3]) / (len(pixels) // 3), 1) for c in range(3)
+        ]
+        image.remove_layer(top)
     # 5. Tint and relight on the photo: two more layers, each directly above it.
     result["tint_status"] = call(
         "plug-in-skyseg-tint-sky", image, [layer], method=METHOD, mode="multiply"

@@ -86,6 +86,9 @@ def prepare(folder: Path) -> Path:
     ground[..., :] = (72, 96, 44)  # grass and nothing else: no sky to find
     ground[60:, :, :] = (96, 84, 60)
     save_image(folder / "no_sky.png", ground, overwrite=True)
+    red = np.zeros((48, 64, 3), np.uint8)
+    red[...] = (200, 30, 40)  # a sky file anyone can recognise in the result
+    save_image(folder / "red_sky.png", red, overwrite=True)
     for name, body in (
         ("crash_worker.sh", "echo 'fake worker: simulated crash' >&2\nexit 7\n"),
         (

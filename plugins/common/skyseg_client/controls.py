@@ -269,6 +269,22 @@ def effect_controls(schema: dict, effect: str) -> list:
     return out
 
 
+def look_values(schema: dict, effect: str, look: str) -> dict:
+    """key -> value of ``effect``'s controls at its look ``look``: the declared defaults with the
+    look's changes. The look itself and the sky (its menu and file) are not among them: choosing
+    a look keeps the sky."""
+    controls = effect_controls(schema, effect)
+    skies = {c["field"] for c in controls if c["kind"] == "file"}
+    values = {
+        c["key"]: c["default"] for c in controls if c["key"] != "look" and c["field"] not in skies
+    }
+    for key, value in effect_looks(schema, effect).get(look, {}).items():
+        if key in values:
+            plain = isinstance(value, (int, float)) and not isinstance(value, bool)
+            values[key] = float(value) if plain else value
+    return values
+
+
 def control_defaults(controls: list) -> dict:
     """key -> default of ``controls``."""
     return {c["key"]: c["default"] for c in controls}

@@ -227,17 +227,22 @@ def _write_grey(drawable, data, x, y, width, height):
     drawable.update(x, y, width, height)
 
 
+def _is_original(layer):
+    """Whether ``layer`` is a result group's "original photo" (GIMP makes layer names unique in
+    an image: the second group's is "original photo #1")."""
+    name, original = layer.get_name(), skyseg_client.ORIGINAL_LAYER
+    return name == original or (
+        name.startswith(original + " #") and name[len(original) + 2 :].isdigit()
+    )
+
+
 def _skyseg_group(item):
     """The skyseg result group ``item`` is or lies in (a group whose bottom layer is the core's
     "original photo"), else None."""
     while item is not None:
         if item.is_group():
             children = item.get_children()  # top first
-            if (
-                children
-                and not children[-1].is_group()
-                and children[-1].get_name() == skyseg_client.ORIGINAL_LAYER
-            ):
+            if children and not children[-1].is_group() and _is_original(children[-1]):
                 return item
         item = item.get_parent()
     return None
@@ -377,6 +382,7 @@ def _dialog(procedure, config, title):
 
     GimpUi.init("skyseg")
     dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config, title=title)
+    follow_dialog(config, procedure.get_name())
     for control in procedure_controls(procedure.get_name()):
         if (
             control["kind"] == "float" and "decimals" in control
@@ -388,6 +394,59 @@ def _dialog(procedure, config, title):
     return ok
 
 
+def _set_control(config, control, value):
+    """Set one argument to a control's value (a colour from its ``#rrggbb``)."""
+    if control["kind"] == "colour":
+        value = Gegl.Color.new(value)
+    config.set_property(_arg_name(control["key"]), value)
+
+
+def follow_dialog(config, name):
+    """What the dialog's controls do to each other (connected to ``config``'s notifications):
+    choosing a Look moves every control to that look (the declared defaults with its changes;
+    the sky kept), and picking a file in "Sky file" chooses "Image file..." in the Sky menu."""
+    effect = procedures()[name][4]
+    if effect is None:
+        return
+    controls = skyseg_client.effect_controls(schema(), effect)
+    by_key = {c["key"]: c for c in controls}
+
+    def on_look(cfg, _pspec):
+        values = skyseg_client.look_values(schema(), effect, cfg.get_property("look"))
+        for key, value in values.items():
+            _set_control(cfg, by_key[key], value)
+
+    def on_file(cfg, pspec):
+        control = next(c for c in controls if _arg_name(c["key"]) == pspec.get_name())
+        picked = cfg.get_property(pspec.get_name())
+        if picked is not None and picked.get_path() and control["field"] in by_key:
+            cfg.set_property(_arg_name(control["field"]), skyseg_client.SKY_FILE)
+
+    if "look" in by_key:
+        config.connect("notify::look", on_look)
+    for control in controls:
+        if control["kind"] == "file":
+            config.connect("notify::" + _arg_name(control["key"]), on_file)
+
+
+def _file_means_image(values, controls):
+    """A PDB call that gives a sky file and leaves the sky menu at its default means the file
+    (as picking it in the dialog does)."""
+    for control in controls:
+        menu = next((c for c in controls if c["key"] == control["field"]), None)
+        if control["kind"] == "file" and values.get(control["key"]) and menu is not None:
+            if values[menu["key"]] == menu["default"]:
+                values[menu["key"]] = skyseg_client.SKY_FILE
+    return values
+
+
+class _Cancelled(Exception):
+    """The user declined (e.g. replacing a file): nothing done, no error."""
+
+
+_RUN_MODE = {}
+
+
 def _guarded(title, body):
     """A procedure's run function: dialog when interactive, one undo group, errors as messages."""
 
@@ -396,6 +455,7 @@ def _guarded(title, body):
             schema()
         except skyseg_client.WorkerError as exc:
             return _failure(procedure, exc.for_user())
+        _RUN_MODE["value"] = run_mode
         if run_mode == Gimp.RunMode.INTERACTIVE and procedure.get_name() != PROC_SELECT:
             if not _dialog(procedure, config, title):
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
@@ -406,6 +466,8 @@ def _guarded(title, body):
             body(image, layer, config, tmp)
         except skyseg_client.WorkerError as exc:
             return _failure(procedure, exc.for_user())
+        except _Cancelled:
+            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
         except Exception as exc:  # noqa: BLE001 - GIMP must get an answer, not a dead plug-in
             return _failure(procedure, f"internal error: {type(exc).__name__}: {exc}")
         finally:
@@ -467,14 +529,37 @@ def save_mask(image, layer, config, tmp):
     path = target.get_path() if target is not None else None
     if not path:
         raise skyseg_client.WorkerError("choose the file to save the sky mask to")
+    if not os.path.splitext(os.path.basename(path))[1]:  # "sky" -> "sky.png", as GIMP's export
+        path += ".png"
     if not path.lower().endswith(".png"):
         raise skyseg_client.WorkerError(
             f"the sky mask is saved as PNG: choose a name ending in .png, not {path}"
         )
+    interactive = _RUN_MODE.get("value") == Gimp.RunMode.INTERACTIVE
+    if interactive and os.path.exists(path) and not _confirm_replace(path):
+        raise _Cancelled()
     source = _export_layer(layer, tmp)
     _run_worker(
         "mask", source, path, _mask_params(config), "Saving the sky mask", _aliases(layer, source)
     )
+
+
+def _confirm_replace(path):
+    """Ask before replacing a file (the dialog's own question, as GIMP's exports ask)."""
+    gi.require_version("Gtk", "3.0")
+    from gi.repository import Gtk
+
+    dialog = Gtk.MessageDialog(
+        message_type=Gtk.MessageType.QUESTION,
+        buttons=Gtk.ButtonsType.NONE,
+        text=f"A file named \u201c{os.path.basename(path)}\u201d already exists. Replace it?",
+    )
+    dialog.format_secondary_text(f"It is in {os.path.dirname(path) or os.curdir}.")
+    dialog.add_buttons("_Cancel", Gtk.ResponseType.CANCEL, "_Replace", Gtk.ResponseType.OK)
+    dialog.set_default_response(Gtk.ResponseType.CANCEL)
+    answer = dialog.run()
+    dialog.destroy()
+    return answer == Gtk.ResponseType.OK
 
 
 def select_sky(image, layer, config, tmp):
@@ -555,8 +640,14 @@ def _result_group(image, layer, name, path):
 
 def _effect(op, name):
     def body(image, layer, config, tmp):
-        values = _values(config, skyseg_client.effect_controls(schema(), op))
-        fields = skyseg_client.effect_params(schema(), op, values)
+        controls = skyseg_client.effect_controls(schema(), op)
+        values = _values(config, controls)
+        # the dialog's sliders already show the look (follow_dialog); a script's call gets the
+        # look in the controls it left at their default, and its sky file used
+        scripted = _RUN_MODE.get("value") == Gimp.RunMode.NONINTERACTIVE
+        if scripted:
+            values = _file_means_image(values, controls)
+        fields = skyseg_client.effect_params(schema(), op, values, apply_look=scripted)
         source = _export_layer(layer, tmp)
         result = os.path.join(tmp, "result.ppm" if source.endswith(".ppm") else "result.png")
         if image.get_color_profile() is not None:  # raw samples would be read as sRGB
