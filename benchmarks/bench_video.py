@@ -12,6 +12,9 @@ camera's move is undone, averaged over the pairs) and micro IoU over all frames 
 left out), per frame alone and with the temporal stage; and the still photo's IoU (the whole
 photo segmented, its matte cropped to each window) for comparison.
 
+Foreground light: how much the relit, colour-matched foreground of ``replace`` changes from
+frame to frame on the pans (it is worked out per frame).
+
 Speed: a 1080p clip (a pan over a photo scaled up, H.264) through ``skyseg mask`` (PNG folder,
 matte video) and ``skyseg replace``, timed with the parts (method, temporal stage, sky motion,
 effect; the rest is decoding, encoding and writing).
@@ -101,6 +104,40 @@ def steadiness(photos: list[str], frames: int = 16) -> list[dict]:
     return rows
 
 
+def light(photos: list[str], frames: int = 16) -> list[dict]:
+    """How much the foreground's light pulses under ``replace`` (defaults, golden_hour sky, the
+    sky moving with the camera): the per-channel gain of the output over the input on the
+    ground (mask 0), and its change from frame to frame."""
+    from skyseg_core.clips import FrameMattes, FrameRenderer
+    from skyseg_core.effects import ReplaceParams
+    from skyseg_core.pipeline import MatteSource
+    from tests.videoclips import pan
+
+    size, step = PAN_KINDS["pan and tilt (5, 2)"]
+    rows = []
+    for rel in photos:
+        p = pan(size=size, step=step, frames=frames, relative=rel)
+        mattes = FrameMattes(MatteSource(), True)
+        render = FrameRenderer([ReplaceParams(sky="golden_hour")], sky_motion="camera")
+        gains = []
+        for frame, truth in zip(p.frames, p.truth, strict=True):
+            out = render(frame, mattes(frame)).astype(np.float32)
+            ground = truth == 0
+            before = np.maximum(frame.astype(np.float32)[ground].mean(axis=0), 1.0)
+            gains.append(out[ground].mean(axis=0) / before)
+        change = np.abs(np.diff(np.array(gains), axis=0))
+        rows.append(
+            {
+                "photo": Path(rel).stem,
+                "gain": np.mean(gains, axis=0),
+                "mean": float(change.mean()),
+                "max": float(change.max()),
+            }
+        )
+        print(rows[-1], file=sys.stderr, flush=True)
+    return rows
+
+
 def speed(frames: int, folder: Path, repeat: int = 2) -> dict:
     from skyseg_core.clips import (
         FrameMattes,
@@ -152,7 +189,7 @@ def speed(frames: int, folder: Path, repeat: int = 2) -> dict:
     return out
 
 
-def report(rows: list[dict], timing: dict) -> str:
+def report(rows: list[dict], timing: dict, lit: list[dict]) -> str:
     lines = [
         "# Video and timelapse (`python -m benchmarks.bench_video`)",
         "",
@@ -195,6 +232,23 @@ def report(rows: list[dict], timing: dict) -> str:
             f"| {kind}: pans above 0.3 % flips | | | | "
             f"{sum(r['flips'] > 0.003 for r in sel)} | | {over} | |"
         )
+    lines += [
+        "",
+        "## Foreground light over time (`replace`, defaults, pan and tilt)",
+        "",
+        "The foreground is relit and colour-matched toward the new sky in every frame on its "
+        "own. Gain: the output's mean over the input's on the ground (mask 0), per channel; "
+        "change: its absolute change from one frame to the next (mean and largest over the "
+        "pan's frame pairs and channels).",
+        "",
+        "| photo | gain R, G, B | change, mean | change, largest |",
+        "|---|---|---|---|",
+    ]
+    for r in lit:
+        gain = ", ".join(f"{g:.3f}" for g in r["gain"])
+        lines.append(
+            f"| {r['photo']} | {gain} | {100 * r['mean']:.2f} % | {100 * r['max']:.2f} % |"
+        )
     frames = timing["frames"]
     lines += [
         "",
@@ -226,10 +280,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    rows = steadiness(pan_photos(args.photos))
+    photos = pan_photos(args.photos)
+    rows = steadiness(photos)
+    lit = light(photos)
     with tempfile.TemporaryDirectory() as tmp:
         timing = speed(args.frames, Path(tmp), args.repeat)
-    text = report(rows, timing)
+    text = report(rows, timing, lit)
     print(text)
     if not args.no_write:
         RESULTS.write_text(text)
