@@ -208,7 +208,7 @@ def run_lua_scenario(folder: Path, scenario: str, names: list[str], configured: 
         "it runs /opt/skyseg-venv/bin/python -m skyseg_core mask --for darktable" in install.stdout
     )
     quoted = ", ".join(f'"{n}"' for n in names)
-    (work / "driver.lua").write_text(LUA_DRIVER % {"names": quoted, "scenario": scenario})
+    (work / "driver.lua").write_text(LUA_DRIVER % {"names": quoted, "scenario": scenario}, "utf-8")
     done = in_sid(
         folder,
         "darktable-cli",
@@ -227,7 +227,7 @@ def run_lua_scenario(folder: Path, scenario: str, names: list[str], configured: 
     log = done.stdout + done.stderr
     (folder / f"{scenario}.log").write_text(log)
     assert done.returncode == 0 and (work / "results.txt").is_file(), log[-3000:]
-    summary, *lines = (work / "results.txt").read_text().splitlines()
+    summary, *lines = (work / "results.txt").read_text("utf-8").splitlines()
     results = {}
     for line in lines:
         path, ok, message = line.split("\t")
@@ -236,14 +236,16 @@ def run_lua_scenario(folder: Path, scenario: str, names: list[str], configured: 
 
 
 def test_lua_button_writes_each_mask_and_reports_each_image(folder):
+    odd = "ciel d'été $(x).dng"  # quotes, shell syntax and UTF-8 through sh, JSON and Lua
     summary, results, log = run_lua_scenario(
-        folder, "lua", ["upright.dng", "gone.dng"], configured=True
+        folder, "lua", ["upright.dng", "gone.dng", odd], configured=True
     )
     assert "LUA skyseg: loaded (no GUI)" in log  # luarc's require line loaded the script
     ok, message = results["upright.dng"]
     assert ok and message.startswith("sky mask upright.dng.pfm (") and message.endswith("% sky)")
     assert results["gone.dng"] == (False, "no such file")
-    assert summary == "skyseg: 1 sky mask written, 1 failed"
+    assert results[odd] == (True, message.replace("upright.dng", odd)), results[odd]
+    assert summary == "skyseg: 2 sky masks written, 1 failed"
     for line in (f"LUA skyseg: upright.dng: {message}", "LUA skyseg: gone.dng: no such file"):
         assert line in log, log[-3000:]  # darktable's log, as dt.print_log wrote it
     # the mask is the one `skyseg mask --for darktable` writes (the chroot's own skyseg, in the
@@ -253,7 +255,9 @@ def test_lua_button_writes_each_mask_and_reports_each_image(folder):
     written = read_raster_mask(folder / "lua" / "masks" / "upright.dng.pfm")
     expected = read_raster_mask(folder / "masks" / "upright.dng.pfm")
     assert written.shape == expected.shape and np.abs(written - expected).mean() < 0.01
-    assert sorted(p.name for p in (folder / "lua" / "masks").iterdir()) == ["upright.dng.pfm"]
+    assert sorted(p.name for p in (folder / "lua" / "masks").iterdir()) == sorted(
+        [f"{odd}.pfm", "upright.dng.pfm"]
+    )
 
 
 def test_lua_button_without_a_raster_masks_folder_says_so_per_image(folder):
