@@ -102,6 +102,14 @@ def test_a_script_giving_a_sky_file_gets_that_sky(main_run):
     assert abs(red - 200) < 8 and abs(green - 30) < 8 and abs(blue - 40) < 8, (red, green, blue)
 
 
+def test_the_next_action_after_as_channel_works_on_the_photo(main_run):
+    """Create Sky Mask "As channel" leaves the photo selected (the new channel took the
+    selection, and the next action said "select a pixel layer first")."""
+    assert main_run["channel_status"] == ["success", ""]
+    assert main_run["selected_after_channel"] == ["photo"]
+    assert main_run["next_after_channel"] == ["success", ""]
+
+
 def test_saved_sky_mask_is_what_skyseg_mask_writes(main_run, folder):
     import subprocess
 

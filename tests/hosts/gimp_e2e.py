@@ -284,6 +284,12 @@ def main():
     sky = next((c for c in channels if c.get_name() == "Sky"), None)
     if sky is not None:
         write_pgm("gimp_channel.pgm", sky)
+    # the next action works on what is selected now (the photo, not the new channel)
+    result["selected_after_channel"] = [d.get_name() for d in image.get_selected_drawables()]
+    result["next_after_channel"] = call(
+        "plug-in-skyseg-select-sky", image, image.get_selected_drawables(), method=METHOD
+    )
+    Gimp.Selection.none(image)
     # 2b. Save Sky Mask: the worker writes the PNG itself (what `skyseg mask` writes).
     result["save_mask_status"] = call(
         "plug-in-skyseg-save-mask",

@@ -507,6 +507,7 @@ def create_mask(image, layer, config, tmp):
         image.insert_channel(channel, None, 0)
         channel.fill(Gimp.FillType.TRANSPARENT)
         _write_grey(channel, data, x, y, width, height)
+        image.set_selected_layers([layer])  # the new channel took the selection: give it back
         return
     mask = _grey_layer(image, MASK_LAYER, width, height)
     _insert_above(image, mask, layer)
