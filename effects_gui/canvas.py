@@ -51,6 +51,8 @@ class Canvas(QGraphicsView):
     )  # dx, dy as fractions of the preview; True on release
     filesDropped = pyqtSignal(list, bool)  # paths, "open as photo" (a file; a folder: skies)
     zoomChanged = pyqtSignal(float)
+    detailWanted = pyqtSignal()
+    """The view moved or changed while zoomed in past the preview: full-size pixels wanted."""
     dividerMoved = pyqtSignal(float)  # the split view's divider, 0 left .. 1 right
     DIVIDER_GRAB = 8  # view pixels either side of the divider that grab it
 
@@ -83,10 +85,21 @@ class Canvas(QGraphicsView):
         for label in self.split_labels:
             label.setBrush(QColor(255, 255, 255))
             label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        # the visible region at full resolution, over the preview (the real 100 % view)
+        self.detail_item = QGraphicsPixmapItem()
+        self.detail_overlay_item = QGraphicsPixmapItem()
+        for item in (self.detail_item, self.detail_overlay_item):
+            item.setTransformationMode(
+                Qt.TransformationMode.FastTransformation
+            )  # pixels as they are
+            item.setVisible(False)
+        self.detail_state = ""
         items = (
             self.photo_item,
+            self.detail_item,
             self.before_item,
             self.overlay_item,
+            self.detail_overlay_item,
             self.divider_item,
             self.divider_handle,
             *self.split_labels,
@@ -120,6 +133,17 @@ class Canvas(QGraphicsView):
         model.viewChanged.connect(self.refresh)
         model.brushChanged.connect(self._on_brush)
         self._on_brush()
+        from PyQt6.QtCore import QTimer
+
+        self._detail_timer = QTimer(self)
+        self._detail_timer.setSingleShot(True)
+        self._detail_timer.setInterval(40)  # a scroll or a zoom settles first
+        self._detail_timer.timeout.connect(self._emit_detail_wanted)
+        self.zoomChanged.connect(lambda _zoom: self.want_detail())
+        self.horizontalScrollBar().valueChanged.connect(lambda _v: self.want_detail(False))
+        self.verticalScrollBar().valueChanged.connect(lambda _v: self.want_detail(False))
+        for signal in (model.matteChanged, model.resultChanged, model.viewChanged):
+            signal.connect(self.want_detail)
 
     # ----------------------------------------------------------------- model -> pixmaps
     def _on_photo(self) -> None:
@@ -162,6 +186,60 @@ class Canvas(QGraphicsView):
         """Show a rendered result (the render job already made the QImage off the GUI thread)."""
         self._pixmaps["result"] = None if qimage is None else QPixmap.fromImage(qimage)
         self.refresh()
+        self.want_detail()  # a new result: its full-size pixels too
+
+    # ----------------------------------------------------------------- the 100 % view
+    def visible_region(self) -> tuple[int, int, int, int] | None:
+        """The full-size pixels (x0, y0, x1, y1) the viewport shows, when it is zoomed in past
+        the preview (a preview pixel larger than a screen pixel); else None."""
+        m = self.model
+        if m.image is None or self.zoom() <= 1.0 + 1e-6 or m.scale >= 1.0:
+            return None
+        rect = self.mapToScene(self.viewport().rect()).boundingRect()
+        rect = rect.intersected(self.scene().sceneRect())
+        if rect.isEmpty():
+            return None
+        h, w = m.image.shape[:2]
+        s = m.scale
+        x0, y0 = max(0, int(rect.left() / s) - 1), max(0, int(rect.top() / s) - 1)
+        x1, y1 = min(w, int(rect.right() / s) + 2), min(h, int(rect.bottom() / s) + 2)
+        return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+    def _emit_detail_wanted(self) -> None:
+        self.detailWanted.emit()
+
+    def want_detail(self, clear: bool = True) -> None:
+        """Ask (soon) for the full-size pixels of the view; ``clear``: what is shown changed,
+        so the last ones go at once (a scroll keeps them until the new ones come)."""
+        if clear:
+            self.clear_detail()
+        self._detail_timer.start()
+
+    def clear_detail(self) -> None:
+        for item in (self.detail_item, self.detail_overlay_item):
+            item.setVisible(False)
+            item.setPixmap(QPixmap())
+        self.overlay_item.setVisible(True)
+        self.detail_state = ""
+
+    def set_detail(self, region, picture, overlay, state: str) -> None:
+        """Show full-size pixels of ``region`` for ``state`` (dropped if the view moved on)."""
+        if state != self.shown() or self.visible_region() is None:
+            return
+        x0, y0 = region[0], region[1]
+        s = self.model.scale
+        for item, image in ((self.detail_item, picture), (self.detail_overlay_item, overlay)):
+            if image is None:
+                item.setVisible(False)
+                continue
+            item.setPixmap(QPixmap.fromImage(image))
+            item.setScale(s)  # one full-size pixel is ``scale`` preview pixels
+            item.setPos(x0 * s, y0 * s)
+            item.setVisible(True)
+        self.detail_overlay_item.setOpacity(self.model.view.opacity)
+        self.overlay_item.setVisible(overlay is None)  # the preview's overlay is under it
+        self.detail_state = state
+        self.viewport().update()
 
     def shown(self) -> str:
         """What the canvas shows now: "empty", "before", "photo", "matte", "result" or "split"

@@ -29,6 +29,7 @@ from .actions import build_actions
 from .canvas import Canvas
 from .controller import EditorController
 from .export import ExportDialog
+from .fullres import FullResolution
 from .model import DEFAULT_PROXY_LONG_SIDE, EditorModel, sky_driven
 from .panels import BrushPanel, EffectPanel, SkyPanel
 from .theme import wrap_tooltips
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self.controller = EditorController(self.model, self)
         self.canvas = Canvas(self.model)
         self.setCentralWidget(self.canvas)
+        self.fullres = FullResolution(self.model, self.controller.runner, self)
         self.setAcceptDrops(True)
         self._close_after_export = False
         self._build_panels()
@@ -177,6 +179,13 @@ class MainWindow(QMainWindow):
         self.canvas.skyDragged.connect(c.drag_sky)
         self.canvas.filesDropped.connect(self._on_files_dropped)
         self.canvas.zoomChanged.connect(self._show_zoom)
+        self.canvas.detailWanted.connect(
+            lambda: self.fullres.request(
+                self.canvas.visible_region(), self.canvas.shown(), m.view.overlay
+            )
+        )
+        self.fullres.detailReady.connect(self.canvas.set_detail)
+        m.photoChanged.connect(self.fullres.forget)
         self.canvas.dividerMoved.connect(lambda x: m.set_view(divider=x))
         for panel in self.effect_panels.values():
             panel.enabled.toggled.connect(c.effect_requested)
@@ -573,5 +582,10 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop and wait for every job (called on close; tests call it too)."""
+        self.canvas._detail_timer.stop()
+        try:
+            self.canvas.detailWanted.disconnect()
+        except TypeError:  # shut down already
+            pass
         self.controller.shutdown()
         self.model.undo_stack.blockSignals(True)  # nothing may call into the closing window
