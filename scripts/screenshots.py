@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):  # keep the user's sky library out of it
         os.environ[name] = str(Path(config.name) / name.lower())
 
-    from PyQt6.QtCore import QPoint, QPointF, QSettings, Qt
+    from PyQt6.QtCore import QPoint, QPointF, QRect, QSettings, Qt
     from PyQt6.QtTest import QTest
     from PyQt6.QtWidgets import QApplication
 
@@ -170,6 +170,43 @@ def main(argv: list[str] | None = None) -> int:
     m.undo_stack.setClean()
     window.shutdown()
     window.close()
+
+    # the real 100 % view: the park's tree line with a preview half the photo's size, shown
+    # from the preview scaled up (before) and from the photo's own pixels (after)
+    small = MainWindow(proxy_long_side=320)
+    small.setWindowState(Qt.WindowState.WindowNoState)
+    small.resize(1000, 700)
+    small.show()
+    s = small.model
+    small.controller.open_photo(PARK)
+    wait(lambda: s.has_photo)
+    s.set_method("color")
+    small.controller.segment()
+    wait(lambda: s.matte is not None)
+    s.set_view(mode="photo", overlay=False)
+    small.canvas.actual_pixels()
+    wait(lambda: small.canvas.detail_state == "photo")
+    viewport = small.canvas.viewport()
+    # the bare trees against the sky, left of the path: a crop, enlarged 2x (nearest) to be seen
+    corner = small.canvas.mapFromScene(QPointF(0, s.proxy.shape[0] * 0.22))
+    area = QRect(max(0, corner.x()), corner.y(), 260, 170)
+
+    def crop(name: str) -> None:
+        for _ in range(10):
+            app.processEvents()
+        picture = viewport.grab(area).scaled(
+            520, 340, transformMode=Qt.TransformationMode.FastTransformation
+        )
+        path = args.out_dir / f"editor_{name}.png"
+        picture.save(str(path))
+        print(path)
+
+    crop("100_percent")
+    small.canvas.clear_detail()
+    crop("100_percent_preview")
+    s.undo_stack.setClean()
+    small.shutdown()
+    small.close()
     config.cleanup()
     return 0
 
