@@ -89,6 +89,18 @@ def test_at_100_percent_the_canvas_shows_full_resolution_pixels(qtbot, editor, d
     block, corner = canvas_pixels(canvas)
     assert best_match(block, full, corner) <= 1
 
+    # the matte view: the full-size matte's own values; the overlay: its full-size matte too
+    qtbot.keyClick(editor, Qt.Key.Key_M)
+    qtbot.waitUntil(lambda: canvas.detail_state == "matte", timeout=WAIT_MS)
+    block, corner = canvas_pixels(canvas)
+    grey = np.repeat((matte * 255).astype(np.uint8)[..., None], 3, axis=2)
+    assert best_match(block, grey, corner) <= 1
+    qtbot.keyClick(editor, Qt.Key.Key_P)
+    qtbot.keyClick(editor, Qt.Key.Key_O)
+    qtbot.waitUntil(lambda: canvas.detail_overlay_item.isVisible(), timeout=WAIT_MS)
+    assert not canvas.overlay_item.isVisible(), "the preview's overlay is not drawn under it"
+    qtbot.keyClick(editor, Qt.Key.Key_O)
+
     # the result: the same pixels as the full-size export
     put_sky(qtbot, editor, "clouds")
     m.set_view(mode="result", overlay=False)
