@@ -242,6 +242,7 @@ def build_actions(window) -> None:
 
 
 GESTURES = (
+    ("Shift+[, Shift+]", "Softer brush, harder brush (as Ctrl+[, Ctrl+])"),
     ("Space + drag", "Pan (with any tool)"),
     ("Middle button drag", "Pan"),
     ("Wheel", "Zoom"),

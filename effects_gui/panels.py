@@ -95,7 +95,7 @@ class BrushPanel(QWidget):
         self.close_gaps = self.matte_form.controls["close_gaps"].slider
         layout.addWidget(self.matte_form)
         hint = _hint(
-            "B: add sky   E: remove sky   [ ]: size   Ctrl+[ ]: hardness   Space+drag: pan   "
+            "B: add sky   E: remove sky   [ ]: size   Shift+[ ]: hardness   Space+drag: pan   "
             "O: overlay   \\: before/after   double-click a slider: its default"
         )
         layout.addWidget(hint)

@@ -413,6 +413,21 @@ class MainWindow(QMainWindow):
         else:
             self.controller.add_skies(paths)
 
+    def keyPressEvent(self, event) -> None:
+        """Shift+[ and Shift+] (Photoshop's hardness keys) as well as Ctrl+[ and Ctrl+]: taken
+        here from the key itself, since as shortcuts they arrive as "{" or "Shift+{" by platform
+        and keyboard layout, which made them ambiguous."""
+        softer = (Qt.Key.Key_BraceLeft, Qt.Key.Key_BracketLeft)
+        harder = (Qt.Key.Key_BraceRight, Qt.Key.Key_BracketRight)
+        shifted = event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        if shifted and event.key() in softer + harder:
+            self.model.set_brush(
+                hardness=self.model.brush.hardness + (0.1 if event.key() in harder else -0.1)
+            )
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()

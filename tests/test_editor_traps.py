@@ -170,6 +170,12 @@ def test_hardness_keys_work_and_no_shortcut_is_ambiguous(qtbot, editor, tmp_path
     assert editor.brush_panel.hardness.value() == pytest.approx(hardness + 0.2)
     qtbot.keyClick(editor, Qt.Key.Key_BracketLeft, ctrl)
     assert m.brush.hardness == pytest.approx(hardness + 0.1)
+    # Shift+[ and Shift+] too, as the keys arrive from any layout ("{" with Shift, or "[")
+    shift = Qt.KeyboardModifier.ShiftModifier
+    for key, step in ((Qt.Key.Key_BraceRight, 0.1), (Qt.Key.Key_BracketLeft, -0.1)):
+        before = m.brush.hardness
+        qtbot.keyClick(editor.canvas, key, shift)
+        assert m.brush.hardness == pytest.approx(before + step)
     # the menu says the keys that work
     tools = next(a.menu() for a in editor.menuBar().actions() if a.text() == "&Tools")
     shown = {a.text(): a.shortcut().toString() for a in tools.actions()}
