@@ -13,7 +13,8 @@ frame. :class:`TemporalStage` carries the decision over. For each frame it
    sky, which the camera's motion does not explain, fails the check and keeps its own per-frame matte, so
    moving foreground is never smeared into the sky; a scene cut resets the stage;
 3. blends the current and the aligned previous mattes, each weighted by its confidence
-   (distance from 0.5) and the previous one by ``strength`` and the trust.
+   (distance from 0.5), the previous one also by the trust and by how many frames it has been
+   carried over (up to ``memory``): a steady pixel is a running average of up to 8 frames.
 
 Everything is NumPy and OpenCV; it adds a fixed cost per frame (see benchmarks/video.md).
 """
@@ -57,28 +58,31 @@ class TemporalStage:
 
     Parameters
     ----------
-    strength : float
-        Weight of the aligned previous matte against the current one at equal confidence and
-        full trust (0 turns the stage off; 2 means the history counts twice as much).
+    memory : float
+        The most frames the history counts for: at a pixel the aligned previous matte weighs
+        as many frames as it has been carried over (trusted) so far, up to ``memory``, so a
+        steady pixel is a running average of up to that many frames (0 turns the stage off).
     tolerance : float
         Photometric error (grey levels / 255) between the current frame and the warped previous
-        one above which the previous matte is not trusted at a pixel.
+        one at which the previous matte is no longer trusted at a pixel (the trust falls
+        linearly from 1 at no error).
     cut : float
         Median photometric error above which the frame is taken as a new shot (the stage resets).
     flow_size : int
         Longer side of the copies the motion is estimated on.
     """
 
-    strength: float = 2.0
+    memory: float = 8.0
     tolerance: float = 0.08
     cut: float = 0.12
     flow_size: int = 384
     _prev_grey: np.ndarray | None = field(default=None, repr=False)
     _prev_matte: np.ndarray | None = field(default=None, repr=False)
+    _age: np.ndarray | None = field(default=None, repr=False)
 
     def reset(self) -> None:
         """Forget the previous frame (the next one starts a new shot)."""
-        self._prev_grey = self._prev_matte = None
+        self._prev_grey = self._prev_matte = self._age = None
 
     def __call__(self, image: np.ndarray, matte: np.ndarray) -> np.ndarray:
         """The steadied matte of ``image`` (float32 (H, W) in [0, 1]) given its per-frame
@@ -86,23 +90,30 @@ class TemporalStage:
         H, W = matte.shape
         size = flow_size((H, W), self.flow_size)
         grey = _grey_small(image, size)
-        prev_grey, prev_matte = self._prev_grey, self._prev_matte
-        if prev_grey is None or prev_matte is None or prev_matte.shape != matte.shape:
-            self._prev_grey, self._prev_matte = grey, matte
+        prev_grey, prev_matte, age = self._prev_grey, self._prev_matte, self._age
+        if prev_grey is None or prev_matte is None or age is None or age.shape != matte.shape:
+            self._start(grey, matte)
             return matte
-        aligned, trust = self.align(grey, prev_grey, prev_matte)
-        if trust is None:  # a cut
-            self._prev_grey, self._prev_matte = grey, matte
+        moved = self.align(grey, prev_grey, prev_matte, age)
+        if moved is None:  # a cut
+            self._start(grey, matte)
             return matte
-        out = blend(matte, aligned, trust, self.strength)
+        aligned, aligned_age, trust = moved
+        out = blend(matte, aligned, trust, np.minimum(aligned_age, self.memory))
         self._prev_grey, self._prev_matte = grey, out
+        self._age = trust * aligned_age + 1.0
         return check_matte(out, (H, W))
 
+    def _start(self, grey: np.ndarray, matte: np.ndarray) -> None:
+        self._prev_grey, self._prev_matte = grey, matte
+        self._age = np.ones(matte.shape, np.float32)
+
     def align(
-        self, grey: np.ndarray, prev_grey: np.ndarray, prev_matte: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """The previous matte moved onto the current frame by the camera's motion and the trust
-        in it (0..1 per pixel, full size); trust None when the frames do not match (a cut)."""
+        self, grey: np.ndarray, prev_grey: np.ndarray, prev_matte: np.ndarray, age: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The previous matte and its age (frames carried over) moved onto the current frame by
+        the camera's motion, and the trust in them (0..1 per pixel); all full size, the age 0
+        where the previous frame did not reach. None when the frames do not match (a cut)."""
         from .motion import estimate_motion, scaled
 
         h, w = grey.shape
@@ -114,34 +125,35 @@ class TemporalStage:
         err = cv2.absdiff(grey, warped).astype(np.float32) / 255.0
         err = cv2.blur(err, (3, 3))
         if float(np.median(err)) > self.cut:
-            return prev_matte, None
+            return None
         trust = np.clip(1.0 - err / self.tolerance, 0.0, 1.0)
         full = scaled(motion, w / W)
         aligned = cv2.warpPerspective(
             prev_matte, full, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
-        inside = cv2.warpPerspective(
-            np.ones((H, W), np.float32),
+        aligned_age = cv2.warpPerspective(
+            age,
             full,
             (W, H),
-            flags=cv2.INTER_NEAREST,
+            flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_CONSTANT,
             borderValue=0,
         )
-        trust_full = cv2.resize(trust, (W, H), interpolation=cv2.INTER_LINEAR) * inside
-        return aligned, trust_full
+        trust_full = cv2.resize(trust, (W, H), interpolation=cv2.INTER_LINEAR)
+        return aligned, aligned_age, trust_full
 
 
 def blend(
-    matte: np.ndarray, aligned: np.ndarray, trust: np.ndarray, strength: float = 2.0
+    matte: np.ndarray, aligned: np.ndarray, trust: np.ndarray, weight: np.ndarray | float = 1.0
 ) -> np.ndarray:
     """Confidence-weighted blend of the current ``matte`` and the ``aligned`` previous one.
 
     Each is weighted by its confidence ``0.25 + |2 m - 1|`` (a matte near 0.5 says little); the
-    previous one also by ``strength * trust``. Returns float32 (H, W) in [0, 1].
+    previous one also by ``weight * trust`` (``weight``: how many frames it stands for).
+    Returns float32 (H, W) in [0, 1].
     """
     c_cur = 0.25 + np.abs(2.0 * matte - 1.0)
-    c_prev = (0.25 + np.abs(2.0 * aligned - 1.0)) * (strength * trust)
+    c_prev = (0.25 + np.abs(2.0 * aligned - 1.0)) * (weight * trust)
     out = (c_cur * matte + c_prev * aligned) / (c_cur + c_prev)
     return np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)
 
