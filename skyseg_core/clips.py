@@ -55,13 +55,15 @@ class FrameMattes:
 class FrameRenderer:
     """Each frame through the effect chain ``steps``; a ``replace`` step gets a sky that moves
     with the camera (``sky_motion="camera"``) or stays put (``"still"``, as for photos). A frame
-    without sky is passed through unchanged (a clip keeps every frame)."""
+    without sky is passed through unchanged (a clip keeps every frame). ``drift``: the new sky's
+    own motion in pixels per frame (drifting clouds; with ``"camera"`` only)."""
 
     def __init__(
         self,
         steps: Sequence[EffectParams],
         skies: Callable[[str], np.ndarray] | None = None,
         sky_motion: str = "camera",
+        drift: tuple[float, float] = (0.0, 0.0),
     ):
         self.steps = list(steps)
         self.skies = skies or SkyCache()
@@ -70,7 +72,7 @@ class FrameRenderer:
         if sky_motion == "camera" and any(s.effect == "replace" for s in self.steps):
             from .skymotion import SkyMotion
 
-            self.motion = SkyMotion()
+            self.motion = SkyMotion(drift=drift)
 
     def __call__(self, frame: np.ndarray, matte: np.ndarray) -> np.ndarray:
         from .effects import NoSkyError

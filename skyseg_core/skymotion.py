@@ -64,16 +64,22 @@ class SkyMotion:
     room : float
         Extra zoom of the new sky on the first frame (about its horizon's centre), so the camera
         can pan some way before the sky runs out and is mirrored.
+    drift : tuple of float
+        The new sky's own motion (drifting clouds), in pixels of the first frame per frame
+        (x right, y down), on top of the camera's.
     """
 
     work_size: int = 640
     still_px: float = 0.1
     room: float = 1.25
+    drift: tuple[float, float] = (0.0, 0.0)
     camera: np.ndarray = field(default_factory=lambda: np.eye(3))
     """Frame 0 -> the current frame (full-size pixels)."""
     anchors: dict = field(default_factory=dict)
     _prev_grey: np.ndarray | None = None
     _prev_band: np.ndarray | None = None
+    frames: int = 0
+    """Frames taken so far."""
     motions: list = field(default_factory=list)
     """Each frame's estimated motion from the one before (3x3, full-size pixels)."""
 
@@ -94,6 +100,7 @@ class SkyMotion:
             self.motions.append(step)
             self.camera = step @ self.camera
         self._prev_grey, self._prev_band = grey, horizon_band(small_matte)
+        self.frames += 1
         return self.camera
 
     def frame_steps(
@@ -139,7 +146,11 @@ class SkyMotion:
             zoom = step.scale * self.room
             place = G.place_sky(sky.shape[:2], (H, W), border, step.position, zoom)
             self.anchors[index] = np.vstack([place.matrix(1.0), [0.0, 0.0, 1.0]])
-        to_frame = self.camera @ self.anchors[index]
+        t = self.frames - 1
+        drift = np.array(
+            [[1.0, 0.0, self.drift[0] * t], [0.0, 1.0, self.drift[1] * t], [0, 0, 1.0]]
+        )
+        to_frame = self.camera @ drift @ self.anchors[index]
         # a canvas of the frame's size is placed at scale 1, x 0, its rows shifted by
         # ty = horizon - H + (y - 0.5) * region: y is chosen so that ty is a whole number
         region = max(border.horizon - border.top, 1.0)

@@ -364,3 +364,19 @@ def test_an_interrupted_clip_leaves_nothing(clip_pan, target, tmp_path):
     assert run.returncode == 130, err
     assert err.strip().splitlines()[-1] == "skyseg: interrupted"
     assert list(out.rglob("*")) == []
+
+
+def test_drifting_clouds_move_by_the_drift_on_a_still_camera(tmp_path):
+    from skyseg_core.resources import assets_dir
+
+    p = pan(size=(160, 120), step=(0, 0), frames=6)
+    source = write_clip(tmp_path / "still.mp4", p.frames, crf=8)
+    out = tmp_path / "drift.mp4"
+    sky = assets_dir() / "skies" / "clouds.jpg"
+    args = ["replace", str(source), "-o", str(out), "--sky", str(sky), "--look", "plain"]
+    assert main([*args, "--crf", "6", "--sky-drift", "3,-1", "--quiet"]) == 0
+    frames, _ = read_clip(out)
+    sky_mask = p.truth[0] == 255
+    for a, b in zip(frames, frames[1:], strict=False):
+        (dx, dy), err = _sky_shift(a, b, sky_mask, sky_mask)
+        assert abs(dx - 3) <= 1 and abs(dy + 1) <= 1 and err < 6

@@ -30,6 +30,16 @@ def crf_argument(text: str) -> int:
     return value
 
 
+def _drift(text: str) -> tuple[float, float]:
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected DX,DY (two numbers), got {text!r}") from None
+    if not (abs(x) <= 1000 and abs(y) <= 1000):
+        raise argparse.ArgumentTypeError(f"expected pixels a frame within 1000, got {text!r}")
+    return x, y
+
+
 def add_video_arguments(parser: argparse.ArgumentParser, effect: bool = False) -> None:
     """The options of clips and sequences (``effect``: also the sky's motion)."""
     group = parser.add_argument_group("video and timelapse")
@@ -62,6 +72,14 @@ def add_video_arguments(parser: argparse.ArgumentParser, effect: bool = False) -
             default="camera",
             help="camera: the new sky moves with the camera (pans, tilts, zooms), so it stays "
             "attached to the scene; still: placed in each frame as in a photo (default camera)",
+        )
+        group.add_argument(
+            "--sky-drift",
+            type=_drift,
+            default=(0.0, 0.0),
+            metavar="DX,DY",
+            help="drifting clouds: the new sky also moves by DX,DY pixels a frame (x right, "
+            "y down; with --sky-motion camera; default 0,0)",
         )
 
 
@@ -286,7 +304,7 @@ def run_effect_video(args: argparse.Namespace, tag: str, variants: list) -> int:
     def work(item: str) -> dict:
         mattes = FrameMattes(source, args.temporal, args.max_pixels)
         renderer = FrameRenderer(
-            steps, skies, args.sky_motion if hasattr(args, "sky_motion") else "still"
+            steps, skies, getattr(args, "sky_motion", "still"), getattr(args, "sky_drift", (0, 0))
         )
         if args.sequence:
             photos = sequence_photos(item)
