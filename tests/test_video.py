@@ -380,3 +380,24 @@ def test_drifting_clouds_move_by_the_drift_on_a_still_camera(tmp_path):
     for a, b in zip(frames, frames[1:], strict=False):
         (dx, dy), err = _sky_shift(a, b, sky_mask, sky_mask)
         assert abs(dx - 3) <= 1 and abs(dy + 1) <= 1 and err < 6
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "pix_fmt"),
+    [
+        ("hevc.mkv", "libx265", "yuv420p"),
+        ("vp9.webm", "libvpx-vp9", "yuv420p"),
+        ("prores.mov", "prores_ks", "yuv422p10le"),
+        ("mjpeg.avi", "mjpeg", "yuvj420p"),
+    ],
+)
+def test_common_codecs_and_containers_are_read(clip_pan, name, codec, pix_fmt, tmp_path):
+    from tests.videoclips import iou
+
+    source = write_clip(tmp_path / name, clip_pan.frames[:6], codec=codec, pix_fmt=pix_fmt)
+    out = tmp_path / "sky.mkv"
+    assert main(["mask", str(source), "-o", str(out), "--quiet"]) == 0
+    frames, _ = read_clip(out)
+    assert len(frames) == 6
+    inter, union = iou(frames[2][..., 1] / 255.0, clip_pan.truth[2])
+    assert inter / union > 0.8  # the frames were decoded right (colours, size, order)

@@ -85,6 +85,8 @@ def write_clip(
     crf: int = 12,
     faststart: bool = False,
     first_pts: int = 0,
+    codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
 ) -> Path:
     """Encode ``frames`` (RGB uint8) as H.264 (mp4, mov, mkv) with a sine tone when ``audio``
     and a display rotation tag (``rotation``: the stored frames are the given ones); the first
@@ -94,8 +96,13 @@ def write_clip(
     options = {"movflags": "+faststart"} if faststart else {}
     with av.open(str(path), "w", options=options) as out:
         h, w = frames[0].shape[:2]
-        video = out.add_stream("libx264", rate=rate, options={"crf": str(crf)})
-        video.width, video.height, video.pix_fmt = w, h, "yuv420p"
+        options = {"crf": str(crf)} if codec in ("libx264", "libx265", "libvpx-vp9") else {}
+        if codec == "libx265":
+            options["x265-params"] = "log-level=none"
+        if codec == "libvpx-vp9":
+            options.update({"b": "0", "deadline": "realtime", "cpu-used": "8"})
+        video = out.add_stream(codec, rate=rate, options=options)
+        video.width, video.height, video.pix_fmt = w, h, pix_fmt
         video.codec_context.colorspace = 1  # BT.709 tags, to be carried over
         video.codec_context.color_primaries = 1
         video.codec_context.color_trc = 1
@@ -105,7 +112,10 @@ def write_clip(
         sound = out.add_stream("aac", rate=48000) if audio else None
         for i, rgb in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame = frame.reformat(format="yuv420p", dst_colorspace=1, dst_color_range=1)
+            full = pix_fmt.startswith("yuvj")
+            frame = frame.reformat(
+                format=pix_fmt, dst_colorspace=1, dst_color_range=2 if full else 1
+            )
             frame.pts = first_pts + i
             frame.time_base = Fraction(1, rate)
             out.mux(video.encode(frame))
