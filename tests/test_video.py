@@ -401,3 +401,20 @@ def test_common_codecs_and_containers_are_read(clip_pan, name, codec, pix_fmt, t
     assert len(frames) == 6
     inter, union = iou(frames[2][..., 1] / 255.0, clip_pan.truth[2])
     assert inter / union > 0.8  # the frames were decoded right (colours, size, order)
+
+
+def test_temporal_stage_starts_afresh_at_a_cut(steady_pan, clip_pan):
+    """A new shot shares nothing with the last: its first matte is its own, not a blend (without
+    the cut check 2 % of its pixels would be blended with the old shot)."""
+    from skyseg_core.segment import segment
+    from skyseg_core.temporal import TemporalStage
+
+    p, per_frame = steady_pan
+    stage = TemporalStage()
+    for frame, matte in zip(p.frames[:4], per_frame[:4], strict=True):
+        stage(frame, matte)
+    import cv2
+
+    other = cv2.resize(clip_pan.frames[0], (200, 150), interpolation=cv2.INTER_AREA)
+    own = segment(other)
+    assert np.array_equal(stage(other, own), own)
