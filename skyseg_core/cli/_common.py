@@ -700,7 +700,8 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
     def attempt(job: Job) -> dict:
         _make_parents(job, args)
         try:
-            return process(job)
+            with notes_as_lines(quiet):  # in a worker process too, which main() never ran in
+                return process(job)
         except OSError as exc:  # a file system refusal no check foresaw: this input only
             raise InputError(exc.strerror or str(exc), exc.filename or job.source) from None
 
