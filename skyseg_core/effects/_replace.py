@@ -13,6 +13,7 @@ from . import _geometry as G
 from ._cleanup import clean_matte, require_sky
 from ._common import STATS_SIZE, runs
 from ._common import mean_colour as _mean_colour
+from ._haze import new_sky_share, show_own_sky
 from ._relight import relight_engine
 
 BLUR_SIZE = 800
@@ -161,6 +162,9 @@ def _replace(image, matte, sky, p, full_sky: bool) -> Replacement:
     sky_codes = C.convert_codes(
         G.warp_rows(sky_src, place, W, H if full_sky else rows_alpha), dtype
     )
+    share = new_sky_share(p.sky_opacity, p.horizon_haze, border.top, border.horizon, H)
+    if share is not None:  # the photo's own sky shows through (opacity, horizon haze)
+        show_own_sky(sky_codes, image, share)
     lit_foreground = foreground.copy() if light_small is not None and full_sky else None
     for r0, r1 in runs(sky_rows):
         out[r0:r1] = sky_codes[r0:r1]

@@ -60,6 +60,21 @@ class ReplaceParams(Declared):
         100.0,
         decimals=0,
     )
+    sky_opacity: float = control(
+        1.0,
+        "Sky opacity",
+        "how much of the new sky shows: 0 keeps the photo's own sky, 1 the new sky alone",
+        0.0,
+        1.0,
+    )
+    horizon_haze: float = control(
+        0.0,
+        "Horizon haze",
+        "blend the new sky into the photo's own sky toward the horizon, as haze would: 0 off, "
+        "1 the photo's own sky at the horizon, fading out over the lower half of the sky",
+        0.0,
+        1.0,
+    )
     lighting: float = control(
         0.35,
         "Foreground lighting",
