@@ -22,6 +22,7 @@ like the other shipped models.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,17 +77,26 @@ def _local_std(plane: np.ndarray, radius: int) -> np.ndarray:
     return np.sqrt(np.maximum(_box(plane * plane, radius) - mean * mean, 0.0))
 
 
-def _local_sums(image: np.ndarray, weight: np.ndarray, radius: int):
-    """Box sums of ``image * weight`` (h, w, 3) and of ``weight`` (h, w): a local colour model."""
-    weighted = image * weight[..., None]
-    return _box(weighted, radius), _box(weight, radius)
+def _weighted(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """(h, w, 4): ``image * weight`` and ``weight``, the planes of a local colour model (one
+    four-channel box filter then gives its colour sums and its density)."""
+    out = np.empty((*weight.shape, 4), np.float32)
+    np.multiply(image, weight[..., None], out=out[..., :3])
+    out[..., 3] = weight
+    return out
 
 
-def _global_mean(image: np.ndarray, weight: np.ndarray, default: tuple[float, float, float]):
-    total = float(weight.sum())
-    if total < 1.0:
+def _global_mean(
+    planes: Sequence[np.ndarray], mask: np.ndarray, default: tuple[float, float, float]
+):
+    """The mean colour of the image (its three planes) where ``mask``, ``default`` where the mask
+    is empty. The sums are float32 and sequential (as NumPy sums the rows of an (N, 3) array):
+    the two-colour alpha divides by small differences of these means, so their rounding shows."""
+    count = int(np.count_nonzero(mask))
+    if count < 1:
         return np.array(default, np.float32)
-    return (image * weight[..., None]).reshape(-1, 3).sum(axis=0).astype(np.float32) / total
+    sums = np.array([np.cumsum(plane[mask])[-1] for plane in planes], np.float32)
+    return sums / np.float32(count)
 
 
 FEATURE_NAMES = (
@@ -121,9 +131,19 @@ FEATURE_NAMES = (
 )
 
 
+_SOURCES = 25
+"""Channels of :attr:`_Maps.sources`: coarse, refined, r, g, b, luma contrast, texture, then
+per radius the sky colour sums, sky density, foreground colour sums, foreground density and the
+mean probability."""
+
+
 class _Maps:
     """The whole-photo quantities the features are made of (box filters run once per photo);
-    the per-pixel arithmetic is left to :meth:`rows`, so it runs only where it is needed."""
+    the per-pixel arithmetic is left to :meth:`rows`, so it runs only where it is needed.
+
+    The quantities are kept interleaved in one (h, w, ``_SOURCES``) array, so the rows of the
+    band's pixels are gathered in one pass and the arithmetic runs on those rows only.
+    """
 
     def __init__(self, image: np.ndarray, coarse: np.ndarray, long_side: int | None = None):
         from .refine import refine
@@ -131,80 +151,76 @@ class _Maps:
         h, w = coarse.shape
         self.shape = (h, w)
         scale = max(h, w) if long_side is None else long_side
-        sure_sky = (coarse > SURE_SKY).astype(np.float32)
-        sure_ground = (coarse < SURE_GROUND).astype(np.float32)
-        self.sky_colour = _global_mean(image, sure_sky, (0.55, 0.7, 0.9))
-        self.ground_colour = _global_mean(image, sure_ground, (0.3, 0.3, 0.25))
-        self.sky_share = np.float32(sure_sky.mean())
+        sky_mask, ground_mask = coarse > SURE_SKY, coarse < SURE_GROUND
+        colours = cv2.split(image)
+        self.sky_colour = _global_mean(colours, sky_mask, (0.55, 0.7, 0.9))
+        self.ground_colour = _global_mean(colours, ground_mask, (0.3, 0.3, 0.25))
+        self.sky_share = np.float32(np.count_nonzero(sky_mask)) / np.float32(max(1, h * w))
         luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         kernel = np.ones((3, 3), np.uint8)
         self.image = image
-        self.planes = {
-            "coarse": coarse,
-            "refined": refine(image, coarse, working_size=max(h, w)),
-            "luma_contrast": cv2.dilate(luma, kernel) - cv2.erode(luma, kernel),
-            "texture": _local_std(luma, max(1, round(TEXTURE_RADIUS * scale))),
-        }
-        self.sums = []
+        self.coarse = coarse
+        self.texture = _local_std(luma, max(1, round(TEXTURE_RADIUS * scale)))
+        sky = _weighted(image, sky_mask.astype(np.float32))
+        ground = _weighted(image, ground_mask.astype(np.float32))
+        planes = [
+            coarse,
+            refine(image, coarse, working_size=max(h, w)),
+            image,
+            cv2.dilate(luma, kernel) - cv2.erode(luma, kernel),
+            self.texture,
+        ]
+        self.density = []  # (sky, foreground) density per radius, for the band
         for fraction in RADII:
             radius = max(1, round(fraction * scale))
-            self.sums.append(
-                (
-                    *_local_sums(image, sure_sky, radius),
-                    *_local_sums(image, sure_ground, radius),
-                    _box(coarse, radius),
-                )
-            )
+            sky_sums, ground_sums = _box(sky, radius), _box(ground, radius)
+            self.density.append(sky_sums[..., 3])
+            planes += [sky_sums, ground_sums, _box(coarse, radius)]
+        self.sources = cv2.merge(planes)
 
     def band(self) -> np.ndarray:
         """(h, w) bool: :func:`detail_band` from the maps, without the per-pixel features."""
-        sky_near, sky_far = self.sums[0][1], self.sums[-1][1]
-        to_sky = self.image - self.sky_colour
-        return _band(
-            self.planes["coarse"], sky_near, sky_far, (to_sky * to_sky).mean(axis=2), self.sky_share
-        )
+        sky_near, sky_far = self.density[0], self.density[-1]
+        inside_open_sky = (self.coarse > BAND_SKY) & (sky_near > BAND_SKY)
+        band = ~inside_open_sky & (sky_far >= BAND_FAR)
+        if self.sky_share > 0:  # the sky-coloured test, only where it can still add a pixel
+            open_ = np.flatnonzero(~inside_open_sky & ~band)
+            to_sky = self.image.reshape(-1, 3)[open_] - self.sky_colour
+            band.reshape(-1)[open_] = (to_sky * to_sky).mean(axis=1) < BAND_SKY_COLOUR**2
+        return band
 
     def rows(self, index: np.ndarray | None = None) -> np.ndarray:
         """(N, F) feature rows of the pixels at flat ``index`` (all pixels when None)."""
-
-        def at(plane: np.ndarray) -> np.ndarray:
-            flat = plane.reshape(-1, *plane.shape[2:])
-            return flat if index is None else flat[index]
-
-        n = self.shape[0] * self.shape[1] if index is None else len(index)
-        pixel = at(self.image)
-        row = np.arange(self.shape[0], dtype=np.float32) / max(1, self.shape[0] - 1)
-        rows_of = np.repeat(row, self.shape[1]) if index is None else row[index // self.shape[1]]
-        columns = [
-            at(self.planes["coarse"])[:, None],
-            at(self.planes["refined"])[:, None],
-            pixel,
-            at(self.planes["luma_contrast"])[:, None],
-            at(self.planes["texture"])[:, None],
-            rows_of[:, None],
-            pixel - self.sky_colour,
-            np.full((n, 1), self.sky_share, np.float32),
-        ]
-        for sky_sum, sky_density, ground_sum, ground_density, coarse_mean in self.sums:
-            sky_d, ground_d = at(sky_density)[:, None], at(ground_density)[:, None]
-            sky_mean = (at(sky_sum) + _PRIOR_WEIGHT * self.sky_colour) / (sky_d + _PRIOR_WEIGHT)
-            ground_mean = (at(ground_sum) + _PRIOR_WEIGHT * self.ground_colour) / (
-                ground_d + _PRIOR_WEIGHT
-            )
-            to_ground = pixel - ground_mean
-            axis = sky_mean - ground_mean
+        h, w = self.shape
+        flat = self.sources.reshape(h * w, _SOURCES)
+        source = flat if index is None else np.take(flat, index, axis=0)
+        n = len(source)
+        out = np.empty((n, len(FEATURE_NAMES)), np.float32)
+        out[:, :7] = source[:, :7]  # coarse, refined, r, g, b, luma_contrast, texture
+        row = np.arange(h, dtype=np.float32) / max(1, h - 1)
+        out[:, 7] = np.repeat(row, w) if index is None else row[index // w]
+        pixel = source[:, 2:5]
+        np.subtract(pixel, self.sky_colour, out=out[:, 8:11])
+        out[:, 11] = self.sky_share
+        sky_prior = _PRIOR_WEIGHT * self.sky_colour
+        ground_prior = _PRIOR_WEIGHT * self.ground_colour
+        for scale in range(len(RADII)):
+            s = 7 + 9 * scale  # this radius's channels in the sources
+            c = 12 + 10 * scale  # and its columns in the features
+            sky_d, ground_d = source[:, s + 3 : s + 4], source[:, s + 7 : s + 8]
+            sky_mean = (source[:, s : s + 3] + sky_prior) / (sky_d + _PRIOR_WEIGHT)
+            ground_mean = (source[:, s + 4 : s + 7] + ground_prior) / (ground_d + _PRIOR_WEIGHT)
+            np.subtract(pixel, sky_mean, out=out[:, c : c + 3])
+            to_ground = np.subtract(pixel, ground_mean, out=out[:, c + 3 : c + 6])
+            axis = np.subtract(sky_mean, ground_mean, out=sky_mean)
             alpha = np.einsum("nc,nc->n", to_ground, axis) / (
                 np.einsum("nc,nc->n", axis, axis) + 1e-3
             )
-            columns += [
-                pixel - sky_mean,
-                to_ground,
-                sky_d,
-                ground_d,
-                np.clip(alpha, -1.0, 2.0)[:, None],
-                at(coarse_mean)[:, None],
-            ]
-        return np.concatenate(columns, axis=1, dtype=np.float32)
+            out[:, c + 6] = sky_d[:, 0]
+            out[:, c + 7] = ground_d[:, 0]
+            np.clip(alpha, -1.0, 2.0, out=out[:, c + 8])
+            out[:, c + 9] = source[:, s + 8]
+        return out
 
 
 def _band(coarse, sky_near, sky_far, to_photo_sky_ms, sky_share) -> np.ndarray:
@@ -461,7 +477,7 @@ def gap_target(
     )
     coarse = np.clip(coarse, 0.0, 1.0).astype(np.float32)
     maps = _Maps(small, coarse)
-    undecided = maps.band() & (coarse < SURE_SKY) & (maps.planes["texture"] > GAP_TEXTURE)
+    undecided = maps.band() & (coarse < SURE_SKY) & (maps.texture > GAP_TEXTURE)
     if not undecided.any():
         return matte.copy()
     guess = np.where(undecided, np.float32(0.5), coarse)
