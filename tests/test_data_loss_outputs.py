@@ -194,14 +194,15 @@ def _write_pair(folder):
 
 def _write_lines(signal_at: int | None) -> tuple[int, bool]:
     """Run :func:`_write_pair`, sending SIGTERM to this process at line event ``signal_at`` of
-    skyseg's writing code (io.py and _signals.py). Returns (events seen, whether it ended by
-    the signal)."""
+    skyseg's writing code (the io package and _signals.py). Returns (events seen, whether it
+    ended by the signal)."""
     import os
     import signal
+    from pathlib import Path
 
     from skyseg_core import _signals, io
 
-    files = {io.__file__, _signals.__file__}
+    files = {str(p) for p in Path(io.__file__).parent.glob("*.py")} | {_signals.__file__}
     seen = 0
 
     def local(frame, event, arg):

@@ -70,7 +70,7 @@ def test_a_failed_or_interrupted_write_leaves_nothing(tmp_path, monkeypatch, fai
     """A full disk (OutputError) or Ctrl-C (passes through) while writing: no file, no .part."""
     import os
 
-    from skyseg_core import io as skyio
+    from skyseg_core.io import atomic as skyio  # the module that writes and calls os.fsync
 
     existing = tmp_path / "kept.png"
     sky.save_matte(existing, np.zeros((4, 5), np.float32))
@@ -93,7 +93,7 @@ def test_a_failed_or_interrupted_write_leaves_nothing(tmp_path, monkeypatch, fai
 
 def test_no_overwrite_never_replaces_a_file_that_appears_during_the_write(tmp_path, monkeypatch):
     """Without overwrite, a file created by someone else while we encode is kept (hard-link publish)."""
-    from skyseg_core import io as skyio
+    from skyseg_core.io import atomic as skyio  # the module that writes and calls os.fsync
 
     target = tmp_path / "race.png"
     real_fsync = skyio.os.fsync

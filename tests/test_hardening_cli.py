@@ -208,7 +208,7 @@ def test_permission_errors_as_an_unprivileged_user():
 
 _KILL_MID_WRITE = """
 import os, signal, sys
-from skyseg_core import io as skyseg_io
+from skyseg_core.io import atomic as skyseg_io  # where atomic writes call _publish
 
 publish = skyseg_io._publish
 

@@ -1,4 +1,5 @@
-"""Camera RAW photos, read through LibRaw (rawpy) and developed once.
+"""Camera RAW photos, read through LibRaw (rawpy) and developed once (one module of about
+460 lines: each RAW family keeps its camera's EXIF its own way, read here beside the development).
 
 Every format LibRaw reads (CR2, CR3, CRW, NEF, NRW, ARW, RAF, ORF, RW2, PEF, SRW, DNG, ...) is
 recognised by its content, never its file name: LibRaw either opens the bytes or it does not.
@@ -20,7 +21,10 @@ from typing import Any, BinaryIO, cast
 
 import numpy as np
 
-from .errors import ImageTooLargeError, InputError
+from ..errors import ImageTooLargeError, InputError
+from .bounds import _quiet_stderr
+from .exif import clean_exif
+from .formats import _first_ifd_tags
 
 __all__ = [
     "DEVELOPMENT",
@@ -108,7 +112,6 @@ class _Bytes:
 def _quietly(work: Callable[[], Any]) -> Any:
     """Run LibRaw work with its own stderr messages ("data corrupted at ...") silenced: what
     went wrong is in the error skyseg raises."""
-    from .io import _quiet_stderr
 
     with _quiet_stderr():
         return work()
@@ -156,7 +159,6 @@ def raw_kind(data: bytes) -> str | None:
             return kind
     if data[:4] not in _TIFF_MAGIC:
         return None
-    from .io import _first_ifd_tags
 
     try:
         tags = _first_ifd_tags(data, (254, 262, 50706))
@@ -314,8 +316,6 @@ def raw_exif(data: bytes) -> bytes | None:
     are upright. Never raises: a broken block costs the EXIF, not the photo.
     """
     from PIL import Image
-
-    from .metadata import clean_exif
 
     if not might_be_raw(data):
         return None
