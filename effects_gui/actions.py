@@ -21,6 +21,8 @@ from PyQt6.QtWidgets import (
 
 from skyseg_core.methods import list_methods, method_label
 
+from .looks import open_save_look
+
 
 def make_action(window, text, slot, shortcut=None, checkable=False, tip="", icon=None) -> QAction:
     """An action of the window: shortcut(s), its tip with the keys, ``slot`` on trigger or toggle."""
@@ -172,6 +174,15 @@ def build_actions(window) -> None:
     menu.addActions([window.undo_action, window.redo_action])
     menu.addSeparator()
     menu.addActions([window.segment_action, window.cancel_action])
+    menu.addSeparator()
+    window.save_look_action = make_action(
+        window,
+        "Save &look…",
+        lambda: open_save_look(window),
+        tip="Save the Sky panel's settings as a look of your own (the command line's --look and "
+        "the plug-ins offer it too)",
+    )
+    menu.addAction(window.save_look_action)
     menu = window.menuBar().addMenu("&Tools")
     menu.addActions(window.tool_group.actions())
     menu.addActions(

@@ -23,7 +23,8 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtGui import QUndoStack
 
 from skyseg_core.declare import controls, sky_fields
-from skyseg_core.effects.params import REPLACE_PRESETS, ReplaceParams
+from skyseg_core.effects import looks as _looks
+from skyseg_core.effects.params import ReplaceParams
 from skyseg_core.effects.registry import REGISTRY, RegistryView
 from skyseg_core.pipeline import MatteSource
 
@@ -44,7 +45,7 @@ def sky_driven(group: str) -> bool:
     return bool(sky_fields(REGISTRY[group].params)[0])
 
 
-PLACEMENT = ("sky", "position", "scale", "flip")
+PLACEMENT = ("sky", *REGISTRY["replace"].look_keeps)
 """Replacement fields a look leaves as they are: which sky and where it sits."""
 
 
@@ -175,6 +176,7 @@ class EditorModel(QObject):
     viewChanged = pyqtSignal()
     brushChanged = pyqtSignal()
     methodChanged = pyqtSignal(str)
+    looksChanged = pyqtSignal()
     resultChanged = pyqtSignal()
     renderNeeded = pyqtSignal()
 
@@ -208,6 +210,11 @@ class EditorModel(QObject):
         self.method = MatteSource().method
         self.sky: SkyChoice | None = None
         self.edit = EditState()
+        self.looks: dict[str, dict] = {}
+        """The replacement's looks: the bundled ones and your own (:meth:`reload_looks`)."""
+        self.look_problems: dict[str, str] = {}
+        """Your looks that cannot be used: name -> the one line that says why."""
+        self.reload_looks()
         self.view = ViewSettings()
         self.brush = BrushSettings()
         self.result: np.ndarray | None = None  # proxy-size preview of the result
@@ -335,17 +342,32 @@ class EditorModel(QObject):
             text or f"{commands.param_title(group)}: reset",
         )
 
+    def reload_looks(self) -> None:
+        """Read the looks again (bundled, then yours from
+        :func:`~skyseg_core.effects.looks.looks_folder`)."""
+        self.looks = _looks.effect_looks("replace")
+        self.look_problems = _looks.user_looks("replace")[1]
+        self.looksChanged.emit()
+
+    def save_look(self, name: str, replace: bool = False) -> Path:
+        """Save the replacement's controls (not the sky's placement) as your look ``name``;
+        :class:`~skyseg_core.effects.looks.LookExistsError` when the name is taken and not
+        ``replace``."""
+        path = _looks.save_look(name, self.edit.replace, replace=replace)
+        self.reload_looks()
+        return path
+
     def apply_look(self, name: str) -> None:
-        """The :data:`REPLACE_PRESETS` look ``name`` (every replacement control but the sky's
-        placement), as one undo step."""
-        look = ReplaceParams(**REPLACE_PRESETS[name])
+        """The look ``name`` (:attr:`looks`: every replacement control but the sky's placement),
+        as one undo step."""
+        look = ReplaceParams.from_dict(self.looks[name])
         values = {n: getattr(look, n) for n in controls(ReplaceParams) if n not in PLACEMENT}
         self._push_many("replace", values, f"Sky look: {name}")
 
     def look(self) -> str | None:
         """The name of the look the replacement controls now match, if any."""
-        for name, changes in REPLACE_PRESETS.items():
-            look = ReplaceParams(**changes)
+        for name, changes in self.looks.items():
+            look = ReplaceParams.from_dict(changes)
             if all(
                 getattr(look, n) == getattr(self.edit.replace, n)
                 for n in controls(ReplaceParams)

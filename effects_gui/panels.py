@@ -20,9 +20,11 @@ from PyQt6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QRadioButton,
     QStyle,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -318,6 +320,16 @@ class SkyPanel(QWidget):
             button.clicked.connect(lambda _c=False, n=name: model.apply_look(n))
             looks.addWidget(button)
             self.looks[name] = button
+        # your own looks (Edit > Save look...): a menu, filled again when they change
+        self.own_looks = QToolButton()
+        self.own_looks.setObjectName("ownLooks")
+        self.own_looks.setText("Yours")
+        self.own_looks.setCheckable(True)
+        self.own_looks.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.own_looks.setMenu(QMenu(self.own_looks))
+        looks.addWidget(self.own_looks)
+        model.looksChanged.connect(lambda: (self._fill_own_looks(), self.refresh()))
+        self._fill_own_looks()
         layout.addLayout(looks)
         self.form = ParamForm(model, group, skip=tuple(sky_fields(effect.params)[0]))
         self.controls = self.form.controls
@@ -392,10 +404,32 @@ class SkyPanel(QWidget):
                 self.library.scrollToItem(item)
                 break
 
+    def _fill_own_looks(self) -> None:
+        """Your looks in the menu, and those that cannot be used (greyed, with the reason)."""
+        menu = self.own_looks.menu()
+        menu.clear()
+        bundled = REGISTRY[self.group].looks
+        for name in self.model.looks:
+            if name not in bundled:
+                action = menu.addAction(name)
+                action.triggered.connect(lambda _c=False, n=name: self.model.apply_look(n))
+        for name, why in self.model.look_problems.items():
+            action = menu.addAction(f"{name} (damaged)")
+            action.setEnabled(False)
+            action.setToolTip(why)
+        menu.setToolTipsVisible(True)
+        if menu.isEmpty():
+            menu.addAction("None yet: Edit > Save look…").setEnabled(False)
+        self.own_looks.setToolTip("Your own looks (Edit > Save look… adds one)")
+
     def refresh(self) -> None:
         on = self.model.sky is not None
         self.form.set_enabled(on)
         look = self.model.look()
+        own = look is not None and look not in self.looks
+        self.own_looks.setChecked(own)
+        self.own_looks.setText(f"Yours: {look}" if own else "Yours")
+        self.own_looks.setEnabled(on)
         for name, button in self.looks.items():
             button.setChecked(name == look)
             button.setEnabled(on)

@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from ..declare import sky_fields
+from ..effects.looks import effect_looks, look_changes
 from ..effects.registry import REGISTRY, Effect
 from ._effects import add_effect_arguments, add_param_options, given_params, option_name, run_effect
 
@@ -39,10 +40,10 @@ def register_effect(subparsers, effect: Effect) -> argparse.ArgumentParser:
         first = next(iter(effect.looks))
         parser.add_argument(
             "--look",
-            choices=tuple(effect.looks),
+            choices=tuple(effect_looks(effect, with_damaged=True)),
             default=first,
-            help="a set of control values to start from; options given override it "
-            f"(default {first})",
+            help="a set of control values to start from, bundled or your own (the editor's "
+            f"Save look...); options given override it (default {first})",
         )
     if required:
         parser.add_argument(
@@ -68,7 +69,8 @@ def run(args, effect: Effect) -> int:
     """Run ``effect`` over the inputs: the look, then the options given; skies resolved."""
     from ..skygen import sky_choices
 
-    values = dict(effect.looks.get(getattr(args, "look", ""), {}))
+    look = getattr(args, "look", None)
+    values = look_changes(effect, look) if look else {}
     params = effect.params(**{**values, **given_params(args, effect.params)})
     required, optional = sky_fields(effect.params)
     for name in optional:

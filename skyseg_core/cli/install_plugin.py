@@ -173,10 +173,11 @@ def worker_config(python: str) -> dict:
 
 
 def plugin_schema() -> dict:
-    """What the plug-ins build their controls from (the worker's ``schema`` reply)."""
+    """What the plug-ins build their controls from (the worker's ``schema`` reply, without your
+    own looks: the plug-ins read those when they start, so the file never holds stale ones)."""
     from ..worker import schema
 
-    return schema()
+    return schema(own_looks=False)
 
 
 def install_marker(host: str) -> dict:

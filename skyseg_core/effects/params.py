@@ -16,6 +16,7 @@ from ..methods import describe_methods
 from ..skygen import SKY_PRESETS
 from ._cleanup import MIN_SKY_SHARE
 from ._common import CLEANUP_HELP
+from .looks import effect_looks
 from .registry import EFFECTS, REGISTRY, effect_params
 from .steps.relight import RelightParams
 from .steps.replace import REPLACE_PRESETS, ReplaceParams, replace_preset
@@ -25,9 +26,11 @@ EffectParams = ReplaceParams | TintParams | RelightParams
 """The shipped effects' parameters (any registered effect's dataclass is a step too)."""
 
 
-def identity(name: str) -> dict:
-    """What the surfaces show of effect ``name`` besides its fields (titles, verb, layer name)."""
+def identity(name: str, own_looks: bool = True) -> dict:
+    """What the surfaces show of effect ``name`` besides its fields (titles, verb, layer name);
+    its looks with your own (:mod:`~skyseg_core.effects.looks`) unless not ``own_looks``."""
     e = REGISTRY[name]
+    looks = effect_looks(e) if own_looks else e.looks
     return {
         "title": e.title,
         "short": e.short,
@@ -36,19 +39,21 @@ def identity(name: str) -> dict:
         "needs_sky": e.needs_sky,
         "summary": e.summary,
         "description": e.description,
-        "looks": {look: dict(changes) for look, changes in e.looks.items()},
+        "looks": {look: dict(changes) for look, changes in looks.items()},
     }
 
 
-def schema() -> dict:
+def schema(own_looks: bool = True) -> dict:
     """Everything a surface needs to build its controls: each effect's fields and identity, the
-    looks, the sky presets and the methods (name, description, whether it can run here)."""
+    looks (with your own, read now, unless not ``own_looks``), the sky presets and the methods
+    (name, description, whether it can run here)."""
+    steps = {name: identity(name, own_looks) for name in REGISTRY}
     return {
         "version": 1,
         "effects": {name: describe(e.params) for name, e in REGISTRY.items()},
-        "steps": {name: identity(name) for name in REGISTRY},
+        "steps": steps,
         "looks": {
-            look: dict(changes) for e in REGISTRY.values() for look, changes in e.looks.items()
+            look: changes for step in steps.values() for look, changes in step["looks"].items()
         },
         "skies": list(SKY_PRESETS),
         "methods": describe_methods(),

@@ -56,7 +56,10 @@ class Effect:
     hint: str = ""
     """A line of help under the editor's panel."""
     looks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    """Named sets of changes from the defaults (the first is offered first)."""
+    """Named sets of changes from the defaults (the first is offered first); your own looks
+    (:mod:`skyseg_core.effects.looks`) are added to them on every surface."""
+    look_keeps: tuple[str, ...] = ()
+    """Fields a look leaves as they are besides the sky (where the sky sits)."""
 
 
 REGISTRY: dict[str, Effect] = {}

@@ -388,12 +388,13 @@ def _reason(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
-def schema() -> dict:
+def schema(own_looks: bool = True) -> dict:
     """What the plug-ins build their dialogs and menus from: every effect's declared fields and
-    identity, the looks, sky presets and methods (:func:`skyseg_core.effects.params.schema`),
-    ``mask``'s fields and the matte source's declaration (``source_fields``)."""
+    identity, the looks (your own too, unless not ``own_looks``), sky presets and methods
+    (:func:`skyseg_core.effects.params.schema`), ``mask``'s fields and the matte source's
+    declaration (``source_fields``)."""
     return {
-        **effect_schema(),
+        **effect_schema(own_looks),
         "protocol": PROTOCOL_VERSION,
         "mask": to_dict(MaskParams()),
         "source": to_dict(SourceParams()),

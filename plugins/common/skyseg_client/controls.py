@@ -44,7 +44,7 @@ def load_schema(folder: str, client=None, timeout: float = 60.0) -> dict:
                 and schema.get("protocol", PROTOCOL_VERSION) == PROTOCOL_VERSION
                 and isinstance(schema.get("effects"), dict)
             ):
-                return schema
+                return add_own_looks(schema)
             problem = f"{path} is from another skyseg version"
         except (OSError, ValueError) as exc:
             problem = f"cannot read {path}: {exc}"
@@ -64,6 +64,42 @@ def load_schema(folder: str, client=None, timeout: float = 60.0) -> dict:
     finally:
         if own and client is not None:
             client.stop()
+
+
+def own_looks_folder() -> str:
+    """Where the user's own looks are (``skyseg_core.effects.looks.looks_folder``)."""
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(config, "skyseg", "looks")
+
+
+def add_own_looks(schema: dict) -> dict:
+    """``schema`` (the installed file, which holds the bundled looks only) with the user's own
+    looks, read now from :func:`own_looks_folder` (``NAME.json``: ``{"skyseg_look": 1, "effect":
+    ..., "changes": {...}}``, as the worker's live ``schema`` lists them). A file that is not a
+    look of an effect with looks is left out; the worker checks the values when they are used."""
+    steps: dict = schema.get("steps") or {}
+    folder = own_looks_folder()
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
+    except OSError:
+        return schema
+    for file_name in names:
+        try:
+            with open(os.path.join(folder, file_name), encoding="utf-8") as fh:
+                look = json.load(fh)
+            effect, changes = look["effect"], look["changes"]
+            looks = steps[effect]["looks"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if (
+            look.get("skyseg_look") == 1
+            and isinstance(changes, dict)
+            and isinstance(looks, dict)
+            and looks
+        ):
+            looks[file_name[: -len(".json")]] = changes
+            schema.setdefault("looks", {})[file_name[: -len(".json")]] = changes
+    return schema
 
 
 def _title(text: str) -> str:

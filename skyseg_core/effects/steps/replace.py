@@ -218,5 +218,6 @@ EFFECT = register(
         "region with its horizon on the photo's sky border, the foreground is relit and colour "
         "matched toward its light, and it is blended in linear light.",
         looks=REPLACE_PRESETS,
+        look_keeps=("position", "scale", "flip"),
     )
 )
