@@ -131,18 +131,13 @@ FEATURE_NAMES = (
 )
 
 
-_SOURCES = 25
-"""Channels of :attr:`_Maps.sources`: coarse, refined, r, g, b, luma contrast, texture, then
-per radius the sky colour sums, sky density, foreground colour sums, foreground density and the
-mean probability."""
-
-
 class _Maps:
     """The whole-photo quantities the features are made of (box filters run once per photo);
     the per-pixel arithmetic is left to :meth:`rows`, so it runs only where it is needed.
 
-    The quantities are kept interleaved in one (h, w, ``_SOURCES``) array, so the rows of the
-    band's pixels are gathered in one pass and the arithmetic runs on those rows only.
+    Each quantity is one contiguous plane: :meth:`rows` gathers the band's pixels of each into a
+    contiguous vector and does the arithmetic on those vectors (NumPy on (N, 3) blocks loops
+    three values at a time, which cost more than the arithmetic).
     """
 
     def __init__(self, image: np.ndarray, coarse: np.ndarray, long_side: int | None = None):
@@ -152,35 +147,34 @@ class _Maps:
         self.shape = (h, w)
         scale = max(h, w) if long_side is None else long_side
         sky_mask, ground_mask = coarse > SURE_SKY, coarse < SURE_GROUND
-        colours = cv2.split(image)
-        self.sky_colour = _global_mean(colours, sky_mask, (0.55, 0.7, 0.9))
-        self.ground_colour = _global_mean(colours, ground_mask, (0.3, 0.3, 0.25))
+        self.colours = cv2.split(image)
+        self.sky_colour = _global_mean(self.colours, sky_mask, (0.55, 0.7, 0.9))
+        self.ground_colour = _global_mean(self.colours, ground_mask, (0.3, 0.3, 0.25))
         self.sky_share = np.float32(np.count_nonzero(sky_mask)) / np.float32(max(1, h * w))
         luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         kernel = np.ones((3, 3), np.uint8)
         self.image = image
         self.coarse = coarse
+        self.refined = refine(image, coarse, working_size=max(h, w))
+        self.luma_contrast = cv2.dilate(luma, kernel) - cv2.erode(luma, kernel)
         self.texture = _local_std(luma, max(1, round(TEXTURE_RADIUS * scale)))
         sky = _weighted(image, sky_mask.astype(np.float32))
         ground = _weighted(image, ground_mask.astype(np.float32))
-        planes = [
-            coarse,
-            refine(image, coarse, working_size=max(h, w)),
-            image,
-            cv2.dilate(luma, kernel) - cv2.erode(luma, kernel),
-            self.texture,
-        ]
-        self.density = []  # (sky, foreground) density per radius, for the band
+        # per radius: sky sums r, g, b, sky density, ground sums r, g, b, ground density, mean
+        self.sums: list[list[np.ndarray]] = []
         for fraction in RADII:
             radius = max(1, round(fraction * scale))
-            sky_sums, ground_sums = _box(sky, radius), _box(ground, radius)
-            self.density.append(sky_sums[..., 3])
-            planes += [sky_sums, ground_sums, _box(coarse, radius)]
-        self.sources = cv2.merge(planes)
+            self.sums.append(
+                [
+                    *cv2.split(_box(sky, radius)),
+                    *cv2.split(_box(ground, radius)),
+                    _box(coarse, radius),
+                ]
+            )
 
     def band(self) -> np.ndarray:
         """(h, w) bool: :func:`detail_band` from the maps, without the per-pixel features."""
-        sky_near, sky_far = self.density[0], self.density[-1]
+        sky_near, sky_far = self.sums[0][3], self.sums[-1][3]
         inside_open_sky = (self.coarse > BAND_SKY) & (sky_near > BAND_SKY)
         band = ~inside_open_sky & (sky_far >= BAND_FAR)
         if self.sky_share > 0:  # the sky-coloured test, only where it can still add a pixel
@@ -192,35 +186,49 @@ class _Maps:
     def rows(self, index: np.ndarray | None = None) -> np.ndarray:
         """(N, F) feature rows of the pixels at flat ``index`` (all pixels when None)."""
         h, w = self.shape
-        flat = self.sources.reshape(h * w, _SOURCES)
-        source = flat if index is None else np.take(flat, index, axis=0)
-        n = len(source)
-        out = np.empty((n, len(FEATURE_NAMES)), np.float32)
-        out[:, :7] = source[:, :7]  # coarse, refined, r, g, b, luma_contrast, texture
+
+        def at(plane: np.ndarray) -> np.ndarray:
+            flat = plane.reshape(-1)
+            return flat if index is None else np.take(flat, index)
+
+        n = h * w if index is None else len(index)
+        # one contiguous row per feature (writing columns of (N, F) strides through memory),
+        # turned into (N, F) by one blocked transpose at the end
+        out = np.empty((len(FEATURE_NAMES), n), np.float32)
+        pixel = [at(plane) for plane in self.colours]
+        for feature, plane in enumerate(
+            [at(self.coarse), at(self.refined), *pixel, at(self.luma_contrast), at(self.texture)]
+        ):
+            out[feature] = plane
         row = np.arange(h, dtype=np.float32) / max(1, h - 1)
-        out[:, 7] = np.repeat(row, w) if index is None else row[index // w]
-        pixel = source[:, 2:5]
-        np.subtract(pixel, self.sky_colour, out=out[:, 8:11])
-        out[:, 11] = self.sky_share
+        out[7] = np.repeat(row, w) if index is None else row[index // w]
+        for channel in range(3):
+            np.subtract(pixel[channel], self.sky_colour[channel], out=out[8 + channel])
+        out[11] = self.sky_share
         sky_prior = _PRIOR_WEIGHT * self.sky_colour
         ground_prior = _PRIOR_WEIGHT * self.ground_colour
-        for scale in range(len(RADII)):
-            s = 7 + 9 * scale  # this radius's channels in the sources
-            c = 12 + 10 * scale  # and its columns in the features
-            sky_d, ground_d = source[:, s + 3 : s + 4], source[:, s + 7 : s + 8]
-            sky_mean = (source[:, s : s + 3] + sky_prior) / (sky_d + _PRIOR_WEIGHT)
-            ground_mean = (source[:, s + 4 : s + 7] + ground_prior) / (ground_d + _PRIOR_WEIGHT)
-            np.subtract(pixel, sky_mean, out=out[:, c : c + 3])
-            to_ground = np.subtract(pixel, ground_mean, out=out[:, c + 3 : c + 6])
-            axis = np.subtract(sky_mean, ground_mean, out=sky_mean)
-            alpha = np.einsum("nc,nc->n", to_ground, axis) / (
-                np.einsum("nc,nc->n", axis, axis) + 1e-3
-            )
-            out[:, c + 6] = sky_d[:, 0]
-            out[:, c + 7] = ground_d[:, 0]
-            np.clip(alpha, -1.0, 2.0, out=out[:, c + 8])
-            out[:, c + 9] = source[:, s + 8]
-        return out
+        for scale, sums in enumerate(self.sums):
+            f = 12 + 10 * scale  # this radius's features
+            sky_d, ground_d = at(sums[3]), at(sums[7])
+            sky_weight, ground_weight = sky_d + _PRIOR_WEIGHT, ground_d + _PRIOR_WEIGHT
+            dot = np.zeros(n, np.float32)  # (pixel - ground mean) . (sky mean - ground mean)
+            norm = np.zeros(n, np.float32)  # |sky mean - ground mean|^2
+            for channel in range(3):
+                sky_mean = np.add(at(sums[channel]), sky_prior[channel])
+                sky_mean /= sky_weight
+                ground_mean = np.add(at(sums[4 + channel]), ground_prior[channel])
+                ground_mean /= ground_weight
+                np.subtract(pixel[channel], sky_mean, out=out[f + channel])
+                to_ground = np.subtract(pixel[channel], ground_mean, out=out[f + 3 + channel])
+                axis = np.subtract(sky_mean, ground_mean, out=sky_mean)
+                dot += to_ground * axis
+                norm += np.square(axis, out=ground_mean)
+            out[f + 6] = sky_d
+            out[f + 7] = ground_d
+            norm += np.float32(1e-3)
+            np.clip(np.divide(dot, norm, out=dot), -1.0, 2.0, out=out[f + 8])
+            out[f + 9] = at(sums[8])
+        return cv2.transpose(out) if n else out.T.copy()
 
 
 def _band(coarse, sky_near, sky_far, to_photo_sky_ms, sky_share) -> np.ndarray:
