@@ -320,3 +320,69 @@ def test_bench_12_mp(folder, monkeypatch):
     result = harness.run_kritarunner(folder, "bench")
     assert all(ok for _, _, ok, _ in result["seconds"]), result["seconds"]
     print("Krita 12 MP:", [(a, t) for a, t, _, _ in result["seconds"]])
+
+
+def _srgb_to_linear(v):
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+
+def _linear_to_srgb(v):
+    return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.clip(v, 0, None) ** (1 / 2.4) - 0.055)
+
+
+def _grey(rgb16):
+    """16-bit sRGB as Krita's D50 grey with the sRGB tone curve (Y of the D50-adapted sRGB)."""
+    y = _srgb_to_linear(rgb16 / 65535.0) @ np.array([0.2225, 0.7169, 0.0606])
+    return _linear_to_srgb(y) * 65535.0
+
+
+@pytest.fixture(scope="module", params=["5.1", "5.2"])
+def colour(request, folder):
+    if request.param == "5.2":
+        assert harness.krita_in_chroot()
+        return harness.run_kritarunner_chroot(folder, "colour"), "_52"
+    return harness.run_kritarunner(folder, "colour"), ""
+
+
+@pytest.mark.parametrize(
+    "name", ["linear16", "grey8", "grey16linear", "float16", "float32", "cmyk8", "lab16"]
+)
+def test_every_colour_space_gives_the_cores_result(colour, folder, name):
+    """Issue 25 point 6: a document converted by Krita to a linear 16-bit profile, greyscale (8-bit
+    sRGB tone curve, 16-bit linear), float, CMYK or Lab gives the core's mask and replacement of
+    the same pixels (the photo layer converted back to 16-bit sRGB by Krita), and the result
+    group's layers are in the photo's colour space. Read as sRGB (the bug) a linear document's
+    sky comes out washed out; a 5.1 greyscale one was read through its thumbnail."""
+    result, tag = colour
+    case = result[name]
+    assert "exception" not in case, case["exception"]
+    assert case["converted"] and case["space"][:2] == case["asked"][:2], case
+    assert case["mask_ok"], case["mask_error"]
+    assert case["replace_ok"], case["replace_error"]
+    assert case["group_spaces"] == [case["space"]]
+    raw = np.frombuffer((folder / f"colour_{name}{tag}_photo.raw").read_bytes(), np.uint16)
+    height = raw.size // 4 // (width := load_image(folder / "photo.png").shape[1])
+    image = raw.reshape(height, width, 4)[..., 2::-1].copy()
+    if case["exchange"] == "U8":  # 8-bit RGB and grey layers reach the core at 8 bits
+        image = np.round(image / 257.0).astype(np.uint8)
+    matte = segment(image, method=harness.METHOD)
+    got = harness.read_pgm(folder / f"colour_{name}{tag}_mask.pgm").astype(np.float64)
+    diff = np.abs(got - np.round(matte * 255))
+    merged = np.frombuffer((folder / f"colour_{name}{tag}_group.raw").read_bytes(), np.uint16)
+    merged = merged.reshape(height, width, 4)[..., 2::-1].astype(np.float64)
+    expected = layers_composite(image, matte).astype(np.float64)
+    if image.dtype == np.uint8:
+        expected *= 257.0
+    if case["space"][0] == "GRAYA":  # the result is grey: the core's composite in grey
+        expected = np.repeat(_grey(expected)[..., None], 3, axis=2)
+    off = np.abs(merged - expected) / 257.0  # in 8-bit levels
+    print(
+        f"Krita {tag or '5.1'} {name} {case['space']}: mask max {diff.max():.0f} mean "
+        f"{diff.mean():.3f}; merged vs the core max {off.max():.2f} mean {off.mean():.3f} "
+        f"share > 2 {np.mean(off > 2):.4f}"
+    )
+    assert diff.max() <= 2 and diff.mean() <= 0.25
+    if case["space"][0] == "CMYKA":  # the core's sky and light through CMYK's gamut and back:
+        assert off.mean() <= 40  # 23.4 (5.1, Chemical proof) and 31.1 (5.2, SWOP) measured
+    else:
+        assert off.mean() <= 0.5 and np.mean(off > 2) < 0.01

@@ -338,30 +338,63 @@ def test_export_writes_rgb_from_bgra(krita_plugin, tmp_path):
         host.read_bgra(str(tmp_path / "g.pgm"), 6, 5)
 
 
-def test_other_layers_go_out_through_their_thumbnail(krita_plugin, qapp, tmp_path):
+def test_other_colour_spaces_go_out_and_come_back_through_kritas_conversion(
+    krita_plugin, tmp_path, monkeypatch
+):
+    """Issue 25 point 6: a layer that is not sRGB-encoded RGBA (here linear 16-bit grey, a
+    group's projection) is converted to sRGB RGBA by Krita's engine before the worker sees it
+    (16-bit: deeper than 8 bits), and a result layer made for it is converted back to its
+    colour space after its sRGB pixels are in; sRGB RGBA layers are not converted."""
     krita, _ = krita_plugin
     adapter = importlib.import_module("skyseg_krita.host")
-    QColor = adapter.QtGui.QColor  # noqa: N806 - PyQt5 or PyQt6, as the host
     host = adapter.KritaHost(krita.Krita.instance())
-    thumbnail = adapter.QtGui.QImage(5, 2, adapter._fmt("Format_RGB888"))
-    thumbnail.fill(QColor(10, 20, 30))
-    thumbnail.setPixelColor(4, 1, QColor(200, 100, 0))
+    converted = []
+    rgba = np.arange(5 * 2 * 4, dtype=np.uint16).reshape(2, 5, 4) * 1000
+
+    def convert(data, width, height, source, target):
+        converted.append((len(data), width, height, source, target))
+        return rgba[..., [2, 1, 0, 3]].tobytes()
+
+    monkeypatch.setattr(host, "convert", convert)
+    space = ("GRAYA", "U16", "Gray-D50-elle-V2-g10.icc")
     node = types.SimpleNamespace(
         type=lambda: "grouplayer",
-        colorModel=lambda: "RGBA",
-        colorDepth=lambda: "U8",
-        thumbnail=lambda w, h: thumbnail.scaled(w, h),
+        colorModel=lambda: space[0],
+        colorDepth=lambda: space[1],
+        colorProfile=lambda: space[2],
+        projectionPixelData=lambda x, y, w, h: bytes(w * h * 4),  # grey + alpha, 16-bit
         name=lambda: "group",
     )
     doc = types.SimpleNamespace(width=lambda: 5, height=lambda: 2)
-    assert host.depth(node) == "U8" and host.export_layer(doc, node, str(tmp_path / "t.ppm")) == (
-        5,
-        2,
+    assert host.depth(node) == "U16" and host.space(node) == space
+    assert host.export_layer(doc, node, str(tmp_path / "t.ppm")) == (5, 2)
+    assert converted == [(40, 5, 2, space, ("RGBA", "U16", adapter.SRGB))]
+    loaded = load_image(tmp_path / "t.ppm")
+    assert loaded.dtype == np.uint16 and np.array_equal(loaded, rgba[..., :3])
+    calls = []
+    layer = types.SimpleNamespace(
+        colorModel=lambda: "GRAYA",
+        colorDepth=lambda: "U16",
+        colorProfile=lambda: space[2],
+        setColorSpace=lambda *a: calls.append(("space", a)) or True,
+        setPixelData=lambda data, *a: calls.append(("pixels", len(data))),
     )
-    expected = np.empty((2, 5, 3), np.uint8)
-    expected[...] = (10, 20, 30)
-    expected[1, 4] = (200, 100, 0)
-    assert np.array_equal(load_image(tmp_path / "t.ppm"), expected)
+    host._fill(layer, bytes(80), 5, 2, space)
+    assert calls == [
+        ("space", ("RGBA", "U16", adapter.SRGB)),  # the worker's pixels go in as sRGB ...
+        ("pixels", 80),
+        ("space", space),  # ... and the layer is converted to the photo's colour space
+    ]
+    calls.clear()
+    srgb8 = ("RGBA", "U8", "sRGB built-in")
+    layer.colorModel, layer.colorDepth, layer.colorProfile = (lambda v=v: v for v in srgb8)
+    host._fill(layer, bytes(40), 5, 2, srgb8)
+    assert calls == [("pixels", 40)]  # sRGB RGBA: no conversion either way
+    converted.clear()
+    node.colorModel, node.colorDepth, node.colorProfile = (lambda v=v: v for v in srgb8)
+    node.projectionPixelData = lambda x, y, w, h: rgb_to_bgra(np.full((h, w, 3), 7, np.uint8))
+    assert host.export_layer(doc, node, str(tmp_path / "u.ppm")) == (5, 2) and converted == []
+    assert np.array_equal(load_image(tmp_path / "u.ppm"), np.full((2, 5, 3), 7, np.uint8))
 
 
 def test_16_bit_layer_goes_out_and_comes_back_at_16_bits(krita_plugin, tmp_path):

@@ -81,6 +81,9 @@ def scenario(doc, run, result):
             with open(path(f"krita_replace16{TAG}.raw"), "wb") as fh:
                 fh.write(bytes(group.projectionPixelData(0, 0, width, height)))
         return
+    if SCENARIO == "colour":
+        colour_spaces(result)
+        return
     if SCENARIO == "nosky":
         result["selection_before"] = doc.selection() is not None
         for action in ("replace_sky", "tint_sky", "create_mask", "select_sky"):
@@ -196,6 +199,73 @@ def scenario(doc, run, result):
     result["tint_ok"], result["relight_ok"] = run("tint_sky"), run("relight")
     result["effects_error"] = ext.last_error
     result["names_after_effects"] = [n.name() for n in doc.rootNode().childNodes()]
+
+
+COLOUR_SPACES = (  # name, model, depth, profile (None: Krita's first one for the model)
+    ("linear16", "RGBA", "U16", "sRGB-elle-V2-g10.icc"),
+    ("grey8", "GRAYA", "U8", "Gray-D50-elle-V2-srgbtrc.icc"),
+    ("grey16linear", "GRAYA", "U16", "Gray-D50-elle-V2-g10.icc"),
+    ("float16", "RGBA", "F16", "sRGB-elle-V2-g10.icc"),
+    ("float32", "RGBA", "F32", "sRGB-elle-V2-g10.icc"),
+    ("cmyk8", "CMYKA", "U8", None),
+    ("lab16", "LABA", "U16", None),
+)
+
+
+def colour_spaces(result):
+    """For each colour space: the photo converted to it by Krita, then Create sky mask and Replace
+    sky. Written for the test: the Sky mask layer's grey (<name>_mask.pgm), and, after the
+    document is converted to 16-bit sRGB by Krita, the photo layer (<name>_photo.raw: the pixels
+    the core should see) and the result group's merged pixels (<name>_group.raw)."""
+    app, ext = Krita.instance(), extension()
+    ext.settings.set("replace", "sky", os.environ.get("SKYSEG_E2E_SKY", "golden_hour"))
+    for name, model, depth, profile in COLOUR_SPACES:
+        out = result.setdefault(name, {})
+        doc = app.openDocument(path("photo.png"))
+        try:
+            ext.host.document = doc
+            width, height = doc.width(), doc.height()
+            photo = next(n for n in doc.rootNode().childNodes() if n.type() == "paintlayer")
+            photo.setName("photo")
+            profile = profile or app.profiles(model, depth)[0]
+            out["asked"] = [model, depth, profile]
+            out["converted"] = bool(doc.setColorSpace(model, depth, profile))
+            doc.waitForDone()
+            out["space"] = [photo.colorModel(), photo.colorDepth(), photo.colorProfile()]
+            out["mask_ok"], out["mask_error"] = ext.run("create_mask"), ext.last_error
+            mask = next((n for n in doc.rootNode().childNodes() if n.name() == "Sky mask"), None)
+            if mask is not None:
+                write_grey(
+                    f"colour_{name}{TAG}_mask.pgm",
+                    bytes(mask.pixelData(0, 0, width, height))[0::4],
+                    width,
+                    height,
+                )
+                mask.remove()
+                doc.waitForDone()
+            out["replace_ok"], out["replace_error"] = ext.run("replace_sky"), ext.last_error
+            group = next(
+                (n for n in doc.rootNode().childNodes() if n.name() == "Sky replaced"), None
+            )
+            if group is not None:
+                out["group_spaces"] = sorted(
+                    {(c.colorModel(), c.colorDepth(), c.colorProfile()) for c in group.childNodes()}
+                )
+            out["exchange"] = ext.host.depth(photo)
+            photo.setColorSpace("RGBA", "U16", "sRGB-elle-V2-srgbtrc.icc")  # as the plug-in does
+            doc.waitForDone()
+            with open(path(f"colour_{name}{TAG}_photo.raw"), "wb") as fh:
+                fh.write(bytes(photo.pixelData(0, 0, width, height)))
+            doc.setColorSpace("RGBA", "U16", "sRGB-elle-V2-srgbtrc.icc")
+            doc.refreshProjection()
+            doc.waitForDone()
+            if group is not None:
+                with open(path(f"colour_{name}{TAG}_group.raw"), "wb") as fh:
+                    fh.write(bytes(group.projectionPixelData(0, 0, width, height)))
+        except Exception:  # noqa: BLE001 - the test reads the traceback
+            out["exception"] = traceback.format_exc()
+        finally:
+            doc.close()
 
 
 def write(result):

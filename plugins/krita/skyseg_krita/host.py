@@ -7,8 +7,13 @@ Pixels: an 8-bit RGBA Krita layer hands out its pixels as B, G, R, A bytes, a 16
 G, R, A 16-bit words. They go to the worker as raw binary PPM (8- or 16-bit, alpha dropped: the
 core ignores it) and the result comes back as PPM, channels reordered with byte slices, so a
 16-bit layer's result is a 16-bit layer too (opaque, as before). Masks and selections take one
-byte per pixel (the worker's PGM matte). Layers in other colour spaces are read through their
-8-bit sRGB thumbnail at full size.
+byte per pixel (the worker's PGM matte).
+
+The core reads sRGB-encoded RGB. A layer in any other colour space (a linear or other profile,
+greyscale, float, CMYK, Lab) is converted to sRGB-encoded RGBA (U8 from U8, else U16) by Krita's
+own colour engine on a scratch document that is closed afterwards (the user's document gets no
+step from it); the result layers are converted back to the layer's colour space, so they hold
+the document's own encoding. Float layers are clipped to 0..1 on the way (the core is 8/16-bit).
 """
 
 import sys
@@ -18,25 +23,32 @@ import skyseg_client
 from krita import Krita, Selection
 
 from .logic import PluginError
-from .qt import QtCore, QtGui
+from .qt import QtCore
 
-
-def _fmt(name):
-    return getattr(QtGui.QImage, name, None) or getattr(QtGui.QImage.Format, name)
-
-
-FORMAT_BGRA = _fmt("Format_ARGB32")
 LAYER_TYPES = ("paintlayer", "grouplayer", "filelayer", "clonelayer", "filllayer", "vectorlayer")
+SRGB = "sRGB-elle-V2-srgbtrc.icc"
+"""The profile of the pixels the worker exchanges (sRGB primaries and tone curve)."""
+SRGB_ENCODED = frozenset({SRGB, "sRGB built-in", "sRGB IEC61966-2.1"})
+"""Profiles whose RGBA pixels go to the worker as they are (the others are converted)."""
 
 
-def _packed(image, bytes_per_pixel):
-    """The image's pixels without the scanline padding QImage may add."""
-    width, height, stride = image.width(), image.height(), image.bytesPerLine()
-    data = bytes(image.constBits().asstring(stride * height))
-    row = width * bytes_per_pixel
-    if stride == row:
-        return data
-    return b"".join(data[y * stride : y * stride + row] for y in range(height))
+def encoding(node):
+    """The node's colour space as (model, depth, profile); a node without a profile (a test's
+    fake) counts as sRGB."""
+    profile = node.colorProfile() if hasattr(node, "colorProfile") else SRGB
+    return node.colorModel(), node.colorDepth(), profile or SRGB
+
+
+def exchange(space):
+    """The colour space the worker's pixels of a layer in ``space`` travel in: sRGB-encoded
+    RGBA, 8-bit from an 8-bit RGB or grey layer, else 16-bit (CMYK and Lab through 8 bits lose
+    more to rounding in the conversion)."""
+    eight = space[1] == "U8" and space[0] in ("RGBA", "GRAYA")
+    return "RGBA", "U8" if eight else "U16", SRGB
+
+
+def is_exchange(space):
+    return space[0] == "RGBA" and space[1] in ("U8", "U16") and space[2] in SRGB_ENCODED
 
 
 def _bgra_to_rgb(data, sample=1):
@@ -105,35 +117,48 @@ class KritaHost:
 
     # -- pixels out and in -----------------------------------------------------------------------
 
+    @staticmethod
+    def space(node):
+        """The layer's colour space (model, depth, profile): its results are made in it."""
+        return encoding(node)
+
     def depth(self, node):
-        """ "U16" for a 16-bit RGBA paint layer (kept 16-bit through the worker), else "U8"."""
-        if (
-            node.type() == "paintlayer"
-            and node.colorModel() == "RGBA"
-            and node.colorDepth() == "U16"
-        ):
-            return "U16"
-        return "U8"
+        """ "U16" for a layer deeper than 8 bits (kept 16-bit through the worker), else "U8"."""
+        return exchange(encoding(node))[1]
+
+    def convert(self, data, width, height, source, target):
+        """``width`` x ``height`` pixels from colour space ``source`` to ``target`` ((model, depth,
+        profile) each) by Krita's own conversion, on a scratch document closed afterwards (the
+        user's document gets no undo step from it)."""
+        scratch = self.app.createDocument(width, height, "skyseg conversion", *source, 72.0)
+        if scratch is None:
+            raise PluginError(f"Krita cannot make a {' '.join(source)} image to convert from")
+        try:
+            layer = scratch.createNode("pixels", "paintlayer")
+            scratch.rootNode().addChildNode(layer, None)
+            layer.setPixelData(data, 0, 0, width, height)
+            if not layer.setColorSpace(*target):
+                raise PluginError(f"Krita cannot convert {' '.join(source)} to {' '.join(target)}")
+            scratch.waitForDone()
+            return bytes(layer.pixelData(0, 0, width, height))
+        finally:
+            scratch.close()
 
     def export_layer(self, doc, node, path):
-        """Write the layer's pixels over the whole canvas to a binary PPM (16-bit for a 16-bit
-        layer); returns (width, height)."""
+        """Write the layer's pixels over the whole canvas to a binary PPM, sRGB-encoded (16-bit
+        for a layer deeper than 8 bits); returns (width, height)."""
         width, height = doc.width(), doc.height()
-        sixteen = self.depth(node) == "U16"
-        if sixteen or (
-            node.type() == "paintlayer"
-            and node.colorModel() == "RGBA"
-            and node.colorDepth() == "U8"
-        ):
-            bgra = bytes(node.pixelData(0, 0, width, height))
-        else:
-            image = node.thumbnail(width, height).convertToFormat(FORMAT_BGRA)
-            if image.isNull() or (image.width(), image.height()) != (width, height):
-                raise PluginError(f"could not export the layer {node.name()!r} to {path}")
-            bgra = _packed(image, 4)
+        space = encoding(node)
+        if node.type() == "paintlayer":
+            data = bytes(node.pixelData(0, 0, width, height))
+        else:  # groups, file, fill and vector layers: what they show
+            data = bytes(node.projectionPixelData(0, 0, width, height))
+        if not is_exchange(space):
+            data = self.convert(data, width, height, space, exchange(space))
+        sixteen = exchange(space)[1] == "U16"
         try:
             skyseg_client.write_netpbm(
-                path, width, height, 3, _bgra_to_rgb(bgra, 2 if sixteen else 1), sixteen=sixteen
+                path, width, height, 3, _bgra_to_rgb(data, 2 if sixteen else 1), sixteen=sixteen
             )
         except (OSError, ValueError) as exc:
             raise PluginError(
@@ -160,13 +185,15 @@ class KritaHost:
             bgra[channel::4] = grey
         return self.add_paint_layer(doc, above, name, bytes(bgra), width, height, "U8")
 
-    def add_group(self, doc, above, name, stack, width, height, depth="U8"):
+    def add_group(self, doc, above, name, stack, width, height, space=("RGBA", "U8", SRGB)):
         """A group layer ``name`` directly above ``above`` holding the worker's layer ``stack``
         (bottom to top; see ``skyseg_client.read_layers``): each a paint layer with its blend
-        mode, opacity and visibility; a layer's alpha (the new sky's matte) becomes its
-        transparency mask where Krita's scripting can fill one (5.2), else the layer's alpha."""
+        mode, opacity and visibility, in colour space ``space`` (the photo layer's: see
+        :func:`encoding`); a layer's alpha (the new sky's matte) becomes its transparency mask
+        where Krita's scripting can fill one (5.2), else the layer's alpha."""
         group = doc.createGroupLayer(name)
         above.parentNode().addChildNode(group, above)
+        depth = exchange(space)[1]
         sample = 2 if depth == "U16" else 1
         previous = None
         for spec in stack:
@@ -187,10 +214,7 @@ class KritaHost:
             layer = doc.createNode(spec["name"], "paintlayer")
             group.addChildNode(layer, previous)
             previous = layer
-            if (layer.colorModel(), layer.colorDepth()) != ("RGBA", depth):
-                profile = above.colorProfile() if hasattr(above, "colorProfile") else ""
-                layer.setColorSpace("RGBA", depth, profile or "sRGB-elle-V2-srgbtrc.icc")
-            layer.setPixelData(bytes(bgra), 0, 0, width, height)
+            self._fill(layer, bytes(bgra), width, height, space)
             layer.setBlendingMode(spec["krita_mode"])
             layer.setOpacity(int(round(255 * spec["opacity"])))
             layer.setVisible(bool(spec["visible"]))
@@ -204,6 +228,18 @@ class KritaHost:
         doc.refreshProjection()
         return group
 
+    @staticmethod
+    def _fill(layer, bgra, width, height, space):
+        """Put the worker's pixels (sRGB-encoded B, G, R, A at the exchange depth of ``space``)
+        into the new ``layer``, then convert it to ``space`` where that differs."""
+        target = exchange(space)
+        model, depth, profile = encoding(layer)
+        if (model, depth) != target[:2] or profile not in SRGB_ENCODED:
+            layer.setColorSpace(*target)
+        layer.setPixelData(bgra, 0, 0, width, height)
+        if not is_exchange(space):
+            layer.setColorSpace(*space)
+
     def set_selection(self, doc, grey, width, height):
         selection = Selection()
         selection.setPixelData(grey, 0, 0, width, height)
@@ -211,14 +247,10 @@ class KritaHost:
         doc.waitForDone()
 
     def add_paint_layer(self, doc, above, name, bgra, width, height, depth="U8"):
+        """A new paint layer above ``above`` holding sRGB-encoded RGBA pixels at ``depth``."""
         layer = doc.createNode(name, "paintlayer")
         above.parentNode().addChildNode(layer, above)
-        if (layer.colorModel(), layer.colorDepth()) != ("RGBA", depth):
-            profile = (
-                above.colorProfile() if depth == "U16" and hasattr(above, "colorProfile") else ""
-            )
-            layer.setColorSpace("RGBA", depth, profile or "sRGB-elle-V2-srgbtrc.icc")
-        layer.setPixelData(bgra, 0, 0, width, height)
+        self._fill(layer, bgra, width, height, ("RGBA", depth, SRGB))
         doc.setActiveNode(layer)
         doc.refreshProjection()
         return layer

@@ -309,7 +309,7 @@ class SkysegActions:
                 raise PluginError(
                     f"the worker's layers are {got_width}x{got_height}, expected {width}x{height}"
                 )
-            depth = self.host.depth(node)  # a 16-bit layer's result is a 16-bit group
-            return self.host.add_group(doc, anchor, layer_name, stack, width, height, depth)
+            space = self.host.space(node)  # the result is in the photo layer's colour space
+            return self.host.add_group(doc, anchor, layer_name, stack, width, height, space)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
