@@ -269,6 +269,22 @@ class ImageMetrics:
     """:func:`matte_histogram` over true-sky pixels (images with sky) or all valid pixels (sky-free)."""
     extra: dict = field(default_factory=dict)
 
+    @classmethod
+    def from_counts(cls, tp: int, fp: int, fn: int, tn: int, **fields) -> ImageMetrics:
+        """The metrics of one image from its pixel counts: the IoU when it has sky, the
+        false-positive rate when it has none (the other is NaN); ``fields`` fill the rest."""
+        has_sky = tp + fn > 0
+        return cls(
+            tp=tp,
+            fp=fp,
+            fn=fn,
+            tn=tn,
+            has_sky=has_sky,
+            iou=iou_from_counts(tp, fp, fn) if has_sky else math.nan,
+            fp_rate=(fp / (fp + tn) if fp + tn else 0.0) if not has_sky else math.nan,
+            **fields,
+        )
+
 
 def image_metrics(
     pred: np.ndarray,
@@ -297,16 +313,13 @@ def image_metrics(
     has_sky = tp + fn > 0
     pred_values = np.asarray(pred).reshape(sky.shape)
     counts = boundary_counts(pred, truth, threshold, tolerance)
-    return ImageMetrics(
+    return ImageMetrics.from_counts(
+        tp,
+        fp,
+        fn,
+        tn,
         dataset=dataset,
         id=id,
-        tp=tp,
-        fp=fp,
-        fn=fn,
-        tn=tn,
-        has_sky=has_sky,
-        iou=iou_from_counts(tp, fp, fn) if has_sky else math.nan,
-        fp_rate=(fp / (fp + tn) if fp + tn else 0.0) if not has_sky else math.nan,
         mae=None if matte is None else matte_mae(pred, matte, valid),
         boundary_f=f_score_from_counts(*counts),
         boundary_f_tight=f_score_from_counts(

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..evaluate import ImageMetrics, confusion, iou_from_counts, summarize_group
+from ..evaluate import ImageMetrics, confusion, summarize_group
 from ..methods.unet import prior_channel
 from .augment import SkyCompositor, build_transform, load_sky_folder, sky_strip
 from .data import build_cache, collect_samples, data_hash, load_cached
@@ -261,21 +261,8 @@ def validate(model, paths, names, device, indices=None, prior_paths=None, prep=N
             truth = np.where(
                 item["valid"] > 0, np.where(item["target"] >= 128, 255, 0), 128
             ).astype(np.uint8)
-            tp, fp, fn, tn = confusion(prob.astype(np.float32), truth)
-            has_sky = tp + fn > 0
-            records.append(
-                ImageMetrics(
-                    dataset=names[i],
-                    id=str(i),
-                    tp=tp,
-                    fp=fp,
-                    fn=fn,
-                    tn=tn,
-                    has_sky=has_sky,
-                    iou=iou_from_counts(tp, fp, fn) if has_sky else math.nan,
-                    fp_rate=(fp / (fp + tn) if fp + tn else 0.0) if not has_sky else math.nan,
-                )
-            )
+            counts = confusion(prob.astype(np.float32), truth)
+            records.append(ImageMetrics.from_counts(*counts, dataset=names[i], id=str(i)))
     model.train()
     return records
 
