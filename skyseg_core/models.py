@@ -254,3 +254,23 @@ __all__ = [
     "verify_sha256",
     "write_sha256_sidecar",
 ]
+
+
+def onnx_session(path: str | os.PathLike, what: str, threads: int, *, spinning: bool = True):
+    """An ONNX Runtime session of the model file ``path`` on the CPU, its own warnings silenced.
+
+    ``threads``: ONNX Runtime's intra-op threads (0: its own choice); ``spinning=False`` stops
+    idle threads from busy-waiting between runs. A file ONNX Runtime cannot load raises
+    :class:`ModelFileError` "cannot load the ``what`` (why)".
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    if not spinning:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ModelFileError(f"cannot load the {what} ({exc})", path) from None

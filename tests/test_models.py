@@ -105,3 +105,17 @@ def test_absent_files_are_skipped_quietly_damaged_ones_are_reported(bundled):
     with models.collect_model_problems() as problems:
         assert not models.is_model_available("m.bin")
     assert len(problems) == 1 and "SHA-256" in str(problems[0])
+
+
+def test_an_onnx_file_that_does_not_load_names_the_model_and_the_file(tmp_path):
+    """The classifier's and the U-Net's sessions come from models.onnx_session: a file ONNX
+    Runtime cannot load is a ModelFileError that says which model and which file."""
+    from skyseg_core.methods.classifier import _OnnxModel
+    from skyseg_core.methods.unet import _UnetSession
+
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not an ONNX model")
+    for load, what in ((_OnnxModel, "classifier model"), (_UnetSession, "sky U-Net model")):
+        with pytest.raises(ModelFileError, match=f"cannot load the {what} \\(") as info:
+            load(broken)
+        assert str(broken) in str(info.value)

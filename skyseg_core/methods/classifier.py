@@ -46,7 +46,7 @@ import numpy as np
 
 from .._threads import compute_threads
 from ..errors import ModelFileError
-from ..models import checked_model_file, is_model_available
+from ..models import checked_model_file, is_model_available, onnx_session
 from . import register
 from ._base import SkyMethod
 from ._common import fisheye_outside, gradient_magnitude, grey, local_std
@@ -277,18 +277,12 @@ def connected_sky(
 
 class _OnnxModel:
     def __init__(self, path: Path):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = compute_threads(min(2, os.cpu_count() or 1))
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelFileError(f"cannot load the classifier model ({exc})", path) from None
+        self.session = onnx_session(
+            path,
+            "classifier model",
+            compute_threads(min(2, os.cpu_count() or 1)),
+            spinning=False,
+        )
         meta = self.session.get_modelmeta().custom_metadata_map
         names = tuple(json.loads(meta.get("feature_names", "[]")))
         if names != FEATURE_NAMES:

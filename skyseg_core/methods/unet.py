@@ -29,7 +29,13 @@ import numpy as np
 from .._threads import compute_threads
 from ..errors import ModelFileError
 from ..matte import as_matte, check_image, check_matte, resize_matte, to_float_rgb
-from ..models import checked_model_file, is_model_available, resolve_model_file, sha256_of
+from ..models import (
+    checked_model_file,
+    is_model_available,
+    onnx_session,
+    resolve_model_file,
+    sha256_of,
+)
 from . import register
 from ._base import SkyMethod, resize_long_side
 from .classifier import MODEL_ENV as CLASSIFIER_ENV
@@ -47,17 +53,9 @@ class _UnetSession:
     """An ONNX Runtime session plus the preprocessing recorded in the model's metadata."""
 
     def __init__(self, path: Path, threads: int | None = None):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or compute_threads(min(4, os.cpu_count() or 1))
-        options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelFileError(f"cannot load the sky U-Net model ({exc})", path) from None
+        self.session = onnx_session(
+            path, "sky U-Net model", threads or compute_threads(min(4, os.cpu_count() or 1))
+        )
         meta = self.session.get_modelmeta().custom_metadata_map
         if meta.get("format") != FORMAT:
             raise ModelFileError(
