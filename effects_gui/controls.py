@@ -29,6 +29,7 @@ from PyQt6.QtWidgets import (
 )
 
 from skyseg_core.declare import Control, controls
+from skyseg_core.effects import mired_shift
 
 from .commands import param_class, param_title
 
@@ -42,7 +43,16 @@ UNIT_SUFFIX = {"deg": "°", "%": " %", "": ""}
 
 
 def format_value(value: float, decimals: int, unit: str = "") -> str:
-    """``1.50 %``, ``-0.40 EV``, ``45°``: a value as a control shows it."""
+    """``1.50 %``, ``-0.40 EV``, ``45°``: a value as a control shows it.
+
+    Temperatures read in one unit, the warm (+) or cool (-) shift from daylight in mired (the
+    sky's temperature, ``+50 mired``); a light's colour temperature in kelvin shows that shift
+    first and its kelvin after it (``+159 mired · 3200 K``).
+    """
+    if unit == "K":
+        return f"{mired_shift(value):+.0f} mired · {value:.0f} K"
+    if unit == "mired":
+        return f"{value:+.{decimals}f} mired"
     suffix = UNIT_SUFFIX.get(unit, f" {unit}")
     return f"{value:.{decimals}f}{suffix}"
 
@@ -90,6 +100,12 @@ class LabeledSlider(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.label)
+        if unit == "K":  # warmer (lower kelvin) to the right, as every temperature slider
+            self.slider.setInvertedAppearance(True)
+            self.slider.setInvertedControls(True)
+            self.label.setMinimumWidth(120)
+        elif unit == "mired":
+            self.label.setMinimumWidth(80)
         self.slider.valueChanged.connect(self._changed)
         self.slider.installEventFilter(self)
         self.setValue(value)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from ..blend_modes import BLEND_MODES, blend
 from . import steps
 from ._cleanup import MIN_SKY_SHARE, NoSkyError, clean_matte, sky_share
-from ._color import kelvin_to_rgb
+from ._color import kelvin_to_rgb, mired_shift
 from ._replace import Replacement, estimate_sky_blur
 from ._tint import parse_stops
 from .registry import EFFECTS, REGISTRY, Effect, effect_of, get_effect, register, unregister
@@ -52,6 +52,7 @@ __all__ = [
     "estimate_sky_blur",
     "get_effect",
     "kelvin_to_rgb",
+    "mired_shift",
     "parse_stops",
     "register",
     "relight",

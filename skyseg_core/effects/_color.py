@@ -207,6 +207,17 @@ def chromaticity(rgb: np.ndarray) -> np.ndarray:
     return rgb / rgb.mean()
 
 
+DAYLIGHT_KELVIN = 6504.0
+"""Daylight (D65): the white point every colour temperature is measured from."""
+
+
+def mired_shift(kelvin: float) -> float:
+    """The warm (+) or cool (-) shift, in mired, that turns daylight into light of ``kelvin``:
+    ``1e6 / kelvin - 1e6 / 6504`` (5500 K: +28; 3200 K: +159, a full CTO gel). The replacement's
+    ``sky_temperature`` is such a shift; the editor shows relight's kelvin as one too."""
+    return 1e6 / float(kelvin) - 1e6 / DAYLIGHT_KELVIN
+
+
 def kelvin_to_rgb(kelvin: float) -> np.ndarray:
     """Linear sRGB colour of a blackbody at ``kelvin``, normalised so 6504 K (D65) is (1, 1, 1).
 

@@ -29,7 +29,8 @@ class RelightParams(Declared):
     temperature: float = control(
         5500.0,
         "Temperature",
-        "colour temperature of the light, when no sky is given",
+        "colour temperature of the light, when no sky is given (lower is warmer; the editor "
+        "also shows it as the sky temperature's warm/cool shift from daylight in mired)",
         2000.0,
         12000.0,
         "K",

@@ -55,9 +55,11 @@ class ReplaceParams(Declared):
     sky_temperature: float = control(
         0.0,
         "Sky temperature",
-        "warm (+) or cool (-) the new sky; 100 = 100 mired toward sunset light",
+        "warm (+) or cool (-) the new sky, in mired as colour gels are: +100 turns daylight "
+        "(6500 K) into about 3900 K light",
         -100.0,
         100.0,
+        "mired",
         decimals=0,
     )
     sky_opacity: float = control(
