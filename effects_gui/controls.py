@@ -105,7 +105,7 @@ class LabeledSlider(QWidget):
             self.slider.setInvertedControls(True)
             self.label.setMinimumWidth(120)
         elif unit == "mired":
-            self.label.setMinimumWidth(80)
+            self.label.setMinimumWidth(68)
         self.slider.valueChanged.connect(self._changed)
         self.slider.installEventFilter(self)
         self.setValue(value)

@@ -1,7 +1,7 @@
 """Edit > Save look...: the replacement's settings saved as one of your own looks.
 
 The look is a file in :func:`skyseg_core.effects.looks.looks_folder` (``NAME.json``), which the
-Sky panel's "Yours" menu, ``skyseg replace --look NAME`` and the plug-ins' look menus offer. A
+Sky panel's "Your looks" menu, ``skyseg replace --look NAME`` and the plug-ins' look menus offer. A
 name that is a bundled look or one of yours is replaced only after asking.
 """
 
@@ -31,7 +31,7 @@ class SaveLookDialog(QDialog):
         layout = QVBoxLayout(self)
         text = QLabel(
             "Save the Sky panel's settings (not the sky or where it sits) as a look of your own.\n"
-            f"It is kept in {looks_folder()} and offered by the Sky panel's Yours menu,\n"
+            f"It is kept in {looks_folder()} and offered by the Sky panel's Your looks menu,\n"
             "skyseg replace --look NAME and the GIMP and Krita plug-ins."
         )
         layout.addWidget(text)

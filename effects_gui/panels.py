@@ -320,17 +320,21 @@ class SkyPanel(QWidget):
             button.clicked.connect(lambda _c=False, n=name: model.apply_look(n))
             looks.addWidget(button)
             self.looks[name] = button
-        # your own looks (Edit > Save look...): a menu, filled again when they change
+        layout.addLayout(looks)
+        # your own looks (Edit > Save look...): a menu on a row of its own (the bundled looks
+        # fill theirs), filled again when they change
+        own_row = QHBoxLayout()
         self.own_looks = QToolButton()
         self.own_looks.setObjectName("ownLooks")
-        self.own_looks.setText("Yours")
+        self.own_looks.setText("Your looks")
         self.own_looks.setCheckable(True)
         self.own_looks.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.own_looks.setMenu(QMenu(self.own_looks))
-        looks.addWidget(self.own_looks)
+        own_row.addWidget(self.own_looks)
+        own_row.addStretch(1)
         model.looksChanged.connect(lambda: (self._fill_own_looks(), self.refresh()))
         self._fill_own_looks()
-        layout.addLayout(looks)
+        layout.addLayout(own_row)
         self.form = ParamForm(model, group, skip=tuple(sky_fields(effect.params)[0]))
         self.controls = self.form.controls
         self.sliders = {name: c.slider for name, c in self.controls.items() if c.kind == "number"}
@@ -420,7 +424,8 @@ class SkyPanel(QWidget):
         menu.setToolTipsVisible(True)
         if menu.isEmpty():
             menu.addAction("None yet: Edit > Save look…").setEnabled(False)
-        self.own_looks.setToolTip("Your own looks (Edit > Save look… adds one)")
+        self._own_tip = "Your own looks (Edit > Save look… adds one)"
+        self.own_looks.setToolTip(self._own_tip)
 
     def refresh(self) -> None:
         on = self.model.sky is not None
@@ -428,7 +433,13 @@ class SkyPanel(QWidget):
         look = self.model.look()
         own = look is not None and look not in self.looks
         self.own_looks.setChecked(own)
-        self.own_looks.setText(f"Yours: {look}" if own else "Yours")
+        text = f"Your look: {look}" if own else "Your looks"
+        self.own_looks.setText(  # elided: a long name never widens the panel
+            self.own_looks.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, 260)
+        )
+        self.own_looks.setToolTip(
+            f"Your look '{look}' (Edit > Save look… adds one)" if own else self._own_tip
+        )
         self.own_looks.setEnabled(on)
         for name, button in self.looks.items():
             button.setChecked(name == look)

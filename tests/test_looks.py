@@ -156,7 +156,7 @@ def test_save_look_through_the_editor(qtbot, editor, dialogs, tmp_path):
     opacity = panel.controls["sky_opacity"]
     qtbot.keyClick(opacity.slider.slider, Qt.Key.Key_PageDown)  # a little less of the new sky
     wanted = m.edit.replace
-    assert wanted.sky_opacity < 1.0 and panel.own_looks.text() == "Yours"
+    assert wanted.sky_opacity < 1.0 and panel.own_looks.text() == "Your looks"
 
     # Edit > Save look...: the dialog, a name typed, Save
     menu = next(a.menu() for a in editor.menuBar().actions() if a.text() == "&Edit")
@@ -169,11 +169,12 @@ def test_save_look_through_the_editor(qtbot, editor, dialogs, tmp_path):
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible() and (config / "Misty 2.json").is_file()
     assert "Look 'Misty 2' saved" in editor.status_label.text()
-    assert panel.own_looks.text() == "Yours: Misty 2" and panel.own_looks.isChecked()
+    assert panel.own_looks.text() == "Your look: Misty 2" and panel.own_looks.isChecked()
+    assert "Your look 'Misty 2'" in panel.own_looks.toolTip()
 
     # the Yours menu puts it back after another look
     qtbot.mouseClick(panel.looks["plain"], Qt.MouseButton.LeftButton)
-    assert m.edit.replace != wanted and panel.own_looks.text() == "Yours"
+    assert m.edit.replace != wanted and panel.own_looks.text() == "Your looks"
     items = {a.text(): a for a in panel.own_looks.menu().actions()}
     items["Misty 2"].trigger()
     assert m.edit.replace == wanted
