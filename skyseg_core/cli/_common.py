@@ -190,16 +190,27 @@ extension (without the dot), the command's tag (``sky``, ``cutout``, ``replaced`
 the method name (``matte`` when a matte file is given)."""
 
 
-def quality_argument(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number from 1 to 100, got {text!r}"
-        ) from None
-    if not 1 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 100, got {value}")
-    return value
+def whole_number_argument(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number from ``low`` to ``high`` (None: no upper bound)."""
+    expected = (
+        f"a whole number of {low} or more"
+        if high is None
+        else f"a whole number from {low} to {high}"
+    )
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
+        return value
+
+    return parse
+
+
+quality_argument = whole_number_argument(1, 100)
 
 
 def add_output_arguments(
@@ -251,16 +262,7 @@ def add_output_arguments(
     add_batch_arguments(parser)
 
 
-def jobs_argument(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number of 1 or more, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {value}")
-    return value
+jobs_argument = whole_number_argument(1)
 
 
 def add_max_pixels_argument(parser: argparse.ArgumentParser, what: str = "images") -> None:

@@ -15,19 +15,9 @@ from pathlib import Path
 
 from ..errors import EXIT_OK, InputError, OutputError, SkysegError
 from ..io import path_kind
-from ._common import error_line, json_line, printable
+from ._common import error_line, json_line, printable, whole_number_argument
 
-
-def crf_argument(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number from 0 to 51, got {text!r}"
-        ) from None
-    if not 0 <= value <= 51:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 51, got {value}")
-    return value
+crf_argument = whole_number_argument(0, 51)
 
 
 def _drift(text: str) -> tuple[float, float]:
