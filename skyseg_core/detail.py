@@ -297,6 +297,9 @@ class DetailModel:
         options = ort.SessionOptions()
         options.intra_op_num_threads = compute_threads(0)  # 0: ONNX Runtime's own choice
         options.log_severity_level = 3
+        # no busy-waiting between runs: the stage runs the MLP once per photo, and spinning
+        # threads only take the cores from the rest of the path (same output either way)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             session = ort.InferenceSession(
                 str(checked), options, providers=["CPUExecutionProvider"]
@@ -346,7 +349,17 @@ def shipped_detail_model() -> DetailModel | None:
     return _loaded[key]
 
 
-def detail_matte(image: np.ndarray, coarse: np.ndarray, model: DetailModel) -> np.ndarray:
+def detail_image(image: np.ndarray, model: DetailModel) -> np.ndarray:
+    """The photo as the detail stage sees it: shrunk (area) to the model's working size, float32
+    RGB in [0, 1]. :func:`skyseg_core.segment` makes it while the network runs."""
+    from .methods._base import resize_long_side
+
+    return to_float_rgb(resize_long_side(image, model.working_size))
+
+
+def detail_matte(
+    image: np.ndarray, coarse: np.ndarray, model: DetailModel, small: np.ndarray | None = None
+) -> np.ndarray:
     """The detail stage's matte at the detail working size.
 
     Parameters
@@ -356,6 +369,8 @@ def detail_matte(image: np.ndarray, coarse: np.ndarray, model: DetailModel) -> n
         (area) to the model's working size.
     coarse : ndarray, shape (h, w), float32 in [0, 1]
         The network's probability at any size (bilinearly resized to the working size).
+    small : ndarray, optional
+        ``detail_image(image, model)`` when it was made already.
 
     Returns
     -------
@@ -365,9 +380,8 @@ def detail_matte(image: np.ndarray, coarse: np.ndarray, model: DetailModel) -> n
     """
     check_image(image)
     check_matte(coarse)
-    from .methods._base import resize_long_side
-
-    small = to_float_rgb(resize_long_side(image, model.working_size))
+    if small is None:
+        small = detail_image(image, model)
     h, w = small.shape[:2]
     if coarse.shape != (h, w):
         coarse = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .detail import DetailModel, detail_matte, shipped_detail_model
+from .detail import DetailModel, detail_image, detail_matte, shipped_detail_model
 from .errors import ModelFileError
 from .matte import check_image, check_matte
 from .methods import get_method
@@ -56,11 +57,17 @@ def segment(
     if not refine:
         matte = sky_method(image)
     else:
-        coarse = sky_method.coarse(image)
         model = _detail_model(detail, sky_method.detail_stage)
-        if model is not None:
-            report(0.5, "Finding the sky's detail")
-            coarse = detail_matte(image, coarse, model)
+        if model is None:
+            coarse = sky_method.coarse(image)
+        else:
+            # the detail stage's copy of the photo is shrunk on another core while the network
+            # runs (OpenCV's area shrink by a fractional factor uses one core)
+            with ThreadPoolExecutor(1) as pool:
+                small = pool.submit(detail_image, image, model)
+                coarse = sky_method.coarse(image)
+                report(0.5, "Finding the sky's detail")
+                coarse = detail_matte(image, coarse, model, small.result())
             refine_params.setdefault("working_size", model.working_size)
         if model is not None and coarse.shape == image.shape[:2]:
             matte = coarse  # decided at full size already: a guided filter would only blur it

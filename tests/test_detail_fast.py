@@ -153,7 +153,8 @@ class _ReferenceMaps:
         return np.concatenate(columns, axis=1, dtype=np.float32)
 
 
-def _reference_detail_matte(image, coarse, model):
+def _reference_detail_matte(image, coarse, model, small=None):
+    del small  # segment's copy made on another thread: the reference shrinks the photo itself
     small = to_float_rgb(resize_long_side(image, model.working_size))
     h, w = small.shape[:2]
     if coarse.shape != (h, w):
