@@ -136,20 +136,20 @@ def mask_clip_to_video(
     progress: FrameProgress | None = None,
 ) -> dict:
     """Write the clip's mattes as a grey video (lossless unless ``crf``), same frame timing."""
-    from .video import MATTE_CRF, VideoReader, VideoWriter
+    from .video import MATTE_CRF
 
-    with VideoReader(source, max_pixels) as clip:
-        shares = []
-        with VideoWriter(
-            output, clip.info, None, MATTE_CRF if crf is None else crf, True, overwrite
-        ) as out:
-            for index, frame in clip:
-                matte = mattes(frame)
-                shares.append(float(matte.mean()))
-                out.write(matte, clip.pts[index], clip.durations[index])
-                if progress:
-                    progress(index + 1)
-    return _report(output, clip.info, len(shares), mattes.method, shares)
+    crf = MATTE_CRF if crf is None else crf
+    return _clip_to_video(
+        source,
+        output,
+        mattes,
+        lambda frame, matte: matte,
+        crf,
+        True,
+        overwrite,
+        max_pixels,
+        progress,
+    )
 
 
 def render_clip(
@@ -164,17 +164,39 @@ def render_clip(
 ) -> dict:
     """Write the edited clip: every frame through ``renderer``, the audio copied untouched,
     frame timing, rotation and colour tags kept."""
-    from .video import DEFAULT_CRF, VideoReader, VideoWriter
+    from .video import DEFAULT_CRF
+
+    crf = DEFAULT_CRF if crf is None else crf
+    return _clip_to_video(
+        source, output, mattes, renderer, crf, False, overwrite, max_pixels, progress
+    )
+
+
+def _clip_to_video(
+    source: str | os.PathLike,
+    output: Path,
+    mattes: FrameMattes,
+    frame_out: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    crf: int,
+    matte_only: bool,
+    overwrite: bool,
+    max_pixels: int | None,
+    progress: FrameProgress | None,
+) -> dict:
+    """The one loop of :func:`mask_clip_to_video` and :func:`render_clip`: each frame's matte,
+    ``frame_out(frame, matte)`` written with the frame's timing (a matte video takes no audio
+    from the source), and the report."""
+    from .video import VideoReader, VideoWriter
 
     with VideoReader(source, max_pixels) as clip:
         shares = []
         with VideoWriter(
-            output, clip.info, clip, DEFAULT_CRF if crf is None else crf, False, overwrite
+            output, clip.info, None if matte_only else clip, crf, matte_only, overwrite
         ) as out:
             for index, frame in clip:
                 matte = mattes(frame)
                 shares.append(float(matte.mean()))
-                out.write(renderer(frame, matte), clip.pts[index], clip.durations[index])
+                out.write(frame_out(frame, matte), clip.pts[index], clip.durations[index])
                 if progress:
                     progress(index + 1)
     return _report(output, clip.info, len(shares), mattes.method, shares)
