@@ -79,7 +79,7 @@ _pillow_limit_saved: tuple[int | None, int] = (None, 0)  # Pillow's two limits w
 def _without_pillow_limit() -> Iterator[None]:
     """Switch Pillow's own decompression-bomb limit off while skyseg decodes (ours applies), and
     raise its limit on a PNG's compressed text and profile chunks (1 MB) to the largest profile
-    skyseg reads (:data:`~skyseg_core.metadata.MAX_PROFILE_BYTES`).
+    skyseg reads (:data:`~skyseg_core.io.profiles.MAX_PROFILE_BYTES`).
 
     Pillow checks it in ``open`` and again while loading some formats (TIFF tiles, GIF frames),
     and its limit (about 179 MP) is below skyseg's. The setting is process-wide, so it stays off

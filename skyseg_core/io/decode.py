@@ -153,7 +153,7 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
     ----------
     path : path-like
         A JPEG, PNG, TIFF, WebP, BMP or GIF file (GIF: first frame), or a camera RAW photo
-        (any format LibRaw reads, developed by :func:`skyseg_core.raw.develop_raw`). Other
+        (any format LibRaw reads, developed by :func:`skyseg_core.io.raw.develop_raw`). Other
         formats (HEIC, PSD, SVG, PDF, EPS, ...) are refused with a message that names them.
     max_pixels : int, optional
         Refuse images with more pixels than this, checked from the header before decoding.
@@ -181,7 +181,7 @@ def load_image(path: str | os.PathLike, max_pixels: int | None = None) -> np.nda
 def load_image_with_metadata(
     path: str | os.PathLike, max_pixels: int | None = None
 ) -> tuple[np.ndarray, PhotoMetadata]:
-    """:func:`load_image` and :func:`~skyseg_core.metadata.read_metadata` from one read of the
+    """:func:`load_image` and :func:`~skyseg_core.io.metadata.read_metadata` from one read of the
     file: the pixels and what the photo says about itself come from the same bytes."""
     path = Path(path)
     limit = max_pixels_limit(max_pixels)

@@ -74,7 +74,7 @@ def encode_image(
     have no alpha. PPM/PGM (binary Netpbm, no compression) is the fast exchange format of the
     plug-ins; it stores no metadata.
     ``quality`` (1-100, default :data:`DEFAULT_QUALITY`) applies to JPEG and WebP.
-    ``metadata`` (a :class:`~skyseg_core.metadata.PhotoMetadata`) is written into the file:
+    ``metadata`` (a :class:`~skyseg_core.io.metadata.PhotoMetadata`) is written into the file:
     EXIF, XMP and ICC profile, for every format and bit depth.
     """
     import cv2
@@ -161,7 +161,7 @@ def save_image(
     """Write an RGB or RGBA image atomically (format from the suffix; uint16 kept in PNG/TIFF).
 
     ``quality``: JPEG/WebP quality 1-100 (default :data:`DEFAULT_QUALITY`). ``metadata``: the
-    :class:`~skyseg_core.metadata.PhotoMetadata` to write (EXIF, XMP, ICC profile; from
+    :class:`~skyseg_core.io.metadata.PhotoMetadata` to write (EXIF, XMP, ICC profile; from
     :func:`read_metadata` of the input). ``source``: the input it was made from, which is never
     overwritten (see :func:`atomic_output`).
     """
