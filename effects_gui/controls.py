@@ -50,11 +50,17 @@ def format_value(value: float, decimals: int, unit: str = "") -> str:
     first and its kelvin after it (``+159 mired · 3200 K``).
     """
     if unit == "K":
-        return f"{mired_shift(value):+.0f} mired · {value:.0f} K"
+        return f"{_signed(mired_shift(value), 0)} mired · {value:.0f} K"
     if unit == "mired":
-        return f"{value:+.{decimals}f} mired"
+        return f"{_signed(value, decimals)} mired"
     suffix = UNIT_SUFFIX.get(unit, f" {unit}")
     return f"{value:.{decimals}f}{suffix}"
+
+
+def _signed(value: float, decimals: int) -> str:
+    """``+28``, ``-70``, and ``0`` unsigned (no ``+0`` or ``-0``)."""
+    text = f"{value:+.{decimals}f}"
+    return text[1:] if float(text) == 0 else text
 
 
 class LabeledSlider(QWidget):

@@ -74,7 +74,7 @@ def test_both_panels_read_in_mired_warmer_to_the_right(qtbot, editor, tmp_path):
     relight.enabled.click()  # relight on (its controls follow the switch)
     assert editor.model.edit.relight_enabled
     light_t = relight.controls["temperature"].sliders[0]
-    assert sky_t.label.text() == "+0 mired"
+    assert sky_t.label.text() == "0 mired"
     assert light_t.label.text() == "+28 mired · 5500 K"
     # the same key warms both (higher shift): the sky's shift rises, the light's kelvin falls
     for slider in (sky_t, light_t):
