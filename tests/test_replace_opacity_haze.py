@@ -12,6 +12,7 @@ import hashlib
 import cv2
 import numpy as np
 import pytest
+import test_editor
 from conftest import synthetic_landscape
 
 from skyseg_core import effects
@@ -47,6 +48,7 @@ def _inputs(dtype=np.uint8):
 
 
 SKY = make_sky("golden_hour", 200, 110, seed=3)
+dialogs, editor = test_editor.dialogs, test_editor.editor  # the editor's fixtures
 
 
 def _digest(data: bytes) -> str:
@@ -132,3 +134,48 @@ def test_bad_opacity_and_haze_are_refused():
     for bad in ({"sky_opacity": 1.5}, {"sky_opacity": -0.1}, {"horizon_haze": 2.0}):
         with pytest.raises(InputError, match=next(iter(bad))):
             effects.replace_sky(image, matte, SKY, **bad)
+
+
+# ------------------------------------------------------------------------- the editor's panel
+
+
+def test_the_sky_panel_sliders_drive_opacity_and_haze(qtbot, editor, tmp_path):
+    """Home on Sky opacity shows the photo's own sky in the preview; End on Horizon haze brings
+    it back near the horizon only (the declared controls, generated into the Sky panel)."""
+    from PyQt6.QtCore import Qt
+    from test_editor import WAIT_MS, open_synthetic, put_sky
+
+    from skyseg_core.effects._geometry import sky_border as border_of
+
+    m, _ = open_synthetic(qtbot, editor, tmp_path)
+    put_sky(qtbot, editor)
+    panel = editor.sky_panel
+    qtbot.mouseClick(panel.looks["plain"], Qt.MouseButton.LeftButton)
+    controller = editor.controller
+
+    def render_after(key, name):
+        renders = controller.renders_done
+        qtbot.keyClick(panel.controls[name].sliders[0].slider, key)
+        qtbot.waitUntil(
+            lambda: controller.renders_done > renders and controller.render_job is None,
+            timeout=WAIT_MS,
+        )
+        return m.result.astype(float)
+
+    sky = m.matte >= 1.0
+    border = border_of(m.matte, m.matte.shape[0])
+    rows = np.arange(sky.shape[0])[:, None]
+    reach = HAZE_REACH * (border.horizon - border.top)
+    near = sky & (rows >= border.horizon - 0.5 * reach)
+    far = sky & (rows < border.horizon - reach - 1)
+    photo = m.proxy.astype(float)
+    qtbot.waitUntil(lambda: controller.render_job is None, timeout=WAIT_MS)
+    plain = m.result.astype(float)
+    hazy = render_after(Qt.Key.Key_End, "horizon_haze")
+    assert m.edit.replace.horizon_haze == 1.0
+    assert np.abs(hazy - photo)[near].mean() < 0.6 * np.abs(plain - photo)[near].mean()
+    assert np.array_equal(hazy[far], plain[far])
+    own = render_after(Qt.Key.Key_Home, "sky_opacity")
+    assert m.edit.replace.sky_opacity == 0.0
+    assert np.abs(own - photo)[sky].max() <= 1.0  # the photo's own sky
+    assert np.abs(plain - photo)[sky].mean() > 20.0
