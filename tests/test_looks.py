@@ -68,6 +68,25 @@ def test_a_bundled_or_existing_name_is_replaced_only_when_asked(config):
             L.save_look(bad, ReplaceParams())
 
 
+def test_a_failed_write_leaves_the_old_look_as_it_was(config, monkeypatch):
+    import errno
+    import os
+
+    from skyseg_core.errors import OutputError
+
+    L.save_look("mine", ReplaceParams(halo=0.1))
+    before = (config / "mine.json").read_bytes()
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)  # the new file cannot be flushed to disk
+    with pytest.raises(OutputError, match="the disk is full"):
+        L.save_look("mine", ReplaceParams(halo=0.9), replace=True)
+    assert (config / "mine.json").read_bytes() == before
+    assert [p.name for p in config.iterdir()] == ["mine.json"]  # no partial file beside it
+
+
 @pytest.mark.parametrize(
     ("content", "why"),
     [
