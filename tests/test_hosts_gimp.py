@@ -399,3 +399,22 @@ def test_replace_dialog_screenshot(folder):
         dialog,
         [cv2.IMWRITE_PNG_COMPRESSION, 9],
     )
+
+
+def test_your_own_look_is_in_gimps_look_menu_and_used(folder):
+    """A look saved by the editor (a file in ~/.config/skyseg/looks before GIMP starts) is in
+    Replace Sky's Look menu, moves the dialog's controls and is taken by a script's call."""
+    from skyseg_core.effects.params import ReplaceParams
+
+    misty = {"halo": 0.7, "horizon_haze": 0.5, "sky_opacity": 0.8}
+    run = harness.run_gimp(
+        folder,
+        "looks",
+        looks={"Misty": {"skyseg_look": 1, "effect": "replace", "changes": misty}},
+    )
+    assert run["look_argument"]["choices"][-1] == "Misty"
+    assert run["look_argument"]["choices"][:4] == ["natural", "plain", "soft", "dramatic"]
+    assert run["misty"] == pytest.approx(
+        {"halo": 0.7, "horizon-haze": 0.5, "sky-opacity": 0.8, "lighting": ReplaceParams().lighting}
+    )
+    assert run["replace_status"] == ["success", ""]

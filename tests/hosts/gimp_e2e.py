@@ -215,6 +215,20 @@ def main():
     result["registered"] = [
         n for n in names if Gimp.get_pdb().procedure_exists("plug-in-skyseg-" + n)
     ]
+    if SCENARIO == "looks":  # the user's own look: in the Look menu, moving the dialog, by name
+        proc = Gimp.get_pdb().lookup_procedure("plug-in-skyseg-replace-sky")
+        config = proc.create_config()
+        look = next(a for a in proc.get_arguments() if a.get_name() == "look")
+        result["look_argument"] = argument(look, config)
+        plugin_module().follow_dialog(config, "plug-in-skyseg-replace-sky")
+        config.set_property("look", "Misty")
+        keys = ("halo", "horizon-haze", "sky-opacity", "lighting")
+        result["misty"] = {k: config.get_property(k) for k in keys}
+        result["replace_status"] = call(
+            "plug-in-skyseg-replace-sky", image, [layer], method=METHOD, look="Misty"
+        )
+        result["stack_after"] = stack(image)
+        return
     if SCENARIO == "main":
         result["arguments"] = {}
         for n in result["registered"]:

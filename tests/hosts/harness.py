@@ -127,11 +127,22 @@ def load_result(folder: Path, name: str, log: Path) -> dict:
 # -- GIMP ------------------------------------------------------------------------------------------
 
 
-def run_gimp(folder: Path, scenario: str, env: dict | None = None, timeout: float = 600) -> dict:
-    """Install the plug-in in the chroot (fresh HOME) and run gimp_e2e.py in gimp-console-3.0."""
+def run_gimp(
+    folder: Path,
+    scenario: str,
+    env: dict | None = None,
+    timeout: float = 600,
+    looks: dict[str, dict] | None = None,
+) -> dict:
+    """Install the plug-in in the chroot (fresh HOME) and run gimp_e2e.py in gimp-console-3.0;
+    ``looks``: the user's own look files (name -> content) in that HOME before GIMP starts."""
     home = folder / f"gimp-home-{scenario}"
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir()
+    for name, look in (looks or {}).items():  # as the editor's Save look... writes them
+        target = home / ".config" / "skyseg" / "looks" / f"{name}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(look))
     chroot_home = f"/e2e/{home.name}"
     in_chroot = [str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e"]
     # as docs/plugins.md says: activate the environment, then `skyseg install-plugin gimp`
