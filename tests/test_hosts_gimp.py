@@ -418,3 +418,23 @@ def test_your_own_look_is_in_gimps_look_menu_and_used(folder):
         {"halo": 0.7, "horizon-haze": 0.5, "sky-opacity": 0.8, "lighting": ReplaceParams().lighting}
     )
     assert run["replace_status"] == ["success", ""]
+
+
+def test_a_look_saved_after_gimp_registered_the_plug_in_is_listed_at_its_next_start(
+    folder, monkeypatch
+):
+    """GIMP keeps a plug-in's registered procedures, Look menu included, until the plug-in's file
+    changes; saving a look marks the installed plug-in changed, so the next start lists it
+    (without that the second start's menu had the bundled looks only)."""
+    from skyseg_core.effects.looks import save_look
+    from skyseg_core.effects.params import ReplaceParams
+
+    bundled = ["natural", "plain", "soft", "dramatic"]
+    first = harness.run_gimp(folder, "looks")
+    assert first["look_argument"]["choices"] == bundled
+    with monkeypatch.context() as patch:  # the user's config folder is that GIMP's HOME's
+        patch.setenv("XDG_CONFIG_HOME", str(folder / "gimp-home-looks" / ".config"))
+        save_look("Misty", ReplaceParams(halo=0.7))
+    second = harness.run_gimp(folder, "looks", again=True)
+    assert second["look_argument"]["choices"] == [*bundled, "Misty"]
+    assert second["misty"]["halo"] == pytest.approx(0.7)

@@ -68,6 +68,20 @@ def test_a_bundled_or_existing_name_is_replaced_only_when_asked(config):
             L.save_look(bad, ReplaceParams())
 
 
+def test_saving_a_look_has_gimp_register_the_plug_in_again(config):
+    """GIMP keeps a plug-in's registered Look menu until the plug-in's file changes (seen in the
+    real GIMP 3.0: a look saved after its first start was missing until the file was touched)."""
+    import os
+
+    plugin = config.parent.parent.joinpath(*L.GIMP_PLUGIN)
+    plugin.parent.mkdir(parents=True)
+    plugin.write_text("# the installed plug-in")
+    os.utime(plugin, (1_000_000_000, 1_000_000_000))
+    L.save_look("mine", ReplaceParams(halo=0.1))
+    assert plugin.stat().st_mtime > 1_000_000_000 + 1e6
+    assert plugin.read_text() == "# the installed plug-in"
+
+
 def test_a_failed_write_leaves_the_old_look_as_it_was(config, monkeypatch):
     import errno
     import os

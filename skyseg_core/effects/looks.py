@@ -16,6 +16,7 @@ with a bundled look's name takes its place (the editor asks before saving one).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -35,10 +36,33 @@ LOOK_FILE_MAX = 64 * 1024
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 _-]{0,62}[A-Za-z0-9_-])?")
 
 
+def _config_home() -> Path:
+    return Path(
+        os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    )
+
+
 def looks_folder() -> Path:
     """Where your own looks are: ``$XDG_CONFIG_HOME/skyseg/looks`` (``~/.config/skyseg/looks``)."""
-    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(config) / "skyseg" / "looks"
+    return _config_home() / "skyseg" / "looks"
+
+
+GIMP_PLUGIN = ("GIMP", "3.0", "plug-ins", "skyseg", "skyseg.py")
+"""The GIMP plug-in where ``skyseg install-plugin gimp`` puts it by default (under the config
+folder)."""
+
+
+def refresh_gimp() -> None:
+    """Have GIMP list the looks again at its next start.
+
+    GIMP keeps the procedures it registered, Look menus included, until a plug-in's file
+    changes: the plug-in installed in the default place is marked changed (its time set to now).
+    A plug-in installed elsewhere (``--dest``) is not found here.
+    """
+    plugin = _config_home().joinpath(*GIMP_PLUGIN)
+    if plugin.is_file():
+        with contextlib.suppress(OSError):  # not ours to write: the menu waits for a reinstall
+            os.utime(plugin)
 
 
 def check_look_name(name: str) -> str:
@@ -184,13 +208,16 @@ def save_look(name: str, params, replace: bool = False) -> Path:
         indent=1,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_bytes_atomic(path, lambda fh: fh.write(text.encode() + b"\n"), overwrite=True)
+    written = write_bytes_atomic(path, lambda fh: fh.write(text.encode() + b"\n"), overwrite=True)
+    refresh_gimp()
+    return written
 
 
 __all__ = [
     "LOOK_FORMAT",
     "LookExistsError",
     "check_look_name",
+    "refresh_gimp",
     "effect_looks",
     "look_changes",
     "look_changes_of",

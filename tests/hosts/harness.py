@@ -133,36 +133,16 @@ def run_gimp(
     env: dict | None = None,
     timeout: float = 600,
     looks: dict[str, dict] | None = None,
+    again: bool = False,
 ) -> dict:
     """Install the plug-in in the chroot (fresh HOME) and run gimp_e2e.py in gimp-console-3.0;
-    ``looks``: the user's own look files (name -> content) in that HOME before GIMP starts."""
+    ``looks``: the user's own look files (name -> content) in that HOME before GIMP starts;
+    ``again``: start GIMP once more in the HOME of the scenario's last run, as it was left."""
     home = folder / f"gimp-home-{scenario}"
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir()
-    for name, look in (looks or {}).items():  # as the editor's Save look... writes them
-        target = home / ".config" / "skyseg" / "looks" / f"{name}.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(look))
     chroot_home = f"/e2e/{home.name}"
     in_chroot = [str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e"]
-    # as docs/plugins.md says: activate the environment, then `skyseg install-plugin gimp`
-    install = subprocess.run(
-        [
-            *in_chroot,
-            "env",
-            f"HOME={chroot_home}",
-            "sh",
-            "-c",
-            ". /opt/skyseg-venv/bin/activate && skyseg install-plugin gimp",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert install.returncode == 0, install.stdout + install.stderr
-    assert (
-        "the worker runs with /opt/skyseg-venv/bin/python -m skyseg_core worker" in install.stdout
-    )
-    assert (home / ".config" / "GIMP" / "3.0" / "plug-ins" / "skyseg" / "skyseg.py").is_file()
+    if not again:
+        _install_gimp(home, chroot_home, in_chroot, looks or {})
     # the shared worker the plug-in starts outlives GIMP: idle for 30 s, it goes
     variables = {
         "HOME": chroot_home,
@@ -187,6 +167,33 @@ def run_gimp(
     log = folder / f"gimp-{scenario}.log"
     _run(cmd, dict(os.environ), timeout, log, f"gimp {scenario}")
     return load_result(folder, f"{scenario}.json", log)
+
+
+def _install_gimp(home: Path, chroot_home: str, in_chroot: list[str], looks: dict) -> None:
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir()
+    for name, look in looks.items():  # as the editor's Save look... writes them
+        target = home / ".config" / "skyseg" / "looks" / f"{name}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(look))
+    # as docs/plugins.md says: activate the environment, then `skyseg install-plugin gimp`
+    install = subprocess.run(
+        [
+            *in_chroot,
+            "env",
+            f"HOME={chroot_home}",
+            "sh",
+            "-c",
+            ". /opt/skyseg-venv/bin/activate && skyseg install-plugin gimp",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    assert (
+        "the worker runs with /opt/skyseg-venv/bin/python -m skyseg_core worker" in install.stdout
+    )
+    assert (home / ".config" / "GIMP" / "3.0" / "plug-ins" / "skyseg" / "skyseg.py").is_file()
 
 
 def gimp_core_replace(folder: Path, effect: str = "replace", layers: bool = False) -> np.ndarray:
