@@ -53,8 +53,13 @@ class _UnetSession:
     """An ONNX Runtime session plus the preprocessing recorded in the model's metadata."""
 
     def __init__(self, path: Path, threads: int | None = None):
+        # no busy-waiting: the network runs once per photo, and threads spinning after it take
+        # the cores from the detail stage and the refinement (same output either way)
         self.session = onnx_session(
-            path, "sky U-Net model", threads or compute_threads(min(4, os.cpu_count() or 1))
+            path,
+            "sky U-Net model",
+            threads or compute_threads(min(4, os.cpu_count() or 1)),
+            spinning=False,
         )
         meta = self.session.get_modelmeta().custom_metadata_map
         if meta.get("format") != FORMAT:
