@@ -386,3 +386,31 @@ def test_every_colour_space_gives_the_cores_result(colour, folder, name):
         assert off.mean() <= 40  # 23.4 (5.1, Chemical proof) and 31.1 (5.2, SWOP) measured
     else:
         assert off.mean() <= 0.5 and np.mean(off > 2) < 0.01
+
+
+@pytest.mark.parametrize("krita", ["5.1", "5.2"])
+def test_busy_runs_are_refused_and_esc_or_a_closed_document_adds_nothing(folder, krita):
+    """Issue 25 point 5 in the real Krita: a second action while one runs is refused with a
+    message (one group, not two); Esc during a run stops it: no layer, the document not even
+    modified (so no undo step), and the next action works; the document closed while the worker
+    runs is one readable message, not a Python AttributeError."""
+    if krita == "5.2":
+        assert harness.krita_in_chroot()
+        result = harness.run_kritarunner_chroot(folder, "busy")
+    else:
+        result = harness.run_kritarunner(folder, "busy")
+    assert "exception" not in result, result["exception"]
+    assert result["first_ok"], result["first_error"]
+    ((running, second_ok, second_error),) = result["second"]
+    assert running == "replace_sky" and not second_ok
+    assert second_error == "skyseg is still running replace sky: wait, or press Esc to cancel it"
+    assert result["groups_after_double"] == 1 and result["busy_after"] is None
+    assert not result["esc_ok"] and result["esc_error"] == "replace sky cancelled: nothing added"
+    assert result["esc_stack_unchanged"] and result["esc_modified"] is False
+    assert result["after_esc_ok"], result["after_esc_error"]
+    assert not result["closed_ok"]
+    assert result["closed_error"] == (
+        "the image or its layer was closed while skyseg ran; nothing added"
+    )
+    assert result["after_close_ok"], result["after_close_error"]
+    print(f"Krita {krita}: Esc 1 s into a run, the run ended after {result['esc_seconds']} s")

@@ -1040,3 +1040,94 @@ def test_look_values_are_the_defaults_with_the_look_and_keep_the_sky(monkeypatch
         assert not {"look", "sky", "sky_file"} & set(values)
         for key in ("lighting", "halo", "fade_edge", "color_match", "sky_brightness"):
             assert values[key] == pytest.approx(changes.get(key, getattr(defaults, key))), key
+
+
+def test_docker_shows_a_run_busy_and_cancels_it(
+    krita_plugin, qtbot, landscape_rgb, monkeypatch, tmp_path
+):
+    """Issue 25 point 5: while an action runs (the worker hung), the docker's and the menu's
+    actions are disabled and a busy bar with the time and Cancel shows; Cancel (as Esc) stops
+    it with nothing added, and the docker is idle again."""
+    krita, package = krita_plugin
+    hang = tmp_path / "hang_worker.sh"  # ready, then never answers
+    hang.write_text(
+        f'#!/bin/sh\necho \'{{"ready": true, "protocol": {PROTOCOL_VERSION}}}\'\nexec sleep 600\n'
+    )
+    hang.chmod(0o755)
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    doc, photo = make_doc(krita, landscape_rgb)
+    docker = importlib.import_module("skyseg_krita.extension").SkysegDocker()
+    qtbot.addWidget(docker)
+    ext = package.extension
+    ext.settings.method = "color"
+    menu = types.SimpleNamespace(enabled=[], setEnabled=lambda v: menu.enabled.append(v))
+    ext.menu_actions.append(menu)
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", str(hang))
+    seen = []
+
+    def look():
+        seen.append(
+            (
+                ext.busy,
+                [b.isEnabled() for b in docker.buttons],
+                docker.busy.isVisibleTo(docker),
+                docker.busy_label.text(),
+            )
+        )
+        docker.cancel_button.click()
+
+    from PyQt6.QtCore import QTimer
+
+    QTimer.singleShot(1500, look)
+    assert not ext.run("replace_sky")
+    assert ext.last_error == "replace sky cancelled: nothing added"
+    ((busy, enabled, shown, label),) = seen
+    assert busy == "replace_sky" and not any(enabled) and shown
+    assert label.startswith("Replace sky: ") and label.endswith(" s (Esc cancels)")
+    assert menu.enabled == [False, True]
+    assert [n.name() for n in doc.rootNode().childNodes()] == ["photo"]
+    assert all(b.isEnabled() for b in docker.buttons) and not docker.busy.isVisibleTo(docker)
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    assert ext.run("create_mask"), ext.last_error  # a new worker for the next action
+
+
+def test_docker_controls_take_the_wheel_only_when_focused(krita_plugin, qtbot, monkeypatch):
+    """Issue 25 point 5: the wheel over a combo or spin box that has no focus scrolls the docker
+    and changes nothing (it used to change the sky and save it); focused, it changes the value."""
+    from PyQt6.QtCore import QPoint, QPointF, Qt
+    from PyQt6.QtGui import QWheelEvent
+    from PyQt6.QtWidgets import QApplication
+
+    _, package = krita_plugin
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    docker = importlib.import_module("skyseg_krita.extension").SkysegDocker()
+    qtbot.addWidget(docker)
+    docker.show()
+    qtbot.waitExposed(docker)
+    sky, fade = docker.fields["replace.sky"], docker.fields["replace.fade_edge"]
+    values = package.extension.settings.values["replace"]
+    before = (sky.currentIndex(), fade.value(), values["sky"], values["fade_edge"])
+
+    def wheel(widget):
+        event = QWheelEvent(
+            QPointF(5, 5),
+            QPointF(widget.mapToGlobal(QPoint(5, 5))),
+            QPoint(0, 0),
+            QPoint(0, -120),
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
+        QApplication.sendEvent(widget, event)
+
+    for widget in (sky, fade):
+        assert widget.focusPolicy() == Qt.FocusPolicy.StrongFocus
+        wheel(widget)
+    assert (sky.currentIndex(), fade.value(), values["sky"], values["fade_edge"]) == before
+    for widget in (sky, fade):
+        widget.setFocus()
+        qtbot.waitUntil(widget.hasFocus)
+        wheel(widget)
+    assert sky.currentIndex() != before[0] and fade.value() != before[1]
+    assert values["sky"] != before[2] and values["fade_edge"] != before[3]

@@ -81,6 +81,9 @@ def scenario(doc, run, result):
             with open(path(f"krita_replace16{TAG}.raw"), "wb") as fh:
                 fh.write(bytes(group.projectionPixelData(0, 0, width, height)))
         return
+    if SCENARIO == "busy":
+        busy(doc, run, result)
+        return
     if SCENARIO == "colour":
         colour_spaces(result)
         return
@@ -199,6 +202,72 @@ def scenario(doc, run, result):
     result["tint_ok"], result["relight_ok"] = run("tint_sky"), run("relight")
     result["effects_error"] = ext.last_error
     result["names_after_effects"] = [n.name() for n in doc.rootNode().childNodes()]
+
+
+def busy(doc, run, result):
+    """Issue 25 point 5: a second action while one runs is refused (one group, not two); Esc
+    stops a run (nothing added, the document unmodified) and the next one works; the document
+    closed while the worker runs is one readable message. A slow worker (2 s to start) and a
+    hung one (never answers) make the runs last."""
+    import skyseg_client
+    import skyseg_krita
+    from PyQt5.QtCore import QEvent, Qt, QTimer
+    from PyQt5.QtGui import QKeyEvent
+    from PyQt5.QtWidgets import QApplication, QWidget
+
+    ext = extension()
+    folder = os.path.dirname(os.path.abspath(skyseg_krita.__file__))
+    python = skyseg_client.load_config(folder)["python"]
+    slow = path(f"slow_worker{TAG}.sh")
+    with open(slow, "w") as fh:
+        fh.write(f'#!/bin/sh\nsleep 2\nexec {python} "$@"\n')
+    os.chmod(slow, 0o755)
+    ext.settings.set("replace", "sky", os.environ.get("SKYSEG_E2E_SKY", "golden_hour"))
+
+    def replaced():
+        return [n.name() for n in doc.rootNode().childNodes()].count("Sky replaced")
+
+    # a second click while the first runs
+    ext.stop_worker()
+    os.environ["SKYSEG_WORKER_PYTHON"] = slow
+    second = []
+    QTimer.singleShot(
+        500, lambda: second.append([ext.busy, ext.run("replace_sky"), ext.last_error])
+    )
+    result["first_ok"], result["first_error"] = run("replace_sky"), ext.last_error
+    result["second"], result["groups_after_double"] = second, replaced()
+    result["busy_after"] = ext.busy
+    # Esc while the worker never answers
+    ext.stop_worker()
+    os.environ["SKYSEG_WORKER_PYTHON"] = path("hang_worker.sh")
+    before = stack(doc.rootNode())
+    doc.waitForDone()
+    for _ in range(10):
+        QApplication.processEvents()
+        time.sleep(0.05)
+    doc.setModified(False)
+    result["modified_before_esc"] = doc.modified()
+    target = QWidget()
+    escape = QKeyEvent(QEvent.KeyPress, Qt.Key_Escape, Qt.NoModifier)
+    QTimer.singleShot(1000, lambda: QApplication.sendEvent(target, escape))
+    start = time.monotonic()
+    result["esc_ok"], result["esc_error"] = run("replace_sky"), ext.last_error
+    result["esc_seconds"] = round(time.monotonic() - start, 2)
+    result["esc_stack_unchanged"] = stack(doc.rootNode()) == before
+    result["esc_modified"] = doc.modified()
+    # the next run starts a new worker and works
+    del os.environ["SKYSEG_WORKER_PYTHON"]
+    result["after_esc_ok"], result["after_esc_error"] = run("create_mask"), ext.last_error
+    # the document closed while the worker starts
+    ext.stop_worker()
+    os.environ["SKYSEG_WORKER_PYTHON"] = slow
+    other = Krita.instance().openDocument(path("photo.png"))
+    ext.host.document = other
+    QTimer.singleShot(500, other.close)
+    result["closed_ok"], result["closed_error"] = run("replace_sky"), ext.last_error
+    ext.host.document = doc
+    del os.environ["SKYSEG_WORKER_PYTHON"]
+    result["after_close_ok"], result["after_close_error"] = run("create_mask"), ext.last_error
 
 
 COLOUR_SPACES = (  # name, model, depth, profile (None: Krita's first one for the model)

@@ -24,7 +24,15 @@ for _folder in (HERE, os.path.join(HERE, os.pardir, os.pardir, "common")):
 import skyseg_client  # noqa: E402
 
 from .host import KritaHost  # noqa: E402
-from .logic import PluginError, Settings, SkysegActions, actions, effect_actions, sections  # noqa: E402
+from .logic import (  # noqa: E402
+    Cancelled,
+    PluginError,
+    Settings,
+    SkysegActions,
+    actions,
+    effect_actions,
+    sections,
+)
 from .qt import QtCore, QtGui, QtWidgets  # noqa: E402
 
 DOCKER_ID = "skyseg_docker"
@@ -50,6 +58,14 @@ class SkysegExtension(Extension):
         self._client = None
         self.last_error = None
         self.last_result = None
+        self.busy = None
+        """The action in flight (None when idle): the actions are disabled meanwhile."""
+        self.menu_actions = []
+        """The QActions made by :meth:`createActions`."""
+        self.dockers = []
+        """The skyseg dockers, shown busy while an action runs."""
+        self.host.on_cancel = self.cancel
+        self.host.on_tick = self._tick
 
     # -- worker and schema -------------------------------------------------------------------
 
@@ -102,17 +118,57 @@ class SkysegExtension(Extension):
         for action_id, text, method in self.actions_list():
             action = window.createAction(action_id, text, "tools/scripts")
             action.triggered.connect(lambda checked=False, m=method: self.run(m))
+            self.menu_actions.append(action)
+
+    # -- busy state ----------------------------------------------------------------------------
+
+    def cancel(self):
+        """Stop the action in flight (Esc, the docker's Cancel): the worker is stopped at once
+        (the next action starts a new one) and the action ends without adding anything."""
+        if self.busy is None or self.host.cancelled:
+            return
+        self.host.cancelled = True
+        if self._client is not None:
+            self._client.stop(timeout=0)  # the worker may be mid-computation: killed
+            self._client = None
+
+    def _show_busy(self, method):
+        for action in self.menu_actions:
+            action.setEnabled(method is None)
+        for docker in list(self.dockers):
+            try:
+                docker.show_busy(method)
+            except RuntimeError:  # a docker Krita deleted
+                self.dockers.remove(docker)
+
+    def _tick(self, seconds):
+        for docker in self.dockers:
+            try:
+                docker.show_time(seconds)
+            except RuntimeError:
+                pass
 
     # -- actions -------------------------------------------------------------------------------
 
     def run(self, method, path=None):
         """Run one action; errors become one message, never an exception in Krita. ``path``:
         where "save_mask" writes (asked for in a file dialog when not given)."""
-        self.last_error = None
+        if self.busy is not None:  # a second click while the first runs: no second layer
+            self.last_error = (
+                f"skyseg is still running {self.busy.replace('_', ' ')}: wait, or press Esc "
+                "to cancel it"
+            )
+            self.host.notify(self.last_error, error=True)
+            return False
+        self.busy = method
+        self.host.cancelled = False
+        self._show_busy(method)
+        error = None
         try:
             if method == "save_mask":
                 path = path or self._ask_mask_path()
                 if not path:
+                    self.last_error = None
                     return True  # cancelled
                 result = self.actions.save_mask(self.settings, path)
             elif method == "select_sky":
@@ -126,14 +182,20 @@ class SkysegExtension(Extension):
                 result = self.actions.run_effect(effect, self.settings)
             self.last_result = result.name() if hasattr(result, "name") else result
             self.host.notify(f"{method.replace('_', ' ')}: done")
+        except Cancelled as exc:
+            error = f"{method.replace('_', ' ')} {exc}"
+            self.host.notify(error)
         except (PluginError, skyseg_client.WorkerError) as exc:
-            self.last_error = (
-                exc.for_user() if isinstance(exc, skyseg_client.WorkerError) else str(exc)
-            )
-            self.host.notify(self.last_error, error=True)
+            error = exc.for_user() if isinstance(exc, skyseg_client.WorkerError) else str(exc)
+            self.host.notify(error, error=True)
         except Exception as exc:  # noqa: BLE001 - a bug must not take Krita down
-            self.last_error = f"internal error: {type(exc).__name__}: {exc}"
-            self.host.notify(self.last_error, error=True)
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            self.host.notify(error, error=True)
+        finally:
+            self.busy = None
+            self.host.cancelled = False
+            self._show_busy(None)
+        self.last_error = error  # this run's (a refused second click set its own meanwhile)
         return self.last_error is None
 
     def _ask_mask_path(self):
@@ -154,6 +216,31 @@ def _step(control):
     scale = 10.0 ** math.floor(math.log10(span))
     step = next(f * scale for f in (1, 2, 5, 10) if span <= f * scale * (1 + 1e-9))
     return max(step, least)
+
+
+def _wheel_when_focused(cls):
+    """``cls`` (a spin box or combo box) that takes the mouse wheel only when it has the focus
+    (clicked or tabbed to); otherwise the wheel scrolls the docker, never changes a value."""
+
+    def wheelEvent(self, event):  # noqa: N802 - Qt's name
+        if self.hasFocus():
+            cls.wheelEvent(self, event)
+        else:
+            event.ignore()  # goes on to the scroll area
+
+    def __init__(self, *args):
+        cls.__init__(self, *args)
+        self.setFocusPolicy(_enum(QtCore.Qt, "StrongFocus", "FocusPolicy"))  # no wheel focus
+
+    return type(cls.__name__, (cls,), {"wheelEvent": wheelEvent, "__init__": __init__})
+
+
+def _enum(scope, name, group):
+    return getattr(scope, name, None) or getattr(getattr(scope, group), name)
+
+
+SpinBox = _wheel_when_focused(QtWidgets.QDoubleSpinBox)
+ComboBox = _wheel_when_focused(QtWidgets.QComboBox)
 
 
 class Section(QtWidgets.QWidget):
@@ -204,11 +291,16 @@ class SkysegDocker(DockWidget):
         self.fields = {}
         """"<effect>.<key>" (effect "source" for the method and refine) -> the widget."""
         self.sections = {}
+        self.buttons = []
+        """The action buttons (disabled while an action runs)."""
         scroll = QtWidgets.QScrollArea(self)
         scroll.setWidgetResizable(True)
         root = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(root)
+        layout.addWidget(self._busy_row())
         ext = instance()
+        if ext is not None:
+            ext.dockers.append(self)
         try:
             settings = ext.settings if ext is not None else None
         except skyseg_client.WorkerError as exc:
@@ -233,12 +325,52 @@ class SkysegDocker(DockWidget):
                     for text, action in buttons[start : start + 2]:
                         button = QtWidgets.QPushButton(text)
                         button.clicked.connect(lambda checked=False, m=action: self._run(m))
+                        self.buttons.append(button)
                         row.addWidget(button)
                     section.form.addRow(row)
                 layout.addWidget(section)
         layout.addStretch(1)
         scroll.setWidget(root)
         self.setWidget(scroll)
+
+    # -- busy state ----------------------------------------------------------------------------
+
+    def _busy_row(self):
+        """What shows while an action runs: its name and time, a busy bar and Cancel."""
+        self.busy = QtWidgets.QWidget()
+        row = QtWidgets.QVBoxLayout(self.busy)
+        row.setContentsMargins(0, 0, 0, 4)
+        self.busy_label = QtWidgets.QLabel()
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setRange(0, 0)  # the worker does not say how far it is: a busy bar
+        self.progress.setTextVisible(False)
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop this run: nothing is added (Esc does the same)")
+        self.cancel_button.clicked.connect(self._cancel)
+        line = QtWidgets.QHBoxLayout()
+        line.addWidget(self.progress, 1)
+        line.addWidget(self.cancel_button)
+        row.addWidget(self.busy_label)
+        row.addLayout(line)
+        self.busy.setVisible(False)
+        self._running = ""
+        return self.busy
+
+    def show_busy(self, method):
+        """Show ``method`` running (buttons disabled, the busy row shown), or idle (None)."""
+        self._running = (method or "").replace("_", " ")
+        for button in self.buttons:
+            button.setEnabled(method is None)
+        self.busy_label.setText(f"{self._running.capitalize()}... (Esc cancels)")
+        self.busy.setVisible(method is not None)
+
+    def show_time(self, seconds):
+        self.busy_label.setText(f"{self._running.capitalize()}: {seconds:.0f} s (Esc cancels)")
+
+    def _cancel(self):
+        ext = instance()
+        if ext is not None:
+            ext.cancel()
 
     # -- controls from the schema ---------------------------------------------------------------
 
@@ -267,7 +399,7 @@ class SkysegDocker(DockWidget):
     def _widget(self, effect, control, value):
         kind, key = control["kind"], control["key"]
         if kind == "float":
-            box = QtWidgets.QDoubleSpinBox()
+            box = SpinBox()
             box.setDecimals(control["decimals"])
             box.setRange(control["low"], control["high"])
             box.setSingleStep(_step(control))
@@ -282,7 +414,7 @@ class SkysegDocker(DockWidget):
             box.toggled.connect(lambda v, e=effect, k=key: self._set(e, k, bool(v)))
             return box
         if kind == "choice":
-            combo = QtWidgets.QComboBox()
+            combo = ComboBox()
             helps = control.get("choice_help", {})
             for nick, text in control["choices"]:
                 combo.addItem(text, nick)

@@ -18,11 +18,12 @@ the document's own encoding. Float layers are clipped to 0..1 on the way (the co
 
 import sys
 import threading
+import time
 
 import skyseg_client
 from krita import Krita, Selection
 
-from .logic import PluginError
+from .logic import Cancelled, PluginError
 from .qt import QtCore
 
 LAYER_TYPES = ("paintlayer", "grouplayer", "filelayer", "clonelayer", "filllayer", "vectorlayer")
@@ -91,6 +92,26 @@ def _resample(data, sixteen):
     return bytes(out)
 
 
+def _enum(scope, name, group):
+    return getattr(scope, name, None) or getattr(getattr(scope, group), name)
+
+
+class _EscapeFilter(QtCore.QObject):
+    """Calls ``on_escape`` for an Esc key press anywhere in the application (and eats it)."""
+
+    def __init__(self, on_escape):
+        super().__init__()
+        self.on_escape = on_escape
+        self.key_press = _enum(QtCore.QEvent, "KeyPress", "Type")
+        self.escape = _enum(QtCore.Qt, "Key_Escape", "Key")
+
+    def eventFilter(self, watched, event):  # noqa: N802 - Qt's name
+        if event.type() == self.key_press and event.key() == self.escape:
+            self.on_escape()
+            return True
+        return False
+
+
 class KritaHost:
     """Krita, as the plug-in's logic sees it."""
 
@@ -98,6 +119,22 @@ class KritaHost:
         self.app = app or Krita.instance()
         self.document = document
         """A document to work on instead of the active one (scripts, windowless kritarunner)."""
+        self.on_cancel = None
+        """Called on Esc while a run is in flight (the extension stops the worker)."""
+        self.on_tick = None
+        """Called with the seconds a run has taken, about 20 times a second while it runs."""
+        self.cancelled = False
+        """Set by the canceller; the run in flight then ends in :class:`Cancelled`."""
+
+    def check_open(self, doc, node):
+        """Raise :class:`PluginError` when ``doc`` was closed, or ``node`` removed from it,
+        while the worker ran (nothing is added then)."""
+        try:
+            gone = doc.rootNode() is None or node.parentNode() is None
+        except (RuntimeError, AttributeError):  # a deleted wrapper
+            gone = True
+        if gone:
+            raise PluginError("the image or its layer was closed while skyseg ran; nothing added")
 
     # -- where to work -------------------------------------------------------------------------
 
@@ -267,11 +304,27 @@ class KritaHost:
             except BaseException as exc:  # re-raised on the GUI thread below
                 outcome["error"] = exc
 
+        if self.cancelled:
+            raise Cancelled("cancelled: nothing added")
         thread = threading.Thread(target=target, name=what or "skyseg", daemon=True)
+        escape = None
+        application = QtCore.QCoreApplication.instance()
+        if self.on_cancel is not None and application is not None:
+            escape = _EscapeFilter(self.on_cancel)
+            application.installEventFilter(escape)
+        start = time.monotonic()
         thread.start()
-        while thread.is_alive():
-            self._process_events(50)
-            thread.join(0.02)
+        try:
+            while thread.is_alive() and not self.cancelled:  # cancelled: no waiting for it
+                self._process_events(50)
+                thread.join(0.02)
+                if self.on_tick is not None:
+                    self.on_tick(time.monotonic() - start)
+        finally:
+            if escape is not None:
+                application.removeEventFilter(escape)
+        if self.cancelled:  # the worker was stopped: its error is the cancel's doing
+            raise Cancelled("cancelled: nothing added")
         if "error" in outcome:
             raise outcome["error"]
         return outcome.get("value")

@@ -15,6 +15,10 @@ class PluginError(Exception):
     """A problem to show to the user (no layer selected, the worker failed...)."""
 
 
+class Cancelled(PluginError):
+    """The user stopped the run (Esc or the docker's Cancel): nothing was added."""
+
+
 FIRST_ACTIONS = (
     # id, menu text, action name
     ("skyseg_create_mask", "skyseg: Create sky mask", "create_mask"),
@@ -224,6 +228,7 @@ class SkysegActions:
         source, matte = os.path.join(tmp, "layer.ppm"), os.path.join(tmp, "matte.pgm")
         width, height = self.host.export_layer(doc, node, source)
         self._request("mask", source, matte, settings.mask_params(), node.name())
+        self.host.check_open(doc, node)
         return self.host.read_grey(matte, width, height), width, height
 
     def create_mask(self, settings, as_selection=False):
@@ -304,6 +309,7 @@ class SkysegActions:
             width, height = self.host.export_layer(doc, node, photo)
             params = dict(source, steps=[dict(fields, effect=op)], layers=layers)
             self._request("render", photo, result, params, node.name())
+            self.host.check_open(doc, anchor)
             got_width, got_height, stack = skyseg_client.read_layers(layers)
             if (got_width, got_height) != (width, height):
                 raise PluginError(
