@@ -60,11 +60,13 @@ def _peak_kib(pid: int) -> int:
 
 
 def _children(pid: int) -> list[int]:
+    """Every process below ``pid``: the workers are its grandchildren (under the fork server)."""
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return [int(p) for p in fh.read().split()]
+            direct = [int(p) for p in fh.read().split()]
     except OSError:
         return []
+    return direct + [grandchild for child in direct for grandchild in _children(child)]
 
 
 def run_batch(photos: Path, out: Path, *options: str) -> tuple[float, int]:
