@@ -159,7 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     # Close gaps over the whole matte: the sky seen through the trees' foliage
     window.brush_panel.close_gaps.setValue(1.0)
     m.set_params("matte", close_gaps=1.0)
-    wait(lambda: window.controller.gap_job is None and m.gap_target is not None)
+    jobs_done = window.controller
+    wait(lambda: jobs_done.gap_job is None and m.gap_target is not None)
+    wait(lambda: jobs_done.rebuild_job is None and jobs_done.render_job is None)
+    app.processEvents()
     shot("close_gaps")
 
     window.export_dialog()
