@@ -86,3 +86,18 @@ def validation_subset(per_dataset: dict[str, int]) -> list:
         step = len(pool) / count
         chosen += [pool[int(i * step)] for i in range(count)]
     return chosen
+
+
+@pytest.fixture
+def sources(tmp_path, monkeypatch):
+    """A copy of the plug-in sources that ``skyseg install-plugin`` copies from (the install
+    tests change it, or find their own files refused in it)."""
+    import shutil
+
+    from skyseg_core.cli import install_plugin
+    from skyseg_core.resources import plugins_dir
+
+    copy = tmp_path / "checkout" / "plugins"
+    shutil.copytree(plugins_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(install_plugin, "PLUGINS", copy)
+    return copy

@@ -37,15 +37,6 @@ from tests.corpus import snapshot
 # -- skyseg install-plugin ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def sources(tmp_path, monkeypatch):
-    """A copy of the plug-in sources that the install copies from."""
-    copy = tmp_path / "checkout" / "plugins"
-    shutil.copytree(plugins_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(install_plugin, "PLUGINS", copy)
-    return copy
-
-
 def _install(host, dest, *more) -> int:
     return main(["install-plugin", host, "--dest", str(dest), *more])
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,17 +20,7 @@ from skyseg_core.cli.install_plugin import (
     lua_string,
     luarc_with_script,
 )
-from skyseg_core.resources import plugins_dir
 from tests.corpus import snapshot
-
-
-@pytest.fixture
-def sources(tmp_path, monkeypatch):
-    """A copy of the plug-in sources that the install copies from."""
-    copy = tmp_path / "checkout" / "plugins"
-    shutil.copytree(plugins_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(install_plugin, "PLUGINS", copy)
-    return copy
 
 
 def _install(config: Path, *more: str) -> int:
