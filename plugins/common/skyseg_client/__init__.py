@@ -14,7 +14,9 @@ One module per role, the public names gathered here:
 - :mod:`.client`: :class:`SkysegClient`, the supervised worker process and its requests;
 - :mod:`.shared`: the per-user shared worker on a Unix socket (GIMP's short-lived processes);
 - :mod:`.pixels`: the pixel exchange, binary Netpbm;
-- :mod:`.controls`: the parameter schema and the controls both plug-ins build from it.
+- :mod:`.controls`: the parameter schema and the controls both plug-ins build from it;
+- :mod:`.preview`: the live preview on a working copy with a cached matte (:class:`Preview`,
+  :class:`LatestRender`).
 """
 
 from .client import SkysegClient
@@ -47,14 +49,19 @@ from .errors import (
 )
 from .launch import LOG_MAX_BYTES, default_log_path, load_config, worker_command
 from .pixels import ORIGINAL_LAYER, read_layers, read_netpbm, require_sky, write_netpbm
+from .preview import LONG_SIDE, LatestRender, Preview, RenderResult, working_size
 from .shared import shared_socket_path
 
 __all__ = [
     "CONFIG_NAME",
+    "LONG_SIDE",
     "LOG_MAX_BYTES",
     "ORIGINAL_LAYER",
     "PROTOCOL_VERSION",
     "SCHEMA_NAME",
+    "LatestRender",
+    "Preview",
+    "RenderResult",
     "SKY_FILE",
     "SKY_NONE",
     "STOP_LABELS",
@@ -85,5 +92,6 @@ __all__ = [
     "sky_choices",
     "source_controls",
     "worker_command",
+    "working_size",
     "write_netpbm",
 ]
