@@ -154,3 +154,25 @@ def test_a_failed_render_is_a_result_with_the_error(client, photo):
             assert runner.wait(60).error is None
         finally:
             runner.close()
+
+
+def test_prepare_runs_on_the_thread_and_its_failure_is_the_results_error(client, photo):
+    threads = []
+
+    def prepare(path):
+        threads.append(threading.current_thread())
+        width, height, channels, _, _ = skyseg_client.read_netpbm(path)
+        if width < 1000:
+            raise ValueError(f"too small to show: {width}x{height}x{channels}")
+        return width
+
+    with Preview(client, suffix=".ppm") as preview:
+        preview.set_photo(photo)
+        runner = LatestRender(preview, delay=0.0, prepare=prepare)
+        try:
+            runner.submit("tint", TINT)
+            result = runner.wait(60)
+            assert threads == [runner._thread] and result.path and result.prepared is None
+            assert isinstance(result.error, ValueError) and "120x90x3" in str(result.error)
+        finally:
+            runner.close()

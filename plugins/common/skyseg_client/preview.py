@@ -34,11 +34,13 @@ SOURCE_KEYS = ("method", "refine")
 """The params that say where the matte comes from (the rest are the effect's)."""
 
 RenderResult = collections.namedtuple(
-    "RenderResult", "generation op params path error seconds latest"
+    "RenderResult", "generation op params path error seconds latest prepared"
 )
 RenderResult.__doc__ = """One finished preview render: ``path`` (the rendered working copy) or
-``error`` (a :class:`WorkerError`), ``generation`` (the submission it answers), ``seconds`` (from
-that submission to the result) and ``latest`` (no newer submission is waiting)."""
+``error`` (the exception: a :class:`WorkerError` from the worker, an ``OSError`` when the
+preview's folder went, whatever the host's ``prepare`` raised), ``generation`` (the submission it answers), ``seconds`` (from
+that submission to the result, ``prepare`` included), ``latest`` (no newer submission is waiting)
+and ``prepared`` (what :class:`LatestRender`'s ``prepare`` made of ``path``, else None)."""
 
 
 def working_size(width: int, height: int, long_side: int = LONG_SIDE) -> tuple:
@@ -183,11 +185,16 @@ class LatestRender:
     step); a submission made while a render runs replaces the waiting one, so at most one runs
     and one waits. :meth:`poll` (the host's GUI thread, from a timer) returns the newest
     finished result not yet collected, a stale one only when nothing newer finished.
+
+    ``prepare``, when given, is called on the thread with each rendered file's path; what it
+    returns is the result's ``prepared`` (a host decodes and scales the pixels there, off its GUI
+    thread); an exception it raises becomes the result's error.
     """
 
-    def __init__(self, preview: Preview, delay: float = 0.15):
+    def __init__(self, preview: Preview, delay: float = 0.15, prepare=None):
         self.preview = preview
         self.delay = delay
+        self.prepare = prepare
         self._wanted: tuple | None = None  # (generation, op, params, submitted at)
         self._generation = 0
         self._done: RenderResult | None = None
@@ -259,17 +266,24 @@ class LatestRender:
                 generation, op, params, submitted = wanted
                 self._wanted = None
                 self._running = True
-            path, error = None, None
+            path, error, prepared = None, None, None
             try:
                 path = self.preview.render(op, params)
-            except WorkerError as exc:
+                if self.prepare is not None:
+                    prepared = self.prepare(path)
+            except Exception as exc:  # noqa: BLE001 - handed to the host's thread, not lost with this one
                 error = exc
-            except OSError as exc:  # the folder went (closed meanwhile), a full disk
-                error = WorkerError(f"the preview could not be made: {exc}")
             with self._changed:
                 self._running = False
                 if not self._closed:
                     self._done = RenderResult(
-                        generation, op, params, path, error, time.monotonic() - submitted, False
+                        generation,
+                        op,
+                        params,
+                        path,
+                        error,
+                        time.monotonic() - submitted,
+                        False,
+                        prepared,
                     )
                 self._changed.notify_all()
