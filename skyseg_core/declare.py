@@ -13,13 +13,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .errors import InputError, shorten
+from .errors import QUOTE_CHARS, InputError, shorten
 
 
 @dataclass(frozen=True)
@@ -107,16 +108,17 @@ def _fail(name: str, ctl: Control, value: Any, what: str | None = None) -> Input
 
 
 def _number(name: str, ctl: Control, value: Any) -> float:
+    what = "a finite number" if ctl.low is None else f"a number in {ctl.describe_range()}"
     if isinstance(value, bool):
-        raise _fail(name, ctl, value, f"a number in {ctl.describe_range()}")
+        raise _fail(name, ctl, value, what)
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise _fail(name, ctl, value, f"a number in {ctl.describe_range()}") from None
+        raise _fail(name, ctl, value, what) from None
     low = -math.inf if ctl.low is None else ctl.low
     high = math.inf if ctl.high is None else ctl.high
     if not math.isfinite(number) or not low <= number <= high:
-        raise _fail(name, ctl, value)
+        raise _fail(name, ctl, value, None if ctl.low is not None else what)
     return number
 
 
@@ -191,14 +193,92 @@ def parse_colour(value) -> np.ndarray:
     return rgb.astype(np.float32)
 
 
-def _check_field(name: str, hint: Any, ctl: Control, value: Any) -> Any:
+MAX_TEXT_CHARS = 4096
+"""Longest text a parameter or a file path may hold (PATH_MAX on Linux)."""
+
+
+def quote_name(value: Any) -> str:
+    """A name from a request or a file (a key, a field) for an error message: quoted, cut
+    short, its length said when cut (a key may be thousands of characters)."""
+    if not isinstance(value, str):
+        return _quoted(value)
+    if len(value) <= QUOTE_CHARS:
+        return repr(value)
+    return f"{value[:QUOTE_CHARS]!r}... ({len(value):,} characters)"
+
+
+def check_text(value: str, name: str) -> str:
+    """Refuse text no file name or option can hold: NUL bytes, lone surrogates, huge sizes."""
+    if len(value) > MAX_TEXT_CHARS:
+        raise InputError(f"{name}: longer than {MAX_TEXT_CHARS} characters, got {_quoted(value)}")
+    if "\x00" in value:
+        raise InputError(f"{name}: contains a NUL character, got {_quoted(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            f"{name}: contains a lone surrogate (not valid text), got {_quoted(value)}"
+        ) from None
+    return value
+
+
+_PLAIN = Control("", "")
+"""The control of a field declared without one: no range, free text."""
+
+
+def check_value(value: Any, hint: Any, name: str, ctl: Control | None = None) -> Any:
+    """The one type-driven check of a parameter: ``value`` (a plain value, lists for tuples)
+    against the type ``hint`` and, for a declared field, its control's range and choices.
+
+    Returns the value in that type (ints become floats, stops sorted); raises
+    :class:`InputError` saying ``"<name> must be <what>, got <value>"``. Every declared
+    parameter set and the worker's requests are checked here.
+    """
+    declared = ctl is not None
+    ctl = ctl or _PLAIN
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        typed = [option for option in options if option is not type(None)]
+        if len(typed) == 1:  # Optional[X]: X's own message
+            return check_value(value, typed[0], name, ctl if declared else None)
+        for option in typed:
+            try:
+                return check_value(value, option, name, ctl if declared else None)
+            except InputError:
+                continue
+        raise _fail(name, ctl, value, " or ".join(_kind(option) for option in options))
+    if hint is type(None):
+        if value is None:
+            return None
+        raise _fail(name, ctl, value, "null")
     if hint is bool:
         if not isinstance(value, bool):
             raise _fail(name, ctl, value, "true or false")
         return value
     if hint is float:
         return _number(name, ctl, value)
-    if hint == tuple[float, float]:
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(name, ctl, value, "an integer")
+        return value
+    if hint is str:
+        if not isinstance(value, str) or (declared and not value.strip()):
+            what = "a string" if not declared else "a name"
+            raise _fail(
+                name, ctl, value, what if ctl.choices is None else f"one of {ctl.describe_range()}"
+            )
+        check_text(value, name)
+        if ctl.choices is not None and value not in ctl.choices:
+            raise _fail(name, ctl, value, f"one of {ctl.describe_range()}")
+        return value
+    if hint == tuple[tuple[float, str], ...]:
+        return _stops(name, ctl, value)
+    if hint == tuple[float, float] and declared:
         try:
             x, y = value
         except (TypeError, ValueError):
@@ -206,22 +286,55 @@ def _check_field(name: str, hint: Any, ctl: Control, value: Any) -> Any:
                 name, ctl, value, f"a pair (x, y), each in {ctl.describe_range()}"
             ) from None
         return _number(f"{name} x", ctl, x), _number(f"{name} y", ctl, y)
-    if hint == tuple[tuple[float, str], ...]:
-        return _stops(name, ctl, value)
-    if hint in (str, str | None):
-        if value is None and hint is not str:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise _fail(
-                name,
-                ctl,
-                value,
-                "a name" if ctl.choices is None else f"one of {ctl.describe_range()}",
-            )
-        if ctl.choices is not None and value not in ctl.choices:
-            raise _fail(name, ctl, value, f"one of {ctl.describe_range()}")
-        return value
-    raise TypeError(f"{name}: no check for {hint!r}")  # a bug in a dataclass below
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(value, (list, tuple)):
+            raise _fail(name, ctl, value, "a list")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(check_value(v, args[0], f"{name}[{i}]") for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise _fail(name, ctl, value, f"a list of {len(args)} items")
+        return tuple(
+            check_value(v, a, f"{name}[{i}]")
+            for i, (v, a) in enumerate(zip(value, args, strict=True))
+        )
+    if isinstance(hint, type):  # a plain class (os.PathLike)
+        if isinstance(value, hint):
+            return value
+        raise _fail(name, ctl, value, _kind(hint))
+    raise TypeError(f"{name}: no check for {hint!r}")  # a bug in a dataclass
+
+
+def _kind(hint: Any) -> str:
+    """What a value of type ``hint`` is called in an error message."""
+    names = {
+        type(None): "null",
+        bool: "true or false",
+        float: "a number",
+        int: "an integer",
+        str: "a string",
+    }
+    return names.get(hint) or getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def from_plain(cls: type, values: dict | None = None):
+    """An instance of the dataclass ``cls`` from plain values (decoded JSON: lists stand for
+    tuples), every value checked by :func:`check_value`; an unknown name raises
+    :class:`InputError` listing the valid ones. A :class:`Declared` set checks its declared
+    fields itself on construction."""
+    values = dict(values or {})
+    declared = issubclass(cls, Declared)
+    valid = list(controls(cls)) if declared else [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(values) - set(valid), key=str)
+    if unknown:
+        what = f"{cls.what()} " if issubclass(cls, Declared) else ""
+        raise InputError(
+            f"unknown {what}parameter {quote_name(unknown[0])}; valid: {', '.join(valid) or 'none'}"
+        )
+    if declared:
+        return cls(**{k: _tupled(v) for k, v in values.items()})
+    hints = typing.get_type_hints(cls)
+    return cls(**{k: check_value(v, hints[k], k) for k, v in values.items()})
 
 
 class Declared:
@@ -230,16 +343,14 @@ class Declared:
     def __post_init__(self):
         hints = typing.get_type_hints(type(self))
         for name, (_, ctl) in controls(self).items():
-            object.__setattr__(
-                self, name, _check_field(name, hints[name], ctl, getattr(self, name))
-            )
+            object.__setattr__(self, name, check_value(getattr(self, name), hints[name], name, ctl))
 
     def replace(self, **changes):
         """A copy with ``changes`` (validated); unknown names raise :class:`InputError`."""
         unknown = sorted(set(changes) - set(controls(self)))
         if unknown:
             raise InputError(
-                f"unknown {self.what()} parameter {_quoted(unknown[0])}; "
+                f"unknown {self.what()} parameter {quote_name(unknown[0])}; "
                 f"valid: {', '.join(controls(self))}"
             )
         return dataclasses.replace(self, **changes)
@@ -253,14 +364,7 @@ class Declared:
     def from_dict(cls, values: dict | None = None):
         """An instance from plain values (decoded JSON: lists stand for tuples); unknown names
         raise :class:`InputError` listing the valid ones."""
-        values = dict(values or {})
-        unknown = sorted(set(values) - set(controls(cls)))
-        if unknown:
-            raise InputError(
-                f"unknown {cls.what()} parameter {_quoted(unknown[0])}; "
-                f"valid: {', '.join(controls(cls))}"
-            )
-        return cls(**{k: _tupled(v) for k, v in values.items()})
+        return from_plain(cls, values)
 
     def to_dict(self) -> dict:
         """JSON-ready values (tuples become lists)."""
@@ -317,11 +421,15 @@ def describe(cls) -> list[dict]:
 __all__ = [
     "Control",
     "Declared",
+    "check_text",
+    "check_value",
     "control",
     "controls",
     "describe",
+    "from_plain",
     "parse_colour",
     "sky_fields",
     "parse_stops_text",
+    "quote_name",
     "stops_text",
 ]

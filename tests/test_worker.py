@@ -57,11 +57,11 @@ def client():
         ('{"id": 1, "op": "mask", "output": "o.png"}', "needs 'input'"),
         (
             '{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"method": 3}}',
-            "params.method: expected a string",
+            "params: method must be a string",
         ),
         (
             '{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"refine": "yes"}}',
-            "params.refine: expected true or false",
+            "params: refine must be true or false",
         ),
         (
             '{"id": 1, "op": "mask", "input": "a.png", "output": "o.png", "params": {"fade": 1}}',

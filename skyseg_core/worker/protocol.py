@@ -1,8 +1,9 @@
-"""The worker's protocol, one module of about 450 lines because its parts change together.
+"""The worker's protocol: the operations, their requests, the error replies and the schema.
 
-The operations and their parameter dataclasses, the one validator that turns a JSON line into a
-typed :class:`Request` (unknown keys, wrong types and values out of range refused with a
-message that names them), the error replies, and the schema the plug-ins build their controls
+The operations and their parameter dataclasses, the parsing of a JSON line into a typed
+:class:`Request` (its parameters checked by the one validator,
+:func:`skyseg_core.declare.check_value`: unknown keys, wrong types and values out of range
+refused with a message that names them), the error replies, and the schema the plug-ins build their controls
 from. See :mod:`skyseg_core.worker` for the lines themselves.
 """
 
@@ -10,13 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
-import types
-import typing
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..declare import describe
+from ..declare import MAX_TEXT_CHARS, check_text, describe, from_plain, quote_name
 from ..effects.params import schema as effect_schema
 from ..effects.registry import REGISTRY, effect_params
 from ..errors import QUOTE_CHARS, InputError, SkysegError, shorten
@@ -124,12 +122,12 @@ class Request:
         return self.input, self.output
 
 
-# -- generic (de)serialisation of the dataclasses --------------------------------------------
+# -- (de)serialisation of the dataclasses --------------------------------------------
 
 MAX_ERROR_CHARS = 2000
 """Longest error message a reply carries."""
 
-MAX_PATH_CHARS = 4096
+MAX_PATH_CHARS = MAX_TEXT_CHARS
 """Longest file path a request may give (PATH_MAX on Linux)."""
 
 
@@ -142,99 +140,17 @@ def _quote(value: Any) -> str:
     return shorten(text)
 
 
-def _name(value: Any) -> str:
-    """A name from a request (op, field, parameter) for an error message: quoted, cut short."""
-    if not isinstance(value, str):
-        return _quote(value)
-    if len(value) <= QUOTE_CHARS:
-        return repr(value)
-    return f"{value[:QUOTE_CHARS]!r}... ({len(value):,} characters)"
-
-
 def _member(where: str, key: str) -> str:
     """``where.key`` for an error message, the key quoted and cut short unless it is a plain
     name (a request's key may be thousands of characters, or hold a lone surrogate)."""
     if key.isidentifier() and len(key) <= QUOTE_CHARS:
         return f"{where}.{key}"
-    return f"{where}[{_name(key)}]"
-
-
-def _check_text(value: str, where: str) -> str:
-    """Refuse strings no file name or option can hold: NUL bytes, lone surrogates, huge sizes."""
-    if len(value) > MAX_PATH_CHARS:
-        raise InputError(f"{where}: longer than {MAX_PATH_CHARS} characters, got {_quote(value)}")
-    if "\x00" in value:
-        raise InputError(f"{where}: contains a NUL character, got {_quote(value)}")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputError(
-            f"{where}: contains a lone surrogate (not valid text), got {_quote(value)}"
-        ) from None
-    return value
-
-
-def _convert(value: Any, hint: Any, where: str) -> Any:
-    """Check ``value`` (decoded JSON) against the type ``hint``; return it in that type."""
-    origin = typing.get_origin(hint)
-    if hint is Any:
-        return value
-    if origin in (typing.Union, types.UnionType):
-        for option in typing.get_args(hint):
-            try:
-                return _convert(value, option, where)
-            except InputError:
-                continue
-        names = " or ".join(_type_name(a) for a in typing.get_args(hint))
-        raise InputError(f"{where}: expected {names}, got {_quote(value)}")
-    if hint is type(None):
-        if value is None:
-            return None
-        raise InputError(f"{where}: expected null, got {_quote(value)}")
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        raise InputError(f"{where}: expected true or false, got {_quote(value)}")
-    if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            try:
-                number = float(value)
-            except OverflowError:  # a JSON integer with hundreds of digits
-                number = float("inf")
-            if math.isfinite(number):
-                return number
-        raise InputError(f"{where}: expected a finite number, got {_quote(value)}")
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise InputError(f"{where}: expected an integer, got {_quote(value)}")
-    if hint is str:
-        if isinstance(value, str):
-            return _check_text(value, where)
-        raise InputError(f"{where}: expected a string, got {_quote(value)}")
-    if origin is tuple:
-        args = typing.get_args(hint)
-        if not isinstance(value, (list, tuple)):
-            raise InputError(f"{where}: expected a list, got {_quote(value)}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
-        if len(value) != len(args):
-            raise InputError(f"{where}: expected a list of {len(args)} items, got {_quote(value)}")
-        return tuple(
-            _convert(v, a, f"{where}[{i}]")
-            for i, (v, a) in enumerate(zip(value, args, strict=True))
-        )
-    raise TypeError(f"unsupported type hint {hint!r}")  # a bug in the dataclasses above
-
-
-def _type_name(hint: Any) -> str:
-    if hint is type(None):
-        return "null"
-    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+    return f"{where}[{quote_name(key)}]"
 
 
 def from_dict(cls: type, data: Any, where: str = "params"):
-    """Build dataclass ``cls`` from a JSON object, checking keys and types.
+    """Build dataclass ``cls`` from a JSON object through the one validator
+    (:func:`skyseg_core.declare.from_plain`), its errors prefixed with ``where``.
 
     Raises :class:`InputError` naming the unknown key or the field with the wrong type.
     """
@@ -242,15 +158,10 @@ def from_dict(cls: type, data: Any, where: str = "params"):
         data = {}
     if not isinstance(data, dict):
         raise InputError(f"{where}: expected an object, got {_quote(data)}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - fields)
-    if unknown:
-        valid = ", ".join(sorted(fields)) or "none"
-        raise InputError(f"{where}: unknown parameter {_name(unknown[0])}; valid: {valid}")
-    return cls(
-        **{key: _convert(value, hints[key], f"{where}.{key}") for key, value in data.items()}
-    )
+    try:
+        return from_plain(cls, data)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def to_dict(obj: Any) -> dict:
@@ -286,11 +197,13 @@ def parse_request(line: str | bytes) -> Request:
     unknown = sorted(set(data) - known)
     if unknown:
         raise InputError(
-            f"unknown request field {_name(unknown[0])}; valid: {', '.join(sorted(known))}"
+            f"unknown request field {quote_name(unknown[0])}; valid: {', '.join(sorted(known))}"
         )
     op = data.get("op")
     if not isinstance(op, str) or op not in OPS:
-        raise InputError(f"unknown op {_name(op)}; choose one of: {', '.join(OPS)}")
+        raise InputError(
+            f"unknown op {quote_name(op) if isinstance(op, str) else _quote(op)}; choose one of: {', '.join(OPS)}"
+        )
     params = (
         _effect_request(op, data.get("params"))
         if is_effect_op(op)
@@ -303,7 +216,7 @@ def parse_request(line: str | bytes) -> Request:
             raise InputError(f"op {op!r} needs {key!r}: a file path")
         if value is not None and not isinstance(value, str):
             raise InputError(f"{key!r} must be a file path string, got {_quote(value)}")
-        fields[key] = None if value is None else _check_text(value, key)
+        fields[key] = None if value is None else check_text(value, key)
     overwrite = data.get("overwrite", False)
     if not isinstance(overwrite, bool):
         raise InputError(f"'overwrite' must be true or false, got {_quote(overwrite)}")
@@ -327,7 +240,7 @@ def _effect_request(op: str, data: Any) -> EffectRequest:
     unknown = sorted(set(rest) - {"steps", "layers"})
     if unknown:
         raise InputError(
-            f"params: unknown parameter {_name(unknown[0])}; valid: "
+            f"params: unknown parameter {quote_name(unknown[0])}; valid: "
             f"{', '.join(sorted(source_keys | {'steps', 'layers'}))}"
         )
     steps = rest.get("steps")
@@ -352,14 +265,14 @@ def _effect_request(op: str, data: Any) -> EffectRequest:
     if layers is not None and not isinstance(layers, str):
         raise InputError(f"params.layers: expected a file path, got {_quote(layers)}")
     return EffectRequest(
-        source, tuple(chain), None if layers is None else _check_text(layers, "params.layers")
+        source, tuple(chain), None if layers is None else check_text(layers, "params.layers")
     )
 
 
 def _effect_step(effect: str, values: dict, where: str):
     for key, value in values.items():
         if isinstance(value, str):  # checked before the key is known to be a field: quote it
-            _check_text(value, _member(where, key))
+            check_text(value, _member(where, key))
     try:
         return effect_params(effect, values)
     except InputError as exc:
