@@ -21,6 +21,8 @@ from PyQt6.QtWidgets import (
     QGraphicsView,
 )
 
+from skyseg_core.video import is_video_file
+
 from .qimage import grey_to_qimage, overlay_qimage, rgb_to_qimage
 
 ZOOM_STEP = 1.25
@@ -39,9 +41,10 @@ def drop_hint(paths: list[Path], has_photo: bool) -> str:
     """What a drop on the photo will do, shown while dragging over it."""
     if paths[0].is_dir():
         return "Drop to add this folder's skies to the library"
+    what = "video" if is_video_file(paths[0]) else "photo"
     if not has_photo:
-        return "Drop to open this photo"
-    return "Drop to open this photo instead\n(to use it as a sky, drop it on the Sky library)"
+        return f"Drop to open this {what}"
+    return f"Drop to open this {what} instead\n(to use it as a sky, drop it on the Sky library)"
 
 
 class Canvas(QGraphicsView):

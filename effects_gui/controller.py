@@ -165,8 +165,8 @@ class EditorController(QObject):
     # ================================================================= segmentation
     def segment(self) -> None:
         m = self.model
-        if not m.has_photo or self.segment_job is not None:
-            return
+        if not m.has_photo or self.segment_job is not None or m.clip is not None:
+            return  # a clip's frames get their mattes from effects_gui.clipcontrol
         self.busy.emit("Finding the sky", 0, True)
         job = jobs.Job("segment", jobs.segment, m.image, m.proxy.shape[:2], m.method)
         self.segment_job = job

@@ -218,6 +218,9 @@ class EditorModel(QObject):
         self.view = ViewSettings()
         self.brush = BrushSettings()
         self.result: np.ndarray | None = None  # proxy-size preview of the result
+        self.clip = None
+        """The open video or timelapse (:class:`effects_gui.clip.ClipFrames`), whose frame
+        :attr:`image` is; None for a photo."""
         self.gesture = 0  # settings changed within one gesture merge into one undo step
 
     # ----------------------------------------------------------------- queries
@@ -251,9 +254,17 @@ class EditorModel(QObject):
 
     # ----------------------------------------------------------------- photo
     def set_photo(
-        self, path: Path | None, image: np.ndarray, proxy: np.ndarray, scale: float, metadata=None
+        self,
+        path: Path | None,
+        image: np.ndarray,
+        proxy: np.ndarray,
+        scale: float,
+        metadata=None,
+        clip=None,
     ) -> None:
-        """Start a new edit on ``image`` (loaded by a job, with its proxy and metadata)."""
+        """Start a new edit on ``image`` (loaded by a job, with its proxy and metadata), or on
+        the first frame of ``clip``."""
+        self.clip = clip
         self.path = None if path is None else Path(path)
         self.metadata = metadata
         self.image, self.proxy, self.scale = image, proxy, scale
@@ -271,6 +282,22 @@ class EditorModel(QObject):
         for group in GROUPS:
             self.settingsChanged.emit(group)
         self.resultChanged.emit()
+
+    def set_frame(self, image: np.ndarray) -> None:
+        """Show another frame of the open clip (preview-sized): the edit (sky, settings) kept,
+        no matte until :meth:`set_frame_matte` (a frame's matte is the method's, not an edit)."""
+        self.image = self.proxy = image
+        self.scale = 1.0
+        self.base_matte = self.base_proxy_matte = self.matte = None
+        self.strokes, self.gap_target, self.matte_pending = [], None, False
+        self.result = None
+        self.photoChanged.emit()
+        self.matteChanged.emit()
+        self.resultChanged.emit()
+
+    def set_frame_matte(self, matte: np.ndarray) -> None:
+        """The shown frame's matte (no undo step); the preview renders with it."""
+        self._put_matte(matte, matte, [])
 
     @property
     def close_gaps(self) -> float:

@@ -24,6 +24,7 @@ from skyseg_core.effects.registry import REGISTRY
 from skyseg_core.errors import SkysegError
 from skyseg_core.io import IMAGE_SUFFIXES
 from skyseg_core.raw import RAW_SUFFIXES
+from skyseg_core.video import VIDEO_EXTENSIONS
 
 from .actions import build_actions
 from .canvas import Canvas
@@ -32,6 +33,7 @@ from .export import ExportDialog
 from .fullres import FullResolution
 from .model import DEFAULT_PROXY_LONG_SIDE, EditorModel, sky_driven
 from .panels import BrushPanel, EffectPanel, SkyPanel
+from .scrubber import export_clip_dialog, install_clip_tools, sync_clip_actions
 from .theme import wrap_tooltips
 
 APP_NAME = "skyseg editor"
@@ -40,6 +42,7 @@ PROGRESS_TEXT_WIDTH = 420
 """Pixels of the status bar a running job's message may take (longer ones are elided)."""
 IMAGE_FILTER = (
     f"Images ({' '.join(f'*{suffix}' for suffix in IMAGE_SUFFIXES)});;"
+    f"Videos ({' '.join(f'*{suffix}' for suffix in VIDEO_EXTENSIONS)});;"
     "skyseg edits (*.skyedit);;"
     f"Camera RAW ({' '.join(f'*{suffix}' for suffix in RAW_SUFFIXES)});;All files (*)"
 )
@@ -63,6 +66,7 @@ class MainWindow(QMainWindow):
         self._close_after_export = False
         self._build_panels()
         build_actions(self)
+        install_clip_tools(self)
         self._build_status()
         self._connect()
         self.controller.refresh_library()
@@ -259,6 +263,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(m.has_photo and m.matte is not None)
         self.segment_action.setEnabled(m.has_photo and not busy)
         self.segment_button.setEnabled(m.has_photo and not busy)
+        sync_clip_actions(self)
 
     def _on_undo_index(self, index: int) -> None:
         self._update_title()
@@ -324,17 +329,20 @@ class MainWindow(QMainWindow):
         if not self.maybe_discard():
             return
         start = str(Path(self._recent()[0]).parent) if self._recent() else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Open a photo", start, IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a photo or video", start, IMAGE_FILTER)
         if path:
             self.open_photo(path, ask=False)
 
     def open_photo(self, path, ask: bool = True) -> None:
-        """Open a photo, or a saved edit (``.skyedit``)."""
+        """Open a photo, a saved edit (``.skyedit``), a video or a timelapse folder."""
+        from .clipcontrol import is_clip
         from .session import SUFFIX
 
         if ask and not self.maybe_discard():
             return
-        if Path(path).suffix.lower() == SUFFIX:
+        if is_clip(path):
+            self.clips.open(path)
+        elif Path(path).suffix.lower() == SUFFIX:
             self.controller.open_session(path)
         else:
             self.controller.open_photo(path)
@@ -495,6 +503,9 @@ class MainWindow(QMainWindow):
         return True
 
     def export_result(self, path=None, quality: int | None = None) -> None:
+        if self.model.clip is not None:
+            export_clip_dialog(self)
+            return
         if not self._can_export():
             self._close_after_export = False
             return
@@ -512,6 +523,9 @@ class MainWindow(QMainWindow):
 
     def export_dialog(self) -> None:
         """The export dialog (format, JPEG quality, file), then that export."""
+        if self.model.clip is not None:
+            export_clip_dialog(self)
+            return
         if not self._can_export():
             return
         m = self.model

@@ -1,0 +1,178 @@
+"""The work behind a clip or timelapse in the editor: opening it, showing a frame with the look
+applied, exporting it; jobs on the editor's runner, reported through the main controller's
+signals (progress, errors), so a clip's jobs look and cancel like a photo's.
+
+A shown frame is the edit's photo (:meth:`~effects_gui.model.EditorModel.set_frame`): its matte
+is found by the chosen method as a photo's (per frame, for the preview) and the preview renders
+the edit's effects on it as it does on a photo. The export is :func:`effects_gui.clip.export_clip`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal
+
+from skyseg_core.video import is_video_file
+
+from . import clip, jobs
+from .controller import EditorController
+from .model import EditorModel
+
+SETTLE_MS = 120
+"""A frame's sky is looked for once the scrubber rests this long (every frame while dragging
+would queue work the user has already passed)."""
+
+
+def is_clip(path) -> bool:
+    """Whether ``path`` opens as a clip (a video file) or a timelapse (a folder)."""
+    return is_video_file(path) or Path(path).is_dir()
+
+
+class ClipController(QObject):
+    opened = pyqtSignal(object)
+    """A clip or sequence is open (its :class:`~effects_gui.clip.ClipFrames`)."""
+    closed = pyqtSignal()
+    """A photo was opened instead: no clip."""
+    frameShown = pyqtSignal(int)
+    """The frame shown now (from 0)."""
+
+    def __init__(self, model: EditorModel, controller: EditorController, parent=None):
+        super().__init__(parent)
+        self.model, self.controller = model, controller
+        self.frames: clip.ClipFrames | None = None
+        self.index = 0
+        self.matte_job: jobs.Job | None = None
+        self.matte_again = False
+        self.mattes_found = 0
+        self.shown_index = 0
+        """The frame whose pixels the model holds (a sequence's photo is read with its sky)."""
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self.find_sky)
+        model.photoChanged.connect(self._photo_changed)
+        model.methodChanged.connect(lambda _name: self.frames is not None and self.find_sky())
+
+    @property
+    def long_side(self) -> int:
+        return min(self.model.proxy_long_side, clip.CLIP_PREVIEW_LONG_SIDE)
+
+    # ================================================================= opening
+    def open(self, path) -> None:
+        """Open a video file, or a folder as a timelapse; its first frame is shown."""
+        path = Path(path)
+        sequence = path.is_dir()
+        c = self.controller
+        c.busy.emit(f"Opening {path.name}", 0, False)
+        job = jobs.Job(
+            "clip", clip.open_sequence if sequence else clip.open_video, path, self.long_side
+        )
+
+        def progress(percent: int, text: str) -> None:
+            c.busy.emit(f"Opening {path.name}: {text}", percent, False)
+
+        c.runner.start(
+            job,
+            on_result=self._opened,
+            on_progress=progress,
+            on_error=lambda exc: c.failed.emit(f"Could not open {path.name}", exc),
+        )
+
+    def _opened(self, result) -> None:
+        frames, first = result if isinstance(result, tuple) else (result, None)
+        if first is None:
+            first = frames.frame(0)
+        self.controller.cancel_jobs()
+        self.controller.set_notice("")
+        self.frames, self.index, self.shown_index = frames, 0, 0
+        self.model.set_photo(frames.path, first, first, 1.0, clip=frames)
+        self.model.set_view(mode="photo", overlay=True, before=False)
+        self.opened.emit(frames)
+        self.frameShown.emit(0)
+        w, h = frames.size
+        what = f"{float(frames.rate):.3g} frames/s" if frames.rate else "timelapse"
+        self.controller.idle.emit(
+            f"{frames.path.name}  {frames.count} frames, {w}×{h}, {what} — pick a sky or an effect"
+        )
+        self.find_sky()
+
+    def _photo_changed(self) -> None:
+        if self.frames is not None and self.model.clip is not self.frames:
+            self.frames = None  # a photo was opened
+            self.closed.emit()
+
+    # ================================================================= frames
+    def show_frame(self, index: int) -> None:
+        """Show frame ``index``: a clip's pixels at once, its sky and look once the scrubber
+        rests; a sequence's photo is read with its sky."""
+        frames = self.frames
+        if frames is None:
+            return
+        index = max(0, min(frames.count - 1, int(index)))
+        if index == self.index and self.model.image is not None:
+            return
+        self.index = index
+        if frames.kind == "video":
+            self.model.set_frame(frames.frame(index))
+            self.shown_index = index
+        self.frameShown.emit(index)
+        self._settle.start()
+
+    def find_sky(self) -> None:
+        """The shown frame's matte on a worker; the latest frame asked for wins (one waits while
+        one runs)."""
+        frames = self.frames
+        if frames is None:
+            return
+        if self.matte_job is not None:
+            self.matte_again = True
+            return
+        self.matte_again = False
+        m, c = self.model, self.controller
+        index = self.index
+        shown = m.image if self.shown_index == index else None
+        job = jobs.Job("frame", clip.frame_matte, frames, index, shown, m.method)
+        self.matte_job = job
+
+        def done(result):
+            at, image, matte, _proxy_matte, _method, images = result
+            if self.frames is not frames or at != self.index:
+                return
+            if image is not m.image:
+                m.set_frame(image)
+                self.shown_index = at
+            c.matteImagesReady.emit(matte, *images)
+            m.set_frame_matte(matte)
+            self.mattes_found += 1
+            c.idle.emit(f"{frames.path.name}  frame {at + 1} of {frames.count}")
+
+        def finished():
+            self.matte_job = None
+            if self.matte_again:
+                self.find_sky()
+
+        c.runner.start(
+            job,
+            on_result=done,
+            on_error=lambda exc: c.failed.emit("Could not find the sky in this frame", exc),
+            on_finished=finished,
+        )
+
+    # ================================================================= export
+    def export(self, output, crf: int | None = None) -> None:
+        """The whole clip with the edit's effects (:func:`effects_gui.clip.export_clip`) as a
+        cancellable job with its progress in frames; nothing is written when it is cancelled."""
+        m = self.model
+        if self.frames is None:
+            return
+        self.controller._export(
+            "clip",
+            clip.export_clip,
+            Path(output),
+            self.frames,
+            m.method,
+            m.steps(),
+            m.skies(full=True),
+            crf,
+        )

@@ -1,0 +1,187 @@
+"""The editor's clip tools, built onto the main window: the frame scrubber (a bar under the
+photo: previous, slider, next, frame number, time), File > Open timelapse folder… and
+Export video…, and which photo tools a clip turns off (brush, matte and layer exports: a clip's
+mattes are the method's, steadied over time, as on the command line)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMessageBox,
+    QSlider,
+    QSpinBox,
+    QStyle,
+    QToolBar,
+)
+
+from skyseg_core.video import CONTAINERS
+
+from .clipcontrol import ClipController
+
+VIDEO_SUFFIXES = tuple(CONTAINERS)
+"""What an edited clip can be written as."""
+VIDEO_FILTER = ";;".join(
+    f"{name} (*{suffix})"
+    for name, suffix in (
+        ("MPEG-4", ".mp4"),
+        ("QuickTime", ".mov"),
+        ("Matroska", ".mkv"),
+        ("WebM", ".webm"),
+    )
+)
+
+
+class FrameBar(QToolBar):
+    """The scrubber of the open clip: it asks the clip controller for a frame and follows the
+    frame it shows."""
+
+    def __init__(self, clips: ClipController, window):
+        super().__init__("Frames", window)
+        self.clips = clips
+        self.setObjectName("frameBar")
+        self.setMovable(False)
+        icons = QStyle.StandardPixmap
+        self.previous_action = self.addAction(
+            window.style().standardIcon(icons.SP_MediaSkipBackward), "Previous frame"
+        )
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName("frameSlider")
+        self.slider.setToolTip("Scrub through the frames: the look is shown once you stop")
+        self.addWidget(self.slider)
+        self.next_action = self.addAction(
+            window.style().standardIcon(icons.SP_MediaSkipForward), "Next frame"
+        )
+        for action, key, step in ((self.previous_action, ",", -1), (self.next_action, ".", 1)):
+            action.setShortcut(key)
+            action.setToolTip(f"{action.text()} ({key})")
+            action.triggered.connect(
+                lambda _c=False, s=step: self.slider.setValue(self.slider.value() + s)
+            )
+            window.addAction(action)
+        self.addWidget(QLabel(" Frame "))
+        self.number = QSpinBox()
+        self.number.setObjectName("frameNumber")
+        self.number.setToolTip("The frame shown, from 1")
+        self.addWidget(self.number)
+        self.count_label = QLabel()
+        self.addWidget(self.count_label)
+        self.where = QLabel()
+        self.where.setObjectName("frameTime")
+        self.where.setMinimumWidth(150)
+        self.addWidget(self.where)
+        self.slider.valueChanged.connect(clips.show_frame)
+        self.number.valueChanged.connect(lambda n: self.slider.setValue(n - 1))
+        clips.opened.connect(self._opened)
+        clips.closed.connect(lambda: self.setVisible(False))
+        clips.frameShown.connect(self._shown)
+        self.setVisible(False)
+
+    def _opened(self, frames) -> None:
+        for widget, high in ((self.slider, frames.count - 1), (self.number, frames.count)):
+            widget.blockSignals(True)
+            widget.setRange(0 if widget is self.slider else 1, high)
+            widget.blockSignals(False)
+        self.count_label.setText(f" of {frames.count}  ")
+        self.setVisible(True)
+
+    def _shown(self, index: int) -> None:
+        for widget, value in ((self.slider, index), (self.number, index + 1)):
+            widget.blockSignals(True)
+            widget.setValue(value)
+            widget.blockSignals(False)
+        frames = self.clips.frames
+        self.where.setText(frames.label(index) if frames is not None else "")
+
+
+def install_clip_tools(window) -> None:
+    """``window.clips`` (the :class:`ClipController`), ``window.frame_bar`` and the actions
+    ``window.open_sequence_action`` and ``window.export_video_action`` in the File menu."""
+    from .actions import make_action
+
+    window.clips = clips = ClipController(window.model, window.controller, window)
+    window.frame_bar = FrameBar(clips, window)
+    window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, window.frame_bar)
+    window.open_sequence_action = make_action(
+        window,
+        "Open &timelapse folder…",
+        lambda: _choose_sequence(window),
+        "Ctrl+Shift+O",
+        tip="Open a folder of photos as a timelapse: its photos, sorted by name, are the frames",
+    )
+    window.export_video_action = make_action(
+        window,
+        "Export &video…",
+        lambda: export_clip_dialog(window),
+        tip="Write the whole clip with this look, as skyseg replace does: every frame, its "
+        "timing and the audio kept",
+    )
+    menu = window.menuBar().actions()[0].menu()  # File
+    menu.insertAction(window.recent_menu.menuAction(), window.open_sequence_action)
+    menu.insertAction(window.export_dialog_action, window.export_video_action)
+    clips.opened.connect(lambda frames: window._add_recent(frames.path))
+    clips.opened.connect(lambda _frames: window._update_enabled())
+    clips.closed.connect(window._update_enabled)
+
+
+def _choose_sequence(window) -> None:
+    if not window.maybe_discard():
+        return
+    folder = QFileDialog.getExistingDirectory(window, "Open a timelapse folder")
+    if folder:
+        window.open_photo(folder, ask=False)
+
+
+def sync_clip_actions(window) -> None:
+    """With a clip open: the exports are the video's, and the photo-only tools are off."""
+    m = window.model
+    clip_open = m.clip is not None
+    window.export_video_action.setEnabled(clip_open)
+    for action in (window.add_action, window.remove_action):
+        action.setEnabled(not clip_open)
+    window.brush_panel.setEnabled(not clip_open)
+    if not clip_open:
+        return
+    if m.brush.tool == "brush":
+        m.set_brush(tool="pan")
+    for action in (window.export_action, window.export_dialog_action):
+        action.setEnabled(True)
+    for widget in (
+        window.export_matte_action,
+        window.export_layers_action,
+        window.save_session_action,
+        window.series_action,
+        window.segment_action,
+        window.segment_button,
+    ):
+        widget.setEnabled(False)
+
+
+def export_clip_dialog(window) -> None:
+    """Ask where the edited clip goes (a folder for a timelapse) and export it."""
+    from .window import APP_NAME, settings
+
+    frames, m = window.model.clip, window.model
+    if frames is None:
+        return
+    if not m.has_effects:
+        window._close_after_export = False
+        QMessageBox.information(window, APP_NAME, "Choose a sky or an effect first.")
+        return
+    start = window.export_folder() / frames.output_name()
+    if frames.kind == "sequence":
+        path = QFileDialog.getExistingDirectory(
+            window, "Write the edited photos to (each keeps its name)", str(start.parent)
+        )
+    else:
+        path, _ = QFileDialog.getSaveFileName(window, "Export the video", str(start), VIDEO_FILTER)
+        if path and Path(path).suffix.lower() not in VIDEO_SUFFIXES:
+            path = str(Path(path).with_suffix(".mp4"))
+    if not path:
+        window._close_after_export = False
+        return
+    settings().setValue("export/folder", str(Path(path).parent))
+    window.clips.export(path)

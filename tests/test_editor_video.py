@@ -1,0 +1,213 @@
+"""The editor on video clips and timelapse folders (issue 28, point 5), through the real widgets
+(pytest-qt, offscreen): open, scrub, preview the look on a frame, export as a job with its
+progress in frames and Cancel, a damaged clip refused with one message.
+
+The clips are camera pans over a real photo of ../shared/data/skyseg (tests/videoclips.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import test_editor
+import videoclips
+from conftest import synthetic_landscape
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QFileDialog
+from test_editor import WAIT_MS, put_sky
+
+from effects_gui.qimage import qimage_to_rgb
+from skyseg_core.io import load_image, save_image
+
+dialogs, editor = test_editor.dialogs, test_editor.editor  # the editor's fixtures
+pytest.importorskip("av")  # the video extra
+
+
+def codes(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference in 8-bit codes."""
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+@pytest.fixture
+def pan_clip(tmp_path):
+    """A 10-frame pan (160x120, 6 px a frame, 25 frames/s, with audio) and its decoded frames."""
+    pan = videoclips.pan(size=(160, 120), step=(6, 0), frames=10)
+    path = videoclips.write_clip(tmp_path / "pan.mp4", pan.frames, rate=25, audio=True)
+    frames, facts = videoclips.read_clip(path)
+    return path, frames, facts
+
+
+def open_clip(qtbot, editor, dialogs, path) -> None:
+    """Open ``path`` through File > Open (the method ``color``: fast) and wait for frame 0's sky."""
+    editor.model.set_method("color")
+    dialogs.open_paths.append(str(path))
+    editor.open_action.trigger()
+    qtbot.waitUntil(
+        lambda: editor.model.clip is not None and editor.model.matte is not None, timeout=WAIT_MS
+    )
+
+
+def shown_photo(editor) -> np.ndarray:
+    """The canvas's photo pixels."""
+    return qimage_to_rgb(editor.canvas._pixmaps["photo"].toImage())
+
+
+def scrub_to(qtbot, editor, index: int) -> None:
+    found = editor.clips.mattes_found
+    editor.frame_bar.slider.setValue(index)
+    qtbot.waitUntil(
+        lambda: editor.clips.mattes_found > found and editor.clips.matte_job is None,
+        timeout=WAIT_MS,
+    )
+
+
+def test_a_clip_opens_at_frame_0_and_scrubbing_shows_frame_k_with_the_look(
+    qtbot, editor, dialogs, pan_clip
+):
+    path, frames, _ = pan_clip
+    open_clip(qtbot, editor, dialogs, path)
+    m, bar = editor.model, editor.frame_bar
+    assert bar.isVisible() and bar.slider.maximum() == 9 and bar.number.value() == 1
+    assert bar.where.text() == "0:00.00 / 0:00.36"
+    assert editor.windowTitle().startswith("pan.mp4")
+    assert m.image.shape == frames[0].shape
+    assert codes(m.image, frames[0]) < 2 and codes(shown_photo(editor), frames[0]) < 2
+    assert 0.1 < float(m.matte.mean()) < 0.9, "frame 0's sky is found"
+    assert not editor.add_action.isEnabled() and not editor.segment_button.isEnabled()
+
+    scrub_to(qtbot, editor, 7)
+    assert bar.number.value() == 8 and bar.where.text() == "0:00.28 / 0:00.36"
+    assert codes(m.image, frames[7]) < 2 and codes(shown_photo(editor), frames[7]) < 2
+    assert codes(m.image, frames[0]) > 10, "frame 7 is 42 px further along the pan"
+
+    # a sky: the frame shown replaced, and the next frame (the "." key) replaced in its turn
+    put_sky(qtbot, editor, "clouds")
+    assert editor.canvas.shown() == "result"
+    sky = m.matte > 0.9
+    assert codes(m.result[sky], m.image[sky]) > 20, "the sky of frame 8 is the new one"
+    renders = editor.controller.renders_done
+    found = editor.clips.mattes_found
+    qtbot.keyClick(editor, Qt.Key.Key_Period)
+    qtbot.waitUntil(
+        lambda: (
+            editor.clips.mattes_found > found
+            and editor.controller.renders_done > renders
+            and editor.controller.render_job is None
+        ),
+        timeout=WAIT_MS,
+    )
+    assert bar.number.value() == 9 and codes(m.image, frames[8]) < 2
+    sky = m.matte > 0.9
+    assert editor.canvas.shown() == "result" and codes(m.result[sky], m.image[sky]) > 20
+
+
+def test_export_writes_every_frame_with_the_rate_timing_and_audio(
+    qtbot, editor, dialogs, pan_clip, tmp_path
+):
+    path, frames, facts = pan_clip
+    open_clip(qtbot, editor, dialogs, path)
+    put_sky(qtbot, editor, "clouds")
+    messages: list[str] = []
+    editor.controller.busy.connect(lambda text, *_: messages.append(text))
+    out = tmp_path / "out" / "edited.mp4"
+    out.parent.mkdir()
+    dialogs.save_paths.append(str(out))
+    editor.export_dialog_action.trigger()  # Ctrl+Shift+E: the video's export with a clip open
+    qtbot.waitUntil(lambda: not editor.controller.export_jobs, timeout=WAIT_MS)
+    assert dialogs.errors == []
+    assert editor.status_label.text() == f"Saved {out}"
+    assert "Exporting edited.mp4: frame 5 of 10" in messages
+    written, got = videoclips.read_clip(out)
+    assert len(written) == len(frames) == 10
+    assert got["info"].rate == facts["info"].rate == 25
+    assert got["pts"] == facts["pts"]
+    assert videoclips.audio_packets(out) == videoclips.audio_packets(path) != []
+    top = slice(0, 20)  # the pan's sky
+    assert codes(written[0][top], frames[0][top]) > 20, "the exported frames have the new sky"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["edited.mp4"]
+
+
+def test_cancel_mid_export_leaves_nothing(qtbot, editor, dialogs, tmp_path):
+    pan = videoclips.pan(size=(160, 120), step=(4, 0), frames=40)
+    path = videoclips.write_clip(tmp_path / "long.mp4", pan.frames, rate=25)
+    open_clip(qtbot, editor, dialogs, path)
+    put_sky(qtbot, editor, "clouds")
+    out = tmp_path / "out" / "edited.mp4"
+    out.parent.mkdir()
+
+    def cancel_at_frame_2(text: str, *_):
+        if text.endswith("frame 2 of 40") and editor.cancel_button.isVisible():
+            editor.cancel_button.click()
+
+    editor.controller.busy.connect(cancel_at_frame_2)
+    dialogs.save_paths.append(str(out))
+    editor.export_action.trigger()  # Ctrl+S: likewise the video's export
+    qtbot.waitUntil(lambda: not editor.controller.runner.active, timeout=WAIT_MS)
+    assert editor.status_label.text() == "Export cancelled: edited.mp4 not written"
+    assert list(out.parent.iterdir()) == [], "no clip and no unfinished part file"
+    assert dialogs.errors == []
+
+
+@pytest.mark.parametrize("damage", ["cut", "zeroed"])
+def test_a_damaged_clip_gives_one_clear_message(qtbot, editor, dialogs, pan_clip, damage):
+    path, _, _ = pan_clip
+    data = bytearray(path.read_bytes())
+    if damage == "cut":  # the index (at the end) cut off
+        data = data[: len(data) * 2 // 3]
+    else:  # bytes overwritten after the first third
+        for at in range(len(data) // 3, len(data), 400):
+            data[at : at + 16] = bytes(16)
+    path.write_bytes(bytes(data))
+    editor.open_photo(path)
+    qtbot.waitUntil(lambda: bool(dialogs.errors), timeout=WAIT_MS)
+    qtbot.wait(100)
+    assert len(dialogs.errors) == 1
+    assert dialogs.errors[0].startswith("Could not open pan.mp4\n\n")
+    expected = "not a readable video" if damage == "cut" else "damaged or truncated video"
+    assert expected in dialogs.errors[0] and "Traceback" not in dialogs.errors[0]
+    assert editor.model.clip is None and not editor.frame_bar.isVisible()
+
+
+def test_a_timelapse_folder_scrubs_and_exports_with_the_photos_names(
+    qtbot, editor, dialogs, tmp_path, monkeypatch
+):
+    pan = videoclips.pan(size=(160, 120), step=(6, 0), frames=4)
+    folder = tmp_path / "timelapse"
+    folder.mkdir()
+    for i, frame in enumerate(pan.frames):
+        save_image(folder / f"IMG_{i:04d}.png", frame)
+    editor.model.set_method("color")
+    editor.open_photo(folder)
+    qtbot.waitUntil(lambda: editor.model.matte is not None, timeout=WAIT_MS)
+    m = editor.model
+    assert m.clip.count == 4 and np.array_equal(m.image, pan.frames[0])
+    scrub_to(qtbot, editor, 2)
+    assert (
+        np.array_equal(m.image, pan.frames[2]) and editor.frame_bar.where.text() == "IMG_0002.png"
+    )
+    put_sky(qtbot, editor, "clouds")
+    out = tmp_path / "edited"
+    out.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(out))
+    editor.export_video_action.trigger()
+    qtbot.waitUntil(lambda: not editor.controller.export_jobs, timeout=WAIT_MS)
+    assert dialogs.errors == []
+    assert sorted(p.name for p in out.iterdir()) == [f"IMG_{i:04d}.png" for i in range(4)]
+    result = load_image(out / "IMG_0002.png")
+    assert result.shape == pan.frames[2].shape and codes(result[:20], pan.frames[2][:20]) > 20
+
+
+def test_a_photo_after_a_clip_has_every_photo_tool_back(qtbot, editor, dialogs, pan_clip, tmp_path):
+    path, _, _ = pan_clip
+    open_clip(qtbot, editor, dialogs, path)
+    m = editor.model
+    image, _truth = synthetic_landscape(120, 160)
+    save_image(tmp_path / "hill.png", image)
+    editor.open_photo(tmp_path / "hill.png")
+    qtbot.waitUntil(lambda: m.clip is None, timeout=WAIT_MS)
+    qtbot.mouseClick(editor.segment_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: m.matte is not None, timeout=WAIT_MS)
+    assert editor.windowTitle().startswith("hill.png") and m.image.shape == image.shape
+    assert not editor.frame_bar.isVisible() and not editor.export_video_action.isEnabled()
+    assert editor.add_action.isEnabled() and editor.segment_button.isEnabled()
+    assert editor.export_matte_action.isEnabled() and editor.brush_panel.isEnabled()
