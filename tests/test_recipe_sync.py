@@ -246,7 +246,8 @@ def _gimp_plugin(tmp_path, monkeypatch):
     target = _installed(tmp_path, "gimp")
     _fake_gi(monkeypatch)
     monkeypatch.syspath_prepend(str(target))
-    for name in [m for m in sys.modules if m == "skyseg" or m.split(".")[0] == "skyseg_client"]:
+    own = {"skyseg", "skyseg_client", *(p.stem for p in target.glob("*.py"))}  # its modules
+    for name in [m for m in sys.modules if m.split(".")[0] in own]:
         monkeypatch.delitem(sys.modules, name, raising=False)
     spec = importlib.util.spec_from_file_location("skyseg_gimp_plugin", target / "skyseg.py")
     module = importlib.util.module_from_spec(spec)
