@@ -273,4 +273,7 @@ def onnx_session(path: str | os.PathLike, what: str, threads: int, *, spinning: 
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types
-        raise ModelFileError(f"cannot load the {what} ({exc})", path) from None
+        why = str(exc).strip().splitlines()  # its first line: one clear error line
+        raise ModelFileError(
+            f"cannot load the {what} ({why[0] if why else type(exc).__name__})", path
+        ) from None

@@ -423,7 +423,7 @@ def test_foreign_onnx_is_refused(tmp_path):
     with pytest.raises(ModelFileError, match="not an ADE20K sky model"):
         ade20k.Ade20kMethod(weights_dir=path).coarse(_photo())
     (tmp_path / "broken.onnx").write_bytes(b"\x00garbage")
-    with pytest.raises(ModelFileError, match="cannot load the ONNX model"):
+    with pytest.raises(ModelFileError, match="cannot load the ADE20K ONNX model"):
         ade20k.Ade20kMethod(weights_dir=tmp_path / "broken.onnx").coarse(_photo())
 
 

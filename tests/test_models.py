@@ -108,14 +108,20 @@ def test_absent_files_are_skipped_quietly_damaged_ones_are_reported(bundled):
 
 
 def test_an_onnx_file_that_does_not_load_names_the_model_and_the_file(tmp_path):
-    """The classifier's and the U-Net's sessions come from models.onnx_session: a file ONNX
-    Runtime cannot load is a ModelFileError that says which model and which file."""
+    """The classifier's, the U-Net's and the ADE20K method's sessions come from
+    models.onnx_session: a file ONNX Runtime cannot load is a ModelFileError that says which
+    model and which file, on one line."""
+    from skyseg_core.methods.ade20k import _OnnxBackend
     from skyseg_core.methods.classifier import _OnnxModel
     from skyseg_core.methods.unet import _UnetSession
 
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not an ONNX model")
-    for load, what in ((_OnnxModel, "classifier model"), (_UnetSession, "sky U-Net model")):
+    for load, what in (
+        (_OnnxModel, "classifier model"),
+        (_UnetSession, "sky U-Net model"),
+        (_OnnxBackend, "ADE20K ONNX model"),
+    ):
         with pytest.raises(ModelFileError, match=f"cannot load the {what} \\(") as info:
             load(broken)
-        assert str(broken) in str(info.value)
+        assert str(broken) in str(info.value) and "\n" not in str(info.value)

@@ -57,7 +57,7 @@ import numpy as np
 from .._threads import compute_threads
 from ..errors import ModelFileError
 from ..matte import as_matte, check_image, check_matte, resize_matte, to_float_rgb
-from ..models import models_dir
+from ..models import models_dir, onnx_session
 from . import register
 from ._base import SkyMethod, resize_long_side
 
@@ -316,18 +316,8 @@ class _OnnxBackend:
     """Runs an ONNX file written by ``skyseg export-ade20k`` with ONNX Runtime."""
 
     def __init__(self, path: Path):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = compute_threads(0)  # 0: ONNX Runtime's own choice
-        try:
-            self.session = ort.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelFileError(
-                f"cannot load the ONNX model ({str(exc).splitlines()[0]})", path
-            ) from None
+        # 0: ONNX Runtime's own choice of threads, within the share compute_threads gives
+        self.session = onnx_session(path, "ADE20K ONNX model", compute_threads(0))
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
         if self.metadata.get("kind") != ONNX_KIND:
             raise ModelFileError(
@@ -561,7 +551,6 @@ def _write_checked_onnx(
     """Export ``model`` to ``output`` (atomically; traced at ``trace_size``, default the
     exporter's) once ONNX Runtime agrees with PyTorch on a random ``check_size`` image; the
     ``export_ade20k_onnx`` result dict."""
-    import onnxruntime as ort
     import torch
 
     from .. import _ade20k_arch as arch_module
@@ -572,7 +561,7 @@ def _write_checked_onnx(
         trace = {"sample_size": trace_size} if trace_size else {}
         arch_module.export_onnx(model, tmp, metadata, opset=opset, **trace)
         sample = np.random.default_rng(0).random((1, 3, *check_size), dtype=np.float32)
-        session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+        session = onnx_session(tmp, "exported ADE20K model", compute_threads(0))
         got = session.run(None, {"image": sample})[0]
         with torch.inference_mode():
             want = model(torch.from_numpy(sample)).numpy()
