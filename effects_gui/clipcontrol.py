@@ -42,6 +42,7 @@ class ClipController(QObject):
         self.model, self.controller = model, controller
         self.frames: clip.ClipFrames | None = None
         self.index = 0
+        self.open_job: jobs.Job | None = None
         self.matte_job: jobs.Job | None = None
         self.matte_again = False
         self.mattes_found = 0
@@ -64,20 +65,35 @@ class ClipController(QObject):
         path = Path(path)
         sequence = path.is_dir()
         c = self.controller
-        c.busy.emit(f"Opening {path.name}", 0, False)
+        self.cancel_open()
+        c.busy.emit(f"Opening {path.name}", 0, True)
         job = jobs.Job(
             "clip", clip.open_sequence if sequence else clip.open_video, path, self.long_side
         )
+        self.open_job = job
 
         def progress(percent: int, text: str) -> None:
-            c.busy.emit(f"Opening {path.name}: {text}", percent, False)
+            if self.open_job is job:
+                c.busy.emit(f"Opening {path.name}: {text}", percent, True)
 
-        c.runner.start(
-            job,
-            on_result=self._opened,
-            on_progress=progress,
-            on_error=lambda exc: c.failed.emit(f"Could not open {path.name}", exc),
-        )
+        def opened(result) -> None:
+            if self.open_job is job:
+                self.open_job = None
+                self._opened(result)
+
+        def failed(exc) -> None:
+            if self.open_job is job:
+                self.open_job = None
+                c.failed.emit(f"Could not open {path.name}", exc)
+
+        c.runner.start(job, on_result=opened, on_progress=progress, on_error=failed)
+
+    def cancel_open(self) -> None:
+        """Stop reading a clip (Cancel, Esc, or another clip opened): nothing changes."""
+        if self.open_job is not None:
+            self.open_job.cancel()
+            self.open_job = None
+            self.controller.idle.emit("Opening cancelled")
 
     def _opened(self, result) -> None:
         frames, first = result if isinstance(result, tuple) else (result, None)

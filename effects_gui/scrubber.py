@@ -122,6 +122,8 @@ def install_clip_tools(window) -> None:
     menu = window.menuBar().actions()[0].menu()  # File
     menu.insertAction(window.recent_menu.menuAction(), window.open_sequence_action)
     menu.insertAction(window.export_dialog_action, window.export_video_action)
+    window.cancel_action.triggered.connect(clips.cancel_open)
+    window.cancel_button.clicked.connect(clips.cancel_open)
     clips.opened.connect(lambda frames: window._add_recent(frames.path))
     clips.opened.connect(lambda _frames: window._update_enabled())
     clips.closed.connect(window._update_enabled)

@@ -66,8 +66,8 @@ class MainWindow(QMainWindow):
         self._close_after_export = False
         self._build_panels()
         build_actions(self)
-        install_clip_tools(self)
         self._build_status()
+        install_clip_tools(self)
         self._connect()
         self.controller.refresh_library()
         self._update_enabled()
@@ -340,6 +340,7 @@ class MainWindow(QMainWindow):
 
         if ask and not self.maybe_discard():
             return
+        self.clips.cancel_open()  # a clip still being read is not opened after this
         if is_clip(path):
             self.clips.open(path)
         elif Path(path).suffix.lower() == SUFFIX:

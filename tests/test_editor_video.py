@@ -148,6 +148,23 @@ def test_cancel_mid_export_leaves_nothing(qtbot, editor, dialogs, tmp_path):
     assert dialogs.errors == []
 
 
+def test_cancel_while_a_clip_is_read_opens_nothing(qtbot, editor, dialogs, tmp_path):
+    pan = videoclips.pan(size=(160, 120), step=(4, 0), frames=40)
+    path = videoclips.write_clip(tmp_path / "long.mp4", pan.frames, rate=25)
+
+    def cancel_at_frame_2(text: str, *_):
+        if text.endswith("frame 2 of 40") and editor.cancel_button.isVisible():
+            editor.cancel_button.click()
+
+    editor.controller.busy.connect(cancel_at_frame_2)
+    editor.open_photo(path)
+    qtbot.waitUntil(lambda: not editor.controller.runner.active, timeout=WAIT_MS)
+    qtbot.wait(50)
+    assert editor.status_label.text() == "Opening cancelled"
+    assert editor.model.clip is None and not editor.model.has_photo
+    assert not editor.frame_bar.isVisible() and dialogs.errors == []
+
+
 @pytest.mark.parametrize("damage", ["cut", "zeroed"])
 def test_a_damaged_clip_gives_one_clear_message(qtbot, editor, dialogs, pan_clip, damage):
     path, _, _ = pan_clip
