@@ -414,3 +414,64 @@ def test_busy_runs_are_refused_and_esc_or_a_closed_document_adds_nothing(folder,
     )
     assert result["after_close_ok"], result["after_close_error"]
     print(f"Krita {krita}: Esc 1 s into a run, the run ended after {result['esc_seconds']} s")
+
+
+def _raw(folder, name, size):
+    width, height = size
+    data = np.frombuffer((folder / name).read_bytes(), np.uint8).reshape(height, width, 4)
+    return data[..., 2::-1]
+
+
+@pytest.mark.parametrize("krita", ["5.1", "5.2"])
+def test_the_preview_layer_follows_the_controls_and_apply_replaces_it(folder, krita):
+    """Issue 25 point 1: the docker's preview is a "skyseg preview" layer above the photo; a
+    control change updates its pixels (the core's replacement of the working copy: here the
+    photo itself, smaller than the working size); rapid changes coalesce, the last one wins; the
+    document stays unmodified (Krita's scripting adds and fills layers without undo commands);
+    Apply makes today's result group and removes the preview and its files; turning it off, an
+    error and the image closing remove it too; a larger image gets the working copy scaled up
+    to the canvas."""
+    if krita == "5.2":
+        assert harness.krita_in_chroot()
+        result, tag = harness.run_kritarunner_chroot(folder, "preview"), "_52"
+    else:
+        result, tag = harness.run_kritarunner(folder, "preview"), ""
+    assert "exception" not in result, result["exception"]
+    assert result["start_ok"] == [True, None]
+    assert result["stack_on"] == ["photo", "skyseg preview"] and result["changed"]
+    image = load_image(folder / "photo.png")
+    # the preview's matte is the worker's 8-bit matte file (full-size runs keep it in float)
+    matte = (np.round(segment(image, method=harness.METHOD) * 255) / 255).astype(np.float32)
+    sky = load_sky(harness.SKY)
+    for name, opacity in (("first", 1.0), ("second", 0.4), ("rapid", 0.9)):
+        got = _raw(folder, f"preview_{name}{tag}.raw", result["size"]).astype(np.int16)
+        expected = effects.replace_sky(image, matte, sky, sky_opacity=opacity).astype(np.int16)
+        assert np.abs(got - expected).max() <= 1, name
+    assert 1 <= result["rapid_renders_shown"] <= 2  # five changes, at most one render waiting
+    assert result["modified_with_preview"] is False
+    assert result["apply_ok"] == [True, None]
+    assert result["stack_after_apply"] == ["photo", "Sky replaced"]
+    assert result["active_after_apply"] is False and result["folder_removed_after_apply"]
+    assert result["stack_on_again"] == ["photo", "skyseg preview"]
+    assert result["stack_off"] == ["photo"]
+    message = result["error_message"]
+    assert message.startswith("preview: ") and "no such sky file" in message, message
+    assert result["stack_after_error"] == ["photo"] and result["active_after_error"] is False
+    assert result["other_ok"][0] and result["active_after_close"] is False
+    assert result["stack_at_end"] == ["photo"]
+    scaled = result["scaled"]
+    assert scaled["start_ok"] == [True, None] and scaled["working_size"] == [1280, 836]
+    assert scaled["stack_off"] == ["Background"]
+    got = _raw(folder, f"preview_scaled{tag}.raw", scaled["size"]).astype(np.float64)
+    width, height = scaled["size"]
+    import cv2
+
+    big = cv2.resize(image, (width, height), interpolation=cv2.INTER_CUBIC)
+    expected = effects.replace_sky(big, segment(big, method=harness.METHOD), sky, sky_opacity=0.7)
+    off = np.abs(got - expected)
+    print(
+        f"Krita {krita}: preview of a {width}x{height} image vs the full-size result: mean "
+        f"{off.mean():.2f} levels, share > 16 {np.mean(off > 16):.4f}; first preview "
+        f"{scaled['first_seconds']} s, a change {scaled['change_seconds']} s"
+    )
+    assert off.mean() <= 2 and np.mean(off > 16) < 0.001

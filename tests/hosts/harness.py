@@ -307,11 +307,17 @@ def _krita_home(folder: Path, name: str) -> tuple[Path, dict]:
     return home, env
 
 
+def _copy_krita_drivers(pykrita: Path) -> None:
+    """The drivers Krita runs, in its pykrita folder (on its Python path)."""
+    shutil.copy(HERE / "krita_e2e.py", pykrita / "skyseg_e2e.py")
+    shutil.copy(HERE / "krita_preview.py", pykrita / "skyseg_e2e_preview.py")
+
+
 def run_kritarunner(folder: Path, scenario: str, timeout: float = 600) -> dict:
     """kritarunner -s skyseg_e2e -f main, offscreen (it always exits 0: the result file decides)."""
     home, env = _krita_home(folder, f"krita-home-{scenario}")
     pykrita = home / ".local" / "share" / "krita" / "pykrita"
-    shutil.copy(HERE / "krita_e2e.py", pykrita / "skyseg_e2e.py")
+    _copy_krita_drivers(pykrita)
     env.update(PYTHONPATH=str(pykrita), QT_QPA_PLATFORM="offscreen", SKYSEG_E2E_SCENARIO=scenario)
     log = folder / f"krita-{scenario}.log"
     _run(
@@ -348,7 +354,7 @@ def run_kritarunner_chroot(folder: Path, scenario: str, timeout: float = 600) ->
     )
     assert install.returncode == 0, install.stdout + install.stderr
     pykrita = home / ".local" / "share" / "krita" / "pykrita"
-    shutil.copy(HERE / "krita_e2e.py", pykrita / "skyseg_e2e.py")
+    _copy_krita_drivers(pykrita)
     variables = {
         "HOME": chroot_home,
         "SKYSEG_E2E_DIR": "/e2e",
@@ -385,22 +391,25 @@ def krita_in_chroot() -> bool:
     )
 
 
-def run_krita_gui(folder: Path, timeout: float = 600) -> dict:
-    """The Krita GUI under Xvfb; a driver plug-in triggers the registered skyseg menu actions."""
+def run_krita_gui(folder: Path, timeout: float = 600, scenario: str = "main") -> dict:
+    """The Krita GUI under Xvfb; a driver plug-in triggers the registered skyseg menu actions
+    (``scenario`` "main"; "preview": the docker's live preview)."""
     from skyseg_core.cli.install_plugin import enable_in_kritarc
 
-    home, env = _krita_home(folder, "krita-home-gui")
+    suffix = "" if scenario == "main" else f"-{scenario}"
+    home, env = _krita_home(folder, f"krita-home-gui{suffix}")
     driver = home / ".local" / "share" / "krita" / "pykrita" / "skyseg_e2e_gui"
     driver.mkdir()
     shutil.copy(HERE / "krita_e2e.py", driver / "driver.py")
+    shutil.copy(HERE / "krita_preview.py", driver.parent / "skyseg_e2e_preview.py")
     (driver / "__init__.py").write_text("from . import driver\n\ndriver.gui_start()\n")
     (driver.parent / "skyseg_e2e_gui.desktop").write_text(
         "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library=skyseg_e2e_gui\n"
         "X-Python-2-Compatible=false\nName=skyseg e2e driver\n"
     )
     enable_in_kritarc(home / ".config" / "kritarc", "skyseg_e2e_gui")
-    env.update(QT_QPA_PLATFORM="xcb", SKYSEG_E2E_SCENARIO="main")
-    log = folder / "krita-gui.log"
+    env.update(QT_QPA_PLATFORM="xcb", SKYSEG_E2E_SCENARIO=scenario)
+    log = folder / f"krita-gui{suffix}.log"
     _run(
         ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", "krita", "--nosplash"],
         env,
@@ -408,4 +417,4 @@ def run_krita_gui(folder: Path, timeout: float = 600) -> dict:
         log,
         "krita gui",
     )
-    return load_result(folder, "main_gui.json", log)
+    return load_result(folder, f"{scenario}_gui.json", log)

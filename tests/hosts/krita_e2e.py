@@ -84,6 +84,16 @@ def scenario(doc, run, result):
     if SCENARIO == "busy":
         busy(doc, run, result)
         return
+    if SCENARIO == "preview":  # the docker's live preview (krita_preview.py)
+        import skyseg_e2e_preview
+
+        ext = extension()
+        skyseg_e2e_preview.checks(doc, run, result, ext, path, TAG)
+        big = Krita.instance().openDocument(path("photo.png"))
+        result["scaled"] = skyseg_e2e_preview.scaled(big, ext, path, TAG)
+        big.close()
+        ext.host.document = doc
+        return
     if SCENARIO == "colour":
         colour_spaces(result)
         return
@@ -492,7 +502,12 @@ def gui_run():
             ]
             result["docker_min_height"] = dockers[0].minimumSizeHint().height()
             result["docker_scrolls"] = type(dockers[0].widget()).__name__
-            screenshot(window, dockers[0], result)
+            if SCENARIO == "preview":  # the preview through the docker's own widgets
+                import skyseg_e2e_preview
+
+                skyseg_e2e_preview.gui(doc, window, dockers[0], extension(), path, result)
+            else:
+                screenshot(window, dockers[0], result)
 
         def trigger(method):
             ext = extension()
@@ -503,7 +518,8 @@ def gui_run():
             del before
             return ext.last_error is None
 
-        scenario(doc, trigger, result)
+        if SCENARIO != "preview":
+            scenario(doc, trigger, result)
     except Exception:  # noqa: BLE001
         result["exception"] = traceback.format_exc()
     result.pop("_original", None)

@@ -33,6 +33,7 @@ from .logic import (  # noqa: E402
     effect_actions,
     sections,
 )
+from .preview import LivePreview  # noqa: E402
 from .qt import QtCore, QtGui, QtWidgets  # noqa: E402
 
 DOCKER_ID = "skyseg_docker"
@@ -66,6 +67,8 @@ class SkysegExtension(Extension):
         """The skyseg dockers, shown busy while an action runs."""
         self.host.on_cancel = self.cancel
         self.host.on_tick = self._tick
+        self.live = LivePreview(self.host, self.actions, self.client, self._preview_stopped)
+        """The docker's live preview (a "skyseg preview" layer while it is on)."""
 
     # -- worker and schema -------------------------------------------------------------------
 
@@ -112,6 +115,7 @@ class SkysegExtension(Extension):
 
     def setup(self):
         notifier = Krita.instance().notifier()
+        notifier.applicationClosing.connect(self.live.stop)
         notifier.applicationClosing.connect(self.stop_worker)
 
     def createActions(self, window):
@@ -148,6 +152,46 @@ class SkysegExtension(Extension):
             except RuntimeError:
                 pass
 
+    # -- live preview ----------------------------------------------------------------------------
+
+    def set_preview(self, on, effect):
+        """Turn the live preview of ``effect`` on or off; an error turns it off with a message."""
+        if not on:
+            self.live.stop()
+            return True
+        if self.busy is not None:
+            self._preview_stopped(f"skyseg is still running {self.busy.replace('_', ' ')}")
+            return False
+        try:
+            self.live.start(self.settings, effect)
+        except (PluginError, skyseg_client.WorkerError) as exc:
+            message = exc.for_user() if isinstance(exc, skyseg_client.WorkerError) else str(exc)
+            self._preview_stopped(message)
+            return False
+        self.last_error = None
+        return True
+
+    def preview_changed(self, effect):
+        """A control of ``effect`` changed: the preview (when on) shows it."""
+        if not self.live.active:
+            return
+        try:
+            self.live.change(self.settings, effect)
+        except PluginError as exc:
+            self.live.stop()
+            self._preview_stopped(str(exc))
+
+    def _preview_stopped(self, message):
+        """The preview stopped by itself: say why (an error), and show the toggle off."""
+        if message:
+            self.last_error = f"preview: {message}"
+            self.host.notify(self.last_error, error=True)
+        for docker in list(self.dockers):
+            try:
+                docker.show_preview(False)
+            except RuntimeError:
+                self.dockers.remove(docker)
+
     # -- actions -------------------------------------------------------------------------------
 
     def run(self, method, path=None):
@@ -160,6 +204,9 @@ class SkysegExtension(Extension):
             )
             self.host.notify(self.last_error, error=True)
             return False
+        if self.live.active:  # the result is made at full resolution; the preview goes first
+            self.live.stop()
+            self._preview_stopped(None)
         self.busy = method
         self.host.cancelled = False
         self._show_busy(method)
@@ -298,6 +345,16 @@ class SkysegDocker(DockWidget):
         root = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(root)
         layout.addWidget(self._busy_row())
+        self.preview_effect = None
+        """The effect the preview shows: the one whose section or control was used last."""
+        self.preview_box = QtWidgets.QCheckBox("Preview on the canvas")
+        self.preview_box.setToolTip(
+            "Show the effect you are setting up on a 'skyseg preview' layer above the photo, "
+            "at screen size, as you change its controls. The buttons make the full-size result "
+            "(the preview layer goes away)."
+        )
+        self.preview_box.toggled.connect(self._toggle_preview)
+        layout.addWidget(self.preview_box)
         ext = instance()
         if ext is not None:
             ext.dockers.append(self)
@@ -310,6 +367,11 @@ class SkysegDocker(DockWidget):
             for title, effect, buttons, expanded in sections(settings.schema):
                 section = Section(title, expanded)
                 self.sections[title] = section
+                if effect is not None:
+                    self.preview_effect = self.preview_effect or effect
+                    section.header.toggled.connect(
+                        lambda opened, e=effect: opened and self._preview_follows(e)
+                    )
                 if effect is None:
                     self._add_controls(section.form, "source", settings.source_controls, settings)
                     refresh = QtWidgets.QPushButton("Refresh methods")
@@ -371,6 +433,29 @@ class SkysegDocker(DockWidget):
         ext = instance()
         if ext is not None:
             ext.cancel()
+
+    # -- live preview ---------------------------------------------------------------------------
+
+    def _toggle_preview(self, on):
+        ext = instance()
+        if ext is not None and self.preview_effect is not None:
+            ext.set_preview(on, self.preview_effect)
+        elif on:
+            self.show_preview(False)
+
+    def show_preview(self, on):
+        """Show the toggle on or off without acting on it (the preview stopped by itself)."""
+        blocked = self.preview_box.blockSignals(True)
+        self.preview_box.setChecked(on)
+        self.preview_box.blockSignals(blocked)
+
+    def _preview_follows(self, effect):
+        """``effect``'s section or control was used: the preview shows that effect."""
+        if effect != "source":
+            self.preview_effect = effect
+        ext = instance()
+        if ext is not None and self.preview_effect is not None:
+            ext.preview_changed(self.preview_effect)
 
     # -- controls from the schema ---------------------------------------------------------------
 
@@ -441,6 +526,7 @@ class SkysegDocker(DockWidget):
         if ext is not None:
             ext.settings.set(effect, key, value)
             ext.save_settings()
+            self._preview_follows(effect)
 
     def _chose(self, effect, key, nick):
         self._set(effect, key, nick)
@@ -448,6 +534,7 @@ class SkysegDocker(DockWidget):
             instance().settings.apply_look(nick, effect)
             instance().save_settings()
             self.show_values(effect)
+            self._preview_follows(effect)
         elif f"{effect}.{key}_file" in self.fields:
             self._enable_file(effect, key)
 
