@@ -111,6 +111,7 @@ def light(photos: list[str], frames: int = 16) -> list[dict]:
     from skyseg_core.clips import FrameMattes, FrameRenderer
     from skyseg_core.effects import ReplaceParams
     from skyseg_core.pipeline import MatteSource
+    from skyseg_core.temporal import LightSmoother
     from tests.videoclips import pan
 
     size, step = PAN_KINDS["pan and tilt (5, 2)"]
@@ -118,23 +119,119 @@ def light(photos: list[str], frames: int = 16) -> list[dict]:
     for rel in photos:
         p = pan(size=size, step=step, frames=frames, relative=rel)
         mattes = FrameMattes(MatteSource(), True)
-        render = FrameRenderer([ReplaceParams(sky="golden_hour")], sky_motion="camera")
-        gains = []
-        for frame, truth in zip(p.frames, p.truth, strict=True):
-            out = render(frame, mattes(frame)).astype(np.float32)
-            ground = truth == 0
-            before = np.maximum(frame.astype(np.float32)[ground].mean(axis=0), 1.0)
-            gains.append(out[ground].mean(axis=0) / before)
-        change = np.abs(np.diff(np.array(gains), axis=0))
-        rows.append(
-            {
-                "photo": Path(rel).stem,
-                "gain": np.mean(gains, axis=0),
-                "mean": float(change.mean()),
-                "max": float(change.max()),
-            }
-        )
+        matted = [mattes(frame) for frame in p.frames]
+        row: dict = {"photo": Path(rel).stem}
+        for label, weight in (("", 1.0), ("_smoothed", None)):
+            render = FrameRenderer(
+                [ReplaceParams(sky="golden_hour")],
+                sky_motion="camera",
+                **({} if weight is None else {"light_weight": weight}),
+            )
+            gains = []
+            trace: list = []
+            render.light = render.light or LightSmoother(1.0)  # 1.0: records, leaves as is
+            render.light.trace = trace
+            for frame, matte, truth in zip(p.frames, matted, p.truth, strict=True):
+                out = render(frame, matte).astype(np.float32)
+                ground = truth == 0
+                before = np.maximum(frame.astype(np.float32)[ground].mean(axis=0), 1.0)
+                gains.append(out[ground].mean(axis=0) / before)
+            change = np.abs(np.diff(np.array(gains), axis=0))
+            row["params" + label] = light_change(trace)
+            row["gain" + label] = np.mean(gains, axis=0)
+            row["mean" + label] = float(change.mean())
+            row["max" + label] = float(change.max())
+        rows.append(row)
         print(rows[-1], file=sys.stderr, flush=True)
+    return rows
+
+
+def light_change(trace: list) -> float:
+    """Mean relative change from one frame to the next of the light parameters the effects
+    used (every gain, exposure and contrast of relight and colour match), from a
+    :class:`~skyseg_core.temporal.LightSmoother` trace."""
+    series: dict = {}
+    for kind, _, used in trace:
+        for key, value in used.items():
+            series.setdefault((kind, key), []).append(np.atleast_1d(value))
+    changes = [np.abs(np.diff(np.log(np.array(v)), axis=0)) for v in series.values()]
+    return float(np.mean(np.concatenate([c.ravel() for c in changes])))
+
+
+def zoom_frames(rel: str, frames: int = 16, size=(200, 150), shrink: float = 0.97):
+    """A forward (dashcam-like) move over a real photo: crop windows shrinking by ``shrink`` a
+    frame around the middle of the horizon, each resized to ``size``. Returns the frames, their
+    truth masks and each frame-to-frame motion (2x3, frame i -> i + 1 pixels)."""
+    import cv2
+
+    from tests.videoclips import load_pair
+
+    image, mask = load_pair(rel)
+    H, W = mask.shape
+    w, h = size
+    sky_rows = (mask == 255).mean(axis=1)
+    horizon = int(np.clip(np.flatnonzero(sky_rows > 0.5).max(initial=H // 2), h, H - h))
+    cx, cy = W / 2.0, float(horizon)
+    s0 = min(0.9 * W / w, 2.0 * min(cy, H - cy) / h * 0.95)  # photo pixels per frame pixel
+    out, truth, scales, origins = [], [], [], []
+    for i in range(frames):
+        s = s0 * shrink**i
+        ox, oy = cx - s * w / 2.0, cy - s * h / 2.0
+        to_frame = np.array([[1 / s, 0, -ox / s], [0, 1 / s, -oy / s]])
+        out.append(cv2.warpAffine(image, to_frame, size, flags=cv2.INTER_AREA))
+        truth.append(cv2.warpAffine(mask, to_frame, size, flags=cv2.INTER_NEAREST))
+        scales.append(s)
+        origins.append((ox, oy))
+    steps = []
+    for i in range(frames - 1):
+        (ox, oy), s = origins[i], scales[i]
+        (nx, ny), n = origins[i + 1], scales[i + 1]
+        steps.append(np.array([[s / n, 0, (ox - nx) / n], [0, s / n, (oy - ny) / n]]))
+    return out, truth, steps
+
+
+def forward(photos: list[str], frames: int = 16) -> list[dict]:
+    """Flips and IoU on forward (zoom) moves, per frame and with the temporal stage, and how
+    far the sky's estimated motion (:class:`~skyseg_core.skymotion.SkyMotion`, as ``replace``
+    moves the new sky) is from the true one: the largest error at the frame's corners, px."""
+    import cv2
+
+    from skyseg_core.segment import segment
+    from skyseg_core.skymotion import SkyMotion
+    from skyseg_core.temporal import TemporalStage
+    from tests.videoclips import iou
+
+    rows = []
+    for rel in photos:
+        images, truth, steps = zoom_frames(rel, frames)
+        h, w = truth[0].shape
+        per = [segment(f) for f in images]
+        stage = TemporalStage()
+        steady = [stage(f, m) for f, m in zip(images, per, strict=True)]
+        row: dict = {"photo": Path(rel).stem, "frames": frames}
+        for label, mattes in (("", per), ("_temporal", steady)):
+            fl = []
+            for a, b, step in zip(mattes, mattes[1:], steps, strict=False):
+                moved = cv2.warpAffine(a, step, (w, h), flags=cv2.INTER_LINEAR)
+                inside = cv2.warpAffine(np.ones_like(a), step, (w, h)) > 0.999
+                fl.append(np.mean((moved[inside] >= 0.5) != (b[inside] >= 0.5)))
+            inter = union = 0
+            for m, t in zip(mattes, truth, strict=True):
+                i, u = iou(m, t)
+                inter, union = inter + i, union + u
+            row["flips" + label] = float(np.mean(fl))
+            row["iou" + label] = inter / max(union, 1)
+        sky = SkyMotion()
+        for f, m in zip(images, steady, strict=True):
+            sky.update(f, m)
+        corners = np.array([[0, 0, 1], [w - 1, 0, 1], [0, h - 1, 1], [w - 1, h - 1, 1]], float).T
+        errors = [
+            float(np.abs((est[:2] @ corners) - (true @ corners)).max())
+            for est, true in zip(sky.motions, steps, strict=True)
+        ]
+        row["motion_error_mean"], row["motion_error_max"] = float(np.mean(errors)), max(errors)
+        rows.append(row)
+        print(row, file=sys.stderr, flush=True)
     return rows
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .effects._common import LIGHT_FILTER
 from .effects.params import EffectParams
 from .pipeline import MatteSource, SkyCache, find_matte, render
 
@@ -56,7 +57,10 @@ class FrameRenderer:
     """Each frame through the effect chain ``steps``; a ``replace`` step gets a sky that moves
     with the camera (``sky_motion="camera"``) or stays put (``"still"``, as for photos). A frame
     without sky is passed through unchanged (a clip keeps every frame). ``drift``: the new sky's
-    own motion in pixels per frame (drifting clouds; with ``"camera"`` only)."""
+    own motion in pixels per frame (drifting clouds; with ``"camera"`` only). ``light_weight``:
+    the foreground light (relight, colour match) is an exponential moving average over the
+    frames with this share for the current one (:class:`~skyseg_core.temporal.LightSmoother`,
+    reset at a cut); 1 works each frame's light on its own."""
 
     def __init__(
         self,
@@ -64,10 +68,15 @@ class FrameRenderer:
         skies: Callable[[str], np.ndarray] | None = None,
         sky_motion: str = "camera",
         drift: tuple[float, float] = (0.0, 0.0),
+        light_weight: float = 0.2,
     ):
+        from .temporal import CutDetector, LightSmoother
+
         self.steps = list(steps)
         self.skies = skies or SkyCache()
         self.motion = None
+        self.light = LightSmoother(light_weight) if light_weight < 1.0 else None
+        self.cuts = CutDetector()
         self.timings = {"render": 0.0, "motion": 0.0}
         if sky_motion == "camera" and any(s.effect == "replace" for s in self.steps):
             from .skymotion import SkyMotion
@@ -81,11 +90,16 @@ class FrameRenderer:
         t0 = time.perf_counter()
         if self.motion is not None:
             steps, skies = self.motion.frame_steps(frame, matte, steps, skies)
+        if self.light is not None and self.cuts(frame):
+            self.light.reset()
         t1 = time.perf_counter()
+        token = LIGHT_FILTER.set(self.light)
         try:
             out = render(frame, matte, steps, skies).image
         except NoSkyError:
             out = frame
+        finally:
+            LIGHT_FILTER.reset(token)
         self.timings["motion"] += t1 - t0
         self.timings["render"] += time.perf_counter() - t1
         return out

@@ -52,6 +52,11 @@ def flow_size(shape: tuple[int, int], long_side: int) -> tuple[int, int]:
     return max(8, round(w * k)), max(8, round(h * k))
 
 
+TEMPORAL_CUT = 0.12
+"""Median photometric error (grey levels / 255) after undoing the camera's motion above which a
+frame starts a new shot."""
+
+
 @dataclass
 class TemporalStage:
     """Blend each frame's matte with the previous result, aligned by the camera's motion.
@@ -74,7 +79,7 @@ class TemporalStage:
 
     memory: float = 8.0
     tolerance: float = 0.08
-    cut: float = 0.12
+    cut: float = TEMPORAL_CUT
     flow_size: int = 384
     _prev_grey: np.ndarray | None = field(default=None, repr=False)
     _prev_matte: np.ndarray | None = field(default=None, repr=False)
@@ -119,11 +124,7 @@ class TemporalStage:
         h, w = grey.shape
         H, W = prev_matte.shape
         motion = estimate_motion(prev_grey, grey, model="similarity").matrix
-        warped = cv2.warpPerspective(
-            prev_grey, motion, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
-        err = cv2.absdiff(grey, warped).astype(np.float32) / 255.0
-        err = cv2.blur(err, (3, 3))
+        err = photometric_error(prev_grey, grey, motion)
         if float(np.median(err)) > self.cut:
             return None
         trust = np.clip(1.0 - err / self.tolerance, 0.0, 1.0)
@@ -143,6 +144,80 @@ class TemporalStage:
         return aligned, aligned_age, trust_full
 
 
+def photometric_error(prev_grey: np.ndarray, grey: np.ndarray, motion: np.ndarray) -> np.ndarray:
+    """Per pixel, how much ``grey`` differs from ``prev_grey`` moved by ``motion`` (grey levels
+    / 255, 3x3 mean): where the camera's motion does not explain the change."""
+    h, w = grey.shape
+    warped = cv2.warpPerspective(
+        prev_grey, motion, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    err = cv2.absdiff(grey, warped).astype(np.float32) / 255.0
+    return cv2.blur(err, (3, 3))
+
+
+@dataclass
+class CutDetector:
+    """Whether each frame starts a new shot: the median :func:`photometric_error` from the
+    previous frame, moved by the camera's motion, above ``cut`` (as in :class:`TemporalStage`).
+
+    ``size``: longer side of the grey copies compared (a cut changes most of the frame, so a
+    small copy is enough)."""
+
+    cut: float = TEMPORAL_CUT
+    size: int = 192
+    _prev: np.ndarray | None = field(default=None, repr=False)
+
+    def __call__(self, image: np.ndarray) -> bool:
+        """Take the next frame; True when it starts a new shot (the first frame does not)."""
+        from .motion import estimate_motion
+
+        grey = _grey_small(image, flow_size(image.shape[:2], self.size))
+        prev, self._prev = self._prev, grey
+        if prev is None or prev.shape != grey.shape:
+            return False
+        motion = estimate_motion(prev, grey, model="similarity").matrix
+        return float(np.median(photometric_error(prev, grey, motion))) > self.cut
+
+
+@dataclass
+class LightSmoother:
+    """The foreground light of a clip smoothed over time: an exponential moving average of each
+    light estimate (gains, exposure, contrast; in log space, as they multiply), so the relit,
+    colour-matched foreground does not pulse with each frame's statistics.
+
+    Called as ``smoother(kind, values)`` (the effects' :data:`~skyseg_core.effects._common.
+    LIGHT_FILTER`); :meth:`reset` at a cut, so a new shot starts from its own light.
+
+    Parameters
+    ----------
+    weight : float
+        Share of the current frame's estimate in the average (1: no smoothing; 0.2: a memory
+        of about 5 frames, 0.2 s at 25 frames/s).
+    """
+
+    weight: float = 0.2
+    trace: list | None = None
+    """When a list, each call appends ``(kind, values, smoothed)`` (for measuring)."""
+    _state: dict = field(default_factory=dict, repr=False)
+
+    def reset(self) -> None:
+        self._state.clear()
+
+    def __call__(self, kind: str, values: dict) -> dict:
+        out = {}
+        for key, value in values.items():
+            logged = np.log(np.maximum(np.asarray(value, np.float64), 1e-6))
+            previous = self._state.get((kind, key))
+            if previous is not None and previous.shape == logged.shape:
+                logged = previous + self.weight * (logged - previous)
+            self._state[(kind, key)] = logged
+            smooth = np.exp(logged)
+            out[key] = float(smooth) if np.ndim(value) == 0 else smooth
+        if self.trace is not None:
+            self.trace.append((kind, values, out))
+        return out
+
+
 def blend(
     matte: np.ndarray, aligned: np.ndarray, trust: np.ndarray, weight: np.ndarray | float = 1.0
 ) -> np.ndarray:
@@ -158,4 +233,13 @@ def blend(
     return np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)
 
 
-__all__ = ["TemporalStage", "as_uint8", "blend", "flow_size"]
+__all__ = [
+    "TEMPORAL_CUT",
+    "CutDetector",
+    "LightSmoother",
+    "TemporalStage",
+    "as_uint8",
+    "blend",
+    "flow_size",
+    "photometric_error",
+]

@@ -418,3 +418,62 @@ def test_temporal_stage_starts_afresh_at_a_cut(steady_pan, clip_pan):
     other = cv2.resize(clip_pan.frames[0], (200, 150), interpolation=cv2.INTER_AREA)
     own = segment(other)
     assert np.array_equal(stage(other, own), own)
+
+
+def _light_trace(frames, mattes, light_weight: float) -> list:
+    """What relight and colour match used in each frame of ``replace`` (golden_hour sky moving
+    with the camera), recorded by the renderer's light smoother."""
+    from skyseg_core.clips import FrameRenderer
+    from skyseg_core.effects import ReplaceParams
+    from skyseg_core.temporal import LightSmoother
+
+    render = FrameRenderer([ReplaceParams(sky="golden_hour")], light_weight=light_weight)
+    render.light = render.light or LightSmoother(1.0)  # weight 1 records and changes nothing
+    render.light.trace = trace = []
+    for frame, matte in zip(frames, mattes, strict=True):
+        render(frame, matte)
+    return trace
+
+
+def _light_changes(trace: list) -> np.ndarray:
+    """Each light parameter's relative change from one frame to the next (log ratio)."""
+    series: dict = {}
+    for kind, _, used in trace:
+        for key, value in used.items():
+            series.setdefault((kind, key), []).append(np.atleast_1d(value))
+    return np.concatenate([np.abs(np.diff(np.log(v), axis=0)).ravel() for v in series.values()])
+
+
+def test_foreground_light_is_smoothed_over_time(steady_pan):
+    """On a pan the relit, colour-matched foreground's light parameters change less from frame
+    to frame than each frame's own estimate, and stay within what the frames measured."""
+    p, per_frame = steady_pan
+    own = _light_trace(p.frames, per_frame, 1.0)
+    smoothed = _light_trace(p.frames, per_frame, 0.2)
+    assert {kind for kind, _, _ in own} == {"relight", "color_match"}
+    raw_change, smooth_change = _light_changes(own), _light_changes(smoothed)
+    assert raw_change.mean() > 1e-4  # the per-frame light does move
+    assert smooth_change.mean() < 0.8 * raw_change.mean()
+    assert smooth_change.max() < 0.5 * raw_change.max()
+    for kind in ("relight", "color_match"):  # an average of the frames so far: within their range
+        raw = np.array([v["gains"] for k, v, _ in smoothed if k == kind])
+        used = np.array([u["gains"] for k, _, u in smoothed if k == kind])
+        assert np.all(used >= np.minimum.accumulate(raw) - 1e-9)
+        assert np.all(used <= np.maximum.accumulate(raw) + 1e-9)
+
+
+def test_foreground_light_starts_afresh_at_a_cut(steady_pan, clip_pan):
+    """A new shot's light is its own estimate, not averaged with the previous shot's."""
+    import cv2
+
+    from skyseg_core.segment import segment
+
+    p, per_frame = steady_pan
+    other = cv2.resize(clip_pan.frames[0], (200, 150), interpolation=cv2.INTER_AREA)
+    trace = _light_trace([*p.frames[:4], other], [*per_frame[:4], segment(other)], 0.2)
+    assert len(trace) == 10  # relight, then colour match, in each of the 5 frames
+    for _, values, used in trace[-2:]:  # the new shot
+        for key in values:
+            assert np.allclose(values[key], used[key])
+    _, values, used = trace[-3]  # the frame before the cut is smoothed (differs from its own)
+    assert not np.allclose(values["gains"], used["gains"], atol=1e-4)

@@ -7,6 +7,9 @@ module, so none of them imports another for a helper.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
+
 import numpy as np
 
 from ..declare import control
@@ -17,6 +20,21 @@ from ._color import convert_codes
 
 STATS_SIZE = 384
 """Longer side of the small copies the effects measure colours and place skies on."""
+
+LIGHT_FILTER: ContextVar[Callable[[str, dict], dict] | None] = ContextVar(
+    "skyseg_light_filter", default=None
+)
+"""Set while a clip is rendered (:class:`skyseg_core.clips.FrameRenderer`): each frame's
+foreground light estimate (``"relight"``, ``"color_match"``) goes through it, so the light can
+be smoothed over time instead of pulsing with the per-frame statistics."""
+
+
+def steady_light(kind: str, values: dict) -> dict:
+    """``values`` (the light estimate ``kind`` of this frame) as :data:`LIGHT_FILTER` makes
+    them; unchanged for a photo."""
+    light_filter = LIGHT_FILTER.get()
+    return values if light_filter is None else light_filter(kind, values)
+
 
 CLEANUP_HELP = (
     "matte clean-up: values below this count as no sky and above 1 - this as full sky "

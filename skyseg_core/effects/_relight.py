@@ -9,7 +9,7 @@ from ..errors import InputError
 from ..matte import check_image, check_matte
 from . import _color as C
 from . import _geometry as G
-from ._common import STATS_SIZE, check_unit
+from ._common import STATS_SIZE, check_unit, steady_light
 from ._common import mean_colour as _mean_colour
 
 FALLOFF_LENGTH = 0.35
@@ -114,6 +114,8 @@ def relight_engine(image, matte, target, strength=1.0, want_weight=False):
     gains = gains**strength
     exposure = exposure**strength
     contrast = contrast**strength
+    light = steady_light("relight", {"gains": gains, "exposure": exposure, "contrast": contrast})
+    gains, exposure, contrast = light["gains"], light["exposure"], light["contrast"]
     adjust = C.channel_curves(image.dtype, C.grade_curve(gains, exposure, contrast))
     # integer codes are adjusted a block of rows at a time (a look-up); the whole adjusted
     # photo is made for the layers, and for float images, whose curve runs per pixel

@@ -11,7 +11,7 @@ from ..matte import check_image, check_matte, to_float_rgb
 from . import _color as C
 from . import _geometry as G
 from ._cleanup import clean_matte, require_sky
-from ._common import STATS_SIZE, runs
+from ._common import STATS_SIZE, runs, steady_light
 from ._common import mean_colour as _mean_colour
 from ._haze import new_sky_share, show_own_sky
 from ._relight import relight_engine
@@ -346,6 +346,8 @@ def _color_match_curve(fg_lin, orig_matte, sky_lin, alpha, strength):
                 COLOR_MATCH_MAX_EXPOSURE,
             )
         )
+    light = steady_light("color_match", {"gains": gains, "exposure": exposure})
+    gains, exposure = light["gains"], light["exposure"]
     info = {"gains": [round(float(g), 4) for g in gains], "exposure": round(exposure, 4)}
     return C.grade_curve(gains, exposure), info
 
