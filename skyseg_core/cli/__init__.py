@@ -13,6 +13,7 @@ import pkgutil
 import sys
 
 from ..errors import EXIT_INTERNAL, EXIT_USAGE, SkysegError
+from ._lines import error_line, notes_as_lines, printable
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,7 +79,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     from .._signals import Terminated, signals_as_interrupt
-    from ._common import error_line, notes_as_lines, printable
 
     try:
         # SIGTERM/SIGHUP unwind like Ctrl-C: no .part file is left

@@ -1,561 +1,51 @@
-"""What the sub-commands share: method and output options, and the per-input batch loop."""
+"""What the sub-commands share: the per-input batch loop (:func:`run_batch`).
+
+The options they declare are in :mod:`._options`, the planning of inputs and outputs in
+:mod:`._inputs`, what they print in :mod:`._lines`; the names other modules took from here
+are re-exported below.
+"""
 
 from __future__ import annotations
 
 import argparse
-import base64
-import contextlib
-import contextvars
-import dataclasses
-import json
 import os
 import shutil
 import sys
-import tempfile
 import time
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from .._threads import usable_cores
 from ..batch import Outcome, connect, outcomes
-from ..errors import (
-    EXIT_OK,
-    EXIT_USAGE,
-    InputError,
-    OutputError,
-    SkysegError,
-    SkysegNote,
+from ..errors import EXIT_OK, EXIT_USAGE, InputError, OutputError, SkysegError
+from ..io import path_kind, remove_temporary_files, subfolders, walk_inputs, write_failure
+from ..outputs import Job, plan_outputs
+from ._inputs import (
+    Run,
+    as_given,
+    check_pipes,
+    current_run,
+    read_stdin,
+    spool_folder,
 )
-from ..io import path_kind, subfolders, walk_inputs
-from ..outputs import Job
-
-TRAIN_EXTRA = (
-    "torch",
-    "torchvision",
-    "segmentation_models_pytorch",
-    "albumentations",
-    "onnx",
-    "sklearn",
-    "matplotlib",
-)
-"""Modules of the ``train`` extra (pyproject.toml) that training needs."""
-
-
-_LAYOUT_CONTROLS = frozenset(
-    [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-)
-"""Characters that reorder or break a line without being C0/C1 controls: the bidirectional
-marks, embeddings, overrides and isolates (a name with U+202E shows ``gpj.exe`` as
-``exe.jpg``) and the Unicode line and paragraph separators."""
-
-
-def _surrogate_escape(code: int) -> str | None:
-    """An undecodable byte of a file name (surrogateescape) as ``\\xNN``, another lone
-    surrogate as ``\\uDXXX``; None for any other character."""
-    if 0xDC80 <= code <= 0xDCFF:
-        return f"\\x{code - 0xDC00:02x}"
-    if 0xD800 <= code <= 0xDFFF:
-        return f"\\u{code:04x}"
-    return None
-
-
-def printable(text: object) -> str:
-    """``text`` safe for a terminal line: control characters (newline, ESC of ANSI sequences,
-    C1 codes), bidirectional and line-layout controls and undecodable bytes of file names shown
-    as escapes, never sent raw."""
-    out = []
-    for char in str(text):
-        code = ord(char)
-        escaped = _surrogate_escape(code)
-        if escaped is not None:
-            out.append(escaped)
-        elif code < 0x20 or 0x7F <= code < 0xA0:
-            out.append(f"\\x{code:02x}")
-        elif code in _LAYOUT_CONTROLS:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def _is_text(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def json_line(record: dict) -> str:
-    """One ``--json`` line that a strict JSON parser takes.
-
-    A file name that is not valid UTF-8 reaches Python with lone surrogates, which strict
-    parsers refuse. Such a string is written with its undecodable bytes as ``\\xNN`` (as in
-    error messages) and gets a companion ``<key>_base64`` holding its exact bytes; every other
-    string is written as it is.
-    """
-
-    def clean(value):
-        if isinstance(value, dict):
-            out = {}
-            for key, item in value.items():
-                out[key] = clean(item)
-                if isinstance(item, str) and not _is_text(item):
-                    with contextlib.suppress(UnicodeEncodeError):  # a surrogate of no file name
-                        raw = os.fsencode(item)
-                        out[f"{key}_base64"] = base64.b64encode(raw).decode("ascii")
-            return out
-        if isinstance(value, (list, tuple)):
-            return [clean(item) for item in value]
-        if isinstance(value, str) and not _is_text(value):
-            return "".join(_surrogate_escape(ord(c)) or c for c in value)
-        return value
-
-    return json.dumps(clean(record))
-
-
-def error_line(message: object) -> None:
-    """Print one ``skyseg: error:`` line on stderr (see :func:`printable`)."""
-    print(f"skyseg: error: {printable(message)}", file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def notes_as_lines(quiet: bool = False) -> Iterator[None]:
-    """Inside the block, each :class:`~skyseg_core.errors.SkysegNote` the library issues (a
-    metadata block left out, a colour profile not converted through) is one ``skyseg: note:``
-    line on stderr, none when ``quiet``; other warnings are shown as before."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore" if quiet else "always", SkysegNote)
-        shown = warnings.showwarning
-
-        def show(message, category, filename, lineno, file=None, line=None):
-            if issubclass(category, SkysegNote):
-                print(f"skyseg: note: {printable(message)}", file=sys.stderr, flush=True)
-            else:
-                shown(message, category, filename, lineno, file, line)
-
-        warnings.showwarning = show
-        yield
-
-
-def require_modules(command: str, modules=TRAIN_EXTRA) -> None:
-    """One clear error naming the extra when ``command`` would fail later on a missing import."""
-    import importlib.util
-
-    missing = [m for m in modules if importlib.util.find_spec(m) is None]
-    if missing:
-        raise InputError(
-            f"{command} needs the train extra (pip install 'skyseg[train]'); missing: {', '.join(missing)}"
-        )
-
-
-def add_method_argument(parser: argparse.ArgumentParser) -> None:
-    """``--method`` and ``--no-refine``, from the matte source's declaration
-    (:class:`skyseg_core.pipeline.MatteSource`)."""
-    from ..declare import controls
-    from ..pipeline import MatteSource
-
-    fields = controls(MatteSource)
-    method, method_ctl = fields["method"]
-    refine, refine_ctl = fields["refine"]
-    parser.add_argument(
-        "--method",
-        default=method.default,
-        metavar="NAME",
-        help=f"{method_ctl.help}: a name from `skyseg methods` (default {method.default}, "
-        "the best shipped one)",
-    )
-    parser.add_argument(
-        "--no-refine",
-        dest="refine",
-        action="store_false",
-        default=refine.default,
-        help=f"skip the {refine_ctl.help}; write the method's raw matte",
-    )
-
-
-OUTPUT_FORMATS = {"png": ".png", "jpg": ".jpg", "tif": ".tif", "webp": ".webp"}
-"""``--format`` names and the extension each writes."""
-
-_FORMAT_OF_SUFFIX = {
-    **{ext: name for name, ext in OUTPUT_FORMATS.items()},
-    ".jpeg": "jpg",
-    ".tiff": "tif",
-}
-
-NAME_FIELDS = ("stem", "ext", "tag", "method")
-"""The fields of a ``--name`` template: the input's file name without extension, the output's
-extension (without the dot), the command's tag (``sky``, ``cutout``, ``replaced``, ...) and
-the method name (``matte`` when a matte file is given)."""
-
-
-def whole_number_argument(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An argparse ``type``: a whole number from ``low`` to ``high`` (None: no upper bound)."""
-    expected = (
-        f"a whole number of {low} or more"
-        if high is None
-        else f"a whole number from {low} to {high}"
-    )
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
-        return value
-
-    return parse
-
-
-quality_argument = whole_number_argument(1, 100)
-
-
-def add_output_arguments(
-    parser: argparse.ArgumentParser, formats: tuple[str, ...] = tuple(OUTPUT_FORMATS)
-) -> None:
-    """The options every image-writing command shares: where outputs go, how they are named, the
-    format and quality, and the batch switches. ``formats``: the ``--format`` choices."""
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="output file (one input only); - writes it to stdout (format from --format)",
-    )
-    group.add_argument(
-        "--out-dir", metavar="DIR", help="folder for outputs, named after each input"
-    )
-    parser.add_argument(
-        "--name",
-        metavar="TEMPLATE",
-        help="output file name, with fields {stem} (input name), {ext} (output extension), "
-        "{tag} (the command's tag) and {method}, e.g. '{stem}_{method}.png'",
-    )
-    parser.add_argument(
-        "-r",
-        "--recursive",
-        action="store_true",
-        help="read the sub-folders of folder inputs too; outputs mirror them under --out-dir",
-    )
-    parser.add_argument(
-        "--format",
-        choices=formats,
-        default=None,
-        help=f"output format ({', '.join(formats)}); needed with -o - unless the default fits",
-    )
-    parser.add_argument(
-        "--quality",
-        type=quality_argument,
-        default=None,
-        metavar="1-100",
-        help="JPEG/WebP quality (default 95; PNG and TIFF are lossless)",
-    )
-    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    add_max_pixels_argument(parser)
-    parser.add_argument(
-        "--json", action="store_true", help="print one JSON object per input on stdout"
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar, notes or summary")
-    add_batch_arguments(parser)
-
-
-jobs_argument = whole_number_argument(1)
-
-
-def add_max_pixels_argument(parser: argparse.ArgumentParser, what: str = "images") -> None:
-    """``--max-pixels``: the pixel limit (:func:`skyseg_core.io.max_pixels_limit`)."""
-    parser.add_argument(
-        "--max-pixels",
-        type=int,
-        default=None,
-        metavar="N",
-        help=f"refuse {what} with more pixels (default: SKYSEG_MAX_PIXELS or 200 MP)",
-    )
-
-
-def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
-    """Where a batch runs (:mod:`skyseg_core.batch`) and ``--skip-existing``."""
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--jobs",
-        type=jobs_argument,
-        default=None,
-        metavar="N",
-        help="photos worked on at once, each in its own process "
-        "(default: the usable cores; 1: one after another in this process)",
-    )
-    where.add_argument(
-        "--cluster",
-        metavar="ADDRESS",
-        help="run the batch on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); "
-        "its workers must see the inputs and outputs at the same paths (the cluster extra)",
-    )
-    parser.add_argument(
-        "--skip-existing",
-        action="store_true",
-        help="leave out photos whose outputs all exist (continue an interrupted batch)",
-    )
-
-
-@dataclasses.dataclass
-class _Run:
-    """What :func:`output_path_for` needs to know about the batch being planned."""
-
-    folders: dict[Path, Path] = dataclasses.field(
-        default_factory=dict
-    )  # input -> sub-folder of its folder
-    spool: Path | None = None  # temporary folder for stdin and stdout
-    stdin: Path | None = None
-    stdout: Path | None = None
-    method: str | None = None
-
-
-_current: contextvars.ContextVar[_Run | None] = contextvars.ContextVar(
-    "skyseg_cli_run", default=None
+from ._lines import error_line, json_line, notes_as_lines, printable
+from ._options import (
+    jobs_argument,
+    make_folder,
+    quality_argument,
+    whole_number_argument,
 )
 
-
-def _split_suffix(suffix: str) -> tuple[str, str]:
-    """``"_replaced.jpg"`` -> ``("_replaced", ".jpg")``; ``".png"`` -> ``("", ".png")``."""
-    dot = suffix.rfind(".")
-    return (suffix, "") if dot < 0 else (suffix[:dot], suffix[dot:])
-
-
-def _method_field(args: argparse.Namespace, run: _Run | None) -> str:
-    if getattr(args, "matte", None):
-        return "matte"
-    if run is not None and run.method is not None:
-        return run.method
-    from ..methods import resolve_name
-
-    method = resolve_name(getattr(args, "method", "auto"))
-    if run is not None:
-        run.method = method
-    return method
-
-
-def check_name_template(template: str) -> None:
-    """Raise :class:`OutputError` for a ``--name`` that cannot name files."""
-    import string
-
-    if not template:
-        raise OutputError("--name is empty; give a file name template such as '{stem}_sky.png'")
-    if "/" in template or "\\" in template or template in (".", ".."):
-        raise OutputError(
-            f"--name {template!r} is a file name, not a path; use --out-dir for the folder"
-        )
-    try:
-        parts = [part for part in string.Formatter().parse(template) if part[1] is not None]
-    except ValueError as exc:
-        raise OutputError(f"--name {template!r}: {exc}") from None
-    valid = ", ".join("{" + f + "}" for f in NAME_FIELDS)
-    for _, field, spec, conversion in parts:
-        if field not in NAME_FIELDS:
-            raise OutputError(f"--name {template!r}: unknown field {{{field}}}; use {valid}")
-        if spec or conversion:  # {stem:{x}}, {stem:>300}, {stem!r}: checked here, not per input
-            shown = (
-                "{"
-                + field
-                + (f"!{conversion}" if conversion else "")
-                + f":{spec}" * bool(spec)
-                + "}"
-            )
-            raise OutputError(
-                f"--name {template!r}: {shown} has a format or conversion; fields are plain: {valid}"
-            )
-
-
-def output_path_for(
-    source: Path,
-    args: argparse.Namespace,
-    suffix: str,
-    n_inputs: int,
-    *,
-    beside: str | None = None,
-    tag: str | None = None,
-) -> Path:
-    """Where the output for ``source`` goes.
-
-    ``-o FILE``; ``-o -`` (stdout, through a temporary file :func:`run_batch` streams out);
-    else a name in ``--out-dir`` (under the input's sub-folder with ``--recursive``) or beside
-    the input. The name is ``--name`` rendered (fields :data:`NAME_FIELDS`), else
-    ``<stem><suffix>`` in ``--out-dir`` and ``<stem><beside>`` beside the input (``beside``
-    defaults to ``suffix``). ``--format`` replaces the extension of ``suffix``. ``tag`` is the
-    ``{tag}`` field (default: ``suffix`` without its extension and leading ``_``). Whether the
-    output may be written is decided for the whole run by :func:`run_batch`'s plan.
-    """
-    run = _current.get()
-    label, ext = _split_suffix(suffix)
-    beside_label = _split_suffix(beside)[0] if beside is not None else label
-    fmt = getattr(args, "format", None)
-    if fmt:
-        ext = OUTPUT_FORMATS[fmt]
-    output = getattr(args, "output", None)
-    if output is not None:
-        if n_inputs != 1:
-            raise OutputError("-o/--output takes one input; use --out-dir for several")
-        if output == "-":
-            if run is None or run.spool is None:
-                raise OutputError("-o - (stdout) works for a batch run through run_batch only")
-            run.stdout = run.spool / f"stdout{ext}"
-            return run.stdout
-        return file_argument(output, "-o/--output")
-    source = Path(source)
-    rel = run.folders.get(source, Path()) if run is not None else Path()
-    out_dir = getattr(args, "out_dir", None)
-    folder = Path(out_dir) / rel if out_dir else source.parent
-    template = getattr(args, "name", None)
-    if template is not None:
-        check_name_template(template)
-        fields = {
-            "stem": source.stem,
-            "ext": ext.lstrip("."),
-            "tag": tag if tag is not None else label.lstrip("_"),
-        }
-        if "{method" in template:
-            fields["method"] = _method_field(args, run)
-        try:
-            name = template.format(**fields)
-        except (KeyError, ValueError, IndexError) as exc:
-            raise OutputError(f"--name {template!r}: {exc}") from None
-        return folder / file_argument(name, "--name")
-    return folder / f"{source.stem}{label if out_dir else beside_label}{ext}"
-
-
-def file_argument(value: str, option: str) -> Path:
-    """A file name given on the command line: not empty, not ending in a folder separator."""
-    if not value:
-        raise OutputError(f"{option} is empty; give a file name")
-    if value.endswith(("/", "\\")) or Path(value).name in ("", ".", ".."):
-        raise OutputError("names a folder; give a file name", value)
-    return Path(value)
-
-
-def make_folder(value: str, option: str) -> None:
-    """Create an output folder, or one :class:`OutputError` line saying why not."""
-    folder = Path(value)
-    if path_kind(folder, OutputError) not in ("folder", "missing"):
-        raise OutputError(f"{option} is a file, not a folder", folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot create the {option} folder ({exc.strerror or exc})", folder
-        ) from None
-
-
-_MAGIC = (
-    (b"\xff\xd8", ".jpg"),
-    (b"\x89PNG", ".png"),
-    (b"II*\x00", ".tif"),
-    (b"MM\x00*", ".tif"),
-    (b"GIF8", ".gif"),
-    (b"BM", ".bmp"),
-)
-
-
-def _stdin_suffix(head: bytes) -> str:
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return ".webp"
-    return next((ext for magic, ext in _MAGIC if head.startswith(magic)), ".img")
-
-
-STDIN_CHUNK = 1 << 20
-"""Bytes of standard input read at a time."""
-
-
-def _read_stdin(spool: Path, max_pixels: int | None) -> Path:
-    """Copy the photo on standard input into ``spool`` a chunk at a time, so memory stays one
-    chunk whatever the pixel limit; more bytes than any photo of the limit can need are refused."""
-    from ..io import max_file_bytes, max_pixels_limit
-
-    stream = sys.stdin
-    if stream is None or stream.isatty():
-        raise InputError(
-            "standard input is a terminal, not a photo; pipe one in (skyseg mask - -o - < in.jpg > sky.png)",
-            "-",
-        )
-    limit = max_file_bytes(max_pixels_limit(max_pixels))
-    chunk = stream.buffer.read(min(STDIN_CHUNK, limit + 1))
-    path = spool / f"stdin{_stdin_suffix(chunk[:16])}"
-    size = 0
-    with open(path, "wb") as fh:
-        while chunk:
-            size += len(chunk)
-            if size > limit:
-                raise InputError(
-                    f"more than {limit:,} bytes on standard input, far larger than any photo of "
-                    "up to the pixel limit",
-                    "-",
-                )
-            fh.write(chunk)
-            chunk = stream.buffer.read(min(STDIN_CHUNK, limit + 1 - size))
-    return path
-
-
-def _check_pipes(inputs: list[str], args: argparse.Namespace) -> None:
-    """Usage errors of ``-`` (stdin), ``-o -`` (stdout), ``--name`` and ``--format``, before
-    anything is read."""
-    output = getattr(args, "output", None)
-    if inputs.count("-") > 1:
-        raise InputError("standard input (-) can be given once")
-    if output == "-":
-        if getattr(args, "json", False):
-            raise OutputError(
-                "-o - writes the image to stdout, so --json cannot print there; drop one of them"
-            )
-        if sys.stdout is None or sys.stdout.isatty():
-            raise OutputError(
-                "-o - would write an image to the terminal; redirect stdout (> out.png)"
-            )
-    if getattr(args, "cluster", None) is not None and ("-" in inputs or output == "-"):
-        raise InputError(
-            "--cluster works on files its workers can read and write; - (stdin, stdout) is "
-            "this machine's own"
-        )
-    if getattr(args, "skip_existing", False) and getattr(args, "overwrite", False):
-        raise OutputError(
-            "--skip-existing keeps the outputs --overwrite would replace; drop one of them"
-        )
-    if "-" in inputs and output is None and not getattr(args, "out_dir", None):
-        raise InputError("the input is standard input: give -o FILE, -o - (stdout) or --out-dir")
-    if getattr(args, "name", None) is not None:
-        if output is not None:
-            raise OutputError(
-                "--name names outputs beside the inputs or in --out-dir; with -o the name is given"
-            )
-        check_name_template(args.name)
-    fmt = getattr(args, "format", None)
-    if fmt and output not in (None, "-"):
-        named = _FORMAT_OF_SUFFIX.get(Path(output).suffix.lower())
-        if named is not None and named != fmt:
-            raise OutputError(
-                f"--format {fmt} contradicts the name {output} (a {named} file); drop one of them"
-            )
-
-
-@contextlib.contextmanager
-def _spool(needed: bool) -> Iterator[Path | None]:
-    if not needed:
-        yield None
-        return
-    folder = Path(tempfile.mkdtemp(prefix="skyseg-pipe-"))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _shown(text: object, run: _Run) -> str:
-    """``text`` with the temporary stdin/stdout files named ``-``, as the user gave them."""
-    text = str(text)
-    for path in (run.stdin, run.stdout):
-        if path is not None:
-            text = text.replace(str(path), "-")
-    return text
+__all__ = [  # run_batch, and the names cli/_video.py and the tests import from here
+    "error_line",
+    "jobs_argument",
+    "json_line",
+    "make_folder",
+    "printable",
+    "quality_argument",
+    "run_batch",
+    "whole_number_argument",
+]
 
 
 def _make_parents(job: Job, args: argparse.Namespace) -> None:
@@ -577,8 +67,6 @@ def _make_parents(job: Job, args: argparse.Namespace) -> None:
 
 
 def _send_stdout(path: Path) -> None:
-    from ..io import write_failure
-
     try:
         with open(path, "rb") as fh:
             shutil.copyfileobj(fh, sys.stdout.buffer, 1 << 20)
@@ -613,24 +101,22 @@ def run_batch(
     """
     started = time.monotonic()
     try:
-        _check_pipes(list(inputs), args)
+        check_pipes(list(inputs), args)
     except SkysegError as exc:
         error_line(exc)
         return EXIT_USAGE
     pipes = "-" in inputs or getattr(args, "output", None) == "-"
-    with _spool(pipes) as spool:
-        run = _Run(spool=spool)
-        token = _current.set(run)
+    with spool_folder(pipes) as spool:
+        run = Run(spool=spool)
+        token = current_run.set(run)
         try:
             return _run_jobs(inputs, process, args, what, plan, shared_reads, run, started)
         finally:
-            _current.reset(token)
+            current_run.reset(token)
 
 
-def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, started: float) -> int:
+def _run_jobs(inputs, process, args, what, plan, shared_reads, run: Run, started: float) -> int:
     from tqdm import tqdm
-
-    from ..outputs import plan_outputs
 
     quiet = getattr(args, "quiet", False)
     recursive = getattr(args, "recursive", False)
@@ -638,7 +124,7 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
     if "-" in given:
         assert run.spool is not None  # a "-" input made the batch open its spool
         try:
-            run.stdin = _read_stdin(run.spool, getattr(args, "max_pixels", None))
+            run.stdin = read_stdin(run.spool, getattr(args, "max_pixels", None))
         except SkysegError as exc:
             error_line(exc)
             return EXIT_USAGE
@@ -682,8 +168,6 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
     }
     todo = [job for i, job in enumerate(jobs) if i not in skipped and i not in refused]
     if getattr(args, "skip_existing", False):
-        from ..io import remove_temporary_files
-
         for job in todo:  # what a batch stopped outright (SIGKILL, a power cut) left half written
             for output in job.outputs.values():
                 remove_temporary_files(output)
@@ -720,7 +204,7 @@ def _run_jobs(inputs, process, args, what, plan, shared_reads, run: _Run, starte
                 bar.update()
                 if args.json:
                     record = {
-                        "input": _shown(job.source, run),
+                        "input": as_given(job.source, run),
                         "ok": True,
                         "skipped": "outputs exist",
                     }
@@ -767,24 +251,24 @@ def _all_exist(job: Job) -> bool:
     return bool(job.outputs) and all(os.path.lexists(path) for path in job.outputs.values())
 
 
-def _show(job: Job, outcome: Outcome, args: argparse.Namespace, run: _Run) -> None:
+def _show(job: Job, outcome: Outcome, args: argparse.Namespace, run: Run) -> None:
     """Print what came of one input: its error lines on stderr, its ``--json`` record."""
     for line in outcome.lines:  # one line per output that was not written
-        error_line(_shown(line, run))
+        error_line(as_given(line, run))
     if not args.json or not outcome.record:
         return
     if outcome.ok:
         assert outcome.report is not None  # a job that succeeded has its report
         record = {
-            "input": _shown(job.source, run),
+            "input": as_given(job.source, run),
             "ok": True,
-            **{k: _shown(v, run) if isinstance(v, str) else v for k, v in outcome.report.items()},
+            **{k: as_given(v, run) if isinstance(v, str) else v for k, v in outcome.report.items()},
         }
     else:
         record = {
-            "input": _shown(job.source, run),
+            "input": as_given(job.source, run),
             "ok": False,
-            "error": _shown(outcome.error, run),
+            "error": as_given(outcome.error, run),
         }
         if outcome.done is not None:
             record["done"] = outcome.done

@@ -16,14 +16,10 @@ from ..errors import InputError, OutputError, PartsFailed, SkysegError
 from ..io import check_output, path_kind
 from ..outputs import Job, distinct_names
 from ..raw import is_raw_file
-from ._common import (
-    add_method_argument,
-    add_output_arguments,
-    make_folder,
-    output_path_for,
-    printable,
-    run_batch,
-)
+from ._common import run_batch
+from ._inputs import output_path_for
+from ._lines import printable
+from ._options import add_method_argument, add_output_arguments, make_folder
 
 _WRITABLE = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from ..errors import InputError, OutputError
 from ..outputs import Job
-from ._common import add_method_argument, add_output_arguments, output_path_for, run_batch
+from ._common import run_batch
+from ._inputs import output_path_for
+from ._options import add_method_argument, add_output_arguments
 
 _ALPHA_FORMATS = (".png", ".tif", ".tiff", ".webp")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from ._common import EXIT_OK, EXIT_USAGE, error_line, json_line
+from ..errors import EXIT_OK, EXIT_USAGE
+from ._lines import error_line, json_line
 
 
 def register(subparsers) -> None:

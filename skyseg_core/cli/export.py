@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ._common import file_argument, require_modules
+from ._options import file_argument, require_modules
 
 
 def register(subparsers) -> None:

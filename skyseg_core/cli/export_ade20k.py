@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ._common import require_modules
+from ._options import require_modules
 
 
 def register(subparsers) -> None:

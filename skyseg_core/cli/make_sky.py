@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from ._common import add_max_pixels_argument
+from ._options import add_max_pixels_argument
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -54,7 +54,8 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from ..io import save_image
     from ..skygen import make_sky
-    from ._common import file_argument, json_line
+    from ._lines import json_line
+    from ._options import file_argument
 
     output = file_argument(args.output, "-o/--output")  # '' or 'x.png/' is not a file name
     width, height = args.size

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from ..errors import OutputError
 from ..outputs import Job
-from ._common import add_method_argument, add_output_arguments, output_path_for, run_batch
+from ._common import run_batch
+from ._inputs import output_path_for
+from ._options import add_method_argument, add_output_arguments
 from ._video import add_video_arguments, run_mask_video, wants_video
 
 DEFAULT_NAMES = "<stem>_sky.png beside the input, <stem>.png in --out-dir"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import add_max_pixels_argument
+from ._options import add_max_pixels_argument
 
 
 def register(subparsers) -> None:
