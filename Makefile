@@ -45,6 +45,7 @@ lint: $(VENV)/.installed-all
 
 screenshots: $(VENV)/.installed-all
 	$(BIN)/python scripts/screenshots.py --out-dir docs
+	$(BIN)/python scripts/screenshot_video.py --out-dir docs
 
 clean:
 	rm -rf out .pytest_cache

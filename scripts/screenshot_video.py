@@ -1,0 +1,115 @@
+"""Screenshots of the editor with a video open, for docs/editor.md and docs/video.md.
+
+    .venv/bin/python scripts/screenshot_video.py [--out-dir docs]
+
+Drives the real window offscreen (as scripts/screenshots.py does) on a camera pan over a real
+photo of ../shared/data/skyseg (tests/videoclips.py: 640x360 windows moved 6 px a frame, 40
+frames at 25 frames/s), and writes docs/editor_video.png (the clip scrubbed to frame 25 with a
+bundled sky put in) and docs/editor_video_export.png (its export running, frames counted, with
+Cancel; cancelled after the shot, so nothing is written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+PHOTO = "ade20k_skyopt_cvprw2020/images/ADE_train_00000559.jpg"
+"""Sandstone domes under a cloudy sky (640x318), scaled 1.5x for the pan."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "docs")
+    parser.add_argument("--method", default="auto")
+    parser.add_argument("--sky", default="golden_hour")
+    args = parser.parse_args(argv)
+
+    import videoclips
+
+    config = tempfile.TemporaryDirectory()
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):  # keep the user's sky library out of it
+        os.environ[name] = str(Path(config.name) / name.lower())
+    pan = videoclips.pan(size=(640, 360), step=(6, 0), frames=40, relative=PHOTO, scale=1.5)
+    clip = videoclips.write_clip(Path(config.name) / "domes_pan.mp4", pan.frames, rate=25)
+
+    from PyQt6.QtCore import QSettings, Qt
+    from PyQt6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance() or QApplication([])
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, config.name)
+
+    from effects_gui.theme import apply_dark_theme
+    from effects_gui.window import MainWindow
+
+    def error_box(_parent, _title, text, *_args, **_kwargs):  # would block offscreen
+        print(f"the editor said: {text}", file=sys.stderr)
+        os._exit(1)
+
+    QMessageBox.critical = error_box
+
+    apply_dark_theme(app)
+
+    def wait(condition, timeout: float = 180.0) -> None:
+        end = time.monotonic() + timeout
+        while not condition():
+            app.processEvents()
+            time.sleep(0.01)
+            if time.monotonic() > end:
+                raise TimeoutError("the editor did not reach the expected state")
+        for _ in range(5):
+            app.processEvents()
+
+    def shot(name: str) -> None:
+        for _ in range(10):
+            app.processEvents()
+        path = args.out_dir / f"editor_{name}.png"
+        window.grab().save(str(path))
+        print(path)
+
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    window = MainWindow(proxy_long_side=1280)
+    window.setWindowState(Qt.WindowState.WindowNoState)
+    window.resize(1400, 880)
+    window.show()
+    c, m, clips = window.controller, window.model, window.clips
+    wait(lambda: c.library_loads > 0)
+    m.set_method(args.method)
+    window.open_photo(clip)
+    wait(lambda: m.clip is not None and m.matte is not None)
+    c.use_sky(args.sky)
+    wait(lambda: m.sky is not None)
+    found = clips.mattes_found
+    window.frame_bar.slider.setValue(24)
+    wait(lambda: clips.mattes_found > found and clips.matte_job is None)
+    wait(lambda: m.result is not None and c.render_job is None and not c.render_pending)
+    window.show_panel(window.sky_panel)
+    shot("video")
+
+    messages: list[str] = []
+    c.busy.connect(lambda text, *_: messages.append(text))
+    clips.export(Path(config.name) / "domes_pan_sky.mp4")
+    wait(lambda: any(text.endswith("frame 6 of 40") for text in messages))
+    shot("video_export")
+    c.cancel_jobs()
+    wait(lambda: not c.runner.active)
+
+    m.undo_stack.setClean()
+    window.shutdown()
+    window.close()
+    config.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
