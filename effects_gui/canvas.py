@@ -69,6 +69,7 @@ class Canvas(QGraphicsView):
         self.setBackgroundBrush(QColor(38, 38, 40))
         self.setAcceptDrops(True)
         self.viewport().setMouseTracking(True)
+        self._clip = None  # the clip whose frame is shown (effects_gui.clip.ClipFrames)
         self.photo_item = QGraphicsPixmapItem()
         self.photo_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.overlay_item = QGraphicsPixmapItem()
@@ -151,10 +152,16 @@ class Canvas(QGraphicsView):
     # ----------------------------------------------------------------- model -> pixmaps
     def _on_photo(self) -> None:
         proxy = self.model.proxy
+        before = self.scene().sceneRect()
         self._pixmaps = dict.fromkeys(self._pixmaps)
         if proxy is not None:
             self._pixmaps["photo"] = QPixmap.fromImage(rgb_to_qimage(proxy))
             self.scene().setSceneRect(QRectF(0, 0, proxy.shape[1], proxy.shape[0]))
+        # another frame of the open clip keeps the zoom and the place (scrubbing a zoomed edge)
+        clip, self._clip = self._clip, self.model.clip
+        if clip is not None and clip is self._clip and self.scene().sceneRect() == before:
+            self.refresh()
+            return
         self._fit = True
         self.refresh()
         self.fit()

@@ -75,7 +75,10 @@ def test_a_clip_opens_at_frame_0_and_scrubbing_shows_frame_k_with_the_look(
     assert 0.1 < float(m.matte.mean()) < 0.9, "frame 0's sky is found"
     assert not editor.add_action.isEnabled() and not editor.segment_button.isEnabled()
 
+    editor.canvas.zoom_by(2.0)  # zoomed in on an edge: scrubbing keeps the zoom
+    zoom = editor.canvas.zoom()
     scrub_to(qtbot, editor, 7)
+    assert editor.canvas.zoom() == pytest.approx(zoom)
     assert bar.number.value() == 8 and bar.where.text() == "0:00.28 / 0:00.36"
     assert codes(m.image, frames[7]) < 2 and codes(shown_photo(editor), frames[7]) < 2
     assert codes(m.image, frames[0]) > 10, "frame 7 is 42 px further along the pan"
