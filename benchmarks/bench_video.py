@@ -1,6 +1,9 @@
 """Video and timelapse (issue 28): steadiness and accuracy on pans, and speed on a 1080p clip.
 
-    python -m benchmarks.bench_video [--photos 12] [--frames 24] [--no-write]
+    python -m benchmarks.bench_video [--photos 12] [--frames 24] [--only SECTIONS] [--no-write]
+
+``--only steadiness`` (or ``held-out``, ``forward``, ``light``, ``speed``, comma-separated) runs
+a part in seconds to a minute; only a full run writes the file.
 
 Writes ``benchmarks/video.md``. Not a registered case of ``benchmarks.run`` (a clip's run is
 seconds long and its parts are timed from inside).
@@ -12,8 +15,14 @@ camera's move is undone, averaged over the pairs) and micro IoU over all frames 
 left out), per frame alone and with the temporal stage; and the still photo's IoU (the whole
 photo segmented, its matte cropped to each window) for comparison.
 
+Held out: the same on the next ``--photos`` photos, means only (what is chosen on the first
+ones must hold there too).
+
+Forward motion: dashcam-like zooms over the same photos (crop windows shrinking around the
+horizon's middle): flips, IoU, and the error of the motion the new sky is moved by.
+
 Foreground light: how much the relit, colour-matched foreground of ``replace`` changes from
-frame to frame on the pans (it is worked out per frame).
+frame to frame on the pans, smoothed over time and worked out per frame.
 
 Speed: a 1080p clip (a pan over a photo scaled up, H.264) through ``skyseg mask`` (PNG folder,
 matte video) and ``skyseg replace``, timed with the parts (method, temporal stage, sky motion,
@@ -286,26 +295,13 @@ def speed(frames: int, folder: Path, repeat: int = 2) -> dict:
     return out
 
 
-def report(rows: list[dict], timing: dict, lit: list[dict]) -> str:
+def _steadiness_lines(rows: list[dict], each: bool = True) -> list[str]:
     lines = [
-        "# Video and timelapse (`python -m benchmarks.bench_video`)",
-        "",
-        f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, default method (`auto`), load average at the end "
-        f"{os.getloadavg()[0]:.1f} (a shared machine).",
-        "",
-        "## Steadiness and accuracy on pans over real photos",
-        "",
-        "Flips: share of pixels whose sky decision changes between consecutive frames after "
-        "undoing the camera's move (mean over the pairs). IoU: micro IoU over all frames of the "
-        "pan against the mask crops. Still photo: the whole photo segmented once, its matte "
-        "cropped to each window.",
-        "",
         "| pan | photo | frames | still photo IoU | per frame: flips | IoU | temporal: flips "
         "| IoU |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
+    for r in rows if each else []:
         lines.append(
             f"| {r['kind']} | {r['photo']} | {r['frames']} | {r['still_iou']:.4f} | "
             f"{100 * r['flips']:.2f} % | {r['iou']:.4f} | {100 * r['flips_temporal']:.2f} % | "
@@ -329,44 +325,141 @@ def report(rows: list[dict], timing: dict, lit: list[dict]) -> str:
             f"| {kind}: pans above 0.3 % flips | | | | "
             f"{sum(r['flips'] > 0.003 for r in sel)} | | {over} | |"
         )
-    lines += [
+    return lines
+
+
+def report(
+    rows: list[dict] | None = None,
+    timing: dict | None = None,
+    lit: list[dict] | None = None,
+    ahead: list[dict] | None = None,
+    held_out: list[dict] | None = None,
+) -> str:
+    """``benchmarks/video.md``: the sections that were run."""
+    lines = [
+        "# Video and timelapse (`python -m benchmarks.bench_video`)",
         "",
-        "## Foreground light over time (`replace`, defaults, pan and tilt)",
-        "",
-        "The foreground is relit and colour-matched toward the new sky in every frame on its "
-        "own. Gain: the output's mean over the input's on the ground (mask 0), per channel; "
-        "change: its absolute change from one frame to the next (mean and largest over the "
-        "pan's frame pairs and channels).",
-        "",
-        "| photo | gain R, G, B | change, mean | change, largest |",
-        "|---|---|---|---|",
+        f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, default method (`auto`), load average at the end "
+        f"{os.getloadavg()[0]:.1f} (a shared machine).",
     ]
-    for r in lit:
-        gain = ", ".join(f"{g:.3f}" for g in r["gain"])
+    if rows:
+        lines += [
+            "",
+            "## Steadiness and accuracy on pans over real photos",
+            "",
+            "Flips: share of pixels whose sky decision changes between consecutive frames after "
+            "undoing the camera's move (mean over the pairs). IoU: micro IoU over all frames of "
+            "the pan against the mask crops. Still photo: the whole photo segmented once, its "
+            "matte cropped to each window.",
+            "",
+            *_steadiness_lines(rows),
+        ]
+    if held_out:
+        lines += [
+            "",
+            f"### The next {len(held_out) // len(PAN_KINDS)} photos (a check that nothing is "
+            "fitted to the first ones)",
+            "",
+            *_steadiness_lines(held_out, each=False),
+        ]
+    if ahead:
+        lines += [
+            "",
+            "## Forward motion (a dashcam-like zoom over real photos)",
+            "",
+            "Crop windows shrinking by 3 % a frame around the middle of the horizon, each "
+            "resized to 200x150 (16 frames: the last window is 0.63 times the first). Flips are "
+            "counted after moving the previous matte by the true zoom. Sky motion: the largest "
+            "error, at the frame's corners, of the motion `replace` moves the new sky by "
+            "(`SkyMotion`, tracks on the ground below the horizon) against the true one.",
+            "",
+            "| photo | per frame: flips | IoU | temporal: flips | IoU | sky motion error, "
+            "mean | largest |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in ahead:
+            lines.append(
+                f"| {r['photo']} | {100 * r['flips']:.2f} % | {r['iou']:.4f} | "
+                f"{100 * r['flips_temporal']:.2f} % | {r['iou_temporal']:.4f} | "
+                f"{r['motion_error_mean']:.2f} px | {r['motion_error_max']:.2f} px |"
+            )
+
+        def mean(key):
+            return float(np.mean([r[key] for r in ahead]))
+
         lines.append(
-            f"| {r['photo']} | {gain} | {100 * r['mean']:.2f} % | {100 * r['max']:.2f} % |"
+            f"| **mean of {len(ahead)}** | {100 * mean('flips'):.2f} % | {mean('iou'):.4f} | "
+            f"{100 * mean('flips_temporal'):.2f} % | {mean('iou_temporal'):.4f} | "
+            f"{mean('motion_error_mean'):.2f} px | "
+            f"{max(r['motion_error_max'] for r in ahead):.2f} px |"
         )
-    frames = timing["frames"]
-    lines += [
-        "",
-        f"## Speed on a 1080p clip ({frames} frames, H.264, {timing['clip_mb']:.1f} MB)",
-        "",
-        f"The fastest of {timing['repeat']} runs each, taken in turns (the method's session "
-        "made beforehand). Seconds are for the whole run (decoding, the parts, encoding and "
-        "writing); the parts are summed over the frames.",
-        "",
-        "| run | frames/s | s | method | temporal stage | sky motion | effect | temporal share |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, t in timing.items():
-        if not isinstance(t, dict):
-            continue
+        over = sum(r["flips_temporal"] > 0.003 for r in ahead)
         lines.append(
-            f"| {name} | {t['fps']:.2f} | {t['seconds']:.1f} | {t['matte']:.1f} | "
-            f"{t['temporal']:.1f} | {t.get('motion', 0.0):.1f} | {t.get('render', 0.0):.1f} | "
-            f"{100 * t['temporal'] / t['seconds']:.1f} % |"
+            f"| moves above 0.3 % flips | {sum(r['flips'] > 0.003 for r in ahead)} "
+            f"| | {over} | | | |"
         )
+    if lit:
+        lines += [
+            "",
+            "## Foreground light over time (`replace`, defaults, pan and tilt)",
+            "",
+            "Each frame's foreground is relit and colour-matched toward the new sky; the light "
+            "parameters (relight's and colour match's gains, exposure and contrast) are "
+            "smoothed over the frames (an exponential moving average, weight 0.2 for the "
+            "current frame, reset at a cut) or, for comparison, taken from each frame alone "
+            "(`FrameRenderer(light_weight=1)`). Parameters: their mean relative change from one "
+            "frame to the next. Gain: the output's mean over the input's on the ground (mask "
+            "0), per channel; its absolute change from one frame to the next (mean and largest "
+            "over the pan's frame pairs and channels).",
+            "",
+            "| photo | gain R, G, B | per frame: parameters | gain change, mean | largest "
+            "| smoothed: parameters | gain change, mean | largest |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in lit:
+            gain = ", ".join(f"{g:.3f}" for g in r["gain_smoothed"])
+            lines.append(
+                f"| {r['photo']} | {gain} | {100 * r['params']:.3f} % | {100 * r['mean']:.2f} % "
+                f"| {100 * r['max']:.2f} % | {100 * r['params_smoothed']:.3f} % | "
+                f"{100 * r['mean_smoothed']:.2f} % | {100 * r['max_smoothed']:.2f} % |"
+            )
+
+        def avg(key):
+            return float(np.mean([r[key] for r in lit]))
+
+        lines.append(
+            f"| **mean of {len(lit)}** | | {100 * avg('params'):.3f} % | "
+            f"{100 * avg('mean'):.2f} % | {100 * max(r['max'] for r in lit):.2f} % | "
+            f"{100 * avg('params_smoothed'):.3f} % | {100 * avg('mean_smoothed'):.2f} % | "
+            f"{100 * max(r['max_smoothed'] for r in lit):.2f} % |"
+        )
+    if timing:
+        frames = timing["frames"]
+        lines += [
+            "",
+            f"## Speed on a 1080p clip ({frames} frames, H.264, {timing['clip_mb']:.1f} MB)",
+            "",
+            f"The fastest of {timing['repeat']} runs each, taken in turns (the method's session "
+            "made beforehand). Seconds are for the whole run (decoding, the parts, encoding and "
+            "writing); the parts are summed over the frames.",
+            "",
+            "| run | frames/s | s | method | temporal stage | sky motion | effect | temporal "
+            "share |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for name, t in timing.items():
+            if not isinstance(t, dict):
+                continue
+            lines.append(
+                f"| {name} | {t['fps']:.2f} | {t['seconds']:.1f} | {t['matte']:.1f} | "
+                f"{t['temporal']:.1f} | {t.get('motion', 0.0):.1f} | "
+                f"{t.get('render', 0.0):.1f} | {100 * t['temporal'] / t['seconds']:.1f} % |"
+            )
     return "\n".join(lines) + "\n"
+
+
+SECTIONS = ("steadiness", "held-out", "forward", "light", "speed")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -374,17 +467,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--photos", type=int, default=12)
     parser.add_argument("--frames", type=int, default=24, help="frames of the 1080p clip")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each timing")
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (the file is written "
+        "only when all run)",
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
+    only = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(only) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     sys.path.insert(0, str(ROOT))
-    photos = pan_photos(args.photos)
-    rows = steadiness(photos)
-    lit = light(photos)
-    with tempfile.TemporaryDirectory() as tmp:
-        timing = speed(args.frames, Path(tmp), args.repeat)
-    text = report(rows, timing, lit)
+    photos = pan_photos(2 * args.photos if "held-out" in only else args.photos)
+    photos, others = photos[: args.photos], photos[args.photos :]
+    rows = steadiness(photos) if "steadiness" in only else None
+    held_out = steadiness(others) if "held-out" in only else None
+    ahead = forward(photos) if "forward" in only else None
+    lit = light(photos) if "light" in only else None
+    timing = None
+    if "speed" in only:
+        with tempfile.TemporaryDirectory() as tmp:
+            timing = speed(args.frames, Path(tmp), args.repeat)
+    text = report(rows, timing, lit, ahead, held_out)
     print(text)
-    if not args.no_write:
+    if not args.no_write and set(only) == set(SECTIONS):
         RESULTS.write_text(text)
     return 0
 
