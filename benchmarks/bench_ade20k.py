@@ -40,7 +40,8 @@ def _weights(arch_name: str) -> Path:
 
 
 def _setup(arch_name: str, backend: str):
-    from skyseg_core.methods.ade20k import Ade20kMethod, export_ade20k_onnx
+    from skyseg_core.methods.ade20k import Ade20kMethod
+    from skyseg_core.methods.ade20k_export import export_ade20k_onnx
 
     weights = _weights(arch_name)
     if backend == "onnx":

@@ -19,6 +19,7 @@ F = torch.nn.functional
 
 from skyseg_core import _ade20k_arch as arch  # noqa: E402
 from skyseg_core.methods import ade20k  # noqa: E402
+from skyseg_core.methods.ade20k_export import export_ade20k_onnx  # noqa: E402
 from tests.ade20k_weights import write_checkpoints  # noqa: E402
 
 # Parameter names and shapes of the upstream modules (mit_semseg/models/{models,mobilenet,resnet}.py,
@@ -370,7 +371,7 @@ def test_import_stays_torch_free():
 @pytest.fixture(scope="module")
 def exported(weights, tmp_path_factory):
     out = tmp_path_factory.mktemp("onnx") / "ade20k-mobilenet.onnx"
-    info = ade20k.export_ade20k_onnx(weights["mobilenet"], out, short_side=40)
+    info = export_ade20k_onnx(weights["mobilenet"], out, short_side=40)
     return out, info
 
 

@@ -111,7 +111,7 @@ def test_an_onnx_file_that_does_not_load_names_the_model_and_the_file(tmp_path):
     """The classifier's, the U-Net's and the ADE20K method's sessions come from
     models.onnx_session: a file ONNX Runtime cannot load is a ModelFileError that says which
     model and which file, on one line."""
-    from skyseg_core.methods.ade20k import _OnnxBackend
+    from skyseg_core.methods.ade20k import OnnxBackend
     from skyseg_core.methods.classifier import _OnnxModel
     from skyseg_core.methods.unet import _UnetSession
 
@@ -120,7 +120,7 @@ def test_an_onnx_file_that_does_not_load_names_the_model_and_the_file(tmp_path):
     for load, what in (
         (_OnnxModel, "classifier model"),
         (_UnetSession, "sky U-Net model"),
-        (_OnnxBackend, "ADE20K ONNX model"),
+        (OnnxBackend, "ADE20K ONNX model"),
     ):
         with pytest.raises(ModelFileError, match=f"cannot load the {what} \\(") as info:
             load(broken)

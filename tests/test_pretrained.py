@@ -169,7 +169,8 @@ def test_imagenet_encoder_init_computes_the_file(tmp_path):
 
 
 def test_ade20k_method_runs_the_tflite_file_and_its_onnx_export(tmp_path, monkeypatch):
-    from skyseg_core.methods.ade20k import Ade20kMethod, export_ade20k_onnx
+    from skyseg_core.methods.ade20k import Ade20kMethod
+    from skyseg_core.methods.ade20k_export import export_ade20k_onnx
 
     photo = real_photos()[0]
     direct = Ade20kMethod(weights_dir=DEEPLAB_FILE)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from ..errors import InputError
+from ..methods.ade20k_export import export_ade20k_onnx
 from ._options import require_modules
 
 
@@ -54,9 +56,6 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..errors import InputError
-    from ..methods.ade20k import export_ade20k_onnx
-
     if args.short_side < 8 or args.max_long_side < 8:
         raise InputError("--short-side and --max-long-side must be at least 8")
     require_modules("skyseg export-ade20k", ("torch", "onnx"))

@@ -14,12 +14,8 @@ downloaded by skyseg and nothing ships with it); the matte is the softmax probab
   ``../shared/pretrained/deeplabv3plus_mnv2_ade20k/deeplabv3plus_mnv2_ade20k.tflite``), read
   without TensorFlow (:mod:`skyseg_core.train.tflite_reader`); sky is channel 3 of 151.
 
-Where the weights are looked for (first that is given wins; no fallback past a given one):
-
-1. ``weights_dir=`` (a checkpoint folder, a folder of such folders, a ``.tflite`` file or a
-   folder holding one, or an ``.onnx`` file),
-2. the environment variable ``SKYSEG_ADE20K_DIR`` (same forms),
-3. ``assets/models/ade20k/`` (or ``$SKYSEG_MODELS_DIR/ade20k``).
+Where the weights are looked for: :func:`~skyseg_core.methods._ade20k_weights.find_ade20k_weights`
+(``weights_dir=``, then ``$SKYSEG_ADE20K_DIR``, then ``assets/models/ade20k/``).
 
 Two back ends: the ``.pth`` checkpoints and the ``.tflite`` file run with PyTorch
 (``torch.load(..., weights_only=True)``; torch is imported only then, never at import time),
@@ -45,10 +41,6 @@ structures at output stride 8.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -57,23 +49,10 @@ import numpy as np
 from .._threads import compute_threads
 from ..errors import ModelFileError
 from ..matte import as_matte, check_image, check_matte, resize_matte, to_float_rgb
-from ..models import models_dir, onnx_session
+from ..models import onnx_session
 from . import register
+from ._ade20k_weights import ENV_VAR, Ade20kWeights, find_ade20k_weights, torch_installed
 from ._base import SkyMethod, resize_long_side
-
-ENV_VAR = "SKYSEG_ADE20K_DIR"
-"""Environment variable naming the weights folder (or ``.onnx`` file)."""
-
-DOWNLOAD_URL = "http://sceneparsing.csail.mit.edu/model/pytorch/"
-"""Where the CSAIL models are published: ``<DOWNLOAD_URL><name>/encoder_epoch_<N>.pth``."""
-
-MODEL_PREFERENCE = (
-    "ade20k-resnet50dilated-ppm_deepsup",
-    "ade20k-resnet101dilated-ppm_deepsup",
-    "ade20k-resnet18dilated-ppm_deepsup",
-    "ade20k-mobilenetv2dilated-c1_deepsup",
-)
-"""Which model folder to use when the folder given holds several (best first)."""
 
 SKY_CHANNEL = 2
 NUM_CLASSES = 150
@@ -88,125 +67,6 @@ TF_DEEPLAB = "tf-deeplab"
 """``preprocess`` metadata of the TF DeepLab back ends (see the module docstring)."""
 TF_DEEPLAB_SIZE = 513
 TF_DEEPLAB_SKY_CHANNEL = 3
-
-_CHECKPOINT = re.compile(r"^(encoder|decoder)_epoch_(\d+)\.pth$")
-
-
-def default_dir() -> Path:
-    """The bundled-models location of the ADE20K weights: ``<models dir>/ade20k``."""
-    return models_dir() / "ade20k"
-
-
-@dataclass(frozen=True)
-class Ade20kWeights:
-    """Weights found on disk: ``kind`` is ``"torch"`` (``paths`` = encoder, decoder) or ``"onnx"``."""
-
-    kind: str
-    paths: tuple[Path, ...]
-    """``"torch"`` (CSAIL encoder, decoder), ``"tflite"`` (TF DeepLab file) or ``"onnx"``."""
-
-    @property
-    def folder(self) -> Path:
-        return self.paths[0].parent
-
-
-def _torch_installed() -> bool:
-    return importlib.util.find_spec("torch") is not None
-
-
-def _checkpoint_pair(folder: Path) -> tuple[Path, Path] | None:
-    """The encoder/decoder files of the highest epoch present in both, or None."""
-    epochs: dict[str, set[int]] = {"encoder": set(), "decoder": set()}
-    for entry in folder.iterdir():
-        match = _CHECKPOINT.match(entry.name)
-        if match and entry.is_file():
-            epochs[match.group(1)].add(int(match.group(2)))
-    common = epochs["encoder"] & epochs["decoder"]
-    if not common:
-        return None
-    n = max(common)
-    return folder / f"encoder_epoch_{n}.pth", folder / f"decoder_epoch_{n}.pth"
-
-
-def _onnx_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.onnx") if p.is_file())
-
-
-def _weights_in(place: Path) -> Ade20kWeights | None:
-    """Usable weights at ``place`` (file or folder, one level of model sub-folders), or None."""
-    if place.is_file():
-        if place.suffix.lower() == ".onnx":
-            return Ade20kWeights("onnx", (place,))
-        if place.suffix.lower() == ".tflite":
-            return Ade20kWeights("tflite", (place,))
-        if _CHECKPOINT.match(place.name):
-            return _weights_in(place.parent)
-        return None
-    if not place.is_dir():
-        return None
-    pair = _checkpoint_pair(place)
-    onnx_files = _onnx_files(place)
-    if pair and (_torch_installed() or not onnx_files):
-        return Ade20kWeights("torch", pair)
-    tflite_files = sorted(p for p in place.glob("*.tflite") if p.is_file())
-    if tflite_files and (_torch_installed() or not onnx_files):
-        return Ade20kWeights("tflite", (tflite_files[0],))
-    if onnx_files:
-        return Ade20kWeights("onnx", (onnx_files[0],))
-    subfolders = sorted((p for p in place.iterdir() if p.is_dir()), key=lambda p: p.name)
-    rank = {name: i for i, name in enumerate(MODEL_PREFERENCE)}
-    subfolders.sort(key=lambda p: rank.get(p.name, rank.get(f"ade20k-{p.name}", len(rank))))
-    for sub in subfolders:
-        pair = _checkpoint_pair(sub)
-        if pair:
-            return Ade20kWeights("torch", pair)
-    return None
-
-
-def _expected_hint(tried: list[str]) -> str:
-    return (
-        f"tried: {'; '.join(tried)}. Expected a folder holding encoder_epoch_<N>.pth and "
-        f"decoder_epoch_<N>.pth (for example encoder_epoch_20.pth and decoder_epoch_20.pth of "
-        f"ade20k-mobilenetv2dilated-c1_deepsup or ade20k-resnet50dilated-ppm_deepsup from "
-        f"{DOWNLOAD_URL}<name>/; scripts/download_ade20k_weights.sh fetches them), a folder of "
-        f"such model folders, TF DeepLab's deeplabv3-mobilenetv2-ade20k .tflite file, or an "
-        f".onnx file written by `skyseg export-ade20k`. Point skyseg "
-        f"at it with weights_dir=, ${ENV_VAR}, or put it in {default_dir()}"
-    )
-
-
-def find_ade20k_weights(weights_dir: str | os.PathLike | None = None) -> Ade20kWeights:
-    """Locate ADE20K weights: ``weights_dir``, then ``$SKYSEG_ADE20K_DIR``, then the assets folder.
-
-    Raises
-    ------
-    ModelFileError
-        Nothing usable; the message names the folder(s) looked at and the files expected, and
-        ``tried`` lists them.
-    """
-    tried: list[str] = []
-    if weights_dir is not None:
-        place, origin = Path(weights_dir).expanduser(), "given explicitly"
-    elif os.environ.get(ENV_VAR):
-        place, origin = Path(os.environ[ENV_VAR]).expanduser(), f"from ${ENV_VAR}"
-    else:
-        tried.append(f"${ENV_VAR} (not set)")
-        place, origin = default_dir(), "the default folder"
-    tried.append(str(place))
-    try:
-        found = _weights_in(place)
-    except OSError as exc:  # an unreadable folder
-        raise ModelFileError(
-            f"cannot read this path ({origin}): {exc.strerror or exc}", place, tried=tried
-        ) from None
-    if found is not None:
-        return found
-    state = "does not exist" if not place.exists() else "holds no ADE20K weights"
-    raise ModelFileError(
-        f"no ADE20K weights: this path ({origin}) {state}; {_expected_hint(tried)}",
-        place,
-        tried=tried,
-    )
 
 
 def resize_short_side(image: np.ndarray, short_side: int, max_long_side: int) -> np.ndarray:
@@ -247,7 +107,7 @@ def sky_probability(image: np.ndarray, run, multiple: int = PAD_MULTIPLE) -> np.
     return as_matte(prob[:h, :w])
 
 
-class _TorchBackend:
+class TorchBackend:
     """Runs the upstream ``.pth`` checkpoints with PyTorch (imported here, not before)."""
 
     def __init__(self, encoder: Path, decoder: Path, arch: str | None = None):
@@ -278,7 +138,7 @@ class _TorchBackend:
             return self.model(torch.from_numpy(batch))[0].numpy()
 
 
-class _TFLiteBackend:
+class TFLiteBackend:
     """Runs TF DeepLab's ADE20K ``.tflite`` file, rebuilt in PyTorch (needs the ``train`` extra)."""
 
     metadata = {"preprocess": TF_DEEPLAB, "input_size": str(TF_DEEPLAB_SIZE)}
@@ -312,7 +172,7 @@ class _TFLiteBackend:
             return self.model(torch.from_numpy(batch))[0].numpy()
 
 
-class _OnnxBackend:
+class OnnxBackend:
     """Runs an ONNX file written by ``skyseg export-ade20k`` with ONNX Runtime."""
 
     def __init__(self, path: Path):
@@ -335,10 +195,10 @@ class _OnnxBackend:
 def load_backend(weights: Ade20kWeights, arch: str | None = None):
     """The callable that runs ``weights`` (see :func:`sky_probability`)."""
     if weights.kind == "onnx":
-        return _OnnxBackend(weights.paths[0])
+        return OnnxBackend(weights.paths[0])
     if weights.kind == "tflite":
-        return _TFLiteBackend(weights.paths[0])
-    return _TorchBackend(weights.paths[0], weights.paths[1], arch)
+        return TFLiteBackend(weights.paths[0])
+    return TorchBackend(weights.paths[0], weights.paths[1], arch)
 
 
 def tf_deeplab_probability(image: np.ndarray, run, size: int = TF_DEEPLAB_SIZE) -> np.ndarray:
@@ -406,7 +266,7 @@ class Ade20kMethod(SkyMethod):
             weights = find_ade20k_weights()
         except ModelFileError:
             return False
-        return weights.kind == "onnx" or _torch_installed()
+        return weights.kind == "onnx" or torch_installed()
 
     @property
     def backend(self):
@@ -465,147 +325,12 @@ class Ade20kMethod(SkyMethod):
         return f"Ade20kMethod(weights_dir={self.weights_dir!r})"
 
 
-def export_ade20k_onnx(
-    weights_dir: str | os.PathLike,
-    output: str | os.PathLike,
-    *,
-    overwrite: bool = False,
-    arch: str | None = None,
-    short_side: int = DEFAULT_SHORT_SIDE,
-    max_long_side: int = DEFAULT_MAX_LONG_SIDE,
-    opset: int = 17,
-    tolerance: float = 1e-4,
-) -> dict:
-    """Export ADE20K checkpoints to one ONNX file that outputs the sky probability.
-
-    The graph takes ``image`` (N, 3, H, W) float32 RGB in [0, 1] (H, W multiples of 8, any
-    size) and returns ``sky`` (N, H, W): normalisation, network, bilinear upsampling of the
-    logits and softmax are inside. The metadata records the architecture, preprocessing
-    (``short_side``, ``max_long_side``, ``pad_multiple``, mean, std), the output meaning and the
-    source checkpoints' SHA-256. Before writing (atomically) the export is checked against
-    PyTorch on a sample whose size differs from the traced one.
-
-    Returns
-    -------
-    info : dict
-        ``output``, ``arch``, ``bytes``, ``max_abs_diff`` (PyTorch vs ONNX Runtime on the check).
-    """
-
-    from .. import __version__
-    from .. import _ade20k_arch as arch_module
-    from ..models import sha256_of
-
-    weights = find_ade20k_weights(weights_dir)
-    if weights.kind == "onnx":
-        raise ModelFileError(
-            "is already an ONNX file; export needs the .pth checkpoints or the .tflite file",
-            weights.paths[0],
-        )
-    if weights.kind == "tflite":
-        return _export_tf_deeplab(
-            weights.paths[0], output, overwrite=overwrite, opset=opset, tolerance=tolerance
-        )
-    backend = _TorchBackend(weights.paths[0], weights.paths[1], arch)
-    model = backend.model
-    metadata = {
-        "kind": ONNX_KIND,
-        "arch": backend.arch,
-        "source": "CSAILVision/semantic-segmentation-pytorch (BSD-3-Clause); weights trained on ADE20K (research terms)",
-        "checkpoints": ", ".join(f"{p.name} sha256={sha256_of(p)}" for p in weights.paths),
-        "input": "image: float32 (N, 3, H, W) RGB in [0, 1], H and W multiples of pad_multiple",
-        "output": f"sky: float32 (N, H, W) softmax probability of ADE20K class 'sky' (channel {SKY_CHANNEL} of {NUM_CLASSES}) at the input size",
-        "normalization": f"inside the graph: (x - mean) / std, mean={list(arch_module.MEAN)}, std={list(arch_module.STD)}",
-        "mean": ",".join(map(str, arch_module.MEAN)),
-        "std": ",".join(map(str, arch_module.STD)),
-        "short_side": str(short_side),
-        "max_long_side": str(max_long_side),
-        "pad_multiple": str(arch_module.OUTPUT_STRIDE),
-        "sky_channel": str(SKY_CHANNEL),
-        "skyseg_version": __version__,
-    }
-    # traced at the exporter's default size, checked at another (the graph takes any size)
-    return _write_checked_onnx(
-        model,
-        backend.arch,
-        output,
-        metadata,
-        (56, 40),
-        overwrite=overwrite,
-        opset=opset,
-        tolerance=tolerance,
-    )
-
-
-def _write_checked_onnx(
-    model,
-    arch: str,
-    output,
-    metadata: dict,
-    check_size: tuple[int, int],
-    *,
-    overwrite: bool,
-    opset: int,
-    tolerance: float,
-    trace_size: tuple[int, int] | None = None,
-) -> dict:
-    """Export ``model`` to ``output`` (atomically; traced at ``trace_size``, default the
-    exporter's) once ONNX Runtime agrees with PyTorch on a random ``check_size`` image; the
-    ``export_ade20k_onnx`` result dict."""
-    import torch
-
-    from .. import _ade20k_arch as arch_module
-    from ..io import atomic_output
-
-    out = Path(output)
-    with atomic_output(out, overwrite=overwrite) as tmp:
-        trace = {"sample_size": trace_size} if trace_size else {}
-        arch_module.export_onnx(model, tmp, metadata, opset=opset, **trace)
-        sample = np.random.default_rng(0).random((1, 3, *check_size), dtype=np.float32)
-        session = onnx_session(tmp, "exported ADE20K model", compute_threads(0))
-        got = session.run(None, {"image": sample})[0]
-        with torch.inference_mode():
-            want = model(torch.from_numpy(sample)).numpy()
-        diff = float(np.abs(got - want).max())
-        if not diff <= tolerance:
-            raise ModelFileError(
-                f"ONNX export disagrees with PyTorch (max |diff| {diff:.3g} > {tolerance})", out
-            )
-    return {"output": str(out), "arch": arch, "bytes": out.stat().st_size, "max_abs_diff": diff}
-
-
-def _export_tf_deeplab(
-    path: Path, output, *, overwrite: bool, opset: int, tolerance: float
-) -> dict:
-    """:func:`export_ade20k_onnx` for TF DeepLab's ``.tflite`` file (fixed 513 x 513 input, as
-    the file itself)."""
-
-    from .. import __version__
-    from ..models import sha256_of
-
-    backend = _TFLiteBackend(path)
-    size = TF_DEEPLAB_SIZE
-    metadata = {
-        "kind": ONNX_KIND,
-        "arch": backend.arch,
-        "source": "TF DeepLab model zoo (tensorflow/models) mobilenetv2_ade20k_train, TFLite "
-        "deeplabv3-mobilenetv2-ade20k; weights Apache-2.0, trained on ADE20K (research terms)",
-        "checkpoints": f"{path.name} sha256={sha256_of(path)}",
-        "input": f"image: float32 (N, 3, {size}, {size}) RGB in [0, 1], the photo's longer side scaled to {size}, padded bottom/right with 0.5",
-        "output": f"sky: float32 (N, H, W) softmax probability of class 'sky' (channel {TF_DEEPLAB_SKY_CHANNEL} of 151) at the input size",
-        "normalization": "inside the graph: x * 2 - 1",
-        "preprocess": TF_DEEPLAB,
-        "input_size": str(size),
-        "sky_channel": str(TF_DEEPLAB_SKY_CHANNEL),
-        "skyseg_version": __version__,
-    }
-    return _write_checked_onnx(
-        backend.model,
-        backend.arch,
-        output,
-        metadata,
-        (size, size),
-        overwrite=overwrite,
-        opset=opset,
-        tolerance=tolerance,
-        trace_size=(size, size),
-    )
+__all__ = [
+    "ENV_VAR",
+    "ONNX_KIND",
+    "Ade20kMethod",
+    "find_ade20k_weights",
+    "resize_short_side",
+    "sky_probability",
+    "tf_deeplab_probability",
+]
