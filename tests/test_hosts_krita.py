@@ -475,3 +475,24 @@ def test_the_preview_layer_follows_the_controls_and_apply_replaces_it(folder, kr
         f"{scaled['first_seconds']} s, a change {scaled['change_seconds']} s"
     )
     assert off.mean() <= 2 and np.mean(off > 16) < 0.001
+
+
+def test_gui_preview_through_the_docker_and_its_undo_steps(folder):
+    """The preview in the Krita 5.1 window, driven through the docker's toggle and Sky menu from
+    Krita's own event loop: the Layers docker lists the preview layer above the photo, which
+    stays the selected layer; the window's history gets Krita's "Add Layer" for it (filling it
+    adds nothing) and turning the preview off undoes that step, so the history and the
+    document's unmodified state are as before; the screenshot is docs/krita_preview.png."""
+    result = harness.run_krita_gui(folder, scenario="preview")
+    assert "exception" not in result, result["exception"]
+    assert result["stack_on"] == ["photo", "skyseg preview"] and result["changed"]
+    assert result["layers_docker"] == ["skyseg preview", "photo"]
+    assert result["active_with_preview"] == "photo"
+    assert result["undo_with_preview"] == ["Undo Add Layer", True]
+    assert result["stack_off"] == ["photo"]
+    assert result["undo_after"] == result["undo_before"] and result["modified_after"] is False
+    assert (folder / "krita_preview_window.png").stat().st_size > 0
+    print(
+        f"Krita 5.1 GUI: first preview {result['first_seconds']} s, a change "
+        f"{result['change_seconds']} s (a {load_image(folder / 'photo.png').shape[1]} px photo)"
+    )

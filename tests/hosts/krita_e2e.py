@@ -505,9 +505,11 @@ def gui_run():
             if SCENARIO == "preview":  # the preview through the docker's own widgets
                 import skyseg_e2e_preview
 
-                skyseg_e2e_preview.gui(doc, window, dockers[0], extension(), path, result)
-            else:
-                screenshot(window, dockers[0], result)
+                skyseg_e2e_preview.gui(
+                    doc, window, dockers[0], extension(), path, result, lambda: gui_end(result)
+                )
+                return
+            screenshot(window, dockers[0], result)
 
         def trigger(method):
             ext = extension()
@@ -518,10 +520,13 @@ def gui_run():
             del before
             return ext.last_error is None
 
-        if SCENARIO != "preview":
-            scenario(doc, trigger, result)
+        scenario(doc, trigger, result)
     except Exception:  # noqa: BLE001
         result["exception"] = traceback.format_exc()
+    gui_end(result)
+
+
+def gui_end(result):
     result.pop("_original", None)
     write(result)
     extension().stop_worker()

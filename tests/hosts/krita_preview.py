@@ -141,23 +141,39 @@ def _undo_state():
     return None if action is None else [action.text(), action.isEnabled()]
 
 
-def _settle(seconds, until=None):
-    """Let Krita process events for up to ``seconds`` (less once ``until()`` holds)."""
-    from PyQt5.QtWidgets import QApplication
+def gui(doc, window, docker, ext, path, result, finish):
+    """The preview through the docker's own widgets in the GUI, driven from Krita's own event
+    loop (each step returns to it, as a user's clicks do); ``finish()`` when done."""
+    import traceback
 
+    from PyQt5.QtCore import QTimer
+
+    steps = _gui_steps(doc, window, docker, ext, path, result)
+
+    def advance():
+        try:
+            wait = next(steps)
+        except StopIteration:
+            finish()
+            return
+        except Exception:  # noqa: BLE001 - the test reads the traceback
+            result["exception"] = traceback.format_exc()
+            finish()
+            return
+        QTimer.singleShot(int(wait * 1000), advance)
+
+    advance()
+
+
+def _until(condition, seconds=60.0):
+    """Yield short waits until ``condition()`` holds (or ``seconds`` pass)."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        QApplication.processEvents()
-        if until is not None and until():
-            return True
-        time.sleep(0.02)
-    return until is None
+    while not condition() and time.monotonic() < deadline:
+        yield 0.02
 
 
-def gui(doc, window, docker, ext, path, result):
-    """The preview through the docker's own widgets in the GUI: its toggle, then a spin box;
-    the timer shows each render; the Undo action and the screenshot of the window."""
-    from PyQt5.QtWidgets import QDockWidget
+def _gui_steps(doc, window, docker, ext, path, result):
+    from PyQt5.QtWidgets import QAbstractItemView, QDockWidget
 
     ext.settings.method = os.environ.get("SKYSEG_E2E_METHOD", "auto")
     qwindow = window.qwindow()
@@ -167,7 +183,7 @@ def gui(doc, window, docker, ext, path, result):
             other.close()
     docker.setVisible(True)
     docker.raise_()
-    _settle(2.0)
+    yield 2.0
     zoom = Krita.instance().action("zoom_to_fit")
     if zoom is not None:
         zoom.trigger()
@@ -175,23 +191,31 @@ def gui(doc, window, docker, ext, path, result):
     result["undo_before"] = _undo_state()
     start = time.monotonic()
     docker.preview_box.setChecked(True)
-    result["first_shown"] = _settle(60, lambda: ext.live.shown >= 1)
+    yield from _until(lambda: ext.live.shown >= 1)
     result["first_seconds"] = round(time.monotonic() - start, 3)
     first = _pixels(doc)
-    box = docker.fields["replace.sky_opacity"]
     start = time.monotonic()
-    box.setValue(0.55)
-    result["change_shown"] = _settle(60, lambda: ext.live.shown >= 2 and not ext.live.runner.busy)
+    combo = docker.fields["replace.sky"]
+    combo.setCurrentIndex(combo.findData("sunset"))
+    yield from _until(lambda: ext.live.shown >= 2 and not ext.live.runner.busy)
     result["change_seconds"] = round(time.monotonic() - start, 3)
     result["changed"] = _pixels(doc) != first
     result["stack_on"] = _names(doc)
     result["undo_with_preview"] = _undo_state()
     result["modified_with_preview"] = doc.modified()
-    _settle(3.0)  # the canvas draws the new projection
+    yield 3.0  # the canvas and the Layers docker show the preview layer
+    layers = next(d for d in qwindow.findChildren(QDockWidget) if d.windowTitle() == "Layers")
+    model = next(
+        v.model()
+        for v in layers.findChildren(QAbstractItemView)
+        if v.metaObject().className() == "NodeView"
+    )
+    result["layers_docker"] = [model.data(model.index(i, 0)) for i in range(model.rowCount())]
+    result["active_with_preview"] = doc.activeNode().name()
     qwindow.grab().save(path("krita_preview_window.png"))
     docker.grab().save(path("krita_preview_docker.png"))
     docker.preview_box.setChecked(False)
-    _settle(1.0)
+    yield 1.0
     result["stack_off"] = _names(doc)
     result["undo_after"] = _undo_state()
     result["modified_after"] = doc.modified()

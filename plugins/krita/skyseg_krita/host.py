@@ -292,6 +292,21 @@ class KritaHost:
         doc.refreshProjection()
         return layer
 
+    # -- undo ------------------------------------------------------------------------------------
+
+    def undo_text(self, doc):
+        """The Undo action's text while ``doc`` is the active document and has something to undo,
+        else None (no window: kritarunner records no undo steps)."""
+        action = self.app.action("edit_undo")
+        if action is None or not action.isEnabled() or self.app.activeDocument() != doc:
+            return None
+        return action.text()
+
+    def undo(self, doc):
+        """Undo the last step of ``doc`` (the active document), as Edit > Undo does."""
+        self.app.action("edit_undo").trigger()
+        doc.waitForDone()
+
     # -- running and reporting -------------------------------------------------------------------
 
     def run_blocking(self, work, what=""):

@@ -6,10 +6,15 @@ The working copy (long side ``skyseg_client.LONG_SIDE``) is made once when the p
 on; its matte is cached, so a control change costs one effect at screen size. Renders run on a
 thread (``skyseg_client.LatestRender``: debounced, the last change wins), which also decodes the
 result and scales it to the canvas; a Qt timer on the GUI thread collects the newest one and
-puts its pixels into the layer. Krita's scripting adds, fills and removes layers without undo
-commands, so the preview layer never enters the undo history and leaves the document unmodified.
-The layer goes when the preview is turned off, before any action runs (Apply makes the
-full-resolution result as before), when the image closes and on an error.
+puts its pixels into the layer. The layer goes when the preview is turned off, before any action
+runs (Apply makes the full-resolution result as before), when the image closes and on an error.
+
+Undo: Krita's scripting adds a layer with an undo command ("Add Layer"; filling it adds none),
+and in a window that command enters the document's history. When the preview goes and nothing
+happened since (the Undo action still names that command, the layers are as they were), the
+preview undoes its own command, so the history is as before the preview (with one Redo entry);
+otherwise it removes the layer, which Krita records as "Remove Layer". Without a window
+(kritarunner) Krita records neither.
 """
 
 import skyseg_client
@@ -79,6 +84,10 @@ def scaled_bgra(path, width, height):
     return _image_bytes(big)
 
 
+def _tree(node):
+    return [(child.name(), child.type(), _tree(child)) for child in node.childNodes()]
+
+
 class LivePreview:
     """The preview of one layer while the docker's Preview is on.
 
@@ -103,6 +112,11 @@ class LivePreview:
         self.on_stopped = on_stopped
         self.doc = self.anchor = self.layer = None
         self.preview = self.runner = None
+        self._active = None
+        """The layer selected before the preview layer was added."""
+        self._added = (None, None)
+        """The Undo action's text and the layers right after the preview layer was added (None
+        until the next tick notes them)."""
         self.shown = 0
         """How many renders the layer has shown (tests and the benchmark read it)."""
         self.timer = QtCore.QTimer()
@@ -152,6 +166,12 @@ class LivePreview:
             self.stop(remove=False)  # the image closed: nothing to remove from
             self.on_stopped(None)
             return
+        if self._added is None:  # the layer was added: its step is named and selected by now
+            active = self.doc.activeNode()
+            if self._active is not None and active is not None:
+                if active.uniqueId() == self.layer.uniqueId():  # the user's layer stays selected
+                    self.doc.setActiveNode(self._active)
+            self._added = (self.host.undo_text(self.doc), _tree(self.doc.rootNode()))
         self._handle(self.runner.poll())
 
     def wait(self, timeout=60.0):
@@ -181,13 +201,24 @@ class LivePreview:
             alive = False
         if not alive:
             layer = doc.createNode(PREVIEW_NAME, "paintlayer")
-            self.anchor.parentNode().addChildNode(layer, self.anchor)
             if not _is_screen(encoding(layer)):  # an empty layer: converted at no cost
                 layer.setColorSpace(*SCREEN)
+            self._active = doc.activeNode()
+            self.anchor.parentNode().addChildNode(layer, self.anchor)
             self.layer = layer
+            self._added = None  # noted on the next tick: Krita names the step once it is done
         layer.setPixelData(bgra, 0, 0, width, height)
         doc.refreshProjection()
         self.shown += 1
+
+    def _remove(self, layer):
+        """Undo the layer's own "Add Layer" when it is the last thing done, else remove it."""
+        doc, (text, tree) = self.doc, self._added or (None, None)
+        if text is not None and self.host.undo_text(doc) == text and _tree(doc.rootNode()) == tree:
+            self.host.undo(doc)
+        if layer.parentNode() is not None:
+            layer.remove()
+        doc.refreshProjection()
 
     def stop(self, remove=True):
         """Stop rendering, remove the preview layer (``remove``: the image is still open) and the
@@ -200,8 +231,7 @@ class LivePreview:
         if layer is not None and remove:
             try:
                 if layer.parentNode() is not None:
-                    layer.remove()
-                    self.doc.refreshProjection()
+                    self._remove(layer)
             except RuntimeError:  # a deleted wrapper: the image went meanwhile
                 pass
         if preview is not None:
