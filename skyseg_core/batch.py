@@ -1,5 +1,6 @@
 """How a batch's jobs are worked: one after another in this process, by worker processes on this
-machine (``--jobs``), or as tasks on a running Dask cluster (``--cluster``).
+machine (``--jobs``), or as tasks on a running Dask cluster (``--cluster``) (one module of about
+420 lines: the three ways share the outcome, the clean-up of a lost job and each worker's threads).
 
 Every strategy takes the planned jobs (:class:`~skyseg_core.outputs.Job`, outputs already
 checked against each other) and ``process``, the function that does one job and returns its

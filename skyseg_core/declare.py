@@ -1,4 +1,5 @@
-"""Declared parameters: one frozen dataclass per parameter set, each field with its control.
+"""Declared parameters: one frozen dataclass per parameter set, each field with its control (one
+module of about 430 lines: the declaration and the one validator that reads it change together).
 
 Each field carries its default and a :class:`Control` (label, one-line help, range, unit,
 choices). Building an instance of a :class:`Declared` dataclass validates it (an

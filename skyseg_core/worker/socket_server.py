@@ -1,4 +1,5 @@
-"""The skyseg worker on a per-user Unix socket, shared by the plug-in processes GIMP starts.
+"""The skyseg worker on a per-user Unix socket, shared by the plug-in processes GIMP starts (one
+module of about 420 lines: the server is one class, its folder, lock and token checks beside it).
 
 GIMP runs every plug-in call in a new process; with a private worker each call would load
 Python, numpy and the models again. ``skyseg worker --socket PATH`` serves the same JSON-lines
