@@ -164,7 +164,7 @@ def sync_clip_actions(window) -> None:
 
 def export_clip_dialog(window) -> None:
     """Ask where the edited clip goes (a folder for a timelapse) and export it."""
-    from .window import APP_NAME, settings
+    from .window_files import APP_NAME, settings  # it imports this module
 
     frames, m = window.model.clip, window.model
     if frames is None:
