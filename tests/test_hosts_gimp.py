@@ -401,6 +401,25 @@ def test_replace_dialog_screenshot(folder):
     )
 
 
+@pytest.mark.skipif(
+    not os.environ.get("SKYSEG_HOST_SCREENSHOTS"),
+    reason="writes docs/: set SKYSEG_HOST_SCREENSHOTS=1",
+)
+def test_replace_preview_screenshot(tmp_path):
+    """docs/gimp_replace_preview.jpg: GIMP's window with Replace Sky's dialog open and its
+    Preview on (as the previous run left it), the sunset sky shown on the canvas over the photo,
+    on a 1920 x 1080 screen (the picture halved)."""
+    import cv2
+
+    shot = cv2.imread(str(harness.gimp_dialog_screenshot(tmp_path, seconds=90, preview=True)))
+    assert shot.shape[:2] == (1080, 1920)
+    cv2.imwrite(
+        str(harness.ROOT / "docs" / "gimp_replace_preview.jpg"),
+        cv2.resize(shot, (960, 540), interpolation=cv2.INTER_AREA),
+        [cv2.IMWRITE_JPEG_QUALITY, 88],
+    )
+
+
 def test_your_own_look_is_in_gimps_look_menu_and_used(folder):
     """A look saved by the editor (a file in ~/.config/skyseg/looks before GIMP starts) is in
     Replace Sky's Look menu, moves the dialog's controls and is taken by a script's call."""
@@ -438,3 +457,50 @@ def test_a_look_saved_after_gimp_registered_the_plug_in_is_listed_at_its_next_st
     second = harness.run_gimp(folder, "looks", again=True)
     assert second["look_argument"]["choices"] == [*bundled, "Misty"]
     assert second["misty"]["halo"] == pytest.approx(0.7)
+
+
+@pytest.fixture(scope="module")
+def preview_run(folder):
+    return harness.run_gimp(folder, "preview")
+
+
+def test_dialog_preview_shows_the_effect_over_the_photo_and_leaves_nothing(preview_run, folder):
+    """Replace Sky's preview, driven as its toggle and a control drive it: a "skyseg preview"
+    layer directly above the photo showing what `skyseg replace` makes (the photo is smaller
+    than the working size, so the working copy is the photo itself), updated when a control
+    moves; stopped (OK, Cancel, toggle cleared), the image is as it was: same layers, same
+    selected layer, photo untouched, not marked changed (no undo step), history on."""
+    run = preview_run
+    assert run["preview_status"] in ([], [""]), run["preview_status"]
+    photo = {"name": "photo", "mask": False, "visible": True, "size": [384, 251], "offsets": [0, 0]}
+    assert run["preview_stack"] == [dict(photo, name="skyseg preview"), photo]
+    assert run["preview_selected"] == ["photo"]
+    shown = harness.read_ppm(folder / "gimp_preview.ppm").astype(np.int16)
+    diff = np.abs(shown - harness.gimp_core_replace(folder).astype(np.int16))
+    print("GIMP preview vs skyseg replace: max", diff.max(), "mean", round(float(diff.mean()), 4))
+    # the preview's cached matte is an 8-bit file, the core's a float: edges differ slightly
+    assert diff.max() <= 10 and diff.mean() <= 0.1, (diff.max(), diff.mean())
+    assert run["preview_changed"]
+    assert run["preview_layers_while_shown"] == ["skyseg preview", "photo"]  # one, replaced
+    assert run["after_stop"] == {
+        "stack": [photo],
+        "dirty": False,
+        "photo_unchanged": True,
+        "selected": ["photo"],
+        "undo_enabled": True,
+    }
+
+
+def test_dialog_preview_is_limited_to_the_selection(preview_run):
+    assert preview_run["selection_preview_mask"]
+    assert preview_run["selection_mask_inside_outside"] == [255, 0]
+    assert [item["name"] for item in preview_run["after_selection_stop"][0]] == ["photo"]
+    assert preview_run["after_selection_stop"][1] is False
+
+
+def test_dialog_preview_at_24_mp(preview_run):
+    """A 6000 x 4000 photo: the preview layer covers it; the seconds are printed (measured in
+    the real GIMP, not asserted: a unit test holds no time)."""
+    assert preview_run["preview_24mp_size"] == [6000, 4000]
+    assert preview_run["after_24mp_stop"] == [1, False]
+    print("GIMP preview at 24 MP (seconds):", preview_run["preview_24mp_timings"])

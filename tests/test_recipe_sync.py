@@ -216,8 +216,8 @@ def _gimp_arguments(procedure) -> dict:
     """argument name -> (kind, default, low, high, choices, label, help) from the recorded calls."""
     out = {}
     for method, args in procedure.calls:
-        if not method.startswith("add_") or not method.endswith("_argument"):
-            continue
+        if not method.startswith("add_") or not method.endswith("_argument") or "_aux_" in method:
+            continue  # aux arguments (the dialog's Preview toggle) are not in the PDB call
         name, label, help_text = args[:3]
         kind = method[len("add_") : -len("_argument")]
         if kind == "double":

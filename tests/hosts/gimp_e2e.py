@@ -169,6 +169,95 @@ def argument(pspec, config):
     return out
 
 
+def preview_layer(image):
+    return next((item for item in image.get_layers() if item.get_name() == "skyseg preview"), None)
+
+
+def preview_scenario():
+    """The Replace Sky dialog's preview, driven as its toggle and controls drive it (the dialog
+    itself needs the GUI): shown over the photo, updated on a change, limited to the selection,
+    and gone with nothing left when it stops; then at 24 MP, timed."""
+    image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("photo.png")))
+    layer = image.get_layers()[0]
+    layer.set_name("photo")
+    plugin = plugin_module()
+    import gimp_preview  # beside the plug-in, on the path it set
+
+    proc = Gimp.get_pdb().lookup_procedure("plug-in-skyseg-replace-sky")
+    config = proc.create_config()
+    config.set_property("method", METHOD)
+    config.set_property("sky", os.environ.get("SKYSEG_E2E_SKY", "golden_hour"))
+    before = raw(layer, "R'G'B' u8")
+    image.clean_all()
+    lines = []
+    preview = gimp_preview.DialogPreview(
+        image, layer, "replace", lambda cfg: plugin.preview_params(cfg, "replace"), lines.append
+    )
+    preview.start(config)  # the toggle ticked
+    preview.show(preview.renders.wait(120))  # what the dialog's timer does when it is done
+    shown = preview_layer(image)
+    result["preview_status"] = lines[-1:]
+    result["preview_stack"] = stack(image)
+    result["preview_selected"] = [item.get_name() for item in image.get_selected_layers()]
+    if shown is not None:
+        with open(path("gimp_preview.ppm"), "wb") as fh:
+            fh.write(b"P6\n%d %d\n255\n" % (shown.get_width(), shown.get_height()))
+            fh.write(raw(shown, "R'G'B' u8"))
+    first = raw(shown, "R'G'B' u8") if shown is not None else b""
+    config.set_property("sky-brightness", 0.3)  # a control moved: the dialog calls changed
+    preview.changed(config)
+    second = preview.renders.wait(120)
+    preview.show(second)
+    again = preview_layer(image)
+    result["preview_changed"] = again is not None and raw(again, "R'G'B' u8") != first
+    result["preview_layers_while_shown"] = [item.get_name() for item in image.get_layers()]
+    preview.stop()  # Cancel, OK or the toggle cleared
+    result["after_stop"] = {
+        "stack": stack(image),
+        "dirty": image.is_dirty(),
+        "photo_unchanged": raw(layer, "R'G'B' u8") == before,
+        "selected": [item.get_name() for item in image.get_selected_layers()],
+        "undo_enabled": image.undo_is_enabled(),
+    }
+    # with a selection, the preview covers only what the run will change
+    image.select_rectangle(Gimp.ChannelOps.REPLACE, 0, 0, 100, 60)
+    image.clean_all()
+    preview.start(config)
+    preview.show(preview.renders.wait(120))
+    shown = preview_layer(image)
+    result["selection_preview_mask"] = shown is not None and shown.get_mask() is not None
+    if shown is not None and shown.get_mask() is not None:
+        mask = grey_bytes(shown.get_mask())
+        width = shown.get_width()
+        result["selection_mask_inside_outside"] = [mask[10 * width + 10], mask[100 * width + 200]]
+    preview.stop()
+    result["after_selection_stop"] = [stack(image), image.is_dirty()]
+    Gimp.Selection.none(image)
+    # 24 MP: the working copy, one render with the matte cached, and showing it, timed
+    image.scale(6000, 4000)
+    image.clean_all()
+    timings = {}
+    start = time.monotonic()
+    preview.start(config)
+    first = preview.renders.wait(300)
+    timings["first (working copy, matte, render)"] = round(time.monotonic() - start, 3)
+    start = time.monotonic()
+    preview.show(first)
+    timings["show"] = round(time.monotonic() - start, 3)
+    config.set_property("sky-brightness", 0.6)
+    start = time.monotonic()
+    preview.changed(config)
+    changed = preview.renders.wait(300)
+    preview.show(changed)
+    timings["control change to shown"] = round(time.monotonic() - start, 3)
+    timings["of which render"] = round(changed.seconds, 3)
+    shown = preview_layer(image)
+    result["preview_24mp_size"] = [shown.get_width(), shown.get_height()] if shown else None
+    preview.stop()
+    result["preview_24mp_timings"] = timings
+    result["after_24mp_stop"] = [len(image.get_layers()), image.is_dirty()]
+
+
 def main():
     if (
         SCENARIO == "bench"
@@ -200,6 +289,9 @@ def main():
         result["stack_after"] = stack(image)
         result["channels_after"] = [c.get_name() for c in image.get_channels()]
         result["selection_empty"] = Gimp.Selection.is_empty(image)
+        return
+    if SCENARIO == "preview":
+        preview_scenario()
         return
     if SCENARIO == "ora":
         image = Gimp.file_load(

@@ -239,19 +239,34 @@ def gimp_core_replace(folder: Path, effect: str = "replace", layers: bool = Fals
     return load_image(folder / name)
 
 
-def gimp_dialog_screenshot(folder: Path, seconds: float = 70) -> Path:
+PREVIEW_BOX = (24, 624)
+"""Where Replace Sky's Preview check box is in its dialog on a 1920 x 1080 screen (pixels)."""
+
+
+def gimp_dialog_screenshot(folder: Path, seconds: float = 70, preview: bool = False) -> Path:
     """GIMP 3's window with the Replace Sky dialog open, on a 1920 x 1080 Xvfb screen in the
-    chroot (the plug-in installed by the chroot's skyseg); returns the screenshot."""
+    chroot (the plug-in installed by the chroot's skyseg); ``preview``: its Preview toggle on.
+    Returns the screenshot."""
     from skyseg_core.io import load_image, save_image
 
     save_image(folder / "photo.png", load_image(PHOTO), overwrite=True)
     for name in ("gimp_dialog.py", "grab_screen.py"):
         shutil.copy(HERE / name, folder / name)
+    shutil.copy(HERE / "click_window.py", folder / "click_window.py")
+    # with the preview: tick the dialog's Preview (the dialog sits at the screen's top left,
+    # its check box at PREVIEW_BOX) once the dialog is up, then give the preview time to render
+    click = (
+        f"python3 /e2e/click_window.py 'Replace Sky' {PREVIEW_BOX[0]} {PREVIEW_BOX[1]} "
+        f"{seconds - 30:g} >>/e2e/gimp_gui.log 2>&1\n"
+        if preview
+        else ""
+    )
     (folder / "shot.sh").write_text(
         ". /opt/skyseg-venv/bin/activate && skyseg install-plugin gimp >/dev/null && deactivate\n"
-        "gimp-3.0 -n --no-splash --batch-interpreter=python-fu-eval "
+        "GDK_CORE_DEVICE_EVENTS=1 gimp-3.0 -n --no-splash --batch-interpreter=python-fu-eval "
         "-b 'exec(open(\"/e2e/gimp_dialog.py\").read())' >/e2e/gimp_gui.log 2>&1 &\n"
-        f"python3 /e2e/grab_screen.py {seconds:g} /e2e/gimp_screen.png\nkill $!\n"
+        f"{click}python3 /e2e/grab_screen.py {30 if preview else seconds:g} "
+        "/e2e/gimp_screen.png\nkill $!\n"
     )
     subprocess.run(
         [

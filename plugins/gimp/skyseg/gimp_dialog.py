@@ -94,9 +94,10 @@ def mask_params(config):
     return values_of(config, skyseg_client.source_controls(schema()))
 
 
-def run_dialog(procedure, config, title, controls, effect):
+def run_dialog(procedure, config, title, controls, effect, preview=None):
     """The procedure's dialog on ``config`` (its ``controls``; ``effect``: the effect whose
-    controls follow each other, or None); whether the user chose OK."""
+    controls follow each other, or None; ``preview``: a ``gimp_preview.DialogPreview`` behind a
+    "Preview" toggle, or None); whether the user chose OK. The preview is gone when it returns."""
     from gi.repository import GimpUi  # only dialogs need GTK: batch calls skip loading it
 
     GimpUi.init("skyseg")
@@ -107,10 +108,67 @@ def run_dialog(procedure, config, title, controls, effect):
             control["kind"] == "float" and "decimals" in control
         ):  # GIMP's own guess shows 4 decimals
             dialog.get_spin_scale(arg_name(control["key"]), 1.0).set_digits(control["decimals"])
-    dialog.fill(None)
-    ok = dialog.run()
-    dialog.destroy()
+    names = [p.get_name() for p in procedure.get_arguments()]
+    names = [n for n in names if n not in ("run-mode", "image", "drawables")]
+    if preview is not None:
+        names.append(PREVIEW_ARGUMENT)
+        _follow_preview(dialog, config, preview)
+    dialog.fill(names)
+    try:
+        ok = dialog.run()
+    finally:
+        if preview is not None:
+            preview.stop()
+        dialog.destroy()
     return ok
+
+
+PREVIEW_ARGUMENT = "preview"
+"""The effect procedures' "Preview" toggle: an aux argument (not in the PDB call; GIMP keeps its
+last state, as for its own filters)."""
+PREVIEW_MNEMONIC = "p"
+"""The "Preview" toggle's mnemonic, kept free among the arguments' labels."""
+
+
+def add_preview_argument(procedure):
+    procedure.add_boolean_aux_argument(
+        PREVIEW_ARGUMENT,
+        "_Preview",
+        "Show the effect on the canvas while you change the controls (rendered at screen "
+        "size; OK renders it at full size)",
+        False,
+        RW,
+    )
+
+
+def _follow_preview(dialog, config, preview):
+    """Start and stop ``preview`` with the toggle (at once when it was left on), render each
+    change of the other controls, and show why a preview failed in a line under them."""
+    gi.require_version("Gtk", "3.0")
+    from gi.repository import GLib, Gtk
+
+    note = Gtk.Label(xalign=0.0)
+    note.set_line_wrap(True)
+    note.set_margin_start(12)
+    note.set_margin_end(12)
+    dialog.get_content_area().pack_end(note, False, False, 6)
+    note.show()
+    preview.status = note.set_text
+
+    def toggled(cfg, _pspec):
+        if cfg.get_property(PREVIEW_ARGUMENT):
+            preview.start(cfg)
+        else:
+            preview.stop()
+
+    def changed(cfg, pspec):
+        if pspec.get_name() != PREVIEW_ARGUMENT:
+            preview.changed(cfg)
+
+    config.connect("notify::" + PREVIEW_ARGUMENT, toggled)
+    config.connect("notify", changed)
+    if config.get_property(PREVIEW_ARGUMENT):  # once the dialog is up
+        GLib.idle_add(lambda: toggled(config, None) and False)
 
 
 def _set_control(config, control, value):

@@ -177,6 +177,15 @@ def insert_above(image, new, layer):
     image.insert_layer(new, anchor.get_parent(), image.get_item_position(anchor))
 
 
+def limit_to_selection(item):
+    """Give ``item`` (a result group, a preview layer) the image's selection as its layer mask,
+    so that it changes only the selected pixels, as GIMP's own filters do (no selection: the
+    whole image). The mask stays editable."""
+    if Gimp.Selection.is_empty(item.get_image()):
+        return
+    item.add_mask(item.create_mask(Gimp.AddMaskType.SELECTION))
+
+
 def grey_layer(image, name, width, height):
     """A new opaque grey layer (an RGB layer in an RGB image) of the image's base type."""
     kind = (

@@ -43,6 +43,7 @@ for _folder in (HERE, os.path.join(HERE, os.pardir, os.pardir, "common")):
         break
 import gimp_dialog  # noqa: E402
 import gimp_pixels  # noqa: E402
+import gimp_preview  # noqa: E402
 import skyseg_client  # noqa: E402
 from gimp_worker import layer_aliases, run_worker, schema  # noqa: E402
 
@@ -91,15 +92,23 @@ def _guarded(title, body):
         except skyseg_client.WorkerError as exc:
             return _failure(procedure, exc.for_user())
         _RUN_MODE["value"] = run_mode
+        try:
+            layer = gimp_pixels.source_layer(image, drawables)
+        except skyseg_client.WorkerError as exc:
+            return _failure(procedure, exc.for_user())
         if run_mode == Gimp.RunMode.INTERACTIVE and procedure.get_name() != PROC_SELECT:
             name = procedure.get_name()
             controls, effect = procedure_controls(name), procedures()[name][4]
-            if not gimp_dialog.run_dialog(procedure, config, title, controls, effect):
+            preview = None
+            if effect is not None:
+                preview = gimp_preview.DialogPreview(
+                    image, layer, effect, lambda cfg: preview_params(cfg, effect)
+                )
+            if not gimp_dialog.run_dialog(procedure, config, title, controls, effect, preview):
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
         tmp = tempfile.mkdtemp(prefix="skyseg-gimp-")
         image.undo_group_start()
         try:
-            layer = gimp_pixels.source_layer(image, drawables)
             body(image, layer, config, tmp)
         except skyseg_client.WorkerError as exc:
             return _failure(procedure, exc.for_user())
@@ -198,16 +207,26 @@ def select_sky(image, layer, config, tmp):
         image.remove_channel(channel)
 
 
+def effect_fields(config, op, scripted):
+    """The fields of effect ``op`` from a call's config, as its op takes them. The dialog's
+    sliders already show the look (gimp_dialog.follow_controls); a script's call gets the look
+    in the controls it left at their default, and its sky file used."""
+    controls = skyseg_client.effect_controls(schema(), op)
+    values = gimp_dialog.values_of(config, controls)
+    if scripted:
+        values = gimp_dialog.file_means_image(values, controls)
+    return skyseg_client.effect_params(schema(), op, values, apply_look=scripted)
+
+
+def preview_params(config, op):
+    """What the dialog's preview renders ``op`` with: the values OK would run with."""
+    return dict(gimp_dialog.mask_params(config), **effect_fields(config, op, scripted=False))
+
+
 def _effect(op, name):
     def body(image, layer, config, tmp):
-        controls = skyseg_client.effect_controls(schema(), op)
-        values = gimp_dialog.values_of(config, controls)
-        # the dialog's sliders already show the look (gimp_dialog.follow_controls); a script's call gets the
-        # look in the controls it left at their default, and its sky file used
         scripted = _RUN_MODE.get("value") == Gimp.RunMode.NONINTERACTIVE
-        if scripted:
-            values = gimp_dialog.file_means_image(values, controls)
-        fields = skyseg_client.effect_params(schema(), op, values, apply_look=scripted)
+        fields = effect_fields(config, op, scripted)
         source = gimp_pixels.export_layer(layer, tmp)
         result = os.path.join(tmp, "result.ppm" if source.endswith(".ppm") else "result.png")
         if image.get_color_profile() is not None:  # raw samples would be read as sRGB
@@ -323,11 +342,13 @@ class SkysegPlugIn(Gimp.PlugIn):
             controls = procedure_controls(name)
         except skyseg_client.WorkerError:
             return procedure  # no schema: no arguments; running it says how to install skyseg
-        used = set(
-            "ohclrs"
-        )  # the dialog's own buttons: OK, Help, Cancel, Load Saved Settings, Reset, Save Settings
+        # the dialog's own buttons (OK, Help, Cancel, Load Saved Settings, Reset, Save Settings)
+        # and its Preview toggle
+        used = set("ohclrs" + gimp_dialog.PREVIEW_MNEMONIC)
         for control in controls:
             gimp_dialog.add_argument(procedure, control, used)
+        if procedures()[name][4] is not None:
+            gimp_dialog.add_preview_argument(procedure)
         if name == PROC_SAVE_MASK:
             procedure.add_file_argument(
                 "file",

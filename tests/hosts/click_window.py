@@ -1,0 +1,102 @@
+"""Click inside an X window found by its title, as a user would (for screenshots under Xvfb,
+which has no window manager and no xdotool): click_window.py TITLE X Y [DELAY].
+
+Sends the pointer's enter, press and release events with libX11 (ctypes; the chroot has no
+libXtst). The target must take core events: GTK 3 does with GDK_CORE_DEVICE_EVENTS=1.
+"""
+
+import ctypes
+import sys
+import time
+
+X11 = ctypes.cdll.LoadLibrary("libX11.so.6")
+X11.XOpenDisplay.restype = ctypes.c_void_p
+X11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+X11.XDefaultRootWindow.restype = ctypes.c_ulong
+X11.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+X11.XQueryTree.argtypes = [
+    ctypes.c_void_p,
+    ctypes.c_ulong,
+    ctypes.POINTER(ctypes.c_ulong),
+    ctypes.POINTER(ctypes.c_ulong),
+    ctypes.POINTER(ctypes.POINTER(ctypes.c_ulong)),
+    ctypes.POINTER(ctypes.c_uint),
+]
+X11.XFetchName.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(ctypes.c_char_p)]
+X11.XSendEvent.argtypes = [
+    ctypes.c_void_p,
+    ctypes.c_ulong,
+    ctypes.c_int,
+    ctypes.c_long,
+    ctypes.c_void_p,
+]
+X11.XFlush.argtypes = [ctypes.c_void_p]
+
+BUTTON_PRESS, BUTTON_RELEASE, ENTER_NOTIFY = 4, 5, 7
+
+
+class ButtonEvent(ctypes.Structure):  # XButtonEvent; XCrossingEvent shares its first fields
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("serial", ctypes.c_ulong),
+        ("send_event", ctypes.c_int),
+        ("display", ctypes.c_void_p),
+        ("window", ctypes.c_ulong),
+        ("root", ctypes.c_ulong),
+        ("subwindow", ctypes.c_ulong),
+        ("time", ctypes.c_ulong),
+        ("x", ctypes.c_int),
+        ("y", ctypes.c_int),
+        ("x_root", ctypes.c_int),
+        ("y_root", ctypes.c_int),
+        ("state", ctypes.c_uint),
+        ("button", ctypes.c_uint),
+        ("same_screen", ctypes.c_int),
+        ("pad", ctypes.c_long * 24),  # XEvent is a 24-long union
+    ]
+
+
+def windows(display, window):
+    root, parent = ctypes.c_ulong(), ctypes.c_ulong()
+    children, count = ctypes.POINTER(ctypes.c_ulong)(), ctypes.c_uint()
+    if X11.XQueryTree(
+        display,
+        window,
+        ctypes.byref(root),
+        ctypes.byref(parent),
+        ctypes.byref(children),
+        ctypes.byref(count),
+    ):
+        for i in range(count.value):
+            yield children[i]
+            yield from windows(display, children[i])
+
+
+def find(display, title):
+    for window in windows(display, X11.XDefaultRootWindow(display)):
+        name = ctypes.c_char_p()
+        if X11.XFetchName(display, window, ctypes.byref(name)) and name.value == title.encode():
+            return window
+    return None
+
+
+def main():
+    title, x, y = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    time.sleep(float(sys.argv[4]) if len(sys.argv) > 4 else 0)
+    display = X11.XOpenDisplay(None)
+    window = find(display, title)
+    if window is None:
+        sys.exit(f"no window titled {title!r}")
+    root = X11.XDefaultRootWindow(display)
+    for kind, state in ((ENTER_NOTIFY, 0), (BUTTON_PRESS, 0), (BUTTON_RELEASE, 1 << 8)):
+        event = ButtonEvent(type=kind, send_event=1, display=display, window=window, root=root)
+        event.x, event.y, event.x_root, event.y_root = x, y, x, y
+        event.state, event.same_screen = state, 1
+        event.button = 0 if kind == ENTER_NOTIFY else 1  # a crossing's "detail": NotifyAncestor
+        X11.XSendEvent(display, window, 1, 0xFFFFFF, ctypes.byref(event))
+        X11.XFlush(display)
+        time.sleep(0.2)
+    print("clicked", title, x, y)
+
+
+main()
