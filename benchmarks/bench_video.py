@@ -444,16 +444,16 @@ def report(
             "made beforehand). Seconds are for the whole run (decoding, the parts, encoding and "
             "writing); the parts are summed over the frames.",
             "",
-            "| run | frames/s | s | method | temporal stage | sky motion | effect | temporal "
-            "share |",
-            "|---|---|---|---|---|---|---|---|",
+            "| run | frames/s | s | method | temporal stage | sky motion | light's cut check "
+            "| effect | temporal share |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for name, t in timing.items():
             if not isinstance(t, dict):
                 continue
             lines.append(
                 f"| {name} | {t['fps']:.2f} | {t['seconds']:.1f} | {t['matte']:.1f} | "
-                f"{t['temporal']:.1f} | {t.get('motion', 0.0):.1f} | "
+                f"{t['temporal']:.1f} | {t.get('motion', 0.0):.1f} | {t.get('light', 0.0):.1f} | "
                 f"{t.get('render', 0.0):.1f} | {100 * t['temporal'] / t['seconds']:.1f} % |"
             )
     return "\n".join(lines) + "\n"

@@ -77,7 +77,7 @@ class FrameRenderer:
         self.motion = None
         self.light = LightSmoother(light_weight) if light_weight < 1.0 else None
         self.cuts = CutDetector()
-        self.timings = {"render": 0.0, "motion": 0.0}
+        self.timings = {"render": 0.0, "motion": 0.0, "light": 0.0}
         if sky_motion == "camera" and any(s.effect == "replace" for s in self.steps):
             from .skymotion import SkyMotion
 
@@ -90,9 +90,10 @@ class FrameRenderer:
         t0 = time.perf_counter()
         if self.motion is not None:
             steps, skies = self.motion.frame_steps(frame, matte, steps, skies)
+        t1 = time.perf_counter()
         if self.light is not None and self.cuts(frame):
             self.light.reset()
-        t1 = time.perf_counter()
+        t2 = time.perf_counter()
         token = LIGHT_FILTER.set(self.light)
         try:
             out = render(frame, matte, steps, skies).image
@@ -101,7 +102,8 @@ class FrameRenderer:
         finally:
             LIGHT_FILTER.reset(token)
         self.timings["motion"] += t1 - t0
-        self.timings["render"] += time.perf_counter() - t1
+        self.timings["light"] += t2 - t1
+        self.timings["render"] += time.perf_counter() - t2
         return out
 
 
