@@ -459,6 +459,30 @@ def test_a_look_saved_after_gimp_registered_the_plug_in_is_listed_at_its_next_st
     assert second["misty"]["halo"] == pytest.approx(0.7)
 
 
+def test_effects_change_only_the_selection(folder):
+    """With a selection, Replace/Tint/Relight each make their group with the selection as its
+    mask: the merged image is the photo outside it, exactly, and the core's result inside."""
+    run = harness.run_gimp(folder, "selection")
+    for name in ("replace-sky", "tint-sky", "relight"):
+        assert run[name] == ["success", ""], run[name]
+    assert [(item["name"], item["mask"]) for item in run["stack"]] == [
+        ("Sky replaced", True),
+        ("Sky tinted", True),
+        ("Relit", True),
+        ("photo", False),
+    ]
+    mask = harness.read_pgm(folder / "gimp_selection_mask.pgm")
+    inside = np.zeros(mask.shape, bool)
+    inside[20:140, 40:240] = True
+    assert (mask[inside] == 255).all() and (mask[~inside] == 0).all()
+    merged = harness.read_ppm(folder / "gimp_selection_merged.ppm").astype(np.int16)
+    photo = harness.read_ppm(folder / "gimp_selection_photo.ppm").astype(np.int16)
+    core = harness.gimp_core_replace(folder, layers=True).astype(np.int16)
+    assert np.array_equal(merged[~inside], photo[~inside])
+    assert np.abs(merged[inside] - core[inside]).max() <= 2
+    assert np.abs(merged[inside] - photo[inside]).mean() > 5  # the sky did change there
+
+
 @pytest.fixture(scope="module")
 def preview_run(folder):
     return harness.run_gimp(folder, "preview")

@@ -94,12 +94,13 @@ def group_tree(group):
     ]
 
 
-def merged(image, name, fmt, out):
+def merged(image, name, fmt, out, below=()):
     """Write the merged pixels of the top-level layer ``name`` alone (a flattened duplicate
-    with every other top-level layer hidden) to ``out`` as raw samples in ``fmt``."""
+    with every other top-level layer, but those named in ``below``, hidden) to ``out`` as raw
+    samples in ``fmt``."""
     dup = image.duplicate()
     for item in dup.get_layers():
-        item.set_visible(item.get_name() == name)
+        item.set_visible(item.get_name() == name or item.get_name() in below)
     flat = dup.flatten()
     rect = Gegl.Rectangle.new(0, 0, flat.get_width(), flat.get_height())
     with open(path(out), "wb") as fh:
@@ -107,6 +108,13 @@ def merged(image, name, fmt, out):
             fh.write(b"P6\n%d %d\n255\n" % (flat.get_width(), flat.get_height()))
         fh.write(flat.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.CLAMP))
     dup.delete()
+
+
+def write_raw(name, drawable):
+    """The drawable's pixels as an 8-bit PPM."""
+    with open(path(name), "wb") as fh:
+        fh.write(b"P6\n%d %d\n255\n" % (drawable.get_width(), drawable.get_height()))
+        fh.write(raw(drawable, "R'G'B' u8"))
 
 
 def raw(drawable, fmt):
@@ -289,6 +297,32 @@ def main():
         result["stack_after"] = stack(image)
         result["channels_after"] = [c.get_name() for c in image.get_channels()]
         result["selection_empty"] = Gimp.Selection.is_empty(image)
+        return
+    if SCENARIO == "selection":  # effects change only the selected pixels
+        image = Gimp.file_load(
+            Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("photo.png"))
+        )
+        layer = image.get_layers()[0]
+        layer.set_name("photo")
+        write_raw("gimp_selection_photo.ppm", layer)
+        image.select_rectangle(Gimp.ChannelOps.REPLACE, 40, 20, 200, 120)
+        for name in ("replace-sky", "tint-sky", "relight"):
+            result[name] = call(
+                "plug-in-skyseg-" + name,
+                image,
+                [layer],
+                method=METHOD,
+                **(
+                    {"sky": os.environ.get("SKYSEG_E2E_SKY", "golden_hour")}
+                    if name == "replace-sky"
+                    else {}
+                ),
+            )
+        result["stack"] = stack(image)
+        group = next(item for item in image.get_layers() if item.get_name() == "Sky replaced")
+        if group.get_mask() is not None:
+            write_pgm("gimp_selection_mask.pgm", group.get_mask())
+        merged(image, "Sky replaced", "R'G'B' u8", "gimp_selection_merged.ppm", below=["photo"])
         return
     if SCENARIO == "preview":
         preview_scenario()

@@ -231,7 +231,8 @@ def _add_stack_mask(layer, spec, width, height):
 def result_group(image, layer, name, path):
     """The worker's layer stack as a layer group named ``name`` above ``layer`` (or above the
     skyseg group it came from): the original photo at the bottom, the effect's layers with their
-    blend modes, the new sky with the matte as its layer mask, the matte itself hidden."""
+    blend modes, the new sky with the matte as its layer mask, the matte itself hidden; with a
+    selection, the group's mask is the selection (only the selected pixels change)."""
     width, height, stack = skyseg_client.read_layers(path)
     if (width, height) != (layer.get_width(), layer.get_height()):
         raise skyseg_client.WorkerError(
@@ -248,4 +249,5 @@ def result_group(image, layer, name, path):
             _add_stack_mask(new, spec, width, height)
         new.set_offsets(x, y)
         new.update(0, 0, width, height)
+    limit_to_selection(group)
     return group
