@@ -496,3 +496,22 @@ def test_gui_preview_through_the_docker_and_its_undo_steps(folder):
         f"Krita 5.1 GUI: first preview {result['first_seconds']} s, a change "
         f"{result['change_seconds']} s (a {load_image(folder / 'photo.png').shape[1]} px photo)"
     )
+
+
+@pytest.mark.skipif(
+    not os.environ.get("SKYSEG_HOST_BENCH"), reason="a benchmark: set SKYSEG_HOST_BENCH=1"
+)
+@pytest.mark.parametrize("krita", ["5.1", "5.2"])
+def test_bench_preview_24_mp(folder, krita):
+    """The live preview of a 6000 x 3922 image in kritarunner: from a control change to the
+    preview layer's new pixels (render, scaling to the canvas, Krita taking them), three changes."""
+    if krita == "5.2":
+        result = harness.run_kritarunner_chroot(folder, "preview_bench")
+    else:
+        result = harness.run_kritarunner(folder, "preview_bench")
+    scaled = result["scaled"]
+    assert scaled["start_ok"] == [True, None], scaled
+    print(
+        f"Krita {krita} {scaled['size']}: first preview {scaled['first_seconds']} s, changes "
+        f"{scaled['changes_seconds']} s (load average {os.getloadavg()[0]:.1f})"
+    )

@@ -94,6 +94,11 @@ def scenario(doc, run, result):
         big.close()
         ext.host.document = doc
         return
+    if SCENARIO == "preview_bench":  # the preview of a 24 MP image (6000 px wide)
+        import skyseg_e2e_preview
+
+        result["scaled"] = skyseg_e2e_preview.scaled(doc, extension(), path, TAG, width=6000)
+        return
     if SCENARIO == "colour":
         colour_spaces(result)
         return

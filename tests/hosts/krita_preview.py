@@ -111,8 +111,9 @@ def checks(doc, run, result, ext, path, tag, change=None):
 
 
 def scaled(doc, ext, path, tag, width=2560):
-    """A document larger than the working copy: the preview layer covers the canvas, scaled up;
-    the time from a control change to the layer's new pixels (this host, this machine)."""
+    """A document ``width`` pixels wide, larger than the working copy: the preview layer covers
+    the canvas, scaled up; the time from a control change to the layer's new pixels (the
+    submission, the render, the scaling and Krita taking the pixels; this host, this machine)."""
     height = round(doc.height() * width / doc.width())
     doc.scaleImage(width, height, 72, 72, "Bicubic")
     doc.waitForDone()
@@ -122,11 +123,14 @@ def scaled(doc, ext, path, tag, width=2560):
     start = time.monotonic()
     ext.live.wait(60)
     out["first_seconds"] = round(time.monotonic() - start, 3)
-    ext.settings.set("replace", "sky_opacity", 0.7)
-    start = time.monotonic()
-    ext.preview_changed("replace")
-    ext.live.wait(60)
-    out["change_seconds"] = round(time.monotonic() - start, 3)
+    out["changes_seconds"] = []
+    for opacity in (0.9, 0.8, 0.7):  # the last one is the picture the test compares
+        ext.settings.set("replace", "sky_opacity", opacity)
+        start = time.monotonic()
+        ext.preview_changed("replace")
+        ext.live.wait(60)
+        out["changes_seconds"].append(round(time.monotonic() - start, 3))
+    out["change_seconds"] = out["changes_seconds"][-1]
     out["working_size"] = list(ext.live.preview.size or ())
     with open(path(f"preview_scaled{tag}.raw"), "wb") as fh:
         fh.write(_pixels(doc))

@@ -80,7 +80,10 @@ def scaled_bgra(path, width, height):
         height,
         _enum(QtCore.Qt, "IgnoreAspectRatio", "AspectRatioMode"),
         _enum(QtCore.Qt, "SmoothTransformation", "TransformationMode"),
-    ).convertToFormat(_enum(QtGui.QImage, "Format_ARGB32", "Format"))
+    )
+    opaque = _enum(QtGui.QImage, "Format_RGB32", "Format")  # B, G, R, 255: no conversion
+    if big.format() != opaque:
+        big = big.convertToFormat(_enum(QtGui.QImage, "Format_ARGB32", "Format"))
     return _image_bytes(big)
 
 
