@@ -6,7 +6,8 @@ gives it its matte by :func:`find_matte` (a matte file, checked against the phot
 with progress); :func:`render` runs a chain of effects (:mod:`skyseg_core.effects.params`) on
 the pixels and, on request, builds the layers; :func:`write_rendered` renders a loaded photo and
 writes the result, the layered file and the matte, all together or not at all, and
-:func:`write_cutout` writes its RGBA cut-out. So every command is load -> matte -> steps ->
+:func:`write_cutout` writes its RGBA cut-out (the registered ``cutout`` step, which a chain may
+also end with). So every command is load -> matte -> steps ->
 write: ``skyseg mask`` (no steps, the matte only), ``skyseg cutout``, each effect, and the
 editor's three exports.
 """
@@ -23,8 +24,9 @@ import numpy as np
 from .declare import Declared, control
 from .effects._common import layer_codes, matte_layers
 from .effects.params import EffectParams
-from .effects.registry import REGISTRY, effect_of
-from .errors import InputError, SkysegError
+from .effects.registry import STEPS, effect_of
+from .effects.steps.cutout import CutoutParams
+from .errors import InputError, OutputError, SkysegError
 from .ora import Layer
 
 Progress = Callable[[float, str], None]
@@ -111,7 +113,7 @@ class Rendered:
     """What :func:`render` made."""
 
     image: np.ndarray
-    """The result, the photo's shape and dtype."""
+    """The result, the photo's shape and dtype (RGBA after a cut-out step)."""
     layers: list | None = None
     """Bottom to top (:class:`skyseg_core.ora.Layer`) when asked for."""
     info: dict = field(default_factory=dict)
@@ -143,7 +145,10 @@ def render(
     ------
     NoSkyError
         A replace or tint step found (almost) no sky to work on.
+    InputError
+        A step whose output is not RGB (the cut-out) before another step, or with ``layers``.
     """
+    check_chain(steps, layers=layers)
     skies = skies or SkyCache()
     out = image
     stack: list | None = None
@@ -163,6 +168,33 @@ def render(
             stack, matte_layer = [Layer("original photo", base)], matte_layers(base, matte)[1]
         stack.append(matte_layer)
     return Rendered(out, stack, {"sky_fraction": sky_fraction(matte)})
+
+
+ALPHA_SUFFIXES = (".png", ".tif", ".tiff", ".webp")
+"""The output formats that hold an alpha channel (a cut-out's)."""
+
+
+def check_chain(
+    steps: Sequence[EffectParams | CutoutParams],
+    layers: bool = False,
+    output: str | os.PathLike | None = None,
+) -> None:
+    """Refuse, before any work, a chain no file can come of: a step whose output is RGBA (the
+    cut-out) before another step or with ``layers``, or its RGBA ``output`` in a format
+    without alpha (:class:`InputError`, :class:`OutputError`)."""
+    for index, step in enumerate(steps):
+        effect = effect_of(step)
+        if effect.output == "rgb":
+            continue
+        if index != len(steps) - 1:
+            raise InputError(f"{effect.name} makes a picture with transparency: it must be last")
+        if layers:
+            raise InputError(f"{effect.name} has no layers; write it as one RGBA image")
+        if output is not None and Path(output).suffix.lower() not in ALPHA_SUFFIXES:
+            raise OutputError(
+                f"{effect.name}: a picture with transparency needs a .png, .tif or .webp name",
+                output,
+            )
 
 
 def _apply(step: EffectParams, image: np.ndarray, matte: np.ndarray, skies, with_layers: bool):
@@ -254,6 +286,7 @@ def write_rendered(
     from .io import all_or_nothing, save_image, save_matte
     from .layered import write_layers
 
+    check_chain(steps, layers="layers" in outputs, output=outputs.get("output"))
     say = progress or (lambda fraction, message: None)
     icc = getattr(photo.metadata, "icc_profile", b"")
     image, matte = photo.image, photo.matte
@@ -311,19 +344,21 @@ def write_cutout(
     quality: int | None = None,
     decontaminate: bool = True,
 ) -> dict:
-    """Write the photo with its sky transparent (:func:`skyseg_core.cutout.cutout`, RGBA in the
-    photo's bit depth; its EXIF, XMP and ICC profile kept) and report it as
-    :func:`write_rendered` does.
+    """Write the photo with its sky transparent (the registered ``cutout`` step,
+    :func:`skyseg_core.cutout.cutout`: RGBA in the photo's bit depth; its EXIF, XMP and ICC
+    profile kept) and report it as :func:`write_rendered` does (which also runs a chain that
+    ends in a cut-out).
 
     The photo's pixels are taken from it (:meth:`Photo.take_pixels`) and let go before encoding:
     the encoder's buffers come on top of the cut-out alone.
     """
-    from .cutout import cutout
     from .io import save_image
 
+    step = CutoutParams(decontaminate=decontaminate)
+    check_chain([step], output=output)
     image, matte = photo.take_pixels()
     report = {"output": str(output), "method": photo.method, "sky_fraction": sky_fraction(matte)}
-    rgba = cutout(image, matte, decontaminate=decontaminate)
+    rgba = effect_of(step).run(image, matte, step, None)
     del image, matte
     save_image(
         output,
@@ -343,15 +378,17 @@ def sky_fraction(matte: np.ndarray) -> float:
 
 def nothing_done(steps: Sequence[EffectParams]) -> str:
     """``"nothing tinted"``: what a chain whose first effect found no sky did."""
-    return "nothing " + (REGISTRY[steps[0].effect].verb if steps else "changed")
+    return "nothing " + (STEPS[steps[0].effect].verb if steps else "changed")
 
 
 __all__ = [
+    "ALPHA_SUFFIXES",
     "MatteSource",
     "Photo",
     "Progress",
     "Rendered",
     "SkyCache",
+    "check_chain",
     "find_matte",
     "load_photo",
     "nothing_done",

@@ -200,3 +200,89 @@ def test_unregistered_it_is_gone(toy):
     from skyseg_core.worker import OPS
 
     assert "darken" not in OPS and list(REGISTRY) == ["replace", "tint", "relight"]
+
+
+# -- a step whose output is not an RGB picture (as the cut-out) -----------------------------------
+
+
+@dataclass(frozen=True)
+class PunchParams(Declared):
+    """Make the sky transparent (the toy RGBA step)."""
+
+    effect: typing.ClassVar[str] = "punch"
+    keep: float = control(0.0, "Keep", "how much of the sky stays opaque", 0.0, 1.0)
+
+
+def punch(image, matte, p: PunchParams, skies=None):
+    alpha = np.round((1.0 - matte * np.float32(1.0 - p.keep)) * 255).astype(np.uint8)
+    return np.concatenate([image, alpha[..., None]], axis=2)
+
+
+PUNCH = Effect(
+    name="punch",
+    params=PunchParams,
+    run=punch,
+    run_layers=darken_layers,
+    title="Punch out sky",
+    short="Punch",
+    verb="punched",
+    layer_name="Sky punched",
+    needs_sky=False,
+    summary="make the sky transparent (a toy RGBA step)",
+    description="Make the sky of each photo transparent.",
+    output="rgba",
+)
+
+
+@pytest.fixture
+def rgba_toy():
+    register(PUNCH)
+    yield PUNCH
+    unregister(PUNCH.name)
+
+
+def test_an_rgba_step_is_a_worker_op_and_runs(rgba_toy, photo, tmp_path):
+    from PIL import Image
+
+    from skyseg_core.worker import OPS, Worker, answer, ready_line, schema
+
+    path, matte, image, truth = photo
+    assert "punch" in OPS and "punch" in ready_line()["ops"]
+    declared = schema()
+    assert declared["rgba_steps"]["punch"]["output"] == "rgba"
+    assert [f["name"] for f in declared["rgba_steps"]["punch"]["fields"]] == ["keep"]
+    assert "punch" not in declared["effects"] and "punch" not in declared["steps"]
+    out = tmp_path / "out.png"
+    request = {
+        "op": "punch",
+        "input": str(path),
+        "output": str(out),
+        "params": {"matte": str(matte)},
+    }
+    reply, _ = answer(Worker(), json.dumps(request))
+    assert reply["ok"], reply
+    with Image.open(out) as picture:
+        rgba = np.asarray(picture)
+    assert rgba.shape[2] == 4 and (rgba[truth, 3] == 0).all() and (rgba[~truth, 3] == 255).all()
+
+
+def test_an_rgba_step_is_on_no_surface_that_composites_rgb(
+    rgba_toy, tmp_path, monkeypatch, qtbot, request
+):
+    from skyseg_core.cli import build_parser
+
+    assert "punch" not in REGISTRY and list(REGISTRY) == ["replace", "tint", "relight"]
+    with pytest.raises(SystemExit) as stop:  # no effect command
+        build_parser().parse_args(["punch", "x.png"])
+    assert stop.value.code == 2
+    module, _ = _gimp_plugin(tmp_path / "gimp", monkeypatch)
+    names = module.SkysegPlugIn().do_query_procedures()
+    assert "plug-in-skyseg-punch-out-sky" not in names and not [n for n in names if "punch" in n]
+    with _krita_plugin(tmp_path / "krita", monkeypatch) as package:
+        assert not [a for a in package.extension.actions_list() if "punch" in a[0]]
+        assert "punch" not in [
+            s[1] for s in package.logic.sections(package.extension.settings.schema)
+        ]
+    editor = request.getfixturevalue("editor")
+    assert "Punch" not in [editor.tabs.tabText(i) for i in range(editor.tabs.count())]
+    assert not hasattr(editor, "punch_panel") and "punch" not in editor.model.edit.__dict__

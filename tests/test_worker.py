@@ -454,3 +454,78 @@ def test_netpbm_reader_refuses_what_the_worker_never_writes(tmp_path):
     )
     with pytest.raises(ValueError, match="expected 6"):
         skyseg_client.write_netpbm(str(tmp_path / "x.ppm"), 2, 1, 3, bytes(5))
+
+
+# -- the cut-out: a registered step whose output is RGBA ----------------------------------------
+
+
+def _rgba(path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as picture:
+        assert picture.mode == "RGBA", picture.mode
+        return np.asarray(picture)
+
+
+def _answer(request: dict) -> dict:
+    from skyseg_core.worker import answer
+
+    return answer(Worker(), json.dumps({"id": 1, **request}))[0]
+
+
+def test_cutout_op_writes_what_skyseg_cutout_writes(photo, tmp_path):
+    from skyseg_core.cli import main
+
+    matte = save_matte(tmp_path / "m.png", segment(load_image(photo), "color"))
+    request = {"input": str(photo), "params": {"matte": str(matte)}}
+    for decontaminate in (True, False):
+        out = tmp_path / f"worker_{decontaminate}.png"
+        params = {**request["params"], "decontaminate": decontaminate}
+        reply = _answer({**request, "op": "cutout", "output": str(out), "params": params})
+        assert reply["ok"], reply
+        cli = tmp_path / f"cli_{decontaminate}.png"
+        argv = ["cutout", str(photo), "--matte", str(matte), "-o", str(cli)]
+        assert main(argv + ([] if decontaminate else ["--no-decontaminate"])) == 0
+        got = _rgba(out)
+        assert got.shape == (90, 120, 4) and np.array_equal(got, _rgba(cli))
+    assert not np.array_equal(
+        _rgba(tmp_path / "worker_True.png"), _rgba(tmp_path / "worker_False.png")
+    ), "decontaminate changes the soft edges' colours"
+
+
+def test_a_chain_may_end_in_a_cutout(photo, tmp_path):
+    matte = save_matte(tmp_path / "m.png", segment(load_image(photo), "color"))
+    tint = {"effect": "tint", "strength": 1.0}
+    steps = [tint, {"effect": "cutout", "decontaminate": False}]
+    base = {"op": "render", "input": str(photo), "params": {"matte": str(matte)}}
+    reply = _answer(
+        {**base, "output": str(tmp_path / "c.png"), "params": {**base["params"], "steps": steps}}
+    )
+    assert reply["ok"], reply
+    reply = _answer(
+        {**base, "output": str(tmp_path / "t.png"), "params": {**base["params"], "steps": [tint]}}
+    )
+    assert reply["ok"], reply
+    rgba, tinted = _rgba(tmp_path / "c.png"), load_image(tmp_path / "t.png")
+    opaque = rgba[..., 3] == 255
+    assert opaque.any() and (rgba[..., 3] == 0).any()
+    assert np.array_equal(rgba[..., :3][opaque], tinted[opaque]), "the tinted photo, cut out"
+
+
+@pytest.mark.parametrize(
+    ("op", "params", "output", "message"),
+    [
+        ("render", {"steps": [{"effect": "cutout"}, {"effect": "tint"}]}, "o.png", "must be last"),
+        ("render", {"steps": [{"effect": "cutout"}], "layers": "o.ora"}, "o.png", "has no layers"),
+        ("cutout", {}, "o.ppm", "needs a .png, .tif or .webp name"),
+    ],
+)
+def test_a_cutout_that_no_file_can_come_of_is_refused_before_any_work(
+    photo, tmp_path, op, params, output, message
+):
+    before = sorted(tmp_path.iterdir())
+    reply = _answer(
+        {"op": op, "input": str(photo), "output": str(tmp_path / output), "params": params}
+    )
+    assert not reply["ok"] and message in reply["error"], reply
+    assert sorted(tmp_path.iterdir()) == before

@@ -1,26 +1,29 @@
-"""``skyseg cutout``: the photo with its sky transparent (RGBA PNG, TIFF or WebP)."""
+"""``skyseg cutout``: the photo with its sky transparent (RGBA PNG, TIFF or WebP), the registered
+``cutout`` step (:mod:`skyseg_core.effects.steps.cutout`) through the pipeline."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ..declare import controls
+from ..effects.registry import STEPS
+from ..effects.steps.cutout import CutoutParams
 from ..errors import InputError, OutputError
 from ..outputs import Job
+from ..pipeline import ALPHA_SUFFIXES
 from ._common import run_batch
 from ._inputs import output_path_for
 from ._options import add_method_argument, add_output_arguments
 
-_ALPHA_FORMATS = (".png", ".tif", ".tiff", ".webp")
-
 
 def register(subparsers) -> None:
+    step = STEPS["cutout"]
     parser = subparsers.add_parser(
-        "cutout",
-        help="write the photo with the sky transparent (RGBA PNG/TIFF/WebP)",
-        description="Write each photo with its sky transparent: alpha = 1 - sky matte, the colours of "
-        "soft edges freed of the sky's (blur-fusion foreground estimation). Named "
-        "<stem>_cutout.<ext> (the input's format if it has alpha, else PNG); EXIF, XMP and "
-        "the ICC profile are kept; 16-bit stays 16-bit in PNG and TIFF.",
+        step.name,
+        help=step.summary,
+        description=f"{step.description} Named <stem>_{step.verb}.<ext> (the input's format if "
+        "it has alpha, else PNG); EXIF, XMP and the ICC profile are kept; 16-bit stays 16-bit "
+        "in PNG and TIFF.",
     )
     parser.add_argument(
         "inputs", nargs="+", metavar="INPUT", help="photos or folders of photos; - for stdin"
@@ -37,6 +40,7 @@ def register(subparsers) -> None:
         "--no-decontaminate",
         dest="decontaminate",
         action="store_false",
+        default=controls(CutoutParams)["decontaminate"][0].default,
         help="keep the photo's colours at soft edges (sky-tinted) instead of estimating the "
         "foreground's",
     )
@@ -45,7 +49,7 @@ def register(subparsers) -> None:
 
 def _suffix(source: Path) -> str:
     ext = source.suffix.lower()
-    return f"_cutout{ext if ext in _ALPHA_FORMATS else '.png'}"
+    return f"_cutout{ext if ext in ALPHA_SUFFIXES else '.png'}"
 
 
 def run(args) -> int:
@@ -64,7 +68,7 @@ def run(args) -> int:
 
     def plan(path: Path) -> Job:
         target = output_path_for(path, args, _suffix(path), n_inputs, tag="cutout")
-        if target.suffix.lower() not in _ALPHA_FORMATS:
+        if target.suffix.lower() not in ALPHA_SUFFIXES:
             raise OutputError(
                 "a cut-out needs transparency: give a .png, .tif or .webp name", target
             )

@@ -17,7 +17,7 @@ from ..skygen import SKY_PRESETS
 from ._cleanup import MIN_SKY_SHARE
 from ._common import CLEANUP_HELP
 from .looks import effect_looks
-from .registry import EFFECTS, REGISTRY, effect_params
+from .registry import EFFECTS, REGISTRY, STEPS, effect_params
 from .steps.relight import RelightParams
 from .steps.replace import REPLACE_PRESETS, ReplaceParams, replace_preset
 from .steps.tint import TintParams
@@ -27,9 +27,9 @@ EffectParams = ReplaceParams | TintParams | RelightParams
 
 
 def identity(name: str, own_looks: bool = True) -> dict:
-    """What the surfaces show of effect ``name`` besides its fields (titles, verb, layer name);
+    """What the surfaces show of step ``name`` besides its fields (titles, verb, layer name);
     its looks with your own (:mod:`~skyseg_core.effects.looks`) unless not ``own_looks``."""
-    e = REGISTRY[name]
+    e = STEPS[name]
     looks = effect_looks(e) if own_looks else e.looks
     return {
         "title": e.title,

@@ -1,11 +1,16 @@
-"""Registry of effects.
+"""Registry of effects, and of the steps the pipeline runs.
 
 Each effect lives in its own module under :mod:`skyseg_core.effects.steps` and registers one
 :class:`Effect`: its parameter declaration (a :class:`~skyseg_core.declare.Declared` dataclass),
-its identity (name, titles, verb, result layer name, whether it needs sky) and its functions.
-Adding an effect is one module there plus one entry in ``STEP_MODULES``. The command line's
-sub-commands, the worker's operations and schema, the editor's panels and the plug-ins'
-procedures and actions are all generated from :data:`REGISTRY`.
+its identity (name, titles, verb, result layer name, whether it needs sky, what it outputs) and
+its functions. Adding an effect is one module there plus one entry in ``STEP_MODULES``. The
+command line's sub-commands, the worker's operations and schema, the editor's panels and the
+plug-ins' procedures and actions are all generated from :data:`REGISTRY`.
+
+A step whose output is not an RGB picture (the cut-out: RGBA, ``output="rgba"``) is registered
+the same way into :data:`STEPS`, which the pipeline and the worker run; :data:`REGISTRY` (what
+the surfaces that composite an RGB result are built from: effect commands, editor panels,
+plug-in procedures and actions, the schema's effects) holds the RGB steps only.
 """
 
 from __future__ import annotations
@@ -60,23 +65,56 @@ class Effect:
     (:mod:`skyseg_core.effects.looks`) are added to them on every surface."""
     look_keeps: tuple[str, ...] = ()
     """Fields a look leaves as they are besides the sky (where the sky sits)."""
+    output: str = "rgb"
+    """What ``run`` returns: ``"rgb"``, the photo's shape and dtype (an effect, in
+    :data:`REGISTRY`), or ``"rgba"``, the photo with an alpha channel (the cut-out: a last step,
+    without layers, left off every surface that composites an RGB result)."""
 
 
-REGISTRY: dict[str, Effect] = {}
-"""Effect name -> :class:`Effect`, in registration order."""
+OUTPUTS = ("rgb", "rgba")
+"""The kinds of picture a step makes."""
+
+STEPS: dict[str, Effect] = {}
+"""Step name -> :class:`Effect`, in registration order: every step the pipeline runs."""
+
+
+class _RgbSteps(Mapping):
+    """The steps of :data:`STEPS` whose output is an RGB picture (a live view)."""
+
+    def __getitem__(self, name: str) -> Effect:
+        step = STEPS[name]
+        if step.output != "rgb":
+            raise KeyError(name)
+        return step
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([name for name, step in STEPS.items() if step.output == "rgb"])
+
+    def __len__(self) -> int:
+        return sum(step.output == "rgb" for step in STEPS.values())
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+REGISTRY: Mapping[str, Effect] = _RgbSteps()
+"""Effect name -> :class:`Effect`, in registration order: the steps whose output is an RGB
+picture, which every surface offers (a live view of :data:`STEPS`)."""
 
 
 def register(effect: Effect) -> Effect:
     """Add ``effect`` to the registry (a later one of the same name replaces it)."""
     if not effect.name or getattr(effect.params, "effect", None) != effect.name:
         raise ValueError(f"{effect.params.__name__}.effect must be the effect's name")
-    REGISTRY[effect.name] = effect
+    if effect.output not in OUTPUTS:
+        raise ValueError(f"{effect.name}: output must be one of {OUTPUTS}, got {effect.output!r}")
+    STEPS[effect.name] = effect
     return effect
 
 
 def unregister(name: str) -> None:
     """Take ``name`` out of the registry (tests that register a toy effect)."""
-    REGISTRY.pop(name, None)
+    STEPS.pop(name, None)
 
 
 def get_effect(name: str) -> Effect:
@@ -88,9 +126,17 @@ def get_effect(name: str) -> Effect:
     return REGISTRY[name]
 
 
+def get_step(name: str) -> Effect:
+    """The step ``name``: an effect or a step with another output (the cut-out); an
+    :class:`InputError` lists the valid names otherwise."""
+    if name not in STEPS:
+        raise InputError(f"unknown effect {shorten(repr(name))}; choose one of: {', '.join(STEPS)}")
+    return STEPS[name]
+
+
 def effect_of(step) -> Effect:
-    """The effect whose parameters ``step`` is."""
-    effect = REGISTRY.get(getattr(step, "effect", ""))
+    """The registered step (an effect, or the cut-out) whose parameters ``step`` is."""
+    effect = STEPS.get(getattr(step, "effect", ""))
     if effect is None or not isinstance(step, effect.params):
         raise InputError(f"not an effect step: {shorten(repr(step))}")
     return effect
@@ -121,19 +167,23 @@ EFFECTS: Mapping[str, type] = RegistryView(lambda effect: effect.params)
 
 
 def effect_params(name: str, values: dict | None = None):
-    """The parameters of effect ``name`` from a plain dict (e.g. decoded JSON)."""
-    return get_effect(name).params.from_dict(values)
+    """The parameters of step ``name`` (an effect or the cut-out) from a plain dict (e.g.
+    decoded JSON)."""
+    return get_step(name).params.from_dict(values)
 
 
 __all__ = [
     "EFFECTS",
+    "OUTPUTS",
     "REGISTRY",
+    "STEPS",
     "Effect",
     "RegistryView",
     "Skies",
     "effect_of",
     "effect_params",
     "get_effect",
+    "get_step",
     "register",
     "unregister",
 ]

@@ -5,14 +5,16 @@ so the plug-ins start ``skyseg worker`` from the user's skyseg environment and e
 through temporary image files (binary PPM/PGM: no compression to spend seconds on at 12 MP). The protocol, one JSON object per line:
 
 * On start the worker writes ``{"ready": true, "protocol": 2, "version": ..., "pid": ...}``.
-* Request: ``{"id": ..., "op": "mask"|<an effect>|"render"|"ping"|"methods"|"schema"|
-  "shutdown", "input": path, "output": path, "overwrite": bool, "params": {...}}``.
-  ``mask`` takes :class:`MaskParams`; every registered effect
-  (:data:`skyseg_core.effects.registry.REGISTRY`: replace, tint, relight, ...) is an op that
-  takes the matte source (:class:`SourceParams`) and the effect's fields as declared, and
-  ``render`` a chain of them (:class:`EffectRequest`); ``schema`` returns those declarations
-  and the effects' identities, which the plug-ins build their dialogs and menus from. Unknown keys, wrong types and values out of range are
-  refused with a message that names them.
+* Request: ``{"id": ..., "op": "mask"|<an effect>|"cutout"|"render"|"ping"|"methods"|
+  "schema"|"shutdown", "input": path, "output": path, "overwrite": bool, "params": {...}}``.
+  ``mask`` takes :class:`MaskParams`; every registered step
+  (:data:`skyseg_core.effects.registry.STEPS`: replace, tint, relight, ..., and ``cutout``,
+  whose output is RGBA: a .png or .tif) is an op that takes the matte source
+  (:class:`SourceParams`) and the step's fields as declared, and ``render`` a chain of them
+  (:class:`EffectRequest`; a cut-out only last); ``schema`` returns those declarations and the
+  effects' identities, which the plug-ins build their dialogs and menus from (the cut-out
+  apart, under ``rgba_steps``). Unknown keys, wrong types and values out of range are refused
+  with a message that names them.
 * Reply: ``{"id": ..., "ok": true, "output": ..., ...}`` or ``{"id": ..., "ok": false,
   "error": "...", "kind": "InputError"}``.
 

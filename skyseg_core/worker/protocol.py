@@ -15,8 +15,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..declare import MAX_TEXT_CHARS, check_text, describe, from_plain, quote_name
+from ..effects.params import identity
 from ..effects.params import schema as effect_schema
-from ..effects.registry import REGISTRY, effect_params
+from ..effects.registry import STEPS, effect_params
 from ..errors import QUOTE_CHARS, InputError, SkysegError, shorten
 from ..pipeline import MatteSource
 from ..resources import plugin_contract
@@ -76,16 +77,17 @@ FIXED_OPS: dict[str, type] = {
 
 
 class _Ops(Mapping):
-    """Operation name -> its parameter dataclass: ``mask``, one per registered effect (in the
-    registry's order), then the rest of :data:`FIXED_OPS`."""
+    """Operation name -> its parameter dataclass: ``mask``, one per registered step (the effects
+    in the registry's order, then the cut-out: :data:`~skyseg_core.effects.registry.STEPS`),
+    then the rest of :data:`FIXED_OPS`."""
 
     def _names(self) -> list[str]:
-        return ["mask", *REGISTRY, *(op for op in FIXED_OPS if op != "mask")]
+        return ["mask", *STEPS, *(op for op in FIXED_OPS if op != "mask")]
 
     def __getitem__(self, op: str) -> type:
         if op in FIXED_OPS:
             return FIXED_OPS[op]
-        if op in REGISTRY:
+        if op in STEPS:
             return EffectRequest
         raise KeyError(op)
 
@@ -101,8 +103,8 @@ OPS: Mapping[str, type] = _Ops()
 
 
 def is_effect_op(op: str) -> bool:
-    """Whether ``op`` renders effects: a registered effect, or ``render`` (a chain)."""
-    return op in REGISTRY or op == "render"
+    """Whether ``op`` runs steps: a registered effect, the cut-out, or ``render`` (a chain)."""
+    return op in STEPS or op == "render"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -304,10 +306,16 @@ def _reason(exc: BaseException) -> str:
 def schema(own_looks: bool = True) -> dict:
     """What the plug-ins build their dialogs and menus from: every effect's declared fields and
     identity, the looks (your own too, unless not ``own_looks``), sky presets and methods
-    (:func:`skyseg_core.effects.params.schema`), ``mask``'s fields and the matte source's
-    declaration (``source_fields``)."""
+    (:func:`skyseg_core.effects.params.schema`), ``mask``'s fields, the matte source's
+    declaration (``source_fields``) and the ops whose output is not an RGB picture
+    (``rgba_steps``: the cut-out's fields and identity, apart from the effects)."""
     return {
         **effect_schema(own_looks),
+        "rgba_steps": {
+            name: {"output": step.output, **identity(name), "fields": describe(step.params)}
+            for name, step in STEPS.items()
+            if step.output == "rgba"
+        },
         "protocol": PROTOCOL_VERSION,
         "mask": to_dict(MaskParams()),
         "source": to_dict(SourceParams()),

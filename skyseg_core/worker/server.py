@@ -24,7 +24,7 @@ from ..io import MATTE_SUFFIXES, check_output
 from ..layered import LAYERED_SUFFIXES, PLUGIN_LAYERS_SUFFIX
 from ..methods import describe_methods
 from ..outputs import Job, plan_one
-from ..pipeline import MatteSource, SkyCache, load_photo, write_rendered
+from ..pipeline import MatteSource, SkyCache, check_chain, load_photo, write_rendered
 from .protocol import (
     OPS,
     PROTOCOL_VERSION,
@@ -126,6 +126,7 @@ class Worker:
         if p.layers:
             outputs["layers"] = Path(p.layers)
         reads = (Path(src.matte),) if src.matte else ()
+        check_chain(p.steps, layers="layers" in outputs, output=outputs["output"])
         self._check_outputs(
             request, outputs, (".png", ".tif", ".tiff", ".ppm"), reads, self.skies.files(p.steps)
         )
