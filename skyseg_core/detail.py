@@ -1,5 +1,6 @@
 """The detail stage: each pixel's sky alpha decided from the photo itself, near and inside the
-region the network calls sky.
+region the network calls sky (one module of about 560 lines: the stage, the editor's brush and
+its gap closing all read the same feature maps and model).
 
 The network says *where* sky is, at a few hundred pixels; a gap between leaves is one to five of
 those pixels, so it averages gaps and leaves into a grey canopy. This stage looks at every pixel
@@ -34,14 +35,20 @@ from ._threads import compute_threads
 from .declare import Declared, control
 from .errors import ModelFileError
 from .matte import check_image, check_matte, to_float_rgb
+from .models import checked_model_file, onnx_session, resolve_model_file
 
-FEATURE_VERSION = 4
+FEATURE_VERSION = 5
 """Bumped whenever :func:`detail_features` changes; the model file records the version it was
 trained with and is refused when it differs."""
 
 RADII = (0.03, 0.12)
 """Radii of the local colour models, as fractions of the longer side (a leaf-gap scale and a
-canopy scale)."""
+canopy scale): each model's window is a Gaussian with the spread of a box of that radius
+(:func:`_window`)."""
+
+REFINED_SHRINK = 2
+"""The ``refined`` feature's guided filter solves at the working size divided by this (a fast
+guided filter: the coefficients at half size, applied at the working size)."""
 
 TEXTURE_RADIUS = 0.008
 """Radius of the local luma deviation, as a fraction of the longer side: leaves are textured at
@@ -52,12 +59,15 @@ SURE_GROUND = 0.15
 """Network probabilities above / below which a pixel feeds the local sky / foreground model."""
 
 BAND_SKY = 0.985
-BAND_FAR = 0.002
+BAND_SKY_AROUND = 0.96
+BAND_FAR = 0.02
 BAND_SKY_COLOUR = 0.12
 """The band left to the classifier excludes pixels the network calls sky above ``BAND_SKY`` with
-only sure sky around them (the inside of an open sky), and pixels with less than ``BAND_FAR``
-sure sky within the larger radius (far from any sky) unless their colour is within
-``BAND_SKY_COLOUR`` (per channel, RMS) of the photo's own sure sky: a gap deep inside a canopy."""
+a sure-sky density above ``BAND_SKY_AROUND`` in the smaller window (the inside of an open sky),
+and pixels with a sure-sky density under ``BAND_FAR`` in the larger one (far from any sky)
+unless their colour is within ``BAND_SKY_COLOUR`` (per channel, RMS) of the photo's own sure
+sky: a gap deep inside a canopy. The two densities are those of a straight sky edge about one
+radius away (the band as wide as with the box windows of feature version 4)."""
 
 MODEL_NAME = "sky_detail.onnx"
 MODEL_ENV = "SKYSEG_DETAIL_MODEL"
@@ -72,6 +82,30 @@ def _box(planes: np.ndarray, radius: int) -> np.ndarray:
     return cv2.boxFilter(planes, -1, (size, size), borderType=cv2.BORDER_REFLECT)
 
 
+WINDOW_PIXELS_PER_SIGMA = 4
+"""A window's Gaussian is blurred on a copy shrunk so its sigma spans about this many pixels."""
+
+
+def _window(planes: np.ndarray, radius: int) -> np.ndarray:
+    """Gaussian-weighted local means of ``planes`` (h, w[, c]) with the spread of a box of
+    ``radius`` (sigma = radius / sqrt(3)). A box window ends on a straight edge, and where that
+    edge crossed a canopy the local sky density fell to 0 along a straight line, which showed as
+    a seam in the matte; a Gaussian fades. Blurred on a copy shrunk by an integer factor and
+    enlarged bilinearly: the field is smooth at that scale, and at the canopy radius it costs
+    less than the box."""
+    sigma = radius / np.sqrt(3.0)
+    factor = max(1, int(sigma // WINDOW_PIXELS_PER_SIGMA))
+    h, w = planes.shape[:2]
+    small = planes
+    if factor > 1:
+        size = (max(1, round(w / factor)), max(1, round(h / factor)))
+        small = cv2.resize(planes, size, interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / factor, borderType=cv2.BORDER_REFLECT)
+    if factor == 1:
+        return small
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def _local_std(plane: np.ndarray, radius: int) -> np.ndarray:
     mean = _box(plane, radius)
     return np.sqrt(np.maximum(_box(plane * plane, radius) - mean * mean, 0.0))
@@ -79,7 +113,7 @@ def _local_std(plane: np.ndarray, radius: int) -> np.ndarray:
 
 def _weighted(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """(h, w, 4): ``image * weight`` and ``weight``, the planes of a local colour model (one
-    four-channel box filter then gives its colour sums and its density)."""
+    four-channel window then gives its colour sums and its density)."""
     out = np.empty((*weight.shape, 4), np.float32)
     np.multiply(image, weight[..., None], out=out[..., :3])
     out[..., 3] = weight
@@ -132,7 +166,7 @@ FEATURE_NAMES = (
 
 
 class _Maps:
-    """The whole-photo quantities the features are made of (box filters run once per photo);
+    """The whole-photo quantities the features are made of (windows run once per photo);
     the per-pixel arithmetic is left to :meth:`rows`, so it runs only where it is needed.
 
     Each quantity is one contiguous plane: :meth:`rows` gathers the band's pixels of each into a
@@ -155,7 +189,7 @@ class _Maps:
         kernel = np.ones((3, 3), np.uint8)
         self.image = image
         self.coarse = coarse
-        self.refined = refine(image, coarse, working_size=max(h, w))
+        self.refined = refine(image, coarse, working_size=-(-max(h, w) // REFINED_SHRINK))
         self.luma_contrast = cv2.dilate(luma, kernel) - cv2.erode(luma, kernel)
         self.texture = _local_std(luma, max(1, round(TEXTURE_RADIUS * scale)))
         sky = _weighted(image, sky_mask.astype(np.float32))
@@ -166,16 +200,16 @@ class _Maps:
             radius = max(1, round(fraction * scale))
             self.sums.append(
                 [
-                    *cv2.split(_box(sky, radius)),
-                    *cv2.split(_box(ground, radius)),
-                    _box(coarse, radius),
+                    *cv2.split(_window(sky, radius)),
+                    *cv2.split(_window(ground, radius)),
+                    _window(coarse, radius),
                 ]
             )
 
     def band(self) -> np.ndarray:
         """(h, w) bool: :func:`detail_band` from the maps, without the per-pixel features."""
         sky_near, sky_far = self.sums[0][3], self.sums[-1][3]
-        inside_open_sky = (self.coarse > BAND_SKY) & (sky_near > BAND_SKY)
+        inside_open_sky = (self.coarse > BAND_SKY) & (sky_near > BAND_SKY_AROUND)
         band = ~inside_open_sky & (sky_far >= BAND_FAR)
         if self.sky_share > 0:  # the sky-coloured test, only where it can still add a pixel
             open_ = np.flatnonzero(~inside_open_sky & ~band)
@@ -232,7 +266,7 @@ class _Maps:
 
 
 def _band(coarse, sky_near, sky_far, to_photo_sky_ms, sky_share) -> np.ndarray:
-    inside_open_sky = (coarse > BAND_SKY) & (sky_near > BAND_SKY)
+    inside_open_sky = (coarse > BAND_SKY) & (sky_near > BAND_SKY_AROUND)
     sky_coloured = (sky_share > 0) & (to_photo_sky_ms < BAND_SKY_COLOUR**2)
     return ~inside_open_sky & ((sky_far >= BAND_FAR) | sky_coloured)
 
@@ -289,23 +323,10 @@ class DetailModel:
     @classmethod
     def load(cls, path: str | Path | None = None) -> DetailModel:
         """The model at ``path``, else ``$SKYSEG_DETAIL_MODEL``, else the bundled one."""
-        import onnxruntime as ort
-
-        from .models import checked_model_file
-
         checked = checked_model_file(MODEL_NAME, explicit=path, env_var=MODEL_ENV)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = compute_threads(0)  # 0: ONNX Runtime's own choice
-        options.log_severity_level = 3
         # no busy-waiting between runs: the stage runs the MLP once per photo, and spinning
         # threads only take the cores from the rest of the path (same output either way)
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            session = ort.InferenceSession(
-                str(checked), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors
-            raise ModelFileError(f"cannot load the detail model: {exc}", checked) from exc
+        session = onnx_session(checked, "detail model", compute_threads(0), spinning=False)
         meta = session.get_modelmeta().custom_metadata_map
         if meta.get("format") != "skyseg-detail/1":
             raise ModelFileError("not a skyseg detail model (metadata format)", checked)
@@ -335,8 +356,6 @@ _loaded: dict[str, DetailModel] = {}
 def shipped_detail_model() -> DetailModel | None:
     """The detail model (``$SKYSEG_DETAIL_MODEL`` or the bundled file), loaded once per process;
     None when there is none. A file that is there but damaged raises :class:`ModelFileError`."""
-    from .models import resolve_model_file
-
     try:
         path = resolve_model_file(MODEL_NAME, env_var=MODEL_ENV)
     except ModelFileError as exc:

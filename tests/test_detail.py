@@ -62,6 +62,24 @@ def test_band_leaves_open_sky_and_far_ground_to_the_network():
     assert not band[-3:].any(), "ground far below any sky is not"
 
 
+def test_the_sure_sky_densities_fade_without_an_edge():
+    """A box window's edge made the density's slope stop dead one radius from the sky, a seam
+    in the matte where that line crossed a canopy; the Gaussian window's slope changes gently
+    (a box's largest change of slope equals its slope, 1.0 below)."""
+    h, w = 120, 400
+    coarse = np.zeros((h, w), np.float32)
+    coarse[:, :100] = 1.0  # sky left of column 100
+    image = np.zeros((h, w, 3), np.float32)
+    image[:, :100] = (0.5, 0.7, 0.95)
+    image[:, 100:] = (0.2, 0.3, 0.1)
+    features = detail_features(image, coarse)
+    for name in ("sky_density_near", "sky_density_far"):
+        density = features[h // 2, :, FEATURE_NAMES.index(name)].astype(np.float64)
+        slope = np.diff(density)
+        assert (slope <= 1e-7).all(), f"{name} falls away from the sky"
+        assert np.abs(np.diff(slope)).max() < 0.3 * np.abs(slope).max(), name
+
+
 def _tiny_model(path, *, feature_version=None, features=None, weights=None):
     """An ONNX detail model written with onnx.helper: alpha = sigmoid(features . weights)."""
     import onnx

@@ -1,9 +1,11 @@
 """The detail stage's fast feature code against the implementation it replaced.
 
 ``_ReferenceMaps`` below is the stage's feature code as it was before it was optimised (plain
-NumPy, one temporary per step; ``skyseg_core/detail.py`` at commit 36e13dd). The shipped code
-must decide the same: the same band, feature rows within float32 rounding, and the same matte
-(detail stage and the whole ``segment`` path) on real photos.
+NumPy, one temporary per step; ``skyseg_core/detail.py`` at commit 36e13dd), with feature
+version 5's changes: Gaussian windows for the local models (``_window``) and the ``refined``
+feature's guided filter solved at half size. The shipped code must decide the same: the same
+band, feature rows within float32 rounding, and the same matte (detail stage and the whole
+``segment`` path) on real photos.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from skyseg_core.detail import (
     _PRIOR_WEIGHT,
     BAND_FAR,
     BAND_SKY,
+    BAND_SKY_AROUND,
     BAND_SKY_COLOUR,
     FEATURE_NAMES,
     RADII,
+    REFINED_SHRINK,
     SURE_GROUND,
     SURE_SKY,
     TEXTURE_RADIUS,
@@ -57,9 +61,25 @@ def _local_std(plane, radius):
     return np.sqrt(np.maximum(_box(plane * plane, radius) - mean * mean, 0.0))
 
 
+def _window(planes, radius):  # feature version 5: a Gaussian window, blurred shrunk
+    sigma = radius / np.sqrt(3.0)
+    factor = max(1, int(sigma // 4))
+    h, w = planes.shape[:2]
+    small = planes
+    if factor > 1:
+        size = (max(1, round(w / factor)), max(1, round(h / factor)))
+        small = cv2.resize(planes, size, interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / factor, borderType=cv2.BORDER_REFLECT)
+    if factor == 1:
+        return small
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def _local_sums(image, weight, radius):
-    weighted = image * weight[..., None]
-    return _box(weighted, radius), _box(weight, radius)
+    # the colour sums and the density windowed as one four-channel image, as the stage does
+    # (OpenCV rounds a three-channel resize differently in the last bit)
+    windowed = _window(np.dstack([image * weight[..., None], weight]), radius)
+    return windowed[..., :3], windowed[..., 3]
 
 
 def _global_mean(image, weight, default):
@@ -70,7 +90,7 @@ def _global_mean(image, weight, default):
 
 
 def _band(coarse, sky_near, sky_far, to_photo_sky_ms, sky_share):
-    inside_open_sky = (coarse > BAND_SKY) & (sky_near > BAND_SKY)
+    inside_open_sky = (coarse > BAND_SKY) & (sky_near > BAND_SKY_AROUND)
     sky_coloured = (sky_share > 0) & (to_photo_sky_ms < BAND_SKY_COLOUR**2)
     return ~inside_open_sky & ((sky_far >= BAND_FAR) | sky_coloured)
 
@@ -90,7 +110,7 @@ class _ReferenceMaps:
         self.image = image
         self.planes = {
             "coarse": coarse,
-            "refined": refine(image, coarse, working_size=max(h, w)),
+            "refined": refine(image, coarse, working_size=-(-max(h, w) // REFINED_SHRINK)),
             "luma_contrast": cv2.dilate(luma, kernel) - cv2.erode(luma, kernel),
             "texture": _local_std(luma, max(1, round(TEXTURE_RADIUS * scale))),
         }
@@ -101,7 +121,7 @@ class _ReferenceMaps:
                 (
                     *_local_sums(image, sure_sky, radius),
                     *_local_sums(image, sure_ground, radius),
-                    _box(coarse, radius),
+                    _window(coarse, radius),
                 )
             )
 
