@@ -20,6 +20,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from skyseg_core.cli._video import _kept_name
+from skyseg_core.clips import (
+    FrameMattes,
+    FrameRenderer,
+    render_clip,
+    run_sequence,
+    sequence_photos,
+)
+from skyseg_core.errors import OutputError
+from skyseg_core.io import load_image
+from skyseg_core.pipeline import MatteSource
+from skyseg_core.video import CONTAINERS, VideoReader
+
+from . import jobs
+from .edit import proxy_of
+
 CLIP_PREVIEW_LONG_SIDE = 1280
 """A clip's frames are kept and previewed at most this large (a JPEG of ~150 KB each)."""
 FRAME_JPEG_QUALITY = 95
@@ -54,10 +70,6 @@ class ClipFrames:
     def frame(self, index: int) -> np.ndarray:
         """Frame ``index`` (from 0), preview-sized RGB uint8; a sequence's photo is read now."""
         if self.kind == "sequence":
-            from skyseg_core.io import load_image
-
-            from .model import proxy_of
-
             return proxy_of(load_image(self.photos[index]), self.long_side)[0]
         bgr = cv2.imdecode(np.frombuffer(self.encoded[index], np.uint8), cv2.IMREAD_COLOR)
         return np.ascontiguousarray(bgr[..., ::-1])
@@ -72,8 +84,6 @@ class ClipFrames:
         """The export's default name: ``<stem>_sky`` with the clip's own ending where it can be
         written (else .mp4), as ``skyseg replace`` names it; a sequence's folder
         ``<folder>_sky``."""
-        from skyseg_core.video import CONTAINERS
-
         if self.kind == "sequence":
             return f"{self.path.name}_{TAG}"
         ext = self.path.suffix.lower()
@@ -99,10 +109,6 @@ def _encode(rgb: np.ndarray) -> bytes:
 def open_video(job, path: Path, long_side: int) -> ClipFrames:
     """Decode the clip once, keeping every frame preview-sized; the reader's
     :class:`~skyseg_core.errors.InputError` (damaged, truncated, not a video) as it is."""
-    from skyseg_core.video import VideoReader
-
-    from .model import proxy_of
-
     path = Path(path)
     with VideoReader(path) as clip:
         info, total = clip.info, clip.info.frames
@@ -123,11 +129,6 @@ def open_video(job, path: Path, long_side: int) -> ClipFrames:
 
 def open_sequence(job, folder: Path, long_side: int) -> tuple[ClipFrames, np.ndarray]:
     """A timelapse folder's photos (sorted by name) and its first frame, preview-sized."""
-    from skyseg_core.clips import sequence_photos
-    from skyseg_core.io import load_image
-
-    from .model import proxy_of
-
     folder = Path(folder)
     photos = sequence_photos(folder)
     job.report(10, f"{photos[0].name} (1 of {len(photos)})")
@@ -140,8 +141,6 @@ def open_sequence(job, folder: Path, long_side: int) -> tuple[ClipFrames, np.nda
 def frame_matte(job, frames: ClipFrames, index: int, image: np.ndarray | None, method: str):
     """Frame ``index`` (``image``, or read now) and its matte found by ``method`` as the photo's
     is (:func:`effects_gui.jobs.segment`; the preview is the frame, so both are one size)."""
-    from . import jobs
-
     if image is None:
         image = frames.frame(index)
     return (index, image, *jobs.segment(job, image, image.shape[:2], method))
@@ -152,9 +151,6 @@ def export_clip(job, output: Path, frames: ClipFrames, method: str, steps, skies
     each frame's matte by ``method`` steadied over time, the new sky moving with the camera,
     frame count, timing and audio kept (a sequence: each photo as ``output/<its name>``, its
     metadata kept). Reports ``frame N of M``; returns ``output``."""
-    from skyseg_core.clips import FrameMattes, FrameRenderer, render_clip, run_sequence
-    from skyseg_core.pipeline import MatteSource
-
     output = Path(output)
     total = frames.count
     mattes = FrameMattes(MatteSource(method=method))
@@ -168,9 +164,6 @@ def export_clip(job, output: Path, frames: ClipFrames, method: str, steps, skies
         # the save dialog asked before replacing a file
         render_clip(frames.path, output, mattes, renderer, crf, overwrite=True, progress=progress)
         return output
-    from skyseg_core.cli._video import _kept_name
-    from skyseg_core.errors import OutputError
-
     if output.resolve() == frames.path.resolve():
         raise OutputError("is the sequence's own folder: choose another one", output)
     outputs = [output / _kept_name(photo, TAG) for photo in frames.photos]

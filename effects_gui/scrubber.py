@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import (
 
 from skyseg_core.video import CONTAINERS
 
+from .actions import make_action
 from .clipcontrol import ClipController
 
 VIDEO_SUFFIXES = tuple(CONTAINERS)
@@ -100,8 +101,6 @@ class FrameBar(QToolBar):
 def install_clip_tools(window) -> None:
     """``window.clips`` (the :class:`ClipController`), ``window.frame_bar`` and the actions
     ``window.open_sequence_action`` and ``window.export_video_action`` in the File menu."""
-    from .actions import make_action
-
     window.clips = clips = ClipController(window.model, window.controller, window)
     window.frame_bar = FrameBar(clips, window)
     window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, window.frame_bar)
