@@ -178,10 +178,14 @@ def test_a_damaged_clip_gives_one_clear_message(qtbot, editor, dialogs, pan_clip
         for at in range(len(data) // 3, len(data), 400):
             data[at : at + 16] = bytes(16)
     path.write_bytes(bytes(data))
+    photo = path.with_name("hill.png")  # the edit open before stays
+    save_image(photo, synthetic_landscape(120, 160)[0])
+    editor.open_photo(photo)
+    qtbot.waitUntil(lambda: editor.model.path == photo, timeout=WAIT_MS)
     editor.open_photo(path)
     qtbot.waitUntil(lambda: bool(dialogs.errors), timeout=WAIT_MS)
     qtbot.wait(100)
-    assert len(dialogs.errors) == 1
+    assert len(dialogs.errors) == 1 and editor.model.path == photo
     assert dialogs.errors[0].startswith("Could not open pan.mp4\n\n")
     expected = "not a readable video" if damage == "cut" else "damaged or truncated video"
     assert expected in dialogs.errors[0] and "Traceback" not in dialogs.errors[0]
