@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import QUOTE_CHARS, InputError, shorten
+from .errors import QUOTE_CHARS, InputError, is_text, shorten
 
 
 @dataclass(frozen=True)
@@ -214,12 +214,10 @@ def check_text(value: str, name: str) -> str:
         raise InputError(f"{name}: longer than {MAX_TEXT_CHARS} characters, got {_quoted(value)}")
     if "\x00" in value:
         raise InputError(f"{name}: contains a NUL character, got {_quoted(value)}")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
+    if not is_text(value):
         raise InputError(
             f"{name}: contains a lone surrogate (not valid text), got {_quoted(value)}"
-        ) from None
+        )
     return value
 
 

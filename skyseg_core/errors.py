@@ -9,6 +9,16 @@ QUOTE_CHARS = 80
 """Longest prefix of a bad value an error message quotes (a request may carry megabytes)."""
 
 
+def is_text(value: str) -> bool:
+    """Whether ``value`` is valid text (UTF-8 encodable): a file name that is not decodes to
+    lone surrogates, which strict JSON parsers and terminals refuse."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def shorten(text: str) -> str:
     """``text`` cut to :data:`QUOTE_CHARS` characters for an error message, saying how long it was."""
     if len(text) <= QUOTE_CHARS:

@@ -30,6 +30,7 @@ from ._inputs import (
 )
 from ._lines import error_line, json_line, notes_as_lines, printable
 from ._options import (
+    create_folder,
     jobs_argument,
     make_folder,
     quality_argument,
@@ -58,12 +59,7 @@ def _make_parents(job: Job, args: argparse.Namespace) -> None:
         if path_kind(parent, OutputError) != "folder" and Path(
             os.path.commonpath([os.path.abspath(parent), os.path.abspath(out_dir)])
         ) == Path(os.path.abspath(out_dir)):
-            try:
-                parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise OutputError(
-                    f"cannot create the folder {parent} ({exc.strerror or exc})", path
-                ) from None
+            create_folder(parent, f"the folder {parent}", path)
 
 
 def _send_stdout(path: Path) -> None:

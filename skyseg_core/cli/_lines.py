@@ -11,7 +11,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 
-from ..errors import SkysegNote
+from ..errors import SkysegNote, is_text
 
 _LAYOUT_CONTROLS = frozenset(
     [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
@@ -50,14 +50,6 @@ def printable(text: object) -> str:
     return "".join(out)
 
 
-def _is_text(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def json_line(record: dict) -> str:
     """One ``--json`` line that a strict JSON parser takes.
 
@@ -72,14 +64,14 @@ def json_line(record: dict) -> str:
             out = {}
             for key, item in value.items():
                 out[key] = clean(item)
-                if isinstance(item, str) and not _is_text(item):
+                if isinstance(item, str) and not is_text(item):
                     with contextlib.suppress(UnicodeEncodeError):  # a surrogate of no file name
                         raw = os.fsencode(item)
                         out[f"{key}_base64"] = base64.b64encode(raw).decode("ascii")
             return out
         if isinstance(value, (list, tuple)):
             return [clean(item) for item in value]
-        if isinstance(value, str) and not _is_text(value):
+        if isinstance(value, str) and not is_text(value):
             return "".join(_surrogate_escape(ord(c)) or c for c in value)
         return value
 

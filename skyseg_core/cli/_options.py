@@ -228,9 +228,15 @@ def make_folder(value: str, option: str) -> None:
     folder = Path(value)
     if path_kind(folder, OutputError) not in ("folder", "missing"):
         raise OutputError(f"{option} is a file, not a folder", folder)
+    create_folder(folder, f"the {option} folder")
+
+
+def create_folder(folder: Path, what: str, named: Path | None = None) -> None:
+    """Create ``folder`` and its parents, or one :class:`OutputError` line "cannot create
+    ``what`` (why)" naming ``named`` (default the folder)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(
-            f"cannot create the {option} folder ({exc.strerror or exc})", folder
+            f"cannot create {what} ({exc.strerror or exc})", named or folder
         ) from None

@@ -313,15 +313,19 @@ def _with_key_enabled(text: str, key: str) -> str:
     return "\n".join([*lines, "[python]" + cr, entry + cr, ""])
 
 
-def _read_kritarc(path: Path) -> bytes | None:
-    """The kritarc's bytes, None if there is none yet."""
+def _read_settings(path: Path, refusal: str) -> bytes | None:
+    """A host's settings file's bytes (kritarc, luarc), None if there is none yet; anything
+    but a regular file is refused with ``refusal``."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
         return None
     if not stat.S_ISREG(info.st_mode):
-        raise OutputError("not a regular file; give Krita's settings file with --kritarc", path)
+        raise OutputError(f"not a regular file; {refusal}", path)
     return path.read_bytes()
+
+
+_KRITARC_REFUSAL = "give Krita's settings file with --kritarc"
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -352,7 +356,7 @@ def enable_in_kritarc(kritarc: Path, name: str = "skyseg_krita") -> None:
     """Set ``enable_<name>=true`` in the ``[python]`` section (see :func:`kritarc_with_plugin`),
     writing the file atomically (through a symlink to the file it names)."""
     path = Path(os.path.realpath(kritarc))
-    old = _read_kritarc(path)
+    old = _read_settings(path, _KRITARC_REFUSAL)
     new = kritarc_with_plugin(old or b"", name)
     if new != old:
         _write_file(path, new)
@@ -420,7 +424,7 @@ def install(
             desktop, desktop_bytes = dest / desktop_source.name, desktop_source.read_bytes()
             _check_desktop_file(desktop, desktop_bytes, previous)
             kritarc_file = Path(os.path.realpath(kritarc or _config_home() / "kritarc"))
-            kritarc_bytes = _read_kritarc(kritarc_file)
+            kritarc_bytes = _read_settings(kritarc_file, _KRITARC_REFUSAL)
             try:
                 new_kritarc = kritarc_with_plugin(kritarc_bytes or b"")
             except UnicodeDecodeError as exc:
@@ -459,17 +463,6 @@ def install(
     return written
 
 
-def _read_luarc(path: Path) -> bytes | None:
-    """The luarc's bytes, None if there is none yet."""
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        raise OutputError("not a regular file; darktable's luarc must be a file", path)
-    return path.read_bytes()
-
-
 def _install_darktable(config: Path, python: str | None) -> list[Path]:
     """``config/lua/skyseg/`` (the script, :data:`LUA_CONFIG_NAME`, the marker) and the
     :data:`LUARC_LINE` in ``config/luarc``, with :func:`install`'s rules: a folder replaced only
@@ -490,7 +483,7 @@ def _install_darktable(config: Path, python: str | None) -> list[Path]:
         _check_apart_from_sources(lua, target)
         previous = _previous_install(target, source)
         luarc = Path(os.path.realpath(config / "luarc"))
-        luarc_bytes = _read_luarc(luarc)
+        luarc_bytes = _read_settings(luarc, "darktable's luarc must be a file")
         new_luarc = luarc_with_script(luarc_bytes or b"")
         with _undone_on_failure() as undo:
             lua.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from ..declare import MAX_TEXT_CHARS, check_text, describe, from_plain, quote_na
 from ..effects.params import identity
 from ..effects.params import schema as effect_schema
 from ..effects.registry import STEPS, effect_params
-from ..errors import QUOTE_CHARS, InputError, SkysegError, shorten
+from ..errors import QUOTE_CHARS, InputError, SkysegError, is_text, shorten
 from ..pipeline import MatteSource
 from ..resources import plugin_contract
 
@@ -285,17 +285,9 @@ def _plain_id(value: Any) -> str | int | None:
     """A request id the reply can echo: a short string or an integer, else none."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return None
-    if isinstance(value, str) and (len(value) > QUOTE_CHARS * 4 or not _encodable(value)):
+    if isinstance(value, str) and (len(value) > QUOTE_CHARS * 4 or not is_text(value)):
         return None
     return value
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _reason(exc: BaseException) -> str:
