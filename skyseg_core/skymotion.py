@@ -25,8 +25,9 @@ import numpy as np
 
 from .effects.params import EffectParams
 
-FRAME_SKY = "\x00frame sky"
-"""The name the moved sky of the current frame goes by in the chain's ``skies``."""
+FRAME_SKY = "skyseg:frame-sky"
+"""The name the moved sky of the current frame goes by in the chain's ``skies`` (plain text: the
+parameter check refuses NUL; a frame's lookup serves the skies it drew before any other name)."""
 
 
 def _grey(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
