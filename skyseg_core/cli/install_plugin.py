@@ -362,6 +362,18 @@ def enable_in_kritarc(kritarc: Path, name: str = "skyseg_krita") -> None:
         _write_file(path, new)
 
 
+def _put_in_place(
+    staged: Path, target: Path, backup: Path, previous: bool, undo: list[Callable[[], object]]
+) -> None:
+    """Rename the staged folder to ``target``, the previous install (if ``previous``) moved to
+    ``backup`` first; each rename undone by ``undo`` if a later step fails."""
+    if previous:
+        os.rename(target, backup)
+        undo.append(lambda: os.rename(backup, target))
+    os.rename(staged, target)
+    undo.append(lambda: shutil.rmtree(target))
+
+
 @contextlib.contextmanager
 def _undone_on_failure() -> Iterator[list[Callable[[], object]]]:
     """Collect undo steps; if the block fails (or is interrupted), run them newest first."""
@@ -442,11 +454,7 @@ def install(
             if host == "gimp":
                 os.chmod(staged / "skyseg.py", 0o755)
             backup = dest / f".{source.name}.{token}.old"
-            if previous:
-                os.rename(target, backup)
-                undo.append(lambda: os.rename(backup, target))
-            os.rename(staged, target)
-            undo.append(lambda: shutil.rmtree(target))
+            _put_in_place(staged, target, backup, previous, undo)
             written = [target]
             if host == "krita":
                 old_desktop = desktop.read_bytes() if os.path.lexists(desktop) else None
@@ -495,11 +503,7 @@ def _install_darktable(config: Path, python: str | None) -> list[Path]:
             for name, data in files.items():
                 (staged / name).write_bytes(data)
             backup = lua / f".skyseg.{token}.old"
-            if previous:
-                os.rename(target, backup)
-                undo.append(lambda: os.rename(backup, target))
-            os.rename(staged, target)
-            undo.append(lambda: shutil.rmtree(target))
+            _put_in_place(staged, target, backup, previous, undo)
             if new_luarc != luarc_bytes:
                 _write_file(luarc, new_luarc)
                 undo.append(lambda: _restore(luarc, luarc_bytes))
