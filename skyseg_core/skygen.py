@@ -1,4 +1,6 @@
-"""Procedural replacement skies, and finding a sky by preset name, bundled asset or file.
+"""Procedural replacement skies, and finding a sky by preset name, bundled asset or file (one
+module of about 420 lines: a sky is found first among the presets painted here, and the editor
+imports both halves from this one place).
 
 Every sky is painted in linear light: a zenith-to-horizon gradient, an optional sun glow,
 clouds from fractal (1/f) noise seen in perspective (they flatten toward the horizon), and

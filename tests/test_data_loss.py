@@ -28,7 +28,8 @@ from pathlib import Path
 import pytest
 
 from skyseg_core.cli import install_plugin, main
-from skyseg_core.cli.install_plugin import MARKER_NAME, enable_in_kritarc, kritarc_with_plugin
+from skyseg_core.cli._host_settings import kritarc_with_plugin
+from skyseg_core.cli.install_plugin import MARKER_NAME, enable_in_kritarc
 from skyseg_core.resources import plugins_dir
 from skyseg_core.worker import PROTOCOL_VERSION
 from skyseg_core.worker.socket_server import SocketServer

@@ -14,12 +14,8 @@ from pathlib import Path
 import pytest
 
 from skyseg_core.cli import install_plugin, main
-from skyseg_core.cli.install_plugin import (
-    LUARC_LINE,
-    MARKER_NAME,
-    lua_string,
-    luarc_with_script,
-)
+from skyseg_core.cli._host_settings import LUARC_LINE, lua_string, luarc_with_script
+from skyseg_core.cli.install_plugin import MARKER_NAME
 from tests.corpus import snapshot
 
 

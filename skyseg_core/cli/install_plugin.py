@@ -1,4 +1,6 @@
-"""``skyseg install-plugin gimp|krita|darktable``: copy a host plug-in into the user's folder.
+"""``skyseg install-plugin gimp|krita|darktable``: copy a host plug-in into the user's folder (one
+module of about 430 lines: each host's install steps sit beside their undo, so a failed install
+leaves nothing; the settings files' text is changed by :mod:`._host_settings`).
 
 The plug-in gets the shared client package (``plugins/common/skyseg_client/``) beside it, a
 ``skyseg_worker.json`` that records how to start the worker (this interpreter,
@@ -14,7 +16,6 @@ darktable's ``luarc``.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import json
 import os
@@ -26,9 +27,11 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .. import __version__
 from ..errors import InputError, OutputError
 from ..io import path_kind, write_bytes_atomic
 from ..resources import plugin_contract, plugins_dir
+from ._host_settings import kritarc_with_plugin, lua_config, luarc_with_script
 
 PLUGINS = plugins_dir()
 CONFIG_NAME: str = plugin_contract()["CONFIG_NAME"]
@@ -38,8 +41,6 @@ MARKER_NAME = "skyseg_install.json"
 HOSTS = ("gimp", "krita", "darktable")
 LUA_CONFIG_NAME = "skyseg_config.lua"
 """The darktable script's settings: the command that runs skyseg (a Lua table)."""
-LUARC_LINE = 'require "skyseg/skyseg"'
-"""The line in darktable's ``luarc`` that loads the installed script."""
 
 
 def register(subparsers) -> None:
@@ -120,50 +121,7 @@ def default_dest(host: str) -> Path:
     return _data_home() / "krita" / "pykrita"
 
 
-def lua_string(text: str) -> str:
-    """``text`` as a Lua string literal, ASCII only: quotes, backslashes, control and
-    non-ASCII bytes (of its UTF-8) as decimal escapes, so any path comes back byte for byte."""
-    out = []
-    for byte in text.encode("utf-8", "surrogateescape"):
-        char = chr(byte)
-        out.append(char if 32 <= byte < 127 and char not in '"\\' else f"\\{byte:03d}")
-    return '"' + "".join(out) + '"'
-
-
-def lua_config(python: str) -> str:
-    """What :data:`LUA_CONFIG_NAME` holds: the command the darktable script runs skyseg with."""
-    from .. import __version__
-
-    args = ", ".join(lua_string(a) for a in ("-m", "skyseg_core"))
-    return (
-        "-- written by skyseg install-plugin darktable; the script runs PYTHON ARGS mask ...\n"
-        f"return {{\n  python = {lua_string(python)},\n  args = {{{args}}},\n"
-        f"  skyseg_version = {lua_string(__version__)},\n}}\n"
-    )
-
-
-def _has_luarc_line(text: str) -> bool:
-    """Whether a luarc (as text) already loads the script: a line that is the require call."""
-    import re
-
-    wanted = re.compile(r"""^\s*require\s*\(?\s*["']skyseg/skyseg["']\s*\)?\s*;?\s*$""")
-    return any(wanted.match(line) for line in text.splitlines())
-
-
-def luarc_with_script(data: bytes) -> bytes:
-    """``data`` (a luarc's bytes) with :data:`LUARC_LINE` added at the end, unless a line
-    already loads the script; every other byte stays as it was (a CRLF file gets a CRLF line)."""
-    if _has_luarc_line(data.decode("latin-1")):
-        return data
-    newline = b"\r\n" if b"\r\n" in data else b"\n"
-    if data and not data.endswith((b"\n", b"\r")):
-        data += newline
-    return data + LUARC_LINE.encode("ascii") + newline
-
-
 def worker_config(python: str) -> dict:
-    from .. import __version__
-
     return {
         "python": python,
         "args": ["-m", "skyseg_core", "worker"],
@@ -182,8 +140,6 @@ def plugin_schema() -> dict:
 
 def install_marker(host: str) -> dict:
     """What :data:`MARKER_NAME` holds: that an install made the folder it sits in."""
-    from .. import __version__
-
     return {"made_by": "skyseg install-plugin", "host": host, "skyseg_version": __version__}
 
 
@@ -248,69 +204,6 @@ def _check_desktop_file(path: Path, wanted: bytes, previous_install: bool) -> No
         "exists and was not written by skyseg install-plugin; move it away or give another --dest",
         path,
     )
-
-
-_BYTE_ORDER_MARKS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16's, which starts the same
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "latin-1"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-
-
-def kritarc_with_plugin(data: bytes, name: str = "skyseg_krita") -> bytes:
-    """``data`` (a kritarc's bytes) with ``enable_<name>=true`` in its ``[python]`` section.
-
-    Every other byte stays as it was, whatever the file's encoding: UTF-16 and UTF-32 (told by
-    their byte order mark) are decoded and encoded back as such; anything else (UTF-8 with or
-    without a mark, Latin-1...) keeps ASCII as ASCII and goes through Latin-1, in which each
-    byte is one character and comes back unchanged. Raises ``UnicodeDecodeError`` for a file
-    with a UTF-16/32 mark that is not UTF-16/32.
-    """
-    mark, codec = next(
-        ((mark, codec) for mark, codec in _BYTE_ORDER_MARKS if data.startswith(mark)),
-        (b"", "latin-1"),
-    )
-    text = data[len(mark) :].decode(codec)
-    return mark + _with_key_enabled(text, f"enable_{name}").encode(codec)
-
-
-def _with_key_enabled(text: str, key: str) -> str:
-    """``text`` (an INI file) with ``key=true`` in its ``[python]`` section, other lines as
-    they were: an existing ``key`` is set to true, else the line goes after the section's last
-    entry, else a ``[python]`` section is added at the end."""
-    entry = f"{key}=true"
-    lines = text.split("\n")  # the last item is what follows the final newline ("" if it ends)
-    cr = "\r" if len(lines) > 1 and lines[0].endswith("\r") else ""  # a CRLF file stays CRLF
-    in_python, python_sections, found, insert_at = False, 0, False, None
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.startswith("[") and stripped.endswith("]"):
-            in_python = stripped == "[python]"
-            python_sections += in_python
-            if in_python and python_sections == 1:
-                insert_at = i + 1
-            continue
-        if not in_python:
-            continue
-        name, _, value = stripped.partition("=")
-        if name.strip() == key:
-            found = True
-            if value.strip() != "true":
-                lines[i] = entry + ("\r" if line.endswith("\r") else "")
-        elif stripped and python_sections == 1:
-            insert_at = i + 1
-    if found:
-        return "\n".join(lines)
-    if insert_at is not None:
-        lines.insert(insert_at, entry + cr)
-        return "\n".join(lines)
-    if lines[-1] == "":
-        lines.pop()
-    if lines and lines[-1].strip():
-        lines.append(cr)  # a blank line before the new section
-    return "\n".join([*lines, "[python]" + cr, entry + cr, ""])
 
 
 def _read_settings(path: Path, refusal: str) -> bytes | None:
@@ -473,7 +366,7 @@ def install(
 
 def _install_darktable(config: Path, python: str | None) -> list[Path]:
     """``config/lua/skyseg/`` (the script, :data:`LUA_CONFIG_NAME`, the marker) and the
-    :data:`LUARC_LINE` in ``config/luarc``, with :func:`install`'s rules: a folder replaced only
+    :data:`~._host_settings.LUARC_LINE` in ``config/luarc``, with :func:`install`'s rules: a folder replaced only
     if an install made it, nothing written before everything is checked, undone on failure."""
     source = PLUGINS / "darktable"
     script = source / "skyseg.lua"
