@@ -9,8 +9,10 @@ from ..declare import controls
 from ..effects.registry import STEPS
 from ..effects.steps.cutout import CutoutParams
 from ..errors import InputError, OutputError
+from ..io import path_kind
+from ..methods import resolve_name
 from ..outputs import Job
-from ..pipeline import ALPHA_SUFFIXES
+from ..pipeline import ALPHA_SUFFIXES, MatteSource, load_photo, write_cutout
 from ._common import run_batch
 from ._inputs import output_path_for
 from ._options import add_method_argument, add_output_arguments
@@ -53,10 +55,6 @@ def _suffix(source: Path) -> str:
 
 
 def run(args) -> int:
-    from ..io import path_kind
-    from ..methods import resolve_name
-    from ..pipeline import MatteSource, load_photo, write_cutout
-
     # an unknown method fails once, here, before any input
     method = "auto" if args.matte else resolve_name(args.method)
     n_inputs = len(args.inputs)
