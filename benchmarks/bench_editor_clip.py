@@ -1,21 +1,26 @@
 """Opening a clip in the editor and scrubbing it (issue 28, point 5).
 
-``python -m benchmarks.bench_editor_clip [CLIP] [--long-side 1280] [--repeat 3]``
+``python -m benchmarks.bench_editor_clip [CLIP] [--gop N] [--long-side 1280] [--repeat 3]``
 
 Default clip: the real dashcam clip ``../shared/data/video/annarbor.mp4`` (960x544, 206
-frames). Timed: opening it as the editor does (:func:`effects_gui.clip.open_video`: every frame
-decoded and kept preview-sized as a JPEG), against decoding alone
-(:class:`skyseg_core.video.VideoReader`) in the same run, so the ratio is what keeping the
-frames costs; the memory the kept frames take; one scrub step (a kept frame back as pixels,
-:meth:`~effects_gui.clip.ClipFrames.frame`). Fastest of ``--repeat`` runs. Then in the real
-window (offscreen, a 1280 px preview, ``--method``, the ``clouds`` sky): from the scrubber
-set to a frame until that frame's look is shown (its matte found, the preview rendered), the
-median over 6 frames across the clip.
+frames, one keyframe); ``--gop N`` re-encodes it first with a keyframe every N frames (as
+cameras write them). Timed against two baselines in the same run: decoding the whole clip
+(:class:`skyseg_core.video.VideoReader`), and opening as the editor did before frames were
+read on demand (every frame decoded and kept preview-sized as a JPEG). Then the editor's way
+(:func:`effects_gui.clip.open_video`): time to the first frame, the bytes kept after stepping
+through the whole clip (:data:`effects_gui.clipframes.CACHE_BYTES` at most), a step to the next
+frame (decoding on), and a jump to a random frame (a seek to its keyframe, decoding forward),
+none of them kept before. Fastest of ``--repeat`` runs for the opens. Then in the real window
+(offscreen, a 1280 px preview, ``--method``, the ``clouds`` sky): from the scrubber set to a
+frame until that frame's look is shown, the median over 6 frames; and a drag across the whole
+clip (the slider set to every frame in turn, the events run between) until its last frame shows.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,57 +35,127 @@ class _Job:
         pass
 
 
+def _open_keeping_every_frame(path: Path, long_side: int) -> tuple[int, int]:
+    """The editor's open before on-demand frames (commit bf47ec0): every frame decoded and kept
+    preview-sized as a JPEG (quality 95). Returns (frames, bytes kept)."""
+    import cv2
+    import numpy as np
+
+    from effects_gui.edit import proxy_of
+    from skyseg_core.video import VideoReader
+
+    kept = []
+    with VideoReader(path) as clip:
+        for _, rgb in clip:
+            small = np.ascontiguousarray(proxy_of(rgb, long_side)[0][..., ::-1])
+            kept.append(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes())
+    return len(kept), sum(len(data) for data in kept)
+
+
+def _with_keyframes(path: Path, gop: int, folder: Path) -> Path:
+    """``path`` re-encoded (H.264, CRF 18) with a keyframe every ``gop`` frames."""
+    import av
+
+    out_path = folder / f"{path.stem}_gop{gop}.mp4"
+    with av.open(str(path)) as source, av.open(str(out_path), "w") as out:
+        video = source.streams.video[0]
+        stream = out.add_stream("libx264", rate=video.average_rate, options={"crf": "18"})
+        stream.width, stream.height, stream.pix_fmt = video.width, video.height, "yuv420p"
+        stream.codec_context.gop_size = gop
+        for i, frame in enumerate(source.decode(video)):
+            frame = frame.reformat(format="yuv420p")
+            frame.pts, frame.time_base = i, 1 / video.average_rate
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return out_path
+
+
+def _ms(values: list[float]) -> str:
+    values = sorted(values)
+    return f"median {1000 * values[len(values) // 2]:.1f} ms, max {1000 * values[-1]:.1f} ms"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("clip", nargs="?", type=Path, default=CLIP)
+    parser.add_argument("--gop", type=int, default=0, help="re-encode with this keyframe gap")
     parser.add_argument("--long-side", type=int, default=1280)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--method", default="auto")
+    parser.add_argument("--no-window", dest="window", action="store_false")
     args = parser.parse_args(argv)
 
     from effects_gui.clip import open_video
     from skyseg_core.video import VideoReader
 
-    decode, opening = [], []
-    frames = None
+    scratch = tempfile.TemporaryDirectory()
+    clip_path = _with_keyframes(args.clip, args.gop, Path(scratch.name)) if args.gop else args.clip
+    decode, before, first = [], [], []
+    kept_before = 0
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        with VideoReader(args.clip) as clip:
-            count = sum(1 for _ in clip)
+        with VideoReader(clip_path) as reader:
+            count = sum(1 for _ in reader)
         decode.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        frames = open_video(_Job(), args.clip, args.long_side)
-        opening.append(time.perf_counter() - t0)
-    assert frames is not None and frames.count == count
-    steps = []
-    for index in range(0, frames.count, max(1, frames.count // 50)):
+        _, kept_before = _open_keeping_every_frame(clip_path, args.long_side)
+        before.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        frames, _frame0 = open_video(_Job(), clip_path, args.long_side)
+        first.append(time.perf_counter() - t0)
+        frames.close()
+    frames, _ = open_video(_Job(), clip_path, args.long_side)
+    source = frames.source
+    assert frames.count == count
+    steps, jumps, most, most_frames = [], [], 0, 0
+    for index in range(1, count):  # stepping through: the next frame each time
         t0 = time.perf_counter()
         frames.frame(index)
         steps.append(time.perf_counter() - t0)
-    kept = sum(len(data) for data in frames.encoded)
+        if source.cache.bytes > most:
+            most, most_frames = source.cache.bytes, len(source.cache)
+    rng = random.Random(0)
+    for index in rng.sample(range(count), min(30, count)):
+        source.cache.clear()
+        t0 = time.perf_counter()
+        frames.frame(index)
+        jumps.append(time.perf_counter() - t0)
     w, h = frames.size
-    print(f"{args.clip.name}: {count} frames, {w}x{h}, kept at {args.long_side} px at most")
-    print(f"decode only:        {min(decode):6.2f} s  ({count / min(decode):6.1f} frames/s)")
-    print(f"open in the editor: {min(opening):6.2f} s  ({count / min(opening):6.1f} frames/s)")
-    print(f"ratio open / decode: {min(opening) / min(decode):.2f}")
-    print(f"kept frames: {kept / 2**20:.1f} MiB ({kept / count / 1024:.0f} KiB a frame)")
-    steps.sort()
+    keys = len(source.keyframes)
     print(
-        f"scrub step (frame back as pixels): median {1000 * steps[len(steps) // 2]:.1f} ms, "
-        f"max {1000 * steps[-1]:.1f} ms"
+        f"{clip_path.name}: {count} frames, {w}x{h}, {keys} keyframes, "
+        f"shown at {args.long_side} px at most"
     )
-    looks = _scrub_in_window(args.clip, args.method)
+    d, b, f = min(decode), min(before), min(first)
+    print(f"baseline, decode the whole clip:         {d:6.3f} s")
+    print(f"baseline, open keeping every frame:      {b:6.3f} s  ({b / d:.2f}x decoding)")
     print(
-        f"scrubber set -> look shown ({args.method}): median {looks[len(looks) // 2]:.2f} s "
-        f"({looks[0]:.2f}-{looks[-1]:.2f})"
+        f"open to first frame (on demand):         {f:6.3f} s  ({f / d:.3f}x decoding, "
+        f"{f / b:.3f}x keeping every frame)"
     )
+    print(f"kept, every frame as JPEG (before):      {kept_before / 2**20:6.1f} MiB")
+    print(
+        f"kept after stepping through (on demand): {most / 2**20:6.1f} MiB at most "
+        f"({most_frames} frames; bound {source.cache.limit / 2**20:.0f} MiB)"
+    )
+    print(f"step to the next frame:  {_ms(steps)}  (decoding alone: {1000 * d / count:.1f} ms)")
+    print(f"jump to a random frame:  {_ms(jumps)}  ({len(jumps)} frames)")
+    frames.close()
+    if args.window:
+        looks, drag = _scrub_in_window(clip_path, args.method)
+        print(
+            f"scrubber set -> look shown ({args.method}): median {looks[len(looks) // 2]:.2f} s "
+            f"({looks[0]:.2f}-{looks[-1]:.2f})"
+        )
+        print(f"drag across {count} frames -> last frame shown: {drag:.2f} s")
+    scratch.cleanup()
     return 0
 
 
-def _scrub_in_window(clip: Path, method: str) -> list[float]:
-    """Seconds from setting the scrubber until the frame's look is shown, sorted."""
+def _scrub_in_window(clip: Path, method: str) -> tuple[list[float], float]:
+    """Seconds from setting the scrubber until the frame's look is shown (sorted), and from
+    the start of a drag across every frame until its last frame is shown."""
     import os
-    import tempfile
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     config = tempfile.TemporaryDirectory()
@@ -124,11 +199,21 @@ def _scrub_in_window(clip: Path, method: str) -> list[float]:
             )
         )
         times.append(time.perf_counter() - t0)
+    wait(lambda: clips.matte_job is None)
+    window.frame_bar.slider.setValue(0)
+    wait(lambda: clips.shown_index == 0)
+    last = m.clip.count - 1
+    t0 = time.perf_counter()
+    for k in range(1, last + 1):
+        window.frame_bar.slider.setValue(k)
+        app.processEvents()
+    wait(lambda: clips.shown_index == last)
+    drag = time.perf_counter() - t0
     m.undo_stack.setClean()
     window.shutdown()
     window.close()
     config.cleanup()
-    return sorted(times)
+    return sorted(times), drag
 
 
 if __name__ == "__main__":

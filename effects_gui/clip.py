@@ -1,10 +1,11 @@
 """A video clip or timelapse sequence in the editor: its frames for scrubbing, and the jobs that
 open it and export it through the core's video path (:mod:`skyseg_core.clips`).
 
-Opening a clip decodes it once with :class:`skyseg_core.video.VideoReader` (so a damaged clip
-is refused at once, with the reader's one line) and keeps each frame preview-sized as a JPEG in
-memory, so scrubbing is a lookup. A sequence (:func:`skyseg_core.clips.sequence_photos`) keeps
-its photos' paths and loads a frame when it is shown. The export is the command line's:
+Opening a clip lists its frames without decoding them (:class:`effects_gui.clipframes.VideoFrames`:
+a clip the reader refuses is refused at once, with the reader's one line) and decodes frame 0;
+every other frame is decoded when it is shown, and the frames shown last are kept up to a
+bound in bytes. A sequence (:func:`skyseg_core.clips.sequence_photos`) reads a photo when it is
+shown, likewise kept. The export is the command line's:
 :func:`skyseg_core.clips.render_clip` (same frame count and timing, audio copied, all or
 nothing) or :func:`skyseg_core.clips.run_sequence`, with the temporal stage and the new sky
 moving with the camera; each frame reported to the job, so Cancel stops it between frames and
@@ -13,11 +14,10 @@ the core removes the unfinished file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from skyseg_core.cli._video import _kept_name
@@ -29,17 +29,14 @@ from skyseg_core.clips import (
     sequence_photos,
 )
 from skyseg_core.errors import OutputError
-from skyseg_core.io import load_image
 from skyseg_core.pipeline import MatteSource
-from skyseg_core.video import CONTAINERS, VideoReader
+from skyseg_core.video import CONTAINERS
 
 from . import jobs
-from .edit import proxy_of
+from .clipframes import SequenceFrames, VideoFrames
 
 CLIP_PREVIEW_LONG_SIDE = 1280
-"""A clip's frames are kept and previewed at most this large (a JPEG of ~150 KB each)."""
-FRAME_JPEG_QUALITY = 95
-"""The kept frames' JPEG quality: within a few codes of the decoded frame."""
+"""A clip's frames are shown at most this large (the export is at their own size)."""
 TAG = "sky"
 """What an exported clip's or sequence's default name carries, as ``skyseg replace`` does."""
 
@@ -52,33 +49,34 @@ class ClipFrames:
     kind: str
     size: tuple[int, int]
     """The frames' full size (width, height), as displayed."""
-    long_side: int
-    """The preview frames' longer side at most."""
+    source: VideoFrames | SequenceFrames
+    """Where the frames come from, each when it is asked for."""
     rate: Fraction | None = None
     """Frames per second (a clip's average rate; None for a sequence)."""
-    times: list[float] = field(default_factory=list)
-    """Each frame's time in seconds from the first frame (clips)."""
-    photos: list[Path] = field(default_factory=list)
-    """The sequence's photos, in order."""
-    encoded: list[bytes] = field(default_factory=list)
-    """The clip's preview frames, JPEG-encoded."""
 
     @property
     def count(self) -> int:
-        return len(self.photos) if self.kind == "sequence" else len(self.encoded)
+        return self.source.count
+
+    @property
+    def photos(self) -> list[Path]:
+        """The sequence's photos, in order."""
+        return self.source.photos if isinstance(self.source, SequenceFrames) else []
 
     def frame(self, index: int) -> np.ndarray:
-        """Frame ``index`` (from 0), preview-sized RGB uint8; a sequence's photo is read now."""
-        if self.kind == "sequence":
-            return proxy_of(load_image(self.photos[index]), self.long_side)[0]
-        bgr = cv2.imdecode(np.frombuffer(self.encoded[index], np.uint8), cv2.IMREAD_COLOR)
-        return np.ascontiguousarray(bgr[..., ::-1])
+        """Frame ``index`` (from 0), preview-sized RGB uint8, read now unless it is kept."""
+        return self.source.frame(index)
+
+    def close(self) -> None:
+        """Let the clip's file and kept frames go (another clip or a photo is open)."""
+        self.source.close()
 
     def label(self, index: int) -> str:
         """Where frame ``index`` is: its clip time, or its photo's name."""
         if self.kind == "sequence":
             return self.photos[index].name
-        return f"{clock(self.times[index])} / {clock(self.times[-1])}"
+        times = self.source.times if isinstance(self.source, VideoFrames) else [0.0]
+        return f"{clock(times[index])} / {clock(times[-1])}"
 
     def output_name(self) -> str:
         """The export's default name: ``<stem>_sky`` with the clip's own ending where it can be
@@ -96,35 +94,21 @@ def clock(seconds: float) -> str:
     return f"{int(minutes)}:{rest:05.2f}"
 
 
-def _encode(rgb: np.ndarray) -> bytes:
-    ok, data = cv2.imencode(
-        ".jpg", np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, FRAME_JPEG_QUALITY]
-    )
-    if not ok:  # cv2 fails only on an empty image, which the reader never gives
-        raise RuntimeError("could not keep the frame")
-    return data.tobytes()
-
-
 # --------------------------------------------------------------------------- job functions
-def open_video(job, path: Path, long_side: int) -> ClipFrames:
-    """Decode the clip once, keeping every frame preview-sized; the reader's
+def open_video(job, path: Path, long_side: int) -> tuple[ClipFrames, np.ndarray]:
+    """The clip's frames listed (not decoded) and frame 0, preview-sized; the reader's
     :class:`~skyseg_core.errors.InputError` (damaged, truncated, not a video) as it is."""
     path = Path(path)
-    with VideoReader(path) as clip:
-        info, total = clip.info, clip.info.frames
-        frames = ClipFrames(path, "video", (info.width, info.height), long_side, info.rate)
-        for index, rgb in clip:
-            frames.encoded.append(_encode(proxy_of(rgb, long_side)[0]))
-            of = f" of {total}" if total else ""
-            job.report(
-                round(100 * (index + 1) / max(total or 0, index + 2)), f"frame {index + 1}{of}"
-            )
-        first = clip.pts[0] or 0
-        frames.times = [
-            float(((pts if pts is not None else first + i) - first) * info.time_base)
-            for i, pts in enumerate(clip.pts)
-        ]
-    return frames
+    job.report(0, "reading")
+    source = VideoFrames(path, long_side, progress=lambda n: job.report(50, f"{n} frames listed"))
+    try:
+        info = source.info
+        frames = ClipFrames(path, "video", (info.width, info.height), source, info.rate)
+        job.report(90, f"frame 1 of {source.count}")
+        return frames, frames.frame(0)
+    except BaseException:
+        source.close()
+        raise
 
 
 def open_sequence(job, folder: Path, long_side: int) -> tuple[ClipFrames, np.ndarray]:
@@ -132,10 +116,14 @@ def open_sequence(job, folder: Path, long_side: int) -> tuple[ClipFrames, np.nda
     folder = Path(folder)
     photos = sequence_photos(folder)
     job.report(10, f"{photos[0].name} (1 of {len(photos)})")
-    first = load_image(photos[0])
-    h, w = first.shape[:2]
-    frames = ClipFrames(folder, "sequence", (w, h), long_side, photos=photos)
-    return frames, proxy_of(first, long_side)[0]
+    source = SequenceFrames(photos, long_side)
+    first = source.frame(0)
+    return ClipFrames(folder, "sequence", source.size, source), first
+
+
+def read_frame(job, frames: ClipFrames, index: int) -> tuple[int, np.ndarray]:
+    """Frame ``index`` and its pixels, preview-sized (decoded now unless kept)."""
+    return index, frames.frame(index)
 
 
 def frame_matte(job, frames: ClipFrames, index: int, image: np.ndarray | None, method: str):

@@ -4,7 +4,10 @@ signals (progress, errors), so a clip's jobs look and cancel like a photo's.
 
 A shown frame is the edit's photo (:meth:`~effects_gui.model.EditorModel.set_frame`): its matte
 is found by the chosen method as a photo's (per frame, for the preview) and the preview renders
-the edit's effects on it as it does on a photo. The export is :func:`effects_gui.clip.export_clip`.
+the edit's effects on it as it does on a photo. A frame not kept is read on a worker, one at a
+time: while the scrubber is dragged, the frame asked for last is read next and the ones passed
+meanwhile are never read, so the window does not wait for a backlog. The export is
+:func:`effects_gui.clip.export_clip`.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class ClipController(QObject):
         self.index = 0
         self.open_job: jobs.Job | None = None
         self.matte_job: jobs.Job | None = None
+        self.frame_job: jobs.Job | None = None
         self.matte_again = False
         self.mattes_found = 0
         self.shown_index = 0
@@ -101,6 +105,8 @@ class ClipController(QObject):
             first = frames.frame(0)
         self.controller.cancel_jobs()
         self.controller.set_notice("")
+        if self.frames is not None and self.frames is not frames:
+            self.frames.close()
         self.frames, self.index, self.shown_index = frames, 0, 0
         self.model.set_photo(frames.path, first, first, 1.0, clip=frames)
         self.model.set_view(mode="photo", overlay=True, before=False)
@@ -115,13 +121,14 @@ class ClipController(QObject):
 
     def _photo_changed(self) -> None:
         if self.frames is not None and self.model.clip is not self.frames:
+            self.frames.close()
             self.frames = None  # a photo was opened
             self.closed.emit()
 
     # ================================================================= frames
     def show_frame(self, index: int) -> None:
-        """Show frame ``index``: a clip's pixels at once, its sky and look once the scrubber
-        rests; a sequence's photo is read with its sky."""
+        """Show frame ``index``: its pixels at once when kept, else once read (the latest frame
+        asked for wins); its sky and look once the scrubber rests."""
         frames = self.frames
         if frames is None:
             return
@@ -129,11 +136,42 @@ class ClipController(QObject):
         if index == self.index and self.model.image is not None:
             return
         self.index = index
-        if frames.kind == "video":
-            self.model.set_frame(frames.frame(index))
+        kept = frames.source.kept(index)
+        if kept is not None:
+            self.model.set_frame(kept)
             self.shown_index = index
+        elif self.frame_job is None:
+            self._read_frame()
         self.frameShown.emit(index)
         self._settle.start()
+
+    def _read_frame(self) -> None:
+        """The frame asked for last, read on a worker; then the next one asked for meanwhile."""
+        frames, c = self.frames, self.controller
+        if frames is None:
+            return
+        index = self.index
+        job = jobs.Job("frame pixels", clip.read_frame, frames, index)
+        self.frame_job = job
+
+        def done(result) -> None:
+            at, image = result
+            # shown even when the scrubber moved on meanwhile: a drag shows the frames it can
+            if self.frames is frames and self.shown_index != at:
+                self.model.set_frame(image)
+                self.shown_index = at
+
+        def finished() -> None:
+            self.frame_job = None
+            if self.frames is frames and self.shown_index != self.index:
+                self._read_frame()
+
+        c.runner.start(
+            job,
+            on_result=done,
+            on_error=lambda exc: c.failed.emit(f"Could not read frame {index + 1}", exc),
+            on_finished=finished,
+        )
 
     def find_sky(self) -> None:
         """The shown frame's matte on a worker; the latest frame asked for wins (one waits while
