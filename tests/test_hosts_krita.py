@@ -515,3 +515,38 @@ def test_bench_preview_24_mp(folder, krita):
         f"Krita {krita} {scaled['size']}: first preview {scaled['first_seconds']} s, changes "
         f"{scaled['changes_seconds']} s (load average {os.getloadavg()[0]:.1f})"
     )
+
+
+@pytest.mark.parametrize("krita", ["5.1", "5.2"])
+def test_the_active_selection_limits_where_an_effect_shows(folder, krita):
+    """Issue 25 point 3: with a rectangle selected, Replace's group shows only there, as a host
+    filter does: a transparency mask "selection" on the group (5.2), or (5.1, whose scripting
+    cannot fill one) a top layer "outside the selection" in the "erase" blend mode; the merged
+    image is the photo outside the selection and the core's layered result inside. The preview
+    layer is transparent outside the selection."""
+    if krita == "5.2":
+        result, tag = harness.run_kritarunner_chroot(folder, "selection"), "_52"
+    else:
+        result, tag = harness.run_kritarunner(folder, "selection"), ""
+    assert "exception" not in result, result["exception"]
+    assert result["replace_ok"] == [True, None]
+    names = [name for name, _, _ in result["group"]]
+    if krita == "5.2":
+        assert ["selection", "transparencymask"] == result["group"][-1][:2], result["group"]
+    else:
+        assert result["group"][-1] == ["outside the selection", "paintlayer", "erase"]
+    assert names[:5] == ["original photo", "foreground light", "edge light", "new sky", "sky matte"]
+    image = load_image(folder / "photo.png")
+    height, width = image.shape[:2]
+    inside = np.zeros((height, width), bool)
+    x, y, w, h = 40, 10, 200, 140  # krita_preview.SELECTED
+    inside[y : y + h, x : x + w] = True
+    merged = _raw(folder, f"selection_merged{tag}.raw", (width, height)).astype(np.int16)
+    layered = layers_composite(image, segment(image, method=harness.METHOD)).astype(np.int16)
+    assert np.array_equal(merged[~inside], image[~inside].astype(np.int16))
+    assert np.abs(merged[inside] - layered[inside]).max() <= 2
+    assert not np.array_equal(merged[inside], image[inside].astype(np.int16))
+    preview = np.frombuffer((folder / f"selection_preview{tag}.raw").read_bytes(), np.uint8)
+    alpha = preview.reshape(height, width, 4)[..., 3]
+    assert (alpha[inside] == 255).all() and (alpha[~inside] == 0).all()
+    assert result["stack_at_end"] == ["photo"]

@@ -94,6 +94,11 @@ def scenario(doc, run, result):
         big.close()
         ext.host.document = doc
         return
+    if SCENARIO == "selection":  # the active selection limits where an effect shows
+        import skyseg_e2e_preview
+
+        skyseg_e2e_preview.selection(doc, run, result, extension(), path, TAG)
+        return
     if SCENARIO == "preview_bench":  # the preview of a 24 MP image (6000 px wide)
         import skyseg_e2e_preview
 

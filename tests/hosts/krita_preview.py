@@ -1,5 +1,6 @@
-"""The live preview's checks, run INSIDE Krita by krita_e2e.py (scenario "preview", kritarunner
-5.1 and 5.2, and the GUI under Xvfb): installed beside it as ``skyseg_e2e_preview``.
+"""The live preview's and the selection's checks, run INSIDE Krita by krita_e2e.py (scenarios
+"preview", "preview_bench" and "selection" in kritarunner 5.1 and 5.2, "preview" in the GUI
+under Xvfb): installed beside it as ``skyseg_e2e_preview``.
 
 Only Krita's API, PyQt5 and the standard library. Raw B, G, R, A pixels go to files the test
 compares with the core's results.
@@ -137,6 +138,38 @@ def scaled(doc, ext, path, tag, width=2560):
     ext.set_preview(False, "replace")
     out["stack_off"] = _names(doc)
     return out
+
+
+SELECTED = (40, 10, 200, 140)
+"""The rectangle the selection scenario selects (x, y, width, height): sky and ground."""
+
+
+def selection(doc, run, result, ext, path, tag):
+    """With an active selection, Replace's group shows only inside it (the merged image is the
+    photo outside) and the preview layer is transparent outside it."""
+    from krita import Selection
+
+    ext.settings.set("replace", "sky", os.environ.get("SKYSEG_E2E_SKY", "golden_hour"))
+    chosen = Selection()
+    chosen.select(*SELECTED, 255)
+    doc.setSelection(chosen)
+    doc.waitForDone()
+    result["replace_ok"] = [run("replace_sky"), ext.last_error]
+    group = _layer(doc, "Sky replaced")
+    result["group"] = [[c.name(), c.type(), c.blendingMode()] for c in group.childNodes()]
+    doc.refreshProjection()
+    doc.waitForDone()
+    with open(path(f"selection_merged{tag}.raw"), "wb") as fh:
+        fh.write(bytes(doc.pixelData(0, 0, doc.width(), doc.height())))
+    group.remove()
+    result["preview_ok"] = [ext.set_preview(True, "replace"), ext.last_error]
+    ext.live.wait(60)
+    with open(path(f"selection_preview{tag}.raw"), "wb") as fh:
+        fh.write(_pixels(doc))
+    ext.set_preview(False, "replace")
+    result["stack_at_end"] = [  # the selection itself is a global selection mask here
+        n.name() for n in doc.rootNode().childNodes() if n.type() != "selectionmask"
+    ]
 
 
 def _undo_state():

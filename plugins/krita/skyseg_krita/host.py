@@ -92,6 +92,10 @@ def _resample(data, sixteen):
     return bytes(out)
 
 
+_INVERT = bytes(range(255, -1, -1))
+"""A ``bytes.translate`` table: 255 - v."""
+
+
 def _enum(scope, name, group):
     return getattr(scope, name, None) or getattr(getattr(scope, group), name)
 
@@ -222,12 +226,20 @@ class KritaHost:
             bgra[channel::4] = grey
         return self.add_paint_layer(doc, above, name, bytes(bgra), width, height, "U8")
 
-    def add_group(self, doc, above, name, stack, width, height, space=("RGBA", "U8", SRGB)):
+    def add_group(
+        self, doc, above, name, stack, width, height, space=("RGBA", "U8", SRGB), limit=None
+    ):
         """A group layer ``name`` directly above ``above`` holding the worker's layer ``stack``
         (bottom to top; see ``skyseg_client.read_layers``): each a paint layer with its blend
         mode, opacity and visibility, in colour space ``space`` (the photo layer's: see
         :func:`encoding`); a layer's alpha (the new sky's matte) becomes its transparency mask
-        where Krita's scripting can fill one (5.2), else the layer's alpha."""
+        where Krita's scripting can fill one (5.2), else the layer's alpha.
+
+        ``limit``, the active selection (one byte per pixel, :meth:`selection_bytes`), limits
+        where the result shows, as a host filter's: the group gets it as a transparency mask
+        "selection" (5.2), or (5.1, which cannot fill one) a top layer "outside the selection"
+        that erases the group's pixels where nothing is selected; outside, the layers below
+        show through."""
         group = doc.createGroupLayer(name)
         above.parentNode().addChildNode(group, above)
         depth = exchange(space)[1]
@@ -261,9 +273,36 @@ class KritaHost:
                 transparency = doc.createTransparencyMask(spec["name"] + " mask")
                 layer.addChildNode(transparency, None)
                 transparency.setSelection(selection)
+        if limit is not None:
+            self._limit_to(doc, group, previous, limit, width, height)
         doc.setActiveNode(group)
         doc.refreshProjection()
         return group
+
+    @staticmethod
+    def _limit_to(doc, group, top, selection, width, height):
+        """Show ``group`` only where ``selection`` selects (see :meth:`add_group`)."""
+        if hasattr(doc, "createTransparencyMask"):
+            mask = Selection()
+            mask.setPixelData(selection, 0, 0, width, height)
+            transparency = doc.createTransparencyMask("selection")
+            group.addChildNode(transparency, top)
+            transparency.setSelection(mask)
+            return
+        eraser = doc.createNode("outside the selection", "paintlayer")
+        group.addChildNode(eraser, top)
+        bgra = bytearray(len(selection) * 4)  # black, opaque where nothing is selected
+        bgra[3::4] = selection.translate(_INVERT)
+        KritaHost._fill(eraser, bytes(bgra), width, height, ("RGBA", "U8", SRGB))
+        eraser.setBlendingMode("erase")
+
+    def selection_bytes(self, doc):
+        """The active selection over the canvas, one byte per pixel (255 selected), or None when
+        there is none (the whole image)."""
+        selection = doc.selection()
+        if selection is None:
+            return None
+        return bytes(selection.pixelData(0, 0, doc.width(), doc.height()))
 
     @staticmethod
     def _fill(layer, bgra, width, height, space):

@@ -294,7 +294,7 @@ class SkysegActions:
         """Run effect ``op`` on the active layer: its result becomes a layer group above it, named
         as the worker declares (``layer_name``), holding the layers of the layered file (the
         original photo, the effect's layers with their blend modes, the new sky with the matte as
-        its transparency mask, the matte hidden)."""
+        its transparency mask, the matte hidden); an active selection limits where it shows."""
         import skyseg_client
 
         layer_name = skyseg_client.effect_identity(settings.schema, op)["layer_name"]
@@ -302,6 +302,7 @@ class SkysegActions:
         source = {k: fields.pop(k) for k in ("method", "refine")}
         doc, node = self.host.active_layer()
         node, anchor = self.source(node)
+        selection = self.host.selection_bytes(doc)  # as it was when the user asked
         tmp = tempfile.mkdtemp(prefix="skyseg-krita-")
         try:
             photo, result = os.path.join(tmp, "layer.ppm"), os.path.join(tmp, "result.ppm")
@@ -316,6 +317,8 @@ class SkysegActions:
                     f"the worker's layers are {got_width}x{got_height}, expected {width}x{height}"
                 )
             space = self.host.space(node)  # the result is in the photo layer's colour space
-            return self.host.add_group(doc, anchor, layer_name, stack, width, height, space)
+            return self.host.add_group(
+                doc, anchor, layer_name, stack, width, height, space, selection
+            )
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -146,10 +146,18 @@ class LivePreview:
             preview.close()
             raise
         width, height = doc.width(), doc.height()
+        selection = self.host.selection_bytes(doc)  # the effect shows where the result will
+
+        def prepare(rendered):
+            bgra = scaled_bgra(rendered, width, height)
+            if selection is None:
+                return bgra
+            bgra = bytearray(bgra)
+            bgra[3::4] = selection  # transparent where nothing is selected: the photo shows
+            return bytes(bgra)
+
         self.doc, self.anchor, self.preview, self.shown = doc, anchor, preview, 0
-        self.runner = skyseg_client.LatestRender(
-            preview, DEBOUNCE, prepare=lambda rendered: scaled_bgra(rendered, width, height)
-        )
+        self.runner = skyseg_client.LatestRender(preview, DEBOUNCE, prepare=prepare)
         self.change(settings, effect)
         self.timer.start()
 
