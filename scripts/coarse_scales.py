@@ -6,7 +6,9 @@ For each validation photo whose product-path IoU is below ``--below`` (default 0
 regions the network misjudges as a whole, e.g. sky through an indoor window), prints the
 network's mean sky probability on the true sky at its own working size, with the photo flipped
 left-right, and with the photo shrunk to other sizes, each resized to the working size. A test-time
-flip or second scale can only help where one of these is well above 0.
+flip or second scale can only help where one of these is well above 0. Then the dataset's matte
+MAE (mean over photos with a soft matte, as ``skyseg eval`` reports it) with and without those
+photos: how much of it they are.
 """
 
 from __future__ import annotations
@@ -40,14 +42,16 @@ def main(argv=None) -> int:
     print(
         f"photo | IoU | own ({net.working_size} px) | flipped | " + " | ".join(map(str, args.sizes))
     )
+    maes: list[tuple[float, bool]] = []  # (matte MAE, missed as a whole)
     for sample in find_samples(args.data, split="val", datasets=[args.dataset]):
         image = load_image(sample.image)
         truth, matte = load_truth(sample)
         sky, _ = truth_labels(truth)
-        if not sky.any():
-            continue
-        iou = image_metrics(segment(image), truth, matte).iou
-        if iou >= args.below:
+        metrics = image_metrics(segment(image), truth, matte)
+        missed = bool(sky.any()) and metrics.iou < args.below
+        if metrics.mae is not None:
+            maes.append((metrics.mae, missed))
+        if not missed:
             continue
         small = to_float_rgb(resize_long_side(image, net.working_size))
         h, w = small.shape[:2]
@@ -57,7 +61,13 @@ def main(argv=None) -> int:
             other = net.predict(to_float_rgb(resize_long_side(image, size)))
             runs.append(cv2.resize(other, (w, h), interpolation=cv2.INTER_LINEAR))
         means = " | ".join(f"{float(p[where].mean()):.3f}" for p in runs)
-        print(f"{sample.id} | {iou:.3f} | {means}")
+        print(f"{sample.id} | {metrics.iou:.3f} | {means}")
+    if maes:
+        kept = [mae for mae, missed in maes if not missed]
+        print(
+            f"matte MAE {np.mean([mae for mae, _ in maes]):.4f} over {len(maes)} photos, "
+            f"{np.mean(kept):.4f} without the photos above"
+        )
     return 0
 
 
