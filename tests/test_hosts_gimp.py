@@ -401,23 +401,51 @@ def test_replace_dialog_screenshot(folder):
     )
 
 
-@pytest.mark.skipif(
-    not os.environ.get("SKYSEG_HOST_SCREENSHOTS"),
-    reason="writes docs/: set SKYSEG_HOST_SCREENSHOTS=1",
-)
-def test_replace_preview_screenshot(tmp_path):
-    """docs/gimp_replace_preview.jpg: GIMP's window with Replace Sky's dialog open and its
-    Preview on (as the previous run left it), the sunset sky shown on the canvas over the photo,
-    on a 1920 x 1080 screen (the picture halved)."""
+PREVIEW_CLICKS = {  # where a user clicks in Replace Sky's dialog (1920 x 1080, no window manager)
+    "refine edges": (24, 58),  # off: the preview then runs the method alone, as fast as it can
+    "preview": (24, 624),
+    "cancel": (216, 741),
+    "ok": (310, 741),
+}
+
+
+def test_preview_in_the_real_gui_then_cancel_and_ok(tmp_path):
+    """GIMP's GUI under Xvfb: Replace Sky's dialog, Preview ticked (a "skyseg preview" layer on
+    the canvas), then Cancel: the image as before (only the photo, not marked changed: no undo
+    step, the history on); again with Preview, then OK: the result group and no preview layer.
+    With SKYSEG_HOST_SCREENSHOTS=1 the screen with the preview on goes to
+    docs/gimp_replace_preview.jpg."""
     import cv2
 
-    shot = cv2.imread(str(harness.gimp_dialog_screenshot(tmp_path, seconds=90, preview=True)))
+    click = PREVIEW_CLICKS
+    steps = [
+        (45, "click", *click["refine edges"]),
+        (1, "click", *click["preview"]),
+        (30, "grab", "preview_on.png"),
+        (1, "click", *click["cancel"]),
+        (8, "click", *click["refine edges"]),
+        (1, "click", *click["preview"]),
+        (30, "grab", "preview_again.png"),
+        (1, "click", *click["ok"]),
+    ]
+    run = harness.gimp_gui_preview(tmp_path, steps)
+    assert run["cancel"] == {
+        "status": "cancel",
+        "layers": ["photo"],
+        "dirty": False,
+        "undo_enabled": True,
+        "selected": ["photo"],
+    }
+    assert run["ok"]["status"] == "success" and run["ok"]["layers"] == ["Sky replaced", "photo"]
+    assert run["ok"]["dirty"]
+    shot = cv2.imread(str(tmp_path / "preview_on.png"))
     assert shot.shape[:2] == (1080, 1920)
-    cv2.imwrite(
-        str(harness.ROOT / "docs" / "gimp_replace_preview.jpg"),
-        cv2.resize(shot, (960, 540), interpolation=cv2.INTER_AREA),
-        [cv2.IMWRITE_JPEG_QUALITY, 88],
-    )
+    if os.environ.get("SKYSEG_HOST_SCREENSHOTS"):  # the dialog, the canvas and the Layers dock
+        cv2.imwrite(
+            str(harness.ROOT / "docs" / "gimp_replace_preview.jpg"),
+            shot[:790, :860],
+            [cv2.IMWRITE_JPEG_QUALITY, 90],
+        )
 
 
 def test_your_own_look_is_in_gimps_look_menu_and_used(folder):
@@ -481,6 +509,31 @@ def test_effects_change_only_the_selection(folder):
     assert np.array_equal(merged[~inside], photo[~inside])
     assert np.abs(merged[inside] - core[inside]).max() <= 2
     assert np.abs(merged[inside] - photo[inside]).mean() > 5  # the sky did change there
+
+
+def test_an_image_with_its_own_colour_profile_gets_the_layer_group(folder, core_matte):
+    """A photo converted to Adobe RGB: Replace Sky makes the same layer group as in sRGB, its
+    merged image (read back in sRGB through GIMP's conversion) the core's layered result of the
+    photo's colours; the sky mask is the core's matte of them."""
+    from skyseg_core.effects import replace_sky_layers
+    from skyseg_core.ora import composite
+    from skyseg_core.skygen import load_sky
+
+    run = harness.run_gimp(folder, "profile")
+    assert run["stored_differs_from_srgb"]  # the layer really holds Adobe RGB values
+    assert run["replace_status"] == ["success", ""] and run["mask_status"] == ["success", ""]
+    assert [(c["name"], c["mode"], c["visible"], c["mask"]) for c in run["group"]] == REPLACE_GROUP
+    assert run["profile_kept"]
+    photo = harness.read_ppm(folder / "gimp_profile_photo.ppm")
+    matte = segment(photo, method=harness.METHOD)
+    mask = harness.read_pgm(folder / "gimp_profile_mask.pgm").astype(np.float64)
+    assert np.abs(mask - np.round(matte * 255)).max() <= 2
+    _, stack = replace_sky_layers(photo, matte, load_sky(harness.SKY))
+    expected = np.round(composite(stack, photo.shape[1::-1])[..., :3] * 255).astype(np.int16)
+    got = harness.read_ppm(folder / "gimp_profile_merged.ppm").astype(np.int16)
+    diff = np.abs(got - expected)
+    print("GIMP Adobe RGB group vs the core's layers: max", diff.max(), "mean", diff.mean())
+    assert diff.mean() <= 1.0 and np.mean(diff > 3) < 0.01, (diff.max(), diff.mean())
 
 
 @pytest.fixture(scope="module")

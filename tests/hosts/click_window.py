@@ -1,5 +1,6 @@
 """Click inside an X window found by its title, as a user would (for screenshots under Xvfb,
-which has no window manager and no xdotool): click_window.py TITLE X Y [DELAY].
+which has no window manager and no xdotool): click_window.py TITLE X Y [DELAY], the delay in
+seconds before looking for the window (then waiting up to a minute for it to appear).
 
 Sends the pointer's enter, press and release events with libX11 (ctypes; the chroot has no
 libXtst). The target must take core events: GTK 3 does with GDK_CORE_DEVICE_EVENTS=1.
@@ -84,7 +85,10 @@ def main():
     title, x, y = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     time.sleep(float(sys.argv[4]) if len(sys.argv) > 4 else 0)
     display = X11.XOpenDisplay(None)
-    window = find(display, title)
+    window, deadline = None, time.monotonic() + 60
+    while window is None and time.monotonic() < deadline:
+        window = find(display, title)
+        time.sleep(0.5 if window is None else 0)
     if window is None:
         sys.exit(f"no window titled {title!r}")
     root = X11.XDefaultRootWindow(display)

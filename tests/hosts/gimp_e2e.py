@@ -298,6 +298,42 @@ def main():
         result["channels_after"] = [c.get_name() for c in image.get_channels()]
         result["selection_empty"] = Gimp.Selection.is_empty(image)
         return
+    if SCENARIO == "profile":  # an image with a colour profile of its own (Adobe RGB)
+        image = Gimp.file_load(
+            Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("photo.png"))
+        )
+        layer = image.get_layers()[0]
+        layer.set_name("photo")
+        a98 = Gio.File.new_for_path("/usr/share/color/icc/ghostscript/a98.icc")
+        image.convert_color_profile(
+            Gimp.ColorProfile.new_from_file(a98),
+            Gimp.ColorRenderingIntent.RELATIVE_COLORIMETRIC,
+            True,
+        )
+        native = Babl.get_name(layer.get_format())
+        result["stored_differs_from_srgb"] = raw(layer, native) != raw(layer, "R'G'B' u8")
+        write_raw("gimp_profile_photo.ppm", layer)  # its sRGB values, as GIMP converts them
+        result["replace_status"] = call(
+            "plug-in-skyseg-replace-sky",
+            image,
+            [layer],
+            method=METHOD,
+            sky=os.environ.get("SKYSEG_E2E_SKY", "golden_hour"),
+        )
+        result["stack"] = stack(image)
+        top = image.get_layers()[0]
+        result["group"] = group_tree(top) if top.is_group() else None
+        merged(image, top.get_name(), "R'G'B' u8", "gimp_profile_merged.ppm")
+        result["mask_status"] = call("plug-in-skyseg-create-mask", image, [layer], method=METHOD)
+        sky_mask = next(
+            (item for item in image.get_layers() if item.get_name() == "Sky mask"), None
+        )
+        if sky_mask is not None:
+            with open(path("gimp_profile_mask.pgm"), "wb") as fh:
+                fh.write(b"P5\n%d %d\n255\n" % (sky_mask.get_width(), sky_mask.get_height()))
+                fh.write(raw(sky_mask, "Y' u8"))
+        result["profile_kept"] = image.get_color_profile() is not None
+        return
     if SCENARIO == "selection":  # effects change only the selected pixels
         image = Gimp.file_load(
             Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("photo.png"))

@@ -239,34 +239,19 @@ def gimp_core_replace(folder: Path, effect: str = "replace", layers: bool = Fals
     return load_image(folder / name)
 
 
-PREVIEW_BOX = (24, 624)
-"""Where Replace Sky's Preview check box is in its dialog on a 1920 x 1080 screen (pixels)."""
-
-
-def gimp_dialog_screenshot(folder: Path, seconds: float = 70, preview: bool = False) -> Path:
+def gimp_dialog_screenshot(folder: Path, seconds: float = 70) -> Path:
     """GIMP 3's window with the Replace Sky dialog open, on a 1920 x 1080 Xvfb screen in the
-    chroot (the plug-in installed by the chroot's skyseg); ``preview``: its Preview toggle on.
-    Returns the screenshot."""
+    chroot (the plug-in installed by the chroot's skyseg); returns the screenshot."""
     from skyseg_core.io import load_image, save_image
 
     save_image(folder / "photo.png", load_image(PHOTO), overwrite=True)
     for name in ("gimp_dialog.py", "grab_screen.py"):
         shutil.copy(HERE / name, folder / name)
-    shutil.copy(HERE / "click_window.py", folder / "click_window.py")
-    # with the preview: tick the dialog's Preview (the dialog sits at the screen's top left,
-    # its check box at PREVIEW_BOX) once the dialog is up, then give the preview time to render
-    click = (
-        f"python3 /e2e/click_window.py 'Replace Sky' {PREVIEW_BOX[0]} {PREVIEW_BOX[1]} "
-        f"{seconds - 30:g} >>/e2e/gimp_gui.log 2>&1\n"
-        if preview
-        else ""
-    )
     (folder / "shot.sh").write_text(
         ". /opt/skyseg-venv/bin/activate && skyseg install-plugin gimp >/dev/null && deactivate\n"
-        "GDK_CORE_DEVICE_EVENTS=1 gimp-3.0 -n --no-splash --batch-interpreter=python-fu-eval "
+        "gimp-3.0 -n --no-splash --batch-interpreter=python-fu-eval "
         "-b 'exec(open(\"/e2e/gimp_dialog.py\").read())' >/e2e/gimp_gui.log 2>&1 &\n"
-        f"{click}python3 /e2e/grab_screen.py {30 if preview else seconds:g} "
-        "/e2e/gimp_screen.png\nkill $!\n"
+        f"python3 /e2e/grab_screen.py {seconds:g} /e2e/gimp_screen.png\nkill $!\n"
     )
     subprocess.run(
         [
@@ -287,6 +272,54 @@ def gimp_dialog_screenshot(folder: Path, seconds: float = 70, preview: bool = Fa
         timeout=seconds + 120,
     )
     return folder / "gimp_screen.png"
+
+
+def gimp_gui_preview(folder: Path, steps: list[tuple]) -> dict:
+    """GIMP 3's window under Xvfb (1920 x 1080, the chroot's skyseg) running
+    gimp_gui_preview.py, with ``steps`` done in order as a user would: ``(delay, "click", x,
+    y)`` clicks Replace Sky's dialog at x, y (waiting for it to be open), ``(delay, "grab",
+    name)`` saves the screen as ``name`` in ``folder``; each after ``delay`` seconds. Returns
+    what the driver wrote (the image after each dialog)."""
+    from skyseg_core.io import load_image, save_image
+
+    save_image(folder / "photo.png", load_image(PHOTO), overwrite=True)
+    for name in ("gimp_gui_preview.py", "grab_screen.py", "click_window.py"):
+        shutil.copy(HERE / name, folder / name)
+    lines = []
+    for delay, action, *args in steps:
+        if action == "click":
+            lines.append(
+                f"python3 /e2e/click_window.py 'Replace Sky' {args[0]} {args[1]} {delay:g}"
+            )
+        else:
+            lines.append(f"python3 /e2e/grab_screen.py {delay:g} /e2e/{args[0]}")
+    (folder / "gui.sh").write_text(
+        ". /opt/skyseg-venv/bin/activate && skyseg install-plugin gimp >/dev/null && deactivate\n"
+        "GDK_CORE_DEVICE_EVENTS=1 gimp-3.0 -n --no-splash --batch-interpreter=python-fu-eval "
+        "-b 'exec(open(\"/e2e/gimp_gui_preview.py\").read())' >/e2e/gimp_gui.log 2>&1 &\n"
+        + "".join(f"{line} >>/e2e/clicks.log 2>&1\n" for line in lines)
+        + "sleep 10\nkill $!\n"
+    )
+    (folder / "gui_preview.json").unlink(missing_ok=True)
+    subprocess.run(
+        [
+            str(ROOT / "scripts" / "in_chroot.sh"),
+            "--bind",
+            f"{folder}:/e2e",
+            "env",
+            "HOME=/e2e/home",
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1920x1080x24",
+            "sh",
+            "/e2e/gui.sh",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=sum(step[0] for step in steps) + 300,
+    )
+    return load_result(folder, "gui_preview.json", folder / "gimp_gui.log")
 
 
 def read_ppm(path: Path) -> np.ndarray:

@@ -94,14 +94,28 @@ def mask_params(config):
     return values_of(config, skyseg_client.source_controls(schema()))
 
 
-def run_dialog(procedure, config, title, controls, effect, preview=None):
+def run_dialog(procedure, config, title, controls, effect, preview=None, problem=""):
     """The procedure's dialog on ``config`` (its ``controls``; ``effect``: the effect whose
     controls follow each other, or None; ``preview``: a ``gimp_preview.DialogPreview`` behind a
-    "Preview" toggle, or None); whether the user chose OK. The preview is gone when it returns."""
+    "Preview" toggle, or None; ``problem``: why the last try failed, shown under the controls);
+    whether the user chose OK. The preview is gone when it returns."""
     from gi.repository import GimpUi  # only dialogs need GTK: batch calls skip loading it
+
+    gi.require_version("Gtk", "3.0")
+    from gi.repository import Gtk
 
     GimpUi.init("skyseg")
     dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config, title=title)
+    help_button = dialog.get_widget_for_response(Gtk.ResponseType.HELP)
+    if help_button is not None:  # the plug-in has no help pages for GIMP's help system
+        help_button.hide()
+        help_button.set_no_show_all(True)
+    note = Gtk.Label(xalign=0.0, label=f"Not done: {problem}" if problem else "")
+    note.set_line_wrap(True)
+    note.set_margin_start(12)
+    note.set_margin_end(12)
+    dialog.get_content_area().pack_end(note, False, False, 6)
+    note.show()
     follow_controls(config, effect)
     for control in controls:
         if (
@@ -112,7 +126,8 @@ def run_dialog(procedure, config, title, controls, effect, preview=None):
     names = [n for n in names if n not in ("run-mode", "image", "drawables")]
     if preview is not None:
         names.append(PREVIEW_ARGUMENT)
-        _follow_preview(dialog, config, preview)
+        preview.status = note.set_text
+        _follow_preview(config, preview)
     dialog.fill(names)
     try:
         ok = dialog.run()
@@ -141,19 +156,10 @@ def add_preview_argument(procedure):
     )
 
 
-def _follow_preview(dialog, config, preview):
-    """Start and stop ``preview`` with the toggle (at once when it was left on), render each
-    change of the other controls, and show why a preview failed in a line under them."""
-    gi.require_version("Gtk", "3.0")
-    from gi.repository import GLib, Gtk
-
-    note = Gtk.Label(xalign=0.0)
-    note.set_line_wrap(True)
-    note.set_margin_start(12)
-    note.set_margin_end(12)
-    dialog.get_content_area().pack_end(note, False, False, 6)
-    note.show()
-    preview.status = note.set_text
+def _follow_preview(config, preview):
+    """Start and stop ``preview`` with the toggle (at once when it was left on) and render each
+    change of the other controls."""
+    from gi.repository import GLib
 
     def toggled(cfg, _pspec):
         if cfg.get_property(PREVIEW_ARGUMENT):

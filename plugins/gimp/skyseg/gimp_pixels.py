@@ -14,9 +14,10 @@ from gi.repository import Babl, Gegl, Gimp, Gio  # noqa: E402
 
 
 def raw_exchange(image):
-    """Whether pixels travel as raw PPM/PGM: an RGB image in GIMP's built-in sRGB. An image with a
-    profile of its own goes as TIFF, which carries the profile the effects compute in."""
-    return image.get_base_type() == Gimp.ImageBaseType.RGB and image.get_color_profile() is None
+    """Whether pixels travel as raw PPM/PGM: an RGB image. Its samples are read and written in
+    sRGB ("R'G'B'" formats): for an image with a colour profile of its own, GIMP's colour
+    engine (babl) converts between the profile and sRGB, in which the effects compute."""
+    return image.get_base_type() == Gimp.ImageBaseType.RGB
 
 
 def _rgb_format(image):
@@ -93,28 +94,6 @@ def read_grey(path, width, height):
             f"the worker's matte is {got_width}x{got_height}x{channels}, expected 8-bit {width}x{height}"
         )
     return data
-
-
-def new_layer(image, path, name):
-    """A layer (not yet in the image) holding the worker's result file."""
-    if not path.endswith(".ppm"):
-        layer = Gimp.file_load_layer(
-            Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(path)
-        )
-        layer.set_name(name)
-        return layer
-    width, height, channels, sixteen, data = skyseg_client.read_netpbm(path)
-    if channels != 3:
-        raise skyseg_client.WorkerError(f"the worker's result {path} is not an RGB image")
-    layer = Gimp.Layer.new(
-        image, name, width, height, Gimp.ImageType.RGB_IMAGE, 100.0, Gimp.LayerMode.NORMAL
-    )
-    buffer = layer.get_buffer()
-    buffer.set(
-        Gegl.Rectangle.new(0, 0, width, height), "R'G'B' u16" if sixteen else "R'G'B' u8", data
-    )
-    buffer.flush()
-    return layer
 
 
 def grey_format(drawable):

@@ -84,7 +84,11 @@ _RUN_MODE = {}
 
 
 def _guarded(title, body):
-    """A procedure's run function: dialog when interactive, one undo group, errors as messages."""
+    """A procedure's run function: the dialog when interactive, the body's worker part, then its
+    changes to the image in one undo group (opened only once the worker has answered, so runs
+    at once each get their own step); errors as messages. An interactive run that fails shows
+    its dialog again with the error and the edits as they were (GIMP keeps a dialog's values
+    only after a run that succeeded)."""
 
     def run(procedure, run_mode, image, drawables, config, data):
         try:
@@ -96,33 +100,48 @@ def _guarded(title, body):
             layer = gimp_pixels.source_layer(image, drawables)
         except skyseg_client.WorkerError as exc:
             return _failure(procedure, exc.for_user())
-        if run_mode == Gimp.RunMode.INTERACTIVE and procedure.get_name() != PROC_SELECT:
-            name = procedure.get_name()
-            controls, effect = procedure_controls(name), procedures()[name][4]
-            preview = None
-            if effect is not None:
-                preview = gimp_preview.DialogPreview(
-                    image, layer, effect, lambda cfg: preview_params(cfg, effect)
-                )
-            if not gimp_dialog.run_dialog(procedure, config, title, controls, effect, preview):
+        interactive = run_mode == Gimp.RunMode.INTERACTIVE and procedure.get_name() != PROC_SELECT
+        problem = ""
+        while True:
+            if interactive and not _ask(procedure, config, title, image, layer, problem):
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
-        tmp = tempfile.mkdtemp(prefix="skyseg-gimp-")
-        image.undo_group_start()
-        try:
-            body(image, layer, config, tmp)
-        except skyseg_client.WorkerError as exc:
-            return _failure(procedure, exc.for_user())
-        except _Cancelled:
-            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
-        except Exception as exc:  # noqa: BLE001 - GIMP must get an answer, not a dead plug-in
-            return _failure(procedure, f"internal error: {type(exc).__name__}: {exc}")
-        finally:
-            image.undo_group_end()
-            shutil.rmtree(tmp, ignore_errors=True)
-        Gimp.displays_flush()
-        return _success(procedure)
+            tmp = tempfile.mkdtemp(prefix="skyseg-gimp-")
+            try:
+                change = body(image, layer, config, tmp)
+                if change is not None:
+                    image.undo_group_start()
+                    try:
+                        change()
+                    finally:
+                        image.undo_group_end()
+            except skyseg_client.WorkerError as exc:
+                if interactive:
+                    problem = exc.for_user()
+                    continue  # the dialog again, as the user left it
+                return _failure(procedure, exc.for_user())
+            except _Cancelled:
+                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+            except Exception as exc:  # noqa: BLE001 - GIMP must get an answer, not a dead plug-in
+                return _failure(procedure, f"internal error: {type(exc).__name__}: {exc}")
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            Gimp.displays_flush()
+            return _success(procedure)
 
     return run
+
+
+def _ask(procedure, config, title, image, layer, problem):
+    """The procedure's dialog (with the preview for an effect; ``problem``: why the last try
+    failed, shown under the controls); whether the user chose OK."""
+    name = procedure.get_name()
+    controls, effect = procedure_controls(name), procedures()[name][4]
+    preview = None
+    if effect is not None:
+        preview = gimp_preview.DialogPreview(
+            image, layer, effect, lambda cfg: preview_params(cfg, effect)
+        )
+    return gimp_dialog.run_dialog(procedure, config, title, controls, effect, preview, problem)
 
 
 MASK_LAYER = "Sky mask"
@@ -136,7 +155,8 @@ def create_mask(image, layer, config, tmp):
     data = _matte_for_layer(layer, gimp_dialog.mask_params(config), tmp)
     skyseg_client.require_sky(data, layer.get_name(), "no sky mask added", schema())
     _, x, y = layer.get_offsets()
-    if config.get_property("as-channel"):
+
+    def as_channel():
         channel = Gimp.Channel.new(
             image, "Sky", image.get_width(), image.get_height(), 50.0, Gegl.Color.new("red")
         )
@@ -144,18 +164,21 @@ def create_mask(image, layer, config, tmp):
         channel.fill(Gimp.FillType.TRANSPARENT)
         gimp_pixels.write_grey(channel, data, x, y, width, height)
         image.set_selected_layers([layer])  # the new channel took the selection: give it back
-        return
-    mask = gimp_pixels.grey_layer(image, MASK_LAYER, width, height)
-    gimp_pixels.insert_above(image, mask, layer)
-    mask.set_offsets(x, y)
-    # stored grey values are the matte's bytes: "Y' u8" for a perceptual image, "Y u8" linear
-    linear = image.get_precision().value_nick.split("-", 1)[-1] == "linear"
-    fmt = "Y u8" if linear else "Y' u8"
-    buffer = mask.get_buffer()
-    buffer.set(Gegl.Rectangle.new(0, 0, width, height), fmt, data)
-    buffer.flush()
-    mask.update(0, 0, width, height)
-    image.set_selected_layers([mask])
+
+    def as_layer():
+        mask = gimp_pixels.grey_layer(image, MASK_LAYER, width, height)
+        gimp_pixels.insert_above(image, mask, layer)
+        mask.set_offsets(x, y)
+        # stored grey values are the matte's bytes: "Y' u8" for a perceptual image, "Y u8" linear
+        linear = image.get_precision().value_nick.split("-", 1)[-1] == "linear"
+        fmt = "Y u8" if linear else "Y' u8"
+        buffer = mask.get_buffer()
+        buffer.set(Gegl.Rectangle.new(0, 0, width, height), fmt, data)
+        buffer.flush()
+        mask.update(0, 0, width, height)
+        image.set_selected_layers([mask])
+
+    return as_channel if config.get_property("as-channel") else as_layer
 
 
 def save_mask(image, layer, config, tmp):
@@ -189,22 +212,26 @@ def save_mask(image, layer, config, tmp):
 def select_sky(image, layer, config, tmp):
     data = _matte_for_layer(layer, gimp_dialog.mask_params(config), tmp)
     skyseg_client.require_sky(data, layer.get_name(), "nothing selected", schema())
-    channel = Gimp.Channel.new(
-        image,
-        "skyseg selection",
-        image.get_width(),
-        image.get_height(),
-        50.0,
-        Gegl.Color.new("black"),
-    )
-    image.insert_channel(channel, None, 0)
-    try:
-        channel.fill(Gimp.FillType.TRANSPARENT)
-        _, x, y = layer.get_offsets()
-        gimp_pixels.write_grey(channel, data, x, y, layer.get_width(), layer.get_height())
-        image.select_item(Gimp.ChannelOps.REPLACE, channel)
-    finally:
-        image.remove_channel(channel)
+
+    def select():
+        channel = Gimp.Channel.new(
+            image,
+            "skyseg selection",
+            image.get_width(),
+            image.get_height(),
+            50.0,
+            Gegl.Color.new("black"),
+        )
+        image.insert_channel(channel, None, 0)
+        try:
+            channel.fill(Gimp.FillType.TRANSPARENT)
+            _, x, y = layer.get_offsets()
+            gimp_pixels.write_grey(channel, data, x, y, layer.get_width(), layer.get_height())
+            image.select_item(Gimp.ChannelOps.REPLACE, channel)
+        finally:
+            image.remove_channel(channel)
+
+    return select
 
 
 def effect_fields(config, op, scripted):
@@ -229,22 +256,17 @@ def _effect(op, name):
         fields = effect_fields(config, op, scripted)
         source = gimp_pixels.export_layer(layer, tmp)
         result = os.path.join(tmp, "result.ppm" if source.endswith(".ppm") else "result.png")
-        if image.get_color_profile() is not None:  # raw samples would be read as sRGB
-            params = dict(gimp_dialog.mask_params(config), **fields)
-            run_worker(op, source, result, params, name, layer_aliases(layer, source))
-            new = gimp_pixels.new_layer(image, result, name)
-            _, x, y = layer.get_offsets()
-            new.set_offsets(x, y)
-            gimp_pixels.insert_above(image, new, layer)
-            image.set_selected_layers([new])
-            return
         layers = os.path.join(tmp, "result.layers")
         params = dict(
             gimp_dialog.mask_params(config), steps=[dict(fields, effect=op)], layers=layers
         )
         run_worker("render", source, result, params, name, layer_aliases(layer, source))
-        group = gimp_pixels.result_group(image, layer, name, layers)
-        image.set_selected_layers([group])
+
+        def add_group():
+            group = gimp_pixels.result_group(image, layer, name, layers)
+            image.set_selected_layers([group])
+
+        return add_group
 
     return body
 
