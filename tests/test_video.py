@@ -1,5 +1,7 @@
-"""Video clips and timelapse sequences (issue 28): `skyseg mask clip.mp4`, the effect commands on
-clips, `--sequence`, damaged clips, the temporal stage and the sky that moves with the camera.
+"""Video clips and timelapse sequences (issue 28); over 400 lines as it drives every part of the
+clip path on the same made clips: `skyseg mask clip.mp4`, the effect commands on clips,
+`--sequence`, damaged clips, the temporal stage, the sky that moves with the camera and the
+foreground light smoothed over time.
 
 The clips are made here: a camera panning over a real photo (tests/videoclips.py), so the
 motion and every frame's truth are known.
