@@ -1,7 +1,8 @@
 """The editor's clip tools, built onto the main window: the frame scrubber (a bar under the
 photo: previous, slider, next, frame number, time), File > Open timelapse folder… and
-Export video…, and which photo tools a clip turns off (brush, matte and layer exports: a clip's
-mattes are the method's, steadied over time, as on the command line)."""
+Export video… (its dialog: the file and the quality, the command line's ``--crf``), and which
+photo tools a clip turns off (brush, matte and layer exports: a clip's mattes are the method's,
+steadied over time, as on the command line)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,24 @@ from pathlib import Path
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMessageBox,
+    QPushButton,
     QSlider,
     QSpinBox,
     QStyle,
     QToolBar,
+    QWidget,
 )
 
-from skyseg_core.video import CONTAINERS
+from skyseg_core.cli._video import CRF_RANGE
+from skyseg_core.video import CONTAINERS, DEFAULT_CRF
 
 from .actions import make_action
 from .clipcontrol import ClipController
@@ -98,6 +107,59 @@ class FrameBar(QToolBar):
         self.where.setText(frames.label(index) if frames is not None else "")
 
 
+class VideoExportDialog(QDialog):
+    """Where the edited clip goes and its quality, the command line's ``--crf`` (its range; it
+    opens on ``crf``); :meth:`choice` gives ``(path, crf)``."""
+
+    def __init__(self, start: Path, crf: int, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Export video")
+        form = QFormLayout(self)
+        row = QWidget()
+        row_layout = QHBoxLayout(row)
+        row_layout.setContentsMargins(0, 0, 0, 0)
+        self.path = QLineEdit(str(start))
+        self.path.setObjectName("exportVideoPath")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row_layout.addWidget(self.path, 1)
+        row_layout.addWidget(browse)
+        form.addRow("File", row)
+        self.crf = QSpinBox()
+        self.crf.setObjectName("exportCrf")
+        self.crf.setRange(*CRF_RANGE)
+        self.crf.setValue(max(CRF_RANGE[0], min(CRF_RANGE[1], crf)))
+        self.crf.setToolTip(
+            f"x264 (VP9 for .webm) constant rate factor, as skyseg replace --crf: lower is "
+            f"better and larger; {DEFAULT_CRF} (the default) looks like the source, 0 is lossless"
+        )
+        form.addRow("Quality (CRF)", self.crf)
+        about = QLabel(f"lower is better; {DEFAULT_CRF}: as the source to the eye, 0: lossless")
+        about.setStyleSheet("color: gray")
+        form.addRow("", about)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.resize(560, self.sizeHint().height())
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export the video", self.path.text(), VIDEO_FILTER
+        )
+        if path:
+            self.path.setText(path)
+
+    def choice(self) -> tuple[Path, int]:
+        """The file (``.mp4`` added unless it ends as a video it can be) and the CRF."""
+        path = Path(self.path.text()).expanduser()
+        if path.suffix.lower() not in VIDEO_SUFFIXES:
+            path = path.with_suffix(".mp4")
+        return path, self.crf.value()
+
+
 def install_clip_tools(window) -> None:
     """``window.clips`` (the :class:`ClipController`), ``window.frame_bar`` and the actions
     ``window.open_sequence_action`` and ``window.export_video_action`` in the File menu."""
@@ -162,7 +224,8 @@ def sync_clip_actions(window) -> None:
 
 
 def export_clip_dialog(window) -> None:
-    """Ask where the edited clip goes (a folder for a timelapse) and export it."""
+    """Ask where the edited clip goes and at what quality (a timelapse: which folder), then
+    export it; the quality chosen is offered next time."""
     from .window_files import APP_NAME, settings  # it imports this module
 
     frames, m = window.model.clip, window.model
@@ -177,12 +240,35 @@ def export_clip_dialog(window) -> None:
         path = QFileDialog.getExistingDirectory(
             window, "Write the edited photos to (each keeps its name)", str(start.parent)
         )
-    else:
-        path, _ = QFileDialog.getSaveFileName(window, "Export the video", str(start), VIDEO_FILTER)
-        if path and Path(path).suffix.lower() not in VIDEO_SUFFIXES:
-            path = str(Path(path).with_suffix(".mp4"))
-    if not path:
-        window._close_after_export = False
+        if not path:
+            window._close_after_export = False
+            return
+        settings().setValue("export/folder", str(Path(path).parent))
+        window.clips.export(path)
         return
-    settings().setValue("export/folder", str(Path(path).parent))
-    window.clips.export(path)
+    store = settings()
+    crf = store.value("export/crf")
+    window.video_export_box = box = VideoExportDialog(
+        start, DEFAULT_CRF if crf in (None, "") else int(crf), window
+    )
+
+    def chosen() -> None:
+        path, crf = box.choice()
+        if path.exists():
+            answer = QMessageBox.question(
+                window,
+                APP_NAME,
+                f"{path.name} exists. Replace it?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                window._close_after_export = False
+                return
+        store.setValue("export/folder", str(path.parent))
+        store.setValue("export/crf", crf)
+        window.clips.export(path, crf)
+
+    box.accepted.connect(chosen)
+    box.rejected.connect(lambda: setattr(window, "_close_after_export", False))
+    box.open()

@@ -13,12 +13,14 @@ import test_editor
 import videoclips
 from conftest import synthetic_landscape
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QFileDialog
+from PyQt6.QtWidgets import QDialogButtonBox, QFileDialog
 from test_editor import WAIT_MS, put_sky
 
 from effects_gui.clipframes import VideoFrames
 from effects_gui.qimage import qimage_to_rgb
+from skyseg_core.cli._video import CRF_RANGE
 from skyseg_core.io import load_image, save_image
+from skyseg_core.video import DEFAULT_CRF
 
 dialogs, editor = test_editor.dialogs, test_editor.editor  # the editor's fixtures
 pytest.importorskip("av")  # the video extra
@@ -51,6 +53,26 @@ def open_clip(qtbot, editor, dialogs, path) -> None:
 def shown_photo(editor) -> np.ndarray:
     """The canvas's photo pixels."""
     return qimage_to_rgb(editor.canvas._pixmaps["photo"].toImage())
+
+
+def export_video(qtbot, editor, action, out, crf: int | None = None):
+    """``action`` opens the Export video dialog: ``out`` typed in, the CRF set, Save clicked.
+    Returns the dialog."""
+    action.trigger()
+    box = editor.video_export_box
+    qtbot.waitUntil(box.isVisible, timeout=WAIT_MS)
+    box.path.setText(str(out))
+    if crf is not None:
+        box.crf.setValue(crf)
+    box.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
+    return box
+
+
+def x264_crf(path) -> float:
+    """The CRF x264 wrote into the clip's settings (its SEI message)."""
+    data = path.read_bytes()
+    at = data.index(b" crf=") + 5
+    return float(data[at : data.index(b" ", at)])
 
 
 def scrub_to(qtbot, editor, index: int) -> None:
@@ -115,10 +137,12 @@ def test_export_writes_every_frame_with_the_rate_timing_and_audio(
     editor.controller.busy.connect(lambda text, *_: messages.append(text))
     out = tmp_path / "out" / "edited.mp4"
     out.parent.mkdir()
-    dialogs.save_paths.append(str(out))
-    editor.export_dialog_action.trigger()  # Ctrl+Shift+E: the video's export with a clip open
+    # Ctrl+Shift+E: the video's export with a clip open; the CLI's default quality offered
+    box = export_video(qtbot, editor, editor.export_dialog_action, out)
+    assert (box.crf.value(), box.crf.minimum(), box.crf.maximum()) == (DEFAULT_CRF, *CRF_RANGE)
     qtbot.waitUntil(lambda: not editor.controller.export_jobs, timeout=WAIT_MS)
     assert dialogs.errors == []
+    assert x264_crf(out) == DEFAULT_CRF
     assert editor.status_label.text() == f"Saved {out}"
     assert "Exporting edited.mp4: frame 5 of 10" in messages
     written, got = videoclips.read_clip(out)
@@ -129,6 +153,28 @@ def test_export_writes_every_frame_with_the_rate_timing_and_audio(
     top = slice(0, 20)  # the pan's sky
     assert codes(written[0][top], frames[0][top]) > 20, "the exported frames have the new sky"
     assert sorted(p.name for p in out.parent.iterdir()) == ["edited.mp4"]
+
+
+def test_the_quality_chosen_is_the_one_written_and_offered_next_time(
+    qtbot, editor, dialogs, pan_clip, tmp_path
+):
+    path, frames, _ = pan_clip
+    open_clip(qtbot, editor, dialogs, path)
+    put_sky(qtbot, editor, "clouds")
+    sizes = {}
+    for crf in (40, 8):
+        out = tmp_path / f"crf{crf}.mkv"
+        export_video(qtbot, editor, editor.export_video_action, out, crf)
+        qtbot.waitUntil(lambda: not editor.controller.export_jobs, timeout=WAIT_MS)
+        assert dialogs.errors == [] and x264_crf(out) == crf
+        sizes[crf] = out.stat().st_size
+    assert sizes[40] < sizes[8] / 2, "a higher CRF, a smaller file"
+    written = out.read_bytes()
+    box = export_video(qtbot, editor, editor.export_video_action, out)  # the CRF 8 file again
+    assert box.crf.value() == 8, "the last quality is offered again"
+    assert dialogs.questions == ["crf8.mkv exists. Replace it?"]  # answered Discard: not Yes
+    qtbot.wait(100)
+    assert not editor.controller.export_jobs and out.read_bytes() == written
 
 
 def test_cancel_mid_export_leaves_nothing(qtbot, editor, dialogs, tmp_path):
@@ -144,8 +190,7 @@ def test_cancel_mid_export_leaves_nothing(qtbot, editor, dialogs, tmp_path):
             editor.cancel_button.click()
 
     editor.controller.busy.connect(cancel_at_frame_2)
-    dialogs.save_paths.append(str(out))
-    editor.export_action.trigger()  # Ctrl+S: likewise the video's export
+    export_video(qtbot, editor, editor.export_action, out)  # Ctrl+S: likewise the video's export
     qtbot.waitUntil(lambda: not editor.controller.runner.active, timeout=WAIT_MS)
     assert editor.status_label.text() == "Export cancelled: edited.mp4 not written"
     assert list(out.parent.iterdir()) == [], "no clip and no unfinished part file"

@@ -17,7 +17,9 @@ from ..errors import EXIT_OK, InputError, OutputError, SkysegError
 from ..io import path_kind
 from ._common import error_line, json_line, printable, whole_number_argument
 
-crf_argument = whole_number_argument(0, 51)
+CRF_RANGE = (0, 51)
+"""The constant rate factors ``--crf`` takes (x264 and VP9; lower is better), the editor's too."""
+crf_argument = whole_number_argument(*CRF_RANGE)
 
 
 def _drift(text: str) -> tuple[float, float]:
@@ -43,7 +45,7 @@ def add_video_arguments(parser: argparse.ArgumentParser, effect: bool = False) -
         "--crf",
         type=crf_argument,
         default=None,
-        metavar="0-51",
+        metavar=f"{CRF_RANGE[0]}-{CRF_RANGE[1]}",
         help="video quality, lower is better (x264/VP9 constant rate factor; default 18 for "
         "edited clips, 0 = lossless for matte videos)",
     )
