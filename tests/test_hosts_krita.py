@@ -227,6 +227,10 @@ def test_gui_docker_controls_are_the_declared_ones(gui, folder):
             else:
                 assert got[1] == (default or ""), (effect, key)
     assert gui["docker_scrolls"] == "QScrollArea" and gui["docker_min_height"] < 300
+    # docked below Layers at 1080p, every section's title is in view (a tool box)
+    assert gui["docker_sections_in_view"] == [
+        [title, True] for title in ("Find the sky", "Replace sky", "Tint sky", "Relight")
+    ]
     # methods by their plain names, the technical name in each item's tool tip; none that
     # cannot run here (ade20k without its model)
     from skyseg_core.methods import PLAIN_NAMES, describe_methods

@@ -598,7 +598,8 @@ def test_docker_edits_settings_and_runs_actions(krita_plugin, qtbot, landscape_r
 
 
 def test_docker_fits_a_1080_screen_in_a_scroll_area(krita_plugin, qtbot, monkeypatch):
-    from PyQt6.QtWidgets import QScrollArea
+    from PyQt6.QtCore import QPoint
+    from PyQt6.QtWidgets import QAbstractButton, QScrollArea
 
     _, package = krita_plugin
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
@@ -606,11 +607,26 @@ def test_docker_fits_a_1080_screen_in_a_scroll_area(krita_plugin, qtbot, monkeyp
     qtbot.addWidget(docker)
     assert isinstance(docker.widget(), QScrollArea)
     assert docker.minimumSizeHint().height() < 300  # Krita's window leaves ~900 px for dockers
-    assert list(docker.sections) == ["Find the sky", "Replace sky", "Tint sky", "Relight"]
+    titles = ["Find the sky", "Replace sky", "Tint sky", "Relight"]
+    assert list(docker.sections) == titles
+    # docked low (Krita 1080p: the docker below Layers), every section's title is in view
+    docker.resize(300, 380)
+    docker.show()
+    qtbot.waitExposed(docker)
+    buttons = [
+        b
+        for b in docker.toolbox.findChildren(QAbstractButton)
+        if b.metaObject().className() == "QToolBoxButton"
+    ]
+    assert [b.text() for b in buttons] == titles
+    for button in buttons:
+        top = button.mapTo(docker, QPoint(0, 0)).y()
+        assert button.isVisible() and 0 <= top and top + button.height() <= docker.height()
     tint = docker.sections["Tint sky"]
-    assert not tint.header.isChecked() and tint.body.isHidden()
-    tint.header.click()
-    assert not tint.body.isHidden()
+    assert docker.toolbox.currentWidget() is docker.sections["Replace sky"]
+    assert not tint.isVisible() and docker.sections["Replace sky"].isVisible()
+    buttons[2].click()
+    assert tint.isVisible() and docker.preview_effect == "tint"
     assert (
         docker.fields["tint.stops_0"].toolTip()
         == TintParams.__dataclass_fields__["stops"].metadata["control"].help

@@ -410,7 +410,7 @@ def main(*args):
 def screenshot(window, docker, result):
     """The maximised window with the docker shown (on the Xvfb screen), and where the docker lies."""
     from PyQt5.QtCore import QPoint
-    from PyQt5.QtWidgets import QApplication, QDockWidget
+    from PyQt5.QtWidgets import QAbstractButton, QApplication, QDockWidget
 
     qwindow = window.qwindow()
     qwindow.setGeometry(0, 0, 1920, 1080)  # Xvfb has no window manager to maximise it
@@ -428,6 +428,15 @@ def screenshot(window, docker, result):
     screen = QApplication.primaryScreen().geometry()
     result["screen"] = [screen.width(), screen.height()]
     result["docker_rect"] = [top_left.x(), top_left.y(), docker.width(), docker.height()]
+    result["docker_sections_in_view"] = [  # the tool box's section titles, docked at 1080p
+        [
+            b.text(),
+            b.isVisible()
+            and 0 <= b.mapTo(docker, QPoint(0, 0)).y() <= docker.height() - b.height(),
+        ]
+        for b in docker.findChildren(QAbstractButton)
+        if b.metaObject().className() == "QToolBoxButton"
+    ]
     qwindow.grab().save(path("krita_window.png"))
     docker.grab().save(path("krita_docker.png"))
 

@@ -2,8 +2,9 @@
 
 The docker's controls are built from the effect recipe's schema (``skyseg_schema.json`` beside
 this package, written by ``skyseg install-plugin krita``; the worker's ``schema`` operation when
-it is missing): labels, help, ranges, defaults and menus are the declared ones. It sits in a
-scroll area with one collapsible section per action, so it fits any screen height.
+it is missing): labels, help, ranges, defaults and menus are the declared ones. A tool box holds
+one section per action, each scrolling on its own, so every section's title stays in view at any
+docked height.
 """
 
 import json
@@ -291,46 +292,24 @@ ComboBox = _wheel_when_focused(QtWidgets.QComboBox)
 
 
 class Section(QtWidgets.QWidget):
-    """A collapsible section: a header button that shows or hides the body."""
+    """One action's page in the docker's tool box (which scrolls each page on its own, keeping
+    every section's title in view): its controls in a form."""
 
-    def __init__(self, title, expanded):
+    def __init__(self, title, effect):
         super().__init__()
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        self.header = QtWidgets.QToolButton()
-        self.header.setText(title)
-        self.header.setCheckable(True)
-        self.header.setChecked(expanded)
-        style = (
-            getattr(QtCore.Qt, "ToolButtonTextBesideIcon", None)
-            or QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon
-        )
-        self.header.setToolButtonStyle(style)
-        self.header.setAutoRaise(True)
-        self.body = QtWidgets.QWidget()
-        self.form = QtWidgets.QFormLayout(self.body)
+        self.title, self.effect = title, effect
+        self.form = QtWidgets.QFormLayout(self)
         self.form.setContentsMargins(8, 0, 0, 4)
         wrap = (
             getattr(QtWidgets.QFormLayout, "WrapLongRows", None)
             or QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows
         )
         self.form.setRowWrapPolicy(wrap)  # a long label goes above its control in a narrow docker
-        layout.addWidget(self.header)
-        layout.addWidget(self.body)
-        self.header.toggled.connect(self.expand)
-        self.expand(expanded)
-
-    def expand(self, expanded):
-        arrow = getattr(QtCore.Qt, "DownArrow" if expanded else "RightArrow", None) or getattr(
-            QtCore.Qt.ArrowType, "DownArrow" if expanded else "RightArrow"
-        )
-        self.header.setArrowType(arrow)
-        self.body.setVisible(expanded)
 
 
 class SkysegDocker(DockWidget):
-    """One collapsible section per action, its controls built from the schema, in a scroll area."""
+    """A tool box with one section per action, its controls built from the schema: every
+    section's title stays in view however small the docker is docked (its page scrolls)."""
 
     def __init__(self):
         super().__init__()
@@ -363,15 +342,16 @@ class SkysegDocker(DockWidget):
         except skyseg_client.WorkerError as exc:
             settings = None
             layout.addWidget(QtWidgets.QLabel(f"skyseg: {exc.for_user()}"))
+        self.toolbox = QtWidgets.QToolBox()
+        """One page per action; every section's title stays in view, one page open at a time."""
         if settings is not None:
+            opened = None
             for title, effect, buttons, expanded in sections(settings.schema):
-                section = Section(title, expanded)
+                section = Section(title, effect)
                 self.sections[title] = section
-                if effect is not None:
-                    self.preview_effect = self.preview_effect or effect
-                    section.header.toggled.connect(
-                        lambda opened, e=effect: opened and self._preview_follows(e)
-                    )
+                self.toolbox.addItem(section, title)
+                if effect is not None and expanded and opened is None:
+                    opened = section
                 if effect is None:
                     self._add_controls(section.form, "source", settings.source_controls, settings)
                     refresh = QtWidgets.QPushButton("Refresh methods")
@@ -390,8 +370,11 @@ class SkysegDocker(DockWidget):
                         self.buttons.append(button)
                         row.addWidget(button)
                     section.form.addRow(row)
-                layout.addWidget(section)
-        layout.addStretch(1)
+            if opened is not None:
+                self.toolbox.setCurrentWidget(opened)
+                self.preview_effect = opened.effect
+            self.toolbox.currentChanged.connect(self._section_opened)
+        layout.addWidget(self.toolbox, 1)
         scroll.setWidget(root)
         self.setWidget(scroll)
 
@@ -448,6 +431,11 @@ class SkysegDocker(DockWidget):
         blocked = self.preview_box.blockSignals(True)
         self.preview_box.setChecked(on)
         self.preview_box.blockSignals(blocked)
+
+    def _section_opened(self, index):
+        effect = self.toolbox.widget(index).effect
+        if effect is not None:
+            self._preview_follows(effect)
 
     def _preview_follows(self, effect):
         """``effect``'s section or control was used: the preview shows that effect."""
