@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..declare import MAX_TEXT_CHARS, check_text, describe, from_plain, quote_name
+from ..declare import check_text, describe, from_plain, quote_name
 from ..effects.params import identity
 from ..effects.params import schema as effect_schema
 from ..effects.registry import STEPS, effect_params
@@ -128,9 +128,6 @@ class Request:
 
 MAX_ERROR_CHARS = 2000
 """Longest error message a reply carries."""
-
-MAX_PATH_CHARS = MAX_TEXT_CHARS
-"""Longest file path a request may give (PATH_MAX on Linux)."""
 
 
 def _quote(value: Any) -> str:
