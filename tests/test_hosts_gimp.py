@@ -448,6 +448,42 @@ def test_preview_in_the_real_gui_then_cancel_and_ok(tmp_path):
         )
 
 
+def test_a_failed_run_shows_the_dialog_again_with_its_values(tmp_path):
+    """GIMP's GUI, the worker crashing: Flip ticked, OK; the run fails and the dialog comes back
+    (the call does not end with the error) with Flip still ticked; Escape then closes it, and
+    the image is as before."""
+    import cv2
+
+    crash = tmp_path / "crash_worker.sh"
+    crash.write_text("#!/bin/sh\necho 'fake worker: simulated crash' >&2\nexit 7\n")
+    crash.chmod(0o755)
+    flip = (24, 281)
+    steps = [
+        (45, "grab", "fresh.png"),
+        (0, "click", *flip),
+        (2, "grab", "flip_ticked.png"),
+        (0, "click", *PREVIEW_CLICKS["ok"]),
+        (15, "grab", "after_failure.png"),
+        (0, "escape"),
+    ]
+    env = {"SKYSEG_WORKER_PYTHON": "/e2e/crash_worker.sh", "SKYSEG_E2E_DIALOGS": "failed"}
+    run = harness.gimp_gui_preview(tmp_path, steps, env)
+    assert run["failed"] == {
+        "status": "cancel",  # not the crash's execution-error: the dialog came back first
+        "layers": ["photo"],
+        "dirty": False,
+        "undo_enabled": True,
+        "selected": ["photo"],
+    }
+
+    def box(name):
+        shot = cv2.imread(str(tmp_path / name)).astype(np.int16)
+        return shot[flip[1] - 8 : flip[1] + 8, flip[0] - 8 : flip[0] + 8]
+
+    assert np.abs(box("fresh.png") - box("flip_ticked.png")).mean() > 10  # the click ticked it
+    assert np.abs(box("after_failure.png") - box("flip_ticked.png")).mean() < 3  # still ticked
+
+
 def test_your_own_look_is_in_gimps_look_menu_and_used(folder):
     """A look saved by the editor (a file in ~/.config/skyseg/looks before GIMP starts) is in
     Replace Sky's Look menu, moves the dialog's controls and is taken by a script's call."""

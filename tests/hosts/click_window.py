@@ -1,6 +1,7 @@
 """Click inside an X window found by its title, as a user would (for screenshots under Xvfb,
 which has no window manager and no xdotool): click_window.py TITLE X Y [DELAY], the delay in
-seconds before looking for the window (then waiting up to a minute for it to appear).
+seconds before looking for the window (then waiting up to a minute for it to appear);
+click_window.py TITLE Escape - [DELAY] presses Escape in it instead.
 
 Sends the pointer's enter, press and release events with libX11 (ctypes; the chroot has no
 libXtst). The target must take core events: GTK 3 does with GDK_CORE_DEVICE_EVENTS=1.
@@ -32,11 +33,15 @@ X11.XSendEvent.argtypes = [
     ctypes.c_void_p,
 ]
 X11.XFlush.argtypes = [ctypes.c_void_p]
+X11.XKeysymToKeycode.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+X11.XKeysymToKeycode.restype = ctypes.c_ubyte
 
-BUTTON_PRESS, BUTTON_RELEASE, ENTER_NOTIFY = 4, 5, 7
+KEY_PRESS, KEY_RELEASE, BUTTON_PRESS, BUTTON_RELEASE, ENTER_NOTIFY = 2, 3, 4, 5, 7
+ESCAPE = 0xFF1B  # its keysym
 
 
-class ButtonEvent(ctypes.Structure):  # XButtonEvent; XCrossingEvent shares its first fields
+class ButtonEvent(ctypes.Structure):  # XButtonEvent; XKeyEvent is the same, XCrossingEvent
+    # shares its first fields
     _fields_ = [
         ("type", ctypes.c_int),
         ("serial", ctypes.c_ulong),
@@ -82,7 +87,8 @@ def find(display, title):
 
 
 def main():
-    title, x, y = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    title, escape = sys.argv[1], sys.argv[2] == "Escape"
+    x, y = (0, 0) if escape else (int(sys.argv[2]), int(sys.argv[3]))
     time.sleep(float(sys.argv[4]) if len(sys.argv) > 4 else 0)
     display = X11.XOpenDisplay(None)
     window, deadline = None, time.monotonic() + 60
@@ -92,15 +98,20 @@ def main():
     if window is None:
         sys.exit(f"no window titled {title!r}")
     root = X11.XDefaultRootWindow(display)
-    for kind, state in ((ENTER_NOTIFY, 0), (BUTTON_PRESS, 0), (BUTTON_RELEASE, 1 << 8)):
+    events = ((ENTER_NOTIFY, 0), (BUTTON_PRESS, 0), (BUTTON_RELEASE, 1 << 8))
+    if escape:
+        events = ((KEY_PRESS, 0), (KEY_RELEASE, 0))
+    for kind, state in events:
         event = ButtonEvent(type=kind, send_event=1, display=display, window=window, root=root)
         event.x, event.y, event.x_root, event.y_root = x, y, x, y
         event.state, event.same_screen = state, 1
         event.button = 0 if kind == ENTER_NOTIFY else 1  # a crossing's "detail": NotifyAncestor
+        if escape:
+            event.button = X11.XKeysymToKeycode(display, ESCAPE)  # a key event's keycode
         X11.XSendEvent(display, window, 1, 0xFFFFFF, ctypes.byref(event))
         X11.XFlush(display)
         time.sleep(0.2)
-    print("clicked", title, x, y)
+    print("pressed Escape in" if escape else "clicked", title, x, y)
 
 
 main()

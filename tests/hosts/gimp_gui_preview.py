@@ -1,9 +1,10 @@
 """Run INSIDE GIMP 3's GUI (under Xvfb) by harness.gimp_gui_preview: open the photo in a window
-and Replace Sky's dialog twice as a user would; the test's clicks tick Preview each time, then
-choose Cancel the first time and OK the second. Writes what the image holds after each to
-/e2e/gui_preview.json."""
+and Replace Sky's dialog as a user would, once per name in $SKYSEG_E2E_DIALOGS (default
+"cancel,ok": the test's clicks tick Preview each time, then choose Cancel, then OK). Writes what
+the image holds after each to /e2e/gui_preview.json, under that name."""
 
 import json
+import os
 
 import gi
 
@@ -28,7 +29,7 @@ image.get_layers()[0].set_name("photo")
 Gimp.Display.new(image)
 image.clean_all()
 proc = Gimp.get_pdb().lookup_procedure("plug-in-skyseg-replace-sky")
-for answer in ("cancel", "ok"):
+for answer in os.environ.get("SKYSEG_E2E_DIALOGS", "cancel,ok").split(","):
     config = proc.create_config()
     config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
     config.set_property("image", image)

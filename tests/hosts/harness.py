@@ -274,12 +274,13 @@ def gimp_dialog_screenshot(folder: Path, seconds: float = 70) -> Path:
     return folder / "gimp_screen.png"
 
 
-def gimp_gui_preview(folder: Path, steps: list[tuple]) -> dict:
+def gimp_gui_preview(folder: Path, steps: list[tuple], env: dict | None = None) -> dict:
     """GIMP 3's window under Xvfb (1920 x 1080, the chroot's skyseg) running
     gimp_gui_preview.py, with ``steps`` done in order as a user would: ``(delay, "click", x,
     y)`` clicks Replace Sky's dialog at x, y (waiting for it to be open), ``(delay, "grab",
-    name)`` saves the screen as ``name`` in ``folder``; each after ``delay`` seconds. Returns
-    what the driver wrote (the image after each dialog)."""
+    name)`` saves the screen as ``name`` in ``folder``, ``(delay, "escape")`` presses Escape in
+    the dialog; each after ``delay`` seconds. ``env``: GIMP's extra environment variables.
+    Returns what the driver wrote (the image after each dialog)."""
     from skyseg_core.io import load_image, save_image
 
     save_image(folder / "photo.png", load_image(PHOTO), overwrite=True)
@@ -291,11 +292,14 @@ def gimp_gui_preview(folder: Path, steps: list[tuple]) -> dict:
             lines.append(
                 f"python3 /e2e/click_window.py 'Replace Sky' {args[0]} {args[1]} {delay:g}"
             )
+        elif action == "escape":
+            lines.append(f"python3 /e2e/click_window.py 'Replace Sky' Escape - {delay:g}")
         else:
             lines.append(f"python3 /e2e/grab_screen.py {delay:g} /e2e/{args[0]}")
     (folder / "gui.sh").write_text(
         ". /opt/skyseg-venv/bin/activate && skyseg install-plugin gimp >/dev/null && deactivate\n"
-        "GDK_CORE_DEVICE_EVENTS=1 gimp-3.0 -n --no-splash --batch-interpreter=python-fu-eval "
+        + "".join(f"{key}={value} " for key, value in (env or {}).items())
+        + "GDK_CORE_DEVICE_EVENTS=1 gimp-3.0 -n --no-splash --batch-interpreter=python-fu-eval "
         "-b 'exec(open(\"/e2e/gimp_gui_preview.py\").read())' >/e2e/gimp_gui.log 2>&1 &\n"
         + "".join(f"{line} >>/e2e/clicks.log 2>&1\n" for line in lines)
         + "sleep 10\nkill $!\n"

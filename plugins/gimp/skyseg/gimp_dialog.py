@@ -112,6 +112,7 @@ def run_dialog(procedure, config, title, controls, effect, preview=None, problem
         help_button.set_no_show_all(True)
     note = Gtk.Label(xalign=0.0, label=f"Not done: {problem}" if problem else "")
     note.set_line_wrap(True)
+    note.set_max_width_chars(50)  # wraps within the controls' width instead of widening them
     note.set_margin_start(12)
     note.set_margin_end(12)
     dialog.get_content_area().pack_end(note, False, False, 6)
