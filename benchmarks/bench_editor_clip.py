@@ -1,10 +1,11 @@
 """Opening a clip in the editor and scrubbing it (issue 28, point 5).
 
-``python -m benchmarks.bench_editor_clip [CLIP] [--gop N] [--long-side 1280] [--repeat 3]``
+``python -m benchmarks.bench_editor_clip [CLIP] [--gop N] [--loop N] [--long-side 1280]
+[--repeat 3] [--no-window]``
 
 Default clip: the real dashcam clip ``../shared/data/video/annarbor.mp4`` (960x544, 206
 frames, one keyframe); ``--gop N`` re-encodes it first with a keyframe every N frames (as
-cameras write them). Timed against two baselines in the same run: decoding the whole clip
+cameras write them), ``--loop N`` as N times as long. Timed against two baselines in the same run: decoding the whole clip
 (:class:`skyseg_core.video.VideoReader`), and opening as the editor did before frames were
 read on demand (every frame decoded and kept preview-sized as a JPEG). Then the editor's way
 (:func:`effects_gui.clip.open_video`): time to the first frame, the bytes kept after stepping
@@ -13,7 +14,9 @@ frame (decoding on), and a jump to a random frame (a seek to its keyframe, decod
 none of them kept before. Fastest of ``--repeat`` runs for the opens. Then in the real window
 (offscreen, a 1280 px preview, ``--method``, the ``clouds`` sky): from the scrubber set to a
 frame until that frame's look is shown, the median over 6 frames; and a drag across the whole
-clip (the slider set to every frame in turn, the events run between) until its last frame shows.
+clip (the slider set to every frame in turn, the events run between): the time its events take
+on the GUI thread, and until its last frame shows. ``--window-only``: those alone (this file
+also runs them against an older tree of the editor).
 """
 
 from __future__ import annotations
@@ -52,18 +55,20 @@ def _open_keeping_every_frame(path: Path, long_side: int) -> tuple[int, int]:
     return len(kept), sum(len(data) for data in kept)
 
 
-def _with_keyframes(path: Path, gop: int, folder: Path) -> Path:
-    """``path`` re-encoded (H.264, CRF 18) with a keyframe every ``gop`` frames."""
+def _with_keyframes(path: Path, gop: int, loop: int, folder: Path) -> Path:
+    """``path`` re-encoded (H.264, CRF 18, ``loop`` times over) with a keyframe every ``gop``
+    frames."""
     import av
 
-    out_path = folder / f"{path.stem}_gop{gop}.mp4"
+    out_path = folder / f"{path.stem}_gop{gop}x{loop}.mp4"
     with av.open(str(path)) as source, av.open(str(out_path), "w") as out:
         video = source.streams.video[0]
+        frames = [f.reformat(format="yuv420p").to_ndarray() for f in source.decode(video)]
         stream = out.add_stream("libx264", rate=video.average_rate, options={"crf": "18"})
         stream.width, stream.height, stream.pix_fmt = video.width, video.height, "yuv420p"
         stream.codec_context.gop_size = gop
-        for i, frame in enumerate(source.decode(video)):
-            frame = frame.reformat(format="yuv420p")
+        for i in range(loop * len(frames)):
+            frame = av.VideoFrame.from_ndarray(frames[i % len(frames)], format="yuv420p")
             frame.pts, frame.time_base = i, 1 / video.average_rate
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
@@ -79,17 +84,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("clip", nargs="?", type=Path, default=CLIP)
     parser.add_argument("--gop", type=int, default=0, help="re-encode with this keyframe gap")
+    parser.add_argument("--loop", type=int, default=1, help="re-encode it this many times over")
     parser.add_argument("--long-side", type=int, default=1280)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--method", default="auto")
     parser.add_argument("--no-window", dest="window", action="store_false")
+    parser.add_argument("--window-only", action="store_true", help="the window's figures only")
     args = parser.parse_args(argv)
+    if args.window_only:
+        _print_window(args.clip, args.method)
+        return 0
 
     from effects_gui.clip import open_video
     from skyseg_core.video import VideoReader
 
     scratch = tempfile.TemporaryDirectory()
-    clip_path = _with_keyframes(args.clip, args.gop, Path(scratch.name)) if args.gop else args.clip
+    again = args.gop or args.loop > 1
+    clip_path = (
+        _with_keyframes(args.clip, args.gop or 250, args.loop, Path(scratch.name))
+        if again
+        else args.clip
+    )
     decode, before, first = [], [], []
     kept_before = 0
     for _ in range(args.repeat):
@@ -142,19 +157,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"jump to a random frame:  {_ms(jumps)}  ({len(jumps)} frames)")
     frames.close()
     if args.window:
-        looks, drag = _scrub_in_window(clip_path, args.method)
-        print(
-            f"scrubber set -> look shown ({args.method}): median {looks[len(looks) // 2]:.2f} s "
-            f"({looks[0]:.2f}-{looks[-1]:.2f})"
-        )
-        print(f"drag across {count} frames -> last frame shown: {drag:.2f} s")
+        _print_window(clip_path, args.method)
     scratch.cleanup()
     return 0
 
 
-def _scrub_in_window(clip: Path, method: str) -> tuple[list[float], float]:
-    """Seconds from setting the scrubber until the frame's look is shown (sorted), and from
-    the start of a drag across every frame until its last frame is shown."""
+def _print_window(clip_path: Path, method: str) -> None:
+    looks, drag, count = _scrub_in_window(clip_path, method)
+    print(
+        f"scrubber set -> look shown ({method}): median {looks[len(looks) // 2]:.2f} s "
+        f"({looks[0]:.2f}-{looks[-1]:.2f})"
+    )
+    print(
+        f"drag across {count} frames: its events {drag[0]:.2f} s on the GUI thread, "
+        f"last frame shown {drag[1]:.2f} s after it began"
+    )
+
+
+def _scrub_in_window(clip: Path, method: str) -> tuple[list[float], tuple[float, float], int]:
+    """Seconds from setting the scrubber until the frame's look is shown (sorted); for a drag
+    across every frame, the seconds its events (each step and what it made the GUI thread do)
+    took and from its start until its last frame is shown; the frame count."""
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -207,13 +230,14 @@ def _scrub_in_window(clip: Path, method: str) -> tuple[list[float], float]:
     for k in range(1, last + 1):
         window.frame_bar.slider.setValue(k)
         app.processEvents()
+    events = time.perf_counter() - t0
     wait(lambda: clips.shown_index == last)
-    drag = time.perf_counter() - t0
+    drag = events, time.perf_counter() - t0
     m.undo_stack.setClean()
     window.shutdown()
     window.close()
     config.cleanup()
-    return sorted(times), drag
+    return sorted(times), drag, last + 1
 
 
 if __name__ == "__main__":

@@ -48,6 +48,10 @@ class ClipController(QObject):
         self.open_job: jobs.Job | None = None
         self.matte_job: jobs.Job | None = None
         self.frame_job: jobs.Job | None = None
+        self.sky_wanted = False
+        """The sky is to be found once the frame being read is shown."""
+        self.unreadable: int | None = None
+        """The frame that could not be read (not tried again until asked for again)."""
         self.matte_again = False
         self.mattes_found = 0
         self.shown_index = 0
@@ -135,7 +139,7 @@ class ClipController(QObject):
         index = max(0, min(frames.count - 1, int(index)))
         if index == self.index and self.model.image is not None:
             return
-        self.index = index
+        self.index, self.unreadable = index, None
         kept = frames.source.kept(index)
         if kept is not None:
             self.model.set_frame(kept)
@@ -160,18 +164,21 @@ class ClipController(QObject):
             if self.frames is frames and self.shown_index != at:
                 self.model.set_frame(image)
                 self.shown_index = at
+                if at == self.index and self.sky_wanted and not self._settle.isActive():
+                    self.find_sky()
+
+        def failed(exc) -> None:
+            if self.frames is frames:
+                self.sky_wanted, self.unreadable = False, index
+                c.failed.emit(f"Could not read frame {index + 1}", exc)
 
         def finished() -> None:
             self.frame_job = None
-            if self.frames is frames and self.shown_index != self.index:
+            wanted = self.index
+            if self.frames is frames and wanted not in (self.shown_index, self.unreadable):
                 self._read_frame()
 
-        c.runner.start(
-            job,
-            on_result=done,
-            on_error=lambda exc: c.failed.emit(f"Could not read frame {index + 1}", exc),
-            on_finished=finished,
-        )
+        c.runner.start(job, on_result=done, on_error=failed, on_finished=finished)
 
     def find_sky(self) -> None:
         """The shown frame's matte on a worker; the latest frame asked for wins (one waits while
@@ -179,14 +186,19 @@ class ClipController(QObject):
         frames = self.frames
         if frames is None:
             return
+        if self.shown_index != self.index:  # its pixels first: the sky once they are shown
+            self.sky_wanted = self.index != self.unreadable
+            if self.sky_wanted and self.frame_job is None:
+                self._read_frame()
+            return
+        self.sky_wanted = False
         if self.matte_job is not None:
             self.matte_again = True
             return
         self.matte_again = False
         m, c = self.model, self.controller
         index = self.index
-        shown = m.image if self.shown_index == index else None
-        job = jobs.Job("frame", clip.frame_matte, frames, index, shown, m.method)
+        job = jobs.Job("frame", clip.frame_matte, frames, index, m.image, m.method)
         self.matte_job = job
 
         def done(result):

@@ -22,7 +22,7 @@ import numpy as np
 
 from skyseg_core.errors import InputError
 from skyseg_core.io import load_image
-from skyseg_core.video import VideoReader, _quarter_turns, require_av
+from skyseg_core.video import VideoReader, _quarter_turns, _reason, require_av
 
 from .edit import proxy_of
 from .jobs import Cancelled
@@ -186,7 +186,7 @@ class VideoFrames(_Frames):
                 if progress is not None and len(pts) % 500 == 0:
                     progress(len(pts))
         except av.FFmpegError as exc:
-            raise InputError(f"damaged or truncated video ({exc})", self.path) from None
+            raise InputError(f"damaged or truncated video ({_reason(exc)})", self.path) from None
         if not pts:
             raise InputError("not a readable video (no frame could be decoded)", self.path)
         self.pts = sorted(pts)
@@ -238,7 +238,7 @@ class VideoFrames(_Frames):
             except av.FFmpegError as exc:
                 self._next = -1
                 raise InputError(
-                    f"damaged video: frame {index + 1} cannot be decoded ({exc})",
+                    f"damaged video: frame {index + 1} cannot be decoded ({_reason(exc)})",
                     self.path,
                 ) from None
             if frame is None:

@@ -238,6 +238,25 @@ def test_a_damaged_clip_gives_one_clear_message(qtbot, editor, dialogs, pan_clip
     assert editor.model.clip is None and not editor.frame_bar.isVisible()
 
 
+def test_a_frame_damaged_past_the_start_is_one_message_when_reached(
+    qtbot, editor, dialogs, tmp_path
+):
+    pan = videoclips.pan(size=(160, 120), step=(4, 0), frames=40)
+    path = videoclips.write_clip(tmp_path / "late.mp4", pan.frames, rate=25, faststart=True)
+    data = bytearray(path.read_bytes())
+    for at in range(len(data) * 2 // 3, len(data), 300):  # the last third's frames zeroed
+        data[at : at + 16] = bytes(16)
+    path.write_bytes(bytes(data))
+    open_clip(qtbot, editor, dialogs, path)  # the start is whole: it opens, frame 0 shown
+    editor.frame_bar.slider.setValue(39)
+    qtbot.waitUntil(lambda: bool(dialogs.errors), timeout=WAIT_MS)
+    qtbot.wait(300)  # the settled sky search does not read it again
+    assert len(dialogs.errors) == 1 and dialogs.errors[0].startswith("Could not read frame ")
+    assert "damaged video: frame" in dialogs.errors[0] and "Errno" not in dialogs.errors[0]
+    scrub_to(qtbot, editor, 3)  # the whole frames still scrub
+    assert codes(editor.model.image, pan.frames[3]) < 2 and len(dialogs.errors) == 1
+
+
 def test_a_timelapse_folder_scrubs_and_exports_with_the_photos_names(
     qtbot, editor, dialogs, tmp_path, monkeypatch
 ):
