@@ -242,6 +242,7 @@ def test_worker_failure_is_an_error_and_gimp_stays_alive(folder, kind, env, mess
         assert "fake worker: simulated crash" in log.read_text()
     assert result["alive"] and not result["mask_after_error"]
     assert [layer["name"] for layer in result["stack_after_error"]] == ["photo"]
+    assert result["dirty_after_error"] is False  # a failed run leaves no undo step
 
 
 def test_calls_share_one_worker(main_run, folder):

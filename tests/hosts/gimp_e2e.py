@@ -404,9 +404,11 @@ def main():
     if SCENARIO.startswith(
         "error"
     ):  # the worker is made to crash or hang by the test's environment
+        image.clean_all()
         result["mask_status"] = call("plug-in-skyseg-create-mask", image, [layer], method=METHOD)
         result["replace_status"] = call("plug-in-skyseg-replace-sky", image, [layer], method=METHOD)
         result["stack_after_error"] = stack(image)
+        result["dirty_after_error"] = image.is_dirty()  # no undo step either
         result["mask_after_error"] = layer.get_mask() is not None
         # GIMP is still alive: it keeps answering PDB calls and saves the image.
         save(image, SCENARIO + ".xcf")
