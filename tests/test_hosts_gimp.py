@@ -1,4 +1,6 @@
-"""End to end in the real GIMP 3.0 (Debian 13 chroot, gimp-console-3.0 batch mode).
+"""End to end in the real GIMP 3.0 (over 400 lines: the tests share module-scoped GIMP runs).
+
+GIMP 3.0 in the Debian 13 chroot, gimp-console-3.0 batch mode, and its GUI under Xvfb.
 
 The plug-in is installed by `skyseg install-plugin gimp` run with the chroot's skyseg venv; the
 driver tests/hosts/gimp_e2e.py calls its registered PDB procedures, as a script would.

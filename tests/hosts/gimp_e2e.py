@@ -1,4 +1,6 @@
-"""Driver run INSIDE GIMP 3 (gimp-console-3.0 --batch-interpreter=python-fu-eval) by tests/test_hosts_gimp.py.
+"""Driver run INSIDE GIMP 3 by tests/test_hosts_gimp.py (over 400 lines: one file GIMP execs).
+
+Run by gimp-console-3.0 --batch-interpreter=python-fu-eval.
 
 It calls the skyseg plug-in's registered PDB procedures like a script would, saves what a user
 would save (XCF and PNG), and writes everything the test checks into $SKYSEG_E2E_DIR/<scenario>.json.

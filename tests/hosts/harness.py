@@ -1,4 +1,4 @@
-"""Running the real GIMP 3 and Krita for tests/test_hosts_*.py.
+"""Running the real GIMP 3 and Krita for tests/test_hosts_*.py (over 400 lines: every host).
 
 GIMP 3.0 runs in the Debian 13 chroot made by scripts/setup_hosts.sh (through
 scripts/in_chroot.sh: the repository is mounted at /skyseg, the test's folder at /e2e, and the
