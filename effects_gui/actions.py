@@ -69,6 +69,7 @@ def build_actions(window) -> None:
         ("export_dialog", "Export…", window.export_dialog, "Ctrl+Shift+E", "Export with options: JPEG quality, 16-bit TIFF, PNG, layers (.ora, .psd), the matte", icons.SP_DriveFDIcon),
         ("export_matte", "Export &matte…", window.export_matte, "Ctrl+Shift+M", "Save the sky matte as a PNG", None),
         ("export_layers", "Export &layers…", window.export_layers, "Ctrl+Shift+S", "Save a layered OpenRaster file (GIMP, Krita)", None),
+        ("export_cutout", "Export &cut-out…", window.export_cutout, "Ctrl+Shift+C", "Save the photo at full size with its sky transparent (PNG, TIFF, WebP): the foreground as edited, the sky removed", None),
         ("save_session", "Save e&dit…", window.save_session, "Ctrl+Alt+S", "Save the edit (photo, strokes, settings, sky) to reopen later; Open reads it", None),
         ("series", "&Apply to photos…", window.apply_to_series, "Ctrl+Shift+A", "Put this sky and these settings on other photos: each gets its own matte, its sky placed by its horizon", None),
     ):  # fmt: skip
@@ -165,6 +166,7 @@ def build_actions(window) -> None:
         window.export_action,
         window.export_matte_action,
         window.export_layers_action,
+        window.export_cutout_action,
         window.series_action,
     ):
         menu.addAction(action)

@@ -70,6 +70,8 @@ class EditorController(ExportJobs, QObject):
         photo is open and its sky found."""
         self.export_jobs: list[jobs.Job] = []
         """The exports running (each can be cancelled)."""
+        self.made_files: set[Path] = set()
+        """Files the exports of this session wrote (the cut-out asks before replacing others)."""
         self.render_job: jobs.Job | None = None
         self.render_pending = False
         """A render was asked for while one ran: it runs when that one ends."""

@@ -1,7 +1,7 @@
-"""The editor's export jobs: the result, the matte, the layers, the edit on a series of photos
-(and a clip's, :mod:`effects_gui.clipcontrol`), each a cancellable job with its progress. A part
-of :class:`effects_gui.controller.EditorController` (its base class :class:`ExportJobs`), whose
-signals, runner and model they use."""
+"""The editor's export jobs: the result, the matte, the layers, the cut-out, the edit on a
+series of photos (and a clip's, :mod:`effects_gui.clipcontrol`), each a cancellable job with its
+progress. A part of :class:`effects_gui.controller.EditorController` (its base class
+:class:`ExportJobs`), whose signals, runner and model they use."""
 
 from __future__ import annotations
 
@@ -40,6 +40,13 @@ class ExportJobs:
         gaps = self.model.close_gaps
         self._export("layers", pipeline.export_layers, path, *self._edit(), gaps)
 
+    def export_cutout(self, path, cutout) -> None:
+        """The photo with its sky transparent (:func:`pipeline.export_cutout`; ``cutout``: the
+        cut-out step's parameters). Not a save of the edit: the edit stays unsaved."""
+        m = self.model
+        args = (*self._edit(), m.path, m.close_gaps, cutout)
+        self._export("cutout", pipeline.export_cutout, path, *args, marks_clean=False)
+
     def _edit(self) -> tuple:
         """The edit as the exports take it: the photo, its matte before the strokes, the
         strokes, the effect chain, the full-size skies and the photo's metadata."""
@@ -68,6 +75,7 @@ class ExportJobs:
             if not running():
                 return
             self.export_jobs.remove(job)
+            self.made_files.add(Path(written))  # replaced again without asking
             self.idle.emit(f"Saved {written}")
             if marks_clean and undo_stack.index() == index:
                 undo_stack.setClean()

@@ -4,7 +4,7 @@ preview or the full photo.
 Nothing here implements a step: the effect chain comes from the edit
 (:meth:`~effects_gui.model.EditState.steps`), :func:`skyseg_core.pipeline.render` applies it
 (result, and layers on request) with the editor's own skies (preview-sized while editing, full
-size on export), and the three exports (result, layers, matte) are written by
+size on export), and the exports (result, layers, matte, cut-out) are written by
 :func:`skyseg_core.pipeline.write_rendered`, as every command's files are.
 """
 
@@ -108,6 +108,20 @@ def export_layers(
     return _write(
         job, "layers", path, image, base_matte, strokes, steps, skies,
         metadata=metadata, close_gaps=close_gaps,
+    )  # fmt: skip
+
+
+def export_cutout(
+    job, path: Path, image, base_matte, strokes, steps, skies, metadata=None, source=None,
+    close_gaps=0.0, cutout=None,
+):  # fmt: skip
+    """The photo at full size with its sky transparent (RGBA .png, .tif or .webp): the edit's
+    effects applied as in the result, then ``cutout`` (the registered cut-out step's parameters)
+    as the chain's last step, so the foreground is what the result shows and the sky is gone;
+    the photo's EXIF, XMP and ICC profile kept; TIFF at 16 bits as the result's."""
+    return _write(
+        job, "output", path, image, base_matte, strokes, [*steps, cutout], skies,
+        metadata=metadata, source=source, close_gaps=close_gaps,
     )  # fmt: skip
 
 

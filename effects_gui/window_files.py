@@ -11,10 +11,13 @@ from pathlib import Path
 from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QFileDialog, QMessageBox
 
+from skyseg_core.errors import SkysegError
 from skyseg_core.io import IMAGE_SUFFIXES
+from skyseg_core.pipeline import check_chain
 from skyseg_core.raw import RAW_SUFFIXES
 from skyseg_core.video import VIDEO_EXTENSIONS
 
+from .cutout_export import CutoutDialog
 from .export import ExportDialog
 from .scrubber import export_clip_dialog
 
@@ -238,6 +241,39 @@ class FileActions:
                 "psd" if Path(path).suffix.lower() == ".psd" else "ora", Path(path), None
             )
             self.controller.export_layers(path)
+
+    def export_cutout(self) -> None:
+        """File > Export cut-out: the photo with its sky transparent, from its dialog."""
+        if self.model.clip is not None:
+            QMessageBox.information(self, APP_NAME, "A cut-out is made of a photo, not a clip.")
+            return
+        if not self._can_export():
+            return
+        m = self.model
+        self.cutout_box = box = CutoutDialog(
+            m.path.stem if m.path else "photo", self.export_folder(), self
+        )
+        box.accepted.connect(lambda: self._cutout_chosen(*box.choice()))
+        box.open()
+
+    def _cutout_chosen(self, path: Path, cutout) -> None:
+        try:  # a name without alpha is refused here, before any work
+            check_chain([cutout], output=path)
+        except SkysegError as exc:
+            QMessageBox.critical(self, APP_NAME, str(exc))
+            return
+        if path.exists() and path not in self.controller.made_files:
+            answer = QMessageBox.question(
+                self,
+                APP_NAME,
+                f"{path.name} already exists and the editor did not write it. Replace it?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        settings().setValue("export/folder", str(path.parent))
+        self.controller.export_cutout(path, cutout)
 
     # ================================================================= discarding
     def maybe_discard(self) -> bool:
