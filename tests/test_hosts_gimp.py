@@ -607,6 +607,10 @@ def test_dialog_preview_shows_the_effect_over_the_photo_and_leaves_nothing(previ
     }
 
 
+def test_dialog_preview_of_a_greyscale_16_bit_image(preview_run):
+    assert preview_run["grey_preview"] == {"shown": True, "status": [""], "after": [1, False]}
+
+
 def test_dialog_preview_is_limited_to_the_selection(preview_run):
     assert preview_run["selection_preview_mask"]
     assert preview_run["selection_mask_inside_outside"] == [255, 0]

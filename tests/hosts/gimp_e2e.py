@@ -243,6 +243,28 @@ def preview_scenario():
     preview.stop()
     result["after_selection_stop"] = [stack(image), image.is_dirty()]
     Gimp.Selection.none(image)
+    # a greyscale 16-bit image: the preview in its own type, gone afterwards
+    grey = image.duplicate()
+    grey.convert_grayscale()
+    grey.convert_precision(Gimp.Precision.U16_NON_LINEAR)
+    grey.clean_all()
+    grey_preview = gimp_preview.DialogPreview(
+        grey,
+        grey.get_layers()[0],
+        "replace",
+        lambda cfg: plugin.preview_params(cfg, "replace"),
+        lines.append,
+    )
+    grey_preview.start(config)
+    grey_preview.show(grey_preview.renders.wait(120))
+    shown = preview_layer(grey)
+    result["grey_preview"] = {
+        "shown": shown is not None and shown.get_width() == grey.get_width(),
+        "status": lines[-1:],
+    }
+    grey_preview.stop()
+    result["grey_preview"]["after"] = [len(grey.get_layers()), grey.is_dirty()]
+    grey.delete()
     # 24 MP: the working copy, one render with the matte cached, and showing it, timed
     image.scale(6000, 4000)
     image.clean_all()
