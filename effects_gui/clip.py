@@ -126,11 +126,9 @@ def read_frame(job, frames: ClipFrames, index: int) -> tuple[int, np.ndarray]:
     return index, frames.frame(index)
 
 
-def frame_matte(job, frames: ClipFrames, index: int, image: np.ndarray | None, method: str):
-    """Frame ``index`` (``image``, or read now) and its matte found by ``method`` as the photo's
+def frame_matte(job, index: int, image: np.ndarray, method: str):
+    """Frame ``index`` (``image``, as shown) and its matte found by ``method`` as the photo's
     is (:func:`effects_gui.jobs.segment`; the preview is the frame, so both are one size)."""
-    if image is None:
-        image = frames.frame(index)
     return (index, image, *jobs.segment(job, image, image.shape[:2], method))
 
 

@@ -198,16 +198,13 @@ class ClipController(QObject):
         self.matte_again = False
         m, c = self.model, self.controller
         index = self.index
-        job = jobs.Job("frame", clip.frame_matte, frames, index, m.image, m.method)
+        job = jobs.Job("frame", clip.frame_matte, index, m.image, m.method)
         self.matte_job = job
 
         def done(result):
             at, image, matte, _proxy_matte, _method, images = result
-            if self.frames is not frames or at != self.index:
-                return
-            if image is not m.image:
-                m.set_frame(image)
-                self.shown_index = at
+            if self.frames is not frames or at != self.index or image is not m.image:
+                return  # another frame is shown now: its own sky is on its way
             c.matteImagesReady.emit(matte, *images)
             m.set_frame_matte(matte)
             self.mattes_found += 1

@@ -5,8 +5,9 @@
 Drives the real window offscreen (as scripts/screenshots.py does) on a camera pan over a real
 photo of ../shared/data/skyseg (tests/videoclips.py: 640x360 windows moved 6 px a frame, 40
 frames at 25 frames/s), and writes docs/editor_video.png (the clip scrubbed to frame 25 with a
-bundled sky put in) and docs/editor_video_export.png (its export running, frames counted, with
-Cancel; cancelled after the shot, so nothing is written).
+bundled sky put in), docs/editor_video_export_dialog.png (the Export video dialog: the file and
+the quality) and docs/editor_video_export.png (its export running, frames counted, with Cancel;
+cancelled after the shot, so nothing is written).
 """
 
 from __future__ import annotations
@@ -70,11 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(5):
             app.processEvents()
 
-    def shot(name: str) -> None:
+    def shot(name: str, widget=None) -> None:
         for _ in range(10):
             app.processEvents()
         path = args.out_dir / f"editor_{name}.png"
-        window.grab().save(str(path))
+        (widget or window).grab().save(str(path))
         print(path)
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
@@ -95,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: m.result is not None and c.render_job is None and not c.render_pending)
     window.show_panel(window.sky_panel)
     shot("video")
+    window.export_video_action.trigger()
+    shot("video_export_dialog", window.video_export_box)
+    window.video_export_box.reject()
 
     messages: list[str] = []
     c.busy.connect(lambda text, *_: messages.append(text))
