@@ -5,7 +5,7 @@ with, a temporary config folder) on real photos of the shared data set, and writ
 docs/editor_<state>.png: empty, overlay (the found sky as an overlay), library (a bundled sky
 put in from the library), split (before/after with the divider), tint, brush and brush_done
 (an edge-aware "add sky" stroke fixing a tree line that the ``color`` method missed, while
-painted and after) and export (the dialog).
+painted and after), export (the dialog) and cutout (the cut-out's dialog).
 """
 
 from __future__ import annotations
@@ -169,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: window.export_box.isVisible())
     shot("export", window.export_box)
     window.export_box.reject()
+    window.export_cutout()
+    wait(lambda: window.cutout_box.isVisible())
+    shot("cutout", window.cutout_box)
+    window.cutout_box.reject()
 
     m.undo_stack.setClean()
     window.shutdown()
