@@ -607,6 +607,14 @@ def test_dialog_preview_shows_the_effect_over_the_photo_and_leaves_nothing(previ
     }
 
 
+def test_tint_and_relight_dialogs_preview_too(preview_run):
+    """Each shows a preview that differs from the photo, then leaves one layer, unchanged."""
+    assert preview_run["other_previews"] == {
+        "tint": [True, [""], 1, False],
+        "relight": [True, [""], 1, False],
+    }
+
+
 def test_dialog_preview_of_a_greyscale_16_bit_image(preview_run):
     assert preview_run["grey_preview"] == {"shown": True, "status": [""], "after": [1, False]}
 

@@ -243,6 +243,25 @@ def preview_scenario():
     preview.stop()
     result["after_selection_stop"] = [stack(image), image.is_dirty()]
     Gimp.Selection.none(image)
+    # Tint and Relight preview the same way (their own procedures' configs)
+    image.clean_all()
+    for effect, name in (("tint", "tint-sky"), ("relight", "relight")):
+        effect_config = Gimp.get_pdb().lookup_procedure("plug-in-skyseg-" + name).create_config()
+        effect_config.set_property("method", METHOD)
+        other = gimp_preview.DialogPreview(
+            image, layer, effect, lambda cfg, e=effect: plugin.preview_params(cfg, e), lines.append
+        )
+        other.start(effect_config)
+        other.show(other.renders.wait(120))
+        shown = preview_layer(image)
+        changed = shown is not None and raw(shown, "R'G'B' u8") != raw(layer, "R'G'B' u8")
+        other.stop()
+        result.setdefault("other_previews", {})[effect] = [
+            changed,
+            lines[-1:],
+            len(image.get_layers()),
+            image.is_dirty(),
+        ]
     # a greyscale 16-bit image: the preview in its own type, gone afterwards
     grey = image.duplicate()
     grey.convert_grayscale()
