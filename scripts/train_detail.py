@@ -1,6 +1,6 @@
 """Train the detail stage (``assets/models/sky_detail.onnx``) and compare it on held-out photos.
 
-    python scripts/train_detail.py -o assets/models/sky_detail.onnx   # 4.5 min on one core, once cached
+    python scripts/train_detail.py -o assets/models/sky_detail.onnx   # 3 min on one core, once cached
 
 Band pixels of the training split of ``../shared/data/skyseg`` (features from the ``deeplab``
 method's coarse probability, cached under ``cache/detail-coarse``), a per-pixel MLP
@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--cache", type=Path, default=ROOT / "cache/detail-coarse")
     parser.add_argument("--per-image", type=int, default=3000)
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--working-size", type=int, default=640)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--compare-only", action="store_true")

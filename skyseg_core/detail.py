@@ -459,8 +459,8 @@ GAP_TEXTURE = 0.03
 """Local luma deviation (at :data:`TEXTURE_RADIUS`) above which a pixel of the band is foliage
 whose gaps :func:`gap_target` reopens; smoother ones (walls, the pale rim of a fisheye frame)
 keep the matte's say. On every third fisheye validation photo, ``color`` method, against
-opening every pixel of the band: gaps 0.72 -> 0.74 filled, leaves 0.93 -> 0.92 and foreground
-away from the sky 0.78 -> 0.93 kept (``scripts/eval_close_gaps.py``, detail model of feature
+opening every pixel of the band: gaps 0.68 -> 0.71 filled, leaves 0.94 -> 0.93 and foreground
+away from the sky 0.82 -> 0.93 kept (``scripts/eval_close_gaps.py``, detail model of feature
 version 5; version 4: 0.76 -> 0.77, 0.89 -> 0.90, 0.84 -> 0.92)."""
 
 
