@@ -165,7 +165,7 @@ class VideoFrames(_Frames):
         self.count = len(self.pts)
         self._turns = _quarter_turns(self.info.rotation)
         self._decoded = None  # the decoder's frames after the last seek
-        self._next = -1  # the index the decoder gives next; -1: seek first
+        self._next = -1  # the index the decoder gives next; -1: not known, seek first
         self.decoded = 0
         """Frames decoded so far (the benchmark's and tests' count of the work done)."""
 
@@ -223,7 +223,7 @@ class VideoFrames(_Frames):
         target = self.pts[0] if stamp is None else stamp
         container.seek(target, backward=True, any_frame=False, stream=stream)
         self._decoded = container.decode(stream)
-        self._next = -2  # unknown until a frame comes out
+        self._next = -1  # not known until a frame comes out
 
     def _decode_to(self, index: int) -> np.ndarray | None:
         """Decode forward to frame ``index``; None when the decoder passes it (or ends) without

@@ -270,6 +270,7 @@ def test_a_timelapse_folder_scrubs_and_exports_with_the_photos_names(
     qtbot.waitUntil(lambda: editor.model.matte is not None, timeout=WAIT_MS)
     m = editor.model
     assert m.clip.count == 4 and np.array_equal(m.image, pan.frames[0])
+    assert len(m.clip.source.cache) == 1, "only the first photo is read on opening"
     scrub_to(qtbot, editor, 2)
     assert (
         np.array_equal(m.image, pan.frames[2]) and editor.frame_bar.where.text() == "IMG_0002.png"
