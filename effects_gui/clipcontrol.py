@@ -123,6 +123,11 @@ class ClipController(QObject):
         )
         self.find_sky()
 
+    def close(self) -> None:
+        """Let the open clip's file and kept frames go (the window closes; its jobs are done)."""
+        if self.frames is not None:
+            self.frames.close()
+
     def _photo_changed(self) -> None:
         if self.frames is not None and self.model.clip is not self.frames:
             self.frames.close()

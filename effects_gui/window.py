@@ -388,4 +388,5 @@ class MainWindow(FileActions, QMainWindow):
         except TypeError:  # shut down already
             pass
         self.controller.shutdown()
+        self.clips.close()
         self.model.undo_stack.blockSignals(True)  # nothing may call into the closing window
