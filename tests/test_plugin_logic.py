@@ -550,7 +550,7 @@ def test_docker_edits_settings_and_runs_actions(krita_plugin, qtbot, landscape_r
     krita, package = krita_plugin
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
     doc, photo = make_doc(krita, landscape_rgb)
-    docker = importlib.import_module("skyseg_krita.extension").SkysegDocker()
+    docker = importlib.import_module("skyseg_krita.docker").SkysegDocker()
     qtbot.addWidget(docker)
     ext = package.extension
     docker.fields["replace.fade_edge"].setValue(3.5)
@@ -603,7 +603,7 @@ def test_docker_fits_a_1080_screen_in_a_scroll_area(krita_plugin, qtbot, monkeyp
 
     _, package = krita_plugin
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
-    docker = importlib.import_module("skyseg_krita.extension").SkysegDocker()
+    docker = importlib.import_module("skyseg_krita.docker").SkysegDocker()
     qtbot.addWidget(docker)
     assert isinstance(docker.widget(), QScrollArea)
     assert docker.minimumSizeHint().height() < 300  # Krita's window leaves ~900 px for dockers
@@ -1075,7 +1075,7 @@ def test_docker_shows_a_run_busy_and_cancels_it(
     hang.chmod(0o755)
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
     doc, photo = make_doc(krita, landscape_rgb)
-    docker = importlib.import_module("skyseg_krita.extension").SkysegDocker()
+    docker = importlib.import_module("skyseg_krita.docker").SkysegDocker()
     qtbot.addWidget(docker)
     ext = package.extension
     ext.settings.method = "color"
@@ -1119,7 +1119,7 @@ def test_docker_controls_take_the_wheel_only_when_focused(krita_plugin, qtbot, m
 
     _, package = krita_plugin
     monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
-    docker = importlib.import_module("skyseg_krita.extension").SkysegDocker()
+    docker = importlib.import_module("skyseg_krita.docker").SkysegDocker()
     qtbot.addWidget(docker)
     docker.show()
     qtbot.waitExposed(docker)

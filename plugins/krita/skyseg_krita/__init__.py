@@ -7,7 +7,8 @@ process started from the skyseg environment recorded in ``skyseg_worker.json``.
 
 from krita import DockWidgetFactory, DockWidgetFactoryBase, Krita
 
-from .extension import DOCKER_ID, SkysegDocker, SkysegExtension
+from .docker import SkysegDocker
+from .extension import DOCKER_ID, SkysegExtension
 
 _app = Krita.instance()
 extension = SkysegExtension(_app)

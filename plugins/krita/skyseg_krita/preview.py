@@ -17,6 +17,8 @@ otherwise it removes the layer, which Krita records as "Remove Layer". Without a
 (kritarunner) Krita records neither.
 """
 
+import time
+
 import skyseg_client
 
 from .host import SRGB, encoding, is_exchange
@@ -107,6 +109,8 @@ class LivePreview:
     """
 
     INTERVAL_MS = 40
+    SETTLE_S = 1.0
+    """How long after adding the layer Krita may still select it and name its undo step."""
 
     def __init__(self, host, actions, client, on_stopped):
         self.host = host
@@ -118,8 +122,9 @@ class LivePreview:
         self._active = None
         """The layer selected before the preview layer was added."""
         self._added = (None, None)
-        """The Undo action's text and the layers right after the preview layer was added (None
-        until the next tick notes them)."""
+        """The Undo action's text and the layers right after the preview layer was added."""
+        self._settling = None
+        """(until when, the Undo action's text before the add) while Krita catches up."""
         self.shown = 0
         """How many renders the layer has shown (tests and the benchmark read it)."""
         self.timer = QtCore.QTimer()
@@ -177,12 +182,8 @@ class LivePreview:
             self.stop(remove=False)  # the image closed: nothing to remove from
             self.on_stopped(None)
             return
-        if self._added is None:  # the layer was added: its step is named and selected by now
-            active = self.doc.activeNode()
-            if self._active is not None and active is not None:
-                if active.uniqueId() == self.layer.uniqueId():  # the user's layer stays selected
-                    self.doc.setActiveNode(self._active)
-            self._added = (self.host.undo_text(self.doc), _tree(self.doc.rootNode()))
+        if self._settling is not None:
+            self._settle()
         self._handle(self.runner.poll())
 
     def wait(self, timeout=60.0):
@@ -215,12 +216,30 @@ class LivePreview:
             if not _is_screen(encoding(layer)):  # an empty layer: converted at no cost
                 layer.setColorSpace(*SCREEN)
             self._active = doc.activeNode()
+            before = self.host.undo_text(doc)
             self.anchor.parentNode().addChildNode(layer, self.anchor)
             self.layer = layer
-            self._added = None  # noted on the next tick: Krita names the step once it is done
+            self._added = (None, None)
+            self._settling = (time.monotonic() + self.SETTLE_S, before)
         layer.setPixelData(bgra, 0, 0, width, height)
         doc.refreshProjection()
         self.shown += 1
+
+    def _settle(self):
+        """After the layer was added, while Krita catches up (its window selects the new layer
+        and names the undo step a little later): keep the user's layer selected, and note the
+        step when the Undo action first names a new one (or, the same name, when the time is
+        up)."""
+        deadline, before = self._settling
+        active = self.doc.activeNode()
+        if self._active is not None and active is not None:
+            if active.uniqueId() == self.layer.uniqueId():  # the user's layer stays selected
+                self.doc.setActiveNode(self._active)
+        text = self.host.undo_text(self.doc)
+        if self._added == (None, None) and (text != before or time.monotonic() > deadline):
+            self._added = (text, _tree(self.doc.rootNode()))  # once: later steps are the user's
+        if time.monotonic() > deadline:
+            self._settling = None
 
     def _remove(self, layer):
         """Undo the layer's own "Add Layer" when it is the last thing done, else remove it."""
@@ -237,6 +256,7 @@ class LivePreview:
         self.timer.stop()
         runner, preview, layer = self.runner, self.preview, self.layer
         self.runner = self.preview = self.layer = None
+        self._settling = None
         if runner is not None:
             runner.close(timeout=2.0)
         if layer is not None and remove:
