@@ -194,6 +194,7 @@ def test_gui_menu_actions(gui, folder, core):
     ]
     assert gui["menu_text"] == "skyseg: Create sky mask"
     assert gui["dockers"] == ["skyseg"]  # the docker was built by Krita
+    assert gui["docker_visible_at_start"]  # shown on the first start after the install
     assert gui["triggered"] == [  # replace twice: the second run reads the original photo
         "create_mask",
         "select_sky",
@@ -554,3 +555,13 @@ def test_the_active_selection_limits_where_an_effect_shows(folder, krita):
     alpha = preview.reshape(height, width, 4)[..., 3]
     assert (alpha[inside] == 255).all() and (alpha[~inside] == 0).all()
     assert result["stack_at_end"] == ["photo"]
+
+
+def test_krita_5_2_shows_the_docker_on_the_first_start_after_install(folder):
+    """Issue 25 point 5: Krita 5.2 keeps a docker it has not seen before hidden; the plug-in
+    shows it in the first window after `skyseg install-plugin krita` (the chroot's own)."""
+    assert harness.krita_in_chroot()
+    result = harness.run_krita_gui_chroot(folder, "docker_shown")
+    assert "exception" not in result, result["exception"]
+    assert result["krita_version"].startswith("5.2"), result["krita_version"]
+    assert result["dockers"] == ["skyseg"] and result["docker_visible_at_start"]

@@ -432,6 +432,67 @@ def run_kritarunner_chroot(folder: Path, scenario: str, timeout: float = 600) ->
     return load_result(folder, f"{scenario}_52.json", log)
 
 
+def run_krita_gui_chroot(folder: Path, scenario: str, timeout: float = 300) -> dict:
+    """The Debian 13 chroot's Krita 5.2 GUI under Xvfb, first started after the chroot's own
+    `skyseg install-plugin krita`; the driver plug-in (krita_e2e.py's ``gui_start``) runs
+    ``scenario``."""
+    from skyseg_core.cli.install_plugin import enable_in_kritarc
+
+    name = f"krita52-gui-home-{scenario}"
+    home = folder / name
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir()
+    chroot_home = f"/e2e/{name}"
+    in_chroot = [str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e"]
+    install = subprocess.run(
+        [
+            *in_chroot,
+            "env",
+            f"HOME={chroot_home}",
+            "sh",
+            "-c",
+            ". /opt/skyseg-venv/bin/activate && skyseg install-plugin krita",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    pykrita = home / ".local" / "share" / "krita" / "pykrita"
+    driver = pykrita / "skyseg_e2e_gui"
+    driver.mkdir()
+    shutil.copy(HERE / "krita_e2e.py", driver / "driver.py")
+    shutil.copy(HERE / "krita_preview.py", pykrita / "skyseg_e2e_preview.py")
+    (driver / "__init__.py").write_text("from . import driver\n\ndriver.gui_start()\n")
+    (pykrita / "skyseg_e2e_gui.desktop").write_text(
+        "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library=skyseg_e2e_gui\n"
+        "X-Python-2-Compatible=false\nName=skyseg e2e driver\n"
+    )
+    enable_in_kritarc(home / ".config" / "kritarc", "skyseg_e2e_gui")
+    variables = {
+        "HOME": chroot_home,
+        "SKYSEG_E2E_DIR": "/e2e",
+        "SKYSEG_E2E_SCENARIO": scenario,
+        "SKYSEG_E2E_METHOD": METHOD,
+        "SKYSEG_E2E_SKY": SKY,
+        "SKYSEG_E2E_TAG": "_52",
+        "QT_QPA_PLATFORM": "xcb",
+    }
+    cmd = [
+        *in_chroot,
+        "env",
+        *[f"{k}={v}" for k, v in variables.items()],
+        "xvfb-run",
+        "-a",
+        "-s",
+        "-screen 0 1920x1080x24",
+        "krita",
+        "--nosplash",
+    ]
+    log = folder / f"krita52-gui-{scenario}.log"
+    _run(cmd, dict(os.environ), timeout, log, f"krita 5.2 gui {scenario}")
+    return load_result(folder, f"{scenario}_gui_52.json", log)
+
+
 def krita_in_chroot() -> bool:
     """Whether the chroot has its Krita (scripts/setup_hosts.sh installs it)."""
     return (

@@ -479,7 +479,13 @@ def gui_start():
 
 
 def gui_run():
-    result = {"scenario": SCENARIO, "way": "gui", "prefix": "krita_gui_result", "suffix": "_gui"}
+    result = {
+        "scenario": SCENARIO,
+        "way": "gui",
+        "prefix": "krita_gui_result",
+        "suffix": "_gui" + TAG,
+        "krita_version": Krita.instance().version(),
+    }
     app = Krita.instance()
     try:
         window = app.activeWindow()
@@ -510,6 +516,9 @@ def gui_run():
             d for d in window.qwindow().findChildren(QDockWidget) if d.windowTitle() == "skyseg"
         ]
         result["dockers"] = [d.windowTitle() for d in dockers]
+        result["docker_visible_at_start"] = bool(dockers) and dockers[0].isVisible()
+        if SCENARIO == "docker_shown":  # a first start after the install: is the docker shown?
+            gui_end(result)
         if dockers:
             result["docker_controls"] = docker_controls(dockers[0])
             from PyQt5.QtCore import Qt

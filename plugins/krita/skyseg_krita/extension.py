@@ -33,7 +33,7 @@ from .logic import (  # noqa: E402
     effect_actions,
 )
 from .preview import LivePreview  # noqa: E402
-from .qt import QtWidgets  # noqa: E402
+from .qt import QtCore, QtWidgets  # noqa: E402
 
 DOCKER_ID = "skyseg_docker"
 SETTINGS_GROUP = "skyseg"
@@ -113,8 +113,24 @@ class SkysegExtension(Extension):
 
     def setup(self):
         notifier = Krita.instance().notifier()
+        notifier.windowCreated.connect(self._first_window)
         notifier.applicationClosing.connect(self.live.stop)
         notifier.applicationClosing.connect(self.stop_worker)
+
+    def _first_window(self):
+        """Show the docker in the first window after the install (Krita 5.2 keeps a docker it
+        has not seen before hidden); from then on it stays as the user leaves it."""
+        if Krita.instance().readSetting(SETTINGS_GROUP, "docker_shown", "") != "true":
+            QtCore.QTimer.singleShot(0, self._show_docker)  # once Krita restored its layout
+
+    def _show_docker(self):
+        app = Krita.instance()
+        dockers = [d for d in app.dockers() if d.objectName() == DOCKER_ID]
+        for docker in dockers:
+            docker.show()
+            docker.raise_()
+        if dockers:
+            app.writeSetting(SETTINGS_GROUP, "docker_shown", "true")
 
     def createActions(self, window):
         for action_id, text, method in self.actions_list():
