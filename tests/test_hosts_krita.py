@@ -365,6 +365,8 @@ def test_every_colour_space_gives_the_cores_result(colour, folder, name):
     assert case["mask_ok"], case["mask_error"]
     assert case["replace_ok"], case["replace_error"]
     assert case["group_spaces"] == [case["space"]]
+    # the group's original photo is the user's layer itself, not its round trip
+    assert case["original_identical"] == ["original photo", True]
     raw = np.frombuffer((folder / f"colour_{name}{tag}_photo.raw").read_bytes(), np.uint16)
     height = raw.size // 4 // (width := load_image(folder / "photo.png").shape[1])
     image = raw.reshape(height, width, 4)[..., 2::-1].copy()
@@ -565,3 +567,15 @@ def test_krita_5_2_shows_the_docker_on_the_first_start_after_install(folder):
     assert "exception" not in result, result["exception"]
     assert result["krita_version"].startswith("5.2"), result["krita_version"]
     assert result["dockers"] == ["skyseg"] and result["docker_visible_at_start"]
+
+
+def test_float_values_above_one_stay_in_the_groups_original_photo(colour):
+    """A 32-bit float document with a patch at 4.0, 2.5, 1.5 (Krita 5.1 and 5.2: the colour
+    fixture's runs): the core works on 8/16-bit values (they reach it clipped to 1.0), but the
+    result group's "original photo" holds the user's own pixels, so the bright values are kept
+    there."""
+    result, _ = colour
+    hdr = result["hdr"]
+    assert "exception" not in hdr, hdr["exception"]
+    assert hdr["replace_ok"] == [True, None]
+    assert hdr["kept"] == ["original photo", True]

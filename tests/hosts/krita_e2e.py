@@ -340,6 +340,12 @@ def colour_spaces(result):
                 out["group_spaces"] = sorted(
                     {(c.colorModel(), c.colorDepth(), c.colorProfile()) for c in group.childNodes()}
                 )
+                original = group.childNodes()[0]  # the user's own pixels, not a round trip
+                out["original_identical"] = [
+                    original.name(),
+                    bytes(original.pixelData(0, 0, width, height))
+                    == bytes(photo.pixelData(0, 0, width, height)),
+                ]
             out["exchange"] = ext.host.depth(photo)
             photo.setColorSpace("RGBA", "U16", "sRGB-elle-V2-srgbtrc.icc")  # as the plug-in does
             doc.waitForDone()
@@ -355,6 +361,31 @@ def colour_spaces(result):
             out["exception"] = traceback.format_exc()
         finally:
             doc.close()
+    result["hdr"] = hdr_original(app, ext)
+
+
+def hdr_original(app, ext):
+    """A float document with values above 1.0: the result group's original photo keeps them."""
+    import struct
+
+    out = {}
+    doc = app.openDocument(path("photo.png"))
+    try:
+        ext.host.document = doc
+        photo = next(n for n in doc.rootNode().childNodes() if n.type() == "paintlayer")
+        doc.setColorSpace("RGBA", "F32", "sRGB-elle-V2-g10.icc")
+        doc.waitForDone()
+        patch = struct.pack("<4f", 4.0, 2.5, 1.5, 1.0) * (16 * 16)  # B, G, R, A
+        photo.setPixelData(patch, 0, 0, 16, 16)
+        out["replace_ok"] = [ext.run("replace_sky"), ext.last_error]
+        group = next(n for n in doc.rootNode().childNodes() if n.name() == "Sky replaced")
+        original = group.childNodes()[0]
+        out["kept"] = [original.name(), bytes(original.pixelData(0, 0, 16, 16)) == patch]
+    except Exception:  # noqa: BLE001 - the test reads the traceback
+        out["exception"] = traceback.format_exc()
+    finally:
+        doc.close()
+    return out
 
 
 def write(result):

@@ -13,7 +13,8 @@ The core reads sRGB-encoded RGB. A layer in any other colour space (a linear or 
 greyscale, float, CMYK, Lab) is converted to sRGB-encoded RGBA (U8 from U8, else U16) by Krita's
 own colour engine on a scratch document that is closed afterwards (the user's document gets no
 step from it); the result layers are converted back to the layer's colour space, so they hold
-the document's own encoding. Float layers are clipped to 0..1 on the way (the core is 8/16-bit).
+the document's own encoding. Float layers reach the core clipped to 0..1 (it is 8/16-bit); the
+result group's "original photo" is the user's layer's own pixels, so values above 1.0 stay there.
 """
 
 import sys
@@ -185,15 +186,21 @@ class KritaHost:
         finally:
             scratch.close()
 
+    @staticmethod
+    def pixels(doc, node):
+        """The layer's pixels over the whole canvas in its own colour space (groups, file, fill
+        and vector layers: what they show)."""
+        width, height = doc.width(), doc.height()
+        if node.type() == "paintlayer":
+            return bytes(node.pixelData(0, 0, width, height))
+        return bytes(node.projectionPixelData(0, 0, width, height))
+
     def export_layer(self, doc, node, path):
         """Write the layer's pixels over the whole canvas to a binary PPM, sRGB-encoded (16-bit
         for a layer deeper than 8 bits); returns (width, height)."""
         width, height = doc.width(), doc.height()
         space = encoding(node)
-        if node.type() == "paintlayer":
-            data = bytes(node.pixelData(0, 0, width, height))
-        else:  # groups, file, fill and vector layers: what they show
-            data = bytes(node.projectionPixelData(0, 0, width, height))
+        data = self.pixels(doc, node)
         if not is_exchange(space):
             data = self.convert(data, width, height, space, exchange(space))
         sixteen = exchange(space)[1] == "U16"
@@ -227,7 +234,16 @@ class KritaHost:
         return self.add_paint_layer(doc, above, name, bytes(bgra), width, height, "U8")
 
     def add_group(
-        self, doc, above, name, stack, width, height, space=("RGBA", "U8", SRGB), limit=None
+        self,
+        doc,
+        above,
+        name,
+        stack,
+        width,
+        height,
+        space=("RGBA", "U8", SRGB),
+        limit=None,
+        source=None,
     ):
         """A group layer ``name`` directly above ``above`` holding the worker's layer ``stack``
         (bottom to top; see ``skyseg_client.read_layers``): each a paint layer with its blend
@@ -239,7 +255,8 @@ class KritaHost:
         where the result shows, as a host filter's: the group gets it as a transparency mask
         "selection" (5.2), or (5.1, which cannot fill one) a top layer "outside the selection"
         that erases the group's pixels where nothing is selected; outside, the layers below
-        show through."""
+        show through. ``source``, the layer the worker read: the "original photo" layer gets its
+        own pixels, exactly (float values above 1.0, CMYK, Lab and transparency included)."""
         group = doc.createGroupLayer(name)
         above.parentNode().addChildNode(group, above)
         depth = exchange(space)[1]
@@ -263,7 +280,15 @@ class KritaHost:
             layer = doc.createNode(spec["name"], "paintlayer")
             group.addChildNode(layer, previous)
             previous = layer
-            self._fill(layer, bytes(bgra), width, height, space)
+            if spec["name"] == skyseg_client.ORIGINAL_LAYER and source is not None:
+                # the user's own pixels, not their round trip through the worker: values a
+                # conversion or the core's 8/16 bits would change (float above 1.0, CMYK, Lab,
+                # transparency) are kept exactly
+                if encoding(layer) != tuple(space):  # an empty layer: converted at no cost
+                    layer.setColorSpace(*space)
+                layer.setPixelData(self.pixels(doc, source), 0, 0, width, height)
+            else:
+                self._fill(layer, bytes(bgra), width, height, space)
             layer.setBlendingMode(spec["krita_mode"])
             layer.setOpacity(int(round(255 * spec["opacity"])))
             layer.setVisible(bool(spec["visible"]))

@@ -318,7 +318,7 @@ class SkysegActions:
                 )
             space = self.host.space(node)  # the result is in the photo layer's colour space
             return self.host.add_group(
-                doc, anchor, layer_name, stack, width, height, space, selection
+                doc, anchor, layer_name, stack, width, height, space, selection, source=node
             )
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
