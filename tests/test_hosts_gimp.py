@@ -329,6 +329,7 @@ def test_photo_without_sky_is_one_readable_error(folder):
         ("create-mask", "no sky mask added"),
         ("create-mask-channel", "no sky mask added"),
         ("select-sky", "nothing selected"),
+        ("cut-out-sky", 'no "Photo without sky" layer added'),
     ):
         status, message = result[name]
         assert status == "execution-error", result[name]
@@ -339,6 +340,87 @@ def test_photo_without_sky_is_one_readable_error(folder):
         assert "\n" not in message and "/tmp" not in message
     assert [layer["name"] for layer in result["stack_after"]] == ["ground"]
     assert result["channels_after"] == [] and result["selection_empty"]
+
+
+def _core_cutout(folder, photo, name, *options):
+    """`skyseg cutout` of ``photo`` (an RGB array: the samples GIMP gave the worker) with the
+    tests' method, as an RGBA array of its depth."""
+    import subprocess
+
+    import cv2
+
+    from skyseg_core.io import save_image
+
+    source, target = folder / f"{name}_in.png", folder / f"{name}_core.png"
+    save_image(source, photo, overwrite=True)
+    command = [sys.executable, "-m", "skyseg_core", "cutout", str(source), "--method"]
+    command += [harness.METHOD, *options, "-o", str(target), "--overwrite", "--quiet"]
+    subprocess.run(command, check=True)
+    bgra = cv2.imread(str(target), cv2.IMREAD_UNCHANGED)
+    return bgra[..., [2, 1, 0, 3]]
+
+
+@pytest.fixture(scope="module")
+def cutout_run(folder):
+    return harness.run_gimp(folder, "cutout")
+
+
+@pytest.mark.parametrize("case", ["srgb", "plain", "profile", "grey16"])
+def test_cut_out_sky_adds_the_cores_cutout_as_a_new_layer(cutout_run, folder, case):
+    """Cut Out Sky: one new layer "Photo without sky" above the photo, selected, with
+    transparency; the photo byte-identical; its alpha the core's `skyseg cutout` of the samples
+    the worker was given (8-bit sRGB, or 16-bit grey), its colours where opaque the core's too
+    (through GIMP's conversion for the Adobe RGB image)."""
+    made = cutout_run["cutout"][case]
+    assert made["status"] == ["success", ""], made
+    assert made["stack"] == ["Photo without sky", "photo"] and made["selected"] == made["stack"][:1]
+    assert made["photo_unchanged"] and made["has_alpha"] and made["offsets"] == [0, 0]
+    width, height = made["size"]
+    deep = case == "grey16"
+    dtype = np.dtype(np.uint16 if deep else np.uint8)
+    given = np.frombuffer((folder / f"gimp_cutout_{case}_photo.raw").read_bytes(), dtype)
+    given = (
+        np.repeat(given.reshape(height, width, 1), 3, 2)
+        if deep
+        else given.reshape(height, width, 3)
+    )
+    options = ["--no-decontaminate"] if case == "plain" else []
+    core = _core_cutout(folder, given, f"cutout_{case}", *options).astype(np.int32)
+    got = np.frombuffer((folder / f"gimp_cutout_{case}.raw").read_bytes(), dtype)
+    got = got.reshape(height, width, 4).astype(np.int32)
+    assert core.shape == got.shape
+    level = 257 if deep else 1
+    alpha = np.abs(got[..., 3] - core[..., 3])
+    print(case, "alpha vs skyseg cutout: max", alpha.max() / level, "mean", alpha.mean() / level)
+    assert alpha.max() <= 2 * level and alpha.mean() <= 0.25 * level, (alpha.max(), alpha.mean())
+    assert 0.2 < 1 - got[..., 3].mean() / (255 * level) < 0.9  # a real sky made transparent
+    opaque = (got[..., 3] == 255 * level) & (core[..., 3] == 255 * level)
+    colours = np.abs(got[..., :3] - core[..., :3])[opaque]
+    print(
+        case,
+        "opaque colours vs skyseg cutout: max",
+        colours.max() / level,
+        "mean",
+        colours.mean() / level,
+    )
+    assert colours.mean() <= 0.5 * level and colours.max() <= 3 * level, (
+        colours.max(),
+        colours.mean(),
+    )
+
+
+def test_cut_out_sky_frees_edge_colours_when_chosen(cutout_run, folder):
+    """The option changes the soft edges' colours, not the alpha (the core's decontaminate)."""
+    width, height = cutout_run["cutout"]["srgb"]["size"]
+    freed, plain = (
+        np.frombuffer((folder / f"gimp_cutout_{case}.raw").read_bytes(), np.uint8).reshape(
+            height, width, 4
+        )
+        for case in ("srgb", "plain")
+    )
+    assert np.array_equal(freed[..., 3], plain[..., 3])
+    edge = (freed[..., 3] > 0) & (freed[..., 3] < 255)
+    assert edge.any() and not np.array_equal(freed[edge, :3], plain[edge, :3])
 
 
 def test_opens_ora_from_skyseg_replace(folder):

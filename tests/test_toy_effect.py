@@ -152,6 +152,7 @@ def test_it_is_a_gimp_procedure(toy, tmp_path, monkeypatch):
     labels = [module.procedures()[name][0] for name in names]
     assert labels == [  # the shipped menu labels, mnemonics as they were, and the toy's
         "Create Sky _Mask...",
+        "_Cut Out Sky...",  # the shipped RGBA step, next to Create Sky Mask
         "_Sky",
         "_Replace Sky...",
         "_Tint Sky...",
@@ -266,9 +267,12 @@ def test_an_rgba_step_is_a_worker_op_and_runs(rgba_toy, photo, tmp_path):
     assert rgba.shape[2] == 4 and (rgba[truth, 3] == 0).all() and (rgba[~truth, 3] == 255).all()
 
 
-def test_an_rgba_step_is_on_no_surface_that_composites_rgb(
+def test_an_rgba_step_is_a_gimp_layer_procedure_and_on_no_surface_that_composites_rgb(
     rgba_toy, tmp_path, monkeypatch, qtbot, request
 ):
+    """GIMP adds an RGBA step's picture as a new layer (as Cut Out Sky does), its options the
+    step's declared fields and no canvas preview; the surfaces that composite an RGB result (the
+    effect commands, the editor's panels, Krita's actions) leave it off."""
     from skyseg_core.cli import build_parser
 
     assert "punch" not in REGISTRY and list(REGISTRY) == ["replace", "tint", "relight"]
@@ -276,8 +280,26 @@ def test_an_rgba_step_is_on_no_surface_that_composites_rgb(
         build_parser().parse_args(["punch", "x.png"])
     assert stop.value.code == 2
     module, _ = _gimp_plugin(tmp_path / "gimp", monkeypatch)
-    names = module.SkysegPlugIn().do_query_procedures()
-    assert "plug-in-skyseg-punch-out-sky" not in names and not [n for n in names if "punch" in n]
+    plugin = module.SkysegPlugIn()
+    names = plugin.do_query_procedures()
+    assert names[:3] == [
+        "plug-in-skyseg-create-mask",
+        "plug-in-skyseg-cut-out-sky",
+        "plug-in-skyseg-punch-out-sky",
+    ]
+    label, menu, title, body, step = module.procedures()["plug-in-skyseg-punch-out-sky"]
+    assert (label, menu, title, step) == (
+        "_Punch Out Sky...",
+        module.SKY_MENU,
+        "Punch Out Sky",
+        "punch",
+    )
+    assert body.__qualname__ == module.procedures()["plug-in-skyseg-cut-out-sky"][3].__qualname__
+    procedure = plugin.do_create_procedure("plug-in-skyseg-punch-out-sky")
+    arguments = _gimp_arguments(procedure)
+    assert list(arguments) == ["method", "refine", "keep"]
+    assert arguments["keep"][:4] == ("float", 0.0, 0.0, 1.0)
+    assert not [c for c, _ in procedure.calls if "_aux_" in c], "no canvas preview"
     with _krita_plugin(tmp_path / "krita", monkeypatch) as package:
         assert not [a for a in package.extension.actions_list() if "punch" in a[0]]
         assert "punch" not in [

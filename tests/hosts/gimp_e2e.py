@@ -5,8 +5,8 @@ Run by gimp-console-3.0 --batch-interpreter=python-fu-eval.
 It calls the skyseg plug-in's registered PDB procedures like a script would, saves what a user
 would save (XCF and PNG), and writes everything the test checks into $SKYSEG_E2E_DIR/<scenario>.json.
 The scenario is $SKYSEG_E2E_SCENARIO: "main" (mask, selection, replace, and the registered
-arguments), "error" (the worker fails), "nosky" (a photo without sky) or "ora" (open an OpenRaster
-file). Only GIMP's API and the standard library are used here.
+arguments), "error" (the worker fails), "nosky" (a photo without sky), "cutout" (Cut Out Sky) or
+"ora" (open an OpenRaster file). Only GIMP's API and the standard library are used here.
 """
 
 import json
@@ -309,6 +309,58 @@ def preview_scenario():
     result["after_24mp_stop"] = [len(image.get_layers()), image.is_dirty()]
 
 
+def cutout_scenario():
+    """Cut Out Sky on the photo in sRGB (the free edge colours on and off), in Adobe RGB and as
+    16-bit greyscale: what each adds, the user's layer before and after, the new layer's
+    samples (R'G'B'A, 16-bit for the grey image) and the samples the worker was given."""
+    a98 = Gio.File.new_for_path("/usr/share/color/icc/ghostscript/a98.icc")
+    for case, decontaminate in (
+        ("srgb", True),
+        ("plain", False),
+        ("profile", True),
+        ("grey16", True),
+    ):
+        image = Gimp.file_load(
+            Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path("photo.png"))
+        )
+        layer = image.get_layers()[0]
+        layer.set_name("photo")
+        if case == "profile":
+            image.convert_color_profile(
+                Gimp.ColorProfile.new_from_file(a98),
+                Gimp.ColorRenderingIntent.RELATIVE_COLORIMETRIC,
+                True,
+            )
+        if case == "grey16":
+            image.convert_grayscale()
+            image.convert_precision(Gimp.Precision.U16_NON_LINEAR)
+        image.clean_all()
+        deep = case == "grey16"
+        given = "Y' u16" if deep else "R'G'B' u8"  # what the worker reads of the layer
+        with open(path(f"gimp_cutout_{case}_photo.raw"), "wb") as fh:
+            fh.write(raw(layer, given))
+        before = raw(layer, Babl.get_name(layer.get_format()))
+        status = call(
+            "plug-in-skyseg-cut-out-sky", image, [layer], method=METHOD, decontaminate=decontaminate
+        )
+        top = image.get_layers()[0]
+        made = {
+            "status": status,
+            "stack": [item.get_name() for item in image.get_layers()],
+            "selected": [d.get_name() for d in image.get_selected_layers()],
+            "photo_unchanged": raw(layer, Babl.get_name(layer.get_format())) == before,
+            "has_alpha": top.has_alpha(),
+            "format": Babl.get_name(top.get_format()),
+            "offsets": list(top.get_offsets()[1:]),
+            "size": [top.get_width(), top.get_height()],
+            "dirty": image.is_dirty(),
+        }
+        result.setdefault("cutout", {})[case] = made
+        with open(path(f"gimp_cutout_{case}.raw"), "wb") as fh:
+            fh.write(raw(top, "R'G'B'A u16" if deep else "R'G'B'A u8"))
+        image.delete()
+
+
 def main():
     if (
         SCENARIO == "bench"
@@ -332,7 +384,7 @@ def main():
         )
         layer = image.get_layers()[0]
         layer.set_name("ground")
-        for name in ("replace-sky", "tint-sky", "create-mask", "select-sky"):
+        for name in ("replace-sky", "tint-sky", "create-mask", "select-sky", "cut-out-sky"):
             result[name] = call("plug-in-skyseg-" + name, image, [layer], method=METHOD)
         result["create-mask-channel"] = call(
             "plug-in-skyseg-create-mask", image, [layer], method=METHOD, as_channel=True
@@ -405,6 +457,9 @@ def main():
         return
     if SCENARIO == "preview":
         preview_scenario()
+        return
+    if SCENARIO == "cutout":
+        cutout_scenario()
         return
     if SCENARIO == "ora":
         image = Gimp.file_load(

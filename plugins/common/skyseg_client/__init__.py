@@ -36,6 +36,7 @@ from .controls import (
     load_schema,
     look_values,
     method_choices,
+    rgba_actions,
     sky_choices,
     source_controls,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "load_schema",
     "look_values",
     "method_choices",
+    "rgba_actions",
     "read_layers",
     "read_netpbm",
     "require_sky",

@@ -177,10 +177,35 @@ def effect_actions(schema: dict) -> list:
     return out
 
 
+def rgba_actions(schema: dict) -> list:
+    """One plug-in action per step whose output is an RGBA picture (``rgba_steps``: the cut-out),
+    as :func:`effect_actions` gives them (``layer_name``: the new layer, "Photo without sky")."""
+    return [
+        {
+            "effect": step,
+            "action": "_".join(effect_identity(schema, step)["title"].lower().split()),
+            "title": effect_identity(schema, step)["title"],
+            "layer_name": effect_identity(schema, step)["layer_name"],
+        }
+        for step in schema.get("rgba_steps", {})
+    ]
+
+
+def _declared_fields(schema: dict, effect: str) -> list | None:
+    """The declared fields of an effect or of an RGBA step (None: neither)."""
+    if effect in schema.get("effects", {}):
+        return schema["effects"][effect]
+    return (schema.get("rgba_steps", {}).get(effect) or {}).get("fields")
+
+
 def effect_identity(schema: dict, effect: str) -> dict:
     """What the plug-ins call ``effect``: ``title`` (menus: "Tint sky"), ``layer_name`` (the
-    result layer: "Sky tinted"), ``verb``, ``summary``, ``needs_sky``, as the worker declares."""
-    declared = dict(schema.get("steps", {}).get(effect) or {})
+    result layer: "Sky tinted"), ``verb``, ``summary``, ``needs_sky``, as the worker declares
+    (an RGBA step's under ``rgba_steps``)."""
+    declared = dict(
+        schema.get("steps", {}).get(effect) or schema.get("rgba_steps", {}).get(effect) or {}
+    )
+    declared.pop("fields", None)
     title = declared.get("title") or _title(effect.replace("_", " "))
     declared.setdefault("title", title)
     declared.setdefault("layer_name", title)
@@ -213,7 +238,7 @@ def effect_controls(schema: dict, effect: str) -> list:
     a menu of the presets plus "file" and a ``<name>_file`` control; an effect with looks starts
     with a menu of them.
     """
-    fields = schema.get("effects", {}).get(effect)
+    fields = _declared_fields(schema, effect)
     if fields is None:
         raise WorkerError(f"the skyseg schema has no effect {effect!r}")
     out: list[dict[str, Any]] = []
@@ -336,7 +361,7 @@ def effect_params(schema: dict, effect: str, values: dict, apply_look: bool = Tr
     """
     controls = effect_controls(schema, effect)
     values = dict(control_defaults(controls), **{k: v for k, v in values.items() if v is not None})
-    fields = {f["name"]: f for f in schema["effects"][effect]}
+    fields = {f["name"]: f for f in _declared_fields(schema, effect) or []}
     params: dict[str, Any] = {}
     for c in controls:
         name, value = c["field"], values[c["key"]]

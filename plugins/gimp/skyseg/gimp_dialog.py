@@ -33,6 +33,24 @@ def dialog_label(control, used=None):
     return text
 
 
+def menu_title(title):
+    """Each word capitalised, as in GIMP's menus ("Replace sky" -> "Replace Sky")."""
+    return " ".join(word[:1].upper() + word[1:] for word in title.split())
+
+
+def menu_label(title, used):
+    """``title`` with a mnemonic not in ``used``: a word's first letter, else a consonant, else
+    any letter ("Replace Sky" -> "_Replace Sky", then "Relight" -> "Re_light")."""
+    starts = [i for i, c in enumerate(title) if c.isalpha() and (i == 0 or title[i - 1] == " ")]
+    consonants = [i for i, c in enumerate(title) if c.isalpha() and c.lower() not in "aeiou"]
+    letters = [i for i, c in enumerate(title) if c.isalpha()]
+    for i in starts + consonants + letters:
+        if title[i].lower() not in used:
+            used.add(title[i].lower())
+            return title[:i] + "_" + title[i:]
+    return title
+
+
 def add_argument(procedure, control, used=None):
     """One PDB argument for one control of the schema (see skyseg_client.effect_controls)."""
     name, label, help_text, default = (

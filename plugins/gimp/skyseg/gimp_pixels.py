@@ -207,6 +207,50 @@ def _add_stack_mask(layer, spec, width, height):
     buffer.flush()
 
 
+def read_rgba(path, layer):
+    """The worker's RGBA picture (an RGBA step's output) as ``(format, samples, alpha)``:
+    R'G'B'A samples at the layer's image's depth (16-bit above 8-bit precision) and its alpha
+    as one byte a pixel. GIMP's own loader reads the file (the plug-in's Python has no PNG
+    decoder); the picture holds sRGB values, as the layer's exported samples were."""
+    loaded = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path))
+    try:
+        picture = loaded.get_layers()[0]
+        width, height = picture.get_width(), picture.get_height()
+        if (width, height) != (layer.get_width(), layer.get_height()):
+            raise skyseg_client.WorkerError(
+                f"the worker's picture is {width}x{height}, the layer {layer.get_width()}x"
+                f"{layer.get_height()}"
+            )
+        fmt = _rgb_format(layer.get_image()).replace("R'G'B'", "R'G'B'A")
+        rect, buffer = Gegl.Rectangle.new(0, 0, width, height), picture.get_buffer()
+        samples = buffer.get(rect, 1.0, fmt, Gegl.AbyssPolicy.CLAMP)
+        alpha = buffer.get(rect, 1.0, "A u8", Gegl.AbyssPolicy.CLAMP)
+    finally:
+        loaded.delete()
+    return fmt, samples, alpha
+
+
+def rgba_layer(image, name, layer, fmt, samples):
+    """A new layer ``name`` with transparency directly above ``layer`` at its offsets, holding
+    ``samples`` (in ``fmt``: sRGB, converted by GIMP's colour engine to the image's profile and
+    base type, as the effects' layers are)."""
+    kind = (
+        Gimp.ImageType.GRAYA_IMAGE
+        if image.get_base_type() == Gimp.ImageBaseType.GRAY
+        else Gimp.ImageType.RGBA_IMAGE
+    )
+    width, height = layer.get_width(), layer.get_height()
+    new = Gimp.Layer.new(image, name, width, height, kind, 100.0, Gimp.LayerMode.NORMAL)
+    insert_above(image, new, layer)
+    _, x, y = layer.get_offsets()
+    new.set_offsets(x, y)
+    buffer = new.get_buffer()
+    buffer.set(Gegl.Rectangle.new(0, 0, width, height), fmt, samples)
+    buffer.flush()
+    new.update(0, 0, width, height)
+    return new
+
+
 def result_group(image, layer, name, path):
     """The worker's layer stack as a layer group named ``name`` above ``layer`` (or above the
     skyseg group it came from): the original photo at the bottom, the effect's layers with their

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""skyseg for GIMP 3: the file GIMP runs, its procedures and their run bodies.
+"""skyseg for GIMP 3, the file GIMP runs: procedures and run bodies (over 400 lines: a body per result).
 
-Menus: Filters > Sky > Create Sky Mask... / Replace Sky... / Tint Sky... / Relight... / Save Sky
-Mask..., and Select > Sky (no dialog: it uses the last method chosen). The heavy work runs in a
-``skyseg worker`` process started from the skyseg environment recorded by ``skyseg
-install-plugin gimp`` (``skyseg_worker.json`` beside this file), shared by the plug-in's calls on
-a per-user Unix socket (it exits after 10 idle minutes). The plug-in's modules, one per role:
+Menus: Filters > Sky > Create Sky Mask... / Cut Out Sky... / Replace Sky... / Tint Sky... /
+Relight... / Save Sky Mask..., and Select > Sky (no dialog: it uses the last method chosen). The
+heavy work runs in a ``skyseg worker`` process started from the skyseg environment recorded by
+``skyseg install-plugin gimp`` (``skyseg_worker.json`` beside this file), shared by the plug-in's
+calls on a per-user Unix socket (it exits after 10 idle minutes). The plug-in's modules, one per role:
 this one (procedures), ``gimp_dialog`` (arguments and dialogs), ``gimp_pixels`` (pixels in and
 out of GIMP), ``gimp_worker`` (the worker's client). They import only GIMP's API and the standard
 library: GIMP runs them with the system Python, which has no numpy.
@@ -15,9 +15,10 @@ dialog shows. The arguments are generated from the effect recipe's schema (``sky
 written beside this file by ``skyseg install-plugin gimp``; the worker's ``schema`` operation when
 it is missing): names, labels, help, ranges, defaults and menus are the declared ones, none is
 restated here. Results are new layers above the active one (the original and its mask are never
-changed): a grey "Sky mask" layer, a channel named "Sky", the selection, or a layer group holding
-the layered file's layers (Replace, Tint, Relight; a run on a group reads its original photo),
-each inside one undo group. A failure is one error message (the procedure's return value, which
+changed): a grey "Sky mask" layer, a channel named "Sky", the selection, a layer group holding
+the layered file's layers (Replace, Tint, Relight; a run on a group reads its original photo), or
+the photo with its sky transparent (Cut Out Sky: one procedure per step of the schema's
+``rgba_steps``, its options the step's declared fields), each inside one undo group. A failure is one error message (the procedure's return value, which
 GIMP shows).
 """
 
@@ -137,7 +138,7 @@ def _ask(procedure, config, title, image, layer, problem):
     name = procedure.get_name()
     controls, effect = procedure_controls(name), procedures()[name][4]
     preview = None
-    if effect is not None:
+    if effect in _effect_names():
         preview = gimp_preview.DialogPreview(
             image, layer, effect, lambda cfg: preview_params(cfg, effect)
         )
@@ -271,22 +272,33 @@ def _effect(op, name):
     return body
 
 
-def _menu_title(title):
-    """Each word capitalised, as in GIMP's menus ("Replace sky" -> "Replace Sky")."""
-    return " ".join(word[:1].upper() + word[1:] for word in title.split())
+_OPAQUE = bytes(255 - value for value in range(256))
+"""Alpha to sky matte bytes: a pixel an RGBA step left transparent is sky."""
 
 
-def _menu_label(title, used):
-    """``title`` with a mnemonic not in ``used``: a word's first letter, else a consonant, else
-    any letter ("Replace Sky" -> "_Replace Sky", then "Relight" -> "Re_light")."""
-    starts = [i for i, c in enumerate(title) if c.isalpha() and (i == 0 or title[i - 1] == " ")]
-    consonants = [i for i, c in enumerate(title) if c.isalpha() and c.lower() not in "aeiou"]
-    letters = [i for i, c in enumerate(title) if c.isalpha()]
-    for i in starts + consonants + letters:
-        if title[i].lower() not in used:
-            used.add(title[i].lower())
-            return title[:i] + "_" + title[i:]
-    return title
+def _rgba_step(op, name):
+    """The run body of an RGBA step (the cut-out): a new layer ``name`` above the user's, the
+    step's picture (its transparency where the sky was). No transparent sky: an error, nothing
+    added."""
+
+    def body(image, layer, config, tmp):
+        scripted = _RUN_MODE.get("value") == Gimp.RunMode.NONINTERACTIVE
+        params = dict(gimp_dialog.mask_params(config), **effect_fields(config, op, scripted))
+        source = gimp_pixels.export_layer(layer, tmp)
+        result = os.path.join(tmp, "result.png")
+        run_worker(op, source, result, params, name, layer_aliases(layer, source))
+        fmt, samples, alpha = gimp_pixels.read_rgba(result, layer)
+        skyseg_client.require_sky(
+            alpha.translate(_OPAQUE), layer.get_name(), f'no "{name}" layer added', schema()
+        )
+
+        def add_layer():
+            new = gimp_pixels.rgba_layer(image, name, layer, fmt, samples)
+            image.set_selected_layers([new])
+
+        return add_layer
+
+    return body
 
 
 _PROCEDURES = {}
@@ -294,31 +306,48 @@ _PROCEDURES = {}
 
 def procedures():
     """name -> (menu label, menu path, title, run body, effect whose controls it takes): the mask
-    procedures and one per effect of the schema (``skyseg_client.effect_actions``), named after
-    its title; without a schema the mask procedures alone (running one says how to install)."""
+    procedures, one per effect of the schema (``skyseg_client.effect_actions``) and one per RGBA
+    step (``skyseg_client.rgba_actions``: the cut-out), named after its title; without a schema the mask procedures alone (running one says how to install)."""
     if _PROCEDURES:
         return _PROCEDURES
     try:
         effects = skyseg_client.effect_actions(schema())
+        rgba_steps = skyseg_client.rgba_actions(schema())
     except skyseg_client.WorkerError:
-        effects = []
-    made = {
-        PROC_MASK: ("Create Sky _Mask...", SKY_MENU, "Create Sky Mask", create_mask, None),
-        PROC_SELECT: ("_Sky", "<Image>/Select", "Select Sky", select_sky, None),
-    }
+        effects, rgba_steps = [], []
     used = set("mv")  # the mnemonics of Create Sky Mask and Save Sky Mask in the same menu
-    for action in effects:
-        title = _menu_title(action["title"])
-        made[PROC_PREFIX + action["action"].replace("_", "-")] = (
-            _menu_label(title, used) + "...",
+
+    def entry(action, body):
+        title = gimp_dialog.menu_title(action["title"])
+        name = PROC_PREFIX + action["action"].replace("_", "-")
+        label = gimp_dialog.menu_label(title, used) + "..."
+        return name, (
+            label,
             SKY_MENU,
             title,
-            _effect(action["effect"], action["layer_name"]),
+            body(action["effect"], action["layer_name"]),
             action["effect"],
         )
+
+    effect_entries = [entry(action, _effect) for action in effects]
+    # after the effects (whose mnemonics stay as they were), listed next to Create Sky Mask:
+    # an RGBA step (the cut-out) also adds one layer made of the photo
+    rgba_entries = [entry(action, _rgba_step) for action in rgba_steps]
+    made = {PROC_MASK: ("Create Sky _Mask...", SKY_MENU, "Create Sky Mask", create_mask, None)}
+    made.update(rgba_entries)
+    made[PROC_SELECT] = ("_Sky", "<Image>/Select", "Select Sky", select_sky, None)
+    made.update(effect_entries)
     made[PROC_SAVE_MASK] = ("Sa_ve Sky Mask...", SKY_MENU, "Save Sky Mask", save_mask, None)
     _PROCEDURES.update(made)
     return _PROCEDURES
+
+
+def _effect_names():
+    """The effects (RGB results, previewed in the dialog); the RGBA steps are not among them."""
+    try:
+        return skyseg_client.effect_names(schema())
+    except skyseg_client.WorkerError:
+        return []
 
 
 def follow_dialog(config, name):
@@ -369,7 +398,7 @@ class SkysegPlugIn(Gimp.PlugIn):
         used = set("ohclrs" + gimp_dialog.PREVIEW_MNEMONIC)
         for control in controls:
             gimp_dialog.add_argument(procedure, control, used)
-        if procedures()[name][4] is not None:
+        if procedures()[name][4] in _effect_names():
             gimp_dialog.add_preview_argument(procedure)
         if name == PROC_SAVE_MASK:
             procedure.add_file_argument(

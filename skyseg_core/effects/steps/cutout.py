@@ -46,10 +46,10 @@ EFFECT = register(
         params=CutoutParams,
         run=_run,
         run_layers=_no_layers,
-        title="Cut out the foreground",
+        title="Cut out sky",
         short="Cut-out",
         verb="cutout",
-        layer_name="Cut-out",
+        layer_name="Photo without sky",
         needs_sky=False,
         summary="write the photo with the sky transparent (RGBA PNG/TIFF/WebP)",
         description="Write each photo with its sky transparent: alpha = 1 - sky matte, the "
