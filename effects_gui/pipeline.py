@@ -56,6 +56,7 @@ def _write(job, role: str, path: Path, image, base_matte, strokes, steps=(), ski
     writer every command uses: ``role`` is its output (``"output"``, ``"layers"`` or
     ``"matte"``); ``metadata``, ``quality`` and ``source`` as the command line gives them,
     ``close_gaps`` the edit's."""
+    from skyseg_core.depth import convert_depth
     from skyseg_core.effects import NoSkyError
     from skyseg_core.errors import SkysegError
     from skyseg_core.pipeline import Photo, write_rendered
@@ -63,7 +64,7 @@ def _write(job, role: str, path: Path, image, base_matte, strokes, steps=(), ski
     path = Path(path)
     matte = _full_matte(job, image, base_matte, strokes, kw.get("close_gaps", 0.0))
     if role == "output" and path.suffix.lower() in (".tif", ".tiff") and image.dtype == np.uint8:
-        image = image.astype(np.uint16) * np.uint16(257)  # blend at 16 bits, not 8 padded
+        image = convert_depth(image, np.uint16)  # blend at 16 bits, not 8 padded
     source = kw.get("source")
     photo = Photo(Path(source) if source else path, image, matte, "editor", kw.get("metadata"))
     try:

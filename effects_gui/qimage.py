@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 from PyQt6.QtGui import QColor, QImage, QPainter
+
+from skyseg_core.depth import to_codes
 
 OVERLAY_RGB = (255, 40, 150)
 """The matte overlay's colour: a magenta that stands out against blue, grey and sunset skies."""
@@ -18,7 +19,7 @@ def rgb_to_qimage(image: np.ndarray) -> QImage:
 
 def _matte_bytes(matte: np.ndarray) -> np.ndarray:
     """A [0, 1] matte as rounded uint8 in one fast pass (saturating)."""
-    return np.ascontiguousarray(cv2.convertScaleAbs(matte, alpha=255.0))
+    return np.ascontiguousarray(to_codes(matte, np.uint8, clip=False))
 
 
 def grey_to_qimage(matte: np.ndarray) -> QImage:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 import cv2
 import numpy as np
 
+from .depth import to_codes, white
 from .errors import InputError
 from .matte import check_image, check_matte, to_float_rgb
 
@@ -186,14 +187,14 @@ def cutout(
     check_matte(matte, image.shape[:2])
     if image.dtype not in (np.uint8, np.uint16):
         raise InputError(f"cutout takes a uint8 or uint16 photo, got {image.dtype}")
-    top = 65535 if image.dtype == np.uint16 else 255
+    top = white(image.dtype)
     rgba = np.empty((*image.shape[:2], 4), image.dtype)
     rgba[..., :3] = image
     # alpha codes row block by row block: no full-size float temporaries
     for y0 in range(0, image.shape[0], _ROWS):
         y1 = y0 + _ROWS
         alpha = np.float32(1.0) - matte[y0:y1]
-        rgba[y0:y1, :, 3] = np.round(alpha * top)
+        rgba[y0:y1, :, 3] = to_codes(alpha, image.dtype, clip=False)  # 1 - a checked matte
     if not decontaminate:
         return rgba
     alpha_codes = rgba[..., 3]
@@ -208,6 +209,6 @@ def cutout(
     for y0, y1, fg in bands:
         soft = alpha_codes[y0:y1] < top
         for c in range(3):
-            codes = np.round(fg[..., c] * top).astype(image.dtype)
+            codes = to_codes(fg[..., c], image.dtype, clip=False)  # clipped by the estimate
             np.copyto(rgba[y0:y1, :, c], codes, where=soft)
     return rgba

@@ -2,13 +2,15 @@
 
 A matte is a float32 array of shape (H, W) with values in [0, 1], 1 = sky. An image, inside
 skyseg, is an (H, W, 3) RGB array of uint8 or uint16 as loaded, and float32 in [0, 1] when an
-algorithm needs it; :func:`to_float_rgb` is the only place that converts.
+algorithm needs it; :func:`to_float_rgb` converts a loaded image (through :mod:`.depth`, the
+one byte-depth converter).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .depth import convert_depth, to_codes, to_float
 from .errors import InputError, MatteError
 
 
@@ -34,21 +36,17 @@ def check_image(image: np.ndarray) -> np.ndarray:
 def to_float_rgb(image: np.ndarray) -> np.ndarray:
     """Return ``image`` as float32 RGB in [0, 1] (uint8 / 255, uint16 / 65535)."""
     check_image(image)
-    if image.dtype == np.uint8:
-        return image.astype(np.float32) / np.float32(255.0)
-    if image.dtype == np.uint16:
-        return image.astype(np.float32) / np.float32(65535.0)
-    return np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
+    if image.dtype.kind == "f":
+        return np.clip(image, 0.0, 1.0).astype(np.float32, copy=False)
+    return to_float(image)
 
 
 def to_uint8_rgb(image: np.ndarray) -> np.ndarray:
     """Return ``image`` as uint8 RGB (rounded), whatever its dtype."""
     check_image(image)
-    if image.dtype == np.uint8:
-        return image
-    if image.dtype == np.uint16:
-        return ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+    if image.dtype.kind == "f":  # rounded from its own precision, not through float32
+        return to_codes(image, np.uint8)
+    return convert_depth(image, np.uint8)
 
 
 def check_matte(matte: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:

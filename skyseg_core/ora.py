@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from .blend_modes import BLEND_MODES, BLENDS, BY_ORA_OP, blend
+from .depth import to_codes, to_float
 from .errors import InputError, OutputError
 from .io import NOT_REGULAR_FILE, max_pixels_limit, path_kind, write_bytes_atomic
 
@@ -100,8 +101,7 @@ def _decode_png(data: bytes, name: str) -> np.ndarray:
 
 def rgba_float(pixels: np.ndarray) -> np.ndarray:
     """8/16-bit grey, RGB or RGBA codes as float32 RGBA in [0, 1] (opaque where there is no alpha)."""
-    top = 65535.0 if pixels.dtype == np.uint16 else 255.0
-    p = pixels.astype(np.float32) / np.float32(top)
+    p = to_float(pixels)
     if p.ndim == 2:
         p = np.repeat(p[..., None], 3, axis=2)
     if p.shape[2] == 3:
@@ -140,8 +140,7 @@ def composite(layers: list[Layer], size: tuple[int, int]) -> np.ndarray:
 
 
 def _to_codes(rgba: np.ndarray, dtype) -> np.ndarray:
-    top = 65535 if dtype == np.uint16 else 255
-    codes = np.round(np.clip(rgba, 0, 1) * top).astype(dtype)
+    codes = to_codes(rgba, dtype)
     return codes[..., :3] if np.all(rgba[..., 3] >= 1.0) else codes
 
 

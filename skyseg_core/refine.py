@@ -23,6 +23,7 @@ import math
 import cv2
 import numpy as np
 
+from .depth import white
 from .errors import InputError
 from .matte import check_image, check_matte
 
@@ -48,11 +49,7 @@ def _box_channels(planes: list[np.ndarray], radius: int) -> list[np.ndarray]:
 
 def _scale_of(image: np.ndarray) -> float:
     """Factor that brings the stored values to [0, 1]."""
-    if image.dtype == np.uint8:
-        return 1.0 / 255.0
-    if image.dtype == np.uint16:
-        return 1.0 / 65535.0
-    return 1.0
+    return 1.0 / white(image.dtype)
 
 
 def _as_float32(image: np.ndarray) -> np.ndarray:

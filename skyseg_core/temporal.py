@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from .depth import to_codes
 from .matte import check_matte
 
 
@@ -42,7 +43,7 @@ def as_uint8(image: np.ndarray) -> np.ndarray:
         return image
     if image.dtype == np.uint16:
         return (image >> 8).astype(np.uint8)
-    return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return to_codes(image, np.uint8, rounding="half_up")
 
 
 def flow_size(shape: tuple[int, int], long_side: int) -> tuple[int, int]:

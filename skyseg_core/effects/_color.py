@@ -14,6 +14,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from ..depth import to_codes, to_float, white
+
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 """Rec. 709 / sRGB luminance weights of linear RGB."""
 
@@ -47,16 +49,16 @@ def linear_to_srgb_formula(x: np.ndarray) -> np.ndarray:
 @functools.lru_cache(maxsize=2)
 def decode_table(dtype_name: str) -> np.ndarray:
     """Linear value of every code of ``dtype`` (uint8: 256 entries, uint16: 65536)."""
-    top = np.iinfo(np.dtype(dtype_name)).max
+    top = white(dtype_name)
     return srgb_to_linear_formula(np.arange(top + 1, dtype=np.float64) / top)
 
 
 @functools.lru_cache(maxsize=1)
 def encode_table_8bit() -> np.ndarray:
     """8-bit sRGB code of each 16-bit linear value i / 65535 (65536 entries)."""
-    lin = np.arange(65536, dtype=np.float64) / 65535.0
+    lin = to_float(np.arange(65536, dtype=np.uint16), np.float64)
     srgb = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055)
-    return np.round(srgb * 255.0).astype(np.uint8)
+    return to_codes(srgb, np.uint8)
 
 
 def to_linear(codes: np.ndarray) -> np.ndarray:
@@ -85,8 +87,7 @@ def from_linear(linear: np.ndarray, dtype, clip: bool = True) -> np.ndarray:
     dtype = np.dtype(dtype)
     x = np.asarray(linear, dtype=np.float32)
     if x.size < 64 and dtype.kind in "ui":  # OpenCV reads tiny arrays as scalars: use numpy
-        top = np.float32(np.iinfo(dtype).max)
-        return (linear_to_srgb_formula(x) * top + np.float32(0.5)).astype(dtype)
+        return to_codes(linear_to_srgb_formula(x), dtype, rounding="half_up", clip=False)
     if dtype != np.uint8 and dtype != np.uint16:
         return linear_to_srgb_formula(linear).astype(dtype, copy=False)
     shape = x.shape
@@ -94,7 +95,7 @@ def from_linear(linear: np.ndarray, dtype, clip: bool = True) -> np.ndarray:
     if clip:
         _, flat = cv2.threshold(flat, 1.0, 1.0, cv2.THRESH_TRUNC)
         _, flat = cv2.threshold(flat, 0.0, 0.0, cv2.THRESH_TOZERO)
-    top = 255.0 if dtype == np.uint8 else 65535.0
+    top = white(dtype)
     if dtype == np.uint8:  # 16-bit linear index into a table: exact for 8-bit codes, no pow
         index = cv2.multiply(flat, 65535.0, dtype=cv2.CV_16U)
         return np.take(encode_table_8bit(), index).reshape(shape)
@@ -109,27 +110,6 @@ def from_linear(linear: np.ndarray, dtype, clip: bool = True) -> np.ndarray:
         vals = flat.reshape(-1)[idx] * np.float32(12.92 * top) + np.float32(0.5)
         codes.reshape(-1)[idx] = vals.astype(dtype)
     return codes.reshape(shape)
-
-
-def code_max(dtype) -> float:
-    """The value of white in ``dtype`` (255, 65535 or 1.0)."""
-    dtype = np.dtype(dtype)
-    return float(np.iinfo(dtype).max) if dtype.kind in "ui" else 1.0
-
-
-def convert_codes(codes: np.ndarray, dtype) -> np.ndarray:
-    """Re-quantise sRGB codes to another dtype (uint8 <-> uint16 <-> float), no colour change."""
-    dtype = np.dtype(dtype)
-    if codes.dtype == dtype:
-        return codes
-    if codes.dtype == np.uint8 and dtype == np.uint16:
-        return codes.astype(np.uint16) * np.uint16(257)
-    if codes.dtype == np.uint16 and dtype == np.uint8:
-        return ((codes.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    values = codes.astype(np.float32) / np.float32(code_max(codes.dtype))
-    if dtype.kind == "f":
-        return values.astype(dtype)
-    return np.round(np.clip(values, 0, 1) * code_max(dtype)).astype(dtype)
 
 
 def apply_channel_curves(image: np.ndarray, curve) -> np.ndarray:
@@ -150,7 +130,7 @@ def channel_curves(dtype, curve) -> Callable[[np.ndarray], np.ndarray]:
         return lambda image: from_linear(
             curve(to_linear(image).reshape(-1, 3)).reshape(image.shape), image.dtype
         )
-    n = int(np.iinfo(dtype).max) + 1
+    n = int(white(dtype)) + 1
     lin = np.repeat(decode_table(dtype.name)[:, None], 3, axis=1)
     table = from_linear(curve(lin), dtype)  # (n, 3) codes
     if dtype == np.uint8:

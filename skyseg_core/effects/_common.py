@@ -13,10 +13,10 @@ from contextvars import ContextVar
 import numpy as np
 
 from ..declare import control
+from ..depth import convert_depth, to_codes
 from ..errors import InputError
 from ..io import matte_to_uint8
 from ..ora import Layer
-from ._color import convert_codes
 
 STATS_SIZE = 384
 """Longer side of the small copies the effects measure colours and place skies on."""
@@ -84,22 +84,10 @@ def resolve_params(cls, params, changes: dict):
 
 def layer_codes(image: np.ndarray) -> np.ndarray:
     """The photo's codes for a layer: uint8 and uint16 as they are, float as uint16."""
-    return image if image.dtype in (np.uint8, np.uint16) else convert_codes(image, np.uint16)
+    return image if image.dtype in (np.uint8, np.uint16) else convert_depth(image, np.uint16)
 
 
 def matte_layers(image: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, Layer]:
     """The matte as alpha in the photo's bit depth, and as its own hidden grey layer."""
-    if image.dtype == np.uint16:
-        a = np.round(alpha * 65535.0).astype(np.uint16)
-    else:
-        a = matte_to_uint8(alpha)
+    a = to_codes(alpha, np.uint16) if image.dtype == np.uint16 else matte_to_uint8(alpha)
     return a, Layer("sky matte", np.repeat(a[..., None], 3, axis=2), visible=False)
-
-
-def code_max(a: np.ndarray) -> float:
-    return 65535.0 if a.dtype == np.uint16 else 255.0 if a.dtype == np.uint8 else 1.0
-
-
-def float_to_codes(values: np.ndarray, dtype) -> np.ndarray:
-    top = 65535.0 if dtype == np.uint16 else 255.0
-    return np.round(values * top).astype(dtype)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..depth import to_codes
+
 
 def percent_to_pixels(percent: float, shape: tuple[int, int]) -> float:
     """A distance in percent of the longer side, in pixels of an image of ``shape``."""
@@ -320,7 +322,7 @@ def estimate_blur(
     has too few edges (a clear sky) to say.
     """
     grey = grey.astype(np.float32)
-    g8 = np.clip(grey * 255.0, 0, 255).astype(np.uint8)
+    g8 = to_codes(grey, np.uint8, rounding="down")
     edges = cv2.Canny(g8, 20, 50) > 0
     edges &= region
     if edges.sum() < min_edges:

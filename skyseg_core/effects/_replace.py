@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from ..depth import convert_depth
 from ..matte import check_image, check_matte, to_float_rgb
 from . import _color as C
 from . import _geometry as G
@@ -159,9 +160,7 @@ def _replace(image, matte, sky, p, full_sky: bool) -> Replacement:
     reuse = foreground is not image and not full_sky and dtype.kind != "f"
     out = foreground if reuse else foreground.copy()
     alpha_used = alpha.copy() if full_sky else alpha
-    sky_codes = C.convert_codes(
-        G.warp_rows(sky_src, place, W, H if full_sky else rows_alpha), dtype
-    )
+    sky_codes = convert_depth(G.warp_rows(sky_src, place, W, H if full_sky else rows_alpha), dtype)
     share = new_sky_share(p.sky_opacity, p.horizon_haze, border.top, border.horizon, H)
     if share is not None:  # the photo's own sky shows through (opacity, horizon haze)
         show_own_sky(sky_codes, image, share)

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..blend_modes import BLEND_MODES, blend
 from ..declare import parse_colour
+from ..depth import to_codes, to_float
 from ..errors import InputError
 from ..matte import check_image, check_matte
 from . import _color as C
@@ -115,16 +116,15 @@ def tint(image, matte, stops, angle, mode, strength, with_layer=False):
         np.linspace(0.0, 1.0, GRADIENT_STEPS, dtype=np.float32), positions, colours
     )
     xs, ys = _gradient_axes((H, W), matte, angle)
-    top = np.float32(C.code_max(dtype))
     for r0, r1 in runs(row_max > 0):
         for c0 in range(r0, r1, CHUNK_ROWS):
             c1 = min(r1, c0 + CHUNK_ROWS)
             t = np.clip(ys[c0:c1, None] + xs[None, :], 0.0, 1.0)
             grad = table[(t * np.float32(GRADIENT_STEPS - 1) + np.float32(0.5)).astype(np.int32)]
             codes = image[c0:c1]
-            tinted = blend(codes.astype(np.float32) / top, grad, mode)
+            tinted = blend(to_float(codes), grad, mode)
             lin_a = C.to_linear(codes)
-            lin_b = C.to_linear((tinted * np.float32(65535.0) + np.float32(0.5)).astype(np.uint16))
+            lin_b = C.to_linear(to_codes(tinted, np.uint16, rounding="half_up", clip=False))
             w = matte[c0:c1] * np.float32(strength)
             mixed = cv2.blendLinear(lin_a, lin_b, np.float32(1.0) - w, w)
             out[c0:c1] = C.from_linear(mixed, dtype, clip=dtype.kind == "f")

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from ..datasets import Sample
+from ..depth import to_codes
 from ..matte import to_uint8_rgb
 from .dataset import load_truth
 from .metrics import DEFAULT_THRESHOLD, ImageMetrics, boundary, predicted_sky, truth_labels
@@ -106,7 +107,7 @@ class EdgeKeeper:
         photo = to_uint8_rgb(image[y : y + side, x : x + side])
         alpha = pred[y : y + side, x : x + side, None].astype(np.float32)
         composite = alpha * MAGENTA + (1 - alpha) * photo.astype(np.float32)
-        grey = np.repeat(np.round(alpha * 255).astype(np.uint8), 3, axis=2)
+        grey = np.repeat(to_codes(alpha, np.uint8), 3, axis=2)
         self.regions.append(
             EdgeRegion(
                 sample.dataset,

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..depth import to_codes, to_float
 from ..errors import InputError
 from .bounds import (
     _check_size,
@@ -125,7 +126,7 @@ def _cv2_decode(data: bytes, path: Path) -> np.ndarray:
 def _float_to_uint16(values: np.ndarray) -> np.ndarray:
     """Float samples (taken as [0, 1], NaN as 0) to uint16, keeping more than 8 bits."""
     values = np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=0.0)
-    return np.round(np.clip(values, 0.0, 1.0) * 65535.0).astype(np.uint16)
+    return to_codes(values, np.uint16)
 
 
 def _pil_to_rgb(img) -> np.ndarray:
@@ -270,5 +271,4 @@ def _verify_png(data: bytes, path: Path) -> None:
 def load_matte(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
     """Load a matte PNG (8- or 16-bit greyscale, 255/65535 = sky) as a float32 (H, W) matte."""
     image = load_image(path, max_pixels=max_pixels)
-    scale = 65535.0 if image.dtype == np.uint16 else 255.0
-    return (image[..., 0].astype(np.float32) / np.float32(scale)).astype(np.float32)
+    return to_float(image[..., 0])

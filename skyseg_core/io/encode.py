@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..depth import to_codes
 from ..errors import OutputError
 from ..matte import check_matte
 from .atomic import write_bytes_atomic
@@ -176,12 +177,7 @@ def save_image(
 
 def matte_to_uint8(matte: np.ndarray) -> np.ndarray:
     """Quantise a matte to uint8, 255 = sky (rounded to nearest; no full-size float temporaries)."""
-    import cv2
-
-    check_matte(matte)
-    if matte.size == 0:
-        return np.zeros(matte.shape, np.uint8)
-    return cv2.convertScaleAbs(matte, alpha=255.0)
+    return to_codes(check_matte(matte), np.uint8, clip=False)
 
 
 def save_matte(

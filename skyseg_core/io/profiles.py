@@ -13,6 +13,8 @@ import struct
 
 import numpy as np
 
+from ..depth import to_codes, to_float
+
 MAX_PROFILE_BYTES = 16 << 20
 """Largest ICC profile skyseg reads from a photo (16 MiB). Real profiles, LUT-based printer
 profiles included, take up to a few MB; a JPEG holds at most 255 segments of 65,519 bytes
@@ -64,7 +66,7 @@ class _Curve:
             elif n == 1:
                 self.gamma = struct.unpack_from(">H", tag, 12)[0] / 256.0
             else:
-                self.table = np.frombuffer(tag, ">u2", n, 12).astype(np.float64) / 65535.0
+                self.table = to_float(np.frombuffer(tag, ">u2", n, 12), np.float64)
         elif kind == b"para":
             (fn,) = struct.unpack_from(">H", tag, 8)
             count = {0: 1, 1: 3, 2: 4, 3: 5, 4: 7}[fn]
@@ -238,19 +240,7 @@ def profile_problem(icc: bytes) -> str | None:
 
 def _as_float(rgb: np.ndarray) -> tuple[np.ndarray, object]:
     rgb = np.asarray(rgb)
-    if rgb.dtype == np.uint8:
-        return rgb.astype(np.float64) / 255.0, np.uint8
-    if rgb.dtype == np.uint16:
-        return rgb.astype(np.float64) / 65535.0, np.uint16
-    return rgb.astype(np.float64), rgb.dtype
-
-
-def _back(values: np.ndarray, dtype) -> np.ndarray:
-    if dtype == np.uint8:
-        return np.round(np.clip(values, 0, 1) * 255.0).astype(np.uint8)
-    if dtype == np.uint16:
-        return np.round(np.clip(values, 0, 1) * 65535.0).astype(np.uint16)
-    return np.clip(values, 0, 1).astype(dtype)
+    return to_float(rgb, np.float64), rgb.dtype
 
 
 _CHUNK = 1 << 20
@@ -301,7 +291,7 @@ def _convert(rgb: np.ndarray, source_icc: bytes, target_icc: bytes) -> np.ndarra
             )
         mapped = np.clip(matrix @ linear, 0.0, 1.0)
         for i, curve in enumerate(dst[1]):
-            out[start : start + _CHUNK, i] = _back(curve.inverse(mapped[i]), rgb.dtype)
+            out[start : start + _CHUNK, i] = to_codes(curve.inverse(mapped[i]), rgb.dtype)
     return out.reshape(rgb.shape)
 
 
@@ -325,7 +315,7 @@ def _convert_imagecms(rgb: np.ndarray, source_icc: bytes, target_icc: bytes) -> 
     from PIL import Image, ImageCms
 
     values, dtype = _as_float(rgb)
-    codes = np.round(np.clip(values, 0, 1) * 255).astype(np.uint8).reshape(-1, 1, 3)
+    codes = to_codes(values, np.uint8).reshape(-1, 1, 3)
     transform = ImageCms.buildTransform(
         ImageCms.ImageCmsProfile(_io.BytesIO(source_icc)),
         ImageCms.ImageCmsProfile(_io.BytesIO(target_icc)),
@@ -334,7 +324,7 @@ def _convert_imagecms(rgb: np.ndarray, source_icc: bytes, target_icc: bytes) -> 
         renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
     )
     out = np.asarray(ImageCms.applyTransform(Image.fromarray(codes, "RGB"), transform))
-    return _back(out.reshape(values.shape).astype(np.float64) / 255.0, dtype)
+    return to_codes(to_float(out.reshape(values.shape), np.float64), dtype)
 
 
 def to_profile(rgb: np.ndarray, icc: bytes) -> np.ndarray:

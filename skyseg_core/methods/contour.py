@@ -44,6 +44,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..depth import to_codes
 from . import register
 from ._base import SkyMethod
 from ._common import fisheye_outside, gradient_magnitude, grey, keep_connected, soften
@@ -126,7 +127,7 @@ def contour_sky_matte(
     sigma = blur_sigma * long_side
     if sigma >= 0.5:
         gray = cv2.GaussianBlur(gray, (0, 0), sigma)
-    gray8 = np.round(gray * 255.0).astype(np.uint8)
+    gray8 = to_codes(gray, np.uint8)
     _, bright = cv2.threshold(gray8, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     bright = bright.astype(bool)
     edges = gradient_magnitude(gray)

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...declare import Declared, control
+from ...depth import to_codes
 from ...matte import check_image, check_matte
 from ...ora import Layer
 from .._cleanup import clean_matte
-from .._common import cleanup_control, float_to_codes, layer_codes, matte_layers, resolve_params
+from .._common import cleanup_control, layer_codes, matte_layers, resolve_params
 from .._relight import relight_engine
 from ..registry import Effect, register
 
@@ -98,7 +99,7 @@ def relight_layers(
         image, matte, target, resolve_params(RelightParams, params, changes), want_weight=True
     )
     base = layer_codes(image)
-    w = float_to_codes(np.clip(weight, 0, 1), base.dtype)
+    w = to_codes(weight, base.dtype)
     _, matte_layer = matte_layers(base, alpha)
     layers = [
         Layer("original photo", base),

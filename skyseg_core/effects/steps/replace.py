@@ -9,16 +9,10 @@ from typing import Any
 import numpy as np
 
 from ...declare import Declared, control
+from ...depth import to_codes, to_float
 from ...errors import InputError, shorten
 from ...ora import Layer
-from .._common import (
-    cleanup_control,
-    code_max,
-    float_to_codes,
-    layer_codes,
-    matte_layers,
-    resolve_params,
-)
+from .._common import cleanup_control, layer_codes, matte_layers, resolve_params
 from .._replace import replace
 from ..registry import Effect, register
 
@@ -190,11 +184,11 @@ def replace_sky_layers(
         fg = rep.foreground
         layers.append(Layer("foreground light", layer_codes(fg)))
     if rep.lit_foreground is not None:
-        f = fg.astype(np.float32) / np.float32(code_max(fg))
-        r = rep.lit_foreground.astype(np.float32) / np.float32(code_max(fg))
+        f = to_float(fg)
+        r = to_float(rep.lit_foreground)
         screen = 1.0 - (1.0 - r) / np.maximum(1.0 - f, 1e-6)  # what a screen layer must hold
         screen[(1.0 - f) <= 1e-6] = 0.0
-        codes = float_to_codes(np.clip(screen, 0, 1), base.dtype)
+        codes = to_codes(screen, base.dtype)
         layers.append(Layer("edge light", codes, composite_op="svg:screen"))
     a, matte_layer = matte_layers(base, rep.alpha)
     assert rep.sky is not None  # full_sky=True keeps the placed sky

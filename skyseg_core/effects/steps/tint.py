@@ -9,10 +9,11 @@ import numpy as np
 
 from ...blend_modes import BLEND_MODES, BLENDS
 from ...declare import Declared, control
+from ...depth import to_codes
 from ...matte import check_image, check_matte
 from ...ora import Layer
 from .._cleanup import clean_matte, require_sky
-from .._common import cleanup_control, float_to_codes, layer_codes, matte_layers, resolve_params
+from .._common import cleanup_control, layer_codes, matte_layers, resolve_params
 from .._tint import tint
 from ..registry import Effect, register
 
@@ -97,7 +98,7 @@ def tint_sky_layers(
     result, gradient, alpha = _tint(image, matte, p, with_layer=True)
     base = layer_codes(image)
     a, matte_layer = matte_layers(base, alpha)
-    grad = float_to_codes(gradient, base.dtype)
+    grad = to_codes(gradient, base.dtype)
     layers = [
         Layer("original photo", base),
         Layer(
