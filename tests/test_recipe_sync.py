@@ -314,7 +314,7 @@ def _krita_plugin(tmp_path, monkeypatch):
 
 def test_krita_docker_controls_are_the_declared_ones(tmp_path, monkeypatch, qtbot):
     with _krita_plugin(tmp_path, monkeypatch):
-        docker = importlib.import_module("skyseg_krita.extension").SkysegDocker()
+        docker = importlib.import_module("skyseg_krita.docker").SkysegDocker()
         qtbot.addWidget(docker)
         for effect in PLUGIN_EFFECTS.values():
             expected = _expected_arguments(effect)

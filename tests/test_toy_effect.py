@@ -185,7 +185,7 @@ def test_it_is_a_krita_action_and_docker_section(toy, tmp_path, monkeypatch, qtb
             (("Darken sky", "darken_sky"),),
             False,
         )
-        docker = importlib.import_module("skyseg_krita.extension").SkysegDocker()
+        docker = importlib.import_module("skyseg_krita.docker").SkysegDocker()
         qtbot.addWidget(docker)
         assert [k for k in docker.fields if k.startswith("darken.")] == [
             "darken.amount",

@@ -177,6 +177,10 @@ def _remove(path: str) -> None:
         pass
 
 
+QUIET_MS = 150
+"""How long :class:`LatestRender` waits for the controls to rest before it renders, in ms."""
+
+
 class LatestRender:
     """A :class:`Preview`'s renders on one background thread, the last change winning.
 
@@ -191,7 +195,7 @@ class LatestRender:
     thread); an exception it raises becomes the result's error.
     """
 
-    def __init__(self, preview: Preview, delay: float = 0.15, prepare=None):
+    def __init__(self, preview: Preview, delay: float = QUIET_MS / 1000, prepare=None):
         self.preview = preview
         self.delay = delay
         self.prepare = prepare
