@@ -24,6 +24,7 @@ import time
 import skyseg_client
 from krita import Krita, Selection
 
+from .channels import INVERT, bgra_to_rgb, read_netpbm, resample, rgb_to_bgra
 from .logic import Cancelled, PluginError
 from .qt import QtCore
 
@@ -51,50 +52,6 @@ def exchange(space):
 
 def is_exchange(space):
     return space[0] == "RGBA" and space[1] in ("U8", "U16") and space[2] in SRGB_ENCODED
-
-
-def _bgra_to_rgb(data, sample=1):
-    """B, G, R, A pixels as R, G, B (alpha dropped); ``sample``: bytes a sample (2: 16-bit words,
-    moved whole, so their byte order is kept)."""
-    rgb = bytearray(len(data) // 4 * 3)
-    for channel, source in enumerate((2, 1, 0)):
-        for byte in range(sample):  # byte slices: faster than array("H") ones
-            rgb[channel * sample + byte :: 3 * sample] = data[source * sample + byte :: 4 * sample]
-    return rgb
-
-
-def _rgb_to_bgra(data, sample=1):
-    """R, G, B pixels as opaque B, G, R, A (``sample`` as for :func:`_bgra_to_rgb`)."""
-    bgra = bytearray(b"\xff") * (len(data) // 3 * 4)
-    for channel, source in enumerate((2, 1, 0)):
-        for byte in range(sample):
-            bgra[channel * sample + byte :: 4 * sample] = data[source * sample + byte :: 3 * sample]
-    return bytes(bgra)
-
-
-def _read_netpbm(path, width, height, channels, sixteen):
-    """The samples of the worker's PPM/PGM output, checked against what was asked for."""
-    got_width, got_height, got_channels, got_sixteen, data = skyseg_client.read_netpbm(path)
-    if (got_width, got_height, got_channels, got_sixteen) != (width, height, channels, sixteen):
-        got = f"{got_width}x{got_height}x{got_channels} at {16 if got_sixteen else 8} bits"
-        raise PluginError(
-            f"the worker's output is {got}, expected {width}x{height}x{channels} at "
-            f"{16 if sixteen else 8} bits"
-        )
-    return data
-
-
-def _resample(data, sixteen):
-    """Samples from 16 to 8 bits (``sixteen``: the high byte of each native word) or 8 to 16."""
-    if sixteen:
-        return data[1::2] if sys.byteorder == "little" else data[0::2]
-    out = bytearray(len(data) * 2)
-    out[0::2], out[1::2] = data, data  # v * 257
-    return bytes(out)
-
-
-_INVERT = bytes(range(255, -1, -1))
-"""A ``bytes.translate`` table: 255 - v."""
 
 
 def _enum(scope, name, group):
@@ -206,7 +163,7 @@ class KritaHost:
         sixteen = exchange(space)[1] == "U16"
         try:
             skyseg_client.write_netpbm(
-                path, width, height, 3, _bgra_to_rgb(data, 2 if sixteen else 1), sixteen=sixteen
+                path, width, height, 3, bgra_to_rgb(data, 2 if sixteen else 1), sixteen=sixteen
             )
         except (OSError, ValueError) as exc:
             raise PluginError(
@@ -216,12 +173,12 @@ class KritaHost:
 
     def read_grey(self, path, width, height):
         """The worker's PGM matte as one byte per pixel (255 = sky)."""
-        return _read_netpbm(path, width, height, 1, False)
+        return read_netpbm(path, width, height, 1, False)
 
     def read_bgra(self, path, width, height, depth="U8"):
         """The worker's PPM result as opaque B, G, R, A bytes (16-bit words for ``depth`` "U16")."""
         sixteen = depth == "U16"
-        return _rgb_to_bgra(_read_netpbm(path, width, height, 3, sixteen), 2 if sixteen else 1)
+        return rgb_to_bgra(read_netpbm(path, width, height, 3, sixteen), 2 if sixteen else 1)
 
     # -- new nodes -------------------------------------------------------------------------------
 
@@ -265,15 +222,15 @@ class KritaHost:
         for spec in stack:
             rgb = spec["rgb"]
             if spec["sixteen"] != (sample == 2):  # the layer's depth: 8 <-> 16 bits
-                rgb = _resample(rgb, spec["sixteen"])
-            bgra = bytearray(_rgb_to_bgra(rgb, sample))
+                rgb = resample(rgb, spec["sixteen"])
+            bgra = bytearray(rgb_to_bgra(rgb, sample))
             alpha = spec["alpha"]
             mask = None
             if alpha is not None:
-                mask = _resample(alpha, True) if spec["sixteen"] else alpha  # selections: 8-bit
+                mask = resample(alpha, True) if spec["sixteen"] else alpha  # selections: 8-bit
                 if not hasattr(doc, "createTransparencyMask"):
                     if spec["sixteen"] != (sample == 2):
-                        alpha = _resample(alpha, spec["sixteen"])
+                        alpha = resample(alpha, spec["sixteen"])
                     for byte in range(sample):
                         bgra[3 * sample + byte :: 4 * sample] = alpha[byte::sample]
                     mask = None
@@ -317,7 +274,7 @@ class KritaHost:
         eraser = doc.createNode("outside the selection", "paintlayer")
         group.addChildNode(eraser, top)
         bgra = bytearray(len(selection) * 4)  # black, opaque where nothing is selected
-        bgra[3::4] = selection.translate(_INVERT)
+        bgra[3::4] = selection.translate(INVERT)
         KritaHost._fill(eraser, bytes(bgra), width, height, ("RGBA", "U8", SRGB))
         eraser.setBlendingMode("erase")
 
