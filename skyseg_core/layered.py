@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .blend_modes import BLENDS, HOST_MODES
+from .depth import convert_depth
 from .errors import OutputError
 from .io import write_bytes_atomic
 from .ora import Layer, check_layers, composite, rgba_float, write_ora
@@ -72,7 +73,7 @@ def write_layers(
 def _plane(pixels: np.ndarray, deep: bool) -> np.ndarray:
     """Layer pixels as the document's dtype (uint16 in a 16-bit document)."""
     if deep and pixels.dtype == np.uint8:
-        return pixels.astype(np.uint16) * np.uint16(257)
+        return convert_depth(pixels, np.uint16)
     return pixels
 
 
@@ -134,11 +135,7 @@ def write_psd(
             compression=Compression.RLE,
         )
         if alpha is not None:
-            alpha8 = (
-                alpha
-                if alpha.dtype == np.uint8
-                else ((alpha.astype(np.uint32) + 128) // 257).astype(np.uint8)
-            )
+            alpha8 = convert_depth(alpha, np.uint8)
             added.create_mask(
                 Image.fromarray(np.ascontiguousarray(alpha8), "L"), compression=Compression.RLE
             )

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from .blend_modes import BLEND_MODES, BLENDS, BY_ORA_OP, blend
-from .depth import to_codes, to_float
+from .depth import convert_depth, to_codes, to_float
 from .errors import InputError, OutputError
 from .io import NOT_REGULAR_FILE, max_pixels_limit, path_kind, write_bytes_atomic
 
@@ -216,11 +216,7 @@ def write_ora(
             },
         )
     stack_xml = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
-    merged8 = (
-        merged
-        if merged.dtype == np.uint8
-        else ((merged.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    )
+    merged8 = convert_depth(merged, np.uint8)
     scale = min(1.0, 256 / max(W, H))
     thumb = cv2.resize(
         merged8, (max(1, round(W * scale)), max(1, round(H * scale))), interpolation=cv2.INTER_AREA

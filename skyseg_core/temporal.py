@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .depth import to_codes
+from .depth import to_codes, to_float
 from .matte import check_matte
 
 
@@ -152,7 +152,7 @@ def photometric_error(prev_grey: np.ndarray, grey: np.ndarray, motion: np.ndarra
     warped = cv2.warpPerspective(
         prev_grey, motion, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
-    err = cv2.absdiff(grey, warped).astype(np.float32) / 255.0
+    err = to_float(cv2.absdiff(grey, warped))
     return cv2.blur(err, (3, 3))
 
 

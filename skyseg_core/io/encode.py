@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..depth import to_codes
+from ..depth import convert_depth, to_codes
 from ..errors import OutputError
 from ..matte import check_matte
 from .atomic import write_bytes_atomic
@@ -94,7 +94,7 @@ def encode_image(
     if alpha and fmt in ("JPEG", "PPM"):
         raise OutputError(f"{fmt} cannot store transparency; use .png, .tif or .webp")
     if image.dtype == np.uint16 and fmt in ("JPEG", "WEBP"):
-        image = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
+        image = convert_depth(image, np.uint8)
     if image.dtype not in (np.uint8, np.uint16):
         raise OutputError(f"cannot encode an image of dtype {image.dtype}")
     if fmt == "PPM":

@@ -18,6 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..depth import to_codes, to_float
+
 SKY_KINDS = ("photo", "folder", "generated")
 
 _PALETTES = (  # (zenith, horizon) RGB
@@ -123,7 +125,7 @@ def composite_sky(
     image: np.ndarray, target: np.ndarray, valid: np.ndarray, sky: np.ndarray, strength: float = 1.0
 ) -> np.ndarray:
     """Paste ``sky`` (same size) into ``image`` with the soft truth as alpha; ignore pixels kept."""
-    alpha = (target.astype(np.float32) / 255.0) * (valid > 0) * strength
+    alpha = to_float(target) * (valid > 0) * strength
     alpha = alpha[..., None]
     out = alpha * sky.astype(np.float32) + (1 - alpha) * image.astype(np.float32)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
@@ -152,7 +154,7 @@ def dramatic_sky(sky: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     night sky: the dark and dramatic clouds that ordinary training photos rarely show, so the
     network learns that a frame of dark cloud is still sky."""
     h = sky.shape[0]
-    x = sky.astype(np.float32) / 255.0
+    x = to_float(sky)
     tone = DRAMATIC_TONES[rng.integers(len(DRAMATIC_TONES))]
     if tone == "storm":
         grey = x.mean(axis=2, keepdims=True)
@@ -165,7 +167,7 @@ def dramatic_sky(sky: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         x = x.mean(axis=2, keepdims=True) * warm * gain
     else:
         x = x * np.array([0.5, 0.6, 1.0], np.float32) * rng.uniform(0.05, 0.2)
-    return np.clip(x * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return to_codes(x, np.uint8, rounding="half_up")
 
 
 class SkyCompositor:

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from ..datasets import IGNORE_LABEL, find_samples, split_of
+from ..depth import to_codes, to_float
 from ..errors import InputError
 from ..io import IMAGE_SUFFIXES, load_image
 from ..matte import to_uint8_rgb
@@ -154,7 +155,7 @@ def read_truth(sample: TrainSample) -> tuple[np.ndarray, np.ndarray]:
         if sample.matte:
             matte = cv2.imread(sample.matte, cv2.IMREAD_GRAYSCALE)
             if matte is not None and matte.shape == raw.shape:
-                target = matte.astype(np.float32) / 255.0
+                target = to_float(matte)
         if sample.canopy:
             canopy = cv2.imread(sample.canopy, cv2.IMREAD_GRAYSCALE)
             if canopy is None or canopy.shape != raw.shape:
@@ -191,7 +192,7 @@ def load_pair(sample: TrainSample, long_side: int | None = None) -> dict:
         valid = _shrink(valid.astype(np.float32), size, cv2.INTER_AREA) > 0.999
     return {
         "image": image,
-        "target": np.round(target * 255).astype(np.uint8),
+        "target": to_codes(target, np.uint8),
         "valid": valid.astype(np.uint8),
     }
 

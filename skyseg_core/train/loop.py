@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ..depth import to_float
 from ..evaluate import ImageMetrics, confusion, summarize_group
 from ..methods.unet import prior_channel
 from .augment import SkyCompositor, build_transform, load_sky_folder, sky_strip
@@ -132,12 +133,10 @@ def normalize(
     """uint8 HWC RGB -> float32 CHW normalised with ``mean``/``std`` (the model's
     :func:`~skyseg_core.train.model.preprocessing`); a uint8 prior (255 = sky) becomes a fourth
     channel in [-1, 1]."""
-    x: np.ndarray = image_uint8.astype(np.float32) / 255.0
+    x: np.ndarray = to_float(image_uint8)
     x = (x - np.array(mean, np.float32)) / np.array(std, np.float32)
     if prior_uint8 is not None:
-        x = np.concatenate(
-            [x, prior_channel(prior_uint8.astype(np.float32) / 255.0)[..., None]], axis=2
-        )
+        x = np.concatenate([x, prior_channel(to_float(prior_uint8))[..., None]], axis=2)
     return np.ascontiguousarray(x.transpose(2, 0, 1))
 
 
@@ -206,7 +205,7 @@ class TrainSet:
             torch.from_numpy(
                 normalize(out["image"], prior[0] if prior else None, self.mean, self.std)
             ),
-            torch.from_numpy(target.astype(np.float32)[None] / 255.0),
+            torch.from_numpy(to_float(target)[None]),
             torch.from_numpy(valid.astype(np.float32)[None]),
         )
 

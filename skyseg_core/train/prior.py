@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from ..datasets import group_of
+from ..depth import to_codes
 from .data import load_cached
 
 log = logging.getLogger("skyseg.train")
@@ -67,7 +68,7 @@ def _classifier_probability(predict, image: np.ndarray, working_size: int) -> np
 def _save(path: Path, prob: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.npy")
-    np.save(tmp, np.round(np.clip(prob, 0, 1) * 255).astype(np.uint8))
+    np.save(tmp, to_codes(prob, np.uint8))
     tmp.replace(path)
 
 
