@@ -26,8 +26,9 @@ from .canvas import Canvas
 from .controller import EditorController
 from .fullres import FullResolution
 from .model import DEFAULT_PROXY_LONG_SIDE, EditorModel, sky_driven
-from .panels import BrushPanel, EffectPanel, SkyPanel
+from .panels import BrushPanel, EffectPanel
 from .scrubber import install_clip_tools, sync_clip_actions
+from .sky_panel import SkyPanel
 from .theme import wrap_tooltips
 from .window_files import APP_NAME, FileActions, settings
 
