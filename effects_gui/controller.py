@@ -1,6 +1,7 @@
 """The editor's controller: the work behind the window (opening, finding the sky, rendering the
 preview, skies, brushing; the exports in :mod:`effects_gui.exports`) as jobs on threads, told
-to the window by signals.
+to the window by signals (one class of about 440 lines: every job's result lands on the same
+model and ends in the one render schedule, ``schedule_render``).
 
 It holds no widget. The window builds the widgets, asks the user (file dialogs, questions) and
 shows what the controller says: progress (``busy``/``idle``), errors (``failed``), the notice on
