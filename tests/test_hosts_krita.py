@@ -175,6 +175,7 @@ def _check_nosky(result):
         ("tint_sky", "nothing tinted"),
         ("create_mask", "no sky mask added"),
         ("select_sky", "nothing selected"),
+        ("cut_out_sky", 'no "Photo without sky" layer added'),
     ):
         ok, message = result[action]
         assert not ok and message.startswith("no sky found in layer ") and done in message, message
@@ -188,6 +189,7 @@ def test_gui_menu_actions(gui, folder, core):
     assert gui["actions_registered"] == [
         "skyseg_create_mask",
         "skyseg_select_sky",
+        "skyseg_cut_out_sky",
         "skyseg_replace_sky",
         "skyseg_tint_sky",
         "skyseg_relight",
@@ -227,6 +229,8 @@ def test_gui_docker_controls_are_the_declared_ones(gui, folder):
                 assert got == [kind, default, low, high, choices], (effect, key)
             else:
                 assert got[1] == (default or ""), (effect, key)
+    # the cut-out's option, declared under rgba_steps, in the mask section by its button
+    assert controls["cutout.decontaminate"] == ["bool", True, None, None, None]
     assert gui["docker_scrolls"] == "QScrollArea" and gui["docker_min_height"] < 300
     # docked below Layers at 1080p, every section's title is in view (a tool box)
     assert gui["docker_sections_in_view"] == [
@@ -579,3 +583,83 @@ def test_float_values_above_one_stay_in_the_groups_original_photo(colour):
     assert "exception" not in hdr, hdr["exception"]
     assert hdr["replace_ok"] == [True, None]
     assert hdr["kept"] == ["original photo", True]
+
+
+def _core_cutout(folder, photo, name, *options):
+    """`skyseg cutout` of ``photo`` (an RGB array: the samples Krita gave the worker) with the
+    tests' method, as an RGBA array of its depth."""
+    import subprocess
+
+    import cv2
+
+    from skyseg_core.io import save_image
+
+    source, target = folder / f"{name}_in.png", folder / f"{name}_core.png"
+    save_image(source, photo, overwrite=True)
+    command = [sys.executable, "-m", "skyseg_core", "cutout", str(source), "--method"]
+    command += [harness.METHOD, *options, "-o", str(target), "--overwrite", "--quiet"]
+    subprocess.run(command, check=True)
+    bgra = cv2.imread(str(target), cv2.IMREAD_UNCHANGED)
+    return bgra[..., [2, 1, 0, 3]]
+
+
+@pytest.fixture(scope="module", params=["5.1", "5.2"])
+def cutout_run(request, folder):
+    if request.param == "5.2":
+        assert harness.krita_in_chroot()
+        return harness.run_kritarunner_chroot(folder, "cutout"), "_52"
+    return harness.run_kritarunner(folder, "cutout"), ""
+
+
+@pytest.mark.parametrize("case", ["srgb8", "srgb8_plain", "linear16"])
+def test_cut_out_sky_adds_the_cores_cutout_as_a_new_layer(cutout_run, folder, case):
+    """Cut out sky: one new paint layer "Photo without sky" directly above the photo, in
+    the photo's colour space; the photo byte-identical; its alpha the core's `skyseg cutout` of
+    the pixels the worker was given (8-bit sRGB, or 16-bit through the scratch conversion of a
+    linear document), its colours where opaque the core's too."""
+    result, tag = cutout_run
+    made = result[case]
+    assert made["ok"], made
+    assert [(n["name"], n["type"]) for n in made["stack"]] == [
+        ("photo", "paintlayer"),
+        ("Photo without sky", "paintlayer"),
+    ]
+    assert made["photo_unchanged"]  # (no view in kritarunner: no active layer to check)
+    deep = case == "linear16"
+    assert made["space"][:2] == ["RGBA", "U16" if deep else "U8"]
+    assert not deep or made["space"][2] == "sRGB-elle-V2-g10.icc"  # converted back
+    width, height = result["size"]
+    dtype, level = (np.dtype(np.uint16), 257) if deep else (np.dtype(np.uint8), 1)
+    given = np.frombuffer((folder / f"cutout_{case}{tag}_photo.raw").read_bytes(), dtype)
+    given = given.reshape(height, width, 4)[..., 2::-1]
+    options = ["--no-decontaminate"] if case == "srgb8_plain" else []
+    core = _core_cutout(folder, np.ascontiguousarray(given), f"kcut_{case}{tag}", *options)
+    core = core.astype(np.int32)
+    got = np.frombuffer((folder / f"cutout_{case}{tag}_cut.raw").read_bytes(), dtype)
+    got = got.reshape(height, width, 4)[..., [2, 1, 0, 3]].astype(np.int32)
+    assert core.shape == got.shape
+    alpha = np.abs(got[..., 3] - core[..., 3])
+    print(
+        case, tag, "alpha vs skyseg cutout: max", alpha.max() / level, "mean", alpha.mean() / level
+    )
+    assert alpha.max() <= level, (alpha.max(), alpha.mean())  # within rounding
+    assert 0.2 < 1 - got[..., 3].mean() / (255 * level) < 0.9  # a real sky made transparent
+    opaque = (got[..., 3] == 255 * level) & (core[..., 3] == 255 * level)
+    colours = np.abs(got[..., :3] - core[..., :3])[opaque]
+    print(case, tag, "opaque colours: max", colours.max() / level, "mean", colours.mean() / level)
+    assert colours.max() <= 2 * level and colours.mean() <= 0.5 * level
+
+
+def test_cut_out_sky_frees_edge_colours_when_chosen(cutout_run, folder):
+    """The option changes the soft edges' colours, not the alpha (the core's decontaminate)."""
+    result, tag = cutout_run
+    width, height = result["size"]
+    freed, plain = (
+        np.frombuffer((folder / f"cutout_{case}{tag}_cut.raw").read_bytes(), np.uint8).reshape(
+            height, width, 4
+        )
+        for case in ("srgb8", "srgb8_plain")
+    )
+    assert np.array_equal(freed[..., 3], plain[..., 3])
+    edge = (freed[..., 3] > 0) & (freed[..., 3] < 255)
+    assert edge.any() and not np.array_equal(freed[edge, :3], plain[edge, :3])

@@ -16,6 +16,7 @@ import types
 import numpy as np
 import pytest
 from conftest import ROOT, synthetic_landscape
+from PIL import Image
 
 from skyseg_core import effects
 from skyseg_core.cli import main as cli_main
@@ -101,11 +102,62 @@ def test_plugin_registers_extension_and_docker(krita_plugin):
     assert names == [
         "skyseg_create_mask",
         "skyseg_select_sky",
+        "skyseg_cut_out_sky",  # the schema's RGBA step, next to the mask actions
         "skyseg_replace_sky",
         "skyseg_tint_sky",
         "skyseg_relight",
         "skyseg_save_mask",
     ]
+
+
+@pytest.mark.parametrize("decontaminate", [True, False])
+def test_cut_out_sky_adds_the_cores_cutout_above_the_photo(
+    krita_plugin, landscape_rgb, tmp_path, monkeypatch, decontaminate
+):
+    """Cut out sky: a new layer "Photo without sky" above the photo holding `skyseg cutout`'s
+    picture (colours and alpha, read back from the worker's PNG), the photo untouched."""
+    krita, package = krita_plugin
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    doc, photo = make_doc(krita, landscape_rgb, above_name="notes")
+    before = photo.pixelData(0, 0, 80, 60)
+    ext = package.extension
+    ext.settings.method = "color"
+    ext.settings.set("cutout", "decontaminate", decontaminate)
+    assert ext.run("cut_out_sky"), ext.last_error
+    assert [n.name() for n in doc.rootNode().childNodes()] == [
+        "photo",
+        "Photo without sky",
+        "notes",
+    ]
+    layer = doc.rootNode().childNodes()[1]
+    assert doc.activeNode() is layer and photo.pixelData(0, 0, 80, 60) == before
+    got = np.frombuffer(layer.pixelData(0, 0, 80, 60), np.uint8).reshape(60, 80, 4)
+    source = save_image(tmp_path / "photo.png", landscape_rgb, overwrite=True)
+    out = tmp_path / "core_cutout.png"
+    args = ["cutout", str(source), "-o", str(out), "--method", "color", "--jobs", "1"]
+    assert cli_main(args + ([] if decontaminate else ["--no-decontaminate"])) == 0
+    want = _rgba(out)
+    assert (want[..., 3] == 0).any() and (want[..., 3] == 255).any()
+    assert np.array_equal(got[..., 3], want[..., 3])
+    assert np.array_equal(got[..., 2::-1], want[..., :3])
+
+
+def _rgba(path):
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGBA"))
+
+
+def test_cut_out_sky_on_a_photo_without_sky_adds_nothing(krita_plugin, monkeypatch):
+    krita, package = krita_plugin
+    monkeypatch.setenv("SKYSEG_WORKER_PYTHON", sys.executable)
+    ground = np.zeros((60, 80, 3), np.uint8)
+    ground[...] = (70, 90, 40)
+    doc, _ = make_doc(krita, ground)
+    ext = package.extension
+    ext.settings.method = "color"
+    assert not ext.run("cut_out_sky")
+    assert 'no "Photo without sky" layer added' in ext.last_error, ext.last_error
+    assert [n.name() for n in doc.rootNode().childNodes()] == ["photo"]
 
 
 def sky_mask_grey(layer, width, height):

@@ -267,12 +267,12 @@ def test_an_rgba_step_is_a_worker_op_and_runs(rgba_toy, photo, tmp_path):
     assert rgba.shape[2] == 4 and (rgba[truth, 3] == 0).all() and (rgba[~truth, 3] == 255).all()
 
 
-def test_an_rgba_step_is_a_gimp_layer_procedure_and_on_no_surface_that_composites_rgb(
+def test_an_rgba_step_is_a_gimp_procedure_and_krita_action_and_on_no_rgb_surface(
     rgba_toy, tmp_path, monkeypatch, qtbot, request
 ):
-    """GIMP adds an RGBA step's picture as a new layer (as Cut Out Sky does), its options the
-    step's declared fields and no canvas preview; the surfaces that composite an RGB result (the
-    effect commands, the editor's panels, Krita's actions) leave it off."""
+    """GIMP and Krita add an RGBA step's picture as a new layer (as Cut Out Sky does), its options
+    the step's declared fields and no canvas preview; the surfaces that composite an RGB result
+    (the effect commands, the editor's panels) leave it off."""
     from skyseg_core.cli import build_parser
 
     assert "punch" not in REGISTRY and list(REGISTRY) == ["replace", "tint", "relight"]
@@ -301,10 +301,27 @@ def test_an_rgba_step_is_a_gimp_layer_procedure_and_on_no_surface_that_composite
     assert arguments["keep"][:4] == ("float", 0.0, 0.0, 1.0)
     assert not [c for c, _ in procedure.calls if "_aux_" in c], "no canvas preview"
     with _krita_plugin(tmp_path / "krita", monkeypatch) as package:
-        assert not [a for a in package.extension.actions_list() if "punch" in a[0]]
-        assert "punch" not in [
-            s[1] for s in package.logic.sections(package.extension.settings.schema)
+        actions = package.extension.actions_list()
+        assert [a[0] for a in actions[:4]] == [
+            "skyseg_create_mask",
+            "skyseg_select_sky",
+            "skyseg_cut_out_sky",
+            "skyseg_punch_out_sky",
         ]
+        assert actions[3] == ("skyseg_punch_out_sky", "skyseg: Punch out sky", "punch_out_sky")
+        schema = package.extension.settings.schema
+        assert package.logic.rgba_actions(schema)["punch_out_sky"] == "punch"
+        find = package.logic.sections(schema)[0]  # its button by the matte's controls
+        assert ("Punch out sky", "punch_out_sky") in find[2] and find[1] is None
+        assert "punch" not in [s[1] for s in package.logic.sections(schema)]  # no RGB section
+        assert package.extension.settings.params("punch") == {
+            "method": "auto",
+            "refine": True,
+            "keep": 0.0,
+        }
+        docker = importlib.import_module("skyseg_krita.docker").SkysegDocker()
+        qtbot.addWidget(docker)
+        assert [k for k in docker.fields if k.startswith("punch.")] == ["punch.keep"]
     editor = request.getfixturevalue("editor")
     assert "Punch" not in [editor.tabs.tabText(i) for i in range(editor.tabs.count())]
     assert not hasattr(editor, "punch_panel") and "punch" not in editor.model.edit.__dict__

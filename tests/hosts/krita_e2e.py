@@ -9,7 +9,7 @@ Two ways in:
 
 Settings come from environment variables; the results go to $SKYSEG_E2E_DIR/<scenario>.json.
 Scenarios: "main" (mask, selection, replace; the GUI also reads the docker's controls), "error"
-(the worker fails), "nosky" (a photo without sky), "ora" (open an .ora).
+(the worker fails), "nosky" (a photo without sky), "ora" (open an .ora), "cutout" (Cut out sky).
 """
 
 import json
@@ -107,9 +107,12 @@ def scenario(doc, run, result):
     if SCENARIO == "colour":
         colour_spaces(result)
         return
+    if SCENARIO == "cutout":
+        cut_outs(result)
+        return
     if SCENARIO == "nosky":
         result["selection_before"] = doc.selection() is not None
-        for action in ("replace_sky", "tint_sky", "create_mask", "select_sky"):
+        for action in ("replace_sky", "tint_sky", "create_mask", "select_sky", "cut_out_sky"):
             result[action] = [run(action), extension().last_error]
         result["stack_after"] = stack(doc.rootNode())
         result["selection_after"] = doc.selection() is not None
@@ -364,6 +367,56 @@ def colour_spaces(result):
     result["hdr"] = hdr_original(app, ext)
 
 
+CUT_OUTS = (
+    # name, colour space the photo is converted to (None: as opened), decontaminate
+    ("srgb8", None, True),
+    ("srgb8_plain", None, False),
+    ("linear16", ("RGBA", "U16", "sRGB-elle-V2-g10.icc"), True),
+)
+
+
+def cut_outs(result):
+    """Cut out sky on the photo in each colour space of CUT_OUTS. Written for the test: the
+    pixels the worker was given (<name>_photo.raw: the photo converted to sRGB by Krita, 8-bit
+    for an 8-bit document, else 16-bit) and the new layer's, converted the same way
+    (<name>_cut.raw); the stack, and whether the photo's bytes are unchanged."""
+    app, ext = Krita.instance(), extension()
+    for name, space, decontaminate in CUT_OUTS:
+        out = result.setdefault(name, {})
+        doc = app.openDocument(path("photo.png"))
+        try:
+            ext.host.document = doc
+            width, height = doc.width(), doc.height()
+            photo = next(n for n in doc.rootNode().childNodes() if n.type() == "paintlayer")
+            photo.setName("photo")
+            if space is not None:
+                out["converted"] = bool(doc.setColorSpace(*space))
+                doc.waitForDone()
+            before = bytes(photo.pixelData(0, 0, width, height))
+            ext.settings.set("cutout", "decontaminate", decontaminate)
+            out["ok"], out["error"] = ext.run("cut_out_sky"), ext.last_error
+            doc.waitForDone()
+            out["stack"] = stack(doc.rootNode())
+            out["photo_unchanged"] = bytes(photo.pixelData(0, 0, width, height)) == before
+            layer = next(
+                (n for n in doc.rootNode().childNodes() if n.name() == "Photo without sky"), None
+            )
+            sent = ("RGBA", "U8" if space is None else "U16", "sRGB-elle-V2-srgbtrc.icc")
+            for node, suffix in ((layer, "cut"), (photo, "photo")):
+                if node is None:
+                    continue
+                if suffix == "cut":
+                    out["space"] = [node.colorModel(), node.colorDepth(), node.colorProfile()]
+                node.setColorSpace(*sent)  # as the plug-in sends the photo to the worker
+                doc.waitForDone()
+                with open(path(f"cutout_{name}{TAG}_{suffix}.raw"), "wb") as fh:
+                    fh.write(bytes(node.pixelData(0, 0, width, height)))
+        except Exception:  # noqa: BLE001 - the test reads the traceback
+            out["exception"] = traceback.format_exc()
+        finally:
+            doc.close()
+
+
 def hdr_original(app, ext):
     """A float document with values above 1.0: the result group's original photo keeps them."""
     import struct
@@ -532,6 +585,7 @@ def gui_run():
             for name in (
                 "skyseg_create_mask",
                 "skyseg_select_sky",
+                "skyseg_cut_out_sky",
                 "skyseg_replace_sky",
                 "skyseg_tint_sky",
                 "skyseg_relight",

@@ -1,12 +1,13 @@
 """Krita's pixel bytes and the worker's: B, G, R, A (8-bit bytes or 16-bit words, as Krita's
-``pixelData`` hands them out) to and from the R, G, B samples of the worker's Netpbm files,
-with byte slices (no numpy in Krita's Python)."""
+``pixelData`` hands them out) to and from the R, G, B samples of the worker's Netpbm files and
+the R, G, B, A of its RGBA PNG (read by Qt), with byte slices (no numpy in Krita's Python)."""
 
 import sys
 
 import skyseg_client
 
-from .logic import PluginError
+from .logic import INVERT, PluginError
+from .qt import QtGui
 
 
 def bgra_to_rgb(data, sample=1):
@@ -49,5 +50,49 @@ def resample(data, sixteen):
     return bytes(out)
 
 
-INVERT = bytes(range(255, -1, -1))
-"""A ``bytes.translate`` table: 255 - v."""
+def rgba_to_bgra(data, sample=1):
+    """R, G, B, A pixels as B, G, R, A (``sample`` as for :func:`bgra_to_rgb`)."""
+    bgra = bytearray(data)
+    for channel, source in ((0, 2), (2, 0)):
+        for byte in range(sample):
+            bgra[channel * sample + byte :: 4 * sample] = data[source * sample + byte :: 4 * sample]
+    return bytes(bgra)
+
+
+def read_rgba(path, width, height, sixteen):
+    """The worker's RGBA picture (an RGBA step's PNG: sRGB-encoded) as (B, G, R, A: 16-bit
+    words when ``sixteen``, its alpha one byte a pixel). Qt's loader reads it (Krita's Python
+    has no PNG decoder), not premultiplied, so colours under a soft edge stay as written."""
+    image = QtGui.QImage(path)
+    if image.isNull():
+        raise PluginError(f"could not read the worker's picture {path}")
+    if (image.width(), image.height()) != (width, height):
+        raise PluginError(
+            f"the worker's picture is {image.width()}x{image.height()}, expected {width}x{height}"
+        )
+    name = "Format_RGBA64" if sixteen else "Format_RGBA8888"
+    kind = getattr(QtGui.QImage, name, None) or getattr(QtGui.QImage.Format, name)
+    image = image.convertToFormat(kind)
+    sample = 2 if sixteen else 1
+    row = width * 4 * sample
+    bits = image.constBits()
+    bits.setsize(image.sizeInBytes())
+    raw, stride = bytes(bits), image.bytesPerLine()
+    if stride != row:  # rows padded to a word boundary
+        raw = b"".join(raw[y * stride : y * stride + row] for y in range(height))
+    bgra = rgba_to_bgra(raw[: row * height], sample)
+    alpha = bytearray(len(bgra) // 4)
+    for byte in range(sample):
+        alpha[byte::sample] = bgra[3 * sample + byte :: 4 * sample]
+    return bgra, resample(bytes(alpha), True) if sixteen else bytes(alpha)
+
+
+__all__ = [
+    "INVERT",
+    "bgra_to_rgb",
+    "read_netpbm",
+    "read_rgba",
+    "resample",
+    "rgb_to_bgra",
+    "rgba_to_bgra",
+]

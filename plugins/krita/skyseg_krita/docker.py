@@ -119,6 +119,8 @@ class SkysegDocker(DockWidget):
                     opened = section
                 if effect is None:
                     self._add_controls(section.form, "source", settings.source_controls, settings)
+                    for step in settings.rgba_steps:  # the cut-out's options, by its button
+                        self._add_controls(section.form, step, settings.controls[step], settings)
                     refresh = QtWidgets.QPushButton("Refresh methods")
                     refresh.setToolTip(
                         "Ask the skyseg worker for its methods (starts it if needed)"
@@ -204,9 +206,11 @@ class SkysegDocker(DockWidget):
 
     def _preview_follows(self, effect):
         """``effect``'s section or control was used: the preview shows that effect."""
+        ext = instance()
+        if ext is not None and effect in ext.settings.rgba_steps:
+            return  # the cut-out's options: no preview of their own (the picture is RGBA)
         if effect != "source":
             self.preview_effect = effect
-        ext = instance()
         if ext is not None and self.preview_effect is not None:
             ext.preview_changed(self.preview_effect)
 

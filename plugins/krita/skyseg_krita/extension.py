@@ -31,6 +31,7 @@ from .logic import (  # noqa: E402
     SkysegActions,
     actions,
     effect_actions,
+    rgba_actions,
 )
 from .preview import LivePreview  # noqa: E402
 from .qt import QtCore, QtWidgets  # noqa: E402
@@ -236,6 +237,9 @@ class SkysegExtension(Extension):
                 result = self.actions.create_mask(self.settings, as_selection=True)
             elif method == "create_mask":
                 result = self.actions.create_mask(self.settings)
+            elif method in rgba_actions(self.settings.schema):
+                step = rgba_actions(self.settings.schema)[method]
+                result = self.actions.cut_out(step, self.settings)
             else:
                 effect = effect_actions(self.settings.schema).get(method)
                 if effect is None:

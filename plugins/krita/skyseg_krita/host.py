@@ -24,7 +24,7 @@ import time
 import skyseg_client
 from krita import Krita, Selection
 
-from .channels import INVERT, bgra_to_rgb, read_netpbm, resample, rgb_to_bgra
+from .channels import INVERT, bgra_to_rgb, read_netpbm, read_rgba, resample, rgb_to_bgra
 from .logic import Cancelled, PluginError
 from .qt import QtCore
 
@@ -180,6 +180,11 @@ class KritaHost:
         sixteen = depth == "U16"
         return rgb_to_bgra(read_netpbm(path, width, height, 3, sixteen), 2 if sixteen else 1)
 
+    def read_rgba(self, path, width, height, depth="U8"):
+        """The worker's RGBA picture (an RGBA step's PNG) as (B, G, R, A at ``depth``: 16-bit
+        words for "U16", its alpha one byte a pixel); see :func:`channels.read_rgba`."""
+        return read_rgba(path, width, height, depth == "U16")
+
     # -- new nodes -------------------------------------------------------------------------------
 
     def add_grey_layer(self, doc, above, name, grey, width, height):
@@ -303,6 +308,17 @@ class KritaHost:
         selection.setPixelData(grey, 0, 0, width, height)
         doc.setSelection(selection)
         doc.waitForDone()
+
+    def add_rgba_layer(self, doc, above, name, bgra, width, height, space):
+        """A new paint layer ``name`` directly above ``above`` holding sRGB-encoded B, G, R, A
+        pixels with their transparency (at the exchange depth of ``space``), converted to
+        ``space`` (the photo layer's: see :func:`encoding`) by Krita's colour engine."""
+        layer = doc.createNode(name, "paintlayer")
+        above.parentNode().addChildNode(layer, above)
+        self._fill(layer, bgra, width, height, space)
+        doc.setActiveNode(layer)
+        doc.refreshProjection()
+        return layer
 
     def add_paint_layer(self, doc, above, name, bgra, width, height, depth="U8"):
         """A new paint layer above ``above`` holding sRGB-encoded RGBA pixels at ``depth``."""

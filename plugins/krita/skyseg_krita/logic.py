@@ -2,13 +2,16 @@
 
 :class:`SkysegActions` runs each action against a *host* (the adapter in ``host.py`` around
 Krita's API, or a fake one in tests) and a *client* (``skyseg_client.SkysegClient``). Every
-action adds something new (a grey "Sky mask" layer, a selection, a paint layer above the active
-one) and never changes the user's layer or its masks.
+action adds something new (a grey "Sky mask" layer, a selection, a layer group or the photo
+without its sky above the active one) and never changes the user's layer or its masks.
 """
 
 import os
 import shutil
 import tempfile
+
+INVERT = bytes(range(255, -1, -1))
+"""A ``bytes.translate`` table: 255 - v."""
 
 
 class PluginError(Exception):
@@ -44,24 +47,38 @@ def effect_actions(schema):
     return {a["action"]: a["effect"] for a in skyseg_client.effect_actions(schema or {})}
 
 
+def rgba_actions(schema):
+    """Action name -> RGBA step: one action per step of the schema's ``rgba_steps`` (the
+    cut-out: "cut_out_sky" -> "cutout"), whose picture becomes a new layer."""
+    import skyseg_client
+
+    return {a["action"]: a["effect"] for a in skyseg_client.rgba_actions(schema or {})}
+
+
 def actions(schema):
-    """The menu actions (Tools > Scripts): (id, text, action name), one per effect of the
-    schema between the mask actions; the mask actions alone without a schema."""
+    """The menu actions (Tools > Scripts): (id, text, action name), the RGBA steps' after the
+    mask actions, then one per effect of the schema; the mask actions alone without a schema."""
     import skyseg_client
 
     made = tuple(
         (f"skyseg_{a['action']}", f"skyseg: {a['title']}", a["action"])
-        for a in skyseg_client.effect_actions(schema or {})
+        for a in (
+            *skyseg_client.rgba_actions(schema or {}),
+            *skyseg_client.effect_actions(schema or {}),
+        )
     )
     return (*FIRST_ACTIONS, *made, *LAST_ACTIONS)
 
 
 def sections(schema):
-    """The docker's sections: (title, effect whose controls it shows (None: the method),
-    buttons (text, action name), open at start); the first effect's is open."""
+    """The docker's sections: (title, effect whose controls it shows (None: the method, and the
+    RGBA steps' options), buttons (text, action name), open at start); the first effect's is
+    open. The RGBA steps' buttons are in the mask section: they use its matte."""
     import skyseg_client
 
-    out = [FIND_SECTION]
+    title, effect, buttons, expanded = FIND_SECTION
+    rgba = tuple((a["title"], a["action"]) for a in skyseg_client.rgba_actions(schema or {}))
+    out = [(title, effect, buttons[:2] + rgba + buttons[2:], expanded)]
     for i, a in enumerate(skyseg_client.effect_actions(schema or {})):
         out.append((a["title"], a["effect"], ((a["title"], a["action"]),), i == 0))
     return out
@@ -103,9 +120,11 @@ class Settings:
 
         self.schema = schema
         self.source_controls = skyseg_client.source_controls(schema)
+        self.rgba_steps = list(schema.get("rgba_steps", {}))
+        """The RGBA steps (the cut-out): their controls are in :attr:`controls` too."""
         self.controls = {
             effect: skyseg_client.effect_controls(schema, effect)
-            for effect in skyseg_client.effect_names(schema)
+            for effect in [*skyseg_client.effect_names(schema), *self.rgba_steps]
         }
         self.source = skyseg_client.control_defaults(self.source_controls)
         self.values = {
@@ -289,6 +308,38 @@ class SkysegActions:
                 return children[0], item
             item = item.parentNode()
         return node, node
+
+    def cut_out(self, op, settings):
+        """Run RGBA step ``op`` (the cut-out) on the active layer: a new paint layer directly
+        above it, named as the worker declares ("Photo without sky"), holding the step's picture
+        (the photo, its sky transparent) in the layer's colour space. No sky: an error, nothing
+        added."""
+        import skyseg_client
+
+        layer_name = skyseg_client.effect_identity(settings.schema, op)["layer_name"]
+        doc, node = self.host.active_layer()
+        tmp = tempfile.mkdtemp(prefix="skyseg-krita-")
+        try:
+            # PNG: the worker writes an RGBA step's picture only in a format with alpha
+            source, result = os.path.join(tmp, "layer.ppm"), os.path.join(tmp, "result.png")
+            width, height = self.host.export_layer(doc, node, source)
+            self._request(op, source, result, settings.params(op), node.name())
+            self.host.check_open(doc, node)
+            bgra, alpha = self.host.read_rgba(result, width, height, self.host.depth(node))
+            try:  # transparent is sky
+                skyseg_client.require_sky(
+                    alpha.translate(INVERT),
+                    node.name(),
+                    f'no "{layer_name}" layer added',
+                    settings.schema,
+                )
+            except skyseg_client.WorkerError as exc:
+                raise PluginError(exc.for_user()) from None
+            return self.host.add_rgba_layer(
+                doc, node, layer_name, bgra, width, height, self.host.space(node)
+            )
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def run_effect(self, op, settings):
         """Run effect ``op`` on the active layer: its result becomes a layer group above it, named

@@ -2,9 +2,9 @@
 
 Its output is an RGBA picture (``output="rgba"``), so it is registered into
 :data:`~skyseg_core.effects.registry.STEPS` but not offered by the surfaces that composite an RGB
-result (effect commands, editor panels, Krita's actions): the command line has ``skyseg cutout``,
-the worker its ``cutout`` op, the editor File > Export cut-out and GIMP a procedure per RGBA step
-("Cut Out Sky": a new layer named after ``layer_name``). It is a chain's last step and has no
+result (effect commands, editor panels): the command line has ``skyseg cutout``, the worker its
+``cutout`` op, the editor File > Export cut-out, and GIMP and Krita a procedure or action per
+RGBA step ("Cut Out Sky", "Cut out sky": a new layer named after ``layer_name``). It is a chain's last step and has no
 layers.
 """
 
