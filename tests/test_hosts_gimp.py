@@ -569,6 +569,33 @@ def test_a_failed_run_shows_the_dialog_again_with_its_values(tmp_path):
     assert np.abs(box("after_failure.png") - box("flip_ticked.png")).mean() < 3  # still ticked
 
 
+def test_two_runs_at_once_in_the_real_gui_are_two_undo_steps(tmp_path):
+    """GIMP's GUI: two Replace Sky runs on one photo at once, each started as a user would (a
+    shortcut, then OK; the worker's start slowed so both wait on it together), then Ctrl+Z twice
+    in the image window. Both groups are made; the first Ctrl+Z takes away only the group made
+    last (the other one whole), the second the other, and the image is then unchanged.
+    (GIMP 3's API can neither undo nor read the undo history: Ctrl+Z is how a user undoes.)"""
+    slow = tmp_path / "slow_worker.sh"
+    slow.write_text('#!/bin/sh\nsleep 20\nexec /opt/skyseg-venv/bin/python "$@"\n')
+    slow.chmod(0o755)
+    shortcuts = tmp_path / "home" / ".config" / "GIMP" / "3.0" / "shortcutsrc"
+    shortcuts.parent.mkdir(parents=True)
+    shortcuts.write_text('(file-version 1)\n(action "plug-in-skyseg-replace-sky" "<Primary>F12")\n')
+    env = {"SKYSEG_WORKER_PYTHON": "/e2e/slow_worker.sh"}
+    run = harness.gimp_gui_preview(
+        tmp_path, [(30, "wait", "done")], env, driver="gimp_gui_concurrent.py"
+    )
+    assert run["most_at_once"] == 2, run["running_then"]  # both runs' plug-ins alive at once
+    made, after_one_undo, after_two = run["stacks"]
+    *groups, photo = made
+    assert len(groups) == 2 and photo["name"] == "photo" and not photo["children"]
+    assert all(group["name"].startswith("Sky replaced") for group in groups)
+    assert len(groups[0]["children"]) == len(groups[1]["children"]) == 5  # the layered file's
+    assert after_one_undo == [min(groups, key=lambda group: group["id"]), photo]
+    assert after_two == [photo]
+    assert run["dirty"] and not run["dirty_after_undo"]
+
+
 def test_your_own_look_is_in_gimps_look_menu_and_used(folder):
     """A look saved by the editor (a file in ~/.config/skyseg/looks before GIMP starts) is in
     Replace Sky's Look menu, moves the dialog's controls and is taken by a script's call."""

@@ -274,21 +274,26 @@ def gimp_dialog_screenshot(folder: Path, seconds: float = 70) -> Path:
     return folder / "gimp_screen.png"
 
 
-def gimp_gui_preview(folder: Path, steps: list[tuple], env: dict | None = None) -> dict:
-    """GIMP 3's window under Xvfb (1920 x 1080, the chroot's skyseg) running
-    gimp_gui_preview.py, with ``steps`` done in order as a user would: ``(delay, "click", x,
-    y)`` clicks Replace Sky's dialog at x, y (waiting for it to be open), ``(delay, "grab",
-    name)`` saves the screen as ``name`` in ``folder``, ``(delay, "escape")`` presses Escape in
-    the dialog; each after ``delay`` seconds. ``env``: GIMP's extra environment variables.
-    Returns what the driver wrote (the image after each dialog)."""
+def gimp_gui_preview(
+    folder: Path, steps: list[tuple], env: dict | None = None, driver: str = "gimp_gui_preview.py"
+) -> dict:
+    """GIMP 3's window under Xvfb (1920 x 1080, the chroot's skyseg) running ``driver`` (by
+    default gimp_gui_preview.py), with ``steps`` done in order as a user would: ``(delay,
+    "click", x, y)`` clicks Replace Sky's dialog at x, y (waiting for it to be open), ``(delay,
+    "grab", name)`` saves the screen as ``name`` in ``folder``, ``(delay, "escape")`` presses
+    Escape in the dialog, ``(delay, "wait", name)`` waits for the driver to create ``name``;
+    each after ``delay`` seconds. ``env``: GIMP's extra environment variables. Returns what the
+    driver wrote (the image after each dialog)."""
     from skyseg_core.io import load_image, save_image
 
     save_image(folder / "photo.png", load_image(PHOTO), overwrite=True)
-    for name in ("gimp_gui_preview.py", "grab_screen.py", "click_window.py"):
+    for name in (driver, "grab_screen.py", "click_window.py"):
         shutil.copy(HERE / name, folder / name)
     lines = []
     for delay, action, *args in steps:
-        if action == "click":
+        if action == "wait":
+            lines.append(f"sleep {delay:g}; until [ -e /e2e/{args[0]} ]; do sleep 1; done")
+        elif action == "click":
             lines.append(
                 f"python3 /e2e/click_window.py 'Replace Sky' {args[0]} {args[1]} {delay:g}"
             )
@@ -300,7 +305,7 @@ def gimp_gui_preview(folder: Path, steps: list[tuple], env: dict | None = None) 
         ". /opt/skyseg-venv/bin/activate && skyseg install-plugin gimp >/dev/null && deactivate\n"
         + "".join(f"{key}={value} " for key, value in (env or {}).items())
         + "GDK_CORE_DEVICE_EVENTS=1 gimp-3.0 -n --no-splash --batch-interpreter=python-fu-eval "
-        "-b 'exec(open(\"/e2e/gimp_gui_preview.py\").read())' >/e2e/gimp_gui.log 2>&1 &\n"
+        f"-b 'exec(open(\"/e2e/{driver}\").read())' >/e2e/gimp_gui.log 2>&1 &\n"
         + "".join(f"{line} >>/e2e/clicks.log 2>&1\n" for line in lines)
         + "sleep 10\nkill $!\n"
     )
