@@ -9,14 +9,9 @@ from pathlib import Path
 from PyQt6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QPushButton,
-    QWidget,
 )
 
 from skyseg_core.declare import controls
@@ -24,6 +19,7 @@ from skyseg_core.effects.registry import get_step
 from skyseg_core.pipeline import ALPHA_SUFFIXES
 
 from .controls import ParamControl
+from .export import add_file_row, add_save_cancel
 
 STEP = "cutout"
 """The registered step the dialog writes (its parameters make the dialog's options)."""
@@ -74,22 +70,8 @@ class CutoutDialog(QDialog):
             title.setToolTip(widget.toolTip())
             form.addRow(title, widget)
             self.options[name] = widget
-        row = QWidget()
-        row_layout = QHBoxLayout(row)
-        row_layout.setContentsMargins(0, 0, 0, 0)
-        self.path = QLineEdit()
-        self.path.setObjectName("cutoutPath")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row_layout.addWidget(self.path, 1)
-        row_layout.addWidget(browse)
-        form.addRow("File", row)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.path = add_file_row(form, "cutoutPath", self._browse)
+        add_save_cancel(self, form)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self._kind_changed()
         self.resize(520, self.sizeHint().height())

@@ -41,6 +41,32 @@ FORMATS = {
 }
 
 
+def add_file_row(form: QFormLayout, object_name: str, browse, start: str = "") -> QLineEdit:
+    """A "File" row of an export dialog: the path's field and a Browse… button calling
+    ``browse``; returns the field."""
+    row = QWidget()
+    row_layout = QHBoxLayout(row)
+    row_layout.setContentsMargins(0, 0, 0, 0)
+    path = QLineEdit(start)
+    path.setObjectName(object_name)
+    button = QPushButton("Browse…")
+    button.clicked.connect(browse)
+    row_layout.addWidget(path, 1)
+    row_layout.addWidget(button)
+    form.addRow("File", row)
+    return path
+
+
+def add_save_cancel(dialog: QDialog, form: QFormLayout) -> None:
+    """An export dialog's Save and Cancel buttons, as the form's last row."""
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    form.addRow(buttons)
+
+
 class ExportDialog(QDialog):
     """Choose what to write and where; :meth:`choice` gives ``(kind, path, quality)``. It opens
     on ``kind`` (a key of :data:`FORMATS`), ``quality`` and ``folder``: the last export's."""
@@ -73,22 +99,8 @@ class ExportDialog(QDialog):
         self.quality.setValue(DEFAULT_QUALITY if quality is None else quality)
         self.quality.setToolTip("JPEG quality: 1 smallest file .. 100 best")
         form.addRow("JPEG quality", self.quality)
-        row = QWidget()
-        row_layout = QHBoxLayout(row)
-        row_layout.setContentsMargins(0, 0, 0, 0)
-        self.path = QLineEdit()
-        self.path.setObjectName("exportPath")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row_layout.addWidget(self.path, 1)
-        row_layout.addWidget(browse)
-        form.addRow("File", row)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.path = add_file_row(form, "exportPath", self._browse)
+        add_save_cancel(self, form)
         self.kind.setCurrentIndex(max(0, self.kind.findData(kind)))  # the last export's format
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self._kind_changed()

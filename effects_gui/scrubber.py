@@ -11,19 +11,14 @@ from pathlib import Path
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMessageBox,
-    QPushButton,
     QSlider,
     QSpinBox,
     QStyle,
     QToolBar,
-    QWidget,
 )
 
 from skyseg_core.cli._video import CRF_RANGE
@@ -31,6 +26,7 @@ from skyseg_core.video import CONTAINERS, DEFAULT_CRF
 
 from .actions import make_action
 from .clipcontrol import ClipController
+from .export import add_file_row, add_save_cancel
 
 VIDEO_SUFFIXES = tuple(CONTAINERS)
 """What an edited clip can be written as."""
@@ -115,16 +111,7 @@ class VideoExportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Export video")
         form = QFormLayout(self)
-        row = QWidget()
-        row_layout = QHBoxLayout(row)
-        row_layout.setContentsMargins(0, 0, 0, 0)
-        self.path = QLineEdit(str(start))
-        self.path.setObjectName("exportVideoPath")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row_layout.addWidget(self.path, 1)
-        row_layout.addWidget(browse)
-        form.addRow("File", row)
+        self.path = add_file_row(form, "exportVideoPath", self._browse, str(start))
         self.crf = QSpinBox()
         self.crf.setObjectName("exportCrf")
         self.crf.setRange(*CRF_RANGE)
@@ -137,12 +124,7 @@ class VideoExportDialog(QDialog):
         about = QLabel(f"lower is better; {DEFAULT_CRF}: as the source to the eye, 0: lossless")
         about.setStyleSheet("color: gray")
         form.addRow("", about)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        add_save_cancel(self, form)
         self.resize(560, self.sizeHint().height())
 
     def _browse(self) -> None:
