@@ -387,10 +387,10 @@ def run_kritarunner(folder: Path, scenario: str, timeout: float = 600) -> dict:
     return load_result(folder, f"{scenario}.json", log)
 
 
-def run_kritarunner_chroot(folder: Path, scenario: str, timeout: float = 600) -> dict:
-    """kritarunner of the Debian 13 chroot's Krita (5.2: it has createTransparencyMask), offscreen,
-    with the plug-in installed by the chroot's own `skyseg install-plugin krita` (as for GIMP)."""
-    name = f"krita52-home-{scenario}"
+def _chroot_krita_home(folder: Path, name: str, install_options: str = "") -> tuple:
+    """A fresh home ``folder/name`` for the Debian 13 chroot's Krita, with the plug-in installed
+    by the chroot's own `skyseg install-plugin krita`; (home here, home in the chroot, the
+    command prefix that runs in the chroot with ``folder`` as /e2e)."""
     home = folder / name
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir()
@@ -403,13 +403,22 @@ def run_kritarunner_chroot(folder: Path, scenario: str, timeout: float = 600) ->
             f"HOME={chroot_home}",
             "sh",
             "-c",
-            ". /opt/skyseg-venv/bin/activate && skyseg install-plugin krita --dest "
-            f"{chroot_home}/.local/share/krita/pykrita",
+            f". /opt/skyseg-venv/bin/activate && skyseg install-plugin krita {install_options}",
         ],
         capture_output=True,
         text=True,
     )
     assert install.returncode == 0, install.stdout + install.stderr
+    return home, chroot_home, in_chroot
+
+
+def run_kritarunner_chroot(folder: Path, scenario: str, timeout: float = 600) -> dict:
+    """kritarunner of the Debian 13 chroot's Krita (5.2: it has createTransparencyMask), offscreen,
+    with the plug-in installed by the chroot's own `skyseg install-plugin krita` (as for GIMP)."""
+    name = f"krita52-home-{scenario}"
+    home, chroot_home, in_chroot = _chroot_krita_home(
+        folder, name, "--dest ~/.local/share/krita/pykrita"
+    )
     pykrita = home / ".local" / "share" / "krita" / "pykrita"
     _copy_krita_drivers(pykrita)
     variables = {
@@ -444,24 +453,7 @@ def run_krita_gui_chroot(folder: Path, scenario: str, timeout: float = 300) -> d
     from skyseg_core.cli.install_plugin import enable_in_kritarc
 
     name = f"krita52-gui-home-{scenario}"
-    home = folder / name
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir()
-    chroot_home = f"/e2e/{name}"
-    in_chroot = [str(ROOT / "scripts" / "in_chroot.sh"), "--bind", f"{folder}:/e2e"]
-    install = subprocess.run(
-        [
-            *in_chroot,
-            "env",
-            f"HOME={chroot_home}",
-            "sh",
-            "-c",
-            ". /opt/skyseg-venv/bin/activate && skyseg install-plugin krita",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert install.returncode == 0, install.stdout + install.stderr
+    home, chroot_home, in_chroot = _chroot_krita_home(folder, name)
     pykrita = home / ".local" / "share" / "krita" / "pykrita"
     driver = pykrita / "skyseg_e2e_gui"
     driver.mkdir()
