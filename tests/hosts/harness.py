@@ -239,6 +239,29 @@ def gimp_core_replace(folder: Path, effect: str = "replace", layers: bool = Fals
     return load_image(folder / name)
 
 
+def _gimp_gui_script(folder: Path, script: str, timeout: float) -> None:
+    """Run ``folder/script`` with sh in the chroot under Xvfb (1920 x 1080), ``folder`` as /e2e
+    and /e2e/home as HOME: how the GIMP window tests start GIMP and drive it."""
+    subprocess.run(
+        [
+            str(ROOT / "scripts" / "in_chroot.sh"),
+            "--bind",
+            f"{folder}:/e2e",
+            "env",
+            "HOME=/e2e/home",
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1920x1080x24",
+            "sh",
+            f"/e2e/{script}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=timeout,
+    )
+
+
 def gimp_dialog_screenshot(folder: Path, seconds: float = 70) -> Path:
     """GIMP 3's window with the Replace Sky dialog open, on a 1920 x 1080 Xvfb screen in the
     chroot (the plug-in installed by the chroot's skyseg); returns the screenshot."""
@@ -253,24 +276,7 @@ def gimp_dialog_screenshot(folder: Path, seconds: float = 70) -> Path:
         "-b 'exec(open(\"/e2e/gimp_dialog.py\").read())' >/e2e/gimp_gui.log 2>&1 &\n"
         f"python3 /e2e/grab_screen.py {seconds:g} /e2e/gimp_screen.png\nkill $!\n"
     )
-    subprocess.run(
-        [
-            str(ROOT / "scripts" / "in_chroot.sh"),
-            "--bind",
-            f"{folder}:/e2e",
-            "env",
-            "HOME=/e2e/home",
-            "xvfb-run",
-            "-a",
-            "-s",
-            "-screen 0 1920x1080x24",
-            "sh",
-            "/e2e/shot.sh",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=seconds + 120,
-    )
+    _gimp_gui_script(folder, "shot.sh", seconds + 120)
     return folder / "gimp_screen.png"
 
 
@@ -310,24 +316,7 @@ def gimp_gui_preview(
         + "sleep 10\nkill $!\n"
     )
     (folder / "gui_preview.json").unlink(missing_ok=True)
-    subprocess.run(
-        [
-            str(ROOT / "scripts" / "in_chroot.sh"),
-            "--bind",
-            f"{folder}:/e2e",
-            "env",
-            "HOME=/e2e/home",
-            "xvfb-run",
-            "-a",
-            "-s",
-            "-screen 0 1920x1080x24",
-            "sh",
-            "/e2e/gui.sh",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=sum(step[0] for step in steps) + 300,
-    )
+    _gimp_gui_script(folder, "gui.sh", sum(step[0] for step in steps) + 300)
     return load_result(folder, "gui_preview.json", folder / "gimp_gui.log")
 
 
