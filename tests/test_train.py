@@ -30,10 +30,12 @@ from skyseg_core.train.augment import (
     build_transform,
     composite_sky,
     dramatic_sky,
+    paste_window_view,
     procedural_sky,
     sky_strip,
 )
 from skyseg_core.train.data import load_cached
+from skyseg_core.train.loop import window_candidates
 
 
 def _write_pair(
@@ -532,3 +534,74 @@ def test_shipped_configs_load_and_build_their_model(path):
     assert not any(unknown.values()), f"keys the loop never reads: {unknown}"
     model = build_model(**config["model"])
     assert sum(p.numel() for p in model.parameters()) > 1e6
+
+
+def test_window_view_pastes_the_views_sky_behind_bars_into_the_room():
+    rng = np.random.default_rng(5)
+    room = np.full((60, 80, 3), 90, np.uint8)
+    room_target, room_valid = np.zeros((60, 80), np.uint8), np.ones((60, 80), np.uint8)
+    view, sky = synthetic_landscape(120, 160)
+    view_target = np.where(sky, 255, 0).astype(np.uint8)
+    for _ in range(20):
+        image, target, valid = paste_window_view(
+            room, room_target, room_valid, view, view_target, np.ones_like(view_target), rng
+        )
+        changed = (image != room).any(axis=2)
+        ys, xs = np.nonzero(changed)
+        window = np.zeros_like(changed)
+        window[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] = True
+        assert np.array_equal(target[~window], room_target[~window]), "the room outside stays"
+        assert target[window].max() == 255, "the view's sky shows through the window"
+        assert ys.min() < 0.55 * 60, "windows sit in the upper part of the room"
+        # the frame around the window is not sky, and its pixels count in the loss
+        for edge in (target[ys.min()], target[ys.max()], target[:, xs.min()], target[:, xs.max()]):
+            assert edge.max() == 0
+        assert valid.all()
+        assert (room_target == 0).all(), "the inputs are not modified"
+
+
+def test_window_rooms_are_the_sky_free_photos_of_the_named_sets(tmp_path):
+    paths = []
+    for name, sky_rows in (("rooms", 0), ("rooms", 30), ("streets", 0), ("views", 40)):
+        folder = tmp_path / name
+        folder.mkdir(exist_ok=True)
+        target = np.zeros((60, 80), np.uint8)
+        target[:sky_rows] = 255
+        path = folder / f"p{len(paths)}.npz"
+        np.savez(
+            path, image=np.zeros((60, 80, 3), np.uint8), target=target, valid=np.ones_like(target)
+        )
+        paths.append(path)
+    rooms, views = window_candidates(paths, ["rooms"])
+    assert rooms == {0}
+    assert views == [paths[1], paths[3]]
+    assert window_candidates(paths)[0] == {0, 2}
+
+
+def test_training_crops_of_a_room_show_a_window_of_sky(tmp_path):
+    import copy
+
+    from skyseg_core.train.loop import TrainSet
+
+    paths = []
+    for name, sky_rows in (("rooms", 0), ("views", 40)):
+        (tmp_path / name).mkdir()
+        target = np.zeros((64, 64), np.uint8)
+        target[:sky_rows] = 255
+        path = tmp_path / name / "p.npz"
+        np.savez(
+            path,
+            image=np.full((64, 64, 3), 90, np.uint8),
+            target=target,
+            valid=np.ones_like(target),
+        )
+        paths.append(path)
+    config = copy.deepcopy(DEFAULT_CONFIG)
+    config["augment"].update(crop=64, strength=0.0, composite_p=0.0, window_p=1.0)
+    config["augment"]["window_rooms"] = ["rooms"]
+    with_window = TrainSet(paths, config, [], [], seed=0)
+    config["augment"]["window_p"] = 0.0
+    without = TrainSet(paths, config, [], [], seed=0)
+    # the random crop can miss the window: of a few crops, some show it
+    assert max(float(with_window[0][1].max()) for _ in range(6)) == 1.0, "sky through a window"
+    assert max(float(without[0][1].max()) for _ in range(6)) == 0.0

@@ -240,3 +240,69 @@ def build_transform(crop: int, strength: float = 1.0):
             A.ImageCompression(quality_range=(35, 95), p=0.3 * s),
         ]
     )
+
+
+WINDOW_BAR_COLOURS = ((245, 245, 240), (40, 35, 30), (120, 80, 45), (180, 180, 185))
+"""White paint, dark metal, wood, aluminium: what window frames and glazing bars are made of."""
+
+
+def paste_window_view(
+    room: np.ndarray,
+    room_target: np.ndarray,
+    room_valid: np.ndarray,
+    view: np.ndarray,
+    view_target: np.ndarray,
+    view_valid: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A window into ``room`` (a sky-free photo) showing the top of an outdoor ``view``.
+
+    Sky seen through the windows and glass doors of a room is what an interior or estate
+    photographer replaces, and a sky-free room with a bright rectangle of sky is rare in the
+    training photos. The window is a rectangle in the upper part of the room, the view's sky and
+    skyline inside it (its exposure often blown, as in an interior exposed for the room), crossed
+    by a frame and glazing bars that are not sky. Returns new (image, target, valid) arrays.
+    """
+    h, w = room.shape[:2]
+    win_w = max(8, int(w * rng.uniform(0.15, 0.55)))
+    win_h = max(8, int(h * rng.uniform(0.2, 0.6)))
+    x0 = int(rng.integers(0, w - win_w + 1))
+    y0 = int(rng.integers(0, max(1, int(0.55 * h) - win_h // 3)))
+    win_h = min(win_h, h - y0)
+
+    vh, vw = view.shape[:2]
+    crop_h = max(4, int(vh * rng.uniform(0.4, 1.0)))
+    crop_w = max(4, min(vw, int(crop_h * win_w / win_h)))
+    crop_h = max(4, min(vh, int(crop_w * win_h / win_w)))
+    vy = int(rng.integers(0, max(1, int(0.25 * vh) - crop_h // 4 + 1)))
+    vy = min(vy, vh - crop_h)
+    vx = int(rng.integers(0, vw - crop_w + 1))
+    size = (win_w, win_h)
+    window = (slice(vy, vy + crop_h), slice(vx, vx + crop_w))
+    pane = cv2.resize(view[window], size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    pane_target = cv2.resize(view_target[window], size, interpolation=cv2.INTER_LINEAR)
+    pane_valid = cv2.resize(view_valid[window], size, interpolation=cv2.INTER_NEAREST)
+    if rng.random() < 0.5:  # the view overexposed: the room was exposed for its own light
+        gamma = rng.uniform(1.5, 4.0)
+        pane = 255.0 * (1.0 - (1.0 - pane / 255.0) ** gamma)
+
+    bars = np.zeros((win_h, win_w), bool)
+    frame = max(1, int(min(win_w, win_h) * rng.uniform(0.02, 0.06)))
+    bars[:frame], bars[-frame:], bars[:, :frame], bars[:, -frame:] = True, True, True, True
+    thin = max(1, frame // 2 if rng.random() < 0.5 else frame)
+    for n, along in ((int(rng.integers(0, 4)), 1), (int(rng.integers(0, 3)), 0)):
+        for k in range(1, n + 1):
+            at = int(k * (win_w if along else win_h) / (n + 1))
+            if along:
+                bars[:, max(0, at - thin // 2) : at + (thin + 1) // 2] = True
+            else:
+                bars[max(0, at - thin // 2) : at + (thin + 1) // 2] = True
+    colour = np.array(WINDOW_BAR_COLOURS[rng.integers(len(WINDOW_BAR_COLOURS))], np.float32)
+    pane[bars] = colour * rng.uniform(0.7, 1.1)
+
+    image, target, valid = room.copy(), room_target.copy(), room_valid.copy()
+    region = (slice(y0, y0 + win_h), slice(x0, x0 + win_w))
+    image[region] = np.clip(pane + 0.5, 0, 255).astype(np.uint8)
+    target[region] = np.where(bars, 0, pane_target)
+    valid[region] = np.where(bars, 1, pane_valid)
+    return image, target, valid

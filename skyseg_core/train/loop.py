@@ -23,7 +23,13 @@ from .. import __version__
 from ..depth import to_float
 from ..evaluate import ImageMetrics, confusion, summarize_group
 from ..methods.unet import prior_channel
-from .augment import SkyCompositor, build_transform, load_sky_folder, sky_strip
+from .augment import (
+    SkyCompositor,
+    build_transform,
+    load_sky_folder,
+    paste_window_view,
+    sky_strip,
+)
 from .data import build_cache, collect_samples, data_hash, load_cached
 from .losses import masked_bce_dice
 from .model import (
@@ -60,6 +66,8 @@ DEFAULT_CONFIG: dict = {
         "composite_p": 0.5,
         "composite_weights": [0.4, 0.2, 0.4],
         "dramatic_p": 0.0,
+        "window_p": 0.0,
+        "window_rooms": [],
     },
     "train": {
         "out_dir": "runs/unet_small",
@@ -168,6 +176,12 @@ class TrainSet:
             tuple(aug["composite_weights"]),
             aug["dramatic_p"],
         )
+        self.window_p = float(aug.get("window_p", 0.0))
+        self.rooms, self.views = (
+            window_candidates(paths, aug.get("window_rooms") or None)
+            if self.window_p
+            else (set(), [])
+        )
         self.seed = seed
         self.threads = int(config["train"].get("threads") or 0)
         prep = preprocessing(config["model"])
@@ -196,6 +210,17 @@ class TrainSet:
         rng = self._generator()
         item = load_cached(self.paths[index])
         image = self.compositor(item["image"], item["target"], item["valid"], rng)
+        if index in self.rooms and self.views and rng.random() < self.window_p:
+            view = load_cached(self.views[rng.integers(len(self.views))])
+            image, item["target"], item["valid"] = paste_window_view(
+                image,
+                item["target"],
+                item["valid"],
+                view["image"],
+                view["target"],
+                view["valid"],
+                rng,
+            )
         masks = [item["target"], item["valid"]]
         if self.prior_paths:
             masks.append(load_prior(self.prior_paths[index]))
@@ -208,6 +233,23 @@ class TrainSet:
             torch.from_numpy(to_float(target)[None]),
             torch.from_numpy(valid.astype(np.float32)[None]),
         )
+
+
+def window_candidates(paths, room_datasets=None) -> tuple[set[int], list]:
+    """Indices of sky-free training photos (rooms a window can be cut into; only those of
+    ``room_datasets`` when given: sets with indoor photos) and the paths of photos with a sky
+    along their top (views seen through it). Cache paths are ``<dataset>/<id>-<key>.npz``."""
+    rooms, views = set(), []
+    for index, path in enumerate(paths):
+        item = load_cached(path)
+        sky = (item["target"] > 127) & (item["valid"] > 0)
+        if sky.mean() < 0.005:
+            if room_datasets and Path(path).parent.name not in room_datasets:
+                continue
+            rooms.add(index)
+        elif sky.mean() > 0.15 and sky[: max(1, sky.shape[0] // 10)].mean() > 0.5:
+            views.append(path)
+    return rooms, views
 
 
 def sample_weights(samples, weights: dict) -> np.ndarray:
