@@ -3,7 +3,7 @@
     python scripts/train_detail.py -o assets/models/sky_detail.onnx   # 3 min on one core, once cached
 
 Band pixels of the training split of ``../shared/data/skyseg`` (features from the ``deeplab``
-method's coarse probability, cached under ``cache/detail-coarse``), a per-pixel MLP
+method's coarse probability, cached under ``cache/detail-coarse/<method>-<model SHA-256>``), a per-pixel MLP
 (:mod:`skyseg_core.train.detail`), ONNX export with its SHA-256 sidecar. Then, unless
 ``--no-compare``, held-out photos scored three ways on the cached coarse probabilities (a fixed
 tenth of the training split kept out of the MLP, ``--compare-on dev``, for design choices; the
@@ -27,7 +27,7 @@ from skyseg_core.datasets import find_samples  # noqa: E402
 from skyseg_core.detail import DetailModel, detail_matte  # noqa: E402
 from skyseg_core.evaluate import image_metrics, load_truth, summarize, summary_table  # noqa: E402
 from skyseg_core.methods import get_method  # noqa: E402
-from skyseg_core.models import write_sha256_sidecar  # noqa: E402
+from skyseg_core.models import checked_model_file, sha256_of, write_sha256_sidecar  # noqa: E402
 from skyseg_core.refine import refine  # noqa: E402
 from skyseg_core.train.data import shared_layout_samples  # noqa: E402
 from skyseg_core.train.detail import band_pixels, coarse_of, export_detail, train_mlp  # noqa: E402
@@ -46,6 +46,14 @@ the detail stage is about)."""
 def is_dev(sample) -> bool:
     """A fixed tenth of the training split, held out of the MLP for choosing its design."""
     return zlib.crc32(f"{sample.dataset}/{sample.id}".encode()) % 10 == 0
+
+
+def coarse_cache(root: Path, method_name: str) -> Path:
+    """The method's coarse-probability cache, keyed by its model file's SHA-256: a new coarse
+    model (``$SKYSEG_DEEPLAB_MODEL``) never reads another model's probabilities."""
+    method = type(get_method(method_name))
+    path = checked_model_file(method.model_name, env_var=method.model_env)
+    return root / f"{method_name}-{sha256_of(path)[:12]}"
 
 
 def compare(
@@ -101,7 +109,7 @@ def main(argv=None) -> int:
         "val: the validation split (for the figures reported)",
     )
     args = parser.parse_args(argv)
-    cache = args.cache / args.method
+    cache = coarse_cache(args.cache, args.method)
     if not args.compare_only:
         start = time.monotonic()
         samples = [s for s in shared_layout_samples(args.data, split="train") if not is_dev(s)]
