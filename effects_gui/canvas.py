@@ -21,7 +21,7 @@ from PyQt6.QtWidgets import (
     QGraphicsView,
 )
 
-from .gestures import CanvasGestures, drop_hint, local_paths  # noqa: F401  (importable from here)
+from .gestures import CanvasGestures, local_paths  # noqa: F401  (importable from here)
 from .qimage import grey_to_qimage, overlay_qimage, rgb_to_qimage
 
 ZOOM_STEP = 1.25
@@ -103,7 +103,6 @@ class Canvas(CanvasGestures, QGraphicsView):
         self._pan_origin = None
         self.space_held = False
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self._drop_hint = ""
         self.notice = ""
         self._prepared = None
         self._pixmaps: dict[str, QPixmap | None] = {
@@ -350,7 +349,7 @@ class Canvas(CanvasGestures, QGraphicsView):
     def drawForeground(self, painter: QPainter, rect) -> None:
         if self.notice and self.model.has_photo:
             self._draw_notice(painter)
-        text = self._drop_hint or (
+        text = self.drop_hint or (
             "" if self.model.has_photo else "Open a photo (Ctrl+O) or drop one here"
         )
         if not text:
@@ -358,7 +357,7 @@ class Canvas(CanvasGestures, QGraphicsView):
         painter.save()
         painter.resetTransform()
         area = self.viewport().rect()
-        if self._drop_hint:
+        if self.drop_hint:
             painter.fillRect(area, QBrush(QColor(20, 120, 200, 70)))
         font = painter.font()
         font.setPointSizeF(max(font.pointSizeF(), 10) * 1.4)

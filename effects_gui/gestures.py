@@ -23,7 +23,7 @@ def local_paths(mime) -> list[Path]:
     )
 
 
-def drop_hint(paths: list[Path], has_photo: bool) -> str:
+def canvas_drop_hint(paths: list[Path], has_photo: bool) -> str:
     """What a drop on the photo will do, shown while dragging over it."""
     if paths[0].is_dir():
         return "Drop to add this folder's skies to the library"
@@ -33,7 +33,52 @@ def drop_hint(paths: list[Path], has_photo: bool) -> str:
     return f"Drop to open this {what} instead\n(to use it as a sky, drop it on the Sky library)"
 
 
-class CanvasGestures:
+class FileDropTarget:
+    """Drags of local files onto a scroll view (a base before the Qt class): while they hover,
+    ``drop_hint`` says what a drop will do (the view paints it); a drop goes to
+    ``files_dropped``."""
+
+    drop_hint = ""
+
+    def hint_for(self, paths: list[Path]) -> str:
+        raise NotImplementedError
+
+    def files_dropped(self, paths: list[Path]) -> None:
+        raise NotImplementedError
+
+    def _show_drop_hint(self, text: str) -> None:
+        self.drop_hint = text
+        self.viewport().update()
+
+    def dragEnterEvent(self, event) -> None:
+        paths = local_paths(event.mimeData())
+        if paths:
+            self._show_drop_hint(self.hint_for(paths))
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event) -> None:
+        self._show_drop_hint("")
+        event.accept()
+
+    def dropEvent(self, event) -> None:
+        self._show_drop_hint("")
+        paths = local_paths(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.files_dropped(paths)
+
+
+class CanvasGestures(FileDropTarget):
     """Mouse, keys and drops on the canvas (a base of :class:`~effects_gui.canvas.Canvas`)."""
 
     # ----------------------------------------------------------------- tools
@@ -202,34 +247,10 @@ class CanvasGestures:
         self.stroke_item.setPath(path)
 
     # ----------------------------------------------------------------- drops
-    def dragEnterEvent(self, event) -> None:
-        paths = local_paths(event.mimeData())
-        if paths:
-            self._drop_hint = drop_hint(paths, self.model.has_photo)
-            self.viewport().update()
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+    def hint_for(self, paths: list[Path]) -> str:
+        return canvas_drop_hint(paths, self.model.has_photo)
 
-    def dragMoveEvent(self, event) -> None:
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragLeaveEvent(self, event) -> None:
-        self._drop_hint = ""
-        self.viewport().update()
-        event.accept()
-
-    def dropEvent(self, event) -> None:
+    def files_dropped(self, paths: list[Path]) -> None:
         """A file dropped here is a photo to open (the window asks about unsaved work); a folder
         brings its skies to the library. Skies are dropped on the library."""
-        self._drop_hint = ""
-        self.viewport().update()
-        paths = local_paths(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
         self.filesDropped.emit(paths, not paths[0].is_dir())

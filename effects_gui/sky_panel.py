@@ -24,9 +24,10 @@ from skyseg_core.declare import controls, sky_fields
 from skyseg_core.effects.registry import REGISTRY
 
 from .controls import ParamForm, hint_label, reset_all_button
+from .gestures import FileDropTarget
 
 
-class SkyLibraryView(QListWidget):
+class SkyLibraryView(FileDropTarget, QListWidget):
     """The sky library as a grid of thumbnails; files or folders dropped on it are added."""
 
     filesDropped = pyqtSignal(list)
@@ -52,8 +53,6 @@ class SkyLibraryView(QListWidget):
         self.viewport().setAcceptDrops(True)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
-        self.drop_hint = ""
-        """Shown over the library while files are dragged over it."""
         self.setToolTip(
             "Click a sky to put it in. Drop sky files or folders here to add them "
             "to your library (kept for next time); right-click a sky to rename it, or one of "
@@ -85,28 +84,11 @@ class SkyLibraryView(QListWidget):
 
     DROP_HINT = "Drop to add to your skies\nand use it"
 
-    def dragEnterEvent(self, event) -> None:
-        from .canvas import local_paths
+    def hint_for(self, paths) -> str:
+        return self.DROP_HINT
 
-        if local_paths(event.mimeData()):
-            self.drop_hint = self.DROP_HINT
-            self.viewport().update()
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:
-        from .canvas import local_paths
-
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragLeaveEvent(self, event) -> None:
-        self.drop_hint = ""
-        self.viewport().update()
-        event.accept()
+    def files_dropped(self, paths) -> None:
+        self.filesDropped.emit(paths)
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
@@ -118,18 +100,6 @@ class SkyLibraryView(QListWidget):
             painter.setPen(QColor(235, 235, 240))
             painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, self.drop_hint)
             painter.end()
-
-    def dropEvent(self, event) -> None:
-        from .canvas import local_paths
-
-        self.drop_hint = ""
-        self.viewport().update()
-        paths = local_paths(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.filesDropped.emit(paths)
 
 
 class SkyPanel(QWidget):

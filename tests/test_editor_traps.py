@@ -58,10 +58,10 @@ def test_a_photo_dropped_on_the_photo_opens_it_and_skies_go_on_the_library(
     other = second_photo(tmp_path)
 
     drag_over(editor.canvas.viewport(), other)
-    hint = editor.canvas._drop_hint
+    hint = editor.canvas.drop_hint
     assert "open this photo" in hint and "Sky library" in hint, hint
     leave(editor.canvas.viewport())
-    assert editor.canvas._drop_hint == ""
+    assert editor.canvas.drop_hint == ""
 
     dialogs.answer = QMessageBox.StandardButton.Cancel  # keep the edit
     drop(editor.canvas.viewport(), other)
