@@ -1,12 +1,17 @@
-"""Make docs/video_pan.gif: a camera pan over a bundled photo, original beside `skyseg replace`.
+"""Make the README's GIFs: a clip as shot and through `skyseg replace`, side by side or stacked.
 
     .venv/bin/python scripts/video_gif.py [--out docs/video_pan.gif] [--sky clouds]
+    .venv/bin/python scripts/video_gif.py --clip ../shared/data/video/annarbor.mp4 --start 3.6 \
+        --sky sunset --out docs/annarbor_replace.gif
 
-The clip is made here (the real dashcam clip's licence forbids bundling it): a crop window
-moves left to right over assets/samples/rocket.jpg (public domain) and closes in slightly, so the
-camera pans and zooms. It goes through the command line as a user would run it, `skyseg replace
-clip.mp4 --sky clouds -o out.mp4` (default method, temporal stage, the sky moving with the
-camera), and the two clips are put side by side in a looping GIF with one shared palette.
+Without ``--clip`` the clip is made here: a crop window moves left to right over
+assets/samples/rocket.jpg (public domain) and closes in slightly, so the camera pans and zooms.
+With ``--clip`` a few seconds of a real video are cut out of it (re-encoded at high quality; the
+source is never copied into the repository: the dashcam clip is CC BY-NC-SA 4.0, and the GIF made
+from it is under that licence too, see docs/annarbor_replace.gif.license). Either clip goes
+through the command line as a user would run it, `skyseg replace clip.mp4 --sky NAME -o out.mp4`
+(default method, temporal stage, the sky moving with the camera), and the two clips are put
+together in a looping GIF with one shared palette.
 """
 
 from __future__ import annotations
@@ -88,21 +93,49 @@ def sky_steadiness(
     return float(np.mean(undone)), float(np.max(undone)), float(np.mean(kept))
 
 
-def labelled(left: np.ndarray, right: np.ndarray, sky: str) -> np.ndarray:
-    """The two frames side by side with a caption band above each."""
+def labelled(
+    left: np.ndarray, right: np.ndarray, sky: str, width: int = GIF_PANEL_WIDTH, above: bool = False
+) -> np.ndarray:
+    """The two frames shrunk to ``width``, side by side (or the original ``above``) with a
+    caption band above each."""
     band_h, gap = 18, 4
     cells = []
-    size = (GIF_PANEL_WIDTH, round(left.shape[0] * GIF_PANEL_WIDTH / left.shape[1]))
+    size = (width, round(left.shape[0] * width / left.shape[1]))
     left, right = (cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in (left, right))
     for image, text in ((left, "original clip"), (right, f"skyseg replace --sky {sky}")):
         band = np.full((band_h, image.shape[1], 3), 255, np.uint8)
         cv2.putText(band, text, (4, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
         cells.append(np.concatenate([band, image], axis=0))
-    spacer = np.full((cells[0].shape[0], gap, 3), 255, np.uint8)
-    return np.concatenate([cells[0], spacer, cells[1]], axis=1)
+    axis = 0 if above else 1
+    spacer_shape = (gap, cells[0].shape[1], 3) if above else (cells[0].shape[0], gap, 3)
+    return np.concatenate([cells[0], np.full(spacer_shape, 255, np.uint8), cells[1]], axis=axis)
 
 
-def write_gif(path: Path, frames: list[np.ndarray], rate: int) -> None:
+def cut_clip(source: Path, out: Path, start: float, seconds: float) -> Path:
+    """Frames from ``start`` to ``start + seconds`` (seconds from the first frame) of ``source``
+    written to ``out`` at the source's rate and colour tags (CRF 14: near the source's own
+    quality), without audio; the timestamps start at zero."""
+    from skyseg_core.video import VideoReader, VideoWriter
+
+    with VideoReader(source) as clip:
+        first = round(start * clip.info.rate)
+        count = round(seconds * clip.info.rate)
+        if first + count > clip.info.frames:
+            raise SystemExit(
+                f"{source} has {clip.info.frames} frames; {first}..{first + count} asked for"
+            )
+        with VideoWriter(out, clip.info, crf=14) as writer:
+            origin = None
+            for index, frame in clip:
+                if index >= first + count:
+                    break
+                if index >= first:
+                    origin = clip.pts[index] if origin is None else origin
+                    writer.write(frame, clip.pts[index] - origin)
+    return out
+
+
+def write_gif(path: Path, frames: list[np.ndarray], rate: float) -> None:
     """A looping GIF with one palette for every frame (a palette per frame flickers), written
     beside ``path`` and moved into place."""
     sample = np.concatenate(frames[:: max(1, len(frames) // 8)], axis=0)
@@ -130,20 +163,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", type=Path, help="also keep both clips (pan.mp4, pan_replaced.mp4) here"
     )
+    parser.add_argument(
+        "--clip", type=Path, help="a real video to cut a few seconds from instead of the pan"
+    )
+    parser.add_argument("--start", type=float, default=0.0, help="--clip: from this second")
+    parser.add_argument("--seconds", type=float, default=3.0, help="--clip: this long")
+    parser.add_argument(
+        "--every", type=int, default=2, help="--clip: one frame in this many goes into the GIF"
+    )
+    parser.add_argument(
+        "--width", type=int, default=304, help="--clip: each panel's width in the GIF (stacked)"
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from tests.videoclips import read_clip, write_clip
 
-    photo = np.asarray(Image.open(PHOTO).convert("RGB"))
-    photo_size = (photo.shape[1], photo.shape[0])
-    frames = pan_frames(photo, round(SECONDS * RATE))
     with tempfile.TemporaryDirectory() as tmp:
-        clip = write_clip(Path(tmp) / "pan.mp4", frames, rate=RATE, crf=14)
+        if args.clip:
+            clip = cut_clip(args.clip, Path(tmp) / "pan.mp4", args.start, args.seconds)
+        else:
+            photo = np.asarray(Image.open(PHOTO).convert("RGB"))
+            frames = pan_frames(photo, round(SECONDS * RATE))
+            photo_size = (photo.shape[1], photo.shape[0])
+            clip = write_clip(Path(tmp) / "pan.mp4", frames, rate=RATE, crf=14)
         replaced_path = Path(tmp) / "pan_replaced.mp4"
         skyseg = Path(sys.executable).with_name("skyseg")
         command = [str(skyseg), "replace", str(clip), "--sky", args.sky, "-o", str(replaced_path)]
         subprocess.run(command, check=True)
-        original, _ = read_clip(clip)
+        original, facts = read_clip(clip)
         replaced, _ = read_clip(replaced_path)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
@@ -151,11 +198,19 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copyfile(made, args.keep / made.name)
     if len(replaced) != len(original):
         raise SystemExit(f"replace gave {len(replaced)} frames for {len(original)}")
-    write_gif(
-        args.out, [labelled(a, b, args.sky) for a, b in zip(original, replaced, strict=True)], RATE
-    )
+    if args.clip:
+        # one frame in `every`, shown `every` times as long: the clip keeps its speed
+        pairs = list(zip(original, replaced, strict=True))[:: args.every]
+        rate = float(facts["info"].rate) / args.every
+        panels = [labelled(a, b, args.sky, args.width, above=True) for a, b in pairs]
+    else:
+        rate = RATE
+        panels = [labelled(a, b, args.sky) for a, b in zip(original, replaced, strict=True)]
+    write_gif(args.out, panels, rate)
     size = args.out.stat().st_size
-    print(f"wrote {args.out} ({len(original)} frames, {size / 1e6:.2f} MB)")
+    print(f"wrote {args.out} ({len(panels)} frames, {size / 1e6:.2f} MB)")
+    if args.clip:  # no known camera move to undo
+        return 0
     mean, largest, kept = sky_steadiness(original, replaced, photo_size)
     print(
         f"new sky between consecutive frames, camera move undone: {mean:.2f} (largest {largest:.2f})"
