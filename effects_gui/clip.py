@@ -14,6 +14,8 @@ the core removes the unfinished file.
 
 from __future__ import annotations
 
+import copy
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -30,6 +32,7 @@ from skyseg_core.clips import (
 )
 from skyseg_core.errors import OutputError
 from skyseg_core.pipeline import MatteSource
+from skyseg_core.temporal import TemporalStage
 from skyseg_core.video import CONTAINERS
 
 from . import jobs
@@ -88,6 +91,45 @@ class ClipFrames:
         return f"{self.path.stem}_{TAG}{ext if ext in CONTAINERS else '.mp4'}"
 
 
+class ScrubStage:
+    """The export's temporal stage for the frames shown while scrubbing, so a frame reached by
+    stepping forward shows the matte the export gives it.
+
+    Frame k+1 (by the same method) goes on from the state frame k left, as the export does;
+    frame k again (the sky looked for anew) is worked from the state before it, so it shows the
+    same matte; any other frame (a jump, a step back, another method) is shown on its own and
+    the state starts again there. The clip opens at frame 0, where the export starts: stepping
+    forward from there shows the export's mattes (the same ones when the clip is no larger than
+    the preview; a larger clip's frames are steadied at the preview's size). Called from the
+    matte job's worker; one frame at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stage = TemporalStage()
+        self._before = TemporalStage()
+        """The state before the last frame taken (the stage keeps its arrays, never changes
+        them in place: a shallow copy is a snapshot)."""
+        self.last: tuple[int, str] | None = None
+        """The frame index and method the state is at (None: nothing taken yet)."""
+        self.carried = 0
+        """Frames steadied by the state of the one before (for tests and the status)."""
+
+    def __call__(self, index: int, method: str, image: np.ndarray, matte: np.ndarray):
+        """Frame ``index``'s matte by ``method`` steadied as the export steadies it, or as it
+        is when the frame is not the next one."""
+        with self._lock:
+            last = self.last
+            if last == (index, method):
+                self._stage = copy.copy(self._before)
+            elif last is None or last != (index - 1, method):
+                self._stage.reset()
+            else:
+                self.carried += 1
+            self._before = copy.copy(self._stage)
+            self.last = (index, method)
+            return self._stage(image, matte)
+
+
 def clock(seconds: float) -> str:
     """``m:ss.cc``."""
     minutes, rest = divmod(max(0.0, seconds), 60.0)
@@ -126,10 +168,15 @@ def read_frame(job, frames: ClipFrames, index: int) -> tuple[int, np.ndarray]:
     return index, frames.frame(index)
 
 
-def frame_matte(job, index: int, image: np.ndarray, method: str):
+def frame_matte(job, index: int, image: np.ndarray, method: str, stage: ScrubStage | None = None):
     """Frame ``index`` (``image``, as shown) and its matte found by ``method`` as the photo's
-    is (:func:`effects_gui.jobs.segment`; the preview is the frame, so both are one size)."""
-    return (index, image, *jobs.segment(job, image, image.shape[:2], method))
+    is (:func:`effects_gui.jobs.segment`; the preview is the frame, so both are one size),
+    steadied by ``stage`` when the frame follows the one it took last."""
+
+    def steady(matte: np.ndarray) -> np.ndarray:
+        return matte if stage is None else stage(index, method, image, matte)
+
+    return (index, image, *jobs.segment(job, image, image.shape[:2], method, steady))
 
 
 def export_clip(job, output: Path, frames: ClipFrames, method: str, steps, skies, crf=None):

@@ -3,8 +3,10 @@ applied, exporting it; jobs on the editor's runner, reported through the main co
 signals (progress, errors), so a clip's jobs look and cancel like a photo's.
 
 A shown frame is the edit's photo (:meth:`~effects_gui.model.EditorModel.set_frame`): its matte
-is found by the chosen method as a photo's (per frame, for the preview) and the preview renders
-the edit's effects on it as it does on a photo. A frame not kept is read on a worker, one at a
+is found by the chosen method as a photo's, steadied by the export's temporal stage when the
+frame follows the one shown before (:class:`effects_gui.clip.ScrubStage`; a jump shows it on its
+own; the stage runs in the matte's job, off the GUI thread), and the preview renders the
+edit's effects on it as it does on a photo. A frame not kept is read on a worker, one at a
 time: while the scrubber is dragged, the frame asked for last is read next and the ones passed
 meanwhile are never read, so the window does not wait for a backlog. The export is
 :func:`effects_gui.clip.export_clip`.
@@ -56,6 +58,8 @@ class ClipController(QObject):
         self.mattes_found = 0
         self.shown_index = 0
         """The frame whose pixels the model holds (a sequence's photo is read with its sky)."""
+        self.stage = clip.ScrubStage()
+        """The export's temporal stage, carried from frame k to k+1 (a new one per clip)."""
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
@@ -112,6 +116,7 @@ class ClipController(QObject):
         if self.frames is not None and self.frames is not frames:
             self.frames.close()
         self.frames, self.index, self.shown_index = frames, 0, 0
+        self.stage = clip.ScrubStage()
         self.model.set_photo(frames.path, first, first, 1.0, clip=frames)
         self.model.set_view(mode="photo", overlay=True, before=False)
         self.opened.emit(frames)
@@ -203,7 +208,7 @@ class ClipController(QObject):
         self.matte_again = False
         m, c = self.model, self.controller
         index = self.index
-        job = jobs.Job("frame", clip.frame_matte, index, m.image, m.method)
+        job = jobs.Job("frame", clip.frame_matte, index, m.image, m.method, self.stage)
         self.matte_job = job
 
         def done(result):

@@ -182,9 +182,16 @@ def load_photo(job: Job, path: Path, proxy_long_side: int):
     return Path(path), image, proxy, scale, metadata
 
 
-def segment(job: Job, image: np.ndarray, proxy_shape: tuple[int, int], method: str):
+def segment(
+    job: Job,
+    image: np.ndarray,
+    proxy_shape: tuple[int, int],
+    method: str,
+    steady: Callable[[np.ndarray], np.ndarray] | None = None,
+):
     """The photo's matte by :func:`skyseg_core.pipeline.find_matte` (the method, refined, with
-    its progress shown), and its preview-sized copy."""
+    its progress shown), passed through ``steady`` when given (a clip frame's temporal stage),
+    and its preview-sized copy."""
     from skyseg_core.matte import resize_matte
     from skyseg_core.pipeline import MatteSource, find_matte
 
@@ -193,6 +200,8 @@ def segment(job: Job, image: np.ndarray, proxy_shape: tuple[int, int], method: s
         MatteSource(method=method, refine=True),
         progress=lambda fraction, message: job.report(int(2 + 86 * fraction), message),
     )
+    if steady is not None:
+        matte = steady(matte)
     job.report(90, "Preparing the preview")
     proxy_matte = resize_matte(matte, proxy_shape)
     from .qimage import grey_to_qimage, overlay_qimage
