@@ -1,6 +1,7 @@
 """Issue 28: what else was tried against the flicker and the close-crop misses, and why it is not in.
 
     python -m benchmarks.bench_video_alternatives [--photos 12] [--only NAME,...] [--no-write]
+    python -m benchmarks.bench_video_alternatives --stages [--photos 12] [--no-write]
 
 Each alternative changes how the network's coarse matte of a frame is made (the detail stage
 and the temporal stage then run as in the clip path); each is measured on the pans of
@@ -18,6 +19,18 @@ findings are in docs/video.md.
 - ``coarse steadied``: the temporal stage also on the network's coarse matte, before the detail
   stage decides the band;
 - ``half size``: the network on the frame shrunk to half (the scale the still photo is seen at).
+
+``--stages`` keeps the network's mattes as shipped (each pan's frames segmented once) and changes
+how the temporal stage combines a frame's matte with the aligned previous one
+(:meth:`skyseg_core.temporal.TemporalStage.combine`); it writes the section "The temporal
+stage's decision" of the same file:
+
+- ``shipped``: :func:`skyseg_core.temporal.blend`;
+- ``hysteresis M``: where the blend is within ``M`` of 0.5 on the other side of the aligned
+  previous decision (trusted, carried over), the previous decision stays (the value just on
+  its side of 0.5); ``hysteresis 0.1, kept value``: the aligned previous value itself;
+- ``confidence ^2`` / ``^3``: each matte's confidence weight ``0.25 + |2 m - 1|`` raised to
+  that power (an uncertain per-frame value counts for less against a certain history).
 """
 
 from __future__ import annotations
@@ -32,6 +45,7 @@ import cv2
 import numpy as np
 
 from benchmarks.bench_video import HERE, PAN_KINDS, ROOT, pan_photos
+from skyseg_core.temporal import TemporalStage, blend
 
 RESULTS = HERE / "video_alternatives.md"
 
@@ -114,6 +128,99 @@ ALTERNATIVES = {
 """Name -> a maker of ``coarse(method, frame)`` (a new one per pan: some keep state)."""
 
 
+class _Hysteresis(TemporalStage):
+    def __init__(self, margin: float, keep_value: bool = False):
+        super().__init__()
+        self.margin, self.keep_value = margin, keep_value
+
+    def combine(self, matte, aligned, trust, weight):
+        out = blend(matte, aligned, trust, weight)
+        was_sky = aligned >= 0.5
+        held = (
+            (np.abs(out - 0.5) < self.margin)
+            & ((out >= 0.5) != was_sky)
+            & (trust * np.minimum(weight, 1.0) > 0.5)
+        )
+        kept = aligned if self.keep_value else np.where(was_sky, 0.5, 0.499)
+        return np.where(held, kept, out).astype(np.float32)
+
+
+class _Confidence(TemporalStage):
+    def __init__(self, power: float):
+        super().__init__()
+        self.power = power
+
+    def combine(self, matte, aligned, trust, weight):
+        c_cur = (0.25 + np.abs(2.0 * matte - 1.0)) ** self.power
+        c_prev = (0.25 + np.abs(2.0 * aligned - 1.0)) ** self.power * (weight * trust)
+        out = (c_cur * matte + c_prev * aligned) / (c_cur + c_prev)
+        return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+STAGES = {
+    "shipped": TemporalStage,
+    "hysteresis 0.05": lambda: _Hysteresis(0.05),
+    "hysteresis 0.1": lambda: _Hysteresis(0.1),
+    "hysteresis 0.2": lambda: _Hysteresis(0.2),
+    "hysteresis 0.1, kept value": lambda: _Hysteresis(0.1, keep_value=True),
+    "confidence ^2": lambda: _Confidence(2.0),
+    "confidence ^3": lambda: _Confidence(3.0),
+}
+"""Name -> a maker of a temporal stage (a new one per pan)."""
+STAGES_HEADING = "## The temporal stage's decision (`--stages`)"
+
+
+def measure_stages(photos: list[str]) -> dict:
+    """Per stage of STAGES, per pan kind: (flips, IoU) of each pan of ``photos``, the frames'
+    own mattes as the clip path makes them (segmented once for all the stages)."""
+    from skyseg_core.segment import segment
+    from tests.videoclips import flips, iou, load_pair, pan
+
+    found: dict = {}
+    for kind, (size, step) in PAN_KINDS.items():
+        for rel in photos:
+            mask = load_pair(rel)[1]
+            p = pan(size, step, min(16, (mask.shape[1] - size[0]) // step[0] + 1), rel)
+            per = [segment(frame) for frame in p.frames]
+            for name, make in STAGES.items():
+                stage = make()
+                mattes = [stage(f, m) for f, m in zip(p.frames, per, strict=True)]
+                fl = np.mean([flips(a, b, step) for a, b in zip(mattes, mattes[1:], strict=False)])
+                inter = union = 0
+                for m, t in zip(mattes, p.truth, strict=True):
+                    i, u = iou(m, t)
+                    inter, union = inter + i, union + u
+                found.setdefault((name, kind), []).append((fl, inter / max(union, 1)))
+    return found
+
+
+def stages_section(photos: int) -> list[str]:
+    """The ``--stages`` table: each stage on the first and the held-out photos' pans."""
+    chosen = pan_photos(2 * photos)
+    lines = [
+        STAGES_HEADING,
+        "",
+        f"{time.strftime('%Y-%m-%d')}. The network's mattes as shipped; only the temporal "
+        "stage's combination of a frame's matte with the aligned previous one changes (the "
+        "script's docstring says how). Means over each set's pans of each kind; `over 0.3 %`: "
+        "pans above the bar. Kept only if the flips fall and no held-out IoU falls.",
+        "",
+        "| stage | photos | pan | flips | IoU | over 0.3 % |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, subset in (("first", chosen[:photos]), ("held out", chosen[photos:])):
+        found = measure_stages(subset)
+        for name in STAGES:
+            for kind in PAN_KINDS:
+                values = np.array(found[(name, kind)])
+                lines.append(
+                    f"| {name} | {label} | {kind} | {100 * values[:, 0].mean():.2f} % | "
+                    f"{values[:, 1].mean():.4f} | {int((values[:, 0] > 0.003).sum())} |"
+                )
+                print(lines[-1], flush=True)
+    return lines
+
+
 def measure(name: str, photos: list[str]) -> dict:
     """Means over the pans of ``photos`` (both kinds) and the pans above 0.3 % flips."""
     from skyseg_core.detail import detail_matte, shipped_detail_model
@@ -154,12 +261,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--photos", type=int, default=12)
     parser.add_argument("--only", default=",".join(ALTERNATIVES))
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--stages", action="store_true", help="the temporal stage's alternatives instead"
+    )
     args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    if args.stages:
+        section = stages_section(args.photos)
+        if not args.no_write:
+            kept = RESULTS.read_text().split(STAGES_HEADING)[0].rstrip("\n")
+            RESULTS.write_text(kept + "\n\n" + "\n".join(section) + "\n")
+        return 0
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = sorted(set(names) - set(ALTERNATIVES))
     if unknown:
         parser.error(f"unknown alternative {', '.join(unknown)}; choose from {list(ALTERNATIVES)}")
-    sys.path.insert(0, str(ROOT))
     photos = pan_photos(2 * args.photos)
     sets = {"first": photos[: args.photos], "held out": photos[args.photos :]}
     lines = [
@@ -192,7 +308,9 @@ def main(argv: list[str] | None = None) -> int:
                 lines.append(f"| {name} | {label} | {kind} | {' | '.join(cells)} |")
                 print(lines[-1], flush=True)
     if not args.no_write and names == list(ALTERNATIVES):
-        RESULTS.write_text("\n".join(lines) + "\n")
+        before = RESULTS.read_text() if RESULTS.exists() else ""
+        stages = before[before.index(STAGES_HEADING) :] if STAGES_HEADING in before else ""
+        RESULTS.write_text("\n".join(lines) + "\n" + (f"\n{stages}" if stages else ""))
     return 0
 
 

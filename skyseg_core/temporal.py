@@ -105,10 +105,17 @@ class TemporalStage:
             self._start(grey, matte)
             return matte
         aligned, aligned_age, trust = moved
-        out = blend(matte, aligned, trust, np.minimum(aligned_age, self.memory))
+        out = self.combine(matte, aligned, trust, np.minimum(aligned_age, self.memory))
         self._prev_grey, self._prev_matte = grey, out
         self._age = trust * aligned_age + 1.0
         return check_matte(out, (H, W))
+
+    def combine(
+        self, matte: np.ndarray, aligned: np.ndarray, trust: np.ndarray, weight: np.ndarray
+    ) -> np.ndarray:
+        """This frame's matte from its own and the aligned previous one (:func:`blend`; the
+        alternatives measured in benchmarks/bench_video_alternatives.py replace this)."""
+        return blend(matte, aligned, trust, weight)
 
     def _start(self, grey: np.ndarray, matte: np.ndarray) -> None:
         self._prev_grey, self._prev_matte = grey, matte
