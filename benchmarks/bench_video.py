@@ -7,7 +7,8 @@ real dashcam clip, the foreground light over time, and speed on a 1080p clip.
 ``--only steadiness`` (or ``held-out``, ``forward``, ``dashcam``, ``light``, ``speed``; comma-separated) runs
 a part in seconds to a minute; only a full run writes the file.
 
-Writes ``benchmarks/video.md``. Not a registered case of ``benchmarks.run`` (a clip's run is
+Writes ``benchmarks/video.md`` (its last section, "Tried, not in", measured by other
+commands, is kept). Not a registered case of ``benchmarks.run`` (a clip's run is
 seconds long and its parts are timed from inside).
 
 Steadiness: camera pans over real photos of ../shared/data/skyseg (tests/videoclips.py: a crop
@@ -49,6 +50,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "video.md"
 PAN_KINDS = {"pan (8, 0)": ((200, 150), (8, 0)), "pan and tilt (5, 2)": ((200, 150), (5, 2))}
+TRIED_HEADING = "## Tried, not in"
+"""Where the file's part measured by other commands starts: a full run keeps it as it is."""
 
 
 def pan_photos(count: int) -> list[str]:
@@ -563,7 +566,9 @@ def main(argv: list[str] | None = None) -> int:
     text = report(rows, timing, lit, ahead, held_out, real)
     print(text)
     if not args.no_write and set(only) == set(SECTIONS):
-        RESULTS.write_text(text)
+        before = RESULTS.read_text() if RESULTS.exists() else ""
+        tried = before[before.index(TRIED_HEADING) :] if TRIED_HEADING in before else ""
+        RESULTS.write_text(text + (f"\n{tried}" if tried else ""))
     return 0
 
 

@@ -18,7 +18,8 @@ findings are in docs/video.md.
   never-seen pixels inpainted);
 - ``coarse steadied``: the temporal stage also on the network's coarse matte, before the detail
   stage decides the band;
-- ``half size``: the network on the frame shrunk to half (the scale the still photo is seen at).
+- ``half size``: the network on the frame shrunk to half (the scale the still photo is seen at);
+- ``enlarged``: the network on the frame enlarged to its working size (``enlarge_small``).
 
 ``--stages`` keeps the network's mattes as shipped (each pan's frames segmented once) and changes
 how the temporal stage combines a frame's matte with the aligned previous one
@@ -107,6 +108,14 @@ def _half_size(method, frame):
     return method.coarse(small)
 
 
+def _enlarged(method, frame):
+    method.enlarge_small = True
+    try:
+        return method.coarse(frame)
+    finally:
+        method.enlarge_small = False
+
+
 class _CoarseSteadied:
     def __init__(self):
         from skyseg_core.temporal import TemporalStage
@@ -124,6 +133,7 @@ ALTERNATIVES = {
     "past frames": _PastFrames,
     "coarse steadied": _CoarseSteadied,
     "half size": lambda: _half_size,
+    "enlarged": lambda: _enlarged,
 }
 """Name -> a maker of ``coarse(method, frame)`` (a new one per pan: some keep state)."""
 

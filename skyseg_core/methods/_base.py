@@ -10,14 +10,17 @@ import numpy as np
 from ..matte import as_matte, check_image, check_matte, resize_matte, to_float_rgb
 
 
-def resize_long_side(image: np.ndarray, long_side: int) -> np.ndarray:
-    """Shrink ``image`` (area interpolation) so its longer side is at most ``long_side``."""
+def resize_long_side(image: np.ndarray, long_side: int, enlarge: bool = False) -> np.ndarray:
+    """Shrink ``image`` (area interpolation) so its longer side is at most ``long_side``; with
+    ``enlarge``, a smaller image is enlarged (bilinear) so its longer side is ``long_side``."""
     h, w = image.shape[:2]
     scale = long_side / max(h, w)
-    if scale >= 1.0:
+    if scale == 1.0 or (scale > 1.0 and not enlarge):
         return image
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(
+        image, size, interpolation=cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+    )
 
 
 class SkyMethod:
