@@ -605,3 +605,23 @@ def test_training_crops_of_a_room_show_a_window_of_sky(tmp_path):
     # the random crop can miss the window: of a few crops, some show it
     assert max(float(with_window[0][1].max()) for _ in range(6)) == 1.0, "sky through a window"
     assert max(float(without[0][1].max()) for _ in range(6)) == 0.0
+
+
+def test_a_blown_out_window_is_glare_and_not_sky():
+    rng = np.random.default_rng(2)
+    room = np.full((60, 80, 3), 60, np.uint8)
+    view, sky = synthetic_landscape(120, 160)
+    zeros = np.zeros((60, 80), np.uint8)
+    image, target, valid = paste_window_view(
+        room,
+        zeros,
+        np.ones_like(zeros),
+        view,
+        np.where(sky, 255, 0).astype(np.uint8),
+        np.ones(sky.shape, np.uint8),
+        rng,
+        blown_p=1.0,
+    )
+    window = (image != room).any(axis=2)
+    assert window.any() and image[window].mean() > 150, "a bright window"
+    assert target.max() == 0 and valid.all(), "nothing seen through glare is sky"

@@ -254,6 +254,9 @@ def paste_window_view(
     view_target: np.ndarray,
     view_valid: np.ndarray,
     rng: np.random.Generator,
+    overexposed_p: float = 0.5,
+    max_gamma: float = 4.0,
+    blown_p: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A window into ``room`` (a sky-free photo) showing the top of an outdoor ``view``.
 
@@ -261,7 +264,10 @@ def paste_window_view(
     photographer replaces, and a sky-free room with a bright rectangle of sky is rare in the
     training photos. The window is a rectangle in the upper part of the room, the view's sky and
     skyline inside it (its exposure often blown, as in an interior exposed for the room), crossed
-    by a frame and glazing bars that are not sky. Returns new (image, target, valid) arrays.
+    by a frame and glazing bars that are not sky. A share ``overexposed_p`` of the views is
+    brightened (gamma up to ``max_gamma``); a share ``blown_p`` of the windows shows nothing but
+    glare, which is not sky (no sky can be seen through it: what the photos' labels say of a
+    blown-out window). Returns new (image, target, valid) arrays.
     """
     h, w = room.shape[:2]
     win_w = max(8, int(w * rng.uniform(0.15, 0.55)))
@@ -282,8 +288,13 @@ def paste_window_view(
     pane = cv2.resize(view[window], size, interpolation=cv2.INTER_AREA).astype(np.float32)
     pane_target = cv2.resize(view_target[window], size, interpolation=cv2.INTER_LINEAR)
     pane_valid = cv2.resize(view_valid[window], size, interpolation=cv2.INTER_NEAREST)
-    if rng.random() < 0.5:  # the view overexposed: the room was exposed for its own light
-        gamma = rng.uniform(1.5, 4.0)
+    if rng.random() < blown_p:
+        glare = rng.uniform(235, 255) - rng.uniform(0, 25) * np.linspace(0, 1, win_h)[:, None]
+        pane = np.repeat((glare + rng.normal(0, 2, (win_h, win_w)))[..., None], 3, axis=2)
+        pane_target = np.zeros_like(pane_target)
+        pane_valid = np.ones_like(pane_valid)
+    elif rng.random() < overexposed_p:  # the room was exposed for its own light
+        gamma = rng.uniform(1.2, max_gamma)
         pane = 255.0 * (1.0 - (1.0 - pane / 255.0) ** gamma)
 
     bars = np.zeros((win_h, win_w), bool)

@@ -68,6 +68,9 @@ DEFAULT_CONFIG: dict = {
         "dramatic_p": 0.0,
         "window_p": 0.0,
         "window_rooms": [],
+        "window_overexposed_p": 0.5,
+        "window_max_gamma": 4.0,
+        "window_blown_p": 0.0,
     },
     "train": {
         "out_dir": "runs/unet_small",
@@ -176,11 +179,13 @@ class TrainSet:
             tuple(aug["composite_weights"]),
             aug["dramatic_p"],
         )
-        self.window_p = float(aug.get("window_p", 0.0))
+        self.window_p = float(aug["window_p"])
+        self.window_looks = [
+            float(aug[key])
+            for key in ("window_overexposed_p", "window_max_gamma", "window_blown_p")
+        ]
         self.rooms, self.views = (
-            window_candidates(paths, aug.get("window_rooms") or None)
-            if self.window_p
-            else (set(), [])
+            window_candidates(paths, aug["window_rooms"] or None) if self.window_p else (set(), [])
         )
         self.seed = seed
         self.threads = int(config["train"].get("threads") or 0)
