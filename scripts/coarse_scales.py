@@ -7,8 +7,8 @@ regions the network misjudges as a whole, e.g. sky through an indoor window), pr
 network's mean sky probability on the true sky at its own working size, with the photo flipped
 left-right, and with the photo shrunk to other sizes, each resized to the working size. A test-time
 flip or second scale can only help where one of these is well above 0. Then the dataset's matte
-MAE (mean over photos with a soft matte, as ``skyseg eval`` reports it) with and without those
-photos: how much of it they are.
+figures (micro IoU, matte MAE, boundary F, as ``skyseg eval`` reports them) with and without
+those photos: how much of the gap they are.
 """
 
 from __future__ import annotations
@@ -25,7 +25,13 @@ sys.path.insert(0, str(ROOT))
 
 from skyseg_core import load_image, segment  # noqa: E402
 from skyseg_core.datasets import find_samples  # noqa: E402
-from skyseg_core.evaluate import image_metrics, load_truth, truth_labels  # noqa: E402
+from skyseg_core.evaluate import (  # noqa: E402
+    image_metrics,
+    load_truth,
+    summarize,
+    summary_table,
+    truth_labels,
+)
 from skyseg_core.matte import to_float_rgb  # noqa: E402
 from skyseg_core.methods import get_method  # noqa: E402
 from skyseg_core.methods._base import resize_long_side  # noqa: E402
@@ -42,15 +48,14 @@ def main(argv=None) -> int:
     print(
         f"photo | IoU | own ({net.working_size} px) | flipped | " + " | ".join(map(str, args.sizes))
     )
-    maes: list[tuple[float, bool]] = []  # (matte MAE, missed as a whole)
+    records: list[tuple[object, bool]] = []  # (the photo's metrics, missed as a whole)
     for sample in find_samples(args.data, split="val", datasets=[args.dataset]):
         image = load_image(sample.image)
         truth, matte = load_truth(sample)
         sky, _ = truth_labels(truth)
-        metrics = image_metrics(segment(image), truth, matte)
+        metrics = image_metrics(segment(image), truth, matte, dataset=sample.dataset, id=sample.id)
         missed = bool(sky.any()) and metrics.iou < args.below
-        if metrics.mae is not None:
-            maes.append((metrics.mae, missed))
+        records.append((metrics, missed))
         if not missed:
             continue
         small = to_float_rgb(resize_long_side(image, net.working_size))
@@ -62,12 +67,9 @@ def main(argv=None) -> int:
             runs.append(cv2.resize(other, (w, h), interpolation=cv2.INTER_LINEAR))
         means = " | ".join(f"{float(p[where].mean()):.3f}" for p in runs)
         print(f"{sample.id} | {metrics.iou:.3f} | {means}")
-    if maes:
-        kept = [mae for mae, missed in maes if not missed]
-        print(
-            f"matte MAE {np.mean([mae for mae, _ in maes]):.4f} over {len(maes)} photos, "
-            f"{np.mean(kept):.4f} without the photos above"
-        )
+    print("\nAll photos of the dataset, then without the photos above:\n")
+    print(summary_table(summarize([m for m, _ in records])))
+    print(summary_table(summarize([m for m, missed in records if not missed])))
     return 0
 
 
