@@ -1,12 +1,13 @@
 """Video files in and out, with PyAV (the `video` extra); over 400 lines because the reader and
 the writer share what a clip is (timing, rotation, colour tags, audio) and belong together.
 
-:class:`VideoReader` decodes a clip frame by frame as RGB uint8 arrays in their displayed
-orientation and says what the clip is (:class:`VideoInfo`: size, rate, frame count, rotation,
-colour tags, audio); :class:`VideoWriter` encodes frames into a temporary file beside the
-output, copies the source's audio packets untouched, keeps each frame's timestamp, rotation and
-colour tags, and moves the finished file into place only when every frame is written
-(:func:`skyseg_core.io.atomic_output`). A damaged or truncated clip raises one
+:class:`VideoReader` decodes a clip frame by frame as RGB arrays in their displayed orientation
+(uint8, or uint16 for a source with more than 8 bits per component) and says what the clip is
+(:class:`VideoInfo`: size, rate, frame count, rotation, colour tags, depth, audio);
+:class:`VideoWriter` encodes frames into a temporary file beside the output, copies the
+source's audio packets untouched, keeps each frame's timestamp, rotation and colour tags (and
+a deep source's 10 bits), and moves the finished file into place only when every frame is
+written (:func:`skyseg_core.io.atomic_output`). A damaged or truncated clip raises one
 :class:`~skyseg_core.errors.InputError`.
 """
 
@@ -81,6 +82,10 @@ class VideoInfo:
     """``color_primaries``, ``color_trc``, ``colorspace``, ``color_range`` (FFmpeg's numbers)."""
     audio: int = 0
     """Number of audio streams (copied untouched into edited clips)."""
+    bits: int = 8
+    """Bits per channel of the decoded frames: 8, or 16 (uint16 RGB) for a source whose pixel
+    format has more than 8 bits per component (10-bit HEVC, H.264, ProRes); its edited clip is
+    written at 10 bits."""
 
 
 def _quarter_turns(rotation: float) -> int:
@@ -90,9 +95,10 @@ def _quarter_turns(rotation: float) -> int:
 class VideoReader:
     """Decode a clip: ``with VideoReader(path) as clip: for index, rgb in clip: ...``.
 
-    Frames are RGB uint8 (H, W, 3) in their displayed orientation. A clip that cannot be opened,
-    has no video, is larger than ``max_pixels`` per frame, is damaged or ends before the
-    frame count its container declares raises :class:`InputError` (one line).
+    Frames are RGB (H, W, 3) in their displayed orientation: uint8, or uint16 when the source has
+    more than 8 bits per component (``info.bits``). A clip that cannot be opened, has no video,
+    is larger than ``max_pixels`` per frame, is damaged or ends before the frame count its
+    container declares raises :class:`InputError` (one line).
     """
 
     def __init__(self, path: str | os.PathLike, max_pixels: int | None = None):
@@ -181,6 +187,8 @@ class VideoReader:
         if self._first is None:
             raise InputError("not a readable video (no frame could be decoded)", self.path)
         self.info.rotation = int(round(getattr(self._first, "rotation", 0) or 0))
+        deep = any(c.bits > 8 for c in self._first.format.components)
+        self.info.bits = 16 if deep else 8
         if _quarter_turns(self.info.rotation) % 2:
             self.info.width, self.info.height = height, width
         self.audio_packets: list = []
@@ -274,19 +282,22 @@ class VideoReader:
             yield len(self.pts) - 1, rgb
         self._check_complete()
 
-    def to_rgb(self, frame) -> np.ndarray:
+    def to_rgb(self, frame, bits: int | None = None) -> np.ndarray:
+        """A decoded frame as RGB uint8 (``bits`` 8) or uint16 (16); the clip's own depth by
+        default (``info.bits``)."""
+        rgb = "rgb48le" if (bits or self.info.bits) > 8 else "rgb24"
         matrix = _sws_matrix(self.info.colour["colorspace"], frame.height)
         full = self.info.colour["color_range"] == 2 or frame.format.name.startswith("yuvj")
         try:
             out = frame.reformat(
-                format="rgb24",
+                format=rgb,
                 src_colorspace=matrix,
                 dst_colorspace=matrix,
                 src_color_range=2 if full else 1,
                 dst_color_range=2,
             )
         except Exception:  # a pixel format swscale cannot take with these settings
-            out = frame.reformat(format="rgb24")
+            out = frame.reformat(format=rgb)
         return out.to_ndarray()
 
     def _check_complete(self) -> None:
@@ -402,6 +413,10 @@ class VideoWriter:
         pix_fmt = "yuv420p" if even or codec != "libx264" else "yuv444p"
         if codec == "libvpx-vp9" and (width % 2 or height % 2):
             pix_fmt = "yuv444p"
+        # a deep source's edit at 10 bits; mattes stay 8-bit, and this PyAV's libvpx-vp9 has no
+        # 10-bit formats, so a .webm is 8-bit (its 16-bit frames are rounded by swscale)
+        if like.bits > 8 and codec == "libx264" and not self.gray:
+            pix_fmt += "10le"
         options = {"crf": str(int(crf))}
         if codec == "libvpx-vp9":
             options.update({"b": "0", "row-mt": "1", "deadline": "good", "cpu-used": "4"})
@@ -445,8 +460,8 @@ class VideoWriter:
         self._durations: dict[int, int] = {}
 
     def write(self, image: np.ndarray, pts: int | None, duration: int | None = None) -> None:
-        """Add one frame (RGB uint8 (H, W, 3), or a float matte (H, W) in [0, 1] when ``gray``),
-        displayed-orientation as read, with its source timestamp and duration."""
+        """Add one frame (RGB uint8 or uint16 (H, W, 3), or a float matte (H, W) in [0, 1] when
+        ``gray``), displayed-orientation as read, with its source timestamp and duration."""
         av = require_av()
         if self.gray:
             from .io import matte_to_uint8
@@ -455,7 +470,8 @@ class VideoWriter:
             image = np.repeat(codes[..., None], 3, axis=2)
         if self.turns:
             image = np.ascontiguousarray(np.rot90(image, -self.turns))
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+        rgb = "rgb48le" if image.dtype == np.uint16 else "rgb24"
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=rgb)
         full = self.gray or self.like.colour.get("color_range") == 2
         frame = frame.reformat(
             format=self.stream.pix_fmt,

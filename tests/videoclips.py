@@ -88,8 +88,8 @@ def write_clip(
     codec: str = "libx264",
     pix_fmt: str = "yuv420p",
 ) -> Path:
-    """Encode ``frames`` (RGB uint8) as H.264 (mp4, mov, mkv) with a sine tone when ``audio``
-    and a display rotation tag (``rotation``: the stored frames are the given ones); the first
+    """Encode ``frames`` (RGB uint8, or uint16 for a 10-bit ``pix_fmt``) as H.264 (mp4, mov,
+    mkv) with a sine tone when ``audio`` and a display rotation tag (``rotation``: the stored frames are the given ones); the first
     frame's timestamp is ``first_pts`` frame durations after zero."""
     import av
 
@@ -111,7 +111,8 @@ def write_clip(
             video.set_display_rotation(float(rotation))
         sound = out.add_stream("aac", rate=48000) if audio else None
         for i, rgb in enumerate(frames):
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            rgb_format = "rgb48le" if rgb.dtype == np.uint16 else "rgb24"
+            frame = av.VideoFrame.from_ndarray(rgb, format=rgb_format)
             full = pix_fmt.startswith("yuvj")
             frame = frame.reformat(
                 format=pix_fmt, dst_colorspace=1, dst_color_range=2 if full else 1
