@@ -73,7 +73,7 @@ def pan_photos(count: int) -> list[str]:
 def steadiness(photos: list[str], frames: int = 16) -> list[dict]:
     from skyseg_core.segment import segment
     from skyseg_core.temporal import TemporalStage
-    from tests.videoclips import flips, iou, load_pair, pan
+    from tests.videoclips import load_pair, micro_iou, pan, pan_scores
 
     rows = []
     for kind, (size, step) in PAN_KINDS.items():
@@ -89,27 +89,16 @@ def steadiness(photos: list[str], frames: int = 16) -> list[dict]:
             stage = TemporalStage()
             steady = [stage(f, m) for f, m in zip(p.frames, per, strict=True)]
 
-            def measure(mattes, p=p, step=step):
-                fl = np.mean([flips(a, b, step) for a, b in zip(mattes, mattes[1:], strict=False)])
-                inter = union = 0
-                for m, t in zip(mattes, p.truth, strict=True):
-                    i, u = iou(m, t)
-                    inter, union = inter + i, union + u
-                return float(fl), inter / max(union, 1)
-
-            inter = union = 0
             w, h = size
-            for (x, y), t in zip(p.origins, p.truth, strict=True):
-                i, u = iou(still[y : y + h, x : x + w], t)
-                inter, union = inter + i, union + u
-            f_per, i_per = measure(per)
-            f_tem, i_tem = measure(steady)
+            still_iou = micro_iou([still[y : y + h, x : x + w] for x, y in p.origins], p.truth)
+            f_per, i_per = pan_scores(per, p.truth, step)
+            f_tem, i_tem = pan_scores(steady, p.truth, step)
             rows.append(
                 {
                     "kind": kind,
                     "photo": Path(rel).stem,
                     "frames": n,
-                    "still_iou": inter / max(union, 1),
+                    "still_iou": still_iou,
                     "flips": f_per,
                     "iou": i_per,
                     "flips_temporal": f_tem,
@@ -215,7 +204,7 @@ def forward(photos: list[str], frames: int = 16) -> list[dict]:
     from skyseg_core.segment import segment
     from skyseg_core.skymotion import SkyMotion
     from skyseg_core.temporal import TemporalStage
-    from tests.videoclips import iou
+    from tests.videoclips import micro_iou
 
     rows = []
     for rel in photos:
@@ -231,12 +220,8 @@ def forward(photos: list[str], frames: int = 16) -> list[dict]:
                 moved = cv2.warpAffine(a, step, (w, h), flags=cv2.INTER_LINEAR)
                 inside = cv2.warpAffine(np.ones_like(a), step, (w, h)) > 0.999
                 fl.append(np.mean((moved[inside] >= 0.5) != (b[inside] >= 0.5)))
-            inter = union = 0
-            for m, t in zip(mattes, truth, strict=True):
-                i, u = iou(m, t)
-                inter, union = inter + i, union + u
             row["flips" + label] = float(np.mean(fl))
-            row["iou" + label] = inter / max(union, 1)
+            row["iou" + label] = micro_iou(mattes, truth)
         sky = SkyMotion()
         for f, m in zip(images, steady, strict=True):
             sky.update(f, m)

@@ -184,7 +184,7 @@ def measure_stages(photos: list[str]) -> dict:
     """Per stage of STAGES, per pan kind: (flips, IoU) of each pan of ``photos``, the frames'
     own mattes as the clip path makes them (segmented once for all the stages)."""
     from skyseg_core.segment import segment
-    from tests.videoclips import flips, iou, load_pair, pan
+    from tests.videoclips import load_pair, pan, pan_scores
 
     found: dict = {}
     for kind, (size, step) in PAN_KINDS.items():
@@ -195,12 +195,7 @@ def measure_stages(photos: list[str]) -> dict:
             for name, make in STAGES.items():
                 stage = make()
                 mattes = [stage(f, m) for f, m in zip(p.frames, per, strict=True)]
-                fl = np.mean([flips(a, b, step) for a, b in zip(mattes, mattes[1:], strict=False)])
-                inter = union = 0
-                for m, t in zip(mattes, p.truth, strict=True):
-                    i, u = iou(m, t)
-                    inter, union = inter + i, union + u
-                found.setdefault((name, kind), []).append((fl, inter / max(union, 1)))
+                found.setdefault((name, kind), []).append(pan_scores(mattes, p.truth, step))
     return found
 
 
@@ -237,7 +232,7 @@ def measure(name: str, photos: list[str]) -> dict:
     from skyseg_core.methods import get_method, resolve_name
     from skyseg_core.refine import refine
     from skyseg_core.temporal import TemporalStage
-    from tests.videoclips import flips, iou, load_pair, pan
+    from tests.videoclips import load_pair, pan, pan_scores
 
     method, model = get_method(resolve_name("auto")), shipped_detail_model()
     if model is None:
@@ -257,12 +252,7 @@ def measure(name: str, photos: list[str]) -> dict:
             stage = TemporalStage()
             steady = [stage(f, m) for f, m in zip(p.frames, per, strict=True)]
             for label, mattes in (("per frame", per), ("temporal", steady)):
-                fl = np.mean([flips(a, b, step) for a, b in zip(mattes, mattes[1:], strict=False)])
-                inter = union = 0
-                for m, t in zip(mattes, p.truth, strict=True):
-                    i, u = iou(m, t)
-                    inter, union = inter + i, union + u
-                found.setdefault((kind, label), []).append((fl, inter / max(union, 1)))
+                found.setdefault((kind, label), []).append(pan_scores(mattes, p.truth, step))
     return found
 
 

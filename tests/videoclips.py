@@ -174,3 +174,18 @@ def iou(matte: np.ndarray, truth: np.ndarray) -> tuple[int, int]:
     pred = (matte >= 0.5) & keep
     sky = (truth == 255) & keep
     return int((pred & sky).sum()), int((pred | sky).sum())
+
+
+def micro_iou(mattes, truths) -> float:
+    """IoU with every frame's pixels pooled."""
+    inter = union = 0
+    for matte, truth in zip(mattes, truths, strict=True):
+        i, u = iou(matte, truth)
+        inter, union = inter + i, union + u
+    return inter / max(union, 1)
+
+
+def pan_scores(mattes, truths, shift: tuple[int, int]) -> tuple[float, float]:
+    """A pan's mean flips between consecutive aligned mattes and its pooled IoU."""
+    flipped = np.mean([flips(a, b, shift) for a, b in zip(mattes, mattes[1:], strict=False)])
+    return float(flipped), micro_iou(mattes, truths)
