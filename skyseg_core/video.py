@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, OutputError
+from .errors import InputError, OutputError, SkysegNote
 
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
 """File name endings read as video clips."""
@@ -415,8 +416,17 @@ class VideoWriter:
             pix_fmt = "yuv444p"
         # a deep source's edit at 10 bits; mattes stay 8-bit, and this PyAV's libvpx-vp9 has no
         # 10-bit formats, so a .webm is 8-bit (its 16-bit frames are rounded by swscale)
-        if like.bits > 8 and codec == "libx264" and not self.gray:
-            pix_fmt += "10le"
+        if like.bits > 8 and not self.gray:
+            if codec == "libx264":
+                pix_fmt += "10le"
+            else:
+                warnings.warn(
+                    SkysegNote(
+                        f"{self.path.name}: a .webm is written at 8 bits per channel (the clip "
+                        "has more); .mp4, .mov or .mkv keep 10"
+                    ),
+                    stacklevel=3,
+                )
         options = {"crf": str(int(crf))}
         if codec == "libvpx-vp9":
             options.update({"b": "0", "row-mt": "1", "deadline": "good", "cpu-used": "4"})

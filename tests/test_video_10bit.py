@@ -107,11 +107,13 @@ def test_an_8_bit_clip_stays_8_bit(tmp_path):
     assert facts["info"].bits == 8 and edited[0].dtype == np.uint8
 
 
-def test_a_webm_of_a_10_bit_clip_is_8_bit_vp9(deep_clip, tmp_path):
+def test_a_webm_of_a_10_bit_clip_is_8_bit_vp9_and_says_so(deep_clip, tmp_path, capsys):
     out = tmp_path / "out.webm"  # this PyAV's libvpx-vp9 has no 10-bit formats
-    assert main(["tint", str(deep_clip), "-o", str(out), "--quiet"]) == 0
+    assert main(["tint", str(deep_clip), "-o", str(out)]) == 0
     pix_fmt, frames, _ = _stream(out)
     assert pix_fmt == "yuv420p" and frames == FRAMES
+    notes = [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
+    assert len(notes) == 1 and "8 bits" in notes[0] and "out.webm" in notes[0]
 
 
 def test_mattes_of_a_10_bit_clip_stay_8_bit(deep_clip, tmp_path):
