@@ -369,3 +369,23 @@ def test_a_fast_drag_reads_the_latest_frame_not_every_one_passed(qtbot, editor, 
     qtbot.waitUntil(lambda: editor.clips.shown_index == 119, timeout=WAIT_MS)
     assert len(source.cache) <= 3, "frame 0, the one being read when the drag began, the last"
     assert codes(editor.model.image, pan.frames[119]) < 2
+
+
+def test_a_10_bit_clip_scrubs_at_8_bits_and_exports_at_10(qtbot, editor, dialogs, tmp_path):
+    import av
+    from test_video_10bit import gradient_frames
+
+    path = videoclips.write_clip(tmp_path / "deep.mp4", gradient_frames(), pix_fmt="yuv420p10le")
+    open_clip(qtbot, editor, dialogs, path)
+    deep, _ = videoclips.read_clip(path)
+    assert deep[0].dtype == np.uint16
+    assert codes(shown_photo(editor), (deep[0] >> 8).astype(np.uint8)) < 1, "frame 0, at 8 bits"
+    put_sky(qtbot, editor, "clouds")
+    out = tmp_path / "edited.mp4"
+    export_video(qtbot, editor, editor.export_dialog_action, out)
+    qtbot.waitUntil(lambda: not editor.controller.export_jobs, timeout=WAIT_MS)
+    assert dialogs.errors == []
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].codec_context.pix_fmt == "yuv420p10le"
+    written, got = videoclips.read_clip(out)
+    assert got["info"].bits == 16 and len(written) == len(gradient_frames())
