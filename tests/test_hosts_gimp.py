@@ -342,24 +342,6 @@ def test_photo_without_sky_is_one_readable_error(folder):
     assert result["channels_after"] == [] and result["selection_empty"]
 
 
-def _core_cutout(folder, photo, name, *options):
-    """`skyseg cutout` of ``photo`` (an RGB array: the samples GIMP gave the worker) with the
-    tests' method, as an RGBA array of its depth."""
-    import subprocess
-
-    import cv2
-
-    from skyseg_core.io import save_image
-
-    source, target = folder / f"{name}_in.png", folder / f"{name}_core.png"
-    save_image(source, photo, overwrite=True)
-    command = [sys.executable, "-m", "skyseg_core", "cutout", str(source), "--method"]
-    command += [harness.METHOD, *options, "-o", str(target), "--overwrite", "--quiet"]
-    subprocess.run(command, check=True)
-    bgra = cv2.imread(str(target), cv2.IMREAD_UNCHANGED)
-    return bgra[..., [2, 1, 0, 3]]
-
-
 @pytest.fixture(scope="module")
 def cutout_run(folder):
     return harness.run_gimp(folder, "cutout")
@@ -385,7 +367,7 @@ def test_cut_out_sky_adds_the_cores_cutout_as_a_new_layer(cutout_run, folder, ca
         else given.reshape(height, width, 3)
     )
     options = ["--no-decontaminate"] if case == "plain" else []
-    core = _core_cutout(folder, given, f"cutout_{case}", *options).astype(np.int32)
+    core = harness.core_cutout(folder, given, f"cutout_{case}", *options).astype(np.int32)
     got = np.frombuffer((folder / f"gimp_cutout_{case}.raw").read_bytes(), dtype)
     got = got.reshape(height, width, 4).astype(np.int32)
     assert core.shape == got.shape

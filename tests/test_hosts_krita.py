@@ -287,11 +287,7 @@ def test_opens_ora_from_skyseg_replace(folder):
 
 @pytest.mark.parametrize("krita", ["5.1", "5.2"])
 def test_16_bit_document_is_replaced_at_16_bits(folder, krita):
-    if krita == "5.2":
-        assert harness.krita_in_chroot()
-        result, tag = harness.run_kritarunner_chroot(folder, "deep"), "_52"
-    else:
-        result, tag = harness.run_kritarunner(folder, "deep"), ""
+    result, tag = harness.run_kritarunner_version(folder, "deep", krita)
     assert result["replace_ok"], result["replace_error"]
     assert result["type"] == "grouplayer" and result["depth"] == ["U16"]
     width, height = result["size"]
@@ -347,10 +343,7 @@ def _grey(rgb16):
 
 @pytest.fixture(scope="module", params=["5.1", "5.2"])
 def colour(request, folder):
-    if request.param == "5.2":
-        assert harness.krita_in_chroot()
-        return harness.run_kritarunner_chroot(folder, "colour"), "_52"
-    return harness.run_kritarunner(folder, "colour"), ""
+    return harness.run_kritarunner_version(folder, "colour", request.param)
 
 
 @pytest.mark.parametrize(
@@ -405,11 +398,7 @@ def test_busy_runs_are_refused_and_esc_or_a_closed_document_adds_nothing(folder,
     message (one group, not two); Esc during a run stops it: no layer, the document not even
     modified (so no undo step), and the next action works; the document closed while the worker
     runs is one readable message, not a Python AttributeError."""
-    if krita == "5.2":
-        assert harness.krita_in_chroot()
-        result = harness.run_kritarunner_chroot(folder, "busy")
-    else:
-        result = harness.run_kritarunner(folder, "busy")
+    result, _ = harness.run_kritarunner_version(folder, "busy", krita)
     assert "exception" not in result, result["exception"]
     assert result["first_ok"], result["first_error"]
     ((running, second_ok, second_error),) = result["second"]
@@ -442,11 +431,7 @@ def test_the_preview_layer_follows_the_controls_and_apply_replaces_it(folder, kr
     Apply makes today's result group and removes the preview and its files; turning it off, an
     error and the image closing remove it too; a larger image gets the working copy scaled up
     to the canvas."""
-    if krita == "5.2":
-        assert harness.krita_in_chroot()
-        result, tag = harness.run_kritarunner_chroot(folder, "preview"), "_52"
-    else:
-        result, tag = harness.run_kritarunner(folder, "preview"), ""
+    result, tag = harness.run_kritarunner_version(folder, "preview", krita)
     assert "exception" not in result, result["exception"]
     assert result["start_ok"] == [True, None]
     assert result["stack_on"] == ["photo", "skyseg preview"] and result["changed"]
@@ -585,30 +570,9 @@ def test_float_values_above_one_stay_in_the_groups_original_photo(colour):
     assert hdr["kept"] == ["original photo", True]
 
 
-def _core_cutout(folder, photo, name, *options):
-    """`skyseg cutout` of ``photo`` (an RGB array: the samples Krita gave the worker) with the
-    tests' method, as an RGBA array of its depth."""
-    import subprocess
-
-    import cv2
-
-    from skyseg_core.io import save_image
-
-    source, target = folder / f"{name}_in.png", folder / f"{name}_core.png"
-    save_image(source, photo, overwrite=True)
-    command = [sys.executable, "-m", "skyseg_core", "cutout", str(source), "--method"]
-    command += [harness.METHOD, *options, "-o", str(target), "--overwrite", "--quiet"]
-    subprocess.run(command, check=True)
-    bgra = cv2.imread(str(target), cv2.IMREAD_UNCHANGED)
-    return bgra[..., [2, 1, 0, 3]]
-
-
 @pytest.fixture(scope="module", params=["5.1", "5.2"])
 def cutout_run(request, folder):
-    if request.param == "5.2":
-        assert harness.krita_in_chroot()
-        return harness.run_kritarunner_chroot(folder, "cutout"), "_52"
-    return harness.run_kritarunner(folder, "cutout"), ""
+    return harness.run_kritarunner_version(folder, "cutout", request.param)
 
 
 @pytest.mark.parametrize("case", ["srgb8", "srgb8_plain", "linear16"])
@@ -633,7 +597,7 @@ def test_cut_out_sky_adds_the_cores_cutout_as_a_new_layer(cutout_run, folder, ca
     given = np.frombuffer((folder / f"cutout_{case}{tag}_photo.raw").read_bytes(), dtype)
     given = given.reshape(height, width, 4)[..., 2::-1]
     options = ["--no-decontaminate"] if case == "srgb8_plain" else []
-    core = _core_cutout(folder, np.ascontiguousarray(given), f"kcut_{case}{tag}", *options)
+    core = harness.core_cutout(folder, np.ascontiguousarray(given), f"kcut_{case}{tag}", *options)
     core = core.astype(np.int32)
     got = np.frombuffer((folder / f"cutout_{case}{tag}_cut.raw").read_bytes(), dtype)
     got = got.reshape(height, width, 4)[..., [2, 1, 0, 3]].astype(np.int32)

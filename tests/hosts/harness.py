@@ -479,6 +479,31 @@ def run_krita_gui_chroot(folder: Path, scenario: str, timeout: float = 300) -> d
     return load_result(folder, f"{scenario}_gui_52.json", log)
 
 
+def run_kritarunner_version(folder: Path, scenario: str, version: str) -> tuple[dict, str]:
+    """``scenario`` in Krita ``version`` ("5.1": this machine's, "5.2": the chroot's) and the
+    tag its files carry ("", "_52")."""
+    if version == "5.2":
+        assert krita_in_chroot()
+        return run_kritarunner_chroot(folder, scenario), "_52"
+    return run_kritarunner(folder, scenario), ""
+
+
+def core_cutout(folder: Path, photo: np.ndarray, name: str, *options: str) -> np.ndarray:
+    """`skyseg cutout` of ``photo`` (an RGB array: the samples a host gave the worker) with the
+    tests' method, as an RGBA array of its depth."""
+    import cv2
+
+    from skyseg_core.io import save_image
+
+    source, target = folder / f"{name}_in.png", folder / f"{name}_core.png"
+    save_image(source, photo, overwrite=True)
+    command = [sys.executable, "-m", "skyseg_core", "cutout", str(source), "--method"]
+    command += [METHOD, *options, "-o", str(target), "--overwrite", "--quiet"]
+    subprocess.run(command, check=True)
+    bgra = cv2.imread(str(target), cv2.IMREAD_UNCHANGED)
+    return bgra[..., [2, 1, 0, 3]]
+
+
 def krita_in_chroot() -> bool:
     """Whether the chroot has its Krita (scripts/setup_hosts.sh installs it)."""
     return (

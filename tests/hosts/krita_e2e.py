@@ -304,6 +304,15 @@ COLOUR_SPACES = (  # name, model, depth, profile (None: Krita's first one for th
 )
 
 
+def take_photo(ext, doc):
+    """``doc`` made the extension's document and its paint layer named "photo": (that layer,
+    width, height)."""
+    ext.host.document = doc
+    photo = next(n for n in doc.rootNode().childNodes() if n.type() == "paintlayer")
+    photo.setName("photo")
+    return photo, doc.width(), doc.height()
+
+
 def colour_spaces(result):
     """For each colour space: the photo converted to it by Krita, then Create sky mask and Replace
     sky. Written for the test: the Sky mask layer's grey (<name>_mask.pgm), and, after the
@@ -315,10 +324,7 @@ def colour_spaces(result):
         out = result.setdefault(name, {})
         doc = app.openDocument(path("photo.png"))
         try:
-            ext.host.document = doc
-            width, height = doc.width(), doc.height()
-            photo = next(n for n in doc.rootNode().childNodes() if n.type() == "paintlayer")
-            photo.setName("photo")
+            photo, width, height = take_photo(ext, doc)
             profile = profile or app.profiles(model, depth)[0]
             out["asked"] = [model, depth, profile]
             out["converted"] = bool(doc.setColorSpace(model, depth, profile))
@@ -385,10 +391,7 @@ def cut_outs(result):
         out = result.setdefault(name, {})
         doc = app.openDocument(path("photo.png"))
         try:
-            ext.host.document = doc
-            width, height = doc.width(), doc.height()
-            photo = next(n for n in doc.rootNode().childNodes() if n.type() == "paintlayer")
-            photo.setName("photo")
+            photo, width, height = take_photo(ext, doc)
             if space is not None:
                 out["converted"] = bool(doc.setColorSpace(*space))
                 doc.waitForDone()
