@@ -35,7 +35,7 @@ from skyseg_core.train.augment import (
     sky_strip,
 )
 from skyseg_core.train.data import load_cached
-from skyseg_core.train.loop import window_candidates
+from skyseg_core.train.loop import hard_example_weights, window_candidates
 
 
 def _write_pair(
@@ -576,6 +576,31 @@ def test_window_rooms_are_the_sky_free_photos_of_the_named_sets(tmp_path):
     assert rooms == {0}
     assert views == [paths[1], paths[3]]
     assert window_candidates(paths)[0] == {0, 2}
+
+
+def test_rare_photos_are_weighted_up_sky_through_an_opening_and_rooms_with_glare(tmp_path):
+    def cached(name, sky=None, white=None):
+        image = np.full((60, 80, 3), 90, np.uint8)
+        target = np.zeros((60, 80), np.uint8)
+        if sky is not None:
+            target[sky] = 255
+        if white is not None:
+            image[white] = 250
+        path = tmp_path / f"{name}.npz"
+        np.savez(path, image=image, target=target, valid=np.ones_like(target))
+        return path
+
+    paths = [
+        cached("window", sky=np.s_[10:20, 50:70]),  # 4 % sky, clear of the top edge
+        cached("landscape", sky=np.s_[:20]),  # sky along the top
+        cached("skylight", sky=np.s_[:6, 30:40]),  # a little sky, but at the top
+        cached("lit window", white=np.s_[10:30, 20:40]),  # sky-free, blown white
+        cached("room"),  # sky-free, nothing blown
+        cached("big opening", sky=np.s_[5:40, 5:75]),  # too much sky to be a window
+    ]
+    factors = hard_example_weights(paths, opening_weight=4.0, glare_room_weight=3.0)
+    assert factors.tolist() == [4.0, 1.0, 1.0, 3.0, 1.0, 1.0]
+    assert hard_example_weights(paths).tolist() == [1.0] * 6
 
 
 def test_training_crops_of_a_room_show_a_window_of_sky(tmp_path):

@@ -58,6 +58,8 @@ DEFAULT_CONFIG: dict = {
         "cache_dir": "cache/skyseg-train",
         "long_side": 320,
         "weights": {"ade20k_skyopt_cvprw2020": 3.0, "camvid_segnet": 0.25, "ade20k": 1.0},
+        "opening_weight": 1.0,
+        "glare_room_weight": 1.0,
     },
     "model": dict(DEFAULT_MODEL),
     "augment": {
@@ -262,6 +264,31 @@ def sample_weights(samples, weights: dict) -> np.ndarray:
     return np.array([float(weights.get(s.dataset, 1.0)) for s in samples], np.float64)
 
 
+def hard_example_weights(
+    paths, opening_weight: float = 1.0, glare_room_weight: float = 1.0
+) -> np.ndarray:
+    """Per-sample weight factors for two rare kinds of photo the network otherwise learns wrong.
+
+    - Sky seen through an opening (a room's window, an arch): a little sky (under 8 % of the
+      photo) that does not reach the top edge. Rare in the data, so without weight the network
+      learns that a room never shows sky.
+    - Sky-free photos with blown white (2 % or more of the pixels at 245+ in every channel): a
+      window's glare or a lit wall, the negatives that keep a white window from becoming sky.
+    """
+    factors = np.ones(len(paths), np.float64)
+    if opening_weight == 1.0 and glare_room_weight == 1.0:
+        return factors
+    for index, path in enumerate(paths):
+        item = load_cached(path)
+        sky = (item["target"] > 127) & (item["valid"] > 0)
+        share = sky.mean()
+        if 0 < share < 0.08 and sky[: max(1, sky.shape[0] // 20)].mean() < 0.02:
+            factors[index] = opening_weight
+        elif share < 0.005 and (np.asarray(item["image"]).min(axis=-1) >= 245).mean() >= 0.02:
+            factors[index] = glare_room_weight
+    return factors
+
+
 class _WeightedShardSampler:
     """Weighted sampling with replacement; each DDP rank draws its own share with its own seed."""
 
@@ -464,7 +491,9 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
     dataset = TrainSet(
         train_paths, config, strips, folder_skies, tc["seed"] + 1000 * rank, train_priors
     )
-    weights = sample_weights(train_samples, dc["weights"])
+    weights = sample_weights(train_samples, dc["weights"]) * hard_example_weights(
+        train_paths, dc["opening_weight"], dc["glare_room_weight"]
+    )
     epoch_size = tc["epoch_size"] or len(train_samples)
     sampler = _WeightedShardSampler(weights, epoch_size, tc["seed"], rank, world)
     loader = DataLoader(
