@@ -31,7 +31,7 @@ from skyseg_core.clips import (
     sequence_photos,
 )
 from skyseg_core.errors import OutputError
-from skyseg_core.pipeline import MatteSource
+from skyseg_core.pipeline import MatteSource, find_matte
 from skyseg_core.temporal import TemporalStage
 from skyseg_core.video import CONTAINERS
 
@@ -95,13 +95,15 @@ class ScrubStage:
     """The export's temporal stage for the frames shown while scrubbing, so a frame reached by
     stepping forward shows the matte the export gives it.
 
-    Frame k+1 (by the same method) goes on from the state frame k left, as the export does;
+    The stage runs from an ``origin``: the frame a jump (the slider dragged, a step back,
+    another method, the clip opened) landed on, where it starts afresh as the export starts at
+    frame 0. Frame k+1 of the same run (origin and method) goes on from the state frame k left;
     frame k again (the sky looked for anew) is worked from the state before it, so it shows the
-    same matte; any other frame (a jump, a step back, another method) is shown on its own and
-    the state starts again there. The clip opens at frame 0, where the export starts: stepping
-    forward from there shows the export's mattes (the same ones when the clip is no larger than
-    the preview; a larger clip's frames are steadied at the preview's size). Called from the
-    matte job's worker; one frame at a time."""
+    same matte. A run that skipped frames (``.`` held while the preview settles) passes the
+    frames :meth:`behind` names first, so every frame of the run goes through the stage, as in
+    the export. Stepping forward from frame 0 of a clip no larger than the preview shows the
+    export's mattes (a larger clip's frames are steadied at the preview's size). Called from
+    the matte job's worker; one frame at a time."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -111,22 +113,36 @@ class ScrubStage:
         them in place: a shallow copy is a snapshot)."""
         self.last: tuple[int, str] | None = None
         """The frame index and method the state is at (None: nothing taken yet)."""
+        self.origin: int | None = None
+        """The frame the state's run started from."""
         self.carried = 0
         """Frames steadied by the state of the one before (for tests and the status)."""
 
-    def __call__(self, index: int, method: str, image: np.ndarray, matte: np.ndarray):
-        """Frame ``index``'s matte by ``method`` steadied as the export steadies it, or as it
-        is when the frame is not the next one."""
+    def behind(self, origin: int, index: int, method: str) -> range:
+        """The frames of the run from ``origin`` the stage has still to take before frame
+        ``index`` (none when it is at the frame before, or at ``index`` itself)."""
         with self._lock:
             last = self.last
-            if last == (index, method):
+            if last is not None and self.origin == origin and last[1] == method:
+                if origin <= last[0] <= index:
+                    return range(last[0] + 1, index)
+            return range(origin, index)
+
+    def __call__(
+        self, index: int, method: str, image: np.ndarray, matte: np.ndarray, origin: int
+    ) -> np.ndarray:
+        """Frame ``index``'s matte by ``method`` steadied as the export steadies it in the run
+        from ``origin``; as it is at the origin (or when the state is not the frame before's)."""
+        with self._lock:
+            same_run = self.origin == origin and self.last is not None
+            if same_run and self.last == (index, method):
                 self._stage = copy.copy(self._before)
-            elif last is None or last != (index - 1, method):
+            elif index == origin or not same_run or self.last != (index - 1, method):
                 self._stage.reset()
             else:
                 self.carried += 1
             self._before = copy.copy(self._stage)
-            self.last = (index, method)
+            self.last, self.origin = (index, method), origin
             return self._stage(image, matte)
 
 
@@ -168,13 +184,41 @@ def read_frame(job, frames: ClipFrames, index: int) -> tuple[int, np.ndarray]:
     return index, frames.frame(index)
 
 
-def frame_matte(job, index: int, image: np.ndarray, method: str, stage: ScrubStage | None = None):
+def frame_matte(
+    job,
+    index: int,
+    image: np.ndarray,
+    method: str,
+    stage: ScrubStage | None = None,
+    origin: int | None = None,
+    frames: ClipFrames | None = None,
+    passing: range = range(0),
+):
     """Frame ``index`` (``image``, as shown) and its matte found by ``method`` as the photo's
     is (:func:`effects_gui.jobs.segment`; the preview is the frame, so both are one size),
-    steadied by ``stage`` when the frame follows the one it took last."""
+    steadied by ``stage`` in the run from frame ``origin`` (default: the frame itself). The
+    frames of the run the stage has not taken yet (``passing``, read from ``frames``) go
+    through it first, as the export passes every frame; Cancel (a jump) stops between them
+    and leaves the stage at the last one taken."""
+    origin = index if origin is None else origin
+
+    def stop_if_cancelled(*_progress) -> None:
+        if job.is_cancelled:
+            raise jobs.Cancelled()
+
+    if stage is not None and frames is not None:
+        for done, at in enumerate(passing):
+            job.report(
+                round(100 * done / len(passing)),
+                f"steadying the frames stepped over: {at + 1} ({done + 1} of {len(passing)})",
+            )
+            passed = frames.frame(at)
+            matte, _ = find_matte(passed, MatteSource(method=method), progress=stop_if_cancelled)
+            stop_if_cancelled()  # a stage left at the frame before: the next run goes on there
+            stage(at, method, passed, matte, origin)
 
     def steady(matte: np.ndarray) -> np.ndarray:
-        return matte if stage is None else stage(index, method, image, matte)
+        return matte if stage is None else stage(index, method, image, matte, origin)
 
     return (index, image, *jobs.segment(job, image, image.shape[:2], method, steady))
 

@@ -3,10 +3,11 @@ applied, exporting it; jobs on the editor's runner, reported through the main co
 signals (progress, errors), so a clip's jobs look and cancel like a photo's.
 
 A shown frame is the edit's photo (:meth:`~effects_gui.model.EditorModel.set_frame`): its matte
-is found by the chosen method as a photo's, steadied by the export's temporal stage when the
-frame follows the one shown before (:class:`effects_gui.clip.ScrubStage`; a jump shows it on its
-own; the stage runs in the matte's job, off the GUI thread), and the preview renders the
-edit's effects on it as it does on a photo. A frame not kept is read on a worker, one at a
+is found by the chosen method as a photo's, steadied by the export's temporal stage through
+every frame stepped forward since the last jump (:class:`effects_gui.clip.ScrubStage`; frames
+skipped while ``.`` is held are caught up in the matte's job, off the GUI thread, and a jump
+abandons that and shows its frame on its own), and the preview renders the edit's effects on
+it as it does on a photo. A frame not kept is read on a worker, one at a
 time: while the scrubber is dragged, the frame asked for last is read next and the ones passed
 meanwhile are never read, so the window does not wait for a backlog. The export is
 :func:`effects_gui.clip.export_clip`.
@@ -60,12 +61,17 @@ class ClipController(QObject):
         """The frame whose pixels the model holds (a sequence's photo is read with its sky)."""
         self.stage = clip.ScrubStage()
         """The export's temporal stage, carried from frame k to k+1 (a new one per clip)."""
+        self.origin = 0
+        """Where the stage's run starts: the frame the last jump landed on (a step forward
+        keeps it)."""
+        self.catching_up: jobs.Job | None = None
+        """The matte job while it passes frames a run skipped (a jump cancels it)."""
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self.find_sky)
         model.photoChanged.connect(self._photo_changed)
-        model.methodChanged.connect(lambda _name: self.frames is not None and self.find_sky())
+        model.methodChanged.connect(self._method_changed)
 
     @property
     def long_side(self) -> int:
@@ -116,6 +122,7 @@ class ClipController(QObject):
         if self.frames is not None and self.frames is not frames:
             self.frames.close()
         self.frames, self.index, self.shown_index = frames, 0, 0
+        self._jump(0)
         self.stage = clip.ScrubStage()
         self.model.set_photo(frames.path, first, first, 1.0, clip=frames)
         self.model.set_view(mode="photo", overlay=True, before=False)
@@ -140,15 +147,18 @@ class ClipController(QObject):
             self.closed.emit()
 
     # ================================================================= frames
-    def show_frame(self, index: int) -> None:
+    def show_frame(self, index: int, step: bool = False) -> None:
         """Show frame ``index``: its pixels at once when kept, else once read (the latest frame
-        asked for wins); its sky and look once the scrubber rests."""
+        asked for wins); its sky and look once the scrubber rests. ``step``: asked for as the
+        next frame (``.``), which keeps the stage's run going; anything else is a jump."""
         frames = self.frames
         if frames is None:
             return
         index = max(0, min(frames.count - 1, int(index)))
         if index == self.index and self.model.image is not None:
             return
+        if not (step and index == self.index + 1):
+            self._jump(index)
         self.index, self.unreadable = index, None
         kept = frames.source.kept(index)
         if kept is not None:
@@ -158,6 +168,18 @@ class ClipController(QObject):
             self._read_frame()
         self.frameShown.emit(index)
         self._settle.start()
+
+    def _jump(self, index: int) -> None:
+        """The stage starts again at ``index``; the frames a run skipped are no longer wanted."""
+        self.origin = index
+        if self.catching_up is not None:
+            self.catching_up.cancel()
+            self.catching_up = None
+
+    def _method_changed(self, _name: str) -> None:
+        if self.frames is not None:
+            self._jump(self.index)
+            self.find_sky()
 
     def _read_frame(self) -> None:
         """The frame asked for last, read on a worker; then the next one asked for meanwhile."""
@@ -207,9 +229,13 @@ class ClipController(QObject):
             return
         self.matte_again = False
         m, c = self.model, self.controller
-        index = self.index
-        job = jobs.Job("frame", clip.frame_matte, index, m.image, m.method, self.stage)
+        index, origin = self.index, self.origin
+        passing = self.stage.behind(origin, index, m.method)  # frames a held "." skipped
+        job = jobs.Job(
+            "frame", clip.frame_matte, index, m.image, m.method, self.stage, origin, frames, passing
+        )
         self.matte_job = job
+        self.catching_up = job if passing else None
 
         def done(result):
             at, image, matte, _proxy_matte, _method, images = result
@@ -220,14 +246,23 @@ class ClipController(QObject):
             self.mattes_found += 1
             c.idle.emit(f"{frames.path.name}  frame {at + 1} of {frames.count}")
 
+        def progress(percent: int, text: str) -> None:
+            if self.catching_up is job:
+                c.busy.emit(f"{frames.path.name}: {text}", percent, False)
+
         def finished():
             self.matte_job = None
+            if self.catching_up is job:
+                self.catching_up = None
+            if job.is_cancelled:
+                c.idle.emit("")
             if self.matte_again:
                 self.find_sky()
 
         c.runner.start(
             job,
             on_result=done,
+            on_progress=progress,
             on_error=lambda exc: c.failed.emit("Could not find the sky in this frame", exc),
             on_finished=finished,
         )

@@ -65,7 +65,11 @@ class FrameBar(QToolBar):
             action.setShortcut(key)
             action.setToolTip(f"{action.text()} ({key})")
             action.triggered.connect(
-                lambda _c=False, s=step: self.slider.setValue(self.slider.value() + s)
+                lambda _c=False, s=step: self.slider.triggerAction(
+                    QSlider.SliderAction.SliderSingleStepAdd
+                    if s > 0
+                    else QSlider.SliderAction.SliderSingleStepSub
+                )
             )
             window.addAction(action)
         self.addWidget(QLabel(" Frame "))
@@ -79,12 +83,25 @@ class FrameBar(QToolBar):
         self.where.setObjectName("frameTime")
         self.where.setMinimumWidth(150)
         self.addWidget(self.where)
-        self.slider.valueChanged.connect(clips.show_frame)
+        self._step_to: int | None = None
+        """The value a step forward (``.`` or the slider's arrow key) is moving the slider to."""
+        self.slider.actionTriggered.connect(self._slider_action)
+        self.slider.valueChanged.connect(self._slider_moved)
         self.number.valueChanged.connect(lambda n: self.slider.setValue(n - 1))
         clips.opened.connect(self._opened)
         clips.closed.connect(lambda: self.setVisible(False))
         clips.frameShown.connect(self._shown)
         self.setVisible(False)
+
+    def _slider_action(self, action: int) -> None:
+        forward = action == QSlider.SliderAction.SliderSingleStepAdd.value
+        self._step_to = self.slider.value() + 1 if forward else None
+
+    def _slider_moved(self, index: int) -> None:
+        # a step forward keeps the export's temporal stage going; a drag or any other move is
+        # a jump, where it starts again
+        step, self._step_to = index == self._step_to, None
+        self.clips.show_frame(index, step=step)
 
     def _opened(self, frames) -> None:
         for widget, high in ((self.slider, frames.count - 1), (self.number, frames.count)):

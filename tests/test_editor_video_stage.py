@@ -4,6 +4,8 @@ its own and the stage starts again there. Real widgets (pytest-qt, offscreen).""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import test_editor
@@ -12,6 +14,8 @@ from PyQt6.QtCore import Qt
 from test_editor import WAIT_MS
 from test_editor_video import open_clip, scrub_to
 
+from effects_gui import clip as effects_clip
+from effects_gui import jobs
 from effects_gui.clip import ScrubStage
 from skyseg_core.clips import FrameMattes
 from skyseg_core.pipeline import MatteSource
@@ -94,11 +98,120 @@ def test_the_same_frame_again_shows_the_same_matte_and_another_method_starts_aga
     exported = mattes(frames, temporal=True)
     stage = ScrubStage()
     for k in range(3):
-        got = stage(k, "color", frames[k], per_frame[k])
+        got = stage(k, "color", frames[k], per_frame[k], origin=0)
     assert same(got, exported[2]) and differs(got, per_frame[2])
-    again = stage(2, "color", frames[2], per_frame[2])  # the sky looked for anew
+    again = stage(2, "color", frames[2], per_frame[2], origin=0)  # the sky looked for anew
     assert same(again, exported[2])
-    assert same(stage(3, "color", frames[3], per_frame[3]), exported[3])
+    assert same(stage(3, "color", frames[3], per_frame[3], origin=0), exported[3])
     # frame 4 by another method: on its own (the state held the other method's mattes)
-    assert same(stage(4, "auto", frames[0], per_frame[0]), per_frame[0])
+    assert same(stage(4, "auto", frames[0], per_frame[0], origin=0), per_frame[0])
     assert stage.carried == 3
+
+
+def gate(monkeypatch, owner, name: str) -> tuple[threading.Event, list[int]]:
+    """``owner.name`` (a matte function) made to wait for the returned event before each call,
+    so a test can ask for frames while the matte job is held; the list counts the calls."""
+    real, opened, calls = getattr(owner, name), threading.Event(), []
+
+    def held(*args, **kwargs):
+        calls.append(1)
+        assert opened.wait(WAIT_MS / 1000), "the gate was never opened"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, held)
+    opened.set()
+    return opened, calls
+
+
+def hold_next(qtbot, editor, presses: int) -> None:
+    """``.`` held down: ``presses`` steps forward asked for without waiting for any sky."""
+    for _ in range(presses):
+        qtbot.keyClick(editor, Qt.Key.Key_Period)
+
+
+def settled(qtbot, editor, index: int) -> None:
+    """Wait until frame ``index`` shows its sky and no matte job or rest is pending."""
+    clips, m = editor.clips, editor.model
+    qtbot.waitUntil(
+        lambda: (
+            clips.index == clips.shown_index == index
+            and m.matte is not None
+            and clips.matte_job is None
+            and not clips._settle.isActive()
+        ),
+        timeout=WAIT_MS,
+    )
+
+
+def test_holding_the_next_frame_key_shows_the_exported_matte(
+    qtbot, editor, dialogs, tmp_path, monkeypatch
+):
+    path = videoclips.write_clip(tmp_path / "pan.mp4", noisy_pan((160, 120), 10), rate=25)
+    frames, _ = videoclips.read_clip(path)
+    exported = mattes(frames, temporal=True)
+    own = mattes(frames, temporal=False)
+    open_clip(qtbot, editor, dialogs, path)
+    m, clips = editor.model, editor.clips
+    held, _calls = gate(monkeypatch, jobs, "segment")  # every matte job waits at the gate
+
+    held.clear()
+    hold_next(qtbot, editor, 1)
+    qtbot.waitUntil(lambda: clips.matte_job is not None, timeout=WAIT_MS)  # frame 1's, held
+    hold_next(qtbot, editor, 4)  # four more steps while frame 1's matte is being found
+    qtbot.waitUntil(lambda: clips.shown_index == 5, timeout=WAIT_MS)
+    assert np.array_equal(m.image, frames[5]), "the frames show while the matte job works"
+    held.set()
+    settled(qtbot, editor, 5)
+    assert same(m.matte, exported[5]), "frames 2-4, skipped, went through the stage"
+    assert differs(exported[5], own[5])
+    assert clips.stage.carried == 5 and clips.origin == 0
+
+    hold_next(qtbot, editor, 3)  # a burst: only frame 8's sky is shown, after 6 and 7 passed
+    settled(qtbot, editor, 8)
+    assert same(m.matte, exported[8]) and clips.stage.carried == 8
+
+    scrub_to(qtbot, editor, 3)  # a jump (the slider), then held steps: a run from frame 3
+    assert same(m.matte, own[3])
+    hold_next(qtbot, editor, 3)
+    settled(qtbot, editor, 6)
+    assert same(m.matte, mattes(frames[3:7], temporal=True)[3]) and differs(m.matte, exported[6])
+
+    slider = editor.frame_bar.slider  # its arrow key steps forward as "." does
+    slider.setFocus()
+    qtbot.keyClick(slider, Qt.Key.Key_Right)
+    settled(qtbot, editor, 7)
+    assert clips.origin == 3 and same(m.matte, mattes(frames[3:8], temporal=True)[4])
+
+
+def test_a_jump_abandons_the_frames_a_held_key_skipped(
+    qtbot, editor, dialogs, tmp_path, monkeypatch
+):
+    path = videoclips.write_clip(tmp_path / "pan.mp4", noisy_pan((160, 120), 10), rate=25)
+    frames, _ = videoclips.read_clip(path)
+    exported = mattes(frames, temporal=True)
+    own = mattes(frames, temporal=False)
+    open_clip(qtbot, editor, dialogs, path)
+    m, clips = editor.model, editor.clips
+    held, passed = gate(monkeypatch, effects_clip, "find_matte")  # the skipped frames' mattes
+
+    held.clear()
+    hold_next(qtbot, editor, 6)
+    label = editor.progress_label  # the status bar says what the job does meanwhile
+    qtbot.waitUntil(
+        lambda: (
+            bool(passed)
+            and "pan.mp4: steadying the frames stepped over: 2 (1 of 5)" in label.toolTip()
+        ),
+        timeout=WAIT_MS,
+    )
+    catching_up = clips.catching_up
+    assert catching_up is not None and label.isVisible()
+
+    editor.frame_bar.slider.setValue(2)  # dragged back while it catches up
+    assert catching_up.is_cancelled and clips.catching_up is None
+    held.set()
+    settled(qtbot, editor, 2)
+    assert len(passed) == 1, "no frame passed after the jump"
+    assert same(m.matte, own[2]) and differs(own[2], exported[2]), "frame 2 on its own"
+    assert clips.stage.last == (2, "color") and clips.stage.origin == 2
+    assert not label.isVisible()
