@@ -8,6 +8,15 @@ frames at 25 frames/s), and writes docs/editor_video.png (the clip scrubbed to f
 bundled sky put in), docs/editor_video_export_dialog.png (the Export video dialog: the file and
 the quality) and docs/editor_video_export.png (its export running, frames counted, with Cancel;
 cancelled after the shot, so nothing is written).
+
+    .venv/bin/python scripts/screenshot_video.py --clip ../shared/data/video/annarbor.mp4 \
+        --hold 30 --out-dir /tmp/shots
+
+instead opens CLIP and holds ``.`` for HOLD frames (one step every 33 ms, a keyboard's
+auto-repeat), and writes editor_held_catching_up.png (the frames stepped over being passed
+through the temporal stage, counted in the status bar) and editor_held.png (the last frame's
+look); it prints how far the shown matte is from the export's for that frame and from the
+frame's own matte.
 """
 
 from __future__ import annotations
@@ -34,15 +43,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=ROOT / "docs")
     parser.add_argument("--method", default="auto")
     parser.add_argument("--sky", default="golden_hour")
+    parser.add_argument("--clip", type=Path, help="a clip of your own (with --hold)")
+    parser.add_argument("--hold", type=int, default=0, help="frames to hold '.' for")
     args = parser.parse_args(argv)
+    if bool(args.clip) != bool(args.hold):
+        parser.error("--clip and --hold go together")
 
     import videoclips
 
     config = tempfile.TemporaryDirectory()
     for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):  # keep the user's sky library out of it
         os.environ[name] = str(Path(config.name) / name.lower())
-    pan = videoclips.pan(size=(640, 360), step=(6, 0), frames=40, relative=PHOTO, scale=1.5)
-    clip = videoclips.write_clip(Path(config.name) / "domes_pan.mp4", pan.frames, rate=25)
+    if args.clip:
+        clip = args.clip.resolve()
+    else:
+        pan = videoclips.pan(size=(640, 360), step=(6, 0), frames=40, relative=PHOTO, scale=1.5)
+        clip = videoclips.write_clip(Path(config.name) / "domes_pan.mp4", pan.frames, rate=25)
 
     from PyQt6.QtCore import QSettings, Qt
     from PyQt6.QtWidgets import QApplication, QMessageBox
@@ -90,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: m.clip is not None and m.matte is not None)
     c.use_sky(args.sky)
     wait(lambda: m.sky is not None)
+    if args.hold:
+        held(window, args, shot, wait, app)
+        return finish(window, config)
     found = clips.mattes_found
     window.frame_bar.slider.setValue(24)
     wait(lambda: clips.mattes_found > found and clips.matte_job is None)
@@ -107,12 +126,50 @@ def main(argv: list[str] | None = None) -> int:
     shot("video_export")
     c.cancel_jobs()
     wait(lambda: not c.runner.active)
+    return finish(window, config)
 
-    m.undo_stack.setClean()
+
+def finish(window, config) -> int:
+    window.model.undo_stack.setClean()
     window.shutdown()
     window.close()
     config.cleanup()
     return 0
+
+
+def held(window, args, shot, wait, app) -> None:
+    """``.`` held for ``args.hold`` frames from frame 0, shot while the frames stepped over are
+    steadied and once the last one's look shows; the shown matte against the export's."""
+    import numpy as np
+
+    from skyseg_core.clips import FrameMattes
+    from skyseg_core.pipeline import MatteSource
+
+    c, m, clips = window.controller, window.model, window.clips
+    for _ in range(args.hold):  # a held key: the next step before the last one's sky
+        window.frame_bar.next_action.trigger()
+        end = time.monotonic() + 0.033
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.005)
+    released = time.monotonic()
+    wait(lambda: clips.catching_up is not None and window.progress.isVisible())
+    wait(lambda: window.progress.value() >= 40)
+    shot("held_catching_up")
+    wait(lambda: clips.matte_job is None and m.matte is not None and clips.index == args.hold)
+    print(f"released -> frame {args.hold + 1}'s matte shown: {time.monotonic() - released:.1f} s")
+    wait(lambda: m.result is not None and c.render_job is None and not c.render_pending)
+    shot("held")
+    frames = [clips.frames.frame(k) for k in range(args.hold + 1)]
+    exported = FrameMattes(MatteSource(method=m.method))
+    for frame in frames:
+        export = exported(frame)
+    own = FrameMattes(MatteSource(method=m.method), temporal=False)(frames[-1])
+    print(
+        f"frame {args.hold + 1}: shown matte - export's: max {np.abs(m.matte - export).max():.2g};"
+        f" the frame's own matte - export's: max {np.abs(own - export).max():.3f},"
+        f" mean {np.abs(own - export).mean():.4f}"
+    )
 
 
 if __name__ == "__main__":
