@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .effects._common import LIGHT_FILTER
+from .effects._transfer import SIGNAL, Signal, clip_signal, skies_in_signal
 from .effects.params import EffectParams
 from .pipeline import MatteSource, SkyCache, find_matte, render
 
@@ -74,14 +75,25 @@ class FrameRenderer:
 
         self.steps = list(steps)
         self.skies = skies or SkyCache()
+        self.sdr_skies = self.skies  # as loaded (sRGB); an HDR clip's are converted
         self.motion = None
         self.light = LightSmoother(light_weight) if light_weight < 1.0 else None
         self.cuts = CutDetector()
         self.timings = {"render": 0.0, "motion": 0.0, "light": 0.0}
+        self.signal: Signal | None = None
         if sky_motion == "camera" and any(s.effect == "replace" for s in self.steps):
             from .skymotion import SkyMotion
 
             self.motion = SkyMotion(drift=drift)
+
+    def use_signal_of(self, colour: dict) -> None:
+        """Edit frames with the clip's colour tags ``colour``: an HDR clip (PQ, HLG) gets its
+        skies and the effects' colours in its own signal (:mod:`skyseg_core.effects._transfer`);
+        an SDR clip's frames are edited as before."""
+        self.signal = clip_signal(colour)
+        self.skies = self.sdr_skies
+        if self.signal is not None:
+            self.skies = skies_in_signal(self.sdr_skies, self.signal)
 
     def __call__(self, frame: np.ndarray, matte: np.ndarray) -> np.ndarray:
         from .effects import NoSkyError
@@ -95,11 +107,13 @@ class FrameRenderer:
             self.light.reset()
         t2 = time.perf_counter()
         token = LIGHT_FILTER.set(self.light)
+        signal_token = SIGNAL.set(self.signal)
         try:
             out = render(frame, matte, steps, skies).image
         except NoSkyError:
             out = frame
         finally:
+            SIGNAL.reset(signal_token)
             LIGHT_FILTER.reset(token)
         self.timings["motion"] += t1 - t0
         self.timings["light"] += t2 - t1
@@ -184,7 +198,16 @@ def render_clip(
 
     crf = DEFAULT_CRF if crf is None else crf
     return _clip_to_video(
-        source, output, mattes, renderer, crf, False, overwrite, max_pixels, progress
+        source,
+        output,
+        mattes,
+        renderer,
+        crf,
+        False,
+        overwrite,
+        max_pixels,
+        progress,
+        renderer.use_signal_of,
     )
 
 
@@ -198,13 +221,16 @@ def _clip_to_video(
     overwrite: bool,
     max_pixels: int | None,
     progress: FrameProgress | None,
+    colour_tags: Callable[[dict], None] | None = None,
 ) -> dict:
     """The one loop of :func:`mask_clip_to_video` and :func:`render_clip`: each frame's matte,
     ``frame_out(frame, matte)`` written with the frame's timing (a matte video takes no audio
-    from the source), and the report."""
+    from the source), and the report. ``colour_tags`` is told the clip's colour tags first."""
     from .video import VideoReader, VideoWriter
 
     with VideoReader(source, max_pixels) as clip:
+        if colour_tags is not None:
+            colour_tags(clip.info.colour)
         shares = []
         with VideoWriter(
             output, clip.info, None if matte_only else clip, crf, matte_only, overwrite

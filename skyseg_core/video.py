@@ -87,6 +87,9 @@ class VideoInfo:
     """Bits per channel of the decoded frames: 8, or 16 (uint16 RGB) for a source whose pixel
     format has more than 8 bits per component (10-bit HEVC, H.264, ProRes); its edited clip is
     written at 10 bits."""
+    full_chroma: bool = False
+    """Whether the source keeps colour at every pixel (4:4:4 such as ProRes 4444 or H.264
+    ``yuv444p``, or RGB); its edited clip is then written 4:4:4 too."""
 
 
 def _quarter_turns(rotation: float) -> int:
@@ -190,6 +193,10 @@ class VideoReader:
         self.info.rotation = int(round(getattr(self._first, "rotation", 0) or 0))
         deep = any(c.bits > 8 for c in self._first.format.components)
         self.info.bits = 16 if deep else 8
+        planes = self._first.format.components[:3]
+        self.info.full_chroma = len(planes) == 3 and all(
+            (c.width, c.height) == (planes[0].width, planes[0].height) for c in planes
+        )
         if _quarter_turns(self.info.rotation) % 2:
             self.info.width, self.info.height = height, width
         self.audio_packets: list = []
@@ -410,10 +417,9 @@ class VideoWriter:
         width, height = (like.height, like.width) if turns % 2 else (like.width, like.height)
         self.stored = (width, height)
         codec = "libvpx-vp9" if ext == ".webm" else "libx264"
-        even = codec == "libx264" and not (width % 2 or height % 2)
-        pix_fmt = "yuv420p" if even or codec != "libx264" else "yuv444p"
-        if codec == "libvpx-vp9" and (width % 2 or height % 2):
-            pix_fmt = "yuv444p"
+        # 4:2:0 needs even sizes; a 4:4:4 source keeps its chroma (a matte has none to keep)
+        even = not (width % 2 or height % 2)
+        pix_fmt = "yuv420p" if even and not (like.full_chroma and not self.gray) else "yuv444p"
         # a deep source's edit at 10 bits; mattes stay 8-bit, and this PyAV's libvpx-vp9 has no
         # 10-bit formats, so a .webm is 8-bit (its 16-bit frames are rounded by swscale)
         if like.bits > 8 and not self.gray:

@@ -87,10 +87,13 @@ def write_clip(
     first_pts: int = 0,
     codec: str = "libx264",
     pix_fmt: str = "yuv420p",
+    colour: dict | None = None,
 ) -> Path:
     """Encode ``frames`` (RGB uint8, or uint16 for a 10-bit ``pix_fmt``) as H.264 (mp4, mov,
     mkv) with a sine tone when ``audio`` and a display rotation tag (``rotation``: the stored frames are the given ones); the first
-    frame's timestamp is ``first_pts`` frame durations after zero."""
+    frame's timestamp is ``first_pts`` frame durations after zero. ``colour``: the colour tags
+    (FFmpeg's ``color_primaries``, ``color_trc``, ``colorspace`` numbers; BT.709 by default),
+    the frames converted with that matrix."""
     import av
 
     options = {"movflags": "+faststart"} if faststart else {}
@@ -103,10 +106,11 @@ def write_clip(
             options.update({"b": "0", "deadline": "realtime", "cpu-used": "8"})
         video = out.add_stream(codec, rate=rate, options=options)
         video.width, video.height, video.pix_fmt = w, h, pix_fmt
-        video.codec_context.colorspace = 1  # BT.709 tags, to be carried over
-        video.codec_context.color_primaries = 1
-        video.codec_context.color_trc = 1
+        tags = {"colorspace": 1, "color_primaries": 1, "color_trc": 1, **(colour or {})}
+        for key, value in tags.items():  # to be carried over (BT.709 unless given)
+            setattr(video.codec_context, key, value)
         video.codec_context.color_range = 1
+        matrix = 9 if tags["colorspace"] in (9, 10) else 1  # swscale's BT.2020 or BT.709
         if rotation:
             video.set_display_rotation(float(rotation))
         sound = out.add_stream("aac", rate=48000) if audio else None
@@ -115,7 +119,7 @@ def write_clip(
             frame = av.VideoFrame.from_ndarray(rgb, format=rgb_format)
             full = pix_fmt.startswith("yuvj")
             frame = frame.reformat(
-                format=pix_fmt, dst_colorspace=1, dst_color_range=2 if full else 1
+                format=pix_fmt, dst_colorspace=matrix, dst_color_range=2 if full else 1
             )
             frame.pts = first_pts + i
             frame.time_base = Fraction(1, rate)

@@ -11,6 +11,7 @@ from . import _color as C
 from . import _geometry as G
 from ._common import STATS_SIZE, check_unit, steady_light
 from ._common import mean_colour as _mean_colour
+from ._transfer import light_in_signal
 
 FALLOFF_LENGTH = 0.35
 """Distance below the sky border (fraction of the image height) over which relighting falls by 1/e."""
@@ -43,7 +44,7 @@ def light_of_target(target) -> dict:
         ) from None
     kelvin = check_unit("target colour temperature (K)", kelvin, 1000.0, 40000.0)
     return {
-        "colour": C.kelvin_to_rgb(kelvin).astype(np.float64),
+        "colour": light_in_signal(C.kelvin_to_rgb(kelvin)).astype(np.float64),
         "luminance": None,
         "saturation": None,
     }

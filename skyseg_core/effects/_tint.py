@@ -12,6 +12,13 @@ from ..errors import InputError
 from ..matte import check_image, check_matte
 from . import _color as C
 from ._common import check_unit, runs
+from ._transfer import colours_in_signal
+
+PLACING_MODES = ("normal", "darken", "lighten", "color", "hue", "saturation", "luminosity")
+"""Blend modes whose result takes the gradient's own colour (or its hue, saturation or
+brightness): in an HDR clip that colour is put into the clip's signal first. The other modes
+are arithmetic around fixed neutral codes (white for multiply, 0.5 for soft light), which a
+converted colour would move (a white multiply would darken), so their colours stay as given."""
 
 
 def parse_stops(stops) -> tuple[np.ndarray, np.ndarray]:
@@ -90,6 +97,8 @@ def tint(image, matte, stops, angle, mode, strength, with_layer=False):
     strength = check_unit("strength", strength)
     angle = check_unit("angle", angle, -3600.0, 3600.0)
     positions, colours = parse_stops(stops)
+    if mode in PLACING_MODES:
+        colours = colours_in_signal(colours)
     if image.shape[1] == 1:  # OpenCV reads (H, 1, 3) arrays as scalars: run on two columns
         out, layer = tint(
             np.repeat(image, 2, axis=1),
