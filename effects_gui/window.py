@@ -280,6 +280,9 @@ class MainWindow(FileActions, QMainWindow):
 
     # ================================================================= progress and errors
     def _busy(self, message: str, percent: int = 0, cancellable: bool = False) -> None:
+        if self.controller.export_jobs and not cancellable:  # the export keeps its bar and Cancel
+            self.status_label.setText(message)
+            return
         metrics = self.progress_label.fontMetrics()
         self.progress_label.setText(
             metrics.elidedText(message, Qt.TextElideMode.ElideMiddle, PROGRESS_TEXT_WIDTH)
@@ -291,11 +294,12 @@ class MainWindow(FileActions, QMainWindow):
         self.cancel_button.setVisible(cancellable)
 
     def _idle(self, message: str = "") -> None:
-        self.progress_label.setVisible(False)
-        self.progress.setVisible(False)
-        self.cancel_button.setVisible(False)
         if message:
             self.status_label.setText(message)
+        if not self.controller.export_jobs:  # another job's end leaves a running export shown
+            self.progress_label.setVisible(False)
+            self.progress.setVisible(False)
+            self.cancel_button.setVisible(False)
 
     def show_error(self, title: str, exc: BaseException) -> None:
         """Every failure ends here: a dialog, never a crash; the edit is kept."""

@@ -1,0 +1,55 @@
+"""A clip's export keeps its progress and Cancel in the status bar while the user goes on
+scrubbing: the frames' own jobs (a frame's look, the frames a held "." stepped over) say what
+they do beside it instead of hiding it. Real widgets (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import pytest
+import test_editor
+import videoclips
+from test_editor import WAIT_MS, put_sky
+from test_editor_video import open_clip
+from test_editor_video_stage import gate, hold_next, noisy_pan, settled
+
+from effects_gui import clip as effects_clip
+
+dialogs, editor = test_editor.dialogs, test_editor.editor  # the editor's fixtures
+pytest.importorskip("av")  # the video extra
+
+
+def test_scrubbing_while_a_clip_exports_keeps_the_exports_progress_and_cancel(
+    qtbot, editor, dialogs, tmp_path, monkeypatch
+):
+    path = videoclips.write_clip(tmp_path / "pan.mp4", noisy_pan((160, 120), 10), rate=25)
+    open_clip(qtbot, editor, dialogs, path)
+    put_sky(qtbot, editor, "clouds")
+    c, clips = editor.controller, editor.clips
+    exporting, _ = gate(monkeypatch, effects_clip, "render_clip")  # the export waits there
+    exporting.clear()
+    stepping, _ = gate(monkeypatch, effects_clip, "find_matte")  # the frames stepped over
+    out = tmp_path / "pan_sky.mp4"
+    clips.export(out)
+    label, cancel = editor.progress_label, editor.cancel_button
+    qtbot.waitUntil(lambda: c.runner.active and cancel.isVisible(), timeout=WAIT_MS)
+
+    def export_shown() -> bool:
+        return label.isVisible() and label.text().startswith("Exporting pan_sky.mp4")
+
+    hold_next(qtbot, editor, 1)  # one frame's look found and shown
+    settled(qtbot, editor, 1)
+    assert export_shown() and cancel.isVisible()
+    assert editor.status_label.text() == "pan.mp4  frame 2 of 10"
+
+    stepping.clear()
+    hold_next(qtbot, editor, 4)  # the frames stepped over: counted beside the export
+    qtbot.waitUntil(lambda: "stepped over" in editor.status_label.text(), timeout=WAIT_MS)
+    assert export_shown() and cancel.isVisible()
+    stepping.set()
+    settled(qtbot, editor, 5)
+    assert export_shown() and cancel.isVisible()
+
+    cancel.click()  # Cancel is the export's: nothing written, the bar gone
+    exporting.set()
+    qtbot.waitUntil(lambda: not c.runner.active, timeout=WAIT_MS)
+    assert not out.exists() and not cancel.isVisible() and not label.isVisible()
+    assert editor.status_label.text() == "Export cancelled: pan_sky.mp4 not written"
