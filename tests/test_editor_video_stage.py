@@ -215,3 +215,26 @@ def test_a_jump_abandons_the_frames_a_held_key_skipped(
     assert same(m.matte, own[2]) and differs(own[2], exported[2]), "frame 2 on its own"
     assert clips.stage.last == (2, "color") and clips.stage.origin == 2
     assert not label.isVisible()
+
+
+def test_another_method_during_a_catch_up_abandons_it_and_starts_the_stage_again(
+    qtbot, editor, dialogs, tmp_path, monkeypatch
+):
+    path = videoclips.write_clip(tmp_path / "pan.mp4", noisy_pan((160, 120), 6), rate=25)
+    frames, _ = videoclips.read_clip(path)
+    open_clip(qtbot, editor, dialogs, path)
+    m, clips = editor.model, editor.clips
+    held, passed = gate(monkeypatch, effects_clip, "find_matte")
+    held.clear()
+    hold_next(qtbot, editor, 4)
+    qtbot.waitUntil(lambda: clips.catching_up is not None and bool(passed), timeout=WAIT_MS)
+    catching_up = clips.catching_up
+
+    m.set_method("gradient")
+    assert catching_up.is_cancelled
+    held.set()
+    settled(qtbot, editor, 4)
+    qtbot.waitUntil(lambda: clips.stage.last == (4, "gradient"), timeout=WAIT_MS)
+    settled(qtbot, editor, 4)
+    own = FrameMattes(MatteSource(method="gradient"), temporal=False)(frames[4])
+    assert same(m.matte, own) and clips.stage.origin == 4 and len(passed) == 1
