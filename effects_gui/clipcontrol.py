@@ -7,8 +7,8 @@ is found by the chosen method as a photo's, steadied by the export's temporal st
 every frame stepped forward since the last jump (:class:`effects_gui.clip.ScrubStage`; frames
 skipped while ``.`` is held are caught up in the matte's job, off the GUI thread, and a jump
 abandons that and shows its frame on its own), and the preview renders the edit's effects on
-it as it does on a photo. A frame not kept is read on a worker, one at a
-time: while the scrubber is dragged, the frame asked for last is read next and the ones passed
+it as it does on a photo. A frame not kept is read one at a time on a worker of its own (so a
+frame shows while the shared workers find mattes or export): while the scrubber is dragged, the frame asked for last is read next and the ones passed
 meanwhile are never read, so the window does not wait for a backlog. The export is
 :func:`effects_gui.clip.export_clip`.
 """
@@ -51,6 +51,8 @@ class ClipController(QObject):
         self.open_job: jobs.Job | None = None
         self.matte_job: jobs.Job | None = None
         self.frame_job: jobs.Job | None = None
+        self.reader = jobs.JobRunner(self, threads=1)
+        """Reads the frames shown, never queued behind a matte's or an export's job."""
         self.sky_wanted = False
         """The sky is to be found once the frame being read is shown."""
         self.unreadable: int | None = None
@@ -137,6 +139,7 @@ class ClipController(QObject):
 
     def close(self) -> None:
         """Let the open clip's file and kept frames go (the window closes; its jobs are done)."""
+        self.reader.close()
         if self.frames is not None:
             self.frames.close()
 
@@ -210,7 +213,7 @@ class ClipController(QObject):
             if self.frames is frames and wanted not in (self.shown_index, self.unreadable):
                 self._read_frame()
 
-        c.runner.start(job, on_result=done, on_error=failed, on_finished=finished)
+        self.reader.start(job, on_result=done, on_error=failed, on_finished=finished)
 
     def find_sky(self) -> None:
         """The shown frame's matte on a worker; the latest frame asked for wins (one waits while

@@ -1,9 +1,11 @@
-"""A clip's export keeps its progress and Cancel in the status bar while the user goes on
-scrubbing: the frames' own jobs (a frame's look, the frames a held "." stepped over) say what
-they do beside it instead of hiding it. Real widgets (pytest-qt, offscreen)."""
+"""Scrubbing while a clip exports: the frames still show while the shared workers export and
+find mattes, and the export keeps its progress and Cancel in the status bar (the frames' own
+jobs, a frame's look and the frames a held "." stepped over, say what they do beside it).
+Real widgets (pytest-qt, offscreen)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import test_editor
 import videoclips
@@ -17,10 +19,11 @@ dialogs, editor = test_editor.dialogs, test_editor.editor  # the editor's fixtur
 pytest.importorskip("av")  # the video extra
 
 
-def test_scrubbing_while_a_clip_exports_keeps_the_exports_progress_and_cancel(
+def test_scrubbing_while_a_clip_exports_shows_the_frames_and_keeps_its_progress_and_cancel(
     qtbot, editor, dialogs, tmp_path, monkeypatch
 ):
     path = videoclips.write_clip(tmp_path / "pan.mp4", noisy_pan((160, 120), 10), rate=25)
+    frames, _ = videoclips.read_clip(path)
     open_clip(qtbot, editor, dialogs, path)
     put_sky(qtbot, editor, "clouds")
     c, clips = editor.controller, editor.clips
@@ -44,8 +47,11 @@ def test_scrubbing_while_a_clip_exports_keeps_the_exports_progress_and_cancel(
     hold_next(qtbot, editor, 4)  # the frames stepped over: counted beside the export
     qtbot.waitUntil(lambda: "stepped over" in editor.status_label.text(), timeout=WAIT_MS)
     assert export_shown() and cancel.isVisible()
+    hold_next(qtbot, editor, 1)  # both shared workers busy: the next frame shows all the same
+    qtbot.waitUntil(lambda: clips.shown_index == 6, timeout=WAIT_MS)
+    assert np.array_equal(editor.model.image, frames[6])
     stepping.set()
-    settled(qtbot, editor, 5)
+    settled(qtbot, editor, 6)
     assert export_shown() and cancel.isVisible()
 
     cancel.click()  # Cancel is the export's: nothing written, the bar gone
