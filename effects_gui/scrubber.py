@@ -75,7 +75,8 @@ class FrameBar(QToolBar):
         self.addWidget(QLabel(" Frame "))
         self.number = QSpinBox()
         self.number.setObjectName("frameNumber")
-        self.number.setToolTip("The frame shown, from 1")
+        self.number.setToolTip("The frame shown, from 1: type one and press Enter")
+        self.number.setKeyboardTracking(False)  # typing 150 goes to 150, not by 1 and 15
         self.addWidget(self.number)
         self.count_label = QLabel()
         self.addWidget(self.count_label)

@@ -1,7 +1,8 @@
-"""Scrubbing while a clip exports: the frames still show while the shared workers export and
-find mattes, and the export keeps its progress and Cancel in the status bar (the frames' own
-jobs, a frame's look and the frames a held "." stepped over, say what they do beside it).
-Real widgets (pytest-qt, offscreen)."""
+"""Scrubbing a clip as a videographer does. While it exports: the frames still show while the
+shared workers export and find mattes, and the export keeps its progress and Cancel in the
+status bar (the frames' own jobs, a frame's look and the frames a held "." stepped over, say
+what they do beside it). A frame number typed goes to that frame only. Real widgets
+(pytest-qt, offscreen)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import numpy as np
 import pytest
 import test_editor
 import videoclips
+from PyQt6.QtCore import Qt
 from test_editor import WAIT_MS, put_sky
-from test_editor_video import open_clip
+from test_editor_video import open_clip, scrub_to
 from test_editor_video_stage import gate, hold_next, noisy_pan, settled
 
 from effects_gui import clip as effects_clip
@@ -59,3 +61,20 @@ def test_scrubbing_while_a_clip_exports_shows_the_frames_and_keeps_its_progress_
     qtbot.waitUntil(lambda: not c.runner.active, timeout=WAIT_MS)
     assert not out.exists() and not cancel.isVisible() and not label.isVisible()
     assert editor.status_label.text() == "Export cancelled: pan_sky.mp4 not written"
+
+
+def test_a_frame_number_typed_goes_to_that_frame_only(qtbot, editor, dialogs, tmp_path):
+    path = videoclips.write_clip(tmp_path / "pan.mp4", noisy_pan((160, 120), 14), rate=25)
+    open_clip(qtbot, editor, dialogs, path)
+    clips, number = editor.clips, editor.frame_bar.number
+    scrub_to(qtbot, editor, 4)
+    shown: list[int] = []
+    clips.frameShown.connect(shown.append)
+    number.setFocus()
+    number.selectAll()
+    qtbot.keyClicks(number, "12")  # frame 1 on the way to 12 is not wanted
+    assert shown == [] and clips.index == 4
+    qtbot.keyClick(number, Qt.Key.Key_Return)
+    assert shown == [11]
+    qtbot.keyClick(number, Qt.Key.Key_Up)  # its arrows step at once
+    assert shown == [11, 12]
