@@ -42,9 +42,18 @@ class FrameMattes:
 
         self.stage = TemporalStage() if self.temporal else None
         self.method = ""
+        self.signal: Signal | None = None
+
+    def use_signal_of(self, colour: dict) -> None:
+        """Find the sky in frames with the clip's colour tags ``colour``: an HDR clip's frames
+        are seen as SDR pictures (:meth:`~skyseg_core.effects._transfer.Signal.sdr_view`), the
+        kind of photo the methods were made for; an SDR clip's as they are."""
+        self.signal = clip_signal(colour)
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         t0 = time.perf_counter()
+        if self.signal is not None:
+            frame = self.signal.sdr_view(frame)
         matte, self.method = find_matte(frame, self.source, max_pixels=self.max_pixels)
         t1 = time.perf_counter()
         self.timings["matte"] += t1 - t0
@@ -142,6 +151,7 @@ def mask_clip_to_folder(
     made = _make_folder(folder)
     try:
         with VideoReader(source, max_pixels) as clip, all_or_nothing():
+            mattes.use_signal_of(clip.info.colour)
             shares = []
             for index, frame in clip:
                 matte = mattes(frame)
@@ -229,6 +239,7 @@ def _clip_to_video(
     from .video import VideoReader, VideoWriter
 
     with VideoReader(source, max_pixels) as clip:
+        mattes.use_signal_of(clip.info.colour)
         if colour_tags is not None:
             colour_tags(clip.info.colour)
         shares = []

@@ -20,14 +20,16 @@ linear light, and nothing is tone mapped.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
-from ..depth import to_float
-from ._color import linear_to_srgb_formula, srgb_to_linear_formula
+from ..depth import to_float, white
+from ._color import from_linear, linear_to_srgb_formula, srgb_to_linear_formula
 
 TRC_PQ = 16
 """FFmpeg's AVColorTransferCharacteristic of SMPTE ST 2084 (PQ)."""
@@ -53,6 +55,7 @@ BT709_TO_BT2020 = np.array(
 )
 """Linear BT.709 RGB -> linear BT.2020 RGB (ITU-R BT.2087; same white, no adaptation)."""
 
+BT2020_TO_BT709 = np.linalg.inv(BT709_TO_BT2020)
 _LUMA = {True: np.array([0.2627, 0.6780, 0.0593]), False: np.array([0.2126, 0.7152, 0.0722])}
 """Luminance weights of linear RGB, BT.2020 (True) and BT.709 primaries."""
 
@@ -93,6 +96,28 @@ def hlg_inverse_ootf(display: np.ndarray, bt2020: bool = True) -> np.ndarray:
     return rgb * scale[..., None]
 
 
+def pq_eotf(signal: np.ndarray) -> np.ndarray:
+    """Display light in cd/m2 of a PQ signal in [0, 1] (SMPTE ST 2084)."""
+    p = np.clip(np.asarray(signal, np.float64), 0.0, 1.0) ** (1.0 / _M2)
+    return 10000.0 * (np.maximum(p - _C1, 0.0) / (_C2 - _C3 * p)) ** (1.0 / _M1)
+
+
+def hlg_inverse_oetf(signal: np.ndarray) -> np.ndarray:
+    """Relative scene light in [0, 1] of an HLG signal in [0, 1] (ITU-R BT.2100)."""
+    e = np.clip(np.asarray(signal, np.float64), 0.0, 1.0)
+    return np.where(e <= 0.5, e * e / 3.0, (np.exp((e - _C) / _A) + _B) / 12.0)
+
+
+@functools.lru_cache(maxsize=4)
+def _decode_table(transfer: str, dtype_name: str) -> np.ndarray:
+    """Every code of ``dtype_name`` as PQ display light over reference white, or as HLG scene
+    light (float32)."""
+    codes = np.arange(int(white(dtype_name)) + 1) / white(dtype_name)
+    if transfer == "pq":
+        return (pq_eotf(codes) / REFERENCE_WHITE).astype(np.float32)
+    return hlg_inverse_oetf(codes).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Signal:
     """An HDR clip's signal: its transfer (``"pq"`` or ``"hlg"``) and whether its primaries are
@@ -119,6 +144,21 @@ class Signal:
             signal = self.from_sdr(to_float(sky[r0 : r0 + CHUNK_ROWS]))
             out[r0 : r0 + CHUNK_ROWS] = np.round(signal * 65535.0)
         return out
+
+    def sdr_view(self, frame: np.ndarray) -> np.ndarray:
+        """A frame of this signal (uint8 or uint16 codes (H, W, 3)) as an 8-bit sRGB picture to
+        find its sky in (the networks learned sRGB photos): reference white at SDR white, BT.709
+        primaries, anything brighter clipped to white (a view for the matte, not a tone map)."""
+        linear = np.take(_decode_table(self.transfer, frame.dtype.name), frame)
+        if self.transfer == "hlg":  # the reference display's OOTF: scene -> display light
+            y = linear @ _LUMA[self.bt2020].astype(np.float32)
+            scale = cv2.pow(np.maximum(y, 0.0), 0.2) * np.float32(
+                HLG_DISPLAY_PEAK / REFERENCE_WHITE
+            )
+            linear *= scale[..., None]
+        if self.bt2020:
+            linear = cv2.transform(linear, BT2020_TO_BT709.astype(np.float32))
+        return from_linear(linear, np.uint8)
 
     def linear_colour(self, linear: np.ndarray) -> np.ndarray:
         """A linear BT.709 colour (an illuminant) as the effects see the clip's values: its
@@ -175,9 +215,11 @@ __all__ = [
     "Signal",
     "clip_signal",
     "colours_in_signal",
+    "hlg_inverse_oetf",
     "hlg_inverse_ootf",
     "hlg_oetf",
     "light_in_signal",
+    "pq_eotf",
     "pq_inverse_eotf",
     "skies_in_signal",
 ]
