@@ -40,6 +40,8 @@ from .clipframes import SequenceFrames, VideoFrames
 
 CLIP_PREVIEW_LONG_SIDE = 1280
 """A clip's frames are shown at most this large (the export is at their own size)."""
+STEADYING = "steadying the frames stepped over"
+"""What a matte job reports while it passes the frames a held ``.`` stepped over."""
 TAG = "sky"
 """What an exported clip's or sequence's default name carries, as ``skyseg replace`` does."""
 
@@ -208,9 +210,9 @@ def frame_matte(
 
     if stage is not None and frames is not None:
         for done, at in enumerate(passing):
-            job.report(
-                round(100 * done / len(passing)),
-                f"steadying the frames stepped over: {at + 1} ({done + 1} of {len(passing)})",
+            job.report(  # the shown frame's own matte is the last part
+                round(100 * done / (len(passing) + 1)),
+                f"{STEADYING}: {at + 1} ({done + 1} of {len(passing)})",
             )
             passed = frames.frame(at)
             matte, _ = find_matte(passed, MatteSource(method=method), progress=stop_if_cancelled)

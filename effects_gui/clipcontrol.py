@@ -250,7 +250,7 @@ class ClipController(QObject):
             c.idle.emit(f"{frames.path.name}  frame {at + 1} of {frames.count}")
 
         def progress(percent: int, text: str) -> None:
-            if self.catching_up is job:
+            if self.catching_up is job and text.startswith(clip.STEADYING):
                 c.busy.emit(f"{frames.path.name}: {text}", percent, False)
 
         def finished():

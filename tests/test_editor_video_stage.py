@@ -166,9 +166,16 @@ def test_holding_the_next_frame_key_shows_the_exported_matte(
     assert differs(exported[5], own[5])
     assert clips.stage.carried == 5 and clips.origin == 0
 
+    told: list[tuple[str, int]] = []  # the status bar meanwhile
+    editor.controller.busy.connect(lambda text, percent, _cancel: told.append((text, percent)))
     hold_next(qtbot, editor, 3)  # a burst: only frame 8's sky is shown, after 6 and 7 passed
     settled(qtbot, editor, 8)
     assert same(m.matte, exported[8]) and clips.stage.carried == 8
+    assert [text for text, _ in told] == [
+        "pan.mp4: steadying the frames stepped over: 7 (1 of 2)",
+        "pan.mp4: steadying the frames stepped over: 8 (2 of 2)",
+    ]
+    assert [percent for _, percent in told] == [0, 33], "frame 9's own matte is the last third"
 
     scrub_to(qtbot, editor, 3)  # a jump (the slider), then held steps: a run from frame 3
     assert same(m.matte, own[3])
