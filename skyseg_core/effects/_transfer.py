@@ -6,7 +6,8 @@ a colour an effect puts in are brought into that signal before anything is mixed
 to linear light, BT.709 -> BT.2020 primaries (when the clip is tagged BT.2020), SDR white placed
 at 203 cd/m2 (ITU-R BT.2408's reference white), then PQ's inverse EOTF, or for HLG the inverse
 OOTF of a 1000 cd/m2 display and the OETF (ITU-R BT.2100), which puts that white at 75 % HLG
-signal as BT.2408 has it.
+signal as BT.2408 has it. The other way, :meth:`Signal.sdr_view` shows a frame as the 8-bit
+sRGB picture the methods find the sky in (they learned SDR photos).
 
 Why the sky is converted rather than the frames composited in linear light: every effect
 (relight, colour match, haze, edge clean-up) works on a frame's codes as on a photo's, and a
