@@ -360,7 +360,10 @@ class MainWindow(FileActions, QMainWindow):
 
     # ================================================================= closing
     def closeEvent(self, event) -> None:
-        if self.model.modified and not self._close_after_export:
+        if (exporting := self._close_with_export_running()) is False:
+            event.ignore()
+            return
+        if self.model.modified and not self._close_after_export and exporting is None:
             answer = QMessageBox.question(
                 self,
                 APP_NAME,

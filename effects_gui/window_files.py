@@ -163,6 +163,26 @@ class FileActions:
         path = Path(path)
         return path if path.suffix else path.with_suffix(Path(suffix).suffix)
 
+    def _close_with_export_running(self) -> bool | None:
+        """Asked when the window closes during an export (a clip's can take minutes): close
+        when it is done, stop it and close (nothing written), or stay. None: no export runs;
+        True: close now; False: not now."""
+        if not self.controller.export_jobs or self._close_after_export:
+            return None
+        buttons = QMessageBox.StandardButton
+        box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, "", buttons.NoButton, self)
+        box.setText(f"{self.progress_label.toolTip()}.\n\nClose the editor when it is done?")
+        box.setStandardButtons(buttons.Yes | buttons.Discard | buttons.Cancel)
+        box.button(buttons.Yes).setText("Close when done")
+        box.button(buttons.Discard).setText("Stop it and close")
+        box.setDefaultButton(buttons.Yes)
+        answer = box.exec()
+        if answer == buttons.Discard:
+            self.controller.cancel_jobs()  # the export writes nothing
+            return True
+        self._close_after_export = answer == buttons.Yes
+        return False
+
     def _export_finished(self, written: bool) -> None:
         if not written:
             self._close_after_export = False

@@ -1,8 +1,8 @@
 """Scrubbing a clip as a videographer does. While it exports: the frames still show while the
 shared workers export and find mattes, and the export keeps its progress and Cancel in the
 status bar (the frames' own jobs, a frame's look and the frames a held "." stepped over, say
-what they do beside it). A frame number typed goes to that frame only. Real widgets
-(pytest-qt, offscreen)."""
+what they do beside it), and closing the window asks first. A frame number typed goes to that
+frame only. Real widgets (pytest-qt, offscreen)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 import test_editor
 import videoclips
 from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QMessageBox
 from test_editor import WAIT_MS, put_sky
 from test_editor_video import open_clip, scrub_to
 from test_editor_video_stage import gate, hold_next, noisy_pan, settled
@@ -78,3 +79,38 @@ def test_a_frame_number_typed_goes_to_that_frame_only(qtbot, editor, dialogs, tm
     assert shown == [11]
     qtbot.keyClick(number, Qt.Key.Key_Up)  # its arrows step at once
     assert shown == [11, 12]
+
+
+@pytest.mark.parametrize("choice", ["Stop it and close", "Close when done", "Cancel"])
+def test_closing_the_window_during_a_clip_export_asks_first(
+    qtbot, editor, dialogs, tmp_path, monkeypatch, choice
+):
+    path = videoclips.write_clip(tmp_path / "pan.mp4", noisy_pan((160, 120), 10), rate=25)
+    open_clip(qtbot, editor, dialogs, path)
+    put_sky(qtbot, editor, "clouds")
+    c = editor.controller
+    exporting, _ = gate(monkeypatch, effects_clip, "render_clip")
+    exporting.clear()
+    out = tmp_path / "pan_sky.mp4"
+    editor.clips.export(out)
+    qtbot.waitUntil(lambda: "frame 0 of 10" in editor.progress_label.toolTip(), timeout=WAIT_MS)
+    asked: list[str] = []
+
+    def choose(box) -> int:
+        asked.append(box.text())
+        exporting.set()  # the export goes on while the question is open
+        buttons = [box.button(b) for b in QMessageBox.StandardButton if box.button(b)]
+        return box.standardButton(next(b for b in buttons if b.text() == choice)).value
+
+    monkeypatch.setattr(QMessageBox, "exec", choose)
+    editor.close()
+    assert asked == ["Exporting pan_sky.mp4: frame 0 of 10.\n\nClose the editor when it is done?"]
+    assert dialogs.questions == [], "no second question about saving"
+    if choice == "Stop it and close":
+        assert not editor.isVisible() and not c.export_jobs
+        assert c.runner.closed and c.runner.pool.activeThreadCount() == 0  # stopped, waited for
+        assert not out.exists()
+        return
+    assert editor.isVisible()
+    qtbot.waitUntil(lambda: out.exists() and not c.export_jobs, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: editor.isVisible() != (choice == "Close when done"), timeout=WAIT_MS)
