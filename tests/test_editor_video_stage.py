@@ -1,6 +1,8 @@
 """The editor's scrub preview carries the export's temporal stage (issue 28): a frame reached by
-stepping forward shows the matte the export gives it; a jump or a step back shows the frame on
-its own and the stage starts again there. Real widgets (pytest-qt, offscreen)."""
+stepping forward shows the matte the export gives it, with "." held too (the frames stepped
+over go through the stage first, on a clip or a timelapse); a jump, a step back or another
+method shows the frame on its own, abandons the frames still to pass, and the stage starts
+again there. Real widgets (pytest-qt, offscreen)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from effects_gui import clip as effects_clip
 from effects_gui import jobs
 from effects_gui.clip import ScrubStage
 from skyseg_core.clips import FrameMattes
+from skyseg_core.io import save_image
 from skyseg_core.pipeline import MatteSource
 
 dialogs, editor = test_editor.dialogs, test_editor.editor  # the editor's fixtures
@@ -245,3 +248,21 @@ def test_another_method_during_a_catch_up_abandons_it_and_starts_the_stage_again
     settled(qtbot, editor, 4)
     own = FrameMattes(MatteSource(method="gradient"), temporal=False)(frames[4])
     assert same(m.matte, own) and clips.stage.origin == 4 and len(passed) == 1
+
+
+def test_holding_the_next_frame_key_over_a_timelapse_shows_the_exported_matte(
+    qtbot, editor, dialogs, tmp_path
+):
+    photos = noisy_pan((160, 120), 6)
+    folder = tmp_path / "timelapse"
+    folder.mkdir()
+    for i, photo in enumerate(photos):
+        save_image(folder / f"IMG_{i:04d}.png", photo)
+    exported = mattes(photos, temporal=True)
+    editor.model.set_method("color")
+    editor.open_photo(folder)
+    qtbot.waitUntil(lambda: editor.model.matte is not None, timeout=WAIT_MS)
+    hold_next(qtbot, editor, 5)
+    settled(qtbot, editor, 5)
+    assert same(editor.model.matte, exported[5]) and editor.clips.stage.carried == 5
+    assert differs(exported[5], mattes(photos[5:], temporal=False)[0])
