@@ -141,6 +141,7 @@ class ScrubStage:
                 self._stage = copy.copy(self._before)
             elif index == origin or not same_run or self.last != (index - 1, method):
                 self._stage.reset()
+                origin = index  # the state's run starts here, whatever the run asked for
             else:
                 self.carried += 1
             self._before = copy.copy(self._stage)

@@ -109,6 +109,8 @@ def test_the_same_frame_again_shows_the_same_matte_and_another_method_starts_aga
     # frame 4 by another method: on its own (the state held the other method's mattes)
     assert same(stage(4, "auto", frames[0], per_frame[0], origin=0), per_frame[0])
     assert stage.carried == 3
+    # its state is a run from frame 4 now: a run from 0 passes its frames from 0 again
+    assert stage.behind(0, 5, "auto") == range(0, 5) and stage.behind(4, 5, "auto") == range(5, 5)
 
 
 def gate(monkeypatch, owner, name: str) -> tuple[threading.Event, list[int]]:
