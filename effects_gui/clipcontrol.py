@@ -8,9 +8,9 @@ every frame stepped forward since the last jump (:class:`effects_gui.clip.ScrubS
 skipped while ``.`` is held are caught up in the matte's job, off the GUI thread, and a jump
 abandons that and shows its frame on its own), and the preview renders the edit's effects on
 it as it does on a photo. A frame not kept is read one at a time on a worker of its own (so a
-frame shows while the shared workers find mattes or export): while the scrubber is dragged, the frame asked for last is read next and the ones passed
-meanwhile are never read, so the window does not wait for a backlog. The export is
-:func:`effects_gui.clip.export_clip`.
+frame shows while the shared workers find mattes or export): while the scrubber is dragged,
+the frame asked for last is read next and the ones passed meanwhile are never read, so the
+window does not wait for a backlog. The export is :func:`effects_gui.clip.export_clip`.
 """
 
 from __future__ import annotations
