@@ -37,6 +37,11 @@ DEFAULT_CRF = 18
 MATTE_CRF = 0
 """Mattes are encoded lossless by default (a track matte should not carry compression noise)."""
 
+ENCODER_THREADS = 2
+"""Threads of the x264/VP9 encoder, fixed: left to FFmpeg they follow the CPUs the process may
+use, and x264's slices and VP9's threading with them, so the same clip gave other bytes and
+pixels on another machine (or under another CPU affinity)."""
+
 
 def is_video_file(path: str | os.PathLike) -> bool:
     """Whether ``path`` names a video clip by its ending (:data:`VIDEO_EXTENSIONS`)."""
@@ -399,6 +404,9 @@ class VideoWriter:
                 # the start offset (edit list) in the stream's own ticks, not in milliseconds
                 options["movie_timescale"] = str(like.time_base.denominator)
             self.container = av.open(str(tmp), "w", format=CONTAINERS[ext], options=options)
+            # the same frames give the same file: without it Matroska/WebM get random segment
+            # and track IDs (the muxer's version string goes too)
+            self.container.flags |= av.container.Flags.bitexact.value
             self._stack.callback(self._close_container)
             self._setup(ext, crf, reader)
         except BaseException:
@@ -443,6 +451,7 @@ class VideoWriter:
         stream.time_base = like.time_base
         ctx = stream.codec_context
         ctx.time_base = like.time_base
+        ctx.thread_count = ENCODER_THREADS
         self.matrix = _sws_matrix(like.colour.get("colorspace", 2), height)
         for key, value in like.colour.items():
             if value:
