@@ -11,6 +11,7 @@ a sequence's results as temporary files published together at the end.
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -70,7 +71,9 @@ class FrameRenderer:
     own motion in pixels per frame (drifting clouds; with ``"camera"`` only). ``light_weight``:
     the foreground light (relight, colour match) is an exponential moving average over the
     frames with this share for the current one (:class:`~skyseg_core.temporal.LightSmoother`,
-    reset at a cut); 1 works each frame's light on its own."""
+    reset at a cut); 1 works each frame's light on its own. What it carries from frame to frame
+    (:meth:`snapshot`, :meth:`restore`) lets the editor's preview show a frame as this renders
+    it in the clip."""
 
     def __init__(
         self,
@@ -90,6 +93,8 @@ class FrameRenderer:
         self.cuts = CutDetector()
         self.timings = {"render": 0.0, "motion": 0.0, "light": 0.0}
         self.signal: Signal | None = None
+        self.no_sky = False
+        """The last frame had no sky to work on (it was passed through unchanged)."""
         if sky_motion == "camera" and any(s.effect == "replace" for s in self.steps):
             from .skymotion import SkyMotion
 
@@ -104,6 +109,15 @@ class FrameRenderer:
         if self.signal is not None:
             self.skies = skies_in_signal(self.sdr_skies, self.signal)
 
+    def snapshot(self) -> tuple:
+        """What the next frame's rendering depends on: the camera's motion and the new sky's
+        placement so far, the smoothed light, the cut detector's last frame (a copy)."""
+        return copy.deepcopy((self.motion, self.light, self.cuts))
+
+    def restore(self, snapshot: tuple) -> None:
+        """Go back to a :meth:`snapshot` (the next frame is rendered as it was after it)."""
+        self.motion, self.light, self.cuts = copy.deepcopy(snapshot)
+
     def __call__(self, frame: np.ndarray, matte: np.ndarray) -> np.ndarray:
         from .effects import NoSkyError
 
@@ -117,10 +131,11 @@ class FrameRenderer:
         t2 = time.perf_counter()
         token = LIGHT_FILTER.set(self.light)
         signal_token = SIGNAL.set(self.signal)
+        self.no_sky = False
         try:
             out = render(frame, matte, steps, skies).image
         except NoSkyError:
-            out = frame
+            out, self.no_sky = frame, True
         finally:
             SIGNAL.reset(signal_token)
             LIGHT_FILTER.reset(token)
