@@ -9,13 +9,16 @@ shown, likewise kept. The export is the command line's:
 :func:`skyseg_core.clips.render_clip` (same frame count and timing, audio copied, all or
 nothing) or :func:`skyseg_core.clips.run_sequence`, with the temporal stage and the new sky
 moving with the camera; each frame reported to the job, so Cancel stops it between frames and
-the core removes the unfinished file.
+the core removes the unfinished file. While scrubbing, the frames stepped forward through go
+through the export's temporal stage and frame renderer (:class:`ScrubStage`,
+:class:`ScrubRenderer`), so a frame shows as the export renders it.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -37,6 +40,8 @@ from skyseg_core.video import CONTAINERS
 
 from . import jobs
 from .clipframes import SequenceFrames, VideoFrames
+from .pipeline import no_sky_message
+from .qimage import rgb_to_qimage
 
 CLIP_PREVIEW_LONG_SIDE = 1280
 """A clip's frames are shown at most this large (the export is at their own size)."""
@@ -93,42 +98,66 @@ class ClipFrames:
         return f"{self.path.stem}_{TAG}{ext if ext in CONTAINERS else '.mp4'}"
 
 
-class ScrubStage:
-    """The export's temporal stage for the frames shown while scrubbing, so a frame reached by
-    stepping forward shows the matte the export gives it.
-
-    The stage runs from an ``origin``: the frame a jump (the slider dragged, a step back,
-    another method, the clip opened) landed on, where it starts afresh as the export starts at
-    frame 0. Frame k+1 of the same run (origin and method) goes on from the state frame k left;
-    frame k again (the sky looked for anew) is worked from the state before it, so it shows the
-    same matte. A run that skipped frames (``.`` held while the preview settles) passes the
-    frames :meth:`behind` names first, so every frame of the run goes through the stage, as in
-    the export. Stepping forward from frame 0 of a clip no larger than the preview shows the
-    export's mattes (a larger clip's frames are steadied at the preview's size). Called from
-    the matte job's worker; one frame at a time."""
+class ScrubRun:
+    """Where a state carried from frame to frame while scrubbing is: the run it belongs to (its
+    ``origin``, the frame a jump landed on, and its ``key``: the method, the look) and the frame
+    it took last. Frame k+1 of the same run goes on from the state frame k left; frame k again
+    is worked from the state before it; anything else starts the state afresh at that frame,
+    as the export starts at frame 0. Shared by :class:`ScrubStage` and :class:`ScrubRenderer`."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self.last: tuple[int, object] | None = None
+        """The frame index and key the state is at (None: nothing taken yet)."""
+        self.origin: int | None = None
+        """The frame the state's run started from."""
+        self.carried = 0
+        """Frames worked from the state of the one before (for tests and the status)."""
+
+    def behind(self, origin: int, index: int, key: object) -> range:
+        """The frames of the run from ``origin`` the state has still to take before frame
+        ``index`` (none when it is at the frame before, or at ``index`` itself)."""
+        with self._lock:
+            last = self.last
+            if last is not None and self.origin == origin and last[1] == key:
+                if origin <= last[0] <= index:
+                    return range(last[0] + 1, index)
+            return range(origin, index)
+
+    def _take(self, index: int, key: object, origin: int) -> str:
+        """How frame ``index`` of the run (``origin``, ``key``) is worked: ``"again"`` (from
+        the state before it), ``"next"`` (from the state now) or ``"start"`` (afresh: its
+        run, as recorded, starts here). The caller holds the lock."""
+        same_run = self.origin == origin and self.last is not None
+        if same_run and self.last == (index, key):
+            how = "again"
+        elif index == origin or not same_run or self.last != (index - 1, key):
+            how, origin = "start", index  # the state's run starts here, whatever was asked
+        else:
+            how = "next"
+            self.carried += 1
+        self.last, self.origin = (index, key), origin
+        return how
+
+
+class ScrubStage(ScrubRun):
+    """The export's temporal stage for the frames shown while scrubbing, so a frame reached by
+    stepping forward shows the matte the export gives it.
+
+    The run (:class:`ScrubRun`, keyed by the method) starts at the frame a jump (the slider
+    dragged, a step back, another method or look, the clip opened) landed on. A run that
+    skipped frames (``.`` held while the preview settles) passes the frames :meth:`behind`
+    names first, so every frame of the run goes through the stage, as in the export. Stepping
+    forward from frame 0 of a clip no larger than the preview shows the export's mattes (a
+    larger clip's frames are steadied at the preview's size). Called from the matte job's
+    worker; one frame at a time."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self._stage = TemporalStage()
         self._before = TemporalStage()
         """The state before the last frame taken (the stage keeps its arrays, never changes
         them in place: a shallow copy is a snapshot)."""
-        self.last: tuple[int, str] | None = None
-        """The frame index and method the state is at (None: nothing taken yet)."""
-        self.origin: int | None = None
-        """The frame the state's run started from."""
-        self.carried = 0
-        """Frames steadied by the state of the one before (for tests and the status)."""
-
-    def behind(self, origin: int, index: int, method: str) -> range:
-        """The frames of the run from ``origin`` the stage has still to take before frame
-        ``index`` (none when it is at the frame before, or at ``index`` itself)."""
-        with self._lock:
-            last = self.last
-            if last is not None and self.origin == origin and last[1] == method:
-                if origin <= last[0] <= index:
-                    return range(last[0] + 1, index)
-            return range(origin, index)
 
     def __call__(
         self, index: int, method: str, image: np.ndarray, matte: np.ndarray, origin: int
@@ -136,17 +165,74 @@ class ScrubStage:
         """Frame ``index``'s matte by ``method`` steadied as the export steadies it in the run
         from ``origin``; as it is at the origin (or when the state is not the frame before's)."""
         with self._lock:
-            same_run = self.origin == origin and self.last is not None
-            if same_run and self.last == (index, method):
+            how = self._take(index, method, origin)
+            if how == "again":
                 self._stage = copy.copy(self._before)
-            elif index == origin or not same_run or self.last != (index - 1, method):
+            elif how == "start":
                 self._stage.reset()
-                origin = index  # the state's run starts here, whatever the run asked for
-            else:
-                self.carried += 1
             self._before = copy.copy(self._stage)
-            self.last, self.origin = (index, method), origin
             return self._stage(image, matte)
+
+
+def render_key(method: str, steps: Sequence, skies: dict) -> tuple:
+    """The run key of :class:`ScrubRenderer`: the method, the look's steps (frozen dataclasses,
+    compared by value) and its sky images (by identity: the model keeps one array per sky)."""
+    return method, tuple(steps), tuple((name, id(sky)) for name, sky in skies.items())
+
+
+class ScrubRenderer(ScrubRun):
+    """The export's frame renderer (:class:`skyseg_core.clips.FrameRenderer`: the new sky moved
+    with the camera, the foreground light smoothed over the frames) for the frames shown, so a
+    frame reached by stepping forward shows the pixels the export gives it.
+
+    Carried as :class:`ScrubStage` carries the matte (the run keyed by the method and the
+    look): the matte job passes every frame of the run through both, in order, and the preview
+    of the frame shown is the one rendered last (taken from there when asked again for the same
+    frame, look and matte). Called from worker threads; one frame at a time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._renderer: FrameRenderer | None = None
+        self._before: tuple = ()
+        self._rendered: dict[tuple, tuple] = {}
+        """The last frames rendered: (index, key, origin) -> (image, matte, result)."""
+
+    def __call__(
+        self,
+        index: int,
+        method: str,
+        steps: Sequence,
+        skies: dict,
+        image: np.ndarray,
+        matte: np.ndarray,
+        origin: int,
+    ) -> np.ndarray | None:
+        """Frame ``index`` (``image``, its steadied ``matte``) with the look (``steps`` and
+        ``skies``) as the export renders it in the run from ``origin``; None when the frame has
+        no sky to work on. A frame rendered last or the one before, asked again with the same
+        pixels and matte (the preview's render after the matte job's), is not rendered anew:
+        the state stays where the matte job left it."""
+        key = render_key(method, steps, skies)
+        asked = (index, key, origin)
+        with self._lock:
+            kept = self._rendered.get(asked)
+            if kept is not None and kept[0] is image and np.array_equal(kept[1], matte):
+                return kept[2]
+            how = self._take(index, key, origin)
+            if how == "start" or self._renderer is None:
+                self._renderer = FrameRenderer(steps, skies.__getitem__)
+            elif how == "again":
+                self._renderer.restore(self._before)
+            self._before = self._renderer.snapshot()
+            out = self._renderer(image, matte)
+            result = None if self._renderer.no_sky else out
+            if how != "next":
+                self._rendered.clear()
+            self._rendered = {
+                **dict(list(self._rendered.items())[-1:]),
+                asked: (image, matte, result),
+            }
+            return result
 
 
 def clock(seconds: float) -> str:
@@ -196,18 +282,27 @@ def frame_matte(
     origin: int | None = None,
     frames: ClipFrames | None = None,
     passing: range = range(0),
+    renderer: ScrubRenderer | None = None,
+    look: tuple[Sequence, dict] = ((), {}),
 ):
     """Frame ``index`` (``image``, as shown) and its matte found by ``method`` as the photo's
     is (:func:`effects_gui.jobs.segment`; the preview is the frame, so both are one size),
     steadied by ``stage`` in the run from frame ``origin`` (default: the frame itself). The
     frames of the run the stage has not taken yet (``passing``, read from ``frames``) go
     through it first, as the export passes every frame; Cancel (a jump) stops between them
-    and leaves the stage at the last one taken."""
+    and leaves the stage at the last one taken. With a ``renderer`` and a ``look`` (the edit's
+    steps and skies), each frame taken, the shown one last, is rendered through it too, so the
+    preview of the shown frame (:func:`frame_render`) is the export's."""
     origin = index if origin is None else origin
+    steps, skies = look
 
     def stop_if_cancelled(*_progress) -> None:
         if job.is_cancelled:
             raise jobs.Cancelled()
+
+    def render(at: int, frame: np.ndarray, matte: np.ndarray) -> None:
+        if renderer is not None and steps:
+            renderer(at, method, steps, skies, frame, matte, origin)
 
     if stage is not None and frames is not None:
         for done, at in enumerate(passing):
@@ -218,12 +313,25 @@ def frame_matte(
             passed = frames.frame(at)
             matte, _ = find_matte(passed, MatteSource(method=method), progress=stop_if_cancelled)
             stop_if_cancelled()  # a stage left at the frame before: the next run goes on there
-            stage(at, method, passed, matte, origin)
+            render(at, passed, stage(at, method, passed, matte, origin))
 
     def steady(matte: np.ndarray) -> np.ndarray:
         return matte if stage is None else stage(index, method, image, matte, origin)
 
-    return (index, image, *jobs.segment(job, image, image.shape[:2], method, steady))
+    found = jobs.segment(job, image, image.shape[:2], method, steady)
+    render(index, image, found[0])
+    return (index, image, *found)
+
+
+def frame_render(job, index, image, matte, method, steps, skies, renderer: ScrubRenderer, origin):
+    """The preview of clip frame ``index`` as :func:`effects_gui.pipeline.render_preview`
+    returns a photo's (``(result, QImage, None)``, or ``(None, None, message)`` without sky),
+    rendered by ``renderer`` in the run from ``origin`` (the matte job's render when it made
+    this one)."""
+    result = renderer(index, method, steps, skies, image, matte, origin)
+    if result is None:
+        return None, None, no_sky_message(steps)
+    return result, rgb_to_qimage(result), None
 
 
 def export_clip(job, output: Path, frames: ClipFrames, method: str, steps, skies, crf=None):

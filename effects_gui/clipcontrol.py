@@ -7,10 +7,12 @@ is found by the chosen method as a photo's, steadied by the export's temporal st
 every frame stepped forward since the last jump (:class:`effects_gui.clip.ScrubStage`; frames
 skipped while ``.`` is held are caught up in the matte's job, off the GUI thread, and a jump
 abandons that and shows its frame on its own), and the preview renders the edit's effects on
-it as it does on a photo. A frame not kept is read one at a time on a worker of its own (so a
-frame shows while the shared workers find mattes or export): while the scrubber is dragged,
-the frame asked for last is read next and the ones passed meanwhile are never read, so the
-window does not wait for a backlog. The export is :func:`effects_gui.clip.export_clip`.
+it as the export does, with the export's renderer carried along the same run
+(:class:`effects_gui.clip.ScrubRenderer`: the new sky moved with the camera, the foreground
+light smoothed; another look starts the run again). A frame not kept is read one at a time on
+a worker of its own (so a frame shows while the shared workers find mattes or export): while
+the scrubber is dragged, the frame asked for last is read next and the ones passed meanwhile
+are never read, so the window does not wait for a backlog. The export is :func:`effects_gui.clip.export_clip`.
 """
 
 from __future__ import annotations
@@ -68,12 +70,17 @@ class ClipController(QObject):
         keeps it)."""
         self.catching_up: jobs.Job | None = None
         """The matte job while it passes frames a run skipped (a jump cancels it)."""
+        self.renderer = clip.ScrubRenderer()
+        """The export's frame renderer, carried along the stage's run (a new one per clip)."""
+        controller.frame_render = self._frame_render
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self.find_sky)
         model.photoChanged.connect(self._photo_changed)
         model.methodChanged.connect(self._method_changed)
+        model.skyChanged.connect(self._look_changed)
+        model.settingsChanged.connect(self._look_changed)
 
     @property
     def long_side(self) -> int:
@@ -125,7 +132,7 @@ class ClipController(QObject):
             self.frames.close()
         self.frames, self.index, self.shown_index = frames, 0, 0
         self._jump(0)
-        self.stage = clip.ScrubStage()
+        self.stage, self.renderer = clip.ScrubStage(), clip.ScrubRenderer()
         self.model.set_photo(frames.path, first, first, 1.0, clip=frames)
         self.model.set_view(mode="photo", overlay=True, before=False)
         self.opened.emit(frames)
@@ -184,6 +191,32 @@ class ClipController(QObject):
             self._jump(self.index)
             self.find_sky()
 
+    def _look_changed(self, *_group) -> None:
+        """Another sky or setting: the renderer's run starts again at the frame shown (the
+        export's sky and light would differ from the first frame on), so the stage's does too;
+        a catch-up it abandons is asked for again for the frame shown."""
+        if self.frames is not None:
+            abandoned = self.catching_up is not None
+            self._jump(self.index)
+            if abandoned:
+                self.find_sky()
+
+    def _frame_render(self, matte) -> tuple:
+        """The render job's function and arguments for the frame shown with ``matte`` (the
+        controller's :meth:`~effects_gui.controller.EditorController.schedule_render`)."""
+        m = self.model
+        return (
+            clip.frame_render,
+            self.shown_index,
+            m.proxy,
+            matte,
+            m.method,
+            m.steps(),
+            m.skies(),
+            self.renderer,
+            self.origin,
+        )
+
     def _read_frame(self) -> None:
         """The frame asked for last, read on a worker; then the next one asked for meanwhile."""
         frames, c = self.frames, self.controller
@@ -234,9 +267,12 @@ class ClipController(QObject):
         m, c = self.model, self.controller
         index, origin = self.index, self.origin
         passing = self.stage.behind(origin, index, m.method)  # frames a held "." skipped
-        job = jobs.Job(
-            "frame", clip.frame_matte, index, m.image, m.method, self.stage, origin, frames, passing
-        )
+        look = (m.steps(), m.skies())
+        rendering = self.renderer.behind(origin, index, clip.render_key(m.method, *look))
+        if look[0] and rendering != passing:  # the renderer is elsewhere: both pass the run again
+            passing = range(origin, index)
+        args = (index, m.image, m.method, self.stage, origin, frames, passing, self.renderer, look)
+        job = jobs.Job("frame", clip.frame_matte, *args)
         self.matte_job = job
         self.catching_up = job if passing else None
 

@@ -78,6 +78,9 @@ class EditorController(ExportJobs, QObject):
         """A render was asked for while one ran: it runs when that one ends."""
         self.after_segment: list[Callable[[], None]] = []
         self.renders_done = 0
+        self.frame_render: Callable[..., tuple] | None = None
+        """With a clip open: ``frame_render(matte)`` gives the function and arguments that render
+        the frame shown as the export renders it (:class:`effects_gui.clipcontrol.ClipController`)."""
         self.library_loads = 0
         self.saved_at: int | None = None
         """The undo index of the last export (None once edited since)."""
@@ -396,9 +399,10 @@ class EditorController(ExportJobs, QObject):
         if not m.has_effects or m.matte is None:
             return
         self.render_pending = False
-        job = jobs.Job(
-            "render", pipeline.render_preview, m.proxy, m.matte.copy(), m.steps(), m.skies()
-        )
+        render = (pipeline.render_preview, m.proxy, m.matte.copy(), m.steps(), m.skies())
+        if m.clip is not None and self.frame_render is not None:
+            render = self.frame_render(m.matte.copy())
+        job = jobs.Job("render", *render)
         self.render_job = job
         proxy = m.proxy
 
