@@ -16,7 +16,8 @@ instead opens CLIP and holds ``.`` for HOLD frames (one step every 33 ms, a keyb
 auto-repeat), and writes editor_held_catching_up.png (the frames stepped over being passed
 through the temporal stage, counted in the status bar) and editor_held.png (the last frame's
 look); it prints how far the shown matte is from the export's for that frame and from the
-frame's own matte.
+frame's own matte, and how far the shown pixels are from the export's renderer's frame (before
+encoding; with the preview's copy of the sky and with the full sky the export uses).
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def held(window, args, shot, wait, app) -> None:
     steadied and once the last one's look shows; the shown matte against the export's."""
     import numpy as np
 
-    from skyseg_core.clips import FrameMattes
+    from skyseg_core.clips import FrameMattes, FrameRenderer
     from skyseg_core.pipeline import MatteSource
 
     c, m, clips = window.controller, window.model, window.clips
@@ -162,14 +163,26 @@ def held(window, args, shot, wait, app) -> None:
     shot("held")
     frames = [clips.frames.frame(k) for k in range(args.hold + 1)]
     exported = FrameMattes(MatteSource(method=m.method))
+    renderers = {  # the export's renderer, with each copy of the sky
+        "the preview's sky": FrameRenderer(m.steps(), m.skies().__getitem__),
+        "the full sky": FrameRenderer(m.steps(), m.skies(full=True).__getitem__),
+    }
     for frame in frames:
         export = exported(frame)
+        pixels = {name: renderer(frame, export) for name, renderer in renderers.items()}
     own = FrameMattes(MatteSource(method=m.method), temporal=False)(frames[-1])
     print(
         f"frame {args.hold + 1}: shown matte - export's: max {np.abs(m.matte - export).max():.2g};"
         f" the frame's own matte - export's: max {np.abs(own - export).max():.3f},"
         f" mean {np.abs(own - export).mean():.4f}"
     )
+    shown = m.result.astype(np.int16)
+    for name, out in pixels.items():
+        codes = np.abs(shown - out.astype(np.int16))
+        print(
+            f"frame {args.hold + 1}: shown pixels - export renderer's with {name}:"
+            f" max {codes.max()} codes, mean {codes.mean():.3f}"
+        )
 
 
 if __name__ == "__main__":
