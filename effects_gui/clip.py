@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -103,10 +104,16 @@ class ScrubRun:
     ``origin``, the frame a jump landed on, and its ``key``: the method, the look) and the frame
     it took last. Frame k+1 of the same run goes on from the state frame k left; frame k again
     is worked from the state before it; anything else starts the state afresh at that frame,
-    as the export starts at frame 0. Shared by :class:`ScrubStage` and :class:`ScrubRenderer`."""
+    as the export starts at frame 0. Shared by :class:`ScrubStage` and :class:`ScrubRenderer`.
+
+    Frames are worked one at a time (:meth:`_taking`); :meth:`behind`, asked on the GUI thread,
+    only waits for the bookkeeping, never for a frame being worked."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        """Guards the bookkeeping (``last``, ``origin``)."""
+        self._work = threading.Lock()
+        """Held while a frame is worked: one at a time, in the order they come."""
         self.last: tuple[int, object] | None = None
         """The frame index and key the state is at (None: nothing taken yet)."""
         self.origin: int | None = None
@@ -124,10 +131,24 @@ class ScrubRun:
                     return range(last[0] + 1, index)
             return range(origin, index)
 
+    @contextmanager
+    def _taking(self, index: int, key: object, origin: int) -> Iterator[str]:
+        """Work frame ``index`` of the run (``origin``, ``key``) inside this block, told how
+        (:meth:`_take`); a frame whose work fails leaves no run to go on from."""
+        with self._work:
+            with self._lock:
+                how = self._take(index, key, origin)
+            try:
+                yield how
+            except BaseException:
+                with self._lock:
+                    self.last = None
+                raise
+
     def _take(self, index: int, key: object, origin: int) -> str:
         """How frame ``index`` of the run (``origin``, ``key``) is worked: ``"again"`` (from
         the state before it), ``"next"`` (from the state now) or ``"start"`` (afresh: its
-        run, as recorded, starts here). The caller holds the lock."""
+        run, as recorded, starts here)."""
         same_run = self.origin == origin and self.last is not None
         if same_run and self.last == (index, key):
             how = "again"
@@ -164,8 +185,7 @@ class ScrubStage(ScrubRun):
     ) -> np.ndarray:
         """Frame ``index``'s matte by ``method`` steadied as the export steadies it in the run
         from ``origin``; as it is at the origin (or when the state is not the frame before's)."""
-        with self._lock:
-            how = self._take(index, method, origin)
+        with self._taking(index, method, origin) as how:
             if how == "again":
                 self._stage = copy.copy(self._before)
             elif how == "start":
@@ -214,11 +234,11 @@ class ScrubRenderer(ScrubRun):
         the state stays where the matte job left it."""
         key = render_key(method, steps, skies)
         asked = (index, key, origin)
-        with self._lock:
+        with self._work:
             kept = self._rendered.get(asked)
             if kept is not None and kept[0] is image and np.array_equal(kept[1], matte):
                 return kept[2]
-            how = self._take(index, key, origin)
+        with self._taking(index, key, origin) as how:
             if how == "start" or self._renderer is None:
                 self._renderer = FrameRenderer(steps, skies.__getitem__)
             elif how == "again":

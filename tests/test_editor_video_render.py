@@ -16,9 +16,10 @@ from test_editor import WAIT_MS, put_sky
 from test_editor_video import open_clip
 from test_editor_video_stage import hold_next, noisy_pan
 
-from effects_gui.clip import ScrubRenderer
+from effects_gui.clip import ScrubRenderer, render_key
 from skyseg_core.clips import FrameMattes, FrameRenderer
 from skyseg_core.effects.params import effect_params
+from skyseg_core.errors import MatteError
 from skyseg_core.pipeline import MatteSource, render
 
 dialogs, editor = test_editor.dialogs, test_editor.editor  # the editor's fixtures
@@ -143,3 +144,19 @@ def test_a_frame_asked_again_is_rendered_from_the_state_before_it():
     assert worst(again, expected[2]) == 0 and scrub.carried == 2
     restarted = scrub(0, "color", steps, skies, frames[0], steadied[0], 0)  # a step back
     assert worst(restarted, expected[0]) == 0 and scrub.origin == 0
+
+
+def test_a_frame_that_fails_leaves_no_run_to_go_on_from():
+    frames = noisy_pan((160, 120), 3)
+    mattes = FrameMattes(MatteSource(method="color"))
+    steadied = [mattes(frame) for frame in frames]
+    skies = {"clouds": frames[0][::-1].copy()}
+    steps = [effect_params("replace").replace(sky="clouds")]
+    scrub = ScrubRenderer()
+    scrub(0, "color", steps, skies, frames[0], steadied[0], 0)
+    with pytest.raises(MatteError):  # a matte of another size than its frame
+        scrub(1, "color", steps, skies, frames[1], steadied[1][:10], 0)
+    key = render_key("color", steps, skies)
+    assert scrub.last is None and scrub.behind(0, 2, key) == range(0, 2)
+    first = FrameRenderer(steps, skies.__getitem__)(frames[2], steadied[2])
+    assert worst(scrub(2, "color", steps, skies, frames[2], steadied[2], 0), first) == 0
