@@ -50,10 +50,11 @@ def is_dev(sample) -> bool:
 
 def coarse_cache(root: Path, method_name: str) -> Path:
     """The method's coarse-probability cache, keyed by its model file's SHA-256: a new coarse
-    model (``$SKYSEG_DEEPLAB_MODEL``) never reads another model's probabilities."""
+    model (``$SKYSEG_DEEPLAB_MODEL``) never reads another model's probabilities (``f32``: the
+    cache's format; the float16 caches before it are not read)."""
     method = type(get_method(method_name))
     path = checked_model_file(method.model_name, env_var=method.model_env)
-    return root / f"{method_name}-{sha256_of(path)[:12]}"
+    return root / f"{method_name}-{sha256_of(path)[:12]}-f32"
 
 
 def compare(

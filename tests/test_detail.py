@@ -218,3 +218,25 @@ def test_the_matte_is_steady_on_shifted_and_reencoded_photos():
     Image.fromarray(image).save(buffer, "JPEG", quality=90)
     again = segment(np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")))
     assert _flips(base, again) < 0.005
+
+
+def test_the_training_cache_gives_the_coarse_probability_the_method_gave(tmp_path):
+    """The detail model trains on the coarse matte the product computes: the run that fills the
+    cache and every run that reads it see the same values (a float16 cache rounded them)."""
+    pytest.importorskip("torch")
+    from skyseg_core.train.data import TrainSample
+    from skyseg_core.train.detail import coarse_of
+
+    image, _ = synthetic_landscape(48, 64)
+    Image.fromarray(image).save(tmp_path / "p.png")
+    sample = TrainSample("set", "p", str(tmp_path / "p.png"), "", None, "train")
+    coarse = np.random.default_rng(1).random((24, 32), dtype=np.float32)
+
+    class Network:
+        def coarse(self, photo):
+            return coarse.copy()
+
+    first = coarse_of(sample, Network(), tmp_path / "cache")[1]
+    again = coarse_of(sample, Network(), tmp_path / "cache")[1]
+    assert (tmp_path / "cache/set/p.npy").exists()
+    assert np.array_equal(first, again)

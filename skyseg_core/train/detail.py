@@ -40,12 +40,14 @@ def coarse_of(sample: TrainSample, method, cache_dir: Path | None) -> tuple[np.n
     image = to_float_rgb(load_image(sample.image))
     cached = None if cache_dir is None else cache_dir / sample.dataset / f"{sample.id}.npy"
     if cached is not None and cached.exists():
-        coarse = np.load(cached).astype(np.float32)
+        coarse = np.load(cached)
     else:
         coarse = method.coarse(image)
         if cached is not None:
+            # float32 as the product runs it: a float16 cache gave a first run (computing) and
+            # later runs (reading) different features, and a detail model 0.002 IoU apart
             cached.parent.mkdir(parents=True, exist_ok=True)
-            np.save(cached, coarse.astype(np.float16))
+            np.save(cached, coarse.astype(np.float32))
     h, w = image.shape[:2]
     return image, cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
 
