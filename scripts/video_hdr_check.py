@@ -22,10 +22,12 @@ Needs the ``dev`` extra (colour-science).
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import tempfile
-import time
+import timeit
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +70,11 @@ def to_sdr(frame: np.ndarray, transfer: str) -> np.ndarray:
     return np.round(colour.models.eotf_inverse_sRGB(linear) * 255).astype(np.uint8)
 
 
+def best_of_three(work: Callable, *args) -> float:
+    """Seconds of the fastest of three calls ``work(*args)``."""
+    return min(timeit.repeat(functools.partial(work, *args), number=1, repeat=3))
+
+
 def replaced(source: Path, sky: str, out: Path) -> list[np.ndarray]:
     if skyseg(["replace", str(source), "--sky", sky, "-o", str(out), "--quiet"]) != 0:
         raise SystemExit(f"replace failed on {source}")
@@ -89,12 +96,8 @@ def flat_sky_errors(tmp: Path) -> None:
         )
     sky = load_sky("clouds")
     for transfer in ("pq", "hlg"):
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            Signal(transfer, bt2020=True).sky(sky)
-            times.append(time.perf_counter() - start)
-        print(f"{transfer}: converting clouds ({sky.shape[1]}x{sky.shape[0]}) {min(times):.3f} s")
+        best = best_of_three(Signal(transfer, bt2020=True).sky, sky)
+        print(f"{transfer}: converting clouds ({sky.shape[1]}x{sky.shape[0]}) {best:.3f} s")
 
 
 def pan_look(tmp: Path, picture: Path | None) -> None:
@@ -159,12 +162,8 @@ def matte_agreement(tmp: Path) -> None:
                 f"{transfer}: mattes, frames seen {label}: {flips:.2%} of the decisions differ from SDR"
             )
         frame = np.full((1080, 1920, 3), 30000, np.uint16)
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            Signal(transfer, bt2020=True).sdr_view(frame)
-            times.append(time.perf_counter() - start)
-        print(f"{transfer}: SDR view of a 1080p frame {min(times):.3f} s")
+        best = best_of_three(Signal(transfer, bt2020=True).sdr_view, frame)
+        print(f"{transfer}: SDR view of a 1080p frame {best:.3f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
