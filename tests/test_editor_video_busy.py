@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import test_editor
+import test_editor_video_stage
 import videoclips
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QMessageBox
@@ -19,14 +20,14 @@ from test_editor_video_stage import gate, hold_next, noisy_pan, settled
 from effects_gui import clip as effects_clip
 
 dialogs, editor = test_editor.dialogs, test_editor.editor  # the editor's fixtures
+pan = test_editor_video_stage.pan  # the clip fixture
 pytest.importorskip("av")  # the video extra
 
 
 def test_scrubbing_while_a_clip_exports_shows_the_frames_and_keeps_its_progress_and_cancel(
-    qtbot, editor, dialogs, tmp_path, monkeypatch
+    qtbot, editor, dialogs, tmp_path, pan, monkeypatch
 ):
-    path = videoclips.write_clip(tmp_path / "pan.mp4", noisy_pan((160, 120), 10), rate=25)
-    frames, _ = videoclips.read_clip(path)
+    path, frames = pan
     open_clip(qtbot, editor, dialogs, path)
     put_sky(qtbot, editor, "clouds")
     c, clips = editor.controller, editor.clips
@@ -83,9 +84,9 @@ def test_a_frame_number_typed_goes_to_that_frame_only(qtbot, editor, dialogs, tm
 
 @pytest.mark.parametrize("choice", ["Stop it and close", "Close when done", "Cancel"])
 def test_closing_the_window_during_a_clip_export_asks_first(
-    qtbot, editor, dialogs, tmp_path, monkeypatch, choice
+    qtbot, editor, dialogs, tmp_path, pan, monkeypatch, choice
 ):
-    path = videoclips.write_clip(tmp_path / "pan.mp4", noisy_pan((160, 120), 10), rate=25)
+    path, _ = pan
     open_clip(qtbot, editor, dialogs, path)
     put_sky(qtbot, editor, "clouds")
     c = editor.controller

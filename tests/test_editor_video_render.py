@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import test_editor
-import videoclips
+import test_editor_video_stage
 from PyQt6.QtCore import Qt
 from test_editor import WAIT_MS, put_sky
 from test_editor_video import open_clip
@@ -23,6 +23,7 @@ from skyseg_core.errors import MatteError
 from skyseg_core.pipeline import MatteSource, render
 
 dialogs, editor = test_editor.dialogs, test_editor.editor  # the editor's fixtures
+pan = test_editor_video_stage.pan  # the clip fixture
 pytest.importorskip("av")  # the video extra
 
 LOOK = ("clouds", "relight")
@@ -73,13 +74,6 @@ def with_the_look(qtbot, editor) -> None:
     """The sky and relight put in on the frame shown."""
     put_sky(qtbot, editor, LOOK[0])
     editor.model.set_params(LOOK[1], enabled=True)
-
-
-@pytest.fixture
-def pan(tmp_path):
-    path = videoclips.write_clip(tmp_path / "pan.mp4", noisy_pan((160, 120), 10), rate=25)
-    frames, _ = videoclips.read_clip(path)
-    return path, frames
 
 
 def test_stepping_forward_shows_the_exported_frame_and_a_jump_starts_again(

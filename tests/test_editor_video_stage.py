@@ -37,6 +37,14 @@ def noisy_pan(size: tuple[int, int], count: int) -> list[np.ndarray]:
     ]
 
 
+@pytest.fixture
+def pan(tmp_path):
+    """A 10-frame :func:`noisy_pan` clip (160x120, 25 fps): its path and its frames as read."""
+    path = videoclips.write_clip(tmp_path / "pan.mp4", noisy_pan((160, 120), 10), rate=25)
+    frames, _ = videoclips.read_clip(path)
+    return path, frames
+
+
 def step(qtbot, editor, key: Qt.Key) -> None:
     """Press ``key`` (``.`` next frame, ``,`` previous) and wait for that frame's sky."""
     found = editor.clips.mattes_found
@@ -65,10 +73,9 @@ def mattes(frames: list[np.ndarray], temporal: bool) -> list[np.ndarray]:
 
 
 def test_stepping_forward_shows_the_exported_matte_and_a_jump_starts_again(
-    qtbot, editor, dialogs, tmp_path
+    qtbot, editor, dialogs, pan
 ):
-    path = videoclips.write_clip(tmp_path / "pan.mp4", noisy_pan((160, 120), 10), rate=25)
-    frames, _ = videoclips.read_clip(path)
+    path, frames = pan
     exported = mattes(frames, temporal=True)
     own = mattes(frames, temporal=False)
     open_clip(qtbot, editor, dialogs, path)
@@ -149,10 +156,9 @@ def settled(qtbot, editor, index: int) -> None:
 
 
 def test_holding_the_next_frame_key_shows_the_exported_matte(
-    qtbot, editor, dialogs, tmp_path, monkeypatch
+    qtbot, editor, dialogs, pan, monkeypatch
 ):
-    path = videoclips.write_clip(tmp_path / "pan.mp4", noisy_pan((160, 120), 10), rate=25)
-    frames, _ = videoclips.read_clip(path)
+    path, frames = pan
     exported = mattes(frames, temporal=True)
     own = mattes(frames, temporal=False)
     open_clip(qtbot, editor, dialogs, path)
@@ -195,11 +201,8 @@ def test_holding_the_next_frame_key_shows_the_exported_matte(
     assert clips.origin == 3 and same(m.matte, mattes(frames[3:8], temporal=True)[4])
 
 
-def test_a_jump_abandons_the_frames_a_held_key_skipped(
-    qtbot, editor, dialogs, tmp_path, monkeypatch
-):
-    path = videoclips.write_clip(tmp_path / "pan.mp4", noisy_pan((160, 120), 10), rate=25)
-    frames, _ = videoclips.read_clip(path)
+def test_a_jump_abandons_the_frames_a_held_key_skipped(qtbot, editor, dialogs, pan, monkeypatch):
+    path, frames = pan
     exported = mattes(frames, temporal=True)
     own = mattes(frames, temporal=False)
     open_clip(qtbot, editor, dialogs, path)
