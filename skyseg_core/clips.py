@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from .effects._common import LIGHT_FILTER
-from .effects._transfer import SIGNAL, Signal, clip_signal, skies_in_signal
+from .effects._transfer import SIGNAL, Signal, clip_signal
 from .effects.params import EffectParams
-from .pipeline import MatteSource, SkyCache, find_matte, render
+from .pipeline import MatteSource, SkyCache, converted_skies, find_matte, render
 
 FrameProgress = Callable[[int], None]
 """``progress(frames done)``, called after each frame."""
@@ -107,7 +107,7 @@ class FrameRenderer:
         self.signal = clip_signal(colour)
         self.skies = self.sdr_skies
         if self.signal is not None:
-            self.skies = skies_in_signal(self.sdr_skies, self.signal)
+            self.skies = converted_skies(self.sdr_skies, self.signal.sky)
 
     def snapshot(self) -> tuple:
         """What the next frame's rendering depends on: the camera's motion and the new sky's

@@ -14,6 +14,7 @@ editor's three exports.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -252,14 +253,16 @@ def skies_in_profile(skies: Callable[[str], np.ndarray], icc: bytes) -> Callable
         return skies
     from .metadata import to_profile
 
-    converted: dict[str, np.ndarray] = {}
+    return converted_skies(skies, lambda sky: to_profile(sky, icc))
 
-    def sky(name: str) -> np.ndarray:
-        if name not in converted:
-            converted[name] = to_profile(skies(name), icc)
-        return converted[name]
 
-    return sky
+def converted_skies(
+    skies: Callable[[str], np.ndarray], convert: Callable[[np.ndarray], np.ndarray]
+) -> Callable[[str], np.ndarray]:
+    """``skies`` with each sky passed through ``convert`` once, when first asked for (into a
+    photo's ICC profile, :func:`skies_in_profile`; into an HDR clip's signal,
+    :class:`skyseg_core.clips.FrameRenderer`)."""
+    return functools.cache(lambda name: convert(skies(name)))
 
 
 def write_rendered(

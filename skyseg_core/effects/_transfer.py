@@ -22,7 +22,6 @@ linear light, and nothing is tone mapped.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -195,21 +194,6 @@ def light_in_signal(linear: np.ndarray) -> np.ndarray:
     return linear if signal is None else signal.linear_colour(linear)
 
 
-def skies_in_signal(
-    skies: Callable[[str], np.ndarray], signal: Signal
-) -> Callable[[str], np.ndarray]:
-    """``skies`` with each sky converted into ``signal`` once (as
-    :func:`skyseg_core.pipeline.skies_in_profile` does for a photo's ICC profile)."""
-    converted: dict[str, np.ndarray] = {}
-
-    def sky(name: str) -> np.ndarray:
-        if name not in converted:
-            converted[name] = signal.sky(skies(name))
-        return converted[name]
-
-    return sky
-
-
 __all__ = [
     "REFERENCE_WHITE",
     "SIGNAL",
@@ -222,5 +206,4 @@ __all__ = [
     "light_in_signal",
     "pq_eotf",
     "pq_inverse_eotf",
-    "skies_in_signal",
 ]
