@@ -42,6 +42,12 @@ ENCODER_THREADS = 2
 use, and x264's slices and VP9's threading with them, so the same clip gave other bytes and
 pixels on another machine (or under another CPU affinity)."""
 
+SCALER_THREADS = 1
+"""Threads of swscale's RGB -> YUV conversion of frames to encode, fixed at one: left to PyAV
+(0, one slice per CPU) the deep-to-10-bit conversion of FFmpeg 8.1 gets the first 8 pixels of
+the second slice's top row wrong (luma off by up to 207 of 1023 codes at 160x120), so a deep
+clip's pixels and bytes followed the CPU count. 8-bit conversions are the same either way."""
+
 
 def is_video_file(path: str | os.PathLike) -> bool:
     """Whether ``path`` names a video clip by its ending (:data:`VIDEO_EXTENSIONS`)."""
@@ -504,6 +510,7 @@ class VideoWriter:
             dst_colorspace=self.matrix,
             src_color_range=2,
             dst_color_range=2 if full else 1,
+            threads=SCALER_THREADS,
         )
         frame.pts = pts if pts is not None else self.frames
         frame.time_base = self.like.time_base

@@ -4,7 +4,9 @@ written and on whatever machine (a service batching clips compares outputs by ch
 Two causes made them differ before: Matroska and WebM got random segment and track IDs on every
 run (the muxer is now bit-exact), and the encoders' threads followed the CPUs the process may use,
 x264's slices and VP9's threading with them, so another machine or CPU affinity gave other bytes
-and other pixels (the thread count is now fixed). The frames handed to the encoder never varied.
+and other pixels (the thread count is now fixed). A third changed a deep clip's frames before they
+reached the encoder: swscale converted them to 10 bits in one slice per CPU, wrongly at the slice
+seam (it now converts in one slice).
 """
 
 from __future__ import annotations
@@ -101,3 +103,35 @@ def test_matte_video_from_the_command_is_the_same_each_time(tmp_path):
         assert main(["mask", str(clip), "-o", str(out), "--quiet"]) == 0
         digests.add(_digest(out))
     assert len(digests) == 1
+
+
+def test_deep_frames_are_converted_right_across_the_scaler_slices(tmp_path):
+    """FFmpeg 8.1's swscale, sliced one slice per CPU, got the first 8 pixels of the second
+    slice's top row of an RGB48 -> 10-bit conversion wrong (luma off by up to 207 codes): the
+    writer converts in one slice. At crf 0 (near-lossless at 10 bits) x264 moves no luma code of
+    this noise by more than 12, far below such an error."""
+    av = pytest.importorskip("av")
+    rng = np.random.default_rng(28)
+    image = rng.integers(0, 65536, (160, 120, 3), dtype=np.uint16)
+    like = VideoInfo(
+        path=tmp_path / "source.mp4",
+        width=120,
+        height=160,
+        rate=Fraction(25),
+        time_base=Fraction(1, 25),
+        frames=1,
+        duration=None,
+        rotation=0,
+        codec="h264",
+        colour={"color_primaries": 1, "color_trc": 1, "colorspace": 1, "color_range": 1},
+        bits=16,
+    )
+    out = tmp_path / "deep.mkv"
+    with VideoWriter(out, like, crf=0) as writer:
+        writer.write(image, pts=0)
+    with av.open(str(out)) as clip:
+        plane = next(clip.decode(video=0)).planes[0]
+    luma = np.frombuffer(plane, np.uint16).reshape(plane.height, -1)[:, : plane.width]
+    rgb = image / 65535.0
+    expected = 4 * (16 + 219 * (0.2126 * rgb[..., 0] + 0.7152 * rgb[..., 1] + 0.0722 * rgb[..., 2]))
+    assert np.abs(luma - expected).max() < 40
