@@ -262,9 +262,13 @@ def test_temporal_stage_does_not_smear_a_moving_object(steady_pan):
         total_trail += int(trail.sum())
         bird_agree += int(same[now].sum())
         total_bird += int(now.sum())
-        assert steady[i][now].mean() < 0.5  # the bird is not blended into the sky
+        # the bird is not blended into the sky: never more sky than the frame's own matte says
+        # (network version 2 calls it half sky on its own in frames 1-2, near the window's edge)
+        assert steady[i][now].mean() <= per_frame[i][now].mean() + 0.02
     assert trail_agree / total_trail > 0.97
     assert bird_agree / total_bird > 0.97
+    bird_sky = [m[y : y + 12, x : x + 16].mean() for m, (x, y) in zip(steady, boxes, strict=True)]
+    assert np.mean(bird_sky) < 0.2
 
 
 # --- the new sky moves with the camera ------------------------------------------------------
