@@ -47,7 +47,7 @@ def coarse_of(sample: TrainSample, method, cache_dir: Path | None) -> tuple[np.n
             # float32 as the product runs it: a float16 cache gave a first run (computing) and
             # later runs (reading) different features, and a detail model 0.002 IoU apart
             cached.parent.mkdir(parents=True, exist_ok=True)
-            np.save(cached, coarse.astype(np.float32))
+            np.save(cached, np.asarray(coarse, np.float32))
     h, w = image.shape[:2]
     return image, cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
 

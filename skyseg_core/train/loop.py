@@ -242,15 +242,23 @@ class TrainSet:
         )
 
 
+SKY_FREE_SHARE = 0.005
+"""A training photo with less sky than this share of its pixels counts as sky-free."""
+
+
+def cached_sky(item: dict) -> np.ndarray:
+    """The true-sky pixels of a cached training item (ignored pixels are not sky)."""
+    return (item["target"] > 127) & (item["valid"] > 0)
+
+
 def window_candidates(paths, room_datasets=None) -> tuple[set[int], list]:
     """Indices of sky-free training photos (rooms a window can be cut into; only those of
     ``room_datasets`` when given: sets with indoor photos) and the paths of photos with a sky
     along their top (views seen through it). Cache paths are ``<dataset>/<id>-<key>.npz``."""
     rooms, views = set(), []
     for index, path in enumerate(paths):
-        item = load_cached(path)
-        sky = (item["target"] > 127) & (item["valid"] > 0)
-        if sky.mean() < 0.005:
+        sky = cached_sky(load_cached(path))
+        if sky.mean() < SKY_FREE_SHARE:
             if room_datasets and Path(path).parent.name not in room_datasets:
                 continue
             rooms.add(index)
@@ -280,11 +288,14 @@ def hard_example_weights(
         return factors
     for index, path in enumerate(paths):
         item = load_cached(path)
-        sky = (item["target"] > 127) & (item["valid"] > 0)
+        sky = cached_sky(item)
         share = sky.mean()
         if 0 < share < 0.08 and sky[: max(1, sky.shape[0] // 20)].mean() < 0.02:
             factors[index] = opening_weight
-        elif share < 0.005 and (np.asarray(item["image"]).min(axis=-1) >= 245).mean() >= 0.02:
+        elif (
+            share < SKY_FREE_SHARE
+            and (np.asarray(item["image"]).min(axis=-1) >= 245).mean() >= 0.02
+        ):
             factors[index] = glare_room_weight
     return factors
 
