@@ -230,6 +230,21 @@ def test_transform_moves_truth_with_the_photo():
         assert (t == blue).mean() > 0.97, "geometry applied to photo and truth alike"
 
 
+def test_min_scale_sets_how_close_the_training_views_come():
+    ramp = np.tile(np.arange(256, dtype=np.uint8), (256, 1))
+    image = np.dstack([ramp] * 3)
+    target = np.zeros((256, 256), np.uint8)
+
+    def widths(min_scale: float) -> list[float]:
+        transform = build_transform(32, strength=0.0, min_scale=min_scale)
+        transform.set_random_seed(5)
+        views = [transform(image=image, masks=[target, target])["image"][..., 0] for _ in range(60)]
+        return [(int(v.max()) - int(v.min())) / 255 for v in views]  # share of the width seen
+
+    assert min(widths(0.9)) > 0.8
+    assert min(widths(0.05)) < 0.3
+
+
 def _tiny_config(shared_tree: Path, out_dir: Path, epochs: int = 1) -> dict:
     return load_config(
         None,
@@ -284,6 +299,22 @@ def test_one_step_training_run_writes_checkpoints_curves_and_resumes(
         if v.is_floating_point()
     )
     assert json.loads((run / "history.json").read_text())[-1]["epoch"] == 2
+
+
+def test_training_crops_come_from_finer_photos_than_validation(shared_tree, tmp_path):
+    from skyseg_core.train.export import export_onnx
+
+    config = _tiny_config(shared_tree, tmp_path)
+    config["data"].update(long_side=32, train_long_side=64)
+    train(config, progress=False)
+    cache = tmp_path / "cache"
+    train_files = {p.name for p in (cache / "long64").rglob("*.npz")}
+    val_files = {p.name for p in (cache / "long32").rglob("*.npz")}
+    assert train_files and val_files and not train_files & val_files
+    for path in (cache / "long64").rglob("*.npz"):
+        assert max(np.load(path)["image"].shape[:2]) == 64
+    metadata = export_onnx(tmp_path / "run" / "last.pt", tmp_path / "tiny.onnx")
+    assert metadata["working_size"] == "32", "the product works at validation's size"
 
 
 def test_export_agrees_with_torch_and_runs_as_the_unet_method(tiny_checkpoint, tmp_path):

@@ -207,18 +207,19 @@ class SkyCompositor:
         )
 
 
-def build_transform(crop: int, strength: float = 1.0):
+def build_transform(crop: int, strength: float = 1.0, min_scale: float = 0.25):
     """The albumentations pipeline for training crops of ``crop`` x ``crop`` pixels.
 
     Scale/crop and horizontal flip change geometry (truth follows); colour, exposure, blur,
-    noise and JPEG artefacts change only the photo. ``strength`` scales the probabilities.
+    noise and JPEG artefacts change only the photo. ``strength`` scales the probabilities;
+    ``min_scale`` is the smallest share of the photo's area a crop covers (closer views).
     """
     import albumentations as A
 
     s = strength
     return A.Compose(
         [
-            A.RandomResizedCrop(size=(crop, crop), scale=(0.25, 1.0), ratio=(0.6, 1.7), p=1.0),
+            A.RandomResizedCrop(size=(crop, crop), scale=(min_scale, 1.0), ratio=(0.6, 1.7), p=1.0),
             A.HorizontalFlip(p=0.5),
             A.Affine(rotate=(-8, 8), p=0.3 * s, fill=0, fill_mask=0),
             A.OneOf(

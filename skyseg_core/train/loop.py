@@ -57,6 +57,7 @@ DEFAULT_CONFIG: dict = {
         "skies_dir": "../shared/data/skies",
         "cache_dir": "cache/skyseg-train",
         "long_side": 320,
+        "train_long_side": 0,
         "weights": {"ade20k_skyopt_cvprw2020": 3.0, "camvid_segnet": 0.25, "ade20k": 1.0},
         "opening_weight": 1.0,
         "glare_room_weight": 1.0,
@@ -65,6 +66,7 @@ DEFAULT_CONFIG: dict = {
     "augment": {
         "crop": 256,
         "strength": 1.0,
+        "min_scale": 0.25,
         "composite_p": 0.5,
         "composite_weights": [0.4, 0.2, 0.4],
         "dramatic_p": 0.0,
@@ -173,7 +175,7 @@ class TrainSet:
         self.paths = paths
         self.prior_paths = prior_paths
         aug = config["augment"]
-        self.transform = build_transform(aug["crop"], aug["strength"])
+        self.transform = build_transform(aug["crop"], aug["strength"], aug["min_scale"])
         self.compositor = SkyCompositor(
             strips,
             folder_skies,
@@ -461,13 +463,15 @@ def train(config: dict, resume: str | Path | None = None, progress: bool = True)
         raise InputError(
             "no training samples found; check [data] root / ade20k_root / folders in the config"
         )
+    # Training crops may come from finer photos than validation's (the product's working size):
+    # close crops then show real pixels, the grain and texture a close video frame has.
+    train_long_side = dc["train_long_side"] or dc["long_side"]
     if main:
-        build_cache(
-            train_samples + val_samples, dc["cache_dir"], dc["long_side"], progress=progress
-        )
+        build_cache(train_samples, dc["cache_dir"], train_long_side, progress=progress)
+        build_cache(val_samples, dc["cache_dir"], dc["long_side"], progress=progress)
     if distributed:
         dist.barrier()
-    train_paths = build_cache(train_samples, dc["cache_dir"], dc["long_side"], progress=False)
+    train_paths = build_cache(train_samples, dc["cache_dir"], train_long_side, progress=False)
     val_paths = build_cache(val_samples, dc["cache_dir"], dc["long_side"], progress=False)
     digest = data_hash(train_samples)
     train_priors = val_priors = None
