@@ -12,6 +12,10 @@ moving with the camera; each frame reported to the job, so Cancel stops it betwe
 the core removes the unfinished file. While scrubbing, the frames stepped forward through go
 through the export's temporal stage and frame renderer (:class:`ScrubStage`,
 :class:`ScrubRenderer`), so a frame shows as the export renders it.
+
+An HDR clip (PQ or HLG) is shown, and has its sky found and steadied, as the SDR view the export
+finds the sky in (:meth:`skyseg_core.effects._transfer.Signal.sdr_view`); its preview is rendered
+from the frame's codes in the clip's signal, as the export renders it, and shown as its SDR view.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from skyseg_core.clips import (
     run_sequence,
     sequence_photos,
 )
+from skyseg_core.effects._transfer import Signal
 from skyseg_core.errors import OutputError
 from skyseg_core.pipeline import MatteSource, find_matte
 from skyseg_core.temporal import TemporalStage
@@ -75,8 +80,28 @@ class ClipFrames:
         return self.source.photos if isinstance(self.source, SequenceFrames) else []
 
     def frame(self, index: int) -> np.ndarray:
-        """Frame ``index`` (from 0), preview-sized RGB uint8, read now unless it is kept."""
+        """Frame ``index`` (from 0) as shown (an HDR clip's SDR view), preview-sized RGB uint8,
+        read now unless it is kept."""
         return self.source.frame(index)
+
+    def codes(self, index: int) -> np.ndarray:
+        """Frame ``index``'s values as the export edits them (an HDR clip's codes), preview-sized."""
+        return self.source.codes(index)
+
+    @property
+    def colour(self) -> dict:
+        """The clip's colour tags (:attr:`skyseg_core.video.VideoInfo.colour`; none for a
+        sequence)."""
+        return self.source.info.colour if isinstance(self.source, VideoFrames) else {}
+
+    @property
+    def signal(self) -> Signal | None:
+        """An HDR clip's signal; None when its frames are shown as they are."""
+        return self.source.signal if isinstance(self.source, VideoFrames) else None
+
+    def as_shown(self, codes: np.ndarray) -> np.ndarray:
+        """A frame's values (a rendered preview) as the picture shown: an HDR clip's SDR view."""
+        return codes if self.signal is None else self.signal.sdr_view(codes)
 
     def close(self) -> None:
         """Let the clip's file and kept frames go (another clip or a photo is open)."""
@@ -208,10 +233,17 @@ class ScrubRenderer(ScrubRun):
     Carried as :class:`ScrubStage` carries the matte (the run keyed by the method and the
     look): the matte job passes every frame of the run through both, in order, and the preview
     of the frame shown is the one rendered last (taken from there when asked again for the same
-    frame, look and matte). Called from worker threads; one frame at a time."""
+    frame, look and matte). Called from worker threads; one frame at a time.
+
+    The frames are passed as shown; with :attr:`clip` set, an HDR clip's are rendered from
+    their codes (:meth:`ClipFrames.codes`) in its signal, as the export renders them, and the
+    result is in that signal too (:meth:`ClipFrames.as_shown` shows it)."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.clip: ClipFrames | None = None
+        """The clip whose frames it renders (set by :func:`frame_matte`, which comes before
+        any preview of a frame)."""
         self._renderer: FrameRenderer | None = None
         self._before: tuple = ()
         self._rendered: dict[tuple, tuple] = {}
@@ -241,10 +273,14 @@ class ScrubRenderer(ScrubRun):
         with self._taking(index, key, origin) as how:
             if how == "start" or self._renderer is None:
                 self._renderer = FrameRenderer(steps, skies.__getitem__)
+                if self.clip is not None:
+                    self._renderer.use_signal_of(self.clip.colour)
             elif how == "again":
                 self._renderer.restore(self._before)
             self._before = self._renderer.snapshot()
-            out = self._renderer(image, matte)
+            hdr = self.clip is not None and self.clip.signal is not None
+            frame = self.clip.codes(index) if hdr else image
+            out = self._renderer(frame, matte)
             result = None if self._renderer.no_sky else out
             if how != "next":
                 self._rendered.clear()
@@ -315,6 +351,8 @@ def frame_matte(
     preview of the shown frame (:func:`frame_render`) is the export's."""
     origin = index if origin is None else origin
     steps, skies = look
+    if renderer is not None and frames is not None:
+        renderer.clip = frames
 
     def stop_if_cancelled(*_progress) -> None:
         if job.is_cancelled:
@@ -347,10 +385,12 @@ def frame_render(job, index, image, matte, method, steps, skies, renderer: Scrub
     """The preview of clip frame ``index`` as :func:`effects_gui.pipeline.render_preview`
     returns a photo's (``(result, QImage, None)``, or ``(None, None, message)`` without sky),
     rendered by ``renderer`` in the run from ``origin`` (the matte job's render when it made
-    this one)."""
+    this one), shown as the frame is (an HDR clip's SDR view)."""
     result = renderer(index, method, steps, skies, image, matte, origin)
     if result is None:
         return None, None, no_sky_message(steps)
+    if renderer.clip is not None:
+        result = renderer.clip.as_shown(result)
     return result, rgb_to_qimage(result), None
 
 

@@ -4,8 +4,10 @@
 cannot be read is refused with the reader's one line), lists its frames from the container's
 packets (timestamps and keyframes, no decoding), and decodes frame ``k`` when it is asked for:
 from the keyframe before it (a PyAV seek, then decoding forward to ``k``'s timestamp), or, when
-``k`` is a little ahead of the last frame decoded, by going on with the same decoder.
-:class:`SequenceFrames` reads a timelapse's photo when it is asked for. Both keep the frames
+``k`` is a little ahead of the last frame decoded, by going on with the same decoder. An HDR
+clip's frame (PQ or HLG) is shown as its SDR view (:meth:`skyseg_core.effects._transfer.Signal.
+sdr_view`, the picture the export finds the sky in) and keeps its codes, at their own depth, for
+the renderer (:meth:`_Frames.codes`). :class:`SequenceFrames` reads a timelapse's photo when it is asked for. Both keep the frames
 shown last in a :class:`FrameCache` bounded in bytes, and are safe to call from worker threads
 (one decoder, one caller at a time).
 """
@@ -18,8 +20,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 
+from skyseg_core.effects._transfer import Signal, clip_signal
 from skyseg_core.errors import InputError
 from skyseg_core.io import load_image
 from skyseg_core.video import VideoReader, _quarter_turns, _reason, require_av
@@ -34,30 +38,38 @@ SEEK_TRIES = 3
 GOP's leading frames need the keyframe before)."""
 
 
+Kept = tuple[np.ndarray, np.ndarray | None]
+"""A frame as shown, and an HDR clip's codes of it (None: the frame shown is its codes)."""
+
+
+def _nbytes(kept: Kept) -> int:
+    return sum(a.nbytes for a in kept if a is not None)
+
+
 class FrameCache:
-    """Frames by index, the least recently used dropped once they take more than ``limit``
-    bytes (the frame just put in is always kept)."""
+    """Frames by index (:data:`Kept`), the least recently used dropped once they take more
+    than ``limit`` bytes (the frame just put in is always kept)."""
 
     def __init__(self, limit: int = CACHE_BYTES):
         self.limit = limit
         self.bytes = 0
-        self._frames: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._frames: OrderedDict[int, Kept] = OrderedDict()
 
-    def get(self, index: int) -> np.ndarray | None:
+    def get(self, index: int) -> Kept | None:
         frame = self._frames.get(index)
         if frame is not None:
             self._frames.move_to_end(index)
         return frame
 
-    def put(self, index: int, frame: np.ndarray) -> None:
+    def put(self, index: int, frame: Kept) -> None:
         old = self._frames.pop(index, None)
         if old is not None:
-            self.bytes -= old.nbytes
+            self.bytes -= _nbytes(old)
         self._frames[index] = frame
-        self.bytes += frame.nbytes
+        self.bytes += _nbytes(frame)
         while self.bytes > self.limit and len(self._frames) > 1:
             _, dropped = self._frames.popitem(last=False)
-            self.bytes -= dropped.nbytes
+            self.bytes -= _nbytes(dropped)
 
     def __len__(self) -> int:
         return len(self._frames)
@@ -77,26 +89,42 @@ class _Frames:
         self._closed = False
 
     def frame(self, index: int) -> np.ndarray:
-        """Frame ``index`` (from 0), preview-sized RGB uint8 (the same array each time it is
-        kept; read-only). Raises :class:`effects_gui.jobs.Cancelled` once closed."""
+        """Frame ``index`` (from 0) as shown, preview-sized RGB uint8 (the same array each time
+        it is kept; read-only). Raises :class:`effects_gui.jobs.Cancelled` once closed."""
+        return self._kept(index)[0]
+
+    def codes(self, index: int) -> np.ndarray:
+        """Frame ``index``'s values as the export edits them, preview-sized (read-only): an HDR
+        clip's codes at their own depth; any other's, the frame shown."""
+        shown, codes = self._kept(index)
+        return shown if codes is None else codes
+
+    def _kept(self, index: int) -> Kept:
         with self._lock:
             if self._closed:
                 raise Cancelled()
-            frame = self.cache.get(index)
-            if frame is None:
-                frame = proxy_of(self._read(index), self.long_side)[0]
-                frame.flags.writeable = False
-                self.cache.put(index, frame)
+            kept = self.cache.get(index)
+            if kept is None:
+                kept = self._preview(self._read(index))
+                for array in kept:
+                    if array is not None:
+                        array.flags.writeable = False
+                self.cache.put(index, kept)
             if self._closed:  # closed while this frame was read
                 self._release()
-            return frame
+            return kept
+
+    def _preview(self, image: np.ndarray) -> Kept:
+        """A frame read, as it is kept: shown as it is, preview-sized, in 8 bits."""
+        return proxy_of(image, self.long_side)[0], None
 
     def kept(self, index: int) -> np.ndarray | None:
-        """Frame ``index`` if it is kept, without waiting for a frame being read."""
+        """Frame ``index`` as shown if it is kept, without waiting for a frame being read."""
         if not self._lock.acquire(blocking=False):
             return None
         try:
-            return None if self._closed else self.cache.get(index)
+            kept = None if self._closed else self.cache.get(index)
+            return None if kept is None else kept[0]
         finally:
             self._lock.release()
 
@@ -151,6 +179,8 @@ class VideoFrames(_Frames):
         with VideoReader(path) as reader:
             self.info = reader.info
             self._to_rgb = reader.to_rgb  # the clip's colour conversion (needs its info only)
+        self.signal: Signal | None = clip_signal(self.info.colour)
+        """An HDR clip's signal (PQ or HLG); None for an SDR clip."""
         self.path = Path(path)
         try:
             self.container = av.open(str(path), "r", metadata_errors="ignore")
@@ -194,6 +224,15 @@ class VideoFrames(_Frames):
         self._index = {stamp: i for i, stamp in enumerate(self.pts)}
         first, tb = self.pts[0], self.info.time_base
         self.times = [float((stamp - first) * tb) for stamp in self.pts]
+
+    def _preview(self, image: np.ndarray) -> Kept:
+        """An HDR clip's frame shown as the SDR view the export finds its sky in, its codes
+        kept at their own depth (10-bit steps of PQ or HLG, which 8 bits would band) for the
+        renderer; any other clip's as a photo's."""
+        if self.signal is None:
+            return super()._preview(image)
+        codes = shrunk(image, self.long_side)
+        return self.signal.sdr_view(codes), codes
 
     def _read(self, index: int) -> np.ndarray:
         if not 0 <= index < self.count:
@@ -260,3 +299,14 @@ class VideoFrames(_Frames):
         self.cache.clear()
         self._decoded = None
         self.container.close()
+
+
+def shrunk(image: np.ndarray, long_side: int) -> np.ndarray:
+    """``image`` with its longer side at most ``long_side`` (the size
+    :func:`effects_gui.edit.proxy_of` gives), at its own depth."""
+    h, w = image.shape[:2]
+    scale = min(1.0, long_side / max(h, w))
+    if scale == 1.0:
+        return image
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
