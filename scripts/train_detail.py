@@ -96,6 +96,12 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--cache", type=Path, default=ROOT / "cache/detail-coarse")
     parser.add_argument("--per-image", type=int, default=3000)
+    parser.add_argument(
+        "--undecided-per-image",
+        type=int,
+        default=1500,
+        help="pixels of a strip along the sky edge left undecided, as the editor's brush asks",
+    )
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--working-size", type=int, default=640)
     parser.add_argument("--threads", type=int, default=1)
@@ -114,7 +120,14 @@ def main(argv=None) -> int:
     if not args.compare_only:
         start = time.monotonic()
         samples = [s for s in shared_layout_samples(args.data, split="train") if not is_dev(s)]
-        pixels = band_pixels(samples, args.method, args.per_image, WEIGHTS, cache)
+        pixels = band_pixels(
+            samples,
+            args.method,
+            args.per_image,
+            WEIGHTS,
+            cache,
+            undecided_per_image=args.undecided_per_image,
+        )
         print(
             f"{len(pixels.target)} band pixels from {len(samples)} photos, "
             f"{time.monotonic() - start:.0f} s"
@@ -131,6 +144,7 @@ def main(argv=None) -> int:
                 "coarse_method": args.method,
                 "training_minutes": f"{minutes:.1f}",
                 "band_pixels": len(pixels.target),
+                "undecided_per_image": args.undecided_per_image,
             },
         )
         write_sha256_sidecar(args.output)

@@ -240,3 +240,28 @@ def test_the_training_cache_gives_the_coarse_probability_the_method_gave(tmp_pat
     again = coarse_of(sample, Network(), tmp_path / "cache")[1]
     assert (tmp_path / "cache/set/p.npy").exists()
     assert np.array_equal(first, again)
+
+
+def test_training_leaves_a_strip_along_the_sky_edge_undecided_as_the_editor_asks():
+    """The brush and "Close gaps" ask the classifier about pixels set to 0.5; training asks it
+    the same question along the network's sky edge, and leaves the rest of the photo alone."""
+    pytest.importorskip("torch")
+    from skyseg_core.train.detail import UNDECIDED_WIDTH, undecided_edge
+
+    coarse = np.zeros((100, 200), np.float32)
+    coarse[:40] = 0.97
+    coarse[40:43] = 0.3
+    rng = np.random.default_rng(0)
+    widths = set()
+    for _ in range(20):
+        undecided, strip = undecided_edge(coarse, rng)
+        assert np.all(undecided[strip] == 0.5)
+        assert np.array_equal(undecided[~strip], coarse[~strip])
+        rows = np.flatnonzero(strip.any(axis=1))
+        assert strip[rows].all(), "the strip runs the whole edge"
+        assert rows.min() < 40 <= rows.max()
+        half = (rows.max() - rows.min() + 1) // 2
+        assert UNDECIDED_WIDTH[0] * 200 - 1 <= half <= UNDECIDED_WIDTH[1] * 200 + 1
+        widths.add(half)
+    assert len(widths) > 3, "strips of several widths"
+    assert not undecided_edge(np.zeros((50, 50), np.float32), rng)[1].any(), "no sky, no edge"

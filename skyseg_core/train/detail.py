@@ -52,6 +52,25 @@ def coarse_of(sample: TrainSample, method, cache_dir: Path | None) -> tuple[np.n
     return image, cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+UNDECIDED_WIDTH = (0.01, 0.05)
+"""Half-widths, as fractions of the photo's longer side, of the strip along the network's sky
+edge left undecided in :func:`undecided_edge` (a brush stroke along a horizon, a treeline)."""
+
+
+def undecided_edge(coarse: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``coarse`` with a strip along its sky edge set to 0.5 (undecided), and the strip (bool).
+
+    The editor asks the detail stage about pixels it has left undecided (the edge-aware brush
+    sets a stroke's pixels to 0.5, "Close gaps" a canopy's), so only the sure pixels around them
+    build the colour models: the classifier learns that question here, not only the network's.
+    """
+    sky = (coarse > 0.5).astype(np.uint8)
+    half_width = max(1, round(rng.uniform(*UNDECIDED_WIDTH) * max(coarse.shape)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * half_width + 1,) * 2)
+    strip = cv2.dilate(sky, kernel) > cv2.erode(sky, kernel)
+    return np.where(strip, np.float32(0.5), coarse).astype(np.float32), strip
+
+
 def band_pixels(
     samples: list[TrainSample],
     method_name: str = "deeplab",
@@ -60,8 +79,11 @@ def band_pixels(
     cache_dir: str | Path | None = None,
     seed: int = 0,
     progress: bool = True,
+    undecided_per_image: int = 0,
 ) -> PixelSet:
-    """Features and truth of up to ``per_image`` random band pixels of every sample."""
+    """Features and truth of up to ``per_image`` random band pixels of every sample, and of up
+    to ``undecided_per_image`` pixels of a strip along its sky edge left undecided
+    (:func:`undecided_edge`)."""
     from tqdm import tqdm
 
     method = get_method(method_name)
@@ -72,15 +94,18 @@ def band_pixels(
         image, coarse = coarse_of(sample, method, cache)
         target, valid = read_truth(sample)
         features = detail_features(image, coarse)
-        chosen = np.flatnonzero((detail_band(features) & valid).ravel())
-        if chosen.size == 0:
-            continue
-        if chosen.size > per_image:
-            chosen = rng.choice(chosen, per_image, replace=False)
-        feats.append(features.reshape(-1, len(FEATURE_NAMES))[chosen])
-        targets.append(target.ravel()[chosen])
+        draws = [(features, detail_band(features) & valid, per_image)]
+        if undecided_per_image:
+            undecided, strip = undecided_edge(coarse, rng)
+            draws.append((detail_features(image, undecided), strip & valid, undecided_per_image))
         weight = (weights or {}).get(sample.dataset, 1.0)
-        sample_weights.append(np.full(chosen.size, weight, np.float32))
+        for planes, where, most in draws:
+            chosen = np.flatnonzero(where.ravel())
+            if chosen.size > most:
+                chosen = rng.choice(chosen, most, replace=False)
+            feats.append(planes.reshape(-1, len(FEATURE_NAMES))[chosen])
+            targets.append(target.ravel()[chosen])
+            sample_weights.append(np.full(chosen.size, weight, np.float32))
     return PixelSet(
         np.concatenate(feats).astype(np.float32),
         np.concatenate(targets).astype(np.float32),
