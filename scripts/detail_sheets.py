@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from skyseg_core import load_image, segment  # noqa: E402
+from skyseg_core import load_image, save_image, segment  # noqa: E402
 from skyseg_core.datasets import find_samples  # noqa: E402
 from skyseg_core.evaluate import load_truth, truth_labels, worst_edge_region  # noqa: E402
 from skyseg_core.train.augment import fit_sky  # noqa: E402
@@ -103,6 +103,7 @@ def main(argv=None) -> int:
     parser.add_argument("--skies", type=Path, default=ROOT.parent / "shared/data/skies")
     parser.add_argument("--regions", type=int, default=6)
     args = parser.parse_args(argv)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
 
     rows = []
     for error, sample, (x, y, side) in canopy_regions(args.data, args.regions, 96):
@@ -117,7 +118,7 @@ def main(argv=None) -> int:
             f"after {np.abs(after - before).mean():.3f} changed"
         )
     out = args.out_dir / "detail_canopy.png"
-    cv2.imwrite(str(out), cv2.cvtColor(sheet(rows, 2), cv2.COLOR_RGB2BGR))
+    save_image(out, sheet(rows, 2), overwrite=True)  # atomic; cv2.imwrite fails silently
     print(f"wrote {out}")
 
     rows = []
@@ -131,7 +132,7 @@ def main(argv=None) -> int:
         ]
         rows.append(small)
     out = args.out_dir / "detail_storm.png"
-    cv2.imwrite(str(out), cv2.cvtColor(sheet(rows, 1), cv2.COLOR_RGB2BGR))
+    save_image(out, sheet(rows, 1), overwrite=True)
     print(f"wrote {out}")
     return 0
 
