@@ -20,7 +20,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from skyseg_core.effects._transfer import Signal, clip_signal
@@ -28,7 +27,7 @@ from skyseg_core.errors import InputError
 from skyseg_core.io import load_image
 from skyseg_core.video import VideoReader, _quarter_turns, _reason, require_av
 
-from .edit import proxy_of
+from .edit import proxy_of, shrunk
 from .jobs import Cancelled
 
 CACHE_BYTES = 64 * 2**20
@@ -231,7 +230,7 @@ class VideoFrames(_Frames):
         renderer; any other clip's as a photo's."""
         if self.signal is None:
             return super()._preview(image)
-        codes = shrunk(image, self.long_side)
+        codes = shrunk(image, self.long_side)[0]
         return self.signal.sdr_view(codes), codes
 
     def _read(self, index: int) -> np.ndarray:
@@ -299,14 +298,3 @@ class VideoFrames(_Frames):
         self.cache.clear()
         self._decoded = None
         self.container.close()
-
-
-def shrunk(image: np.ndarray, long_side: int) -> np.ndarray:
-    """``image`` with its longer side at most ``long_side`` (the size
-    :func:`effects_gui.edit.proxy_of` gives), at its own depth."""
-    h, w = image.shape[:2]
-    scale = min(1.0, long_side / max(h, w))
-    if scale == 1.0:
-        return image
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)

@@ -128,9 +128,15 @@ class EditState:
 
 def proxy_of(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
     """A uint8 copy of ``image`` whose longer side is at most ``long_side``, and its scale."""
-    import cv2
-
     from skyseg_core.matte import to_uint8_rgb
+
+    small, scale = shrunk(image, long_side)
+    return np.ascontiguousarray(to_uint8_rgb(small)), scale
+
+
+def shrunk(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
+    """``image`` with its longer side at most ``long_side``, at its own depth, and its scale."""
+    import cv2
 
     h, w = image.shape[:2]
     scale = min(1.0, long_side / max(h, w))
@@ -146,4 +152,4 @@ def proxy_of(image: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         if small.shape[1::-1] != size:
             small = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
-    return np.ascontiguousarray(to_uint8_rgb(small)), scale
+    return small, scale
