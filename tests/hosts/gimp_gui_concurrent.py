@@ -43,17 +43,20 @@ def save():
 
 def skyseg_processes():
     """The skyseg plug-in processes running now (GIMP starts one per call, with "-gimp" and
-    its protocol's arguments), as their command lines."""
-    found = []
+    its protocol's arguments), as their command lines. A plug-in's child between fork and exec
+    (starting the worker) still shows its parent's command line: it is not counted."""
+    found = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as fh:
                 args = fh.read().decode(errors="replace").split("\0")
-        except OSError:
+            with open(f"/proc/{pid}/stat") as fh:
+                parent = fh.read().rsplit(")", 1)[1].split()[1]  # after "(comm)": state, ppid
+        except (OSError, IndexError):
             continue  # ended meanwhile
         if "-gimp" in args and any(arg.endswith("/skyseg/skyseg.py") for arg in args):
-            found.append(" ".join(args[:4]))
-    return found
+            found[pid] = (parent, " ".join(args[:4]))
+    return [line for parent, line in found.values() if parent not in found]
 
 
 def watch(stop):
